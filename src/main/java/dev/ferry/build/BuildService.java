@@ -1,0 +1,169 @@
+package dev.ferry.build;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.FerryException;
+import dev.ferry.repo.ResolvedRepo;
+
+/**
+ * One build per {@link ImageKey}: a request for a key that is being built joins that build; a key built before is
+ * answered from the builder's cache; otherwise a build is queued, at most {@code maxConcurrent} run at once, and
+ * each is stopped at the timeout. A failed build is forgotten, so the next request builds again.
+ */
+public final class BuildService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BuildService.class);
+
+    private final Builder builder;
+    private final BuildProperties properties;
+    private final Map<ImageKey, Build> inFlight = new ConcurrentHashMap<>();
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timers;
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicLong started = new AtomicLong();
+
+    public BuildService(Builder builder, BuildProperties properties) {
+        this.builder = builder;
+        this.properties = properties;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(Math.max(1, properties.maxConcurrent()), r -> {
+            Thread t = new Thread(r, "ferry-build-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ferry-build-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The build for this repository and commit: an existing one, a cached result, or a new one. */
+    public Build request(ResolvedRepo repo) {
+        ImageKey key = ImageKey.of(repo);
+        Build running = inFlight.get(key);
+        if (running != null) {
+            return running;
+        }
+        synchronized (inFlight) {
+            running = inFlight.get(key);
+            if (running != null) {
+                return running;
+            }
+            Optional<Environment> built = builder.findBuilt(key);
+            if (built.isPresent()) {
+                Build cached = new Build(key, repo, true);
+                cached.state(Build.State.SUCCEEDED);
+                cached.result().complete(built.get());
+                return cached;
+            }
+            Build build = new Build(key, repo, false);
+            inFlight.put(key, build);
+            queued.incrementAndGet();
+            build.log().phase("waiting", queued.get() > properties.maxConcurrent()
+                    ? "Waiting for a build slot (" + (queued.get() - properties.maxConcurrent()) + " builds ahead)...\n"
+                    : "Waiting for build to start...\n");
+            Future<?> work = workers.submit(() -> run(build));
+            build.result().whenComplete((env, error) -> inFlight.remove(key, build));
+            timers.schedule(() -> {
+                if (!build.result().isDone()) {
+                    build.cancel();
+                    work.cancel(true);
+                }
+            }, properties.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
+            return build;
+        }
+    }
+
+    /** Builds started since this service started (cache hits and joined builds not counted). */
+    public long buildsStarted() {
+        return started.get();
+    }
+
+    /** Builds currently queued or running. */
+    public int inProgress() {
+        return inFlight.size();
+    }
+
+    private void run(Build build) {
+        queued.decrementAndGet();
+        started.incrementAndGet();
+        build.state(Build.State.RUNNING);
+        Instant deadline = build.created().plus(properties.timeout());
+        log.info("build {} started for {}", build.key(), build.repo());
+        long t0 = System.nanoTime();
+        try {
+            Environment env = builder.build(new BuildContext() {
+                public ResolvedRepo repo() {
+                    return build.repo();
+                }
+
+                public ImageKey key() {
+                    return build.key();
+                }
+
+                public BuildLog log() {
+                    return build.log();
+                }
+
+                public boolean cancelled() {
+                    return build.cancelled() || Thread.currentThread().isInterrupted();
+                }
+
+                public Instant deadline() {
+                    return deadline;
+                }
+            });
+            build.state(Build.State.SUCCEEDED);
+            log.info("build {} succeeded in {} ms", build.key(), (System.nanoTime() - t0) / 1_000_000);
+            build.result().complete(env);
+        } catch (Throwable e) {
+            build.state(Build.State.FAILED);
+            FerryException failure = failure(build, e);
+            log.info("build {} failed after {} ms: {}", build.key(), (System.nanoTime() - t0) / 1_000_000, failure.getMessage());
+            if (!(e instanceof FerryException)) {
+                log.warn("build {} failed unexpectedly", build.key(), e);
+            }
+            build.result().completeExceptionally(failure);
+        }
+    }
+
+    private FerryException failure(Build build, Throwable e) {
+        if (build.cancelled()) {
+            return new BuildFailedException(504, "The build took longer than the limit of "
+                    + dev.ferry.Durations.human(properties.timeout()) + " and was stopped.");
+        }
+        if (e instanceof FerryException fe) {
+            return fe;
+        }
+        return new BuildFailedException(500, "The build failed because of an error in Ferry (" + e.getClass().getSimpleName()
+                + "). Try again; if it keeps failing, tell the operator.");
+    }
+
+    /** Stops every build: running builds are cancelled and their processes stopped. */
+    @Override
+    public void close() {
+        inFlight.values().forEach(Build::cancel);
+        workers.shutdownNow();
+        timers.shutdownNow();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+}

@@ -1,0 +1,19 @@
+package dev.ferry.cull;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ferry.launch.SessionService;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(CullProperties.class)
+class CullConfiguration {
+
+    @Bean
+    Culler culler(SessionService sessions, CullProperties properties) {
+        Culler culler = new Culler(sessions, properties);
+        culler.start();
+        return culler;
+    }
+}

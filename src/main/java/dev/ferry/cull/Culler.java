@@ -1,0 +1,71 @@
+package dev.ferry.cull;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.Durations;
+import dev.ferry.launch.Session;
+import dev.ferry.launch.SessionService;
+
+/** Stops sessions left idle longer than the idle timeout, and sessions older than the maximum age. */
+public final class Culler implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Culler.class);
+
+    private final SessionService sessions;
+    private final CullProperties properties;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ferry-culler");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public Culler(SessionService sessions, CullProperties properties) {
+        this.sessions = sessions;
+        this.properties = properties;
+    }
+
+    public void start() {
+        long every = Math.max(100, properties.interval().toMillis());
+        timer.scheduleWithFixedDelay(this::cullSafely, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void cullSafely() {
+        try {
+            cullOnce(Instant.now());
+        } catch (RuntimeException e) {
+            log.error("culling failed", e);
+        }
+    }
+
+    /** Stops every session that is idle too long or too old at {@code now}; returns how many were stopped. */
+    public int cullOnce(Instant now) {
+        int culled = 0;
+        for (Session s : sessions.sessions()) {
+            Duration idle = Duration.between(s.lastActivity(), now);
+            Duration age = Duration.between(s.created(), now);
+            String reason = null;
+            if (!properties.idleTimeout().isZero() && idle.compareTo(properties.idleTimeout()) >= 0) {
+                reason = "it was idle for more than " + Durations.human(properties.idleTimeout()) + ".";
+            } else if (!properties.maxAge().isZero() && age.compareTo(properties.maxAge()) >= 0) {
+                reason = "it reached the maximum session age of " + Durations.human(properties.maxAge()) + ".";
+            }
+            if (reason != null && sessions.stop(s.id(), reason)) {
+                log.info("culled session {}: {}", s.id(), reason);
+                culled++;
+            }
+        }
+        return culled;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.ferry.launch;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ferry.Threads;
+import dev.ferry.build.BuildService;
+import dev.ferry.proxy.RouteTable;
+import dev.ferry.repo.RefResolver;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(LaunchProperties.class)
+class LaunchConfiguration {
+
+    @Bean
+    SessionService sessionService(Launcher launcher, RouteTable routes) {
+        return new SessionService(launcher, routes);
+    }
+
+    @Bean
+    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions) {
+        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"));
+    }
+}

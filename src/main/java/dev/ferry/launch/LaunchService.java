@@ -1,0 +1,154 @@
+package dev.ferry.launch;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.FerryException;
+import dev.ferry.build.Build;
+import dev.ferry.build.BuildLog;
+import dev.ferry.build.BuildService;
+import dev.ferry.build.Environment;
+import dev.ferry.repo.RefResolver;
+import dev.ferry.repo.ResolvedRepo;
+
+/**
+ * Runs launches: resolves the ref, joins or starts the build (relaying its log), starts a session, and reports each
+ * step as BinderHub's events ({@code waiting → fetching → building → built → launching → ready}, or {@code failed}
+ * with a {@code status_code} and a sentence). A launch runs to its end even when every stream watching it went away:
+ * an unwatched session is culled as idle like any other.
+ */
+public final class LaunchService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LaunchService.class);
+    private static final Duration KEEP_FINISHED = Duration.ofMinutes(10);
+
+    private final RefResolver resolver;
+    private final BuildService builds;
+    private final SessionService sessions;
+    private final ExecutorService executor;
+    private final Map<String, Launch> launches = new ConcurrentHashMap<>();
+
+    public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor) {
+        this.resolver = resolver;
+        this.builds = builds;
+        this.sessions = sessions;
+        this.executor = executor;
+    }
+
+    /** Starts a launch in the background and returns it at once. */
+    public Launch start(LaunchRequest request) {
+        forgetOldLaunches();
+        Launch launch = new Launch(SecureIds.sessionId(), request.spec());
+        launches.put(launch.id(), launch);
+        executor.execute(() -> run(launch, request));
+        return launch;
+    }
+
+    /** A launch started recently (running, or finished less than 10 minutes ago). */
+    public Optional<Launch> find(String id) {
+        return Optional.ofNullable(launches.get(id));
+    }
+
+    private void run(Launch launch, LaunchRequest request) {
+        long t0 = System.nanoTime();
+        try {
+            launch.emit("waiting", "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
+            ResolvedRepo repo = resolver.resolve(request.spec());
+            Environment env = awaitBuild(launch, builds.request(repo));
+            launch.emit("launching", "Launching server...\n");
+            String base = request.publicBase();
+            Map<String, String> binder = binderFields(repo, base, request.clientIp());
+            Session session = sessions.start(repo, env, binderEnvironment(binder), line -> launch.emit("launching", line + "\n"));
+            launch.session(session);
+            String url = base + session.baseUrl();
+            Map<String, Object> ready = new LinkedHashMap<>();
+            ready.put("url", url);
+            ready.put("token", session.token());
+            ready.put("image", env.imageName());
+            ready.putAll(binder);
+            launch.emit("ready", "server running at " + url + "\n", ready);
+            log.info("launch {} ready in {} ms: {} as session {}", launch.id(), (System.nanoTime() - t0) / 1_000_000, repo,
+                    session.id());
+        } catch (FerryException e) {
+            log.info("launch {} of {} failed ({}): {}", launch.id(), request.spec(), e.status(), e.getMessage());
+            fail(launch, e.status(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("launch {} of {} failed unexpectedly", launch.id(), request.spec(), e);
+            fail(launch, 500, "The launch failed because of an error in Ferry. Try again; if it keeps failing, tell the operator.");
+        }
+    }
+
+    /** The fields BinderHub puts in the {@code ready} event, which are also the server's {@code BINDER_*} variables. */
+    private static Map<String, String> binderFields(ResolvedRepo repo, String base, String clientIp) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("repo_url", repo.spec().displayUrl());
+        fields.put("binder_ref_url", "");
+        fields.put("binder_launch_host", base + "/");
+        fields.put("binder_request", repo.spec().request());
+        fields.put("binder_persistent_request", repo.persistentRequest());
+        fields.put("binder_client_ip", clientIp);
+        return fields;
+    }
+
+    /** {@code repo_url} → {@code BINDER_REPO_URL}, {@code binder_request} → {@code BINDER_REQUEST}, … */
+    private static Map<String, String> binderEnvironment(Map<String, String> fields) {
+        Map<String, String> env = new LinkedHashMap<>();
+        fields.forEach((name, value) -> env.put(("BINDER_" + name.replaceFirst("^binder_", "")).toUpperCase(java.util.Locale.ROOT), value));
+        return env;
+    }
+
+    private static void fail(Launch launch, int status, String message) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("status_code", status);
+        launch.emit("failed", message.endsWith("\n") ? message : message + "\n", extra);
+    }
+
+    private Environment awaitBuild(Launch launch, Build build) {
+        if (build.cached()) {
+            Environment env = build.result().join();
+            launch.emit("built", "Found built image, launching...\n", Map.of("imageName", env.imageName()));
+            return env;
+        }
+        Consumer<BuildLog.Entry> relay = entry -> {
+            String text = entry.text().endsWith("\n") ? entry.text() : entry.text() + "\n";
+            launch.emit(entry.phase(), text);
+        };
+        build.log().subscribe(relay);
+        try {
+            Environment env = build.result().get();
+            launch.emit("built", "Built image, launching...\n", Map.of("imageName", env.imageName()));
+            return env;
+        } catch (ExecutionException | CompletionException e) {
+            if (e.getCause() instanceof FerryException fe) {
+                throw fe;
+            }
+            throw new FerryException(500, "The build failed because of an error in Ferry. Try again.", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
+        } finally {
+            build.log().unsubscribe(relay);
+        }
+    }
+
+    private void forgetOldLaunches() {
+        Instant cutoff = Instant.now().minus(KEEP_FINISHED);
+        launches.values().removeIf(l -> l.isFinished() && l.finishedAt().isBefore(cutoff));
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.ferry.launch;
+
+import java.util.function.Consumer;
+
+/** The platform's way of running a notebook server for a session. */
+public interface Launcher {
+
+    /**
+     * Starts the server and returns when it answers, reporting progress lines on the way. Throws
+     * {@link LaunchFailedException} with a sentence (and the server's last log lines) when it does not start in time,
+     * leaving nothing behind.
+     */
+    RunningServer start(SessionSpec spec, Consumer<String> progress);
+
+    /** Stops the server and everything it started, and removes its files. Idempotent. */
+    void stop(SessionSpec spec, RunningServer server);
+}

@@ -1,0 +1,59 @@
+package dev.ferry.launch;
+
+import java.time.Instant;
+
+import dev.ferry.proxy.Route;
+import dev.ferry.repo.ResolvedRepo;
+
+/** A running notebook server for one visitor, reachable through the proxy at {@code /user/<id>/}. */
+public final class Session {
+
+    private final SessionSpec spec;
+    private final RunningServer server;
+    private final Route route;
+    private final Instant created = Instant.now();
+
+    Session(SessionSpec spec, RunningServer server, Route route) {
+        this.spec = spec;
+        this.server = server;
+        this.route = route;
+    }
+
+    public String id() {
+        return spec.id();
+    }
+
+    public String token() {
+        return spec.token();
+    }
+
+    public String baseUrl() {
+        return spec.baseUrl();
+    }
+
+    public ResolvedRepo repo() {
+        return spec.repo();
+    }
+
+    public SessionSpec spec() {
+        return spec;
+    }
+
+    RunningServer server() {
+        return server;
+    }
+
+    public Instant created() {
+        return created;
+    }
+
+    /** The last time the proxy carried bytes for this session (its creation counts). */
+    public Instant lastActivity() {
+        return Instant.ofEpochMilli(route.lastActivityMillis());
+    }
+
+    @Override
+    public String toString() {
+        return "session " + id();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.ferry.launch;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.build.Environment;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.RouteTable;
+import dev.ferry.repo.ResolvedRepo;
+
+/**
+ * The running sessions: starts a notebook server through the platform's {@link Launcher}, publishes its route, and
+ * stops it (route first, so that no request reaches a dying server) when it is culled, stopped, or dies by itself.
+ */
+public final class SessionService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionService.class);
+
+    private final Launcher launcher;
+    private final RouteTable routes;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public SessionService(Launcher launcher, RouteTable routes) {
+        this.launcher = launcher;
+        this.routes = routes;
+    }
+
+    /** Starts a session and returns it once its server answers through the proxy's route. */
+    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv, Consumer<String> progress) {
+        if (closed) {
+            throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
+        }
+        SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo, environment, binderEnv);
+        RunningServer server = launcher.start(spec, progress);
+        Route route = new Route(spec.id(), server.host(), server.port());
+        Session session = new Session(spec, server, route);
+        sessions.put(spec.id(), session);
+        routes.add(route);
+        log.info("session {} started for {} at {}:{}", spec.id(), repo, server.host(), server.port());
+        server.exited().thenAccept(reason -> end(spec.id(), reason));
+        if (closed) {
+            end(spec.id(), "Ferry is shutting down.");
+            throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
+        }
+        return session;
+    }
+
+    public Optional<Session> find(String id) {
+        return Optional.ofNullable(sessions.get(id));
+    }
+
+    public Collection<Session> sessions() {
+        return List.copyOf(sessions.values());
+    }
+
+    /** Stops the session's server; later requests to its URL are told the reason. Returns false if it was not running. */
+    public boolean stop(String id, String reason) {
+        return end(id, reason);
+    }
+
+    private boolean end(String id, String reason) {
+        Session session = sessions.remove(id);
+        if (session == null) {
+            return false;
+        }
+        routes.remove(id, reason);
+        log.info("session {} ended: {}", id, reason);
+        try {
+            launcher.stop(session.spec(), session.server()); // for a dead server: removes what it left behind
+        } catch (RuntimeException e) {
+            log.warn("session {}: stopping its server failed", id, e);
+        }
+        return true;
+    }
+
+    /** Stops every session (Ferry is stopping). */
+    @Override
+    public void close() {
+        closed = true;
+        sessions.keySet().parallelStream().forEach(id -> stop(id, "Ferry was stopped."));
+    }
+}

@@ -1,0 +1,27 @@
+package dev.ferry.launch;
+
+import java.util.Map;
+
+import dev.ferry.build.Environment;
+import dev.ferry.repo.ResolvedRepo;
+
+/**
+ * What a {@link Launcher} needs to start one notebook server.
+ *
+ * @param id          the session id (the server's base URL is {@code /user/<id>/})
+ * @param token       the server's token
+ * @param repo        the repository and commit
+ * @param environment the built environment
+ * @param binderEnv   the {@code BINDER_*} environment variables BinderHub sets in the server
+ */
+public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv) {
+
+    public String baseUrl() {
+        return "/user/" + id + "/";
+    }
+
+    @Override
+    public String toString() {
+        return "session " + id + " of " + repo;
+    }
+}

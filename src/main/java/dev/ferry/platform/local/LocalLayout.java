@@ -1,0 +1,175 @@
+package dev.ferry.platform.local;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.ferry.build.ImageKey;
+
+/**
+ * Where the local platform keeps things under {@code ferry.local.work-dir}:
+ * {@code envs/<key>/} (checkout in {@code repo/}, virtual environment in {@code venv/}, {@code ferry-env.properties}
+ * written last, marking a complete environment) and {@code sessions/<id>/} (the session's home, runtime files, server
+ * log and {@code session.properties} with the server's pid). Also the environment variables every child process gets.
+ */
+final class LocalLayout {
+
+    static final String ENV_MARKER = "ferry-env.properties";
+    static final String SESSION_FILE = "session.properties";
+
+    private final Path root;
+    private final LocalProperties properties;
+
+    LocalLayout(LocalProperties properties) {
+        this.properties = properties;
+        this.root = properties.workDir();
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path envsDir() {
+        return root.resolve("envs");
+    }
+
+    Path envDir(ImageKey key) {
+        return envsDir().resolve(key.id());
+    }
+
+    Path sessionsDir() {
+        return root.resolve("sessions");
+    }
+
+    Path sessionDir(String sessionId) {
+        return sessionsDir().resolve(sessionId);
+    }
+
+    Path pipCache() {
+        return root.resolve("cache").resolve("pip");
+    }
+
+    /** The environment of every child process: only what it needs, plus the variables the operator passes on. */
+    Map<String, String> childEnvironment(Path home, Path venv) {
+        Map<String, String> env = new HashMap<>();
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("PATH", venv == null ? path : venv.resolve("bin") + java.io.File.pathSeparator + path);
+        if (venv != null) {
+            env.put("VIRTUAL_ENV", venv.toString());
+        }
+        env.put("HOME", home.toString());
+        env.put("LANG", "C.UTF-8");
+        env.put("PYTHONUNBUFFERED", "1");
+        env.put("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        env.put("PIP_NO_INPUT", "1");
+        env.put("PIP_PROGRESS_BAR", "off");
+        env.put("PIP_CACHE_DIR", pipCache().toString());
+        for (String name : properties.passEnv()) {
+            String value = System.getenv(name);
+            if (value != null) {
+                env.put(name, value);
+            }
+        }
+        return env;
+    }
+
+    /**
+     * Removes a directory tree. A process that is still exiting may add or remove files meanwhile (a kernel writing
+     * its last state), so a walk that trips over that is retried.
+     */
+    static void deleteTree(Path dir) {
+        IOException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            try {
+                walkDelete(dir);
+                return;
+            } catch (IOException e) {
+                last = e;
+                try {
+                    Thread.sleep(200L * (attempt + 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new java.io.UncheckedIOException("could not remove " + dir, last);
+    }
+
+    private static void walkDelete(Path dir) throws IOException {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof java.nio.file.NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw exc;
+            }
+
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                d.toFile().setWritable(true, true);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                if (exc != null && !(exc instanceof java.nio.file.NoSuchFileException)) {
+                    throw exc;
+                }
+                Files.deleteIfExists(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** Copies a directory tree, keeping symbolic links as links (a repository's links never lead outside the copy). */
+    static void copyTree(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Path target = to.resolve(from.relativize(file).toString());
+                if (attrs.isSymbolicLink()) {
+                    Files.createSymbolicLink(target, Files.readSymbolicLink(file));
+                } else {
+                    Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    static List<Path> children(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var stream = Files.list(dir)) {
+            return stream.toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.ferry.platform.local;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ferry.build.Builder;
+import dev.ferry.launch.LaunchProperties;
+import dev.ferry.launch.Launcher;
+import dev.ferry.platform.OnPlatform;
+import dev.ferry.platform.Platforms;
+import dev.ferry.repo.RemoteGit;
+
+/** The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions. */
+@Configuration(proxyBeanMethods = false)
+@OnPlatform(Platforms.LOCAL)
+@EnableConfigurationProperties(LocalProperties.class)
+class LocalPlatformConfiguration {
+
+    @Bean
+    LocalLayout localLayout(LocalProperties properties) {
+        LocalLayout layout = new LocalLayout(properties);
+        new LocalJanitor(layout).cleanUp();
+        return layout;
+    }
+
+    @Bean
+    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, LocalProperties properties) {
+        return new LocalEnvBuilder(layout, git, new PythonFinder(properties.python()), properties.systemSitePackages());
+    }
+
+    @Bean
+    LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties) {
+        return new LocalProcessLauncher(layout, builder, properties);
+    }
+}

@@ -1,0 +1,211 @@
+package dev.ferry.platform.local;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.launch.LaunchFailedException;
+import dev.ferry.launch.LaunchProperties;
+import dev.ferry.launch.Launcher;
+import dev.ferry.launch.RunningServer;
+import dev.ferry.launch.SessionSpec;
+
+/**
+ * Runs each session as a Jupyter server process on 127.0.0.1 and a free port, as BinderHub runs it in a pod: base URL
+ * {@code /user/<id>/}, a random token (passed in the environment, never on the command line), no port retries,
+ * remote access allowed (the proxy keeps the visitor's Host), forwarded headers trusted. The session gets its own
+ * copy of the repository as home and working directory, so sessions of one commit do not see each other's files.
+ */
+final class LocalProcessLauncher implements Launcher {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalProcessLauncher.class);
+    private static final String HOST = "127.0.0.1";
+    private static final java.util.regex.Pattern TOKEN_IN_URL = java.util.regex.Pattern.compile("token=[^&\\s]+");
+
+    private final LocalLayout layout;
+    private final LocalEnvBuilder builder;
+    private final LaunchProperties properties;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties) {
+        this.layout = layout;
+        this.builder = builder;
+        this.properties = properties;
+    }
+
+    /** A server process this launcher started. */
+    private record LocalServer(Process process, int port, CompletableFuture<String> exited, Path dir) implements RunningServer {
+        public String host() {
+            return HOST;
+        }
+    }
+
+    @Override
+    public RunningServer start(SessionSpec spec, Consumer<String> progress) {
+        Path dir = layout.sessionDir(spec.id());
+        Path envDir = layout.envDir(spec.environment().key());
+        try {
+            Files.createDirectories(dir);
+            Path home = dir.resolve("home");
+            LocalLayout.copyTree(envDir.resolve("repo"), home);
+            Files.createDirectories(dir.resolve("runtime"));
+            String app = builder.jupyterApp(spec.environment().key());
+            for (int attempt = 1; ; attempt++) {
+                int port = freePort();
+                progress.accept("Starting the notebook server...");
+                Process process = startServer(spec, app, envDir.resolve("venv"), home, dir, port);
+                writeSessionFile(dir, process, port);
+                try {
+                    awaitReady(spec, process, port, dir);
+                } catch (PortTaken e) {
+                    if (attempt < 3) {
+                        ProcessTree.stop(process.toHandle(), 2000);
+                        continue;
+                    }
+                    throw new LaunchFailedException(503, "No free port could be found for the notebook server; try again.");
+                } catch (RuntimeException e) {
+                    ProcessTree.stop(process.toHandle(), 2000, dir.toString());
+                    throw e;
+                }
+                CompletableFuture<String> exited = new CompletableFuture<>();
+                process.onExit().thenAccept(p -> exited.complete(
+                        "the notebook server stopped unexpectedly (exit code " + p.exitValue() + ")."));
+                return new LocalServer(process, port, exited, dir);
+            }
+        } catch (IOException e) {
+            LocalLayout.deleteTree(dir);
+            throw new LaunchFailedException(500, "The session could not be prepared on the Ferry server ("
+                    + e.getClass().getSimpleName() + "). Check that ferry.local.work-dir is writable and not full.", e);
+        } catch (RuntimeException e) {
+            LocalLayout.deleteTree(dir);
+            throw e;
+        }
+    }
+
+    @Override
+    public void stop(SessionSpec spec, RunningServer server) {
+        LocalServer local = (LocalServer) server;
+        ProcessTree.stop(local.process().toHandle(), 5000, local.dir().toString());
+        LocalLayout.deleteTree(local.dir());
+    }
+
+    private Process startServer(SessionSpec spec, String app, Path venv, Path home, Path dir, int port) throws IOException {
+        String module;
+        String cls;
+        switch (app) {
+            case "lab" -> { module = "jupyterlab"; cls = "ServerApp"; }
+            case "notebook7" -> { module = "notebook"; cls = "ServerApp"; }
+            case "server" -> { module = "jupyter_server"; cls = "ServerApp"; }
+            default -> { module = "notebook"; cls = "NotebookApp"; }
+        }
+        List<String> command = new ArrayList<>(List.of(venv.resolve("bin").resolve("python").toString(), "-m", module,
+                "--ip=" + HOST, "--port=" + port, "--no-browser",
+                "--" + cls + ".base_url=" + spec.baseUrl(),
+                "--" + cls + ".port_retries=0",
+                "--" + cls + ".allow_remote_access=True",
+                "--" + cls + ".trust_xheaders=True"));
+        if ("root".equals(System.getProperty("user.name"))) {
+            command.add("--allow-root");
+        }
+        Map<String, String> env = layout.childEnvironment(home, venv);
+        env.put("JUPYTER_TOKEN", spec.token());
+        env.put("JUPYTER_RUNTIME_DIR", dir.resolve("runtime").toString());
+        env.put("JUPYTER_CONFIG_DIR", home.resolve(".jupyter").toString());
+        env.putAll(spec.binderEnv());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        Process process = pb.start();
+        log.info("session {}: started {} (pid {}) on port {}", spec.id(), module, process.pid(), port);
+        return process;
+    }
+
+    private void awaitReady(SessionSpec spec, Process process, int port, Path dir) {
+        long deadline = System.nanoTime() + properties.timeout().toNanos();
+        HttpRequest status = HttpRequest.newBuilder(URI.create("http://" + HOST + ":" + port + spec.baseUrl() + "api/status"))
+                .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build();
+        while (true) {
+            if (!process.isAlive()) {
+                String tail = logTail(dir, 15);
+                if (tail.contains("already in use")) {
+                    throw new PortTaken();
+                }
+                throw new LaunchFailedException(500, "The notebook server stopped while starting (exit code "
+                        + process.exitValue() + "). Its last log lines:\n" + tail);
+            }
+            try {
+                HttpResponse<Void> r = http.send(status, HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LaunchFailedException(503, "The launch was cancelled.");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LaunchFailedException(504, "The notebook server did not answer within "
+                        + dev.ferry.Durations.human(properties.timeout()) + ". Its last log lines:\n" + logTail(dir, 15));
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LaunchFailedException(503, "The launch was cancelled.");
+            }
+        }
+    }
+
+    static String logTail(Path dir, int lines) {
+        try {
+            List<String> all = Files.readAllLines(dir.resolve("server.log"), StandardCharsets.UTF_8);
+            String tail = String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+            return TOKEN_IN_URL.matcher(tail).replaceAll("token=…");
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(no log)";
+        }
+    }
+
+    private static void writeSessionFile(Path dir, Process process, int port) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("pid", Long.toString(process.pid()));
+        process.info().startInstant().ifPresent(t -> p.setProperty("started", t.toString()));
+        p.setProperty("port", Integer.toString(port));
+        try (Writer w = Files.newBufferedWriter(dir.resolve(LocalLayout.SESSION_FILE), StandardCharsets.UTF_8)) {
+            p.store(w, "Ferry session server");
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static final class PortTaken extends RuntimeException {
+        PortTaken() {
+            super(null, null, false, false);
+        }
+    }
+}

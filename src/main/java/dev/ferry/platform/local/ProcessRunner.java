@@ -1,0 +1,63 @@
+package dev.ferry.platform.local;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/** Runs a build step as a child process, streaming its output lines, and stops it (with its children) on cancel. */
+final class ProcessRunner {
+
+    /** The outcome of a step: its exit code, or -1 when it was cancelled. */
+    record Result(int exitCode, boolean cancelled) {
+    }
+
+    private ProcessRunner() {
+    }
+
+    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
+                      BooleanSupplier cancelled) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.accept(line);
+                }
+            } catch (IOException ignored) {
+                // the process was stopped
+            }
+        }, "ferry-step-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
+                if (cancelled.getAsBoolean()) {
+                    ProcessTree.stop(process.toHandle(), 2000);
+                    reader.join(2000);
+                    return new Result(-1, true);
+                }
+            }
+            reader.join(5000);
+            return new Result(process.exitValue(), false);
+        } catch (InterruptedException e) {
+            ProcessTree.stop(process.toHandle(), 2000);
+            Thread.currentThread().interrupt();
+            return new Result(-1, true);
+        } finally {
+            if (process.isAlive()) {
+                ProcessTree.stop(process.toHandle(), 2000);
+            }
+        }
+    }
+}

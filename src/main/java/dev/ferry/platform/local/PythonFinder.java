@@ -1,0 +1,92 @@
+package dev.ferry.platform.local;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.build.BuildFailedException;
+
+/**
+ * Chooses the interpreter environments are made from: {@code ferry.local.python} when set, otherwise the first
+ * {@code python3} on the PATH that can import a Jupyter server (so that {@code --system-site-packages} environments
+ * see it), otherwise the first {@code python3} at all.
+ */
+final class PythonFinder {
+
+    private static final Logger log = LoggerFactory.getLogger(PythonFinder.class);
+
+    /** An interpreter, and whether it can import a Jupyter server by itself. */
+    record Python(Path executable, boolean hasJupyter) {
+    }
+
+    private final String configured;
+    private volatile Python found;
+
+    PythonFinder(String configured) {
+        this.configured = configured == null ? "" : configured.trim();
+    }
+
+    Python find() {
+        Python result = found;
+        if (result == null) {
+            synchronized (this) {
+                if (found == null) {
+                    found = search();
+                    log.info("local environments use {} ({})", found.executable(),
+                            found.hasJupyter() ? "Jupyter found" : "no Jupyter: it is installed into each environment");
+                }
+                result = found;
+            }
+        }
+        return result;
+    }
+
+    private Python search() {
+        if (!configured.isEmpty()) {
+            Path exe = Path.of(configured);
+            if (!Files.isExecutable(exe)) {
+                throw new BuildFailedException(500, "The Python interpreter set in ferry.local.python (" + configured
+                        + ") is not an executable file. Fix the setting or remove it to use python3 from the PATH.");
+            }
+            return new Python(exe, importsJupyter(exe));
+        }
+        List<Path> candidates = new ArrayList<>();
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path exe = Path.of(dir.isEmpty() ? "." : dir, "python3");
+            if (Files.isExecutable(exe)) {
+                candidates.add(exe);
+            }
+        }
+        for (Path exe : candidates) {
+            if (importsJupyter(exe)) {
+                return new Python(exe, true);
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw new BuildFailedException(500, "No python3 was found on the PATH of the Ferry server. Install Python 3 "
+                    + "with Jupyter (on Debian/Ubuntu: apt install python3-venv jupyter-notebook) or set ferry.local.python.");
+        }
+        return new Python(candidates.get(0), false);
+    }
+
+    static boolean importsJupyter(Path exe) {
+        try {
+            Process p = new ProcessBuilder(exe.toString(), "-c", "import importlib.util as u, sys; "
+                    + "sys.exit(0 if (u.find_spec('jupyter_server') or u.find_spec('notebook')) and u.find_spec('ipykernel') else 1)")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.ferry.proxy;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The proxy's routes by session id (an O(1) lookup of the path segment after {@code /user/}), and the reasons of
+ * recently ended sessions so that their URLs answer with what happened instead of a bare "not found".
+ */
+public final class RouteTable {
+
+    private static final int ENDED_KEPT = 10_000;
+
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+    private final List<Consumer<Route>> removalListeners = new CopyOnWriteArrayList<>();
+    private final Map<String, String> ended = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > ENDED_KEPT;
+        }
+    };
+
+    public void add(Route route) {
+        routes.put(route.sessionId(), route);
+    }
+
+    public Route get(String sessionId) {
+        return routes.get(sessionId);
+    }
+
+    public Collection<Route> all() {
+        return routes.values();
+    }
+
+    /** Removes the route; later requests for it are told the reason. */
+    public void remove(String sessionId, String reason) {
+        synchronized (ended) {
+            ended.put(sessionId, reason);
+        }
+        Route removed = routes.remove(sessionId);
+        if (removed != null) {
+            removalListeners.forEach(l -> l.accept(removed));
+        }
+    }
+
+    /** Called with each route after it was removed (the proxy closes its pooled connections). */
+    public void onRemoval(Consumer<Route> listener) {
+        removalListeners.add(listener);
+    }
+
+    /** Why a session that is no longer routed ended, if it ended recently. */
+    public Optional<String> endReason(String sessionId) {
+        synchronized (ended) {
+            return Optional.ofNullable(ended.get(sessionId));
+        }
+    }
+}

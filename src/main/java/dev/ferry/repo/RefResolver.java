@@ -1,0 +1,52 @@
+package dev.ferry.repo;
+
+import java.util.List;
+import java.util.Map;
+
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
+
+/**
+ * Resolves the ref of a spec to a commit with {@code git ls-remote} semantics (no host API, no quota): {@code HEAD}
+ * is the default branch, a branch or tag name is looked up as {@code refs/heads/…} then {@code refs/tags/…} (annotated
+ * tags peeled to their commit), a full ref name is taken as is, and a full 40-hex commit id is taken without asking.
+ */
+public final class RefResolver {
+
+    private final RemoteGit git;
+    private final RepoProviders providers;
+
+    public RefResolver(RemoteGit git, RepoProviders providers) {
+        this.git = git;
+        this.providers = providers;
+    }
+
+    public ResolvedRepo resolve(RepoSpec spec) {
+        GuardedUrl url = git.guard().check(spec.repoUrl());
+        RepoProvider provider = providers.get(spec.provider());
+        String ref = spec.ref();
+        if (GitRefs.isFullCommit(ref)) {
+            return new ResolvedRepo(spec, ref, provider.resolvedSpec(spec, ref), null);
+        }
+        Map<String, Ref> refs = git.listRefs(url);
+        List<String> candidates = ref.equals("HEAD") || ref.startsWith("refs/")
+                ? List.of(ref)
+                : List.of("refs/heads/" + ref, "refs/tags/" + ref);
+        for (String name : candidates) {
+            Ref found = refs.get(name);
+            if (found != null) {
+                ObjectId commit = found.getPeeledObjectId() != null ? found.getPeeledObjectId() : found.getObjectId();
+                if (commit == null) {
+                    continue;
+                }
+                String fetchRef = found.isSymbolic() ? found.getTarget().getName() : found.getName();
+                return new ResolvedRepo(spec, commit.name(), provider.resolvedSpec(spec, commit.name()), fetchRef);
+            }
+        }
+        if (ref.equals("HEAD")) {
+            throw new RepoException(404, "The repository " + url.redacted() + " has no default branch (it may be empty).");
+        }
+        throw new RepoException(404, "Could not find the branch or tag '" + Urls.printable(ref) + "' in " + url.redacted()
+                + ". Check the name, or use HEAD for the default branch.");
+    }
+}

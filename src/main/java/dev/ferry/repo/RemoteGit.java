@@ -1,0 +1,216 @@
+package dev.ferry.repo;
+
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.errors.NoRemoteRepositoryException;
+import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
+import org.eclipse.jgit.internal.storage.dfs.InMemoryRepository;
+import org.eclipse.jgit.lib.ProgressMonitor;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.StoredConfig;
+import org.eclipse.jgit.transport.FetchConnection;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TagOpt;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
+import org.eclipse.jgit.transport.http.HttpConnectionFactory;
+import org.eclipse.jgit.transport.HttpTransport;
+
+/**
+ * Every git network operation Ferry performs, under one policy: the URL passed the {@link UrlGuard}; each HTTP
+ * connection is checked again; HTTP redirects are refused (a redirect could lead to an address the guard never saw);
+ * connect and read time out; JGit's errors become sentences a user can act on, without credentials.
+ */
+public final class RemoteGit {
+
+    private static final Object INSTALL_LOCK = new Object();
+
+    private final UrlGuard guard;
+    private final Duration timeout;
+
+    public RemoteGit(UrlGuard guard, Duration timeout) {
+        this.guard = guard;
+        this.timeout = timeout;
+        installConnectionFactory();
+    }
+
+    public UrlGuard guard() {
+        return guard;
+    }
+
+    private static void installConnectionFactory() {
+        synchronized (INSTALL_LOCK) {
+            HttpConnectionFactory current = HttpTransport.getConnectionFactory();
+            if (!(current instanceof GuardedConnectionFactory)) {
+                HttpTransport.setConnectionFactory(new GuardedConnectionFactory());
+            }
+        }
+    }
+
+    /** {@code git ls-remote}: the refs the remote advertises, by full name (and {@code HEAD}). */
+    public Map<String, Ref> listRefs(GuardedUrl url) {
+        return withGit(url, () -> {
+            InMemoryRepository scratch = new InMemoryRepository(new DfsRepositoryDescription("ls-remote"));
+            refuseRedirects(scratch.getConfig());
+            try (Transport transport = Transport.open(scratch, new URIish(url.uri().toURL()))) {
+                transport.setTimeout(timeoutSeconds());
+                try (FetchConnection connection = transport.openFetch()) {
+                    return connection.getRefsMap();
+                }
+            }
+        });
+    }
+
+    /**
+     * Fetches exactly one commit into {@code local}: by id with depth 1 where the server allows it, else the ref that
+     * pointed to it with depth 1, else the full history of branches and tags. Returns when the commit is present.
+     */
+    public void fetchCommit(Repository local, GuardedUrl url, ResolvedRepo repo, ProgressMonitor monitor) {
+        withGit(url, () -> {
+            StoredConfig config = local.getConfig();
+            refuseRedirects(config);
+            config.save();
+            Git git = Git.wrap(local);
+            List<Function<Git, Boolean>> attempts = List.of(
+                    g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, monitor, repo),
+                    g -> repo.fetchRef() != null
+                            && fetch(g, url, List.of(new RefSpec("+" + repo.fetchRef() + ":refs/ferry/build")), 1, monitor, repo),
+                    g -> fetch(g, url, List.of(new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
+                            new RefSpec("+refs/tags/*:refs/tags/*")), 0, monitor, repo));
+            RuntimeException last = null;
+            for (Function<Git, Boolean> attempt : attempts) {
+                try {
+                    if (attempt.apply(git)) {
+                        return null;
+                    }
+                } catch (FetchFailed e) {
+                    last = e.cause;
+                    if (e.cause.status() != 502) {
+                        throw e.cause;
+                    }
+                }
+            }
+            if (last != null) {
+                throw last;
+            }
+            throw new RepoException(404, "The commit " + repo.commit() + " is not in " + url.redacted()
+                    + " any more; launch the branch or tag again to get its current commit.");
+        });
+    }
+
+    private boolean fetch(Git git, GuardedUrl url, List<RefSpec> specs, int depth, ProgressMonitor monitor, ResolvedRepo repo) {
+        try {
+            var fetch = git.fetch().setRemote(url.url()).setRefSpecs(specs).setTimeout(timeoutSeconds())
+                    .setTagOpt(TagOpt.NO_TAGS).setProgressMonitor(monitor);
+            if (depth > 0) {
+                fetch.setDepth(depth);
+            }
+            fetch.call();
+            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
+        } catch (GitAPIException | RuntimeException e) {
+            if (monitor.isCancelled()) {
+                throw new RepoException(499, "The fetch was cancelled.");
+            }
+            throw new FetchFailed(translate(e, url));
+        } catch (java.io.IOException e) {
+            throw new FetchFailed(translate(e, url));
+        }
+    }
+
+    private int timeoutSeconds() {
+        return (int) Math.max(1, timeout.toSeconds());
+    }
+
+    private static void refuseRedirects(StoredConfig config) {
+        config.setString("http", null, "followRedirects", "false");
+    }
+
+    @FunctionalInterface
+    private interface GitCall<T> {
+        T call() throws Exception;
+    }
+
+    private <T> T withGit(GuardedUrl url, GitCall<T> call) {
+        AtomicReference<T> result = new AtomicReference<>();
+        GuardedConnectionFactory.runGuarded(guard, () -> {
+            try {
+                result.set(call.call());
+            } catch (RepoException e) {
+                throw e;
+            } catch (FetchFailed e) {
+                throw e.cause;
+            } catch (Exception e) {
+                throw translate(e, url);
+            }
+        });
+        return result.get();
+    }
+
+    /** Turns what JGit threw into a sentence for the user. */
+    static RepoException translate(Throwable error, GuardedUrl url) {
+        String shown = url.redacted();
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof RepoException re) {
+                return re;
+            }
+            if (t instanceof GuardedConnectionFactory.RefusedConnection refused) {
+                return refused.refusal;
+            }
+            if (t instanceof NoRemoteRepositoryException) {
+                return new RepoException(404, "No git repository was found at " + shown + ". Check the URL.");
+            }
+            if (t instanceof UnknownHostException) {
+                return new RepoException(400, "The host " + Urls.printable(url.host()) + " could not be found. Check the URL.");
+            }
+            if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+                return new RepoException(502, "Could not connect to " + Urls.printable(url.host())
+                        + ": the connection was refused. Check the URL, or try again later.");
+            }
+            if (t instanceof SocketTimeoutException) {
+                return new RepoException(504, Urls.printable(url.host()) + " did not answer in time. Try again later.");
+            }
+        }
+        String message = error.getMessage() == null ? "" : error.getMessage().toLowerCase(Locale.ROOT);
+        if (message.contains("not authorized") || message.contains("authentication is required")
+                || message.contains("401") || message.contains("403 forbidden")) {
+            return new RepoException(403, "The repository at " + shown
+                    + " asks for a login; Ferry can only launch repositories that can be read without one.");
+        }
+        if (message.contains("redirect")) {
+            return new RepoException(400, "The repository URL " + shown
+                    + " redirects to another address; use the repository's final URL.");
+        }
+        if (message.contains("not found") || message.contains("404")) {
+            return new RepoException(404, "No git repository was found at " + shown + ". Check the URL.");
+        }
+        return new RepoException(502, "Could not read the git repository at " + shown + ": "
+                + Urls.redact(error.getMessage()) + ".");
+    }
+
+    private static final class FetchFailed extends RuntimeException {
+        final RepoException cause;
+
+        FetchFailed(RepoException cause) {
+            super(cause.getMessage(), null, false, false);
+            this.cause = cause;
+        }
+    }
+
+    /** For tests and diagnostics: the refs as a list of names. */
+    static Collection<String> names(Map<String, Ref> refs) {
+        return refs.keySet();
+    }
+}

@@ -1,0 +1,27 @@
+package dev.ferry.repo;
+
+/**
+ * A repository spec whose ref was resolved to a commit.
+ *
+ * @param spec         what was asked for
+ * @param commit       the full 40-hex commit id the ref pointed to
+ * @param resolvedSpec the spec with the ref replaced by the commit (the reproducible link)
+ * @param fetchRef     the full ref name that pointed to the commit ({@code refs/heads/main}), or null when a commit
+ *                     id was given; lets a fetch fall back to the ref when the server refuses fetching by id
+ */
+public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef) {
+
+    /** {@code v2/<provider>/<resolved spec>}: BinderHub's {@code binder_persistent_request}. */
+    public String persistentRequest() {
+        return "v2/" + spec.provider() + "/" + resolvedSpec;
+    }
+
+    public String repoUrl() {
+        return spec.repoUrl();
+    }
+
+    @Override
+    public String toString() {
+        return spec.provider() + ":" + spec.displayUrl() + "@" + commit;
+    }
+}

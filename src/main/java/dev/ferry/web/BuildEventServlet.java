@@ -1,0 +1,169 @@
+package dev.ferry.web;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.FerryException;
+import dev.ferry.FerryProperties;
+import dev.ferry.launch.Launch;
+import dev.ferry.launch.LaunchEvent;
+import dev.ferry.launch.LaunchRequest;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.repo.RepoProviders;
+import dev.ferry.repo.RepoSpec;
+
+/**
+ * BinderHub's build API, {@code GET /build/<provider>/<spec>}: a Server-Sent Events stream of the launch's events
+ * ({@code data: <json>}, each with an {@code id:}), a {@code :keepalive} comment every 20 seconds, closed after
+ * {@code ready} or {@code failed}. Every error is HTTP 200 with a {@code failed} event carrying {@code status_code},
+ * because EventSource cannot read error bodies. A client that reconnects with {@code Last-Event-ID} is attached to
+ * the launch it was following (and gets 204, which stops EventSource, when that launch has nothing more to say).
+ */
+final class BuildEventServlet extends HttpServlet {
+
+    private static final Logger log = LoggerFactory.getLogger(BuildEventServlet.class);
+    static final String PREFIX = "/build/";
+    private static final long KEEPALIVE_MILLIS = 20_000;
+
+    private final transient LaunchService launches;
+    private final transient RepoProviders providers;
+    private final transient FerryProperties properties;
+    private final transient JsonMapper json;
+    private final transient Executor streams;
+
+    BuildEventServlet(LaunchService launches, RepoProviders providers, FerryProperties properties, JsonMapper json,
+                      Executor streams) {
+        this.launches = launches;
+        this.providers = providers;
+        this.properties = properties;
+        this.json = json;
+        this.streams = streams;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        resp.setStatus(200);
+        resp.setContentType("text/event-stream;charset=UTF-8");
+        resp.setHeader("Cache-Control", "no-cache, no-store");
+        resp.setHeader("X-Accel-Buffering", "no");
+        String accept = req.getHeader("Accept");
+        if (accept == null || !accept.contains("text/event-stream")) {
+            writeFailed(resp, 400, "Missing Accept header: text/event-stream");
+            return;
+        }
+        Launch launch;
+        long after = 0;
+        LastEventId last = LastEventId.parse(req.getHeader("Last-Event-ID"));
+        if (last != null && launches.find(last.launchId()).isPresent()) {
+            launch = launches.find(last.launchId()).get();
+            after = last.seq();
+            if (launch.isFinished() && after >= launch.lastSeq()) {
+                resp.setStatus(204); // tells EventSource to stop reconnecting
+                return;
+            }
+        } else {
+            RepoSpec spec;
+            try {
+                String path = req.getRequestURI().substring(req.getContextPath().length() + PREFIX.length());
+                int slash = path.indexOf('/');
+                if (slash <= 0) {
+                    throw new FerryException(404, "The build URL has the form /build/<provider>/<spec>.");
+                }
+                spec = providers.parse(path.substring(0, slash), path.substring(slash + 1));
+            } catch (FerryException e) {
+                writeFailed(resp, e.status(), e.getMessage());
+                return;
+            }
+            launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), req.getRemoteAddr()));
+        }
+        AsyncContext async = req.startAsync();
+        async.setTimeout(0);
+        long start = after;
+        streams.execute(() -> stream(async, launch, start));
+    }
+
+    private void stream(AsyncContext async, Launch launch, long after) {
+        HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+        try {
+            OutputStream out = resp.getOutputStream();
+            resp.flushBuffer();
+            long seq = after;
+            while (true) {
+                List<LaunchEvent> events = launch.eventsAfter(seq, KEEPALIVE_MILLIS);
+                if (events.isEmpty()) {
+                    out.write(":keepalive\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    continue;
+                }
+                StringBuilder frames = new StringBuilder();
+                boolean done = false;
+                for (LaunchEvent event : events) {
+                    frames.append("id: ").append(launch.id()).append('.').append(event.seq()).append('\n')
+                            .append("data: ").append(json.writeValueAsString(event.fields())).append("\n\n");
+                    seq = event.seq();
+                    done |= event.terminal();
+                }
+                out.write(frames.toString().getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                if (done) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            log.debug("launch {}: event stream closed by the client", launch.id());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("launch {}: event stream failed", launch.id(), e);
+        } finally {
+            try {
+                async.complete();
+            } catch (IllegalStateException ignored) {
+                // already completed by the container after a client abort
+            }
+        }
+    }
+
+    private void writeFailed(HttpServletResponse resp, int status, String message) throws IOException {
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("phase", "failed");
+        event.put("status_code", status);
+        event.put("message", message.endsWith("\n") ? message : message + "\n");
+        byte[] body = ("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
+    /** {@code <launch id>.<seq>} as sent in each event's {@code id:} field. */
+    record LastEventId(String launchId, long seq) {
+        static LastEventId parse(String header) {
+            if (header == null || header.length() > 100) {
+                return null;
+            }
+            int dot = header.lastIndexOf('.');
+            if (dot <= 0) {
+                return null;
+            }
+            try {
+                return new LastEventId(header.substring(0, dot), Long.parseLong(header.substring(dot + 1)));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.ferry.web;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+
+import dev.ferry.FerryException;
+import dev.ferry.repo.RepoProviders;
+import dev.ferry.repo.RepoSpec;
+
+/**
+ * The launch page, {@code /v2/<provider>/<spec>}: shows the phases and live log of the launch while it follows the
+ * build API, then sends the browser to the server. The spec is read from the raw path, so {@code %2F} survives.
+ */
+@Controller
+class LaunchPageController {
+
+    private final RepoProviders providers;
+
+    LaunchPageController(RepoProviders providers) {
+        this.providers = providers;
+    }
+
+    @GetMapping("/v2/**")
+    String launchPage(HttpServletRequest request, HttpServletResponse response, Model model,
+                      @RequestParam(required = false) String urlpath, @RequestParam(required = false) String labpath,
+                      @RequestParam(required = false) String filepath) {
+        String path = request.getRequestURI().substring(request.getContextPath().length() + "/v2/".length());
+        int slash = path.indexOf('/');
+        try {
+            if (slash <= 0) {
+                throw new FerryException(404, "Launch links have the form /v2/<provider>/<spec>, for example "
+                        + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
+            }
+            String provider = path.substring(0, slash);
+            String rawSpec = path.substring(slash + 1);
+            RepoSpec spec = providers.parse(provider, rawSpec);
+            model.addAttribute("providerName", providers.get(provider).displayName());
+            model.addAttribute("repoUrl", spec.displayUrl());
+            model.addAttribute("ref", spec.ref());
+            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + provider + "/" + rawSpec);
+            model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));
+        } catch (FerryException e) {
+            response.setStatus(e.status());
+            model.addAttribute("error", e.getMessage());
+        }
+        return "launch";
+    }
+}

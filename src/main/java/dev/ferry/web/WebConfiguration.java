@@ -1,0 +1,28 @@
+package dev.ferry.web;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.FerryProperties;
+import dev.ferry.Threads;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.repo.RepoProviders;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(FerryProperties.class)
+class WebConfiguration {
+
+    @Bean
+    ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
+                                                                 FerryProperties properties, JsonMapper json) {
+        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"));
+        ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
+        registration.setName("ferryBuildEvents");
+        registration.setAsyncSupported(true);
+        return registration;
+    }
+}

@@ -1,0 +1,182 @@
+package dev.ferry.platform.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.bean.override.convention.TestBean;
+
+import dev.ferry.build.BuildService;
+import dev.ferry.launch.SessionService;
+import dev.ferry.repo.HostResolver;
+import dev.ferry.testing.EventStream;
+import dev.ferry.testing.Parts;
+import dev.ferry.testing.TestGitServer;
+
+/**
+ * Ferry on the local platform with real parts: a real git server (JGit over HTTP on loopback), Debian's Jupyter, and
+ * Ferry itself on a random port. Loopback repositories need {@code allow-private-addresses}; host names other than
+ * {@code localhost} never resolve, so no test can send a packet off this machine.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "ferry.platform=local",
+        "ferry.repo.allowed-schemes=http,https",
+        "ferry.repo.allow-private-addresses=true",
+        "ferry.repo.git-timeout=10s",
+        "ferry.launch.timeout=60s",
+        "ferry.build.max-concurrent=2"})
+abstract class LocalPlatformTestSupport {
+
+    static final TestGitServer GIT = startGitServer();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    SessionService sessions;
+
+    @Autowired
+    BuildService builds;
+
+    @Autowired
+    LocalProperties localProperties;
+
+    @TestBean
+    HostResolver hostResolver;
+
+    static HostResolver hostResolver() {
+        return LocalPlatformTestSupport::resolveLocalOnly;
+    }
+
+    @DynamicPropertySource
+    static void workDir(DynamicPropertyRegistry registry) {
+        registry.add("ferry.local.work-dir", () -> {
+            try {
+                return Files.createTempDirectory("ferry-test-work").toString();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    @BeforeAll
+    static void requireParts() {
+        Parts.requireJupyter();
+    }
+
+    /** Resolves {@code localhost} and IP literals without any lookup; every other name is unknown. */
+    static InetAddress[] resolveLocalOnly(String host) throws UnknownHostException {
+        if (host.equals("localhost")) {
+            return new InetAddress[] {InetAddress.getLoopbackAddress()};
+        }
+        if (host.matches("[0-9.]+") || host.contains(":")) {
+            return new InetAddress[] {InetAddress.getByName(host)};
+        }
+        throw new UnknownHostException(host);
+    }
+
+    private static TestGitServer startGitServer() {
+        try {
+            TestGitServer server = new TestGitServer();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    server.close();
+                } catch (Exception ignored) {
+                    // the JVM is exiting
+                }
+            }));
+            return server;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    static String encode(String text) {
+        return java.net.URLEncoder.encode(text, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    String buildUrl(String repoUrl, String ref) {
+        return base() + "/build/git/" + encode(repoUrl) + "/" + ref;
+    }
+
+    EventStream.Result launch(String repoUrl, String ref) throws Exception {
+        return EventStream.read(buildUrl(repoUrl, ref));
+    }
+
+    static String sessionId(EventStream.Result ready) {
+        return sessionId(ready.last());
+    }
+
+    static String sessionId(Map<String, Object> ready) {
+        String url = (String) ready.get("url");
+        String[] parts = url.split("/");
+        return parts[parts.length - 1];
+    }
+
+    Path workDir() {
+        return localProperties.workDir();
+    }
+
+    /** The pid of a running session's server, from the file the launcher keeps. */
+    long serverPid(String sessionId) throws IOException {
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(workDir().resolve("sessions").resolve(sessionId).resolve("session.properties"))) {
+            p.load(in);
+        }
+        return Long.parseLong(p.getProperty("pid"));
+    }
+
+    /**
+     * Processes Ferry started that are still running: descendants of this JVM (servers, build steps; the tests' own
+     * helper processes have ended when this is called), and processes that mention this context's work dir (kernels,
+     * which Jupyter starts in sessions of their own and which outlive a server that was killed).
+     */
+    List<ProcessHandle> serverProcesses() {
+        java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(
+                ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList());
+        found.addAll(ProcessTree.mentioning(workDir().toString()));
+        return List.copyOf(found);
+    }
+
+    List<String> sessionDirs() {
+        return LocalLayout.children(workDir().resolve("sessions")).stream().map(p -> p.getFileName().toString()).toList();
+    }
+
+    void stopAllSessions() {
+        sessions.sessions().forEach(s -> sessions.stop(s.id(), "the test ended."));
+    }
+
+    void assertNothingLeftBehind() {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(sessionDirs()).as("session folders").isEmpty();
+            assertThat(serverProcesses()).as("processes").isEmpty();
+        });
+    }
+
+    static Map<String, String> files(String... nameThenContent) {
+        Map<String, String> files = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < nameThenContent.length; i += 2) {
+            files.put(nameThenContent[i], nameThenContent[i + 1]);
+        }
+        return files;
+    }
+}

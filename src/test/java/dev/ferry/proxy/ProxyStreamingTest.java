@@ -1,0 +1,278 @@
+package dev.ferry.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * The proxy against a scripted upstream on loopback (no Jupyter in the way): bodies stream in both directions
+ * (a proxy that buffered whole bodies would deadlock these tests), WebSocket tunnels carry any amount of bytes and
+ * outlive the server's connection timeout, and unknown sessions are answered at once.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
+class ProxyStreamingTest {
+
+    private static final String SESSION = "stubsessionaaaaaaaaaaaaaaaaaaaaa";
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    RouteTable routes;
+
+    private ServerSocket upstream;
+
+    @BeforeEach
+    void startUpstream() throws IOException {
+        upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        routes.add(new Route(SESSION, "127.0.0.1", upstream.getLocalPort()));
+    }
+
+    @AfterEach
+    void stopUpstream() throws IOException {
+        routes.remove(SESSION, "the test ended.");
+        upstream.close();
+    }
+
+    /** Serves one upstream connection with the script, on its own thread. */
+    private CompletableFuture<Void> serveOnce(Consumer<Socket> script) {
+        return CompletableFuture.runAsync(() -> {
+            try (Socket s = upstream.accept()) {
+                script.accept(s);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    private Socket client() throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    @Test
+    void uploadReachesTheServerBeforeTheVisitorHasSentItAll() throws Exception {
+        int total = 20 * 1024 * 1024;
+        CountDownLatch firstMegabyteArrived = new CountDownLatch(1);
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                assertThat(head).startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1").contains("Content-Length: " + total);
+                long received = 0;
+                byte[] buffer = new byte[65536];
+                while (received < total) {
+                    int n = in.read(buffer);
+                    if (n < 0) {
+                        throw new IOException("body ended early");
+                    }
+                    received += n;
+                    if (received >= 1024 * 1024) {
+                        firstMegabyteArrived.countDown();
+                    }
+                }
+                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            OutputStream out = c.getOutputStream();
+            out.write(("PUT /user/" + SESSION + "/upload HTTP/1.1\r\nHost: ferry.test\r\nContent-Length: " + total + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] megabyte = new byte[1024 * 1024];
+            out.write(megabyte);
+            out.flush();
+            assertThat(firstMegabyteArrived.await(10, TimeUnit.SECONDS))
+                    .as("the server saw the first megabyte while the visitor still held back the rest").isTrue();
+            for (int i = 1; i < 20; i++) {
+                out.write(megabyte);
+            }
+            out.flush();
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void downloadReachesTheVisitorBeforeTheServerHasSentItAll() throws Exception {
+        int total = 20 * 1024 * 1024;
+        CountDownLatch visitorHasFirstMegabyte = new CountDownLatch(1);
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                readHead(new BufferedInputStream(s.getInputStream()));
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + total + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                byte[] megabyte = new byte[1024 * 1024];
+                out.write(megabyte);
+                out.flush();
+                if (!visitorHasFirstMegabyte.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("the visitor never got the first megabyte");
+                }
+                for (int i = 1; i < 20; i++) {
+                    out.write(megabyte);
+                }
+                out.flush();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: " + total);
+            long received = 0;
+            byte[] buffer = new byte[65536];
+            while (received < total) {
+                int n = in.read(buffer);
+                assertThat(n).as("body ended early").isPositive();
+                received += n;
+                if (received >= 1024 * 1024) {
+                    visitorHasFirstMegabyte.countDown();
+                }
+            }
+            assertThat(received).isEqualTo(total);
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void webSocketTunnelCarriesSixteenMebibytesBothWaysAndOutlivesTheConnectionTimeout() throws Exception {
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                assertThat(head).contains("Upgrade: websocket").contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+                        .contains("Host: ferry.test").contains("X-Forwarded-For: 127.0.0.1");
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                        + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                byte[] buffer = new byte[65536];
+                int n;
+                while ((n = in.read(buffer)) != -1) { // echo
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 101").contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+                    .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+
+            Thread.sleep(3_000); // three times Tomcat's connection timeout, idle
+
+            byte[] payload = new byte[16 * 1024 * 1024];
+            new Random(7).nextBytes(payload);
+            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return in.readNBytes(payload.length);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            c.getOutputStream().write(payload);
+            c.getOutputStream().flush();
+            assertThat(Arrays.equals(echoed.get(20, TimeUnit.SECONDS), payload)).isTrue();
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tunnelEndsForTheVisitorWhenTheServerCloses() throws Exception {
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                readHead(new BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                Thread.sleep(500);
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+            long t0 = System.nanoTime();
+            assertThat(in.read()).as("end of stream once the server closed").isEqualTo(-1);
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(all).startsWith("HTTP/1.1 404").contains("There is no session at this address");
+        }
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(all).startsWith("HTTP/1.1 404").contains("application/json");
+        }
+    }
+
+    @Test
+    void dotSegmentsNeverReachAnotherSession() throws Exception {
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(all).startsWith("HTTP/1.1 400");
+        }
+    }
+
+    static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        int b;
+        while (matched < 4 && (b = in.read()) != -1) {
+            head.write(b);
+            matched = (b == '\r' || b == '\n') ? (((matched % 2 == 0) == (b == '\r')) ? matched + 1 : (b == '\r' ? 1 : 0)) : 0;
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+}

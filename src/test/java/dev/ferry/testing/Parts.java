@@ -1,0 +1,60 @@
+package dev.ferry.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The real parts tests need from the machine (Debian's Jupyter, npm modules). A test that needs a missing part is
+ * skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part and a
+ * missing one is a failure.
+ */
+public final class Parts {
+
+    public static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
+    private static Boolean jupyter;
+
+    private Parts() {
+    }
+
+    public static boolean ci() {
+        return "true".equalsIgnoreCase(System.getenv("CI"));
+    }
+
+    /** Debian's python3 with notebook and ipykernel importable. */
+    public static synchronized void requireJupyter() {
+        if (jupyter == null) {
+            jupyter = Files.isExecutable(SYSTEM_PYTHON) && exitsZero(SYSTEM_PYTHON.toString(), "-c",
+                    "import notebook, ipykernel, venv");
+        }
+        require(jupyter, "Jupyter from Debian's packages (apt-get install jupyter-notebook python3-notebook "
+                + "python3-ipykernel python3-venv)");
+    }
+
+    /** The npm modules of src/test/node (npm ci there). */
+    public static Path requireNodeModules() {
+        Path dir = Path.of("src", "test", "node").toAbsolutePath();
+        boolean present = Files.isDirectory(dir.resolve("node_modules").resolve("@jupyterlab").resolve("services"))
+                && exitsZero("node", "--version");
+        require(present, "node and the npm modules of src/test/node (cd src/test/node && npm ci)");
+        return dir;
+    }
+
+    private static void require(boolean present, String what) {
+        if (!present && ci()) {
+            throw new AssertionError("CI=true but this machine lacks " + what + "; .ci/run should have installed it");
+        }
+        Assumptions.assumeTrue(present, "skipped: this machine lacks " + what);
+    }
+
+    static boolean exitsZero(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
