@@ -1,0 +1,140 @@
+package dev.ferry.platform.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import dev.ferry.FerryApplication;
+import dev.ferry.testing.EventStream;
+import dev.ferry.testing.Parts;
+import dev.ferry.testing.TestGitServer;
+
+/**
+ * Ferry's own life: stopping it stops every notebook server it started; a Ferry that was killed leaves servers
+ * running, and the next Ferry started on the same work dir removes them.
+ */
+class LocalLifecycleTest {
+
+    private static TestGitServer git;
+
+    @BeforeAll
+    static void parts() throws Exception {
+        Parts.requireJupyter();
+        git = new TestGitServer();
+    }
+
+    @AfterAll
+    static void stopGit() throws Exception {
+        if (git != null) {
+            git.close();
+        }
+    }
+
+    private static String[] settings(Path workDir, int port) {
+        return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
+                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
+                "--spring.jmx.enabled=false", "--logging.level.root=WARN"};
+    }
+
+    private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port) {
+        return new SpringApplicationBuilder(FerryApplication.class).run(settings(workDir, port));
+    }
+
+    private static Map<String, Object> launch(int port, String repo) throws Exception {
+        String url = "http://127.0.0.1:" + port + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main";
+        Map<String, Object> ready = EventStream.read(url).last();
+        assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
+        return ready;
+    }
+
+    private static ProcessHandle server(Path workDir, Map<String, Object> ready) throws IOException {
+        String[] parts = ((String) ready.get("url")).split("/");
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
+            p.load(in);
+        }
+        return ProcessHandle.of(Long.parseLong(p.getProperty("pid"))).orElseThrow();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void stoppingFerryStopsEveryServerItStarted() throws Exception {
+        Path workDir = Files.createTempDirectory("ferry-lifecycle");
+        String repo = git.createRepo("lifecycle-stop", Map.of("README.md", "# stop\n"));
+        int port = freePort();
+        ConfigurableApplicationContext ferry = startInThisJvm(workDir, port);
+        ProcessHandle first;
+        ProcessHandle second;
+        try {
+            first = server(workDir, launch(port, repo));
+            second = server(workDir, launch(port, repo));
+            assertThat(first.isAlive()).isTrue();
+            assertThat(second.isAlive()).isTrue();
+        } finally {
+            ferry.close();
+        }
+        assertThat(first.isAlive()).isFalse();
+        assertThat(second.isAlive()).isFalse();
+        assertThat(LocalLayout.children(workDir.resolve("sessions"))).isEmpty();
+        assertThat(ProcessTree.mentioning(workDir.toString())).isEmpty();
+    }
+
+    @Test
+    void ferryStartedAfterACrashRemovesWhatTheCrashedOneLeft() throws Exception {
+        Path workDir = Files.createTempDirectory("ferry-lifecycle");
+        String repo = git.createRepo("lifecycle-crash", Map.of("README.md", "# crash\n"));
+        int port = freePort();
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classpath, FerryApplication.class.getName()));
+        command.addAll(List.of(settings(workDir, port)));
+        Process crashing = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("crashing-ferry.log").toFile()).start();
+        ProcessHandle orphan;
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+            orphan = server(workDir, launch(port, repo));
+        } finally {
+            crashing.destroyForcibly().waitFor();
+        }
+        assertThat(orphan.isAlive()).as("a killed Ferry cannot stop its servers").isTrue();
+
+        ConfigurableApplicationContext next = startInThisJvm(workDir, freePort());
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.isAlive());
+            assertThat(LocalLayout.children(workDir.resolve("sessions"))).isEmpty();
+            assertThat(ProcessTree.mentioning(workDir.resolve("sessions").toString())).isEmpty();
+        } finally {
+            next.close();
+        }
+    }
+}
