@@ -48,7 +48,7 @@
       es.close();
       status.textContent = 'Ready. Opening your notebook…';
       document.title = 'Ready · Ferry';
-      const target = new URL(data.url + urlpath.replace(/^\/+/, ''));
+      const target = new URL(urlpath.replace(/^\/+/, ''), data.url);
       target.searchParams.set('token', data.token);
       location.replace(target.toString());
       return;

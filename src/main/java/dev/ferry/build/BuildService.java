@@ -34,6 +34,11 @@ public final class BuildService implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicLong started = new AtomicLong();
+    private final java.util.List<java.util.function.Consumer<BuildOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** How one build ended: for metrics. */
+    public record BuildOutcome(ResolvedRepo repo, boolean succeeded, java.time.Duration duration) {
+    }
 
     public BuildService(Builder builder, BuildProperties properties) {
         this.builder = builder;
@@ -88,6 +93,22 @@ public final class BuildService implements AutoCloseable {
         }
     }
 
+    /** Called after every build that ran (not for cache hits). */
+    public void onFinished(java.util.function.Consumer<BuildOutcome> listener) {
+        listeners.add(listener);
+    }
+
+    private void report(Build build, boolean succeeded, long t0) {
+        BuildOutcome outcome = new BuildOutcome(build.repo(), succeeded, java.time.Duration.ofNanos(System.nanoTime() - t0));
+        for (var listener : listeners) {
+            try {
+                listener.accept(outcome);
+            } catch (RuntimeException e) {
+                log.warn("build listener failed", e);
+            }
+        }
+    }
+
     /** Builds started since this service started (cache hits and joined builds not counted). */
     public long buildsStarted() {
         return started.get();
@@ -129,6 +150,7 @@ public final class BuildService implements AutoCloseable {
             });
             build.state(Build.State.SUCCEEDED);
             log.info("build {} succeeded in {} ms", build.key(), (System.nanoTime() - t0) / 1_000_000);
+            report(build, true, t0);
             build.result().complete(env);
         } catch (Throwable e) {
             build.state(Build.State.FAILED);
@@ -137,6 +159,7 @@ public final class BuildService implements AutoCloseable {
             if (!(e instanceof FerryException)) {
                 log.warn("build {} failed unexpectedly", build.key(), e);
             }
+            report(build, false, t0);
             build.result().completeExceptionally(failure);
         }
     }

@@ -4,6 +4,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
 import dev.ferry.build.BuildService;
 import dev.ferry.proxy.RouteTable;
@@ -19,7 +20,7 @@ class LaunchConfiguration {
     }
 
     @Bean
-    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions) {
-        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"));
+    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry) {
+        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"), ferry.cors().allowedOrigins());
     }
 }

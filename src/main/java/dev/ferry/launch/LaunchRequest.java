@@ -9,6 +9,12 @@ import dev.ferry.repo.RepoSpec;
  * @param publicBase Ferry's address as the visitor reaches it ({@code https://host[:port]}, no trailing slash), for
  *                   the absolute {@code url} of the {@code ready} event
  * @param clientIp   the visitor's address ({@code binder_client_ip})
+ * @param buildOnly  build (or find) the environment and stop there, without a session
+ * @param origin     the page origin that asked (for launch events), or the host when there is none
  */
-public record LaunchRequest(RepoSpec spec, String publicBase, String clientIp) {
+public record LaunchRequest(RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin) {
+
+    public LaunchRequest(RepoSpec spec, String publicBase, String clientIp) {
+        this(spec, publicBase, clientIp, false, "");
+    }
 }

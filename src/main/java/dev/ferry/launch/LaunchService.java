@@ -2,6 +2,7 @@ package dev.ferry.launch;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -38,12 +39,42 @@ public final class LaunchService implements AutoCloseable {
     private final SessionService sessions;
     private final ExecutorService executor;
     private final Map<String, Launch> launches = new ConcurrentHashMap<>();
+    private final List<String> allowedOrigins;
+    private final List<Consumer<LaunchOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * How one launch ended, for metrics and launch events.
+     *
+     * @param repo         the resolved repository, or null when resolution failed
+     * @param launchTime   the time from the start of the server to ready (or failure), or null when no server was started
+     */
+    public record LaunchOutcome(LaunchRequest request, ResolvedRepo repo, boolean succeeded, boolean buildOnly,
+                                Duration launchTime) {
+    }
 
     public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor) {
+        this(resolver, builds, sessions, executor, List.of());
+    }
+
+    /** {@code allowedOrigins}: page origins the launched servers accept ({@code ferry.cors.allowed-origins}). */
+    public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor,
+                         List<String> allowedOrigins) {
         this.resolver = resolver;
         this.builds = builds;
         this.sessions = sessions;
         this.executor = executor;
+        this.allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** Called after every launch, successful or not. */
+    public void onFinished(Consumer<LaunchOutcome> listener) {
+        listeners.add(listener);
+    }
+
+    /** Launches that have not reached ready or failed yet. */
+    public int inProgress() {
+        return inProgress.get();
     }
 
     /** Starts a launch in the background and returns it at once. */
@@ -62,14 +93,27 @@ public final class LaunchService implements AutoCloseable {
 
     private void run(Launch launch, LaunchRequest request) {
         long t0 = System.nanoTime();
+        inProgress.incrementAndGet();
+        ResolvedRepo repo = null;
+        Long serverStart = null;
+        boolean succeeded = false;
         try {
             launch.emit("waiting", "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
-            ResolvedRepo repo = resolver.resolve(request.spec());
-            Environment env = awaitBuild(launch, builds.request(repo));
+            repo = resolver.resolve(request.spec());
+            Build build = builds.request(repo);
+            Environment env = awaitBuild(launch, build, request.buildOnly());
+            if (request.buildOnly()) {
+                launch.emit("ready", build.cached() ? "Done! Found built image\n" : "Done! Image built\n",
+                        Map.of("imageName", env.imageName()));
+                succeeded = true;
+                return;
+            }
             launch.emit("launching", "Launching server...\n");
+            serverStart = System.nanoTime();
             String base = request.publicBase();
             Map<String, String> binder = binderFields(repo, base, request.clientIp());
-            Session session = sessions.start(repo, env, binderEnvironment(binder), line -> launch.emit("launching", line + "\n"));
+            Session session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
+                    line -> launch.emit("launching", line + "\n"));
             launch.session(session);
             String url = base + session.baseUrl();
             Map<String, Object> ready = new LinkedHashMap<>();
@@ -78,6 +122,7 @@ public final class LaunchService implements AutoCloseable {
             ready.put("image", env.imageName());
             ready.putAll(binder);
             launch.emit("ready", "server running at " + url + "\n", ready);
+            succeeded = true;
             log.info("launch {} ready in {} ms: {} as session {}", launch.id(), (System.nanoTime() - t0) / 1_000_000, repo,
                     session.id());
         } catch (FerryException e) {
@@ -86,6 +131,17 @@ public final class LaunchService implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("launch {} of {} failed unexpectedly", launch.id(), request.spec(), e);
             fail(launch, 500, "The launch failed because of an error in Ferry. Try again; if it keeps failing, tell the operator.");
+        } finally {
+            inProgress.decrementAndGet();
+            Duration launchTime = serverStart == null ? null : Duration.ofNanos(System.nanoTime() - serverStart);
+            LaunchOutcome outcome = new LaunchOutcome(request, repo, succeeded, request.buildOnly(), launchTime);
+            for (Consumer<LaunchOutcome> listener : listeners) {
+                try {
+                    listener.accept(outcome);
+                } catch (RuntimeException e) {
+                    log.warn("launch listener failed", e);
+                }
+            }
         }
     }
 
@@ -93,7 +149,7 @@ public final class LaunchService implements AutoCloseable {
     private static Map<String, String> binderFields(ResolvedRepo repo, String base, String clientIp) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("repo_url", repo.spec().displayUrl());
-        fields.put("binder_ref_url", "");
+        fields.put("binder_ref_url", repo.refUrl());
         fields.put("binder_launch_host", base + "/");
         fields.put("binder_request", repo.spec().request());
         fields.put("binder_persistent_request", repo.persistentRequest());
@@ -114,10 +170,12 @@ public final class LaunchService implements AutoCloseable {
         launch.emit("failed", message.endsWith("\n") ? message : message + "\n", extra);
     }
 
-    private Environment awaitBuild(Launch launch, Build build) {
+    private Environment awaitBuild(Launch launch, Build build, boolean buildOnly) {
         if (build.cached()) {
             Environment env = build.result().join();
-            launch.emit("built", "Found built image, launching...\n", Map.of("imageName", env.imageName()));
+            if (!buildOnly) {
+                launch.emit("built", "Found built image, launching...\n", Map.of("imageName", env.imageName()));
+            }
             return env;
         }
         Consumer<BuildLog.Entry> relay = entry -> {
@@ -127,7 +185,7 @@ public final class LaunchService implements AutoCloseable {
         build.log().subscribe(relay);
         try {
             Environment env = build.result().get();
-            launch.emit("built", "Built image, launching...\n", Map.of("imageName", env.imageName()));
+            launch.emit("built", buildOnly ? "Built image\n" : "Built image, launching...\n", Map.of("imageName", env.imageName()));
             return env;
         } catch (ExecutionException | CompletionException e) {
             if (e.getCause() instanceof FerryException fe) {

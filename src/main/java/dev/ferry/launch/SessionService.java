@@ -35,10 +35,17 @@ public final class SessionService implements AutoCloseable {
 
     /** Starts a session and returns it once its server answers through the proxy's route. */
     public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv, Consumer<String> progress) {
+        return start(repo, environment, binderEnv, List.of(), progress);
+    }
+
+    /** Starts a session whose server accepts calls from the given page origins. */
+    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
+                         List<String> allowedOrigins, Consumer<String> progress) {
         if (closed) {
             throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
         }
-        SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo, environment, binderEnv);
+        SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo, environment, binderEnv,
+                List.copyOf(allowedOrigins));
         RunningServer server = launcher.start(spec, progress);
         Route route = new Route(spec.id(), server.host(), server.port());
         Session session = new Session(spec, server, route);

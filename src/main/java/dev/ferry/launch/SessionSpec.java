@@ -13,8 +13,10 @@ import dev.ferry.repo.ResolvedRepo;
  * @param repo        the repository and commit
  * @param environment the built environment
  * @param binderEnv   the {@code BINDER_*} environment variables BinderHub sets in the server
+ * @param allowedOrigins page origins the server must accept for REST and WebSocket calls ({@code *} for any)
  */
-public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv) {
+public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
+                          java.util.List<String> allowedOrigins) {
 
     public String baseUrl() {
         return "/user/" + id + "/";

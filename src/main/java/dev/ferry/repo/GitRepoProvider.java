@@ -16,9 +16,13 @@ public final class GitRepoProvider implements RepoProvider {
         return "git";
     }
 
+    private static final ProviderDisplay DISPLAY = new ProviderDisplay("git", "Git repository",
+            "Arbitrary git repository URL (https://git.example.com/repo)", "example: https://git.example.com/owner/repo.git",
+            true, true, "HEAD", "[^/]+/.+", null);
+
     @Override
-    public String displayName() {
-        return "Git repository";
+    public ProviderDisplay display() {
+        return DISPLAY;
     }
 
     @Override

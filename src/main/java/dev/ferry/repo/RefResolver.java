@@ -13,12 +13,24 @@ import org.eclipse.jgit.lib.Ref;
  */
 public final class RefResolver {
 
+    /** A name resolved recently: its commit and the full ref name, until {@code expires} (nanoTime). */
+    private record Cached(String commit, String fetchRef, long expires) {
+    }
+
     private final RemoteGit git;
     private final RepoProviders providers;
+    private final long ttlNanos;
+    private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RefResolver(RemoteGit git, RepoProviders providers) {
+        this(git, providers, java.time.Duration.ZERO);
+    }
+
+    /** Branch and tag names are cached for {@code ttl}; a commit id needs no lookup at all. */
+    public RefResolver(RemoteGit git, RepoProviders providers, java.time.Duration ttl) {
         this.git = git;
         this.providers = providers;
+        this.ttlNanos = ttl.toNanos();
     }
 
     public ResolvedRepo resolve(RepoSpec spec) {
@@ -26,8 +38,25 @@ public final class RefResolver {
         RepoProvider provider = providers.get(spec.provider());
         String ref = spec.ref();
         if (GitRefs.isFullCommit(ref)) {
-            return new ResolvedRepo(spec, ref, provider.resolvedSpec(spec, ref), null);
+            return new ResolvedRepo(spec, ref, provider.resolvedSpec(spec, ref), null, provider.refUrl(spec, ref));
         }
+        String cacheKey = spec.repoUrl() + "\n" + ref;
+        Cached cached = cache.get(cacheKey);
+        if (cached != null && cached.expires() - System.nanoTime() > 0) {
+            return new ResolvedRepo(spec, cached.commit(), provider.resolvedSpec(spec, cached.commit()), cached.fetchRef(),
+                    provider.refUrl(spec, cached.commit()));
+        }
+        ResolvedRepo resolved = lookUp(spec, url, provider, ref);
+        if (ttlNanos > 0) {
+            if (cache.size() > 10_000) {
+                cache.clear();
+            }
+            cache.put(cacheKey, new Cached(resolved.commit(), resolved.fetchRef(), System.nanoTime() + ttlNanos));
+        }
+        return resolved;
+    }
+
+    private ResolvedRepo lookUp(RepoSpec spec, GuardedUrl url, RepoProvider provider, String ref) {
         Map<String, Ref> refs = git.listRefs(url);
         List<String> candidates = ref.equals("HEAD") || ref.startsWith("refs/")
                 ? List.of(ref)
@@ -40,7 +69,8 @@ public final class RefResolver {
                     continue;
                 }
                 String fetchRef = found.isSymbolic() ? found.getTarget().getName() : found.getName();
-                return new ResolvedRepo(spec, commit.name(), provider.resolvedSpec(spec, commit.name()), fetchRef);
+                return new ResolvedRepo(spec, commit.name(), provider.resolvedSpec(spec, commit.name()), fetchRef,
+                        provider.refUrl(spec, commit.name()));
             }
         }
         if (ref.equals("HEAD")) {

@@ -26,12 +26,15 @@ class RepoConfiguration {
     }
 
     @Bean
-    RepoProviders repoProviders() {
-        return new RepoProviders(List.of(new GitRepoProvider()));
+    RepoProviders repoProviders(RepoProperties properties) {
+        return new RepoProviders(List.of(new GitHubRepoProvider(properties.githubHost()),
+                new GitLabRepoProvider(properties.gitlabHost()), new GitRepoProvider(),
+                new GistRepoProvider(properties.gistHost())),
+                properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
     }
 
     @Bean
-    RefResolver refResolver(RemoteGit git, RepoProviders providers) {
-        return new RefResolver(git, providers);
+    RefResolver refResolver(RemoteGit git, RepoProviders providers, RepoProperties properties) {
+        return new RefResolver(git, providers, properties.refCacheTtl());
     }
 }

@@ -8,8 +8,13 @@ package dev.ferry.repo;
  * @param resolvedSpec the spec with the ref replaced by the commit (the reproducible link)
  * @param fetchRef     the full ref name that pointed to the commit ({@code refs/heads/main}), or null when a commit
  *                     id was given; lets a fetch fall back to the ref when the server refuses fetching by id
+ * @param refUrl       a page showing the repository at the commit ({@code binder_ref_url}), or empty
  */
-public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef) {
+public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef, String refUrl) {
+
+    public ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef) {
+        this(spec, commit, resolvedSpec, fetchRef, "");
+    }
 
     /** {@code v2/<provider>/<resolved spec>}: BinderHub's {@code binder_persistent_request}. */
     public String persistentRequest() {

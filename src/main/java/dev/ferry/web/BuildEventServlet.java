@@ -45,14 +45,33 @@ final class BuildEventServlet extends HttpServlet {
     private final transient FerryProperties properties;
     private final transient JsonMapper json;
     private final transient Executor streams;
+    private final boolean allowBuildOnly;
 
     BuildEventServlet(LaunchService launches, RepoProviders providers, FerryProperties properties, JsonMapper json,
-                      Executor streams) {
+                      Executor streams, boolean allowBuildOnly) {
         this.launches = launches;
         this.providers = providers;
         this.properties = properties;
         this.json = json;
         this.streams = streams;
+        this.allowBuildOnly = allowBuildOnly;
+    }
+
+    /** Cross-origin pages (Thebe) may read the stream when their origin is allowed. */
+    @Override
+    protected void doOptions(HttpServletRequest req, HttpServletResponse resp) {
+        cors(req, resp);
+        resp.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
+        resp.setHeader("Access-Control-Allow-Headers", "Accept, Last-Event-ID, Cache-Control");
+        resp.setStatus(204);
+    }
+
+    private void cors(HttpServletRequest req, HttpServletResponse resp) {
+        String origin = req.getHeader("Origin");
+        if (properties.cors().allows(origin)) {
+            resp.setHeader("Access-Control-Allow-Origin", properties.cors().allowedOrigins().contains("*") ? "*" : origin);
+            resp.addHeader("Vary", "Origin");
+        }
     }
 
     @Override
@@ -61,6 +80,7 @@ final class BuildEventServlet extends HttpServlet {
         resp.setContentType("text/event-stream;charset=UTF-8");
         resp.setHeader("Cache-Control", "no-cache, no-store");
         resp.setHeader("X-Accel-Buffering", "no");
+        cors(req, resp);
         String accept = req.getHeader("Accept");
         if (accept == null || !accept.contains("text/event-stream")) {
             writeFailed(resp, 400, "Missing Accept header: text/event-stream");
@@ -89,7 +109,15 @@ final class BuildEventServlet extends HttpServlet {
                 writeFailed(resp, e.status(), e.getMessage());
                 return;
             }
-            launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), req.getRemoteAddr()));
+            boolean buildOnly = "true".equalsIgnoreCase(req.getParameter("build_only"));
+            if (buildOnly && !allowBuildOnly) {
+                writeFailed(resp, 400, "Building but not launching is not permitted on this Ferry: its operator has not "
+                        + "set ferry.build.allow-build-only=true.");
+                return;
+            }
+            String origin = req.getHeader("Origin");
+            launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), req.getRemoteAddr(), buildOnly,
+                    origin != null ? origin : String.valueOf(req.getHeader("Host"))));
         }
         AsyncContext async = req.startAsync();
         async.setTimeout(0);

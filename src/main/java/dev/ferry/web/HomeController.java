@@ -3,57 +3,94 @@ package dev.ferry.web;
 import java.util.ArrayList;
 import java.util.List;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 
-import dev.ferry.cull.CullProperties;
 import dev.ferry.Durations;
+import dev.ferry.FerryException;
+import dev.ferry.FerryProperties;
+import dev.ferry.cull.CullProperties;
+import dev.ferry.repo.ProviderDisplay;
+import dev.ferry.repo.RepoProviders;
 
-/** The home page: paste a repository URL, choose a ref and what to open, launch. */
+/** The home page: choose a repository, a ref and what to open; get a launch link, badge snippets, or launch. */
 @Controller
 class HomeController {
 
     private final CullProperties cull;
+    private final RepoProviders providers;
+    private final FerryProperties ferry;
 
-    HomeController(CullProperties cull) {
+    HomeController(CullProperties cull, RepoProviders providers, FerryProperties ferry) {
         this.cull = cull;
+        this.providers = providers;
+        this.ferry = ferry;
     }
 
     @GetMapping("/")
-    String home(Model model) {
+    String home(Model model, HttpServletRequest request) {
         model.addAttribute("idleTimeout", Durations.human(cull.idleTimeout()));
         model.addAttribute("maxAge", Durations.human(cull.maxAge()));
+        model.addAttribute("providers", providers.all().stream().map(p -> p.display()).toList());
+        model.addAttribute("publicBase", PublicUrls.base(request, ferry));
+        if (!model.containsAttribute("provider")) {
+            model.addAttribute("provider", "gh");
+        }
         return "home";
     }
 
     /** The form's target when JavaScript is off: checks the fields and redirects to the launch link. */
     @GetMapping("/launch")
-    String launch(@RequestParam(defaultValue = "") String repo, @RequestParam(defaultValue = "HEAD") String ref,
-                  @RequestParam(defaultValue = "") String path, @RequestParam(defaultValue = "file") String pathType,
-                  Model model, HttpServletResponse response) {
+    String launch(@RequestParam(defaultValue = "gh") String provider, @RequestParam(defaultValue = "") String repo,
+                  @RequestParam(defaultValue = "HEAD") String ref, @RequestParam(defaultValue = "") String path,
+                  @RequestParam(defaultValue = "file") String pathType, Model model, HttpServletRequest request,
+                  HttpServletResponse response) {
         List<String> errors = new ArrayList<>();
-        String url = repo.trim();
-        if (url.isEmpty()) {
-            errors.add("Enter the URL of a git repository.");
-        } else if (!url.contains("://")) {
+        String cleanRepo = repo.trim();
+        String cleanRef = ref.trim().isEmpty() ? "HEAD" : ref.trim();
+        ProviderDisplay display = null;
+        try {
+            display = providers.get(provider).display();
+        } catch (FerryException e) {
+            errors.add(e.getMessage());
+        }
+        if (cleanRepo.isEmpty()) {
+            errors.add("Enter a repository.");
+        } else if ("git".equals(provider) && !cleanRepo.contains("://")) {
             errors.add("The repository URL must start with https://.");
         }
-        String cleanRef = ref.trim().isEmpty() ? "HEAD" : ref.trim();
-        if (!errors.isEmpty()) {
+        if (!errors.isEmpty() || display == null) {
             response.setStatus(400);
             model.addAttribute("errors", errors);
             model.addAttribute("repo", repo);
             model.addAttribute("ref", ref);
-            return home(model);
+            model.addAttribute("provider", provider);
+            return home(model, request);
         }
-        String link = LaunchLinks.gitLaunchPath(url, cleanRef);
+        String link = LaunchLinks.launchPath(display.id(), cleanRepo, display.urlEncode(), cleanRef);
         String p = path.trim();
         if (!p.isEmpty()) {
             link += (pathType.equals("url") ? "?urlpath=" : "?filepath=") + LaunchLinks.encode(p);
+        }
+        return "redirect:" + link;
+    }
+
+    /** BinderHub's legacy links: {@code /repo/<owner>/<repo>[/<path>]} → {@code /v2/gh/<owner>/<repo>/master[?urlpath=<path>]}. */
+    @GetMapping({"/repo/{owner}/{repo}", "/repo/{owner}/{repo}/**"})
+    String legacy(@PathVariable String owner, @PathVariable String repo, HttpServletRequest request) {
+        String prefix = "/repo/";
+        String rest = request.getRequestURI().substring(request.getContextPath().length() + prefix.length());
+        String[] parts = rest.split("/", 3);
+        String link = "/v2/gh/" + LaunchLinks.encode(owner) + "/" + LaunchLinks.encode(repo) + "/master";
+        if (parts.length == 3 && !parts[2].replace("/", "").isEmpty()) {
+            link += "?urlpath=" + LaunchLinks.encode("/" + java.net.URLDecoder.decode(parts[2].replace("+", "%2B"),
+                    java.nio.charset.StandardCharsets.UTF_8));
         }
         return "redirect:" + link;
     }

@@ -20,9 +20,11 @@ import dev.ferry.repo.RepoSpec;
 class LaunchPageController {
 
     private final RepoProviders providers;
+    private final dev.ferry.FerryProperties ferry;
 
-    LaunchPageController(RepoProviders providers) {
+    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry) {
         this.providers = providers;
+        this.ferry = ferry;
     }
 
     @GetMapping("/v2/**")
@@ -40,6 +42,8 @@ class LaunchPageController {
             String rawSpec = path.substring(slash + 1);
             RepoSpec spec = providers.parse(provider, rawSpec);
             model.addAttribute("providerName", providers.get(provider).displayName());
+            model.addAttribute("ogTitle", providers.get(provider).displayName() + ": " + spec.shownSpec());
+            model.addAttribute("badgeUrl", PublicUrls.base(request, ferry) + "/badge_logo.svg");
             model.addAttribute("repoUrl", spec.displayUrl());
             model.addAttribute("ref", spec.ref());
             model.addAttribute("buildUrl", request.getContextPath() + "/build/" + provider + "/" + rawSpec);

@@ -9,6 +9,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
+import dev.ferry.build.BuildProperties;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.repo.RepoProviders;
 
@@ -18,8 +19,10 @@ class WebConfiguration {
 
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
-                                                                 FerryProperties properties, JsonMapper json) {
-        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"));
+                                                                 FerryProperties properties, JsonMapper json,
+                                                                 BuildProperties build) {
+        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"),
+                build.allowBuildOnly());
         ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);

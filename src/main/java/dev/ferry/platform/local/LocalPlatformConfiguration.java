@@ -25,8 +25,18 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, LocalProperties properties) {
-        return new LocalEnvBuilder(layout, git, new PythonFinder(properties.python()), properties.systemSitePackages());
+    PythonFinder pythonFinder(LocalProperties properties) {
+        return new PythonFinder(properties.python());
+    }
+
+    @Bean
+    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, LocalProperties properties) {
+        return new LocalEnvBuilder(layout, git, python, properties.systemSitePackages());
+    }
+
+    @Bean
+    LocalHealth localHealth(LocalLayout layout, PythonFinder python) {
+        return new LocalHealth(layout, python);
     }
 
     @Bean

@@ -125,6 +125,13 @@ final class LocalProcessLauncher implements Launcher {
         if ("root".equals(System.getProperty("user.name"))) {
             command.add("--allow-root");
         }
+        List<String> origins = spec.allowedOrigins();
+        if (origins.contains("*") || origins.size() == 1) {
+            command.add("--" + cls + ".allow_origin=" + (origins.contains("*") ? "*" : origins.get(0)));
+        } else if (!origins.isEmpty()) {
+            command.add("--" + cls + ".allow_origin_pat=" + origins.stream().map(LocalProcessLauncher::pythonRegexLiteral)
+                    .collect(java.util.stream.Collectors.joining("|", "^(", ")$")));
+        }
         Map<String, String> env = layout.childEnvironment(home, venv);
         env.put("JUPYTER_TOKEN", spec.token());
         env.put("JUPYTER_RUNTIME_DIR", dir.resolve("runtime").toString());
@@ -175,6 +182,18 @@ final class LocalProcessLauncher implements Launcher {
                 throw new LaunchFailedException(503, "The launch was cancelled.");
             }
         }
+    }
+
+    /** The text as a Python regular expression that matches exactly it (Python has no \\Q…\\E). */
+    static String pythonRegexLiteral(String text) {
+        StringBuilder out = new StringBuilder();
+        for (char c : text.toCharArray()) {
+            if (".^$*+?{}[]\\|()/-".indexOf(c) >= 0) {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        return out.toString();
     }
 
     static String logTail(Path dir, int lines) {

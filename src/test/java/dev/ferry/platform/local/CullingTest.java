@@ -64,6 +64,17 @@ class CullingTest extends LocalPlatformTestSupport {
         assertThat(sessions.find(id)).as("used every second for 8 s with a 3 s idle timeout").isPresent();
     }
 
+    @Test
+    void aClientThatLeavesBeforeReadyLeavesNoSessionRunningForever() throws Exception {
+        String repo = GIT.createRepo("abandoned", files("README.md", "# abandoned\n"));
+        int before = sessions.sessions().size();
+        dev.ferry.testing.EventStream.read(buildUrl(repo, "main"), Map.of("Accept", "text/event-stream"), Duration.ofMinutes(1), 2);
+
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> sessions.sessions().size() > before);
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> sessions.sessions().size() == before);
+        assertNothingLeftBehind();
+    }
+
     /** An upgrade to an unknown or ended session gets 404 at once and the connection is closed, never held open. */
     private void assertWebSocketUpgradeIsRefusedAndClosed(String path) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {

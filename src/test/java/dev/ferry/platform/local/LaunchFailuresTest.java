@@ -198,6 +198,22 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
     }
 
     @Test
+    void buildOnlyIsRefusedUnlessTheOperatorAllowsIt() throws Exception {
+        String repo = GIT.createRepo("build-only-refused", files("a.txt", "a\n"));
+        Map<String, Object> failed = failed(buildUrl(repo, "main") + "?build_only=true");
+        assertThat(failed.get("status_code")).isEqualTo(400);
+        assertThat((String) failed.get("message")).startsWith("Building but not launching is not permitted");
+    }
+
+    @Test
+    void withoutCorsSettingsNoOtherOriginMayReadTheBuildApi() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(buildUrl("https://x.invalid/r.git", "main")))
+                .header("Accept", "text/event-stream").header("Origin", "http://docs.example.test").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    }
+
+    @Test
     void missingAcceptHeaderIsAFailedEvent() throws Exception {
         String repo = GIT.createRepo("no-accept", files("a.txt", "a\n"));
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(buildUrl(repo, "main")))

@@ -54,6 +54,9 @@ abstract class LocalPlatformTestSupport {
     BuildService builds;
 
     @Autowired
+    dev.ferry.launch.LaunchService launches;
+
+    @Autowired
     LocalProperties localProperties;
 
     @TestBean
@@ -146,14 +149,20 @@ abstract class LocalPlatformTestSupport {
     }
 
     /**
-     * Processes Ferry started that are still running: descendants of this JVM (servers, build steps; the tests' own
-     * helper processes have ended when this is called), and processes that mention this context's work dir (kernels,
-     * which Jupyter starts in sessions of their own and which outlive a server that was killed).
+     * Processes this context's Ferry started that are still running: every server, kernel and build step runs in a
+     * folder under the work dir (its working directory), and kernels also name their connection file there. Other
+     * contexts of the same test JVM have other work dirs, so their processes do not count.
      */
     List<ProcessHandle> serverProcesses() {
-        java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(
-                ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList());
-        found.addAll(ProcessTree.mentioning(workDir().toString()));
+        String dir = workDir().toString();
+        java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(ProcessTree.mentioning(dir));
+        ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString().startsWith(dir);
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                return false;
+            }
+        }).forEach(found::add);
         return List.copyOf(found);
     }
 
@@ -161,7 +170,9 @@ abstract class LocalPlatformTestSupport {
         return LocalLayout.children(workDir().resolve("sessions")).stream().map(p -> p.getFileName().toString()).toList();
     }
 
+    /** Waits for launches still under way (a client may have left before ready), then stops every session. */
     void stopAllSessions() {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> launches.inProgress() == 0);
         sessions.sessions().forEach(s -> sessions.stop(s.id(), "the test ended."));
     }
 

@@ -1,0 +1,64 @@
+package dev.ferry.platform.local;
+
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.ferry.HealthCheck;
+import dev.ferry.build.BuildFailedException;
+
+/**
+ * The local platform's health: a Python that can run Jupyter is there (the check that BinderHub makes of its hub),
+ * and the work dir has room for environments.
+ */
+final class LocalHealth implements HealthCheck.Contributor {
+
+    static final long MIN_FREE_BYTES = 1024L * 1024 * 1024;
+
+    private final LocalLayout layout;
+    private final PythonFinder python;
+
+    LocalHealth(LocalLayout layout, PythonFinder python) {
+        this.layout = layout;
+        this.python = python;
+    }
+
+    @Override
+    public List<HealthCheck> healthChecks() {
+        return List.of(jupyter(), disk());
+    }
+
+    private HealthCheck jupyter() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        try {
+            PythonFinder.Python found = python.find();
+            details.put("python", found.executable().toString());
+            details.put("jupyter", found.hasJupyter() ? "installed" : "installed into each environment");
+            return new HealthCheck("Jupyter", true, details, false);
+        } catch (BuildFailedException e) {
+            details.put("message", e.getMessage());
+            return new HealthCheck("Jupyter", false, details, false);
+        }
+    }
+
+    private HealthCheck disk() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        try {
+            Path dir = layout.root();
+            Files.createDirectories(dir);
+            FileStore store = Files.getFileStore(dir);
+            long free = store.getUsableSpace();
+            details.put("path", dir.toString());
+            details.put("free_bytes", free);
+            details.put("min_free_bytes", MIN_FREE_BYTES);
+            return new HealthCheck("Disk space", free >= MIN_FREE_BYTES, details, false);
+        } catch (IOException e) {
+            details.put("message", "the work dir cannot be used: " + e.getClass().getSimpleName());
+            return new HealthCheck("Disk space", false, details, false);
+        }
+    }
+}

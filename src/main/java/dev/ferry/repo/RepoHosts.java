@@ -1,0 +1,22 @@
+package dev.ferry.repo;
+
+/** Shared helpers of the hosted providers (gh, gl, gist). */
+final class RepoHosts {
+
+    /** Owner, repository and gist names: what GitHub and GitLab allow, never {@code .} or {@code ..}. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("^[A-Za-z0-9_.-]{1,100}$");
+
+    private RepoHosts() {
+    }
+
+    static String base(String host) {
+        return host.endsWith("/") ? host.substring(0, host.length() - 1) : host;
+    }
+
+    static String requireName(String value, String what) {
+        if (!NAME.matcher(value).matches() || value.equals(".") || value.equals("..")) {
+            throw new RepoException(400, "'" + Urls.printable(value) + "' is not a valid " + what + ".");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.ferry.telemetry;
+
+import java.time.Duration;
+import java.util.Map;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import dev.ferry.build.BuildService;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.SessionService;
+import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.repo.RepoProviders;
+
+/**
+ * BinderHub's Prometheus metrics, with its names, labels and buckets, so that mybinder.org's dashboards work against
+ * Ferry: {@code binderhub_build_time_seconds{status}}, {@code binderhub_launch_time_seconds{status,retries}},
+ * {@code binderhub_build_count_total{status,provider,repo}}, {@code binderhub_launch_count_total{status,provider,repo}},
+ * {@code binderhub_inprogress_builds}, {@code binderhub_inprogress_launches}; plus Ferry's own ({@code ferry_*}).
+ */
+public final class BinderMetrics {
+
+    /** BinderHub labels providers by class name, not by id. */
+    static final Map<String, String> PROVIDER_NAMES = Map.of("gh", "GitHub", "gl", "GitLab", "gist", "Gist", "git", "Git");
+
+    private static final Duration[] BUILD_BUCKETS = seconds(60, 120, 300, 600, 1800, 3600, 7200);
+    private static final Duration[] LAUNCH_BUCKETS = seconds(2, 5, 10, 20, 30, 60, 120, 300, 600);
+
+    private final MeterRegistry registry;
+
+    public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
+                         ProxyMetrics proxy, RepoProviders providers) {
+        this.registry = registry;
+        Gauge.builder("binderhub.inprogress.builds", builds, BuildService::inProgress)
+                .description("Builds currently in progress").register(registry);
+        Gauge.builder("binderhub.inprogress.launches", launches, LaunchService::inProgress)
+                .description("Launches currently in progress").register(registry);
+        Gauge.builder("ferry.sessions", sessions, s -> s.sessions().size())
+                .description("Running sessions").register(registry);
+        Gauge.builder("ferry.proxy.websockets", proxy, ProxyMetrics::openWebSockets)
+                .description("WebSocket tunnels open through the proxy").register(registry);
+        Gauge.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
+                .description("Requests whose notebook server did not answer properly").register(registry);
+
+        builds.onFinished(outcome -> {
+            String status = outcome.succeeded() ? "success" : "failure";
+            Timer.builder("binderhub.build.time").description("Histogram of build times").tag("status", status)
+                    .serviceLevelObjectives(BUILD_BUCKETS).register(registry).record(outcome.duration());
+            Counter.builder("binderhub.build.count").description("Counter of builds by repo")
+                    .tags("status", status, "provider", PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
+                            "repo", outcome.repo().spec().displayUrl())
+                    .register(registry).increment();
+        });
+        launches.onFinished(outcome -> {
+            if (outcome.buildOnly() || outcome.repo() == null) {
+                return;
+            }
+            String status = outcome.succeeded() ? "success" : "failure";
+            if (outcome.launchTime() != null) {
+                Timer.builder("binderhub.launch.time").description("Histogram of launch times")
+                        .tags("status", status, "retries", outcome.succeeded() ? "0" : "-1")
+                        .serviceLevelObjectives(LAUNCH_BUCKETS).register(registry).record(outcome.launchTime());
+            }
+            Counter.builder("binderhub.launch.count").description("Counter of launches by repo")
+                    .tags("status", status, "provider", PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
+                            "repo", outcome.repo().spec().displayUrl())
+                    .register(registry).increment();
+        });
+    }
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    private static Duration[] seconds(long... values) {
+        Duration[] out = new Duration[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = Duration.ofSeconds(values[i]);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.ferry.telemetry;
+
+import java.nio.file.Path;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.build.BuildService;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.SessionService;
+import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.repo.RepoProviders;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(EventsProperties.class)
+class TelemetryConfiguration {
+
+    @Bean
+    BinderMetrics binderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches,
+                                SessionService sessions, ProxyMetrics proxy, RepoProviders providers) {
+        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers);
+    }
+
+    @Bean
+    LaunchEventLog launchEventLog(LaunchService launches, JsonMapper json, EventsProperties properties) {
+        String file = properties.launchFile();
+        return new LaunchEventLog(launches, json, file.isBlank() ? null : Path.of(file));
+    }
+}

@@ -1,0 +1,128 @@
+package dev.ferry.web;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.http.CacheControl;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.ferry.HealthCheck;
+import dev.ferry.launch.SessionService;
+import dev.ferry.platform.Platforms;
+import dev.ferry.repo.ProviderDisplay;
+import dev.ferry.repo.RepoProviders;
+
+/**
+ * BinderHub's side endpoints: {@code /health} (its JSON shape, 503 when a check that counts fails), {@code /versions},
+ * {@code /api/repoproviders} (the providers' display configurations, as a list) and {@code /metrics} (Prometheus).
+ */
+@RestController
+class SideEndpointsController {
+
+    private final List<HealthCheck.Contributor> contributors;
+    private final SessionService sessions;
+    private final RepoProviders providers;
+    private final ObjectProvider<PrometheusMeterRegistry> prometheus;
+    private final ObjectProvider<BuildProperties> buildInfo;
+    private final org.springframework.core.env.Environment environment;
+
+    SideEndpointsController(List<HealthCheck.Contributor> contributors, SessionService sessions, RepoProviders providers,
+                            ObjectProvider<PrometheusMeterRegistry> prometheus, ObjectProvider<BuildProperties> buildInfo,
+                            org.springframework.core.env.Environment environment) {
+        this.contributors = contributors;
+        this.sessions = sessions;
+        this.providers = providers;
+        this.prometheus = prometheus;
+        this.buildInfo = buildInfo;
+        this.environment = environment;
+    }
+
+    @RequestMapping(path = "/health", method = {RequestMethod.GET, RequestMethod.HEAD}, produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Map<String, Object>> health() {
+        List<HealthCheck> checks = new ArrayList<>();
+        contributors.forEach(c -> checks.addAll(c.healthChecks()));
+        Map<String, Object> sessionCount = new LinkedHashMap<>();
+        sessionCount.put("sessions", sessions.sessions().size());
+        sessionCount.put("quota", null);
+        checks.add(new HealthCheck("Session quota", true, sessionCount, true));
+        boolean ok = checks.stream().allMatch(c -> c.ok() || c.ignoreFailure());
+        List<Map<String, Object>> shown = new ArrayList<>();
+        for (HealthCheck c : checks) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("service", c.service());
+            entry.put("ok", c.ok());
+            entry.putAll(c.details());
+            if (c.ignoreFailure()) {
+                entry.put("_ignore_failure", true);
+            }
+            shown.add(entry);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("ok", ok);
+        body.put("checks", shown);
+        return ResponseEntity.status(ok ? 200 : 503).cacheControl(CacheControl.noStore()).body(body);
+    }
+
+    @GetMapping(path = "/versions", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Map<String, Object>> versions() {
+        Map<String, Object> builder = new LinkedHashMap<>();
+        builder.put("build_platform", Platforms.chosen(environment));
+        builder.put("builder", "ferry");
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("builder_info", builder);
+        body.put("binderhub", version());
+        body.put("ferry", version());
+        return ResponseEntity.ok().header("Access-Control-Allow-Origin", "*").body(body);
+    }
+
+    @GetMapping(path = "/api/repoproviders", produces = MediaType.APPLICATION_JSON_VALUE)
+    List<Map<String, Object>> repoProviders() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (var provider : providers.all()) {
+            ProviderDisplay d = provider.display();
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("id", d.id());
+            entry.put("displayName", d.displayName());
+            Map<String, Object> repo = new LinkedHashMap<>();
+            repo.put("label", d.repoLabel());
+            repo.put("placeholder", d.placeholder());
+            repo.put("urlEncode", d.urlEncode());
+            entry.put("repo", repo);
+            Map<String, Object> ref = new LinkedHashMap<>();
+            ref.put("enabled", d.refEnabled());
+            ref.put("default", d.refDefault());
+            entry.put("ref", ref);
+            entry.put("spec", Map.of("validateRegex", d.validateRegex()));
+            if (d.detectRegex() != null) {
+                entry.put("detect", Map.of("regex", d.detectRegex()));
+            }
+            list.add(entry);
+        }
+        return list;
+    }
+
+    @GetMapping(path = "/metrics", produces = "text/plain;version=0.0.4;charset=utf-8")
+    ResponseEntity<String> metrics() {
+        PrometheusMeterRegistry registry = prometheus.getIfAvailable();
+        if (registry == null) {
+            return ResponseEntity.status(404).body("Prometheus metrics are not enabled.\n");
+        }
+        return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(registry.scrape());
+    }
+
+    private String version() {
+        BuildProperties info = buildInfo.getIfAvailable();
+        return info == null ? "development" : info.getVersion();
+    }
+}
