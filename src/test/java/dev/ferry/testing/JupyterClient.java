@@ -49,7 +49,13 @@ public final class JupyterClient {
 
     /** Starts a kernel over REST and returns its id. */
     public String startKernel() throws Exception {
-        HttpResponse<String> r = http.send(request("api/kernels").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        return startKernel(null);
+    }
+
+    /** Starts a kernel of the given kernelspec ({@code ir}, {@code python3}; null: the server's default). */
+    public String startKernel(String name) throws Exception {
+        String body = name == null ? "{}" : "{\"name\": \"" + name + "\"}";
+        HttpResponse<String> r = http.send(request("api/kernels").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
             throw new AssertionError("kernel start answered " + r.statusCode() + ": " + r.body());

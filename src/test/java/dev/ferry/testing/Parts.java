@@ -33,6 +33,16 @@ public final class Parts {
                 + "python3-ipykernel python3-venv)");
     }
 
+    /** R with IRkernel (Debian: r-base-core r-cran-irkernel). */
+    public static void requireR() {
+        require(exitsZero("Rscript", "-e", "library(IRkernel)"), "R with IRkernel (apt-get install r-base-core r-cran-irkernel)");
+    }
+
+    /** pipenv (Debian: pipenv). */
+    public static void requirePipenv() {
+        require(exitsZero("pipenv", "--version"), "pipenv (apt-get install pipenv)");
+    }
+
     /** The npm modules of src/test/node (npm ci there). */
     public static Path requireNodeModules() {
         Path dir = Path.of("src", "test", "node").toAbsolutePath();

@@ -1,23 +1,16 @@
 package dev.ferry.platform.local;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.lib.ProgressMonitor;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import dev.ferry.build.BuildContext;
 import dev.ferry.build.BuildFailedException;
@@ -25,19 +18,22 @@ import dev.ferry.build.BuildLog;
 import dev.ferry.build.Builder;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.buildpack.BuildPlan;
+import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
- * Builds an environment on this machine: JGit fetches exactly the commit into {@code envs/<key>/repo}, a Python
- * virtual environment is created in {@code envs/<key>/venv}, {@code requirements.txt} is installed with its pip,
- * Jupyter is installed when the interpreter has none, and {@code postBuild} runs. The marker file is written last;
+ * Builds an environment on this machine from the repository's {@link BuildPlan}: JGit fetches exactly the commit
+ * into {@code envs/<key>/repo}; Python, Pipfile and R repositories get a virtual environment in
+ * {@code envs/<key>/venv} (R and Julia add their kernel to it), conda repositories a conda environment in
+ * {@code envs/<key>/conda} made by micromamba, mamba or conda; {@code postBuild} runs last. What the host cannot do
+ * (a Dockerfile, Nix, a missing R or Julia or conda) fails with a sentence naming what to install or the kubernetes
+ * platform; {@code apt.txt} packages missing on the host are reported as a warning. The marker file is written last;
  * a failed or cancelled build leaves no directory behind.
  */
 final class LocalEnvBuilder implements Builder {
-
-    private static final Logger log = LoggerFactory.getLogger(LocalEnvBuilder.class);
 
     /** Prints which Jupyter application the environment can run, best first. */
     static final String JUPYTER_PROBE = String.join("\n",
@@ -51,17 +47,20 @@ final class LocalEnvBuilder implements Builder {
             "    app = 'notebook7' if int(notebook.__version__.split('.')[0]) >= 7 else 'notebook6'",
             "elif has('jupyter_server'): app = 'server'",
             "print(app)");
+    private static final String KUBERNETES_HINT = " Ferry's kubernetes platform builds it as an image.";
 
     private final LocalLayout layout;
     private final RemoteGit git;
     private final PythonFinder python;
     private final boolean systemSitePackages;
+    private final Detector detector;
 
-    LocalEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, boolean systemSitePackages) {
+    LocalEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, boolean systemSitePackages, Detector detector) {
         this.layout = layout;
         this.git = git;
         this.python = python;
         this.systemSitePackages = systemSitePackages;
+        this.detector = detector;
     }
 
     @Override
@@ -77,15 +76,9 @@ final class LocalEnvBuilder implements Builder {
         return new Environment(key, "ferry-local/" + key.slug() + ":" + key.commit());
     }
 
-    /** The Jupyter application recorded for a built environment ({@code notebook6}, {@code lab}, …). */
-    String jupyterApp(ImageKey key) {
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(layout.envDir(key).resolve(LocalLayout.ENV_MARKER))) {
-            p.load(in);
-        } catch (IOException e) {
-            throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
-        }
-        return p.getProperty("jupyter.app", "notebook6");
+    /** How to run a server from a built environment. */
+    LocalEnvironment runtime(ImageKey key) {
+        return LocalEnvironment.read(layout.envDir(key).resolve(LocalLayout.ENV_MARKER));
     }
 
     @Override
@@ -105,110 +98,300 @@ final class LocalEnvBuilder implements Builder {
         }
     }
 
+    /** One build: the paths, the log and the cancellation of the context, and what the steps decided. */
+    private final class Steps {
+        final BuildContext ctx;
+        final Path checkout;
+        final Path venv;
+        final BuildLog out;
+        final Map<String, String> extraEnv = new LinkedHashMap<>();
+
+        Steps(BuildContext ctx, Path dir) {
+            this.ctx = ctx;
+            this.checkout = dir.resolve("repo");
+            this.venv = dir.resolve("venv");
+            this.out = ctx.log();
+        }
+
+        Map<String, String> env(Path prefix) {
+            Map<String, String> env = layout.childEnvironment(checkout, prefix);
+            env.putAll(extraEnv);
+            return env;
+        }
+
+        void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
+            checkCancelled(ctx);
+            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), out::line, ctx::cancelled);
+            checkCancelled(ctx);
+            if (r.exitCode() != 0) {
+                throw new BuildFailedException(status, failure.apply(r.exitCode()));
+            }
+        }
+    }
+
     private Environment buildInto(Path dir, BuildContext ctx) throws Exception {
         ResolvedRepo repo = ctx.repo();
-        BuildLog out = ctx.log();
-        Path checkout = dir.resolve("repo");
-        Path venv = dir.resolve("venv");
+        Steps s = new Steps(ctx, dir);
 
-        out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
+        s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
         GuardedUrl url = git.guard().check(repo.repoUrl());
-        try (Git local = Git.init().setDirectory(checkout.toFile()).setInitialBranch("main").call()) {
+        try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
             git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
             local.checkout().setName(repo.commit()).call();
         }
-        LocalLayout.deleteTree(checkout.resolve(".git").resolve("refs").resolve("ferry"));
+        LocalLayout.deleteTree(s.checkout.resolve(".git").resolve("refs").resolve("ferry"));
         checkCancelled(ctx);
 
-        out.phase("building", "Building the environment...\n");
-        Path binderDir = binderDir(checkout);
-        PythonFinder.Python interpreter = python.find();
-        Map<String, String> env = layout.childEnvironment(checkout, venv);
+        BuildPlan plan = detector.detect(s.checkout);
+        s.out.phase("building", "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
+                : ": " + String.join(", ", plan.files())) + ")...\n");
+        plan.warnings().forEach(w -> s.out.line("Warning: " + w));
         Files.createDirectories(layout.pipCache());
+        reportMissingAptPackages(plan, s.out);
 
-        List<String> venvCommand = new ArrayList<>(List.of(interpreter.executable().toString(), "-m", "venv"));
+        Path serverPython = switch (plan.buildpack()) {
+            case "docker" -> throw new BuildFailedException(422, "This repository is built from its own Dockerfile ("
+                    + plan.inConfigDir("Dockerfile") + "), which the local platform cannot run: it runs notebooks as "
+                    + "processes, not containers." + KUBERNETES_HINT);
+            case "s2i" -> throw new BuildFailedException(422, "This repository is built with a source-to-image builder, "
+                    + "which the local platform cannot run." + KUBERNETES_HINT);
+            case "nix" -> throw new BuildFailedException(422, "This repository describes its environment with Nix "
+                    + "(" + plan.inConfigDir("default.nix") + "); the local platform does not run Nix environments."
+                    + KUBERNETES_HINT);
+            case "conda" -> conda(plan, s);
+            default -> virtualEnvironment(plan, s);
+        };
+        String app = ensureJupyter(plan, s, serverPython);
+
+        switch (plan.buildpack()) {
+            case "r" -> rKernel(plan, s);
+            case "julia" -> juliaKernel(plan, s);
+            default -> { }
+        }
+
+        Path prefix = serverPython.getParent().getParent();
+        if (plan.postBuild().isPresent()) {
+            Path postBuild = s.checkout.resolve(plan.postBuild().get());
+            s.out.line("Running " + plan.postBuild().get());
+            postBuild.toFile().setExecutable(true, true);
+            s.run(List.of(postBuild.toString()), prefix,
+                    code -> "The repository's postBuild script failed (exit code " + code + "). Its output is in the log.", 422);
+        }
+
+        new LocalEnvironment(serverPython, app, plan.start(), s.extraEnv)
+                .write(dir.resolve(LocalLayout.ENV_MARKER), repo.commit());
+        s.out.line("Environment ready (" + plan.buildpack() + ", " + app + ")");
+        return environment(ctx.key());
+    }
+
+    /** A virtual environment for python, pipfile, R and Julia repositories (Jupyter lives in it). */
+    private Path virtualEnvironment(BuildPlan plan, Steps s) throws IOException {
+        PythonFinder.Python interpreter = python.find();
+        Path executable = interpreter.executable();
+        if (plan.python().isPresent() && (plan.buildpack().equals("python") || plan.buildpack().equals("pipfile"))) {
+            String wanted = plan.python().get();
+            // Among the host's pythonX.Y, prefer one that already has Jupyter (as for the default interpreter).
+            java.util.List<Path> candidates = HostTools.findAll("python" + wanted);
+            Optional<Path> exact = candidates.stream().filter(PythonFinder::importsJupyter).findFirst()
+                    .or(() -> candidates.stream().findFirst());
+            if (exact.isPresent()) {
+                executable = exact.get();
+                s.out.line("Using Python " + wanted + " as runtime.txt asks (" + executable + ")");
+            } else {
+                s.out.line("Warning: the repository asks for Python " + wanted + ", which this Ferry server does not have "
+                        + "(no python" + wanted + " on its PATH); using " + executable + " instead. The kubernetes "
+                        + "platform installs the version asked for.");
+            }
+        }
+        List<String> command = new ArrayList<>(List.of(executable.toString(), "-m", "venv"));
         if (systemSitePackages) {
-            venvCommand.add("--system-site-packages");
+            command.add("--system-site-packages");
         }
-        venvCommand.add(venv.toString());
-        out.line("Creating a Python virtual environment with " + interpreter.executable());
-        step(ctx, venvCommand, checkout, layout.childEnvironment(checkout, null),
-                code -> "Creating the Python virtual environment failed (exit code " + code + "). On Debian/Ubuntu, "
-                        + "the Ferry server needs the python3-venv package.", 500);
+        command.add(s.venv.toString());
+        s.out.line("Creating a Python virtual environment with " + executable);
+        s.run(command, null, code -> "Creating the Python virtual environment failed (exit code " + code + "). On "
+                + "Debian/Ubuntu, the Ferry server needs the python3-venv package.", 500);
+        Path venvPython = s.venv.resolve("bin").resolve("python");
 
-        Path pythonExe = venv.resolve("bin").resolve("python");
-        Path requirements = binderDir.resolve("requirements.txt");
-        if (Files.isRegularFile(requirements, LinkOption.NOFOLLOW_LINKS)) {
-            out.line("Installing the packages listed in " + checkout.relativize(requirements));
-            step(ctx, List.of(pythonExe.toString(), "-m", "pip", "install", "-r", requirements.toString()), checkout, env,
-                    code -> "Installing the packages in requirements.txt failed (pip exited with " + code + "). "
-                            + "Check the package names and versions in requirements.txt; pip's error is in the log.", 422);
+        if (plan.buildpack().equals("pipfile")) {
+            pipfile(plan, s, venvPython);
+        } else if (plan.buildpack().equals("python")) {
+            String requirements = plan.inConfigDir("requirements.txt");
+            if (plan.files().contains(requirements)) {
+                s.out.line("Installing the packages listed in " + requirements);
+                s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(requirements).toString()),
+                        s.venv, code -> "Installing the packages in requirements.txt failed (pip exited with " + code
+                                + "). Check the package names and versions in requirements.txt; pip's error is in the log.", 422);
+            }
+            if (plan.installPackage()) {
+                s.out.line("Installing the repository itself (pip install -e .)");
+                s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-e", s.checkout.toString()), s.venv,
+                        code -> "Installing the repository as a package failed (pip exited with " + code + "). Check "
+                                + "setup.py or pyproject.toml; pip's error is in the log.", 422);
+            }
         }
+        return venvPython;
+    }
 
-        String app = probeJupyter(ctx, pythonExe, checkout, env);
+    private void pipfile(BuildPlan plan, Steps s, Path venvPython) throws IOException {
+        Path pipenv = HostTools.find("pipenv").orElse(null);
+        if (pipenv == null) {
+            s.out.line("Installing pipenv into the environment");
+            s.run(List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"), s.venv,
+                    code -> "This repository uses a Pipfile, which needs pipenv; it is not installed on the Ferry server and "
+                            + "could not be installed (pip exited with " + code + "). Install pipenv on the server.", 500);
+            pipenv = s.venv.resolve("bin").resolve("pipenv");
+        }
+        Path requirements = s.venv.resolve("pipfile-requirements.txt");
+        Map<String, String> pipenvEnv = s.env(s.venv);
+        pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
+        pipenvEnv.put("PIPENV_VERBOSITY", "-1");
+        List<String> lines = new ArrayList<>();
+        ProcessRunner.Result r = ProcessRunner.run(List.of(pipenv.toString(), "requirements", "--dev"), s.checkout,
+                pipenvEnv, lines::add, s.out::line, s.ctx::cancelled);
+        checkCancelled(s.ctx);
+        if (r.exitCode() != 0) {
+            lines.forEach(s.out::line);
+            throw new BuildFailedException(422, "Reading the Pipfile with pipenv failed (exit code " + r.exitCode()
+                    + "). A Pipfile.lock makes this reliable; pipenv's error is in the log.");
+        }
+        Files.write(requirements, lines.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList());
+        s.out.line("Installing the packages of the Pipfile");
+        s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv,
+                code -> "Installing the Pipfile's packages failed (pip exited with " + code + "); pip's error is in the log.", 422);
+    }
+
+    /** A conda environment from environment.yml, made by micromamba, mamba or conda from the host. */
+    private Path conda(BuildPlan plan, Steps s) throws IOException {
+        Path tool = HostTools.findFirst("micromamba", "mamba", "conda").orElseThrow(() -> new BuildFailedException(422,
+                "This repository describes its environment in " + plan.inConfigDir("environment.yml") + ", which needs "
+                        + "conda. Install micromamba on the Ferry server (https://mamba.readthedocs.io), or use the "
+                        + "kubernetes platform."));
+        Path prefix = s.venv.getParent().resolve("conda");
+        s.out.line("Creating the conda environment with " + tool.getFileName());
+        s.extraEnv.put("MAMBA_ROOT_PREFIX", layout.root().resolve("cache").resolve("mamba").toString());
+        s.run(List.of(tool.toString(), "env", "create", "--yes", "--prefix", prefix.toString(), "--file",
+                        s.checkout.resolve(plan.inConfigDir("environment.yml")).toString()), null,
+                code -> "Creating the conda environment from environment.yml failed (exit code " + code + "). Check the "
+                        + "package names and channels; the error is in the log.", 422);
+        return prefix.resolve("bin").resolve("python");
+    }
+
+    private String ensureJupyter(BuildPlan plan, Steps s, Path serverPython) throws IOException {
+        Path prefix = serverPython.getParent().getParent();
+        String app = probeJupyter(s, serverPython, prefix);
         if (app.equals("none")) {
-            out.line("No Jupyter server in the environment: installing notebook");
-            step(ctx, List.of(pythonExe.toString(), "-m", "pip", "install", "notebook"), checkout, env,
+            s.out.line("No Jupyter server in the environment: installing notebook");
+            s.run(List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"), prefix,
                     code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
                             + "server needs access to a package index, or a Python with Jupyter (set ferry.local.python).", 500);
-            app = probeJupyter(ctx, pythonExe, checkout, env);
+            app = probeJupyter(s, serverPython, prefix);
             if (app.equals("none")) {
                 throw new BuildFailedException(500, "Jupyter was installed but cannot be started from the environment.");
             }
         }
-
-        Path postBuild = binderDir.resolve("postBuild");
-        if (Files.isRegularFile(postBuild, LinkOption.NOFOLLOW_LINKS)) {
-            out.line("Running " + checkout.relativize(postBuild));
-            postBuild.toFile().setExecutable(true, true);
-            step(ctx, List.of(postBuild.toString()), checkout, env,
-                    code -> "The repository's postBuild script failed (exit code " + code + "). Its output is in the log.", 422);
-        }
-
-        Properties marker = new Properties();
-        marker.setProperty("jupyter.app", app);
-        marker.setProperty("python", interpreter.executable().toString());
-        marker.setProperty("commit", repo.commit());
-        marker.setProperty("built", Instant.now().toString());
-        try (Writer w = Files.newBufferedWriter(dir.resolve(LocalLayout.ENV_MARKER), StandardCharsets.UTF_8)) {
-            marker.store(w, "complete Ferry environment");
-        }
-        out.line("Environment ready (" + app + ")");
-        return environment(ctx.key());
+        // The environment's own kernelspec, so that kernels run with its Python and see its packages (a host-wide
+        // python3 kernelspec, such as Debian's, would otherwise win and run the host's Python).
+        s.run(List.of(serverPython.toString(), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
+                        "--display-name", "Python 3 (ipykernel)"), prefix,
+                code -> "Registering the environment's Python kernel with Jupyter failed (exit code " + code + ").", 500);
+        return app;
     }
 
-    /** {@code binder/} or {@code .binder/} when present (the only place looked at then), else the repository root. */
-    static Path binderDir(Path checkout) {
-        Path binder = checkout.resolve("binder");
-        Path dotBinder = checkout.resolve(".binder");
-        boolean hasBinder = Files.isDirectory(binder, LinkOption.NOFOLLOW_LINKS);
-        boolean hasDotBinder = Files.isDirectory(dotBinder, LinkOption.NOFOLLOW_LINKS);
-        if (hasBinder && hasDotBinder) {
-            throw new BuildFailedException(422, "The repository has both a binder/ and a .binder/ folder; keep only one.");
+    /** R with IRkernel from the host; packages of install.R and DESCRIPTION into the environment's own library. */
+    private void rKernel(BuildPlan plan, Steps s) throws IOException {
+        Path rscript = HostTools.find("Rscript").orElseThrow(() -> new BuildFailedException(422, "This repository needs R ("
+                + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install R with "
+                + "IRkernel (Debian/Ubuntu: apt install r-base-core r-cran-irkernel), or use the kubernetes platform."));
+        plan.r().ifPresent(v -> s.out.line("Note: the repository asks for R " + v + "; the local platform uses the host's R."));
+        Path library = s.venv.getParent().resolve("rlib");
+        Files.createDirectories(library);
+        s.extraEnv.put("R_LIBS_USER", library.toString());
+        s.run(List.of(rscript.toString(), "-e", "if (!requireNamespace('IRkernel', quietly = TRUE)) "
+                        + "install.packages('IRkernel', repos = 'https://cloud.r-project.org')"), s.venv,
+                code -> "IRkernel, the R kernel for Jupyter, is not installed on this Ferry server and could not be "
+                        + "installed. Install it (Debian/Ubuntu: apt install r-cran-irkernel).", 500);
+        Path r = HostTools.find("R").orElse(rscript.resolveSibling("R"));
+        Path spec = s.venv.resolve("share").resolve("jupyter").resolve("kernels").resolve("ir");
+        Files.createDirectories(spec);
+        Files.writeString(spec.resolve("kernel.json"), "{\"argv\": [" + jsonString(r.toString())
+                + ", \"--slave\", \"-e\", \"IRkernel::main()\", \"--args\", \"{connection_file}\"], "
+                + "\"display_name\": \"R\", \"language\": \"R\"}\n");
+        s.out.line("Registered the R kernel (IRkernel) in the environment");
+        if (plan.files().contains("DESCRIPTION")) {
+            s.run(List.of(rscript.toString(), "-e", "remotes::install_local('.', upgrade = 'never')"), s.venv,
+                    code -> "Installing the R package described by DESCRIPTION failed (exit code " + code + ").", 422);
         }
-        return hasBinder ? binder : hasDotBinder ? dotBinder : checkout;
+        String installR = plan.inConfigDir("install.R");
+        if (plan.files().contains(installR)) {
+            s.out.line("Running " + installR);
+            s.run(List.of(rscript.toString(), s.checkout.resolve(installR).toString()), s.venv,
+                    code -> "The repository's install.R failed (exit code " + code + "). Its output is in the log.", 422);
+        }
     }
 
-    private String probeJupyter(BuildContext ctx, Path pythonExe, Path cwd, Map<String, String> env) throws IOException {
+    /** Julia from the host: the project's packages and IJulia in the environment's own depot. */
+    private void juliaKernel(BuildPlan plan, Steps s) throws IOException {
+        Path julia = HostTools.find("julia").orElseThrow(() -> new BuildFailedException(422, "This repository needs Julia ("
+                + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install Julia "
+                + "(https://julialang.org/downloads), or use the kubernetes platform."));
+        Path depot = s.venv.getParent().resolve("julia");
+        Path project = plan.configDir().isEmpty() ? s.checkout : s.checkout.resolve(plan.configDir());
+        s.extraEnv.put("JULIA_DEPOT_PATH", depot.toString());
+        s.extraEnv.put("JULIA_PROJECT", project.toString());
+        s.extraEnv.put("JUPYTER_DATA_DIR", s.venv.resolve("share").resolve("jupyter").toString());
+        s.run(List.of(julia.toString(), "-e", "using Pkg; Pkg.instantiate(); Pkg.add(\"IJulia\"); using IJulia; "
+                        + "installkernel(\"Julia\")"), s.venv,
+                code -> "Installing the Julia project and IJulia failed (exit code " + code + "); the error is in the log.", 422);
+        s.extraEnv.remove("JUPYTER_DATA_DIR");
+    }
+
+    private static String jsonString(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private void reportMissingAptPackages(BuildPlan plan, BuildLog out) {
+        if (plan.aptPackages().isEmpty()) {
+            return;
+        }
+        Optional<Path> dpkg = HostTools.find("dpkg-query");
+        List<String> missing = new ArrayList<>();
+        for (String pkg : plan.aptPackages()) {
+            String name = pkg.contains("=") ? pkg.substring(0, pkg.indexOf('=')) : pkg;
+            if (dpkg.isEmpty() || !installed(dpkg.get(), name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            out.line("Warning: apt.txt asks for " + String.join(", ", missing) + ", not installed on this Ferry server. "
+                    + "The local platform cannot install system packages (the kubernetes platform does); the notebooks "
+                    + "may fail where they need them.");
+        }
+    }
+
+    private static boolean installed(Path dpkgQuery, String name) {
+        try {
+            Process p = new ProcessBuilder(dpkgQuery.toString(), "-W", "-f=${Status}", name).redirectErrorStream(true).start();
+            String status = new String(p.getInputStream().readAllBytes());
+            return p.waitFor() == 0 && status.contains("install ok installed");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private String probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
         List<String> output = new ArrayList<>();
-        ProcessRunner.Result r = ProcessRunner.run(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE), cwd, env, output::add,
-                ctx::cancelled);
-        checkCancelled(ctx);
+        ProcessRunner.Result r = ProcessRunner.run(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE), s.checkout,
+                s.env(prefix), output::add, s.ctx::cancelled);
+        checkCancelled(s.ctx);
         if (r.exitCode() != 0 || output.isEmpty()) {
-            output.forEach(ctx.log()::line);
+            output.forEach(s.out::line);
             throw new BuildFailedException(500, "The environment's Python does not start (exit code " + r.exitCode() + ").");
         }
         return output.get(output.size() - 1).trim();
-    }
-
-    private void step(BuildContext ctx, List<String> command, Path cwd, Map<String, String> env,
-                      java.util.function.IntFunction<String> failure, int status) throws IOException {
-        checkCancelled(ctx);
-        ProcessRunner.Result r = ProcessRunner.run(command, cwd, env, ctx.log()::line, ctx::cancelled);
-        checkCancelled(ctx);
-        if (r.exitCode() != 0) {
-            throw new BuildFailedException(status, failure.apply(r.exitCode()));
-        }
     }
 
     private static void checkCancelled(BuildContext ctx) {

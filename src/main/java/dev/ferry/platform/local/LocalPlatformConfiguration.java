@@ -5,6 +5,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.ferry.build.Builder;
+import dev.ferry.buildpack.Detector;
 import dev.ferry.launch.LaunchProperties;
 import dev.ferry.launch.Launcher;
 import dev.ferry.platform.OnPlatform;
@@ -30,8 +31,9 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, LocalProperties properties) {
-        return new LocalEnvBuilder(layout, git, python, properties.systemSitePackages());
+    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, LocalProperties properties,
+                                    Detector detector) {
+        return new LocalEnvBuilder(layout, git, python, properties.systemSitePackages(), detector);
     }
 
     @Bean

@@ -67,11 +67,11 @@ final class LocalProcessLauncher implements Launcher {
             Path home = dir.resolve("home");
             LocalLayout.copyTree(envDir.resolve("repo"), home);
             Files.createDirectories(dir.resolve("runtime"));
-            String app = builder.jupyterApp(spec.environment().key());
+            LocalEnvironment runtime = builder.runtime(spec.environment().key());
             for (int attempt = 1; ; attempt++) {
                 int port = freePort();
                 progress.accept("Starting the notebook server...");
-                Process process = startServer(spec, app, envDir.resolve("venv"), home, dir, port);
+                Process process = startServer(spec, runtime, home, dir, port);
                 writeSessionFile(dir, process, port);
                 try {
                     awaitReady(spec, process, port, dir);
@@ -107,16 +107,23 @@ final class LocalProcessLauncher implements Launcher {
         LocalLayout.deleteTree(local.dir());
     }
 
-    private Process startServer(SessionSpec spec, String app, Path venv, Path home, Path dir, int port) throws IOException {
+    private Process startServer(SessionSpec spec, LocalEnvironment runtime, Path home, Path dir, int port) throws IOException {
         String module;
         String cls;
-        switch (app) {
+        switch (runtime.jupyterApp()) {
             case "lab" -> { module = "jupyterlab"; cls = "ServerApp"; }
             case "notebook7" -> { module = "notebook"; cls = "ServerApp"; }
             case "server" -> { module = "jupyter_server"; cls = "ServerApp"; }
             default -> { module = "notebook"; cls = "NotebookApp"; }
         }
-        List<String> command = new ArrayList<>(List.of(venv.resolve("bin").resolve("python").toString(), "-m", module,
+        Path prefix = runtime.python().getParent().getParent();
+        List<String> command = new ArrayList<>();
+        runtime.start().ifPresent(start -> {
+            Path wrapper = home.resolve(start);
+            wrapper.toFile().setExecutable(true, true);
+            command.add(wrapper.toString()); // the repository's start script, which ends with exec "$@"
+        });
+        command.addAll(List.of(runtime.python().toString(), "-m", module,
                 "--ip=" + HOST, "--port=" + port, "--no-browser",
                 "--" + cls + ".base_url=" + spec.baseUrl(),
                 "--" + cls + ".port_retries=0",
@@ -132,7 +139,8 @@ final class LocalProcessLauncher implements Launcher {
             command.add("--" + cls + ".allow_origin_pat=" + origins.stream().map(LocalProcessLauncher::pythonRegexLiteral)
                     .collect(java.util.stream.Collectors.joining("|", "^(", ")$")));
         }
-        Map<String, String> env = layout.childEnvironment(home, venv);
+        Map<String, String> env = layout.childEnvironment(home, prefix);
+        env.putAll(runtime.environment());
         env.put("JUPYTER_TOKEN", spec.token());
         env.put("JUPYTER_RUNTIME_DIR", dir.resolve("runtime").toString());
         env.put("JUPYTER_CONFIG_DIR", home.resolve(".jupyter").toString());

@@ -21,15 +21,9 @@ final class ProcessRunner {
     private ProcessRunner() {
     }
 
-    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
-                      BooleanSupplier cancelled) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        builder.environment().clear();
-        builder.environment().putAll(env);
-        Process process = builder.start();
+    private static Thread pump(java.io.InputStream stream, Consumer<String> lines) {
         Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     lines.accept(line);
@@ -40,6 +34,26 @@ final class ProcessRunner {
         }, "ferry-step-output");
         reader.setDaemon(true);
         reader.start();
+        return reader;
+    }
+
+    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
+                      BooleanSupplier cancelled) throws IOException {
+        return run(command, workDir, env, lines, null, cancelled);
+    }
+
+    /** Like the other, with standard error going to {@code errors} instead of being merged (when not null). */
+    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
+                      Consumer<String> errors, BooleanSupplier cancelled) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(errors == null)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        Thread reader = pump(process.getInputStream(), lines);
+        if (errors != null) {
+            pump(process.getErrorStream(), errors);
+        }
         try {
             while (!process.waitFor(100, TimeUnit.MILLISECONDS)) {
                 if (cancelled.getAsBoolean()) {

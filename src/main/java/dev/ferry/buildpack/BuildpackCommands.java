@@ -1,0 +1,156 @@
+package dev.ferry.buildpack;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.NullProgressMonitor;
+
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.FerryException;
+import dev.ferry.repo.GitRepoProvider;
+import dev.ferry.repo.GuardedUrl;
+import dev.ferry.repo.HostResolver;
+import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RepoSpec;
+import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.UrlGuard;
+import dev.ferry.repo.Urls;
+
+/**
+ * The jar's command line, besides serving: {@code detect <dir>} prints the {@link BuildPlan} as JSON,
+ * {@code dockerfile <dir>} prints the rendered Dockerfile, {@code prepare} fetches a commit and writes a build
+ * context (used by the kubernetes build Job, so that cloning and detection run in the sandboxed build pod with the
+ * same code as the local platform). Exit codes: 0 done, 2 usage, 3 the repository cannot be used (message on stderr).
+ */
+public final class BuildpackCommands {
+
+    public static final Set<String> COMMANDS = Set.of("detect", "dockerfile", "prepare");
+
+    private BuildpackCommands() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, System.getenv());
+    }
+
+    /** {@code env}: the process environment ({@code FERRY_REPO_ALLOWED_SCHEMES}, … configure {@code prepare}). */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        try {
+            return switch (args[0]) {
+                case "detect" -> {
+                    requireArgs(args, 2, "detect <repository folder>");
+                    out.println(json().writeValueAsString(PlanJson.of(detector(env).detect(Path.of(args[1])))));
+                    yield 0;
+                }
+                case "dockerfile" -> {
+                    requireArgs(args, 2, "dockerfile <repository folder>");
+                    Path dir = Path.of(args[1]);
+                    BuildPlan plan = detector(env).detect(dir);
+                    String rendered = renderer().render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
+                    out.print(rendered != null ? rendered : new RepoFiles(dir).read(plan.inConfigDir("Dockerfile")));
+                    yield 0;
+                }
+                case "prepare" -> prepare(Arrays.copyOfRange(args, 1, args.length), out, env);
+                default -> usage(err);
+            };
+        } catch (Usage e) {
+            err.println(e.getMessage());
+            return 2;
+        } catch (FerryException e) {
+            err.println(e.getMessage());
+            return 3;
+        }
+    }
+
+    /**
+     * {@code prepare --repo <url> --commit <sha> [--ref <full ref>] --out <dir>}: fetches exactly the commit into
+     * {@code <dir>} (the build context), detects the plan and writes {@code <dir>/.ferry/Dockerfile} (or, for a
+     * repository's own Dockerfile, its path into {@code <dir>/.ferry/dockerfile-path}) and {@code plan.json}.
+     */
+    private static int prepare(String[] args, PrintStream out, Map<String, String> env) throws Usage {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new Usage("prepare --repo <url> --commit <sha> [--ref <ref>] --out <dir>");
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        String repoUrl = options.get("repo");
+        String commit = options.get("commit");
+        String outDir = options.get("out");
+        if (repoUrl == null || commit == null || outDir == null || !commit.matches("[0-9a-f]{40}")) {
+            throw new Usage("prepare --repo <url> --commit <40-hex sha> [--ref <ref>] --out <dir>");
+        }
+        List<String> schemes = List.of(env.getOrDefault("FERRY_REPO_ALLOWED_SCHEMES", "https").split(","));
+        boolean allowPrivate = Boolean.parseBoolean(env.getOrDefault("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "false"));
+        UrlGuard guard = new UrlGuard(schemes, allowPrivate, HostResolver.system());
+        RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))));
+        GuardedUrl url = guard.check(repoUrl);
+        String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
+        RepoSpec repoSpec = new GitRepoProvider().parse(spec);
+        ResolvedRepo resolved = new ResolvedRepo(repoSpec, commit, spec, options.get("ref"));
+        Path dir = Path.of(outDir);
+        try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+            git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
+            local.checkout().setName(commit).call();
+            BuildPlan plan = detector(env).detect(dir);
+            Path meta = dir.resolve(".ferry");
+            Files.createDirectories(meta);
+            String dockerfile = renderer().render(plan, new DockerfileRenderer.Source(Urls.redact(repoUrl), commit));
+            if (dockerfile != null) {
+                Files.writeString(meta.resolve("Dockerfile"), dockerfile, StandardCharsets.UTF_8);
+            } else {
+                Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
+            }
+            Files.writeString(meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);
+            out.println("prepared " + Urls.redact(repoUrl) + " at " + commit + " (" + plan.buildpack() + ")");
+            return 0;
+        } catch (FerryException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new FerryException(500, "Preparing the build context failed: " + Urls.redact(String.valueOf(e.getMessage())));
+        }
+    }
+
+    private static Detector detector(Map<String, String> env) {
+        String builder = env.getOrDefault("FERRY_BUILDPACK_S2I_BUILDER", "");
+        return new Detector(Optional.of(builder));
+    }
+
+    private static DockerfileRenderer renderer() {
+        return new DockerfileRenderer(BuildpackProperties.defaults());
+    }
+
+    private static JsonMapper json() {
+        return JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    }
+
+    private static void requireArgs(String[] args, int n, String usage) throws Usage {
+        if (args.length != n) {
+            throw new Usage("usage: java -jar ferry.jar " + usage);
+        }
+    }
+
+    private static int usage(PrintStream err) {
+        err.println("usage: java -jar ferry.jar [detect <dir> | dockerfile <dir> | prepare --repo <url> --commit <sha> --out <dir>]");
+        return 2;
+    }
+
+    private static final class Usage extends Exception {
+        Usage(String message) {
+            super(message);
+        }
+    }
+}

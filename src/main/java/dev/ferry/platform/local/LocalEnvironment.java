@@ -1,0 +1,55 @@
+package dev.ferry.platform.local;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+import dev.ferry.build.BuildFailedException;
+
+/**
+ * How to run a notebook server from a built local environment, as the build recorded it in
+ * {@code envs/<key>/ferry-env.properties} (written last: its presence marks a complete environment).
+ *
+ * @param python      the interpreter the server runs with (in the virtual or conda environment)
+ * @param jupyterApp  which Jupyter application it can run: {@code lab}, {@code notebook7}, {@code notebook6}, {@code server}
+ * @param start       the repository's {@code start} wrapper, relative to the repository root, if any
+ * @param environment extra variables the server needs (R library, Julia depot and project)
+ */
+record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, Map<String, String> environment) {
+
+    void write(Path file, String commit) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("python", python.toString());
+        p.setProperty("jupyter.app", jupyterApp);
+        start.ifPresent(s -> p.setProperty("start", s));
+        environment.forEach((k, v) -> p.setProperty("env." + k, v));
+        p.setProperty("commit", commit);
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            p.store(w, "complete Ferry environment");
+        }
+    }
+
+    static LocalEnvironment read(Path file) {
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String name : p.stringPropertyNames()) {
+            if (name.startsWith("env.")) {
+                env.put(name.substring(4), p.getProperty(name));
+            }
+        }
+        return new LocalEnvironment(Path.of(p.getProperty("python")), p.getProperty("jupyter.app", "notebook6"),
+                Optional.ofNullable(p.getProperty("start")), env);
+    }
+}

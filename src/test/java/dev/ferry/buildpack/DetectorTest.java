@@ -1,0 +1,294 @@
+package dev.ferry.buildpack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** repo2docker's detection rules, on small repositories made in each test. */
+class DetectorTest {
+
+    @TempDir
+    Path repo;
+
+    private final Detector detector = new Detector();
+
+    private void file(String name, String content) throws IOException {
+        Path path = repo.resolve(name);
+        Files.createDirectories(path.getParent());
+        Files.writeString(path, content, StandardCharsets.UTF_8);
+    }
+
+    private BuildPlan detect() {
+        return detector.detect(repo);
+    }
+
+    @Test
+    void noEnvironmentFileIsTheDefaultPythonEnvironment() {
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.files()).isEmpty();
+        assertThat(plan.configDir()).isEmpty();
+        assertThat(plan.python()).isEmpty();
+    }
+
+    @Test
+    void requirementsTxtIsPython() throws IOException {
+        file("requirements.txt", "# plots\nnumpy==1.26\n\nmatplotlib\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.files()).containsExactly("requirements.txt");
+        assertThat(plan.packages()).containsExactly("numpy==1.26", "matplotlib");
+    }
+
+    @Test
+    void binderFolderIsTheOnlyPlaceLookedAt() throws IOException {
+        file("environment.yml", "dependencies: [numpy]\n");
+        file("requirements.txt", "pandas\n");
+        file("binder/requirements.txt", "scipy\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.configDir()).isEqualTo("binder");
+        assertThat(plan.files()).containsExactly("binder/requirements.txt");
+        assertThat(plan.packages()).containsExactly("scipy");
+    }
+
+    @Test
+    void dotBinderFolderWorksLikeBinder() throws IOException {
+        file(".binder/environment.yml", "dependencies:\n  - python=3.10\n  - numpy\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("conda");
+        assertThat(plan.configDir()).isEqualTo(".binder");
+        assertThat(plan.python()).hasValue("3.10");
+    }
+
+    @Test
+    void binderAndDotBinderTogetherAreAnError() throws IOException {
+        file("binder/requirements.txt", "a\n");
+        file(".binder/requirements.txt", "b\n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("both a binder/ and a .binder/ folder");
+    }
+
+    @Test
+    void dockerfileWinsOverEverything() throws IOException {
+        file("binder/Dockerfile", "FROM python:3.11\n");
+        file("binder/environment.yml", "dependencies: [numpy]\n");
+        file("binder/apt.txt", "curl\n");
+        file("binder/postBuild", "echo hi\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("docker");
+        assertThat(plan.files()).containsExactly("binder/Dockerfile");
+        assertThat(plan.aptPackages()).isEmpty();
+        assertThat(plan.postBuild()).isEmpty();
+        assertThat(plan.warnings()).anyMatch(w -> w.startsWith("binder/environment.yml is ignored"));
+    }
+
+    @Test
+    void legacyBinderBaseDockerfileIsExplained() throws IOException {
+        file("Dockerfile", "# old\nFROM andrewosh/binder-base\nRUN pip install x\n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("andrewosh/binder-base").hasMessageContaining("no longer supported");
+    }
+
+    @Test
+    void precedenceFollowsRepo2docker() throws IOException {
+        file("requirements.txt", "a\n");
+        assertThat(detect().buildpack()).isEqualTo("python");
+        file("Pipfile", "[packages]\nrequests = \"*\"\n");
+        assertThat(detect().buildpack()).isEqualTo("pipfile");
+        file("environment.yml", "dependencies: [numpy]\n");
+        assertThat(detect().buildpack()).isEqualTo("conda");
+        file("runtime.txt", "r-4.3-2023-10-01\n");
+        assertThat(detect().buildpack()).isEqualTo("r");
+        file("default.nix", "{}\n");
+        assertThat(detect().buildpack()).isEqualTo("nix");
+        file("Project.toml", "[deps]\nPlots = \"91a5bcdd-55d7-5caf-9e0b-520d859cae80\"\n");
+        assertThat(detect().buildpack()).isEqualTo("julia");
+        file("Dockerfile", "FROM scratch\n");
+        assertThat(detect().buildpack()).isEqualTo("docker");
+    }
+
+    @Test
+    void setupPyAndPyprojectAreRootOnlyAndIgnoredWithABinderFolder() throws IOException {
+        file("setup.py", "from setuptools import setup\nsetup(name='x')\n");
+        assertThat(detect().installPackage()).isTrue();
+        assertThat(detect().files()).containsExactly("setup.py");
+        file("binder/requirements.txt", "a\n");
+        BuildPlan plan = detect();
+        assertThat(plan.installPackage()).isFalse();
+        assertThat(plan.files()).containsExactly("binder/requirements.txt");
+        assertThat(plan.warnings()).contains("setup.py in the repository root is ignored because a binder/ folder exists (repo2docker's rule).");
+    }
+
+    @Test
+    void pyprojectTomlIsInstalledAndMustBeValid() throws IOException {
+        file("pyproject.toml", "[project]\nname = \"demo\"\n");
+        assertThat(detect().installPackage()).isTrue();
+        file("pyproject.toml", "[project\nname = \n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageStartingWith("pyproject.toml is not valid TOML");
+    }
+
+    @Test
+    void runtimeTxtSelectsPython() throws IOException {
+        file("runtime.txt", "python-3.10\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.python()).hasValue("3.10");
+        assertThat(plan.files()).contains("runtime.txt");
+        file("runtime.txt", "python-3.9.7");
+        assertThat(detect().python()).hasValue("3.9");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"python3.10", "python-three", "ruby-3.2", "python-3.10\nRUN echo pwned", "r-latest"})
+    void unusableRuntimeTxtIsExplained(String content) throws IOException {
+        file("runtime.txt", content);
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageContaining("runtime.txt");
+    }
+
+    @Test
+    void rFromRuntimeTxtOrRootDescription() throws IOException {
+        file("runtime.txt", "r-2023-10-01");
+        file("install.R", "install.packages('ggplot2')\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("r");
+        assertThat(plan.r()).hasValue("2023-10-01");
+        assertThat(plan.files()).contains("install.R", "runtime.txt");
+        Files.delete(repo.resolve("runtime.txt"));
+        file("DESCRIPTION", "Package: demo\nVersion: 0.1\n");
+        assertThat(detect().buildpack()).isEqualTo("r");
+        assertThat(detect().files()).contains("DESCRIPTION");
+    }
+
+    @Test
+    void rootDescriptionIsIgnoredWithABinderFolder() throws IOException {
+        file("DESCRIPTION", "Package: demo\n");
+        file("binder/requirements.txt", "a\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.warnings()).anyMatch(w -> w.startsWith("DESCRIPTION in the repository root is ignored"));
+    }
+
+    @Test
+    void juliaProjectReadsDepsAndCompat() throws IOException {
+        file("Project.toml", "[deps]\nPlots = \"91a5bcdd-55d7-5caf-9e0b-520d859cae80\"\n\n[compat]\njulia = \"1.9\"\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("julia");
+        assertThat(plan.packages()).containsExactly("Plots");
+        assertThat(plan.julia()).hasValue("1.9");
+    }
+
+    @Test
+    void malformedProjectTomlIsExplained() throws IOException {
+        file("Project.toml", "[deps\n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageStartingWith("Project.toml is not valid TOML");
+    }
+
+    @Test
+    void pipfileAndLockAreThePipfileBuildpack() throws IOException {
+        file("Pipfile.lock", "{}");
+        assertThat(detect().buildpack()).isEqualTo("pipfile");
+        file("Pipfile", "[packages]\nrequests = \"*\"\n\n[requires]\npython_version = \"3.11\"\n");
+        BuildPlan plan = detect();
+        assertThat(plan.packages()).containsExactly("requests");
+        assertThat(plan.python()).hasValue("3.11");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dependencies: [numpy\n", "- just\n- a list\n", "dependencies: numpy\n",
+            "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                    + "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+            "dependencies:\n  - !!python/object/apply:os.system ['touch /tmp/pwned']\n"})
+    void malformedOrHostileEnvironmentYmlIsExplained(String content) throws IOException {
+        file("environment.yml", content);
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageContaining("environment.yml");
+        assertThat(Path.of("/tmp/pwned")).doesNotExist();
+    }
+
+    @Test
+    void nixAndComposableFiles() throws IOException {
+        file("default.nix", "{ pkgs ? import <nixpkgs> {} }: pkgs.mkShell {}\n");
+        file("postBuild", "#!/bin/bash\necho done\n");
+        file("start", "#!/bin/bash\nexec \"$@\"\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("nix");
+        assertThat(plan.postBuild()).hasValue("postBuild");
+        assertThat(plan.start()).hasValue("start");
+    }
+
+    @Test
+    void aptTxtListsValidatedPackages() throws IOException {
+        file("binder/apt.txt", "# tools\ngraphviz\n\nlibgdal-dev\npython3-numpy=1:1.24.2-1\n");
+        assertThat(detect().aptPackages()).containsExactly("graphviz", "libgdal-dev", "python3-numpy=1:1.24.2-1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"curl; rm -rf /", "$(reboot)", "`id`", "pkg && touch /tmp/x", "-o Dpkg::Options::=--force-all",
+            "pkg\nRUN echo pwned", "some package", "'quoted'", "pkg\\", "UPPERCASE"})
+    void aptTxtCannotInjectShellOrDockerfileInstructions(String line) throws IOException {
+        file("apt.txt", "curl\n" + line + "\n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("apt.txt line").hasMessageContaining("is not a Debian package name");
+    }
+
+    @Test
+    void symbolicLinkOutOfTheCheckoutIsRefused() throws IOException {
+        Files.createSymbolicLink(repo.resolve("requirements.txt"), Path.of("/etc/passwd"));
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("symbolic link to a place outside the repository");
+    }
+
+    @Test
+    void binderFolderLinkedOutOfTheCheckoutIsRefused() throws IOException {
+        Files.createSymbolicLink(repo.resolve("binder"), Path.of("/etc"));
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("outside the repository");
+    }
+
+    @Test
+    void symbolicLinkInsideTheCheckoutIsFollowed() throws IOException {
+        file("envs/requirements.txt", "six\n");
+        Files.createSymbolicLink(repo.resolve("requirements.txt"), Path.of("envs/requirements.txt"));
+        assertThat(detect().packages()).containsExactly("six");
+    }
+
+    @Test
+    void hugeBinaryOrNonUtf8ConfigurationFilesAreExplained() throws IOException {
+        file("requirements.txt", "x".repeat(2 * 1024 * 1024));
+        assertThatThrownBy(this::detect).hasMessageContaining("configuration files may be at most");
+        Files.write(repo.resolve("requirements.txt"), new byte[] {'a', 0, 'b'});
+        assertThatThrownBy(this::detect).hasMessageContaining("is a binary file");
+        Files.write(repo.resolve("requirements.txt"), new byte[] {'a', (byte) 0xff, (byte) 0xfe});
+        assertThatThrownBy(this::detect).hasMessageContaining("is not UTF-8 text");
+    }
+
+    @Test
+    void fileNamesWithSpacesQuotesAndNonAsciiDoNotDisturbDetection() throws IOException {
+        file("notebooks/my \"best\" 'plot' ünïcødé.ipynb", "{}");
+        file("requirements.txt", "six\n");
+        assertThat(detect().buildpack()).isEqualTo("python");
+    }
+
+    @Test
+    void sourceToImageWhenTheRepositoryBringsAssembleOrTheOperatorChoosesABuilder() throws IOException {
+        file(".s2i/bin/assemble", "#!/bin/sh\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("s2i");
+        assertThat(plan.s2iBuilder()).hasValue(DockerfileRenderer.DEFAULT_S2I_BUILDER);
+        Files.delete(repo.resolve(".s2i/bin/assemble"));
+        file("requirements.txt", "six\n");
+        BuildPlan operator = new Detector(Optional.of("quay.io/example/builder:1")).detect(repo);
+        assertThat(operator.buildpack()).isEqualTo("s2i");
+        assertThat(operator.s2iBuilder()).hasValue("quay.io/example/builder:1");
+    }
+}
