@@ -78,7 +78,7 @@ public final class SessionService implements AutoCloseable {
         if (session == null) {
             return false;
         }
-        routes.remove(id, reason);
+        routes.remove(id, reason, "/" + session.repo().spec().request());
         log.info("session {} ended: {}", id, reason);
         try {
             launcher.stop(session.spec(), session.server()); // for a dead server: removes what it left behind

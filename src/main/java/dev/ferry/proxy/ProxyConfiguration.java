@@ -9,11 +9,20 @@ import org.springframework.context.annotation.Configuration;
 import dev.ferry.Threads;
 
 @Configuration(proxyBeanMethods = false)
+@org.springframework.boot.context.properties.EnableConfigurationProperties(ProxyProperties.class)
 class ProxyConfiguration {
 
     @Bean
-    RouteTable routeTable() {
-        return new RouteTable();
+    RouteTable routeTable(ProxyProperties properties) {
+        RouteTable routes = new RouteTable();
+        properties.routes().forEach((name, target) -> {
+            java.net.URI uri = java.net.URI.create(target);
+            if (!"http".equals(uri.getScheme()) || uri.getHost() == null || name.contains("/")) {
+                throw new IllegalArgumentException("ferry.proxy.routes." + name + " must be an http://host:port URL");
+            }
+            routes.add(new Route(name, uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort()));
+        });
+        return routes;
     }
 
     @Bean
@@ -22,8 +31,9 @@ class ProxyConfiguration {
     }
 
     @Bean
-    ServletRegistrationBean<ProxyServlet> proxyServlet(RouteTable routes, ProxyMetrics metrics) {
-        ProxyServlet servlet = new ProxyServlet(routes, Threads.perTask("ferry-ws"), metrics, 5_000, 600_000);
+    ServletRegistrationBean<ProxyServlet> proxyServlet(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties) {
+        ProxyServlet servlet = new ProxyServlet(routes, Threads.perTask("ferry-ws"), metrics,
+                (int) properties.connectTimeout().toMillis(), (int) properties.readTimeout().toMillis());
         routes.onRemoval(servlet::forget);
         ServletRegistrationBean<ProxyServlet> registration = new ServletRegistrationBean<>(servlet, ProxyServlet.PREFIX + "*");
         registration.setName("ferryProxy");
@@ -33,11 +43,23 @@ class ProxyConfiguration {
     }
 
     /**
+     * No per-request observation (metrics, tracing) for proxied traffic: it is the hot path, it has its own counters
+     * ({@link ProxyMetrics}), and per-URI tags of notebook traffic would be unbounded.
+     */
+    @Bean
+    io.micrometer.observation.ObservationPredicate noObservationOfProxiedRequests() {
+        return (name, context) -> !(context instanceof org.springframework.http.server.observation.ServerRequestObservationContext c
+                && c.getCarrier().getRequestURI().startsWith(ProxyServlet.PREFIX));
+    }
+
+    /**
      * Tomcat must keep {@code %2F} in paths as it is: git links carry URL-encoded repository URLs, and notebook paths
      * may contain encoded slashes. Ferry reads the raw path itself.
      */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> keepEncodedSlashes() {
+        // Tomcat's socket buffers stay at their 8 KiB default: every open connection (each idle notebook WebSocket
+        // among them) holds two, so 64 KiB buffers cost 256 MiB for 2,000 idle tabs for a modest gain on uploads.
         return factory -> factory.addConnectorCustomizers(connector -> connector.setEncodedSolidusHandling("passthrough"));
     }
 }

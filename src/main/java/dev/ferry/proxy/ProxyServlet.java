@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -36,6 +37,8 @@ public final class ProxyServlet extends HttpServlet {
     private static final Logger log = LoggerFactory.getLogger(ProxyServlet.class);
     static final String PREFIX = "/user/";
     private static final int BUFFER = 64 * 1024;
+    /** One copy buffer per Tomcat worker thread: a new 64 KiB buffer per request would be most of the proxy's garbage. */
+    private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[BUFFER]);
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
             "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization", "expect", "content-length",
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded");
@@ -71,7 +74,7 @@ public final class ProxyServlet extends HttpServlet {
         String rest = path.substring(PREFIX.length());
         int slash = rest.indexOf('/');
         String sessionId = slash < 0 ? rest : rest.substring(0, slash);
-        if (DOT_SEGMENT.matcher(path).find()) {
+        if (hasDotSegment(path)) {
             plain(resp, 400, "Paths with . or .. segments are not accepted.", isUpgrade(req));
             return;
         }
@@ -92,6 +95,14 @@ public final class ProxyServlet extends HttpServlet {
         } else {
             forward(req, resp, route);
         }
+    }
+
+    /** {@code .} or {@code ..} as a path segment, also %-encoded: never passed on (they could climb to another session). */
+    static boolean hasDotSegment(String path) {
+        if (path.indexOf("/.") < 0 && path.indexOf('%') < 0) {
+            return false; // the common case, without a regular expression
+        }
+        return DOT_SEGMENT.matcher(path).find();
     }
 
     static boolean isUpgrade(HttpServletRequest req) {
@@ -143,7 +154,7 @@ public final class ProxyServlet extends HttpServlet {
         }
         try {
             boolean reusable = relayResponse(req, resp, head, conn, route);
-            if (reusable && head.keepAlive()) {
+            if (reusable && head.keepAlive) {
                 pool.release(conn);
             } else {
                 conn.close();
@@ -173,41 +184,41 @@ public final class ProxyServlet extends HttpServlet {
 
     private void writeHead(HttpServletRequest req, UpstreamConnection conn, Route route, long contentLength,
                            boolean chunked, boolean upgrade) throws IOException {
-        StringBuilder head = new StringBuilder(512);
+        UpstreamConnection.Output out = conn.out;
         String query = req.getQueryString();
-        head.append(req.getMethod()).append(' ').append(req.getRequestURI());
+        out.ascii(req.getMethod()).ascii(" ").ascii(req.getRequestURI());
         if (query != null) {
-            head.append('?').append(query);
+            out.ascii("?").ascii(query);
         }
-        head.append(" HTTP/1.1\r\n");
+        out.ascii(" HTTP/1.1").crlf();
         Set<String> connectionTokens = connectionTokens(req);
         for (Enumeration<String> names = req.getHeaderNames(); names.hasMoreElements(); ) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || connectionTokens.contains(lower)) {
+            if (HOP_BY_HOP.contains(lower) || (!connectionTokens.isEmpty() && connectionTokens.contains(lower))) {
                 continue;
             }
             for (Enumeration<String> values = req.getHeaders(name); values.hasMoreElements(); ) {
-                head.append(name).append(": ").append(values.nextElement()).append("\r\n");
+                out.ascii(name).ascii(": ").ascii(values.nextElement()).crlf();
             }
         }
-        head.append("X-Forwarded-For: ").append(req.getRemoteAddr()).append("\r\n");
-        head.append("X-Real-IP: ").append(req.getRemoteAddr()).append("\r\n");
-        head.append("X-Forwarded-Proto: ").append(upgrade ? (req.isSecure() ? "wss" : "ws") : req.getScheme()).append("\r\n");
+        String remote = req.getRemoteAddr();
+        out.ascii("X-Forwarded-For: ").ascii(remote).crlf();
+        out.ascii("X-Real-IP: ").ascii(remote).crlf();
+        out.ascii("X-Forwarded-Proto: ").ascii(upgrade ? (req.isSecure() ? "wss" : "ws") : req.getScheme()).crlf();
         String host = req.getHeader("Host");
         if (host != null) {
-            head.append("X-Forwarded-Host: ").append(host).append("\r\n");
+            out.ascii("X-Forwarded-Host: ").ascii(host).crlf();
         }
-        head.append("X-Forwarded-Port: ").append(req.getServerPort()).append("\r\n");
+        out.ascii("X-Forwarded-Port: ").ascii(Integer.toString(req.getServerPort())).crlf();
         if (upgrade) {
-            head.append("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+            out.ascii("Connection: Upgrade").crlf().ascii("Upgrade: websocket").crlf();
         } else if (contentLength >= 0) {
-            head.append("Content-Length: ").append(contentLength).append("\r\n");
+            out.ascii("Content-Length: ").ascii(Long.toString(contentLength)).crlf();
         } else if (chunked) {
-            head.append("Transfer-Encoding: chunked\r\n");
+            out.ascii("Transfer-Encoding: chunked").crlf();
         }
-        head.append("\r\n");
-        conn.out.write(ResponseHead.ascii(head.toString()));
+        out.crlf();
     }
 
     private static Set<String> connectionTokens(HttpServletRequest req) {
@@ -227,8 +238,8 @@ public final class ProxyServlet extends HttpServlet {
     private void copyBody(HttpServletRequest req, UpstreamConnection conn, Route route, long contentLength,
                           boolean chunked) throws IOException {
         InputStream in = req.getInputStream();
-        OutputStream out = conn.out;
-        byte[] buffer = new byte[BUFFER];
+        UpstreamConnection.Output out = conn.out;
+        byte[] buffer = BUFFERS.get();
         long left = contentLength;
         while (chunked || left > 0) {
             int n;
@@ -245,10 +256,9 @@ public final class ProxyServlet extends HttpServlet {
             }
             route.touch();
             if (chunked) {
-                out.write(ResponseHead.ascii(Integer.toHexString(n) + "\r\n"));
+                out.ascii(Integer.toHexString(n)).crlf();
                 out.write(buffer, 0, n);
-                out.write('\r');
-                out.write('\n');
+                out.crlf();
             } else {
                 out.write(buffer, 0, n);
                 left -= n;
@@ -258,7 +268,7 @@ public final class ProxyServlet extends HttpServlet {
             }
         }
         if (chunked) {
-            out.write(ResponseHead.ascii("0\r\n\r\n"));
+            out.ascii("0").crlf().crlf();
         }
     }
 
@@ -274,16 +284,17 @@ public final class ProxyServlet extends HttpServlet {
     private boolean relayResponse(HttpServletRequest req, HttpServletResponse resp, ResponseHead head,
                                   UpstreamConnection conn, Route route) throws IOException {
         resp.setStatus(head.status);
-        for (String[] h : head.headers) {
-            String lower = h[0].toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(lower)) {
-                resp.addHeader(h[0], h[1]);
+        List<String> headers = head.headers;
+        for (int i = 0; i < headers.size(); i += 2) {
+            String name = headers.get(i);
+            if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+                resp.addHeader(name, headers.get(i + 1));
             }
         }
         boolean noBody = req.getMethod().equals("HEAD") || head.status == 204 || head.status == 304
                 || (head.status >= 100 && head.status < 200);
-        long length = head.contentLength();
-        if (length >= 0 && !head.chunked() && head.status != 204 && head.status != 304) {
+        long length = head.contentLength;
+        if (length >= 0 && head.status != 204 && head.status != 304) {
             resp.setContentLengthLong(length);
         }
         if (noBody) {
@@ -295,8 +306,8 @@ public final class ProxyServlet extends HttpServlet {
         } catch (IOException e) {
             throw new ClientGone(e);
         }
-        byte[] buffer = new byte[BUFFER];
-        if (head.chunked()) {
+        byte[] buffer = BUFFERS.get();
+        if (head.chunked) {
             copyChunked(conn.in, out, buffer, route);
             return true;
         }
@@ -308,8 +319,9 @@ public final class ProxyServlet extends HttpServlet {
                     throw new EOFException("upstream ended the body early");
                 }
                 route.touch();
-                write(out, buffer, n, conn.in);
                 left -= n;
+                // the last piece is flushed by Tomcat when the response completes: one write instead of two
+                write(out, buffer, n, left > 0 ? conn.in : null);
             }
             return true;
         }
@@ -322,10 +334,9 @@ public final class ProxyServlet extends HttpServlet {
     }
 
     private static void copyChunked(InputStream in, ServletOutputStream out, byte[] buffer, Route route) throws IOException {
-        int[] budget = {64 * 1024};
         while (true) {
-            String sizeLine = ResponseHead.readLine(in, budget, false);
-            budget[0] = 64 * 1024;
+            ResponseHead.LineReader lines = new ResponseHead.LineReader(in);
+            String sizeLine = lines.next(false);
             int semicolon = sizeLine.indexOf(';');
             long size;
             try {
@@ -334,7 +345,7 @@ public final class ProxyServlet extends HttpServlet {
                 throw new IOException("malformed chunk size from upstream");
             }
             if (size == 0) {
-                while (!ResponseHead.readLine(in, budget, false).isEmpty()) {
+                while (!lines.next(false).isEmpty()) {
                     // trailers are dropped
                 }
                 return;
@@ -349,15 +360,18 @@ public final class ProxyServlet extends HttpServlet {
                 write(out, buffer, n, in);
                 left -= n;
             }
-            ResponseHead.readLine(in, budget, false); // CRLF after the chunk
+            lines.next(false); // CRLF after the chunk
         }
     }
 
-    /** Writes to the visitor; flushes when the server has nothing more buffered, so streamed responses stay live. */
+    /**
+     * Writes to the visitor; flushes when the server has nothing more buffered, so streamed responses stay live
+     * ({@code upstream} null: the body is complete and Tomcat flushes it with the end of the response).
+     */
     private static void write(ServletOutputStream out, byte[] buffer, int n, InputStream upstream) throws IOException {
         try {
             out.write(buffer, 0, n);
-            if (upstream.available() == 0) {
+            if (upstream != null && upstream.available() == 0) {
                 out.flush();
             }
         } catch (IOException e) {
@@ -395,10 +409,11 @@ public final class ProxyServlet extends HttpServlet {
             }
             return;
         }
-        for (String[] h : head.headers) {
-            String lower = h[0].toLowerCase(Locale.ROOT);
+        for (int i = 0; i < head.headers.size(); i += 2) {
+            String name = head.headers.get(i);
+            String lower = name.toLowerCase(Locale.ROOT);
             if (lower.startsWith("sec-websocket-") || lower.equals("set-cookie")) {
-                resp.addHeader(h[0], h[1]);
+                resp.addHeader(name, head.headers.get(i + 1));
             }
         }
         resp.setHeader("Upgrade", "websocket");
@@ -426,25 +441,51 @@ public final class ProxyServlet extends HttpServlet {
     }
 
     private void notFound(HttpServletRequest req, HttpServletResponse resp, String sessionId) throws IOException {
-        String reason = sessionId == null ? null : routes.endReason(sessionId).orElse(null);
-        String message = reason == null
+        RouteTable.Ended ended = sessionId == null ? null : routes.ended(sessionId).orElse(null);
+        String message = ended == null
                 ? "There is no session at this address. Sessions end when they are left idle; launch the repository again."
-                : "This session has ended: " + reason + " Launch the repository again to get a new one.";
+                : "This session has ended: " + ended.reason() + " Launch the repository again to get a new one.";
         boolean upgrade = isUpgrade(req);
-        String accept = req.getHeader("Accept");
-        if (!upgrade && accept != null && accept.contains("text/html")) {
+        if (!upgrade && isPageNavigation(req, sessionId)) {
             resp.setStatus(404);
             resp.setHeader("Cache-Control", "no-store");
+            resp.setHeader("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
             resp.setContentType("text/html;charset=UTF-8");
-            byte[] body = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Session not found · Ferry</title>"
-                    + "<link rel=\"stylesheet\" href=\"/ferry.css\"></head><body><main class=\"narrow\"><h1>Session not found</h1><p>"
-                    + HtmlUtils.htmlEscape(message) + "</p><p><a class=\"button\" href=\"/\">Launch a repository</a></p></main></body></html>")
-                    .getBytes(StandardCharsets.UTF_8);
+            String title = ended == null ? "There is no session here" : "This session has ended";
+            String reason = ended == null ? "Sessions end when they are left idle, and their address stops working."
+                    : "It ended because " + ended.reason();
+            String relaunch = ended == null || ended.relaunch() == null ? null : ended.relaunch();
+            StringBuilder html = new StringBuilder(1024)
+                    .append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+                    .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+                    .append("<title>").append(HtmlUtils.htmlEscape(title)).append(" · Ferry</title>")
+                    .append("<link rel=\"stylesheet\" href=\"/ferry.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body>")
+                    .append("<header class=\"top\"><a class=\"brand\" href=\"/\">⛴ Ferry</a></header>")
+                    .append("<main class=\"narrow\" id=\"session-ended\"><h1>").append(HtmlUtils.htmlEscape(title)).append("</h1><p class=\"lead\">")
+                    .append(HtmlUtils.htmlEscape(reason)).append("</p><p>Your files in that session are gone with it; "
+                            + "a new launch starts again from the repository.</p><p class=\"actions\">");
+            if (relaunch != null) {
+                html.append("<a class=\"button\" id=\"relaunch\" href=\"").append(HtmlUtils.htmlEscape(relaunch))
+                        .append("\">Launch this repository again</a> ");
+            }
+            html.append("<a href=\"/\">Launch another repository</a></p></main></body></html>");
+            byte[] body = html.toString().getBytes(StandardCharsets.UTF_8);
             resp.setContentLength(body.length);
             resp.getOutputStream().write(body);
             return;
         }
         plain(resp, 404, message, upgrade);
+    }
+
+    /** A browser loading a page (not a script calling the API): it gets a page it can act on. */
+    private static boolean isPageNavigation(HttpServletRequest req, String sessionId) {
+        String accept = req.getHeader("Accept");
+        if (accept == null || !accept.contains("text/html") || !"GET".equals(req.getMethod())) {
+            return false;
+        }
+        String rest = sessionId == null ? "" : req.getRequestURI().substring(Math.min(req.getRequestURI().length(),
+                req.getContextPath().length() + PREFIX.length() + sessionId.length() + 1));
+        return !rest.startsWith("api/") && !rest.startsWith("files/") && !rest.startsWith("static/");
     }
 
     private static void plain(HttpServletResponse resp, int status, String message, boolean close) throws IOException {

@@ -3,121 +3,115 @@ package dev.ferry.proxy;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
-/** The status line and headers of an HTTP/1.1 response read from a notebook server. */
+/**
+ * The status line and headers of an HTTP/1.1 response read from a notebook server, with the framing the proxy needs
+ * (length, chunked, keep-alive) decided once while reading.
+ */
 final class ResponseHead {
 
     private static final int MAX_HEAD_BYTES = 256 * 1024;
 
-    final String version;
     final int status;
-    final List<String[]> headers;
+    /** Header names and values, in order: name at even indexes, value at the odd index after it. */
+    final List<String> headers;
+    final long contentLength;
+    final boolean chunked;
+    final boolean keepAlive;
 
-    private ResponseHead(String version, int status, List<String[]> headers) {
-        this.version = version;
+    private ResponseHead(int status, List<String> headers, long contentLength, boolean chunked, boolean keepAlive) {
         this.status = status;
         this.headers = headers;
+        this.contentLength = contentLength;
+        this.chunked = chunked;
+        this.keepAlive = keepAlive;
     }
 
     /** Reads one response head; throws {@link EOFException} when the connection ends before its first byte. */
     static ResponseHead read(InputStream in) throws IOException {
-        int[] budget = {MAX_HEAD_BYTES};
-        String statusLine = readLine(in, budget, true);
-        String[] parts = statusLine.split(" ", 3);
-        if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
+        LineReader lines = new LineReader(in);
+        String statusLine = lines.next(true);
+        if (statusLine.length() < 12 || !statusLine.startsWith("HTTP/1.") || statusLine.charAt(8) != ' ') {
             throw new IOException("malformed status line from upstream");
         }
-        int status;
-        try {
-            status = Integer.parseInt(parts[1]);
-        } catch (NumberFormatException e) {
-            throw new IOException("malformed status code from upstream");
+        boolean http10 = statusLine.charAt(7) == '0';
+        int status = 0;
+        for (int i = 9; i < 12; i++) {
+            char c = statusLine.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new IOException("malformed status code from upstream");
+            }
+            status = status * 10 + (c - '0');
         }
-        List<String[]> headers = new ArrayList<>();
+        List<String> headers = new ArrayList<>(24);
+        long length = -1;
+        boolean chunked = false;
+        boolean close = false;
+        boolean keepAliveToken = false;
         String line;
-        while (!(line = readLine(in, budget, false)).isEmpty()) {
+        while (!(line = lines.next(false)).isEmpty()) {
             int colon = line.indexOf(':');
             if (colon <= 0) {
                 continue;
             }
-            headers.add(new String[] {line.substring(0, colon).trim(), line.substring(colon + 1).trim()});
-        }
-        return new ResponseHead(parts[0], status, headers);
-    }
-
-    String header(String name) {
-        for (String[] h : headers) {
-            if (h[0].equalsIgnoreCase(name)) {
-                return h[1];
+            String name = line.substring(0, colon).trim();
+            String value = line.substring(colon + 1).trim();
+            headers.add(name);
+            headers.add(value);
+            if (name.length() == 14 && name.equalsIgnoreCase("Content-Length")) {
+                try {
+                    length = Long.parseLong(value);
+                } catch (NumberFormatException e) {
+                    throw new IOException("malformed Content-Length from upstream");
+                }
+            } else if (name.length() == 17 && name.equalsIgnoreCase("Transfer-Encoding")) {
+                chunked = value.regionMatches(true, value.length() - 7, "chunked", 0, 7);
+            } else if (name.length() == 10 && name.equalsIgnoreCase("Connection")) {
+                for (String token : value.split(",")) {
+                    String t = token.trim();
+                    close |= t.equalsIgnoreCase("close");
+                    keepAliveToken |= t.equalsIgnoreCase("keep-alive");
+                }
             }
         }
-        return null;
+        boolean keepAlive = !close && (!http10 || keepAliveToken);
+        return new ResponseHead(status, headers, chunked ? -1 : length, chunked, keepAlive);
     }
 
-    boolean headerContains(String name, String token) {
-        for (String[] h : headers) {
-            if (h[0].equalsIgnoreCase(name)) {
-                for (String part : h[1].split(",")) {
-                    if (part.trim().equalsIgnoreCase(token)) {
-                        return true;
+    /** Reads CRLF-terminated ISO-8859-1 lines of a head, within a total budget. */
+    static final class LineReader {
+        private final InputStream in;
+        private int budget = MAX_HEAD_BYTES;
+        private char[] chars = new char[256];
+
+        LineReader(InputStream in) {
+            this.in = in;
+        }
+
+        String next(boolean first) throws IOException {
+            int n = 0;
+            int b;
+            while ((b = in.read()) != -1) {
+                if (--budget < 0) {
+                    throw new IOException("response head from upstream too large");
+                }
+                if (b == '\n') {
+                    if (n > 0 && chars[n - 1] == '\r') {
+                        n--;
                     }
+                    return new String(chars, 0, n);
                 }
-            }
-        }
-        return false;
-    }
-
-    long contentLength() {
-        String value = header("Content-Length");
-        if (value == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    boolean chunked() {
-        String te = header("Transfer-Encoding");
-        return te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
-    }
-
-    boolean keepAlive() {
-        if (headerContains("Connection", "close")) {
-            return false;
-        }
-        return !version.equals("HTTP/1.0") || headerContains("Connection", "keep-alive");
-    }
-
-    static String readLine(InputStream in, int[] budget, boolean first) throws IOException {
-        StringBuilder sb = new StringBuilder(64);
-        int b;
-        while ((b = in.read()) != -1) {
-            if (--budget[0] < 0) {
-                throw new IOException("response head from upstream too large");
-            }
-            if (b == '\n') {
-                int len = sb.length();
-                if (len > 0 && sb.charAt(len - 1) == '\r') {
-                    sb.setLength(len - 1);
+                if (n == chars.length) {
+                    chars = java.util.Arrays.copyOf(chars, n * 2);
                 }
-                return sb.toString();
+                chars[n++] = (char) b;
             }
-            sb.append((char) b);
+            if (first && n == 0) {
+                throw new EOFException("upstream closed the connection");
+            }
+            throw new IOException("upstream closed the connection in the middle of a response head");
         }
-        if (first && sb.length() == 0) {
-            throw new EOFException("upstream closed the connection");
-        }
-        throw new IOException("upstream closed the connection in the middle of a response head");
-    }
-
-    static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 }

@@ -19,9 +19,18 @@ public final class RouteTable {
 
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final List<Consumer<Route>> removalListeners = new CopyOnWriteArrayList<>();
-    private final Map<String, String> ended = new LinkedHashMap<>(16, 0.75f, false) {
+    /**
+     * Why a session ended, and where to launch its repository again.
+     *
+     * @param reason   a sentence ("it was idle for more than 10 minutes.")
+     * @param relaunch the launch link of the repository ({@code /v2/gh/org/repo/HEAD}), or null
+     */
+    public record Ended(String reason, String relaunch) {
+    }
+
+    private final Map<String, Ended> ended = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Ended> eldest) {
             return size() > ENDED_KEPT;
         }
     };
@@ -40,8 +49,13 @@ public final class RouteTable {
 
     /** Removes the route; later requests for it are told the reason. */
     public void remove(String sessionId, String reason) {
+        remove(sessionId, reason, null);
+    }
+
+    /** Removes the route; later requests are told the reason, and browsers offered to launch the repository again. */
+    public void remove(String sessionId, String reason, String relaunch) {
         synchronized (ended) {
-            ended.put(sessionId, reason);
+            ended.put(sessionId, new Ended(reason, relaunch));
         }
         Route removed = routes.remove(sessionId);
         if (removed != null) {
@@ -56,6 +70,10 @@ public final class RouteTable {
 
     /** Why a session that is no longer routed ended, if it ended recently. */
     public Optional<String> endReason(String sessionId) {
+        return ended(sessionId).map(Ended::reason);
+    }
+
+    public Optional<Ended> ended(String sessionId) {
         synchronized (ended) {
             return Optional.ofNullable(ended.get(sessionId));
         }

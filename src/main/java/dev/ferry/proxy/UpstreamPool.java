@@ -17,7 +17,30 @@ final class UpstreamPool {
     private static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final int MAX_IDLE_PER_UPSTREAM = 64;
 
-    private final Map<String, Deque<UpstreamConnection>> idle = new ConcurrentHashMap<>();
+    /** Idle connections of one upstream, newest first, with an O(1) count. */
+    private static final class Idle {
+        final Deque<UpstreamConnection> connections = new ConcurrentLinkedDeque<>();
+        final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+
+        UpstreamConnection poll() {
+            UpstreamConnection c = connections.pollFirst();
+            if (c != null) {
+                count.decrementAndGet();
+            }
+            return c;
+        }
+
+        boolean offer(UpstreamConnection c) {
+            if (count.incrementAndGet() > MAX_IDLE_PER_UPSTREAM) {
+                count.decrementAndGet();
+                return false;
+            }
+            connections.addFirst(c);
+            return true;
+        }
+    }
+
+    private final Map<String, Idle> idle = new ConcurrentHashMap<>();
     private final int connectTimeoutMillis;
     private final int readTimeoutMillis;
 
@@ -28,11 +51,11 @@ final class UpstreamPool {
 
     /** A pooled connection when one is idle, else a new one. */
     UpstreamConnection acquire(String host, int port) throws IOException {
-        Deque<UpstreamConnection> deque = idle.get(host + ":" + port);
-        if (deque != null) {
+        Idle pool = idle.get(host + ":" + port);
+        if (pool != null) {
             long now = System.nanoTime();
             UpstreamConnection c;
-            while ((c = deque.pollFirst()) != null) {
+            while ((c = pool.poll()) != null) {
                 if (c.isOpen() && now - c.idleSinceNanos < MAX_IDLE_NANOS) {
                     c.reused = true;
                     return c;
@@ -50,22 +73,19 @@ final class UpstreamPool {
 
     void release(UpstreamConnection c) {
         c.idleSinceNanos = System.nanoTime();
-        Deque<UpstreamConnection> deque = idle.computeIfAbsent(c.poolKey(), k -> new ConcurrentLinkedDeque<>());
-        if (deque.size() < MAX_IDLE_PER_UPSTREAM) {
-            deque.addFirst(c);
-        } else {
+        if (!idle.computeIfAbsent(c.poolKey(), k -> new Idle()).offer(c)) {
             c.close();
         }
     }
 
     void closeAll(String host, int port) {
-        Deque<UpstreamConnection> deque = idle.remove(host + ":" + port);
-        if (deque != null) {
-            deque.forEach(UpstreamConnection::close);
+        Idle pool = idle.remove(host + ":" + port);
+        if (pool != null) {
+            pool.connections.forEach(UpstreamConnection::close);
         }
     }
 
     int idleCount() {
-        return idle.values().stream().mapToInt(Deque::size).sum();
+        return idle.values().stream().mapToInt(p -> p.count.get()).sum();
     }
 }

@@ -24,14 +24,18 @@ import org.apache.tomcat.util.net.SocketWrapperBase;
  */
 public final class WebSocketTunnel implements InternalHttpUpgradeHandler {
 
-    private static final int BUFFER = 64 * 1024;
+    private static final int BUFFER = 16 * 1024;
+    /**
+     * The visitor-to-server direction runs on Tomcat's worker threads, one dispatch at a time per connection: a buffer
+     * per worker thread serves every tunnel, so an idle tunnel holds only its server-side buffer.
+     */
+    private static final ThreadLocal<byte[]> CLIENT_BUFFERS = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
 
     private SocketWrapperBase<?> client;
     private UpstreamConnection upstream;
     private Route route;
     private Executor executor;
     private ProxyMetrics metrics;
-    private final byte[] fromClient = new byte[BUFFER];
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** Tomcat creates the handler; the proxy attaches the upstream before the 101 is sent. */
@@ -74,6 +78,7 @@ public final class WebSocketTunnel implements InternalHttpUpgradeHandler {
         try {
             int n;
             boolean wrote = false;
+            byte[] fromClient = CLIENT_BUFFERS.get();
             while ((n = client.read(false, fromClient, 0, fromClient.length)) > 0) {
                 route.touch();
                 upstream.out.write(fromClient, 0, n);
