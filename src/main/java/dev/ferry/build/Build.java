@@ -18,6 +18,8 @@ public final class Build {
     private final boolean cached;
     private volatile State state;
     private volatile boolean cancelled;
+    private volatile Instant started;
+    private volatile Instant finished;
 
     Build(ImageKey key, ResolvedRepo repo, boolean cached) {
         this.key = key;
@@ -58,6 +60,26 @@ public final class Build {
 
     void state(State newState) {
         state = newState;
+        if (newState == State.RUNNING) {
+            started = Instant.now();
+        } else if (newState == State.SUCCEEDED || newState == State.FAILED) {
+            finished = Instant.now();
+        }
+    }
+
+    /** When the build left the queue, or null while it waits. */
+    public Instant started() {
+        return started;
+    }
+
+    /** When the build ended, or null while it runs. */
+    public Instant finished() {
+        return finished;
+    }
+
+    /** Whether the build was asked to stop (timeout, an operator, shutdown). */
+    public boolean wasCancelled() {
+        return cancelled;
     }
 
     boolean cancelled() {

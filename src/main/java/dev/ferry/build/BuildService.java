@@ -30,6 +30,9 @@ public final class BuildService implements AutoCloseable {
     private final Builder builder;
     private final BuildProperties properties;
     private final Map<ImageKey, Build> inFlight = new ConcurrentHashMap<>();
+    /** The last builds that ended, newest first, for the operator dashboard. */
+    private final java.util.Deque<Build> recent = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private static final int RECENT_KEPT = 50;
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
     private final AtomicInteger queued = new AtomicInteger();
@@ -82,7 +85,13 @@ public final class BuildService implements AutoCloseable {
                     ? "Waiting for a build slot (" + (queued.get() - properties.maxConcurrent()) + " builds ahead)...\n"
                     : "Waiting for build to start...\n");
             Future<?> work = workers.submit(() -> run(build));
-            build.result().whenComplete((env, error) -> inFlight.remove(key, build));
+            build.result().whenComplete((env, error) -> {
+                inFlight.remove(key, build);
+                recent.addFirst(build);
+                while (recent.size() > RECENT_KEPT) {
+                    recent.pollLast();
+                }
+            });
             timers.schedule(() -> {
                 if (!build.result().isDone()) {
                     build.cancel();
@@ -109,6 +118,26 @@ public final class BuildService implements AutoCloseable {
         }
     }
 
+    /** Builds queued or running, then the last ones that ended, newest first. */
+    public java.util.List<Build> builds() {
+        java.util.List<Build> all = new java.util.ArrayList<>(inFlight.values());
+        all.sort(java.util.Comparator.comparing(Build::created).reversed());
+        all.addAll(recent);
+        return all;
+    }
+
+    /** Stops a queued or running build (an operator's action); returns false when there is no such build. */
+    public boolean cancel(String keyId) {
+        for (Build build : inFlight.values()) {
+            if (build.key().id().equals(keyId)) {
+                build.cancel();
+                log.info("build {} cancelled by an operator", keyId);
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builds started since this service started (cache hits and joined builds not counted). */
     public long buildsStarted() {
         return started.get();
@@ -120,6 +149,15 @@ public final class BuildService implements AutoCloseable {
     }
 
     private void run(Build build) {
+        org.slf4j.MDC.put("build", build.key().id());
+        try {
+            runBuild(build);
+        } finally {
+            org.slf4j.MDC.remove("build");
+        }
+    }
+
+    private void runBuild(Build build) {
         queued.decrementAndGet();
         started.incrementAndGet();
         build.state(Build.State.RUNNING);
@@ -165,6 +203,10 @@ public final class BuildService implements AutoCloseable {
     }
 
     private FerryException failure(Build build, Throwable e) {
+        if (build.cancelled() && build.created().plus(properties.timeout()).isAfter(Instant.now())) {
+            return new BuildFailedException(503, "The build was stopped by an operator or because Ferry is shutting down. "
+                    + "Launch again to start a new build.");
+        }
         if (build.cancelled()) {
             return new BuildFailedException(504, "The build took longer than the limit of "
                     + dev.ferry.Durations.human(properties.timeout()) + " and was stopped.");

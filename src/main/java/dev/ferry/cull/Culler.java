@@ -26,6 +26,13 @@ public final class Culler implements AutoCloseable {
         return t;
     });
 
+    private final java.util.List<java.util.function.Consumer<String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Called with {@code idle} or {@code max_age} for every session culled (metrics). */
+    public void onCull(java.util.function.Consumer<String> listener) {
+        listeners.add(listener);
+    }
+
     public Culler(SessionService sessions, CullProperties properties) {
         this.sessions = sessions;
         this.properties = properties;
@@ -51,14 +58,20 @@ public final class Culler implements AutoCloseable {
             Duration idle = Duration.between(s.lastActivity(), now);
             Duration age = Duration.between(s.created(), now);
             String reason = null;
+            String kind = null;
             if (!properties.idleTimeout().isZero() && idle.compareTo(properties.idleTimeout()) >= 0) {
                 reason = "it was idle for more than " + Durations.human(properties.idleTimeout()) + ".";
+                kind = "idle";
             } else if (!properties.maxAge().isZero() && age.compareTo(properties.maxAge()) >= 0) {
                 reason = "it reached the maximum session age of " + Durations.human(properties.maxAge()) + ".";
+                kind = "max_age";
             }
             if (reason != null && sessions.stop(s.id(), reason)) {
                 log.info("culled session {}: {}", s.id(), reason);
                 culled++;
+                for (var listener : listeners) {
+                    listener.accept(kind);
+                }
             }
         }
         return culled;

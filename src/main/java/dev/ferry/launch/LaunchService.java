@@ -92,6 +92,16 @@ public final class LaunchService implements AutoCloseable {
     }
 
     private void run(Launch launch, LaunchRequest request) {
+        org.slf4j.MDC.put("launch", launch.id());
+        try {
+            runLaunch(launch, request);
+        } finally {
+            org.slf4j.MDC.remove("launch");
+            org.slf4j.MDC.remove("session");
+        }
+    }
+
+    private void runLaunch(Launch launch, LaunchRequest request) {
         long t0 = System.nanoTime();
         inProgress.incrementAndGet();
         ResolvedRepo repo = null;
@@ -115,6 +125,7 @@ public final class LaunchService implements AutoCloseable {
             Session session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
                     line -> launch.emit("launching", line + "\n"));
             launch.session(session);
+            org.slf4j.MDC.put("session", session.id());
             String url = base + session.baseUrl();
             Map<String, Object> ready = new LinkedHashMap<>();
             ready.put("url", url);

@@ -7,6 +7,7 @@ public final class ProxyMetrics {
 
     private final AtomicLong openWebSockets = new AtomicLong();
     private final AtomicLong upstreamErrors = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
 
     void webSocketOpened() {
         openWebSockets.incrementAndGet();
@@ -18,6 +19,15 @@ public final class ProxyMetrics {
 
     void upstreamError() {
         upstreamErrors.incrementAndGet();
+    }
+
+    void bytes(int n) {
+        bytes.add(n);
+    }
+
+    /** Bytes carried in either direction, HTTP bodies and WebSocket traffic. */
+    public long bytes() {
+        return bytes.sum();
     }
 
     public long openWebSockets() {

@@ -255,6 +255,7 @@ public final class ProxyServlet extends HttpServlet {
                 throw new ClientGone(new EOFException("request body ended early"));
             }
             route.touch();
+            metrics.bytes(n);
             if (chunked) {
                 out.ascii(Integer.toHexString(n)).crlf();
                 out.write(buffer, 0, n);
@@ -319,6 +320,7 @@ public final class ProxyServlet extends HttpServlet {
                     throw new EOFException("upstream ended the body early");
                 }
                 route.touch();
+                metrics.bytes(n);
                 left -= n;
                 // the last piece is flushed by Tomcat when the response completes: one write instead of two
                 write(out, buffer, n, left > 0 ? conn.in : null);
@@ -328,6 +330,7 @@ public final class ProxyServlet extends HttpServlet {
         int n;
         while ((n = conn.in.read(buffer)) != -1) {
             route.touch();
+            metrics.bytes(n);
             write(out, buffer, n, conn.in);
         }
         return false;
@@ -460,7 +463,7 @@ public final class ProxyServlet extends HttpServlet {
                     .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
                     .append("<title>").append(HtmlUtils.htmlEscape(title)).append(" · Ferry</title>")
                     .append("<link rel=\"stylesheet\" href=\"/ferry.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body>")
-                    .append("<header class=\"top\"><a class=\"brand\" href=\"/\">⛴ Ferry</a></header>")
+                    .append("<header class=\"top\"><a class=\"brand\" href=\"/\"><img src=\"/favicon.svg\" alt=\"\" width=\"22\" height=\"22\"> Ferry</a></header>")
                     .append("<main class=\"narrow\" id=\"session-ended\"><h1>").append(HtmlUtils.htmlEscape(title)).append("</h1><p class=\"lead\">")
                     .append(HtmlUtils.htmlEscape(reason)).append("</p><p>Your files in that session are gone with it; "
                             + "a new launch starts again from the repository.</p><p class=\"actions\">");

@@ -81,6 +81,7 @@ public final class WebSocketTunnel implements InternalHttpUpgradeHandler {
             byte[] fromClient = CLIENT_BUFFERS.get();
             while ((n = client.read(false, fromClient, 0, fromClient.length)) > 0) {
                 route.touch();
+                metrics.bytes(n);
                 upstream.out.write(fromClient, 0, n);
                 wrote = true;
             }
@@ -104,6 +105,7 @@ public final class WebSocketTunnel implements InternalHttpUpgradeHandler {
             int n;
             while ((n = upstream.in.read(buffer)) != -1) {
                 route.touch();
+                metrics.bytes(n);
                 client.write(true, buffer, 0, n);
                 client.flush(true);
             }

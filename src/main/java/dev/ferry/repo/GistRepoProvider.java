@@ -14,7 +14,7 @@ public final class GistRepoProvider implements RepoProvider {
         this.host = RepoHosts.base(host);
         this.display = new ProviderDisplay("gist", "Gist", "Gist ID (username/gistId) or URL",
                 "example: someone/0123456789abcdef or " + this.host + "/someone/0123456789abcdef", false, true, "HEAD",
-                "[^/]+/[^/]+(/.+)?", "^(" + java.util.regex.Pattern.quote(this.host + "/") + ")?(?<repo>[^/]+/[0-9a-fA-F]+)/?$");
+                "[^/]+/[^/]+(/.+)?", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[0-9a-fA-F]+)/?$");
     }
 
     @Override

@@ -15,7 +15,7 @@ public final class GitHubRepoProvider implements RepoProvider {
         boolean github = this.host.equals("https://github.com");
         this.display = new ProviderDisplay("gh", github ? "GitHub" : "GitHub Enterprise", "GitHub repository name or URL",
                 "example: binder-examples/requirements or " + this.host + "/binder-examples/requirements", false, true,
-                "HEAD", "[^/]+/[^/]+/.+", "^(" + java.util.regex.Pattern.quote(this.host + "/") + ")?(?<repo>[^/]+/[^/]+?)(\\.git)?/?$");
+                "HEAD", "[^/]+/[^/]+/.+", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[^/]+?)(\\.git)?/?$");
     }
 
     @Override

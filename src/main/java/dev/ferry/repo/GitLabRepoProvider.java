@@ -14,7 +14,7 @@ public final class GitLabRepoProvider implements RepoProvider {
         boolean gitlab = this.host.equals("https://gitlab.com");
         this.display = new ProviderDisplay("gl", gitlab ? "GitLab.com" : "GitLab", (gitlab ? "GitLab.com" : "GitLab")
                 + " repository or URL", "example: group/subgroup/project or " + this.host + "/group/project", true, true,
-                "HEAD", "[^/]+/.+", "^(" + java.util.regex.Pattern.quote(this.host + "/") + ")?(?<repo>[^/]+/[^/-][^/]*(/[^/-][^/]*)*?)(\\.git)?/?$");
+                "HEAD", "[^/]+/.+", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[^/-][^/]*(/[^/-][^/]*)*?)(\\.git)?/?$");
     }
 
     @Override

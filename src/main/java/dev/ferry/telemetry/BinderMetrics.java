@@ -31,8 +31,10 @@ public final class BinderMetrics {
     private final MeterRegistry registry;
 
     public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
-                         ProxyMetrics proxy, RepoProviders providers) {
+                         ProxyMetrics proxy, RepoProviders providers, dev.ferry.cull.Culler culler) {
         this.registry = registry;
+        culler.onCull(kind -> Counter.builder("ferry.culls").description("Sessions culled, by reason").tag("reason", kind)
+                .register(registry).increment());
         Gauge.builder("binderhub.inprogress.builds", builds, BuildService::inProgress)
                 .description("Builds currently in progress").register(registry);
         Gauge.builder("binderhub.inprogress.launches", launches, LaunchService::inProgress)
@@ -41,8 +43,10 @@ public final class BinderMetrics {
                 .description("Running sessions").register(registry);
         Gauge.builder("ferry.proxy.websockets", proxy, ProxyMetrics::openWebSockets)
                 .description("WebSocket tunnels open through the proxy").register(registry);
-        Gauge.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
                 .description("Requests whose notebook server did not answer properly").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
+                .description("Bytes the proxy carried, both directions").baseUnit("bytes").register(registry);
 
         builds.onFinished(outcome -> {
             String status = outcome.succeeded() ? "success" : "failure";

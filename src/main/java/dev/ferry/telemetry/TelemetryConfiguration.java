@@ -22,8 +22,9 @@ class TelemetryConfiguration {
 
     @Bean
     BinderMetrics binderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches,
-                                SessionService sessions, ProxyMetrics proxy, RepoProviders providers) {
-        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers);
+                                SessionService sessions, ProxyMetrics proxy, RepoProviders providers,
+                                dev.ferry.cull.Culler culler) {
+        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers, culler);
     }
 
     @Bean

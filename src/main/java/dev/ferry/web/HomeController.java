@@ -26,11 +26,16 @@ class HomeController {
     private final CullProperties cull;
     private final RepoProviders providers;
     private final FerryProperties ferry;
+    private final WebProperties web;
+    private final dev.ferry.repo.RepoProperties repo;
 
-    HomeController(CullProperties cull, RepoProviders providers, FerryProperties ferry) {
+    HomeController(CullProperties cull, RepoProviders providers, FerryProperties ferry, WebProperties web,
+                   dev.ferry.repo.RepoProperties repo) {
         this.cull = cull;
         this.providers = providers;
         this.ferry = ferry;
+        this.web = web;
+        this.repo = repo;
     }
 
     @GetMapping("/")
@@ -39,6 +44,14 @@ class HomeController {
         model.addAttribute("maxAge", Durations.human(cull.maxAge()));
         model.addAttribute("providers", providers.all().stream().map(p -> p.display()).toList());
         model.addAttribute("publicBase", PublicUrls.base(request, ferry));
+        model.addAttribute("githubHost", repo.githubHost());
+        model.addAttribute("gitlabHost", repo.gitlabHost());
+        model.addAttribute("gistHost", repo.gistHost());
+        model.addAttribute("banner", web.banner().isBlank() ? null : web.banner());
+        model.addAttribute("about", web.about().isBlank() ? null : web.about());
+        model.addAttribute("resources", web.resources().isBlank()
+                ? "Notebooks run with the resources of this Ferry's machine, shared with the other sessions."
+                : "Each session gets " + web.resources() + ".");
         if (!model.containsAttribute("provider")) {
             model.addAttribute("provider", "gh");
         }

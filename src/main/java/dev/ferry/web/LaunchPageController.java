@@ -45,6 +45,8 @@ class LaunchPageController {
             model.addAttribute("ogTitle", providers.get(provider).displayName() + ": " + spec.shownSpec());
             model.addAttribute("badgeUrl", PublicUrls.base(request, ferry) + "/badge_logo.svg");
             model.addAttribute("repoUrl", spec.displayUrl());
+            String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
+            model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
             model.addAttribute("buildUrl", request.getContextPath() + "/build/" + provider + "/" + rawSpec);
             model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));

@@ -14,7 +14,7 @@ import dev.ferry.launch.LaunchService;
 import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(FerryProperties.class)
+@EnableConfigurationProperties({FerryProperties.class, WebProperties.class})
 class WebConfiguration {
 
     @Bean

@@ -43,6 +43,16 @@ public final class Parts {
         require(exitsZero("pipenv", "--version"), "pipenv (apt-get install pipenv)");
     }
 
+    /** Debian's Chromium and the npm modules of frontend/ (playwright-core, axe-core). */
+    public static Path requireBrowser() {
+        Path dir = Path.of("frontend").toAbsolutePath();
+        boolean present = Files.isExecutable(Path.of("/usr/bin/chromium"))
+                && Files.isDirectory(dir.resolve("node_modules").resolve("playwright-core"))
+                && Files.isDirectory(dir.resolve("node_modules").resolve("axe-core"));
+        require(present, "Chromium and the browser test modules (apt-get install chromium; cd frontend && npm ci)");
+        return dir;
+    }
+
     /** The npm modules of src/test/node (npm ci there). */
     public static Path requireNodeModules() {
         Path dir = Path.of("src", "test", "node").toAbsolutePath();

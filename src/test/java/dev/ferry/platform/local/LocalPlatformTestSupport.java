@@ -40,9 +40,9 @@ import dev.ferry.testing.TestGitServer;
         "ferry.repo.git-timeout=10s",
         "ferry.launch.timeout=60s",
         "ferry.build.max-concurrent=2"})
-abstract class LocalPlatformTestSupport {
+public abstract class LocalPlatformTestSupport {
 
-    static final TestGitServer GIT = startGitServer();
+    protected static final TestGitServer GIT = startGitServer();
 
     @LocalServerPort
     int port;
@@ -109,7 +109,7 @@ abstract class LocalPlatformTestSupport {
         }
     }
 
-    String base() {
+    protected String base() {
         return "http://127.0.0.1:" + port;
     }
 
@@ -171,7 +171,7 @@ abstract class LocalPlatformTestSupport {
     }
 
     /** Waits for launches still under way (a client may have left before ready), then stops every session. */
-    void stopAllSessions() {
+    protected void stopAllSessions() {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> launches.inProgress() == 0);
         sessions.sessions().forEach(s -> sessions.stop(s.id(), "the test ended."));
     }
@@ -183,7 +183,7 @@ abstract class LocalPlatformTestSupport {
         });
     }
 
-    static Map<String, String> files(String... nameThenContent) {
+    protected static Map<String, String> files(String... nameThenContent) {
         Map<String, String> files = new java.util.LinkedHashMap<>();
         for (int i = 0; i < nameThenContent.length; i += 2) {
             files.put(nameThenContent[i], nameThenContent[i + 1]);

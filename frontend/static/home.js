@@ -29,6 +29,77 @@
     return l;
   }
 
+  // Pasting a provider's web URL fills the fields: https://github.com/org/repo/tree/branch/path/file.ipynb gives
+  // GitHub, org/repo, branch and the file to open; an unknown host becomes a plain git URL.
+  const hosts = {
+    gh: (form.dataset.githubHost || 'https://github.com').replace(/\/+$/, ''),
+    gl: (form.dataset.gitlabHost || 'https://gitlab.com').replace(/\/+$/, ''),
+    gist: (form.dataset.gistHost || 'https://gist.github.com').replace(/\/+$/, '')
+  };
+
+  // A blob/ URL, or a tree/ URL ending in a file name, opens that file; a tree/ URL of a folder opens the folder.
+  function setPath(found, segments, kind) {
+    const joined = segments.join('/');
+    if (kind === 'blob' || /\.[A-Za-z0-9]+$/.test(segments[segments.length - 1])) {
+      found.path = joined;
+      found.kind = 'file';
+    } else {
+      found.path = 'tree/' + joined;
+      found.kind = 'url';
+    }
+  }
+
+  /** The path segments of `url` under `host` (which may have a path of its own), or null when it is elsewhere. */
+  function under(host, url) {
+    const prefix = host + '/';
+    if (!url.href.startsWith(prefix)) return null;
+    return url.href.slice(prefix.length).split(/[?#]/)[0].split('/').filter(Boolean).map(decodeURIComponent);
+  }
+
+  function recognise(text) {
+    let url;
+    try { url = new URL(text.trim()); } catch (e) { return null; }
+    if (!/^https?:$/.test(url.protocol)) return null;
+    let parts = under(hosts.gh, url);
+    if (parts && parts.length >= 2) {
+      const found = { provider: 'gh', repo: parts[0] + '/' + parts[1].replace(/\.git$/, '') };
+      if ((parts[2] === 'tree' || parts[2] === 'blob') && parts.length >= 4) {
+        found.ref = parts[3];
+        if (parts.length > 4) setPath(found, parts.slice(4), parts[2]);
+      }
+      return found;
+    }
+    parts = under(hosts.gl, url);
+    if (parts && parts.length >= 2) {
+      const dash = parts.indexOf('-');
+      const project = (dash < 0 ? parts : parts.slice(0, dash)).join('/').replace(/\.git$/, '');
+      const found = { provider: 'gl', repo: project };
+      if (dash >= 0 && (parts[dash + 1] === 'tree' || parts[dash + 1] === 'blob') && parts.length > dash + 2) {
+        found.ref = parts[dash + 2];
+        if (parts.length > dash + 3) setPath(found, parts.slice(dash + 3), parts[dash + 1]);
+      }
+      return found;
+    }
+    parts = under(hosts.gist, url);
+    if (parts && parts.length >= 2) {
+      return { provider: 'gist', repo: parts[0] + '/' + parts[1], ref: parts[2] };
+    }
+    return { provider: 'git', repo: text.trim() };
+  }
+
+  function applyRecognised() {
+    const found = recognise(repo.value);
+    if (!found) return;
+    provider.value = found.provider;
+    repo.value = found.repo;
+    if (found.ref) ref.value = found.ref;
+    if (found.path) {
+      path.value = found.path;
+      pathType.value = found.kind;
+    }
+    update();
+  }
+
   function validate() {
     const r = repo.value.trim();
     if (!r) return 'Enter a repository.';
@@ -74,6 +145,8 @@
   });
 
   [provider, repo, ref, path, pathType].forEach(el => el.addEventListener('input', update));
+  repo.addEventListener('paste', () => setTimeout(applyRecognised, 0));
+  repo.addEventListener('change', applyRecognised);
   provider.addEventListener('change', update);
   form.addEventListener('submit', ev => {
     ev.preventDefault();
