@@ -28,6 +28,8 @@
 
   function render(s) {
     document.getElementById('cap-sessions').textContent = s.capacity.sessions;
+    document.getElementById('cap-quota').textContent = s.capacity.quotaTotal ? ' of ' + s.capacity.quotaTotal : '';
+    document.getElementById('cap-waiting').textContent = s.capacity.waiting;
     document.getElementById('cap-builds').textContent = s.capacity.buildsInProgress;
     document.getElementById('cap-launches').textContent = s.capacity.launchesInProgress;
     document.getElementById('cap-ws').textContent = s.capacity.openWebSockets;

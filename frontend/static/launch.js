@@ -35,10 +35,13 @@
     follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
   });
 
+  let furthest = 0;
   function setPhase(phase) {
     const shown = phase === 'built' ? 'launching' : phase;
-    const at = order.indexOf(shown);
-    if (at < 0) return;
+    // waiting for a seat after the build keeps the progress where it is: the message says why
+    const at = Math.max(order.indexOf(shown), phase === 'failed' ? -1 : furthest);
+    if (order.indexOf(shown) < 0 && phase !== 'waiting') return;
+    furthest = at;
     document.querySelectorAll('.phases li').forEach((li, i) => {
       li.classList.toggle('done', i < at || shown === 'ready');
       li.classList.toggle('current', i === at && shown !== 'ready');

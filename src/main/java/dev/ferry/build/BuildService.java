@@ -36,6 +36,10 @@ public final class BuildService implements AutoCloseable {
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
     private final AtomicInteger queued = new AtomicInteger();
+    /** Builds waiting for a slot, in order: their logs are told their position as the line moves. */
+    private final java.util.List<Build> line = new java.util.ArrayList<>();
+    /** Builds running or about to (not in the line). */
+    private int runningBuilds;
     private final AtomicLong started = new AtomicLong();
     private final java.util.List<java.util.function.Consumer<BuildOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -81,11 +85,23 @@ public final class BuildService implements AutoCloseable {
             Build build = new Build(key, repo, false);
             inFlight.put(key, build);
             queued.incrementAndGet();
-            build.log().phase("waiting", queued.get() > properties.maxConcurrent()
-                    ? "Waiting for a build slot (" + (queued.get() - properties.maxConcurrent()) + " builds ahead)...\n"
-                    : "Waiting for build to start...\n");
+            synchronized (line) {
+                if (runningBuilds < Math.max(1, properties.maxConcurrent())) {
+                    runningBuilds++;
+                    build.log().phase("waiting", "Waiting for build to start...\n");
+                } else {
+                    line.add(build);
+                    build.log().phase("waiting", "All " + properties.maxConcurrent() + " build slots are busy. This build is "
+                            + dev.ferry.Ordinals.of(line.size()) + " in line.\n");
+                }
+            }
             Future<?> work = workers.submit(() -> run(build));
             build.result().whenComplete((env, error) -> {
+                synchronized (line) {
+                    if (!line.remove(build)) {
+                        runningBuilds--;
+                    }
+                }
                 inFlight.remove(key, build);
                 recent.addFirst(build);
                 while (recent.size() > RECENT_KEPT) {
@@ -159,6 +175,14 @@ public final class BuildService implements AutoCloseable {
 
     private void runBuild(Build build) {
         queued.decrementAndGet();
+        synchronized (line) {
+            if (line.remove(build)) {
+                runningBuilds++;
+                for (int i = 0; i < line.size(); i++) {
+                    line.get(i).log().line("This build is now " + dev.ferry.Ordinals.of(i + 1) + " in line.");
+                }
+            }
+        }
         started.incrementAndGet();
         build.state(Build.State.RUNNING);
         Instant deadline = build.created().plus(properties.timeout());

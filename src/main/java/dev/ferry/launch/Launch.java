@@ -20,6 +20,7 @@ public final class Launch {
     private final Instant created = Instant.now();
     private final List<LaunchEvent> events = new ArrayList<>();
     private volatile Session session;
+    private final java.util.concurrent.atomic.AtomicInteger watchers = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Instant finished;
 
     Launch(String id, RepoSpec spec) {
@@ -46,6 +47,16 @@ public final class Launch {
 
     void session(Session s) {
         session = s;
+    }
+
+    /** A stream (page, client) starts or stops following this launch. */
+    public void watched(boolean starts) {
+        watchers.addAndGet(starts ? 1 : -1);
+    }
+
+    /** Whether any stream follows this launch now. */
+    boolean wanted() {
+        return watchers.get() > 0;
     }
 
     public boolean isFinished() {

@@ -11,7 +11,7 @@ import dev.ferry.proxy.RouteTable;
 import dev.ferry.repo.RefResolver;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(LaunchProperties.class)
+@EnableConfigurationProperties({LaunchProperties.class, QuotaProperties.class})
 class LaunchConfiguration {
 
     @Bean
@@ -20,7 +20,14 @@ class LaunchConfiguration {
     }
 
     @Bean
-    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry) {
-        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"), ferry.cors().allowedOrigins());
+    Capacity capacity(QuotaProperties quota) {
+        return new Capacity(quota);
+    }
+
+    @Bean
+    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry,
+                                Capacity capacity, QuotaProperties quota, dev.ferry.repo.RepoProviders providers) {
+        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"), ferry.cors().allowedOrigins(),
+                capacity, spec -> providers.settingsFor(spec).quota().orElse(quota.perRepo()));
     }
 }

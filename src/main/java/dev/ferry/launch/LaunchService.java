@@ -53,23 +53,34 @@ public final class LaunchService implements AutoCloseable {
                                 Duration launchTime) {
     }
 
-    public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor) {
-        this(resolver, builds, sessions, executor, List.of());
-    }
+    private final Capacity capacity;
+    private final java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota;
 
-    /** {@code allowedOrigins}: page origins the launched servers accept ({@code ferry.cors.allowed-origins}). */
+    /**
+     * @param allowedOrigins page origins the launched servers accept ({@code ferry.cors.allowed-origins})
+     * @param capacity       the seats sessions take, and the line for when there are none
+     * @param repoQuota      the per-repository quota of a spec (0: none)
+     */
     public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor,
-                         List<String> allowedOrigins) {
+                         List<String> allowedOrigins, Capacity capacity,
+                         java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota) {
         this.resolver = resolver;
         this.builds = builds;
         this.sessions = sessions;
         this.executor = executor;
         this.allowedOrigins = List.copyOf(allowedOrigins);
+        this.capacity = capacity;
+        this.repoQuota = repoQuota;
     }
 
     /** Called after every launch, successful or not. */
     public void onFinished(Consumer<LaunchOutcome> listener) {
         listeners.add(listener);
+    }
+
+    /** Launches waiting in line for a seat. */
+    public int waiting() {
+        return capacity.waiting();
     }
 
     /** Launches that have not reached ready or failed yet. */
@@ -118,12 +129,26 @@ public final class LaunchService implements AutoCloseable {
                 succeeded = true;
                 return;
             }
+            Capacity.Seat seat;
+            try {
+                seat = capacity.acquire(repo.repoUrl(), repoQuota.applyAsInt(repo.spec()),
+                        message -> launch.emit("waiting", message), launch::wanted);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
+            }
             launch.emit("launching", "Launching server...\n");
             serverStart = System.nanoTime();
             String base = request.publicBase();
             Map<String, String> binder = binderFields(repo, base, request.clientIp());
-            Session session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
-                    line -> launch.emit("launching", line + "\n"));
+            Session session;
+            try {
+                session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
+                        line -> launch.emit("launching", line + "\n"), seat::release);
+            } catch (RuntimeException e) {
+                seat.release();
+                throw e;
+            }
             launch.session(session);
             org.slf4j.MDC.put("session", session.id());
             String url = base + session.baseUrl();

@@ -12,11 +12,17 @@ public final class Session {
     private final RunningServer server;
     private final Route route;
     private final Instant created = Instant.now();
+    private final Runnable onEnd;
 
-    Session(SessionSpec spec, RunningServer server, Route route) {
+    Session(SessionSpec spec, RunningServer server, Route route, Runnable onEnd) {
         this.spec = spec;
         this.server = server;
         this.route = route;
+        this.onEnd = onEnd;
+    }
+
+    void ended() {
+        onEnd.run();
     }
 
     public String id() {

@@ -41,6 +41,12 @@ public final class SessionService implements AutoCloseable {
     /** Starts a session whose server accepts calls from the given page origins. */
     public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
                          List<String> allowedOrigins, Consumer<String> progress) {
+        return start(repo, environment, binderEnv, allowedOrigins, progress, () -> { });
+    }
+
+    /** Starts a session; {@code onEnd} runs once when it ends (its seat is given back). */
+    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
+                         List<String> allowedOrigins, Consumer<String> progress, Runnable onEnd) {
         if (closed) {
             throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
         }
@@ -48,7 +54,7 @@ public final class SessionService implements AutoCloseable {
                 List.copyOf(allowedOrigins));
         RunningServer server = launcher.start(spec, progress);
         Route route = new Route(spec.id(), server.host(), server.port());
-        Session session = new Session(spec, server, route);
+        Session session = new Session(spec, server, route, onEnd);
         sessions.put(spec.id(), session);
         routes.add(route);
         log.info("session {} started for {} at {}:{}", spec.id(), repo, server.host(), server.port());
@@ -84,6 +90,8 @@ public final class SessionService implements AutoCloseable {
             launcher.stop(session.spec(), session.server()); // for a dead server: removes what it left behind
         } catch (RuntimeException e) {
             log.warn("session {}: stopping its server failed", id, e);
+        } finally {
+            session.ended();
         }
         return true;
     }

@@ -33,6 +33,8 @@ public final class BinderMetrics {
     public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
                          ProxyMetrics proxy, RepoProviders providers, dev.ferry.cull.Culler culler) {
         this.registry = registry;
+        Gauge.builder("ferry.queue.waiting", launches, LaunchService::waiting)
+                .description("Launches waiting in line for a seat").register(registry);
         culler.onCull(kind -> Counter.builder("ferry.culls").description("Sessions culled, by reason").tag("reason", kind)
                 .register(registry).increment());
         Gauge.builder("binderhub.inprogress.builds", builds, BuildService::inProgress)

@@ -49,6 +49,7 @@ class AdminController {
     private final CullProperties cull;
     private final ProxyMetrics proxy;
     private final JsonMapper json;
+    private final dev.ferry.launch.Capacity capacity;
     private final ScheduledExecutorService ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ferry-admin-events");
         t.setDaemon(true);
@@ -56,7 +57,8 @@ class AdminController {
     });
 
     AdminController(SessionService sessions, BuildService builds, LaunchService launches, Culler culler, CullProperties cull,
-                    ProxyMetrics proxy, JsonMapper json) {
+                    ProxyMetrics proxy, JsonMapper json, dev.ferry.launch.Capacity capacity) {
+        this.capacity = capacity;
         this.sessions = sessions;
         this.builds = builds;
         this.launches = launches;
@@ -159,7 +161,8 @@ class AdminController {
         }
         Map<String, Object> capacity = new LinkedHashMap<>();
         capacity.put("sessions", sessionRows.size());
-        capacity.put("quotaTotal", null);
+        capacity.put("quotaTotal", this.capacity.total() > 0 ? this.capacity.total() : null);
+        capacity.put("waiting", this.capacity.waiting());
         capacity.put("buildsInProgress", builds.inProgress());
         capacity.put("launchesInProgress", launches.inProgress());
         capacity.put("openWebSockets", proxy.openWebSockets());
@@ -167,7 +170,7 @@ class AdminController {
         snapshot.put("time", now.toString());
         snapshot.put("sessions", sessionRows);
         snapshot.put("builds", buildRows);
-        snapshot.put("queue", List.of());
+        snapshot.put("queue", Map.of("waiting", this.capacity.waiting()));
         snapshot.put("capacity", capacity);
         return snapshot;
     }

@@ -46,9 +46,11 @@ final class BuildEventServlet extends HttpServlet {
     private final transient JsonMapper json;
     private final transient Executor streams;
     private final boolean allowBuildOnly;
+    private final transient LaunchGuard guard;
 
     BuildEventServlet(LaunchService launches, RepoProviders providers, FerryProperties properties, JsonMapper json,
-                      Executor streams, boolean allowBuildOnly) {
+                      Executor streams, boolean allowBuildOnly, LaunchGuard guard) {
+        this.guard = guard;
         this.launches = launches;
         this.providers = providers;
         this.properties = properties;
@@ -98,8 +100,15 @@ final class BuildEventServlet extends HttpServlet {
             }
         } else {
             RepoSpec spec;
+            String path = req.getRequestURI().substring(req.getContextPath().length() + PREFIX.length());
+            Map<String, String> limitHeaders = new LinkedHashMap<>();
+            LaunchGuard.Refusal refusal = guard.checkBuild(req, path, limitHeaders);
+            limitHeaders.forEach(resp::setHeader);
+            if (refusal != null) {
+                writeFailed(resp, refusal.status(), refusal.message());
+                return;
+            }
             try {
-                String path = req.getRequestURI().substring(req.getContextPath().length() + PREFIX.length());
                 int slash = path.indexOf('/');
                 if (slash <= 0) {
                     throw new FerryException(404, "The build URL has the form /build/<provider>/<spec>.");
@@ -116,7 +125,7 @@ final class BuildEventServlet extends HttpServlet {
                 return;
             }
             String origin = req.getHeader("Origin");
-            launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), req.getRemoteAddr(), buildOnly,
+            launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), guard.clientAddress(req), buildOnly,
                     origin != null ? origin : String.valueOf(req.getHeader("Host"))));
         }
         AsyncContext async = req.startAsync();
@@ -127,6 +136,7 @@ final class BuildEventServlet extends HttpServlet {
 
     private void stream(AsyncContext async, Launch launch, long after) {
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+        launch.watched(true);
         try {
             OutputStream out = resp.getOutputStream();
             resp.flushBuffer();
@@ -159,6 +169,7 @@ final class BuildEventServlet extends HttpServlet {
         } catch (RuntimeException e) {
             log.warn("launch {}: event stream failed", launch.id(), e);
         } finally {
+            launch.watched(false);
             try {
                 async.complete();
             } catch (IllegalStateException ignored) {

@@ -21,10 +21,12 @@ class LaunchPageController {
 
     private final RepoProviders providers;
     private final dev.ferry.FerryProperties ferry;
+    private final LaunchGuard guard;
 
-    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry) {
+    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard) {
         this.providers = providers;
         this.ferry = ferry;
+        this.guard = guard;
     }
 
     @GetMapping("/v2/**")
@@ -34,6 +36,10 @@ class LaunchPageController {
         String path = request.getRequestURI().substring(request.getContextPath().length() + "/v2/".length());
         int slash = path.indexOf('/');
         try {
+            LaunchGuard.Refusal refusal = guard.checkPage(request);
+            if (refusal != null) {
+                throw new FerryException(refusal.status(), refusal.message());
+            }
             if (slash <= 0) {
                 throw new FerryException(404, "Launch links have the form /v2/<provider>/<spec>, for example "
                         + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
@@ -48,7 +54,9 @@ class LaunchPageController {
             String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
-            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + provider + "/" + rawSpec);
+            String launch = provider + "/" + rawSpec;
+            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + "?build_token="
+                    + java.net.URLEncoder.encode(guard.tokenFor(launch), java.nio.charset.StandardCharsets.UTF_8));
             model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));
         } catch (FerryException e) {
             response.setStatus(e.status());

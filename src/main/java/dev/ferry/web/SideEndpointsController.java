@@ -36,10 +36,12 @@ class SideEndpointsController {
     private final ObjectProvider<PrometheusMeterRegistry> prometheus;
     private final ObjectProvider<BuildProperties> buildInfo;
     private final org.springframework.core.env.Environment environment;
+    private final dev.ferry.launch.Capacity capacity;
 
     SideEndpointsController(List<HealthCheck.Contributor> contributors, SessionService sessions, RepoProviders providers,
                             ObjectProvider<PrometheusMeterRegistry> prometheus, ObjectProvider<BuildProperties> buildInfo,
-                            org.springframework.core.env.Environment environment) {
+                            org.springframework.core.env.Environment environment, dev.ferry.launch.Capacity capacity) {
+        this.capacity = capacity;
         this.contributors = contributors;
         this.sessions = sessions;
         this.providers = providers;
@@ -53,9 +55,11 @@ class SideEndpointsController {
         List<HealthCheck> checks = new ArrayList<>();
         contributors.forEach(c -> checks.addAll(c.healthChecks()));
         Map<String, Object> sessionCount = new LinkedHashMap<>();
-        sessionCount.put("sessions", sessions.sessions().size());
-        sessionCount.put("quota", null);
-        checks.add(new HealthCheck("Session quota", true, sessionCount, true));
+        int running = sessions.sessions().size();
+        sessionCount.put("sessions", running);
+        sessionCount.put("quota", capacity.total() > 0 ? capacity.total() : null);
+        sessionCount.put("waiting", capacity.waiting());
+        checks.add(new HealthCheck("Session quota", capacity.total() <= 0 || running < capacity.total(), sessionCount, true));
         boolean ok = checks.stream().allMatch(c -> c.ok() || c.ignoreFailure());
         List<Map<String, Object>> shown = new ArrayList<>();
         for (HealthCheck c : checks) {

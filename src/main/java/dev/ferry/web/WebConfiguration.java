@@ -14,15 +14,23 @@ import dev.ferry.launch.LaunchService;
 import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({FerryProperties.class, WebProperties.class})
+@EnableConfigurationProperties({FerryProperties.class, WebProperties.class, AbuseProperties.class})
 class WebConfiguration {
+
+    @Bean
+    LaunchGuard launchGuard(AbuseProperties abuse) {
+        return new LaunchGuard(new ClientAddresses(new CidrSet(abuse.trustedProxies(), "ferry.trusted-proxies")),
+                new CidrSet(abuse.banNetworks(), "ferry.ban-networks"),
+                new RateLimiter(abuse.rateLimit().requestsPerMinute(), abuse.rateLimit().burst()),
+                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime()));
+    }
 
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
                                                                  FerryProperties properties, JsonMapper json,
-                                                                 BuildProperties build) {
+                                                                 BuildProperties build, LaunchGuard guard) {
         BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"),
-                build.allowBuildOnly());
+                build.allowBuildOnly(), guard);
         ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);

@@ -1,0 +1,207 @@
+package dev.ferry.launch;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import dev.ferry.Durations;
+
+/**
+ * Seats for sessions: a total quota and a quota per repository, and a first-come-first-served line for launches
+ * that find them full. A launch waits with its position ("You are 3rd in line, about 2 minutes") updated as the line
+ * moves, instead of being refused; it leaves the line when its client is gone, when the line is longer than allowed,
+ * or when it waited too long — each with a sentence that says so. A seat is given back when its session ends.
+ * <p>
+ * The line is served in order among the launches that can run: one held back only by its repository's quota does
+ * not hold back a launch of another repository behind it (it keeps its place).
+ */
+public final class Capacity {
+
+    private final int total;
+    private final QuotaProperties.Queue limits;
+    private final Object lock = new Object();
+    private final List<Ticket> line = new ArrayList<>();
+    private final Map<String, Integer> perRepo = new HashMap<>();
+    private int used;
+    private long lastReleaseNanos;
+    private double releaseIntervalSeconds = -1;
+
+    public Capacity(QuotaProperties properties) {
+        this.total = properties.total();
+        this.limits = properties.queue();
+    }
+
+    /** A seat held by a starting or running session; give it back exactly once. */
+    public final class Seat {
+        private final String repoKey;
+        private boolean released;
+
+        private Seat(String repoKey) {
+            this.repoKey = repoKey;
+        }
+
+        public void release() {
+            synchronized (lock) {
+                if (released) {
+                    return;
+                }
+                released = true;
+                used--;
+                perRepo.merge(repoKey, -1, (a, b) -> a + b == 0 ? null : a + b);
+                long now = System.nanoTime();
+                if (lastReleaseNanos != 0) {
+                    double interval = (now - lastReleaseNanos) / 1e9;
+                    releaseIntervalSeconds = releaseIntervalSeconds < 0 ? interval : 0.8 * releaseIntervalSeconds + 0.2 * interval;
+                }
+                lastReleaseNanos = now;
+                admit();
+            }
+        }
+    }
+
+    private final class Ticket {
+        final String repoKey;
+        final int repoQuota;
+        final long enqueuedNanos = System.nanoTime();
+        Seat seat;
+        int announcedPosition;
+
+        Ticket(String repoKey, int repoQuota) {
+            this.repoKey = repoKey;
+            this.repoQuota = repoQuota;
+        }
+    }
+
+    /**
+     * A seat for a session of {@code repoKey}, at once when there is one, else after waiting in line. While waiting,
+     * {@code waiting} receives a sentence whenever the position changes (and every 30 seconds with a fresh estimate);
+     * {@code wanted} is asked whether anybody still waits for this launch.
+     */
+    public Seat acquire(String repoKey, int repoQuota, Consumer<String> waiting, BooleanSupplier wanted)
+            throws InterruptedException {
+        Ticket ticket = new Ticket(repoKey, repoQuota);
+        long lastWanted = System.nanoTime();
+        long lastAnnounce = 0;
+        synchronized (lock) {
+            if (line.isEmpty() && fits(ticket)) {
+                return take(ticket);
+            }
+            if (line.size() >= limits.maxLength()) {
+                throw new LaunchFailedException(503, "This Ferry is full and " + line.size() + " launches are already "
+                        + "waiting for a seat, the most it lets wait. Try again in a few minutes.");
+            }
+            line.add(ticket);
+            admit();
+        }
+        try {
+            while (true) {
+                String message = null;
+                synchronized (lock) {
+                    if (ticket.seat != null) {
+                        return ticket.seat;
+                    }
+                    int position = line.indexOf(ticket) + 1;
+                    long now = System.nanoTime();
+                    if (position != ticket.announcedPosition || now - lastAnnounce > 30_000_000_000L) {
+                        ticket.announcedPosition = position;
+                        lastAnnounce = now;
+                        message = positionSentence(position, ticket);
+                    }
+                }
+                if (message != null) {
+                    waiting.accept(message);
+                }
+                long now = System.nanoTime();
+                if (wanted.getAsBoolean()) {
+                    lastWanted = now;
+                } else if (now - lastWanted > limits.leaveAfter().toNanos()) {
+                    throw new LaunchFailedException(499, "The launch left the line: nobody was waiting for it any more.");
+                }
+                if (now - ticket.enqueuedNanos > limits.maxWait().toNanos()) {
+                    throw new LaunchFailedException(503, "No seat became free within " + Durations.human(limits.maxWait())
+                            + ": this Ferry is full. Try again in " + Durations.human(limits.maxWait()) + " or so, when the "
+                            + "sessions running now have ended.");
+                }
+                synchronized (lock) {
+                    if (ticket.seat == null) {
+                        lock.wait(500);
+                    }
+                }
+            }
+        } finally {
+            synchronized (lock) {
+                if (line.remove(ticket)) {
+                    admit(); // a place ahead of others was freed
+                }
+            }
+        }
+    }
+
+    /** Sessions holding seats now. */
+    public int used() {
+        synchronized (lock) {
+            return used;
+        }
+    }
+
+    /** Launches waiting in line now. */
+    public int waiting() {
+        synchronized (lock) {
+            return line.size();
+        }
+    }
+
+    public int total() {
+        return total;
+    }
+
+    private boolean fits(Ticket t) {
+        boolean totalFree = total <= 0 || used < total;
+        boolean repoFree = t.repoQuota <= 0 || perRepo.getOrDefault(t.repoKey, 0) < t.repoQuota;
+        return totalFree && repoFree;
+    }
+
+    private Seat take(Ticket t) {
+        used++;
+        perRepo.merge(t.repoKey, 1, Integer::sum);
+        return new Seat(t.repoKey);
+    }
+
+    /** Gives free seats to the first tickets in line that fit. Called with the lock held. */
+    private void admit() {
+        boolean changed = false;
+        for (var it = line.iterator(); it.hasNext(); ) {
+            Ticket t = it.next();
+            if (total > 0 && used >= total) {
+                break;
+            }
+            if (t.seat == null && fits(t)) {
+                t.seat = take(t);
+                it.remove();
+                changed = true;
+            }
+        }
+        if (changed || !line.isEmpty()) {
+            lock.notifyAll();
+        }
+    }
+
+    private String positionSentence(int position, Ticket ticket) {
+        boolean repoBound = ticket.repoQuota > 0 && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
+                && (total <= 0 || used < total);
+        String why = repoBound ? "This repository has as many sessions running as it may"
+                : "This Ferry has as many sessions running as it can";
+        String estimate;
+        if (releaseIntervalSeconds < 0) {
+            estimate = "a seat frees up when a running session ends";
+        } else {
+            long seconds = Math.round(position * releaseIntervalSeconds);
+            estimate = seconds < 60 ? "less than a minute" : "about " + Durations.human(Duration.ofMinutes(Math.max(1, Math.round(seconds / 60.0))));
+        }
+        return why + ". You are " + dev.ferry.Ordinals.of(position) + " in line, " + estimate + ".\n";
+    }
+}

@@ -1,0 +1,30 @@
+package dev.ferry.launch;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * How many sessions may run, and how launches wait for a seat ({@code ferry.quota.*}, {@code ferry.queue.*}).
+ *
+ * @param total        sessions at once on this installation (0: no limit)
+ * @param perRepo      sessions at once of one repository, across all its refs (0: no limit); overridden per spec by
+ *                     {@code ferry.repo.spec-config[].quota}
+ * @param queue        the line launches wait in when a quota is full
+ */
+@ConfigurationProperties("ferry.quota")
+public record QuotaProperties(
+        @DefaultValue("100") int total,
+        @DefaultValue("0") int perRepo,
+        @DefaultValue Queue queue) {
+
+    /**
+     * @param maxLength launches that may wait at once; beyond, a launch fails saying the line is full
+     * @param maxWait   how long a launch may wait for a seat before it fails saying when to come back
+     * @param leaveAfter a waiting launch whose every page or client has been gone this long leaves the line
+     */
+    public record Queue(@DefaultValue("500") int maxLength, @DefaultValue("10m") Duration maxWait,
+                        @DefaultValue("15s") Duration leaveAfter) {
+    }
+}

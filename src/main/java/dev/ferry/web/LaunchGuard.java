@@ -1,0 +1,70 @@
+package dev.ferry.web;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+/**
+ * Who may launch: requests from banned networks are refused; build API requests beyond an address's rate limit are
+ * refused too, unless they carry a build token from Ferry's own launch page. The client address comes from
+ * {@link ClientAddresses} (trusted proxies only).
+ */
+final class LaunchGuard {
+
+    /** A refusal: the status, the sentence, and headers to send (the {@code x-ratelimit-*} numbers). */
+    record Refusal(int status, String message, Map<String, String> headers) {
+    }
+
+    private final ClientAddresses addresses;
+    private final CidrSet banned;
+    private final RateLimiter limiter;
+    private final BuildTokens tokens;
+
+    LaunchGuard(ClientAddresses addresses, CidrSet banned, RateLimiter limiter, BuildTokens tokens) {
+        this.addresses = addresses;
+        this.banned = banned;
+        this.limiter = limiter;
+        this.tokens = tokens;
+    }
+
+    String clientAddress(HttpServletRequest request) {
+        return addresses.of(request);
+    }
+
+    /** For launch pages: only bans apply. */
+    Refusal checkPage(HttpServletRequest request) {
+        return banned.contains(addresses.of(request)) ? bannedRefusal() : null;
+    }
+
+    /** For the build API: bans, then the rate limit unless {@code build_token} is valid for this launch. */
+    Refusal checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
+        String client = addresses.of(request);
+        if (banned.contains(client)) {
+            return bannedRefusal();
+        }
+        if (!limiter.enabled() || tokens.valid(request.getParameter("build_token"), launch, Instant.now())) {
+            return null;
+        }
+        RateLimiter.Decision d = limiter.take(client, System.nanoTime());
+        responseHeaders.put("x-ratelimit-limit", Integer.toString(d.limit()));
+        responseHeaders.put("x-ratelimit-remaining", Integer.toString(d.remaining()));
+        responseHeaders.put("x-ratelimit-reset", Long.toString(d.resetSeconds()));
+        if (d.allowed()) {
+            return null;
+        }
+        return new Refusal(429, "Too many launches from your address: the limit is " + d.limit() + " a minute. Try again in "
+                + d.resetSeconds() + " seconds, or launch from this Ferry's launch page, which is not limited.", new LinkedHashMap<>(responseHeaders));
+    }
+
+    /** A build token for the launch page of {@code launch} ({@code <provider>/<spec>}). */
+    String tokenFor(String launch) {
+        return tokens.issue(launch, Instant.now());
+    }
+
+    private static Refusal bannedRefusal() {
+        return new Refusal(403, "Requests from your network are not accepted by this Ferry. If you think this is a "
+                + "mistake, contact its operator.", Map.of());
+    }
+}

@@ -1,0 +1,160 @@
+package dev.ferry.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Quota arithmetic and the line: order, positions, leaving, bounds. */
+class CapacityTest {
+
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stop() {
+        pool.shutdownNow();
+    }
+
+    private static Capacity capacity(int total, int maxLength, Duration maxWait) {
+        return new Capacity(new QuotaProperties(total, 0, new QuotaProperties.Queue(maxLength, maxWait, Duration.ofMillis(300))));
+    }
+
+    private CompletableFuture<Capacity.Seat> acquire(Capacity c, String repo, int repoQuota, List<String> messages) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.acquire(repo, repoQuota, messages::add, () -> true);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, pool);
+    }
+
+    @Test
+    void seatsAreGivenAtOnceWhileThereAreAny() throws Exception {
+        Capacity c = capacity(2, 10, Duration.ofMinutes(1));
+        Capacity.Seat a = c.acquire("r", 0, m -> { }, () -> true);
+        Capacity.Seat b = c.acquire("r", 0, m -> { }, () -> true);
+        assertThat(c.used()).isEqualTo(2);
+        a.release();
+        a.release(); // a second release gives nothing back twice
+        assertThat(c.used()).isEqualTo(1);
+        b.release();
+        assertThat(c.used()).isZero();
+    }
+
+    @Test
+    void theLineIsServedInArrivalOrderWithPositionsThatOnlyGoDown() throws Exception {
+        Capacity c = capacity(1, 100, Duration.ofMinutes(1));
+        Capacity.Seat first = c.acquire("r", 0, m -> { }, () -> true);
+        List<Integer> servedOrder = Collections.synchronizedList(new ArrayList<>());
+        List<List<String>> messages = new ArrayList<>();
+        List<CompletableFuture<Capacity.Seat>> waiting = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            List<String> m = new CopyOnWriteArrayList<>();
+            messages.add(m);
+            int n = i;
+            waiting.add(acquire(c, "r", 0, m).thenApply(seat -> {
+                servedOrder.add(n);
+                return seat;
+            }));
+            int expected = i + 1;
+            Awaitility.await().until(() -> c.waiting() == expected);
+        }
+        first.release();
+        for (int i = 0; i < 5; i++) {
+            Capacity.Seat seat = waiting.get(i).get(5, TimeUnit.SECONDS);
+            Thread.sleep(20);
+            seat.release();
+        }
+        assertThat(servedOrder).containsExactly(0, 1, 2, 3, 4);
+        assertThat(messages.get(4).get(0)).contains("You are 5th in line");
+        List<Integer> positions = messages.get(4).stream()
+                .map(m -> Integer.parseInt(m.replaceAll(".*You are (\\d+)\\w\\w in line.*", "$1").trim())).toList();
+        assertThat(positions).isSortedAccordingTo(Collections.reverseOrder());
+        assertThat(positions).contains(5, 1);
+    }
+
+    @Test
+    void aRepositoryAtItsQuotaDoesNotHoldBackOthersButKeepsItsPlace() throws Exception {
+        Capacity c = capacity(3, 100, Duration.ofMinutes(1));
+        Capacity.Seat popular = c.acquire("popular", 1, m -> { }, () -> true);
+        List<String> messages = new CopyOnWriteArrayList<>();
+        CompletableFuture<Capacity.Seat> blocked = acquire(c, "popular", 1, messages);
+        Awaitility.await().until(() -> c.waiting() == 1);
+        Capacity.Seat other = acquire(c, "other", 1, new ArrayList<>()).get(5, TimeUnit.SECONDS);
+        assertThat(other).isNotNull();
+        assertThat(blocked).isNotDone();
+        Awaitility.await().until(() -> !messages.isEmpty());
+        assertThat(messages.get(0)).startsWith("This repository has as many sessions running as it may. You are 1st in line");
+        popular.release();
+        assertThat(blocked.get(5, TimeUnit.SECONDS)).isNotNull();
+    }
+
+    @Test
+    void aFullLineRefusesWithASentence() throws Exception {
+        Capacity c = capacity(1, 1, Duration.ofMinutes(1));
+        c.acquire("r", 0, m -> { }, () -> true);
+        acquire(c, "r", 0, new ArrayList<>());
+        Awaitility.await().until(() -> c.waiting() == 1);
+        assertThatThrownBy(() -> c.acquire("r", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class)
+                .hasMessageContaining("1 launches are already waiting for a seat").hasMessageContaining("Try again in a few minutes");
+    }
+
+    @Test
+    void waitingTooLongFailsSayingWhenToComeBack() throws Exception {
+        Capacity c = capacity(1, 10, Duration.ofMillis(400));
+        c.acquire("r", 0, m -> { }, () -> true);
+        assertThatThrownBy(() -> c.acquire("r", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class)
+                .hasMessageContaining("No seat became free within 400 milliseconds").hasMessageContaining("Try again in");
+        assertThat(c.waiting()).isZero();
+    }
+
+    @Test
+    void aLaunchNobodyWaitsForLeavesTheLine() throws Exception {
+        Capacity c = capacity(1, 10, Duration.ofMinutes(1));
+        Capacity.Seat held = c.acquire("r", 0, m -> { }, () -> true);
+        CompletableFuture<Capacity.Seat> gone = CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.acquire("r", 0, m -> { }, () -> false);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, pool);
+        assertThatThrownBy(() -> gone.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(LaunchFailedException.class)
+                .hasMessageContaining("left the line");
+        assertThat(c.waiting()).isZero();
+        held.release();
+        assertThat(c.used()).isZero();
+    }
+
+    @Test
+    void estimatesFollowHowFastSeatsFreeUp() throws Exception {
+        Capacity c = capacity(1, 10, Duration.ofMinutes(1));
+        for (int i = 0; i < 3; i++) {
+            c.acquire("r", 0, m -> { }, () -> true).release();
+        }
+        c.acquire("r", 0, m -> { }, () -> true);
+        List<String> messages = new CopyOnWriteArrayList<>();
+        acquire(c, "r", 0, messages);
+        Awaitility.await().until(() -> !messages.isEmpty());
+        assertThat(messages.get(0)).isEqualTo("This Ferry has as many sessions running as it can. You are 1st in line, less than a minute.\n");
+    }
+
+    @Test
+    void ordinalsReadAsPeopleSayThem() {
+        assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream().map(dev.ferry.Ordinals::of).toList())
+                .containsExactly("1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "112th");
+    }
+}

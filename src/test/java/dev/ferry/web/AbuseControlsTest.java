@@ -1,0 +1,79 @@
+package dev.ferry.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.web.MockHttpServletRequest;
+
+/** The pieces behind rate limits, build tokens, bans and trusted proxies. */
+class AbuseControlsTest {
+
+    @Test
+    void cidrBlocksMatchTheirAddressesOnly() {
+        CidrSet set = new CidrSet(List.of("10.0.0.0/8", "192.168.1.7", "2001:db8::/32"), "test");
+        assertThat(set.contains("10.200.3.4")).isTrue();
+        assertThat(set.contains("11.0.0.1")).isFalse();
+        assertThat(set.contains("192.168.1.7")).isTrue();
+        assertThat(set.contains("192.168.1.8")).isFalse();
+        assertThat(set.contains("2001:db8:1::5")).isTrue();
+        assertThat(set.contains("2001:db9::1")).isFalse();
+        assertThat(set.contains("not-an-address.example")).isFalse();
+        assertThatThrownBy(() -> new CidrSet(List.of("10.0.0.0/33"), "ferry.ban-networks")).hasMessageContaining("prefix");
+        assertThatThrownBy(() -> new CidrSet(List.of("evil.example/8"), "ferry.ban-networks")).hasMessageContaining("not an IP");
+    }
+
+    private static MockHttpServletRequest request(String peer, String forwardedFor) {
+        MockHttpServletRequest r = new MockHttpServletRequest("GET", "/build/gh/o/r/HEAD");
+        r.setRemoteAddr(peer);
+        if (forwardedFor != null) {
+            r.addHeader("X-Forwarded-For", forwardedFor);
+        }
+        return r;
+    }
+
+    @Test
+    void forwardedForIsBelievedOnlyFromTrustedProxies() {
+        ClientAddresses addresses = new ClientAddresses(new CidrSet(List.of("10.0.0.0/8"), "test"));
+        assertThat(addresses.of(request("10.1.1.1", "203.0.113.9"))).isEqualTo("203.0.113.9");
+        assertThat(addresses.of(request("10.1.1.1", "198.51.100.1, 203.0.113.9, 10.2.2.2"))).isEqualTo("203.0.113.9");
+        assertThat(addresses.of(request("198.51.100.77", "203.0.113.9"))).as("an untrusted peer cannot choose its address")
+                .isEqualTo("198.51.100.77");
+        assertThat(addresses.of(request("10.1.1.1", "<script>"))).isEqualTo("10.1.1.1");
+        assertThat(new ClientAddresses(new CidrSet(List.of(), "test")).of(request("10.1.1.1", "203.0.113.9"))).isEqualTo("10.1.1.1");
+    }
+
+    @Test
+    void tokenBucketAllowsTheBurstThenTheRate() {
+        RateLimiter limiter = new RateLimiter(60, 3); // one a second, three at once
+        long t = 0;
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.take("a", t).allowed()).isTrue();
+        }
+        RateLimiter.Decision refused = limiter.take("a", t);
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.remaining()).isZero();
+        assertThat(refused.resetSeconds()).isEqualTo(1);
+        assertThat(limiter.take("b", t).allowed()).as("each address has its own bucket").isTrue();
+        assertThat(limiter.take("a", t + 1_000_000_000L).allowed()).as("refilled after a second").isTrue();
+        assertThat(limiter.take("a", t + 1_000_000_000L).allowed()).isFalse();
+    }
+
+    @Test
+    void buildTokensAreBoundToTheirLaunchAndExpire() {
+        BuildTokens tokens = new BuildTokens("shared secret", Duration.ofMinutes(10));
+        Instant now = Instant.parse("2026-11-29T10:00:00Z");
+        String token = tokens.issue("gh/o/r/HEAD", now);
+        assertThat(tokens.valid(token, "gh/o/r/HEAD", now.plusSeconds(60))).isTrue();
+        assertThat(tokens.valid(token, "gh/o/other/HEAD", now)).isFalse();
+        assertThat(tokens.valid(token, "gh/o/r/HEAD", now.plus(Duration.ofMinutes(11)))).isFalse();
+        assertThat(tokens.valid(token.substring(0, token.length() - 2) + "xx", "gh/o/r/HEAD", now)).isFalse();
+        assertThat(tokens.valid("9999999999.forged", "gh/o/r/HEAD", now)).isFalse();
+        assertThat(new BuildTokens("another secret", Duration.ofMinutes(10)).valid(token, "gh/o/r/HEAD", now))
+                .as("another key does not accept it").isFalse();
+    }
+}
