@@ -55,6 +55,9 @@ public final class Culler implements AutoCloseable {
     public int cullOnce(Instant now) {
         int culled = 0;
         for (Session s : sessions.sessions()) {
+            if (s.held()) {
+                continue; // a workshop's warm pool: ended with its workshop
+            }
             Duration idle = Duration.between(s.lastActivity(), now);
             Duration age = Duration.between(s.created(), now);
             String reason = null;

@@ -27,6 +27,8 @@ public final class Capacity {
     private final List<Ticket> line = new ArrayList<>();
     private final Map<String, Integer> perRepo = new HashMap<>();
     private int used;
+    /** Seats reserved for workshops and not taken by them: general launches cannot use them. */
+    private int reservedFree;
     private long lastReleaseNanos;
     private double releaseIntervalSeconds = -1;
 
@@ -38,10 +40,12 @@ public final class Capacity {
     /** A seat held by a starting or running session; give it back exactly once. */
     public final class Seat {
         private final String repoKey;
+        private final Reservation reservation;
         private boolean released;
 
-        private Seat(String repoKey) {
+        private Seat(String repoKey, Reservation reservation) {
             this.repoKey = repoKey;
+            this.reservation = reservation;
         }
 
         public void release() {
@@ -52,6 +56,12 @@ public final class Capacity {
                 released = true;
                 used--;
                 perRepo.merge(repoKey, -1, (a, b) -> a + b == 0 ? null : a + b);
+                if (reservation != null) {
+                    reservation.taken--;
+                    if (!reservation.closed) {
+                        reservedFree++; // back to the workshop, not to general launches
+                    }
+                }
                 long now = System.nanoTime();
                 if (lastReleaseNanos != 0) {
                     double interval = (now - lastReleaseNanos) / 1e9;
@@ -60,6 +70,72 @@ public final class Capacity {
                 lastReleaseNanos = now;
                 admit();
             }
+        }
+    }
+
+    /**
+     * Seats set aside for a workshop: general launches cannot take them, and the workshop cannot take more than them.
+     * Reserving more than is free now does not stop running sessions; it holds back general launches until enough
+     * sessions end.
+     */
+    public final class Reservation {
+        private final int seats;
+        private int taken;
+        private boolean closed;
+
+        private Reservation(int seats) {
+            this.seats = seats;
+        }
+
+        /** A reserved seat for a session of the workshop, or null when all its seats are taken. */
+        public Seat take(String repoKey) {
+            synchronized (lock) {
+                if (closed || taken >= seats) {
+                    return null;
+                }
+                taken++;
+                reservedFree--;
+                used++;
+                perRepo.merge(repoKey, 1, Integer::sum);
+                return new Seat(repoKey, this);
+            }
+        }
+
+        public int seats() {
+            return seats;
+        }
+
+        public int taken() {
+            synchronized (lock) {
+                return taken;
+            }
+        }
+
+        /** Gives the seats not taken back to general launches; taken ones come back as their sessions end. */
+        public void close() {
+            synchronized (lock) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                reservedFree -= seats - taken;
+                admit();
+            }
+        }
+    }
+
+    /** Sets seats aside for a workshop. */
+    public Reservation reserve(int seats) {
+        synchronized (lock) {
+            reservedFree += seats;
+            return new Reservation(seats);
+        }
+    }
+
+    /** Seats set aside for workshops and not taken. */
+    public int reserved() {
+        synchronized (lock) {
+            return reservedFree;
         }
     }
 
@@ -160,7 +236,7 @@ public final class Capacity {
     }
 
     private boolean fits(Ticket t) {
-        boolean totalFree = total <= 0 || used < total;
+        boolean totalFree = total <= 0 || used + reservedFree < total;
         boolean repoFree = t.repoQuota <= 0 || perRepo.getOrDefault(t.repoKey, 0) < t.repoQuota;
         return totalFree && repoFree;
     }
@@ -168,7 +244,7 @@ public final class Capacity {
     private Seat take(Ticket t) {
         used++;
         perRepo.merge(t.repoKey, 1, Integer::sum);
-        return new Seat(t.repoKey);
+        return new Seat(t.repoKey, null);
     }
 
     /** Gives free seats to the first tickets in line that fit. Called with the lock held. */
@@ -176,7 +252,7 @@ public final class Capacity {
         boolean changed = false;
         for (var it = line.iterator(); it.hasNext(); ) {
             Ticket t = it.next();
-            if (total > 0 && used >= total) {
+            if (total > 0 && used + reservedFree >= total) {
                 break;
             }
             if (t.seat == null && fits(t)) {
@@ -192,7 +268,7 @@ public final class Capacity {
 
     private String positionSentence(int position, Ticket ticket) {
         boolean repoBound = ticket.repoQuota > 0 && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
-                && (total <= 0 || used < total);
+                && (total <= 0 || used + reservedFree < total);
         String why = repoBound ? "This repository has as many sessions running as it may"
                 : "This Ferry has as many sessions running as it can";
         String estimate;

@@ -193,6 +193,11 @@ public final class LaunchService implements AutoCloseable {
         return fields;
     }
 
+    /** The {@code BINDER_*} variables of a server for this repository, launched from {@code base}. */
+    public static Map<String, String> binderEnvironmentFor(ResolvedRepo repo, String base, String clientIp) {
+        return binderEnvironment(binderFields(repo, base, clientIp));
+    }
+
     /** {@code repo_url} → {@code BINDER_REPO_URL}, {@code binder_request} → {@code BINDER_REQUEST}, … */
     private static Map<String, String> binderEnvironment(Map<String, String> fields) {
         Map<String, String> env = new LinkedHashMap<>();

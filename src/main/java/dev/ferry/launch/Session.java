@@ -13,6 +13,7 @@ public final class Session {
     private final Route route;
     private final Instant created = Instant.now();
     private final Runnable onEnd;
+    private volatile boolean held;
 
     Session(SessionSpec spec, RunningServer server, Route route, Runnable onEnd) {
         this.spec = spec;
@@ -23,6 +24,21 @@ public final class Session {
 
     void ended() {
         onEnd.run();
+    }
+
+    /** Kept ready in a workshop's warm pool: not culled while nobody has it. */
+    public void hold() {
+        held = true;
+    }
+
+    /** Handed to an attendee: its idle time starts now. */
+    public void assign() {
+        held = false;
+        route.touch();
+    }
+
+    public boolean held() {
+        return held;
     }
 
     public String id() {

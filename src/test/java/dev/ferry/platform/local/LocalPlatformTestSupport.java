@@ -48,7 +48,7 @@ public abstract class LocalPlatformTestSupport {
     int port;
 
     @Autowired
-    SessionService sessions;
+    protected SessionService sessions;
 
     @Autowired
     BuildService builds;
@@ -113,7 +113,7 @@ public abstract class LocalPlatformTestSupport {
         return "http://127.0.0.1:" + port;
     }
 
-    static String encode(String text) {
+    protected static String encode(String text) {
         return java.net.URLEncoder.encode(text, java.nio.charset.StandardCharsets.UTF_8);
     }
 
@@ -121,7 +121,7 @@ public abstract class LocalPlatformTestSupport {
         return base() + "/build/git/" + encode(repoUrl) + "/" + ref;
     }
 
-    EventStream.Result launch(String repoUrl, String ref) throws Exception {
+    protected EventStream.Result launch(String repoUrl, String ref) throws Exception {
         return EventStream.read(buildUrl(repoUrl, ref));
     }
 

@@ -1,0 +1,309 @@
+package dev.ferry.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseBody;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.FerryException;
+import dev.ferry.FerryProperties;
+import dev.ferry.launch.Session;
+import dev.ferry.launch.SecureIds;
+import dev.ferry.launch.SessionService;
+import dev.ferry.workshop.QrCodes;
+import dev.ferry.workshop.Workshop;
+import dev.ferry.workshop.WorkshopService;
+
+/**
+ * Workshops on the web: the instructor's pages and JSON API under {@code /admin} (operator credentials), and the
+ * attendees' short link {@code /e/<slug>}, which gives each attendee their own session (from the warm pool at once,
+ * or after a place in line), remembers it in a cookie, and sends them to it.
+ */
+@Controller
+class WorkshopController {
+
+    private final WorkshopService workshops;
+    private final SessionService sessions;
+    private final FerryProperties ferry;
+    private final JsonMapper json;
+
+    WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json) {
+        this.workshops = workshops;
+        this.sessions = sessions;
+        this.ferry = ferry;
+        this.json = json;
+    }
+
+    // ---- instructor
+
+    @GetMapping("/admin/workshops")
+    String list(Model model) {
+        model.addAttribute("workshops", workshops.all().stream().map(this::summary).toList());
+        return "admin/workshops";
+    }
+
+    @PostMapping("/admin/workshops")
+    String createFromForm(@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "") String launch,
+                          @RequestParam(defaultValue = "") String start, @RequestParam(defaultValue = "") String end,
+                          @RequestParam(defaultValue = "0") int attendees, @RequestParam(defaultValue = "0") int pool,
+                          HttpServletRequest request, HttpServletResponse response, Model model) {
+        try {
+            Workshop w = workshops.create(new WorkshopService.CreateRequest(name, launch, localTime(start, "start"),
+                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry)));
+            return "redirect:/admin/workshops/" + w.slug();
+        } catch (FerryException e) {
+            response.setStatus(e.status());
+            model.addAttribute("error", e.getMessage());
+            model.addAttribute("form", Map.of("name", name, "launch", launch, "start", start, "end", end,
+                    "attendees", attendees, "pool", pool));
+            return list(model);
+        }
+    }
+
+    /** {@code datetime-local} values are taken as UTC, as the form says. */
+    private static Instant localTime(String value, String field) {
+        try {
+            return LocalDateTime.parse(value).toInstant(ZoneOffset.UTC);
+        } catch (DateTimeParseException e) {
+            throw new FerryException(400, "Give the workshop's " + field + " as a date and time (UTC).");
+        }
+    }
+
+    @GetMapping("/admin/workshops/{slug}")
+    String instructor(@PathVariable String slug, Model model, HttpServletRequest request) {
+        Workshop w = workshops.find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + slug + "."));
+        model.addAttribute("w", summary(w));
+        model.addAttribute("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
+        model.addAttribute("qr", QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + w.slug()));
+        model.addAttribute("log", w.build().log().tail(60));
+        return "admin/workshop";
+    }
+
+    @PostMapping("/admin/workshops/{slug}/end")
+    String endFromForm(@PathVariable String slug) {
+        workshops.end(slug);
+        return "redirect:/admin/workshops/" + slug;
+    }
+
+    /** The JSON API: create. */
+    @PostMapping(path = "/api/admin/workshops", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @ResponseBody
+    ResponseEntity<Map<String, Object>> create(@RequestBody Map<String, Object> body, HttpServletRequest request) {
+        try {
+            Workshop w = workshops.create(new WorkshopService.CreateRequest(string(body, "name"), string(body, "launch"),
+                    instant(body, "start"), instant(body, "end"), number(body, "expectedAttendees"), number(body, "poolSize"),
+                    PublicUrls.base(request, ferry)));
+            Map<String, Object> created = summary(w);
+            created.put("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
+            return ResponseEntity.status(201).body(created);
+        } catch (FerryException e) {
+            return ResponseEntity.status(e.status()).body(Map.of("message", e.getMessage()));
+        }
+    }
+
+    @GetMapping("/api/admin/workshops")
+    @ResponseBody
+    List<Map<String, Object>> listJson() {
+        return workshops.all().stream().map(this::summary).toList();
+    }
+
+    @GetMapping("/api/admin/workshops/{slug}")
+    @ResponseBody
+    ResponseEntity<Map<String, Object>> one(@PathVariable String slug) {
+        return workshops.find(slug).map(w -> ResponseEntity.ok(summary(w)))
+                .orElse(ResponseEntity.status(404).body(Map.of("message", "There is no workshop " + slug + ".")));
+    }
+
+    @PostMapping("/api/admin/workshops/{slug}/end")
+    @ResponseBody
+    ResponseEntity<Map<String, Object>> endJson(@PathVariable String slug) {
+        try {
+            workshops.end(slug);
+            return ResponseEntity.ok(summary(workshops.find(slug).orElseThrow()));
+        } catch (FerryException e) {
+            return ResponseEntity.status(e.status()).body(Map.of("message", e.getMessage()));
+        }
+    }
+
+    private static String string(Map<String, Object> body, String key) {
+        Object v = body.get(key);
+        return v == null ? null : v.toString();
+    }
+
+    private static int number(Map<String, Object> body, String key) {
+        Object v = body.get(key);
+        if (v instanceof Number n) {
+            return n.intValue();
+        }
+        throw new FerryException(400, "'" + key + "' must be a number.");
+    }
+
+    private static Instant instant(Map<String, Object> body, String key) {
+        try {
+            return Instant.parse(String.valueOf(body.get(key)));
+        } catch (DateTimeParseException e) {
+            throw new FerryException(400, "'" + key + "' must be a time such as 2026-12-01T14:00:00Z.");
+        }
+    }
+
+    Map<String, Object> summary(Workshop w) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("slug", w.slug());
+        m.put("name", w.name());
+        m.put("repo", w.repo().spec().displayUrl());
+        m.put("ref", w.repo().spec().ref());
+        m.put("commit", w.repo().commit());
+        m.put("start", w.start().toString());
+        m.put("end", w.end().toString());
+        m.put("state", w.state().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("failure", w.failure());
+        m.put("seats", w.seats());
+        m.put("seatsTaken", w.seatsTaken());
+        m.put("poolSize", w.poolSize());
+        m.put("pooled", w.pooled());
+        m.put("waiting", w.waiting());
+        m.put("endingAt", w.endingAt() == null ? null : w.endingAt().toString());
+        Instant now = Instant.now();
+        List<Map<String, Object>> attendees = new ArrayList<>();
+        for (String sessionId : w.attendees().values()) {
+            sessions.find(sessionId).ifPresent(s -> {
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("session", s.id());
+                a.put("ageSeconds", Duration.between(s.created(), now).toSeconds());
+                a.put("idleSeconds", Duration.between(s.lastActivity(), now).toSeconds());
+                attendees.add(a);
+            });
+        }
+        m.put("attendees", attendees);
+        return m;
+    }
+
+    // ---- attendees
+
+    @GetMapping("/e/{slug}")
+    String join(@PathVariable String slug, Model model, HttpServletRequest request, HttpServletResponse response) {
+        Workshop w = workshops.find(slug).orElse(null);
+        if (w == null) {
+            response.setStatus(404);
+            model.addAttribute("error", "There is no workshop at this address. Check the link with your instructor.");
+            return "launch";
+        }
+        attendee(request, response, slug);
+        model.addAttribute("providerName", "Workshop “" + w.name() + "”:");
+        model.addAttribute("repoUrl", w.repo().spec().displayUrl());
+        model.addAttribute("ref", w.repo().commit().substring(0, 12));
+        model.addAttribute("repoName", w.name());
+        model.addAttribute("ogTitle", "Workshop: " + w.name());
+        model.addAttribute("buildUrl", "/e/" + w.slug() + "/events");
+        model.addAttribute("urlpath", "");
+        return "launch";
+    }
+
+    @GetMapping("/e/{slug}/qr.svg")
+    ResponseEntity<String> qr(@PathVariable String slug, HttpServletRequest request) {
+        if (workshops.find(slug).isEmpty()) {
+            return ResponseEntity.notFound().build();
+        }
+        return ResponseEntity.ok().contentType(MediaType.valueOf("image/svg+xml"))
+                .body(QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + slug));
+    }
+
+    /** The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. */
+    @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
+    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request,
+                                                 HttpServletResponse response) {
+        String attendee = attendee(request, response, slug);
+        String base = PublicUrls.base(request, ferry);
+        StreamingResponseBody body = out -> {
+            AtomicBoolean connected = new AtomicBoolean(true);
+            java.util.function.Consumer<Map<String, Object>> send = event -> {
+                try {
+                    out.write(("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                } catch (IOException e) {
+                    connected.set(false);
+                }
+            };
+            try {
+                send.accept(Map.of("phase", "waiting", "message", "Finding a seat in the workshop...\n"));
+                long[] lastWrite = {System.nanoTime()};
+                Session s = workshops.join(slug, attendee, m -> {
+                    send.accept(Map.of("phase", "waiting", "message", m));
+                    lastWrite[0] = System.nanoTime();
+                }, () -> {
+                    if (System.nanoTime() - lastWrite[0] > 10_000_000_000L) {
+                        try { // a comment: tells whether the attendee is still there, shows nothing
+                            out.write(":keepalive\n\n".getBytes(StandardCharsets.UTF_8));
+                            out.flush();
+                        } catch (IOException e) {
+                            connected.set(false);
+                        }
+                        lastWrite[0] = System.nanoTime();
+                    }
+                    return connected.get();
+                });
+                Map<String, Object> ready = new LinkedHashMap<>();
+                ready.put("phase", "ready");
+                ready.put("message", "server running at " + base + s.baseUrl() + "\n");
+                ready.put("url", base + s.baseUrl());
+                ready.put("token", s.token());
+                send.accept(ready);
+            } catch (FerryException e) {
+                Map<String, Object> failed = new LinkedHashMap<>();
+                failed.put("phase", "failed");
+                failed.put("status_code", e.status());
+                failed.put("message", e.getMessage() + "\n");
+                send.accept(failed);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").header("X-Accel-Buffering", "no")
+                .contentType(MediaType.TEXT_EVENT_STREAM).body(body);
+    }
+
+    /** The attendee's id for this workshop, from a cookie (set when missing). */
+    private static String attendee(HttpServletRequest request, HttpServletResponse response, String slug) {
+        if (request.getCookies() != null) {
+            for (Cookie c : request.getCookies()) {
+                if ("ferry-attendee".equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
+                    return c.getValue();
+                }
+            }
+        }
+        String id = SecureIds.sessionId();
+        Cookie cookie = new Cookie("ferry-attendee", id);
+        cookie.setPath("/e/" + slug);
+        cookie.setHttpOnly(true);
+        cookie.setMaxAge(24 * 3600);
+        cookie.setAttribute("SameSite", "Lax");
+        response.addCookie(cookie);
+        return id;
+    }
+}

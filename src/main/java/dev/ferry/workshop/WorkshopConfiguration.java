@@ -1,0 +1,26 @@
+package dev.ferry.workshop;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ferry.FerryProperties;
+import dev.ferry.build.BuildService;
+import dev.ferry.launch.Capacity;
+import dev.ferry.launch.QuotaProperties;
+import dev.ferry.launch.SessionService;
+import dev.ferry.repo.RefResolver;
+import dev.ferry.repo.RepoProviders;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(WorkshopProperties.class)
+class WorkshopConfiguration {
+
+    @Bean
+    WorkshopService workshopService(RepoProviders providers, RefResolver resolver, BuildService builds,
+                                    SessionService sessions, Capacity capacity, WorkshopProperties properties,
+                                    FerryProperties ferry, QuotaProperties quota) {
+        return new WorkshopService(providers, resolver, builds, sessions, capacity, properties,
+                ferry.cors().allowedOrigins(), quota.queue().maxWait());
+    }
+}

@@ -1,0 +1,21 @@
+package dev.ferry.workshop;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Workshop events ({@code ferry.workshop.*}).
+ *
+ * @param leadTime    how long before its start a workshop reserves its seats and fills its warm pool
+ * @param endWarning  how long a workshop's sessions keep running after the instructor ends it (or its end time
+ *                    passes), so that attendees can save their work
+ * @param maxSeats    the most seats one workshop may reserve
+ */
+@ConfigurationProperties("ferry.workshop")
+public record WorkshopProperties(
+        @DefaultValue("15m") Duration leadTime,
+        @DefaultValue("5m") Duration endWarning,
+        @DefaultValue("500") int maxSeats) {
+}

@@ -1,0 +1,410 @@
+package dev.ferry.workshop;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.Durations;
+import dev.ferry.FerryException;
+import dev.ferry.Ordinals;
+import dev.ferry.Threads;
+import dev.ferry.build.Build;
+import dev.ferry.build.BuildService;
+import dev.ferry.build.Environment;
+import dev.ferry.launch.Capacity;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.Session;
+import dev.ferry.launch.SessionService;
+import dev.ferry.repo.RefResolver;
+import dev.ferry.repo.RepoProviders;
+import dev.ferry.repo.RepoSpec;
+import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.Urls;
+
+/**
+ * Workshop events: an instructor creates one (name, repository, ref, start, end, expected attendees, warm-pool
+ * size); Ferry resolves the ref and builds at once, reserves the seats from {@code lead-time} before the start, keeps
+ * a pool of running sessions of that commit filled, hands one to each attendee of {@code /e/<slug>} at once (or lets
+ * them wait in the workshop's own line, first come first served), and stops everything after the end with a warning
+ * period. General launches cannot take reserved seats; a workshop cannot take more than its reservation.
+ */
+public final class WorkshopService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkshopService.class);
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC' 'on' d MMM", Locale.ENGLISH)
+            .withZone(ZoneOffset.UTC);
+
+    private final RepoProviders providers;
+    private final RefResolver resolver;
+    private final BuildService builds;
+    private final SessionService sessions;
+    private final Capacity capacity;
+    private final WorkshopProperties properties;
+    private final List<String> allowedOrigins;
+    private final Duration maxWait;
+    private final Map<String, Workshop> workshops = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private final ExecutorService starters = Threads.perTask("ferry-workshop-start");
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ferry-workshops");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** What an instructor asks for. {@code launch} is {@code <provider>/<spec>}, a launch link, or a path of one. */
+    public record CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees,
+                                int poolSize, String publicBase) {
+    }
+
+    public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
+                           Capacity capacity, WorkshopProperties properties, List<String> allowedOrigins, Duration maxWait) {
+        this.providers = providers;
+        this.resolver = resolver;
+        this.builds = builds;
+        this.sessions = sessions;
+        this.capacity = capacity;
+        this.properties = properties;
+        this.allowedOrigins = List.copyOf(allowedOrigins);
+        this.maxWait = maxWait;
+        ticker.scheduleWithFixedDelay(this::tickSafely, 1, 1, TimeUnit.SECONDS);
+    }
+
+    public Collection<Workshop> all() {
+        List<Workshop> list = new ArrayList<>(workshops.values());
+        list.sort(Comparator.comparing(Workshop::start));
+        return list;
+    }
+
+    public Optional<Workshop> find(String slug) {
+        return Optional.ofNullable(slug == null ? null : workshops.get(slug));
+    }
+
+    /** Creates a workshop: resolves the ref (the instructor waits for that) and starts its build. */
+    public Workshop create(CreateRequest r) {
+        String name = r.name() == null ? "" : r.name().strip();
+        if (name.isEmpty() || name.length() > 100) {
+            throw new FerryException(400, "Give the workshop a name of at most 100 characters.");
+        }
+        if (r.start() == null || r.end() == null || !r.end().isAfter(r.start())) {
+            throw new FerryException(400, "The workshop must end after it starts.");
+        }
+        if (!r.end().isAfter(Instant.now())) {
+            throw new FerryException(400, "The workshop's end is in the past.");
+        }
+        if (r.expectedAttendees() < 1 || r.expectedAttendees() > properties.maxSeats()) {
+            throw new FerryException(400, "Expected attendees must be between 1 and " + properties.maxSeats() + ".");
+        }
+        if (capacity.total() > 0 && r.expectedAttendees() > capacity.total()) {
+            throw new FerryException(400, "This Ferry runs at most " + capacity.total() + " sessions at once; a workshop "
+                    + "cannot reserve " + r.expectedAttendees() + " seats.");
+        }
+        if (r.poolSize() < 0 || r.poolSize() > r.expectedAttendees()) {
+            throw new FerryException(400, "The warm pool must hold between 0 sessions and the expected attendees.");
+        }
+        RepoSpec spec = parseLaunch(r.launch());
+        ResolvedRepo repo = resolver.resolve(spec);
+        Build build = builds.request(repo);
+        String slug = slugify(name) + "-" + randomSuffix();
+        Workshop w = new Workshop(slug, name, repo, r.start(), r.end(), r.expectedAttendees(), r.poolSize(),
+                r.publicBase(), build);
+        workshops.put(slug, w);
+        log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
+        build.result().whenComplete((env, error) -> {
+            synchronized (w) {
+                if (error == null) {
+                    if (w.state == Workshop.State.BUILDING) {
+                        w.state = Workshop.State.READY;
+                    }
+                } else {
+                    w.state = Workshop.State.FAILED;
+                    Throwable cause = error.getCause() != null ? error.getCause() : error;
+                    w.failure = cause instanceof FerryException fe ? fe.getMessage()
+                            : "The build failed because of an error in Ferry.";
+                }
+                w.notifyAll();
+            }
+            tickSafely();
+        });
+        return w;
+    }
+
+    private RepoSpec parseLaunch(String launch) {
+        String text = launch == null ? "" : launch.strip();
+        int v2 = text.indexOf("/v2/");
+        if (v2 >= 0) {
+            text = text.substring(v2 + 4);
+        } else if (text.startsWith("v2/")) {
+            text = text.substring(3);
+        }
+        int query = text.indexOf('?');
+        if (query >= 0) {
+            text = text.substring(0, query);
+        }
+        int slash = text.indexOf('/');
+        if (slash <= 0) {
+            throw new FerryException(400, "Name the repository as a launch link or as <provider>/<spec>, for example "
+                    + "gh/binder-examples/requirements/HEAD.");
+        }
+        return providers.parse(text.substring(0, slash), text.substring(slash + 1));
+    }
+
+    /** The instructor ends the workshop: its sessions keep running for the warning period, then stop. */
+    public void end(String slug) {
+        Workshop w = find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + Urls.printable(slug) + "."));
+        synchronized (w) {
+            if (w.state != Workshop.State.ENDED && w.state != Workshop.State.ENDING) {
+                w.state = Workshop.State.ENDING;
+                w.endingAt = Instant.now().plus(properties.endWarning());
+                log.info("workshop {} ends; its sessions stop at {}", slug, w.endingAt);
+            }
+            w.notifyAll();
+        }
+    }
+
+    /**
+     * A session for an attendee: the one they already have, one from the warm pool at once, a new one on a reserved
+     * seat, or — when all seats are taken — after waiting in the workshop's line. {@code waiting} receives sentences
+     * to show meanwhile; {@code wanted} tells whether the attendee is still there.
+     */
+    public Session join(String slug, String attendee, Consumer<String> waiting, BooleanSupplier wanted) throws InterruptedException {
+        Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
+                "There is no workshop at this address. Check the link with your instructor."));
+        Object ticket = new Object();
+        long enqueued = System.nanoTime();
+        long lastWanted = enqueued;
+        int announced = -1;
+        Capacity.Seat seat = null;
+        synchronized (w) {
+            String existing = w.attendees.get(attendee);
+            if (existing != null) {
+                Optional<Session> mine = sessions.find(existing);
+                if (mine.isPresent()) {
+                    return mine.get();
+                }
+                w.attendees.remove(attendee);
+            }
+            w.line().addLast(ticket);
+        }
+        try {
+            while (true) {
+                String message = null;
+                synchronized (w) {
+                    switch (w.state) {
+                        case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: "
+                                + w.failure + " Tell your instructor.");
+                        case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
+                        case BUILDING -> message = "The workshop's environment is being built; your notebook starts as soon as it is ready.\n";
+                        case READY -> {
+                            Instant opens = w.start.minus(properties.leadTime());
+                            if (Instant.now().isBefore(opens)) {
+                                throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
+                                        + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
+                            }
+                            boolean first = w.line().peekFirst() == ticket;
+                            if (first) {
+                                Session pooled = w.pool.pollFirst();
+                                if (pooled != null) {
+                                    pooled.assign();
+                                    w.attendees.put(attendee, pooled.id());
+                                    w.line().remove(ticket);
+                                    w.notifyAll();
+                                    log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
+                                    return pooled;
+                                }
+                                if (w.reservation != null) {
+                                    seat = w.reservation.take(w.repo.repoUrl());
+                                }
+                                if (seat != null) {
+                                    w.line().remove(ticket);
+                                    w.notifyAll();
+                                    break;
+                                }
+                            }
+                            int position = new ArrayList<>(w.line()).indexOf(ticket) + 1;
+                            if (position != announced) {
+                                announced = position;
+                                message = "All " + w.seats + " seats of this workshop are taken. You are "
+                                        + Ordinals.of(position) + " in line; a seat frees up when another attendee's session ends.\n";
+                            }
+                        }
+                        default -> { }
+                    }
+                }
+                if (seat != null) {
+                    break;
+                }
+                if (message != null) {
+                    waiting.accept(message);
+                }
+                long now = System.nanoTime();
+                if (wanted.getAsBoolean()) {
+                    lastWanted = now;
+                } else if (now - lastWanted > 15_000_000_000L) {
+                    throw new FerryException(499, "The attendee left the line.");
+                }
+                if (now - enqueued > maxWait.toNanos()) {
+                    throw new FerryException(503, "No seat of this workshop became free within " + Durations.human(maxWait)
+                            + ". Tell your instructor, or try again later.");
+                }
+                synchronized (w) {
+                    w.wait(500);
+                }
+            }
+        } finally {
+            synchronized (w) {
+                if (w.line().remove(ticket)) {
+                    w.notifyAll();
+                }
+            }
+        }
+        waiting.accept("Starting your notebook...\n");
+        try {
+            Session session = startSession(w, seat);
+            synchronized (w) {
+                w.attendees.put(attendee, session.id());
+            }
+            return session;
+        } catch (RuntimeException e) {
+            seat.release();
+            throw e;
+        }
+    }
+
+    private Session startSession(Workshop w, Capacity.Seat seat) {
+        Environment env = w.build.result().join();
+        String base = w.publicBase;
+        Session[] started = new Session[1];
+        Session s = sessions.start(w.repo, env, LaunchService.binderEnvironmentFor(w.repo, base, ""), allowedOrigins, line -> { },
+                () -> {
+                    seat.release();
+                    synchronized (w) {
+                        if (started[0] != null) {
+                            w.attendees.values().remove(started[0].id());
+                            w.pool.remove(started[0]);
+                        }
+                        w.notifyAll();
+                    }
+                });
+        started[0] = s;
+        return s;
+    }
+
+    private void tickSafely() {
+        try {
+            tick(Instant.now());
+        } catch (RuntimeException e) {
+            log.error("workshop upkeep failed", e);
+        }
+    }
+
+    /** Reserves seats of workshops that open, fills their pools, and ends workshops whose time is over. */
+    synchronized void tick(Instant now) {
+        for (Workshop w : workshops.values()) {
+            List<Session> toStop = List.of();
+            synchronized (w) {
+                if (w.state == Workshop.State.READY && !now.isBefore(w.end)) {
+                    w.state = Workshop.State.ENDING;
+                    w.endingAt = now.plus(properties.endWarning());
+                }
+                if (w.state == Workshop.State.ENDING && !now.isBefore(w.endingAt)) {
+                    w.state = Workshop.State.ENDED;
+                    toStop = new ArrayList<>(w.pool);
+                    w.pool.clear();
+                    for (String id : w.attendees.values()) {
+                        sessions.find(id).ifPresent(toStop::add);
+                    }
+                    if (w.reservation != null) {
+                        w.reservation.close();
+                    }
+                    log.info("workshop {} ended; stopping {} sessions", w.slug, toStop.size());
+                }
+                boolean open = w.state == Workshop.State.READY && !now.isBefore(w.start.minus(properties.leadTime()));
+                if (open && w.reservation == null) {
+                    w.reservation = capacity.reserve(w.seats);
+                    log.info("workshop {} opened: {} seats reserved", w.slug, w.seats);
+                }
+                if (open) {
+                    while (w.pool.size() + w.starting < w.poolSize && w.line().isEmpty()) {
+                        Capacity.Seat seat = w.reservation.take(w.repo.repoUrl());
+                        if (seat == null) {
+                            break;
+                        }
+                        w.starting++;
+                        starters.execute(() -> startPooled(w, seat));
+                    }
+                }
+                w.notifyAll();
+            }
+            for (Session s : toStop) {
+                sessions.stop(s.id(), "its workshop, " + w.name + ", has ended.");
+            }
+        }
+    }
+
+    private void startPooled(Workshop w, Capacity.Seat seat) {
+        try {
+            Session s = startSession(w, seat);
+            s.hold();
+            boolean keep;
+            synchronized (w) {
+                w.starting--;
+                keep = w.state == Workshop.State.READY;
+                if (keep) {
+                    w.pool.addLast(s);
+                }
+                w.notifyAll();
+            }
+            if (!keep) {
+                sessions.stop(s.id(), "its workshop has ended.");
+            }
+        } catch (RuntimeException e) {
+            synchronized (w) {
+                w.starting--;
+            }
+            seat.release();
+            log.warn("workshop {}: a pool session did not start: {}", w.slug, e.getMessage());
+        }
+    }
+
+    private static String slugify(String name) {
+        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        if (slug.length() > 40) {
+            slug = slug.substring(0, 40).replaceAll("-+$", "");
+        }
+        return slug.isEmpty() ? "workshop" : slug;
+    }
+
+    private String randomSuffix() {
+        char[] alphabet = "abcdefghjkmnpqrstuvwxyz23456789".toCharArray();
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            out.append(alphabet[random.nextInt(alphabet.length)]);
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        starters.shutdownNow();
+    }
+}
