@@ -1,0 +1,108 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The kubernetes platform ({@code ferry.kubernetes.*}).
+ *
+ * @param namespace     where Ferry creates its Jobs, Pods and Lease; empty: the portal pod's own namespace (or the
+ *                      kubeconfig context's, or {@code default})
+ * @param apiUrl        the API server; empty: in-cluster service account, else the kubeconfig
+ * @param activityFlush how often the activity a replica's proxy saw is written to the session Pod's annotation
+ *                      (only when it changed), so that the culler on another replica decides on it
+ * @param leaseName     the {@code coordination.k8s.io/v1} Lease the replicas elect the culler with
+ * @param leaseDuration how long a leader's claim lasts without renewal
+ * @param session       session Pods
+ * @param build         build Jobs
+ */
+@ConfigurationProperties("ferry.kubernetes")
+public record KubernetesProperties(
+        @DefaultValue("") String namespace,
+        @DefaultValue("") String apiUrl,
+        @DefaultValue("30s") Duration activityFlush,
+        @DefaultValue("ferry-culler") String leaseName,
+        @DefaultValue("15s") Duration leaseDuration,
+        @DefaultValue Session session,
+        @DefaultValue Build build) {
+
+    /**
+     * Session Pods.
+     *
+     * @param imagePullPolicy {@code IfNotPresent}, {@code Always} or {@code Never}
+     * @param uid             the user the notebook server runs as (never root)
+     * @param cpuRequest      CPU reserved for each session
+     * @param cpuLimit        CPU a session may use at most
+     * @param memoryRequest   memory reserved for each session
+     * @param memoryLimit     memory a session may use at most (beyond: the kernel kills it, the user is told)
+     * @param nodeSelector    node labels session Pods must run on
+     * @param tolerations     taints session Pods tolerate
+     */
+    public record Session(
+            @DefaultValue("IfNotPresent") String imagePullPolicy,
+            @DefaultValue("1000") long uid,
+            @DefaultValue("100m") String cpuRequest,
+            @DefaultValue("1") String cpuLimit,
+            @DefaultValue("512Mi") String memoryRequest,
+            @DefaultValue("1Gi") String memoryLimit,
+            @DefaultValue({}) Map<String, String> nodeSelector,
+            @DefaultValue({}) List<Toleration> tolerations) {
+    }
+
+    /**
+     * Build Jobs.
+     *
+     * @param prepareImage     the image of the Job's first step, which fetches the commit and writes the Dockerfile:
+     *                         Ferry's own image (it runs {@code prepare})
+     * @param builderImage     the image builder (rootless BuildKit by default)
+     * @param builderCommand   its command; empty: {@code buildctl-daemonless.sh}
+     * @param builderArgs      its arguments, with {@code {image}} replaced by the image name and
+     *                         {@code {insecure}} by {@code true}/{@code false}; empty: a BuildKit build of
+     *                         {@code /workspace} with {@code /workspace/.ferry/Dockerfile}, pushed to the registry
+     * @param pushSecret       a {@code kubernetes.io/dockerconfigjson} Secret with the registry's push credentials,
+     *                         mounted as the builder's Docker config; empty: push without credentials
+     * @param cpuRequest       CPU reserved for a build
+     * @param cpuLimit         CPU a build may use at most
+     * @param memoryRequest    memory reserved for a build
+     * @param memoryLimit      memory a build may use at most
+     * @param ttlAfterFinished how long a finished Job (and its pod, with its log) is kept
+     * @param nodeSelector     node labels build pods must run on
+     * @param tolerations      taints build pods tolerate
+     */
+    public record Build(
+            @DefaultValue("ghcr.io/ferry-dev/ferry:latest") String prepareImage,
+            @DefaultValue("docker.io/moby/buildkit:v0.16.0-rootless") String builderImage,
+            @DefaultValue({}) List<String> builderCommand,
+            @DefaultValue({}) List<String> builderArgs,
+            @DefaultValue("") String pushSecret,
+            @DefaultValue("500m") String cpuRequest,
+            @DefaultValue("2") String cpuLimit,
+            @DefaultValue("1Gi") String memoryRequest,
+            @DefaultValue("4Gi") String memoryLimit,
+            @DefaultValue("10m") Duration ttlAfterFinished,
+            @DefaultValue({}) Map<String, String> nodeSelector,
+            @DefaultValue({}) List<Toleration> tolerations) {
+
+        static final List<String> DEFAULT_COMMAND = List.of("buildctl-daemonless.sh");
+        static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",
+                "--local", "context=/workspace", "--local", "dockerfile=/workspace/.ferry",
+                "--output", "type=image,name={image},push=true,registry.insecure={insecure}");
+
+        List<String> command() {
+            return builderCommand.isEmpty() ? DEFAULT_COMMAND : builderCommand;
+        }
+
+        List<String> args() {
+            return builderArgs.isEmpty() ? DEFAULT_ARGS : builderArgs;
+        }
+    }
+
+    /** A Kubernetes toleration, as in a Pod spec. */
+    public record Toleration(String key, @DefaultValue("Equal") String operator, String value, String effect,
+                             Long tolerationSeconds) {
+    }
+}
