@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The real parts tests need from the machine (Debian's Jupyter, npm modules). A test that needs a missing part is
+ * The real parts tests need from the machine (Debian's Jupyter, npm modules, a registry). A test that needs a missing part is
  * skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part and a
  * missing one is a failure.
  */
@@ -60,6 +60,14 @@ public final class Parts {
                 && exitsZero("node", "--version");
         require(present, "node and the npm modules of src/test/node (cd src/test/node && npm ci)");
         return dir;
+    }
+
+    /** A real OCI registry and the tools that put an image into it without a container engine. */
+    public static void requireRegistryTools() {
+        for (String tool : new String[] {"docker-registry", "skopeo", "umoci"}) {
+            require(Files.isExecutable(Path.of("/usr/bin", tool)),
+                    "/usr/bin/" + tool + " (apt-get install docker-registry skopeo umoci)");
+        }
     }
 
     private static void require(boolean present, String what) {
