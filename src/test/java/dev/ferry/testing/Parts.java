@@ -7,9 +7,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The real parts tests need from the machine (Debian's Jupyter, npm modules). A test that needs a missing part is
- * skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part and a
- * missing one is a failure.
+ * The real parts tests need from the machine (Debian's Jupyter, npm modules, kubectl). A test that needs a missing
+ * part is skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part
+ * and a missing one is a failure.
  */
 public final class Parts {
 
@@ -60,6 +60,13 @@ public final class Parts {
                 && exitsZero("node", "--version");
         require(present, "node and the npm modules of src/test/node (cd src/test/node && npm ci)");
         return dir;
+    }
+
+    /** kubectl with its built-in kustomize (Debian: kubernetes-client); returns the command to run. */
+    public static String requireKubectl() {
+        String kubectl = Files.isExecutable(Path.of("/usr/bin/kubectl")) ? "/usr/bin/kubectl" : "kubectl";
+        require(exitsZero(kubectl, "version", "--client"), "kubectl (apt-get install kubernetes-client)");
+        return kubectl;
     }
 
     private static void require(boolean present, String what) {
