@@ -22,6 +22,9 @@ COPY --from=build /extracted/snapshot-dependencies/ ./
 COPY --from=build /extracted/application/ ./
 # never root; the Deployment also says runAsNonRoot with this uid. No git: Ferry uses JGit.
 USER 1000:1000
+# On the cluster the root filesystem is read-only and /tmp an emptyDir (portal and build Job alike): JGit's user
+# configuration and the JVM's temporary files go there.
+ENV HOME=/tmp
 EXPOSE 8080
 # -cp /app: the build Job may run the prepare step in another working directory
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Duser.home=/tmp", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -303,6 +303,10 @@ class DeployManifestsTest {
 
         // the whole ferry.kubernetes and ferry.registry trees bind to their records, where the code has them
         for (Binder config : List.of(baseConfig, localConfig)) {
+            assertThat(config.bind("spring.lifecycle.timeout-per-shutdown-phase", java.time.Duration.class).get())
+                    .as("graceful shutdown within the pod's grace period")
+                    .isLessThan(java.time.Duration.ofSeconds(base.one(V1Deployment.class, "ferry").getSpec()
+                            .getTemplate().getSpec().getTerminationGracePeriodSeconds()));
             for (Class<?> type : configurationProperties().keySet()) {
                 String prefix = configurationProperties().get(type);
                 if (prefix.equals("ferry.kubernetes") || prefix.equals("ferry.registry")) {
