@@ -7,9 +7,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The real parts tests need from the machine (Debian's Jupyter, npm modules, a registry). A test that needs a missing part is
- * skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part and a
- * missing one is a failure.
+ * The real parts tests need from the machine (Debian's Jupyter, npm modules, a registry, kubectl). A test that needs a missing
+ * part is skipped with a message naming it — except under {@code CI=true}, where {@code .ci/run} installs every part
+ * and a missing one is a failure.
  */
 public final class Parts {
 
@@ -68,6 +68,13 @@ public final class Parts {
             require(Files.isExecutable(Path.of("/usr/bin", tool)),
                     "/usr/bin/" + tool + " (apt-get install docker-registry skopeo umoci)");
         }
+    }
+
+    /** kubectl with its built-in kustomize (Debian: kubernetes-client); returns the command to run. */
+    public static String requireKubectl() {
+        String kubectl = Files.isExecutable(Path.of("/usr/bin/kubectl")) ? "/usr/bin/kubectl" : "kubectl";
+        require(exitsZero(kubectl, "version", "--client"), "kubectl (apt-get install kubernetes-client)");
+        return kubectl;
     }
 
     private static void require(boolean present, String what) {
