@@ -76,8 +76,9 @@ public final class BuildpackCommands {
 
     /**
      * {@code prepare --repo <url> --commit <sha> [--ref <full ref>] --out <dir>}: fetches exactly the commit into
-     * {@code <dir>} (the build context), detects the plan and writes {@code <dir>/.ferry/Dockerfile} (or, for a
-     * repository's own Dockerfile, its path into {@code <dir>/.ferry/dockerfile-path}) and {@code plan.json}.
+     * {@code <dir>} (the build context), detects the plan and writes {@code <dir>/.ferry/Dockerfile} (for a
+     * repository's own Dockerfile a copy of it, and its path into {@code <dir>/.ferry/dockerfile-path}) and
+     * {@code plan.json}. Without {@code --repo}, the URL comes from {@code FERRY_REPO_URL}.
      */
     private static int prepare(String[] args, PrintStream out, Map<String, String> env) throws Usage {
         Map<String, String> options = new LinkedHashMap<>();
@@ -87,7 +88,8 @@ public final class BuildpackCommands {
             }
             options.put(args[i].substring(2), args[i + 1]);
         }
-        String repoUrl = options.get("repo");
+        // FERRY_REPO_URL: a clone URL with credentials stays out of the process arguments
+        String repoUrl = options.getOrDefault("repo", env.get("FERRY_REPO_URL"));
         String commit = options.get("commit");
         String outDir = options.get("out");
         if (repoUrl == null || commit == null || outDir == null || !commit.matches("[0-9a-f]{40}")) {
@@ -112,6 +114,9 @@ public final class BuildpackCommands {
             if (dockerfile != null) {
                 Files.writeString(meta.resolve("Dockerfile"), dockerfile, StandardCharsets.UTF_8);
             } else {
+                // the repository's own Dockerfile, in the place the builder reads every Dockerfile from
+                Files.copy(dir.resolve(plan.inConfigDir("Dockerfile")), meta.resolve("Dockerfile"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
             }
             Files.writeString(meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);

@@ -11,8 +11,9 @@ import dev.ferry.launch.SessionService;
 class CullConfiguration {
 
     @Bean
-    Culler culler(SessionService sessions, CullProperties properties) {
-        Culler culler = new Culler(sessions, properties);
+    Culler culler(SessionService sessions, CullProperties properties,
+                  org.springframework.beans.factory.ObjectProvider<Leadership> leadership) {
+        Culler culler = new Culler(sessions, properties, leadership.getIfAvailable(() -> Leadership.ALWAYS));
         culler.start();
         return culler;
     }

@@ -33,9 +33,17 @@ public final class Culler implements AutoCloseable {
         listeners.add(listener);
     }
 
+    private final Leadership leadership;
+
     public Culler(SessionService sessions, CullProperties properties) {
+        this(sessions, properties, Leadership.ALWAYS);
+    }
+
+    /** A culler that only culls while {@code leadership} says this portal is the one that culls. */
+    public Culler(SessionService sessions, CullProperties properties, Leadership leadership) {
         this.sessions = sessions;
         this.properties = properties;
+        this.leadership = leadership;
     }
 
     public void start() {
@@ -44,6 +52,9 @@ public final class Culler implements AutoCloseable {
     }
 
     private void cullSafely() {
+        if (!leadership.isLeader()) {
+            return; // another portal replica culls
+        }
         try {
             cullOnce(Instant.now());
         } catch (RuntimeException e) {

@@ -217,6 +217,16 @@ public final class Capacity {
         }
     }
 
+    /**
+     * A seat for a session that is already running (adopted from the platform after a restart, or started by another
+     * portal replica): taken at once, even beyond the quotas, because the session exists whether it fits or not.
+     */
+    public Seat occupy(String repoKey) {
+        synchronized (lock) {
+            return take(new Ticket(repoKey, 0));
+        }
+    }
+
     /** Sessions holding seats now. */
     public int used() {
         synchronized (lock) {

@@ -14,4 +14,21 @@ public interface Launcher {
 
     /** Stops the server and everything it started, and removes its files. Idempotent. */
     void stop(SessionSpec spec, RunningServer server);
+
+    /** Stops the server, saying why (platforms shared by several portals tell the others). */
+    default void stop(SessionSpec spec, RunningServer server, String reason) {
+        stop(spec, server);
+    }
+
+    /**
+     * Whether sessions keep running when this portal stops (a platform shared by portal replicas: another replica, or
+     * this one restarted, adopts them). Then stopping the portal leaves them be.
+     */
+    default boolean sessionsOutlivePortal() {
+        return false;
+    }
+
+    /** Called once the session service has registered the started session (its route is published). */
+    default void registered(SessionSpec spec) {
+    }
 }

@@ -11,11 +11,16 @@ public final class Session {
     private final SessionSpec spec;
     private final RunningServer server;
     private final Route route;
-    private final Instant created = Instant.now();
+    private final Instant created;
     private final Runnable onEnd;
     private volatile boolean held;
 
     Session(SessionSpec spec, RunningServer server, Route route, Runnable onEnd) {
+        this(spec, server, route, onEnd, Instant.now());
+    }
+
+    Session(SessionSpec spec, RunningServer server, Route route, Runnable onEnd, Instant created) {
+        this.created = created;
         this.spec = spec;
         this.server = server;
         this.route = route;
@@ -35,6 +40,11 @@ public final class Session {
     public void assign() {
         held = false;
         route.touch();
+    }
+
+    /** Activity seen elsewhere (another portal replica) at {@code millis}; never moves the idle clock back. */
+    public void activitySeenAt(long millis) {
+        route.touchAt(millis);
     }
 
     public boolean held() {

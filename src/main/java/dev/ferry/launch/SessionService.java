@@ -59,10 +59,31 @@ public final class SessionService implements AutoCloseable {
         routes.add(route);
         log.info("session {} started for {} at {}:{}", spec.id(), repo, server.host(), server.port());
         server.exited().thenAccept(reason -> end(spec.id(), reason));
+        launcher.registered(spec);
         if (closed) {
             end(spec.id(), "Ferry is shutting down.");
             throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
         }
+        return session;
+    }
+
+    /**
+     * Takes over a session that is already running — started before this portal restarted, or by another portal
+     * replica sharing the platform. Returns the session, or the one already known under its id.
+     */
+    public Session adopt(SessionSpec spec, RunningServer server, java.time.Instant created, long lastActivityMillis,
+                         Runnable onEnd) {
+        Route route = new Route(spec.id(), server.host(), server.port());
+        route.touchAt(lastActivityMillis);
+        Session session = new Session(spec, server, route, onEnd, created);
+        Session known = sessions.putIfAbsent(spec.id(), session);
+        if (known != null) {
+            onEnd.run();
+            return known;
+        }
+        routes.add(route);
+        log.info("session {} adopted: {} at {}:{}", spec.id(), spec.repo(), server.host(), server.port());
+        server.exited().thenAccept(reason -> end(spec.id(), reason));
         return session;
     }
 
@@ -87,7 +108,7 @@ public final class SessionService implements AutoCloseable {
         routes.remove(id, reason, "/" + session.repo().spec().request());
         log.info("session {} ended: {}", id, reason);
         try {
-            launcher.stop(session.spec(), session.server()); // for a dead server: removes what it left behind
+            launcher.stop(session.spec(), session.server(), reason); // for a dead server: removes what it left behind
         } catch (RuntimeException e) {
             log.warn("session {}: stopping its server failed", id, e);
         } finally {
@@ -100,6 +121,9 @@ public final class SessionService implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (launcher.sessionsOutlivePortal()) {
+            return; // they run on; the next portal adopts them
+        }
         sessions.keySet().parallelStream().forEach(id -> stop(id, "Ferry was stopped."));
     }
 }

@@ -10,14 +10,12 @@ import org.springframework.core.env.Environment;
 /**
  * Which platform runs builds and sessions: {@code ferry.platform} = {@code local}, {@code kubernetes}, or
  * {@code auto}, which chooses kubernetes when a cluster is configured (in-cluster service account, or a kubeconfig)
- * and local otherwise.
+ * and a registry is named ({@code ferry.registry.prefix}), and local otherwise.
  */
 public final class Platforms {
 
     public static final String LOCAL = "local";
     public static final String KUBERNETES = "kubernetes";
-    /** Until the kubernetes platform ships, {@code auto} stays local even where a cluster is configured. */
-    static final boolean KUBERNETES_AVAILABLE = false;
 
     private Platforms() {
     }
@@ -28,11 +26,16 @@ public final class Platforms {
             case LOCAL, KUBERNETES:
                 return setting;
             case "auto":
-                return KUBERNETES_AVAILABLE && clusterConfigured(System.getenv(), Path.of(System.getProperty("user.home")))
+                // a cluster alone is not enough: builds need a registry to push to
+                return registryConfigured(environment) && clusterConfigured(System.getenv(), Path.of(System.getProperty("user.home")))
                         ? KUBERNETES : LOCAL;
             default:
                 throw new IllegalStateException("ferry.platform must be auto, local or kubernetes, not '" + setting + "'");
         }
+    }
+
+    static boolean registryConfigured(Environment environment) {
+        return !environment.getProperty("ferry.registry.prefix", "").isBlank();
     }
 
     static boolean clusterConfigured(Map<String, String> env, Path home) {

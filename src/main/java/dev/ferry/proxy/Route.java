@@ -34,6 +34,13 @@ public final class Route {
         lastActivityMillis = System.currentTimeMillis();
     }
 
+    /** Records activity seen elsewhere (another portal replica) at {@code millis}; never moves the time back. */
+    public void touchAt(long millis) {
+        if (millis > lastActivityMillis) {
+            lastActivityMillis = millis;
+        }
+    }
+
     public long lastActivityMillis() {
         return lastActivityMillis;
     }

@@ -40,7 +40,21 @@ public final class RouteTable {
     }
 
     public Route get(String sessionId) {
-        return routes.get(sessionId);
+        Route route = routes.get(sessionId);
+        if (route == null && resolver != null) {
+            route = resolver.apply(sessionId); // e.g. a session another portal replica started a moment ago
+        }
+        return route;
+    }
+
+    private volatile java.util.function.Function<String, Route> resolver;
+
+    /**
+     * Asked for a route the table does not hold (the platform may know the session before this table does); it
+     * returns the route after adding it, or null. Must be cheap for unknown ids: it is called for every miss.
+     */
+    public void setResolver(java.util.function.Function<String, Route> resolver) {
+        this.resolver = resolver;
     }
 
     public Collection<Route> all() {

@@ -31,6 +31,12 @@ class PlatformsTest {
     }
 
     @Test
+    void autoNeedsARegistryBesidesACluster() {
+        assertThat(Platforms.registryConfigured(new MockEnvironment())).isFalse();
+        assertThat(Platforms.registryConfigured(new MockEnvironment().withProperty("ferry.registry.prefix", "r.example.org/ferry/"))).isTrue();
+    }
+
+    @Test
     void explicitChoicesAreTakenAndNonsenseIsRefused() {
         assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "local"))).isEqualTo("local");
         assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "Kubernetes"))).isEqualTo("kubernetes");

@@ -1,0 +1,153 @@
+package dev.ferry.platform.kubernetes;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.kubernetes.client.custom.Quantity;
+import io.kubernetes.client.openapi.models.V1AppArmorProfile;
+import io.kubernetes.client.openapi.models.V1Capabilities;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1EmptyDirVolumeSource;
+import io.kubernetes.client.openapi.models.V1EnvVar;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1JobSpec;
+import io.kubernetes.client.openapi.models.V1KeyToPath;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1PodSecurityContext;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
+import io.kubernetes.client.openapi.models.V1ResourceRequirements;
+import io.kubernetes.client.openapi.models.V1SeccompProfile;
+import io.kubernetes.client.openapi.models.V1SecretVolumeSource;
+import io.kubernetes.client.openapi.models.V1SecurityContext;
+import io.kubernetes.client.openapi.models.V1Volume;
+import io.kubernetes.client.openapi.models.V1VolumeMount;
+
+import dev.ferry.build.ImageKey;
+import dev.ferry.repo.RepoProperties;
+import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.Urls;
+
+/**
+ * A build's Job: an init container {@code prepare} (Ferry's own image) fetches the commit and writes the build context
+ * and Dockerfile into a shared {@code emptyDir}; then the builder (rootless BuildKit by default) builds and pushes the
+ * image. Built with the client's model classes.
+ */
+final class BuildJobs {
+
+    static final String PREPARE = "prepare";
+    static final String BUILDER = "build";
+    static final String WORKSPACE = "/workspace";
+
+    private final KubernetesProperties.Build settings;
+    private final RegistryProperties registry;
+    private final RepoProperties repo;
+
+    BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo) {
+        this.settings = settings;
+        this.registry = registry;
+        this.repo = repo;
+    }
+
+    String image(ImageKey key) {
+        return registry.image(key.slug(), key.commit());
+    }
+
+    V1Job job(String name, ResolvedRepo resolved, ImageKey key, long timeoutSeconds) {
+        String image = image(key);
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(Labels.MANAGED_BY, Labels.FERRY);
+        labels.put(Labels.COMPONENT, Labels.BUILD_COMPONENT);
+        labels.put(Labels.BUILD, name);
+        labels.put(Labels.REPO, Labels.labelValue(key.slug()));
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(Labels.A_REPO_URL, Urls.redact(resolved.repoUrl()));
+        annotations.put(Labels.A_COMMIT, resolved.commit());
+        annotations.put(Labels.A_IMAGE, image);
+
+        // The clone URL may hold credentials: it goes in the environment, never in arguments or annotations.
+        List<V1EnvVar> prepareEnv = new ArrayList<>(List.of(
+                new V1EnvVar().name("FERRY_REPO_URL").value(resolved.repoUrl()),
+                new V1EnvVar().name("FERRY_REPO_ALLOWED_SCHEMES").value(String.join(",", repo.allowedSchemes())),
+                new V1EnvVar().name("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES").value(String.valueOf(repo.allowPrivateAddresses())),
+                new V1EnvVar().name("FERRY_REPO_GIT_TIMEOUT_SECONDS").value(String.valueOf(Math.max(1, repo.gitTimeout().toSeconds())))));
+        List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
+        if (resolved.fetchRef() != null) {
+            prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));
+        }
+        prepareArgs.addAll(List.of("--out", WORKSPACE));
+
+        V1VolumeMount workspace = new V1VolumeMount().name("workspace").mountPath(WORKSPACE);
+        V1Container prepare = new V1Container()
+                .name(PREPARE)
+                .image(settings.prepareImage())
+                .args(prepareArgs)
+                .env(prepareEnv)
+                .volumeMounts(List.of(workspace, new V1VolumeMount().name("tmp").mountPath("/tmp")))
+                .resources(resources("100m", "1", "256Mi", "1Gi"))
+                .securityContext(new V1SecurityContext()
+                        .runAsUser(1000L).runAsNonRoot(true).allowPrivilegeEscalation(false)
+                        .readOnlyRootFilesystem(true)
+                        .capabilities(new V1Capabilities().drop(List.of("ALL")))
+                        .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")));
+
+        List<V1VolumeMount> builderMounts = new ArrayList<>(List.of(workspace,
+                new V1VolumeMount().name("buildkit").mountPath("/home/user/.local/share/buildkit")));
+        List<V1Volume> volumes = new ArrayList<>(List.of(
+                new V1Volume().name("workspace").emptyDir(new V1EmptyDirVolumeSource()),
+                new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource()),
+                new V1Volume().name("buildkit").emptyDir(new V1EmptyDirVolumeSource())));
+        if (!settings.pushSecret().isBlank()) {
+            volumes.add(new V1Volume().name("push-secret").secret(new V1SecretVolumeSource()
+                    .secretName(settings.pushSecret())
+                    .items(List.of(new V1KeyToPath().key(".dockerconfigjson").path("config.json")))));
+            builderMounts.add(new V1VolumeMount().name("push-secret").mountPath("/home/user/.docker").readOnly(true));
+        }
+        V1Container builder = new V1Container()
+                .name(BUILDER)
+                .image(settings.builderImage())
+                .command(settings.command())
+                .args(settings.args().stream()
+                        .map(a -> a.replace("{image}", image).replace("{insecure}", String.valueOf(registry.insecure())))
+                        .toList())
+                .env(List.of(new V1EnvVar().name("BUILDKITD_FLAGS").value("--oci-worker-no-process-sandbox"),
+                        new V1EnvVar().name("DOCKER_CONFIG").value("/home/user/.docker")))
+                .volumeMounts(builderMounts)
+                .resources(resources(settings.cpuRequest(), settings.cpuLimit(), settings.memoryRequest(), settings.memoryLimit()))
+                // Rootless BuildKit needs user namespaces: its documented setting is seccomp and AppArmor Unconfined,
+                // still without privileges, as uid 1000, with no capability added.
+                .securityContext(new V1SecurityContext()
+                        .runAsUser(1000L).runAsGroup(1000L).runAsNonRoot(true)
+                        .seccompProfile(new V1SeccompProfile().type("Unconfined"))
+                        .appArmorProfile(new V1AppArmorProfile().type("Unconfined")));
+
+        V1PodSpec pod = new V1PodSpec()
+                .initContainers(List.of(prepare))
+                .containers(List.of(builder))
+                .volumes(volumes)
+                .restartPolicy("Never")
+                .automountServiceAccountToken(false)
+                .enableServiceLinks(false)
+                .securityContext(new V1PodSecurityContext().runAsUser(1000L).runAsGroup(1000L).fsGroup(1000L).runAsNonRoot(true))
+                .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
+                .tolerations(SessionPods.tolerations(settings.tolerations()));
+        return new V1Job()
+                .apiVersion("batch/v1").kind("Job")
+                .metadata(new V1ObjectMeta().name(name).labels(labels).annotations(annotations))
+                .spec(new V1JobSpec()
+                        .backoffLimit(0)
+                        .activeDeadlineSeconds(timeoutSeconds)
+                        .ttlSecondsAfterFinished((int) Math.max(0, settings.ttlAfterFinished().toSeconds()))
+                        .template(new V1PodTemplateSpec()
+                                .metadata(new V1ObjectMeta().labels(labels).annotations(annotations))
+                                .spec(pod)));
+    }
+
+    private static V1ResourceRequirements resources(String cpuRequest, String cpuLimit, String memoryRequest, String memoryLimit) {
+        return new V1ResourceRequirements()
+                .requests(Map.of("cpu", new Quantity(cpuRequest), "memory", new Quantity(memoryRequest)))
+                .limits(Map.of("cpu", new Quantity(cpuLimit), "memory", new Quantity(memoryLimit)));
+    }
+}

@@ -1,0 +1,114 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1Pod;
+
+import dev.ferry.cull.Leadership;
+import dev.ferry.launch.SessionService;
+
+/**
+ * On the leading replica: removes build Jobs that finished longer ago than {@code ttl-after-finished} (for clusters
+ * without the TTL controller) or ran past the build timeout, session Pods that failed or finished, and session Pods that
+ * never became ready within twice the launch timeout (a launch that died with its replica).
+ */
+final class KubeJanitor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeJanitor.class);
+
+    private final KubeApi api;
+    private final KubeState state;
+    private final Leadership leadership;
+    private final KubernetesBuilder builder;
+    private final KubernetesLauncher launcher;
+    private final Duration jobTtl;
+    private final Duration buildTimeout;
+    private final Duration launchTimeout;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ferry-janitor");
+        t.setDaemon(true);
+        return t;
+    });
+
+    KubeJanitor(KubeApi api, KubeState state, Leadership leadership, KubernetesBuilder builder, KubernetesLauncher launcher,
+                Duration jobTtl, Duration buildTimeout, Duration launchTimeout) {
+        this.api = api;
+        this.state = state;
+        this.leadership = leadership;
+        this.builder = builder;
+        this.launcher = launcher;
+        this.jobTtl = jobTtl;
+        this.buildTimeout = buildTimeout;
+        this.launchTimeout = launchTimeout;
+    }
+
+    void start(Duration every) {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                if (leadership.isLeader() && state.synced()) {
+                    sweep(OffsetDateTime.now());
+                }
+            } catch (RuntimeException e) {
+                log.warn("cleaning up failed", e);
+            }
+        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** One sweep at {@code now}; returns how many objects it removed. */
+    int sweep(OffsetDateTime now) {
+        int removed = 0;
+        for (V1Job job : state.jobs()) {
+            OffsetDateTime created = job.getMetadata().getCreationTimestamp();
+            OffsetDateTime finished = job.getStatus() == null ? null : job.getStatus().getCompletionTime();
+            if (finished == null && KubernetesBuilder.outcome(job) != null && job.getStatus().getConditions() != null) {
+                finished = job.getStatus().getConditions().stream().map(c -> c.getLastTransitionTime())
+                        .filter(java.util.Objects::nonNull).max(OffsetDateTime::compareTo).orElse(created);
+            }
+            boolean stale = finished != null ? finished.plus(jobTtl).isBefore(now)
+                    : created != null && created.plus(buildTimeout).plusMinutes(5).isBefore(now);
+            if (stale) {
+                log.info("removing build job {} ({})", job.getMetadata().getName(), finished != null ? "finished" : "past the build timeout");
+                builder.deleteJob(job.getMetadata().getName());
+                removed++;
+            }
+        }
+        for (V1Pod pod : state.pods()) {
+            var labels = pod.getMetadata().getLabels();
+            if (labels == null || !Labels.SESSION_COMPONENT.equals(labels.get(Labels.COMPONENT))
+                    || pod.getMetadata().getDeletionTimestamp() != null) {
+                continue;
+            }
+            String failure = KubernetesLauncher.failure(pod);
+            OffsetDateTime created = pod.getMetadata().getCreationTimestamp();
+            String id = labels.get(Labels.SESSION);
+            boolean neverReady = !KubernetesLauncher.runningAndReady(pod) && created != null
+                    && created.plus(launchTimeout.multipliedBy(2)).isBefore(now) && !launcher.isStarting(id);
+            if (failure != null || neverReady) {
+                log.info("removing session pod {}: {}", pod.getMetadata().getName(), failure != null ? failure : "it never became ready");
+                try {
+                    api.core().deleteNamespacedPod(pod.getMetadata().getName(), api.namespace).execute();
+                    removed++;
+                } catch (ApiException e) {
+                    if (e.getCode() != 404) {
+                        log.warn("removing pod {} failed: {}", pod.getMetadata().getName(), KubeApi.describe(e));
+                    }
+                }
+            }
+        }
+        return removed;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,176 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.util.PatchUtils;
+
+import dev.ferry.launch.Capacity;
+import dev.ferry.launch.Session;
+import dev.ferry.launch.SessionService;
+import dev.ferry.launch.SessionSpec;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.RouteTable;
+
+/**
+ * Sessions shared by the portal replicas: each replica adopts every running session Pod it sees (after a restart, and
+ * those another replica started), so that any replica proxies any session; activity its proxy sees is written to the
+ * Pod's {@code ferry.dev/last-activity} annotation at a coarse interval, and activity other replicas wrote is read back,
+ * so that the one culler decides on all of it.
+ */
+final class KubeSessions implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeSessions.class);
+    private static final Pattern SESSION_ID = Pattern.compile("[a-z2-7]{32}");
+
+    private final KubeApi api;
+    private final KubeState state;
+    private final KubernetesLauncher launcher;
+    private final SessionService sessions;
+    private final Capacity capacity;
+    private final Duration flushEvery;
+    private final Map<String, Long> flushed = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ferry-activity-flush");
+        t.setDaemon(true);
+        return t;
+    });
+
+    KubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions, Capacity capacity,
+                 RouteTable routes, Duration flushEvery) {
+        this.api = api;
+        this.state = state;
+        this.launcher = launcher;
+        this.sessions = sessions;
+        this.capacity = capacity;
+        this.flushEvery = flushEvery;
+        state.onPods(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(V1Pod pod) {
+                seen(pod);
+            }
+
+            @Override
+            public void onUpdate(V1Pod old, V1Pod pod) {
+                seen(pod);
+            }
+
+            @Override
+            public void onDelete(V1Pod pod, boolean unknown) {
+                SessionSpec spec = SessionPods.specOf(pod);
+                if (spec != null) {
+                    flushed.remove(spec.id());
+                }
+            }
+        });
+        routes.setResolver(this::resolve);
+    }
+
+    void start() {
+        long every = Math.max(200, flushEvery.toMillis());
+        timer.scheduleWithFixedDelay(this::flushSafely, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void seen(V1Pod pod) {
+        SessionSpec spec = SessionPods.specOf(pod);
+        if (spec == null) {
+            return;
+        }
+        var known = sessions.find(spec.id());
+        if (known.isPresent()) {
+            Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, null);
+            if (activity != null) {
+                known.get().activitySeenAt(activity.toEpochMilli());
+            }
+            return;
+        }
+        adopt(pod, spec);
+    }
+
+    private Session adopt(V1Pod pod, SessionSpec spec) {
+        if (launcher.isStarting(spec.id())) {
+            return null; // this replica is starting it; the launch registers it
+        }
+        KubernetesLauncher.PodServer server = launcher.serverFor(pod);
+        if (server == null) {
+            return null;
+        }
+        Instant created = SessionPods.instant(pod, Labels.A_CREATED, Instant.now());
+        Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, created);
+        Capacity.Seat seat = capacity.occupy(spec.repo().repoUrl());
+        return sessions.adopt(spec, server, created, activity.toEpochMilli(), seat::release);
+    }
+
+    /** The proxy asks for a session it has no route for: a Pod the informer already holds is adopted at once. */
+    private Route resolve(String sessionId) {
+        if (!SESSION_ID.matcher(sessionId).matches()) {
+            return null;
+        }
+        V1Pod pod = state.pod(Labels.podName(sessionId));
+        if (pod == null) {
+            return null;
+        }
+        SessionSpec spec = SessionPods.specOf(pod);
+        if (spec == null || adopt(pod, spec) == null) {
+            return null;
+        }
+        return null; // adopted: the route table holds the route now and the caller looks again
+    }
+
+    private void flushSafely() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            log.warn("writing session activity failed", e);
+        }
+    }
+
+    /** Writes each session's last activity to its Pod when it is newer than what the Pod says. */
+    void flush() {
+        for (Session s : sessions.sessions()) {
+            long activity = s.lastActivity().toEpochMilli();
+            Long last = flushed.get(s.id());
+            if (last != null && activity <= last) {
+                continue;
+            }
+            V1Pod pod = state.pod(Labels.podName(s.id()));
+            if (pod == null) {
+                continue;
+            }
+            Instant recorded = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, Instant.EPOCH);
+            if (activity <= recorded.toEpochMilli()) {
+                flushed.put(s.id(), activity);
+                continue;
+            }
+            String value = Instant.ofEpochMilli(activity).toString();
+            String patch = "{\"metadata\":{\"annotations\":{\"" + Labels.A_LAST_ACTIVITY + "\":\"" + value + "\"}}}";
+            try {
+                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(pod.getMetadata().getName(), api.namespace,
+                        new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+                flushed.put(s.id(), activity);
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    log.warn("session {}: writing its activity failed: {}", s.id(), KubeApi.describe(e));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,202 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.informer.SharedIndexInformer;
+import io.kubernetes.client.informer.SharedInformerFactory;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.BatchV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.CoreV1EventList;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1JobList;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodList;
+
+/**
+ * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods and
+ * Jobs (by label) and on the namespace's events. Every replica derives its routes and builds from here; nothing is
+ * kept only in memory. Waiting code is woken on every change instead of polling the API.
+ */
+final class KubeState implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeState.class);
+
+    private final KubeApi api;
+    private final SharedInformerFactory factory;
+    private final SharedIndexInformer<V1Pod> pods;
+    private final SharedIndexInformer<V1Job> jobs;
+    private final SharedIndexInformer<CoreV1Event> events;
+    private final Object changed = new Object();
+    private final AtomicReference<String> lastError = new AtomicReference<>();
+    private volatile Instant lastErrorAt = Instant.EPOCH;
+
+    KubeState(KubeApi api) {
+        this.api = api;
+        this.factory = new SharedInformerFactory(api.streaming);
+        CoreV1Api core = api.coreStreaming();
+        BatchV1Api batch = new BatchV1Api(api.streaming);
+        String ns = api.namespace;
+        pods = factory.sharedIndexInformerFor(p -> core.listNamespacedPod(ns).labelSelector(Labels.SESSIONS_SELECTOR)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                V1Pod.class, V1PodList.class, 0, this::failed);
+        jobs = factory.sharedIndexInformerFor(p -> batch.listNamespacedJob(ns).labelSelector(Labels.SESSIONS_SELECTOR)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                V1Job.class, V1JobList.class, 0, this::failed);
+        events = factory.sharedIndexInformerFor(p -> core.listNamespacedEvent(ns)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                CoreV1Event.class, CoreV1EventList.class, 0, this::failed);
+        pods.addEventHandler(waker());
+        jobs.addEventHandler(waker());
+        events.addEventHandler(waker());
+    }
+
+    private <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> waker() {
+        return new ResourceEventHandler<T>() {
+            @Override
+            public void onAdd(T o) {
+                wake();
+            }
+
+            @Override
+            public void onUpdate(T a, T b) {
+                wake();
+            }
+
+            @Override
+            public void onDelete(T o, boolean unknown) {
+                wake();
+            }
+        };
+    }
+
+    private void failed(Class<?> type, Throwable t) {
+        String message = t instanceof ApiException e ? KubeApi.describe(e) : t.getClass().getSimpleName() + ": " + t.getMessage();
+        lastError.set(message);
+        lastErrorAt = Instant.now();
+        log.warn("watching {} failed: {} (retrying)", type.getSimpleName(), message);
+    }
+
+    void start() {
+        factory.startAllRegisteredInformers();
+    }
+
+    boolean synced() {
+        return pods.hasSynced() && jobs.hasSynced() && events.hasSynced();
+    }
+
+    /** Waits up to {@code timeout} for the first full listing; false if the API did not answer in time. */
+    boolean awaitSynced(Duration timeout) {
+        return await(() -> synced() ? Boolean.TRUE : null, timeout) != null;
+    }
+
+    String namespace() {
+        return api.namespace;
+    }
+
+    V1Pod pod(String name) {
+        return pods.getIndexer().getByKey(api.namespace + "/" + name);
+    }
+
+    List<V1Pod> pods() {
+        return pods.getIndexer().list();
+    }
+
+    V1Job job(String name) {
+        return jobs.getIndexer().getByKey(api.namespace + "/" + name);
+    }
+
+    List<V1Job> jobs() {
+        return jobs.getIndexer().list();
+    }
+
+    /** The pods of a build Job. */
+    List<V1Pod> buildPods(String jobName) {
+        return pods().stream().filter(p -> p.getMetadata().getLabels() != null
+                && jobName.equals(p.getMetadata().getLabels().get(Labels.BUILD))).toList();
+    }
+
+    /** Events about one object, oldest first. */
+    List<CoreV1Event> eventsFor(String kind, String name) {
+        return events.getIndexer().list().stream()
+                .filter(e -> e.getInvolvedObject() != null && name.equals(e.getInvolvedObject().getName())
+                        && kind.equals(e.getInvolvedObject().getKind()))
+                .sorted(java.util.Comparator.comparing(KubeState::eventTime))
+                .toList();
+    }
+
+    static java.time.OffsetDateTime eventTime(CoreV1Event e) {
+        if (e.getLastTimestamp() != null) {
+            return e.getLastTimestamp();
+        }
+        if (e.getEventTime() != null) {
+            return e.getEventTime();
+        }
+        return e.getMetadata() != null && e.getMetadata().getCreationTimestamp() != null
+                ? e.getMetadata().getCreationTimestamp() : java.time.OffsetDateTime.MIN;
+    }
+
+    void onPods(ResourceEventHandler<V1Pod> handler) {
+        pods.addEventHandler(handler);
+    }
+
+    void onJobs(ResourceEventHandler<V1Job> handler) {
+        jobs.addEventHandler(handler);
+    }
+
+    /** The last watch failure in the last minute, or null. */
+    String recentError() {
+        return Duration.between(lastErrorAt, Instant.now()).toSeconds() < 60 ? lastError.get() : null;
+    }
+
+    private void wake() {
+        synchronized (changed) {
+            changed.notifyAll();
+        }
+    }
+
+    /**
+     * Evaluates {@code condition} now and after every change the informers see (at least every second), until it gives
+     * a value or {@code timeout} passes (then null).
+     */
+    <T> T await(Supplier<T> condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            T value = condition.get();
+            if (value != null) {
+                return value;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            synchronized (changed) {
+                try {
+                    changed.wait(Math.max(1, Math.min(1000, left / 1_000_000)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+        }
+    }
+
+    /** Wakes waiters without a change (e.g. a build was cancelled). */
+    void poke() {
+        wake();
+    }
+
+    @Override
+    public void close() {
+        factory.stopAllRegisteredInformers(true);
+    }
+}

@@ -1,0 +1,271 @@
+package dev.ferry.platform.kubernetes;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1JobCondition;
+import io.kubernetes.client.openapi.models.V1Pod;
+import okhttp3.Call;
+import okhttp3.Response;
+
+import dev.ferry.build.BuildContext;
+import dev.ferry.build.BuildFailedException;
+import dev.ferry.build.BuildLog;
+import dev.ferry.build.Builder;
+import dev.ferry.build.Environment;
+import dev.ferry.build.ImageKey;
+
+/**
+ * Builds as Kubernetes Jobs, one per (repository, commit) with a name every portal replica derives alike, so that a
+ * build requested on two replicas is one Job. The image registry is asked first; the Job's pod log is streamed into
+ * the build log; the Job's outcome comes from the Job informer.
+ */
+final class KubernetesBuilder implements Builder {
+
+    private static final Logger log = LoggerFactory.getLogger(KubernetesBuilder.class);
+
+    /** Whether an image is in the registry already ({@code repository}, {@code tag}). */
+    @FunctionalInterface
+    interface ImageLookup {
+        boolean exists(String repository, String tag) throws Exception;
+    }
+
+    private final KubeApi api;
+    private final KubeState state;
+    private final BuildJobs jobs;
+    private final RegistryProperties registry;
+    private final ImageLookup lookup;
+
+    KubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry, ImageLookup lookup) {
+        this.api = api;
+        this.state = state;
+        this.jobs = jobs;
+        this.registry = registry;
+        this.lookup = lookup;
+    }
+
+    static String jobName(ImageKey key) {
+        return Labels.jobName(key.id(), key.slug());
+    }
+
+    @Override
+    public Optional<Environment> findBuilt(ImageKey key) {
+        String image = jobs.image(key);
+        V1Job job = state.job(jobName(key));
+        if (job != null && "Complete".equals(outcome(job))) {
+            return Optional.of(new Environment(key, image));
+        }
+        try {
+            if (lookup.exists(registry.repository(key.slug()), key.commit())) {
+                return Optional.of(new Environment(key, image));
+            }
+        } catch (Exception e) {
+            log.warn("asking the registry for {} failed ({}); building it", image, e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Environment build(BuildContext context) throws Exception {
+        ImageKey key = context.key();
+        BuildLog out = context.log();
+        String name = jobName(key);
+        String image = jobs.image(key);
+        out.phase("fetching", "Fetching " + context.repo().spec().displayUrl() + " at " + key.commit().substring(0, 12)
+                + " in build Job " + name + "...\n");
+        long timeoutSeconds = Math.max(60, Duration.between(Instant.now(), context.deadline()).toSeconds());
+        try {
+            api.batch().createNamespacedJob(api.namespace, jobs.job(name, context.repo(), key, timeoutSeconds)).execute();
+        } catch (ApiException e) {
+            if (e.getCode() == 409) {
+                out.line("Another Ferry replica is building this commit already; following its build.\n");
+            } else {
+                throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
+            }
+        }
+        LogFollower follower = new LogFollower(name, out);
+        Thread logs = new Thread(follower, "ferry-build-log-" + name);
+        logs.setDaemon(true);
+        logs.start();
+        String outcome;
+        try {
+            outcome = state.await(() -> {
+                if (context.cancelled()) {
+                    return "Cancelled";
+                }
+                V1Job job = state.job(name);
+                return job == null ? null : outcome(job);
+            }, Duration.between(Instant.now(), context.deadline()).plusSeconds(30));
+        } catch (RuntimeException e) {
+            follower.stop();
+            throw e;
+        }
+        if (outcome == null || "Cancelled".equals(outcome)) {
+            follower.stop();
+            deleteJob(name);
+            throw new BuildFailedException(504, outcome == null
+                    ? "The build did not finish within the build timeout; its Job was removed."
+                    : "The build was cancelled; its Job was removed.");
+        }
+        logs.join(5_000); // the last lines, for the failure message
+        follower.stop();
+        if ("Complete".equals(outcome)) {
+            out.line("Pushed " + image + "\n");
+            return new Environment(key, image);
+        }
+        throw new BuildFailedException(500, failureSentence(name) + tail(out));
+    }
+
+    private static String tail(BuildLog out) {
+        String tail = out.tail(20);
+        return tail.isBlank() ? "" : " Last lines of its log:\n" + tail;
+    }
+
+    /** Which step of the Job failed, as a sentence. */
+    private String failureSentence(String name) {
+        V1Job job = state.job(name);
+        if (job != null && job.getStatus() != null && job.getStatus().getConditions() != null) {
+            for (V1JobCondition c : job.getStatus().getConditions()) {
+                if ("Failed".equals(c.getType()) && "DeadlineExceeded".equals(c.getReason())) {
+                    return "The build took longer than the build timeout and was stopped.";
+                }
+            }
+        }
+        for (V1Pod pod : state.buildPods(name)) {
+            if (failed(pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses())) {
+                return "Fetching the repository and preparing the build (step 'prepare') failed. Check that the "
+                        + "repository and commit can be cloned and that its environment files are valid.";
+            }
+            if (failed(pod.getStatus() == null ? null : pod.getStatus().getContainerStatuses())) {
+                return "Building the image (step 'build') failed. Check the repository's environment files "
+                        + "(requirements.txt, environment.yml, apt.txt, postBuild, Dockerfile).";
+            }
+        }
+        return "The build Job failed.";
+    }
+
+    private static boolean failed(List<V1ContainerStatus> statuses) {
+        return statuses != null && statuses.stream().anyMatch(s -> s.getState() != null && s.getState().getTerminated() != null
+                && s.getState().getTerminated().getExitCode() != 0);
+    }
+
+    /** {@code Complete}, {@code Failed}, or null while running. */
+    static String outcome(V1Job job) {
+        if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+            return null;
+        }
+        for (V1JobCondition c : job.getStatus().getConditions()) {
+            if ("True".equals(c.getStatus()) && ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))) {
+                return c.getType();
+            }
+        }
+        return null;
+    }
+
+    void deleteJob(String name) {
+        try {
+            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background").execute();
+        } catch (ApiException e) {
+            if (e.getCode() != 404) {
+                log.warn("build job {}: deleting it failed: {}", name, KubeApi.describe(e));
+            }
+        }
+    }
+
+    /** Streams the logs of the Job's pod, step by step, into the build log. */
+    private final class LogFollower implements Runnable {
+        private final String job;
+        private final BuildLog out;
+        private volatile boolean stopped;
+        private volatile Call call;
+
+        LogFollower(String job, BuildLog out) {
+            this.job = job;
+            this.out = out;
+        }
+
+        void stop() {
+            stopped = true;
+            Call c = call;
+            if (c != null) {
+                c.cancel();
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                follow(BuildJobs.PREPARE, true);
+                if (!stopped) {
+                    out.phase("building", "Building the image...\n");
+                    follow(BuildJobs.BUILDER, false);
+                }
+            } catch (RuntimeException e) {
+                log.debug("build job {}: following its log stopped: {}", job, e.toString());
+            }
+        }
+
+        /** Waits for the step to start, then streams its log until it ends. */
+        private void follow(String container, boolean init) {
+            V1Pod pod = state.await(() -> {
+                if (stopped) {
+                    return null;
+                }
+                for (V1Pod p : state.buildPods(job)) {
+                    if (started(p, container, init)) {
+                        return p;
+                    }
+                }
+                V1Job j = state.job(job);
+                return j != null && outcome(j) != null && !state.buildPods(job).isEmpty() ? state.buildPods(job).get(0) : null;
+            }, Duration.ofHours(24));
+            if (pod == null || stopped) {
+                return;
+            }
+            for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
+                try {
+                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.namespace)
+                            .container(container).follow(true).buildCall(null);
+                    try (Response response = call.execute()) {
+                        if (response.code() == 200 && response.body() != null) {
+                            try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body().byteStream(),
+                                    StandardCharsets.UTF_8))) {
+                                String line;
+                                while (!stopped && (line = reader.readLine()) != null) {
+                                    out.line(line + "\n");
+                                }
+                            }
+                            return;
+                        }
+                    }
+                } catch (ApiException | IOException e) {
+                    if (stopped) {
+                        return;
+                    }
+                }
+                state.await(() -> null, Duration.ofSeconds(1)); // the container may not be ready to give its log yet
+            }
+        }
+
+        private static boolean started(V1Pod p, String container, boolean init) {
+            if (p.getStatus() == null) {
+                return false;
+            }
+            List<V1ContainerStatus> statuses = init ? p.getStatus().getInitContainerStatuses() : p.getStatus().getContainerStatuses();
+            return statuses != null && statuses.stream().anyMatch(s -> container.equals(s.getName()) && s.getState() != null
+                    && (s.getState().getRunning() != null || s.getState().getTerminated() != null));
+        }
+    }
+}

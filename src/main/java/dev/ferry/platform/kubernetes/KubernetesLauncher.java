@@ -1,0 +1,318 @@
+package dev.ferry.platform.kubernetes;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.informer.ResourceEventHandler;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodCondition;
+import io.kubernetes.client.util.PatchUtils;
+
+import dev.ferry.Durations;
+import dev.ferry.launch.LaunchFailedException;
+import dev.ferry.launch.Launcher;
+import dev.ferry.launch.RunningServer;
+import dev.ferry.launch.SessionSpec;
+
+/**
+ * Sessions as Pods: creates the session's Pod, relays its Kubernetes events as progress, and reports it running when
+ * the Pod is Ready and Jupyter answers on the Pod's address; reports (and ends) a session whose Pod fails, is evicted
+ * or is deleted.
+ */
+final class KubernetesLauncher implements Launcher {
+
+    private static final Logger log = LoggerFactory.getLogger(KubernetesLauncher.class);
+    private static final Set<String> PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
+            "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError");
+
+    private final KubeApi api;
+    private final KubeState state;
+    private final SessionPods pods;
+    private final Duration timeout;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Set<String> starting = ConcurrentHashMap.newKeySet();
+    private final Map<String, PodServer> servers = new ConcurrentHashMap<>();
+
+    KubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, Duration timeout) {
+        this.api = api;
+        this.state = state;
+        this.pods = pods;
+        this.timeout = timeout;
+        state.onPods(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(V1Pod pod) {
+                check(pod);
+            }
+
+            @Override
+            public void onUpdate(V1Pod old, V1Pod pod) {
+                check(pod);
+            }
+
+            @Override
+            public void onDelete(V1Pod pod, boolean unknown) {
+                PodServer server = servers.remove(pod.getMetadata().getName());
+                if (server != null) {
+                    String reason = annotation(pod, Labels.A_END_REASON);
+                    server.exited.complete(reason != null ? reason : "its Pod was deleted.");
+                }
+            }
+        });
+    }
+
+    /** A session's server: the Pod's address, port 8888. */
+    static final class PodServer implements RunningServer {
+        private final String host;
+        private final CompletableFuture<String> exited = new CompletableFuture<>();
+
+        PodServer(String host) {
+            this.host = host;
+        }
+
+        @Override
+        public String host() {
+            return host;
+        }
+
+        @Override
+        public int port() {
+            return SessionPods.PORT;
+        }
+
+        @Override
+        public CompletableFuture<String> exited() {
+            return exited;
+        }
+    }
+
+    private void check(V1Pod pod) {
+        PodServer server = servers.get(pod.getMetadata().getName());
+        if (server != null) {
+            String failure = failure(pod);
+            if (failure != null) {
+                servers.remove(pod.getMetadata().getName());
+                server.exited.complete(failure);
+            }
+        }
+    }
+
+    boolean isStarting(String sessionId) {
+        return starting.contains(sessionId);
+    }
+
+    /** The server of a running Pod this portal did not start (adoption); null when it is not running. */
+    PodServer serverFor(V1Pod pod) {
+        if (!runningAndReady(pod) || failure(pod) != null) {
+            return null;
+        }
+        return servers.computeIfAbsent(pod.getMetadata().getName(), n -> new PodServer(pod.getStatus().getPodIP()));
+    }
+
+    @Override
+    public RunningServer start(SessionSpec spec, Consumer<String> progress) {
+        String name = Labels.podName(spec.id());
+        starting.add(spec.id());
+        boolean ok = false;
+        try {
+            V1Pod pod = pods.pod(spec, Instant.now());
+            try {
+                api.core().createNamespacedPod(api.namespace, pod).execute();
+            } catch (ApiException e) {
+                throw new LaunchFailedException(e.getCode() == 403 && String.valueOf(e.getResponseBody()).contains("quota") ? 503 : 500,
+                        "Ferry could not create the session's Pod: " + KubeApi.describe(e)
+                                + (e.getCode() == 403 && String.valueOf(e.getResponseBody()).contains("quota")
+                                ? ". The namespace's resource quota is full; try again when sessions have ended." : "."));
+            }
+            progress.accept("Pod " + name + " created; waiting for Kubernetes to schedule it.");
+            PodServer server = awaitReady(spec, name, progress);
+            ok = true;
+            return server;
+        } finally {
+            if (!ok) {
+                starting.remove(spec.id());
+                servers.remove(name);
+                delete(name, null);
+            }
+        }
+    }
+
+    private PodServer awaitReady(SessionSpec spec, String name, Consumer<String> progress) {
+        Set<String> relayed = new HashSet<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean seen = false;
+        while (System.nanoTime() < deadline) {
+            V1Pod pod = state.pod(name);
+            relayEvents(name, relayed, progress);
+            if (pod == null) {
+                if (seen) {
+                    throw new LaunchFailedException(500, "The session's Pod was deleted before it started. Launch again.");
+                }
+            } else {
+                seen = true;
+                String failure = failure(pod);
+                if (failure != null) {
+                    throw new LaunchFailedException(500, "The session could not start: " + failure);
+                }
+                if (runningAndReady(pod) && answers(pod.getStatus().getPodIP(), spec)) {
+                    PodServer server = new PodServer(pod.getStatus().getPodIP());
+                    servers.put(name, server);
+                    return server;
+                }
+            }
+            state.await(() -> null, Duration.ofMillis(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000))));
+        }
+        V1Pod pod = state.pod(name);
+        String phase = pod == null || pod.getStatus() == null ? "unknown" : pod.getStatus().getPhase();
+        throw new LaunchFailedException(504, "The session did not start within " + Durations.human(timeout)
+                + " (its Pod is " + phase + "). The cluster may be busy pulling the image or short of room; launch again in a minute.");
+    }
+
+    private void relayEvents(String name, Set<String> relayed, Consumer<String> progress) {
+        for (CoreV1Event e : state.eventsFor("Pod", name)) {
+            String key = (e.getMetadata() == null ? "" : e.getMetadata().getUid()) + "/" + e.getCount() + "/" + e.getMessage();
+            if (relayed.add(key)) {
+                progress.accept(e.getReason() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private boolean answers(String ip, SessionSpec spec) {
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://" + hostPart(ip) + ":" + SessionPods.PORT
+                            + spec.baseUrl() + "api/status"))
+                    .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String hostPart(String ip) {
+        return ip.contains(":") ? "[" + ip + "]" : ip;
+    }
+
+    static boolean runningAndReady(V1Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
+                || !"Running".equals(pod.getStatus().getPhase()) || pod.getStatus().getPodIP() == null) {
+            return false;
+        }
+        List<V1PodCondition> conditions = pod.getStatus().getConditions();
+        return conditions != null && conditions.stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** What went wrong with a session's Pod, as a sentence; null while it is well (or still starting). */
+    static String failure(V1Pod pod) {
+        var status = pod.getStatus();
+        if (status == null) {
+            return null;
+        }
+        if ("Evicted".equals(status.getReason())) {
+            return "Kubernetes evicted its Pod (" + status.getMessage() + ").";
+        }
+        if (status.getConditions() != null) {
+            for (V1PodCondition c : status.getConditions()) {
+                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
+                    return "no node in the cluster has room for it (" + c.getMessage() + "). Try again later; if this "
+                            + "keeps happening, the operator needs more nodes or smaller session resources.";
+                }
+            }
+        }
+        if (status.getContainerStatuses() != null) {
+            for (V1ContainerStatus cs : status.getContainerStatuses()) {
+                var state = cs.getState();
+                if (state == null) {
+                    continue;
+                }
+                if (state.getWaiting() != null && PULL_FAILURES.contains(state.getWaiting().getReason())) {
+                    return "its image " + cs.getImage() + " could not be used (" + state.getWaiting().getReason()
+                            + (state.getWaiting().getMessage() == null ? "" : ": " + state.getWaiting().getMessage())
+                            + "). If the build was removed from the registry, launch again to rebuild it.";
+                }
+                if (state.getTerminated() != null) {
+                    var t = state.getTerminated();
+                    if ("OOMKilled".equals(t.getReason())) {
+                        return "the notebook server ran out of memory and was stopped by Kubernetes (OOMKilled). "
+                                + "Use less memory, or ask the operator for a larger memory limit.";
+                    }
+                    return "the notebook server exited (exit code " + t.getExitCode()
+                            + (t.getReason() == null ? "" : ", " + t.getReason()) + ").";
+                }
+            }
+        }
+        if ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase())) {
+            return "its Pod " + status.getPhase().toLowerCase(java.util.Locale.ROOT)
+                    + (status.getMessage() == null ? "." : " (" + status.getMessage() + ").");
+        }
+        return null;
+    }
+
+    @Override
+    public boolean sessionsOutlivePortal() {
+        return true;
+    }
+
+    @Override
+    public void registered(SessionSpec spec) {
+        starting.remove(spec.id());
+    }
+
+    @Override
+    public void stop(SessionSpec spec, RunningServer server) {
+        stop(spec, server, null);
+    }
+
+    @Override
+    public void stop(SessionSpec spec, RunningServer server, String reason) {
+        String name = Labels.podName(spec.id());
+        servers.remove(name);
+        starting.remove(spec.id());
+        delete(name, reason);
+    }
+
+    /** Deletes the Pod, first telling the other portal replicas why (an annotation they read when it goes). */
+    private void delete(String name, String reason) {
+        try {
+            if (reason != null && state.pod(name) != null) {
+                String patch = "{\"metadata\":{\"annotations\":{\"" + Labels.A_END_REASON + "\":"
+                        + tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(reason) + "}}}";
+                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
+                        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+            }
+        } catch (ApiException e) {
+            log.debug("pod {}: annotating the end reason failed: {}", name, KubeApi.describe(e));
+        }
+        try {
+            api.core().deleteNamespacedPod(name, api.namespace).gracePeriodSeconds(5).execute();
+        } catch (ApiException e) {
+            if (e.getCode() != 404) {
+                log.warn("pod {}: deleting it failed: {} (the janitor retries)", name, KubeApi.describe(e));
+            }
+        }
+    }
+
+    static String annotation(V1Pod pod, String key) {
+        return pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(key);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ferry.build.BuildProperties;
+import dev.ferry.cull.CullProperties;
+import dev.ferry.launch.Capacity;
+import dev.ferry.launch.LaunchProperties;
+import dev.ferry.launch.SessionService;
+import dev.ferry.platform.OnPlatform;
+import dev.ferry.platform.Platforms;
+import dev.ferry.proxy.RouteTable;
+import dev.ferry.repo.RepoProperties;
+
+/**
+ * The kubernetes platform: builds as Jobs pushing to a registry, sessions as Pods, all state in the cluster (informers
+ * on Ferry's labelled Pods and Jobs), a Lease electing the replica that culls. Starts while the API server is down and
+ * catches up when it answers; {@code /health} says which.
+ */
+@Configuration(proxyBeanMethods = false)
+@OnPlatform(Platforms.KUBERNETES)
+@EnableConfigurationProperties({KubernetesProperties.class, RegistryProperties.class})
+class KubernetesPlatformConfiguration {
+
+    @Bean
+    KubeApi kubeApi(KubernetesProperties properties, RegistryProperties registry,
+                    ObjectProvider<KubernetesHttpCustomizer> customizers) {
+        registry.normalizedPrefix(); // no registry, no builds: say so at startup
+        return KubeApi.create(properties, customizers.orderedStream().toList());
+    }
+
+    @Bean(destroyMethod = "close")
+    KubeState kubeState(KubeApi api) {
+        KubeState state = new KubeState(api);
+        state.start();
+        return state;
+    }
+
+    @Bean
+    SessionPods sessionPods(KubernetesProperties properties) {
+        return new SessionPods(properties.session());
+    }
+
+    @Bean
+    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo) {
+        return new BuildJobs(properties.build(), registry, repo);
+    }
+
+    @Bean
+    RegistryClient registryClient(RegistryProperties registry) {
+        return new RegistryClient(registry);
+    }
+
+    @Bean
+    KubernetesBuilder kubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry,
+                                        RegistryClient registryClient) {
+        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists);
+    }
+
+    @Bean
+    KubernetesLauncher kubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, LaunchProperties launch) {
+        return new KubernetesLauncher(api, state, pods, launch.timeout());
+    }
+
+    @Bean(destroyMethod = "close")
+    LeaseLeadership leaseLeadership(KubeApi api, KubernetesProperties properties) {
+        LeaseLeadership leadership = new LeaseLeadership(api, properties.leaseName(), properties.leaseDuration());
+        leadership.start();
+        return leadership;
+    }
+
+    @Bean(destroyMethod = "close")
+    KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions,
+                              Capacity capacity, RouteTable routes, KubernetesProperties properties) {
+        KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
+        kubeSessions.start();
+        return kubeSessions;
+    }
+
+    @Bean(destroyMethod = "close")
+    KubeJanitor kubeJanitor(KubeApi api, KubeState state, LeaseLeadership leadership, KubernetesBuilder builder,
+                            KubernetesLauncher launcher, KubernetesProperties properties, BuildProperties build,
+                            LaunchProperties launch, CullProperties cull) {
+        KubeJanitor janitor = new KubeJanitor(api, state, leadership, builder, launcher, properties.build().ttlAfterFinished(),
+                build.timeout(), launch.timeout());
+        Duration every = cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
+        janitor.start(every.isZero() ? Duration.ofSeconds(30) : every);
+        return janitor;
+    }
+
+    @Bean
+    KubernetesHealth kubernetesHealth(KubeApi api, KubeState state, LeaseLeadership leadership) {
+        return new KubernetesHealth(api, state, leadership);
+    }
+}

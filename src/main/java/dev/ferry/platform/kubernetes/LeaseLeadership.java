@@ -1,0 +1,148 @@
+package dev.ferry.platform.kubernetes;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1Lease;
+import io.kubernetes.client.openapi.models.V1LeaseSpec;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+
+import dev.ferry.cull.Leadership;
+
+/**
+ * Elects the one portal replica that culls (and cleans up) with a {@code coordination.k8s.io/v1} Lease: the holder
+ * renews it every third of its duration; another replica takes it over only when it has not been renewed for its whole
+ * duration. Updates carry the Lease's resourceVersion, so two replicas racing for it cannot both win (one gets 409).
+ * A leader that cannot renew in time stops calling itself leader before its Lease can expire.
+ */
+final class LeaseLeadership implements Leadership, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseLeadership.class);
+
+    private final KubeApi api;
+    private final String name;
+    private final Duration duration;
+    private final String identity;
+    private final List<Runnable> onLeading = new ArrayList<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ferry-leader-election");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile long leaderUntilNanos;
+
+    LeaseLeadership(KubeApi api, String name, Duration duration) {
+        this.api = api;
+        this.name = name;
+        this.duration = duration.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : duration;
+        String host = System.getenv().getOrDefault("HOSTNAME", "ferry");
+        this.identity = host + "_" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    String identity() {
+        return identity;
+    }
+
+    void start() {
+        long every = Math.max(300, duration.toMillis() / 3);
+        timer.scheduleWithFixedDelay(this::tryAcquireOrRenew, 0, every, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public boolean isLeader() {
+        return System.nanoTime() < leaderUntilNanos;
+    }
+
+    void tryAcquireOrRenew() {
+        long attemptStarted = System.nanoTime();
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        try {
+            V1Lease lease;
+            try {
+                lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    throw e;
+                }
+                lease = null;
+            }
+            if (lease == null) {
+                api.coordination().createNamespacedLease(api.namespace, new V1Lease()
+                        .apiVersion("coordination.k8s.io/v1").kind("Lease")
+                        .metadata(new V1ObjectMeta().name(name).labels(java.util.Map.of(Labels.MANAGED_BY, Labels.FERRY)))
+                        .spec(spec(now, now, 0))).execute();
+                becameLeader(attemptStarted);
+                return;
+            }
+            V1LeaseSpec spec = lease.getSpec() == null ? new V1LeaseSpec() : lease.getSpec();
+            boolean mine = identity.equals(spec.getHolderIdentity());
+            OffsetDateTime renewed = spec.getRenewTime();
+            int seconds = spec.getLeaseDurationSeconds() == null ? (int) duration.toSeconds() : spec.getLeaseDurationSeconds();
+            boolean expired = renewed == null || renewed.plusSeconds(seconds).isBefore(now);
+            if (!mine && !expired) {
+                leaderUntilNanos = 0;
+                return;
+            }
+            int transitions = spec.getLeaseTransitions() == null ? 0 : spec.getLeaseTransitions();
+            lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
+            lease.spec(mine ? spec(spec.getAcquireTime() == null ? now : spec.getAcquireTime(), now, transitions)
+                    : spec(now, now, transitions + 1));
+            api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
+            if (!mine) {
+                log.info("this replica ({}) took over the lease {} from {}", identity, name, spec.getHolderIdentity());
+            }
+            becameLeader(attemptStarted);
+        } catch (ApiException e) {
+            if (e.getCode() != 409) {
+                log.warn("lease {}: {}", name, KubeApi.describe(e));
+            }
+            // keep leading only until the last successful renewal runs out
+        } catch (RuntimeException e) {
+            log.warn("lease {}: {}", name, e.toString());
+        }
+    }
+
+    private V1LeaseSpec spec(OffsetDateTime acquired, OffsetDateTime renewed, int transitions) {
+        return new V1LeaseSpec().holderIdentity(identity).leaseDurationSeconds((int) Math.max(1, duration.toSeconds()))
+                .acquireTime(acquired).renewTime(renewed).leaseTransitions(transitions);
+    }
+
+    private void becameLeader(long attemptStarted) {
+        boolean was = isLeader();
+        // measured from before the request: a slow API shortens leadership, never lengthens it
+        leaderUntilNanos = attemptStarted + duration.toNanos() * 2 / 3;
+        if (!was) {
+            log.info("this replica ({}) leads: it culls sessions and cleans up", identity);
+            onLeading.forEach(Runnable::run);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        if (isLeader()) {
+            try { // hand over at once rather than after the lease runs out
+                V1Lease lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
+                if (lease.getSpec() != null && identity.equals(lease.getSpec().getHolderIdentity())) {
+                    lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
+                    lease.getSpec().renewTime(OffsetDateTime.now(ZoneOffset.UTC).minusYears(1));
+                    api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
+                }
+            } catch (ApiException | RuntimeException e) {
+                log.debug("lease {}: releasing it failed: {}", name, e.toString());
+            }
+            leaderUntilNanos = 0;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.ferry.platform.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1Job;
+
+import dev.ferry.build.ImageKey;
+import dev.ferry.repo.GitRepoProvider;
+import dev.ferry.repo.RepoProperties;
+import dev.ferry.repo.ResolvedRepo;
+
+/** The build Job as Ferry creates it: its name, its steps, and that credentials stay out of arguments and annotations. */
+class BuildJobsTest {
+
+    static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+    static RepoProperties repoProperties() {
+        return new RepoProperties(List.of("https"), false, Duration.ofSeconds(30), "https://github.com", "https://gitlab.com",
+                "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60));
+    }
+
+    static KubernetesProperties.Build build(String pushSecret) {
+        return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", List.of(), List.of(),
+                pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
+                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)));
+    }
+
+    static ResolvedRepo repo(String url) {
+        String spec = java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8) + "/main";
+        return new ResolvedRepo(new GitRepoProvider().parse(spec), COMMIT, spec, "refs/heads/main");
+    }
+
+    @Test
+    void jobNamesAreDeterministicDnsSafeAndDistinctPerCommit() {
+        ImageKey key = new ImageKey("https://example.org/" + "a-very-long-organisation-name/".repeat(4) + "repo.git", COMMIT);
+        String name = Labels.jobName(key.id(), key.slug());
+        assertThat(name).isEqualTo(Labels.jobName(key.id(), key.slug()));
+        assertThat(name).hasSizeLessThanOrEqualTo(52).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").startsWith("ferry-build-");
+        ImageKey other = new ImageKey(key.repoUrl(), COMMIT.replace('0', '1'));
+        assertThat(Labels.jobName(other.id(), other.slug())).isNotEqualTo(name);
+    }
+
+    @Test
+    void theJobPreparesThenBuildsAndPushesWithTheConfiguredLimits() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        BuildJobs jobs = new BuildJobs(build("push-creds"), registry, repoProperties());
+        ResolvedRepo repo = repo("https://user:s3cret@example.org/org/repo.git");
+        ImageKey key = ImageKey.of(repo);
+
+        V1Job job = jobs.job("ferry-build-x", repo, key, 3600);
+
+        assertThat(job.getSpec().getBackoffLimit()).isZero();
+        assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(3600L);
+        assertThat(job.getSpec().getTtlSecondsAfterFinished()).isEqualTo(600);
+        var pod = job.getSpec().getTemplate().getSpec();
+        assertThat(pod.getRestartPolicy()).isEqualTo("Never");
+        assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+        assertThat(pod.getNodeSelector()).containsEntry("pool", "builds");
+        assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getKey()).isEqualTo("dedicated"));
+        assertThat(job.getSpec().getTemplate().getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/managed-by", "ferry").containsEntry("app.kubernetes.io/component", "build");
+
+        V1Container prepare = pod.getInitContainers().get(0);
+        assertThat(prepare.getImage()).isEqualTo("ghcr.io/ferry-dev/ferry:1");
+        assertThat(prepare.getArgs()).containsExactly("prepare", "--commit", COMMIT, "--ref", "refs/heads/main", "--out", "/workspace");
+        assertThat(prepare.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(prepare.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(prepare.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(prepare.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+
+        V1Container builder = pod.getContainers().get(0);
+        String image = "registry.example.org/ferry/" + key.slug() + ":" + COMMIT;
+        assertThat(builder.getCommand()).containsExactly("buildctl-daemonless.sh");
+        assertThat(builder.getArgs()).contains("type=image,name=" + image + ",push=true,registry.insecure=false");
+        assertThat(builder.getResources().getLimits().get("memory").toSuffixedString()).isEqualTo("4Gi");
+        assertThat(builder.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+        assertThat(builder.getSecurityContext().getPrivileged()).isNull();
+        assertThat(builder.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/home/user/.docker"));
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret() == null ? null : v.getSecret().getSecretName())
+                .isEqualTo("push-creds"));
+
+        // the clone URL's credentials: only in the prepare step's environment
+        String everythingButEnv = io.kubernetes.client.util.Yaml.dump(job.getMetadata()) + prepare.getArgs() + builder.getArgs()
+                + io.kubernetes.client.util.Yaml.dump(job.getSpec().getTemplate().getMetadata());
+        assertThat(everythingButEnv).doesNotContain("s3cret");
+        assertThat(prepare.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("FERRY_REPO_URL"));
+    }
+}

@@ -1,0 +1,238 @@
+package dev.ferry.platform.kubernetes;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+
+/**
+ * A test stand-in for the kubelet of session Pods (there is no cluster here): for each session Pod it starts a real
+ * Debian Jupyter server with the Pod's arguments and environment on its own loopback address 127.0.0.N (so that the
+ * Pod's {@code --port=8888} is what is used), writes events, {@code podIP}, phase Running and the Ready condition back
+ * once the Pod's readiness path answers, and stops the server when the Pod is deleted. {@link #mode} makes the next Pods
+ * fail the way a cluster does (image pull, unschedulable).
+ */
+final class FakeKubelet implements AutoCloseable {
+
+    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE }
+
+    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(20);
+
+    volatile Mode mode = Mode.RUN;
+    private final KubeApiDouble api;
+    private final Watch watch;
+    private final Map<String, Process> servers = new ConcurrentHashMap<>();
+    private final Map<String, Path> homes = new ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    private final java.util.function.Function<String, Path> images;
+
+    /** {@code images}: the content an image would put in the home directory (the build context), by image name. */
+    FakeKubelet(KubeApiDouble api, java.util.function.Function<String, Path> images) {
+        this.api = api;
+        this.images = images;
+        this.watch = api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("app.kubernetes.io/component", "session").watch(new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, Pod pod) {
+                        String name = pod.getMetadata().getName();
+                        if (action == Action.ADDED && !servers.containsKey(name)) {
+                            Thread t = new Thread(() -> run(pod), "fake-kubelet-" + name);
+                            t.setDaemon(true);
+                            t.start();
+                        } else if (action == Action.DELETED) {
+                            stop(name);
+                        }
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {
+                    }
+                });
+    }
+
+    int running() {
+        return (int) servers.values().stream().filter(Process::isAlive).count();
+    }
+
+    private void run(Pod pod) {
+        String name = pod.getMetadata().getName();
+        try {
+            event(name, "Scheduled", "Successfully assigned " + KubeApiDouble.NAMESPACE + "/" + name + " to fake-node");
+            if (mode == Mode.UNSCHEDULABLE) {
+                status(name, b -> b.editOrNewStatus().withPhase("Pending").withConditions(new PodConditionBuilder()
+                        .withType("PodScheduled").withStatus("False").withReason("Unschedulable")
+                        .withMessage("0/3 nodes are available: 3 Insufficient memory.").build()).endStatus());
+                return;
+            }
+            String image = pod.getSpec().getContainers().get(0).getImage();
+            event(name, "Pulling", "Pulling image \"" + image + "\"");
+            if (mode == Mode.IMAGE_PULL_FAILS) {
+                status(name, b -> b.editOrNewStatus().withPhase("Pending").withContainerStatuses(new ContainerStatusBuilder()
+                        .withName("notebook").withImage(image).withImageID("").withRestartCount(0).withReady(false).withNewState().withNewWaiting()
+                        .withReason("ErrImagePull").withMessage("manifest unknown").endWaiting().endState().build()).endStatus());
+                return;
+            }
+            String ip = "127.0.0." + NEXT_ADDRESS.getAndIncrement();
+            Path home = Files.createTempDirectory("ferry-fake-pod");
+            homes.put(name, home);
+            Path content = images.apply(image);
+            if (content != null) {
+                copy(content, home);
+            }
+            List<String> command = new ArrayList<>();
+            for (String arg : pod.getSpec().getContainers().get(0).getArgs()) {
+                command.add(arg.equals("--ip=0.0.0.0") ? "--ip=" + ip : arg);
+            }
+            if ("root".equals(System.getProperty("user.name"))) {
+                command.add("--allow-root"); // tests run as root here; a real session Pod runs as uid 1000
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log(name).toFile());
+            pb.environment().put("HOME", home.toString());
+            pb.environment().put("JUPYTER_RUNTIME_DIR", home.resolve(".runtime").toString());
+            pb.environment().put("JUPYTER_CONFIG_DIR", home.resolve(".jupyter").toString());
+            pod.getSpec().getContainers().get(0).getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue()));
+            Process process = pb.start();
+            servers.put(name, process);
+            event(name, "Started", "Started container notebook");
+            status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
+                    new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                    new PodConditionBuilder().withType("Ready").withStatus("False").build()).endStatus());
+            String probe = "http://" + ip + ":8888" + pod.getSpec().getContainers().get(0).getReadinessProbe().getHttpGet().getPath();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (process.isAlive() && System.nanoTime() < deadline) {
+                if (answers(probe)) {
+                    status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
+                            new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                            new PodConditionBuilder().withType("Ready").withStatus("True").build()).endStatus());
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            process.onExit().thenRun(() -> {
+                if (servers.containsKey(name)) {
+                    int code = process.exitValue();
+                    status(name, b -> b.editOrNewStatus().withPhase(code == 0 ? "Succeeded" : "Failed")
+                            .withConditions(new PodConditionBuilder().withType("Ready").withStatus("False").build())
+                            .withContainerStatuses(new ContainerStatusBuilder().withName("notebook").withImage("fake").withImageID("").withReady(false).withRestartCount(0).withNewState()
+                                    .withNewTerminated().withExitCode(code).withReason(code == 137 ? "OOMKilled" : "Error")
+                                    .endTerminated().endState().build()).endStatus());
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("fake kubelet: " + name, e);
+        }
+    }
+
+    private final Map<String, Path> logs = new ConcurrentHashMap<>();
+
+    private Path log(String pod) throws IOException {
+        Path log = Files.createTempFile("ferry-fake-pod", ".log");
+        logs.put(pod, log);
+        return log;
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path rel = from.relativize(p);
+                if (rel.toString().isEmpty() || rel.startsWith(".git") || rel.startsWith(".ferry")) {
+                    continue;
+                }
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to.resolve(rel.toString()));
+                } else {
+                    Files.copy(p, to.resolve(rel.toString()));
+                }
+            }
+        }
+    }
+
+    /** Kills a session's server as the kernel's OOM killer would (SIGKILL), for the crash tests. */
+    void oomKill(String podName) {
+        Process p = servers.get(podName);
+        if (p != null) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+    }
+
+    private boolean answers(String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void status(String name, java.util.function.UnaryOperator<PodBuilder> change) {
+        try {
+            api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName(name)
+                    .editStatus(p -> change.apply(new PodBuilder(p)).build());
+        } catch (RuntimeException e) {
+            // the Pod was deleted meanwhile
+        }
+    }
+
+    private void event(String pod, String reason, String message) {
+        api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new EventBuilder()
+                .withNewMetadata().withGenerateName(pod + ".").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
+                .withNewInvolvedObject().withKind("Pod").withName(pod).withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
+                .withReason(reason).withMessage(message).withType("Normal").withCount(1)
+                .withLastTimestamp(Instant.now().toString()).build()).create();
+    }
+
+    private void stop(String name) {
+        Process p = servers.remove(name);
+        if (p != null) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+            try {
+                if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Path log = logs.remove(name);
+        if (log != null) {
+            log.toFile().delete();
+        }
+        Path home = homes.remove(name);
+        if (home != null) {
+            org.springframework.util.FileSystemUtils.deleteRecursively(home.toFile());
+        }
+    }
+
+    @Override
+    public void close() {
+        watch.close();
+        List.copyOf(servers.keySet()).forEach(this::stop);
+    }
+}

@@ -1,0 +1,362 @@
+package dev.ferry.platform.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.support.GenericApplicationContext;
+
+import io.fabric8.kubernetes.api.model.Pod;
+
+import dev.ferry.FerryApplication;
+import dev.ferry.cull.Culler;
+import dev.ferry.launch.SessionService;
+import dev.ferry.testing.EventStream;
+import dev.ferry.testing.JupyterClient;
+import dev.ferry.testing.Parts;
+import dev.ferry.testing.TestGitServer;
+
+/**
+ * The kubernetes platform end to end, without a cluster: Ferry's real Kubernetes code, through the official client,
+ * against the fabric8 mock API server (CRUD mode, with the test-only watch bridge); a test stand-in for the kubelet that
+ * runs a real Debian Jupyter server per session Pod, and one for the Job controller that runs the real {@code prepare}
+ * step; a real registry (Debian's docker-registry) for the "already built?" check; a real git server. What this cannot
+ * prove: that a real kubelet and BuildKit accept the Pod and Job (see the k3s test and {@code DeployManifestsTest}).
+ */
+class KubernetesPlatformTest {
+
+    static KubeApiDouble api;
+    static FakeKubelet kubelet;
+    static FakeJobController jobs;
+    static LocalRegistry registry;
+    static TestGitServer git;
+    final List<ConfigurableApplicationContext> portals = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Parts.requireJupyter();
+        Parts.requireRegistryTools();
+        api = new KubeApiDouble();
+        jobs = new FakeJobController(api);
+        kubelet = new FakeKubelet(api, jobs.images::get);
+        registry = LocalRegistry.anonymous();
+        git = new TestGitServer();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (api != null) {
+            // sessions outlive portals on Kubernetes: delete what is left, as a cluster operator would
+            api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).delete();
+            kubelet.close();
+            jobs.close();
+            api.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (git != null) {
+            git.close();
+        }
+    }
+
+    @AfterEach
+    void stopPortals() throws InterruptedException {
+        portals.forEach(ConfigurableApplicationContext::close);
+        // sessions outlive portals on Kubernetes: clear the namespace, as between two clusters, for the next test
+        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).delete();
+        await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
+        kubelet.mode = FakeKubelet.Mode.RUN;
+        jobs.failBuilds = false;
+    }
+
+    ConfigurableApplicationContext portal(String... extra) {
+        List<String> props = new ArrayList<>(List.of(
+                "server.port=0",
+                "ferry.platform=kubernetes",
+                "ferry.kubernetes.api-url=" + api.url(),
+                "ferry.kubernetes.namespace=" + KubeApiDouble.NAMESPACE,
+                "ferry.kubernetes.activity-flush=500ms",
+                "ferry.kubernetes.lease-duration=3s",
+                "ferry.registry.prefix=" + registry.prefix(),
+                "ferry.registry.insecure=true",
+                "ferry.repo.allowed-schemes=http,https",
+                "ferry.repo.allow-private-addresses=true",
+                "ferry.launch.timeout=60s",
+                "spring.main.banner-mode=off"));
+        for (String e : extra) { // an extra setting replaces the default of the same key
+            props.removeIf(p -> p.startsWith(e.substring(0, e.indexOf('=') + 1)));
+            props.add(e);
+        }
+        KubernetesHttpCustomizer bridge = api.watchBridge();
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(FerryApplication.class)
+                .initializers(c -> ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge))
+                .run(props.stream().map(p -> "--" + p).toArray(String[]::new)); // above application.yml
+        portals.add(ctx);
+        return ctx;
+    }
+
+    static String base(ConfigurableApplicationContext ctx) {
+        return "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
+    }
+
+    static String buildUrl(ConfigurableApplicationContext ctx, String repo, String ref) {
+        return base(ctx) + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/" + ref;
+    }
+
+    static String sessionId(Map<String, Object> ready) {
+        String[] parts = ((String) ready.get("url")).split("/");
+        return parts[parts.length - 1];
+    }
+
+    static String messages(EventStream.Result result) {
+        StringBuilder all = new StringBuilder();
+        result.events().forEach(e -> all.append(e.getOrDefault("message", "")));
+        return all.toString();
+    }
+
+    static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    Pod sessionPod(String id) {
+        return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + id).get();
+    }
+
+    @Test
+    void launchBuildsInAJobStartsAHardenedPodAndRunsCodeThroughTheProxy() throws Exception {
+        String repo = git.createRepo("k8s-hello", Map.of("requirements.txt", "ipykernel\n", "hello.py", "print('hi')\n"));
+        ConfigurableApplicationContext portal = portal();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> ready = result.last();
+        assertThat(ready.get("phase")).as(messages(result)).isEqualTo("ready");
+        assertThat(result.phases()).containsSubsequence("fetching", "building", "built", "launching", "ready");
+        String log = messages(result);
+        assertThat(log).contains("prepared " + repo).contains("#9 pushing layers done") // the Job's pod log, streamed
+                .contains("Scheduled: Successfully assigned").contains("Pulling: Pulling image"); // the Pod's events
+        String image = (String) ready.get("image");
+        assertThat(image).startsWith(registry.prefix()).endsWith(":" + ((String) ready.get("binder_persistent_request"))
+                .substring(((String) ready.get("binder_persistent_request")).lastIndexOf('/') + 1));
+
+        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
+        assertThat(jupyter.get("api/contents").body()).contains("hello.py").doesNotContain("k8s-hello");
+        String kernel = jupyter.startKernel();
+        assertThat(jupyter.execute(kernel, "print(6*7)")).isEqualTo("42\n");
+        assertThat(jupyter.execute(kernel, "import os; print(os.environ['BINDER_REQUEST'])"))
+                .isEqualTo(ready.get("binder_request") + "\n");
+
+        Pod pod = sessionPod(sessionId(ready));
+        var spec = pod.getSpec();
+        var container = spec.getContainers().get(0);
+        assertThat(pod.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "ferry")
+                .containsEntry("app.kubernetes.io/component", "session").containsEntry("ferry.dev/session", sessionId(ready));
+        assertThat(pod.getMetadata().getAnnotations()).containsKeys("ferry.dev/commit", "ferry.dev/created", "ferry.dev/last-activity")
+                .containsEntry("ferry.dev/image", image);
+        assertThat(container.getImage()).isEqualTo(image);
+        assertThat(container.getArgs()).contains("--NotebookApp.base_url=/user/" + sessionId(ready) + "/", "--port=8888");
+        assertThat(spec.getRestartPolicy()).isEqualTo("Never");
+        assertThat(spec.getAutomountServiceAccountToken()).isFalse();
+        assertThat(spec.getEnableServiceLinks()).isFalse();
+        assertThat(spec.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(spec.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+        assertThat(spec.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getResources().getLimits()).containsKeys("cpu", "memory");
+
+        // the second launch of the same commit finds the finished Job and builds nothing
+        int before = jobs.jobsSeen.get();
+        EventStream.Result again = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(again.last().get("phase")).isEqualTo("ready");
+        assertThat(jobs.jobsSeen.get()).isEqualTo(before);
+    }
+
+    @Test
+    void imageAlreadyInTheRegistryIsNotBuiltAgain() throws Exception {
+        String repo = git.createRepo("k8s-prebuilt", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        String commit = git.commit("k8s-prebuilt", "main", Map.of("README.md", "x\n"), "second");
+        var key = new dev.ferry.build.ImageKey(repo, commit);
+        registry.push(registry.properties("", "").repository(key.slug()), commit);
+        int before = jobs.jobsSeen.get();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, commit));
+
+        assertThat(result.last().get("phase")).as(messages(result)).isEqualTo("ready");
+        assertThat(result.phases()).doesNotContain("building");
+        assertThat(jobs.jobsSeen.get()).isEqualTo(before);
+    }
+
+    @Test
+    void replicasShareSessionsAndBuildsAndOnlyTheLeaderCulls() throws Exception {
+        String repo = git.createRepo("k8s-shared", Map.of("requirements.txt", "ipykernel\n"));
+        String[] cull = {"ferry.cull.idle-timeout=8s", "ferry.cull.interval=500ms"};
+        ConfigurableApplicationContext a = portal(cull);
+        ConfigurableApplicationContext b = portal(cull);
+        AtomicInteger culls = new AtomicInteger();
+        a.getBean(Culler.class).onCull(kind -> culls.incrementAndGet());
+        b.getBean(Culler.class).onCull(kind -> culls.incrementAndGet());
+        await(() -> a.getBean(LeaseLeadership.class).isLeader() || b.getBean(LeaseLeadership.class).isLeader(),
+                Duration.ofSeconds(10), "a leader");
+        assertThat(a.getBean(LeaseLeadership.class).isLeader() && b.getBean(LeaseLeadership.class).isLeader()).isFalse();
+
+        // the same unbuilt commit launched on both replicas at once: one Job
+        int before = jobs.jobsSeen.get();
+        CompletableFuture<EventStream.Result> onA = CompletableFuture.supplyAsync(() -> read(buildUrl(a, repo, "main")));
+        CompletableFuture<EventStream.Result> onB = CompletableFuture.supplyAsync(() -> read(buildUrl(b, repo, "main")));
+        EventStream.Result ra = onA.get();
+        EventStream.Result rb = onB.get();
+        assertThat(ra.last().get("phase")).as(messages(ra)).isEqualTo("ready");
+        assertThat(rb.last().get("phase")).as(messages(rb)).isEqualTo("ready");
+        assertThat(jobs.jobsSeen.get() - before).isEqualTo(1);
+
+        // a session started on A is proxied by B (B adopted it from the informer) and the other way round
+        Map<String, Object> ready = ra.last();
+        String id = sessionId(ready);
+        String viaB = base(b) + "/user/" + id + "/";
+        JupyterClient throughB = new JupyterClient(viaB, (String) ready.get("token"));
+        String kernel = throughB.startKernel();
+        assertThat(throughB.execute(kernel, "print(6*7)")).isEqualTo("42\n");
+        assertThat(b.getBean(SessionService.class).find(id)).isPresent();
+
+        // both sessions idle: each is culled once, by the leader only, and both replicas forget them
+        String other = sessionId(rb.last());
+        await(() -> sessionPod(id) == null && sessionPod(other) == null, Duration.ofSeconds(40), "idle sessions culled");
+        await(() -> a.getBean(SessionService.class).sessions().isEmpty() && b.getBean(SessionService.class).sessions().isEmpty(),
+                Duration.ofSeconds(10), "both replicas to forget the culled sessions");
+        assertThat(culls.get()).isEqualTo(2);
+        HttpResponse<String> gone = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(viaB + "api/status"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(gone.body()).contains("idle");
+    }
+
+    @Test
+    void aRestartedPortalAdoptsRunningSessions() throws Exception {
+        String repo = git.createRepo("k8s-restart", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext first = portal();
+        Map<String, Object> ready = EventStream.read(buildUrl(first, repo, "main")).last();
+        String id = sessionId(ready);
+        first.close(); // the replica dies; its session Pod lives on
+        portals.remove(first);
+        assertThat(sessionPod(id)).isNotNull();
+
+        ConfigurableApplicationContext second = portal();
+        await(() -> second.getBean(SessionService.class).find(id).isPresent(), Duration.ofSeconds(10), "adoption");
+        JupyterClient jupyter = new JupyterClient(base(second) + "/user/" + id + "/", (String) ready.get("token"));
+        assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
+        assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
+    }
+
+    @Test
+    void failedBuildSaysWhichStepFailedWithTheLogTail() throws Exception {
+        String repo = git.createRepo("k8s-broken", Map.of("requirements.txt", "not-a-real-package\n"));
+        ConfigurableApplicationContext portal = portal();
+        jobs.failBuilds = true;
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).isEqualTo("failed");
+        assertThat((String) failed.get("message")).contains("step 'build'").contains("No matching distribution found for not-a-real-package")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void imagePullFailureAndUnschedulablePodEndTheLaunchWithASentenceAndLeaveNoPod() throws Exception {
+        String repo = git.createRepo("k8s-nopull", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+
+        kubelet.mode = FakeKubelet.Mode.IMAGE_PULL_FAILS;
+        EventStream.Result pull = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(pull.last().get("phase")).isEqualTo("failed");
+        assertThat((String) pull.last().get("message")).contains("could not be used (ErrImagePull: manifest unknown)");
+
+        kubelet.mode = FakeKubelet.Mode.UNSCHEDULABLE;
+        EventStream.Result unschedulable = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(unschedulable.last().get("phase")).isEqualTo("failed");
+        assertThat((String) unschedulable.last().get("message")).contains("no node in the cluster has room for it")
+                .contains("Insufficient memory");
+
+        await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/repo").list().getItems()
+                .stream().noneMatch(p -> p.getMetadata().getLabels().get("ferry.dev/repo").contains("k8s-nopull")
+                        && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
+                Duration.ofSeconds(10), "the failed session pods to be deleted");
+        assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
+    }
+
+    @Test
+    void aSessionWhosePodIsDeletedEndsWithAReason() throws Exception {
+        String repo = git.createRepo("k8s-deleted", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        String id = sessionId(ready);
+
+        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + id).delete();
+
+        await(() -> portal.getBean(SessionService.class).find(id).isEmpty(), Duration.ofSeconds(10), "the session to end");
+        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create((String) ready.get("url")))
+                .header("Accept", "text/html").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(404);
+        assertThat(page.body()).contains("its Pod was deleted");
+        assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
+    }
+
+    @Test
+    void portalStartsWithoutTheApiServerAndRecoversWhenItAnswers() throws Exception {
+        int port;
+        try (var socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        ConfigurableApplicationContext portal = portal("ferry.kubernetes.api-url=http://127.0.0.1:" + port);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> down = http.send(HttpRequest.newBuilder(URI.create(base(portal) + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).contains("Kubernetes API").contains("could not be reached");
+
+        try (KubeApiDouble late = new KubeApiDouble(port)) {
+            await(() -> {
+                try {
+                    return http.send(HttpRequest.newBuilder(URI.create(base(portal) + "/health")).build(),
+                            HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(30), "health to recover once the API server answers");
+        }
+    }
+
+    private static EventStream.Result read(String url) {
+        try {
+            return EventStream.read(url);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
