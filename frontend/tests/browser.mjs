@@ -137,7 +137,10 @@ await check('the dashboard shows the session, and stopping it works', async () =
   await shot(dash, 'dashboard');
   await dash.click(`tr[data-session="${id}"] button.stop`);
   await dash.waitForSelector(`tr[data-session="${id}"]`, { state: 'detached', timeout: 15000 });
-  expect((await dash.textContent('#action-status')).includes('stopped'), 'no confirmation of the stop');
+  // the live update may remove the row before the stop request's answer arrives: wait for the confirmation too
+  const confirmed = await dash.waitForFunction(() => document.querySelector('#action-status').textContent.includes('stopped'),
+    null, { timeout: 15000 }).then(() => true, () => false);
+  expect(confirmed, 'no confirmation of the stop');
   await adminContext.close();
 });
 

@@ -63,11 +63,16 @@ public final class JupyterClient {
         return (String) JSON.readValue(r.body(), new TypeReference<Map<String, Object>>() { }).get("id");
     }
 
-    /** Executes code in the kernel over its WebSocket and returns what it printed to stdout. */
+    /**
+     * Executes code in the kernel over its WebSocket and returns everything it printed to stdout — all stream messages
+     * of this request, up to the kernel's idle status for it (a kernel may split one print over several messages).
+     */
     public String execute(String kernelId, String code) throws Exception {
         String ws = "ws" + baseUrl.substring(4) + "api/kernels/" + kernelId + "/channels?token=" + token;
         CompletableFuture<String> output = new CompletableFuture<>();
         StringBuilder partial = new StringBuilder();
+        StringBuilder printed = new StringBuilder();
+        String msgId = UUID.randomUUID().toString();
         WebSocket socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(URI.create(ws), new WebSocket.Listener() {
                     @Override
@@ -76,8 +81,14 @@ public final class JupyterClient {
                         if (last) {
                             Map<String, Object> msg = JSON.readValue(partial.toString(), new TypeReference<Map<String, Object>>() { });
                             partial.setLength(0);
-                            if ("stream".equals(msg.get("msg_type"))) {
-                                output.complete((String) ((Map<?, ?>) msg.get("content")).get("text"));
+                            Object parent = msg.get("parent_header") instanceof Map<?, ?> p ? p.get("msg_id") : null;
+                            Map<?, ?> content = (Map<?, ?>) msg.get("content");
+                            if (!msgId.equals(parent)) {
+                                // another request's message (or a kernel-wide status)
+                            } else if ("stream".equals(msg.get("msg_type")) && "stdout".equals(content.get("name"))) {
+                                printed.append((String) content.get("text"));
+                            } else if ("status".equals(msg.get("msg_type")) && "idle".equals(content.get("execution_state"))) {
+                                output.complete(printed.toString());
                             } else if ("error".equals(msg.get("msg_type"))) {
                                 output.completeExceptionally(new AssertionError("kernel error: " + msg.get("content")));
                             }
@@ -99,7 +110,7 @@ public final class JupyterClient {
                 }).get(20, TimeUnit.SECONDS);
         try {
             Map<String, Object> header = new LinkedHashMap<>();
-            header.put("msg_id", UUID.randomUUID().toString());
+            header.put("msg_id", msgId);
             header.put("username", "test");
             header.put("session", UUID.randomUUID().toString());
             header.put("msg_type", "execute_request");

@@ -34,10 +34,8 @@ final class KubeApi {
 
     static KubeApi create(KubernetesProperties properties, List<KubernetesHttpCustomizer> customizers) {
         try {
-            ApiClient base = properties.apiUrl().isBlank() ? ClientBuilder.standard().build()
-                    : new ClientBuilder().setBasePath(properties.apiUrl().replaceAll("/+$", "")).build();
-            ApiClient streaming = properties.apiUrl().isBlank() ? ClientBuilder.standard().build()
-                    : new ClientBuilder().setBasePath(properties.apiUrl().replaceAll("/+$", "")).build();
+            ApiClient base = client(properties);
+            ApiClient streaming = client(properties);
             base.setHttpClient(customize(base.getHttpClient().newBuilder()
                     .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(30)), customizers));
             streaming.setHttpClient(customize(streaming.getHttpClient().newBuilder()
@@ -48,6 +46,18 @@ final class KubeApi {
                     + "(in-cluster service account or kubeconfig): " + e.getMessage()
                     + ". Set ferry.kubernetes.api-url, or run Ferry in the cluster.", e);
         }
+    }
+
+    private static ApiClient client(KubernetesProperties properties) throws IOException {
+        if (!properties.apiUrl().isBlank()) {
+            return new ClientBuilder().setBasePath(properties.apiUrl().replaceAll("/+$", "")).build();
+        }
+        if (!properties.kubeconfig().isBlank()) {
+            try (var reader = Files.newBufferedReader(Path.of(properties.kubeconfig()))) {
+                return ClientBuilder.kubeconfig(io.kubernetes.client.util.KubeConfig.loadKubeConfig(reader)).build();
+            }
+        }
+        return ClientBuilder.standard().build();
     }
 
     private static OkHttpClient customize(OkHttpClient.Builder builder, List<KubernetesHttpCustomizer> customizers) {

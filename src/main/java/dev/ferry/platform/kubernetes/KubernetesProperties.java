@@ -12,7 +12,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param namespace     where Ferry creates its Jobs, Pods and Lease; empty: the portal pod's own namespace (or the
  *                      kubeconfig context's, or {@code default})
- * @param apiUrl        the API server; empty: in-cluster service account, else the kubeconfig
+ * @param apiUrl        the API server, without authentication (a local proxy such as {@code kubectl proxy}); empty: the
+ *                      kubeconfig below, else the in-cluster service account, else {@code ~/.kube/config}
+ * @param kubeconfig    a kubeconfig file to use (its current context); empty: {@code KUBECONFIG} / the default
  * @param activityFlush how often the activity a replica's proxy saw is written to the session Pod's annotation
  *                      (only when it changed), so that the culler on another replica decides on it
  * @param leaseName     the {@code coordination.k8s.io/v1} Lease the replicas elect the culler with
@@ -24,6 +26,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record KubernetesProperties(
         @DefaultValue("") String namespace,
         @DefaultValue("") String apiUrl,
+        @DefaultValue("") String kubeconfig,
         @DefaultValue("30s") Duration activityFlush,
         @DefaultValue("ferry-culler") String leaseName,
         @DefaultValue("15s") Duration leaseDuration,
