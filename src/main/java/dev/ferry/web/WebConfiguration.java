@@ -37,6 +37,17 @@ class WebConfiguration {
         return registration;
     }
 
+    /** CSP, nosniff and Referrer-Policy on the portal's own responses (never on proxied ones). */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<PortalHeadersFilter> portalHeadersFilter() {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new PortalHeadersFilter());
+        registration.addUrlPatterns("/*");
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 1);
+        registration.setAsyncSupported(true);
+        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
+        return registration;
+    }
+
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
                                                                  FerryProperties properties, JsonMapper json,
