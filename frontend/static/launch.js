@@ -89,7 +89,9 @@
       status.textContent = 'Ready. Opening your notebook…';
       document.title = 'Ready · ' + root.dataset.repo + ' · Ferry';
       favicon('ready');
-      const target = new URL(urlpath.replace(/^\/+/, ''), data.url);
+      let target = new URL(urlpath.replace(/^\/+/, ''), data.url);
+      // the token goes to this session's server only, whatever the link's urlpath says
+      if (!target.href.startsWith(data.url)) target = new URL(data.url);
       target.searchParams.set('token', data.token);
       location.replace(target.toString());
       return;

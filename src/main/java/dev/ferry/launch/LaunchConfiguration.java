@@ -26,8 +26,9 @@ class LaunchConfiguration {
 
     @Bean
     LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry,
-                                Capacity capacity, QuotaProperties quota, dev.ferry.repo.RepoProviders providers) {
+                                Capacity capacity, QuotaProperties quota, dev.ferry.repo.RepoProviders providers,
+                                dev.ferry.proxy.SessionHosts sessionHosts) {
         return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"), ferry.cors().allowedOrigins(),
-                capacity, spec -> providers.settingsFor(spec).quota().orElse(quota.perRepo()));
+                capacity, spec -> providers.settingsFor(spec).quota().orElse(quota.perRepo()), sessionHosts);
     }
 }

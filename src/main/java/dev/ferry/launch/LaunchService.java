@@ -55,15 +55,18 @@ public final class LaunchService implements AutoCloseable {
 
     private final Capacity capacity;
     private final java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota;
+    private final dev.ferry.proxy.SessionHosts sessionHosts;
 
     /**
      * @param allowedOrigins page origins the launched servers accept ({@code ferry.cors.allowed-origins})
      * @param capacity       the seats sessions take, and the line for when there are none
      * @param repoQuota      the per-repository quota of a spec (0: none)
+     * @param sessionHosts   where sessions are served (the portal's host, or each its own with a session domain)
      */
     public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor,
                          List<String> allowedOrigins, Capacity capacity,
-                         java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota) {
+                         java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota,
+                         dev.ferry.proxy.SessionHosts sessionHosts) {
         this.resolver = resolver;
         this.builds = builds;
         this.sessions = sessions;
@@ -71,6 +74,7 @@ public final class LaunchService implements AutoCloseable {
         this.allowedOrigins = List.copyOf(allowedOrigins);
         this.capacity = capacity;
         this.repoQuota = repoQuota;
+        this.sessionHosts = sessionHosts;
     }
 
     /** Called after every launch, successful or not. */
@@ -151,7 +155,7 @@ public final class LaunchService implements AutoCloseable {
             }
             launch.session(session);
             org.slf4j.MDC.put("session", session.id());
-            String url = base + session.baseUrl();
+            String url = sessionHosts.sessionUrl(base, session.id());
             Map<String, Object> ready = new LinkedHashMap<>();
             ready.put("url", url);
             ready.put("token", session.token());

@@ -26,14 +26,20 @@ class ProxyConfiguration {
     }
 
     @Bean
+    SessionHosts sessionHosts(ProxyProperties properties) {
+        return new SessionHosts(properties.sessionDomain());
+    }
+
+    @Bean
     ProxyMetrics proxyMetrics() {
         return new ProxyMetrics();
     }
 
     @Bean
-    ServletRegistrationBean<ProxyServlet> proxyServlet(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties) {
+    ServletRegistrationBean<ProxyServlet> proxyServlet(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties,
+                                                       dev.ferry.FerryProperties ferry) {
         ProxyServlet servlet = new ProxyServlet(routes, Threads.perTask("ferry-ws"), metrics,
-                (int) properties.connectTimeout().toMillis(), (int) properties.readTimeout().toMillis());
+                (int) properties.connectTimeout().toMillis(), (int) properties.readTimeout().toMillis(), ferry.publicUrl());
         routes.onRemoval(servlet::forget);
         ServletRegistrationBean<ProxyServlet> registration = new ServletRegistrationBean<>(servlet, ProxyServlet.PREFIX + "*");
         registration.setName("ferryProxy");

@@ -14,10 +14,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param routes         static routes, off by default: {@code /user/<name>/**} to an arbitrary upstream URL
  *                       ({@code ferry.proxy.routes.bench=http://127.0.0.1:9000}), for benchmarks and operators who
  *                       put another service behind Ferry; never culled
+ * @param sessionDomain  per-session origins, off by default: a wildcard DNS name ({@code sessions.example.org}) under
+ *                       which each session is served at {@code <id>.<domain>}, its own browser origin; the portal's
+ *                       pages are refused there and sessions are no longer served on the portal's host
  */
 @ConfigurationProperties("ferry.proxy")
 public record ProxyProperties(
         @DefaultValue("5s") Duration connectTimeout,
         @DefaultValue("10m") Duration readTimeout,
-        @DefaultValue({}) Map<String, String> routes) {
+        @DefaultValue({}) Map<String, String> routes,
+        @DefaultValue("") String sessionDomain) {
 }

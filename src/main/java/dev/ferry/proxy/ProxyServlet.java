@@ -48,9 +48,18 @@ public final class ProxyServlet extends HttpServlet {
     private final transient UpstreamPool pool;
     private final transient Executor tunnelExecutor;
     private final transient ProxyMetrics metrics;
+    /** Where the "session ended" page's links lead: {@code ferry.public-url}, or "" (the request's own host). */
+    private final String portal;
 
     public ProxyServlet(RouteTable routes, Executor tunnelExecutor, ProxyMetrics metrics, int connectTimeoutMillis,
                         int readTimeoutMillis) {
+        this(routes, tunnelExecutor, metrics, connectTimeoutMillis, readTimeoutMillis, "");
+    }
+
+    /** {@code portalUrl}: the portal's public URL, for links from pages served on session hosts; "" for relative links. */
+    public ProxyServlet(RouteTable routes, Executor tunnelExecutor, ProxyMetrics metrics, int connectTimeoutMillis,
+                        int readTimeoutMillis, String portalUrl) {
+        this.portal = portalUrl == null ? "" : portalUrl.replaceAll("/+$", "");
         this.routes = routes;
         this.tunnelExecutor = tunnelExecutor;
         this.metrics = metrics;
@@ -463,15 +472,16 @@ public final class ProxyServlet extends HttpServlet {
                     .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
                     .append("<title>").append(HtmlUtils.htmlEscape(title)).append(" · Ferry</title>")
                     .append("<link rel=\"stylesheet\" href=\"/ferry.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body>")
-                    .append("<header class=\"top\"><a class=\"brand\" href=\"/\"><img src=\"/favicon.svg\" alt=\"\" width=\"22\" height=\"22\"> Ferry</a></header>")
+                    .append("<header class=\"top\"><a class=\"brand\" href=\"").append(HtmlUtils.htmlEscape(portal))
+                    .append("/\"><img src=\"/favicon.svg\" alt=\"\" width=\"22\" height=\"22\"> Ferry</a></header>")
                     .append("<main class=\"narrow\" id=\"session-ended\"><h1>").append(HtmlUtils.htmlEscape(title)).append("</h1><p class=\"lead\">")
                     .append(HtmlUtils.htmlEscape(reason)).append("</p><p>Your files in that session are gone with it; "
                             + "a new launch starts again from the repository.</p><p class=\"actions\">");
             if (relaunch != null) {
-                html.append("<a class=\"button\" id=\"relaunch\" href=\"").append(HtmlUtils.htmlEscape(relaunch))
+                html.append("<a class=\"button\" id=\"relaunch\" href=\"").append(HtmlUtils.htmlEscape(portal + relaunch))
                         .append("\">Launch this repository again</a> ");
             }
-            html.append("<a href=\"/\">Launch another repository</a></p></main></body></html>");
+            html.append("<a href=\"").append(HtmlUtils.htmlEscape(portal)).append("/\">Launch another repository</a></p></main></body></html>");
             byte[] body = html.toString().getBytes(StandardCharsets.UTF_8);
             resp.setContentLength(body.length);
             resp.getOutputStream().write(body);

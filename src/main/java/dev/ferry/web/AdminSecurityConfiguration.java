@@ -12,7 +12,6 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetailsService;
-import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
@@ -59,10 +58,15 @@ class AdminSecurityConfiguration {
         if (!admin.enabled()) {
             return new InMemoryUserDetailsManager();
         }
-        PasswordEncoder encoder = PasswordEncoderFactories.createDelegatingPasswordEncoder();
         String stored = admin.password().startsWith("{") ? admin.password() : "{noop}" + admin.password();
         return new InMemoryUserDetailsManager(User.withUsername(admin.username()).password(stored).passwordEncoder(s -> s)
                 .roles("ADMIN").build());
+    }
+
+    /** Plain passwords compared in constant time, hashed ones by their encoder. */
+    @Bean
+    PasswordEncoder adminPasswordEncoder() {
+        return new AdminPasswordEncoder();
     }
 
     /** Registers Spring Security's filter for the guarded paths only (Boot registers it for every path). */

@@ -13,7 +13,8 @@ final class LaunchLinks {
 
     /** {@code /v2/<provider>/<repo>/<ref>}, the repository part URL-encoded for providers whose grammar encodes it. */
     static String launchPath(String provider, String repo, boolean urlEncode, String ref) {
-        return "/v2/" + provider + "/" + (urlEncode ? encode(repo) : repo) + "/" + encodeRef(ref);
+        // encodeRef keeps a repository's slashes (org/repo) and encodes everything else unsafe, CR/LF included
+        return "/v2/" + provider + "/" + (urlEncode ? encode(repo) : encodeRef(repo)) + "/" + encodeRef(ref);
     }
 
     /**
@@ -34,7 +35,37 @@ final class LaunchLinks {
         while (result.startsWith("/")) {
             result = result.substring(1);
         }
-        return result;
+        return staysInsideTheServer(result) ? result : "";
+    }
+
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+    private static final java.util.regex.Pattern DOT_SEGMENT =
+            java.util.regex.Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The launch page opens {@code new URL(urlpath, <server url>)} with the session's token in its query, so a path
+     * that is a URL of its own ({@code https://elsewhere/}, {@code javascript:…}), a protocol-relative one
+     * ({@code \\elsewhere}) or one that climbs out of {@code /user/<id>/} ({@code ../<other id>/}) would hand the token
+     * to someone else. Such paths are dropped: the server's default page opens instead.
+     */
+    static boolean staysInsideTheServer(String urlpath) {
+        int end = urlpath.length();
+        for (char c : new char[] {'?', '#'}) {
+            int at = urlpath.indexOf(c);
+            if (at >= 0 && at < end) {
+                end = at;
+            }
+        }
+        String path = urlpath.substring(0, end);
+        if (SCHEME.matcher(path).find() || path.indexOf('\\') >= 0 || path.toLowerCase(java.util.Locale.ROOT).contains("%5c")) {
+            return false;
+        }
+        for (int i = 0; i < urlpath.length(); i++) {
+            if (urlpath.charAt(i) < 0x20 || urlpath.charAt(i) == 0x7f) {
+                return false; // browsers drop tabs and newlines from URLs: "java\tscript:" is "javascript:"
+            }
+        }
+        return !DOT_SEGMENT.matcher(path).find();
     }
 
     private static String trimTrailingSlashes(String path) {

@@ -25,6 +25,29 @@ class WebConfiguration {
                 new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime()));
     }
 
+    /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<SessionHostFilter> sessionHostFilter(
+            dev.ferry.proxy.SessionHosts hosts, FerryProperties ferry) {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new SessionHostFilter(hosts, ferry));
+        registration.addUrlPatterns("/*");
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE);
+        registration.setAsyncSupported(true);
+        registration.setEnabled(hosts.enabled()); // off: not even on the path of a request
+        return registration;
+    }
+
+    /** CSP, nosniff and Referrer-Policy on the portal's own responses (never on proxied ones). */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<PortalHeadersFilter> portalHeadersFilter() {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new PortalHeadersFilter());
+        registration.addUrlPatterns("/*");
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 1);
+        registration.setAsyncSupported(true);
+        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
+        return registration;
+    }
+
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
                                                                  FerryProperties properties, JsonMapper json,

@@ -53,7 +53,11 @@ class WorkshopController {
     private final FerryProperties ferry;
     private final JsonMapper json;
 
-    WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json) {
+    private final dev.ferry.proxy.SessionHosts sessionHosts;
+
+    WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json,
+                       dev.ferry.proxy.SessionHosts sessionHosts) {
+        this.sessionHosts = sessionHosts;
         this.workshops = workshops;
         this.sessions = sessions;
         this.ferry = ferry;
@@ -270,8 +274,9 @@ class WorkshopController {
                 });
                 Map<String, Object> ready = new LinkedHashMap<>();
                 ready.put("phase", "ready");
-                ready.put("message", "server running at " + base + s.baseUrl() + "\n");
-                ready.put("url", base + s.baseUrl());
+                String url = sessionHosts.sessionUrl(base, s.id());
+                ready.put("message", "server running at " + url + "\n");
+                ready.put("url", url);
                 ready.put("token", s.token());
                 send.accept(ready);
             } catch (FerryException e) {

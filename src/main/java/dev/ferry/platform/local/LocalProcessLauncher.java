@@ -129,6 +129,11 @@ final class LocalProcessLauncher implements Launcher {
                 "--" + cls + ".port_retries=0",
                 "--" + cls + ".allow_remote_access=True",
                 "--" + cls + ".trust_xheaders=True"));
+        if (cls.equals("NotebookApp")) {
+            // notebook < 7 sets its _xsrf cookie on path "/": sessions on one host would overwrite (and could set) each
+            // other's. jupyter_server already scopes it to base_url; this does the same for the classic server.
+            command.add("--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + spec.baseUrl() + "\"}}");
+        }
         if ("root".equals(System.getProperty("user.name"))) {
             command.add("--allow-root");
         }

@@ -45,7 +45,7 @@ public abstract class LocalPlatformTestSupport {
     protected static final TestGitServer GIT = startGitServer();
 
     @LocalServerPort
-    int port;
+    protected int port;
 
     @Autowired
     protected SessionService sessions;
