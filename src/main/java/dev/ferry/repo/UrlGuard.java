@@ -6,10 +6,13 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+
+import org.eclipse.jgit.transport.URIish;
 
 /**
  * Decides whether Ferry may fetch from a repository URL that a stranger typed. Refuses every scheme but the allowed
@@ -96,6 +99,11 @@ public final class UrlGuard {
         if (host == null || host.isEmpty() || uri.getRawAuthority() == null) {
             throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " has no valid host name.");
         }
+        if (uri.getRawFragment() != null) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " contains '#'; a git URL has no fragment. Remove it and what follows.");
+        }
+        refuseParserDisagreement(raw, uri);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         } else {
@@ -142,6 +150,41 @@ public final class UrlGuard {
         } catch (UnknownHostException e) {
             throw new RepoException(400, "The host " + Urls.printable(host) + " could not be found.");
         }
+    }
+
+    /**
+     * JGit parses the URL again, with its own grammar ({@link URIish}), to connect. A URL the two grammars read with
+     * different hosts, ports or users (e.g. {@code https://good.example#@127.0.0.1/}) would let the guard check one
+     * host while JGit connects to another, so it is refused.
+     */
+    private static void refuseParserDisagreement(String raw, URI uri) {
+        URIish jgit;
+        try {
+            jgit = new URIish(raw);
+        } catch (URISyntaxException e) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is not a valid URL.");
+        }
+        if (jgit.getHost() == null) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " has a host that git cannot read; write the host as a name or a plain address.");
+        }
+        boolean same = unbracketed(uri.getHost()).equalsIgnoreCase(unbracketed(jgit.getHost())) && uri.getPort() == jgit.getPort()
+                && Objects.equals(uri.getRawUserInfo() == null ? null : uri.getRawUserInfo().split(":", 2)[0],
+                        jgit.getUser() == null ? null : encodedUser(uri, jgit.getUser()));
+        if (!same) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " can be read as naming more than one host; write it as scheme://host/path.");
+        }
+    }
+
+    private static String unbracketed(String host) {
+        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : String.valueOf(host);
+    }
+
+    private static String encodedUser(URI uri, String decodedUser) {
+        String raw = uri.getRawUserInfo().split(":", 2)[0];
+        return decodedUser.equals(raw) || decodedUser.equals(java.net.URLDecoder.decode(raw.replace("+", "%2B"),
+                java.nio.charset.StandardCharsets.UTF_8)) ? raw : decodedUser;
     }
 
     private static void refuseAmbiguousNumericHost(String host) {
