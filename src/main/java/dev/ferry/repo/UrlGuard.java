@@ -134,22 +134,26 @@ public final class UrlGuard {
         return new GuardedUrl(uri, host, List.of(addresses));
     }
 
-    /** Checks, at connection time, that a host Ferry is about to connect to is still allowed (narrows DNS rebinding). */
-    public void checkConnection(String host) {
-        if (allowPrivateAddresses) {
-            return;
+    /**
+     * Resolves the host Ferry is about to connect to and checks every address; the connection then uses exactly these
+     * addresses, so a name cannot answer one address to the check and another to the connection (DNS rebinding).
+     */
+    public InetAddress[] resolveForConnection(String host) throws UnknownHostException {
+        String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        InetAddress[] addresses = resolver.resolve(name);
+        if (addresses == null || addresses.length == 0) {
+            throw new UnknownHostException(name);
         }
-        try {
-            for (InetAddress address : resolver.resolve(host)) {
+        if (!allowPrivateAddresses) {
+            for (InetAddress address : addresses) {
                 Optional<String> reason = AddressPolicy.nonPublicReason(address);
                 if (reason.isPresent()) {
-                    throw new RepoException(403, "The repository host " + Urls.printable(host) + " resolves to "
+                    throw new RepoException(403, "The repository host " + Urls.printable(name) + " resolves to "
                             + reason.get() + "; Ferry only fetches repositories from public hosts.");
                 }
             }
-        } catch (UnknownHostException e) {
-            throw new RepoException(400, "The host " + Urls.printable(host) + " could not be found.");
         }
+        return addresses.clone();
     }
 
     /**
