@@ -101,7 +101,8 @@ public final class BuildpackCommands {
         RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
                 Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
-                        String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))));
+                        String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
+                Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
         GuardedUrl url = guard.check(repoUrl);
         String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
         RepoSpec repoSpec = new GitRepoProvider().parse(spec);

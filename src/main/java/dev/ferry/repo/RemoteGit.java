@@ -40,25 +40,33 @@ public final class RemoteGit {
     /** Defaults of {@code ferry.repo.max-fetch-size} and {@code ferry.repo.max-fetch-time}. */
     public static final long DEFAULT_MAX_FETCH_BYTES = 1L << 30;
     public static final Duration DEFAULT_MAX_FETCH_TIME = Duration.ofMinutes(10);
+    public static final long DEFAULT_MAX_FETCH_OBJECTS = 1_000_000;
 
     private final UrlGuard guard;
     private final Duration timeout;
     private final long maxFetchBytes;
     private final Duration maxFetchTime;
+    private final long maxFetchObjects;
 
     public RemoteGit(UrlGuard guard, Duration timeout) {
         this(guard, timeout, DEFAULT_MAX_FETCH_BYTES, DEFAULT_MAX_FETCH_TIME);
     }
 
+    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime) {
+        this(guard, timeout, maxFetchBytes, maxFetchTime, DEFAULT_MAX_FETCH_OBJECTS);
+    }
+
     /**
      * @param maxFetchBytes bytes one git operation may receive over HTTP (0: no limit)
      * @param maxFetchTime  how long one git operation (ref listing, or fetching a commit) may take in all
+     * @param maxFetchObjects objects one fetch may receive, as the pack announces them (0: no limit; any transport)
      */
-    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime) {
+    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime, long maxFetchObjects) {
         this.guard = guard;
         this.timeout = timeout;
         this.maxFetchBytes = maxFetchBytes;
         this.maxFetchTime = maxFetchTime;
+        this.maxFetchObjects = maxFetchObjects;
         installConnectionFactory();
     }
 
@@ -100,7 +108,7 @@ public final class RemoteGit {
             config.save();
             Git git = Git.wrap(local);
             GuardedConnectionFactory.Budget budget = GuardedConnectionFactory.current();
-            ProgressMonitor limited = new LimitedMonitor(monitor, budget);
+            ProgressMonitor limited = new LimitedMonitor(monitor, budget, maxFetchObjects);
             List<Function<Git, Boolean>> attempts = List.of(
                     g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, limited, repo),
                     g -> repo.fetchRef() != null
@@ -138,6 +146,9 @@ public final class RemoteGit {
             fetch.call();
             return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
         } catch (GitAPIException | RuntimeException e) {
+            if (monitor instanceof LimitedMonitor limited && limited.objectsOffered > 0) {
+                throw new FetchFailed(RepoLimits.tooManyObjects(maxFetchObjects, limited.objectsOffered));
+            }
             if (monitor instanceof LimitedMonitor limited && limited.overTime()) {
                 throw new FetchFailed(RepoLimits.tooSlow(maxFetchTime));
             }
@@ -191,14 +202,22 @@ public final class RemoteGit {
         return uri;
     }
 
-    /** The caller's monitor, cancelled once the operation's time is up. */
+    /**
+     * The caller's monitor, cancelled once the operation's time is up or when the pack announces more objects than
+     * allowed (JGit's pack parser begins "Receiving objects" with the count from the pack header, then checks
+     * {@link #isCancelled()} as it reads).
+     */
     private static final class LimitedMonitor implements ProgressMonitor {
         private final ProgressMonitor delegate;
         private final GuardedConnectionFactory.Budget budget;
+        private final long maxObjects;
+        /** The object count of a pack that was over the limit, else 0. */
+        volatile long objectsOffered;
 
-        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget) {
+        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects) {
             this.delegate = delegate;
             this.budget = budget;
+            this.maxObjects = maxObjects;
         }
 
         boolean overTime() {
@@ -217,6 +236,10 @@ public final class RemoteGit {
 
         @Override
         public void beginTask(String title, int totalWork) {
+            if (maxObjects > 0 && totalWork > maxObjects
+                    && title.equals(org.eclipse.jgit.internal.JGitText.get().receivingObjects)) {
+                objectsOffered = totalWork;
+            }
             delegate.beginTask(title, totalWork);
         }
 
@@ -232,7 +255,7 @@ public final class RemoteGit {
 
         @Override
         public boolean isCancelled() {
-            return delegate.isCancelled() || overTime();
+            return objectsOffered > 0 || delegate.isCancelled() || overTime();
         }
 
         @Override

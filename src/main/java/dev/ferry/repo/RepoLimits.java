@@ -13,6 +13,12 @@ final class RepoLimits {
                 + ", ferry.repo.max-fetch-size). Launch a smaller repository, or ask the operator to raise the limit.");
     }
 
+    static RepoException tooManyObjects(long maxObjects, long offered) {
+        return new RepoException(413, "The repository has more git objects than this Ferry fetches (" + offered + " offered, "
+                + maxObjects + " allowed, ferry.repo.max-fetch-objects). Launch a smaller repository, or ask the operator "
+                + "to raise the limit.");
+    }
+
     static RepoException tooSlow(Duration maxTime) {
         return new RepoException(504, "Fetching the repository took longer than this Ferry allows (" + duration(maxTime)
                 + ", ferry.repo.max-fetch-time). Try again later, or launch a smaller repository.");

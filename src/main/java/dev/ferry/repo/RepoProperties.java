@@ -19,6 +19,7 @@ import org.springframework.util.unit.DataSize;
  * @param gitTimeout            connect and read timeout of every git network operation (ref resolution, fetch).
  * @param maxFetchSize          bytes one git operation may receive over HTTP(S); a larger repository fails with a
  *                              sentence naming this limit (0: no limit)
+ * @param maxFetchObjects       git objects one fetch may receive (as the pack announces them, on every transport); 0: no limit
  * @param maxFetchTime          how long one git operation (listing refs, or fetching the commit to build) may take in all,
  *                              however steadily the server sends
  * @param githubHost            where {@code gh} repositories live ({@code https://github.example.com} for GitHub Enterprise)
@@ -37,6 +38,7 @@ public record RepoProperties(
         @DefaultValue("30s") Duration gitTimeout,
         @DefaultValue("1GB") DataSize maxFetchSize,
         @DefaultValue("10m") Duration maxFetchTime,
+        @DefaultValue("1000000") long maxFetchObjects,
         @DefaultValue("https://github.com") String githubHost,
         @DefaultValue("https://gitlab.com") String gitlabHost,
         @DefaultValue("https://gist.github.com") String gistHost,

@@ -161,6 +161,25 @@ class RemoteGitGuardTest {
     }
 
     @Test
+    void aRepositoryWithMoreObjectsThanTheLimitFailsSayingSo() throws Exception {
+        Map<String, String> files = new java.util.HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            files.put("f" + i + ".txt", "file " + i);
+        }
+        String served = server.createRepo("many", files);
+        UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
+        GuardedUrl url = guard.check(served);
+        String commit = new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
+
+        RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ofMinutes(1), 10);
+        assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
+                .hasMessage("The repository has more git objects than this Ferry fetches (42 offered, 10 allowed, "
+                        + "ferry.repo.max-fetch-objects). Launch a smaller repository, or ask the operator to raise the limit.");
+
+        fetch(new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ofMinutes(1), 42), url, commit);
+    }
+
+    @Test
     void aFetchThatOutlastsTheTimeLimitFailsSayingSo() throws Exception {
         String served = server.createRepo("slow", Map.of("README.md", "hi"));
         UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
