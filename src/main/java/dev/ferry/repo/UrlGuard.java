@@ -25,6 +25,8 @@ public final class UrlGuard {
     private static final Set<String> SUPPORTED_SCHEMES = Set.of("https", "http", "git");
     /** git's {@code <transport>::<address>} syntax, e.g. {@code ext::sh -c ...}. */
     private static final Pattern TRANSPORT_PREFIX = Pattern.compile("^[A-Za-z0-9+.-]+::");
+    /** {@code https:/host}, {@code https:\\host}: a scheme with a mangled {@code //}, not an scp-like address. */
+    private static final Pattern SCHEME_WITHOUT_AUTHORITY = Pattern.compile("^(?i)(https?|git):[/\\\\].*");
     private static final Pattern SCP_LIKE = Pattern.compile("^[^/:]+:.*");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("^(0[xX][0-9a-fA-F]*|[0-9]+)$");
     private static final Pattern CANONICAL_V4_LABEL = Pattern.compile("^(0|[1-9][0-9]{0,2})$");
@@ -73,6 +75,10 @@ public final class UrlGuard {
         if (schemeEnd < 0) {
             if (lower.startsWith("file:")) {
                 throw refusedScheme("file");
+            }
+            if (SCHEME_WITHOUT_AUTHORITY.matcher(raw).matches()) {
+                throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is missing the // after its scheme; "
+                        + "write it as " + schemeHint() + "host/path.");
             }
             if (SCP_LIKE.matcher(raw).matches()) {
                 throw new RepoException(400, "SSH addresses (user@host:path) are not accepted; use the repository's "

@@ -123,6 +123,14 @@ class UrlGuardTest {
                 .hasMessageContaining("four decimal numbers");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"https:/git.example.org/x.git", "https:\\\\git.example.org/x.git", "https:/\\git.example.org/x.git",
+            "HTTPS:\\/git.example.org/x.git"})
+    void aSchemeWithAMangledDoubleSlashIsExplainedNotTakenForSsh(String url) {
+        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+                .hasMessageContaining("missing the // after its scheme");
+    }
+
     @Test
     void trailingDotDoesNotHideALoopbackAddress() {
         assertThatThrownBy(() -> guard.check("https://127.0.0.1./x.git")).isInstanceOf(RepoException.class);
