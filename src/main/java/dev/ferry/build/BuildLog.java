@@ -13,6 +13,8 @@ import java.util.function.Consumer;
 public final class BuildLog {
 
     public static final int MAX_LINES = 10_000;
+    /** Longer output lines are cut: a build that prints one endless line must not fill the portal's memory. */
+    public static final int MAX_LINE_LENGTH = 4_096;
 
     /** One entry: a line of output, or a phase change when {@code phaseChange} is true. */
     public record Entry(String phase, String text, boolean phaseChange) {
@@ -29,7 +31,10 @@ public final class BuildLog {
     }
 
     public synchronized void line(String text) {
-        publish(new Entry(phase, text, false));
+        String kept = text != null && text.length() > MAX_LINE_LENGTH
+                ? text.substring(0, MAX_LINE_LENGTH) + " … (line cut at " + MAX_LINE_LENGTH + " characters)"
+                : text;
+        publish(new Entry(phase, kept, false));
     }
 
     public synchronized String currentPhase() {
@@ -51,7 +56,8 @@ public final class BuildLog {
     /** Replays what is kept to the watcher, then delivers every new entry until {@link #unsubscribe}. */
     public synchronized void subscribe(Consumer<Entry> watcher) {
         if (dropped > 0) {
-            watcher.accept(new Entry(phase, "… " + dropped + " earlier log lines not kept …", false));
+            watcher.accept(new Entry(phase, "… " + dropped + " earlier log lines not kept (a build keeps its last "
+                    + MAX_LINES + " lines) …", false));
         }
         kept.forEach(watcher);
         watchers.add(watcher);

@@ -98,7 +98,11 @@ public final class BuildpackCommands {
         List<String> schemes = List.of(env.getOrDefault("FERRY_REPO_ALLOWED_SCHEMES", "https").split(","));
         boolean allowPrivate = Boolean.parseBoolean(env.getOrDefault("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "false"));
         UrlGuard guard = new UrlGuard(schemes, allowPrivate, HostResolver.system());
-        RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))));
+        RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
+                Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
+                        String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
+                Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
         GuardedUrl url = guard.check(repoUrl);
         String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
         RepoSpec repoSpec = new GitRepoProvider().parse(spec);

@@ -9,7 +9,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import org.eclipse.jgit.api.Git;
@@ -38,12 +37,36 @@ public final class RemoteGit {
 
     private static final Object INSTALL_LOCK = new Object();
 
+    /** Defaults of {@code ferry.repo.max-fetch-size} and {@code ferry.repo.max-fetch-time}. */
+    public static final long DEFAULT_MAX_FETCH_BYTES = 1L << 30;
+    public static final Duration DEFAULT_MAX_FETCH_TIME = Duration.ofMinutes(10);
+    public static final long DEFAULT_MAX_FETCH_OBJECTS = 1_000_000;
+
     private final UrlGuard guard;
     private final Duration timeout;
+    private final long maxFetchBytes;
+    private final Duration maxFetchTime;
+    private final long maxFetchObjects;
 
     public RemoteGit(UrlGuard guard, Duration timeout) {
+        this(guard, timeout, DEFAULT_MAX_FETCH_BYTES, DEFAULT_MAX_FETCH_TIME);
+    }
+
+    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime) {
+        this(guard, timeout, maxFetchBytes, maxFetchTime, DEFAULT_MAX_FETCH_OBJECTS);
+    }
+
+    /**
+     * @param maxFetchBytes bytes one git operation may receive over HTTP (0: no limit)
+     * @param maxFetchTime  how long one git operation (ref listing, or fetching a commit) may take in all
+     * @param maxFetchObjects objects one fetch may receive, as the pack announces them (0: no limit; any transport)
+     */
+    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime, long maxFetchObjects) {
         this.guard = guard;
         this.timeout = timeout;
+        this.maxFetchBytes = maxFetchBytes;
+        this.maxFetchTime = maxFetchTime;
+        this.maxFetchObjects = maxFetchObjects;
         installConnectionFactory();
     }
 
@@ -65,7 +88,7 @@ public final class RemoteGit {
         return withGit(url, () -> {
             InMemoryRepository scratch = new InMemoryRepository(new DfsRepositoryDescription("ls-remote"));
             refuseRedirects(scratch.getConfig());
-            try (Transport transport = Transport.open(scratch, new URIish(url.uri().toURL()))) {
+            try (Transport transport = Transport.open(scratch, transportUri(url))) {
                 transport.setTimeout(timeoutSeconds());
                 try (FetchConnection connection = transport.openFetch()) {
                     return connection.getRefsMap();
@@ -84,12 +107,14 @@ public final class RemoteGit {
             refuseRedirects(config);
             config.save();
             Git git = Git.wrap(local);
+            GuardedConnectionFactory.Budget budget = GuardedConnectionFactory.current();
+            ProgressMonitor limited = new LimitedMonitor(monitor, budget, maxFetchObjects);
             List<Function<Git, Boolean>> attempts = List.of(
-                    g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, monitor, repo),
+                    g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, limited, repo),
                     g -> repo.fetchRef() != null
-                            && fetch(g, url, List.of(new RefSpec("+" + repo.fetchRef() + ":refs/ferry/build")), 1, monitor, repo),
+                            && fetch(g, url, List.of(new RefSpec("+" + repo.fetchRef() + ":refs/ferry/build")), 1, limited, repo),
                     g -> fetch(g, url, List.of(new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
-                            new RefSpec("+refs/tags/*:refs/tags/*")), 0, monitor, repo));
+                            new RefSpec("+refs/tags/*:refs/tags/*")), 0, limited, repo));
             RuntimeException last = null;
             for (Function<Git, Boolean> attempt : attempts) {
                 try {
@@ -113,7 +138,7 @@ public final class RemoteGit {
 
     private boolean fetch(Git git, GuardedUrl url, List<RefSpec> specs, int depth, ProgressMonitor monitor, ResolvedRepo repo) {
         try {
-            var fetch = git.fetch().setRemote(url.url()).setRefSpecs(specs).setTimeout(timeoutSeconds())
+            var fetch = git.fetch().setRemote(transportUri(url).toString()).setRefSpecs(specs).setTimeout(timeoutSeconds())
                     .setTagOpt(TagOpt.NO_TAGS).setProgressMonitor(monitor);
             if (depth > 0) {
                 fetch.setDepth(depth);
@@ -121,11 +146,17 @@ public final class RemoteGit {
             fetch.call();
             return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
         } catch (GitAPIException | RuntimeException e) {
+            if (monitor instanceof LimitedMonitor limited && limited.objectsOffered > 0) {
+                throw new FetchFailed(RepoLimits.tooManyObjects(maxFetchObjects, limited.objectsOffered));
+            }
+            if (monitor instanceof LimitedMonitor limited && limited.overTime()) {
+                throw new FetchFailed(RepoLimits.tooSlow(maxFetchTime));
+            }
             if (monitor.isCancelled()) {
                 throw new RepoException(499, "The fetch was cancelled.");
             }
             throw new FetchFailed(translate(e, url));
-        } catch (java.io.IOException e) {
+        } catch (java.io.IOException | java.net.URISyntaxException e) {
             throw new FetchFailed(translate(e, url));
         }
     }
@@ -144,10 +175,10 @@ public final class RemoteGit {
     }
 
     private <T> T withGit(GuardedUrl url, GitCall<T> call) {
-        AtomicReference<T> result = new AtomicReference<>();
-        GuardedConnectionFactory.runGuarded(guard, () -> {
+        var budget = new GuardedConnectionFactory.Budget(guard, timeout, maxFetchBytes, maxFetchTime);
+        return GuardedConnectionFactory.runGuarded(budget, () -> {
             try {
-                result.set(call.call());
+                return call.call();
             } catch (RepoException e) {
                 throw e;
             } catch (FetchFailed e) {
@@ -156,7 +187,81 @@ public final class RemoteGit {
                 throw translate(e, url);
             }
         });
-        return result.get();
+    }
+
+    /**
+     * The URI JGit connects to. HTTP connections resolve through the guard at connection time; {@code git://} opens
+     * its own socket, so its host is replaced by the address the guard checked (pinned: no second lookup).
+     */
+    static URIish transportUri(GuardedUrl url) throws java.net.URISyntaxException {
+        URIish uri = new URIish(url.url());
+        if ("git".equalsIgnoreCase(url.uri().getScheme()) && !url.addresses().isEmpty()) {
+            String address = url.addresses().get(0).getHostAddress();
+            uri = uri.setHost(address.contains(":") ? "[" + address + "]" : address);
+        }
+        return uri;
+    }
+
+    /**
+     * The caller's monitor, cancelled once the operation's time is up or when the pack announces more objects than
+     * allowed (JGit's pack parser begins "Receiving objects" with the count from the pack header, then checks
+     * {@link #isCancelled()} as it reads).
+     */
+    private static final class LimitedMonitor implements ProgressMonitor {
+        private final ProgressMonitor delegate;
+        private final GuardedConnectionFactory.Budget budget;
+        private final long maxObjects;
+        /** The object count of a pack that was over the limit, else 0. */
+        volatile long objectsOffered;
+
+        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects) {
+            this.delegate = delegate;
+            this.budget = budget;
+            this.maxObjects = maxObjects;
+        }
+
+        boolean overTime() {
+            try {
+                budget.checkTime();
+                return false;
+            } catch (java.io.IOException e) {
+                return true;
+            }
+        }
+
+        @Override
+        public void start(int totalTasks) {
+            delegate.start(totalTasks);
+        }
+
+        @Override
+        public void beginTask(String title, int totalWork) {
+            if (maxObjects > 0 && totalWork > maxObjects
+                    && title.equals(org.eclipse.jgit.internal.JGitText.get().receivingObjects)) {
+                objectsOffered = totalWork;
+            }
+            delegate.beginTask(title, totalWork);
+        }
+
+        @Override
+        public void update(int completed) {
+            delegate.update(completed);
+        }
+
+        @Override
+        public void endTask() {
+            delegate.endTask();
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return objectsOffered > 0 || delegate.isCancelled() || overTime();
+        }
+
+        @Override
+        public void showDuration(boolean enabled) {
+            delegate.showDuration(enabled);
+        }
     }
 
     /** Turns what JGit threw into a sentence for the user. */

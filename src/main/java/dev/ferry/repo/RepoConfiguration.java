@@ -22,7 +22,8 @@ class RepoConfiguration {
 
     @Bean
     RemoteGit remoteGit(UrlGuard guard, RepoProperties properties) {
-        return new RemoteGit(guard, properties.gitTimeout());
+        return new RemoteGit(guard, properties.gitTimeout(), properties.maxFetchSize().toBytes(), properties.maxFetchTime(),
+                properties.maxFetchObjects());
     }
 
     @Bean

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Which repositories Ferry may fetch, and how providers reach them ({@code ferry.repo.*}).
@@ -16,6 +17,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                              link-local, unspecified, multicast or otherwise reserved address is refused, so that
  *                              strangers cannot make Ferry reach inside the operator's network.
  * @param gitTimeout            connect and read timeout of every git network operation (ref resolution, fetch).
+ * @param maxFetchSize          bytes one git operation may receive over HTTP(S); a larger repository fails with a
+ *                              sentence naming this limit (0: no limit)
+ * @param maxFetchObjects       git objects one fetch may receive (as the pack announces them, on every transport); 0: no limit
+ * @param maxFetchTime          how long one git operation (listing refs, or fetching the commit to build) may take in all,
+ *                              however steadily the server sends
  * @param githubHost            where {@code gh} repositories live ({@code https://github.example.com} for GitHub Enterprise)
  * @param gitlabHost            where {@code gl} repositories live (a self-hosted GitLab)
  * @param gistHost              where {@code gist} repositories live
@@ -30,6 +36,9 @@ public record RepoProperties(
         @DefaultValue("https") List<String> allowedSchemes,
         @DefaultValue("false") boolean allowPrivateAddresses,
         @DefaultValue("30s") Duration gitTimeout,
+        @DefaultValue("1GB") DataSize maxFetchSize,
+        @DefaultValue("10m") Duration maxFetchTime,
+        @DefaultValue("1000000") long maxFetchObjects,
         @DefaultValue("https://github.com") String githubHost,
         @DefaultValue("https://gitlab.com") String gitlabHost,
         @DefaultValue("https://gist.github.com") String gistHost,

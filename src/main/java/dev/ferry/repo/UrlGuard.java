@@ -6,10 +6,13 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+
+import org.eclipse.jgit.transport.URIish;
 
 /**
  * Decides whether Ferry may fetch from a repository URL that a stranger typed. Refuses every scheme but the allowed
@@ -22,6 +25,8 @@ public final class UrlGuard {
     private static final Set<String> SUPPORTED_SCHEMES = Set.of("https", "http", "git");
     /** git's {@code <transport>::<address>} syntax, e.g. {@code ext::sh -c ...}. */
     private static final Pattern TRANSPORT_PREFIX = Pattern.compile("^[A-Za-z0-9+.-]+::");
+    /** {@code https:/host}, {@code https:\\host}: a scheme with a mangled {@code //}, not an scp-like address. */
+    private static final Pattern SCHEME_WITHOUT_AUTHORITY = Pattern.compile("^(?i)(https?|git):[/\\\\].*");
     private static final Pattern SCP_LIKE = Pattern.compile("^[^/:]+:.*");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("^(0[xX][0-9a-fA-F]*|[0-9]+)$");
     private static final Pattern CANONICAL_V4_LABEL = Pattern.compile("^(0|[1-9][0-9]{0,2})$");
@@ -71,6 +76,10 @@ public final class UrlGuard {
             if (lower.startsWith("file:")) {
                 throw refusedScheme("file");
             }
+            if (SCHEME_WITHOUT_AUTHORITY.matcher(raw).matches()) {
+                throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is missing the // after its scheme; "
+                        + "write it as " + schemeHint() + "host/path.");
+            }
             if (SCP_LIKE.matcher(raw).matches()) {
                 throw new RepoException(400, "SSH addresses (user@host:path) are not accepted; use the repository's "
                         + schemeHint() + " URL instead.");
@@ -96,6 +105,11 @@ public final class UrlGuard {
         if (host == null || host.isEmpty() || uri.getRawAuthority() == null) {
             throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " has no valid host name.");
         }
+        if (uri.getRawFragment() != null) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " contains '#'; a git URL has no fragment. Remove it and what follows.");
+        }
+        refuseParserDisagreement(raw, uri);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         } else {
@@ -126,22 +140,61 @@ public final class UrlGuard {
         return new GuardedUrl(uri, host, List.of(addresses));
     }
 
-    /** Checks, at connection time, that a host Ferry is about to connect to is still allowed (narrows DNS rebinding). */
-    public void checkConnection(String host) {
-        if (allowPrivateAddresses) {
-            return;
+    /**
+     * Resolves the host Ferry is about to connect to and checks every address; the connection then uses exactly these
+     * addresses, so a name cannot answer one address to the check and another to the connection (DNS rebinding).
+     */
+    public InetAddress[] resolveForConnection(String host) throws UnknownHostException {
+        String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        InetAddress[] addresses = resolver.resolve(name);
+        if (addresses == null || addresses.length == 0) {
+            throw new UnknownHostException(name);
         }
-        try {
-            for (InetAddress address : resolver.resolve(host)) {
+        if (!allowPrivateAddresses) {
+            for (InetAddress address : addresses) {
                 Optional<String> reason = AddressPolicy.nonPublicReason(address);
                 if (reason.isPresent()) {
-                    throw new RepoException(403, "The repository host " + Urls.printable(host) + " resolves to "
+                    throw new RepoException(403, "The repository host " + Urls.printable(name) + " resolves to "
                             + reason.get() + "; Ferry only fetches repositories from public hosts.");
                 }
             }
-        } catch (UnknownHostException e) {
-            throw new RepoException(400, "The host " + Urls.printable(host) + " could not be found.");
         }
+        return addresses.clone();
+    }
+
+    /**
+     * JGit parses the URL again, with its own grammar ({@link URIish}), to connect. A URL the two grammars read with
+     * different hosts, ports or users (e.g. {@code https://good.example#@127.0.0.1/}) would let the guard check one
+     * host while JGit connects to another, so it is refused.
+     */
+    private static void refuseParserDisagreement(String raw, URI uri) {
+        URIish jgit;
+        try {
+            jgit = new URIish(raw);
+        } catch (URISyntaxException e) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is not a valid URL.");
+        }
+        if (jgit.getHost() == null) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " has a host that git cannot read; write the host as a name or a plain address.");
+        }
+        boolean same = unbracketed(uri.getHost()).equalsIgnoreCase(unbracketed(jgit.getHost())) && uri.getPort() == jgit.getPort()
+                && Objects.equals(uri.getRawUserInfo() == null ? null : uri.getRawUserInfo().split(":", 2)[0],
+                        jgit.getUser() == null ? null : encodedUser(uri, jgit.getUser()));
+        if (!same) {
+            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
+                    + " can be read as naming more than one host; write it as scheme://host/path.");
+        }
+    }
+
+    private static String unbracketed(String host) {
+        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : String.valueOf(host);
+    }
+
+    private static String encodedUser(URI uri, String decodedUser) {
+        String raw = uri.getRawUserInfo().split(":", 2)[0];
+        return decodedUser.equals(raw) || decodedUser.equals(java.net.URLDecoder.decode(raw.replace("+", "%2B"),
+                java.nio.charset.StandardCharsets.UTF_8)) ? raw : decodedUser;
     }
 
     private static void refuseAmbiguousNumericHost(String host) {

@@ -80,7 +80,7 @@ class UrlGuardTest {
             "https://172.16.5.4/x.git", "https://192.168.1.1/x.git", "https://169.254.169.254/latest/meta-data/",
             "https://0.0.0.0/x.git", "https://224.0.0.1/x.git", "https://100.64.0.1/x.git",
             "https://[::1]/x.git", "https://[::]/x.git", "https://[fe80::1]/x.git", "https://[fd00::1]/x.git",
-            "https://[::ffff:127.0.0.1]/x.git", "https://[::ffff:169.254.169.254]/x.git", "https://[64:ff9b::a00:1]/x.git",
+            "https://[64:ff9b::a00:1]/x.git",
             "https://[2002:7f00:1::]/x.git", "https://[ff02::1]/x.git",
             "https://internal.example.org/x.git", "https://metadata.example.org/x.git", "https://ula.example.org/x.git",
             "https://git.example.org@127.0.0.1/x.git"})
@@ -91,11 +91,44 @@ class UrlGuardTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"https://[::ffff:127.0.0.1]/x.git", "https://[::ffff:169.254.169.254]/x.git",
+            "https://[0:0:0:0:0:ffff:127.0.0.1]/x.git"})
+    void ipv6LiteralsWithADottedTailAreRefusedBecauseGitCannotReadThem(String url) {
+        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+                .hasMessageContaining("a host that git cannot read");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https://[::ffff:7f00:1]/x.git", "https://[::ffff:0:7f00:1]/x.git", "https://[::7f00:1]/x.git",
+            "https://[64:ff9b:1::a9fe:a9fe]/x.git", "https://[fd00:ec2::254]/x.git", "https://[fe80::1%25eth0]/x.git"})
+    void ipv6FormsEmbeddingOrNamingInternalAddressesAreRefused(String url) {
+        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+                .satisfies(e -> assertThat(((RepoException) e).status()).isIn(400, 403));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https://git.example.org#@127.0.0.1/x.git", "git://git.example.org#@127.0.0.1/x.git",
+            "https://git.example.org/x.git#frag"})
+    void urlsThatJGitReadsWithAnotherHostAreRefused(String url) {
+        UrlGuard open = new UrlGuard(List.of("https", "git"), false, UrlGuardTest::resolve);
+        assertThatThrownBy(() -> open.check(url)).isInstanceOf(RepoException.class)
+                .hasMessageContaining("a git URL has no fragment");
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"https://2130706433/x.git", "https://0x7f.1/x.git", "https://0177.0.0.1/x.git",
             "https://127.1/x.git", "https://0x7f000001/x.git", "https://127.0.0.01/x.git"})
     void refusesNumericHostFormsThatResolversReadDifferently(String url) {
         assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
                 .hasMessageContaining("four decimal numbers");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https:/git.example.org/x.git", "https:\\\\git.example.org/x.git", "https:/\\git.example.org/x.git",
+            "HTTPS:\\/git.example.org/x.git"})
+    void aSchemeWithAMangledDoubleSlashIsExplainedNotTakenForSsh(String url) {
+        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+                .hasMessageContaining("missing the // after its scheme");
     }
 
     @Test

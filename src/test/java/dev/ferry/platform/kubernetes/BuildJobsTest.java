@@ -22,7 +22,8 @@ class BuildJobsTest {
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
     static RepoProperties repoProperties() {
-        return new RepoProperties(List.of("https"), false, Duration.ofSeconds(30), "https://github.com", "https://gitlab.com",
+        return new RepoProperties(List.of("https"), false, Duration.ofSeconds(30), org.springframework.util.unit.DataSize.ofMegabytes(5),
+                Duration.ofMinutes(3), 5000, "https://github.com", "https://gitlab.com",
                 "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60));
     }
 
@@ -45,6 +46,20 @@ class BuildJobsTest {
         assertThat(name).hasSizeLessThanOrEqualTo(52).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").startsWith("ferry-build-");
         ImageKey other = new ImageKey(key.repoUrl(), COMMIT.replace('0', '1'));
         assertThat(Labels.jobName(other.id(), other.slug())).isNotEqualTo(name);
+    }
+
+    @Test
+    void thePrepareStepFetchesUnderTheRepositoryLimits() {
+        BuildJobs jobs = new BuildJobs(build("push-creds"), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+                repoProperties());
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        var prepare = jobs.job("ferry-build-x", repo, ImageKey.of(repo), 3600).getSpec().getTemplate().getSpec()
+                .getInitContainers().get(0);
+        var env = new java.util.HashMap<String, String>();
+        prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        assertThat(env).containsEntry("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(5L * 1024 * 1024))
+                .containsEntry("FERRY_REPO_MAX_FETCH_SECONDS", "180")
+                .containsEntry("FERRY_REPO_MAX_FETCH_OBJECTS", "5000").containsEntry("FERRY_REPO_GIT_TIMEOUT_SECONDS", "30");
     }
 
     @Test

@@ -1,0 +1,48 @@
+package dev.ferry.repo;
+
+import java.time.Duration;
+
+/** The sentences of Ferry's fetch limits: what was exceeded, the limit, and the setting that holds it. */
+final class RepoLimits {
+
+    private RepoLimits() {
+    }
+
+    static RepoException tooLarge(long maxBytes) {
+        return new RepoException(413, "The repository is larger than this Ferry fetches (" + bytes(maxBytes)
+                + ", ferry.repo.max-fetch-size). Launch a smaller repository, or ask the operator to raise the limit.");
+    }
+
+    static RepoException tooManyObjects(long maxObjects, long offered) {
+        return new RepoException(413, "The repository has more git objects than this Ferry fetches (" + offered + " offered, "
+                + maxObjects + " allowed, ferry.repo.max-fetch-objects). Launch a smaller repository, or ask the operator "
+                + "to raise the limit.");
+    }
+
+    static RepoException tooSlow(Duration maxTime) {
+        return new RepoException(504, "Fetching the repository took longer than this Ferry allows (" + duration(maxTime)
+                + ", ferry.repo.max-fetch-time). Try again later, or launch a smaller repository.");
+    }
+
+    static String bytes(long n) {
+        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+        double value = n;
+        int unit = 0;
+        while (value >= 1024 && unit < units.length - 1 && value % 1024 == 0) {
+            value /= 1024;
+            unit++;
+        }
+        return (long) value + " " + units[unit];
+    }
+
+    static String duration(Duration d) {
+        if (d.toMillis() < 1000) {
+            return d.toMillis() + " ms";
+        }
+        long s = d.toSeconds();
+        if (s >= 60 && s % 60 == 0) {
+            return (s / 60) + " min";
+        }
+        return s + " s";
+    }
+}
