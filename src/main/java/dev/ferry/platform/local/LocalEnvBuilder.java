@@ -92,6 +92,8 @@ final class LocalEnvBuilder implements Builder {
             done = true;
             return env;
         } finally {
+            // A step's children that outlived it (killed parent, a daemon started by postBuild) must not run on.
+            ProcessTree.stopAll(ProcessTree.inside(dir), 2000);
             if (!done) {
                 LocalLayout.deleteTree(dir);
             }
@@ -124,9 +126,20 @@ final class LocalEnvBuilder implements Builder {
             ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), out::line, ctx::cancelled);
             checkCancelled(ctx);
             if (r.exitCode() != 0) {
-                throw new BuildFailedException(status, failure.apply(r.exitCode()));
+                throw new BuildFailedException(status, failure.apply(r.exitCode()) + killedBy(r.exitCode()));
             }
         }
+    }
+
+    /** For a step that died of a signal (exit code 128 + n): which, and what to do. */
+    static String killedBy(int exitCode) {
+        if (exitCode <= 128 || exitCode > 128 + 64) {
+            return "";
+        }
+        int signal = exitCode - 128;
+        return " The step was killed by signal " + signal + (signal == 9
+                ? " (SIGKILL; when nobody stopped it by hand, this is usually the out-of-memory killer)" : "")
+                + "; launch again to build anew.";
     }
 
     private Environment buildInto(Path dir, BuildContext ctx) throws Exception {
