@@ -47,6 +47,10 @@ final class LocalEnvBuilder implements Builder {
             "    app = 'notebook7' if int(notebook.__version__.split('.')[0]) >= 7 else 'notebook6'",
             "elif has('jupyter_server'): app = 'server'",
             "print(app)");
+    private static final String NO_SPACE = "No space left on device";
+    static final String DISK_FULL = "The Ferry server ran out of disk space while building this repository (No space left "
+            + "on device). What the build wrote has been removed; launch again later, and tell the operator if it keeps "
+            + "happening.";
     private static final String KUBERNETES_HINT = " Ferry's kubernetes platform builds it as an image.";
 
     private final LocalLayout layout;
@@ -91,6 +95,11 @@ final class LocalEnvBuilder implements Builder {
             Environment env = buildInto(dir, ctx);
             done = true;
             return env;
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains(NO_SPACE)) {
+                throw new BuildFailedException(507, DISK_FULL);
+            }
+            throw e;
         } finally {
             // A step's children that outlived it (killed parent, a daemon started by postBuild) must not run on.
             ProcessTree.stopAll(ProcessTree.inside(dir), 2000);
@@ -123,8 +132,15 @@ final class LocalEnvBuilder implements Builder {
 
         void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
             checkCancelled(ctx);
-            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), out::line, ctx::cancelled);
+            boolean[] diskFull = {false};
+            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), line -> {
+                diskFull[0] |= line.contains(NO_SPACE);
+                out.line(line);
+            }, ctx::cancelled);
             checkCancelled(ctx);
+            if (r.exitCode() != 0 && diskFull[0]) {
+                throw new BuildFailedException(507, DISK_FULL);
+            }
             if (r.exitCode() != 0) {
                 throw new BuildFailedException(status, failure.apply(r.exitCode()) + killedBy(r.exitCode()));
             }
