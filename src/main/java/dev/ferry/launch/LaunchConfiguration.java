@@ -25,6 +25,11 @@ class LaunchConfiguration {
     }
 
     @Bean
+    ShutdownDrain shutdownDrain(LaunchService launches, BuildService builds, SessionService sessions) {
+        return new ShutdownDrain(launches, builds, sessions);
+    }
+
+    @Bean
     LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry,
                                 Capacity capacity, QuotaProperties quota, dev.ferry.repo.RepoProviders providers,
                                 dev.ferry.proxy.SessionHosts sessionHosts) {

@@ -42,6 +42,8 @@ public final class LaunchService implements AutoCloseable {
     private final List<String> allowedOrigins;
     private final List<Consumer<LaunchOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+    /** Why launches are refused now that Ferry is stopping; null while it runs. */
+    private volatile String draining;
 
     /**
      * How one launch ended, for metrics and launch events.
@@ -92,13 +94,40 @@ public final class LaunchService implements AutoCloseable {
         return inProgress.get();
     }
 
-    /** Starts a launch in the background and returns it at once. */
+    /** Starts a launch in the background and returns it at once (once Ferry is stopping, a launch that failed). */
     public Launch start(LaunchRequest request) {
         forgetOldLaunches();
         Launch launch = new Launch(SecureIds.sessionId(), request.spec());
         launches.put(launch.id(), launch);
-        executor.execute(() -> run(launch, request));
+        String refusal = draining;
+        if (refusal != null) {
+            fail(launch, 503, refusal);
+            return launch;
+        }
+        try {
+            executor.execute(() -> run(launch, request));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            fail(launch, 503, refusal != null ? refusal : "Ferry is shutting down; try again in a minute.");
+        }
         return launch;
+    }
+
+    /**
+     * Ferry is stopping: refuses new launches with {@code reason}, ends every launch under way with a {@code failed}
+     * event saying {@code reason} (its clients' streams end with it), and interrupts their work (a server being started
+     * is stopped, a place in line given up). Returns how many launches were ended.
+     */
+    public int drain(String reason) {
+        draining = reason;
+        int ended = 0;
+        for (Launch launch : launches.values()) {
+            if (!launch.isFinished()) {
+                fail(launch, 503, reason);
+                ended++;
+            }
+        }
+        executor.shutdownNow();
+        return ended;
     }
 
     /** A launch started recently (running, or finished less than 10 minutes ago). */

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -50,6 +51,7 @@ public final class ProxyServlet extends HttpServlet {
     private final transient ProxyMetrics metrics;
     /** Where the "session ended" page's links lead: {@code ferry.public-url}, or "" (the request's own host). */
     private final String portal;
+    private final int readTimeoutMillis;
 
     public ProxyServlet(RouteTable routes, Executor tunnelExecutor, ProxyMetrics metrics, int connectTimeoutMillis,
                         int readTimeoutMillis) {
@@ -63,6 +65,7 @@ public final class ProxyServlet extends HttpServlet {
         this.routes = routes;
         this.tunnelExecutor = tunnelExecutor;
         this.metrics = metrics;
+        this.readTimeoutMillis = readTimeoutMillis;
         this.pool = new UpstreamPool(connectTimeoutMillis, readTimeoutMillis);
     }
 
@@ -144,7 +147,8 @@ public final class ProxyServlet extends HttpServlet {
             return;
         } catch (IOException e) {
             conn.close();
-            if (conn.reused && !hasBody) {
+            // A stale kept-alive connection fails at once; a server that stopped answering (timeout) gets no second wait.
+            if (conn.reused && !hasBody && !(e instanceof SocketTimeoutException)) {
                 // A kept-alive connection the server had closed: retry once on a new one.
                 try {
                     conn = pool.open(route.host(), route.port());
@@ -446,6 +450,12 @@ public final class ProxyServlet extends HttpServlet {
             return;
         }
         log.debug("session {}: upstream {} failed: {}", route.sessionId(), route, e.toString());
+        if (e instanceof SocketTimeoutException) {
+            plain(resp, 504, "The notebook server of this session did not answer within "
+                    + dev.ferry.Durations.human(java.time.Duration.ofMillis(readTimeoutMillis)) + ". It may be busy with a "
+                    + "long computation or stuck; try again, and launch the repository again if this persists.", isUpgrade(req));
+            return;
+        }
         String message = e instanceof ConnectException
                 ? "The notebook server of this session is not accepting connections. It may have stopped; launch the repository again if this persists."
                 : "The notebook server of this session did not answer properly. Try again; launch the repository again if this persists.";

@@ -47,6 +47,10 @@ final class LocalEnvBuilder implements Builder {
             "    app = 'notebook7' if int(notebook.__version__.split('.')[0]) >= 7 else 'notebook6'",
             "elif has('jupyter_server'): app = 'server'",
             "print(app)");
+    private static final String NO_SPACE = "No space left on device";
+    static final String DISK_FULL = "The Ferry server ran out of disk space while building this repository (No space left "
+            + "on device). What the build wrote has been removed; launch again later, and tell the operator if it keeps "
+            + "happening.";
     private static final String KUBERNETES_HINT = " Ferry's kubernetes platform builds it as an image.";
 
     private final LocalLayout layout;
@@ -91,7 +95,14 @@ final class LocalEnvBuilder implements Builder {
             Environment env = buildInto(dir, ctx);
             done = true;
             return env;
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains(NO_SPACE)) {
+                throw new BuildFailedException(507, DISK_FULL);
+            }
+            throw e;
         } finally {
+            // A step's children that outlived it (killed parent, a daemon started by postBuild) must not run on.
+            ProcessTree.stopAll(ProcessTree.inside(dir), 2000);
             if (!done) {
                 LocalLayout.deleteTree(dir);
             }
@@ -121,12 +132,30 @@ final class LocalEnvBuilder implements Builder {
 
         void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
             checkCancelled(ctx);
-            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), out::line, ctx::cancelled);
+            boolean[] diskFull = {false};
+            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), line -> {
+                diskFull[0] |= line.contains(NO_SPACE);
+                out.line(line);
+            }, ctx::cancelled);
             checkCancelled(ctx);
+            if (r.exitCode() != 0 && diskFull[0]) {
+                throw new BuildFailedException(507, DISK_FULL);
+            }
             if (r.exitCode() != 0) {
-                throw new BuildFailedException(status, failure.apply(r.exitCode()));
+                throw new BuildFailedException(status, failure.apply(r.exitCode()) + killedBy(r.exitCode()));
             }
         }
+    }
+
+    /** For a step that died of a signal (exit code 128 + n): which, and what to do. */
+    static String killedBy(int exitCode) {
+        if (exitCode <= 128 || exitCode > 128 + 64) {
+            return "";
+        }
+        int signal = exitCode - 128;
+        return " The step was killed by signal " + signal + (signal == 9
+                ? " (SIGKILL; when nobody stopped it by hand, this is usually the out-of-memory killer)" : "")
+                + "; launch again to build anew.";
     }
 
     private Environment buildInto(Path dir, BuildContext ctx) throws Exception {

@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -38,10 +39,13 @@ final class LocalJanitor {
             LocalLayout.deleteTree(dir);
             sessions++;
         }
-        for (ProcessHandle orphan : ProcessTree.mentioning(layout.sessionsDir().toString() + "/")) {
-            ProcessTree.stop(orphan, 3000); // kernels whose server is gone
-            servers++;
-        }
+        List<ProcessHandle> kernels = ProcessTree.inside(layout.sessionsDir()); // kernels whose server is gone
+        List<ProcessHandle> steps = ProcessTree.inside(layout.envsDir()); // pip, postBuild and what they started
+        steps = steps.stream().filter(p -> !kernels.contains(p)).toList();
+        ProcessTree.stopAll(kernels, 3000);
+        ProcessTree.stopAll(steps, 3000);
+        servers += kernels.size();
+        int buildSteps = steps.size();
         int envs = 0;
         for (Path env : LocalLayout.children(layout.envsDir())) {
             if (Files.isDirectory(env) && !Files.exists(env.resolve(LocalLayout.ENV_MARKER))) {
@@ -49,9 +53,9 @@ final class LocalJanitor {
                 envs++;
             }
         }
-        if (sessions + envs > 0) {
-            log.info("removed what an earlier Ferry left behind: {} session folders ({} servers still running), "
-                    + "{} unfinished environments", sessions, servers, envs);
+        if (sessions + envs + buildSteps > 0) {
+            log.info("removed what an earlier Ferry left behind: {} session folders ({} server processes still running), "
+                    + "{} unfinished environments ({} build processes still running)", sessions, servers, envs, buildSteps);
         }
     }
 

@@ -23,6 +23,33 @@ final class ProcessTree {
                 }).orElse(false)).toList();
     }
 
+    /**
+     * Live processes (other than this JVM) that name the folder in an argument or run in it (or below it): what a build
+     * step or a server left running after its parent ended, such as a {@code postBuild}'s background {@code sleep},
+     * is no longer anybody's descendant but still works in the folder it was started in.
+     */
+    static List<ProcessHandle> inside(java.nio.file.Path dir) {
+        String text = dir.toString();
+        java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(mentioning(text));
+        long self = ProcessHandle.current().pid();
+        ProcessHandle.allProcesses().filter(p -> p.pid() != self && p.isAlive()).filter(p -> {
+            try {
+                java.nio.file.Path cwd = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc", Long.toString(p.pid()), "cwd"));
+                // a folder removed while the process ran shows as "<path> (deleted)"
+                String shown = cwd.toString();
+                return shown.equals(text) || shown.startsWith(text + "/");
+            } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+                return false; // not Linux, or the process is gone
+            }
+        }).forEach(found::add);
+        return List.copyOf(found);
+    }
+
+    /** Stops each of the processes (with their descendants), politely then firmly. */
+    static void stopAll(List<ProcessHandle> processes, long graceMillis) {
+        processes.parallelStream().forEach(p -> stop(p, graceMillis));
+    }
+
     /** SIGTERM to the process and its descendants, then SIGKILL to what is left after the grace period. */
     static void stop(ProcessHandle root, long graceMillis) {
         stop(root, graceMillis, null);
