@@ -56,7 +56,7 @@ public final class Culler implements AutoCloseable {
             return; // another portal replica culls
         }
         try {
-            cullOnce(Instant.now());
+            cull(Instant.now(), leadership);
         } catch (RuntimeException e) {
             log.error("culling failed", e);
         }
@@ -64,6 +64,11 @@ public final class Culler implements AutoCloseable {
 
     /** Stops every session that is idle too long or too old at {@code now}; returns how many were stopped. */
     public int cullOnce(Instant now) {
+        return cull(now, Leadership.ALWAYS);
+    }
+
+    /** A round that stops as soon as {@code leadership} lapses (the scheduled rounds; another replica takes over). */
+    private int cull(Instant now, Leadership leadership) {
         int culled = 0;
         for (Session s : sessions.sessions()) {
             if (s.held()) {
@@ -79,6 +84,9 @@ public final class Culler implements AutoCloseable {
             } else if (!properties.maxAge().isZero() && age.compareTo(properties.maxAge()) >= 0) {
                 reason = "it reached the maximum session age of " + Durations.human(properties.maxAge()) + ".";
                 kind = "max_age";
+            }
+            if (reason != null && !leadership.isLeader()) {
+                break; // leadership lapsed mid-round: the new leader decides from here
             }
             if (reason != null && sessions.stop(s.id(), reason)) {
                 log.info("culled session {}: {}", s.id(), reason);

@@ -47,6 +47,7 @@ final class KubernetesBuilder implements Builder {
     private final BuildJobs jobs;
     private final RegistryProperties registry;
     private final ImageLookup lookup;
+    private volatile boolean portalStopping;
 
     KubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry, ImageLookup lookup) {
         this.api = api;
@@ -54,6 +55,15 @@ final class KubernetesBuilder implements Builder {
         this.jobs = jobs;
         this.registry = registry;
         this.lookup = lookup;
+    }
+
+    /**
+     * This portal is stopping: builds it follows are let go, not cancelled. Their Jobs run on, and the next launch of
+     * the same commit (on any replica) attaches to them or finds the image.
+     */
+    void portalStopping() {
+        portalStopping = true;
+        state.poke();
     }
 
     static String jobName(ImageKey key) {
@@ -111,6 +121,10 @@ final class KubernetesBuilder implements Builder {
         } catch (RuntimeException e) {
             follower.stop();
             throw e;
+        }
+        if ("Cancelled".equals(outcome) && portalStopping) {
+            follower.stop();
+            throw new BuildFailedException(503, "Ferry is restarting; launch again in a minute (the build goes on meanwhile).");
         }
         if (outcome == null || "Cancelled".equals(outcome)) {
             follower.stop();

@@ -62,6 +62,27 @@ class KubernetesPlatformConfiguration {
         return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists);
     }
 
+    /** Published before any bean stops: builds in progress are let go rather than cancelled (their Jobs run on). */
+    @Bean
+    BuildsOutlivePortal buildsOutlivePortal(KubernetesBuilder builder) {
+        return new BuildsOutlivePortal(builder);
+    }
+
+    /** Runs before the launch service's shutdown drain (which cancels builds): the Jobs are let go, not deleted. */
+    record BuildsOutlivePortal(KubernetesBuilder builder)
+            implements org.springframework.context.ApplicationListener<org.springframework.context.event.ContextClosedEvent>,
+            org.springframework.core.Ordered {
+        @Override
+        public void onApplicationEvent(org.springframework.context.event.ContextClosedEvent event) {
+            builder.portalStopping();
+        }
+
+        @Override
+        public int getOrder() {
+            return org.springframework.core.Ordered.HIGHEST_PRECEDENCE;
+        }
+    }
+
     @Bean
     KubernetesLauncher kubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, LaunchProperties launch) {
         return new KubernetesLauncher(api, state, pods, launch.timeout());

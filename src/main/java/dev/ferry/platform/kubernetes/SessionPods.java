@@ -60,6 +60,9 @@ final class SessionPods {
                 args.add("--" + app + ".allow_origin_pat=" + originPattern(spec.allowedOrigins()));
             }
         }
+        // notebook < 7 sets its _xsrf cookie on path "/", shared by every session on the portal's host; scope it as
+        // jupyter_server does (an unknown class's setting is ignored by the other server)
+        args.add("--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + base + "\"}}");
         List<V1EnvVar> env = new ArrayList<>();
         env.add(new V1EnvVar().name("JUPYTER_TOKEN").value(spec.token()));
         spec.binderEnv().forEach((k, v) -> env.add(new V1EnvVar().name(k).value(v)));

@@ -94,7 +94,7 @@ class KubernetesPlatformTest {
                 "ferry.kubernetes.api-url=" + api.url(),
                 "ferry.kubernetes.namespace=" + KubeApiDouble.NAMESPACE,
                 "ferry.kubernetes.activity-flush=500ms",
-                "ferry.kubernetes.lease-duration=3s",
+                "ferry.kubernetes.lease-duration=10s",
                 "ferry.registry.prefix=" + registry.prefix(),
                 "ferry.registry.insecure=true",
                 "ferry.repo.allowed-schemes=http,https",
@@ -324,7 +324,8 @@ class KubernetesPlatformTest {
                 .header("Accept", "text/html").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(404);
         assertThat(page.body()).contains("its Pod was deleted");
-        assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
+        // the seat is given back once the platform has been asked to clean up after the session
+        await(() -> portal.getBean(dev.ferry.launch.Capacity.class).used() == 0, Duration.ofSeconds(5), "the seat to be freed");
     }
 
     @Test
