@@ -118,7 +118,11 @@ final class TunnelSelector implements AutoCloseable {
                     selector.select();
                     Runnable task;
                     while ((task = tasks.poll()) != null) {
-                        task.run();
+                        try {
+                            task.run();
+                        } catch (RuntimeException e) {
+                            log.warn("WebSocket selector task failed", e); // one tunnel's trouble, not the thread's
+                        }
                     }
                     Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                     while (keys.hasNext()) {
