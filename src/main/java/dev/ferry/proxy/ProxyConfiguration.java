@@ -6,8 +6,6 @@ import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.ferry.Threads;
-
 @Configuration(proxyBeanMethods = false)
 @org.springframework.boot.context.properties.EnableConfigurationProperties(ProxyProperties.class)
 class ProxyConfiguration {
@@ -38,7 +36,7 @@ class ProxyConfiguration {
     @Bean
     ServletRegistrationBean<ProxyServlet> proxyServlet(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties,
                                                        dev.ferry.FerryProperties ferry) {
-        ProxyServlet servlet = new ProxyServlet(routes, Threads.perTask("ferry-ws"), metrics,
+        ProxyServlet servlet = new ProxyServlet(routes, metrics,
                 (int) properties.connectTimeout().toMillis(), (int) properties.readTimeout().toMillis(), ferry.publicUrl());
         routes.onRemoval(servlet::forget);
         ServletRegistrationBean<ProxyServlet> registration = new ServletRegistrationBean<>(servlet, ProxyServlet.PREFIX + "*");

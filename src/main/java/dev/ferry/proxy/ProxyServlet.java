@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 
 import jakarta.servlet.ServletOutputStream;
@@ -47,23 +46,22 @@ public final class ProxyServlet extends HttpServlet {
 
     private final transient RouteTable routes;
     private final transient UpstreamPool pool;
-    private final transient Executor tunnelExecutor;
+    /** Reads the server side of every WebSocket tunnel: a thread per core, not a thread per tunnel. */
+    private final transient TunnelSelector tunnels = new TunnelSelector(Runtime.getRuntime().availableProcessors());
     private final transient ProxyMetrics metrics;
     /** Where the "session ended" page's links lead: {@code ferry.public-url}, or "" (the request's own host). */
     private final String portal;
     private final int readTimeoutMillis;
 
-    public ProxyServlet(RouteTable routes, Executor tunnelExecutor, ProxyMetrics metrics, int connectTimeoutMillis,
-                        int readTimeoutMillis) {
-        this(routes, tunnelExecutor, metrics, connectTimeoutMillis, readTimeoutMillis, "");
+    public ProxyServlet(RouteTable routes, ProxyMetrics metrics, int connectTimeoutMillis, int readTimeoutMillis) {
+        this(routes, metrics, connectTimeoutMillis, readTimeoutMillis, "");
     }
 
     /** {@code portalUrl}: the portal's public URL, for links from pages served on session hosts; "" for relative links. */
-    public ProxyServlet(RouteTable routes, Executor tunnelExecutor, ProxyMetrics metrics, int connectTimeoutMillis,
-                        int readTimeoutMillis, String portalUrl) {
+    public ProxyServlet(RouteTable routes, ProxyMetrics metrics, int connectTimeoutMillis, int readTimeoutMillis,
+                        String portalUrl) {
         this.portal = portalUrl == null ? "" : portalUrl.replaceAll("/+$", "");
         this.routes = routes;
-        this.tunnelExecutor = tunnelExecutor;
         this.metrics = metrics;
         this.readTimeoutMillis = readTimeoutMillis;
         this.pool = new UpstreamPool(connectTimeoutMillis, readTimeoutMillis);
@@ -72,6 +70,12 @@ public final class ProxyServlet extends HttpServlet {
     /** Closes pooled connections to a session's server (its route was removed). */
     public void forget(Route route) {
         pool.closeAll(route.host(), route.port());
+    }
+
+    /** Stops the tunnels' selector threads (open tunnels are closed with them). */
+    @Override
+    public void destroy() {
+        tunnels.close();
     }
 
     @Override
@@ -398,7 +402,7 @@ public final class ProxyServlet extends HttpServlet {
     private void tunnel(HttpServletRequest req, HttpServletResponse resp, Route route) throws IOException {
         UpstreamConnection conn;
         try {
-            conn = pool.open(route.host(), route.port());
+            conn = pool.openSelectable(route.host(), route.port());
         } catch (IOException e) {
             upstreamDown(req, resp, route, e);
             return;
@@ -436,7 +440,7 @@ public final class ProxyServlet extends HttpServlet {
         resp.setHeader("Connection", "Upgrade");
         try {
             WebSocketTunnel tunnel = req.upgrade(WebSocketTunnel.class);
-            tunnel.attach(conn, route, tunnelExecutor, metrics);
+            tunnel.attach(conn.channel(), conn.in.takeBuffered(), route, tunnels, metrics);
         } catch (Exception e) {
             conn.close();
             throw new IOException("upgrade failed", e);

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 
 /**
  * One TCP connection to a notebook server, reused for HTTP/1.1 keep-alive. Its streams are buffered without locks
@@ -39,6 +40,31 @@ final class UpstreamConnection implements Closeable {
             socket.close();
             throw e;
         }
+    }
+
+    /**
+     * A connection whose socket is a {@link SocketChannel}, used blocking for the WebSocket handshake and then handed to
+     * a {@link TunnelSelector} (a plain {@code Socket} cannot be selected). Never pooled.
+     */
+    static UpstreamConnection openSelectable(String host, int port, int connectTimeoutMillis, int readTimeoutMillis)
+            throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        try {
+            Socket socket = channel.socket();
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+            socket.setSoTimeout(readTimeoutMillis);
+            return new UpstreamConnection(socket, host + ":" + port);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The channel of a connection from {@link #openSelectable}. */
+    SocketChannel channel() {
+        return socket.getChannel();
     }
 
     String poolKey() {
@@ -111,6 +137,13 @@ final class UpstreamConnection implements Closeable {
                 return -1;
             }
             return read(b, off, len);
+        }
+
+        /** Hands over the bytes read ahead of what was consumed (after a response head), leaving the buffer empty. */
+        byte[] takeBuffered() {
+            byte[] rest = java.util.Arrays.copyOfRange(buffer, pos, limit);
+            pos = limit;
+            return rest;
         }
 
         @Override

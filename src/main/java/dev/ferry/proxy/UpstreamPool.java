@@ -71,6 +71,11 @@ final class UpstreamPool {
         return UpstreamConnection.open(host, port, connectTimeoutMillis, readTimeoutMillis);
     }
 
+    /** A new connection for a WebSocket tunnel: selectable once the handshake is done. */
+    UpstreamConnection openSelectable(String host, int port) throws IOException {
+        return UpstreamConnection.openSelectable(host, port, connectTimeoutMillis, readTimeoutMillis);
+    }
+
     void release(UpstreamConnection c) {
         c.idleSinceNanos = System.nanoTime();
         if (!idle.computeIfAbsent(c.poolKey(), k -> new Idle()).offer(c)) {

@@ -238,6 +238,143 @@ class ProxyStreamingTest {
         server.get(10, TimeUnit.SECONDS);
     }
 
+    private static final String UPGRADE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    private static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+
+    @Test
+    void bytesTheServerSendsWithItsSwitchingProtocolsReachTheVisitor() throws Exception {
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                readHead(new BufferedInputStream(s.getInputStream()));
+                byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
+                byte[] both = Arrays.copyOf(SWITCHING, SWITCHING.length + hello.length);
+                System.arraycopy(hello, 0, both, SWITCHING.length, hello.length);
+                s.getOutputStream().write(both); // one segment: the proxy reads the frame together with the head
+                s.getOutputStream().flush();
+                s.getInputStream().read();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+            assertThat(new String(in.readNBytes(11), StandardCharsets.US_ASCII)).isEqualTo("first frame");
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void bytesSentWithTheUpgradeRequestReachTheServerAndTheVisitorClosingEndsTheServerSide() throws Exception {
+        CompletableFuture<String> server = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = upstream.accept()) {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                readHead(in);
+                s.getOutputStream().write(SWITCHING);
+                s.getOutputStream().flush();
+                String frame = new String(in.readNBytes(11), StandardCharsets.US_ASCII);
+                s.setSoTimeout(10_000);
+                return frame + (in.read() == -1 ? " then end of stream" : " then more bytes");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE
+                    + "first frame").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
+        }
+        assertThat(server.get(15, TimeUnit.SECONDS)).isEqualTo("first frame then end of stream");
+    }
+
+    @Test
+    void aSlowVisitorGetsEveryByteOfAFastServerInOrder() throws Exception {
+        byte[] payload = new byte[32 * 1024 * 1024];
+        new Random(11).nextBytes(payload);
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                readHead(new BufferedInputStream(s.getInputStream()));
+                OutputStream out = s.getOutputStream();
+                out.write(SWITCHING);
+                out.write(payload); // far more than the sockets between hold: the proxy must wait for the visitor
+                out.flush();
+                s.getInputStream().read();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+            Thread.sleep(500); // let the proxy fill every buffer towards the visitor
+            byte[] received = new byte[payload.length];
+            int off = 0;
+            while (off < received.length) {
+                int n = in.read(received, off, Math.min(4096, received.length - off));
+                assertThat(n).isPositive();
+                off += n;
+            }
+            assertThat(Arrays.equals(received, payload)).isTrue();
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void idleTunnelsHoldNoThreadOfTheirOwn() throws Exception {
+        int tunnels = 50;
+        java.util.List<Socket> accepted = new java.util.ArrayList<>();
+        // One thread answers every upgrade and keeps the sockets open: the upstream adds no thread per tunnel either.
+        CompletableFuture<Void> server = serveOnce(first -> {
+            try {
+                Socket s = first;
+                for (int i = 0; i < tunnels; i++) {
+                    if (i > 0) {
+                        s = upstream.accept();
+                        accepted.add(s);
+                    }
+                    readHead(new BufferedInputStream(s.getInputStream()));
+                    s.getOutputStream().write(SWITCHING);
+                    s.getOutputStream().flush();
+                }
+                first.getInputStream().read(); // until the visitor closes
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        java.util.List<Socket> clients = new java.util.ArrayList<>();
+        try {
+            Socket c = client();
+            clients.add(c);
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
+            int threadsWithOneTunnel = Thread.activeCount();
+            for (int i = 1; i < tunnels; i++) {
+                c = client();
+                clients.add(c);
+                c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
+            }
+            assertThat(Thread.activeCount() - threadsWithOneTunnel).as("threads added by %d more open tunnels", tunnels - 1)
+                    .isLessThan(10);
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
+        }
+        server.get(10, TimeUnit.SECONDS);
+        for (Socket s : accepted) {
+            s.close();
+        }
+    }
+
     @Test
     void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
         try (Socket c = client()) {
