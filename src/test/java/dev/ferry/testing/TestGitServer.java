@@ -30,7 +30,7 @@ public final class TestGitServer implements AutoCloseable {
     private final int port;
 
     public TestGitServer() throws IOException, LifecycleException {
-        root = Files.createTempDirectory("ferry-git-server");
+        root = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-git-server"));
         tomcat = new Tomcat();
         tomcat.setBaseDir(root.resolve("tomcat").toString());
         tomcat.setHostname("127.0.0.1");

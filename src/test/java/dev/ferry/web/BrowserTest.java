@@ -43,7 +43,7 @@ class BrowserTest extends LocalPlatformTestSupport {
                 "requirements.txt", "ipykernel\n"));
         GIT.createRepo("octo/broken", files("requirements.txt", "not a valid requirement line!\n"));
         Path screenshots = Path.of("target", "browser-screenshots").toAbsolutePath();
-        Path config = Files.createTempFile("ferry-browser", ".json");
+        Path config = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempFile("ferry-browser", ".json"));
         Files.writeString(config, JsonMapper.builder().build().writeValueAsString(Map.of(
                 "base", base(),
                 "githubHost", "http://127.0.0.1:" + GIT.port() + "/git",

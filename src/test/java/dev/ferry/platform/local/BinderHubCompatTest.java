@@ -51,7 +51,7 @@ class BinderHubCompatTest extends LocalPlatformTestSupport {
 
     private static Path tempFile() {
         try {
-            Path dir = Files.createTempDirectory("ferry-events");
+            Path dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-events"));
             return dir.resolve("launches.jsonl");
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -85,7 +85,7 @@ class LocalLifecycleTest {
 
     @Test
     void stoppingFerryStopsEveryServerItStarted() throws Exception {
-        Path workDir = Files.createTempDirectory("ferry-lifecycle");
+        Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-stop", Map.of("README.md", "# stop\n"));
         int port = freePort();
         ConfigurableApplicationContext ferry = startInThisJvm(workDir, port);
@@ -107,7 +107,7 @@ class LocalLifecycleTest {
 
     @Test
     void ferryStartedAfterACrashRemovesWhatTheCrashedOneLeft() throws Exception {
-        Path workDir = Files.createTempDirectory("ferry-lifecycle");
+        Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-crash", Map.of("README.md", "# crash\n"));
         int port = freePort();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

@@ -70,7 +70,7 @@ public abstract class LocalPlatformTestSupport {
     static void workDir(DynamicPropertyRegistry registry) {
         registry.add("ferry.local.work-dir", () -> {
             try {
-                return Files.createTempDirectory("ferry-test-work").toString();
+                return dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-test-work")).toString();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
