@@ -25,6 +25,7 @@ import io.kubernetes.client.openapi.models.V1Toleration;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.launch.JupyterOptions;
 import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
@@ -48,21 +49,9 @@ final class SessionPods {
     V1Pod pod(SessionSpec spec, Instant created) {
         String base = spec.baseUrl();
         List<String> args = new ArrayList<>(List.of("jupyter", "notebook", "--ip=0.0.0.0", "--port=" + PORT, "--no-browser"));
-        for (String app : List.of("NotebookApp", "ServerApp")) {
-            // notebook < 7 reads NotebookApp, jupyter_server reads ServerApp; each ignores the other's settings
-            args.add("--" + app + ".base_url=" + base);
-            args.add("--" + app + ".port_retries=0");
-            args.add("--" + app + ".allow_remote_access=True");
-            args.add("--" + app + ".trust_xheaders=True");
-            if (spec.allowedOrigins().contains("*")) {
-                args.add("--" + app + ".allow_origin=*");
-            } else if (!spec.allowedOrigins().isEmpty()) {
-                args.add("--" + app + ".allow_origin_pat=" + originPattern(spec.allowedOrigins()));
-            }
-        }
-        // notebook < 7 sets its _xsrf cookie on path "/", shared by every session on the portal's host; scope it as
-        // jupyter_server does (an unknown class's setting is ignored by the other server)
-        args.add("--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + base + "\"}}");
+        // notebook < 7 reads NotebookApp, jupyter_server reads ServerApp; each ignores the other's settings
+        args.addAll(JupyterOptions.forApp("NotebookApp", spec));
+        args.addAll(JupyterOptions.forApp("ServerApp", spec));
         List<V1EnvVar> env = new ArrayList<>();
         env.add(new V1EnvVar().name("JUPYTER_TOKEN").value(spec.token()));
         spec.binderEnv().forEach((k, v) -> env.add(new V1EnvVar().name(k).value(v)));
@@ -131,10 +120,6 @@ final class SessionPods {
         }
         return tolerations.stream().map(t -> new V1Toleration().key(t.key()).operator(t.operator()).value(t.value())
                 .effect(t.effect()).tolerationSeconds(t.tolerationSeconds())).toList();
-    }
-
-    private static String originPattern(List<String> origins) {
-        return String.join("|", origins.stream().map(o -> java.util.regex.Pattern.quote(o)).toList());
     }
 
     /** The session a Pod runs, from its labels, annotations and environment; null when the Pod is not one of ours. */

@@ -124,25 +124,10 @@ final class LocalProcessLauncher implements Launcher {
             command.add(wrapper.toString()); // the repository's start script, which ends with exec "$@"
         });
         command.addAll(List.of(runtime.python().toString(), "-m", module,
-                "--ip=" + HOST, "--port=" + port, "--no-browser",
-                "--" + cls + ".base_url=" + spec.baseUrl(),
-                "--" + cls + ".port_retries=0",
-                "--" + cls + ".allow_remote_access=True",
-                "--" + cls + ".trust_xheaders=True"));
-        if (cls.equals("NotebookApp")) {
-            // notebook < 7 sets its _xsrf cookie on path "/": sessions on one host would overwrite (and could set) each
-            // other's. jupyter_server already scopes it to base_url; this does the same for the classic server.
-            command.add("--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + spec.baseUrl() + "\"}}");
-        }
+                "--ip=" + HOST, "--port=" + port, "--no-browser"));
+        command.addAll(dev.ferry.launch.JupyterOptions.forApp(cls, spec));
         if ("root".equals(System.getProperty("user.name"))) {
             command.add("--allow-root");
-        }
-        List<String> origins = spec.allowedOrigins();
-        if (origins.contains("*") || origins.size() == 1) {
-            command.add("--" + cls + ".allow_origin=" + (origins.contains("*") ? "*" : origins.get(0)));
-        } else if (!origins.isEmpty()) {
-            command.add("--" + cls + ".allow_origin_pat=" + origins.stream().map(LocalProcessLauncher::pythonRegexLiteral)
-                    .collect(java.util.stream.Collectors.joining("|", "^(", ")$")));
         }
         Map<String, String> env = layout.childEnvironment(home, prefix);
         env.putAll(runtime.environment());
@@ -195,18 +180,6 @@ final class LocalProcessLauncher implements Launcher {
                 throw new LaunchFailedException(503, "The launch was cancelled.");
             }
         }
-    }
-
-    /** The text as a Python regular expression that matches exactly it (Python has no \\Q…\\E). */
-    static String pythonRegexLiteral(String text) {
-        StringBuilder out = new StringBuilder();
-        for (char c : text.toCharArray()) {
-            if (".^$*+?{}[]\\|()/-".indexOf(c) >= 0) {
-                out.append('\\');
-            }
-            out.append(c);
-        }
-        return out.toString();
     }
 
     static String logTail(Path dir, int lines) {
