@@ -26,6 +26,10 @@ public final class Capacity {
     private final Object lock = new Object();
     private final List<Ticket> line = new ArrayList<>();
     private final Map<String, Integer> perRepo = new HashMap<>();
+    /** Open reservations by owner (a workshop's slug). */
+    private final Map<String, Reservation> reservations = new HashMap<>();
+    /** Seats of an owner that had no open reservation with room when they were taken (adopted sessions). */
+    private final List<Seat> unreserved = new ArrayList<>();
     private int used;
     /** Seats reserved for workshops and not taken by them: general launches cannot use them. */
     private int reservedFree;
@@ -40,11 +44,13 @@ public final class Capacity {
     /** A seat held by a starting or running session; give it back exactly once. */
     public final class Seat {
         private final String repoKey;
-        private final Reservation reservation;
+        private final String owner;
+        private Reservation reservation;
         private boolean released;
 
-        private Seat(String repoKey, Reservation reservation) {
+        private Seat(String repoKey, String owner, Reservation reservation) {
             this.repoKey = repoKey;
+            this.owner = owner;
             this.reservation = reservation;
         }
 
@@ -55,6 +61,7 @@ public final class Capacity {
                 }
                 released = true;
                 used--;
+                unreserved.remove(this);
                 perRepo.merge(repoKey, -1, (a, b) -> a + b == 0 ? null : a + b);
                 if (reservation != null) {
                     reservation.taken--;
@@ -79,11 +86,13 @@ public final class Capacity {
      * sessions end.
      */
     public final class Reservation {
+        private final String owner;
         private final int seats;
         private int taken;
         private boolean closed;
 
-        private Reservation(int seats) {
+        private Reservation(String owner, int seats) {
+            this.owner = owner;
             this.seats = seats;
         }
 
@@ -97,7 +106,7 @@ public final class Capacity {
                 reservedFree--;
                 used++;
                 perRepo.merge(repoKey, 1, Integer::sum);
-                return new Seat(repoKey, this);
+                return new Seat(repoKey, owner, this);
             }
         }
 
@@ -118,17 +127,34 @@ public final class Capacity {
                     return;
                 }
                 closed = true;
+                reservations.remove(owner, this);
                 reservedFree -= seats - taken;
                 admit();
             }
         }
     }
 
-    /** Sets seats aside for a workshop. */
-    public Reservation reserve(int seats) {
+    /**
+     * Sets seats aside for {@code owner} (a workshop). Seats its sessions already hold — sessions another portal
+     * replica started for it, adopted before this reservation — count as taken from it.
+     */
+    public Reservation reserve(String owner, int seats) {
         synchronized (lock) {
-            reservedFree += seats;
-            return new Reservation(seats);
+            Reservation r = new Reservation(owner, seats);
+            for (var it = unreserved.iterator(); it.hasNext() && r.taken < seats; ) {
+                Seat seat = it.next();
+                if (owner.equals(seat.owner)) {
+                    seat.reservation = r;
+                    r.taken++;
+                    it.remove();
+                }
+            }
+            reservedFree += seats - r.taken;
+            Reservation before = reservations.put(owner, r);
+            if (before != null) {
+                before.close();
+            }
+            return r;
         }
     }
 
@@ -222,8 +248,25 @@ public final class Capacity {
      * portal replica): taken at once, even beyond the quotas, because the session exists whether it fits or not.
      */
     public Seat occupy(String repoKey) {
+        return occupy(repoKey, null);
+    }
+
+    /**
+     * A seat for a running session of {@code owner} (a workshop; null for none): from the owner's reservation while it
+     * has room, else beyond it — and then moved into the reservation the owner makes later.
+     */
+    public Seat occupy(String repoKey, String owner) {
         synchronized (lock) {
-            return take(new Ticket(repoKey, 0));
+            Reservation r = owner == null ? null : reservations.get(owner);
+            Seat seat = r == null ? null : r.take(repoKey);
+            if (seat != null) {
+                return seat;
+            }
+            seat = take(new Ticket(repoKey, 0), owner);
+            if (owner != null) {
+                unreserved.add(seat);
+            }
+            return seat;
         }
     }
 
@@ -252,9 +295,13 @@ public final class Capacity {
     }
 
     private Seat take(Ticket t) {
+        return take(t, null);
+    }
+
+    private Seat take(Ticket t, String owner) {
         used++;
         perRepo.merge(t.repoKey, 1, Integer::sum);
-        return new Seat(t.repoKey, null);
+        return new Seat(t.repoKey, owner, null);
     }
 
     /** Gives free seats to the first tickets in line that fit. Called with the lock held. */

@@ -28,6 +28,14 @@ public interface Launcher {
         return false;
     }
 
+    /**
+     * Records on the platform that a pooled session ({@code from}) now belongs to an attendee ({@code to}); false when
+     * another portal replica handed it to somebody first. Platforms without other replicas have nothing to record.
+     */
+    default boolean handOver(SessionSpec spec, Membership from, Membership to) {
+        return true;
+    }
+
     /** Called once the session service has registered the started session (its route is published). */
     default void registered(SessionSpec spec) {
     }

@@ -1,6 +1,7 @@
 package dev.ferry.launch;
 
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.ferry.proxy.Route;
 import dev.ferry.repo.ResolvedRepo;
@@ -13,7 +14,7 @@ public final class Session {
     private final Route route;
     private final Instant created;
     private final Runnable onEnd;
-    private volatile boolean held;
+    private final AtomicReference<Membership> membership;
 
     Session(SessionSpec spec, RunningServer server, Route route, Runnable onEnd) {
         this(spec, server, route, onEnd, Instant.now());
@@ -25,21 +26,45 @@ public final class Session {
         this.server = server;
         this.route = route;
         this.onEnd = onEnd;
+        this.membership = new AtomicReference<>(spec.membership());
     }
 
     void ended() {
         onEnd.run();
     }
 
-    /** Kept ready in a workshop's warm pool: not culled while nobody has it. */
-    public void hold() {
-        held = true;
+    /** The workshop this session belongs to, and to whom in it; null for a session of nobody's workshop. */
+    public Membership membership() {
+        return membership.get();
     }
 
-    /** Handed to an attendee: its idle time starts now. */
-    public void assign() {
-        held = false;
+    /**
+     * Takes this pooled session out of the pool for a hand-over (its owner is unknown until the platform agrees);
+     * false when it is not pooled any more. Out of the pool it may be culled, so its idle time starts now.
+     */
+    boolean takeFromPool(Membership pooled) {
+        if (!pooled.pooled() || !membership.compareAndSet(pooled, pooled.handedTo(""))) {
+            return false;
+        }
         route.touch();
+        return true;
+    }
+
+    /** The platform agreed: the session is the attendee's, and its idle time starts now. */
+    void handedOver(Membership to) {
+        membership.set(to);
+        route.touch();
+    }
+
+    /**
+     * The membership another portal replica recorded for this session. A hand-over seen here counts as activity, so
+     * that a pool session that waited long is not culled as idle before the other replica's activity arrives.
+     */
+    public void membershipSeen(Membership seen) {
+        Membership before = membership.getAndSet(seen);
+        if (seen != null && !seen.pooled() && !seen.equals(before)) {
+            route.touch();
+        }
     }
 
     /** Activity seen elsewhere (another portal replica) at {@code millis}; never moves the idle clock back. */
@@ -47,8 +72,10 @@ public final class Session {
         route.touchAt(millis);
     }
 
+    /** Kept ready in a workshop's warm pool: not culled while nobody has it (it ends with its workshop). */
     public boolean held() {
-        return held;
+        Membership m = membership.get();
+        return m != null && m.pooled();
     }
 
     public String id() {

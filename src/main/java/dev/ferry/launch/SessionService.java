@@ -47,11 +47,17 @@ public final class SessionService implements AutoCloseable {
     /** Starts a session; {@code onEnd} runs once when it ends (its seat is given back). */
     public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
                          List<String> allowedOrigins, Consumer<String> progress, Runnable onEnd) {
+        return start(repo, environment, binderEnv, allowedOrigins, null, progress, onEnd);
+    }
+
+    /** Starts a session for a workshop ({@code membership}: its pool, or an attendee). */
+    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
+                         List<String> allowedOrigins, Membership membership, Consumer<String> progress, Runnable onEnd) {
         if (closed) {
             throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
         }
         SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo, environment, binderEnv,
-                List.copyOf(allowedOrigins));
+                List.copyOf(allowedOrigins), membership);
         RunningServer server = launcher.start(spec, progress);
         Route route = new Route(spec.id(), server.host(), server.port());
         Session session = new Session(spec, server, route, onEnd);
@@ -85,6 +91,24 @@ public final class SessionService implements AutoCloseable {
         log.info("session {} adopted: {} at {}:{}", spec.id(), spec.repo(), server.host(), server.port());
         server.exited().thenAccept(reason -> end(spec.id(), reason));
         return session;
+    }
+
+    /**
+     * Hands a pooled workshop session to {@code attendee}: true when this call got it, false when somebody else did
+     * (here, or on another portal replica — the platform decides between replicas). While the platform decides, the
+     * session belongs to nobody here; when another replica won, it stays so until the platform says whose it is.
+     */
+    public boolean handOver(Session session, String attendee) {
+        Membership pooled = session.membership();
+        if (pooled == null || !session.takeFromPool(pooled)) {
+            return false;
+        }
+        Membership to = pooled.handedTo(attendee);
+        if (!launcher.handOver(session.spec(), pooled, to)) {
+            return false;
+        }
+        session.handedOver(to);
+        return true;
     }
 
     public Optional<Session> find(String id) {

@@ -14,9 +14,16 @@ import dev.ferry.repo.ResolvedRepo;
  * @param environment the built environment
  * @param binderEnv   the {@code BINDER_*} environment variables BinderHub sets in the server
  * @param allowedOrigins page origins the server must accept for REST and WebSocket calls ({@code *} for any)
+ * @param membership  the workshop the session is started for (its pool or an attendee), or null
  */
 public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                          java.util.List<String> allowedOrigins) {
+                          java.util.List<String> allowedOrigins, Membership membership) {
+
+    /** A session of nobody's workshop. */
+    public SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
+                       java.util.List<String> allowedOrigins) {
+        this(id, token, repo, environment, binderEnv, allowedOrigins, null);
+    }
 
     public String baseUrl() {
         return "/user/" + id + "/";

@@ -2,19 +2,24 @@ package dev.ferry.workshop;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import dev.ferry.build.Build;
 import dev.ferry.launch.Capacity;
+import dev.ferry.launch.Membership;
 import dev.ferry.launch.Session;
+import dev.ferry.launch.SessionService;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
  * One workshop event: a repository pinned to a commit, a time window, seats reserved for its attendees, and a warm
  * pool of sessions already running when they click the link. Guarded by its own monitor; the
- * {@link WorkshopService} changes it, pages read it.
+ * {@link WorkshopService} changes it, pages read it. Which sessions are its pool and whose are the others is not kept
+ * here but read from the sessions' {@link Membership} — which the platform shares between portal replicas.
  */
 public final class Workshop {
 
@@ -33,11 +38,10 @@ public final class Workshop {
     State state = State.BUILDING;
     String failure;
     Capacity.Reservation reservation;
-    final Deque<Session> pool = new ArrayDeque<>();
+    /** Pool sessions this replica is starting. */
     int starting;
-    /** Attendee id (a cookie) → session id. */
-    final Map<String, String> attendees = new LinkedHashMap<>();
-    /** Attendees waiting for a seat, first come first served (tickets). */
+    private final SessionService sessions;
+    /** Attendees waiting on this replica for a seat, first come first served (tickets). */
     private final Deque<Object> line = new ArrayDeque<>();
     Instant endingAt;
 
@@ -46,7 +50,8 @@ public final class Workshop {
     }
 
     Workshop(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-             String publicBase, Build build) {
+             String publicBase, Build build, SessionService sessions) {
+        this.sessions = sessions;
         this.slug = slug;
         this.name = name;
         this.repo = repo;
@@ -107,16 +112,35 @@ public final class Workshop {
         return reservation == null ? 0 : reservation.taken();
     }
 
-    public synchronized int pooled() {
-        return pool.size();
+    /** Its sessions: the pool and the attendees'. */
+    List<Session> members() {
+        return sessions.sessions().stream()
+                .filter(s -> s.membership() != null && slug.equals(s.membership().workshop()))
+                .sorted(Comparator.comparing(Session::created))
+                .toList();
+    }
+
+    /** Its warm pool, oldest first (handed out first). */
+    List<Session> pool() {
+        return members().stream().filter(Session::held).toList();
+    }
+
+    public int pooled() {
+        return pool().size();
     }
 
     public synchronized int waiting() {
         return line.size();
     }
 
-    /** Attendee id → session id, for the instructor's page. */
-    public synchronized Map<String, String> attendees() {
-        return Map.copyOf(attendees);
+    /** Attendee (a digest of their cookie) → session id, for the instructor's page. */
+    public Map<String, String> attendees() {
+        Map<String, String> attendees = new LinkedHashMap<>();
+        for (Session s : members()) {
+            if (!s.held()) {
+                attendees.put(s.membership().attendee(), s.id());
+            }
+        }
+        return attendees;
     }
 }

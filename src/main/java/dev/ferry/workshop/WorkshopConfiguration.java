@@ -1,5 +1,6 @@
 package dev.ferry.workshop;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -18,9 +19,10 @@ class WorkshopConfiguration {
 
     @Bean
     WorkshopService workshopService(RepoProviders providers, RefResolver resolver, BuildService builds,
-                                    SessionService sessions, Capacity capacity, WorkshopProperties properties,
-                                    FerryProperties ferry, QuotaProperties quota) {
-        return new WorkshopService(providers, resolver, builds, sessions, capacity, properties,
-                ferry.cors().allowedOrigins(), quota.queue().maxWait());
+                                    SessionService sessions, Capacity capacity, ObjectProvider<WorkshopStore> store,
+                                    WorkshopProperties properties, FerryProperties ferry, QuotaProperties quota) {
+        // the platform's store when it shares workshops between portal replicas (Kubernetes), else this portal's memory
+        return new WorkshopService(providers, resolver, builds, sessions, capacity, store.getIfAvailable(() -> WorkshopStore.IN_MEMORY),
+                properties, ferry.cors().allowedOrigins(), quota.queue().maxWait());
     }
 }

@@ -1,5 +1,8 @@
 package dev.ferry.workshop;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,6 +11,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +36,7 @@ import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.Membership;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
 import dev.ferry.repo.RefResolver;
@@ -46,6 +51,11 @@ import dev.ferry.repo.Urls;
  * a pool of running sessions of that commit filled, hands one to each attendee of {@code /e/<slug>} at once (or lets
  * them wait in the workshop's own line, first come first served), and stops everything after the end with a warning
  * period. General launches cannot take reserved seats; a workshop cannot take more than its reservation.
+ * <p>
+ * With several portal replicas (Kubernetes), workshops are kept in the {@link WorkshopStore} so that every replica
+ * serves every workshop; one replica (the store says which) fills the pools and stops sessions at the end, any replica
+ * hands pool sessions to its attendees (the platform makes sure that each goes to one attendee only), and each replica
+ * keeps the line of the attendees waiting on it.
  */
 public final class WorkshopService implements AutoCloseable {
 
@@ -58,6 +68,7 @@ public final class WorkshopService implements AutoCloseable {
     private final BuildService builds;
     private final SessionService sessions;
     private final Capacity capacity;
+    private final WorkshopStore store;
     private final WorkshopProperties properties;
     private final List<String> allowedOrigins;
     private final Duration maxWait;
@@ -76,7 +87,9 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
-                           Capacity capacity, WorkshopProperties properties, List<String> allowedOrigins, Duration maxWait) {
+                           Capacity capacity, WorkshopStore store, WorkshopProperties properties,
+                           List<String> allowedOrigins, Duration maxWait) {
+        this.store = store;
         this.providers = providers;
         this.resolver = resolver;
         this.builds = builds;
@@ -122,12 +135,28 @@ public final class WorkshopService implements AutoCloseable {
         }
         RepoSpec spec = parseLaunch(r.launch());
         ResolvedRepo repo = resolver.resolve(spec);
-        Build build = builds.request(repo);
-        String slug = slugify(name) + "-" + randomSuffix();
-        Workshop w = new Workshop(slug, name, repo, r.start(), r.end(), r.expectedAttendees(), r.poolSize(),
-                r.publicBase(), build);
-        workshops.put(slug, w);
-        log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
+        if (store.shared() && !Urls.redact(repo.repoUrl()).equals(repo.repoUrl())) {
+            throw new FerryException(400, "Workshops are shared between this Ferry's replicas through the cluster, where "
+                    + "a repository URL with a password or token in it must not be kept. Give the workshop a public "
+                    + "repository URL.");
+        }
+        WorkshopStore.Stored stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(),
+                r.end(), r.expectedAttendees(), r.poolSize(), r.publicBase(), null);
+        store.save(stored);
+        Workshop w = track(stored);
+        log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", w.slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
+        return w;
+    }
+
+    /** Starts keeping a workshop (created here, or found in the store): its build is requested at once. */
+    private Workshop track(WorkshopStore.Stored stored) {
+        Build build = builds.request(stored.repo());
+        Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
+                stored.poolSize(), stored.publicBase(), build, sessions);
+        Workshop known = workshops.putIfAbsent(w.slug, w);
+        if (known != null) {
+            return known;
+        }
         build.result().whenComplete((env, error) -> {
             synchronized (w) {
                 if (error == null) {
@@ -144,7 +173,21 @@ public final class WorkshopService implements AutoCloseable {
             }
             tickSafely();
         });
+        if (stored.endingAt() != null) {
+            ending(w, stored.endingAt());
+        }
         return w;
+    }
+
+    /** The workshop ends: its sessions keep running until {@code at}, then stop. */
+    private static void ending(Workshop w, Instant at) {
+        synchronized (w) {
+            if (w.state != Workshop.State.ENDED && (w.state != Workshop.State.ENDING || at.isBefore(w.endingAt))) {
+                w.state = Workshop.State.ENDING;
+                w.endingAt = at;
+            }
+            w.notifyAll();
+        }
     }
 
     private RepoSpec parseLaunch(String launch) {
@@ -170,14 +213,16 @@ public final class WorkshopService implements AutoCloseable {
     /** The instructor ends the workshop: its sessions keep running for the warning period, then stop. */
     public void end(String slug) {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + Urls.printable(slug) + "."));
+        Instant at;
         synchronized (w) {
-            if (w.state != Workshop.State.ENDED && w.state != Workshop.State.ENDING) {
-                w.state = Workshop.State.ENDING;
-                w.endingAt = Instant.now().plus(properties.endWarning());
-                log.info("workshop {} ends; its sessions stop at {}", slug, w.endingAt);
+            if (w.state == Workshop.State.ENDED || w.state == Workshop.State.ENDING) {
+                return;
             }
-            w.notifyAll();
+            at = Instant.now().plus(properties.endWarning());
         }
+        store.save(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at));
+        ending(w, at);
+        log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }
 
     /**
@@ -188,19 +233,17 @@ public final class WorkshopService implements AutoCloseable {
     public Session join(String slug, String attendee, Consumer<String> waiting, BooleanSupplier wanted) throws InterruptedException {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
                 "There is no workshop at this address. Check the link with your instructor."));
+        String key = digest(attendee);
         Object ticket = new Object();
         long enqueued = System.nanoTime();
         long lastWanted = enqueued;
         int announced = -1;
         Capacity.Seat seat = null;
         synchronized (w) {
-            String existing = w.attendees.get(attendee);
-            if (existing != null) {
-                Optional<Session> mine = sessions.find(existing);
-                if (mine.isPresent()) {
-                    return mine.get();
-                }
-                w.attendees.remove(attendee);
+            Optional<Session> mine = w.members().stream()
+                    .filter(s -> key.equals(s.membership().attendee())).findFirst();
+            if (mine.isPresent()) {
+                return mine.get();
             }
             w.line().addLast(ticket);
         }
@@ -221,14 +264,13 @@ public final class WorkshopService implements AutoCloseable {
                             }
                             boolean first = w.line().peekFirst() == ticket;
                             if (first) {
-                                Session pooled = w.pool.pollFirst();
-                                if (pooled != null) {
-                                    pooled.assign();
-                                    w.attendees.put(attendee, pooled.id());
-                                    w.line().remove(ticket);
-                                    w.notifyAll();
-                                    log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
-                                    return pooled;
+                                for (Session pooled : w.pool()) {
+                                    if (sessions.handOver(pooled, key)) {
+                                        w.line().remove(ticket);
+                                        w.notifyAll();
+                                        log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
+                                        return pooled;
+                                    }
                                 }
                                 if (w.reservation != null) {
                                     seat = w.reservation.take(w.repo.repoUrl());
@@ -278,34 +320,32 @@ public final class WorkshopService implements AutoCloseable {
         }
         waiting.accept("Starting your notebook...\n");
         try {
-            Session session = startSession(w, seat);
-            synchronized (w) {
-                w.attendees.put(attendee, session.id());
-            }
-            return session;
+            return startSession(w, seat, Membership.pool(w.slug).handedTo(key));
         } catch (RuntimeException e) {
             seat.release();
             throw e;
         }
     }
 
-    private Session startSession(Workshop w, Capacity.Seat seat) {
+    private Session startSession(Workshop w, Capacity.Seat seat, Membership membership) {
         Environment env = w.build.result().join();
-        String base = w.publicBase;
-        Session[] started = new Session[1];
-        Session s = sessions.start(w.repo, env, LaunchService.binderEnvironmentFor(w.repo, base, ""), allowedOrigins, line -> { },
-                () -> {
+        return sessions.start(w.repo, env, LaunchService.binderEnvironmentFor(w.repo, w.publicBase, ""), allowedOrigins,
+                membership, line -> { }, () -> {
                     seat.release();
                     synchronized (w) {
-                        if (started[0] != null) {
-                            w.attendees.values().remove(started[0].id());
-                            w.pool.remove(started[0]);
-                        }
                         w.notifyAll();
                     }
                 });
-        started[0] = s;
-        return s;
+    }
+
+    /** What is kept of an attendee's cookie: a digest, so that nothing stored can be replayed as the cookie. */
+    private static String digest(String attendee) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(attendee.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void tickSafely() {
@@ -316,34 +356,45 @@ public final class WorkshopService implements AutoCloseable {
         }
     }
 
-    /** Reserves seats of workshops that open, fills their pools, and ends workshops whose time is over. */
+    /**
+     * Takes up workshops other replicas created or ended, reserves seats of workshops that open, fills their pools, and
+     * ends workshops whose time is over.
+     */
     synchronized void tick(Instant now) {
+        for (WorkshopStore.Stored stored : store.load()) {
+            Workshop known = workshops.get(stored.slug());
+            if (known == null) {
+                track(stored);
+            } else if (stored.endingAt() != null) {
+                ending(known, stored.endingAt());
+            }
+        }
+        boolean tends = store.tends();
         for (Workshop w : workshops.values()) {
             List<Session> toStop = List.of();
             synchronized (w) {
                 if (w.state == Workshop.State.READY && !now.isBefore(w.end)) {
                     w.state = Workshop.State.ENDING;
-                    w.endingAt = now.plus(properties.endWarning());
+                    w.endingAt = w.end.plus(properties.endWarning()); // the same on every replica
                 }
                 if (w.state == Workshop.State.ENDING && !now.isBefore(w.endingAt)) {
                     w.state = Workshop.State.ENDED;
-                    toStop = new ArrayList<>(w.pool);
-                    w.pool.clear();
-                    for (String id : w.attendees.values()) {
-                        sessions.find(id).ifPresent(toStop::add);
-                    }
                     if (w.reservation != null) {
                         w.reservation.close();
                     }
-                    log.info("workshop {} ended; stopping {} sessions", w.slug, toStop.size());
+                    log.info("workshop {} ended", w.slug);
+                }
+                if (w.state == Workshop.State.ENDED && tends) {
+                    toStop = w.members(); // also those another replica started after this one saw the end
                 }
                 boolean open = w.state == Workshop.State.READY && !now.isBefore(w.start.minus(properties.leadTime()));
                 if (open && w.reservation == null) {
-                    w.reservation = capacity.reserve(w.seats);
+                    w.reservation = capacity.reserve(w.slug, w.seats);
                     log.info("workshop {} opened: {} seats reserved", w.slug, w.seats);
                 }
-                if (open) {
-                    while (w.pool.size() + w.starting < w.poolSize && w.line().isEmpty()) {
+                if (open && tends) {
+                    int pooled = w.pooled();
+                    while (pooled + w.starting < w.poolSize && w.line().isEmpty()) {
                         Capacity.Seat seat = w.reservation.take(w.repo.repoUrl());
                         if (seat == null) {
                             break;
@@ -361,27 +412,20 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     private void startPooled(Workshop w, Capacity.Seat seat) {
+        Session s = null;
         try {
-            Session s = startSession(w, seat);
-            s.hold();
-            boolean keep;
-            synchronized (w) {
-                w.starting--;
-                keep = w.state == Workshop.State.READY;
-                if (keep) {
-                    w.pool.addLast(s);
-                }
-                w.notifyAll();
-            }
-            if (!keep) {
-                sessions.stop(s.id(), "its workshop has ended.");
-            }
+            s = startSession(w, seat, Membership.pool(w.slug));
         } catch (RuntimeException e) {
-            synchronized (w) {
-                w.starting--;
-            }
             seat.release();
             log.warn("workshop {}: a pool session did not start: {}", w.slug, e.getMessage());
+        } finally {
+            synchronized (w) {
+                w.starting--;
+                w.notifyAll();
+            }
+        }
+        if (s != null && w.state() != Workshop.State.READY) {
+            sessions.stop(s.id(), "its workshop has ended.");
         }
     }
 

@@ -98,6 +98,7 @@ class DeployManifestsTest {
                     "/pods/log", Set.of("get"),
                     "batch/jobs", Set.of("get", "list", "watch", "create", "delete"),
                     "/events", Set.of("get", "list", "watch"),
+                    "/configmaps", Set.of("get", "list", "watch", "create", "patch"),
                     "coordination.k8s.io/leases", Set.of("get", "create", "update"),
                     "/secrets", Set.of("get")));
 

@@ -55,6 +55,33 @@ class CapacityTest {
     }
 
     @Test
+    void aReservationKeepsSeatsFromGeneralLaunchesAndCountsItsOwnersRunningSessions() throws Exception {
+        Capacity c = capacity(5, 10, Duration.ofSeconds(1));
+        // two sessions of workshop "w" another replica started, adopted before this replica reserved its seats
+        Capacity.Seat adopted1 = c.occupy("r", "w");
+        Capacity.Seat adopted2 = c.occupy("r", "w");
+        Capacity.Reservation w = c.reserve("w", 3);
+        assertThat(w.taken()).as("the adopted sessions count as taken from the reservation").isEqualTo(2);
+        assertThat(c.used()).isEqualTo(2);
+        assertThat(c.reserved()).isEqualTo(1);
+        // general launches get the 2 seats neither used nor reserved, then wait
+        Capacity.Seat general1 = c.acquire("g", 0, m -> { }, () -> true);
+        Capacity.Seat general2 = c.acquire("g", 0, m -> { }, () -> true);
+        assertThatThrownBy(() -> c.acquire("g", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class);
+        // a session of "w" adopted now takes the reservation's last seat; the workshop cannot take more
+        Capacity.Seat adopted3 = c.occupy("r", "w");
+        assertThat(w.taken()).isEqualTo(3);
+        assertThat(w.take("r")).isNull();
+        // an ended session of the workshop gives its seat back to the workshop, not to general launches
+        adopted1.release();
+        assertThat(c.reserved()).isEqualTo(1);
+        assertThat(w.take("r")).isNotNull();
+        w.close();
+        List.of(adopted2, adopted3, general1, general2).forEach(Capacity.Seat::release);
+        assertThat(c.reserved()).isZero();
+    }
+
+    @Test
     void theLineIsServedInArrivalOrderWithPositionsThatOnlyGoDown() throws Exception {
         Capacity c = capacity(1, 100, Duration.ofMinutes(1));
         Capacity.Seat first = c.acquire("r", 0, m -> { }, () -> true);

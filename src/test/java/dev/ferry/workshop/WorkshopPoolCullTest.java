@@ -37,7 +37,7 @@ class WorkshopPoolCullTest extends LocalPlatformTestSupport {
         Workshop w = workshops.create(new WorkshopService.CreateRequest("Culling", "git/" + encode(repo) + "/main",
                 Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 2, 1, base()));
         Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.pooled() == 1);
-        String pooled = w.pool.peekFirst().id();
+        String pooled = w.pool().get(0).id();
         Thread.sleep(5_000); // longer than the idle timeout
         assertThat(sessions.find(pooled)).as("a warm session nobody has is not culled").isPresent();
 
@@ -48,6 +48,6 @@ class WorkshopPoolCullTest extends LocalPlatformTestSupport {
 
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> sessions.find(pooled).isEmpty()); // culled as idle
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> w.pooled() == 1 && w.seatsTaken() == 1);
-        assertThat(w.pool.peekFirst().id()).isNotEqualTo(pooled);
+        assertThat(w.pool().get(0).id()).isNotEqualTo(pooled);
     }
 }

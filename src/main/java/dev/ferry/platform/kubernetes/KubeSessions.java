@@ -91,9 +91,15 @@ final class KubeSessions implements AutoCloseable {
         }
         var known = sessions.find(spec.id());
         if (known.isPresent()) {
+            Session session = known.get();
+            // the Pod says whose a pool session is once a replica handed it over; while it still says "pooled", a
+            // hand-over of this replica's own may be on its way, so that is not taken back
+            if (spec.membership() != null && !spec.membership().pooled() && !spec.membership().equals(session.membership())) {
+                session.membershipSeen(spec.membership());
+            }
             Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, null);
             if (activity != null) {
-                known.get().activitySeenAt(activity.toEpochMilli());
+                session.activitySeenAt(activity.toEpochMilli());
             }
             return;
         }
@@ -110,7 +116,8 @@ final class KubeSessions implements AutoCloseable {
         }
         Instant created = SessionPods.instant(pod, Labels.A_CREATED, Instant.now());
         Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, created);
-        Capacity.Seat seat = capacity.occupy(spec.repo().repoUrl());
+        Capacity.Seat seat = capacity.occupy(spec.repo().repoUrl(),
+                spec.membership() == null ? null : spec.membership().workshop());
         return sessions.adopt(spec, server, created, activity.toEpochMilli(), seat::release);
     }
 

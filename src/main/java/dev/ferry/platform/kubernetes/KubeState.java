@@ -17,14 +17,16 @@ import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.CoreV1EventList;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1ConfigMapList;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobList;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
 
 /**
- * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods and
- * Jobs (by label) and on the namespace's events. Every replica derives its routes and builds from here; nothing is
+ * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods,
+ * Jobs and workshop ConfigMaps (by label) and on the namespace's events. Every replica derives its routes and builds from here; nothing is
  * kept only in memory. Waiting code is woken on every change instead of polling the API.
  */
 final class KubeState implements AutoCloseable {
@@ -36,6 +38,7 @@ final class KubeState implements AutoCloseable {
     private final SharedIndexInformer<V1Pod> pods;
     private final SharedIndexInformer<V1Job> jobs;
     private final SharedIndexInformer<CoreV1Event> events;
+    private final SharedIndexInformer<V1ConfigMap> workshops;
     private final Object changed = new Object();
     private final AtomicReference<String> lastError = new AtomicReference<>();
     private volatile Instant lastErrorAt = Instant.EPOCH;
@@ -55,6 +58,9 @@ final class KubeState implements AutoCloseable {
         events = factory.sharedIndexInformerFor(p -> core.listNamespacedEvent(ns)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
                 CoreV1Event.class, CoreV1EventList.class, 0, this::failed);
+        workshops = factory.sharedIndexInformerFor(p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                V1ConfigMap.class, V1ConfigMapList.class, 0, this::failed);
         pods.addEventHandler(waker());
         jobs.addEventHandler(waker());
         events.addEventHandler(waker());
@@ -91,7 +97,7 @@ final class KubeState implements AutoCloseable {
     }
 
     boolean synced() {
-        return pods.hasSynced() && jobs.hasSynced() && events.hasSynced();
+        return pods.hasSynced() && jobs.hasSynced() && events.hasSynced() && workshops.hasSynced();
     }
 
     /** Waits up to {@code timeout} for the first full listing; false if the API did not answer in time. */
@@ -117,6 +123,11 @@ final class KubeState implements AutoCloseable {
 
     List<V1Job> jobs() {
         return jobs.getIndexer().list();
+    }
+
+    /** The ConfigMaps that keep workshops. */
+    List<V1ConfigMap> workshops() {
+        return workshops.getIndexer().list();
     }
 
     /** The pods of a build Job. */

@@ -29,6 +29,7 @@ import io.kubernetes.client.util.PatchUtils;
 import dev.ferry.Durations;
 import dev.ferry.launch.LaunchFailedException;
 import dev.ferry.launch.Launcher;
+import dev.ferry.launch.Membership;
 import dev.ferry.launch.RunningServer;
 import dev.ferry.launch.SessionSpec;
 
@@ -266,6 +267,42 @@ final class KubernetesLauncher implements Launcher {
                     + (status.getMessage() == null ? "." : " (" + status.getMessage() + ").");
         }
         return null;
+    }
+
+    /**
+     * Hands a pool session to an attendee on the Pod itself, so that every replica sees whose it is: a merge patch
+     * carrying the {@code resourceVersion} read, which the API server refuses (409) when the Pod changed since — when
+     * another replica handed it over first, or wrote its activity (then it is read again and retried).
+     */
+    @Override
+    public boolean handOver(SessionSpec spec, Membership from, Membership to) {
+        String name = Labels.podName(spec.id());
+        for (int attempt = 0; attempt < 5; attempt++) {
+            V1Pod pod;
+            try {
+                pod = api.core().readNamespacedPod(name, api.namespace).execute();
+            } catch (ApiException e) {
+                log.warn("session {}: reading its Pod to hand it over failed: {}", spec.id(), KubeApi.describe(e));
+                return false;
+            }
+            if (!from.equals(SessionPods.membershipOf(pod))) {
+                return false; // handed to somebody else already
+            }
+            String patch = "{\"metadata\":{\"resourceVersion\":\"" + pod.getMetadata().getResourceVersion()
+                    + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
+                    + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
+            try {
+                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
+                        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+                return true;
+            } catch (ApiException e) {
+                if (e.getCode() != 409) {
+                    log.warn("session {}: handing it over failed: {}", spec.id(), KubeApi.describe(e));
+                    return false;
+                }
+            }
+        }
+        return false;
     }
 
     @Override

@@ -16,6 +16,7 @@ import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
 import dev.ferry.proxy.RouteTable;
 import dev.ferry.repo.RepoProperties;
+import dev.ferry.workshop.WorkshopStore;
 
 /**
  * The kubernetes platform: builds as Jobs pushing to a registry, sessions as Pods, all state in the cluster (informers
@@ -101,6 +102,12 @@ class KubernetesPlatformConfiguration {
         KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
         kubeSessions.start();
         return kubeSessions;
+    }
+
+    /** Workshops in ConfigMaps, so that every replica serves them; the culler's leader tends them. */
+    @Bean
+    WorkshopStore kubeWorkshops(KubeApi api, KubeState state, LeaseLeadership leadership) {
+        return new KubeWorkshops(api, state, leadership);
     }
 
     @Bean(destroyMethod = "close")

@@ -16,6 +16,9 @@ final class Labels {
     static final String SESSION = "ferry.dev/session";
     static final String BUILD = "ferry.dev/build";
     static final String REPO = "ferry.dev/repo";
+    /** On a workshop's sessions (its pool and its attendees'), and on the ConfigMap that keeps the workshop. */
+    static final String WORKSHOP = "ferry.dev/workshop";
+    static final String WORKSHOP_COMPONENT = "workshop";
 
     static final String A_PROVIDER = "ferry.dev/provider";
     static final String A_SPEC = "ferry.dev/spec";
@@ -31,8 +34,11 @@ final class Labels {
     static final String A_LAST_ACTIVITY = "ferry.dev/last-activity";
     static final String A_ORIGINS = "ferry.dev/allowed-origins";
     static final String A_END_REASON = "ferry.dev/end-reason";
+    /** On a workshop session handed to an attendee: a digest of the attendee's cookie; absent while it is pooled. */
+    static final String A_ATTENDEE = "ferry.dev/attendee";
 
     static final String SESSIONS_SELECTOR = MANAGED_BY + "=" + FERRY;
+    static final String WORKSHOPS_SELECTOR = MANAGED_BY + "=" + FERRY + "," + COMPONENT + "=" + WORKSHOP_COMPONENT;
 
     private Labels() {
     }

@@ -26,6 +26,7 @@ import io.kubernetes.client.openapi.models.V1Toleration;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.launch.JupyterOptions;
+import dev.ferry.launch.Membership;
 import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
@@ -76,6 +77,13 @@ final class SessionPods {
         annotations.put(Labels.A_CREATED, created.toString());
         annotations.put(Labels.A_LAST_ACTIVITY, created.toString());
         annotations.put(Labels.A_ORIGINS, String.join(" ", spec.allowedOrigins()));
+        Membership membership = spec.membership();
+        if (membership != null) {
+            labels.put(Labels.WORKSHOP, membership.workshop());
+            if (!membership.pooled()) {
+                annotations.put(Labels.A_ATTENDEE, membership.attendee());
+            }
+        }
 
         V1Container container = new V1Container()
                 .name(CONTAINER)
@@ -158,7 +166,19 @@ final class SessionPods {
                 fetchRef.isEmpty() ? null : fetchRef, a.getOrDefault(Labels.A_REF_URL, ""));
         Environment environment = new Environment(ImageKey.of(repo), a.get(Labels.A_IMAGE));
         String origins = a.getOrDefault(Labels.A_ORIGINS, "").trim();
-        return new SessionSpec(id, token, repo, environment, binderEnv, origins.isEmpty() ? List.of() : List.of(origins.split(" ")));
+        return new SessionSpec(id, token, repo, environment, binderEnv, origins.isEmpty() ? List.of() : List.of(origins.split(" ")),
+                membershipOf(pod));
+    }
+
+    /** The workshop a session Pod belongs to, and to whom in it; null for a session of nobody's workshop. */
+    static Membership membershipOf(V1Pod pod) {
+        V1ObjectMeta meta = pod.getMetadata();
+        String workshop = meta.getLabels() == null ? null : meta.getLabels().get(Labels.WORKSHOP);
+        if (workshop == null) {
+            return null;
+        }
+        String attendee = meta.getAnnotations() == null ? null : meta.getAnnotations().get(Labels.A_ATTENDEE);
+        return Membership.pool(workshop).handedTo(attendee);
     }
 
     static Instant instant(V1Pod pod, String annotation, Instant fallback) {

@@ -7,9 +7,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -27,11 +29,16 @@ import io.fabric8.kubernetes.api.model.Pod;
 
 import dev.ferry.FerryApplication;
 import dev.ferry.cull.Culler;
+import dev.ferry.launch.Capacity;
+import dev.ferry.launch.Membership;
+import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.TestGitServer;
+import dev.ferry.workshop.Workshop;
+import dev.ferry.workshop.WorkshopService;
 
 /**
  * The kubernetes platform end to end, without a cluster: Ferry's real Kubernetes code, through the official client,
@@ -254,6 +261,96 @@ class KubernetesPlatformTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(gone.statusCode()).isEqualTo(404);
         assertThat(gone.body()).contains("idle");
+    }
+
+    @Test
+    void workshopsAreServedByEveryReplicaAndEachPoolSessionGoesToOneAttendee() throws Exception {
+        String repo = git.createRepo("k8s-workshop", Map.of("requirements.txt", "ipykernel\n"));
+        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=5s", "ferry.cull.interval=500ms"};
+        ConfigurableApplicationContext a = portal(settings);
+        ConfigurableApplicationContext b = portal(settings);
+        await(() -> a.getBean(LeaseLeadership.class).isLeader() || b.getBean(LeaseLeadership.class).isLeader(),
+                Duration.ofSeconds(10), "a leader");
+
+        // created on A; B finds it in the cluster; only the leader fills the pool (2 Pods, not 2 per replica)
+        Workshop onA = a.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest("Shared", "git/"
+                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
+                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 3, 2, base(a)));
+        String slug = onA.slug();
+        await(() -> b.getBean(WorkshopService.class).find(slug).isPresent(), Duration.ofSeconds(10), "B to know the workshop");
+        Workshop onB = b.getBean(WorkshopService.class).find(slug).orElseThrow();
+        await(() -> onA.pooled() == 2 && onB.pooled() == 2, Duration.ofSeconds(90), "a warm pool of 2 on both replicas");
+        assertThat(workshopPods(slug)).hasSize(2);
+        Set<String> pool = Set.copyOf(workshopPods(slug).stream().map(p -> p.getMetadata().getLabels().get("ferry.dev/session")).toList());
+        assertThat(pool).allSatisfy(id -> assertThat(b.getBean(SessionService.class).find(id).map(Session::held)).contains(true));
+        assertThat(api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-" + slug).get()
+                .getData()).containsEntry("seats", "3").containsEntry("commit", onA.repo().commit());
+        Thread.sleep(6_000); // longer than the idle timeout: nobody culls a pool session, whichever replica leads
+        assertThat(workshopPods(slug)).hasSize(2);
+        assertThat(a.getBean(Capacity.class).used()).as("pool sessions count against the workshop's seats").isEqualTo(2);
+        assertThat(a.getBean(Capacity.class).reserved()).isEqualTo(1);
+        assertThat(b.getBean(Capacity.class).reserved()).isEqualTo(1);
+
+        // two attendees at once, one on each replica: each gets a pool session of their own, at once
+        CompletableFuture<EventStream.Result> first = CompletableFuture.supplyAsync(() -> attend(a, slug, "f"));
+        CompletableFuture<EventStream.Result> second = CompletableFuture.supplyAsync(() -> attend(b, slug, "s"));
+        String firstId = sessionId(first.get().last());
+        String secondId = sessionId(second.get().last());
+        assertThat(firstId).isNotEqualTo(secondId);
+        assertThat(pool).contains(firstId, secondId);
+        String firstOwner = sessionPod(firstId).getMetadata().getAnnotations().get("ferry.dev/attendee");
+        String secondOwner = sessionPod(secondId).getMetadata().getAnnotations().get("ferry.dev/attendee");
+        assertThat(firstOwner).as("hand-overs are recorded on the Pods, as digests of the cookies").isNotNull()
+                .isNotEqualTo(secondOwner).doesNotContain("f".repeat(32));
+        assertThat(secondOwner).isNotNull().doesNotContain("s".repeat(32));
+
+        // the platform refuses a second hand-over of a Pod another replica handed over (a stale view loses)
+        Session taken = a.getBean(SessionService.class).find(firstId).orElseThrow();
+        assertThat(a.getBean(KubernetesLauncher.class).handOver(taken.spec(), Membership.pool(slug),
+                Membership.pool(slug).handedTo("0".repeat(32)))).isFalse();
+        assertThat(sessionPod(firstId).getMetadata().getAnnotations()).containsEntry("ferry.dev/attendee", firstOwner);
+
+        // the first attendee comes back through the other replica: the same session, not a new one
+        assertThat(sessionId(attend(b, slug, "f").last())).isEqualTo(firstId);
+        // the leader refilled the pool with the last reserved seat; a third attendee gets that session, and nothing more
+        // starts: the workshop has taken all its seats
+        String thirdId = sessionId(attend(a, slug, "t").last());
+        assertThat(pool).doesNotContain(thirdId);
+        assertThat(workshopPods(slug)).hasSize(3);
+        JupyterClient third = new JupyterClient(base(b) + "/user/" + thirdId + "/", (String) attend(b, slug, "t").last().get("token"));
+        assertThat(third.execute(third.startKernel(), "print(6*7)")).isEqualTo("42\n");
+
+        // a replica started now finds the workshop and its sessions
+        ConfigurableApplicationContext c = portal(settings);
+        await(() -> c.getBean(WorkshopService.class).find(slug).map(w -> w.attendees().size() == 3).orElse(false),
+                Duration.ofSeconds(20), "a new replica to know the workshop and its attendees");
+
+        // the instructor ends it on B: after the warning every one of its sessions stops, on every replica
+        b.getBean(WorkshopService.class).end(slug);
+        await(() -> workshopPods(slug).isEmpty(), Duration.ofSeconds(30), "the workshop's sessions to stop");
+        for (ConfigurableApplicationContext portal : List.of(a, b, c)) {
+            WorkshopService workshops = portal.getBean(WorkshopService.class);
+            await(() -> workshops.find(slug).orElseThrow().state() == Workshop.State.ENDED, Duration.ofSeconds(10), "the end everywhere");
+            await(() -> portal.getBean(Capacity.class).used() == 0 && portal.getBean(Capacity.class).reserved() == 0,
+                    Duration.ofSeconds(10), "the seats given back");
+        }
+        EventStream.Result late = attend(c, slug, "l");
+        assertThat(late.last().get("phase")).isEqualTo("failed");
+        assertThat(late.last().get("status_code")).isEqualTo(410);
+    }
+
+    List<Pod> workshopPods(String slug) {
+        return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/workshop", slug).list().getItems()
+                .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    private static EventStream.Result attend(ConfigurableApplicationContext portal, String slug, String who) {
+        try {
+            return EventStream.read(base(portal) + "/e/" + slug + "/events", Map.of("Accept", "text/event-stream",
+                    "Cookie", "ferry-attendee=" + who.repeat(32)), Duration.ofMinutes(2), Integer.MAX_VALUE);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

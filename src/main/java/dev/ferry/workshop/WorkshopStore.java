@@ -1,0 +1,46 @@
+package dev.ferry.workshop;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+import dev.ferry.repo.ResolvedRepo;
+
+/**
+ * Where workshops are kept, so that every portal replica knows the same ones (an attendee or an instructor may land on
+ * any replica, and a replica may restart), and which replica tends them (fills warm pools, stops sessions at the
+ * end). The local platform has one portal: nothing to share, and it tends every workshop.
+ */
+public interface WorkshopStore {
+
+    /**
+     * A workshop as stored: what the instructor asked for, pinned to a commit, and when the instructor ended it early
+     * (null until then). Everything else about a workshop follows from these and the clock.
+     */
+    record Stored(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
+                  String publicBase, Instant endingAt) {
+    }
+
+    /** Whether other portal replicas read what is saved here (then credentials must never be saved). */
+    default boolean shared() {
+        return false;
+    }
+
+    /** Saves a new workshop, or a change to one (it was ended). */
+    default void save(Stored workshop) {
+    }
+
+    /** Every workshop saved, by any replica. */
+    default Collection<Stored> load() {
+        return List.of();
+    }
+
+    /** Whether this replica fills the warm pools and stops the sessions of ended workshops (one replica does). */
+    default boolean tends() {
+        return true;
+    }
+
+    /** The store of a single portal: workshops live in its memory. */
+    WorkshopStore IN_MEMORY = new WorkshopStore() {
+    };
+}
