@@ -271,6 +271,9 @@ public final class RemoteGit {
             if (t instanceof RepoException re) {
                 return re;
             }
+            if (String.valueOf(t.getMessage()).contains("No space left on device")) {
+                return RepoLimits.diskFull();
+            }
             if (t instanceof GuardedConnectionFactory.RefusedConnection refused) {
                 return refused.refusal;
             }

@@ -24,6 +24,13 @@ final class RepoLimits {
                 + ", ferry.repo.max-fetch-time). Try again later, or launch a smaller repository.");
     }
 
+    /** Ferry's own disk filled up while the repository was written to it: not the repository's fault. */
+    static RepoException diskFull() {
+        return new RepoException(507, "The Ferry server ran out of disk space while fetching this repository (No space "
+                + "left on device). What the fetch wrote has been removed; launch again later, and tell the operator if it "
+                + "keeps happening.");
+    }
+
     static String bytes(long n) {
         String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
         double value = n;

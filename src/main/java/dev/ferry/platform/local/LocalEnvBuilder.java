@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.ProgressMonitor;
 
 import dev.ferry.build.BuildContext;
@@ -95,9 +96,11 @@ final class LocalEnvBuilder implements Builder {
             Environment env = buildInto(dir, ctx);
             done = true;
             return env;
-        } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains(NO_SPACE)) {
-                throw new BuildFailedException(507, DISK_FULL);
+        } catch (IOException | GitAPIException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (String.valueOf(t.getMessage()).contains(NO_SPACE)) {
+                    throw new BuildFailedException(507, DISK_FULL);
+                }
             }
             throw e;
         } finally {

@@ -75,6 +75,38 @@ class LocalDiskFullTest {
     }
 
     @Test
+    void diskFillingUpDuringTheFetchSaysSoAndGivesTheSpaceBack() throws Exception {
+        Path small = mountPoint.resolve("small");
+        Files.createDirectories(small);
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        assertThat(mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0).as("a second tmpfs").isTrue();
+        try {
+            byte[] noise = new byte[12 << 20]; // does not compress: the pack alone is larger than the disk
+            new java.util.Random(7).nextBytes(noise);
+            String big = git.createRepo("too-big-to-fetch", Map.of("data.txt", java.util.Base64.getMimeEncoder().encodeToString(noise)));
+            Path workDir = small.resolve("work");
+            int port = freePort();
+            ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class).run(
+                    "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
+                    "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
+                    "--spring.jmx.enabled=false", "--logging.level.root=WARN");
+            try {
+                EventStream.Result result = EventStream.read(buildUrl(port, big));
+                Map<String, Object> failed = result.last();
+                assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
+                assertThat(failed.get("status_code")).isEqualTo(507);
+                assertThat((String) failed.get("message")).startsWith("The Ferry server ran out of disk space while fetching");
+                assertThat(Files.getFileStore(small).getUsableSpace()).as("space given back").isGreaterThan(6L << 20);
+            } finally {
+                ferry.close();
+            }
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void diskFillingUpDuringABuildFailsItWithASentenceAndGivesTheSpaceBack() throws Exception {
         Path workDir = mountPoint.resolve("work");
         FileStore disk = Files.getFileStore(mountPoint);
