@@ -66,7 +66,14 @@ public final class Capacity {
                 if (reservation != null) {
                     reservation.taken--;
                     if (!reservation.closed) {
-                        reservedFree++; // back to the workshop, not to general launches
+                        Seat beyond = unreserved.stream().filter(s -> reservation.owner.equals(s.owner)).findFirst().orElse(null);
+                        if (beyond != null) { // a session of the owner that did not fit takes the freed reserved seat
+                            unreserved.remove(beyond);
+                            beyond.reservation = reservation;
+                            reservation.taken++;
+                        } else {
+                            reservedFree++; // back to the workshop, not to general launches
+                        }
                     }
                 }
                 long now = System.nanoTime();

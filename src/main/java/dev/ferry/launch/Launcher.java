@@ -30,7 +30,8 @@ public interface Launcher {
 
     /**
      * Records on the platform that a pooled session ({@code from}) now belongs to an attendee ({@code to}); false when
-     * another portal replica handed it to somebody first. Platforms without other replicas have nothing to record.
+     * another portal replica handed it to somebody first. Throws {@link LaunchFailedException} when the platform
+     * cannot decide now. Platforms without other replicas have nothing to record.
      */
     default boolean handOver(SessionSpec spec, Membership from, Membership to) {
         return true;

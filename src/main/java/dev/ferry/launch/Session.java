@@ -50,6 +50,11 @@ public final class Session {
         return true;
     }
 
+    /** The platform could not decide (it did not answer): the session goes back to the pool. */
+    void returnToPool(Membership pooled) {
+        membership.compareAndSet(pooled.handedTo(""), pooled);
+    }
+
     /** The platform agreed: the session is the attendee's, and its idle time starts now. */
     void handedOver(Membership to) {
         membership.set(to);

@@ -97,6 +97,7 @@ public final class SessionService implements AutoCloseable {
      * Hands a pooled workshop session to {@code attendee}: true when this call got it, false when somebody else did
      * (here, or on another portal replica — the platform decides between replicas). While the platform decides, the
      * session belongs to nobody here; when another replica won, it stays so until the platform says whose it is.
+     * Throws {@link LaunchFailedException} (the session back in the pool) when the platform could not decide.
      */
     public boolean handOver(Session session, String attendee) {
         Membership pooled = session.membership();
@@ -104,7 +105,14 @@ public final class SessionService implements AutoCloseable {
             return false;
         }
         Membership to = pooled.handedTo(attendee);
-        if (!launcher.handOver(session.spec(), pooled, to)) {
+        boolean won;
+        try {
+            won = launcher.handOver(session.spec(), pooled, to);
+        } catch (RuntimeException e) {
+            session.returnToPool(pooled);
+            throw e;
+        }
+        if (!won) {
             return false;
         }
         session.handedOver(to);

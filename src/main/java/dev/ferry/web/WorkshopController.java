@@ -105,7 +105,7 @@ class WorkshopController {
         model.addAttribute("w", summary(w));
         model.addAttribute("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
         model.addAttribute("qr", QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + w.slug()));
-        model.addAttribute("log", w.build().log().tail(60));
+        model.addAttribute("log", w.build() == null ? List.of() : w.build().log().tail(60)); // none: found after it ended
         return "admin/workshop";
     }
 

@@ -91,6 +91,7 @@ public final class Workshop {
         return poolSize;
     }
 
+    /** The build of its environment; null for a workshop this portal found only after it had ended. */
     public Build build() {
         return build;
     }

@@ -135,34 +135,58 @@ public final class WorkshopService implements AutoCloseable {
         }
         RepoSpec spec = parseLaunch(r.launch());
         ResolvedRepo repo = resolver.resolve(spec);
-        if (store.shared() && !Urls.redact(repo.repoUrl()).equals(repo.repoUrl())) {
+        if (store.shared() && carriesCredentials(repo.repoUrl())) {
             throw new FerryException(400, "Workshops are shared between this Ferry's replicas through the cluster, where "
                     + "a repository URL with a password or token in it must not be kept. Give the workshop a public "
                     + "repository URL.");
         }
-        WorkshopStore.Stored stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(),
-                r.end(), r.expectedAttendees(), r.poolSize(), r.publicBase(), null);
-        store.save(stored);
-        Workshop w = track(stored);
+        WorkshopStore.Stored stored;
+        int tries = 0;
+        do {
+            if (++tries > 5) {
+                throw new FerryException(503, "Ferry could not find a free address for the workshop; try again.");
+            }
+            stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(), r.end(),
+                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null);
+        } while (workshops.containsKey(stored.slug()) || !store.add(stored));
+        Workshop w = track(stored, Instant.now());
         log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", w.slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
         return w;
     }
 
-    /** Starts keeping a workshop (created here, or found in the store): its build is requested at once. */
-    private Workshop track(WorkshopStore.Stored stored) {
-        Build build = builds.request(stored.repo());
+    /** A repository URL that carries a login (user information: a token or a password). */
+    private static boolean carriesCredentials(String url) {
+        try {
+            return java.net.URI.create(url).getRawUserInfo() != null;
+        } catch (IllegalArgumentException e) {
+            return url.contains("@");
+        }
+    }
+
+    /**
+     * Starts keeping a workshop (created here, or found in the store): its build is requested at once — unless the
+     * workshop was over by {@code now} (found in the store after it ended), which is kept as ended, with nothing built.
+     */
+    private Workshop track(WorkshopStore.Stored stored, Instant now) {
+        Instant stops = stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
+        boolean over = !now.isBefore(stops);
+        Build build = over ? null : builds.request(stored.repo());
         Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
                 stored.poolSize(), stored.publicBase(), build, sessions);
+        if (over) {
+            w.state = Workshop.State.ENDED;
+            w.endingAt = stops;
+        }
         Workshop known = workshops.putIfAbsent(w.slug, w);
-        if (known != null) {
-            return known;
+        if (known != null || over) {
+            return known != null ? known : w;
         }
         build.result().whenComplete((env, error) -> {
             synchronized (w) {
-                if (error == null) {
-                    if (w.state == Workshop.State.BUILDING) {
-                        w.state = Workshop.State.READY;
-                    }
+                if (w.state != Workshop.State.BUILDING) {
+                    // ended meanwhile: the end stands
+                } else if (error == null) {
+                    w.state = Workshop.State.READY;
                 } else {
                     w.state = Workshop.State.FAILED;
                     Throwable cause = error.getCause() != null ? error.getCause() : error;
@@ -220,7 +244,7 @@ public final class WorkshopService implements AutoCloseable {
             }
             at = Instant.now().plus(properties.endWarning());
         }
-        store.save(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at));
+        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at));
         ending(w, at);
         log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }
@@ -238,6 +262,7 @@ public final class WorkshopService implements AutoCloseable {
         long enqueued = System.nanoTime();
         long lastWanted = enqueued;
         int announced = -1;
+        String shown = null;
         Capacity.Seat seat = null;
         synchronized (w) {
             Optional<Session> mine = w.members().stream()
@@ -250,6 +275,7 @@ public final class WorkshopService implements AutoCloseable {
         try {
             while (true) {
                 String message = null;
+                List<Session> candidates = List.of();
                 synchronized (w) {
                     switch (w.state) {
                         case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: "
@@ -264,14 +290,9 @@ public final class WorkshopService implements AutoCloseable {
                             }
                             boolean first = w.line().peekFirst() == ticket;
                             if (first) {
-                                for (Session pooled : w.pool()) {
-                                    if (sessions.handOver(pooled, key)) {
-                                        w.line().remove(ticket);
-                                        w.notifyAll();
-                                        log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
-                                        return pooled;
-                                    }
-                                }
+                                candidates = w.pool();
+                            }
+                            if (first && candidates.isEmpty()) {
                                 if (w.reservation != null) {
                                     seat = w.reservation.take(w.repo.repoUrl());
                                 }
@@ -282,7 +303,7 @@ public final class WorkshopService implements AutoCloseable {
                                 }
                             }
                             int position = new ArrayList<>(w.line()).indexOf(ticket) + 1;
-                            if (position != announced) {
+                            if (candidates.isEmpty() && position != announced) {
                                 announced = position;
                                 message = "All " + w.seats + " seats of this workshop are taken. You are "
                                         + Ordinals.of(position) + " in line; a seat frees up when another attendee's session ends.\n";
@@ -294,8 +315,27 @@ public final class WorkshopService implements AutoCloseable {
                 if (seat != null) {
                     break;
                 }
-                if (message != null) {
+                // pool sessions are handed over outside the workshop's lock: on a shared platform that asks its API
+                boolean again = false;
+                for (Session pooled : candidates) {
+                    try {
+                        if (sessions.handOver(pooled, key)) {
+                            log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
+                            return pooled; // leaves the line (finally)
+                        }
+                        again = true; // somebody else got it: look at the pool again at once
+                    } catch (FerryException e) {
+                        log.warn("workshop {}: handing a pool session over failed: {}", w.slug, e.getMessage());
+                        again = false; // wait a moment before asking again
+                        break;
+                    }
+                }
+                if (again) {
+                    continue;
+                }
+                if (message != null && !message.equals(shown)) {
                     waiting.accept(message);
+                    shown = message;
                 }
                 long now = System.nanoTime();
                 if (wanted.getAsBoolean()) {
@@ -364,7 +404,7 @@ public final class WorkshopService implements AutoCloseable {
         for (WorkshopStore.Stored stored : store.load()) {
             Workshop known = workshops.get(stored.slug());
             if (known == null) {
-                track(stored);
+                track(stored, now);
             } else if (stored.endingAt() != null) {
                 ending(known, stored.endingAt());
             }
@@ -373,7 +413,9 @@ public final class WorkshopService implements AutoCloseable {
         for (Workshop w : workshops.values()) {
             List<Session> toStop = List.of();
             synchronized (w) {
-                if (w.state == Workshop.State.READY && !now.isBefore(w.end)) {
+                boolean running = w.state == Workshop.State.READY || w.state == Workshop.State.BUILDING
+                        || w.state == Workshop.State.FAILED; // whatever became of its build here, it ends on time
+                if (running && !now.isBefore(w.end)) {
                     w.state = Workshop.State.ENDING;
                     w.endingAt = w.end.plus(properties.endWarning()); // the same on every replica
                 }

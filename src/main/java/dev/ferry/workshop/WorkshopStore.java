@@ -26,8 +26,13 @@ public interface WorkshopStore {
         return false;
     }
 
-    /** Saves a new workshop, or a change to one (it was ended). */
-    default void save(Stored workshop) {
+    /** Saves a new workshop; false when its slug is taken already (by another workshop). */
+    default boolean add(Stored workshop) {
+        return true;
+    }
+
+    /** Records that the instructor ended the workshop ({@link Stored#endingAt()}). */
+    default void ended(Stored workshop) {
     }
 
     /** Every workshop saved, by any replica. */

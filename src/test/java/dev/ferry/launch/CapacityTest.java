@@ -72,13 +72,23 @@ class CapacityTest {
         Capacity.Seat adopted3 = c.occupy("r", "w");
         assertThat(w.taken()).isEqualTo(3);
         assertThat(w.take("r")).isNull();
-        // an ended session of the workshop gives its seat back to the workshop, not to general launches
+        // a fourth, adopted while the reservation is full, holds a seat beyond it...
+        Capacity.Seat beyond = c.occupy("r", "w");
+        assertThat(c.used()).isEqualTo(6);
+        // ...and takes the reserved seat an ended session of the workshop gives back
         adopted1.release();
-        assertThat(c.reserved()).isEqualTo(1);
-        assertThat(w.take("r")).isNotNull();
-        w.close();
-        List.of(adopted2, adopted3, general1, general2).forEach(Capacity.Seat::release);
+        assertThat(w.taken()).isEqualTo(3);
         assertThat(c.reserved()).isZero();
+        assertThat(c.used()).isEqualTo(5);
+        // with nobody beyond it, a freed seat goes back to the workshop, not to general launches
+        adopted2.release();
+        assertThat(c.reserved()).isEqualTo(1);
+        Capacity.Seat again = w.take("r");
+        assertThat(again).isNotNull();
+        w.close();
+        List.of(adopted3, beyond, again, general1, general2).forEach(Capacity.Seat::release);
+        assertThat(c.reserved()).isZero();
+        assertThat(c.used()).isZero();
     }
 
     @Test

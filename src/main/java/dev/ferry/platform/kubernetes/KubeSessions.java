@@ -110,6 +110,9 @@ final class KubeSessions implements AutoCloseable {
         if (launcher.isStarting(spec.id())) {
             return null; // this replica is starting it; the launch registers it
         }
+        if (KubernetesLauncher.annotation(pod, Labels.A_END_REASON) != null) {
+            return null; // being stopped (the end reason is written just before the delete): not to be taken up again
+        }
         KubernetesLauncher.PodServer server = launcher.serverFor(pod);
         if (server == null) {
             return null;

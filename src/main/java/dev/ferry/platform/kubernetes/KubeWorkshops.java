@@ -33,6 +33,8 @@ final class KubeWorkshops implements WorkshopStore {
     private final KubeApi api;
     private final KubeState state;
     private final LeaseLeadership leadership;
+    /** ConfigMaps already reported as malformed (once each, not every second). */
+    private final java.util.Set<String> malformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     KubeWorkshops(KubeApi api, KubeState state, LeaseLeadership leadership) {
         this.api = api;
@@ -51,28 +53,39 @@ final class KubeWorkshops implements WorkshopStore {
     }
 
     @Override
-    public void save(Stored w) {
-        String name = "ferry-workshop-" + w.slug();
-        Map<String, String> data = data(w);
+    public boolean add(Stored w) {
         try {
-            try {
-                api.core().createNamespacedConfigMap(api.namespace, new V1ConfigMap().apiVersion("v1").kind("ConfigMap")
-                        .metadata(new V1ObjectMeta().name(name).labels(Map.of(Labels.MANAGED_BY, Labels.FERRY,
-                                Labels.COMPONENT, Labels.WORKSHOP_COMPONENT, Labels.WORKSHOP, w.slug())))
-                        .data(data)).execute();
-            } catch (ApiException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                String patch = tools.jackson.databind.json.JsonMapper.builder().build()
-                        .writeValueAsString(Map.of("data", data));
-                PatchUtils.patch(V1ConfigMap.class, () -> api.core().patchNamespacedConfigMap(name, api.namespace,
-                        new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
-            }
+            api.core().createNamespacedConfigMap(api.namespace, new V1ConfigMap().apiVersion("v1").kind("ConfigMap")
+                    .metadata(new V1ObjectMeta().name(name(w)).labels(Map.of(Labels.MANAGED_BY, Labels.FERRY,
+                            Labels.COMPONENT, Labels.WORKSHOP_COMPONENT, Labels.WORKSHOP, w.slug())))
+                    .data(data(w))).execute();
+            return true;
         } catch (ApiException e) {
-            throw new FerryException(503, "Ferry could not keep the workshop in the cluster: " + KubeApi.describe(e)
-                    + ". Try again in a minute.");
+            if (e.getCode() == 409) {
+                return false;
+            }
+            throw unavailable(e);
         }
+    }
+
+    @Override
+    public void ended(Stored w) {
+        String patch = "{\"data\":{\"ending-at\":\"" + w.endingAt() + "\"}}";
+        try {
+            PatchUtils.patch(V1ConfigMap.class, () -> api.core().patchNamespacedConfigMap(name(w), api.namespace,
+                    new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+        } catch (ApiException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static String name(Stored w) {
+        return "ferry-workshop-" + w.slug();
+    }
+
+    private static FerryException unavailable(ApiException e) {
+        return new FerryException(503, "Ferry could not keep the workshop in the cluster: " + KubeApi.describe(e)
+                + ". Try again in a minute.");
     }
 
     @Override
@@ -82,7 +95,9 @@ final class KubeWorkshops implements WorkshopStore {
             try {
                 all.add(stored(map.getData()));
             } catch (RuntimeException e) {
-                log.warn("ConfigMap {} does not describe a workshop ({}); ignored", map.getMetadata().getName(), e.toString());
+                if (malformed.add(map.getMetadata().getName())) {
+                    log.warn("ConfigMap {} does not describe a workshop ({}); ignored", map.getMetadata().getName(), e.toString());
+                }
             }
         }
         return all;

@@ -282,27 +282,41 @@ final class KubernetesLauncher implements Launcher {
             try {
                 pod = api.core().readNamespacedPod(name, api.namespace).execute();
             } catch (ApiException e) {
-                log.warn("session {}: reading its Pod to hand it over failed: {}", spec.id(), KubeApi.describe(e));
-                return false;
-            }
-            if (!from.equals(SessionPods.membershipOf(pod))) {
-                return false; // handed to somebody else already
-            }
-            String patch = "{\"metadata\":{\"resourceVersion\":\"" + pod.getMetadata().getResourceVersion()
-                    + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
-                    + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
-            try {
-                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
-                        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
-                return true;
-            } catch (ApiException e) {
-                if (e.getCode() != 409) {
-                    log.warn("session {}: handing it over failed: {}", spec.id(), KubeApi.describe(e));
-                    return false;
+                if (e.getCode() == 404) {
+                    return false; // gone: nobody gets it
                 }
+                throw new LaunchFailedException(503, "Ferry could not hand over a notebook: " + KubeApi.describe(e) + ".");
+            }
+            Boolean won = handOver(pod, from, to);
+            if (won != null) {
+                return won;
             }
         }
-        return false;
+        throw new LaunchFailedException(503, "Ferry could not hand over a notebook: its Pod kept changing. Try again.");
+    }
+
+    /** One attempt on the Pod as read: won, lost (not pooled any more), or null when the Pod changed since it was read. */
+    Boolean handOver(V1Pod pod, Membership from, Membership to) {
+        if (!from.equals(SessionPods.membershipOf(pod))) {
+            return false; // handed to somebody else already
+        }
+        String name = pod.getMetadata().getName();
+        String patch = "{\"metadata\":{\"resourceVersion\":\"" + pod.getMetadata().getResourceVersion()
+                + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
+                + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
+        try {
+            PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
+                    V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+            return true;
+        } catch (ApiException e) {
+            if (e.getCode() == 409) {
+                return null;
+            }
+            if (e.getCode() == 404) {
+                return false;
+            }
+            throw new LaunchFailedException(503, "Ferry could not hand over a notebook: " + KubeApi.describe(e) + ".");
+        }
     }
 
     @Override

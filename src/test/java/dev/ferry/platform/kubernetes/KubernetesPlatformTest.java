@@ -266,7 +266,7 @@ class KubernetesPlatformTest {
     @Test
     void workshopsAreServedByEveryReplicaAndEachPoolSessionGoesToOneAttendee() throws Exception {
         String repo = git.createRepo("k8s-workshop", Map.of("requirements.txt", "ipykernel\n"));
-        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=5s", "ferry.cull.interval=500ms"};
+        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=10m"};
         ConfigurableApplicationContext a = portal(settings);
         ConfigurableApplicationContext b = portal(settings);
         await(() -> a.getBean(LeaseLeadership.class).isLeader() || b.getBean(LeaseLeadership.class).isLeader(),
@@ -285,11 +285,22 @@ class KubernetesPlatformTest {
         assertThat(pool).allSatisfy(id -> assertThat(b.getBean(SessionService.class).find(id).map(Session::held)).contains(true));
         assertThat(api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-" + slug).get()
                 .getData()).containsEntry("seats", "3").containsEntry("commit", onA.repo().commit());
-        Thread.sleep(6_000); // longer than the idle timeout: nobody culls a pool session, whichever replica leads
+        Instant muchLater = Instant.now().plus(Duration.ofHours(1)); // far past the idle timeout
+        assertThat(a.getBean(Culler.class).cullOnce(muchLater) + b.getBean(Culler.class).cullOnce(muchLater))
+                .as("no replica culls a pool session, whichever started it").isZero();
         assertThat(workshopPods(slug)).hasSize(2);
         assertThat(a.getBean(Capacity.class).used()).as("pool sessions count against the workshop's seats").isEqualTo(2);
         assertThat(a.getBean(Capacity.class).reserved()).isEqualTo(1);
         assertThat(b.getBean(Capacity.class).reserved()).isEqualTo(1);
+
+        // a hand-over written from a stale view of the Pod is refused by the API server (409), not applied
+        String somePool = pool.iterator().next();
+        io.kubernetes.client.openapi.models.V1Pod stale = a.getBean(KubeState.class).pod("ferry-" + somePool);
+        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + somePool)
+                .edit(p -> { p.getMetadata().getAnnotations().put("test/touched", "yes"); return p; });
+        assertThat(a.getBean(KubernetesLauncher.class).handOver(stale, Membership.pool(slug),
+                Membership.pool(slug).handedTo("1".repeat(32)))).as("a conflict, to be read again").isNull();
+        assertThat(sessionPod(somePool).getMetadata().getAnnotations()).doesNotContainKey("ferry.dev/attendee");
 
         // two attendees at once, one on each replica: each gets a pool session of their own, at once
         CompletableFuture<EventStream.Result> first = CompletableFuture.supplyAsync(() -> attend(a, slug, "f"));
@@ -337,6 +348,16 @@ class KubernetesPlatformTest {
         EventStream.Result late = attend(c, slug, "l");
         assertThat(late.last().get("phase")).isEqualTo("failed");
         assertThat(late.last().get("status_code")).isEqualTo(410);
+
+        // a replica started after the end knows the workshop as ended, and builds nothing for it
+        c.close();
+        portals.remove(c);
+        ConfigurableApplicationContext d = portal(settings);
+        await(() -> d.getBean(WorkshopService.class).find(slug).isPresent(), Duration.ofSeconds(20), "the past workshop");
+        Workshop past = d.getBean(WorkshopService.class).find(slug).orElseThrow();
+        assertThat(past.state()).isEqualTo(Workshop.State.ENDED);
+        assertThat(past.build()).isNull();
+        assertThat(d.getBean(Capacity.class).reserved()).isZero();
     }
 
     List<Pod> workshopPods(String slug) {
