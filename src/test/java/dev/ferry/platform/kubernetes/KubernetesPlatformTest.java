@@ -87,7 +87,9 @@ class KubernetesPlatformTest {
     @AfterEach
     void stopPortals() throws InterruptedException {
         portals.forEach(ConfigurableApplicationContext::close);
-        // sessions outlive portals on Kubernetes: clear the namespace, as between two clusters, for the next test
+        // sessions and workshops outlive portals on Kubernetes: clear the namespace, as between two clusters, for the
+        // next test (a workshop left behind would have its pool filled by the next test's portals)
+        api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).delete();
         api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).delete();
         await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
         kubelet.mode = FakeKubelet.Mode.RUN;
