@@ -10,6 +10,8 @@ import org.springframework.context.annotation.Configuration;
 @org.springframework.boot.context.properties.EnableConfigurationProperties(ProxyProperties.class)
 class ProxyConfiguration {
 
+    private static final String SERVLET_NAME = "ferryProxy";
+
     @Bean
     RouteTable routeTable(ProxyProperties properties) {
         RouteTable routes = new RouteTable();
@@ -40,10 +42,21 @@ class ProxyConfiguration {
                 (int) properties.connectTimeout().toMillis(), (int) properties.readTimeout().toMillis(), ferry.publicUrl());
         routes.onRemoval(servlet::forget);
         ServletRegistrationBean<ProxyServlet> registration = new ServletRegistrationBean<>(servlet, ProxyServlet.PREFIX + "*");
-        registration.setName("ferryProxy");
+        registration.setName(SERVLET_NAME);
         registration.setAsyncSupported(true);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** Proxied requests skip the servlet filter chain ({@link ProxyValve}), unless per-session origins need its filter. */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> proxyAheadOfFilters(ServletRegistrationBean<ProxyServlet> proxy,
+                                                                                  SessionHosts hosts) {
+        return factory -> {
+            if (!hosts.enabled()) {
+                factory.addContextValves(new ProxyValve(proxy.getServlet(), SERVLET_NAME));
+            }
+        };
     }
 
     /**

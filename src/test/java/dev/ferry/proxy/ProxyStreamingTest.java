@@ -376,6 +376,50 @@ class ProxyStreamingTest {
     }
 
     @Test
+    void visitorExpectingContinueGetsItBeforeSendingTheBody() throws Exception {
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                assertThat(readHead(in)).contains("Content-Length: 5");
+                assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("hello");
+                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 100");
+            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).startsWith("HTTP/1.1 204");
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void serverBreakingOffABodyEndsTheVisitorsConnectionBeforeTheDeclaredLength() throws Exception {
+        CompletableFuture<Void> server = serveOnce(s -> {
+            try {
+                readHead(new BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
+                        .getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
+            assertThat(in.readAllBytes()).hasSize(100); // closed after what the server sent, not padded nor left hanging
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
         try (Socket c = client()) {
             c.getOutputStream().write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
