@@ -1,12 +1,9 @@
 package dev.ferry.build;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 
+import dev.ferry.Hashes;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
@@ -38,20 +35,12 @@ public record ImageKey(String repoUrl, String commit) {
         if (readable.length() > 50) {
             readable = readable.substring(readable.length() - 50).replaceAll("^-+", "");
         }
-        return (readable.isEmpty() ? "repo" : readable) + "-" + sha256(repoUrl).substring(0, 8);
+        return (readable.isEmpty() ? "repo" : readable) + "-" + Hashes.sha256(repoUrl).substring(0, 8);
     }
 
     /** {@code <slug>-<commit>}: unique per key, usable as a directory name. */
     public String id() {
         return slug() + "-" + commit;
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

@@ -1,8 +1,5 @@
 package dev.ferry.workshop;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,7 +8,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +23,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.Hashes;
 import dev.ferry.Durations;
 import dev.ferry.FerryException;
 import dev.ferry.Ordinals;
@@ -380,12 +377,7 @@ public final class WorkshopService implements AutoCloseable {
 
     /** What is kept of an attendee's cookie: a digest, so that nothing stored can be replayed as the cookie. */
     private static String digest(String attendee) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(attendee.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hashes.sha256(attendee).substring(0, 32);
     }
 
     private void tickSafely() {

@@ -1,9 +1,6 @@
 package dev.ferry.platform.kubernetes;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.ferry.Hashes;
 
 /** The labels and annotations Ferry puts on what it creates, and the names it gives it. */
 final class Labels {
@@ -69,14 +66,7 @@ final class Labels {
             readable = readable.substring(readable.length() - 29);
         }
         readable = readable.replaceAll("^-+|-+$", "");
-        return "ferry-build-" + (readable.isEmpty() ? "" : readable + "-") + sha256(keyId).substring(0, 10);
+        return "ferry-build-" + (readable.isEmpty() ? "" : readable + "-") + Hashes.sha256(keyId).substring(0, 10);
     }
 
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
