@@ -1,5 +1,7 @@
 package dev.ferry.proxy;
 
+import static dev.ferry.proxy.ScriptedUpstream.SWITCHING;
+import static dev.ferry.proxy.ScriptedUpstream.UPGRADE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedInputStream;
@@ -7,8 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -16,7 +16,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,29 +41,16 @@ class ProxyStreamingTest {
     @Autowired
     RouteTable routes;
 
-    private ServerSocket upstream;
+    private ScriptedUpstream upstream;
 
     @BeforeEach
     void startUpstream() throws IOException {
-        upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        routes.add(new Route(SESSION, "127.0.0.1", upstream.getLocalPort()));
+        upstream = new ScriptedUpstream(routes, SESSION);
     }
 
     @AfterEach
     void stopUpstream() throws IOException {
-        routes.remove(SESSION, "the test ended.");
         upstream.close();
-    }
-
-    /** Serves one upstream connection with the script, on its own thread. */
-    private CompletableFuture<Void> serveOnce(Consumer<Socket> script) {
-        return CompletableFuture.runAsync(() -> {
-            try (Socket s = upstream.accept()) {
-                script.accept(s);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
     }
 
     private Socket client() throws IOException {
@@ -77,7 +63,7 @@ class ProxyStreamingTest {
     void uploadReachesTheServerBeforeTheVisitorHasSentItAll() throws Exception {
         int total = 20 * 1024 * 1024;
         CountDownLatch firstMegabyteArrived = new CountDownLatch(1);
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = readHead(in);
@@ -121,7 +107,7 @@ class ProxyStreamingTest {
     void downloadReachesTheVisitorBeforeTheServerHasSentItAll() throws Exception {
         int total = 20 * 1024 * 1024;
         CountDownLatch visitorHasFirstMegabyte = new CountDownLatch(1);
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
                 OutputStream out = s.getOutputStream();
@@ -163,7 +149,7 @@ class ProxyStreamingTest {
 
     @Test
     void webSocketTunnelCarriesSixteenMebibytesBothWaysAndOutlivesTheConnectionTimeout() throws Exception {
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = readHead(in);
@@ -214,7 +200,7 @@ class ProxyStreamingTest {
 
     @Test
     void tunnelEndsForTheVisitorWhenTheServerCloses() throws Exception {
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
                 s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -238,14 +224,9 @@ class ProxyStreamingTest {
         server.get(10, TimeUnit.SECONDS);
     }
 
-    private static final String UPGRADE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    private static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-
     @Test
     void bytesTheServerSendsWithItsSwitchingProtocolsReachTheVisitor() throws Exception {
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
                 byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
@@ -295,32 +276,14 @@ class ProxyStreamingTest {
     void aSlowVisitorGetsEveryByteOfAFastServerInOrder() throws Exception {
         byte[] payload = new byte[32 * 1024 * 1024];
         new Random(11).nextBytes(payload);
-        CompletableFuture<Void> server = serveOnce(s -> {
-            try {
-                readHead(new BufferedInputStream(s.getInputStream()));
-                OutputStream out = s.getOutputStream();
-                out.write(SWITCHING);
-                out.write(payload); // far more than the sockets between hold: the proxy must wait for the visitor
-                out.flush();
-                s.getInputStream().read();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        CompletableFuture<Void> server = upstream.serveOnce(ScriptedUpstream.upgradeThenSend(payload));
         try (Socket c = client()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             Thread.sleep(500); // let the proxy fill every buffer towards the visitor
-            byte[] received = new byte[payload.length];
-            int off = 0;
-            while (off < received.length) {
-                int n = in.read(received, off, Math.min(4096, received.length - off));
-                assertThat(n).isPositive();
-                off += n;
-            }
-            assertThat(Arrays.equals(received, payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload)).isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }
@@ -330,7 +293,7 @@ class ProxyStreamingTest {
         int tunnels = 50;
         java.util.List<Socket> accepted = new java.util.ArrayList<>();
         // One thread answers every upgrade and keeps the sockets open: the upstream adds no thread per tunnel either.
-        CompletableFuture<Void> server = serveOnce(first -> {
+        CompletableFuture<Void> server = upstream.serveOnce(first -> {
             try {
                 Socket s = first;
                 for (int i = 0; i < tunnels; i++) {
@@ -377,7 +340,7 @@ class ProxyStreamingTest {
 
     @Test
     void visitorExpectingContinueGetsItBeforeSendingTheBody() throws Exception {
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 assertThat(readHead(in)).contains("Content-Length: 5");
@@ -400,7 +363,7 @@ class ProxyStreamingTest {
 
     @Test
     void serverBreakingOffABodyEndsTheVisitorsConnectionBeforeTheDeclaredLength() throws Exception {
-        CompletableFuture<Void> server = serveOnce(s -> {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
                 s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))

@@ -1,13 +1,13 @@
 package dev.ferry.proxy;
 
+import static dev.ferry.proxy.ScriptedUpstream.SWITCHING;
+import static dev.ferry.proxy.ScriptedUpstream.UPGRADE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,10 +46,6 @@ import dev.ferry.testing.TempDirs;
 class ProxyTlsTunnelTest {
 
     private static final String SESSION = "stubsessiontlsaaaaaaaaaaaaaaaaaa";
-    private static final String UPGRADE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    private static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
 
     @DynamicPropertySource
     static void selfSignedCertificate(DynamicPropertyRegistry registry) throws Exception {
@@ -72,17 +68,15 @@ class ProxyTlsTunnelTest {
     @Autowired
     RouteTable routes;
 
-    private ServerSocket upstream;
+    private ScriptedUpstream upstream;
 
     @BeforeEach
     void startUpstream() throws IOException {
-        upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        routes.add(new Route(SESSION, "127.0.0.1", upstream.getLocalPort()));
+        upstream = new ScriptedUpstream(routes, SESSION);
     }
 
     @AfterEach
     void stopUpstream() throws IOException {
-        routes.remove(SESSION, "the test ended.");
         upstream.close();
     }
 
@@ -121,8 +115,8 @@ class ProxyTlsTunnelTest {
 
     @Test
     void sixteenMebibytesEchoIntactThroughATlsVisitorConnectionAfterIdling() throws Exception {
-        CompletableFuture<Void> server = CompletableFuture.runAsync(() -> {
-            try (Socket s = upstream.accept()) {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
+            try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 assertThat(ProxyStreamingTest.readHead(in)).contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
                 OutputStream out = s.getOutputStream();
@@ -161,37 +155,19 @@ class ProxyTlsTunnelTest {
     void aSlowTlsVisitorGetsEveryByteOfAFastServerInOrder() throws Exception {
         byte[] payload = new byte[32 * 1024 * 1024];
         new Random(17).nextBytes(payload);
-        CompletableFuture<Void> server = CompletableFuture.runAsync(() -> {
-            try (Socket s = upstream.accept()) {
-                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
-                OutputStream out = s.getOutputStream();
-                out.write(SWITCHING);
-                out.write(payload); // far more than the sockets between hold: the proxy must wait for the visitor
-                out.flush();
-                s.getInputStream().read();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        CompletableFuture<Void> server = upstream.serveOnce(ScriptedUpstream.upgradeThenSend(payload));
         try (Socket c = client()) {
             InputStream in = upgrade(c);
             Thread.sleep(500); // let the proxy fill every buffer towards the visitor
-            byte[] received = new byte[payload.length];
-            int off = 0;
-            while (off < received.length) {
-                int n = in.read(received, off, Math.min(4096, received.length - off));
-                assertThat(n).isPositive();
-                off += n;
-            }
-            assertThat(Arrays.equals(received, payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload)).isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void theServerClosingEndsTheTlsVisitorsConnection() throws Exception {
-        CompletableFuture<Void> server = CompletableFuture.runAsync(() -> {
-            try (Socket s = upstream.accept()) {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
+            try {
                 ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
                 s.getOutputStream().write(SWITCHING);
                 s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));

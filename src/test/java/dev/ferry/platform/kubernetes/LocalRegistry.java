@@ -2,8 +2,6 @@ package dev.ferry.platform.kubernetes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import dev.ferry.testing.Parts;
+import dev.ferry.testing.Ports;
 import org.awaitility.Awaitility;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
@@ -52,7 +51,7 @@ public final class LocalRegistry implements AutoCloseable {
         dir = Files.createTempDirectory("ferry-registry");
         boolean started = false;
         try {
-            port = freePort();
+            port = Ports.free();
             String authSection = auth.configure(dir);
             Path config = dir.resolve("config.yml");
             Files.writeString(config, """
@@ -207,12 +206,6 @@ public final class LocalRegistry implements AutoCloseable {
                     int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
                     return status == 200 || status == 401;
                 });
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     /** Stops the registry and removes its directory (storage, config, image). */

@@ -3,8 +3,6 @@ package dev.ferry.platform.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,6 +32,7 @@ import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.testing.TempDirs;
 import dev.ferry.testing.TestGitServer;
+import dev.ferry.testing.Ports;
 
 /**
  * The portal image without a container engine (none runs on these machines): the final stage of the {@code Dockerfile}
@@ -124,7 +123,7 @@ class PortalImageIT {
     void thePortalStartsFromTheImageLayoutAsAnUnprivilegedUser() throws Exception {
         Path work = writableDir("ferry-image-work");
         Path log = work.resolve("portal.log");
-        int port = freePort();
+        int port = Ports.free();
         Process portal = run(List.of("--server.port=" + port, "--ferry.platform=local",
                 "--ferry.local.work-dir=" + work.resolve("work")), Map.of(), log);
         HttpClient http = HttpClient.newHttpClient();
@@ -178,12 +177,6 @@ class PortalImageIT {
 
     private static String javaBin() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -2,9 +2,6 @@ package dev.ferry.platform.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
@@ -24,6 +21,7 @@ import dev.ferry.FerryApplication;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.TestGitServer;
+import dev.ferry.testing.Ports;
 
 /**
  * The disk filling up during a build: Ferry's work dir is a 64 MiB tmpfs, and a repository's postBuild writes until
@@ -64,10 +62,12 @@ class LocalDiskFullTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    /** Ferry on the local platform, its work dir on the small disk, fetching from the test's git server. */
+    private static ConfigurableApplicationContext startFerry(Path workDir, int port) {
+        return new SpringApplicationBuilder(FerryApplication.class).run(
+                "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
+                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
+                "--spring.jmx.enabled=false", "--logging.level.root=WARN");
     }
 
     private static String buildUrl(int port, String repo) {
@@ -86,11 +86,8 @@ class LocalDiskFullTest {
             new java.util.Random(7).nextBytes(noise);
             String big = git.createRepo("too-big-to-fetch", Map.of("data.txt", java.util.Base64.getMimeEncoder().encodeToString(noise)));
             Path workDir = small.resolve("work");
-            int port = freePort();
-            ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class).run(
-                    "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                    "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                    "--spring.jmx.enabled=false", "--logging.level.root=WARN");
+            int port = Ports.free();
+            ConfigurableApplicationContext ferry = startFerry(workDir, port);
             try {
                 EventStream.Result result = EventStream.read(buildUrl(port, big));
                 Map<String, Object> failed = result.last();
@@ -113,11 +110,8 @@ class LocalDiskFullTest {
         String filler = git.createRepo("fills-the-disk", Map.of("postBuild",
                 "#!/bin/sh\necho writing 100 MB\ndd if=/dev/zero of=fill bs=1M count=100\n"));
         String small = git.createRepo("small-after-full", Map.of("README.md", "# small\n"));
-        int port = freePort();
-        ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class).run(
-                "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false", "--logging.level.root=WARN");
+        int port = Ports.free();
+        ConfigurableApplicationContext ferry = startFerry(workDir, port);
         try {
             EventStream.Result full = EventStream.read(buildUrl(port, filler));
             Map<String, Object> failed = full.last();

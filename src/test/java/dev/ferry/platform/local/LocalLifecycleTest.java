@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,6 +27,7 @@ import dev.ferry.FerryApplication;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.TestGitServer;
+import dev.ferry.testing.Ports;
 
 /**
  * Ferry's own life: stopping it stops every notebook server it started; a Ferry that was killed leaves servers
@@ -77,17 +76,11 @@ class LocalLifecycleTest {
         return ProcessHandle.of(Long.parseLong(p.getProperty("pid"))).orElseThrow();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     @Test
     void stoppingFerryStopsEveryServerItStarted() throws Exception {
         Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-stop", Map.of("README.md", "# stop\n"));
-        int port = freePort();
+        int port = Ports.free();
         ConfigurableApplicationContext ferry = startInThisJvm(workDir, port);
         ProcessHandle first;
         ProcessHandle second;
@@ -109,7 +102,7 @@ class LocalLifecycleTest {
     void ferryStartedAfterACrashRemovesWhatTheCrashedOneLeft() throws Exception {
         Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-crash", Map.of("README.md", "# crash\n"));
-        int port = freePort();
+        int port = Ports.free();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", classpath, FerryApplication.class.getName()));
@@ -128,7 +121,7 @@ class LocalLifecycleTest {
         }
         assertThat(orphan.isAlive()).as("a killed Ferry cannot stop its servers").isTrue();
 
-        ConfigurableApplicationContext next = startInThisJvm(workDir, freePort());
+        ConfigurableApplicationContext next = startInThisJvm(workDir, Ports.free());
         try {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.isAlive());
             assertThat(LocalLayout.children(workDir.resolve("sessions"))).isEmpty();

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -38,6 +36,7 @@ import dev.ferry.FerryApplication;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.TestGitServer;
+import dev.ferry.testing.Ports;
 
 /**
  * Ferry told to stop while it works, as a real process: SIGTERM with a session (and its kernel) running, a build in
@@ -120,12 +119,6 @@ class LocalShutdownTest {
         return dir;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private static String[] settings(Path workDir, int port) {
         return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
                 "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
@@ -190,7 +183,7 @@ class LocalShutdownTest {
         Path base = tempDir("ferry-sigterm");
         Path workDir = Files.createDirectories(base.resolve("t-work"));
         Path flags = Files.createDirectories(base.resolve("t-flags"));
-        int port = freePort();
+        int port = Ports.free();
         Process ferry = startFerry(workDir, port);
         Work work = putToWork("sigterm", port, flags);
         List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
@@ -223,7 +216,7 @@ class LocalShutdownTest {
         Path base = tempDir("ferry-sigkill");
         Path workDir = Files.createDirectories(base.resolve("k-work"));
         Path flags = Files.createDirectories(base.resolve("k-flags"));
-        int port = freePort();
+        int port = Ports.free();
         Process ferry = startFerry(workDir, port);
         Work work = putToWork("sigkill", port, flags);
 
@@ -233,7 +226,7 @@ class LocalShutdownTest {
                 .contains(work.server());
 
         ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
-                .run(settings(workDir, freePort()));
+                .run(settings(workDir, Ports.free()));
         try {
             assertThat(orphans.stream().filter(ProcessHandle::isAlive).toList()).as("still running").isEmpty();
             assertThat(ProcessTree.inside(workDir)).isEmpty();
