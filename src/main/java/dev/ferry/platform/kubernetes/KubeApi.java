@@ -6,12 +6,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.PatchUtils;
 import okhttp3.OkHttpClient;
 
 /**
@@ -93,6 +96,12 @@ final class KubeApi {
 
     CoordinationV1Api coordination() {
         return new CoordinationV1Api(client);
+    }
+
+    /** Applies a JSON merge patch to one of the namespace's Pods (annotations; a resourceVersion in it is a precondition). */
+    void mergePatchPod(String name, String patch) throws ApiException {
+        PatchUtils.patch(V1Pod.class, () -> core().patchNamespacedPod(name, namespace, new V1Patch(patch)).buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
     }
 
     /** A sentence about a failed API call, without the response body's noise. */

@@ -12,11 +12,9 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.util.PatchUtils;
 
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.Session;
@@ -168,8 +166,7 @@ final class KubeSessions implements AutoCloseable {
             String value = Instant.ofEpochMilli(activity).toString();
             String patch = "{\"metadata\":{\"annotations\":{\"" + Labels.A_LAST_ACTIVITY + "\":\"" + value + "\"}}}";
             try {
-                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(pod.getMetadata().getName(), api.namespace,
-                        new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+                api.mergePatchPod(pod.getMetadata().getName(), patch);
                 flushed.put(s.id(), activity);
             } catch (ApiException e) {
                 if (e.getCode() != 404) {

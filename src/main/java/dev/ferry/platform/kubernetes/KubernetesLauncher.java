@@ -17,14 +17,12 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodCondition;
-import io.kubernetes.client.util.PatchUtils;
 
 import dev.ferry.Durations;
 import dev.ferry.launch.LaunchFailedException;
@@ -305,8 +303,7 @@ final class KubernetesLauncher implements Launcher {
                 + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
                 + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
         try {
-            PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
-                    V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+            api.mergePatchPod(name, patch);
             return true;
         } catch (ApiException e) {
             if (e.getCode() == 409) {
@@ -348,8 +345,7 @@ final class KubernetesLauncher implements Launcher {
             if (reason != null && state.pod(name) != null) {
                 String patch = "{\"metadata\":{\"annotations\":{\"" + Labels.A_END_REASON + "\":"
                         + tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(reason) + "}}}";
-                PatchUtils.patch(V1Pod.class, () -> api.core().patchNamespacedPod(name, api.namespace, new V1Patch(patch)).buildCall(null),
-                        V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+                api.mergePatchPod(name, patch);
             }
         } catch (ApiException e) {
             log.debug("pod {}: annotating the end reason failed: {}", name, KubeApi.describe(e));
