@@ -362,33 +362,6 @@ class KubernetesPlatformTest {
         assertThat(d.getBean(Capacity.class).reserved()).isZero();
     }
 
-    @Test
-    void aWorkshopsPoolSurvivesALeaderChange() throws Exception {
-        String repo = git.createRepo("k8s-workshop-leader", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext a = portal("ferry.kubernetes.lease-duration=3s");
-        ConfigurableApplicationContext b = portal("ferry.kubernetes.lease-duration=3s");
-        await(() -> a.getBean(LeaseLeadership.class).isLeader() || b.getBean(LeaseLeadership.class).isLeader(),
-                Duration.ofSeconds(10), "a leader");
-        ConfigurableApplicationContext leader = a.getBean(LeaseLeadership.class).isLeader() ? a : b;
-        ConfigurableApplicationContext other = leader == a ? b : a;
-        String slug = leader.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest("Leaders", "git/"
-                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
-                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 2, 2, base(leader))).slug();
-        await(() -> other.getBean(WorkshopService.class).find(slug).map(w -> w.pooled() == 2).orElse(false),
-                Duration.ofSeconds(90), "the pool on the other replica");
-
-        leader.close(); // the leader goes; its pool Pods live on
-        portals.remove(leader);
-        await(() -> other.getBean(LeaseLeadership.class).isLeader(), Duration.ofSeconds(20), "the other replica to lead");
-        Thread.sleep(3_000); // a few rounds of the new leader's upkeep
-        assertThat(workshopPods(slug)).as("the new leader keeps the pool it found, and starts no more").hasSize(2);
-        assertThat(other.getBean(Culler.class).cullOnce(Instant.now().plus(Duration.ofHours(1)))).isZero();
-        EventStream.Result attendee = attend(other, slug, "a");
-        assertThat(attendee.last().get("phase")).as(messages(attendee)).isEqualTo("ready");
-        assertThat(workshopPods(slug).stream().map(p -> p.getMetadata().getLabels().get("ferry.dev/session")))
-                .contains(sessionId(attendee.last()));
-    }
-
     List<Pod> workshopPods(String slug) {
         return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/workshop", slug).list().getItems()
                 .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
