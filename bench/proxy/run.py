@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 NODE_TOOL = os.path.join(HERE, "ws-tool.mjs")
 # A bounded heap, as an operator would run the portal: the default (a quarter of RAM) lets RSS grow with garbage.
-FERRY_FLAGS = ["-XX:+UseG1GC", "-Xmx512m"]
+FERRY_FLAGS = ["-XX:+UseG1GC", "-Xmx512m"] + os.environ.get("FERRY_EXTRA_FLAGS", "").split()
 
 
 def free_port():
@@ -76,6 +76,28 @@ def usage(pid):
         except (OSError, IndexError):
             pass
     return {"cpu": cpu, "rss_kib": rss, "fds": fds, "threads": threads, "sockets": sockets}
+
+
+def static_files(work):
+    """The upstream's files under work/www: /user/bench-http/small.txt (512 B) and big.bin (1 MiB)."""
+    docroot = os.path.join(work, "www", "user", "bench-http")
+    os.makedirs(docroot)
+    with open(os.path.join(docroot, "small.txt"), "wb") as f:
+        f.write(b"x" * 512)
+    with open(os.path.join(docroot, "big.bin"), "wb") as f:
+        f.write(os.urandom(1024 * 1024))
+    for d in (os.path.join(work, "www"), os.path.join(work, "www", "user"), docroot):
+        os.chmod(d, 0o755)  # nginx workers run as an unprivileged user and must read them
+
+
+def nginx_config(work, port, body):
+    """An nginx configuration listening on loopback:port with `body` in its server block (and `}}` tricks after it)."""
+    return f"""
+daemon off; worker_processes 2; pid {work}/nginx-{port}.pid; error_log {work}/nginx-{port}.err warn;
+events {{ worker_connections 16384; }}
+http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {work}/body-{port};
+  proxy_temp_path {work}/proxy-{port}; fastcgi_temp_path {work}/f-{port}; uwsgi_temp_path {work}/u-{port}; scgi_temp_path {work}/s-{port};
+  server {{ listen 127.0.0.1:{port}; {body} }} }}"""
 
 
 def wrk(url, connections, seconds, script=None):
@@ -140,21 +162,9 @@ def main():
 
     try:
         # Upstreams: nginx with static files (and an upload sink), node WebSocket echo.
-        docroot = os.path.join(work, "www", "user", "bench-http")
-        os.makedirs(docroot)
-        with open(os.path.join(docroot, "small.txt"), "wb") as f:
-            f.write(b"x" * 512)
-        with open(os.path.join(docroot, "big.bin"), "wb") as f:
-            f.write(os.urandom(1024 * 1024))
-        for d in (os.path.join(work, "www"), os.path.join(work, "www", "user"), docroot):
-            os.chmod(d, 0o755)
+        static_files(work)
         up_http, up_ws, dead = free_port(), free_port(), free_port()
-        nginx_conf = lambda port, body: f"""
-daemon off; worker_processes 2; pid {work}/nginx-{port}.pid; error_log {work}/nginx-{port}.err warn;
-events {{ worker_connections 16384; }}
-http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {work}/body-{port};
-  proxy_temp_path {work}/proxy-{port}; fastcgi_temp_path {work}/f-{port}; uwsgi_temp_path {work}/u-{port}; scgi_temp_path {work}/s-{port};
-  server {{ listen 127.0.0.1:{port}; {body} }} }}"""
+        nginx_conf = lambda port, body: nginx_config(work, port, body)
         conf = os.path.join(work, "upstream.conf")
         with open(conf, "w") as f:
             f.write(nginx_conf(up_http, f"root {work}/www;"))

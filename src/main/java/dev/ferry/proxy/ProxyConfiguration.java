@@ -48,6 +48,44 @@ class ProxyConfiguration {
         return registration;
     }
 
+    /**
+     * The front door (on unless turned off or per-session origins are used), with the servlet container's own limits:
+     * the same header size, keep-alive timeout and requests per connection as {@code server.*} configures for Tomcat.
+     */
+    @Bean(destroyMethod = "close")
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
+            "${ferry.proxy.front-door:true} and '${ferry.proxy.session-domain:}'.isEmpty()")
+    FrontDoor frontDoor(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties,
+                        org.springframework.core.env.Environment environment) {
+        org.springframework.boot.context.properties.bind.Binder binder =
+                org.springframework.boot.context.properties.bind.Binder.get(environment);
+        String contextPath = binder.bind("server.servlet.context-path", String.class).orElse("").replaceAll("/+$", "");
+        int maxHeader = (int) binder.bind("server.max-http-request-header-size", org.springframework.util.unit.DataSize.class)
+                .orElse(org.springframework.util.unit.DataSize.ofKilobytes(8)).toBytes();
+        java.time.Duration keepAlive = binder.bind("server.tomcat.keep-alive-timeout", java.time.Duration.class)
+                .orElseGet(() -> binder.bind("server.tomcat.connection-timeout", java.time.Duration.class)
+                        .orElse(java.time.Duration.ofSeconds(60)));
+        int maxRequests = binder.bind("server.tomcat.max-keep-alive-requests", Integer.class).orElse(100);
+        java.util.List<String> trusted = binder.bind("ferry.trusted-proxies",
+                org.springframework.boot.context.properties.bind.Bindable.listOf(String.class)).orElse(java.util.List.of());
+        return new FrontDoor(routes, metrics, new FrontDoor.Settings(contextPath, properties.connectTimeout(),
+                properties.readTimeout(), maxHeader, keepAlive, maxRequests), dev.ferry.web.ClientAddresses.trusting(trusted));
+    }
+
+    /** Tomcat as Spring Boot configures it (the same customizers), behind the front door when there is one. */
+    @Bean
+    FrontDoorWebServerFactory tomcatServletWebServerFactory(
+            org.springframework.beans.factory.ObjectProvider<org.springframework.boot.tomcat.TomcatConnectorCustomizer> connectorCustomizers,
+            org.springframework.beans.factory.ObjectProvider<org.springframework.boot.tomcat.TomcatContextCustomizer> contextCustomizers,
+            org.springframework.beans.factory.ObjectProvider<org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer<?>> protocolHandlerCustomizers,
+            org.springframework.beans.factory.ObjectProvider<FrontDoor> frontDoor) {
+        FrontDoorWebServerFactory factory = new FrontDoorWebServerFactory(frontDoor::getIfAvailable);
+        factory.getConnectorCustomizers().addAll(connectorCustomizers.orderedStream().toList());
+        factory.getContextCustomizers().addAll(contextCustomizers.orderedStream().toList());
+        factory.getProtocolHandlerCustomizers().addAll(protocolHandlerCustomizers.orderedStream().toList());
+        return factory;
+    }
+
     /** Proxied requests skip the servlet filter chain ({@link ProxyValve}), unless per-session origins need its filter. */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> proxyAheadOfFilters(ServletRegistrationBean<ProxyServlet> proxy,

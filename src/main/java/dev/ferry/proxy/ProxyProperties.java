@@ -17,11 +17,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sessionDomain  per-session origins, off by default: a wildcard DNS name ({@code sessions.example.org}) under
  *                       which each session is served at {@code <id>.<domain>}, its own browser origin; the portal's
  *                       pages are refused there and sessions are no longer served on the portal's host
+ * @param frontDoor      on by default: an event-driven front door ({@link FrontDoor}) owns the HTTP port and relays
+ *                       notebook traffic itself, the portal's pages to the servlet container behind it; off: Tomcat
+ *                       owns the port and proxies too. Not used with per-session origins or when Ferry terminates TLS
  */
 @ConfigurationProperties("ferry.proxy")
 public record ProxyProperties(
         @DefaultValue("5s") Duration connectTimeout,
         @DefaultValue("10m") Duration readTimeout,
         @DefaultValue({}) Map<String, String> routes,
-        @DefaultValue("") String sessionDomain) {
+        @DefaultValue("") String sessionDomain,
+        @DefaultValue("true") boolean frontDoor) {
 }

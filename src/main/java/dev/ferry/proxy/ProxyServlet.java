@@ -455,15 +455,21 @@ public final class ProxyServlet extends HttpServlet {
         }
         log.debug("session {}: upstream {} failed: {}", route.sessionId(), route, e.toString());
         if (e instanceof SocketTimeoutException) {
-            plain(resp, 504, "The notebook server of this session did not answer within "
-                    + dev.ferry.Durations.human(java.time.Duration.ofMillis(readTimeoutMillis)) + ". It may be busy with a "
-                    + "long computation or stuck; try again, and launch the repository again if this persists.", isUpgrade(req));
+            plain(resp, 504, timedOut(readTimeoutMillis), isUpgrade(req));
             return;
         }
-        String message = e instanceof ConnectException
-                ? "The notebook server of this session is not accepting connections. It may have stopped; launch the repository again if this persists."
-                : "The notebook server of this session did not answer properly. Try again; launch the repository again if this persists.";
-        plain(resp, 502, message, isUpgrade(req));
+        plain(resp, 502, e instanceof ConnectException ? NOT_ACCEPTING : NO_PROPER_ANSWER, isUpgrade(req));
+    }
+
+    static final String NOT_ACCEPTING = "The notebook server of this session is not accepting connections. It may have "
+            + "stopped; launch the repository again if this persists.";
+    static final String NO_PROPER_ANSWER = "The notebook server of this session did not answer properly. Try again; "
+            + "launch the repository again if this persists.";
+
+    static String timedOut(long readTimeoutMillis) {
+        return "The notebook server of this session did not answer within "
+                + dev.ferry.Durations.human(java.time.Duration.ofMillis(readTimeoutMillis)) + ". It may be busy with a "
+                + "long computation or stuck; try again, and launch the repository again if this persists.";
     }
 
     private void notFound(HttpServletRequest req, HttpServletResponse resp, String sessionId) throws IOException {

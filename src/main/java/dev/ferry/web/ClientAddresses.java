@@ -6,7 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
  * The visitor's address: the connection's peer, or — when the peer is one of {@code ferry.trusted-proxies} — the
  * right-most address in {@code X-Forwarded-For} that is not itself a trusted proxy.
  */
-final class ClientAddresses {
+public final class ClientAddresses {
 
     private final CidrSet trusted;
 
@@ -14,13 +14,23 @@ final class ClientAddresses {
         this.trusted = trusted;
     }
 
+    /** {@code trustedProxies}: {@code ferry.trusted-proxies}, CIDR blocks or single addresses. */
+    public static ClientAddresses trusting(java.util.List<String> trustedProxies) {
+        return new ClientAddresses(new CidrSet(trustedProxies, "ferry.trusted-proxies"));
+    }
+
     String of(HttpServletRequest request) {
-        String peer = request.getRemoteAddr();
-        if (trusted.isEmpty() || !trusted.contains(peer)) {
-            return peer;
-        }
-        String forwarded = request.getHeader("X-Forwarded-For");
-        if (forwarded == null || forwarded.isBlank()) {
+        return of(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
+    }
+
+    /** Whether forwarding headers from {@code peer} are believed. */
+    public boolean trusts(String peer) {
+        return !trusted.isEmpty() && trusted.contains(peer);
+    }
+
+    /** The visitor's address, given the connection's peer and the request's {@code X-Forwarded-For} (may be null). */
+    public String of(String peer, String forwarded) {
+        if (!trusts(peer) || forwarded == null || forwarded.isBlank()) {
             return peer;
         }
         String[] hops = forwarded.split(",");

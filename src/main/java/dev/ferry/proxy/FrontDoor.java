@@ -1,0 +1,190 @@
+package dev.ferry.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The socket visitors connect to, in front of the servlet container. Notebook traffic ({@code /user/<id>/…} of a known
+ * session, plain HTTP) is relayed here, event-driven, straight to the session's server: one event loop per core reads
+ * the visitor and the server and writes to the other, with no thread waiting on either; WebSockets become byte
+ * tunnels once the server answers 101. Everything else — portal pages, the build API, unknown and ended sessions,
+ * path tricks, servers that do not answer — is relayed unchanged to the servlet container on a loopback port, which
+ * answers it as it always has (so there is one place that renders errors and one set of rules for the portal).
+ *
+ * <p>The servlet container learns the visitor's address from a header carrying a secret made at start
+ * ({@link FrontDoorPeerValve}); a request that reaches its loopback port any other way does not get to choose it.
+ *
+ * <p>Why: on the hot path the servlet container's request machinery and its poller-to-worker hand-off cost about
+ * 45 µs of CPU per small proxied request against nginx's 17–18 µs (bench/README.md).
+ */
+public final class FrontDoor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
+    static final String PEER_HEADER = "x-ferry-peer";
+    /**
+     * Netty's pooled allocator rather than its default (adaptive) one: in interleaved A/B runs it moved 1 MiB downloads
+     * and 10 MiB uploads from 0.73× / 0.88× nginx to 1.8× / 1.5×, and cut the CPU per small request (bench/README.md).
+     */
+    static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+
+    /**
+     * @param contextPath          the servlet context path ("" for none): {@code <contextPath>/user/} is relayed here
+     * @param maxHeaderBytes       the largest request line and header block accepted (the container's own limit)
+     * @param keepAliveTimeout     how long an idle kept-alive HTTP connection stays open (WebSockets: no limit)
+     * @param maxKeepAliveRequests requests served on one connection before it is closed (≤ 0: no limit)
+     */
+    public record Settings(String contextPath, Duration connectTimeout, Duration readTimeout, int maxHeaderBytes,
+                           Duration keepAliveTimeout, int maxKeepAliveRequests) {
+    }
+
+    private final RouteTable routes;
+    private final ProxyMetrics metrics;
+    private final Settings settings;
+    private final dev.ferry.web.ClientAddresses clients;
+    private final String secret;
+    private final boolean epoll = Epoll.isAvailable();
+    private EventLoopGroup group;
+    private Channel server;
+    private InetSocketAddress portal;
+    private int publicPort;
+
+    /** {@code clients}: whose forwarding headers are believed ({@code ferry.trusted-proxies}). */
+    public FrontDoor(RouteTable routes, ProxyMetrics metrics, Settings settings, dev.ferry.web.ClientAddresses clients) {
+        this.routes = routes;
+        this.clients = clients;
+        this.metrics = metrics;
+        this.settings = settings;
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        this.secret = HexFormat.of().formatHex(random);
+    }
+
+    /** The value the servlet container must see in {@value #PEER_HEADER} before it believes an address in it. */
+    public String secret() {
+        return secret;
+    }
+
+    /**
+     * Listens on {@code address:port} (address null: every interface; port 0: any free one) and relays what is not
+     * notebook traffic to the servlet container on {@code loopback:portalPort}. Returns the port it listens on.
+     */
+    public synchronized int start(InetAddress address, int port, InetAddress portalAddress, int portalPort)
+            throws InterruptedException {
+        this.portal = new InetSocketAddress(portalAddress, portalPort);
+        IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                new DefaultThreadFactory("ferry-front-door", true), ioHandlers);
+        Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(serverType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(VisitorConnection.CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(settings.maxHeaderBytes())
+                                        .setMaxHeaderSize(settings.maxHeaderBytes())
+                                        .setMaxChunkSize(64 * 1024)))
+                                .addLast(VisitorConnection.KEEP_ALIVE, new HttpServerKeepAliveHandler())
+                                .addLast(VisitorConnection.CONTINUE, new HttpServerExpectContinueHandler())
+                                // reader idle only: an all-idle handler adds a listener to every write
+                                .addLast(VisitorConnection.IDLE, new IdleStateHandler(
+                                        Math.max(1, settings.keepAliveTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS))
+                                .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
+                    }
+                });
+        try {
+            server = (address == null ? bootstrap.bind(port) : bootstrap.bind(address, port)).sync().channel();
+        } catch (InterruptedException | RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+        publicPort = ((InetSocketAddress) server.localAddress()).getPort();
+        log.info("Front door listening on port {} ({}), portal on {}", publicPort, epoll ? "epoll" : "nio", portal);
+        return publicPort;
+    }
+
+    /** Stops accepting connections; connections already open go on. */
+    public synchronized void stopAccepting() {
+        if (server != null) {
+            Channel closing = server;
+            server = null;
+            closing.close().syncUninterruptibly();
+        }
+    }
+
+    /** Stops accepting and closes every open connection. */
+    @Override
+    public synchronized void close() {
+        stopAccepting();
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            group = null;
+        }
+    }
+
+    int port() {
+        return publicPort;
+    }
+
+    RouteTable routes() {
+        return routes;
+    }
+
+    ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    dev.ferry.web.ClientAddresses clients() {
+        return clients;
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    InetSocketAddress portal() {
+        return portal;
+    }
+
+    Class<? extends Channel> socketType() {
+        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.ferry.proxy;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.apache.catalina.Valve;
+import org.apache.catalina.startup.Tomcat;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.GracefulShutdownCallback;
+import org.springframework.boot.web.server.PortInUseException;
+import org.springframework.boot.web.server.Shutdown;
+import org.springframework.boot.web.server.WebServer;
+import org.springframework.boot.web.server.WebServerException;
+import org.springframework.boot.web.servlet.ServletContextInitializer;
+
+/**
+ * Tomcat behind the {@link FrontDoor}: the front door takes the configured address and port ({@code server.port}),
+ * Tomcat a free loopback port that only the front door uses. The web server Spring sees reports the front door's
+ * port, so {@code local.server.port} and everything built on it point at the front door.
+ *
+ * <p>Without a front door (turned off with {@code ferry.proxy.front-door=false}, or not applicable: TLS terminated by
+ * Ferry itself, per-session origins, no web server) this is Tomcat as Spring Boot configures it.
+ */
+class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
+
+    private final Supplier<FrontDoor> frontDoor;
+    private FrontDoor starting;
+    private InetAddress publicAddress;
+    private int publicPort;
+
+    /** Plain Tomcat (how Spring Boot instantiates a factory of this type for a separate management port). */
+    FrontDoorWebServerFactory() {
+        this(() -> null);
+    }
+
+    FrontDoorWebServerFactory(Supplier<FrontDoor> frontDoor) {
+        this.frontDoor = frontDoor;
+    }
+
+    @Override
+    public WebServer getWebServer(ServletContextInitializer... initializers) {
+        boolean tls = getSsl() != null && getSsl().isEnabled();
+        FrontDoor door = tls || getPort() < 0 ? null : frontDoor.get();
+        if (door == null) {
+            return super.getWebServer(initializers);
+        }
+        List<Valve> valves = new ArrayList<>();
+        valves.add(new FrontDoorPeerValve(door.secret())); // first: the remote-IP valve, if any, works on its result
+        getEngineValves().stream().filter(v -> !(v instanceof FrontDoorPeerValve)).forEach(valves::add);
+        setEngineValves(valves);
+        starting = door;
+        publicAddress = getAddress();
+        publicPort = getPort();
+        setPort(0);
+        setAddress(InetAddress.getLoopbackAddress());
+        try {
+            return super.getWebServer(initializers);
+        } finally {
+            setPort(publicPort);
+            setAddress(publicAddress);
+            starting = null;
+        }
+    }
+
+    @Override
+    protected TomcatWebServer getTomcatWebServer(Tomcat tomcat) {
+        if (starting == null) {
+            return super.getTomcatWebServer(tomcat);
+        }
+        return new Fronted(tomcat, getShutdown(), starting, publicAddress, publicPort);
+    }
+
+    /** Tomcat, plus the front door: started after Tomcat, stopped before it, and the port Spring reports. */
+    static final class Fronted extends TomcatWebServer {
+
+        private final FrontDoor door;
+        private final InetAddress address;
+        private final int configuredPort;
+        private volatile int port = -1;
+
+        Fronted(Tomcat tomcat, Shutdown shutdown, FrontDoor door, InetAddress address, int configuredPort) {
+            super(tomcat, true, shutdown);
+            this.door = door;
+            this.address = address;
+            this.configuredPort = configuredPort;
+        }
+
+        @Override
+        public void start() throws WebServerException {
+            super.start();
+            synchronized (this) {
+                if (port >= 0) {
+                    return;
+                }
+                try {
+                    port = door.start(address, configuredPort, InetAddress.getLoopbackAddress(), super.getPort());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new WebServerException("Interrupted while starting the front door", e);
+                } catch (RuntimeException e) {
+                    super.stop();
+                    PortInUseException.throwIfPortBindingException(e, () -> configuredPort);
+                    throw new WebServerException("Unable to start the front door on port " + configuredPort, e);
+                }
+            }
+        }
+
+        @Override
+        public int getPort() {
+            int p = port;
+            return p >= 0 ? p : super.getPort();
+        }
+
+        @Override
+        public void shutDownGracefully(GracefulShutdownCallback callback) {
+            door.stopAccepting();
+            super.shutDownGracefully(callback);
+        }
+
+        @Override
+        public void stop() throws WebServerException {
+            door.close();
+            port = -1;
+            super.stop();
+        }
+
+        @Override
+        public void destroy() throws WebServerException {
+            door.close();
+            super.destroy();
+        }
+    }
+}

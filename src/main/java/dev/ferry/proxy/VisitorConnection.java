@@ -1,0 +1,752 @@
+package dev.ferry.proxy;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.List;
+import java.util.Set;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One visitor's connection to the {@link FrontDoor}, and the connection to the server its current request goes to: a
+ * session's notebook server, or the servlet container (the portal). Everything runs on the visitor's event loop, the
+ * server connection included, so the state below needs no locks.
+ *
+ * <p>Requests are taken one at a time: a request that arrives while another is answered waits in {@link #queue}, and
+ * the visitor is not read meanwhile. A server connection is kept while the visitor's requests go to the same server.
+ * A request that could not be sent, or whose server closed without answering and that had no body, is replayed to the
+ * portal, which retries and, failing, answers with its error pages.
+ */
+final class VisitorConnection extends ChannelInboundHandlerAdapter {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VisitorConnection.class);
+    static final String CODEC = "http";
+    static final String KEEP_ALIVE = "keep-alive";
+    static final String CONTINUE = "continue";
+    static final String IDLE = "idle";
+    static final String HANDLER = "visitor";
+    private static final String ENCODER = "encoder";
+    private static final String PORTAL = "";
+
+    /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
+    private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
+            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "expect", "x-forwarded-for",
+            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", FrontDoor.PEER_HEADER);
+    /** Connection-level headers the portal must not see from the visitor (it sees the front door's connection). */
+    private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
+            "upgrade", "expect", FrontDoor.PEER_HEADER);
+    private static final List<AsciiString> NOT_TO_VISITOR = names("connection", "keep-alive", "proxy-connection", "te",
+            "trailer", "upgrade", "proxy-authenticate");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
+    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("X-Forwarded-Port");
+
+    private final FrontDoor door;
+    private Channel visitor;
+    /** What the visitor sent that has not gone on yet: request heads, body parts, and (after an upgrade) raw bytes. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+    private Channel upstream;
+    private String upstreamKey;
+    private boolean connecting;
+    private boolean upstreamDone;
+
+    private boolean inFlight;
+    private HttpRequest head;
+    private Route route;
+    private boolean upgrade;
+    private boolean bodyWritten;
+    private boolean bodyEnded;
+    private boolean headWritten;
+    private boolean responseStarted;
+    private boolean skippingInformational;
+    private boolean replayed;
+    private boolean timedOut;
+    private boolean tunnel;
+    /** The visitor's HTTP decoder was taken out after an upgrade request: what follows is raw bytes. */
+    private boolean decoderRemoved;
+    private boolean wrote;
+    private boolean closing;
+    private int requests;
+    private String remote;
+    private String lastHost;
+    private String lastHostPort;
+
+    VisitorConnection(FrontDoor door) {
+        this.door = door;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        visitor = ctx.channel();
+        super.channelActive(ctx);
+    }
+
+    // ---------------------------------------------------------------------------------------------- visitor side
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (tunnel) {
+            relay((ByteBuf) msg, upstream);
+            return;
+        }
+        if (decoderRemoved && msg instanceof HttpContent) {
+            ReferenceCountUtil.release(msg); // the empty end of the upgrade request, sent with its head
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            if (!request.decoderResult().isSuccess()) {
+                ReferenceCountUtil.release(msg);
+                refuse(request.decoderResult().cause());
+                return;
+            }
+            if (isWebSocketUpgrade(request) && !inFlight && queue.isEmpty()) {
+                // Stop reading HTTP now: what the visitor sends after this head belongs to the tunnel, if there is one.
+                // (Taking the decoder out hands its unread bytes on at once, so the head is queued first.)
+                decoderRemoved = true;
+                queue.add(msg);
+                ChannelPipeline p = ctx.pipeline();
+                p.remove(KEEP_ALIVE);
+                p.remove(CONTINUE);
+                p.replace(CODEC, ENCODER, new HttpResponseEncoder());
+                drain();
+                return;
+            }
+        }
+        queue.add(msg);
+        drain();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (upstream != null && !connecting) {
+            upstream.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upstream != null && !connecting) {
+            upstream.config().setAutoRead(visitor.isWritable());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (!(evt instanceof IdleStateEvent)) {
+            ctx.fireUserEventTriggered(evt);
+        } else if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
+            ctx.close(); // a kept-alive connection left idle
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        releaseQueue();
+        if (upstream != null) {
+            upstream.close(); // an upload under way is aborted; a tunnel ends on both sides
+        }
+        if (tunnel) {
+            tunnel = false;
+            door.metrics().webSocketClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("visitor connection {}: {}", ctx.channel(), cause.toString(), cause);
+        ctx.close();
+    }
+
+    /** Sends on what can go: request heads when no other is answered, their bodies once connected, tunnel bytes. */
+    private void drain() {
+        while (!queue.isEmpty() && !closing) {
+            Object next = queue.peek();
+            if (next instanceof HttpRequest request) {
+                if (inFlight) {
+                    break;
+                }
+                queue.poll();
+                begin(request);
+                if (connecting) {
+                    break;
+                }
+                wrote = true;
+            } else if (next instanceof HttpContent content) {
+                if (!inFlight) {
+                    ReferenceCountUtil.release(queue.poll()); // the rest of a request already answered
+                    continue;
+                }
+                if (connecting || !headWritten) {
+                    break;
+                }
+                queue.poll();
+                int n = content.content().readableBytes();
+                if (n > 0) {
+                    door.metrics().bytes(n);
+                    if (route != null) {
+                        route.touch();
+                    }
+                }
+                bodyWritten |= n > 0;
+                upstream.write(content);
+                if (content instanceof LastHttpContent) {
+                    requestSent();
+                }
+                wrote = true;
+            } else {
+                if (!tunnel) {
+                    break; // bytes after an upgrade request: they wait for the server's 101
+                }
+                relay((ByteBuf) queue.poll(), upstream);
+                wrote = true;
+            }
+        }
+        if (wrote && upstream != null && !connecting) {
+            wrote = false;
+            upstream.flush();
+        }
+        updateReading();
+    }
+
+    private void updateReading() {
+        if (visitor != null && !closing) {
+            visitor.config().setAutoRead(queue.isEmpty() && !connecting
+                    && (upstream == null || upstream.isWritable()));
+        }
+    }
+
+    private void begin(HttpRequest request) {
+        inFlight = true;
+        head = request;
+        headWritten = false;
+        bodyWritten = false;
+        bodyEnded = false;
+        responseStarted = false;
+        skippingInformational = false;
+        replayed = false;
+        timedOut = false;
+        upgrade = decoderRemoved; // an upgrade request pipelined behind another goes on as a plain request
+        requests++;
+        route = sessionRoute(request.uri());
+        if (route != null) {
+            route.touch();
+        }
+        sendHead();
+    }
+
+    /** Sends the current request's head to its server, connecting first when the connection at hand goes elsewhere. */
+    private void sendHead() {
+        String key = route == null ? PORTAL : route.host() + ":" + route.port();
+        if (upstream != null && !upstreamDone && upstream.isActive() && key.equals(upstreamKey)) {
+            writeHead();
+            return;
+        }
+        dropUpstream();
+        upstreamKey = key;
+        upstreamDone = false;
+        connecting = true;
+        boolean toSession = route != null;
+        SocketAddress target = route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
+        Bootstrap bootstrap = new Bootstrap()
+                .group(visitor.eventLoop())
+                .channel(door.socketType())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) door.settings().connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.ALLOCATOR, FrontDoor.ALLOCATOR)
+                .option(ChannelOption.AUTO_READ, visitor.isWritable())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(64 * 1024)
+                                .setMaxHeaderSize(256 * 1024)
+                                .setMaxChunkSize(64 * 1024), false, false));
+                        if (toSession) {
+                            // a session's server has the read timeout; the portal's event streams are long and quiet
+                            ch.pipeline().addLast(IDLE, new IdleStateHandler(door.settings().readTimeout().toMillis(),
+                                    0, 0, java.util.concurrent.TimeUnit.MILLISECONDS));
+                        }
+                        ch.pipeline().addLast(HANDLER, new ServerSide());
+                    }
+                });
+        ChannelFuture connect = bootstrap.connect(target);
+        Channel attempt = connect.channel();
+        upstream = attempt;
+        connect.addListener((ChannelFutureListener) f -> {
+            if (upstream != attempt || closing) {
+                return;
+            }
+            connecting = false;
+            if (f.isSuccess()) {
+                writeHead();
+                drain();
+            } else {
+                upstreamFailed(false);
+            }
+        });
+    }
+
+    private void writeHead() {
+        HttpRequest out = route == null ? toPortal(head) : toSession(head);
+        headWritten = true;
+        upstream.write(out);
+        wrote = true;
+        if (bodyEnded || upgrade) {
+            // an upgrade request has no body; a replayed request's (empty) body had already been sent
+            upstream.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            requestSent();
+        }
+    }
+
+    /** The request as the session's server gets it (changed in place: the visitor's head is not needed again). */
+    private HttpRequest toSession(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        String host = headers.get(HttpHeaderNames.HOST);
+        String peer = peerAddress();
+        String remote = peer;
+        boolean secure = false;
+        if (door.clients().trusts(peer)) {
+            // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
+            remote = door.clients().of(peer, headers.get(X_FORWARDED_FOR));
+            String proto = headers.get(X_FORWARDED_PROTO);
+            secure = proto != null && proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
+        }
+        stripHopByHop(headers, NOT_TO_SESSION);
+        headers.add(X_FORWARDED_FOR, remote);
+        headers.add(X_REAL_IP, remote);
+        headers.add(X_FORWARDED_PROTO, upgrade ? (secure ? "wss" : "ws") : (secure ? "https" : "http"));
+        if (host != null) {
+            headers.add(X_FORWARDED_HOST, host);
+        }
+        headers.add(X_FORWARDED_PORT, hostPort(host));
+        if (upgrade) {
+            headers.add("Connection", "Upgrade");
+            headers.add("Upgrade", "websocket");
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return request;
+    }
+
+    /** The request as the portal gets it: the visitor's headers, with the visitor's address in the peer header. */
+    private HttpRequest toPortal(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        stripHopByHop(headers, NOT_TO_PORTAL);
+        if (!headers.contains(HttpHeaderNames.HOST)) {
+            InetSocketAddress local = (InetSocketAddress) visitor.localAddress();
+            String address = local.getAddress().getHostAddress();
+            headers.add("Host", (address.contains(":") ? "[" + address + "]" : address) + ":" + door.port());
+        }
+        headers.set(FrontDoor.PEER_HEADER, door.secret() + " " + peerAddress());
+        if (upgradeTo != null) {
+            headers.add("Connection", "Upgrade");
+            headers.add("Upgrade", upgradeTo);
+        }
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return request;
+    }
+
+    /** The current request's session route when the front door relays it itself; null: the portal answers it. */
+    private Route sessionRoute(String uri) {
+        String prefix = door.settings().contextPath() + ProxyServlet.PREFIX;
+        if (!uri.startsWith(prefix)) {
+            return null;
+        }
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        int slash = path.indexOf('/', prefix.length());
+        if (slash <= prefix.length()) {
+            return null; // no session id, or no slash after it: the portal redirects or answers 404
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c >= 0x7f || c == '\\' || c == ';') {
+                return null; // the servlet container's rules decide what these mean
+            }
+        }
+        if (ProxyServlet.hasDotSegment(path) || (path.indexOf('%') >= 0
+                && path.toLowerCase(Locale.ROOT).contains("%5c"))) {
+            return null; // the portal refuses these (dot segments; an encoded backslash, as Tomcat does)
+        }
+        return door.routes().get(path.substring(prefix.length(), slash));
+    }
+
+    private void relay(ByteBuf bytes, Channel to) {
+        int n = bytes.readableBytes();
+        door.metrics().bytes(n);
+        if (route != null) {
+            route.touch();
+        }
+        to.write(bytes);
+    }
+
+    /** The visitor sent something that is not a request the front door can read: say what, and close. */
+    private void refuse(Throwable cause) {
+        HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
+                ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                : HttpResponseStatus.BAD_REQUEST;
+        String message = cause instanceof TooLongFrameException
+                ? "The request's headers or address are too long."
+                : "The request could not be read as HTTP.";
+        closing = true;
+        releaseQueue();
+        answer(status, message);
+    }
+
+    /** Answers the visitor here (plain JSON, like the portal's proxy errors), then closes the connection. */
+    private void answer(HttpResponseStatus status, String message) {
+        byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set("Content-Type", "application/json;charset=UTF-8")
+                .set("Cache-Control", "no-store")
+                .set("Content-Length", body.length)
+                .set("Connection", "close");
+        closing = true;
+        releaseQueue();
+        visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---------------------------------------------------------------------------------------------- server side
+
+    /** The server side of this visitor's connection; ignores everything once it is no longer the current one. */
+    private final class ServerSide extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (ctx.channel() != upstream || closing) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (tunnel) {
+                if (msg instanceof ByteBuf bytes) {
+                    relay(bytes, visitor);
+                } else {
+                    ReferenceCountUtil.release(msg); // the empty end of the 101 response
+                }
+                return;
+            }
+            if (!inFlight) {
+                ReferenceCountUtil.release(msg); // a server talking out of turn: not this visitor's concern
+                ctx.close();
+                return;
+            }
+            if (msg instanceof HttpResponse response) {
+                if (!response.decoderResult().isSuccess()) {
+                    ReferenceCountUtil.release(msg);
+                    ctx.close();
+                    return;
+                }
+                int status = response.status().code();
+                if (status == 101 && upgrade) {
+                    switchToTunnel(ctx, response);
+                    return;
+                }
+                if (status >= 100 && status < 200) {
+                    skippingInformational = true; // 100 Continue was answered at the door; others are not passed on
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+                responseStarted = true;
+                HttpHeaders headers = response.headers();
+                upstreamDone = !HttpUtil.isKeepAlive(response);
+                stripHopByHop(headers, NOT_TO_VISITOR);
+                boolean last = upgrade || (door.settings().maxKeepAliveRequests() > 0
+                        && requests >= door.settings().maxKeepAliveRequests());
+                if (last) {
+                    headers.set("Connection", "close");
+                }
+                if (!HttpUtil.isKeepAlive(head) && head.protocolVersion().equals(HttpVersion.HTTP_1_0)
+                        && HttpUtil.isTransferEncodingChunked(response)) {
+                    // an HTTP/1.0 visitor cannot read chunks: the body ends with the connection
+                    HttpUtil.setTransferEncodingChunked(response, false);
+                    headers.set("Connection", "close");
+                }
+                response.setProtocolVersion(HttpVersion.HTTP_1_1);
+                visitor.write(response);
+                return;
+            }
+            if (msg instanceof HttpContent content) {
+                if (skippingInformational) {
+                    skippingInformational = !(msg instanceof LastHttpContent);
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+                int n = content.content().readableBytes();
+                if (n > 0) {
+                    door.metrics().bytes(n);
+                    if (route != null) {
+                        route.touch();
+                    }
+                }
+                if (msg instanceof LastHttpContent) {
+                    ChannelFuture written = visitor.writeAndFlush(msg);
+                    if (upgrade) {
+                        written.addListener(ChannelFutureListener.CLOSE); // a refused upgrade: answered, then closed
+                    }
+                    complete();
+                } else {
+                    visitor.write(msg);
+                    if (!visitor.isWritable()) {
+                        ctx.channel().config().setAutoRead(false);
+                    }
+                }
+                return;
+            }
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (ctx.channel() == upstream) {
+                visitor.flush();
+                if (!visitor.isWritable()) {
+                    ctx.channel().config().setAutoRead(false);
+                }
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel() == upstream) {
+                updateReading();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (!(evt instanceof IdleStateEvent)) {
+                ctx.fireUserEventTriggered(evt);
+            } else if (ctx.channel() == upstream && inFlight && !tunnel && bodyEnded) {
+                timedOut = true; // the request is sent and the server has said nothing for the read timeout
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("server connection {}: {}", ctx.channel(), cause.toString(), cause);
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (ctx.channel() != upstream) {
+                return;
+            }
+            upstream = null;
+            upstreamKey = null;
+            if (closing) {
+                return;
+            }
+            if (tunnel) {
+                visitor.close();
+                return;
+            }
+            if (inFlight) {
+                upstreamFailed(true);
+            }
+        }
+    }
+
+    private void switchToTunnel(ChannelHandlerContext server, HttpResponse response) {
+        HttpHeaders headers = response.headers();
+        stripHopByHop(headers, NOT_TO_VISITOR);
+        headers.set("Upgrade", "websocket");
+        headers.set("Connection", "Upgrade");
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        visitor.writeAndFlush(response);
+        ChannelPipeline visitorPipeline = visitor.pipeline();
+        visitorPipeline.remove(ENCODER);
+        visitorPipeline.remove(IDLE);
+        tunnel = true;
+        inFlight = false;
+        door.metrics().webSocketOpened();
+        ChannelPipeline serverPipeline = server.pipeline();
+        if (serverPipeline.get(IDLE) != null) {
+            serverPipeline.remove(IDLE);
+        }
+        serverPipeline.remove(CODEC); // bytes it holds beyond the 101 arrive next, as they are
+        drain();
+    }
+
+    /** The server connection failed before or during the current exchange. */
+    private void upstreamFailed(boolean connected) {
+        if (responseStarted) {
+            door.metrics().upstreamError();
+            closing = true;
+            visitor.close(); // a response under way is cut short: the visitor sees an error, not a truncated body
+            return;
+        }
+        if (route != null && !replayed && !timedOut && !bodyWritten) {
+            // Nothing of the visitor's body is lost: the portal gets the request, retries, and answers errors itself.
+            replayed = true;
+            route = null;
+            dropUpstream();
+            sendHead();
+            if (!connecting) {
+                drain();
+            }
+            return;
+        }
+        door.metrics().upstreamError();
+        if (timedOut) {
+            answer(HttpResponseStatus.GATEWAY_TIMEOUT, ProxyServlet.timedOut(door.settings().readTimeout().toMillis()));
+        } else if (route != null) {
+            answer(HttpResponseStatus.BAD_GATEWAY, connected ? ProxyServlet.NO_PROPER_ANSWER : ProxyServlet.NOT_ACCEPTING);
+        } else {
+            answer(HttpResponseStatus.BAD_GATEWAY, "Ferry could not answer this request just now. Try again in a moment.");
+        }
+    }
+
+    /** The whole request has gone to the server: the read timeout counts from now, not from the last response. */
+    private void requestSent() {
+        bodyEnded = true;
+        if (upstream.pipeline().get(IDLE) instanceof IdleStateHandler idle) {
+            idle.resetReadTimeout();
+        }
+    }
+
+    /** The exchange is over: the next queued request may go. */
+    private void complete() {
+        inFlight = false;
+        head = null;
+        if (upstreamDone || !bodyEnded) {
+            // closed by the server, or answered before the visitor's body was all sent (the rest is dropped): not reused
+            dropUpstream();
+        }
+        if (visitor.pipeline().get(IDLE) instanceof IdleStateHandler idle) {
+            idle.resetReadTimeout(); // the keep-alive timeout counts from the end of the response
+        }
+        drain();
+    }
+
+    private void dropUpstream() {
+        Channel old = upstream;
+        upstream = null;
+        upstreamKey = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private void releaseQueue() {
+        Object next;
+        while ((next = queue.poll()) != null) {
+            ReferenceCountUtil.release(next);
+        }
+    }
+
+    private String peerAddress() {
+        if (remote == null) {
+            remote = ((InetSocketAddress) visitor.remoteAddress()).getAddress().getHostAddress();
+        }
+        return remote;
+    }
+
+    private String hostPort(String host) {
+        if (host != null && host.equals(lastHost)) {
+            return lastHostPort;
+        }
+        lastHostPort = portOf(host);
+        lastHost = host;
+        return lastHostPort;
+    }
+
+    private String portOf(String host) {
+        if (host != null) {
+            int colon = host.lastIndexOf(':');
+            if (colon > 0 && colon > host.lastIndexOf(']')) {
+                String port = host.substring(colon + 1);
+                if (!port.isEmpty() && port.chars().allMatch(Character::isDigit)) {
+                    return port;
+                }
+            }
+            return "80";
+        }
+        return Integer.toString(door.port());
+    }
+
+    private static boolean isWebSocketUpgrade(HttpRequest request) {
+        String value = request.headers().get(HttpHeaderNames.UPGRADE);
+        return value != null && value.toLowerCase(Locale.ROOT).contains("websocket");
+    }
+
+    private static Set<String> connectionTokens(HttpHeaders headers) {
+        String value = headers.get(HttpHeaderNames.CONNECTION);
+        if (value == null) {
+            return Set.of();
+        }
+        java.util.HashSet<String> tokens = new java.util.HashSet<>();
+        for (String token : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String part : token.split(",")) {
+                tokens.add(part.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return tokens;
+    }
+
+    private static void stripHopByHop(HttpHeaders headers, List<AsciiString> names) {
+        String connection = headers.get(HttpHeaderNames.CONNECTION);
+        if (connection != null && !connection.equalsIgnoreCase("keep-alive") && !connection.equalsIgnoreCase("close")) {
+            for (String token : connectionTokens(headers)) {
+                if (!token.equals("close") && !token.equals("keep-alive")) {
+                    headers.remove(token);
+                }
+            }
+        }
+        for (int i = 0; i < names.size(); i++) {
+            headers.remove(names.get(i));
+        }
+    }
+
+    private static List<AsciiString> names(String... names) {
+        return java.util.Arrays.stream(names).map(AsciiString::cached).toList();
+    }
+
+}

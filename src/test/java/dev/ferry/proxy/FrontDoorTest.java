@@ -1,0 +1,255 @@
+package dev.ferry.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * The front door ({@link FrontDoor}): what it relays itself, what it hands to the portal behind it, and that the
+ * portal still learns who the visitor is — and only from the front door.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s"})
+class FrontDoorTest {
+
+    private static final String SESSION = "frontdoorsessionaaaaaaaaaaaaaaaa";
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    RouteTable routes;
+
+    private ServerSocket server;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final List<String> heads = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void route() throws IOException {
+        server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        routes.add(new Route(SESSION, "127.0.0.1", server.getLocalPort()));
+    }
+
+    @AfterEach
+    void unroute() throws IOException {
+        routes.remove(SESSION, "the test ended.");
+        server.close();
+    }
+
+    /** A keep-alive server answering each GET with its path; {@code hangUpFirst}: the first connection is closed unanswered. */
+    private void serve(boolean hangUpFirst) {
+        daemon(() -> {
+            while (!server.isClosed()) {
+                Socket s;
+                try {
+                    s = server.accept();
+                } catch (IOException e) {
+                    return;
+                }
+                int n = connections.incrementAndGet();
+                daemon(() -> {
+                    try (s) {
+                        InputStream in = new BufferedInputStream(s.getInputStream());
+                        OutputStream out = s.getOutputStream();
+                        while (true) {
+                            String head = ProxyStreamingTest.readHead(in);
+                            if (head.isEmpty()) {
+                                return;
+                            }
+                            heads.add(head);
+                            if (hangUpFirst && n == 1) {
+                                return;
+                            }
+                            String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
+                            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
+                                    + "\r\n\r\n" + path).getBytes(StandardCharsets.US_ASCII));
+                            out.flush();
+                        }
+                    } catch (IOException e) {
+                        // the front door closed its side
+                    }
+                });
+            }
+        });
+    }
+
+    private static void daemon(Runnable body) {
+        Thread t = new Thread(body, "front-door-test-upstream");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private Socket visitorFrom(String address) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(address, 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port));
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** One response, its body read by its length or its chunks (the connection stays usable for the next). */
+    private static String response(InputStream in) throws IOException {
+        String head = ProxyStreamingTest.readHead(in);
+        String lower = head.toLowerCase(java.util.Locale.ROOT);
+        int at = lower.indexOf("content-length:");
+        if (at > 0) {
+            int length = Integer.parseInt(head.substring(at + 15, head.indexOf('\r', at)).trim());
+            return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        }
+        assertThat(lower).as("a response with a length or chunks: %s", head).contains("transfer-encoding: chunked");
+        StringBuilder body = new StringBuilder(head);
+        while (true) {
+            String size = line(in);
+            int n = Integer.parseInt(size.split(";")[0].trim(), 16);
+            if (n == 0) {
+                while (!line(in).isEmpty()) {
+                    // trailers
+                }
+                return body.toString();
+            }
+            body.append(new String(in.readNBytes(n), StandardCharsets.UTF_8));
+            line(in);
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
+    @Test
+    void theSessionAndThePortalSeeTheVisitorsAddressAndNoOneCanChooseIt() throws Exception {
+        serve(true); // the first connection hangs up: the request is replayed to the portal, which retries it
+        try (Socket c = visitorFrom("127.0.0.2")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answer = response(new BufferedInputStream(c.getInputStream()));
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + "/api/status");
+        }
+        assertThat(connections.get()).as("the front door's connection, then the portal's").isEqualTo(2);
+        assertThat(heads).hasSize(2).allSatisfy(head -> assertThat(head)
+                .contains("X-Forwarded-For: 127.0.0.2")
+                .doesNotContainIgnoringCase("x-ferry-peer")
+                .doesNotContain("10.1.2.3")
+                .doesNotContain("10.9.9.9"));
+    }
+
+    @Test
+    void oneConnectionCarriesSessionAndPortalRequestsInTurnAndKeepsItsServerConnection() throws Exception {
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            OutputStream out = c.getOutputStream();
+            for (String path : List.of("/user/" + SESSION + "/a", "/user/" + SESSION + "/b", "/health",
+                    "/user/" + SESSION + "/c")) {
+                out.write(("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String answer = response(in);
+                assertThat(answer).as(path).startsWith("HTTP/1.1 200");
+                if (path.startsWith("/user/")) {
+                    assertThat(answer).endsWith(path);
+                } else {
+                    assertThat(answer).contains("\"ok\":true");
+                }
+            }
+        }
+        assertThat(connections.get()).as("a and b on one server connection, c on a new one after the portal's turn")
+                .isEqualTo(2);
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            StringBuilder requests = new StringBuilder();
+            for (String path : List.of("/user/" + SESSION + "/one", "/health", "/user/" + SESSION + "/two")) {
+                requests.append("GET ").append(path).append(" HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
+            }
+            c.getOutputStream().write(requests.toString().getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(response(in)).endsWith("/user/" + SESSION + "/one");
+            assertThat(response(in)).contains("\"ok\":true");
+            assertThat(response(in)).endsWith("/user/" + SESSION + "/two");
+        }
+    }
+
+    @Test
+    void oversizedHeadersAreRefusedWith431AndTheConnectionCloses() throws Exception {
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/api HTTP/1.1\r\nHost: ferry.test\r\nCookie: "
+                    + "x".repeat(20_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(all).startsWith("HTTP/1.1 431").contains("too long");
+        }
+        assertThat(connections.get()).isZero();
+    }
+
+    @Test
+    void anIdleKeptAliveConnectionIsClosedAfterTheKeepAliveTimeout() throws Exception {
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(response(in)).startsWith("HTTP/1.1 200");
+            long start = System.nanoTime();
+            try {
+                assertThat(in.read()).as("end of stream").isEqualTo(-1);
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("the idle connection was still open after 10 s", e);
+            }
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(500L, 5_000L);
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersIsNotWaitedForByOtherVisitors() throws Exception {
+        // one connection stalls (the server reads and says nothing); another visitor of the same session is served
+        CompletableFuture<Socket> stalled = CompletableFuture.supplyAsync(() -> {
+            try {
+                Socket s = server.accept();
+                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+                return s;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket slow = visitorFrom("127.0.0.1")) {
+            slow.getOutputStream().write(("GET /user/" + SESSION + "/slow HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Socket upstreamOfSlow = stalled.get(10, TimeUnit.SECONDS);
+            serve(false);
+            try (Socket quick = visitorFrom("127.0.0.1")) {
+                quick.getOutputStream().write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(new BufferedInputStream(quick.getInputStream()))).endsWith("/quick");
+            }
+            upstreamOfSlow.close();
+        }
+    }
+}
