@@ -134,6 +134,7 @@ def main():
     ap.add_argument("--storm", type=int, default=10000, help="requests in the stopped-session leak check")
     ap.add_argument("--java", default=None, help="java executable for Ferry (default: the newest JDK found)")
     ap.add_argument("--only", default="direct,ferry,chp,nginx")
+    ap.add_argument("--out", default=None, help="file name under bench/results (default: proxy-<date>.json)")
     ap.add_argument("--warmup", type=int, default=20, help="seconds of warm-up load per proxy (HTTP and WebSocket each)")
     opts = ap.parse_args()
 
@@ -292,7 +293,7 @@ def main():
                    "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()}
         report(machine, results)
         os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-        path = os.path.join(ROOT, "bench", "results", f"proxy-{datetime.date.today().isoformat()}.json")
+        path = os.path.join(ROOT, "bench", "results", opts.out or f"proxy-{datetime.date.today().isoformat()}.json")
         with open(path, "w") as f:
             json.dump({"machine": machine, "results": results}, f, indent=2)
         print(f"\nwritten to {os.path.relpath(path, ROOT)}")
