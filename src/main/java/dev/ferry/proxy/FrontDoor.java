@@ -26,8 +26,6 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
@@ -75,6 +73,10 @@ public final class FrontDoor implements AutoCloseable {
     private final String secret;
     private final boolean epoll = Epoll.isAvailable();
     private EventLoopGroup group;
+    private final io.netty.channel.group.ChannelGroup visitors =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    private final java.util.concurrent.atomic.AtomicInteger exchanges = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean draining;
     private Channel server;
     private InetSocketAddress portal;
     private int publicPort;
@@ -102,6 +104,7 @@ public final class FrontDoor implements AutoCloseable {
     public synchronized int start(InetAddress address, int port, InetAddress portalAddress, int portalPort)
             throws InterruptedException {
         this.portal = new InetSocketAddress(portalAddress, portalPort);
+        this.draining = false;
         IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 new DefaultThreadFactory("ferry-front-door", true), ioHandlers);
@@ -122,19 +125,25 @@ public final class FrontDoor implements AutoCloseable {
                                         .setMaxInitialLineLength(settings.maxHeaderBytes())
                                         .setMaxHeaderSize(settings.maxHeaderBytes())
                                         .setMaxChunkSize(64 * 1024)))
-                                .addLast(VisitorConnection.KEEP_ALIVE, new HttpServerKeepAliveHandler())
-                                .addLast(VisitorConnection.CONTINUE, new HttpServerExpectContinueHandler())
-                                // reader idle only: an all-idle handler adds a listener to every write
-                                .addLast(VisitorConnection.IDLE, new IdleStateHandler(
-                                        Math.max(1, settings.keepAliveTimeout().toMillis()), 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
+                        long idle = settings.keepAliveTimeout().toMillis();
+                        if (idle > 0) {
+                            // reader idle only: an all-idle handler adds a listener to every write
+                            ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE,
+                                    new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS));
+                        }
+                        visitors.add(ch);
                     }
                 });
         try {
             server = (address == null ? bootstrap.bind(port) : bootstrap.bind(address, port)).sync().channel();
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Exception e) { // sync() rethrows the bind failure (BindException, epoll's NativeIoException) as it is
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw e;
+            group = null;
+            if (e instanceof InterruptedException interrupted) {
+                throw interrupted;
+            }
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
         }
         publicPort = ((InetSocketAddress) server.localAddress()).getPort();
         log.info("Front door listening on port {} ({}), portal on {}", publicPort, epoll ? "epoll" : "nio", portal);
@@ -148,6 +157,39 @@ public final class FrontDoor implements AutoCloseable {
             server = null;
             closing.close().syncUninterruptibly();
         }
+    }
+
+    /**
+     * The start of a graceful shutdown: no new connections; kept-alive connections close when idle, each after the
+     * response under way. WebSocket tunnels are left to the end, as Tomcat leaves upgraded connections.
+     */
+    public void drain() {
+        draining = true;
+        stopAccepting();
+        for (Channel visitor : visitors) {
+            visitor.eventLoop().execute(() -> {
+                if (visitor.pipeline().get(VisitorConnection.HANDLER) instanceof VisitorConnection connection) {
+                    connection.closeIfIdle();
+                }
+            });
+        }
+    }
+
+    /** Requests being answered through the front door (not counting WebSocket tunnels). */
+    public int exchangesUnderWay() {
+        return exchanges.get();
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    void exchangeStarted() {
+        exchanges.incrementAndGet();
+    }
+
+    void exchangeEnded() {
+        exchanges.decrementAndGet();
     }
 
     /** Stops accepting and closes every open connection. */

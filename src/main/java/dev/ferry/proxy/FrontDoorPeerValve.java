@@ -18,11 +18,11 @@ import org.apache.tomcat.util.http.MimeHeaders;
  */
 final class FrontDoorPeerValve extends ValveBase {
 
-    private final String prefix;
+    private final byte[] secret;
 
     FrontDoorPeerValve(String secret) {
         super(true);
-        this.prefix = secret + " ";
+        this.secret = secret.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     @Override
@@ -32,10 +32,10 @@ final class FrontDoorPeerValve extends ValveBase {
         if (value != null) {
             String peer = value.toString();
             headers.removeHeader(FrontDoor.PEER_HEADER);
-            if (peer != null && peer.startsWith(prefix)) {
-                String address = peer.substring(prefix.length());
-                int space = address.indexOf(' ');
-                address = space < 0 ? address : address.substring(0, space);
+            int space = peer == null ? -1 : peer.indexOf(' ');
+            if (space > 0 && java.security.MessageDigest.isEqual(secret,
+                    peer.substring(0, space).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                String address = peer.substring(space + 1).trim();
                 request.setRemoteAddr(address);
                 request.setRemoteHost(address);
             }

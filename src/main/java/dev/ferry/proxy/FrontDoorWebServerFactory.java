@@ -116,8 +116,20 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
 
         @Override
         public void shutDownGracefully(GracefulShutdownCallback callback) {
-            door.stopAccepting();
-            super.shutDownGracefully(callback);
+            door.drain();
+            super.shutDownGracefully(result -> {
+                // Tomcat's own requests are done; then the ones the front door relays to sessions. Spring stops the
+                // server anyway when the shutdown phase's time is up.
+                while (door.exchangesUnderWay() > 0 && port >= 0) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                callback.shutdownComplete(result);
+            });
         }
 
         @Override

@@ -56,8 +56,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VisitorConnection.class);
     static final String CODEC = "http";
-    static final String KEEP_ALIVE = "keep-alive";
-    static final String CONTINUE = "continue";
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
     private static final String ENCODER = "encoder";
@@ -72,6 +70,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             "upgrade", "expect", FrontDoor.PEER_HEADER);
     private static final List<AsciiString> NOT_TO_VISITOR = names("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "upgrade", "proxy-authenticate");
+    /** Never removed because a Connection header names them: they frame the message or route it. */
+    private static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
+            "host");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
@@ -87,9 +88,19 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private String upstreamKey;
     private boolean connecting;
     private boolean upstreamDone;
+    /** The server connection at hand has carried an exchange before this one. */
+    private boolean upstreamReused;
 
     private boolean inFlight;
     private HttpRequest head;
+    /** What the visitor's request said before it was changed for its server. */
+    private boolean visitorKeepAlive;
+    private boolean visitorHttp10;
+    private boolean headRequest;
+    /** The server has sent something (anything) for the current exchange. */
+    private boolean received;
+    /** The connection closes after the response under way. */
+    private boolean closeAfter;
     private Route route;
     private boolean upgrade;
     private boolean bodyWritten;
@@ -146,10 +157,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 // (Taking the decoder out hands its unread bytes on at once, so the head is queued first.)
                 decoderRemoved = true;
                 queue.add(msg);
-                ChannelPipeline p = ctx.pipeline();
-                p.remove(KEEP_ALIVE);
-                p.remove(CONTINUE);
-                p.replace(CODEC, ENCODER, new HttpResponseEncoder());
+                ctx.pipeline().replace(CODEC, ENCODER, new HttpResponseEncoder());
                 drain();
                 return;
             }
@@ -167,7 +175,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (upstream != null && !connecting) {
+        if (upstream != null) { // a connection still opening too: it starts reading only if the visitor can take it
             upstream.config().setAutoRead(visitor.isWritable());
         }
     }
@@ -178,12 +186,22 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             ctx.fireUserEventTriggered(evt);
         } else if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
             ctx.close(); // a kept-alive connection left idle
+        } else if (inFlight && !bodyEnded && !tunnel && ctx.channel().config().isAutoRead()) {
+            ctx.close(); // a request body that stopped coming (its server's side is closed with it)
+        }
+    }
+
+    /** During a graceful shutdown: closes the connection now if nothing is under way on it. */
+    void closeIfIdle() {
+        if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
+            visitor.close();
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        endExchange();
         releaseQueue();
         if (upstream != null) {
             upstream.close(); // an upload under way is aborted; a tunnel ends on both sides
@@ -260,7 +278,19 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private void begin(HttpRequest request) {
         inFlight = true;
+        door.exchangeStarted();
         head = request;
+        visitorHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        visitorKeepAlive = HttpUtil.isKeepAlive(request);
+        headRequest = request.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+        received = false;
+        closeAfter = false;
+        if (HttpUtil.is100ContinueExpected(request)) {
+            // the visitor waits for this before sending its body; the server does not see the expectation
+            request.headers().remove(HttpHeaderNames.EXPECT);
+            visitor.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
         headWritten = false;
         bodyWritten = false;
         bodyEnded = false;
@@ -281,12 +311,14 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private void sendHead() {
         String key = route == null ? PORTAL : route.host() + ":" + route.port();
         if (upstream != null && !upstreamDone && upstream.isActive() && key.equals(upstreamKey)) {
+            upstreamReused = true;
             writeHead();
             return;
         }
         dropUpstream();
         upstreamKey = key;
         upstreamDone = false;
+        upstreamReused = false;
         connecting = true;
         boolean toSession = route != null;
         SocketAddress target = route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
@@ -362,7 +394,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (host != null) {
             headers.add(X_FORWARDED_HOST, host);
         }
-        headers.add(X_FORWARDED_PORT, hostPort(host));
+        headers.add(X_FORWARDED_PORT, hostPort(host, secure));
         if (upgrade) {
             headers.add("Connection", "Upgrade");
             headers.add("Upgrade", "websocket");
@@ -433,8 +465,12 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String message = cause instanceof TooLongFrameException
                 ? "The request's headers or address are too long."
                 : "The request could not be read as HTTP.";
-        closing = true;
         releaseQueue();
+        if (inFlight) {
+            closeAfter = true; // a bad request behind one being answered: that answer goes out, then the connection ends
+            return;
+        }
+        closing = true;
         answer(status, message);
     }
 
@@ -448,6 +484,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 .set("Content-Length", body.length)
                 .set("Connection", "close");
         closing = true;
+        endExchange();
         releaseQueue();
         visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
@@ -476,6 +513,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
+            received = true;
             if (msg instanceof HttpResponse response) {
                 if (!response.decoderResult().isSuccess()) {
                     ReferenceCountUtil.release(msg);
@@ -496,16 +534,17 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 HttpHeaders headers = response.headers();
                 upstreamDone = !HttpUtil.isKeepAlive(response);
                 stripHopByHop(headers, NOT_TO_VISITOR);
-                boolean last = upgrade || (door.settings().maxKeepAliveRequests() > 0
-                        && requests >= door.settings().maxKeepAliveRequests());
-                if (last) {
-                    headers.set("Connection", "close");
+                if (visitorHttp10 && HttpUtil.isTransferEncodingChunked(response)) {
+                    HttpUtil.setTransferEncodingChunked(response, false); // HTTP/1.0 cannot read chunks: ends with the connection
                 }
-                if (!HttpUtil.isKeepAlive(head) && head.protocolVersion().equals(HttpVersion.HTTP_1_0)
-                        && HttpUtil.isTransferEncodingChunked(response)) {
-                    // an HTTP/1.0 visitor cannot read chunks: the body ends with the connection
-                    HttpUtil.setTransferEncodingChunked(response, false);
+                boolean delimited = headRequest || status == 204 || status == 304 || HttpUtil.isContentLengthSet(response)
+                        || HttpUtil.isTransferEncodingChunked(response);
+                int max = door.settings().maxKeepAliveRequests();
+                closeAfter |= upgrade || !delimited || !visitorKeepAlive || door.draining() || (max > 0 && requests >= max);
+                if (closeAfter) {
                     headers.set("Connection", "close");
+                } else if (visitorHttp10) {
+                    headers.set("Connection", "keep-alive");
                 }
                 response.setProtocolVersion(HttpVersion.HTTP_1_1);
                 visitor.write(response);
@@ -526,8 +565,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 }
                 if (msg instanceof LastHttpContent) {
                     ChannelFuture written = visitor.writeAndFlush(msg);
-                    if (upgrade) {
-                        written.addListener(ChannelFutureListener.CLOSE); // a refused upgrade: answered, then closed
+                    if (closeAfter) {
+                        // a refused upgrade, a body that ends with the connection, a visitor that asked to close
+                        closing = true;
+                        written.addListener(ChannelFutureListener.CLOSE);
                     }
                     complete();
                 } else {
@@ -562,7 +603,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (!(evt instanceof IdleStateEvent)) {
                 ctx.fireUserEventTriggered(evt);
-            } else if (ctx.channel() == upstream && inFlight && !tunnel && bodyEnded) {
+            } else if (ctx.channel() == upstream && inFlight && !tunnel && bodyEnded && ctx.channel().config().isAutoRead()) {
+                // (not while its reading is paused because the visitor is slow to take the response)
                 timedOut = true; // the request is sent and the server has said nothing for the read timeout
                 ctx.close();
             }
@@ -603,9 +645,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         visitor.writeAndFlush(response);
         ChannelPipeline visitorPipeline = visitor.pipeline();
         visitorPipeline.remove(ENCODER);
-        visitorPipeline.remove(IDLE);
+        if (visitorPipeline.get(IDLE) != null) {
+            visitorPipeline.remove(IDLE);
+        }
         tunnel = true;
-        inFlight = false;
+        endExchange();
         door.metrics().webSocketOpened();
         ChannelPipeline serverPipeline = server.pipeline();
         if (serverPipeline.get(IDLE) != null) {
@@ -623,8 +667,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             visitor.close(); // a response under way is cut short: the visitor sees an error, not a truncated body
             return;
         }
-        if (route != null && !replayed && !timedOut && !bodyWritten) {
-            // Nothing of the visitor's body is lost: the portal gets the request, retries, and answers errors itself.
+        if (route != null && !replayed && !timedOut && !bodyWritten && (!connected || (upstreamReused && !received))) {
+            // Not sent at all, or sent on a kept connection the server had closed (it cannot have acted on it), and
+            // nothing of the visitor's body is lost: the portal gets it, retries, and answers errors itself.
             replayed = true;
             route = null;
             dropUpstream();
@@ -654,8 +699,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** The exchange is over: the next queued request may go. */
     private void complete() {
-        inFlight = false;
+        endExchange();
         head = null;
+        if (closing) {
+            dropUpstream();
+            releaseQueue();
+            return;
+        }
         if (upstreamDone || !bodyEnded) {
             // closed by the server, or answered before the visitor's body was all sent (the rest is dropped): not reused
             dropUpstream();
@@ -664,6 +714,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             idle.resetReadTimeout(); // the keep-alive timeout counts from the end of the response
         }
         drain();
+    }
+
+    private void endExchange() {
+        if (inFlight) {
+            inFlight = false;
+            door.exchangeEnded();
+        }
     }
 
     private void dropUpstream() {
@@ -689,16 +746,19 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return remote;
     }
 
-    private String hostPort(String host) {
+    private String hostPort(String host, boolean secure) {
+        if (secure) {
+            return portOf(host, "443");
+        }
         if (host != null && host.equals(lastHost)) {
             return lastHostPort;
         }
-        lastHostPort = portOf(host);
+        lastHostPort = portOf(host, "80");
         lastHost = host;
         return lastHostPort;
     }
 
-    private String portOf(String host) {
+    private String portOf(String host, String schemeDefault) {
         if (host != null) {
             int colon = host.lastIndexOf(':');
             if (colon > 0 && colon > host.lastIndexOf(']')) {
@@ -707,7 +767,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                     return port;
                 }
             }
-            return "80";
+            return schemeDefault;
         }
         return Integer.toString(door.port());
     }
@@ -735,7 +795,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String connection = headers.get(HttpHeaderNames.CONNECTION);
         if (connection != null && !connection.equalsIgnoreCase("keep-alive") && !connection.equalsIgnoreCase("close")) {
             for (String token : connectionTokens(headers)) {
-                if (!token.equals("close") && !token.equals("keep-alive")) {
+                if (!FRAMING.contains(token)) { // "Connection: content-length" must not unframe a message
                     headers.remove(token);
                 }
             }

@@ -56,8 +56,16 @@ class FrontDoorTest {
         server.close();
     }
 
-    /** A keep-alive server answering each GET with its path; {@code hangUpFirst}: the first connection is closed unanswered. */
     private void serve(boolean hangUpFirst) {
+        serve((connection, request) -> hangUpFirst && connection == 1);
+    }
+
+    /**
+     * A keep-alive server answering each request with its path (a 304 without a length for paths ending in
+     * {@code /not-modified}, a chunked body for {@code /chunked}); {@code hangUp} (connection and request number, from
+     * 1) says which requests it reads and then closes the connection on, unanswered.
+     */
+    private void serve(java.util.function.BiPredicate<Integer, Integer> hangUp) {
         daemon(() -> {
             while (!server.isClosed()) {
                 Socket s;
@@ -71,18 +79,26 @@ class FrontDoorTest {
                     try (s) {
                         InputStream in = new BufferedInputStream(s.getInputStream());
                         OutputStream out = s.getOutputStream();
-                        while (true) {
+                        for (int r = 1; ; r++) {
                             String head = ProxyStreamingTest.readHead(in);
                             if (head.isEmpty()) {
                                 return;
                             }
                             heads.add(head);
-                            if (hangUpFirst && n == 1) {
+                            if (hangUp.test(n, r)) {
                                 return;
                             }
                             String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
-                            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
-                                    + "\r\n\r\n" + path).getBytes(StandardCharsets.US_ASCII));
+                            String answer;
+                            if (path.endsWith("/not-modified")) {
+                                answer = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
+                            } else if (path.endsWith("/chunked")) {
+                                answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+                            } else {
+                                answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
+                                        + "\r\n\r\n" + path;
+                            }
+                            out.write(answer.getBytes(StandardCharsets.US_ASCII));
                             out.flush();
                         }
                     } catch (IOException e) {
@@ -145,19 +161,85 @@ class FrontDoorTest {
 
     @Test
     void theSessionAndThePortalSeeTheVisitorsAddressAndNoOneCanChooseIt() throws Exception {
-        serve(true); // the first connection hangs up: the request is replayed to the portal, which retries it
+        // The kept connection is closed by the server on the second request, unanswered: that request is replayed
+        // to the portal, whose proxy servlet sends it again on a connection of its own.
+        serve((connection, request) -> connection == 1 && request == 2);
         try (Socket c = visitorFrom("127.0.0.2")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            String answer = response(new BufferedInputStream(c.getInputStream()));
-            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + "/api/status");
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            for (String path : List.of("/first", "/api/status")) {
+                c.getOutputStream().write(("GET /user/" + SESSION + path + " HTTP/1.1\r\nHost: ferry.test\r\n"
+                        + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(in)).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + path);
+            }
         }
         assertThat(connections.get()).as("the front door's connection, then the portal's").isEqualTo(2);
-        assertThat(heads).hasSize(2).allSatisfy(head -> assertThat(head)
+        assertThat(heads).hasSize(3).allSatisfy(head -> assertThat(head)
                 .contains("X-Forwarded-For: 127.0.0.2")
                 .doesNotContainIgnoringCase("x-ferry-peer")
                 .doesNotContain("10.1.2.3")
                 .doesNotContain("10.9.9.9"));
+    }
+
+    @Test
+    void aRequestTheServerTookAndDroppedOnAFreshConnectionIsNotSentAgain() throws Exception {
+        serve(true); // the server reads the request, then closes: it may have acted on it
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 502").contains("did not answer properly");
+        }
+        assertThat(heads).as("the restart reached the server once").hasSize(1);
+    }
+
+    @Test
+    void aConnectionHeaderCannotTakeAwayTheBodysLength() throws Exception {
+        String smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
+        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = server.accept()) {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = ProxyStreamingTest.readHead(in);
+                String body = new String(in.readNBytes(smuggled.length()), StandardCharsets.US_ASCII);
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(1_000);
+                try {
+                    return head + body + (in.read() == -1 ? "" : " and more");
+                } catch (SocketTimeoutException e) {
+                    return head + body;
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("POST /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Connection: keep-alive, Content-Length\r\nContent-Length: " + smuggled.length() + "\r\n\r\n" + smuggled)
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200").endsWith("ok");
+        }
+        // the body arrives as the body, framed, and nothing follows it that the server could read as a request
+        assertThat(seen.get(10, TimeUnit.SECONDS)).containsIgnoringCase("content-length: " + smuggled.length())
+                .endsWith(smuggled);
+    }
+
+    @Test
+    void notModifiedKeepsTheConnectionAndHttp10VisitorsGetNoChunks() throws Exception {
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            c.getOutputStream().write(("GET /user/" + SESSION + "/static/not-modified HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 304").doesNotContainIgnoringCase("connection: close");
+            c.getOutputStream().write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(in)).endsWith("/after");
+        }
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/chunked HTTP/1.0\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(all).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("chunked").endsWith("\r\n\r\nhello world");
+        }
     }
 
     @Test
