@@ -101,6 +101,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private boolean received;
     /** The connection closes after the response under way. */
     private boolean closeAfter;
+    /** When the visitor last stopped taking what is written to it. */
+    private long unwritableSince;
     private Route route;
     private boolean upgrade;
     private boolean bodyWritten;
@@ -175,6 +177,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!visitor.isWritable()) {
+            unwritableSince = System.nanoTime();
+        }
         if (upstream != null) { // a connection still opening too: it starts reading only if the visitor can take it
             upstream.config().setAutoRead(visitor.isWritable());
         }
@@ -188,6 +193,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             ctx.close(); // a kept-alive connection left idle
         } else if (inFlight && !bodyEnded && !tunnel && ctx.channel().config().isAutoRead()) {
             ctx.close(); // a request body that stopped coming (its server's side is closed with it)
+        } else if (inFlight && responseStarted && !visitor.isWritable()
+                && System.nanoTime() - unwritableSince > door.settings().readTimeout().toNanos()) {
+            ctx.close(); // a visitor that stopped taking the response for as long as a server may stay silent
         }
     }
 

@@ -29,7 +29,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * portal still learns who the visitor is — and only from the front door.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s"})
+        "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s", "ferry.proxy.read-timeout=2s"})
 class FrontDoorTest {
 
     private static final String SESSION = "frontdoorsessionaaaaaaaaaaaaaaaa";
@@ -307,6 +307,34 @@ class FrontDoorTest {
             }
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(500L, 5_000L);
         }
+    }
+
+    @Test
+    void aVisitorThatStopsTakingADownloadIsDisconnectedAfterTheReadTimeout() throws Exception {
+        int size = 256 * 1024 * 1024;
+        CompletableFuture<Boolean> serverCutOff = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = server.accept()) {
+                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[64 * 1024];
+                for (int sent = 0; sent < size; sent += chunk.length) {
+                    out.write(chunk);
+                }
+                return false;
+            } catch (IOException e) {
+                return true; // the front door closed the server's side
+            }
+        });
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.setReceiveBufferSize(64 * 1024);
+            c.getOutputStream().write(("GET /user/" + SESSION + "/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(6_000); // not reading: read timeout 2 s, checked at each 1 s keep-alive tick
+            long received = c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            assertThat(received).as("the stream ended before the whole body").isLessThan(size);
+        }
+        assertThat(serverCutOff.get(10, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
