@@ -59,7 +59,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
     private static final String ENCODER = "encoder";
-    private static final String PORTAL = "";
 
     /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
     private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
@@ -85,7 +84,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
     private Channel upstream;
-    private String upstreamKey;
+    /** Where {@link #upstream} goes: a session server's host and port, or the portal (host null, port -1). */
+    private String upstreamHost;
+    private int upstreamPort = -1;
     private boolean connecting;
     private boolean upstreamDone;
     /** The server connection at hand has carried an exchange before this one. */
@@ -119,8 +120,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private int requests;
     private String remote;
-    private String lastHost;
-    private String lastHostPort;
 
     VisitorConnection(FrontDoor door) {
         this.door = door;
@@ -317,14 +316,17 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Sends the current request's head to its server, connecting first when the connection at hand goes elsewhere. */
     private void sendHead() {
-        String key = route == null ? PORTAL : route.host() + ":" + route.port();
-        if (upstream != null && !upstreamDone && upstream.isActive() && key.equals(upstreamKey)) {
+        String host = route == null ? null : route.host();
+        int port = route == null ? -1 : route.port();
+        if (upstream != null && !upstreamDone && upstream.isActive() && port == upstreamPort
+                && java.util.Objects.equals(host, upstreamHost)) {
             upstreamReused = true;
             writeHead();
             return;
         }
         dropUpstream();
-        upstreamKey = key;
+        upstreamHost = host;
+        upstreamPort = port;
         upstreamDone = false;
         upstreamReused = false;
         connecting = true;
@@ -630,7 +632,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             upstream = null;
-            upstreamKey = null;
             if (closing) {
                 return;
             }
@@ -734,7 +735,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private void dropUpstream() {
         Channel old = upstream;
         upstream = null;
-        upstreamKey = null;
         if (old != null) {
             old.close();
         }
@@ -754,30 +754,22 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return remote;
     }
 
+    /** The port the visitor addressed: the Host header's, else the scheme's default (no Host: the front door's). */
     private String hostPort(String host, boolean secure) {
-        if (secure) {
-            return portOf(host, "443");
+        if (host == null) {
+            return Integer.toString(door.port());
         }
-        if (host != null && host.equals(lastHost)) {
-            return lastHostPort;
-        }
-        lastHostPort = portOf(host, "80");
-        lastHost = host;
-        return lastHostPort;
-    }
-
-    private String portOf(String host, String schemeDefault) {
-        if (host != null) {
-            int colon = host.lastIndexOf(':');
-            if (colon > 0 && colon > host.lastIndexOf(']')) {
-                String port = host.substring(colon + 1);
-                if (!port.isEmpty() && port.chars().allMatch(Character::isDigit)) {
-                    return port;
-                }
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && colon > host.lastIndexOf(']') && colon < host.length() - 1) {
+            boolean digits = true;
+            for (int i = colon + 1; i < host.length() && digits; i++) {
+                digits = Character.isDigit(host.charAt(i));
             }
-            return schemeDefault;
+            if (digits) {
+                return host.substring(colon + 1);
+            }
         }
-        return Integer.toString(door.port());
+        return secure ? "443" : "80";
     }
 
     private static boolean isWebSocketUpgrade(HttpRequest request) {

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -40,20 +39,18 @@ class FrontDoorTest {
     @Autowired
     RouteTable routes;
 
-    private ServerSocket server;
+    private ScriptedUpstream server;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> heads = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void route() throws IOException {
-        server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        routes.add(new Route(SESSION, "127.0.0.1", server.getLocalPort()));
+        server = new ScriptedUpstream(routes, SESSION);
     }
 
     @AfterEach
     void unroute() throws IOException {
-        routes.remove(SESSION, "the test ended.");
-        server.close();
+        server.close(); // the route goes with it
     }
 
     private void serve(boolean hangUpFirst) {
@@ -67,12 +64,12 @@ class FrontDoorTest {
      */
     private void serve(java.util.function.BiPredicate<Integer, Integer> hangUp) {
         daemon(() -> {
-            while (!server.isClosed()) {
+            while (true) {
                 Socket s;
                 try {
                     s = server.accept();
                 } catch (IOException e) {
-                    return;
+                    return; // closed at the end of the test
                 }
                 int n = connections.incrementAndGet();
                 daemon(() -> {
