@@ -298,8 +298,10 @@ class KubernetesPlatformTest {
         // a hand-over written from a stale view of the Pod is refused by the API server (409), not applied
         String somePool = pool.iterator().next();
         io.kubernetes.client.openapi.models.V1Pod stale = a.getBean(KubeState.class).pod("ferry-" + somePool);
+        // (a merge patch without a resourceVersion: the portals patch Pods too, and an edit() would race with them)
         api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + somePool)
-                .edit(p -> { p.getMetadata().getAnnotations().put("test/touched", "yes"); return p; });
+                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                        "{\"metadata\":{\"annotations\":{\"test/touched\":\"yes\"}}}");
         assertThat(a.getBean(KubernetesLauncher.class).handOver(stale, Membership.pool(slug),
                 Membership.pool(slug).handedTo("1".repeat(32)))).as("a conflict, to be read again").isNull();
         assertThat(sessionPod(somePool).getMetadata().getAnnotations()).doesNotContainKey("ferry.dev/attendee");
