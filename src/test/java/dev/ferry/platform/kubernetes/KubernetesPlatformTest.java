@@ -364,6 +364,44 @@ class KubernetesPlatformTest {
         assertThat(d.getBean(Capacity.class).reserved()).isZero();
     }
 
+    @Test
+    void whenTheLeaderShutsDownTheNextReplicaTendsTheWorkshopPool() throws Exception {
+        String repo = git.createRepo("k8s-leader-change", Map.of("requirements.txt", "ipykernel\n"));
+        String[] settings = {"ferry.cull.idle-timeout=10m", "ferry.kubernetes.lease-duration=3s"};
+        ConfigurableApplicationContext a = portal(settings);
+        ConfigurableApplicationContext b = portal(settings);
+        await(() -> leads(a) || leads(b), Duration.ofSeconds(10), "a leader");
+        ConfigurableApplicationContext leader = leads(a) ? a : b;
+        ConfigurableApplicationContext other = leader == a ? b : a;
+
+        Workshop workshop = other.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest("Hand-over",
+                "git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
+                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 3, 1, base(other)));
+        String slug = workshop.slug();
+        await(() -> workshopPods(slug).size() == 1 && workshop.pooled() == 1, Duration.ofSeconds(90), "the leader to fill the pool");
+        String pooled = workshopPods(slug).get(0).getMetadata().getLabels().get("ferry.dev/session");
+
+        leader.close(); // a rolling update takes the leading replica away
+        portals.remove(leader);
+        assertThat(workshopPods(slug)).as("the sessions live in the cluster, not in the replica").hasSize(1);
+        await(() -> leads(other), Duration.ofSeconds(5), "the other replica to lead");
+
+        // an attendee takes the pool session, and the new leader fills the pool again
+        assertThat(sessionId(attend(other, slug, "h").last())).isEqualTo(pooled);
+        await(() -> workshopPods(slug).size() == 2 && workshop.pooled() == 1, Duration.ofSeconds(90),
+                "the new leader to fill the pool again");
+        String refilled = workshopPods(slug).stream().map(p -> p.getMetadata().getLabels().get("ferry.dev/session"))
+                .filter(id -> !id.equals(pooled)).findFirst().orElseThrow();
+        assertThat(other.getBean(SessionService.class).find(refilled).map(Session::held)).contains(true);
+        JupyterClient attendee = new JupyterClient(base(other) + "/user/" + pooled + "/",
+                (String) attend(other, slug, "h").last().get("token"));
+        assertThat(attendee.execute(attendee.startKernel(), "print(6*7)")).isEqualTo("42\n");
+    }
+
+    private static boolean leads(ConfigurableApplicationContext portal) {
+        return portal.getBean(LeaseLeadership.class).isLeader();
+    }
+
     List<Pod> workshopPods(String slug) {
         return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/workshop", slug).list().getItems()
                 .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
