@@ -9,6 +9,7 @@ throughput does). Prints medians over the rounds.
     bench/proxy/ab.py                                  # the same jar with the front door on and off, and nginx
     bench/proxy/ab.py --variant old=/path/to/old.jar   # add another jar (its defaults)
     bench/proxy/ab.py --variant tuned=target/ferry.jar:--ferry.proxy.front-door=true:-Dio.netty.allocator.type=pooled
+    bench/proxy/ab.py --ws --chp                       # also WebSocket round trips (100 B, c=10), and CHP as a contender
 """
 import argparse
 import os
@@ -27,6 +28,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=12, help="seconds of warm-up per contender")
+    ap.add_argument("--ws", action="store_true", help="add WebSocket round trips (100 B, c=10)")
+    ap.add_argument("--chp", action="store_true", help="add configurable-http-proxy as a contender")
+    ap.add_argument("--only-ws", action="store_true", help="WebSocket round trips only")
     ap.add_argument("--variant", action="append", default=[],
                     help="name=jar[:--spring.arg|-Djvm.flag ...], colon-separated; default: front door on and off")
     opts = ap.parse_args()
@@ -39,9 +43,9 @@ def main():
     os.chmod(work, 0o755)
     procs = []
 
-    def start(cmd):
+    def start(cmd, **kw):
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{len(procs)}.log"), "w"),
-                             start_new_session=True)
+                             start_new_session=True, **kw)
         procs.append(p)
         return p
 
@@ -65,9 +69,11 @@ def main():
             f.write(conf(nport, """proxy_http_version 1.1; proxy_buffering on; proxy_request_buffering off;
     proxy_set_header Host $host; location /user/bench-http/ { proxy_set_header Connection ""; proxy_pass http://up; }
     location /user/bench-ws/ { proxy_set_header Connection ""; proxy_pass http://sink; }
+    location /user/bench-ws/echo { proxy_pass http://127.0.0.1:%d; proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade"; proxy_read_timeout 600s; }
   }
   upstream up { server 127.0.0.1:%d; keepalive 256; }
-  upstream sink { server 127.0.0.1:%d; keepalive 256;""" % (up, sink)))
+  upstream sink { server 127.0.0.1:%d; keepalive 256;""" % (sink, up, sink)))
         contenders["nginx"] = (start(["nginx", "-c", os.path.join(work, "proxy.conf"), "-p", work]).pid, nport)
         for spec in variants:
             name, rest = spec.split("=", 1)
@@ -80,6 +86,18 @@ def main():
                        f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up}",
                        f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{sink}", *args])
             contenders[name] = (p.pid, port)
+        if opts.chp:
+            cport, capi = run.free_port(), run.free_port()
+            env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN="bench")
+            chp = start(["node", os.path.join(run.HERE, "node_modules", "configurable-http-proxy", "bin",
+                                              "configurable-http-proxy"), "--ip", "127.0.0.1", "--port", str(cport),
+                         "--api-ip", "127.0.0.1", "--api-port", str(capi), "--log-level", "error"], env=env)
+            run.wait_port(capi)
+            for route, port in (("bench-http", up), ("bench-ws", sink)):
+                subprocess.run(["curl", "-sf", "-X", "POST", "-H", "Authorization: token bench", "-d",
+                                '{"target": "http://127.0.0.1:%d"}' % port,
+                                f"http://127.0.0.1:{capi}/api/routes/user/{route}"], check=True)
+            contenders["chp"] = (chp.pid, cport)
         for _, port in contenders.values():
             run.wait_port(port)
 
@@ -91,17 +109,27 @@ def main():
                  ("GET 512 B c=50", "/user/bench-http/small.txt", 50, None, "req"),
                  ("download 1 MiB c=4", "/user/bench-http/big.bin", 4, None, "MiB"),
                  ("upload 10 MiB c=1", "/user/bench-ws/upload", 1, upload, "MiB")]
+        if opts.only_ws:
+            cases = []
+        if opts.ws or opts.only_ws:
+            cases.append(("WS rtt 100 B c=10", "/user/bench-ws/echo", 10, None, "rt"))
+
+        def load(port, path, c, seconds, script):
+            if path.endswith("/echo"):
+                out = run.node("rtt", f"ws://127.0.0.1:{port}{path}", c, seconds, 100)
+                return {"rps": out["perSecond"], "non_2xx": 0}
+            return run.wrk(f"http://127.0.0.1:{port}{path}", c, seconds, script)
         for name, (pid, port) in contenders.items():
             for _, path, c, script, _ in cases:
-                run.wrk(f"http://127.0.0.1:{port}{path}", c, max(1, opts.warmup // len(cases)), script)
+                load(port, path, c, max(1, opts.warmup // len(cases)), script)
         results = {}
         for r in range(opts.rounds):
             for case, path, c, script, unit in cases:
                 for name, (pid, port) in contenders.items():
                     before = run.usage(pid)["cpu"]
-                    out = run.wrk(f"http://127.0.0.1:{port}{path}", c, opts.seconds, script)
+                    out = load(port, path, c, opts.seconds, script)
                     cpu = run.usage(pid)["cpu"] - before
-                    if unit == "req":
+                    if unit in ("req", "rt"):
                         rate, per = out["rps"], cpu * 1e6 / max(1, out["rps"] * opts.seconds)
                     else:
                         mib = out["rps"] * opts.seconds * (10 if script else 1)
