@@ -41,6 +41,7 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
         return t;
     });
     private volatile long leaderUntilNanos;
+    private volatile boolean everLed;
 
     LeaseLeadership(KubeApi api, String name, Duration duration) {
         this.api = api;
@@ -122,27 +123,56 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
         boolean was = isLeader();
         // measured from before the request: a slow API shortens leadership, never lengthens it
         leaderUntilNanos = attemptStarted + duration.toNanos() * 2 / 3;
+        everLed = true;
         if (!was) {
             log.info("this replica ({}) leads: it culls sessions and cleans up", identity);
             onLeading.forEach(Runnable::run);
         }
     }
 
+    /**
+     * Gives the Lease up if this replica holds it, so that another takes over at its next try rather than after the
+     * Lease runs out. Waits for a renewal under way first (else it could renew after the release), and releases
+     * whenever the Lease names this replica, even if this replica's own view of its leadership has just lapsed.
+     */
     @Override
     public void close() {
         timer.shutdownNow();
-        if (isLeader()) {
-            try { // hand over at once rather than after the lease runs out
-                V1Lease lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
-                if (lease.getSpec() != null && identity.equals(lease.getSpec().getHolderIdentity())) {
-                    lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
-                    lease.getSpec().renewTime(OffsetDateTime.now(ZoneOffset.UTC).minusYears(1));
-                    api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
-                }
-            } catch (ApiException | RuntimeException e) {
-                log.debug("lease {}: releasing it failed: {}", name, e.toString());
+        try {
+            if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
+                log.warn("lease {}: a renewal still under way after 5 s; releasing anyway", name);
             }
-            leaderUntilNanos = 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        leaderUntilNanos = 0;
+        if (!everLed) {
+            return; // a replica that never held the Lease has nothing to give up (and asks the API nothing)
+        }
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            try {
+                V1Lease lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
+                if (lease.getSpec() == null || !identity.equals(lease.getSpec().getHolderIdentity())) {
+                    return; // not ours (any more): nothing to give up
+                }
+                lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
+                lease.getSpec().renewTime(OffsetDateTime.now(ZoneOffset.UTC).minusYears(1));
+                api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
+                log.info("this replica ({}) gave up the lease {}", identity, name);
+                return;
+            } catch (ApiException e) {
+                if (e.getCode() == 404) {
+                    return;
+                }
+                if (e.getCode() != 409 || attempt == 2) { // 409: changed since it was read; read it again once
+                    log.warn("lease {}: giving it up failed ({}); another replica takes over when it runs out", name,
+                            KubeApi.describe(e));
+                    return;
+                }
+            } catch (RuntimeException e) {
+                log.warn("lease {}: giving it up failed ({}); another replica takes over when it runs out", name, e.toString());
+                return;
+            }
         }
     }
 }
