@@ -7,10 +7,10 @@ nginx serving static files, and a node WebSocket echo server.
 Prints one table of absolute figures and ratios (Ferry/direct, Ferry/CHP, Ferry/nginx) and writes the same as JSON
 to bench/results/proxy-<date>.json. See bench/README.md.
 
-Usage: bench/proxy/run.py [--duration 8] [--idle 2000] [--idle-seconds 60] [--storm 10000] [--java /path/to/java]
+Usage: bench/proxy/run.py [--rounds 3] [--duration 5] [--idle 2000] [--idle-seconds 60] [--storm 10000] [--java /path/to/java]
 Needs: wrk and nginx (Debian: wrk nginx-light), node + npm (npm ci here), a built target/ferry.jar (built if missing).
 """
-import argparse, datetime, json, os, platform, re, resource, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, datetime, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -129,7 +129,7 @@ def node(*args, timeout=900):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=5, help="seconds per small-GET load step")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of the timed cases (median kept)")
+    ap.add_argument("--rounds", type=lambda v: max(1, int(v)), default=3, help="rounds of the timed cases (median kept)")
     ap.add_argument("--idle", type=int, default=2000, help="idle WebSockets held open")
     ap.add_argument("--idle-seconds", type=int, default=60)
     ap.add_argument("--storm", type=int, default=10000, help="requests in the stopped-session leak check")
@@ -235,10 +235,14 @@ def main():
                  for c in (1, 10, 50)]
         cases += [("download_1mib", "mb_per_s", lambda n: wrk(urls(n)[0] + "/big.bin", 1, 5)),
                   # uploads go to the node server (it reads the whole body, then answers 204)
-                  ("upload_10mib", "rps", lambda n: wrk(f"http://127.0.0.1:{urls(n)[3]}/user/bench-ws/upload", 1, 5,
-                                                        upload_lua)),
+                  ("upload_10mib", "mb_per_s_up", lambda n: upload(urls(n)[3])),
                   ("ws_rtt_c1", "perSecond", lambda n: node("rtt", urls(n)[1], 1, 5, 100)),
                   ("ws_rtt_c10", "perSecond", lambda n: node("rtt", urls(n)[1], 10, 5, 100))]
+        def upload(port):
+            out = wrk(f"http://127.0.0.1:{port}/user/bench-ws/upload", 1, 5, upload_lua)
+            out["mb_per_s_up"] = round(out["rps"] * 10, 1)
+            return out
+
         once = [("ws_1mib", lambda n: node("big", urls(n)[1], 1024 * 1024, 50)),
                 ("ws_16mib", lambda n: node("big", urls(n)[1], 16 * 1024 * 1024, 5))]
 
@@ -257,9 +261,11 @@ def main():
             wrk(urls(name)[0] + "/small.txt", 10, opts.warmup)
             node("rtt", urls(name)[1], 10, opts.warmup, 100)
         rounds = {}
+        names = list(targets)
         for r in range(opts.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]  # nobody always goes first, or last
             for key, _, fn in cases:
-                for name in targets:
+                for name in order:
                     value = measure(name, fn)
                     rounds.setdefault((name, key), []).append(value)
                     print(f"  round {r + 1} {name:6} {key:16} {json.dumps(value)}", flush=True)
@@ -271,7 +277,6 @@ def main():
             kept["rounds"] = [v[primary] for v in values]
             results[name][key] = kept
         for name in targets:
-            results[name]["upload_10mib"]["mb_per_s_up"] = round(results[name]["upload_10mib"]["rps"] * 10, 1)
             for key, fn in once:
                 results[name][key] = measure(name, fn)
                 print(f"  {name:6} {key:22} {json.dumps(results[name][key])}", flush=True)
@@ -294,9 +299,9 @@ def main():
                 holder.wait()
                 time.sleep(10)
                 closed = usage(pid)
-                # Growth counts from the lower of the RSS before opening and after closing: a proxy whose heap was
-                # still shrinking from the load before (node's new space does) would otherwise show a negative cost.
-                base_kib = min(before["rss_kib"], closed["rss_kib"])
+                # Growth counts from the RSS before opening, taken after a pause (node's heap shrinks for a while after
+                # load); the RSS after closing is reported too, to show what a proxy gave back.
+                base_kib = before["rss_kib"]
                 r["idle_ws"] = {"opened": opened["open"], "held": held["held"], "seconds": opts.idle_seconds,
                                 "rss_before_mib": round(before["rss_kib"] / 1024, 1),
                                 "rss_during_mib": round(during["rss_kib"] / 1024, 1),
@@ -330,7 +335,9 @@ def main():
         os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
         path = os.path.join(ROOT, "bench", "results", opts.out or f"proxy-{datetime.date.today().isoformat()}.json")
         with open(path, "w") as f:
-            json.dump({"machine": machine, "results": results}, f, indent=2)
+            ratios = {case: {other: round(r, 3) for other in ("direct", "chp", "nginx")
+                             if (r := round_ratio(results, case, other)) is not None} for case in PRIMARY}
+            json.dump({"machine": machine, "results": results, "ferry_ratios_per_round_median": ratios}, f, indent=2)
         print(f"\nwritten to {os.path.relpath(path, ROOT)}")
     finally:
         for p in procs:
@@ -345,6 +352,19 @@ def main():
             except ProcessLookupError:
                 pass
         shutil.rmtree(work, ignore_errors=True)
+
+
+PRIMARY = {"get_small_c1": "rps", "get_small_c10": "rps", "get_small_c50": "rps", "download_1mib": "mb_per_s",
+           "upload_10mib": "mb_per_s_up", "ws_rtt_c1": "perSecond", "ws_rtt_c10": "perSecond"}
+
+
+def round_ratio(results, case, other):
+    """The median of the per-round ratios Ferry/other: each compares two figures taken within minutes of each other."""
+    f = results.get("ferry", {}).get(case, {}).get("rounds")
+    o = results.get(other, {}).get(case, {}).get("rounds")
+    if not f or not o or len(f) != len(o) or not all(o):
+        return None
+    return statistics.median(a / b for a, b in zip(f, o))
 
 
 def report(machine, results):
@@ -368,15 +388,23 @@ def report(machine, results):
     def get(n, case, key):
         return results.get(n, {}).get(case, {}).get(key)
 
+    def per_round(case, other):
+        return round_ratio(results, case, other)
+
     for label, case, key in rows:
         vals = [get(n, case, key) for n in names]
         cells = "".join(f"{'' if v is None else (f'{v:.1f}' if isinstance(v, float) else str(v)):>12}" for v in vals)
         f = get("ferry", case, key)
 
         def ratio(other):
+            if key == PRIMARY.get(case):
+                r = per_round(case, other)
+                if r is not None:
+                    return f"{r:.2f}"
             o = get(other, case, key)
             return f"{f / o:.2f}" if isinstance(f, (int, float)) and isinstance(o, (int, float)) and o and not isinstance(f, bool) else ""
         print(f"{label:32}{cells}{ratio('direct'):>10}{ratio('chp'):>8}{ratio('nginx'):>9}")
+    print("Rates: the median round. Their ratios: the median of the per-round ratios (the rounds are in the JSON).")
 
 
 if __name__ == "__main__":
