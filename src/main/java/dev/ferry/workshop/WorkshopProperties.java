@@ -12,10 +12,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param endWarning  how long a workshop's sessions keep running after the instructor ends it (or its end time
  *                    passes), so that attendees can save their work
  * @param maxSeats    the most seats one workshop may reserve
+ * @param keepEnded   how long an ended workshop is remembered (its address answers that it has ended); then it is
+ *                    forgotten, and on Kubernetes its ConfigMap is deleted
  */
 @ConfigurationProperties("ferry.workshop")
 public record WorkshopProperties(
         @DefaultValue("15m") Duration leadTime,
         @DefaultValue("5m") Duration endWarning,
-        @DefaultValue("500") int maxSeats) {
+        @DefaultValue("500") int maxSeats,
+        @DefaultValue("30d") Duration keepEnded) {
 }

@@ -392,16 +392,23 @@ public final class WorkshopService implements AutoCloseable {
      * Takes up workshops other replicas created or ended, reserves seats of workshops that open, fills their pools, and
      * ends workshops whose time is over.
      */
-    synchronized void tick(Instant now) {
+    public synchronized void tick(Instant now) {
+        boolean tends = store.tends();
         for (WorkshopStore.Stored stored : store.load()) {
             Workshop known = workshops.get(stored.slug());
+            Instant over = stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
+            if (!now.isBefore(over.plus(properties.keepEnded()))) {
+                if (tends) {
+                    store.forget(stored); // long over: the other replicas forget it when they see it gone
+                }
+                continue;
+            }
             if (known == null) {
                 track(stored, now);
             } else if (stored.endingAt() != null) {
                 ending(known, stored.endingAt());
             }
         }
-        boolean tends = store.tends();
         for (Workshop w : workshops.values()) {
             List<Session> toStop = List.of();
             synchronized (w) {
@@ -443,15 +450,30 @@ public final class WorkshopService implements AutoCloseable {
                 sessions.stop(s.id(), "its workshop, " + w.name + ", has ended.");
             }
         }
+        workshops.values().removeIf(w -> {
+            synchronized (w) {
+                if (w.state == Workshop.State.ENDED && !now.isBefore(w.endingAt.plus(properties.keepEnded()))) {
+                    log.info("workshop {} forgotten: it ended more than {} ago", w.slug, properties.keepEnded());
+                    return true;
+                }
+                return false;
+            }
+        });
     }
 
     private void startPooled(Workshop w, Capacity.Seat seat) {
         Session s = null;
         try {
             s = startSession(w, seat, Membership.pool(w.slug));
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // not only RuntimeException: HTTP clients rethrow an interruption as it is
             seat.release();
-            log.warn("workshop {}: a pool session did not start: {}", w.slug, e.getMessage());
+            if (e instanceof InterruptedException || e.getCause() instanceof InterruptedException
+                    || Thread.currentThread().isInterrupted()) {
+                Thread.currentThread().interrupt();
+                log.info("workshop {}: a pool session being started was given up (the portal is stopping)", w.slug);
+            } else {
+                log.warn("workshop {}: a pool session did not start: {}", w.slug, e.getMessage());
+            }
         } finally {
             synchronized (w) {
                 w.starting--;

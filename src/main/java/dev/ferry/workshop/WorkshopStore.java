@@ -35,6 +35,10 @@ public interface WorkshopStore {
     default void ended(Stored workshop) {
     }
 
+    /** Removes a workshop that ended long ago ({@code ferry.workshop.keep-ended}); called by the tending replica. */
+    default void forget(Stored workshop) {
+    }
+
     /** Every workshop saved, by any replica. */
     default Collection<Stored> load() {
         return List.of();

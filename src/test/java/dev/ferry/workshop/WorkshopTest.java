@@ -146,6 +146,13 @@ class WorkshopTest extends LocalPlatformTestSupport {
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> w.state() == Workshop.State.ENDED);
         assertThat(sessions.find(((String) attendee.last().get("url")).replaceAll(".*/user/([a-z2-7]+)/$", "$1"))).isEmpty();
         assertThat(join(slug, attendee('e')).last()).containsEntry("status_code", 410);
+
+        // remembered as ended for ferry.workshop.keep-ended (30 days), then forgotten
+        workshops.tick(Instant.now().plus(Duration.ofDays(29)));
+        assertThat(workshops.find(slug)).isPresent();
+        workshops.tick(Instant.now().plus(Duration.ofDays(31)));
+        assertThat(workshops.find(slug)).isEmpty();
+        assertThat(join(slug, attendee('e')).last()).containsEntry("phase", "failed").containsEntry("status_code", 404);
     }
 
     @Test

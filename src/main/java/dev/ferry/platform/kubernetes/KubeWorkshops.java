@@ -79,6 +79,19 @@ final class KubeWorkshops implements WorkshopStore {
         }
     }
 
+    @Override
+    public void forget(Stored w) {
+        try {
+            api.core().deleteNamespacedConfigMap(name(w), api.namespace).execute();
+            log.info("workshop {} ended long ago: its ConfigMap {} is deleted", w.slug(), name(w));
+        } catch (ApiException e) {
+            if (e.getCode() != 404) { // 404: another replica, or an operator, was first
+                log.warn("workshop {}: its ConfigMap could not be deleted ({}); trying again later", w.slug(),
+                        KubeApi.describe(e));
+            }
+        }
+    }
+
     private static String name(Stored w) {
         return "ferry-workshop-" + w.slug();
     }

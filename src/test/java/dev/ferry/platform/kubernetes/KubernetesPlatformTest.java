@@ -363,6 +363,17 @@ class KubernetesPlatformTest {
         assertThat(past.state()).isEqualTo(Workshop.State.ENDED);
         assertThat(past.build()).isNull();
         assertThat(d.getBean(Capacity.class).reserved()).isZero();
+
+        // long after its end (ferry.workshop.keep-ended, 30 days) the tending replica deletes its ConfigMap and every
+        // replica forgets it
+        Instant monthLater = Instant.now().plus(Duration.ofDays(31));
+        await(() -> {
+            for (ConfigurableApplicationContext portal : List.of(a, b, d)) {
+                portal.getBean(WorkshopService.class).tick(monthLater);
+            }
+            return api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-" + slug).get() == null
+                    && List.of(a, b, d).stream().allMatch(p -> p.getBean(WorkshopService.class).find(slug).isEmpty());
+        }, Duration.ofSeconds(15), "the long-ended workshop to be forgotten everywhere");
     }
 
     @Test
