@@ -37,17 +37,14 @@ def main():
     jar = os.path.join(run.ROOT, "target", "ferry.jar")
     variants = opts.variant or [f"front-door={jar}:--ferry.proxy.front-door=true",
                                 f"tomcat={jar}:--ferry.proxy.front-door=false"]
-    java = next((j for j in ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"] if os.path.exists(j)), "java")
+    java = run.newest_java()
 
     work = tempfile.mkdtemp(prefix="ferry-ab-")
     os.chmod(work, 0o755)
     procs = []
 
     def start(cmd, **kw):
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{len(procs)}.log"), "w"),
-                             start_new_session=True, **kw)
-        procs.append(p)
-        return p
+        return run.start_process(work, procs, cmd, **kw)
 
     try:
         run.static_files(work)
@@ -87,16 +84,7 @@ def main():
                        f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{sink}", *args])
             contenders[name] = (p.pid, port)
         if opts.chp:
-            cport, capi = run.free_port(), run.free_port()
-            env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN="bench")
-            chp = start(["node", os.path.join(run.HERE, "node_modules", "configurable-http-proxy", "bin",
-                                              "configurable-http-proxy"), "--ip", "127.0.0.1", "--port", str(cport),
-                         "--api-ip", "127.0.0.1", "--api-port", str(capi), "--log-level", "error"], env=env)
-            run.wait_port(capi)
-            for route, port in (("bench-http", up), ("bench-ws", sink)):
-                subprocess.run(["curl", "-sf", "-X", "POST", "-H", "Authorization: token bench", "-d",
-                                '{"target": "http://127.0.0.1:%d"}' % port,
-                                f"http://127.0.0.1:{capi}/api/routes/user/{route}"], check=True)
+            chp, cport = run.start_chp(start, {"bench-http": up, "bench-ws": sink})
             contenders["chp"] = (chp.pid, cport)
         for _, port in contenders.values():
             run.wait_port(port)

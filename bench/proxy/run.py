@@ -100,6 +100,32 @@ http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {work}
   server {{ listen 127.0.0.1:{port}; {body} }} }}"""
 
 
+def start_process(work, procs, cmd, **kw):
+    """Starts cmd in its own process group (stopped as a whole at the end), its stderr in work/<n>.log."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{len(procs)}.log"), "w"),
+                         start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def start_chp(start, routes):
+    """configurable-http-proxy on a free loopback port with /user/<name> routed to each 127.0.0.1:<port> of routes."""
+    cport, capi = free_port(), free_port()
+    chp = start(["node", os.path.join(HERE, "node_modules", "configurable-http-proxy", "bin", "configurable-http-proxy"),
+                 "--ip", "127.0.0.1", "--port", str(cport), "--api-ip", "127.0.0.1", "--api-port", str(capi),
+                 "--log-level", "error"], env=dict(os.environ, CONFIGPROXY_AUTH_TOKEN="bench"))
+    wait_port(capi)
+    for name, port in routes.items():
+        subprocess.run(["curl", "-sf", "-X", "POST", "-H", "Authorization: token bench", "-d",
+                        json.dumps({"target": f"http://127.0.0.1:{port}"}),
+                        f"http://127.0.0.1:{capi}/api/routes/user/{name}"], check=True)
+    return chp, cport
+
+
+def newest_java():
+    return next((j for j in ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"] if os.path.exists(j)), "java")
+
+
 def wrk(url, connections, seconds, script=None):
     threads = 1 if connections == 1 else 2
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -149,7 +175,7 @@ def main():
     jar = os.path.join(ROOT, "target", "ferry.jar")
     if not os.path.exists(jar):
         subprocess.run(["./mvnw", "-B", "-q", "package", "-DskipTests"], cwd=ROOT, check=True)
-    java = opts.java or next((j for j in ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"] if os.path.exists(j)), "java")
+    java = opts.java or newest_java()
     java_version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()[0]
 
     work = tempfile.mkdtemp(prefix="ferry-bench-")
@@ -157,10 +183,7 @@ def main():
     procs = []
 
     def start(cmd, **kw):
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{len(procs)}.log"), "w"),
-                             start_new_session=True, **kw)
-        procs.append(p)
-        return p
+        return start_process(work, procs, cmd, **kw)
 
     try:
         # Upstreams: nginx with static files (and an upload sink), node WebSocket echo.
@@ -189,16 +212,7 @@ def main():
             targets["ferry"], ports["ferry"] = ferry.pid, (fport, fport)
         # configurable-http-proxy
         if "chp" in opts.only:
-            cport, capi = free_port(), free_port()
-            env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN="bench")
-            chp = start(["node", os.path.join(HERE, "node_modules", "configurable-http-proxy", "bin", "configurable-http-proxy"),
-                         "--ip", "127.0.0.1", "--port", str(cport), "--api-ip", "127.0.0.1", "--api-port", str(capi),
-                         "--log-level", "error"], env=env)
-            wait_port(capi)
-            for name, port in (("bench-http", up_http), ("bench-ws", up_ws), ("bench-dead", dead)):
-                subprocess.run(["curl", "-sf", "-X", "POST", "-H", "Authorization: token bench", "-d",
-                                json.dumps({"target": f"http://127.0.0.1:{port}"}),
-                                f"http://127.0.0.1:{capi}/api/routes/user/{name}"], check=True)
+            chp, cport = start_chp(start, {"bench-http": up_http, "bench-ws": up_ws, "bench-dead": dead})
             targets["chp"], ports["chp"] = chp.pid, (cport, cport)
         # nginx as a reverse proxy
         if "nginx" in opts.only:
