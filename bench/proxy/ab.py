@@ -9,10 +9,13 @@ throughput does). Prints medians over the rounds.
     bench/proxy/ab.py                                  # the same jar with the front door on and off, and nginx
     bench/proxy/ab.py --variant old=/path/to/old.jar   # add another jar (its defaults)
     bench/proxy/ab.py --variant tuned=target/ferry.jar:--ferry.proxy.front-door=true:-Dio.netty.allocator.type=pooled
+    bench/proxy/ab.py --variant jdk17=target/ferry.jar:java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+                      --variant parallel=target/ferry.jar:-XX:+UseParallelGC   # (JDK 24+: with run.ferry_flags)
     bench/proxy/ab.py --ws --chp                       # also WebSocket round trips (100 B, c=10), and CHP as a contender
 """
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -32,7 +35,7 @@ def main():
     ap.add_argument("--chp", action="store_true", help="add configurable-http-proxy as a contender")
     ap.add_argument("--only-ws", action="store_true", help="WebSocket round trips only")
     ap.add_argument("--variant", action="append", default=[],
-                    help="name=jar[:--spring.arg|-Djvm.flag ...], colon-separated; default: front door on and off")
+                    help="name=jar[:--spring.arg|-Djvm.flag|-J--jvm-option|java=/path ...], colon-separated; default: front door on and off")
     opts = ap.parse_args()
     jar = os.path.join(run.ROOT, "target", "ferry.jar")
     variants = opts.variant or [f"front-door={jar}:--ferry.proxy.front-door=true",
@@ -74,11 +77,15 @@ def main():
         contenders["nginx"] = (start(["nginx", "-c", os.path.join(work, "proxy.conf"), "-p", work]).pid, nport)
         for spec in variants:
             name, rest = spec.split("=", 1)
-            parts = rest.split(":")
+            parts = re.split(r":(?=-|java=)", rest)  # -XX:+Flag keeps its colon
             port = run.free_port()
-            jvm = [p for p in parts[1:] if p.startswith("-D") or p.startswith("-X")]
+            # -D…/-X… and -J<launcher option> go to the JVM, --… to Spring; java=<path> picks the JDK
+            jvm = [p[2:] if p.startswith("-J") else p for p in parts[1:] if p[:2] in ("-D", "-X", "-J")]
             args = [p for p in parts[1:] if p.startswith("--")]
-            p = start([java, *run.FERRY_FLAGS, *jvm, "-jar", parts[0], f"--server.port={port}",
+            binary = next((p[5:] for p in parts[1:] if p.startswith("java=")), java)
+            gc_chosen = any(f.startswith("-XX:+Use") and f.endswith("GC") for f in jvm)
+            base = [f for f in run.ferry_flags(binary) if not (gc_chosen and f.endswith("GC"))]
+            p = start([binary, *base, *jvm, "-jar", parts[0], f"--server.port={port}",
                        "--server.address=127.0.0.1", f"--ferry.local.work-dir={work}/{name}", "--logging.level.root=WARN",
                        f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up}",
                        f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{sink}", *args])

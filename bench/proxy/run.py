@@ -122,6 +122,14 @@ def start_chp(start, routes):
     return chp, cport
 
 
+def ferry_flags(java):
+    """FERRY_FLAGS, plus on JDK 24+ the options docs/configuration.md ("The JVM") tells operators to run Ferry with."""
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    feature = int(re.search(r'version "(\d+)', out).group(1))
+    jdk24 = ["--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"] if feature >= 24 else []
+    return FERRY_FLAGS + jdk24
+
+
 def newest_java():
     return next((j for j in ["/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"] if os.path.exists(j)), "java")
 
@@ -203,7 +211,7 @@ def main():
         # Ferry
         if "ferry" in opts.only:
             fport = free_port()
-            ferry = start([java, *FERRY_FLAGS, "-jar", jar, f"--server.port={fport}", "--server.address=127.0.0.1",
+            ferry = start([java, *ferry_flags(java), "-jar", jar, f"--server.port={fport}", "--server.address=127.0.0.1",
                            f"--ferry.local.work-dir={work}/ferry", "--logging.level.root=WARN",
                            f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up_http}",
                            f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{up_ws}",
@@ -341,7 +349,7 @@ def main():
 
         machine = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
                    "rounds": f"{opts.rounds} (median kept; contenders take turns)",
-                   "kernel": platform.release(), "ferry_java": java_version, "ferry_flags": " ".join(FERRY_FLAGS),
+                   "kernel": platform.release(), "ferry_java": java_version, "ferry_flags": " ".join(ferry_flags(java)),
                    "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
                    "chp": json.load(open(os.path.join(HERE, "node_modules", "configurable-http-proxy", "package.json")))["version"],
                    "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()}
