@@ -73,6 +73,7 @@ public final class FrontDoor implements AutoCloseable {
     private final String secret;
     private final boolean epoll = Epoll.isAvailable();
     private EventLoopGroup group;
+    private OffLoopResolver resolver;
     private final io.netty.channel.group.ChannelGroup visitors =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final java.util.concurrent.atomic.AtomicInteger exchanges = new java.util.concurrent.atomic.AtomicInteger();
@@ -105,6 +106,7 @@ public final class FrontDoor implements AutoCloseable {
             throws InterruptedException {
         this.portal = new InetSocketAddress(portalAddress, portalPort);
         this.draining = false;
+        resolver = new OffLoopResolver();
         IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 new DefaultThreadFactory("ferry-front-door", true), ioHandlers);
@@ -140,6 +142,7 @@ public final class FrontDoor implements AutoCloseable {
         } catch (Exception e) { // sync() rethrows the bind failure (BindException, epoll's NativeIoException) as it is
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             group = null;
+            resolver.close();
             if (e instanceof InterruptedException interrupted) {
                 throw interrupted;
             }
@@ -199,6 +202,7 @@ public final class FrontDoor implements AutoCloseable {
         if (group != null) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             group = null;
+            resolver.close();
         }
     }
 
@@ -220,6 +224,11 @@ public final class FrontDoor implements AutoCloseable {
 
     Settings settings() {
         return settings;
+    }
+
+    /** Looks up upstream host names off the event loops. */
+    OffLoopResolver resolver() {
+        return resolver;
     }
 
     InetSocketAddress portal() {

@@ -335,6 +335,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         Bootstrap bootstrap = new Bootstrap()
                 .group(visitor.eventLoop())
                 .channel(door.socketType())
+                .resolver(door.resolver())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) door.settings().connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOCATOR, FrontDoor.ALLOCATOR)

@@ -39,6 +39,9 @@ class FrontDoorTest {
     @Autowired
     RouteTable routes;
 
+    @Autowired
+    FrontDoor door;
+
     private ScriptedUpstream server;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> heads = new CopyOnWriteArrayList<>();
@@ -358,5 +361,60 @@ class FrontDoorTest {
             }
             upstreamOfSlow.close();
         }
+    }
+
+    @Test
+    void aStaticRouteWhoseHostNameIsSlowToLookUpHoldsUpNoOtherSession() throws Exception {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        door.resolver().lookup(host -> {
+            lookups.incrementAndGet();
+            answer.await(); // a name server that does not answer (until the test ends)
+            throw new java.net.UnknownHostException(host);
+        });
+        routes.add(new Route("slowname", "upstream.slow.test", 80));
+        List<Socket> waiting = new java.util.ArrayList<>();
+        try {
+            // Two connections per event loop wait for the name: when lookups ran on the loops, every loop was stuck.
+            for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+                Socket s = visitorFrom("127.0.0.1");
+                waiting.add(s);
+                s.getOutputStream().write("GET /user/slowname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> lookups.get() >= 1);
+            serve(false);
+            long start = System.nanoTime();
+            try (Socket quick = visitorFrom("127.0.0.1")) {
+                quick.setSoTimeout(3_000);
+                quick.getOutputStream().write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(new BufferedInputStream(quick.getInputStream()))).endsWith("/quick");
+            }
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
+            assertThat(waiting).allSatisfy(s -> assertThat(s.isClosed()).isFalse());
+        } finally {
+            routes.remove("slowname", "the test is over"); // first: the portal, where the waiting requests go, finds no route
+            answer.countDown();
+            door.resolver().lookup(java.net.InetAddress::getAllByName);
+            for (Socket s : waiting) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aStaticRouteNamingAHostIsServedOnceTheNameIsLookedUp() throws Exception {
+        serve(false);
+        routes.add(new Route("byname", "localhost", routes.get(SESSION).port()));
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write("GET /user/byname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200").endsWith("/user/byname/x");
+        } finally {
+            routes.remove("byname", "the test is over");
+        }
+        assertThat(connections.get()).as("relayed by the front door, not replayed to the portal").isEqualTo(1);
     }
 }

@@ -1,0 +1,92 @@
+package dev.ferry.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.resolver.AddressResolver;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.InetNameResolver;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Promise;
+
+/**
+ * Looks up the host names of the front door's upstreams off its event loops. Netty's default resolver calls
+ * {@link InetAddress#getAllByName} on the event loop that connects, so a name server that is slow to answer (a static
+ * route {@code ferry.proxy.routes.*} naming a host, when the JDK's cache of it has lapsed) would stall every
+ * connection that loop serves, other sessions' included. Addresses written as IP literals — every session's route —
+ * are parsed in place; names go to a small pool of daemon threads, and the connection goes on when the answer comes.
+ */
+final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
+
+    /** How a host name becomes addresses: {@link InetAddress#getAllByName} but in tests. */
+    interface Lookup {
+        InetAddress[] all(String host) throws UnknownHostException, InterruptedException;
+    }
+
+    private final ThreadPoolExecutor pool;
+    private volatile Lookup lookup = InetAddress::getAllByName;
+
+    OffLoopResolver() {
+        pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory("ferry-proxy-lookup", true));
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /** For tests: how names are looked up from now on. */
+    void lookup(Lookup lookup) {
+        this.lookup = lookup;
+    }
+
+    @Override
+    protected AddressResolver<InetSocketAddress> newResolver(EventExecutor executor) {
+        return new InetNameResolver(executor) {
+            @Override
+            protected void doResolve(String host, Promise<InetAddress> promise) {
+                lookUp(host, promise, all -> all[0]);
+            }
+
+            @Override
+            protected void doResolveAll(String host, Promise<List<InetAddress>> promise) {
+                lookUp(host, promise, Arrays::asList);
+            }
+        }.asAddressResolver();
+    }
+
+    private <T> void lookUp(String host, Promise<T> promise, java.util.function.Function<InetAddress[], T> answer) {
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        if (literal != null) {
+            try {
+                promise.trySuccess(answer.apply(new InetAddress[] {InetAddress.getByAddress(host, literal)}));
+            } catch (UnknownHostException e) { // (only for a byte array of the wrong length)
+                promise.tryFailure(e);
+            }
+            return;
+        }
+        Lookup current = lookup;
+        try {
+            pool.execute(() -> {
+                try {
+                    promise.trySuccess(answer.apply(current.all(host)));
+                } catch (Exception e) {
+                    promise.tryFailure(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) { // closed: the front door is stopping
+            promise.tryFailure(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        pool.shutdownNow();
+    }
+}
