@@ -10,7 +10,8 @@ throughput does). Prints medians over the rounds.
     bench/proxy/ab.py --variant old=/path/to/old.jar   # add another jar (its defaults)
     bench/proxy/ab.py --variant tuned=target/ferry.jar:--ferry.proxy.front-door=true:-Dio.netty.allocator.type=pooled
     bench/proxy/ab.py --variant jdk17=target/ferry.jar:java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java \
-                      --variant parallel=target/ferry.jar:-XX:+UseParallelGC   # (JDK 24+: with run.ferry_flags)
+                      --variant parallel=target/ferry.jar:-XX:+UseParallelGC
+    # every variant gets run.ferry_flags (on JDK 24+ Unsafe allowed); without Unsafe: -Dio.netty.noUnsafe=true
     bench/proxy/ab.py --ws --chp                       # also WebSocket round trips (100 B, c=10), and CHP as a contender
 """
 import argparse
@@ -77,14 +78,15 @@ def main():
         contenders["nginx"] = (start(["nginx", "-c", os.path.join(work, "proxy.conf"), "-p", work]).pid, nport)
         for spec in variants:
             name, rest = spec.split("=", 1)
-            parts = re.split(r":(?=-|java=)", rest)  # -XX:+Flag keeps its colon
+            parts = re.split(r":(?=--|-[DXJ]|java=)", rest)  # -XX:+Flag and -XX:-Flag keep their colon
             port = run.free_port()
             # -D…/-X… and -J<launcher option> go to the JVM, --… to Spring; java=<path> picks the JDK
             jvm = [p[2:] if p.startswith("-J") else p for p in parts[1:] if p[:2] in ("-D", "-X", "-J")]
             args = [p for p in parts[1:] if p.startswith("--")]
             binary = next((p[5:] for p in parts[1:] if p.startswith("java=")), java)
-            gc_chosen = any(f.startswith("-XX:+Use") and f.endswith("GC") for f in jvm)
-            base = [f for f in run.ferry_flags(binary) if not (gc_chosen and f.endswith("GC"))]
+            gc = re.compile(r"-XX:\+Use(Serial|Parallel|G1|Z|Shenandoah|Epsilon)GC")
+            gc_chosen = any(gc.fullmatch(f) for f in jvm)
+            base = [f for f in run.ferry_flags(binary) if not (gc_chosen and gc.fullmatch(f))]
             p = start([binary, *base, *jvm, "-jar", parts[0], f"--server.port={port}",
                        "--server.address=127.0.0.1", f"--ferry.local.work-dir={work}/{name}", "--logging.level.root=WARN",
                        f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up}",

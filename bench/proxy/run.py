@@ -125,9 +125,11 @@ def start_chp(start, routes):
 def ferry_flags(java):
     """FERRY_FLAGS, plus on JDK 24+ the options docs/configuration.md ("The JVM") tells operators to run Ferry with."""
     out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
-    feature = int(re.search(r'version "(\d+)', out).group(1))
-    jdk24 = ["--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"] if feature >= 24 else []
-    return FERRY_FLAGS + jdk24
+    version = re.search(r'version "(\d+)', out)
+    if not version:
+        raise SystemExit(f"{java} -version says no version: {out!r}")
+    jdk24 = ["--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"] if int(version.group(1)) >= 24 else []
+    return jdk24 + FERRY_FLAGS  # FERRY_EXTRA_FLAGS (in FERRY_FLAGS) come last and can override them
 
 
 def newest_java():

@@ -106,7 +106,7 @@ public final class FrontDoor implements AutoCloseable {
             throws InterruptedException {
         this.portal = new InetSocketAddress(portalAddress, portalPort);
         this.draining = false;
-        resolver = new OffLoopResolver();
+        resolver = new OffLoopResolver(settings.connectTimeout());
         IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 new DefaultThreadFactory("ferry-front-door", true), ioHandlers);

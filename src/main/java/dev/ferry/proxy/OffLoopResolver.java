@@ -22,7 +22,9 @@ import io.netty.util.concurrent.Promise;
  * {@link InetAddress#getAllByName} on the event loop that connects, so a name server that is slow to answer (a static
  * route {@code ferry.proxy.routes.*} naming a host, when the JDK's cache of it has lapsed) would stall every
  * connection that loop serves, other sessions' included. Addresses written as IP literals — every session's route —
- * are parsed in place; names go to a small pool of daemon threads, and the connection goes on when the answer comes.
+ * are parsed in place; names go to a small pool of daemon threads, and the connection goes on when the answer comes. A
+ * lookup gets as long as a connection may take ({@code ferry.proxy.connect-timeout}; Netty starts that timer only
+ * once the address is known): then it fails, and the request goes to the portal, which answers it with its error page.
  */
 final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
 
@@ -32,9 +34,11 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
     }
 
     private final ThreadPoolExecutor pool;
+    private final long timeoutMillis;
     private volatile Lookup lookup = InetAddress::getAllByName;
 
-    OffLoopResolver() {
+    OffLoopResolver(java.time.Duration timeout) {
+        this.timeoutMillis = Math.max(1, timeout.toMillis());
         pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory("ferry-proxy-lookup", true));
         pool.allowCoreThreadTimeOut(true);
@@ -50,18 +54,20 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         return new InetNameResolver(executor) {
             @Override
             protected void doResolve(String host, Promise<InetAddress> promise) {
-                lookUp(host, promise, all -> all[0]);
+                lookUp(executor, host, promise, all -> all[0]);
             }
 
             @Override
             protected void doResolveAll(String host, Promise<List<InetAddress>> promise) {
-                lookUp(host, promise, Arrays::asList);
+                lookUp(executor, host, promise, Arrays::asList);
             }
         }.asAddressResolver();
     }
 
-    private <T> void lookUp(String host, Promise<T> promise, java.util.function.Function<InetAddress[], T> answer) {
-        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+    private <T> void lookUp(EventExecutor loop, String host, Promise<T> promise,
+                            java.util.function.Function<InetAddress[], T> answer) {
+        // (an IPv6 literal with a zone, fe80::1%eth0, goes to the JDK, which keeps the zone and asks no name server)
+        byte[] literal = host.indexOf('%') < 0 ? NetUtil.createByteArrayFromIpAddressString(host) : null;
         if (literal != null) {
             try {
                 promise.trySuccess(answer.apply(new InetAddress[] {InetAddress.getByAddress(host, literal)}));
@@ -72,6 +78,10 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         }
         Lookup current = lookup;
         try {
+            io.netty.util.concurrent.Future<?> timer = loop.schedule(() -> promise.tryFailure(
+                    new UnknownHostException(host + ": no answer from the name server within " + timeoutMillis + " ms")),
+                    timeoutMillis, TimeUnit.MILLISECONDS);
+            promise.addListener(done -> timer.cancel(false));
             pool.execute(() -> {
                 try {
                     promise.trySuccess(answer.apply(current.all(host)));
