@@ -29,17 +29,7 @@ final class UpstreamConnection implements Closeable {
     }
 
     static UpstreamConnection open(String host, int port, int connectTimeoutMillis, int readTimeoutMillis) throws IOException {
-        Socket socket = new Socket();
-        try {
-            socket.setTcpNoDelay(true);
-            socket.setKeepAlive(true);
-            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-            socket.setSoTimeout(readTimeoutMillis);
-            return new UpstreamConnection(socket, host + ":" + port);
-        } catch (IOException | RuntimeException e) {
-            socket.close();
-            throw e;
-        }
+        return connect(new Socket(), host, port, connectTimeoutMillis, readTimeoutMillis);
     }
 
     /**
@@ -48,16 +38,20 @@ final class UpstreamConnection implements Closeable {
      */
     static UpstreamConnection openSelectable(String host, int port, int connectTimeoutMillis, int readTimeoutMillis)
             throws IOException {
-        SocketChannel channel = SocketChannel.open();
+        return connect(SocketChannel.open().socket(), host, port, connectTimeoutMillis, readTimeoutMillis);
+    }
+
+    /** Connects {@code socket} (closed on failure; a channel's socket closes its channel). */
+    private static UpstreamConnection connect(Socket socket, String host, int port, int connectTimeoutMillis,
+                                              int readTimeoutMillis) throws IOException {
         try {
-            Socket socket = channel.socket();
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
             socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
             socket.setSoTimeout(readTimeoutMillis);
             return new UpstreamConnection(socket, host + ":" + port);
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            socket.close();
             throw e;
         }
     }
