@@ -127,6 +127,13 @@ class KubernetesPlatformTest {
         return "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
     }
 
+    /** A workshop of {@code repo}'s main branch on {@code ctx}, starting in a minute and ending in an hour. */
+    static Workshop createWorkshop(ConfigurableApplicationContext ctx, String title, String repo, int seats, int pool) {
+        return ctx.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest(title, "git/"
+                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
+                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), seats, pool, base(ctx)));
+    }
+
     static String buildUrl(ConfigurableApplicationContext ctx, String repo, String ref) {
         return base(ctx) + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/" + ref;
     }
@@ -274,9 +281,7 @@ class KubernetesPlatformTest {
         awaitALeader(a, b);
 
         // created on A; B finds it in the cluster; only the leader fills the pool (2 Pods, not 2 per replica)
-        Workshop onA = a.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest("Shared", "git/"
-                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
-                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 3, 2, base(a)));
+        Workshop onA = createWorkshop(a, "Shared", repo, 3, 2);
         String slug = onA.slug();
         await(() -> b.getBean(WorkshopService.class).find(slug).isPresent(), Duration.ofSeconds(10), "B to know the workshop");
         Workshop onB = b.getBean(WorkshopService.class).find(slug).orElseThrow();
@@ -386,9 +391,7 @@ class KubernetesPlatformTest {
         ConfigurableApplicationContext other = aLeads ? b : a;
         assertThat(leads(other)).as("two leaders at once").isFalse();
 
-        Workshop workshop = other.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest("Hand-over",
-                "git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
-                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), 3, 1, base(other)));
+        Workshop workshop = createWorkshop(other, "Hand-over", repo, 3, 1);
         String slug = workshop.slug();
         await(() -> workshopPods(slug).size() == 1 && workshop.pooled() == 1, Duration.ofSeconds(90), "the leader to fill the pool");
         String pooled = workshopPods(slug).get(0).getMetadata().getLabels().get("ferry.dev/session");
