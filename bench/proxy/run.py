@@ -187,6 +187,7 @@ def main():
         subprocess.run(["./mvnw", "-B", "-q", "package", "-DskipTests"], cwd=ROOT, check=True)
     java = opts.java or newest_java()
     java_version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    flags = ferry_flags(java)
 
     work = tempfile.mkdtemp(prefix="ferry-bench-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user and must read the static files
@@ -213,7 +214,7 @@ def main():
         # Ferry
         if "ferry" in opts.only:
             fport = free_port()
-            ferry = start([java, *ferry_flags(java), "-jar", jar, f"--server.port={fport}", "--server.address=127.0.0.1",
+            ferry = start([java, *flags, "-jar", jar, f"--server.port={fport}", "--server.address=127.0.0.1",
                            f"--ferry.local.work-dir={work}/ferry", "--logging.level.root=WARN",
                            f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up_http}",
                            f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{up_ws}",
@@ -351,7 +352,7 @@ def main():
 
         machine = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
                    "rounds": f"{opts.rounds} (median kept; contenders take turns)",
-                   "kernel": platform.release(), "ferry_java": java_version, "ferry_flags": " ".join(ferry_flags(java)),
+                   "kernel": platform.release(), "ferry_java": java_version, "ferry_flags": " ".join(flags),
                    "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
                    "chp": json.load(open(os.path.join(HERE, "node_modules", "configurable-http-proxy", "package.json")))["version"],
                    "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()}
