@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -27,7 +28,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /**
  * The proxy against a scripted upstream on loopback (no Jupyter in the way): bodies stream in both directions
  * (a proxy that buffered whole bodies would deadlock these tests), WebSocket tunnels carry any amount of bytes and
- * outlive the server's connection timeout, and unknown sessions are answered at once.
+ * outlive the server's connection timeout and pass pings, pongs and close codes as they are, HEAD answers and chunked
+ * bodies keep their framing, a visitor leaving mid-upload ends the server's request, and unknown sessions are answered
+ * at once.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
@@ -407,6 +410,255 @@ class ProxyStreamingTest {
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 400");
         }
+    }
+
+    @Test
+    void headAnswersKeepTheirLengthSendNoBodyAndTheConnectionGoesOn() throws Exception {
+        serveEach(head -> head.startsWith("HEAD ")
+                ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n"
+                : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter");
+        try (Socket c = client()) {
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            OutputStream out = c.getOutputStream();
+            out.write(("HEAD /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
+            out.write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).as("the next answer follows the HEAD answer, with no body between")
+                    .startsWith("HTTP/1.1 200").contains("Content-Length: 5");
+            assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("after");
+        }
+    }
+
+    @Test
+    void chunkedBodiesPassBothWaysIntact() throws Exception {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
+                assertThat(readBody(in, head)).isEqualTo("hello chunked world");
+                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 200");
+            // (chunks or a length: Tomcat gives a body that fits its buffer a length, the front door passes the chunks)
+            assertThat(readBody(in, head)).isEqualTo("echoed hello chunked world");
+        }
+        server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aVisitorLeavingMidUploadEndsTheServersRequest() throws Exception {
+        int total = 10 * 1024 * 1024;
+        CountDownLatch uploading = new CountDownLatch(1);
+        CompletableFuture<Long> server = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = upstream.accept()) {
+                s.setSoTimeout(10_000); // a request left open fails the test with a read timeout
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                readHead(in);
+                long received = 0;
+                byte[] buffer = new byte[65536];
+                try {
+                    int n;
+                    while ((n = in.read(buffer)) != -1) {
+                        received += n;
+                        if (received >= 1024 * 1024) {
+                            uploading.countDown();
+                        }
+                    }
+                } catch (java.net.SocketException reset) {
+                    // a reset ends the request as well as a close does
+                }
+                return received;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Content-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().write(new byte[2 * 1024 * 1024]);
+            c.getOutputStream().flush();
+            assertThat(uploading.await(10, TimeUnit.SECONDS)).as("the upload reached the server").isTrue();
+        } // the visitor goes with 8 MiB unsent
+        assertThat(server.get(15, TimeUnit.SECONDS)).as("bytes the server got before its request ended").isLessThan(total);
+    }
+
+    @Test
+    void pingsPongsAndCloseCodesPassThroughAWebSocket() throws Exception {
+        CompletableFuture<List<String>> server = CompletableFuture.supplyAsync(() -> {
+            List<String> seen = new java.util.ArrayList<>();
+            try (Socket s = upstream.accept()) {
+                s.setSoTimeout(10_000);
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                OutputStream out = s.getOutputStream();
+                out.write(ScriptedUpstream.switchingFor(readHead(in)));
+                ScriptedUpstream.writeFrame(out, 0x9, "server ping".getBytes(StandardCharsets.UTF_8));
+                while (true) {
+                    ScriptedUpstream.Frame frame = ScriptedUpstream.readFrame(in, 1024);
+                    if (frame.opcode() == 0x9) {
+                        seen.add("ping " + new String(frame.payload(), StandardCharsets.UTF_8));
+                        ScriptedUpstream.writeFrame(out, 0xA, frame.payload());
+                    } else if (frame.opcode() == 0xA) {
+                        seen.add("pong " + new String(frame.payload(), StandardCharsets.UTF_8));
+                    } else if (frame.opcode() == 0x8) {
+                        seen.add("close " + frame.closeCode() + " " + frame.closeReason());
+                        ScriptedUpstream.writeFrame(out, 0x8, frame.payload());
+                        return seen;
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        CompletableFuture<String> pinged = new CompletableFuture<>();
+        CompletableFuture<String> ponged = new CompletableFuture<>();
+        CompletableFuture<String> closed = new CompletableFuture<>();
+        java.net.http.WebSocket ws = webSocket(new java.net.http.WebSocket.Listener() {
+            @Override
+            public java.util.concurrent.CompletionStage<?> onPing(java.net.http.WebSocket w, java.nio.ByteBuffer message) {
+                pinged.complete(StandardCharsets.UTF_8.decode(message).toString());
+                w.request(1);
+                return null;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onPong(java.net.http.WebSocket w, java.nio.ByteBuffer message) {
+                ponged.complete(StandardCharsets.UTF_8.decode(message).toString());
+                w.request(1);
+                return null;
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+                closed.complete(code + " " + reason);
+                return null;
+            }
+        });
+        assertThat(pinged.get(10, TimeUnit.SECONDS)).isEqualTo("server ping");
+        ws.sendPing(java.nio.ByteBuffer.wrap("visitor ping".getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+        assertThat(ponged.get(10, TimeUnit.SECONDS)).isEqualTo("visitor ping");
+        ws.sendClose(4000, "visitor leaves").get(10, TimeUnit.SECONDS);
+        assertThat(closed.get(10, TimeUnit.SECONDS)).as("the server's answering close").isEqualTo("4000 visitor leaves");
+        assertThat(server.get(10, TimeUnit.SECONDS)).containsExactly("pong server ping", "ping visitor ping",
+                "close 4000 visitor leaves");
+    }
+
+    @Test
+    void aFrameLargerThanTheServersLimitEndsWithTheServersCloseCodeAndReason() throws Exception {
+        int limit = 1024 * 1024;
+        CompletableFuture<Long> server = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = upstream.accept()) {
+                s.setSoTimeout(10_000);
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                OutputStream out = s.getOutputStream();
+                out.write(ScriptedUpstream.switchingFor(readHead(in)));
+                out.flush();
+                ScriptedUpstream.Frame frame = ScriptedUpstream.readFrame(in, limit);
+                ScriptedUpstream.writeFrame(out, 0x8, ScriptedUpstream.closePayload(1009, "message too big"));
+                in.transferTo(java.io.OutputStream.nullOutputStream()); // the rest, until the proxy closes the connection
+                return frame.length();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        CompletableFuture<String> closed = new CompletableFuture<>();
+        java.net.http.WebSocket ws = webSocket(new java.net.http.WebSocket.Listener() {
+            @Override
+            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+                closed.complete(code + " " + reason);
+                return null;
+            }
+        });
+        ws.sendBinary(java.nio.ByteBuffer.allocate(2 * limit), true);
+        assertThat(closed.get(15, TimeUnit.SECONDS)).isEqualTo("1009 message too big");
+        assertThat(server.get(15, TimeUnit.SECONDS)).as("the frame length the server saw").isEqualTo(2L * limit);
+    }
+
+    private java.net.http.WebSocket webSocket(java.net.http.WebSocket.Listener listener) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(java.net.URI.create("ws://127.0.0.1:" + port + "/user/" + SESSION + "/ws"), listener)
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    /** Answers every request head on every connection the proxy opens, until the test ends (no request bodies). */
+    private void serveEach(java.util.function.Function<String, String> answer) {
+        Thread acceptor = new Thread(() -> {
+            while (true) {
+                Socket s;
+                try {
+                    s = upstream.accept();
+                } catch (IOException closed) {
+                    return;
+                }
+                Thread connection = new Thread(() -> {
+                    try (s) {
+                        InputStream in = new BufferedInputStream(s.getInputStream());
+                        String head;
+                        while (!(head = readHead(in)).isEmpty()) {
+                            s.getOutputStream().write(answer.apply(head).getBytes(StandardCharsets.US_ASCII));
+                            s.getOutputStream().flush();
+                        }
+                    } catch (IOException gone) {
+                        // the proxy closed the connection
+                    }
+                });
+                connection.setDaemon(true);
+                connection.start();
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** A message body after {@code head}: chunked (decoded) or of the length the head gives. */
+    static String readBody(InputStream in, String head) throws IOException {
+        String lower = head.toLowerCase(java.util.Locale.ROOT);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (lower.contains("transfer-encoding: chunked")) {
+            while (true) {
+                String sizeLine = readLine(in);
+                int semicolon = sizeLine.indexOf(';');
+                int size = Integer.parseInt((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+                if (size == 0) {
+                    while (!readLine(in).isEmpty()) {
+                        // trailers
+                    }
+                    return body.toString(StandardCharsets.UTF_8);
+                }
+                body.write(in.readNBytes(size));
+                assertThat(readLine(in)).as("the end of a chunk").isEmpty();
+            }
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("content-length: *(\\d+)").matcher(lower);
+        assertThat(length.find()).as("a length or chunks in %s", head).isTrue();
+        return new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b < 0) {
+                throw new java.io.EOFException("the body ended early");
+            }
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
     }
 
     static String readHead(InputStream in) throws IOException {

@@ -70,6 +70,82 @@ final class ScriptedUpstream implements AutoCloseable {
         };
     }
 
+    /** The 101 a WebSocket server answers {@code head} (a request read with {@code readHead}) with. */
+    static byte[] switchingFor(String head) {
+        String key = head.lines().filter(l -> l.regionMatches(true, 0, "Sec-WebSocket-Key:", 0, 18))
+                .map(l -> l.substring(18).trim()).findFirst().orElseThrow(() -> new AssertionError("no key in " + head));
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-1")
+                    .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+            return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Accept: " + java.util.Base64.getEncoder().encodeToString(digest) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One WebSocket frame as a server reads it: its opcode, its length, and its payload unmasked (null if skipped). */
+    record Frame(int opcode, long length, byte[] payload) {
+
+        int closeCode() {
+            return ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+        }
+
+        String closeReason() {
+            return new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Reads a frame's header, and its payload unless it is longer than {@code limit} (then the payload is left unread). */
+    static Frame readFrame(InputStream in, long limit) throws IOException {
+        int b0 = in.read();
+        int b1 = in.read();
+        if (b0 < 0 || b1 < 0) {
+            throw new java.io.EOFException("no frame");
+        }
+        long length = b1 & 0x7f;
+        if (length >= 126) {
+            byte[] ext = in.readNBytes(length == 126 ? 2 : 8);
+            length = 0;
+            for (byte b : ext) {
+                length = (length << 8) | (b & 0xff);
+            }
+        }
+        byte[] mask = (b1 & 0x80) != 0 ? in.readNBytes(4) : null;
+        if (length > limit) {
+            return new Frame(b0 & 0x0f, length, null);
+        }
+        byte[] payload = in.readNBytes((int) length);
+        for (int i = 0; mask != null && i < payload.length; i++) {
+            payload[i] ^= mask[i % 4];
+        }
+        return new Frame(b0 & 0x0f, length, payload);
+    }
+
+    /** Writes one final, unmasked frame (as a server sends them). */
+    static void writeFrame(OutputStream out, int opcode, byte[] payload) throws IOException {
+        out.write(0x80 | opcode);
+        if (payload.length < 126) {
+            out.write(payload.length);
+        } else {
+            out.write(126);
+            out.write(payload.length >> 8);
+            out.write(payload.length & 0xff);
+        }
+        out.write(payload);
+        out.flush();
+    }
+
+    static byte[] closePayload(int code, String reason) {
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        byte[] payload = new byte[2 + text.length];
+        payload[0] = (byte) (code >> 8);
+        payload[1] = (byte) code;
+        System.arraycopy(text, 0, payload, 2, text.length);
+        return payload;
+    }
+
     /** A slow visitor: {@code length} bytes in reads of at most 4 KiB. */
     static byte[] readInSmallReads(InputStream in, int length) throws IOException {
         byte[] received = new byte[length];
