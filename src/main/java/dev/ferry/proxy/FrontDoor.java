@@ -25,7 +25,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
@@ -123,10 +124,12 @@ public final class FrontDoor implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
-                                .addLast(VisitorConnection.CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                                .addLast(VisitorConnection.CODEC, new HttpRequestDecoder(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(settings.maxHeaderBytes())
                                         .setMaxHeaderSize(settings.maxHeaderBytes())
                                         .setMaxChunkSize(64 * 1024)))
+                                // (responses from servers are written past it, as they came: see ResponseReader)
+                                .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
                         long idle = settings.keepAliveTimeout().toMillis();
                         if (idle > 0) {

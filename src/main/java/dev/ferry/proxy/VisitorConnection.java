@@ -23,14 +23,11 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -56,9 +53,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VisitorConnection.class);
     static final String CODEC = "http";
+    static final String ENCODER = "encoder";
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
-    private static final String ENCODER = "encoder";
+    private static final String REQUEST_ENCODER = "request-encoder";
+    private static final byte[] CONNECTION_CLOSE = ascii("Connection: close\r\n");
+    private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
+    private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
 
     /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
     private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
@@ -67,8 +68,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Connection-level headers the portal must not see from the visitor (it sees the front door's connection). */
     private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
             "upgrade", "expect", FrontDoor.PEER_HEADER);
-    private static final List<AsciiString> NOT_TO_VISITOR = names("connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "proxy-authenticate");
     /** Never removed because a Connection header names them: they frame the message or route it. */
     private static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
             "host");
@@ -80,10 +79,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private final FrontDoor door;
     private Channel visitor;
+    private ChannelHandlerContext rawOut;
     /** What the visitor sent that has not gone on yet: request heads, body parts, and (after an upgrade) raw bytes. */
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
     private Channel upstream;
+    /** What reads {@link #upstream}'s responses. */
+    private ResponseReader reader;
     /** Where {@link #upstream} goes: a session server's host and port, or the portal (host null, port -1). */
     private String upstreamHost;
     private int upstreamPort = -1;
@@ -110,7 +112,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private boolean bodyEnded;
     private boolean headWritten;
     private boolean responseStarted;
-    private boolean skippingInformational;
     private boolean replayed;
     private boolean timedOut;
     private boolean tunnel;
@@ -158,7 +159,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 // (Taking the decoder out hands its unread bytes on at once, so the head is queued first.)
                 decoderRemoved = true;
                 queue.add(msg);
-                ctx.pipeline().replace(CODEC, ENCODER, new HttpResponseEncoder());
+                ctx.pipeline().remove(CODEC);
                 drain();
                 return;
             }
@@ -302,7 +303,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         bodyWritten = false;
         bodyEnded = false;
         responseStarted = false;
-        skippingInformational = false;
         replayed = false;
         timedOut = false;
         upgrade = decoderRemoved; // an upgrade request pipelined behind another goes on as a plain request
@@ -332,6 +332,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         connecting = true;
         boolean toSession = route != null;
         SocketAddress target = route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
+        ResponseReader responses = new ResponseReader();
         Bootstrap bootstrap = new Bootstrap()
                 .group(visitor.eventLoop())
                 .channel(door.socketType())
@@ -344,10 +345,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(CODEC, new HttpClientCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(64 * 1024)
-                                .setMaxHeaderSize(256 * 1024)
-                                .setMaxChunkSize(64 * 1024), false, false));
+                        ch.pipeline().addLast(REQUEST_ENCODER, new HttpRequestEncoder());
+                        ch.pipeline().addLast(CODEC, responses);
                         if (toSession) {
                             // a session's server has the read timeout; the portal's event streams are long and quiet
                             ch.pipeline().addLast(IDLE, new IdleStateHandler(door.settings().readTimeout().toMillis(),
@@ -359,6 +358,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         ChannelFuture connect = bootstrap.connect(target);
         Channel attempt = connect.channel();
         upstream = attempt;
+        reader = responses;
         connect.addListener((ChannelFutureListener) f -> {
             if (upstream != attempt || closing) {
                 return;
@@ -374,6 +374,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void writeHead() {
+        reader.expectAnswerTo(headRequest);
         HttpRequest out = route == null ? toPortal(head) : toSession(head);
         headWritten = true;
         upstream.write(out);
@@ -488,7 +489,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Answers the visitor here (plain JSON, like the portal's proxy errors), then closes the connection. */
     private void answer(HttpResponseStatus status, String message) {
         byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                inFlight && headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
         response.headers()
                 .set("Content-Type", "application/json;charset=UTF-8")
                 .set("Cache-Control", "no-store")
@@ -515,7 +517,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 if (msg instanceof ByteBuf bytes) {
                     relay(bytes, visitor);
                 } else {
-                    ReferenceCountUtil.release(msg); // the empty end of the 101 response
+                    ReferenceCountUtil.release(msg); // (only bytes come once the reader is taken out)
                 }
                 return;
             }
@@ -525,68 +527,49 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             received = true;
-            if (msg instanceof HttpResponse response) {
-                if (!response.decoderResult().isSuccess()) {
-                    ReferenceCountUtil.release(msg);
-                    ctx.close();
-                    return;
-                }
-                int status = response.status().code();
+            if (msg instanceof ResponseReader.Head response) {
+                int status = response.status;
                 if (status == 101 && upgrade) {
                     switchToTunnel(ctx, response);
                     return;
                 }
-                if (status >= 100 && status < 200) {
-                    skippingInformational = true; // 100 Continue was answered at the door; others are not passed on
-                    ReferenceCountUtil.release(msg);
-                    return;
+                if (status < 200) {
+                    return; // 100 Continue was answered at the door; other interim answers are not passed on
                 }
                 responseStarted = true;
-                HttpHeaders headers = response.headers();
-                upstreamDone = !HttpUtil.isKeepAlive(response);
-                stripHopByHop(headers, NOT_TO_VISITOR);
-                if (visitorHttp10 && HttpUtil.isTransferEncodingChunked(response)) {
-                    HttpUtil.setTransferEncodingChunked(response, false); // HTTP/1.0 cannot read chunks: ends with the connection
+                boolean dechunk = visitorHttp10 && response.chunked; // HTTP/1.0 cannot read chunks: ends with the connection
+                boolean delimited = headRequest || status == 204 || status == 304 || response.contentLength >= 0
+                        || (response.chunked && !dechunk);
+                upstreamDone = !response.keepAlive || !(delimited || response.chunked); // (or its body ends with it)
+                if (dechunk) {
+                    reader.dechunk();
                 }
-                boolean delimited = headRequest || status == 204 || status == 304 || HttpUtil.isContentLengthSet(response)
-                        || HttpUtil.isTransferEncodingChunked(response);
                 int max = door.settings().maxKeepAliveRequests();
                 closeAfter |= upgrade || !delimited || !visitorKeepAlive || door.draining() || (max > 0 && requests >= max);
-                if (closeAfter) {
-                    headers.set("Connection", "close");
-                } else if (visitorHttp10) {
-                    headers.set("Connection", "keep-alive");
-                }
-                response.setProtocolVersion(HttpVersion.HTTP_1_1);
-                visitor.write(response);
+                byte[] connection = closeAfter ? CONNECTION_CLOSE : visitorHttp10 ? CONNECTION_KEEP_ALIVE : null;
+                rawOut().write(response.toVisitor(visitor.alloc(), visitorHttp10, connection));
                 return;
             }
-            if (msg instanceof HttpContent content) {
-                if (skippingInformational) {
-                    skippingInformational = !(msg instanceof LastHttpContent);
-                    ReferenceCountUtil.release(msg);
-                    return;
-                }
-                int n = content.content().readableBytes();
-                if (n > 0) {
-                    door.metrics().bytes(n);
-                    if (route != null) {
-                        route.touch();
-                    }
-                }
-                if (msg instanceof LastHttpContent) {
-                    ChannelFuture written = visitor.writeAndFlush(msg);
-                    if (closeAfter) {
-                        // a refused upgrade, a body that ends with the connection, a visitor that asked to close
-                        closing = true;
-                        written.addListener(ChannelFutureListener.CLOSE);
-                    }
-                    complete();
+            if (msg == ResponseReader.END) {
+                if (closeAfter) {
+                    // a refused upgrade, a body that ends with the connection, a visitor that asked to close
+                    closing = true;
+                    rawOut().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 } else {
-                    visitor.write(msg);
-                    if (!visitor.isWritable()) {
-                        ctx.channel().config().setAutoRead(false);
-                    }
+                    visitor.flush();
+                }
+                complete();
+                return;
+            }
+            if (msg instanceof ByteBuf body) {
+                int n = body.readableBytes();
+                door.metrics().bytes(n);
+                if (route != null) {
+                    route.touch();
+                }
+                rawOut().write(body);
+                if (!visitor.isWritable()) {
+                    ctx.channel().config().setAutoRead(false);
                 }
                 return;
             }
@@ -641,18 +624,15 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (inFlight) {
+                // part of a head, or a head that could not be read: the server did answer (the request is not replayed)
+                received |= reader.heard();
                 upstreamFailed(true);
             }
         }
     }
 
-    private void switchToTunnel(ChannelHandlerContext server, HttpResponse response) {
-        HttpHeaders headers = response.headers();
-        stripHopByHop(headers, NOT_TO_VISITOR);
-        headers.set("Upgrade", "websocket");
-        headers.set("Connection", "Upgrade");
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        visitor.writeAndFlush(response);
+    private void switchToTunnel(ChannelHandlerContext server, ResponseReader.Head response) {
+        rawOut().writeAndFlush(response.toVisitor(visitor.alloc(), true, UPGRADED));
         ChannelPipeline visitorPipeline = visitor.pipeline();
         visitorPipeline.remove(ENCODER);
         if (visitorPipeline.get(IDLE) != null) {
@@ -665,6 +645,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (serverPipeline.get(IDLE) != null) {
             serverPipeline.remove(IDLE);
         }
+        serverPipeline.remove(REQUEST_ENCODER);
         serverPipeline.remove(CODEC); // bytes it holds beyond the 101 arrive next, as they are
         drain();
     }
@@ -804,6 +785,18 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         for (int i = 0; i < names.size(); i++) {
             headers.remove(names.get(i));
         }
+    }
+
+    /** Where response bytes are written: past the visitor's HTTP encoder, which only the front door's own answers use. */
+    private ChannelHandlerContext rawOut() {
+        if (rawOut == null) {
+            rawOut = visitor.pipeline().context(ENCODER);
+        }
+        return rawOut;
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static List<AsciiString> names(String... names) {

@@ -63,7 +63,8 @@ class FrontDoorTest {
 
     /**
      * A keep-alive server answering each request with its path (a 304 without a length for paths ending in
-     * {@code /not-modified}, a chunked body for {@code /chunked}); {@code hangUp} (connection and request number, from
+     * {@code /not-modified}, a chunked body for {@code /chunked}, a head no proxy may pass on for {@code /garbled}, part
+     * of a head and then the connection's end for {@code /half-head}); {@code hangUp} (connection and request number, from
      * 1) says which requests it reads and then closes the connection on, unanswered.
      */
     private void serve(java.util.function.BiPredicate<Integer, Integer> hangUp) {
@@ -91,7 +92,12 @@ class FrontDoorTest {
                             }
                             String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
                             String answer;
-                            if (path.endsWith("/not-modified")) {
+                            if (path.endsWith("/garbled")) {
+                                answer = "HTTP/1.1 200 OK\r\nNot A Name: x\r\n\r\n";
+                            } else if (path.endsWith("/half-head")) {
+                                out.write("HTTP/1.1 200 OK\r\nContent-Le".getBytes(StandardCharsets.US_ASCII));
+                                return; // and the connection closes
+                            } else if (path.endsWith("/not-modified")) {
                                 answer = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
                             } else if (path.endsWith("/chunked")) {
                                 answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
@@ -191,6 +197,26 @@ class FrontDoorTest {
             assertThat(answer).startsWith("HTTP/1.1 502").contains("did not answer properly");
         }
         assertThat(heads).as("the restart reached the server once").hasSize(1);
+    }
+
+    @Test
+    void anUnreadableAnswerOnAKeptConnectionIs502AndTheRequestIsNotSentAgain() throws Exception {
+        serve(false);
+        for (String path : List.of("/garbled", "/half-head")) {
+            heads.clear();
+            try (Socket c = visitorFrom("127.0.0.1")) {
+                InputStream in = new BufferedInputStream(c.getInputStream());
+                c.getOutputStream().write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(in)).endsWith("/first");
+                c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart" + path + " HTTP/1.1\r\n"
+                        + "Host: ferry.test\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).as(path).startsWith("HTTP/1.1 502").contains("did not answer properly");
+            }
+            // (the server answered, badly: it may have acted on the request, which must not reach it twice)
+            assertThat(heads).as("%s: the first request and the restart, each once", path).hasSize(2);
+        }
     }
 
     @Test
