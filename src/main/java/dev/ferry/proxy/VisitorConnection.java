@@ -10,6 +10,7 @@ import java.util.Set;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -23,7 +24,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -56,9 +56,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     static final String ENCODER = "encoder";
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
-    private static final String REQUEST_ENCODER = "request-encoder";
+    private static final byte[] HTTP_11_LINE = ascii(" HTTP/1.1\r\n");
+    private static final byte[] LAST_CHUNK = ascii("0\r\n");
+    private static final short CRLF = ('\r' << 8) | '\n';
+    private static final short COLON_SPACE = (':' << 8) | ' ';
     private static final byte[] CONNECTION_CLOSE = ascii("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
+    private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
 
     /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
@@ -108,6 +112,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private long unwritableSince;
     private Route route;
     private boolean upgrade;
+    /** The request's body goes to its server in chunks. */
+    private boolean requestChunked;
     private boolean bodyWritten;
     private boolean bodyEnded;
     private boolean headWritten;
@@ -257,7 +263,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                     }
                 }
                 bodyWritten |= n > 0;
-                upstream.write(content);
+                writeBody(content);
                 if (content instanceof LastHttpContent) {
                     requestSent();
                 }
@@ -345,7 +351,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(REQUEST_ENCODER, new HttpRequestEncoder());
                         ch.pipeline().addLast(CODEC, responses);
                         if (toSession) {
                             // a session's server has the read timeout; the portal's event streams are long and quiet
@@ -377,12 +382,84 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         reader.expectAnswerTo(headRequest);
         HttpRequest out = route == null ? toPortal(head) : toSession(head);
         headWritten = true;
-        upstream.write(out);
+        upstream.write(encodeHead(out));
         wrote = true;
         if (bodyEnded || upgrade) {
             // an upgrade request has no body; a replayed request's (empty) body had already been sent
-            upstream.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            writeBody(LastHttpContent.EMPTY_LAST_CONTENT);
             requestSent();
+        }
+    }
+
+    /**
+     * The request head as its server gets it, written here byte for byte: every character Netty's decoder made of a
+     * byte goes back as that byte. (Netty's encoder writes a request target's characters as UTF-8 and other header
+     * values' as US-ASCII, which turned the bytes of "café" in a query into four other bytes and in a header into
+     * question marks.) Also remembers whether the body goes in chunks.
+     */
+    private ByteBuf encodeHead(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        requestChunked = HttpUtil.isTransferEncodingChunked(request);
+        ByteBuf out = upstream.alloc().buffer(256 + request.uri().length());
+        ByteBufUtil.copy(request.method().asciiName(), out);
+        out.writeByte(' ');
+        writeLatin1(out, request.uri());
+        out.writeBytes(HTTP_11_LINE);
+        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+                it.hasNext(); ) {
+            java.util.Map.Entry<CharSequence, CharSequence> header = it.next();
+            writeLatin1(out, header.getKey());
+            out.writeShort(COLON_SPACE);
+            writeLatin1(out, header.getValue());
+            out.writeShort(CRLF);
+        }
+        out.writeShort(CRLF);
+        return out;
+    }
+
+    /** A part of the request's body for its server: as it came, or (for a chunked request) as a chunk. */
+    private void writeBody(HttpContent content) {
+        ByteBuf data = content.content();
+        if (!requestChunked) {
+            if (data.isReadable()) {
+                upstream.write(data);
+            } else {
+                content.release();
+            }
+            return;
+        }
+        int n = data.readableBytes();
+        if (n > 0) {
+            ByteBuf size = upstream.alloc().buffer(10);
+            size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
+            size.writeShort(CRLF);
+            upstream.write(size);
+            upstream.write(data);
+            upstream.write(Unpooled.wrappedBuffer(CRLF_BYTES));
+        } else {
+            content.release();
+        }
+        if (content instanceof LastHttpContent last) {
+            ByteBuf end = upstream.alloc().buffer(16);
+            end.writeBytes(LAST_CHUNK);
+            for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it =
+                    last.trailingHeaders().iteratorCharSequence(); it.hasNext(); ) {
+                java.util.Map.Entry<CharSequence, CharSequence> trailer = it.next();
+                writeLatin1(end, trailer.getKey());
+                end.writeShort(COLON_SPACE);
+                writeLatin1(end, trailer.getValue());
+                end.writeShort(CRLF);
+            }
+            end.writeShort(CRLF);
+            upstream.write(end);
+        }
+    }
+
+    private static void writeLatin1(ByteBuf out, CharSequence text) {
+        if (text instanceof AsciiString ascii) {
+            ByteBufUtil.copy(ascii, out); // (its bytes, as they came)
+        } else {
+            out.writeCharSequence(text, StandardCharsets.ISO_8859_1);
         }
     }
 
@@ -645,7 +722,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (serverPipeline.get(IDLE) != null) {
             serverPipeline.remove(IDLE);
         }
-        serverPipeline.remove(REQUEST_ENCODER);
         serverPipeline.remove(CODEC); // bytes it holds beyond the 101 arrive next, as they are
         drain();
     }

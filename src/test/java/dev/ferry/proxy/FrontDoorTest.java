@@ -220,6 +220,18 @@ class FrontDoorTest {
     }
 
     @Test
+    void bytesBeyondAsciiInAQueryReachTheServerAsSent() throws Exception {
+        // (Tomcat refuses such a request with 400; the front door relays it, and must not re-encode it)
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1)); // "café" in UTF-8, one char per byte
+            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
+        }
+        assertThat(heads).singleElement().asString().startsWith("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\n");
+    }
+
+    @Test
     void aConnectionHeaderCannotTakeAwayTheBodysLength() throws Exception {
         String smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
         CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> {

@@ -432,6 +432,32 @@ class ProxyStreamingTest {
     }
 
     @Test
+    void bytesBeyondAsciiInHeaderValuesReachTheServerAsSent() throws Exception {
+        // (RFC 9110 5.5: obs-text in a field value is passed on as it is)
+        String sent = "GET /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
+                + "X-Name: caf\u00c3\u00a9\r\nConnection: close\r\n\r\n"; // "café" in UTF-8, one char per byte
+        assertThat(relayedHead(sent)).contains("\r\nX-Name: caf\u00c3\u00a9\r\n");
+    }
+
+    /** The head the server gets for {@code sent} (one char per byte), which it answers with 204. */
+    String relayedHead(String sent) throws Exception {
+        CompletableFuture<String> server = CompletableFuture.supplyAsync(() -> {
+            try (Socket s = upstream.accept()) {
+                String head = readHead(new BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                return head;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(sent.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
+        }
+        return server.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void chunkedBodiesPassBothWaysIntact() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
