@@ -45,6 +45,10 @@ final class ResponseReader extends ByteToMessageDecoder {
     private boolean answersHead;
     private boolean dechunk;
     private boolean heard;
+    /** How much of a head or trailer section still coming has been searched for its end. */
+    private int scanned;
+    /** A chunk's data came before (its CRLF goes out with the next size line). */
+    private boolean afterData;
 
     /** The request the next response answers was a HEAD request (its response has no body, whatever it says). */
     void expectAnswerTo(boolean headRequest) {
@@ -66,9 +70,8 @@ final class ResponseReader extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        heard = true;
         try {
-            read(in, out);
+            read(ctx, in, out);
         } catch (RuntimeException e) {
             state = State.FAILED; // the connection is closed for it; what else comes is not read
             in.skipBytes(in.readableBytes());
@@ -76,7 +79,10 @@ final class ResponseReader extends ByteToMessageDecoder {
         }
     }
 
-    private void read(ByteBuf in, List<Object> out) {
+    private void read(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (state != State.HEAD) {
+            heard = true;
+        }
         switch (state) {
             case HEAD -> readHead(in, out);
             case FAILED -> in.skipBytes(in.readableBytes());
@@ -89,7 +95,7 @@ final class ResponseReader extends ByteToMessageDecoder {
                 }
             }
             case UNTIL_CLOSE -> out.add(in.readRetainedSlice(in.readableBytes()));
-            default -> readChunks(in, out);
+            default -> readChunks(ctx, in, out);
         }
     }
 
@@ -101,6 +107,8 @@ final class ResponseReader extends ByteToMessageDecoder {
         }
     }
 
+    private static final short CRLF = ('\r' << 8) | '\n';
+
     private void end(List<Object> out) {
         out.add(END);
         state = State.HEAD;
@@ -110,11 +118,16 @@ final class ResponseReader extends ByteToMessageDecoder {
 
     private void readHead(ByteBuf in, List<Object> out) {
         dechunk = false; // (it was for the body of the head before)
+        afterData = false;
         while (in.isReadable() && (in.getByte(in.readerIndex()) == '\r' || in.getByte(in.readerIndex()) == '\n')) {
             in.skipBytes(1); // empty lines before a status line are ignored (RFC 9112 2.2)
         }
+        if (!in.isReadable()) {
+            return;
+        }
+        heard = true;
         int start = in.readerIndex();
-        int end = endOfHead(in, start, in.writerIndex());
+        int end = endOfSection(in, start);
         if (end < 0) {
             if (in.readableBytes() > MAX_HEAD) {
                 throw new CorruptedFrameException("response head longer than " + MAX_HEAD + " bytes");
@@ -145,27 +158,36 @@ final class ResponseReader extends ByteToMessageDecoder {
         }
     }
 
-    /** The index just past the empty line that ends a head starting at {@code from}; -1 when it has not all come. */
-    private static int endOfHead(ByteBuf in, int from, int to) {
-        int i = from;
+    /**
+     * The index just past the empty line that ends a head (or a chunked body's trailer section) starting at
+     * {@code from}; -1 when it has not all come. Bytes searched before are not searched again: a head that trickles in
+     * costs no more than one that comes at once.
+     */
+    private int endOfSection(ByteBuf in, int from) {
+        int to = in.writerIndex();
+        int i = from + scanned;
         while (true) {
             int lf = in.indexOf(i, to, (byte) '\n');
             if (lf < 0) {
+                scanned = to - from;
                 return -1;
             }
-            // an empty line: "\n" right after the previous line's "\n", or "\r\n" there
-            if (lf > from && (in.getByte(lf - 1) == '\n' || (in.getByte(lf - 1) == '\r' && lf - 1 > from
-                    && in.getByte(lf - 2) == '\n'))) {
+            // an empty line: the first line, or "\n" or "\r\n" right after the previous line's "\n"
+            if (lf == from || (lf == from + 1 && in.getByte(from) == '\r') || in.getByte(lf - 1) == '\n'
+                    || (in.getByte(lf - 1) == '\r' && lf - 1 > from && in.getByte(lf - 2) == '\n')) {
+                scanned = 0;
                 return lf + 1;
             }
             i = lf + 1;
         }
     }
 
-    private void readChunks(ByteBuf in, List<Object> out) {
-        int from = in.readerIndex();
-        boolean ended = false;
-        reading:
+    /**
+     * Reads chunks, passing on their data as slices and, unless {@link #dechunk() dechunking}, framing of its own: a
+     * size line per chunk and a last chunk with the trailer fields that may go on. The visitor never gets the server's
+     * framing bytes, so a size line or a trailer the front door reads one way cannot reach it to be read another.
+     */
+    private void readChunks(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (in.isReadable()) {
             int at = in.readerIndex();
             switch (state) {
@@ -175,75 +197,87 @@ final class ResponseReader extends ByteToMessageDecoder {
                         if (in.readableBytes() > MAX_CHUNK_LINE) {
                             throw new CorruptedFrameException("chunk size line too long");
                         }
-                        break reading;
+                        return;
                     }
                     long size = chunkSize(in, at, lf);
                     in.readerIndex(lf + 1);
                     if (size == 0) {
                         state = State.TRAILERS;
                     } else {
+                        if (!dechunk) {
+                            ByteBuf line = ctx.alloc().buffer(20);
+                            if (afterData) {
+                                line.writeShort(CRLF);
+                            }
+                            line.writeCharSequence(Long.toHexString(size), java.nio.charset.StandardCharsets.US_ASCII);
+                            line.writeShort(CRLF);
+                            out.add(line);
+                        }
                         remaining = size;
                         state = State.CHUNK_DATA;
                     }
                 }
                 case CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, in.readableBytes());
-                    if (dechunk) {
-                        out.add(in.readRetainedSlice(n));
-                    } else {
-                        in.skipBytes(n);
-                    }
+                    out.add(in.readRetainedSlice(n));
                     remaining -= n;
                     if (remaining == 0) {
                         state = State.CHUNK_END;
                     }
                 }
                 case CHUNK_END -> {
-                    byte b = in.getByte(at);
-                    if (b == '\r') {
+                    if (in.getByte(at) == '\r') {
                         if (in.readableBytes() < 2) {
-                            break reading;
+                            return;
                         }
-                        if (in.getByte(at + 1) != '\n') {
-                            throw new CorruptedFrameException("chunk not followed by CRLF");
-                        }
-                        in.skipBytes(2);
-                    } else if (b == '\n') {
-                        in.skipBytes(1);
-                    } else {
+                        at++;
+                    }
+                    if (in.getByte(at) != '\n') {
                         throw new CorruptedFrameException("chunk not followed by CRLF");
                     }
+                    in.readerIndex(at + 1);
+                    afterData = true;
                     state = State.CHUNK_SIZE;
                 }
-                default -> { // TRAILERS: header lines until an empty one
-                    int lf = in.indexOf(at, in.writerIndex(), (byte) '\n');
-                    if (lf < 0) {
+                default -> { // TRAILERS: field lines until an empty one, read once all have come
+                    int end = endOfSection(in, at);
+                    if (end < 0) {
                         if (in.readableBytes() > MAX_HEAD) {
                             throw new CorruptedFrameException("trailers longer than " + MAX_HEAD + " bytes");
                         }
-                        break reading;
+                        return;
                     }
-                    in.readerIndex(lf + 1);
-                    if (lf == at || (lf == at + 1 && in.getByte(at) == '\r')) {
-                        ended = true;
-                        break reading;
+                    byte[] trailers = new byte[end - at];
+                    in.getBytes(at, trailers);
+                    in.readerIndex(end);
+                    if (!dechunk) {
+                        ByteBuf last = ctx.alloc().buffer(trailers.length + 7);
+                        if (afterData) {
+                            last.writeShort(CRLF);
+                        }
+                        last.writeByte('0');
+                        last.writeShort(CRLF);
+                        Head.writeTrailers(trailers, last);
+                        last.writeShort(CRLF);
+                        out.add(last);
                     }
+                    afterData = false;
+                    end(out);
+                    return;
                 }
             }
         }
-        if (!dechunk && in.readerIndex() > from) {
-            out.add(in.retainedSlice(from, in.readerIndex() - from));
-        }
-        if (ended) {
-            end(out);
-        }
     }
 
-    /** The size a chunk size line gives: hex digits, then optional extensions, then CRLF or LF. */
+    /**
+     * The size a chunk size line gives (RFC 9112 7.1): hex digits, optional spaces, then the line's end or {@code ;}
+     * and extensions (which are not passed on), then CRLF or LF.
+     */
     private static long chunkSize(ByteBuf in, int from, int lf) {
+        int end = lf > from && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
         long size = 0;
         int i = from;
-        while (i < lf && Character.digit(in.getByte(i), 16) >= 0) {
+        while (i < end && Character.digit(in.getByte(i), 16) >= 0) {
             if (i - from == 15) {
                 throw new CorruptedFrameException("chunk size too large");
             }
@@ -253,7 +287,12 @@ final class ResponseReader extends ByteToMessageDecoder {
         if (i == from) {
             throw new CorruptedFrameException("chunk size line without a size");
         }
-        int end = lf > from && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        while (i < end && (in.getByte(i) == ' ' || in.getByte(i) == '\t')) {
+            i++;
+        }
+        if (i < end && in.getByte(i) != ';') {
+            throw new CorruptedFrameException("chunk size followed by something other than an extension");
+        }
         for (; i < end; i++) {
             byte b = in.getByte(i);
             if (b != '\t' && (b < ' ' || b == 0x7f)) {
@@ -309,6 +348,8 @@ final class ResponseReader extends ByteToMessageDecoder {
         private List<String> named = List.of();
         private final boolean transferEncoded;
         private final byte[] bytes;
+        /** The length was given more than once, or as a list of equal values. */
+        private boolean normalizeLength;
 
         /** {@code bytes}: a whole head, its empty line included. */
         Head(byte[] bytes) {
@@ -342,24 +383,10 @@ final class ResponseReader extends ByteToMessageDecoder {
                 if (end == at) {
                     break; // the empty line
                 }
-                byte first = bytes[at];
-                if (first == ' ' || first == '\t') {
-                    throw new CorruptedFrameException("folded header line");
-                }
-                int colon = at;
-                while (colon < end && bytes[colon] != ':') {
-                    byte b = bytes[colon];
-                    if (b < 0 || !TOKEN[b]) {
-                        throw new CorruptedFrameException("header name that is not a token");
-                    }
-                    colon++;
-                }
-                if (colon == at || colon == end) {
-                    throw new CorruptedFrameException("header line without a name and a colon");
-                }
-                checkText(bytes, colon + 1, end);
+                int colon = checkField(bytes, at, end);
                 byte kind = kind(bytes, at, colon - at);
                 if (kind == CONTENT_LENGTH) {
+                    normalizeLength |= length >= 0 || indexOf(bytes, colon + 1, end, ',') >= 0;
                     length = lengths(bytes, colon + 1, end, length);
                 } else if (kind == TRANSFER_ENCODING) {
                     sawTransferEncoding = true;
@@ -391,7 +418,50 @@ final class ResponseReader extends ByteToMessageDecoder {
             transferEncoded = sawTransferEncoding;
             chunked = sawTransferEncoding && lastCodingChunked;
             contentLength = sawTransferEncoding ? -1 : length; // a transfer coding overrides a length (RFC 9112 6.3)
-            keepAlive = http11 ? !close : keepAliveToken;
+            // a transfer coding beside a length, or in HTTP/1.0, is an error the connection does not outlive (RFC 9112 6.1)
+            keepAlive = (http11 ? !close : keepAliveToken) && !(sawTransferEncoding && (length >= 0 || !http11));
+        }
+
+        /** The name's end (its colon) of a field line between {@code at} and {@code end}, which is checked. */
+        private static int checkField(byte[] bytes, int at, int end) {
+            byte first = bytes[at];
+            if (first == ' ' || first == '\t') {
+                throw new CorruptedFrameException("folded header line");
+            }
+            int colon = at;
+            while (colon < end && bytes[colon] != ':') {
+                byte b = bytes[colon];
+                if (b < 0 || !TOKEN[b]) {
+                    throw new CorruptedFrameException("header name that is not a token");
+                }
+                colon++;
+            }
+            if (colon == at || colon == end) {
+                throw new CorruptedFrameException("header line without a name and a colon");
+            }
+            checkText(bytes, colon + 1, end);
+            return colon;
+        }
+
+        /**
+         * Writes the fields of a chunked body's trailer section (its lines up to and with the empty one) that may go on:
+         * checked as header fields are, without framing, hop-by-hop or Connection fields.
+         */
+        static void writeTrailers(byte[] bytes, ByteBuf out) {
+            int at = 0;
+            while (true) {
+                int lf = indexOf(bytes, at, bytes.length, '\n');
+                int end = contentEnd(bytes, lf);
+                if (end == at) {
+                    return;
+                }
+                int colon = checkField(bytes, at, end);
+                if (kind(bytes, at, colon - at) == OTHER) {
+                    out.writeBytes(bytes, at, end - at);
+                    out.writeShort(CRLF);
+                }
+                at = lf + 1;
+            }
         }
 
         /**
@@ -401,6 +471,7 @@ final class ResponseReader extends ByteToMessageDecoder {
          */
         ByteBuf toVisitor(ByteBufAllocator alloc, boolean dropTransferEncoding, byte[] extra) {
             ByteBuf out = alloc.buffer(bytes.length + (extra == null ? 16 : extra.length + 16));
+            boolean lengthWritten = false;
             out.writeBytes(HTTP_11);
             out.writeBytes(bytes, statusFrom, statusTo - statusFrom);
             out.writeShort(CRLF);
@@ -410,6 +481,14 @@ final class ResponseReader extends ByteToMessageDecoder {
                 int to = lines[2 * i + 1];
                 if (kind == HOP || kind == CONNECTION || (kind == CONTENT_LENGTH && transferEncoded)
                         || (kind == TRANSFER_ENCODING && dropTransferEncoding) || (!named.isEmpty() && isNamed(from))) {
+                    continue;
+                }
+                if (kind == CONTENT_LENGTH && normalizeLength) { // "5, 5" or repeated: one "Content-Length: 5"
+                    if (!lengthWritten) {
+                        out.writeCharSequence("Content-Length: " + contentLength, java.nio.charset.StandardCharsets.US_ASCII);
+                        out.writeShort(CRLF);
+                        lengthWritten = true;
+                    }
                     continue;
                 }
                 out.writeBytes(bytes, from, to - from);
@@ -422,7 +501,6 @@ final class ResponseReader extends ByteToMessageDecoder {
             return out;
         }
 
-        private static final short CRLF = ('\r' << 8) | '\n';
 
         private boolean isNamed(int from) {
             int colon = indexOf(bytes, from, bytes.length, ':');

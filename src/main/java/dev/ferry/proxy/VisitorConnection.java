@@ -393,9 +393,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /**
      * The request head as its server gets it, written here byte for byte: every character Netty's decoder made of a
-     * byte goes back as that byte. (Netty's encoder writes a request target's characters as UTF-8 and other header
-     * values' as US-ASCII, which turned the bytes of "café" in a query into four other bytes and in a header into
-     * question marks.) Also remembers whether the body goes in chunks.
+     * byte goes back as that byte. (Netty's encoder writes a request target's characters as UTF-8, which turned the
+     * two bytes of "é" in a query into four.) Also remembers whether the body goes in chunks.
      */
     private ByteBuf encodeHead(HttpRequest request) {
         HttpHeaders headers = request.headers();

@@ -79,11 +79,27 @@ class ResponseReaderTest {
     }
 
     @Test
-    void chunksPassAsTheyCameExtensionsAndTrailersIncludedAndEndAtTheLastChunk() {
-        String chunks = "6;name=value\r\nhello \r\n5\r\nworld\r\n0\r\nTrailer-Field: x\r\n\r\n";
-        String response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks;
+    void chunksGoOnInFramingOfTheFrontDoorsOwnWithTheTrailersThatMayAndEndAtTheLastChunk() {
+        String response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6 ;name=value\r\nhello \r\nA\n0123456789\n"
+                + "0\r\nTrailer-Field: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         assertThat(readAtEverySplit(response + "HTTP/1.1 204 No Content\r\n\r\n", false, false, false))
-                .isEqualTo("[head 200]" + chunks + "[end][head 204][end]");
+                .isEqualTo("[head 200]6\r\nhello \r\na\r\n0123456789\r\n0\r\nTrailer-Field: x\r\n\r\n[end][head 204][end]");
+        assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false, false, false))
+                .as("no data at all").isEqualTo("[head 200]0\r\n\r\n[end]");
+    }
+
+    @Test
+    void aHeadThatComesAByteAtATimeIsReadAsOne() {
+        String response = "HTTP/1.1 200 OK\r\nX-A: " + "a".repeat(300) + "\r\nContent-Length: 2\r\n\r\nok"
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: " + "t".repeat(100) + "\r\n\r\n";
+        EmbeddedChannel channel = new EmbeddedChannel(new ResponseReader());
+        StringBuilder out = new StringBuilder();
+        for (byte b : response.getBytes(StandardCharsets.US_ASCII)) {
+            channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
+            collect(channel, out);
+        }
+        assertThat(out).hasToString("[head 200]ok[end][head 200]2\r\nok\r\n0\r\nX-T: " + "t".repeat(100) + "\r\n\r\n[end]");
+        channel.finishAndReleaseAll();
     }
 
     @Test
@@ -94,8 +110,16 @@ class ResponseReaderTest {
 
     @Test
     void answersToHeadAnd204And304HaveNoBodyWhateverTheySay() {
-        assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-                true, false, false)).isEqualTo("[head 200][end][head 200][end]");
+        ResponseReader reader = new ResponseReader();
+        EmbeddedChannel channel = new EmbeddedChannel(reader);
+        StringBuilder out = new StringBuilder();
+        reader.expectAnswerTo(true);
+        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", StandardCharsets.US_ASCII));
+        collect(channel, out);
+        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", StandardCharsets.US_ASCII));
+        collect(channel, out);
+        assertThat(out).as("the answer to HEAD, then to a GET on the same connection").hasToString("[head 200][end][head 200]ok[end]");
+        channel.finishAndReleaseAll();
         assertThat(readAtEverySplit("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
                 + "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, false))
                 .isEqualTo("[head 304][end][head 204][end]");
@@ -115,7 +139,7 @@ class ResponseReaderTest {
         assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", false, false, true))
                 .isEqualTo("[head 200]short");
         assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nshort\r\n", false, false, true))
-                .isEqualTo("[head 200]5\r\nshort\r\n");
+                .isEqualTo("[head 200]5\r\nshort");
     }
 
     @Test
@@ -134,6 +158,10 @@ class ResponseReaderTest {
     @Test
     void keepAliveFollowsTheVersionAndTheConnectionHeader() {
         assertThat(keepAlive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")).isTrue();
+        assertThat(keepAlive("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"))
+                .as("a length beside a transfer coding").isFalse();
+        assertThat(keepAlive("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"))
+                .as("a transfer coding in HTTP/1.0").isFalse();
         assertThat(keepAlive("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n")).isFalse();
         assertThat(keepAlive("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")).isFalse();
         assertThat(keepAlive("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n")).isTrue();
@@ -175,6 +203,12 @@ class ResponseReaderTest {
                 "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 zz\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\0\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\rb\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n folded\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n",
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n"}) {
             EmbeddedChannel channel = new EmbeddedChannel(new ResponseReader());
@@ -187,6 +221,7 @@ class ResponseReaderTest {
         }
         ResponseReader.Head equal = head("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
         assertThat(equal.contentLength).as("equal lengths are one length").isEqualTo(5);
+        assertThat(visitorCopy(equal, false)).as("and one header").isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
     }
 
     @Test
