@@ -404,16 +404,21 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         out.writeByte(' ');
         writeLatin1(out, request.uri());
         out.writeBytes(HTTP_11_LINE);
-        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        writeFields(out, headers);
+        return out;
+    }
+
+    /** Header (or trailer) fields, one line each, then the empty line. */
+    private static void writeFields(ByteBuf out, HttpHeaders fields) {
+        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence();
                 it.hasNext(); ) {
-            java.util.Map.Entry<CharSequence, CharSequence> header = it.next();
-            writeLatin1(out, header.getKey());
+            java.util.Map.Entry<CharSequence, CharSequence> field = it.next();
+            writeLatin1(out, field.getKey());
             out.writeShort(COLON_SPACE);
-            writeLatin1(out, header.getValue());
+            writeLatin1(out, field.getValue());
             out.writeShort(CRLF);
         }
         out.writeShort(CRLF);
-        return out;
     }
 
     /** A part of the request's body for its server: as it came, or (for a chunked request) as a chunk. */
@@ -441,15 +446,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (content instanceof LastHttpContent last) {
             ByteBuf end = upstream.alloc().buffer(16);
             end.writeBytes(LAST_CHUNK);
-            for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it =
-                    last.trailingHeaders().iteratorCharSequence(); it.hasNext(); ) {
-                java.util.Map.Entry<CharSequence, CharSequence> trailer = it.next();
-                writeLatin1(end, trailer.getKey());
-                end.writeShort(COLON_SPACE);
-                writeLatin1(end, trailer.getValue());
-                end.writeShort(CRLF);
-            }
-            end.writeShort(CRLF);
+            writeFields(end, last.trailingHeaders());
             upstream.write(end);
         }
     }

@@ -16,12 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The front door ({@link FrontDoor}): what it relays itself, what it hands to the portal behind it, and that the
@@ -30,31 +27,19 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s", "ferry.proxy.read-timeout=2s",
         "ferry.proxy.connect-timeout=30s"}) // (a name lookup gets as long: the slow-lookup test must end before it)
-class FrontDoorTest {
+class FrontDoorTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "frontdoorsessionaaaaaaaaaaaaaaaa";
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    RouteTable routes;
 
     @Autowired
     FrontDoor door;
 
-    private ScriptedUpstream server;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<String> heads = new CopyOnWriteArrayList<>();
 
-    @BeforeEach
-    void route() throws IOException {
-        server = new ScriptedUpstream(routes, SESSION);
-    }
-
-    @AfterEach
-    void unroute() throws IOException {
-        server.close(); // the route goes with it
+    @Override
+    String session() {
+        return SESSION;
     }
 
     private void serve(boolean hangUpFirst) {
@@ -72,7 +57,7 @@ class FrontDoorTest {
             while (true) {
                 Socket s;
                 try {
-                    s = server.accept();
+                    s = upstream.accept();
                 } catch (IOException e) {
                     return; // closed at the end of the test
                 }
@@ -235,7 +220,7 @@ class FrontDoorTest {
     void aConnectionHeaderCannotTakeAwayTheBodysLength() throws Exception {
         String smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
         CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> {
-            try (Socket s = server.accept()) {
+            try (Socket s = upstream.accept()) {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = ProxyStreamingTest.readHead(in);
                 String body = new String(in.readNBytes(smuggled.length()), StandardCharsets.US_ASCII);
@@ -352,7 +337,7 @@ class FrontDoorTest {
     void aVisitorThatStopsTakingADownloadIsDisconnectedAfterTheReadTimeout() throws Exception {
         int size = 256 * 1024 * 1024;
         CompletableFuture<Boolean> serverCutOff = CompletableFuture.supplyAsync(() -> {
-            try (Socket s = server.accept()) {
+            try (Socket s = upstream.accept()) {
                 ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
                 OutputStream out = s.getOutputStream();
                 out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -381,7 +366,7 @@ class FrontDoorTest {
         // one connection stalls (the server reads and says nothing); another visitor of the same session is served
         CompletableFuture<Socket> stalled = CompletableFuture.supplyAsync(() -> {
             try {
-                Socket s = server.accept();
+                Socket s = upstream.accept();
                 ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
                 return s;
             } catch (IOException e) {

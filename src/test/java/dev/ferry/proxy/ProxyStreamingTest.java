@@ -18,42 +18,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The proxy against a scripted upstream on loopback (no Jupyter in the way): bodies stream in both directions
  * (a proxy that buffered whole bodies would deadlock these tests), WebSocket tunnels carry any amount of bytes and
  * outlive the server's connection timeout and pass pings, pongs and close codes as they are, HEAD answers and chunked
- * bodies keep their framing, a visitor leaving mid-upload ends the server's request, and unknown sessions are answered
- * at once.
+ * bodies keep their framing, large headers and bytes beyond ASCII pass intact, a visitor leaving mid-upload ends the
+ * server's request, and unknown sessions are answered at once.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
-class ProxyStreamingTest {
+class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "stubsessionaaaaaaaaaaaaaaaaaaaaa";
 
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    RouteTable routes;
-
-    private ScriptedUpstream upstream;
-
-    @BeforeEach
-    void startUpstream() throws IOException {
-        upstream = new ScriptedUpstream(routes, SESSION);
-    }
-
-    @AfterEach
-    void stopUpstream() throws IOException {
-        upstream.close();
+    @Override
+    String session() {
+        return SESSION;
     }
 
     private Socket client() throws IOException {
@@ -432,19 +415,38 @@ class ProxyStreamingTest {
     }
 
     @Test
+    void largeHeadersWithinTheLimitsPassIntactBothWays() throws Exception {
+        // (Tomcat's default limits are 8 KiB of request head and 8 KiB of response head; the front door applies the first)
+        String cookie = "c".repeat(7_000);
+        String policy = "p".repeat(7_000);
+        String[] exchanged = exchange("GET /user/" + SESSION + "/lab HTTP/1.1\r\nHost: ferry.test\r\nCookie: " + cookie
+                + "\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Security-Policy: " + policy + "\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(exchanged[0]).contains("\r\nCookie: " + cookie + "\r\n");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 200").contains("\r\nContent-Security-Policy: " + policy + "\r\n")
+                .endsWith("\r\n\r\nok");
+    }
+
+    @Test
     void bytesBeyondAsciiInHeaderValuesReachTheServerAsSent() throws Exception {
         // (RFC 9110 5.5: obs-text in a field value is passed on as it is)
         String sent = "GET /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
                 + "X-Name: caf\u00c3\u00a9\r\nConnection: close\r\n\r\n"; // "café" in UTF-8, one char per byte
-        assertThat(relayedHead(sent)).contains("\r\nX-Name: caf\u00c3\u00a9\r\n");
+        String[] exchanged = exchange(sent, "HTTP/1.1 204 No Content\r\n\r\n");
+        assertThat(exchanged[0]).contains("\r\nX-Name: caf\u00c3\u00a9\r\n");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 204");
     }
 
-    /** The head the server gets for {@code sent} (one char per byte), which it answers with 204. */
-    String relayedHead(String sent) throws Exception {
+    /**
+     * Sends {@code sent} (one char per byte) on a connection that then closes; the server answers {@code answer}.
+     * Returns the head the server got and all the visitor got back.
+     */
+    private String[] exchange(String sent, String answer) throws Exception {
         CompletableFuture<String> server = CompletableFuture.supplyAsync(() -> {
             try (Socket s = upstream.accept()) {
                 String head = readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
                 return head;
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -452,9 +454,9 @@ class ProxyStreamingTest {
         });
         try (Socket c = client()) {
             c.getOutputStream().write(sent.getBytes(StandardCharsets.ISO_8859_1));
-            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
+            String received = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            return new String[] {server.get(10, TimeUnit.SECONDS), received};
         }
-        return server.get(10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -24,12 +24,8 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -43,7 +39,7 @@ import dev.ferry.testing.TempDirs;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
-class ProxyTlsTunnelTest {
+class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "stubsessiontlsaaaaaaaaaaaaaaaaaa";
 
@@ -62,22 +58,9 @@ class ProxyTlsTunnelTest {
         registry.add("server.ssl.key-store-type", () -> "PKCS12");
     }
 
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    RouteTable routes;
-
-    private ScriptedUpstream upstream;
-
-    @BeforeEach
-    void startUpstream() throws IOException {
-        upstream = new ScriptedUpstream(routes, SESSION);
-    }
-
-    @AfterEach
-    void stopUpstream() throws IOException {
-        upstream.close();
+    @Override
+    String session() {
+        return SESSION;
     }
 
     /** A TLS client that trusts the test's self-signed certificate (and nothing is at stake: loopback). */

@@ -1,0 +1,36 @@
+package dev.ferry.proxy;
+
+import java.io.IOException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * What the proxy tests against a {@link ScriptedUpstream} share: Ferry's port, and a scripted server routed as the
+ * session {@link #session()} for each test, removed after it.
+ */
+abstract class ScriptedUpstreamBase {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    RouteTable routes;
+
+    ScriptedUpstream upstream;
+
+    /** The session id the scripted server is routed as. */
+    abstract String session();
+
+    @BeforeEach
+    void startUpstream() throws IOException {
+        upstream = new ScriptedUpstream(routes, session());
+    }
+
+    @AfterEach
+    void stopUpstream() throws IOException {
+        upstream.close(); // the route goes with it
+    }
+}
