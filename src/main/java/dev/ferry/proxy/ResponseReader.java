@@ -16,14 +16,16 @@ import io.netty.handler.codec.CorruptedFrameException;
  * once — its framing, whether the server keeps the connection, which headers must not reach the visitor — and becomes
  * a {@link Head}; the visitor's copy of it is written from those lines. What follows a head (a body of a length,
  * chunks, or bytes until the server closes) goes on as the bytes that arrived, slices of the buffers they came in,
- * and {@link #END} follows the last of them. Chunks are only followed to find where they end, except for a visitor
- * that cannot read them (HTTP/1.0, {@link #dechunk()}): then only their data goes on.
+ * and {@link #END} follows the last of them. Chunks are checked and their data goes on in size lines and a last chunk
+ * written here (with the trailer fields that may pass), or alone for a visitor that cannot read chunks (HTTP/1.0,
+ * {@link #dechunk()}).
  *
  * <p>Netty's HTTP codec would decode every header into a map (hashing and validating each name) only for the front
  * door to encode them again; this passes the bytes and does the checks a proxy needs. A head that is not HTTP/1.x,
  * is longer than {@link #MAX_HEAD} bytes, folds a line, has a header name that is not a token or a value with control
- * characters, or gives lengths that disagree fails the connection, which the visitor sees as the server giving no
- * proper answer (a 502 before any of the response went out).
+ * characters, or gives lengths that disagree fails the connection, as do chunks that are not framed as RFC 9112 says;
+ * the visitor sees the server giving no proper answer (a 502 if none of the response went out yet, else the connection
+ * cut before the response's end).
  */
 final class ResponseReader extends ByteToMessageDecoder {
 
