@@ -3,7 +3,6 @@ package dev.ferry.proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -109,7 +108,13 @@ final class ResponseReader extends ByteToMessageDecoder {
         }
     }
 
-    private static final short CRLF = ('\r' << 8) | '\n';
+    static final short CRLF = ('\r' << 8) | '\n';
+
+    /** A chunk size line: the size in hex, then CR LF. */
+    static void writeChunkSize(ByteBuf out, long size) {
+        out.writeCharSequence(Long.toHexString(size), java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeShort(CRLF);
+    }
 
     private void end(List<Object> out) {
         out.add(END);
@@ -211,8 +216,7 @@ final class ResponseReader extends ByteToMessageDecoder {
                             if (afterData) {
                                 line.writeShort(CRLF);
                             }
-                            line.writeCharSequence(Long.toHexString(size), java.nio.charset.StandardCharsets.US_ASCII);
-                            line.writeShort(CRLF);
+                            writeChunkSize(line, size);
                             out.add(line);
                         }
                         remaining = size;
@@ -314,9 +318,6 @@ final class ResponseReader extends ByteToMessageDecoder {
         /** Connection: not passed on either, and it may name more headers that are not. */
         private static final byte CONNECTION = 4;
         private static final byte OTHER = 0;
-        /** Never removed because the Connection header names them: they frame the message. */
-        private static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length",
-                "transfer-encoding", "host");
         private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         private static final boolean[] TOKEN = new boolean[128];
 
@@ -406,7 +407,7 @@ final class ResponseReader extends ByteToMessageDecoder {
                             close = true;
                         } else if (name.equals("keep-alive")) {
                             keepAliveToken = true;
-                        } else if (!name.isEmpty() && !FRAMING.contains(name)) {
+                        } else if (!name.isEmpty() && !VisitorConnection.FRAMING.contains(name)) {
                             if (named.isEmpty()) {
                                 named = new ArrayList<>(2);
                             }

@@ -58,7 +58,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     static final String HANDLER = "visitor";
     private static final byte[] HTTP_11_LINE = ascii(" HTTP/1.1\r\n");
     private static final byte[] LAST_CHUNK = ascii("0\r\n");
-    private static final short CRLF = ('\r' << 8) | '\n';
+    private static final short CRLF = ResponseReader.CRLF;
     private static final short COLON_SPACE = (':' << 8) | ' ';
     private static final byte[] CONNECTION_CLOSE = ascii("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
@@ -73,7 +73,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
             "upgrade", "expect", FrontDoor.PEER_HEADER);
     /** Never removed because a Connection header names them: they frame the message or route it. */
-    private static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
+    static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
             "host");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
@@ -435,8 +435,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         int n = data.readableBytes();
         if (n > 0) {
             ByteBuf size = upstream.alloc().buffer(10);
-            size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
-            size.writeShort(CRLF);
+            ResponseReader.writeChunkSize(size, n);
             upstream.write(size);
             upstream.write(data);
             upstream.write(Unpooled.wrappedBuffer(CRLF_BYTES));
