@@ -291,9 +291,9 @@ public final class RemoteGit {
                 return new RepoException(504, Urls.printable(url.host()) + " did not answer in time. Try again later.");
             }
         }
-        String message = error.getMessage() == null ? "" : error.getMessage().toLowerCase(Locale.ROOT);
+        String message = withoutAddresses(error.getMessage());
         if (message.contains("not authorized") || message.contains("authentication is required")
-                || message.contains("401") || message.contains("403 forbidden")) {
+                || STATUS_401.matcher(message).find() || message.contains("403 forbidden")) {
             return new RepoException(403, "The repository at " + shown
                     + " asks for a login; Ferry can only launch repositories that can be read without one.");
         }
@@ -301,11 +301,23 @@ public final class RemoteGit {
             return new RepoException(400, "The repository URL " + shown
                     + " redirects to another address; use the repository's final URL.");
         }
-        if (message.contains("not found") || message.contains("404")) {
+        if (message.contains("not found") || STATUS_404.matcher(message).find()) {
             return new RepoException(404, "No git repository was found at " + shown + ". Check the URL.");
         }
         return new RepoException(502, "Could not read the git repository at " + shown + ": "
                 + Urls.redact(error.getMessage()) + ".");
+    }
+
+    private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("\\S+://\\S*|\\S+:\\d+\\S*");
+    private static final java.util.regex.Pattern STATUS_401 = java.util.regex.Pattern.compile("\\b401\\b");
+    private static final java.util.regex.Pattern STATUS_404 = java.util.regex.Pattern.compile("\\b404\\b");
+
+    /**
+     * JGit's message in lower case, with every URL and host:port taken out: JGit starts its messages with the
+     * repository's URL, whose port or path may hold "401" or "404" (port 40159 once read as "asks for a login").
+     */
+    static String withoutAddresses(String message) {
+        return message == null ? "" : ADDRESS.matcher(message.toLowerCase(Locale.ROOT)).replaceAll("<address>");
     }
 
     private static final class FetchFailed extends RuntimeException {

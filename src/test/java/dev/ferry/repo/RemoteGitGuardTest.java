@@ -141,6 +141,28 @@ class RemoteGitGuardTest {
         }
     }
 
+    /**
+     * JGit begins its messages with the repository's URL; a port or path holding "401" or "404" is not a status.
+     * (Port 40159 once turned a refused redirect into "asks for a login".)
+     */
+    @Test
+    void statusNumbersInTheAddressDoNotDecideTheSentence() throws Exception {
+        UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
+        GuardedUrl url = guard.check("http://127.0.0.1:40159/user401/404.git");
+        org.eclipse.jgit.transport.URIish uri = RemoteGit.transportUri(url);
+
+        assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri,
+                "Cannot redirect because http.followRedirects is false (HTTP status 302)"), url).getMessage())
+                .contains("redirects to another address");
+        assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "unexpected answer"), url))
+                .satisfies(e -> assertThat(e.status()).isEqualTo(502))
+                .hasMessageContaining("Could not read the git repository");
+        assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "401 Unauthorized"), url))
+                .hasMessageContaining("asks for a login");
+        assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "404 Not Found"), url)
+                .status()).isEqualTo(404);
+    }
+
     @Test
     void aRepositoryLargerThanTheLimitFailsSayingSo() throws Exception {
         byte[] noise = new byte[256 * 1024];
