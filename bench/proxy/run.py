@@ -10,7 +10,7 @@ to bench/results/proxy-<date>.json. See bench/README.md.
 Usage: bench/proxy/run.py [--rounds 3] [--duration 5] [--idle 2000] [--idle-seconds 60] [--storm 10000] [--java /path/to/java]
 Needs: wrk and nginx (Debian: wrk nginx-light), node + npm (npm ci here), a built target/ferry.jar (built if missing).
 """
-import argparse, datetime, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, datetime, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -152,6 +152,46 @@ def wrk(url, connections, seconds, script=None):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "mb_per_s": mb,
             "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def scrape(port):
+    """From Ferry's /metrics (MiB): heap used, its old generation and the front door's buffer pool."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    heap = old = pool = 0.0
+    for line in text.splitlines():
+        if line.startswith("jvm_memory_used_bytes{") and 'area="heap"' in line:
+            value = float(line.rsplit(" ", 1)[1])
+            heap += value
+            old += value if "Old Gen" in line else 0
+        elif line.startswith("ferry_proxy_buffer_memory_bytes "):
+            pool = float(line.rsplit(" ", 1)[1])
+    return {"heap": heap / 1048576, "old_gen": old / 1048576, "buffer_pool": pool / 1048576}
+
+
+def memory_during(port, load):
+    """
+    Ferry's memory while load() runs, sampled every 100 ms: before, peak and growth of the old generation (G1 puts
+    every array of half a region or more there at once, so a body held whole would show) and of the front door's
+    buffer pool (direct memory). Flat: neither grows by as much as one 10 MiB body.
+    """
+    samples, stop = [], threading.Event()
+    before = scrape(port)
+
+    def sample():
+        while not stop.wait(0.1):
+            samples.append(scrape(port))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        load()
+    finally:
+        stop.set()
+        sampler.join()
+    peak = {k: max([before[k]] + [x[k] for x in samples]) for k in before}
+    growth = {k: round(peak[k] - before[k], 1) for k in ("old_gen", "buffer_pool")}
+    return {"samples": len(samples), "before_mib": {k: round(v, 1) for k, v in before.items()},
+            "peak_mib": {k: round(v, 1) for k, v in peak.items()}, "growth_mib": growth,
+            "flat": all(g < 10 for g in growth.values())}
 
 
 def node(*args, timeout=900):
@@ -306,6 +346,15 @@ def main():
                 results[name][key] = measure(name, fn)
                 print(f"  {name:6} {key:22} {json.dumps(results[name][key])}", flush=True)
 
+        if "ferry" in targets:
+            # Heap flat? Ferry only, untimed (scraping costs the proxy CPU): /metrics every 100 ms during downloads
+            # and uploads, as in the timed cases.
+            fport = ports["ferry"][0]
+            for key, fn in (("download_1mib", lambda: wrk(urls("ferry")[0] + "/big.bin", 4, 5)),
+                            ("upload_10mib", lambda: upload(urls("ferry")[3]))):
+                results["ferry"].setdefault("memory", {})[key] = memory_during(fport, fn)
+            print(f"  ferry  {'memory':22} {json.dumps(results['ferry']['memory'])}", flush=True)
+
         for name, pid in targets.items():
             hport, wport = ports[name]
             ws_base = urls(name)[1]
@@ -405,6 +454,7 @@ def report(machine, results):
             ("2000 idle WS: RSS KiB/conn", "idle_ws", "rss_kib_per_connection"),
             ("2000 idle WS: fds", "idle_ws", "fds_during"),
             ("leak check back to baseline", "leak_check", "back_to_baseline")]
+    memory = results.get("ferry", {}).get("memory")
     names = [n for n in ("direct", "ferry", "chp", "nginx") if n in results]
     header = f"{'':32}" + "".join(f"{n:>12}" for n in names) + f"{'F/direct':>10}{'F/CHP':>8}{'F/nginx':>9}"
     print(header)
@@ -429,6 +479,10 @@ def report(machine, results):
             o = get(other, case, key)
             return f"{f / o:.2f}" if isinstance(f, (int, float)) and isinstance(o, (int, float)) and o and not isinstance(f, bool) else ""
         print(f"{label:32}{cells}{ratio('direct'):>10}{ratio('chp'):>8}{ratio('nginx'):>9}")
+    for case, m in (memory or {}).items():
+        print(f"Ferry's memory during {case}: old generation {m['before_mib']['old_gen']} -> peak {m['peak_mib']['old_gen']} MiB, "
+              f"buffer pool {m['before_mib']['buffer_pool']} -> {m['peak_mib']['buffer_pool']} MiB, "
+              f"heap used peak {m['peak_mib']['heap']} MiB ({m['samples']} samples): {'flat' if m['flat'] else 'NOT flat'}")
     print("Rates: the median round. Their ratios: the median of the per-round ratios (the rounds are in the JSON).")
 
 

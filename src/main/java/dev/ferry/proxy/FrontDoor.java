@@ -55,7 +55,7 @@ public final class FrontDoor implements AutoCloseable {
      * Netty's pooled allocator rather than its default (adaptive) one: in interleaved A/B runs it moved 1 MiB downloads
      * and 10 MiB uploads from 0.73× / 0.88× nginx to 1.8× / 1.5×, and cut the CPU per small request (bench/README.md).
      */
-    static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+    static final io.netty.buffer.PooledByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
 
     /**
      * @param contextPath          the servlet context path ("" for none): {@code <contextPath>/user/} is relayed here

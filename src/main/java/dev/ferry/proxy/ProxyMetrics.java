@@ -30,6 +30,15 @@ public final class ProxyMetrics {
         return bytes.sum();
     }
 
+    /**
+     * Bytes the front door's pooled allocator holds (direct and heap arenas): what bodies and messages in flight
+     * cost. It grows with the largest burst in flight, not with the size of a body, since bodies are streamed.
+     */
+    public long bufferMemory() {
+        io.netty.buffer.PooledByteBufAllocatorMetric metric = FrontDoor.ALLOCATOR.metric();
+        return metric.usedDirectMemory() + metric.usedHeapMemory();
+    }
+
     public long openWebSockets() {
         return openWebSockets.get();
     }

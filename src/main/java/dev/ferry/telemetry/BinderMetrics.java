@@ -45,6 +45,9 @@ public final class BinderMetrics {
                 .description("Running sessions").register(registry);
         Gauge.builder("ferry.proxy.websockets", proxy, ProxyMetrics::openWebSockets)
                 .description("WebSocket tunnels open through the proxy").register(registry);
+        Gauge.builder("ferry.proxy.buffer.memory", proxy, ProxyMetrics::bufferMemory)
+                .description("Memory the front door's buffer pool holds for bodies and messages in flight")
+                .baseUnit("bytes").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
                 .description("Requests whose notebook server did not answer properly").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)

@@ -151,6 +151,63 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         return line.toString();
     }
 
+    @Autowired
+    ProxyMetrics metrics;
+
+    /**
+     * A visitor that does not read a 64 MiB download costs the buffer pool a window, not the body: the front door stops
+     * reading the server while the visitor has more than its high-water mark waiting. The pool's size is published.
+     */
+    @Test
+    void aVisitorThatDoesNotReadALargeDownloadCostsTheBufferPoolAWindowNotTheBody() throws Exception {
+        int total = 64 * 1024 * 1024;
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
+            try {
+                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] megabyte = new byte[1024 * 1024];
+                for (int i = 0; i < 64; i++) {
+                    out.write(megabyte); // as fast as the proxy takes it
+                }
+                out.flush();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long before = metrics.bufferMemory();
+        long peak = before;
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.setReceiveBufferSize(64 * 1024);
+            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 10; i++) { // 1 s of not reading (the server could send it all in a tenth of that),
+                // shorter than the read timeout after which a visitor that takes nothing is let go
+                Thread.sleep(100);
+                peak = Math.max(peak, metrics.bufferMemory());
+            }
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 200");
+            long received = 0;
+            byte[] buffer = new byte[65536];
+            while (received < total) {
+                int n = in.read(buffer);
+                assertThat(n).as("body ended early").isPositive();
+                received += n;
+                if ((received & 0xfffff) < n) {
+                    peak = Math.max(peak, metrics.bufferMemory());
+                }
+            }
+        }
+        server.get(10, TimeUnit.SECONDS);
+        assertThat(peak - before).as("growth of the buffer pool while 64 MiB passed").isLessThan(16L * 1024 * 1024);
+
+        java.net.http.HttpResponse<String> scraped = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(scraped.body()).containsPattern("(?m)^ferry_proxy_buffer_memory_bytes [0-9.E+]+$");
+    }
+
     @Test
     void theSessionAndThePortalSeeTheVisitorsAddressAndNoOneCanChooseIt() throws Exception {
         // The kept connection is closed by the server on the second request, unanswered: that request is replayed
