@@ -127,7 +127,11 @@ public final class FrontDoor implements AutoCloseable {
                                 .addLast(VisitorConnection.CODEC, new HttpRequestDecoder(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(settings.maxHeaderBytes())
                                         .setMaxHeaderSize(settings.maxHeaderBytes())
-                                        .setMaxChunkSize(64 * 1024)))
+                                        .setMaxChunkSize(64 * 1024)
+                                        // strict framing, whatever the JVM's io.netty.* properties say (smuggling)
+                                        .setUseRfc9112TransferEncoding(true)
+                                        .setStrictLineParsing(true)
+                                        .setAllowDuplicateContentLengths(false)))
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));

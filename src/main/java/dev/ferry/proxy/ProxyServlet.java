@@ -106,8 +106,8 @@ public final class ProxyServlet extends HttpServlet {
             return;
         }
         route.touch();
-        if (isUpgrade(req)) {
-            tunnel(req, resp, route);
+        if (isUpgrade(req) && req.getContentLengthLong() <= 0 && req.getHeader("Transfer-Encoding") == null) {
+            tunnel(req, resp, route); // (an upgrade request with a body goes on as a plain request: the body is no tunnel's)
         } else {
             forward(req, resp, route);
         }
@@ -152,8 +152,9 @@ public final class ProxyServlet extends HttpServlet {
         } catch (IOException e) {
             conn.close();
             // A stale kept-alive connection fails at once; a server that stopped answering (timeout) gets no second wait.
-            if (conn.reused && !hasBody && !(e instanceof SocketTimeoutException)) {
-                // A kept-alive connection the server had closed: retry once on a new one.
+            if (conn.reused && !hasBody && !(e instanceof SocketTimeoutException) && idempotent(req.getMethod())) {
+                // A kept-alive connection the server had closed: retry once on a new one. Only a request that may be
+                // repeated (RFC 9110 9.2.2): the server may have acted on it before closing.
                 try {
                     conn = pool.open(route.host(), route.port());
                     writeHead(req, conn, route, contentLength, false, false);
@@ -531,6 +532,14 @@ public final class ProxyServlet extends HttpServlet {
         byte[] body = ("{\"message\":\"" + jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
         resp.setContentLength(body.length);
         resp.getOutputStream().write(body);
+    }
+
+    /** Methods RFC 9110 (9.2.2) lets a client or proxy send again when a connection closed before the answer. */
+    static boolean idempotent(String method) {
+        return switch (method) {
+            case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" -> true;
+            default -> false;
+        };
     }
 
     static String jsonEscape(String s) {

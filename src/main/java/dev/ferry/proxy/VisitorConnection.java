@@ -154,13 +154,18 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg); // the empty end of the upgrade request, sent with its head
             return;
         }
+        if (msg instanceof HttpContent content && !content.decoderResult().isSuccess()) {
+            ReferenceCountUtil.release(msg); // (Netty reads nothing more of this connection)
+            badBody(content.decoderResult().cause());
+            return;
+        }
         if (msg instanceof HttpRequest request) {
             if (!request.decoderResult().isSuccess()) {
                 ReferenceCountUtil.release(msg);
                 refuse(request.decoderResult().cause());
                 return;
             }
-            if (isWebSocketUpgrade(request) && !inFlight && queue.isEmpty()) {
+            if (isWebSocketUpgrade(request) && !hasBody(request) && !inFlight && queue.isEmpty()) {
                 // Stop reading HTTP now: what the visitor sends after this head belongs to the tunnel, if there is one.
                 // (Taking the decoder out hands its unread bytes on at once, so the head is queued first.)
                 decoderRemoved = true;
@@ -408,7 +413,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return out;
     }
 
-    /** Header (or trailer) fields, one line each, then the empty line. */
+    /** Header fields, one line each, then the empty line. */
     private static void writeFields(ByteBuf out, HttpHeaders fields) {
         for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence();
                 it.hasNext(); ) {
@@ -442,10 +447,12 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         } else {
             content.release();
         }
-        if (content instanceof LastHttpContent last) {
-            ByteBuf end = upstream.alloc().buffer(16);
+        if (content instanceof LastHttpContent) {
+            // The visitor's trailer fields are not passed on: nothing of Jupyter's uses them, and a server that merges
+            // them into the head would take an X-Forwarded-For from there
+            ByteBuf end = upstream.alloc().buffer(8);
             end.writeBytes(LAST_CHUNK);
-            writeFields(end, last.trailingHeaders());
+            end.writeShort(CRLF);
             upstream.write(end);
         }
     }
@@ -467,8 +474,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         boolean secure = false;
         if (door.clients().trusts(peer)) {
             // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
-            remote = door.clients().of(peer, headers.get(X_FORWARDED_FOR));
-            String proto = headers.get(X_FORWARDED_PROTO);
+            // every line of it: a proxy that adds a line of its own leaves the visitor's first
+            remote = door.clients().of(peer, joined(headers, X_FORWARDED_FOR));
+            String proto = joined(headers, X_FORWARDED_PROTO);
+            proto = proto == null ? null : proto.substring(proto.lastIndexOf(',') + 1); // the nearest proxy's
             secure = proto != null && proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
         }
         stripHopByHop(headers, NOT_TO_SESSION);
@@ -540,6 +549,32 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         to.write(bytes);
     }
 
+    /**
+     * A part of a request's body could not be read (chunks framed wrongly, trailers too long). When it is the body
+     * under way, its server must not take what came as the whole body: its connection is closed before the body's end,
+     * and the visitor gets a 400 (or, with the response under way, the connection's end). A later request's: refused
+     * like a head that cannot be read.
+     */
+    private void badBody(Throwable cause) {
+        boolean laterRequestQueued = false;
+        for (Object queued : queue) {
+            laterRequestQueued |= queued instanceof HttpRequest;
+        }
+        if (!inFlight || bodyEnded || laterRequestQueued) {
+            refuse(cause);
+            return;
+        }
+        log.debug("visitor connection {}: request body unreadable: {}", visitor, cause.toString());
+        dropUpstream();
+        if (responseStarted) {
+            closing = true;
+            releaseQueue();
+            visitor.close();
+            return;
+        }
+        answer(HttpResponseStatus.BAD_REQUEST, "The request's body could not be read as HTTP.");
+    }
+
     /** The visitor sent something that is not a request the front door can read: say what, and close. */
     private void refuse(Throwable cause) {
         HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
@@ -549,11 +584,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String message = cause instanceof TooLongFrameException
                 ? "The request's headers or address are too long."
                 : "The request could not be read as HTTP.";
-        releaseQueue();
         if (inFlight) {
-            closeAfter = true; // a bad request behind one being answered: that answer goes out, then the connection ends
+            // a bad request behind one being answered: that one's body still goes, its answer goes out, then the end
+            releaseAfterCurrentBody();
+            closeAfter = true;
             return;
         }
+        releaseQueue();
         closing = true;
         answer(status, message);
     }
@@ -729,9 +766,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             visitor.close(); // a response under way is cut short: the visitor sees an error, not a truncated body
             return;
         }
-        if (route != null && !replayed && !timedOut && !bodyWritten && (!connected || (upstreamReused && !received))) {
-            // Not sent at all, or sent on a kept connection the server had closed (it cannot have acted on it), and
-            // nothing of the visitor's body is lost: the portal gets it, retries, and answers errors itself.
+        if (route != null && !replayed && !timedOut && !bodyWritten
+                && (!connected || (upstreamReused && !received && idempotent(head)))) {
+            // Not sent at all, or sent on a kept connection the server closed without answering, and nothing of the
+            // visitor's body is lost: the portal gets it, retries, and answers errors itself. A request sent may have
+            // been acted on before the close, so only one that may be repeated goes again (RFC 9110 9.2.2).
             replayed = true;
             route = null;
             dropUpstream();
@@ -793,6 +832,24 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Releases what is queued after the body of the request under way (all of it once that body has gone). */
+    private void releaseAfterCurrentBody() {
+        if (bodyEnded) {
+            releaseQueue();
+            return;
+        }
+        ArrayDeque<Object> current = new ArrayDeque<>();
+        Object next;
+        while ((next = queue.poll()) != null) {
+            current.add(next);
+            if (next instanceof LastHttpContent) {
+                break;
+            }
+        }
+        releaseQueue();
+        queue.addAll(current);
+    }
+
     private void releaseQueue() {
         Object next;
         while ((next = queue.poll()) != null) {
@@ -825,9 +882,24 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return secure ? "443" : "80";
     }
 
+    private static boolean idempotent(HttpRequest request) {
+        return ProxyServlet.idempotent(request.method().name());
+    }
+
+    /** An upgrade request with a body goes on as a plain request: its body is not tunnel bytes. */
+    private static boolean hasBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
     private static boolean isWebSocketUpgrade(HttpRequest request) {
         String value = request.headers().get(HttpHeaderNames.UPGRADE);
         return value != null && value.toLowerCase(Locale.ROOT).contains("websocket");
+    }
+
+    /** All lines of a header as one comma-separated list (null when there is none). */
+    private static String joined(HttpHeaders headers, CharSequence name) {
+        List<String> values = headers.getAll(name);
+        return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : String.join(",", values);
     }
 
     private static Set<String> connectionTokens(HttpHeaders headers) {

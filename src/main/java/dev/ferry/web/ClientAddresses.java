@@ -20,7 +20,9 @@ public final class ClientAddresses {
     }
 
     String of(HttpServletRequest request) {
-        return of(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
+        // every line of it: a proxy that adds a line of its own leaves the visitor's first
+        java.util.List<String> lines = java.util.Collections.list(request.getHeaders("X-Forwarded-For"));
+        return of(request.getRemoteAddr(), lines.isEmpty() ? null : String.join(",", lines));
     }
 
     /** Whether forwarding headers from {@code peer} are believed. */

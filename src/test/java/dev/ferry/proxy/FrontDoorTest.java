@@ -26,6 +26,7 @@ import org.springframework.boot.test.context.SpringBootTest;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s", "ferry.proxy.read-timeout=2s",
+        "ferry.trusted-proxies=127.0.0.3",
         "ferry.proxy.connect-timeout=30s"}) // (a name lookup gets as long: the slow-lookup test must end before it)
 class FrontDoorTest extends ScriptedUpstreamBase {
 
@@ -206,6 +207,24 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(scraped.body()).containsPattern("(?m)^ferry_proxy_buffer_memory_bytes [0-9.E+]+$");
+    }
+
+    /**
+     * Behind a trusted proxy that adds an X-Forwarded-For line of its own, the session sees the address that proxy
+     * saw, not the one the visitor wrote in the first line.
+     */
+    @Test
+    void behindATrustedProxyEveryForwardedForLineCounts() throws Exception {
+        serve(false);
+        try (Socket c = visitorFrom("127.0.0.3")) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/who HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
+        }
+        assertThat(heads).hasSize(1);
+        assertThat(heads.get(0)).contains("X-Forwarded-For: 198.51.100.7\r\n").contains("X-Real-IP: 198.51.100.7\r\n")
+                .contains("X-Forwarded-Proto: http\r\n").doesNotContain("203.0.113.9");
     }
 
     @Test

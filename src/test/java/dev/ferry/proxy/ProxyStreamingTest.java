@@ -487,6 +487,143 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         server.get(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * A POST on a kept connection that the server closes without answering may have been acted on: the proxy answers
+     * 502 and does not send it again (a GET would be; RFC 9110 9.2.2).
+     */
+    @Test
+    void aPostTheServerClosedOnWithoutAnsweringIsNotSentAgain() throws Exception {
+        java.util.List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        serveEach((connection, head) -> {
+            heads.add(head);
+            // the first connection's second request is read, then the connection closes unanswered
+            return connection == 1 && heads.size() == 2 ? null : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        }, connections);
+        try (Socket c = client()) {
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            c.getOutputStream().write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+            assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
+            c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(in)).startsWith("HTTP/1.1 502");
+        }
+        assertThat(heads).filteredOn(h -> h.startsWith("POST ")).as("POSTs the server read").hasSize(1);
+    }
+
+    /**
+     * A chunked upload whose chunks stop making sense part-way never reaches the server as a whole request: its
+     * connection ends before the last chunk, and the visitor hears that its body could not be read.
+     */
+    @Test
+    void anUploadWithBrokenChunksNeverReachesTheServerAsWhole() throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        upstream.serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                received.complete(head + new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)); // until it closes
+            } catch (IOException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            Thread.sleep(200); // the first chunk goes on
+            c.getOutputStream().write("zz\r\nmore\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            String answer = readHead(in);
+            assertThat(answer).as("the visitor's answer").matches("(?s)HTTP/1\\.1 (400|500) .*");
+        }
+        String atServer = received.get(10, TimeUnit.SECONDS);
+        assertThat(atServer).startsWith("PUT ").doesNotContain("\r\n0\r\n\r\n").doesNotContain("more");
+    }
+
+    /** A visitor's trailer fields do not reach the server: one saying X-Forwarded-For could be taken for the head's. */
+    @Test
+    void aVisitorsTrailerFieldsDoNotReachTheServer() throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        upstream.serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                StringBuilder rest = new StringBuilder();
+                while (!rest.toString().endsWith("0\r\n\r\n")) { // the last chunk and the end of its (empty) trailers
+                    int b = in.read();
+                    if (b < 0) {
+                        break;
+                    }
+                    rest.append((char) b);
+                }
+                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                received.complete(head + rest);
+            } catch (IOException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
+                    + "X-Trailing: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
+        }
+        assertThat(received.get(10, TimeUnit.SECONDS)).contains("hello").doesNotContain("10.9.9.9")
+                .doesNotContain("X-Trailing");
+    }
+
+    /** An upgrade request with a body is an ordinary request: its body reaches the server as one, and so does the answer. */
+    @Test
+    void anUpgradeRequestWithABodyGoesOnAsAPlainRequest() throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        upstream.serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                String body = readBody(in, head);
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                received.complete(head + body);
+            } catch (IOException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE.replace("\r\n\r\n",
+                    "\r\nContent-Length: 10\r\n\r\n") + "0123456789").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
+        }
+        assertThat(received.get(10, TimeUnit.SECONDS)).endsWith("0123456789");
+    }
+
+    /** A request that cannot be read behind one with a body: the first still goes whole and is answered, then the end. */
+    @Test
+    void anUnreadableRequestBehindAnUploadLeavesTheUploadWhole() throws Exception {
+        CompletableFuture<String> received = new CompletableFuture<>();
+        upstream.serveOnce(s -> {
+            try {
+                InputStream in = new BufferedInputStream(s.getInputStream());
+                String head = readHead(in);
+                String body = readBody(in, head);
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                received.complete(body);
+            } catch (IOException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        try (Socket c = client()) {
+            c.getOutputStream().write(("POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = new BufferedInputStream(c.getInputStream());
+            assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+            assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
+        }
+        assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo("hello");
+    }
+
     @Test
     void aVisitorLeavingMidUploadEndsTheServersRequest() throws Exception {
         int total = 10 * 1024 * 1024;
@@ -623,6 +760,15 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     /** Answers every request head on every connection the proxy opens, until the test ends (no request bodies). */
     private void serveEach(java.util.function.Function<String, String> answer) {
+        serveEach((connection, head) -> answer.apply(head), new java.util.concurrent.atomic.AtomicInteger());
+    }
+
+    /**
+     * The same, with the connection's number (from 1, counted in {@code connections}) given to {@code answer}; a null
+     * answer closes that connection without one.
+     */
+    private void serveEach(java.util.function.BiFunction<Integer, String, String> answer,
+                           java.util.concurrent.atomic.AtomicInteger connections) {
         Thread acceptor = new Thread(() -> {
             while (true) {
                 Socket s;
@@ -631,12 +777,17 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 } catch (IOException closed) {
                     return;
                 }
+                int number = connections.incrementAndGet();
                 Thread connection = new Thread(() -> {
                     try (s) {
                         InputStream in = new BufferedInputStream(s.getInputStream());
                         String head;
                         while (!(head = readHead(in)).isEmpty()) {
-                            s.getOutputStream().write(answer.apply(head).getBytes(StandardCharsets.US_ASCII));
+                            String reply = answer.apply(number, head);
+                            if (reply == null) {
+                                return;
+                            }
+                            s.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
                             s.getOutputStream().flush();
                         }
                     } catch (IOException gone) {

@@ -45,6 +45,11 @@ class AbuseControlsTest {
                 .isEqualTo("198.51.100.77");
         assertThat(addresses.of(request("10.1.1.1", "<script>"))).isEqualTo("10.1.1.1");
         assertThat(new ClientAddresses(new CidrSet(List.of(), "test")).of(request("10.1.1.1", "203.0.113.9"))).isEqualTo("10.1.1.1");
+
+        // a proxy that adds a line of its own: the visitor's line comes first and is not the one believed
+        org.springframework.mock.web.MockHttpServletRequest twoLines = request("10.1.1.1", "203.0.113.9");
+        twoLines.addHeader("X-Forwarded-For", "198.51.100.7");
+        assertThat(addresses.of(twoLines)).isEqualTo("198.51.100.7");
     }
 
     @Test
