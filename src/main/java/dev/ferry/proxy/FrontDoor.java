@@ -135,12 +135,13 @@ public final class FrontDoor implements AutoCloseable {
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
-                        long idle = settings.keepAliveTimeout().toMillis();
-                        if (idle > 0) {
-                            // reader idle only: an all-idle handler adds a listener to every write
-                            ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE,
-                                    new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS));
-                        }
+                        // Reader idle only (an all-idle handler adds a listener to every write). Its events also end
+                        // request bodies that stop coming and visitors that stop reading, so it is there even when
+                        // kept-alive connections may idle for ever (a keep-alive timeout of 0 or less, as in Tomcat).
+                        long keepAlive = settings.keepAliveTimeout().toMillis();
+                        long idle = keepAlive > 0 ? keepAlive : settings.readTimeout().toMillis();
+                        ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE,
+                                new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS));
                         visitors.add(ch);
                     }
                 });

@@ -46,8 +46,8 @@ import io.netty.util.ReferenceCountUtil;
  *
  * <p>Requests are taken one at a time: a request that arrives while another is answered waits in {@link #queue}, and
  * the visitor is not read meanwhile. A server connection is kept while the visitor's requests go to the same server.
- * A request that could not be sent, or whose server closed without answering and that had no body, is replayed to the
- * portal, which retries and, failing, answers with its error pages.
+ * A request that could not be sent, or whose server closed without answering and that had no body and may be repeated
+ * (RFC 9110 9.2.2), is replayed to the portal, which retries and, failing, answers with its error pages.
  */
 final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
@@ -201,7 +201,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (!(evt instanceof IdleStateEvent)) {
             ctx.fireUserEventTriggered(evt);
         } else if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
-            ctx.close(); // a kept-alive connection left idle
+            if (door.settings().keepAliveTimeout().toMillis() > 0) {
+                ctx.close(); // a kept-alive connection left idle (none is with a keep-alive timeout of 0 or less)
+            }
         } else if (inFlight && !bodyEnded && !tunnel && ctx.channel().config().isAutoRead()) {
             ctx.close(); // a request body that stopped coming (its server's side is closed with it)
         } else if (inFlight && responseStarted && !visitor.isWritable()
