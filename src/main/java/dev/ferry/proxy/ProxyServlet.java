@@ -106,7 +106,7 @@ public final class ProxyServlet extends HttpServlet {
             return;
         }
         route.touch();
-        if (isUpgrade(req) && req.getContentLengthLong() <= 0 && req.getHeader("Transfer-Encoding") == null) {
+        if (isUpgrade(req) && !chunkedBody(req) && req.getContentLengthLong() <= 0) {
             tunnel(req, resp, route); // (an upgrade request with a body goes on as a plain request: the body is no tunnel's)
         } else {
             forward(req, resp, route);
@@ -121,6 +121,12 @@ public final class ProxyServlet extends HttpServlet {
         return DOT_SEGMENT.matcher(path).find();
     }
 
+    /** The request's body comes in chunks (Tomcat refuses other transfer codings before this servlet). */
+    private static boolean chunkedBody(HttpServletRequest req) {
+        String te = req.getHeader("Transfer-Encoding");
+        return req.getContentLengthLong() < 0 && te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
+    }
+
     static boolean isUpgrade(HttpServletRequest req) {
         String upgrade = req.getHeader("Upgrade");
         return upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket");
@@ -128,8 +134,7 @@ public final class ProxyServlet extends HttpServlet {
 
     private void forward(HttpServletRequest req, HttpServletResponse resp, Route route) throws IOException {
         long contentLength = req.getContentLengthLong();
-        String te = req.getHeader("Transfer-Encoding");
-        boolean chunkedBody = contentLength < 0 && te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
+        boolean chunkedBody = chunkedBody(req);
         boolean hasBody = contentLength > 0 || chunkedBody;
         UpstreamConnection conn;
         try {

@@ -476,11 +476,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         boolean secure = false;
         if (door.clients().trusts(peer)) {
             // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
-            // every line of it: a proxy that adds a line of its own leaves the visitor's first
-            remote = door.clients().of(peer, joined(headers, X_FORWARDED_FOR));
-            String proto = joined(headers, X_FORWARDED_PROTO);
-            proto = proto == null ? null : proto.substring(proto.lastIndexOf(',') + 1); // the nearest proxy's
-            secure = proto != null && proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
+            remote = door.clients().of(peer, headers.getAll(X_FORWARDED_FOR));
+            List<String> protos = headers.getAll(X_FORWARDED_PROTO);
+            String proto = protos.isEmpty() ? "" : protos.get(protos.size() - 1);
+            proto = proto.substring(proto.lastIndexOf(',') + 1); // the nearest proxy's
+            secure = proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
         }
         stripHopByHop(headers, NOT_TO_SESSION);
         headers.add(X_FORWARDED_FOR, remote);
@@ -896,12 +896,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static boolean isWebSocketUpgrade(HttpRequest request) {
         String value = request.headers().get(HttpHeaderNames.UPGRADE);
         return value != null && value.toLowerCase(Locale.ROOT).contains("websocket");
-    }
-
-    /** All lines of a header as one comma-separated list (null when there is none). */
-    private static String joined(HttpHeaders headers, CharSequence name) {
-        List<String> values = headers.getAll(name);
-        return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : String.join(",", values);
     }
 
     private static Set<String> connectionTokens(HttpHeaders headers) {

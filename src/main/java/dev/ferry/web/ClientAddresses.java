@@ -20,9 +20,7 @@ public final class ClientAddresses {
     }
 
     String of(HttpServletRequest request) {
-        // every line of it: a proxy that adds a line of its own leaves the visitor's first
-        java.util.List<String> lines = java.util.Collections.list(request.getHeaders("X-Forwarded-For"));
-        return of(request.getRemoteAddr(), lines.isEmpty() ? null : String.join(",", lines));
+        return of(request.getRemoteAddr(), java.util.Collections.list(request.getHeaders("X-Forwarded-For")));
     }
 
     /** Whether forwarding headers from {@code peer} are believed. */
@@ -30,12 +28,15 @@ public final class ClientAddresses {
         return !trusted.isEmpty() && trusted.contains(peer);
     }
 
-    /** The visitor's address, given the connection's peer and the request's {@code X-Forwarded-For} (may be null). */
-    public String of(String peer, String forwarded) {
-        if (!trusts(peer) || forwarded == null || forwarded.isBlank()) {
+    /**
+     * The visitor's address, given the connection's peer and every line of the request's {@code X-Forwarded-For}
+     * (none: an empty list). Every line counts: a proxy that adds a line of its own leaves the visitor's first.
+     */
+    public String of(String peer, java.util.List<String> forwardedLines) {
+        if (!trusts(peer) || forwardedLines.isEmpty()) {
             return peer;
         }
-        String[] hops = forwarded.split(",");
+        String[] hops = String.join(",", forwardedLines).split(",");
         for (int i = hops.length - 1; i >= 0; i--) {
             String hop = hops[i].trim();
             if (!hop.isEmpty() && !trusted.contains(hop)) {

@@ -28,23 +28,11 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
         return SESSION;
     }
 
-    private Socket visitor() throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
-        s.setSoTimeout(15_000);
-        return s;
-    }
-
     @Test
     void aRequestBodyThatStopsComingIsEndedAfterTheReadTimeout() throws Exception {
-        CompletableFuture<String> server = new CompletableFuture<>();
-        upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                ProxyStreamingTest.readHead(in);
-                server.complete(new String(in.readAllBytes(), StandardCharsets.US_ASCII)); // until the door closes it
-            } catch (IOException e) {
-                server.completeExceptionally(e);
-            }
+        CompletableFuture<String> server = upstream.serveOnceReading((in, out) -> {
+            ProxyStreamingTest.readHead(in);
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII); // until the door closes it
         });
         try (Socket c = visitor()) {
             c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
@@ -62,7 +50,7 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 while (!ProxyStreamingTest.readHead(in).isEmpty()) {
-                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().write(ScriptedUpstream.OK);
                     s.getOutputStream().flush();
                 }
             } catch (IOException e) {

@@ -39,12 +39,6 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         return SESSION;
     }
 
-    private Socket client() throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
-        s.setSoTimeout(20_000);
-        return s;
-    }
-
     @Test
     void uploadReachesTheServerBeforeTheVisitorHasSentItAll() throws Exception {
         int total = 20 * 1024 * 1024;
@@ -71,7 +65,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             OutputStream out = c.getOutputStream();
             out.write(("PUT /user/" + SESSION + "/upload HTTP/1.1\r\nHost: ferry.test\r\nContent-Length: " + total + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -113,7 +107,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new IllegalStateException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -156,7 +150,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
@@ -197,7 +191,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new IllegalStateException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
                     + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -225,7 +219,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -250,7 +244,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE
                     + "first frame").getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
@@ -263,7 +257,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         byte[] payload = new byte[32 * 1024 * 1024];
         new Random(11).nextBytes(payload);
         CompletableFuture<Void> server = upstream.serveOnce(ScriptedUpstream.upgradeThenSend(payload));
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -298,14 +292,14 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         });
         java.util.List<Socket> clients = new java.util.ArrayList<>();
         try {
-            Socket c = client();
+            Socket c = visitor();
             clients.add(c);
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
             int threadsWithOneTunnel = Thread.activeCount();
             for (int i = 1; i < tunnels; i++) {
-                c = client();
+                c = visitor();
                 clients.add(c);
                 c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
                         .getBytes(StandardCharsets.US_ASCII));
@@ -336,7 +330,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -358,7 +352,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -370,14 +364,14 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     @Test
     void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 404").contains("There is no session at this address");
         }
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -387,7 +381,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     @Test
     void dotSegmentsNeverReachAnotherSession() throws Exception {
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -400,7 +394,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         serveEach(head -> head.startsWith("HEAD ")
                 ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n"
                 : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter");
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             OutputStream out = c.getOutputStream();
             out.write(("HEAD /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
@@ -452,7 +446,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(sent.getBytes(StandardCharsets.ISO_8859_1));
             String received = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             return new String[] {server.get(10, TimeUnit.SECONDS), received};
@@ -474,7 +468,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -498,9 +492,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         serveEach((connection, head) -> {
             heads.add(head);
             // the first connection's second request is read, then the connection closes unanswered
-            return connection == 1 && heads.size() == 2 ? null : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            return connection == 1 && heads.size() == 2 ? null : new String(ScriptedUpstream.OK, StandardCharsets.US_ASCII);
         }, connections);
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             c.getOutputStream().write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -519,17 +513,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
      */
     @Test
     void anUploadWithBrokenChunksNeverReachesTheServerAsWhole() throws Exception {
-        CompletableFuture<String> received = new CompletableFuture<>();
-        upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                received.complete(head + new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)); // until it closes
-            } catch (IOException e) {
-                received.completeExceptionally(e);
-            }
-        });
-        try (Socket c = client()) {
+        CompletableFuture<String> received = upstream.serveOnceReading((in, out) ->
+                readHead(in) + new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)); // until it closes
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().flush();
@@ -546,26 +532,20 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     /** A visitor's trailer fields do not reach the server: one saying X-Forwarded-For could be taken for the head's. */
     @Test
     void aVisitorsTrailerFieldsDoNotReachTheServer() throws Exception {
-        CompletableFuture<String> received = new CompletableFuture<>();
-        upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                StringBuilder rest = new StringBuilder();
-                while (!rest.toString().endsWith("0\r\n\r\n")) { // the last chunk and the end of its (empty) trailers
-                    int b = in.read();
-                    if (b < 0) {
-                        break;
-                    }
-                    rest.append((char) b);
+        CompletableFuture<String> received = upstream.serveOnceReading((in, out) -> {
+            String head = readHead(in);
+            StringBuilder rest = new StringBuilder();
+            while (!rest.toString().endsWith("0\r\n\r\n")) { // the last chunk and the end of its (empty) trailers
+                int b = in.read();
+                if (b < 0) {
+                    break;
                 }
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                received.complete(head + rest);
-            } catch (IOException e) {
-                received.completeExceptionally(e);
+                rest.append((char) b);
             }
+            out.write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return head + rest;
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
                     + "X-Trailing: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -578,19 +558,13 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     /** An upgrade request with a body is an ordinary request: its body reaches the server as one, and so does the answer. */
     @Test
     void anUpgradeRequestWithABodyGoesOnAsAPlainRequest() throws Exception {
-        CompletableFuture<String> received = new CompletableFuture<>();
-        upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                String body = readBody(in, head);
-                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
-                received.complete(head + body);
-            } catch (IOException e) {
-                received.completeExceptionally(e);
-            }
+        CompletableFuture<String> received = upstream.serveOnceReading((in, out) -> {
+            String head = readHead(in);
+            String body = readBody(in, head);
+            out.write(ScriptedUpstream.OK);
+            return head + body;
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE.replace("\r\n\r\n",
                     "\r\nContent-Length: 10\r\n\r\n") + "0123456789").getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
@@ -601,19 +575,12 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     /** A request that cannot be read behind one with a body: the first still goes whole and is answered, then the end. */
     @Test
     void anUnreadableRequestBehindAnUploadLeavesTheUploadWhole() throws Exception {
-        CompletableFuture<String> received = new CompletableFuture<>();
-        upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                String body = readBody(in, head);
-                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
-                received.complete(body);
-            } catch (IOException e) {
-                received.completeExceptionally(e);
-            }
+        CompletableFuture<String> received = upstream.serveOnceReading((in, out) -> {
+            String body = readBody(in, readHead(in));
+            out.write(ScriptedUpstream.OK);
+            return body;
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -651,7 +618,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        try (Socket c = client()) {
+        try (Socket c = visitor()) {
             c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n"
                     + "Content-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().write(new byte[2 * 1024 * 1024]);

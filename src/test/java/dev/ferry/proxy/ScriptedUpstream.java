@@ -51,6 +51,29 @@ final class ScriptedUpstream implements AutoCloseable {
         });
     }
 
+    /** What a server does with one connection: reads the request from {@code in}, may answer on {@code out}. */
+    @FunctionalInterface
+    interface Exchange {
+        /** Returns what the test wants to know of what the server read. */
+        String serve(InputStream in, OutputStream out) throws IOException;
+    }
+
+    /** Serves one connection with {@code exchange}; the future gets what it returns (or its failure). */
+    CompletableFuture<String> serveOnceReading(Exchange exchange) {
+        CompletableFuture<String> read = new CompletableFuture<>();
+        serveOnce(s -> {
+            try {
+                read.complete(exchange.serve(new BufferedInputStream(s.getInputStream()), s.getOutputStream()));
+            } catch (IOException e) {
+                read.completeExceptionally(e);
+            }
+        });
+        return read;
+    }
+
+    /** The answer the reading scripts give: 200 with the body "ok". */
+    static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
+
     /**
      * A server that accepts the upgrade and at once sends {@code payload} — far more than the sockets between hold, so
      * the proxy must wait for the visitor — then waits for the visitor to go.

@@ -24,6 +24,13 @@ abstract class ScriptedUpstreamBase {
     /** The session id the scripted server is routed as. */
     abstract String session();
 
+    /** A visitor's connection to Ferry, whose reads fail the test after 20 s. */
+    java.net.Socket visitor() throws IOException {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
     @BeforeEach
     void startUpstream() throws IOException {
         upstream = new ScriptedUpstream(routes, session());
