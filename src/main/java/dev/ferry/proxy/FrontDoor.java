@@ -215,6 +215,12 @@ public final class FrontDoor implements AutoCloseable {
 
         @Override
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof SocketChannel child && child.remoteAddress() == null) {
+                // gone already (NIO reports no peer then): dropped here, since a failure on the listening socket's
+                // pipeline would pause accepting for a second
+                child.unsafe().closeForcibly();
+                return;
+            }
             if (msg instanceof SocketChannel child) {
                 admit(child);
             }

@@ -99,6 +99,7 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         LoopbackVisitors.answerEverything(upstream);
         long before = metrics.refusedAtGlobalCap();
         int doorDescriptors = LoopbackVisitors.descriptorsOnPort(port); // the listening socket
+        int descriptors = LoopbackVisitors.descriptors();
         hold("127.0.0.7", 3);
         hold("127.0.0.8", 3);
         hold("127.0.0.9", 2);
@@ -110,6 +111,8 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         await().atMost(Duration.ofSeconds(5)).until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors <= 8);
         assertThat(LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors).as("descriptors for visitor connections")
                 .isEqualTo(8);
+        assertThat(LoopbackVisitors.descriptors() - descriptors)
+                .as("all descriptors: 8 held client sockets, 8 accepted, a few of the JVM's own").isLessThanOrEqualTo(16 + 4);
         assertThat(metrics.refusedAtGlobalCap() - before).isEqualTo(12);
         assertThat(metrics.openConnections()).isEqualTo(8);
         for (int i = 0; i < 3; i++) {

@@ -153,4 +153,30 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
         }
         server.get(10, TimeUnit.SECONDS);
     }
+
+    @Test
+    void aSlowHeadPipelinedBehindARequestEndsTheConnectionAfterTheAnswerUnderWay() throws Exception {
+        CompletableFuture<String> server = upstream.serveOnceReading((in, out) -> {
+            String head = ProxyStreamingTest.readHead(in);
+            try {
+                Thread.sleep(2_000); // past the head deadline of the request pipelined behind this one
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            out.write(ScriptedUpstream.OK);
+            out.flush();
+            return head + ProxyStreamingTest.readHead(in); // (nothing more: the door closes the connection)
+        });
+        try (Socket c = LoopbackVisitors.from("127.0.0.8", port)) {
+            c.getOutputStream().write(("GET " + SESSION_PATH + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
+                    + "GET " + SESSION_PATH + "/next HTTP/1.1\r\nHost: ferry.test\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = LoopbackVisitors.in(c);
+            LoopbackVisitors.Response first = LoopbackVisitors.read(in);
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.body()).isEqualTo("ok");
+            assertThat(first.field("Connection")).isEqualTo("close");
+            assertThat(in.read()).as("then the connection ends, the late head unanswered").isEqualTo(-1);
+        }
+        assertThat(server.get(10, TimeUnit.SECONDS)).doesNotContain("/next");
+    }
 }
