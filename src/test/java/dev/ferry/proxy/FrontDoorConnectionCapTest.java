@@ -161,4 +161,18 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         hold("127.0.0.21", 3);
         refused("127.0.0.20"); // 8 open: the global cap holds for it too
     }
+
+    @Test
+    void prometheusShowsOpenAndRefusedConnections() throws Exception {
+        hold("127.0.0.22", 3);
+        refused("127.0.0.22");
+        try (Socket s = LoopbackVisitors.from("127.0.0.23", port)) {
+            String metricsText = LoopbackVisitors.get(s, LoopbackVisitors.in(s), "/metrics").body();
+            assertThat(metricsText)
+                    .containsPattern("(?m)^ferry_proxy_connections 4\\.0$") // the three held and this one
+                    .containsPattern("(?m)^ferry_proxy_connections_refused_total\\{reason=\"address\"} [1-9]")
+                    .containsPattern("(?m)^ferry_proxy_connections_refused_total\\{reason=\"global\"} ")
+                    .containsPattern("(?m)^ferry_proxy_request_head_timeouts_total ");
+        }
+    }
 }
