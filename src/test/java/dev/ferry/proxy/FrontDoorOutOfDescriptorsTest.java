@@ -29,7 +29,8 @@ import dev.ferry.testing.Ports;
  * When the process runs out of file descriptors anyway (something else took them), accepting fails with "Too many open
  * files": the front door must neither stop accepting for good nor spin on the failing accept, and must serve visitors
  * again once descriptors are free. Ferry runs as a child JVM here, whose open-file limit the test lowers under it with
- * util-linux's {@code prlimit}, so that the test's own JVM keeps its descriptors.
+ * util-linux's {@code prlimit}, so that the test's own JVM keeps its descriptors. It starts with a low limit too, which
+ * the connection cap must fit under.
  */
 class FrontDoorOutOfDescriptorsTest {
 
@@ -65,7 +66,9 @@ class FrontDoorOutOfDescriptorsTest {
         Path work = Files.createTempDirectory("ferry-out-of-fds");
         log = work.resolveSibling(work.getFileName() + ".log");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ferry = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // started with 4096 descriptors: the connection cap is lowered to fit ((4096 - 4096 / 8) / 3)
+        ferry = new ProcessBuilder(PRLIMIT.toString(), "--nofile=4096:4096", "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", classpath, FerryApplication.class.getName(), "--server.port=" + port, "--ferry.platform=local",
                 "--ferry.local.work-dir=" + work, "--spring.jmx.enabled=false", "--logging.level.root=WARN")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -75,6 +78,7 @@ class FrontDoorOutOfDescriptorsTest {
         Awaitility.await().atMost(Duration.ofSeconds(120)).ignoreExceptions()
                 .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         served(port); // every class the front door needs is loaded now: loading one needs a descriptor
+        assertThat(Files.readString(log)).contains("ferry.proxy.max-connections lowered from 10000 to 1194");
 
         // Leave the process a few descriptors, then connect more visitors than it can accept.
         long pid = ferry.pid();
