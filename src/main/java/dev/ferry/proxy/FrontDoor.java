@@ -281,7 +281,11 @@ public final class FrontDoor implements AutoCloseable {
                     + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: " + body.length
                     + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(head, body)).addListener(written -> {
-                if (!written.isSuccess() || lingeringConnections.incrementAndGet() > lingerMax()) {
+                if (!written.isSuccess() || !ctx.channel().isActive()) {
+                    ctx.close();
+                    return;
+                }
+                if (lingeringConnections.incrementAndGet() > lingerMax()) {
                     lingeringConnections.decrementAndGet();
                     ctx.close();
                     return;
