@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -173,6 +174,22 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
                     .containsPattern("(?m)^ferry_proxy_connections_refused_total\\{reason=\"address\"} [1-9]")
                     .containsPattern("(?m)^ferry_proxy_connections_refused_total\\{reason=\"global\"} ")
                     .containsPattern("(?m)^ferry_proxy_request_head_timeouts_total ");
+        }
+    }
+
+    @Test
+    void aRefusedVisitorThatStaysIsLetGoSoon() throws Exception {
+        int doorDescriptors = LoopbackVisitors.descriptorsOnPort(port);
+        hold("127.0.0.24", 3);
+        try (Socket stays = LoopbackVisitors.from("127.0.0.24", port)) {
+            stays.getOutputStream().write("GET / HTTP/1.1\r\nHost: ferry.test\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = LoopbackVisitors.in(stays);
+            assertThat(LoopbackVisitors.read(in).status()).isEqualTo(503);
+            assertThat(in.read()).as("the answer is all the door sends").isEqualTo(-1);
+            long start = System.nanoTime();
+            // the door reads what comes (dropping it) for a moment, then closes its side although the visitor stays
+            await().atMost(Duration.ofSeconds(5)).until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors == 3);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(4_000);
         }
     }
 }
