@@ -258,7 +258,9 @@ def main():
                            f"--ferry.local.work-dir={work}/ferry", "--logging.level.root=WARN",
                            f"--ferry.proxy.routes.bench-http=http://127.0.0.1:{up_http}",
                            f"--ferry.proxy.routes.bench-ws=http://127.0.0.1:{up_ws}",
-                           f"--ferry.proxy.routes.bench-dead=http://127.0.0.1:{dead}"])
+                           f"--ferry.proxy.routes.bench-dead=http://127.0.0.1:{dead}",
+                           # every client here is 127.0.0.1: the idle case holds 2000 WebSockets from it
+                           "--ferry.proxy.max-connections-per-address=0"])
             wait_port(fport)
             targets["ferry"], ports["ferry"] = ferry.pid, (fport, fport)
         # configurable-http-proxy

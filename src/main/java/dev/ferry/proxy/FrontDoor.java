@@ -25,7 +25,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -44,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * <p>The servlet container learns the visitor's address from a header carrying a secret made at start
  * ({@link FrontDoorPeerValve}); a request that reaches its loopback port any other way does not get to choose it.
  *
+ * <p>Slow and numerous visitors cannot take the descriptors everyone needs: a request head must arrive in full within
+ * the request-head timeout ({@link VisitorRequestDecoder}), and connections are capped in all and per address
+ * ({@link ConnectionLimits}), the cap kept below the process's open-file limit; over a cap a connection is still
+ * accepted, answered 503 and closed. Should accepting fail anyway ("Too many open files": descriptors taken by something
+ * else), Netty's acceptor keeps the listening socket and stops reading it for a second before trying again, so the
+ * door neither spins nor stops (FrontDoorOutOfDescriptorsTest).
+ *
  * <p>Why: on the hot path the servlet container's request machinery and its poller-to-worker hand-off cost about
  * 45 µs of CPU per small proxied request against nginx's 17–18 µs (bench/README.md).
  */
@@ -51,6 +57,8 @@ public final class FrontDoor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
     static final String PEER_HEADER = "x-ferry-peer";
+    /** On a connection over a cap: the sentence it is answered with. */
+    private static final io.netty.util.AttributeKey<String> REFUSED = io.netty.util.AttributeKey.valueOf("ferry.refused");
     /**
      * Netty's pooled allocator rather than its default (adaptive) one: in interleaved A/B runs it moved 1 MiB downloads
      * and 10 MiB uploads from 0.73× / 0.88× nginx to 1.8× / 1.5×, and cut the CPU per small request (bench/README.md).
@@ -62,9 +70,13 @@ public final class FrontDoor implements AutoCloseable {
      * @param maxHeaderBytes       the largest request line and header block accepted (the container's own limit)
      * @param keepAliveTimeout     how long an idle kept-alive HTTP connection stays open (WebSockets: no limit)
      * @param maxKeepAliveRequests requests served on one connection before it is closed (≤ 0: no limit)
+     * @param requestHeadTimeout   how long a request head may take to arrive in full (≤ 0: no limit)
+     * @param maxConnections       visitor connections open at once, lowered to what the open-file limit allows
+     * @param maxConnectionsPerAddress visitor connections open at once from one address (≤ 0: no limit)
      */
     public record Settings(String contextPath, Duration connectTimeout, Duration readTimeout, int maxHeaderBytes,
-                           Duration keepAliveTimeout, int maxKeepAliveRequests) {
+                           Duration keepAliveTimeout, int maxKeepAliveRequests, Duration requestHeadTimeout,
+                           int maxConnections, int maxConnectionsPerAddress) {
     }
 
     private final RouteTable routes;
@@ -79,6 +91,12 @@ public final class FrontDoor implements AutoCloseable {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final java.util.concurrent.atomic.AtomicInteger exchanges = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean draining;
+    private ConnectionLimits limits;
+    private volatile long lastCapWarning = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
+    /** How long a refused connection is read (and what comes dropped) after its 503, at most. */
+    private static final Duration LINGER = Duration.ofSeconds(2);
+    private final java.util.concurrent.atomic.AtomicInteger lingeringConnections =
+            new java.util.concurrent.atomic.AtomicInteger();
     private Channel server;
     private InetSocketAddress portal;
     private int publicPort;
@@ -108,6 +126,7 @@ public final class FrontDoor implements AutoCloseable {
         this.portal = new InetSocketAddress(portalAddress, portalPort);
         this.draining = false;
         resolver = new OffLoopResolver(settings.connectTimeout());
+        limits = limits();
         IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 new DefaultThreadFactory("ferry-front-door", true), ioHandlers);
@@ -120,18 +139,26 @@ public final class FrontDoor implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .handler(new Admission())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        String refusal = ch.attr(REFUSED).get();
+                        if (refusal != null) {
+                            ch.config().setAutoRead(false);
+                            ch.pipeline().addLast(new AtCapacity(refusal));
+                            return;
+                        }
                         ch.pipeline()
-                                .addLast(VisitorConnection.CODEC, new HttpRequestDecoder(new HttpDecoderConfig()
+                                .addLast(VisitorConnection.CODEC, new VisitorRequestDecoder(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(settings.maxHeaderBytes())
                                         .setMaxHeaderSize(settings.maxHeaderBytes())
                                         .setMaxChunkSize(64 * 1024)
                                         // strict framing, whatever the JVM's io.netty.* properties say (smuggling)
                                         .setUseRfc9112TransferEncoding(true)
                                         .setStrictLineParsing(true)
-                                        .setAllowDuplicateContentLengths(false)))
+                                        .setAllowDuplicateContentLengths(false),
+                                        settings.requestHeadTimeout().toNanos()))
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
@@ -159,6 +186,145 @@ public final class FrontDoor implements AutoCloseable {
         publicPort = ((InetSocketAddress) server.localAddress()).getPort();
         log.info("Front door listening on port {} ({}), portal on {}", publicPort, epoll ? "epoll" : "nio", portal);
         return publicPort;
+    }
+
+    /**
+     * The caps on open connections: the configured global one lowered to what the process's open-file limit leaves
+     * room for (a front door that runs out of descriptors can accept no one, not even the portal's visitors).
+     */
+    private ConnectionLimits limits() {
+        long fileLimit = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+        int max = ConnectionLimits.fitToFileLimit(settings.maxConnections(), fileLimit);
+        if (max < settings.maxConnections()) {
+            log.warn("ferry.proxy.max-connections lowered from {} to {}: the process may open {} files, and each "
+                    + "relayed visitor needs up to 3; raise the limit (ulimit -n) to allow more", settings.maxConnections(),
+                    max, fileLimit);
+        }
+        log.info("Front door takes up to {} connections at once, {} from one address", max,
+                settings.maxConnectionsPerAddress() > 0 ? settings.maxConnectionsPerAddress() : "any number");
+        return new ConnectionLimits(max, settings.maxConnectionsPerAddress());
+    }
+
+    /**
+     * Counts each new visitor connection as it is accepted, in the order accepted; one over a cap is answered 503 at
+     * once and closed ({@link AtCapacity}), so that accepting goes on (refusing to accept would leave the portal's
+     * visitors waiting in the backlog behind the attacker's).
+     */
+    private final class Admission extends io.netty.channel.ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof SocketChannel child && child.remoteAddress() == null) {
+                // gone already (NIO reports no peer then): dropped here, since a failure on the listening socket's
+                // pipeline would pause accepting for a second
+                child.unsafe().closeForcibly();
+                return;
+            }
+            if (msg instanceof SocketChannel child) {
+                admit(child);
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void admit(SocketChannel ch) {
+        InetAddress peer = ch.remoteAddress().getAddress();
+        boolean exempt = clients.trusts(peer.getHostAddress()); // a proxy of the operator's carries many visitors
+        ConnectionLimits.Refusal refusal = limits.admit(peer, exempt);
+        if (refusal == null) {
+            metrics.connectionOpened();
+            ch.closeFuture().addListener(f -> {
+                limits.release(peer, exempt);
+                metrics.connectionClosed();
+            });
+            return;
+        }
+        metrics.connectionRefused(refusal == ConnectionLimits.Refusal.GLOBAL);
+        if (refusal == ConnectionLimits.Refusal.GLOBAL) {
+            long now = System.nanoTime();
+            if (now - lastCapWarning > TimeUnit.MINUTES.toNanos(1)) { // once a minute, not once a connection
+                lastCapWarning = now;
+                log.warn("Front door at its cap of {} open connections: new ones are answered 503 "
+                        + "(ferry.proxy.max-connections)", limits.max());
+            }
+        }
+        ch.attr(REFUSED).set(refusal == ConnectionLimits.Refusal.GLOBAL
+                ? "Ferry has as many connections open as it can take just now. Try again in a few seconds."
+                : "Too many connections are open from your address (at most " + limits.perAddress()
+                        + "). Close some tabs, or try again in a few seconds.");
+    }
+
+    /**
+     * Answers a connection over a cap with a short 503 and ends it, reading nothing but what is discarded meanwhile.
+     * Closing a socket with unread bytes (the visitor's request) sends a reset, which may destroy the answer before the
+     * visitor reads it; so the answer is followed by the end of what the door sends, and the rest of the request is
+     * read and dropped until the visitor closes, for {@link #LINGER} at most, up to 64 KiB. Lingering connections are
+     * few ({@link #lingerMax}); beyond that they are closed at once, the answer best effort, so that a flood of
+     * connections cannot hold descriptors this way either.
+     */
+    private final class AtCapacity extends io.netty.channel.ChannelInboundHandlerAdapter {
+
+        private final String message;
+        private boolean lingering;
+        private long discarded;
+
+        AtCapacity(String message) {
+            this.message = message;
+        }
+
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json;charset=UTF-8\r\n"
+                    + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: " + body.length
+                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(head, body)).addListener(written -> {
+                if (!written.isSuccess() || !ctx.channel().isActive()) {
+                    ctx.close();
+                    return;
+                }
+                if (lingeringConnections.incrementAndGet() > lingerMax()) {
+                    lingeringConnections.decrementAndGet();
+                    ctx.close();
+                    return;
+                }
+                lingering = true;
+                ((SocketChannel) ctx.channel()).shutdownOutput();
+                ctx.channel().config().setAutoRead(true);
+                ctx.executor().schedule(() -> ctx.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            });
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.buffer.ByteBuf bytes) {
+                discarded += bytes.readableBytes();
+            }
+            io.netty.util.ReferenceCountUtil.release(msg);
+            if (discarded > 64 * 1024) {
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+            if (lingering) {
+                lingering = false;
+                lingeringConnections.decrementAndGet();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** Refused connections that may linger at once: an eighth of the global cap, at least 64. */
+    private int lingerMax() {
+        return Math.max(64, limits.max() / 8);
     }
 
     /** Stops accepting connections; connections already open go on. */

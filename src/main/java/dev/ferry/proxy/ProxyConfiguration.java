@@ -69,7 +69,9 @@ class ProxyConfiguration {
         java.util.List<String> trusted = binder.bind("ferry.trusted-proxies",
                 org.springframework.boot.context.properties.bind.Bindable.listOf(String.class)).orElse(java.util.List.of());
         return new FrontDoor(routes, metrics, new FrontDoor.Settings(contextPath, properties.connectTimeout(),
-                properties.readTimeout(), maxHeader, keepAlive, maxRequests), dev.ferry.web.ClientAddresses.trusting(trusted));
+                properties.readTimeout(), maxHeader, keepAlive, maxRequests, properties.requestHeadTimeout(),
+                properties.maxConnections(), properties.maxConnectionsPerAddress()),
+                dev.ferry.web.ClientAddresses.trusting(trusted));
     }
 
     /** Tomcat as Spring Boot configures it (the same customizers), behind the front door when there is one. */

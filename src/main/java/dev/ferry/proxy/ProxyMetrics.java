@@ -8,6 +8,47 @@ public final class ProxyMetrics {
     private final AtomicLong openWebSockets = new AtomicLong();
     private final AtomicLong upstreamErrors = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+    private final AtomicLong openConnections = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder refusedGlobal = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder refusedAddress = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder headTimeouts = new java.util.concurrent.atomic.LongAdder();
+
+    void connectionOpened() {
+        openConnections.incrementAndGet();
+    }
+
+    void connectionClosed() {
+        openConnections.decrementAndGet();
+    }
+
+    /** {@code global}: at the cap on all connections; else at the cap on one address's. */
+    void connectionRefused(boolean global) {
+        (global ? refusedGlobal : refusedAddress).increment();
+    }
+
+    void headTimedOut() {
+        headTimeouts.increment();
+    }
+
+    /** Visitor connections the front door holds open (WebSocket tunnels included; refused ones not). */
+    public long openConnections() {
+        return openConnections.get();
+    }
+
+    /** Connections answered 503 because the front door held its cap of connections in all. */
+    public long refusedAtGlobalCap() {
+        return refusedGlobal.sum();
+    }
+
+    /** Connections answered 503 because their address held its cap of connections. */
+    public long refusedAtAddressCap() {
+        return refusedAddress.sum();
+    }
+
+    /** Connections ended because a request head did not arrive in full within the request-head timeout. */
+    public long headTimeouts() {
+        return headTimeouts.sum();
+    }
 
     void webSocketOpened() {
         openWebSockets.incrementAndGet();

@@ -20,6 +20,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param frontDoor      on by default: an event-driven front door ({@link FrontDoor}) owns the HTTP port and relays
  *                       notebook traffic itself, the portal's pages to the servlet container behind it; off: Tomcat
  *                       owns the port and proxies too. Not used with per-session origins or when Ferry terminates TLS
+ * @param requestHeadTimeout at the front door, how long a request's line and headers may take to arrive in full: from
+ *                       the connection's start for its first request, from the first byte for each next one (an idle
+ *                       kept-alive connection is the keep-alive timeout's). Past it: 408 and the connection's end
+ *                       (0: no limit). Ends slow-header (slowloris) connections that are never idle
+ * @param maxConnections at the front door, visitor connections open at once, WebSocket tunnels included; further ones
+ *                       are answered 503 and closed. Lowered at start to what the process's open-file limit leaves
+ *                       room for (three descriptors a connection, an eighth of the limit kept spare)
+ * @param maxConnectionsPerAddress at the front door, visitor connections open at once from one TCP peer address
+ *                       (IPv6: one /64); further ones are answered 503 and closed (0: no limit). Peers among
+ *                       {@code ferry.trusted-proxies} are held to {@code maxConnections} only
  */
 @ConfigurationProperties("ferry.proxy")
 public record ProxyProperties(
@@ -27,5 +37,15 @@ public record ProxyProperties(
         @DefaultValue("10m") Duration readTimeout,
         @DefaultValue({}) Map<String, String> routes,
         @DefaultValue("") String sessionDomain,
-        @DefaultValue("true") boolean frontDoor) {
+        @DefaultValue("true") boolean frontDoor,
+        @DefaultValue("20s") Duration requestHeadTimeout,
+        @DefaultValue("10000") int maxConnections,
+        @DefaultValue("500") int maxConnectionsPerAddress) {
+
+    public ProxyProperties {
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("ferry.proxy.max-connections must be at least 1 (it is " + maxConnections
+                    + "); it is lowered to what the open-file limit allows anyway.");
+        }
+    }
 }

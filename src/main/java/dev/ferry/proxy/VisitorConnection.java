@@ -198,7 +198,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (!(evt instanceof IdleStateEvent)) {
+        if (evt instanceof VisitorRequestDecoder.HeadTimeout timeout) {
+            headTimedOut(ctx, timeout.partial());
+        } else if (!(evt instanceof IdleStateEvent)) {
             ctx.fireUserEventTriggered(evt);
         } else if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
             if (door.settings().keepAliveTimeout().toMillis() > 0) {
@@ -209,6 +211,30 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         } else if (inFlight && responseStarted && !visitor.isWritable()
                 && System.nanoTime() - unwritableSince > door.settings().readTimeout().toNanos()) {
             ctx.close(); // a visitor that stopped taking the response for as long as a server may stay silent
+        }
+    }
+
+    /**
+     * A request head did not arrive in full within the request-head timeout (the decoder reads nothing more). Nothing
+     * of it has gone anywhere: the visitor gets 408 if it had begun one (a connection that never sent a byte is just
+     * closed, as browsers expect of unused connections); a response under way for an earlier request ends first.
+     */
+    private void headTimedOut(ChannelHandlerContext ctx, boolean partial) {
+        door.metrics().headTimedOut();
+        if (closing) {
+            return;
+        }
+        if (inFlight) {
+            releaseAfterCurrentBody();
+            closeAfter = true;
+        } else if (partial) {
+            answer(HttpResponseStatus.REQUEST_TIMEOUT, "The request's headers did not arrive within "
+                    + dev.ferry.Durations.human(door.settings().requestHeadTimeout())
+                    + ". Check your connection and try again.");
+        } else {
+            closing = true;
+            releaseQueue();
+            ctx.close();
         }
     }
 

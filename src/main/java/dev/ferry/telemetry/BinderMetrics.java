@@ -52,6 +52,17 @@ public final class BinderMetrics {
                 .description("Requests whose notebook server did not answer properly").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
                 .description("Bytes the proxy carried, both directions").baseUnit("bytes").register(registry);
+        Gauge.builder("ferry.proxy.connections", proxy, ProxyMetrics::openConnections)
+                .description("Visitor connections the front door holds open, WebSocket tunnels included").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
+                        ProxyMetrics::refusedAtGlobalCap)
+                .description("Connections answered 503 at a connection cap").tag("reason", "global").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
+                        ProxyMetrics::refusedAtAddressCap)
+                .description("Connections answered 503 at a connection cap").tag("reason", "address").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.request.head.timeouts", proxy, ProxyMetrics::headTimeouts)
+                .description("Connections ended because a request head did not arrive within the request-head timeout")
+                .register(registry);
 
         builds.onFinished(outcome -> {
             String status = outcome.succeeded() ? "success" : "failure";
