@@ -77,12 +77,12 @@ public final class BuildService implements AutoCloseable {
             }
             Optional<Environment> built = builder.findBuilt(key);
             if (built.isPresent()) {
-                Build cached = new Build(key, repo, true);
+                Build cached = new Build(key, repo, true, properties.log());
                 cached.state(Build.State.SUCCEEDED);
                 cached.result().complete(built.get());
                 return cached;
             }
-            Build build = new Build(key, repo, false);
+            Build build = new Build(key, repo, false, properties.log());
             inFlight.put(key, build);
             queued.incrementAndGet();
             synchronized (line) {
@@ -116,6 +116,11 @@ public final class BuildService implements AutoCloseable {
             }, properties.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
             return build;
         }
+    }
+
+    /** How much of a build's output is kept: by each build's log, and by each launch that relays it. */
+    public BuildProperties.Log logLimits() {
+        return properties.log();
     }
 
     /** Called after every build that ran (not for cache hits). */
