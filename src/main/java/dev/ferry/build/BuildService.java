@@ -220,6 +220,7 @@ public final class BuildService implements AutoCloseable {
             report(build, true, t0);
             build.result().complete(env);
         } catch (Throwable e) {
+            dev.ferry.OutOfMemoryExit.reportIfOutOfMemory(e); // a build's error stays in its future: the handler would not see it
             build.state(Build.State.FAILED);
             FerryException failure = failure(build, e);
             log.info("build {} failed after {} ms: {}", build.key(), (System.nanoTime() - t0) / 1_000_000, failure.getMessage());
