@@ -39,8 +39,10 @@ public final class BuildLog {
         publish(new Entry(newPhase, message, true));
     }
 
+    /** A line of output; kept ending with a newline, so that every launch relaying it shares this one string. */
     public synchronized void line(String text) {
-        publish(new Entry(phase, cut(text, limits.maxLineLength()), false));
+        String kept = cut(text == null ? "" : text, limits.maxLineLength());
+        publish(new Entry(phase, kept.endsWith("\n") ? kept : kept + "\n", false));
     }
 
     /** {@code text} cut at {@code max} characters, saying so (unless a {@link BoundedLineReader} cut it already). */
@@ -77,7 +79,7 @@ public final class BuildLog {
         for (int i = entries.size() - 1; i >= 0 && lines.size() < n; i--) {
             Entry e = entries.get(i);
             if (!e.phaseChange()) {
-                lines.add(0, e.text());
+                lines.add(0, e.text().endsWith("\n") ? e.text().substring(0, e.text().length() - 1) : e.text());
             }
         }
         return String.join("\n", lines);
@@ -105,7 +107,7 @@ public final class BuildLog {
     private Entry notShown() {
         return new Entry(phase, HeadAndTail.notShown(kept.dropped(), kept.droppedBytes())
                 + " (a build log keeps its first and last lines, up to " + limits.maxLines() + " lines and "
-                + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")", false);
+                + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n", false);
     }
 
     private void publish(Entry entry) {
