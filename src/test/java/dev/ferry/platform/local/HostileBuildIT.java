@@ -81,6 +81,9 @@ class HostileBuildIT {
                 portal.destroyForcibly();
             }
         }
+        if (work != null) {
+            processesIn(work).forEach(ProcessHandle::destroyForcibly); // what a portal that did not stop left running
+        }
         if (git != null) {
             git.close();
         }
