@@ -26,5 +26,6 @@ USER 1000:1000
 # configuration and the JVM's temporary files go there.
 ENV HOME=/tmp
 EXPOSE 8080
-# -cp /app: the build Job may run the prepare step in another working directory
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-Duser.home=/tmp", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]
+# -cp /app: the build Job may run the prepare step in another working directory. ExitOnOutOfMemoryError: a JVM out of
+# memory is left half alive (some threads dead, others running); ended, it is restarted by Kubernetes.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-Duser.home=/tmp", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -13,6 +13,7 @@ import dev.ferry.buildpack.BuildpackCommands;
 public class FerryApplication {
 
     public static void main(String[] args) {
+        OutOfMemoryExit.install();
         if (args.length > 0 && BuildpackCommands.COMMANDS.contains(args[0])) {
             System.exit(BuildpackCommands.run(args, System.out, System.err));
         }

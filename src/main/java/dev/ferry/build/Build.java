@@ -12,7 +12,7 @@ public final class Build {
 
     private final ImageKey key;
     private final ResolvedRepo repo;
-    private final BuildLog log = new BuildLog();
+    private final BuildLog log;
     private final CompletableFuture<Environment> result = new CompletableFuture<>();
     private final Instant created = Instant.now();
     private final boolean cached;
@@ -21,8 +21,9 @@ public final class Build {
     private volatile Instant started;
     private volatile Instant finished;
 
-    Build(ImageKey key, ResolvedRepo repo, boolean cached) {
+    Build(ImageKey key, ResolvedRepo repo, boolean cached, BuildProperties.Log logLimits) {
         this.key = key;
+        this.log = new BuildLog(logLimits);
         this.repo = repo;
         this.cached = cached;
         this.state = State.QUEUED;

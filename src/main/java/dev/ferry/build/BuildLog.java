@@ -1,40 +1,67 @@
 package dev.ferry.build;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.function.Consumer;
 
+import dev.ferry.HeadAndTail;
+
 /**
- * The log of one build: phase changes and output lines, in order, kept in memory (the last {@link #MAX_LINES}) and
- * delivered live to every watcher. A watcher that subscribes late first receives what is kept, then what follows.
+ * The log of one build: phase changes and output lines, in order, kept in memory and delivered live to every watcher.
+ * What is kept is bounded ({@code ferry.build.log.*}): the first and the last lines, with the middle counted and
+ * replaced by a line saying how much was not shown; a line too long is cut. A watcher that subscribes late first
+ * receives what is kept, then what follows.
  */
 public final class BuildLog {
-
-    public static final int MAX_LINES = 10_000;
-    /** Longer output lines are cut: a build that prints one endless line must not fill the portal's memory. */
-    public static final int MAX_LINE_LENGTH = 4_096;
 
     /** One entry: a line of output, or a phase change when {@code phaseChange} is true. */
     public record Entry(String phase, String text, boolean phaseChange) {
     }
 
-    private final Deque<Entry> kept = new ArrayDeque<>();
+    private final BuildProperties.Log limits;
+    private final HeadAndTail<Entry> kept;
     private final List<Consumer<Entry>> watchers = new ArrayList<>();
-    private long dropped;
     private String phase = "waiting";
+
+    /** A log with the default bounds. */
+    public BuildLog() {
+        this(BuildProperties.Log.DEFAULTS);
+    }
+
+    public BuildLog(BuildProperties.Log limits) {
+        this.limits = limits;
+        this.kept = new HeadAndTail<>(limits.maxLines(), limits.maxBytes().toBytes(),
+                e -> e.text() == null ? 0 : HeadAndTail.utf8Length(e.text()));
+    }
 
     public synchronized void phase(String newPhase, String message) {
         phase = newPhase;
         publish(new Entry(newPhase, message, true));
     }
 
+    /** A line of output; kept ending with a newline, so that every launch relaying it shares this one string. */
     public synchronized void line(String text) {
-        String kept = text != null && text.length() > MAX_LINE_LENGTH
-                ? text.substring(0, MAX_LINE_LENGTH) + " … (line cut at " + MAX_LINE_LENGTH + " characters)"
-                : text;
-        publish(new Entry(phase, kept, false));
+        String kept = cut(text == null ? "" : text, limits.maxLineLength());
+        publish(new Entry(phase, kept.endsWith("\n") ? kept : kept + "\n", false));
+    }
+
+    /** {@code text} cut at {@code max} characters, saying so (unless a {@link BoundedLineReader} cut it already). */
+    static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = text.endsWith("\n") ? text.length() - 1 : text.length();
+        int note = text.lastIndexOf(BoundedLineReader.CUT, end);
+        if (note >= 0 && note <= max && end - note <= BoundedLineReader.CUT.length() + 20
+                && text.startsWith(" bytes)", end - " bytes)".length())) {
+            return text;
+        }
+        return text.substring(0, max) + BoundedLineReader.CUT + max + " characters)";
+    }
+
+    /** The bounds of this log ({@code ferry.build.log.*}). */
+    public BuildProperties.Log limits() {
+        return limits;
     }
 
     public synchronized String currentPhase() {
@@ -44,10 +71,15 @@ public final class BuildLog {
     /** The last {@code n} output lines, joined, for failure messages. */
     public synchronized String tail(int n) {
         List<String> lines = new ArrayList<>();
-        for (var it = kept.descendingIterator(); it.hasNext() && lines.size() < n; ) {
-            Entry e = it.next();
+        List<Entry> entries = new ArrayList<>(kept.head());
+        if (kept.dropped() > 0) {
+            entries.add(notShown());
+        }
+        entries.addAll(kept.tail());
+        for (int i = entries.size() - 1; i >= 0 && lines.size() < n; i--) {
+            Entry e = entries.get(i);
             if (!e.phaseChange()) {
-                lines.add(0, e.text());
+                lines.add(0, e.text().endsWith("\n") ? e.text().substring(0, e.text().length() - 1) : e.text());
             }
         }
         return String.join("\n", lines);
@@ -55,11 +87,11 @@ public final class BuildLog {
 
     /** Replays what is kept to the watcher, then delivers every new entry until {@link #unsubscribe}. */
     public synchronized void subscribe(Consumer<Entry> watcher) {
-        if (dropped > 0) {
-            watcher.accept(new Entry(phase, "… " + dropped + " earlier log lines not kept (a build keeps its last "
-                    + MAX_LINES + " lines) …", false));
+        kept.head().forEach(watcher);
+        if (kept.dropped() > 0) {
+            watcher.accept(notShown());
         }
-        kept.forEach(watcher);
+        kept.tail().forEach(watcher);
         watchers.add(watcher);
     }
 
@@ -67,12 +99,19 @@ public final class BuildLog {
         watchers.remove(watcher);
     }
 
+    /** The bytes of output this log holds now (at most {@code ferry.build.log.max-bytes}). */
+    public synchronized long keptBytes() {
+        return kept.keptBytes();
+    }
+
+    private Entry notShown() {
+        return new Entry(phase, HeadAndTail.notShown(kept.dropped(), kept.droppedBytes())
+                + " (a build log keeps its first and last lines, up to " + limits.maxLines() + " lines and "
+                + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n", false);
+    }
+
     private void publish(Entry entry) {
-        kept.addLast(entry);
-        if (kept.size() > MAX_LINES) {
-            kept.removeFirst();
-            dropped++;
-        }
+        kept.add(entry);
         for (Consumer<Entry> watcher : List.copyOf(watchers)) {
             watcher.accept(entry);
         }

@@ -77,12 +77,12 @@ public final class BuildService implements AutoCloseable {
             }
             Optional<Environment> built = builder.findBuilt(key);
             if (built.isPresent()) {
-                Build cached = new Build(key, repo, true);
+                Build cached = new Build(key, repo, true, properties.log());
                 cached.state(Build.State.SUCCEEDED);
                 cached.result().complete(built.get());
                 return cached;
             }
-            Build build = new Build(key, repo, false);
+            Build build = new Build(key, repo, false, properties.log());
             inFlight.put(key, build);
             queued.incrementAndGet();
             synchronized (line) {
@@ -116,6 +116,11 @@ public final class BuildService implements AutoCloseable {
             }, properties.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
             return build;
         }
+    }
+
+    /** How much of a build's output is kept: by each build's log, and by each launch that relays it. */
+    public BuildProperties.Log logLimits() {
+        return properties.log();
     }
 
     /** Called after every build that ran (not for cache hits). */
@@ -215,6 +220,7 @@ public final class BuildService implements AutoCloseable {
             report(build, true, t0);
             build.result().complete(env);
         } catch (Throwable e) {
+            dev.ferry.OutOfMemoryExit.reportIfOutOfMemory(e); // a build's error stays in its future: the handler would not see it
             build.state(Build.State.FAILED);
             FerryException failure = failure(build, e);
             log.info("build {} failed after {} ms: {}", build.key(), (System.nanoTime() - t0) / 1_000_000, failure.getMessage());

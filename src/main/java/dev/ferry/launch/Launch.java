@@ -6,26 +6,38 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.ferry.HeadAndTail;
+import dev.ferry.build.BuildProperties;
 import dev.ferry.repo.RepoSpec;
 
 /**
  * One launch (resolve → build → start → ready), independent of the HTTP connection that asked for it: its events are
  * kept so that any number of streams can follow it, and a stream that reconnects with {@code Last-Event-ID} resumes
- * where it left off instead of starting a second launch.
+ * where it left off instead of starting a second launch. What is kept is bounded ({@code ferry.build.log.*}, as a build's
+ * log: most events are its lines): the first and the last events; a stream that asks for events of the middle gets one
+ * event saying how many were not kept, then the last ones. Event numbers keep counting through the dropped middle.
  */
 public final class Launch {
 
     private final String id;
     private final RepoSpec spec;
     private final Instant created = Instant.now();
-    private final List<LaunchEvent> events = new ArrayList<>();
+    private final BuildProperties.Log limits;
+    private final HeadAndTail<LaunchEvent> events;
     private volatile Session session;
     private final java.util.concurrent.atomic.AtomicInteger watchers = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Instant finished;
 
-    Launch(String id, RepoSpec spec) {
+    Launch(String id, RepoSpec spec, BuildProperties.Log limits) {
         this.id = id;
         this.spec = spec;
+        this.limits = limits;
+        this.events = new HeadAndTail<>(limits.maxLines(), limits.maxBytes().toBytes(), Launch::size);
+    }
+
+    /** What an event counts for: its message (the rest of an event is small and bounded). */
+    private static long size(LaunchEvent event) {
+        return event.fields().get("message") instanceof String message ? HeadAndTail.utf8Length(message) : 0;
     }
 
     public String id() {
@@ -77,7 +89,7 @@ public final class Launch {
             fields.put("message", message);
         }
         fields.putAll(extra);
-        LaunchEvent event = new LaunchEvent(events.size() + 1, fields);
+        LaunchEvent event = new LaunchEvent(events.added() + 1, fields);
         events.add(event);
         if (event.terminal()) {
             finished = Instant.now();
@@ -91,23 +103,48 @@ public final class Launch {
 
     /**
      * The events after {@code afterSeq}; waits up to {@code waitMillis} for one when there are none yet.
-     * Returns an empty list when none arrived in time (the caller sends a keepalive).
+     * Returns an empty list when none arrived in time (the caller sends a keepalive). When events after
+     * {@code afterSeq} were not kept, one event saying how many takes their place; it carries the number of the last
+     * of them, so that a stream resuming after it continues with the events that were kept.
      */
     public synchronized List<LaunchEvent> eventsAfter(long afterSeq, long waitMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + waitMillis;
-        while (events.size() <= afterSeq && finished == null) {
+        while (events.added() <= afterSeq && finished == null) {
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
                 return List.of();
             }
             wait(left);
         }
-        int from = (int) Math.min(Math.max(afterSeq, 0), events.size());
-        return List.copyOf(events.subList(from, events.size()));
+        long from = Math.max(afterSeq, 0); // the number (from 0) of the first event wanted
+        List<LaunchEvent> out = new ArrayList<>(events.headFrom(from));
+        long tailStart = events.tailStart();
+        long notKept = tailStart - Math.max(from, events.headCount());
+        if (notKept > 0) {
+            out.add(notShown(notKept, from <= events.headCount() ? events.droppedBytes() : -1, tailStart));
+        }
+        out.addAll(events.tailFrom(from));
+        return out;
     }
 
-    /** The number of events emitted so far. */
+    /** Stands for the {@code lines} events before number {@code lastSeq} + 1, which were not kept. */
+    private LaunchEvent notShown(long lines, long bytes, long lastSeq) {
+        List<LaunchEvent> head = events.headFrom(events.headCount() - 1L);
+        String phase = head.isEmpty() ? "building" : head.get(0).phase(); // the phase in which the dropping began
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("phase", phase);
+        fields.put("message", HeadAndTail.notShown(lines, bytes) + " (a launch keeps its first and last events, up to "
+                + limits.maxLines() + " lines and " + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n");
+        return new LaunchEvent(lastSeq, fields);
+    }
+
+    /** The number of the last event emitted so far. */
     public synchronized long lastSeq() {
-        return events.size();
+        return events.added();
+    }
+
+    /** The bytes of messages this launch holds now (at most {@code ferry.build.log.max-bytes}). */
+    public synchronized long keptBytes() {
+        return events.keptBytes();
     }
 }

@@ -20,6 +20,10 @@ public record LaunchEvent(long seq, Map<String, Object> fields) {
 
     /** True for {@code ready} and {@code failed}: nothing follows. */
     public boolean terminal() {
-        return "ready".equals(phase()) || "failed".equals(phase());
+        return isTerminal(phase());
+    }
+
+    static boolean isTerminal(String phase) {
+        return "ready".equals(phase) || "failed".equals(phase);
     }
 }

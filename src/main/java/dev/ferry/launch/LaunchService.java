@@ -97,7 +97,7 @@ public final class LaunchService implements AutoCloseable {
     /** Starts a launch in the background and returns it at once (once Ferry is stopping, a launch that failed). */
     public Launch start(LaunchRequest request) {
         forgetOldLaunches();
-        Launch launch = new Launch(SecureIds.sessionId(), request.spec());
+        Launch launch = new Launch(SecureIds.sessionId(), request.spec(), builds.logLimits());
         launches.put(launch.id(), launch);
         String refusal = draining;
         if (refusal != null) {

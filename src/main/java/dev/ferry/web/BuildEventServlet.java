@@ -32,7 +32,9 @@ import dev.ferry.repo.RepoSpec;
  * ({@code data: <json>}, each with an {@code id:}), a {@code :keepalive} comment every 20 seconds, closed after
  * {@code ready} or {@code failed}. Every error is HTTP 200 with a {@code failed} event carrying {@code status_code},
  * because EventSource cannot read error bodies. A client that reconnects with {@code Last-Event-ID} is attached to
- * the launch it was following (and gets 204, which stops EventSource, when that launch has nothing more to say).
+ * the launch it was following (and gets 204, which stops EventSource, when that launch has nothing more to say); when
+ * the events it asks for were not kept (the middle of a long build log), it gets one event saying how many lines were
+ * not shown, then the last ones.
  */
 final class BuildEventServlet extends HttpServlet {
 
@@ -148,15 +150,13 @@ final class BuildEventServlet extends HttpServlet {
                     out.flush();
                     continue;
                 }
-                StringBuilder frames = new StringBuilder();
                 boolean done = false;
-                for (LaunchEvent event : events) {
-                    frames.append("id: ").append(launch.id()).append('.').append(event.seq()).append('\n')
-                            .append("data: ").append(json.writeValueAsString(event.fields())).append("\n\n");
+                for (LaunchEvent event : events) { // one frame at a time: a batch may hold a whole build log
+                    out.write(("id: " + launch.id() + '.' + event.seq() + "\ndata: " + json.writeValueAsString(event.fields())
+                            + "\n\n").getBytes(StandardCharsets.UTF_8));
                     seq = event.seq();
                     done |= event.terminal();
                 }
-                out.write(frames.toString().getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 if (done) {
                     break;

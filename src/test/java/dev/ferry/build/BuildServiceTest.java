@@ -57,7 +57,7 @@ class BuildServiceTest {
     @Test
     void requestsForOneCommitJoinOneBuild() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false))) {
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false, BuildProperties.Log.DEFAULTS))) {
             Build first = service.request(repo("a".repeat(40)));
             Build second = service.request(repo("a".repeat(40)));
             assertThat(second).isSameAs(first);
@@ -75,7 +75,7 @@ class BuildServiceTest {
         GateBuilder builder = new GateBuilder();
         builder.fail = true;
         builder.release.countDown();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false))) {
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false, BuildProperties.Log.DEFAULTS))) {
             Build failed = service.request(repo("b".repeat(40)));
             assertThatThrownBy(() -> failed.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(BuildFailedException.class);
@@ -90,7 +90,7 @@ class BuildServiceTest {
     @Test
     void buildPastTheTimeoutIsStoppedWithASentenceNamingTheLimit() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(300), 2, false))) {
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(300), 2, false, BuildProperties.Log.DEFAULTS))) {
             Build build = service.request(repo("c".repeat(40)));
             assertThatThrownBy(() -> build.result().get(5, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(FerryException.class)
@@ -102,7 +102,7 @@ class BuildServiceTest {
     @Test
     void buildsBeyondTheConcurrencyLimitWaitInLine() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false))) {
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
             Build running = service.request(repo("d".repeat(40)));
             Build waiting = service.request(repo("e".repeat(40)));
             org.awaitility.Awaitility.await().until(() -> running.state() == Build.State.RUNNING);

@@ -1,9 +1,6 @@
 package dev.ferry.platform.kubernetes;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,6 +19,7 @@ import okhttp3.Response;
 
 import dev.ferry.build.BuildContext;
 import dev.ferry.build.BuildFailedException;
+import dev.ferry.build.BoundedLineReader;
 import dev.ferry.build.BuildLog;
 import dev.ferry.build.Builder;
 import dev.ferry.build.Environment;
@@ -254,8 +252,9 @@ final class KubernetesBuilder implements Builder {
                             .container(container).follow(true).buildCall(null);
                     try (Response response = call.execute()) {
                         if (response.code() == 200 && response.body() != null) {
-                            try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body().byteStream(),
-                                    StandardCharsets.UTF_8))) {
+                            // the log is the build's own output: one endless line must not be held whole
+                            try (BoundedLineReader reader = new BoundedLineReader(response.body().byteStream(),
+                                    out.limits().maxLineLength())) {
                                 String line;
                                 while (!stopped && (line = reader.readLine()) != null) {
                                     out.line(line + "\n");

@@ -278,16 +278,22 @@ final class LocalEnvBuilder implements Builder {
         Map<String, String> pipenvEnv = s.env(s.venv);
         pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
         pipenvEnv.put("PIPENV_VERBOSITY", "-1");
-        List<String> lines = new ArrayList<>();
+        dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
         ProcessRunner.Result r = ProcessRunner.run(List.of(pipenv.toString(), "requirements", "--dev"), s.checkout,
-                pipenvEnv, lines::add, s.out::line, s.ctx::cancelled);
+                pipenvEnv, line -> addSynchronized(lines, line), s.out::line, s.ctx::cancelled);
         checkCancelled(s.ctx);
+        List<String> kept = keptLines(lines);
         if (r.exitCode() != 0) {
-            lines.forEach(s.out::line);
+            kept.forEach(s.out::line);
             throw new BuildFailedException(422, "Reading the Pipfile with pipenv failed (exit code " + r.exitCode()
                     + "). A Pipfile.lock makes this reliable; pipenv's error is in the log.");
         }
-        Files.write(requirements, lines.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList());
+        if (lines.dropped() > 0) {
+            throw new BuildFailedException(422, "The Pipfile lists more packages than a build may install ("
+                    + s.out.limits().maxLines() + " lines or " + dev.ferry.HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
+                    + " of requirements). List fewer packages.");
+        }
+        Files.write(requirements, kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList());
         s.out.line("Installing the packages of the Pipfile");
         s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv,
                 code -> "Installing the Pipfile's packages failed (pip exited with " + code + "); pip's error is in the log.", 422);
@@ -415,15 +421,40 @@ final class LocalEnvBuilder implements Builder {
     }
 
     private String probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
-        List<String> output = new ArrayList<>();
+        dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
         ProcessRunner.Result r = ProcessRunner.run(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE), s.checkout,
-                s.env(prefix), output::add, s.ctx::cancelled);
+                s.env(prefix), line -> addSynchronized(lines, line), s.ctx::cancelled);
+        List<String> output = keptLines(lines);
         checkCancelled(s.ctx);
         if (r.exitCode() != 0 || output.isEmpty()) {
             output.forEach(s.out::line);
             throw new BuildFailedException(500, "The environment's Python does not start (exit code " + r.exitCode() + ").");
         }
         return output.get(output.size() - 1).trim();
+    }
+
+    /** Output a step's caller reads itself, bounded like the build log (its start and end kept). */
+    private static dev.ferry.HeadAndTail<String> boundedOutput(BuildLog log) {
+        return new dev.ferry.HeadAndTail<>(log.limits().maxLines(), log.limits().maxBytes().toBytes(),
+                dev.ferry.HeadAndTail::utf8Length);
+    }
+
+    private static void addSynchronized(dev.ferry.HeadAndTail<String> lines, String line) {
+        synchronized (lines) {
+            lines.add(line);
+        }
+    }
+
+    /** The kept lines, with one saying how many were not kept in their place. */
+    private static List<String> keptLines(dev.ferry.HeadAndTail<String> lines) {
+        synchronized (lines) {
+            List<String> kept = new ArrayList<>(lines.head());
+            if (lines.dropped() > 0) {
+                kept.add(dev.ferry.HeadAndTail.notShown(lines.dropped(), lines.droppedBytes()));
+            }
+            kept.addAll(lines.tail());
+            return kept;
+        }
     }
 
     private static void checkCancelled(BuildContext ctx) {

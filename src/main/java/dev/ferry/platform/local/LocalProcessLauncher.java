@@ -182,9 +182,25 @@ final class LocalProcessLauncher implements Launcher {
         }
     }
 
+    /** The end of a server's log read for failure messages: a server may print gigabytes before it fails. */
+    static final int LOG_TAIL_BYTES = 16 * 1024;
+
     static String logTail(Path dir, int lines) {
-        try {
-            List<String> all = Files.readAllLines(dir.resolve("server.log"), StandardCharsets.UTF_8);
+        try (java.nio.channels.SeekableByteChannel file = Files.newByteChannel(dir.resolve("server.log"))) {
+            long from = Math.max(0, file.size() - LOG_TAIL_BYTES);
+            java.nio.ByteBuffer end = java.nio.ByteBuffer.allocate((int) (file.size() - from));
+            file.position(from);
+            while (end.hasRemaining() && file.read(end) > 0) {
+                // read to the end (or as far as the log is)
+            }
+            List<String> all = new java.util.ArrayList<>(List.of(
+                    new String(end.array(), 0, end.position(), StandardCharsets.UTF_8).split("\r?\n", -1)));
+            if (from > 0 && all.size() > 1) {
+                all.remove(0); // begins inside a line
+            }
+            if (!all.isEmpty() && all.get(all.size() - 1).isEmpty()) {
+                all.remove(all.size() - 1);
+            }
             String tail = String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
             return TOKEN_IN_URL.matcher(tail).replaceAll("token=…");
         } catch (IOException | java.io.UncheckedIOException e) {

@@ -1,15 +1,14 @@
 package dev.ferry.platform.local;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+
+import dev.ferry.build.BoundedLineReader;
 
 /** Runs a build step as a child process, streaming its output lines, and stops it (with its children) on cancel. */
 final class ProcessRunner {
@@ -21,9 +20,15 @@ final class ProcessRunner {
     private ProcessRunner() {
     }
 
+    /**
+     * The longest line a step's output may hold in memory; longer ones are cut here and say so. The build log cuts
+     * lines further, at {@code ferry.build.log.max-line-length}.
+     */
+    static final int MAX_LINE_BYTES = 64 * 1024;
+
     private static Thread pump(java.io.InputStream stream, Consumer<String> lines) {
         Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+            try (BoundedLineReader in = new BoundedLineReader(stream, MAX_LINE_BYTES)) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     lines.accept(line);
