@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.DelegatingFilterProxyRegistrationBean;
 import org.springframework.boot.web.servlet.ServletContextInitializer;
 import org.springframework.context.annotation.Bean;
@@ -177,8 +179,14 @@ class AdminSecurityConfiguration {
             cookie.setPath(COOKIE_PATH);
             cookie.setHttpOnly(true);
             cookie.setAttribute("SameSite", "Strict");
-            // Secure: the container adds it to a cookie made for an https request
+            // Secure: the container adds it to a cookie made for an https request (see TrustedHttpsValve)
         };
+    }
+
+    /** Behind an ingress that terminates TLS, the admin cookie is still {@code Secure} ({@link TrustedHttpsValve}). */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> httpsBehindTrustedProxies(AbuseProperties abuse) {
+        return factory -> factory.addContextValves(new TrustedHttpsValve(ClientAddresses.trusting(abuse.trustedProxies())));
     }
 
     private static Cookie expiredSessionCookie() {

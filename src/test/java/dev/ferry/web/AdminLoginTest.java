@@ -78,11 +78,16 @@ class AdminLoginTest {
     }
 
     private AdminLogin login(String from, String password) throws Exception {
-        // the same login as AdminLogin.as, from a given address
-        RawHttp.Response form = RawHttp.get(port, "/admin/login", Map.of("X-Forwarded-For", from));
+        return login(from, password, Map.of());
+    }
+
+    /** The same login as AdminLogin.as, from a given address, with more headers on both requests. */
+    private AdminLogin login(String from, String password, Map<String, String> more) throws Exception {
+        Map<String, String> g = new LinkedHashMap<>(more);
+        g.put("X-Forwarded-For", from);
+        RawHttp.Response form = RawHttp.get(port, "/admin/login", g);
         String csrf = form.body().replaceFirst("(?s).*name=\"_csrf\" value=\"([^\"]+)\".*", "$1");
-        Map<String, String> h = new LinkedHashMap<>();
-        h.put("X-Forwarded-For", from);
+        Map<String, String> h = new LinkedHashMap<>(g);
         h.put("Content-Type", "application/x-www-form-urlencoded");
         h.put("Cookie", AdminLogin.sessionCookie(form));
         RawHttp.Response r = RawHttp.send(port, "POST", "/admin/login", h, "username=admin&password="
@@ -108,6 +113,14 @@ class AdminLoginTest {
         RawHttp.Response api = get("/admin/api/snapshot", "Cookie", login.cookie());
         assertThat(api.status()).isEqualTo(200);
         assertThat(api.body()).contains("\"sessions\"");
+    }
+
+    @Test
+    void behindATrustedProxyThatTerminatedTlsTheCookieIsSecure() throws Exception {
+        AdminLogin login = login("203.0.113.60", PASSWORD, Map.of("X-Forwarded-Proto", "https"));
+        assertThat(login.cookie()).isNotNull();
+        assertThat(login.answer().headers("Set-Cookie")).anyMatch(c -> c.startsWith("FERRY_ADMIN=") && c.contains("; Secure")
+                && c.contains("; Path=/admin"));
     }
 
     @Test
