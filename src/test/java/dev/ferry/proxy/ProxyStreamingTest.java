@@ -447,6 +447,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     }
 
     @Test
+    void aWebSocketUpgradeCarriesNoPortalCredentialsEither() throws Exception {
+        String[] exchanged = exchange("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nCookie: FERRY_ADMIN=adminsession; _xsrf=abc\r\n" + UPGRADE,
+                new String(SWITCHING, StandardCharsets.ISO_8859_1));
+        assertThat(exchanged[0]).contains("\r\nUpgrade: websocket\r\n").doesNotContainIgnoringCase("authorization:")
+                .doesNotContain("FERRY_ADMIN").contains("\r\nCookie: _xsrf=abc\r\n");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 101");
+    }
+
+    @Test
     void jupytersOwnTokenInAuthorizationReachesTheSession() throws Exception {
         // Thebe and @jupyterlab/services authenticate this way
         String[] exchanged = exchange("GET /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
