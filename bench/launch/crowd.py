@@ -44,7 +44,7 @@ def admin_cookie(base):
     if base not in _ADMIN_COOKIES:
         with urllib.request.urlopen(base + "/admin/login", timeout=30) as r:
             page = r.read().decode()
-            form_cookie = (r.headers.get("Set-Cookie") or "").split(";")[0]
+            form_cookie = "; ".join(c.split(";")[0] for c in r.headers.get_all("Set-Cookie") or [])
         csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
         form = urllib.parse.urlencode({"username": ADMIN[0], "password": ADMIN[1], "_csrf": csrf}).encode()
 
@@ -59,7 +59,8 @@ def admin_cookie(base):
         except urllib.error.HTTPError as e:
             if e.code != 302 or "/admin/login" in (e.headers.get("Location") or ""):
                 raise SystemExit(f"the admin login failed ({e.code} {e.headers.get('Location')})")
-            _ADMIN_COOKIES[base] = e.headers.get("Set-Cookie").split(";")[0]
+            _ADMIN_COOKIES[base] = next(c.split(";")[0] for c in e.headers.get_all("Set-Cookie")
+                                        if c.startswith("FERRY_ADMIN="))
     return _ADMIN_COOKIES[base]
 
 

@@ -17,13 +17,16 @@ public final class PortalCredentials {
 
     /** The operator's login session (Path=/admin), set by the servlet container for the admin pages. */
     public static final String ADMIN_SESSION_COOKIE = "FERRY_ADMIN";
+    /** The admin pages' CSRF token (Path=/admin), kept in a cookie so that the login form makes no session. */
+    public static final String ADMIN_CSRF_COOKIE = "FERRY_ADMIN_CSRF";
     /** A workshop attendee's seat (Path=/e/&lt;slug&gt;), set by the workshop pages. */
     public static final String ATTENDEE_COOKIE = "ferry-attendee";
     /**
      * Every cookie the portal sets, by name. {@code JSESSIONID} is the container's default session cookie (Path=/),
      * which earlier versions of Ferry set for the admin pages: browsers may still hold one.
      */
-    static final Set<String> PORTAL_COOKIES = Set.of(ADMIN_SESSION_COOKIE, ATTENDEE_COOKIE, "JSESSIONID");
+    static final Set<String> PORTAL_COOKIES = Set.of(ADMIN_SESSION_COOKIE, ADMIN_CSRF_COOKIE, ATTENDEE_COOKIE,
+            "JSESSIONID");
 
     private PortalCredentials() {
     }

@@ -28,6 +28,8 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.SavedRequestAwareAuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.security.web.authentication.logout.CookieClearingLogoutHandler;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
+import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import dev.ferry.proxy.PortalCredentials;
@@ -57,8 +59,10 @@ class AdminSecurityConfiguration {
                                       AbuseProperties abuse) throws Exception {
         http.securityMatcher("/admin", "/admin/**")
                 .httpBasic(b -> b.disable())
-                // JSON API calls cannot come from a cross-site form: they need no CSRF token (pages' forms do)
-                .csrf(c -> c.ignoringRequestMatchers(req -> req.getContentType() != null
+                // JSON API calls cannot come from a cross-site form: they need no CSRF token (pages' forms do). The
+                // token lives in a cookie, not a session: anyone may load the login form, and that must not make a
+                // server-side session each time (memory for the asking); only a login does.
+                .csrf(c -> c.csrfTokenRepository(csrfCookie()).ignoringRequestMatchers(req -> req.getContentType() != null
                         && req.getContentType().startsWith("application/json")))
                 .headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(
                         "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")));
@@ -69,8 +73,12 @@ class AdminSecurityConfiguration {
             return http.build();
         }
         ClientAddresses addresses = ClientAddresses.trusting(abuse.trustedProxies());
+        // the page asked for before the login is remembered only in a session that already exists (none, usually)
+        HttpSessionRequestCache requests = new HttpSessionRequestCache();
+        requests.setCreateSessionAllowed(false);
         SavedRequestAwareAuthenticationSuccessHandler toDashboard = new SavedRequestAwareAuthenticationSuccessHandler();
         toDashboard.setDefaultTargetUrl("/admin");
+        toDashboard.setRequestCache(requests);
         http.authorizeHttpRequests(a -> a.requestMatchers(LOGIN).permitAll().anyRequest().hasRole("ADMIN"))
                 .addFilterBefore(new ThrottleFilter(throttle, addresses), UsernamePasswordAuthenticationFilter.class)
                 .formLogin(f -> f.loginPage(LOGIN).loginProcessingUrl(LOGIN)
@@ -88,6 +96,7 @@ class AdminSecurityConfiguration {
                         }))
                 .logout(l -> l.logoutUrl("/admin/logout").logoutSuccessUrl(LOGIN + "?logout")
                         .addLogoutHandler(new CookieClearingLogoutHandler(expiredSessionCookie())))
+                .requestCache(r -> r.requestCache(requests))
                 .exceptionHandling(e -> e.authenticationEntryPoint((req, resp, ex) -> notLoggedIn(req, resp)));
         return http.build();
     }
@@ -187,6 +196,14 @@ class AdminSecurityConfiguration {
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> httpsBehindTrustedProxies(AbuseProperties abuse) {
         return factory -> factory.addContextValves(new TrustedHttpsValve(ClientAddresses.trusting(abuse.trustedProxies())));
+    }
+
+    private static CookieCsrfTokenRepository csrfCookie() {
+        CookieCsrfTokenRepository csrf = new CookieCsrfTokenRepository();
+        csrf.setCookieName(PortalCredentials.ADMIN_CSRF_COOKIE);
+        csrf.setCookiePath(COOKIE_PATH);
+        csrf.setCookieCustomizer(c -> c.httpOnly(true).sameSite("Strict")); // (Secure over https, as the repository does)
+        return csrf;
     }
 
     private static Cookie expiredSessionCookie() {

@@ -9,7 +9,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Logs in to the operator dashboard the way its form does (GET the form for its CSRF token, POST the credentials) and
+ * Logs in to the operator dashboard the way its form does (GET the form for its CSRF token and cookie, POST the
+ * credentials with both) and
  * hands back the session cookie for further requests: {@code Cookie: <cookie()>}.
  */
 public record AdminLogin(String cookie, int status, String location, RawHttp.Response answer) {
@@ -24,7 +25,7 @@ public record AdminLogin(String cookie, int status, String location, RawHttp.Res
         if (form.status() != 200 || !token.find()) {
             throw new IllegalStateException("no login form at /admin/login: " + form.status() + " " + form.body());
         }
-        String formCookie = sessionCookie(form);
+        String formCookie = cookies(form);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Host", host);
         headers.put("Content-Type", "application/x-www-form-urlencoded");
@@ -45,6 +46,12 @@ public record AdminLogin(String cookie, int status, String location, RawHttp.Res
             throw new IllegalStateException("the login failed: " + login.status() + " " + login.location());
         }
         return login.cookie();
+    }
+
+    /** Every {@code name=value} pair a response sets, as a {@code Cookie} value, or null when it sets none. */
+    public static String cookies(RawHttp.Response r) {
+        java.util.List<String> pairs = r.headers("Set-Cookie").stream().map(c -> c.split(";", 2)[0]).toList();
+        return pairs.isEmpty() ? null : String.join("; ", pairs);
     }
 
     /** The {@code FERRY_ADMIN=…} pair a response sets, or null. */

@@ -89,7 +89,7 @@ class AdminLoginTest {
         String csrf = form.body().replaceFirst("(?s).*name=\"_csrf\" value=\"([^\"]+)\".*", "$1");
         Map<String, String> h = new LinkedHashMap<>(g);
         h.put("Content-Type", "application/x-www-form-urlencoded");
-        h.put("Cookie", AdminLogin.sessionCookie(form));
+        h.put("Cookie", AdminLogin.cookies(form));
         RawHttp.Response r = RawHttp.send(port, "POST", "/admin/login", h, "username=admin&password="
                 + java.net.URLEncoder.encode(password, StandardCharsets.UTF_8) + "&_csrf=" + csrf);
         String location = r.header("Location");
@@ -105,8 +105,8 @@ class AdminLoginTest {
                 .findFirst().orElseThrow();
         assertThat(setCookie).contains("; Path=/admin").contains("; HttpOnly").contains("; SameSite=Strict")
                 .doesNotContain("Domain=").doesNotContain("Secure"); // (plain http here; over https the container adds Secure)
-        assertThat(login.answer().headers("Set-Cookie")).as("no other cookie, e.g. a JSESSIONID on Path=/")
-                .allMatch(c -> c.startsWith("FERRY_ADMIN="));
+        assertThat(login.answer().headers("Set-Cookie")).as("every cookie is for the admin paths (no JSESSIONID on Path=/)")
+                .allMatch(c -> c.contains("; Path=/admin") && c.contains("; HttpOnly") && c.contains("; SameSite=Strict"));
         assertThat(login.location()).endsWith("/admin");
 
         assertThat(get("/admin", "Cookie", login.cookie()).status()).isEqualTo(200);
@@ -136,6 +136,18 @@ class AdminLoginTest {
         RawHttp.Response form = get("/admin/login");
         assertThat(form.status()).isEqualTo(200);
         assertThat(form.body()).contains("name=\"_csrf\"").contains("name=\"password\"");
+    }
+
+    @Test
+    void theLoginFormAndAnonymousVisitsMakeNoSession() throws Exception {
+        RawHttp.Response form = get("/admin/login");
+        assertThat(form.headers("Set-Cookie")).as("the form's CSRF token is a cookie, not a session")
+                .noneMatch(c -> c.startsWith("FERRY_ADMIN=")).anyMatch(c -> c.startsWith("FERRY_ADMIN_CSRF=")
+                        && c.contains("; Path=/admin") && c.contains("; HttpOnly") && c.contains("; SameSite=Strict"));
+        for (String path : new String[] {"/admin", "/admin/workshops", "/admin/api/snapshot", "/admin/events"}) {
+            assertThat(get(path, "Accept", "text/html").headers("Set-Cookie")).as(path)
+                    .noneMatch(c -> c.startsWith("FERRY_ADMIN="));
+        }
     }
 
     @Test
