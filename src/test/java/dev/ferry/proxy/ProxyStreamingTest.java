@@ -436,7 +436,8 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         // what a browser sends to /user/… after its operator logged in to the portal (and had once used HTTP Basic)
         String[] exchanged = exchange("GET /user/" + SESSION + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
                 + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nProxy-Authorization: Basic eDp5\r\n"
-                + "Cookie: FERRY_ADMIN=adminsession; JSESSIONID=oldsession; _xsrf=abc; username-x=y; ferry-attendee=seat\r\n"
+                + "Cookie: FERRY_ADMIN=adminsession; JSESSIONID=oldsession; _xsrf=abc; FERRY_ADMIN_CSRF=tok; username-x=y; "
+                + "ferry-attendee=seat\r\n"
                 + "Connection: close\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assertThat(exchanged[0]).startsWith("GET /user/" + SESSION + "/tree HTTP/1.1")
                 .doesNotContainIgnoringCase("authorization:").doesNotContain("YWRtaW46b3Atc2VjcmV0")
