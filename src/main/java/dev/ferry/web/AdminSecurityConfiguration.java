@@ -144,8 +144,11 @@ class AdminSecurityConfiguration {
                 chain.doFilter(req, resp);
                 return;
             }
-            log.warn("Refused an operator login from {}: {}", from, refused.everyone()
-                    ? "too many failed logins from all addresses" : "too many failed logins from there");
+            if (refused.first()) {
+                log.warn("Refusing operator logins {} for {} s: too many failed logins {}", refused.everyone()
+                        ? "from every address" : "from " + from, refused.retryAfter().toSeconds(),
+                        refused.everyone() ? "from all addresses together" : "from there");
+            }
             resp.setStatus(429);
             resp.setHeader("Retry-After", Long.toString(Math.max(1, refused.retryAfter().toSeconds())));
             resp.setContentType("text/plain;charset=UTF-8");

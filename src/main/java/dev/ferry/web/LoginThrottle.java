@@ -13,8 +13,11 @@ import java.util.Map;
  */
 final class LoginThrottle {
 
-    /** Why an attempt was refused, and when the next one may come. */
-    record Refusal(boolean everyone, Duration retryAfter) {
+    /**
+     * Why an attempt was refused, and when the next one may come; {@code first}: the first refusal of its window (the
+     * one worth a log line — a flood of refused attempts must not flood the log).
+     */
+    record Refusal(boolean everyone, Duration retryAfter, boolean first) {
 
         String sentence() {
             long minutes = Math.max(1, (retryAfter.toSeconds() + 59) / 60);
@@ -28,6 +31,13 @@ final class LoginThrottle {
     private static final class Window {
         long start;
         int attempts;
+        boolean refused;
+
+        boolean firstRefusal() {
+            boolean first = !refused;
+            refused = true;
+            return first;
+        }
     }
 
     private final int perAddress;
@@ -53,10 +63,10 @@ final class LoginThrottle {
         Window own = current(addresses.computeIfAbsent(address, a -> new Window()), now);
         Window all = current(everyone, now);
         if (own.attempts >= perAddress) {
-            return new Refusal(false, Duration.ofMillis(own.start + windowMillis - now));
+            return new Refusal(false, Duration.ofMillis(own.start + windowMillis - now), own.firstRefusal());
         }
         if (all.attempts >= global) {
-            return new Refusal(true, Duration.ofMillis(all.start + windowMillis - now));
+            return new Refusal(true, Duration.ofMillis(all.start + windowMillis - now), all.firstRefusal());
         }
         own.attempts++;
         all.attempts++;
@@ -85,6 +95,7 @@ final class LoginThrottle {
         if (w.attempts == 0 || now - w.start >= windowMillis) {
             w.start = now;
             w.attempts = 0;
+            w.refused = false;
         }
         return w;
     }

@@ -186,9 +186,13 @@ class AdminLoginTest {
         assertThat(refused.cookie()).isNull();
         assertThat(refused.answer().body()).contains("Too many failed logins from your address; try again in 15 minutes.");
         assertThat(Long.parseLong(refused.answer().header("Retry-After"))).isBetween(1L, 900L);
-        assertThat(CountingEncoder.CHECKS.get() - before).as("the refused attempt computed no hash").isEqualTo(3);
-        assertThat(output.getOut() + output.getErr()).contains("Failed operator login from " + from)
-                .contains("Refused an operator login from " + from).doesNotContain(WRONG).doesNotContain(PASSWORD);
+        assertThat(login(from, PASSWORD).status()).isEqualTo(429);
+        assertThat(CountingEncoder.CHECKS.get() - before).as("the refused attempts computed no hash").isEqualTo(3);
+        String log = output.getOut() + output.getErr();
+        assertThat(log.split("Refusing operator logins from " + from, -1)).as("one line for the refusals, not one each")
+                .hasSize(2);
+        assertThat(log).contains("Failed operator login from " + from)
+                .contains("Refusing operator logins from " + from + " for ").doesNotContain(WRONG).doesNotContain(PASSWORD);
 
         assertThat(login("203.0.113.8", PASSWORD).cookie()).as("another address still logs in").isNotNull();
     }

@@ -41,6 +41,8 @@ class LoginThrottleTest {
         LoginThrottle.Refusal refused = throttle.attempt("a");
         assertThat(refused.everyone()).isFalse();
         assertThat(refused.retryAfter()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(refused.first()).isTrue();
+        assertThat(throttle.attempt("a").first()).as("logged once per window").isFalse();
         clock.now = clock.now.plus(Duration.ofMinutes(15));
         assertThat(throttle.attempt("a")).isNull();
     }
