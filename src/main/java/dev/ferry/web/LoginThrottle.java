@@ -54,19 +54,26 @@ final class LoginThrottle {
         this.clock = clock;
     }
 
-    /** Takes one attempt for {@code address}: null when it may go ahead, else why not. */
+    /**
+     * Takes one attempt for {@code address}: null when it may go ahead, else why not. Only an attempt that goes ahead
+     * is remembered, so the addresses kept are bounded by the global limit (a flood from many addresses adds none).
+     */
     synchronized Refusal attempt(String address) {
         long now = clock.millis();
         if (addresses.size() > 1000) {
             addresses.values().removeIf(w -> now - w.start >= windowMillis);
         }
-        Window own = current(addresses.computeIfAbsent(address, a -> new Window()), now);
-        Window all = current(everyone, now);
-        if (own.attempts >= perAddress) {
+        Window own = addresses.get(address);
+        if (own != null && current(own, now).attempts >= perAddress) {
             return new Refusal(false, Duration.ofMillis(own.start + windowMillis - now), own.firstRefusal());
         }
+        Window all = current(everyone, now);
         if (all.attempts >= global) {
             return new Refusal(true, Duration.ofMillis(all.start + windowMillis - now), all.firstRefusal());
+        }
+        if (own == null) {
+            own = current(new Window(), now);
+            addresses.put(address, own);
         }
         own.attempts++;
         all.attempts++;
@@ -85,6 +92,11 @@ final class LoginThrottle {
     synchronized int failures(String address) {
         Window own = addresses.get(address);
         return own == null ? 0 : own.attempts;
+    }
+
+    /** How many addresses are remembered: bounded by the global limit per window (and old windows are dropped). */
+    synchronized int addressesKept() {
+        return addresses.size();
     }
 
     int perAddress() {

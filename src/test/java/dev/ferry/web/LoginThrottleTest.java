@@ -58,6 +58,18 @@ class LoginThrottleTest {
     }
 
     @Test
+    void refusedAttemptsFromNewAddressesAreNotRemembered() {
+        LoginThrottle small = new LoginThrottle(2, 1, Duration.ofMinutes(15), clock);
+        assertThat(small.attempt("a")).isNull();
+        for (int i = 0; i < 5000; i++) {
+            assertThat(small.attempt("2001:db8::" + Integer.toHexString(i)).everyone()).isTrue();
+        }
+        assertThat(small.addressesKept()).as("only the address whose attempt went ahead").isEqualTo(1);
+        clock.now = clock.now.plus(Duration.ofMinutes(15));
+        assertThat(small.attempt("b")).as("a new window").isNull();
+    }
+
+    @Test
     void aSuccessfulLoginGivesItsAddressesAttemptsBack() {
         throttle.attempt("a");
         throttle.attempt("a");
