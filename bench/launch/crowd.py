@@ -12,7 +12,7 @@ Scenarios, each on a fresh Ferry (target/ferry.jar) with a repository served ove
 Usage: bench/launch/crowd.py [--attendees 30] [--window 5]     (needs python3 with Jupyter, git, java)
 """
 import argparse, json, os, random, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
-import base64, urllib.parse, urllib.request
+import re, urllib.error, urllib.parse, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -36,14 +36,37 @@ def wait_http(url, timeout=90):
     raise SystemExit(f"{url} did not answer")
 
 
-def auth_headers():
-    token = base64.b64encode(f"{ADMIN[0]}:{ADMIN[1]}".encode()).decode()
-    return {"Authorization": "Basic " + token}
+_ADMIN_COOKIES = {}
+
+
+def admin_cookie(base):
+    """Logs in to the dashboard the way its form does; returns the Cookie value (FERRY_ADMIN=...)."""
+    if base not in _ADMIN_COOKIES:
+        with urllib.request.urlopen(base + "/admin/login", timeout=30) as r:
+            page = r.read().decode()
+            form_cookie = "; ".join(c.split(";")[0] for c in r.headers.get_all("Set-Cookie") or [])
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": ADMIN[0], "password": ADMIN[1], "_csrf": csrf}).encode()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        req = urllib.request.Request(base + "/admin/login", data=form, headers={"Cookie": form_cookie})
+        try:
+            urllib.request.build_opener(NoRedirect).open(req, timeout=30)
+            raise SystemExit("the admin login answered without a redirect")
+        except urllib.error.HTTPError as e:
+            if e.code != 302 or "/admin/login" in (e.headers.get("Location") or ""):
+                raise SystemExit(f"the admin login failed ({e.code} {e.headers.get('Location')})")
+            _ADMIN_COOKIES[base] = next(c.split(";")[0] for c in e.headers.get_all("Set-Cookie")
+                                        if c.startswith("FERRY_ADMIN="))
+    return _ADMIN_COOKIES[base]
 
 
 def api(base, path, body=None):
     data = None if body is None else json.dumps(body).encode()
-    headers = dict(auth_headers())
+    headers = {"Cookie": admin_cookie(base)}
     if body is not None:
         headers["Content-Type"] = "application/json"
     req = urllib.request.Request(base + path, data=data, headers=headers, method="POST" if data is not None or path.endswith(("/stop", "/end", "/cull")) else "GET")
@@ -174,12 +197,12 @@ def main():
         ferry = Ferry(os.path.join(tmp, "w1"), [])
         try:
             cold = crowd(opts.attendees, opts.window, lambda i: follow(f"{ferry.base}/build/{spec}"))
-            builds = len(api(ferry.base, "/api/admin/snapshot")["builds"])
+            builds = len(api(ferry.base, "/admin/api/snapshot")["builds"])
             report["cold"] = dict(summary([t for t, _ in cold]), builds=builds,
                                   ready=sum(1 for _, e in cold if e[-1]["phase"] == "ready"))
             print("cold ", report["cold"], flush=True)
-            for s in api(ferry.base, "/api/admin/snapshot")["sessions"]:
-                api(ferry.base, f"/api/admin/sessions/{s['id']}/stop")
+            for s in api(ferry.base, "/admin/api/snapshot")["sessions"]:
+                api(ferry.base, f"/admin/api/sessions/{s['id']}/stop")
             built = crowd(opts.attendees, opts.window, lambda i: follow(f"{ferry.base}/build/{spec}"))
             report["built_no_pool"] = dict(summary([t for t, _ in built]),
                                            ready=sum(1 for _, e in built if e[-1]["phase"] == "ready"))
@@ -191,12 +214,12 @@ def main():
         ferry = Ferry(os.path.join(tmp, "w2"), [])
         try:
             now = time.time()
-            w = api(ferry.base, "/api/admin/workshops", {
+            w = api(ferry.base, "/admin/api/workshops", {
                 "name": "Crowd", "launch": spec, "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60)),
                 "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600)),
                 "expectedAttendees": opts.attendees, "poolSize": opts.attendees})
             t_warm = time.monotonic()
-            while api(ferry.base, f"/api/admin/workshops/{w['slug']}")["pooled"] < opts.attendees:
+            while api(ferry.base, f"/admin/api/workshops/{w['slug']}")["pooled"] < opts.attendees:
                 time.sleep(1)
                 if time.monotonic() - t_warm > 600:
                     raise SystemExit("the pool did not fill in 10 minutes")
@@ -215,8 +238,8 @@ def main():
         ferry = Ferry(os.path.join(tmp, "w3"), ["--ferry.quota.total=10"])
         try:
             follow(f"{ferry.base}/build/{spec}")  # build first
-            for s in api(ferry.base, "/api/admin/snapshot")["sessions"]:
-                api(ferry.base, f"/api/admin/sessions/{s['id']}/stop")
+            for s in api(ferry.base, "/admin/api/snapshot")["sessions"]:
+                api(ferry.base, f"/admin/api/sessions/{s['id']}/stop")
             served = []
             lock = threading.Lock()
 
@@ -230,7 +253,7 @@ def main():
                 if events[-1]["phase"] == "ready":
                     time.sleep(opts.use_seconds)
                     sid = events[-1]["url"].rstrip("/").rsplit("/", 1)[1]
-                    api(ferry.base, f"/api/admin/sessions/{sid}/stop")
+                    api(ferry.base, f"/admin/api/sessions/{sid}/stop")
                 return t, events, positions
 
             starts = []

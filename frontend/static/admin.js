@@ -23,7 +23,9 @@
     if (csrfHeader) headers[csrfHeader] = csrfToken;
     const r = await fetch(url, { method: 'POST', headers, credentials: 'same-origin' });
     const body = await r.json().catch(() => ({}));
-    status.textContent = r.ok ? done(body) : (body.message || 'The action failed (' + r.status + ').');
+    status.textContent = r.ok ? done(body) : r.status === 401
+      ? 'Your login has ended; reload the page to log in again.'
+      : (body.message || 'The action failed (' + r.status + ').');
   }
 
   function render(s) {
@@ -51,7 +53,7 @@
       b.className = 'stop';
       b.textContent = 'Stop';
       b.setAttribute('aria-label', 'Stop session ' + x.id.slice(0, 8));
-      b.addEventListener('click', () => act('/api/admin/sessions/' + x.id + '/stop', () => 'Session stopped.'));
+      b.addEventListener('click', () => act('/admin/api/sessions/' + x.id + '/stop', () => 'Session stopped.'));
       td.appendChild(b);
       sessions.appendChild(tr);
     });
@@ -70,7 +72,7 @@
         const b = document.createElement('button');
         b.type = 'button';
         b.textContent = 'Cancel';
-        b.addEventListener('click', () => act('/api/admin/builds/' + x.key + '/cancel', () => 'Build cancelled.'));
+        b.addEventListener('click', () => act('/admin/api/builds/' + x.key + '/cancel', () => 'Build cancelled.'));
         td.appendChild(b);
       }
       const details = document.createElement('details');
@@ -87,7 +89,7 @@
   }
 
   document.getElementById('cull-now').addEventListener('click',
-      () => act('/api/admin/cull', b => b.culled + ' idle session(s) stopped.'));
+      () => act('/admin/api/cull', b => b.culled + ' idle session(s) stopped.'));
   const es = new EventSource('/admin/events');
   es.onmessage = ev => render(JSON.parse(ev.data));
 })();

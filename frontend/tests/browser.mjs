@@ -128,9 +128,15 @@ await check('a repository whose build fails shows the failure panel with the mes
 
 await check('the dashboard shows the session, and stopping it works', async () => {
   // bypassCSP only lets the test inject axe-core: the dashboard's own policy forbids inline scripts
-  const adminContext = await browser.newContext({ httpCredentials: admin, viewport: { width: 1200, height: 900 }, bypassCSP: true });
+  const adminContext = await browser.newContext({ viewport: { width: 1200, height: 900 }, bypassCSP: true });
   const dash = await adminContext.newPage();
   await dash.goto(base + '/admin');
+  expect(dash.url().endsWith('/admin/login'), 'not sent to the login form: ' + dash.url());
+  await accessible(dash, 'login page');
+  await shot(dash, 'admin-login');
+  await dash.fill('#username', admin.username);
+  await dash.fill('#password', admin.password);
+  await Promise.all([dash.waitForURL(/\/admin(\?continue)?$/), dash.click('#login button[type=submit]')]);
   const id = sessionUrl.match(/\/user\/([a-z2-7]{32})\//)[1];
   await dash.waitForSelector(`tr[data-session="${id}"]`, { timeout: 10000 });
   await accessible(dash, 'dashboard');

@@ -7,13 +7,17 @@ import dev.ferry.buildpack.BuildpackCommands;
 
 /**
  * Ferry: serves the portal, or — with {@code detect}, {@code dockerfile} or {@code prepare} as the first argument —
- * runs that command and exits (the same jar is the kubernetes build Job's prepare step).
+ * runs that command and exits (the same jar is the kubernetes build Job's prepare step); {@code hash-password} prints
+ * a bcrypt hash for {@code ferry.admin.password}.
  */
 @SpringBootApplication
 public class FerryApplication {
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         OutOfMemoryExit.install();
+        if (args.length > 0 && args[0].equals(dev.ferry.web.HashPasswordCommand.NAME)) {
+            System.exit(dev.ferry.web.HashPasswordCommand.run(System.out, System.err));
+        }
         if (args.length > 0 && BuildpackCommands.COMMANDS.contains(args[0])) {
             System.exit(BuildpackCommands.run(args, System.out, System.err));
         }

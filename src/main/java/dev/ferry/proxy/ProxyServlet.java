@@ -222,7 +222,10 @@ public final class ProxyServlet extends HttpServlet {
                 continue;
             }
             for (Enumeration<String> values = req.getHeaders(name); values.hasMoreElements(); ) {
-                out.ascii(name).ascii(": ").ascii(values.nextElement()).crlf();
+                String value = towardSession(lower, values.nextElement());
+                if (value != null) {
+                    out.ascii(name).ascii(": ").ascii(value).crlf();
+                }
             }
         }
         String remote = req.getRemoteAddr();
@@ -242,6 +245,15 @@ public final class ProxyServlet extends HttpServlet {
             out.ascii("Transfer-Encoding: chunked").crlf();
         }
         out.crlf();
+    }
+
+    /** A request header's value as the session's server gets it, or null: the portal's credentials stay here. */
+    private static String towardSession(String lowerName, String value) {
+        return switch (lowerName) {
+            case "authorization" -> PortalCredentials.isJupyterToken(value) ? value : null;
+            case "cookie" -> PortalCredentials.sessionCookies(value);
+            default -> value;
+        };
     }
 
     private static Set<String> connectionTokens(HttpServletRequest req) {
@@ -311,7 +323,8 @@ public final class ProxyServlet extends HttpServlet {
         List<String> headers = head.headers;
         for (int i = 0; i < headers.size(); i += 2) {
             String name = headers.get(i);
-            if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(lower) && !lower.equals("www-authenticate")) {
                 resp.addHeader(name, headers.get(i + 1));
             }
         }

@@ -533,7 +533,9 @@ final class ResponseReader extends ByteToMessageDecoder {
                 case 10 -> equalsIgnoreCase(in, at, "connection") ? CONNECTION
                         : equalsIgnoreCase(in, at, "keep-alive") ? HOP : OTHER;
                 case 14 -> equalsIgnoreCase(in, at, "content-length") ? CONTENT_LENGTH : OTHER;
-                case 16 -> equalsIgnoreCase(in, at, "proxy-connection") ? HOP : OTHER;
+                // WWW-Authenticate too: a session must not make the browser ask for a password on the portal's origin
+                case 16 -> equalsIgnoreCase(in, at, "proxy-connection") || equalsIgnoreCase(in, at, "www-authenticate")
+                        ? HOP : OTHER;
                 case 17 -> equalsIgnoreCase(in, at, "transfer-encoding") ? TRANSFER_ENCODING : OTHER;
                 case 18 -> equalsIgnoreCase(in, at, "proxy-authenticate") ? HOP : OTHER;
                 default -> OTHER;

@@ -509,6 +509,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             secure = proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
         }
         stripHopByHop(headers, NOT_TO_SESSION);
+        stripPortalCredentials(headers);
         headers.add(X_FORWARDED_FOR, remote);
         headers.add(X_REAL_IP, remote);
         headers.add(X_FORWARDED_PROTO, upgrade ? (secure ? "wss" : "ws") : (secure ? "https" : "http"));
@@ -949,6 +950,25 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         for (int i = 0; i < names.size(); i++) {
             headers.remove(names.get(i));
+        }
+    }
+
+    /** The portal's cookies and every {@code Authorization} but Jupyter's token stay here ({@link PortalCredentials}). */
+    private static void stripPortalCredentials(HttpHeaders headers) {
+        List<String> authorizations = headers.getAll(HttpHeaderNames.AUTHORIZATION);
+        if (!authorizations.isEmpty() && !authorizations.stream().allMatch(PortalCredentials::isJupyterToken)) {
+            headers.remove(HttpHeaderNames.AUTHORIZATION);
+            authorizations.stream().filter(PortalCredentials::isJupyterToken)
+                    .forEach(a -> headers.add("Authorization", a));
+        }
+        List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
+        for (String cookie : cookies) {
+            if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
+                headers.remove(HttpHeaderNames.COOKIE);
+                cookies.stream().map(PortalCredentials::sessionCookies).filter(java.util.Objects::nonNull)
+                        .forEach(c -> headers.add("Cookie", c));
+                return;
+            }
         }
     }
 

@@ -74,7 +74,13 @@ class AdminController {
         return "admin/dashboard";
     }
 
-    @GetMapping("/api/admin/snapshot")
+    /** The login form; Spring Security takes its POST, and {@code ?error} / {@code ?logout} after it. */
+    @GetMapping("/admin/login")
+    String login() {
+        return "admin/login";
+    }
+
+    @GetMapping("/admin/api/snapshot")
     @ResponseBody
     Map<String, Object> snapshotJson() {
         return snapshot();
@@ -106,7 +112,7 @@ class AdminController {
         }, 0, 2, TimeUnit.SECONDS);
     }
 
-    @PostMapping("/api/admin/sessions/{id}/stop")
+    @PostMapping("/admin/api/sessions/{id}/stop")
     @ResponseBody
     ResponseEntity<Map<String, Object>> stop(@PathVariable String id) {
         boolean stopped = sessions.stop(id, "an operator stopped it.");
@@ -114,14 +120,14 @@ class AdminController {
                 : ResponseEntity.status(404).body(Map.of("message", "There is no running session " + id + "."));
     }
 
-    @PostMapping("/api/admin/builds/{key}/cancel")
+    @PostMapping("/admin/api/builds/{key}/cancel")
     @ResponseBody
     ResponseEntity<Map<String, Object>> cancel(@PathVariable String key) {
         return builds.cancel(key) ? ResponseEntity.ok(Map.of("cancelled", key))
                 : ResponseEntity.status(404).body(Map.of("message", "No build " + key + " is queued or running."));
     }
 
-    @PostMapping("/api/admin/cull")
+    @PostMapping("/admin/api/cull")
     @ResponseBody
     Map<String, Object> cullNow() {
         return Map.of("culled", culler.cullOnce(Instant.now()));

@@ -8,10 +8,10 @@ import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
 
 /**
- * Checks the operator's password: hashed forms ({@code {bcrypt}…}, {@code {pbkdf2}…}) by Spring Security's encoders,
- * a plain one ({@code {noop}…}, what {@code ferry.admin.password} holds when it is not hashed) in constant time.
- * Spring's {@code NoOpPasswordEncoder} uses {@code String.equals}, whose time tells how many leading characters of a
- * guess were right.
+ * Checks the operator's password: hashed forms ({@code {bcrypt}…}, {@code {pbkdf2}…}) by Spring Security's encoders;
+ * {@link #encode} makes {@code {bcrypt}…} (what {@link AdminLogin} turns a plain configured password into at start).
+ * A {@code {noop}…} value, should one reach it, is compared in constant time: Spring's {@code NoOpPasswordEncoder}
+ * uses {@code String.equals}, whose time tells how many leading characters of a guess were right.
  */
 final class AdminPasswordEncoder implements PasswordEncoder {
 

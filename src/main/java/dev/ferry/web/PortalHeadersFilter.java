@@ -40,7 +40,7 @@ final class PortalHeadersFilter extends OncePerRequestFilter {
     }
 
     static String policyFor(String path) {
-        if (path.startsWith("/admin") || path.startsWith("/api/admin")) {
+        if (path.startsWith("/admin")) {
             return ADMIN_POLICY;
         }
         if (path.endsWith(".svg")) {

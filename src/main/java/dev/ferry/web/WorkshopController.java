@@ -116,7 +116,7 @@ class WorkshopController {
     }
 
     /** The JSON API: create. */
-    @PostMapping(path = "/api/admin/workshops", consumes = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping(path = "/admin/api/workshops", consumes = MediaType.APPLICATION_JSON_VALUE)
     @ResponseBody
     ResponseEntity<Map<String, Object>> create(@RequestBody Map<String, Object> body, HttpServletRequest request) {
         try {
@@ -131,20 +131,20 @@ class WorkshopController {
         }
     }
 
-    @GetMapping("/api/admin/workshops")
+    @GetMapping("/admin/api/workshops")
     @ResponseBody
     List<Map<String, Object>> listJson() {
         return workshops.all().stream().map(this::summary).toList();
     }
 
-    @GetMapping("/api/admin/workshops/{slug}")
+    @GetMapping("/admin/api/workshops/{slug}")
     @ResponseBody
     ResponseEntity<Map<String, Object>> one(@PathVariable String slug) {
         return workshops.find(slug).map(w -> ResponseEntity.ok(summary(w)))
                 .orElse(ResponseEntity.status(404).body(Map.of("message", "There is no workshop " + slug + ".")));
     }
 
-    @PostMapping("/api/admin/workshops/{slug}/end")
+    @PostMapping("/admin/api/workshops/{slug}/end")
     @ResponseBody
     ResponseEntity<Map<String, Object>> endJson(@PathVariable String slug) {
         try {
@@ -297,13 +297,13 @@ class WorkshopController {
     private static String attendee(HttpServletRequest request, HttpServletResponse response, String slug) {
         if (request.getCookies() != null) {
             for (Cookie c : request.getCookies()) {
-                if ("ferry-attendee".equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
+                if (dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE.equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
                     return c.getValue();
                 }
             }
         }
         String id = SecureIds.sessionId();
-        Cookie cookie = new Cookie("ferry-attendee", id);
+        Cookie cookie = new Cookie(dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE, id);
         cookie.setPath("/e/" + slug);
         cookie.setHttpOnly(true);
         cookie.setMaxAge(24 * 3600);

@@ -431,6 +431,49 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         assertThat(exchanged[1]).startsWith("HTTP/1.1 204");
     }
 
+    @Test
+    void thePortalsCredentialsNeverReachTheSessionButJupytersCookiesDo() throws Exception {
+        // what a browser sends to /user/… after its operator logged in to the portal (and had once used HTTP Basic)
+        String[] exchanged = exchange("GET /user/" + SESSION + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
+                + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nProxy-Authorization: Basic eDp5\r\n"
+                + "Cookie: FERRY_ADMIN=adminsession; JSESSIONID=oldsession; _xsrf=abc; FERRY_ADMIN_CSRF=tok; username-x=y; "
+                + "ferry-attendee=seat\r\n"
+                + "Connection: close\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(exchanged[0]).startsWith("GET /user/" + SESSION + "/tree HTTP/1.1")
+                .doesNotContainIgnoringCase("authorization:").doesNotContain("YWRtaW46b3Atc2VjcmV0")
+                .doesNotContain("FERRY_ADMIN").doesNotContain("adminsession").doesNotContain("JSESSIONID")
+                .doesNotContain("ferry-attendee")
+                .contains("\r\nCookie: _xsrf=abc; username-x=y\r\n");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void aWebSocketUpgradeCarriesNoPortalCredentialsEither() throws Exception {
+        String[] exchanged = exchange("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nCookie: FERRY_ADMIN=adminsession; _xsrf=abc\r\n" + UPGRADE,
+                new String(SWITCHING, StandardCharsets.ISO_8859_1));
+        assertThat(exchanged[0]).contains("\r\nUpgrade: websocket\r\n").doesNotContainIgnoringCase("authorization:")
+                .doesNotContain("FERRY_ADMIN").contains("\r\nCookie: _xsrf=abc\r\n");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 101");
+    }
+
+    @Test
+    void jupytersOwnTokenInAuthorizationReachesTheSession() throws Exception {
+        // Thebe and @jupyterlab/services authenticate this way
+        String[] exchanged = exchange("GET /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
+                + "Authorization: token 0123abcd\r\nCookie: _xsrf=abc\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(exchanged[0]).contains("\r\nAuthorization: token 0123abcd\r\n").contains("\r\nCookie: _xsrf=abc\r\n");
+    }
+
+    @Test
+    void aSessionCannotMakeTheBrowserAskForAPasswordOnThePortalsOrigin() throws Exception {
+        String[] exchanged = exchange("GET /user/" + SESSION + "/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Ferry admin\"\r\nContent-Length: 4\r\n\r\nnope");
+        assertThat(exchanged[1]).startsWith("HTTP/1.1 401").doesNotContainIgnoringCase("WWW-Authenticate")
+                .endsWith("\r\n\r\nnope");
+    }
+
     /**
      * Sends {@code sent} (one char per byte) on a connection that then closes; the server answers {@code answer}.
      * Returns the head the server got and all the visitor got back.

@@ -33,4 +33,40 @@ class AdminPasswordEncoderTest {
         assertThat(AdminPasswordEncoder.constantTimeEquals("a", "a".repeat(1000))).isFalse();
         assertThat(AdminPasswordEncoder.constantTimeEquals("abc", "abd")).isFalse();
     }
+
+    @Test
+    void aPlainConfiguredPasswordIsCheckedAgainstABcryptHashOfIt() {
+        java.util.List<String> checkedAgainst = new java.util.ArrayList<>();
+        org.springframework.security.crypto.password.PasswordEncoder recording =
+                new org.springframework.security.crypto.password.PasswordEncoder() {
+                    @Override
+                    public String encode(CharSequence raw) {
+                        return encoder.encode(raw);
+                    }
+
+                    @Override
+                    public boolean matches(CharSequence raw, String encoded) {
+                        checkedAgainst.add(encoded);
+                        return encoder.matches(raw, encoded);
+                    }
+                };
+        AdminLogin login = new AdminLogin(new AdminProperties("admin", "plain-pass-1", 10, 100,
+                java.time.Duration.ofMinutes(15)), recording);
+        var right = login.authenticate(org.springframework.security.authentication.UsernamePasswordAuthenticationToken
+                .unauthenticated("admin", "plain-pass-1"));
+        assertThat(right.isAuthenticated()).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> login.authenticate(
+                org.springframework.security.authentication.UsernamePasswordAuthenticationToken.unauthenticated(
+                        "admin", "plain-pass-2"))).hasMessage(AdminLogin.WRONG);
+        assertThat(checkedAgainst).hasSize(2).allMatch(h -> h.startsWith("{bcrypt}$2"))
+                .noneMatch(h -> h.contains("plain-pass-1"));
+    }
+
+    @Test
+    void theHashPasswordCommandMakesAValueTheLoginAccepts() {
+        String hash = HashPasswordCommand.hash("correct horse");
+        assertThat(hash).startsWith("{bcrypt}$2a$12$");
+        assertThat(encoder.matches("correct horse", hash)).isTrue();
+        assertThat(encoder.matches("correct horsE", hash)).isFalse();
+    }
 }

@@ -6,10 +6,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.launch.Capacity;
 import dev.ferry.platform.local.LocalPlatformTestSupport;
+import dev.ferry.testing.AdminLogin;
 import dev.ferry.testing.EventStream;
 
 /**
@@ -36,7 +35,6 @@ import dev.ferry.testing.EventStream;
         "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=2s"})
 class WorkshopTest extends LocalPlatformTestSupport {
 
-    private static final String AUTH = "Basic " + Base64.getEncoder().encodeToString("admin:instructor-secret".getBytes(StandardCharsets.UTF_8));
     private final HttpClient http = HttpClient.newHttpClient();
     private final JsonMapper json = JsonMapper.builder().build();
 
@@ -54,12 +52,22 @@ class WorkshopTest extends LocalPlatformTestSupport {
         stopAllSessions();
     }
 
+    private String adminCookie;
+
+    /** The instructor's login (the operator's credentials), made once per test. */
+    private String adminCookie() throws Exception {
+        if (adminCookie == null) {
+            adminCookie = AdminLogin.cookie(port, "admin", "instructor-secret");
+        }
+        return adminCookie;
+    }
+
     private Map<String, Object> create(String launch, int attendees, int pool) throws Exception {
         String body = json.writeValueAsString(Map.of("name", "Intro to plotting", "launch", launch,
                 "start", Instant.now().plusSeconds(300).toString(), "end", Instant.now().plusSeconds(3600).toString(),
                 "expectedAttendees", attendees, "poolSize", pool));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/admin/workshops"))
-                .header("Authorization", AUTH).header("Content-Type", "application/json")
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/admin/api/workshops"))
+                .header("Cookie", adminCookie()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         return json.readValue(r.body(), new TypeReference<Map<String, Object>>() { });
@@ -137,8 +145,8 @@ class WorkshopTest extends LocalPlatformTestSupport {
         assertThat(attendee.last().get("phase")).as("general traffic cannot starve the workshop").isEqualTo("ready");
         assertThat(general).isNotDone();
 
-        HttpResponse<String> ended = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/admin/workshops/" + slug + "/end"))
-                .header("Authorization", AUTH).header("Content-Type", "application/json")
+        HttpResponse<String> ended = http.send(HttpRequest.newBuilder(URI.create(base() + "/admin/api/workshops/" + slug + "/end"))
+                .header("Cookie", adminCookie()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(ended.statusCode()).isEqualTo(200);
         assertThat(ended.body()).contains("\"state\":\"ending\"");
@@ -157,16 +165,14 @@ class WorkshopTest extends LocalPlatformTestSupport {
 
     @Test
     void instructorPagesAndApiNeedTheOperatorsCredentials() throws Exception {
-        for (String path : List.of("/admin/workshops", "/api/admin/workshops", "/admin")) {
+        for (String path : List.of("/admin/workshops", "/admin/api/workshops", "/admin")) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(path).isEqualTo(401);
         }
-        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/admin/workshops"))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:guess".getBytes(StandardCharsets.UTF_8)))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(AdminLogin.as(port, "127.0.0.1:" + port, "admin", "guess").cookie()).as("a wrong password logs in")
+                .isNull();
         HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base() + "/admin/workshops"))
-                .header("Authorization", AUTH).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Cookie", adminCookie()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("Create a workshop");
     }
@@ -175,8 +181,8 @@ class WorkshopTest extends LocalPlatformTestSupport {
     void badWorkshopRequestsAreExplained() throws Exception {
         String body = json.writeValueAsString(Map.of("name", "x", "launch", "nonsense", "start", Instant.now().toString(),
                 "end", Instant.now().plusSeconds(60).toString(), "expectedAttendees", 2, "poolSize", 5));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/api/admin/workshops"))
-                .header("Authorization", AUTH).header("Content-Type", "application/json")
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/admin/api/workshops"))
+                .header("Cookie", adminCookie()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("warm pool must hold between 0 sessions and the expected attendees");

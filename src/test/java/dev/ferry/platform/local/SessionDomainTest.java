@@ -2,9 +2,7 @@ package dev.ferry.platform.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.test.context.TestPropertySource;
 
+import dev.ferry.testing.AdminLogin;
 import dev.ferry.testing.RawHttp;
 
 /**
@@ -29,7 +28,6 @@ import dev.ferry.testing.RawHttp;
 class SessionDomainTest extends LocalPlatformTestSupport {
 
     private static final String DOMAIN = "sessions.ferry.test";
-    private static final String ADMIN = "Basic " + Base64.getEncoder().encodeToString("admin:op-secret".getBytes(StandardCharsets.UTF_8));
 
     private Map<String, Object> readyA;
     private String a;
@@ -52,6 +50,11 @@ class SessionDomainTest extends LocalPlatformTestSupport {
     @AfterAll
     void stopSessions() {
         stopAllSessions();
+    }
+
+    /** A valid operator login, made on the portal's host (the cookie a browser would hold for it). */
+    private String adminCookie() throws Exception {
+        return AdminLogin.cookie(port, "admin", "op-secret");
     }
 
     private String hostOf(String id) {
@@ -96,13 +99,13 @@ class SessionDomainTest extends LocalPlatformTestSupport {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/admin", "/admin/", "/api/admin/workshops", "/admin/workshops", "/launch?repo=x",
+    @ValueSource(strings = {"/admin", "/admin/", "/admin/api/workshops", "/admin/workshops", "/launch?repo=x",
             "/v2/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD", "/build/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD",
             "/health", "/versions", "/metrics", "/actuator/prometheus", "/api/repoproviders", "/badge_logo.svg",
             "/home.js", "/launch.js", "/repo/org/repo", "/e/some-workshop", "/docs/configuration.md",
             "/user/SELF/../../admin", "/user/SELF/%2e%2e/%2e%2e/admin", "/user/SELF/..;/..;/admin"})
     void portalPagesAreRefusedOnASessionHost(String path) throws Exception {
-        RawHttp.Response r = get(hostOf(a), path.replace("SELF", a), "Authorization", ADMIN);
+        RawHttp.Response r = get(hostOf(a), path.replace("SELF", a), "Cookie", adminCookie());
         assertThat(r.status()).as(path).isIn(400, 404);
         assertThat(r.body()).as(path).doesNotContainIgnoringCase("dashboard").doesNotContain("\"ok\"")
                 .doesNotContain("<script");
@@ -111,7 +114,7 @@ class SessionDomainTest extends LocalPlatformTestSupport {
     @Test
     void theBareDomainAndDeeperNamesServeNothing() throws Exception {
         assertThat(get(DOMAIN + ":" + port, "/").status()).isEqualTo(404);
-        assertThat(get(DOMAIN + ":" + port, "/admin", "Authorization", ADMIN).status()).isEqualTo(404);
+        assertThat(get(DOMAIN + ":" + port, "/admin", "Cookie", adminCookie()).status()).isEqualTo(404);
         RawHttp.Response deeper = get("x." + hostOf(a), "/user/" + a + "/api/contents", "Authorization", "token " + aToken);
         assertThat(deeper.status()).isEqualTo(404);
         assertThat(deeper.body()).doesNotContain("a-marker.txt");
@@ -134,9 +137,8 @@ class SessionDomainTest extends LocalPlatformTestSupport {
         String portal = "127.0.0.1:" + port;
         assertThat(get(portal, "/").status()).isEqualTo(200);
         assertThat(get(portal, "/health").status()).isEqualTo(200);
-        assertThat(get(portal, "/admin", "Authorization", ADMIN).status()).isEqualTo(200);
-        String wrong = "Basic " + Base64.getEncoder().encodeToString("admin:op-secreT".getBytes(StandardCharsets.UTF_8));
-        assertThat(get(portal, "/admin", "Authorization", wrong).status()).isEqualTo(401);
+        assertThat(get(portal, "/admin", "Cookie", adminCookie()).status()).isEqualTo(200);
+        assertThat(AdminLogin.as(port, portal, "admin", "op-secreT").cookie()).as("a wrong password logs in").isNull();
     }
 
     @Test

@@ -1,0 +1,81 @@
+package dev.ferry.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import org.junit.jupiter.api.Test;
+
+/** The counting behind the operator login's throttle, with a clock the test moves. */
+class LoginThrottleTest {
+
+    private static final class MovableClock extends Clock {
+        Instant now = Instant.parse("2026-12-06T12:00:00Z");
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final MovableClock clock = new MovableClock();
+    private final LoginThrottle throttle = new LoginThrottle(2, 3, Duration.ofMinutes(15), clock);
+
+    @Test
+    void anAddressGetsItsAttemptsThenWaitsForTheWindowToEnd() {
+        assertThat(throttle.attempt("a")).isNull();
+        assertThat(throttle.attempt("a")).isNull();
+        LoginThrottle.Refusal refused = throttle.attempt("a");
+        assertThat(refused.everyone()).isFalse();
+        assertThat(refused.retryAfter()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(refused.first()).isTrue();
+        assertThat(throttle.attempt("a").first()).as("logged once per window").isFalse();
+        clock.now = clock.now.plus(Duration.ofMinutes(15));
+        assertThat(throttle.attempt("a")).isNull();
+    }
+
+    @Test
+    void allAddressesTogetherShareTheGlobalLimit() {
+        assertThat(throttle.attempt("a")).isNull();
+        assertThat(throttle.attempt("b")).isNull();
+        assertThat(throttle.attempt("c")).isNull();
+        LoginThrottle.Refusal refused = throttle.attempt("d");
+        assertThat(refused.everyone()).isTrue();
+        assertThat(refused.sentence()).contains("logins are paused");
+    }
+
+    @Test
+    void refusedAttemptsFromNewAddressesAreNotRemembered() {
+        LoginThrottle small = new LoginThrottle(2, 1, Duration.ofMinutes(15), clock);
+        assertThat(small.attempt("a")).isNull();
+        for (int i = 0; i < 5000; i++) {
+            assertThat(small.attempt("2001:db8::" + Integer.toHexString(i)).everyone()).isTrue();
+        }
+        assertThat(small.addressesKept()).as("only the address whose attempt went ahead").isEqualTo(1);
+        clock.now = clock.now.plus(Duration.ofMinutes(15));
+        assertThat(small.attempt("b")).as("a new window").isNull();
+    }
+
+    @Test
+    void aSuccessfulLoginGivesItsAddressesAttemptsBack() {
+        throttle.attempt("a");
+        throttle.attempt("a");
+        throttle.succeeded("a");
+        assertThat(throttle.attempt("a")).isNull();
+        assertThat(throttle.attempt("b")).isNull();
+        assertThat(throttle.attempt("b")).isNull();
+    }
+}
