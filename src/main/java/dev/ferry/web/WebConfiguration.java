@@ -22,7 +22,13 @@ class WebConfiguration {
         return new LaunchGuard(new ClientAddresses(new CidrSet(abuse.trustedProxies(), "ferry.trusted-proxies")),
                 new CidrSet(abuse.banNetworks(), "ferry.ban-networks"),
                 new RateLimiter(abuse.rateLimit().requestsPerMinute(), abuse.rateLimit().burst()),
-                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime()));
+                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime(), abuse.rateLimit().tokenUses()),
+                new RateLimiter(abuse.rateLimit().tokensPerMinute(), abuse.rateLimit().tokensPerMinute()));
+    }
+
+    @Bean
+    StreamLimits streamLimits(AbuseProperties abuse) {
+        return new StreamLimits(abuse.rateLimit().streamsPerAddress(), abuse.rateLimit().maxStreams());
     }
 
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
@@ -51,9 +57,10 @@ class WebConfiguration {
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
                                                                  FerryProperties properties, JsonMapper json,
-                                                                 BuildProperties build, LaunchGuard guard) {
+                                                                 BuildProperties build, LaunchGuard guard,
+                                                                 StreamLimits streamLimits) {
         BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"),
-                build.allowBuildOnly(), guard);
+                build.allowBuildOnly(), guard, streamLimits);
         ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);
