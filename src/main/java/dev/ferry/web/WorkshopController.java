@@ -54,10 +54,12 @@ class WorkshopController {
     private final JsonMapper json;
 
     private final dev.ferry.proxy.SessionHosts sessionHosts;
+    private final LaunchGuard guard;
 
     WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json,
-                       dev.ferry.proxy.SessionHosts sessionHosts) {
+                       dev.ferry.proxy.SessionHosts sessionHosts, LaunchGuard guard) {
         this.sessionHosts = sessionHosts;
+        this.guard = guard;
         this.workshops = workshops;
         this.sessions = sessions;
         this.ferry = ferry;
@@ -212,13 +214,21 @@ class WorkshopController {
 
     @GetMapping("/e/{slug}")
     String join(@PathVariable String slug, Model model, HttpServletRequest request, HttpServletResponse response) {
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            response.setStatus(banned.status());
+            model.addAttribute("error", banned.message());
+            return "launch";
+        }
         Workshop w = workshops.find(slug).orElse(null);
         if (w == null) {
             response.setStatus(404);
             model.addAttribute("error", "There is no workshop at this address. Check the link with your instructor.");
             return "launch";
         }
-        attendee(request, response, slug);
+        if (attendeeCookie(request) == null) { // the first visit: the page sets the cookie its stream then carries
+            issueAttendeeCookie(response, slug);
+        }
         model.addAttribute("providerName", "Workshop “" + w.name() + "”:");
         model.addAttribute("repoUrl", w.repo().spec().displayUrl());
         model.addAttribute("ref", w.repo().commit().substring(0, 12));
@@ -231,6 +241,10 @@ class WorkshopController {
 
     @GetMapping("/e/{slug}/qr.svg")
     ResponseEntity<String> qr(@PathVariable String slug, HttpServletRequest request) {
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            return ResponseEntity.status(banned.status()).contentType(MediaType.TEXT_PLAIN).body(banned.message());
+        }
         if (workshops.find(slug).isEmpty()) {
             return ResponseEntity.notFound().build();
         }
@@ -238,11 +252,24 @@ class WorkshopController {
                 .body(QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + slug));
     }
 
-    /** The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. */
+    /**
+     * The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. Only for the
+     * attendee the workshop's page gave a cookie: a request without one gets a {@code failed} event, not a seat.
+     * Refusals are {@code failed} events in a 200 stream, as on the build API, because EventSource reads no error body.
+     */
     @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
-    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request,
-                                                 HttpServletResponse response) {
-        String attendee = attendee(request, response, slug);
+    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request) {
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            return failedStream(banned.status(), banned.message());
+        }
+        String attendee = attendeeCookie(request);
+        if (attendee == null) {
+            return failedStream(400, "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
+                    + dev.ferry.repo.Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
+                    + "cookie that a seat is kept for.");
+        }
+        String client = guard.clientAddress(request);
         String base = PublicUrls.base(request, ferry);
         StreamingResponseBody body = out -> {
             AtomicBoolean connected = new AtomicBoolean(true);
@@ -257,7 +284,7 @@ class WorkshopController {
             try {
                 send.accept(Map.of("phase", "waiting", "message", "Finding a seat in the workshop...\n"));
                 long[] lastWrite = {System.nanoTime()};
-                Session s = workshops.join(slug, attendee, m -> {
+                Session s = workshops.join(slug, attendee, client, m -> {
                     send.accept(Map.of("phase", "waiting", "message", m));
                     lastWrite[0] = System.nanoTime();
                 }, () -> {
@@ -293,8 +320,18 @@ class WorkshopController {
                 .contentType(MediaType.TEXT_EVENT_STREAM).body(body);
     }
 
-    /** The attendee's id for this workshop, from a cookie (set when missing). */
-    private static String attendee(HttpServletRequest request, HttpServletResponse response, String slug) {
+    private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {
+        Map<String, Object> failed = new LinkedHashMap<>();
+        failed.put("phase", "failed");
+        failed.put("status_code", status);
+        failed.put("message", message + "\n");
+        byte[] frame = ("data: " + json.writeValueAsString(failed) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").contentType(MediaType.TEXT_EVENT_STREAM)
+                .body(out -> out.write(frame));
+    }
+
+    /** The attendee's id for this workshop, from the cookie its page set; null without one. */
+    private static String attendeeCookie(HttpServletRequest request) {
         if (request.getCookies() != null) {
             for (Cookie c : request.getCookies()) {
                 if ("ferry-attendee".equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
@@ -302,13 +339,15 @@ class WorkshopController {
                 }
             }
         }
-        String id = SecureIds.sessionId();
-        Cookie cookie = new Cookie("ferry-attendee", id);
+        return null;
+    }
+
+    private static void issueAttendeeCookie(HttpServletResponse response, String slug) {
+        Cookie cookie = new Cookie("ferry-attendee", SecureIds.sessionId());
         cookie.setPath("/e/" + slug);
         cookie.setHttpOnly(true);
         cookie.setMaxAge(24 * 3600);
         cookie.setAttribute("SameSite", "Lax");
         response.addCookie(cookie);
-        return id;
     }
 }
