@@ -34,8 +34,8 @@ public record AbuseProperties(
      *                          at once); beyond it the page still works, and its launch counts against the limit above
      *                          (0: no limit)
      * @param streamsPerAddress build event streams one address may keep open at once (0: no bound)
-     * @param maxStreams        build event streams open at once from all addresses together (0: no bound); each holds
-     *                          a thread while it is open
+     * @param maxStreams        event streams (build and workshop) open at once from all addresses together (0: no
+     *                          bound); each holds a thread while it is open
      */
     public record RateLimit(@DefaultValue("0") int requestsPerMinute, @DefaultValue("20") int burst,
                             @DefaultValue("10m") Duration tokenLifetime, @DefaultValue("") String tokenSecret,

@@ -31,6 +31,24 @@ class WebConfiguration {
         return new StreamLimits(abuse.rateLimit().streamsPerAddress(), abuse.rateLimit().maxStreams());
     }
 
+    /**
+     * Spring MVC's streamed responses (the workshop attendees' event streams) run on a thread each, not on the
+     * application's eight-thread pool where a ninth waiting attendee would not even get in line, and never time out
+     * (the container's default would end a stream after 30 seconds, and the attendee's page would join again):
+     * {@link WorkshopController} bounds them with {@link StreamLimits}, and the line with its maximum wait.
+     */
+    @Bean
+    org.springframework.web.servlet.config.annotation.WebMvcConfigurer streamedResponses() {
+        return new org.springframework.web.servlet.config.annotation.WebMvcConfigurer() {
+            @Override
+            public void configureAsyncSupport(org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer configurer) {
+                configurer.setTaskExecutor(new org.springframework.core.task.support.TaskExecutorAdapter(
+                        Threads.perTask("ferry-workshop-events")));
+                configurer.setDefaultTimeout(-1);
+            }
+        };
+    }
+
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
     @Bean
     org.springframework.boot.web.servlet.FilterRegistrationBean<SessionHostFilter> sessionHostFilter(

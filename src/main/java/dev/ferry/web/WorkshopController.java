@@ -55,11 +55,13 @@ class WorkshopController {
 
     private final dev.ferry.proxy.SessionHosts sessionHosts;
     private final LaunchGuard guard;
+    private final StreamLimits streamLimits;
 
     WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json,
-                       dev.ferry.proxy.SessionHosts sessionHosts, LaunchGuard guard) {
+                       dev.ferry.proxy.SessionHosts sessionHosts, LaunchGuard guard, StreamLimits streamLimits) {
         this.sessionHosts = sessionHosts;
         this.guard = guard;
+        this.streamLimits = streamLimits;
         this.workshops = workshops;
         this.sessions = sessions;
         this.ferry = ferry;
@@ -258,7 +260,8 @@ class WorkshopController {
      * Refusals are {@code failed} events in a 200 stream, as on the build API, because EventSource reads no error body.
      */
     @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
-    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request) {
+    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request,
+                                                 HttpServletResponse response) {
         LaunchGuard.Refusal banned = guard.checkPage(request);
         if (banned != null) {
             return failedStream(banned.status(), banned.message());
@@ -277,11 +280,19 @@ class WorkshopController {
                 try {
                     out.write(("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
+                    response.flushBuffer(); // through to the client now, not when the stream ends
                 } catch (IOException e) {
                     connected.set(false);
                 }
             };
+            StreamLimits.Permit permit;
             try {
+                permit = streamLimits.acquireInTotal(); // taken on the stream's own thread: given back by it
+            } catch (FerryException e) {
+                send.accept(failed(e));
+                return;
+            }
+            try (permit) {
                 send.accept(Map.of("phase", "waiting", "message", "Finding a seat in the workshop...\n"));
                 long[] lastWrite = {System.nanoTime()};
                 Session s = workshops.join(slug, attendee, client, m -> {
@@ -292,6 +303,7 @@ class WorkshopController {
                         try { // a comment: tells whether the attendee is still there, shows nothing
                             out.write(":keepalive\n\n".getBytes(StandardCharsets.UTF_8));
                             out.flush();
+                            response.flushBuffer();
                         } catch (IOException e) {
                             connected.set(false);
                         }
@@ -307,11 +319,7 @@ class WorkshopController {
                 ready.put("token", s.token());
                 send.accept(ready);
             } catch (FerryException e) {
-                Map<String, Object> failed = new LinkedHashMap<>();
-                failed.put("phase", "failed");
-                failed.put("status_code", e.status());
-                failed.put("message", e.getMessage() + "\n");
-                send.accept(failed);
+                send.accept(failed(e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -320,12 +328,17 @@ class WorkshopController {
                 .contentType(MediaType.TEXT_EVENT_STREAM).body(body);
     }
 
-    private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {
+    private static Map<String, Object> failed(FerryException e) {
         Map<String, Object> failed = new LinkedHashMap<>();
         failed.put("phase", "failed");
-        failed.put("status_code", status);
-        failed.put("message", message + "\n");
-        byte[] frame = ("data: " + json.writeValueAsString(failed) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        failed.put("status_code", e.status());
+        failed.put("message", e.getMessage() + "\n");
+        return failed;
+    }
+
+    private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {
+        byte[] frame = ("data: " + json.writeValueAsString(failed(new FerryException(status, message))) + "\n\n")
+                .getBytes(StandardCharsets.UTF_8);
         return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").contentType(MediaType.TEXT_EVENT_STREAM)
                 .body(out -> out.write(frame));
     }

@@ -2,6 +2,11 @@ package dev.ferry.workshop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -158,25 +163,87 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
         assertThat(w.seatsTaken()).isEqualTo(3);
     }
 
+    /** An attendee's page following the workshop's stream from {@code from}, read as it arrives. */
+    private final class LiveStream implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final List<String> comments = new ArrayList<>();
+
+        LiveStream(Workshop w, String from, String cookie) throws Exception {
+            socket = new Socket();
+            socket.bind(new InetSocketAddress(from, 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", port));
+            socket.setSoTimeout(15_000); // keepalives come every 10 s
+            socket.getOutputStream().write(("GET /e/" + w.slug() + "/events HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nAccept: text/event-stream\r\nCookie: " + cookie + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        /** The next event (chunk sizes and keepalive comments are skipped; comments are kept). */
+        Map<String, Object> next() throws Exception {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("data: ")) {
+                    return JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() { });
+                }
+                if (line.startsWith(":")) {
+                    comments.add(line);
+                }
+            }
+            throw new java.io.EOFException("the stream ended");
+        }
+
+        /** Reads events until one whose message contains {@code text} (or a terminal one). */
+        Map<String, Object> until(String text) throws Exception {
+            while (true) {
+                Map<String, Object> e = next();
+                if (String.valueOf(e.get("message")).contains(text) || !"waiting".equals(e.get("phase"))) {
+                    return e;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
+    }
+
     @Test
     void aSeatWhoseAttendeeNeverOpensItIsFreedForTheNextInLine() throws Exception {
         Workshop w = readyWorkshop("grace", 1);
         Map<String, Object> absent = last(events(w, "127.0.0.90", visitPage(w, "127.0.0.90")));
         String absentSession = sessionOf(absent); // never opened
 
-        String next = visitPage(w, "127.0.0.91");
-        CompletableFuture<List<Map<String, Object>>> waiting = async(() -> events(w, "127.0.0.91", next));
-        List<Map<String, Object>> got = waiting.get(60, TimeUnit.SECONDS);
-        Map<String, Object> ready = last(got);
-        assertThat(ready).as("%s", got).containsEntry("phase", "ready");
-        assertThat(got).as("it waited behind the absent attendee")
-                .anySatisfy(e -> assertThat(String.valueOf(e.get("message"))).contains("All 1 seats of this workshop are taken"));
-        assertThat(sessionOf(ready)).isNotEqualTo(absentSession);
-        assertThat(sessions.find(absentSession)).as("the unopened session was stopped").isEmpty();
+        try (LiveStream next = new LiveStream(w, "127.0.0.91", visitPage(w, "127.0.0.91"))) {
+            Map<String, Object> inLine = next.until("seats of this workshop are taken");
+            assertThat((String) inLine.get("message")).contains("All 1 seats of this workshop are taken. You are 1st in line");
+            assertThat(sessions.find(absentSession)).as("told while the seat is still held, not when the stream ends").isPresent();
+            Map<String, Object> ready = next.until("server running");
+            assertThat(ready).containsEntry("phase", "ready");
+            assertThat(sessionOf(ready)).isNotEqualTo(absentSession);
+            assertThat(sessions.find(absentSession)).as("the unopened session was stopped").isEmpty();
 
-        openSession(ready);
-        String kept = sessionOf(ready);
-        Awaitility.await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10))
-                .until(() -> sessions.find(kept).isPresent()); // opened: kept beyond the grace
+            openSession(ready);
+            String kept = sessionOf(ready);
+            Awaitility.await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10))
+                    .until(() -> sessions.find(kept).isPresent()); // opened: kept beyond the grace
+        }
+    }
+
+    @Test
+    void anAttendeeWaitsInLineOnOneStreamLongerThanTheContainersThirtySecondAsyncTimeout() throws Exception {
+        Workshop w = readyWorkshop("long-line", 1);
+        Map<String, Object> seated = last(events(w, "127.0.0.95", visitPage(w, "127.0.0.95")));
+        openSession(seated);
+
+        try (LiveStream waiting = new LiveStream(w, "127.0.0.96", visitPage(w, "127.0.0.96"))) {
+            assertThat((String) waiting.until("in line").get("message")).contains("You are 1st in line");
+            Awaitility.await().during(Duration.ofSeconds(35)).atMost(Duration.ofSeconds(40)).until(() -> w.waiting() == 1);
+            sessions.stop(sessionOf(seated), "the test ended it.");
+            Map<String, Object> ready = waiting.until("server running");
+            assertThat(ready).as("the same stream, never ended and joined again").containsEntry("phase", "ready");
+            assertThat(waiting.comments).as("keepalives while waiting").isNotEmpty();
+        }
     }
 }
