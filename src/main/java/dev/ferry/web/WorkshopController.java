@@ -80,16 +80,17 @@ class WorkshopController {
     String createFromForm(@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "") String launch,
                           @RequestParam(defaultValue = "") String start, @RequestParam(defaultValue = "") String end,
                           @RequestParam(defaultValue = "0") int attendees, @RequestParam(defaultValue = "0") int pool,
+                          @RequestParam(required = false) Integer perAddress,
                           HttpServletRequest request, HttpServletResponse response, Model model) {
         try {
             Workshop w = workshops.create(new WorkshopService.CreateRequest(name, launch, localTime(start, "start"),
-                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry)));
+                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry), perAddress == null ? 0 : perAddress));
             return "redirect:/admin/workshops/" + w.slug();
         } catch (FerryException e) {
             response.setStatus(e.status());
             model.addAttribute("error", e.getMessage());
             model.addAttribute("form", Map.of("name", name, "launch", launch, "start", start, "end", end,
-                    "attendees", attendees, "pool", pool));
+                    "attendees", attendees, "pool", pool, "perAddress", perAddress == null ? "" : perAddress));
             return list(model);
         }
     }
@@ -126,7 +127,7 @@ class WorkshopController {
         try {
             Workshop w = workshops.create(new WorkshopService.CreateRequest(string(body, "name"), string(body, "launch"),
                     instant(body, "start"), instant(body, "end"), number(body, "expectedAttendees"), number(body, "poolSize"),
-                    PublicUrls.base(request, ferry)));
+                    PublicUrls.base(request, ferry), body.get("seatsPerAddress") == null ? 0 : number(body, "seatsPerAddress")));
             Map<String, Object> created = summary(w);
             created.put("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
             return ResponseEntity.status(201).body(created);
@@ -194,6 +195,7 @@ class WorkshopController {
         m.put("seats", w.seats());
         m.put("seatsTaken", w.seatsTaken());
         m.put("poolSize", w.poolSize());
+        m.put("seatsPerAddress", w.seatsPerAddress() > 0 ? w.seatsPerAddress() : null);
         m.put("pooled", w.pooled());
         m.put("waiting", w.waiting());
         m.put("endingAt", w.endingAt() == null ? null : w.endingAt().toString());

@@ -38,6 +38,8 @@ public final class Workshop {
     final int seats;
     final int poolSize;
     final String publicBase;
+    /** Seats attendees from one address may hold; 0: the operator's default. */
+    final int seatsPerAddress;
     final Instant created = Instant.now();
     final Build build;
     State state = State.BUILDING;
@@ -115,8 +117,9 @@ public final class Workshop {
     }
 
     Workshop(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-             String publicBase, Build build, SessionService sessions) {
+             String publicBase, Build build, SessionService sessions, int seatsPerAddress) {
         this.sessions = sessions;
+        this.seatsPerAddress = seatsPerAddress;
         this.slug = slug;
         this.name = name;
         this.repo = repo;
@@ -154,6 +157,11 @@ public final class Workshop {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /** The workshop's own bound of seats per network address; 0: the operator's default. */
+    public int seatsPerAddress() {
+        return seatsPerAddress;
     }
 
     /** The build of its environment; null for a workshop this portal found only after it had ended. */

@@ -78,9 +78,18 @@ public final class WorkshopService implements AutoCloseable {
         return t;
     });
 
-    /** What an instructor asks for. {@code launch} is {@code <provider>/<spec>}, a launch link, or a path of one. */
+    /**
+     * What an instructor asks for. {@code launch} is {@code <provider>/<spec>}, a launch link, or a path of one.
+     * {@code seatsPerAddress}: how many attendees from one network address may hold seats (a classroom behind one NAT
+     * needs as many as the class); 0: the operator's {@code ferry.workshop.seats-per-address}.
+     */
     public record CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees,
-                                int poolSize, String publicBase) {
+                                int poolSize, String publicBase, int seatsPerAddress) {
+
+        public CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees, int poolSize,
+                             String publicBase) {
+            this(name, launch, start, end, expectedAttendees, poolSize, publicBase, 0);
+        }
     }
 
     public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
@@ -130,6 +139,10 @@ public final class WorkshopService implements AutoCloseable {
         if (r.poolSize() < 0 || r.poolSize() > r.expectedAttendees()) {
             throw new FerryException(400, "The warm pool must hold between 0 sessions and the expected attendees.");
         }
+        if (r.seatsPerAddress() < 0 || r.seatsPerAddress() > r.expectedAttendees()) {
+            throw new FerryException(400, "Attendees per network address must be between 1 and the expected attendees "
+                    + "(or empty for this Ferry's default).");
+        }
         RepoSpec spec = parseLaunch(r.launch());
         ResolvedRepo repo = resolver.resolve(spec);
         if (store.shared() && carriesCredentials(repo.repoUrl())) {
@@ -144,7 +157,7 @@ public final class WorkshopService implements AutoCloseable {
                 throw new FerryException(503, "Ferry could not find a free address for the workshop; try again.");
             }
             stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(), r.end(),
-                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null);
+                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null, r.seatsPerAddress());
         } while (workshops.containsKey(stored.slug()) || !store.add(stored));
         Workshop w = track(stored, Instant.now());
         log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", w.slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
@@ -169,7 +182,7 @@ public final class WorkshopService implements AutoCloseable {
         boolean over = !now.isBefore(stops);
         Build build = over ? null : builds.request(stored.repo());
         Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
-                stored.poolSize(), stored.publicBase(), build, sessions);
+                stored.poolSize(), stored.publicBase(), build, sessions, stored.seatsPerAddress());
         if (over) {
             w.state = Workshop.State.ENDED;
             w.endingAt = stops;
@@ -241,7 +254,8 @@ public final class WorkshopService implements AutoCloseable {
             }
             at = Instant.now().plus(properties.endWarning());
         }
-        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at));
+        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at,
+                w.seatsPerAddress));
         ending(w, at);
         log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }
@@ -406,13 +420,16 @@ public final class WorkshopService implements AutoCloseable {
         }
     }
 
-    /** Refuses an attendee from an address that holds {@code ferry.workshop.seats-per-address} seats or places. */
+    /**
+     * Refuses an attendee from an address that holds as many seats or places as the workshop allows one address (its
+     * own number, or {@code ferry.workshop.seats-per-address}).
+     */
     private void refuseBeyondAddressBound(Workshop w, String client) {
-        int bound = properties.seatsPerAddress();
+        int bound = w.seatsPerAddress > 0 ? w.seatsPerAddress : properties.seatsPerAddress();
         if (bound > 0 && w.seatsHeldFrom(client) >= bound) {
             throw new FerryException(429, "This workshop gives at most " + bound + (bound == 1 ? " seat" : " seats")
                     + " to one network address, and yours has them all. If several attendees share one network, ask "
-                    + "the workshop's organizer to raise ferry.workshop.seats-per-address.");
+                    + "your instructor to raise the workshop's attendees per network address.");
         }
     }
 

@@ -35,7 +35,8 @@ import dev.ferry.testing.RawHttp;
  * addresses (all of 127.0.0.0/8 is on {@code lo}) and carry the cookie the workshop's page gave them, as a browser does.
  */
 @TestPropertySource(properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s",
-        "ferry.workshop.seats-per-address=2", "ferry.workshop.claim-grace=4s", "ferry.ban-networks=127.0.0.66"})
+        "ferry.workshop.seats-per-address=2", "ferry.workshop.claim-grace=4s", "ferry.ban-networks=127.0.0.66",
+        "ferry.admin.password=instructor-secret"})
 class WorkshopAbuseTest extends LocalPlatformTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -156,10 +157,36 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
         Map<String, Object> third = last(events(w, "127.0.0.80", visitPage(w, "127.0.0.80")));
         assertThat(third).as("a third seat for the same address").containsEntry("phase", "failed").containsEntry("status_code", 429);
         assertThat((String) third.get("message")).contains("at most 2 seats to one network address")
-                .contains("ferry.workshop.seats-per-address");
+                .contains("ask your instructor to raise the workshop's attendees per network address");
 
         Map<String, Object> elsewhere = last(events(w, "127.0.0.81", visitPage(w, "127.0.0.81")));
         assertThat(elsewhere).as("another address is not affected").containsEntry("phase", "ready");
+        assertThat(w.seatsTaken()).isEqualTo(3);
+    }
+
+    @Test
+    void anInstructorRaisesTheSeatsPerAddressForAClassroomBehindOneAddress() throws Exception {
+        String repo = GIT.createRepo("workshop-classroom", files("README.md", "# classroom\n"));
+        String body = JSON.writeValueAsString(Map.of("name", "Classroom", "launch", "git/" + encode(repo) + "/main",
+                "start", Instant.now().plusSeconds(300).toString(), "end", Instant.now().plusSeconds(3600).toString(),
+                "expectedAttendees", 3, "poolSize", 0, "seatsPerAddress", 3));
+        java.net.http.HttpResponse<String> created = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/api/admin/workshops"))
+                        .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                                "admin:instructor-secret".getBytes(StandardCharsets.UTF_8)))
+                        .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        assertThat(created.body()).contains("\"seatsPerAddress\":3");
+        Workshop w = workshops.find(JSON.readTree(created.body()).get("slug").asString()).orElseThrow();
+        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.state() == Workshop.State.READY);
+        workshops.tick(Instant.now());
+
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> seated = last(events(w, "127.0.0.85", visitPage(w, "127.0.0.85")));
+            assertThat(seated).as("attendee %d of the classroom", i + 1).containsEntry("phase", "ready");
+            openSession(seated);
+        }
         assertThat(w.seatsTaken()).isEqualTo(3);
     }
 
