@@ -33,13 +33,14 @@ public record AbuseProperties(
      * @param tokensPerMinute   launch pages one address may be given a build token with per minute (also the number
      *                          at once); beyond it the page still works, and its launch counts against the limit above
      *                          (0: no limit)
-     * @param streamsPerAddress build event streams one address may keep open at once (0: no bound)
+     * @param streamsPerAddress build event streams one address may keep open at once (0: no bound); a classroom behind
+     *                          one NAT address launching together is one address
      * @param maxStreams        event streams (build and workshop) open at once from all addresses together (0: no
      *                          bound); each holds a thread while it is open
      */
     public record RateLimit(@DefaultValue("0") int requestsPerMinute, @DefaultValue("20") int burst,
                             @DefaultValue("10m") Duration tokenLifetime, @DefaultValue("") String tokenSecret,
                             @DefaultValue("1") int tokenUses, @DefaultValue("30") int tokensPerMinute,
-                            @DefaultValue("10") int streamsPerAddress, @DefaultValue("500") int maxStreams) {
+                            @DefaultValue("50") int streamsPerAddress, @DefaultValue("500") int maxStreams) {
     }
 }
