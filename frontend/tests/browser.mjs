@@ -1,6 +1,6 @@
 // Ferry in a real browser (Debian's Chromium driven by playwright-core), the way people use it.
-// Usage: node browser.mjs <config.json>   — written by BrowserTest: Ferry's URL, the repositories it prepared, the
-// admin credentials and where to save screenshots. Prints one line per check; exits non-zero on the first failure.
+// Usage: node browser.mjs <config.json>   — written by BrowserTest: Ferry's URL, the repositories it prepared, a
+// workshop's slug, the admin credentials and where to save screenshots. Prints one line per check; exits non-zero on the first failure.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -162,6 +162,18 @@ await check('an ended session URL shows a friendly page whose relaunch button wo
   expect(!page.url().startsWith(sessionUrl), 'the same session came back');
   const api = await page.request.get(sessionUrl + 'api/status');
   expect(api.status() === 404 && (await api.text()).startsWith('{'), 'API requests must still get the plain 404');
+});
+
+await check('a workshop link gives a fresh browser a seat in one click, and the same seat on the next visit', async () => {
+  const attendee = await browser.newContext({ viewport: { width: 1200, height: 900 } }); // no cookies yet
+  const visit = await attendee.newPage();
+  await visit.goto(`${base}/e/${config.workshop}`);
+  await visit.waitForURL(/\/user\/[a-z2-7]{32}\//, { timeout: 120000 });
+  const seat = visit.url().replace(/(\/user\/[a-z2-7]{32}\/).*/, '$1');
+  await visit.goto(`${base}/e/${config.workshop}`);
+  await visit.waitForURL(/\/user\/[a-z2-7]{32}\//, { timeout: 60000 });
+  expect(visit.url().startsWith(seat), 'the second visit got another seat: ' + visit.url());
+  await attendee.close();
 });
 
 await browser.close();

@@ -49,10 +49,12 @@ final class BuildEventServlet extends HttpServlet {
     private final transient Executor streams;
     private final boolean allowBuildOnly;
     private final transient LaunchGuard guard;
+    private final transient StreamLimits streamLimits;
 
     BuildEventServlet(LaunchService launches, RepoProviders providers, FerryProperties properties, JsonMapper json,
-                      Executor streams, boolean allowBuildOnly, LaunchGuard guard) {
+                      Executor streams, boolean allowBuildOnly, LaunchGuard guard, StreamLimits streamLimits) {
         this.guard = guard;
+        this.streamLimits = streamLimits;
         this.launches = launches;
         this.providers = providers;
         this.properties = properties;
@@ -90,6 +92,31 @@ final class BuildEventServlet extends HttpServlet {
             writeFailed(resp, 400, "Missing Accept header: text/event-stream");
             return;
         }
+        LaunchGuard.Refusal banned = guard.checkPage(req);
+        if (banned != null) {
+            writeFailed(resp, banned.status(), banned.message());
+            return;
+        }
+        StreamLimits.Permit permit;
+        try {
+            permit = streamLimits.acquire(guard.clientAddress(req));
+        } catch (FerryException e) {
+            resp.setHeader("Retry-After", "30");
+            writeFailed(resp, e.status(), e.getMessage());
+            return;
+        }
+        boolean streaming = false;
+        try {
+            streaming = follow(req, resp, permit);
+        } finally {
+            if (!streaming) {
+                permit.close();
+            }
+        }
+    }
+
+    /** Finds or starts the launch and hands its stream to a thread of its own; false when no stream was started. */
+    private boolean follow(HttpServletRequest req, HttpServletResponse resp, StreamLimits.Permit permit) throws IOException {
         Launch launch;
         long after = 0;
         LastEventId last = LastEventId.parse(req.getHeader("Last-Event-ID"));
@@ -98,7 +125,7 @@ final class BuildEventServlet extends HttpServlet {
             after = last.seq();
             if (launch.isFinished() && after >= launch.lastSeq()) {
                 resp.setStatus(204); // tells EventSource to stop reconnecting
-                return;
+                return false;
             }
         } else {
             RepoSpec spec;
@@ -108,7 +135,7 @@ final class BuildEventServlet extends HttpServlet {
             limitHeaders.forEach(resp::setHeader);
             if (refusal != null) {
                 writeFailed(resp, refusal.status(), refusal.message());
-                return;
+                return false;
             }
             try {
                 int slash = path.indexOf('/');
@@ -118,13 +145,13 @@ final class BuildEventServlet extends HttpServlet {
                 spec = providers.parse(path.substring(0, slash), path.substring(slash + 1));
             } catch (FerryException e) {
                 writeFailed(resp, e.status(), e.getMessage());
-                return;
+                return false;
             }
             boolean buildOnly = "true".equalsIgnoreCase(req.getParameter("build_only"));
             if (buildOnly && !allowBuildOnly) {
                 writeFailed(resp, 400, "Building but not launching is not permitted on this Ferry: its operator has not "
                         + "set ferry.build.allow-build-only=true.");
-                return;
+                return false;
             }
             String origin = req.getHeader("Origin");
             launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), guard.clientAddress(req), buildOnly,
@@ -133,10 +160,18 @@ final class BuildEventServlet extends HttpServlet {
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
         long start = after;
-        streams.execute(() -> stream(async, launch, start));
+        try {
+            streams.execute(() -> stream(async, launch, start, permit));
+        } catch (RuntimeException e) { // no thread to be had: the stream ends here
+            async.complete();
+            throw e;
+        }
+        return true;
     }
 
-    private void stream(AsyncContext async, Launch launch, long after) {
+
+    /** Writes the launch's events until it ends or the client leaves; gives the permit back however it ends. */
+    private void stream(AsyncContext async, Launch launch, long after, StreamLimits.Permit permit) {
         HttpServletResponse resp = (HttpServletResponse) async.getResponse();
         launch.watched(true);
         try {
@@ -169,6 +204,7 @@ final class BuildEventServlet extends HttpServlet {
         } catch (RuntimeException e) {
             log.warn("launch {}: event stream failed", launch.id(), e);
         } finally {
+            permit.close();
             launch.watched(false);
             try {
                 async.complete();

@@ -8,8 +8,9 @@ import jakarta.servlet.http.HttpServletRequest;
 
 /**
  * Who may launch: requests from banned networks are refused; build API requests beyond an address's rate limit are
- * refused too, unless they carry a build token from Ferry's own launch page. The client address comes from
- * {@link ClientAddresses} (trusted proxies only).
+ * refused too, unless they carry an unused build token that Ferry's own launch page gave the same address. Launch
+ * pages hand out tokens at a limited rate per address, so that a script cannot mint itself an exemption per launch.
+ * The client address comes from {@link ClientAddresses} (trusted proxies only).
  */
 final class LaunchGuard {
 
@@ -21,30 +22,36 @@ final class LaunchGuard {
     private final CidrSet banned;
     private final RateLimiter limiter;
     private final BuildTokens tokens;
+    private final RateLimiter tokenIssue;
 
-    LaunchGuard(ClientAddresses addresses, CidrSet banned, RateLimiter limiter, BuildTokens tokens) {
+    LaunchGuard(ClientAddresses addresses, CidrSet banned, RateLimiter limiter, BuildTokens tokens, RateLimiter tokenIssue) {
         this.addresses = addresses;
         this.banned = banned;
         this.limiter = limiter;
         this.tokens = tokens;
+        this.tokenIssue = tokenIssue;
     }
 
     String clientAddress(HttpServletRequest request) {
         return addresses.of(request);
     }
 
-    /** For launch pages: only bans apply. */
+    /** For launch pages and workshop links: only bans apply. */
     Refusal checkPage(HttpServletRequest request) {
         return banned.contains(addresses.of(request)) ? bannedRefusal() : null;
     }
 
-    /** For the build API: bans, then the rate limit unless {@code build_token} is valid for this launch. */
+    /**
+     * For a new launch through the build API: bans, then the rate limit unless {@code build_token} was issued for this
+     * launch to this client and has a use left (which this spends). A token that does not pass counts as none: the
+     * request falls under the rate limit, as a script's or Thebe's does.
+     */
     Refusal checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
         String client = addresses.of(request);
         if (banned.contains(client)) {
             return bannedRefusal();
         }
-        if (!limiter.enabled() || tokens.valid(request.getParameter("build_token"), launch, Instant.now())) {
+        if (!limiter.enabled() || tokens.redeem(request.getParameter("build_token"), launch, client, Instant.now())) {
             return null;
         }
         RateLimiter.Decision d = limiter.take(client, System.nanoTime());
@@ -58,9 +65,17 @@ final class LaunchGuard {
                 + d.resetSeconds() + " seconds, or launch from this Ferry's launch page, which is not limited.", new LinkedHashMap<>(responseHeaders));
     }
 
-    /** A build token for the launch page of {@code launch} ({@code <provider>/<spec>}). */
-    String tokenFor(String launch) {
-        return tokens.issue(launch, Instant.now());
+    /**
+     * A build token for the launch page of {@code launch} ({@code <provider>/<spec>}), bound to the page's visitor; null
+     * when that address was given as many tokens as {@code ferry.rate-limit.tokens-per-minute} allows (the page then
+     * launches without one, under the rate limit).
+     */
+    String tokenFor(String launch, HttpServletRequest request) {
+        String client = addresses.of(request);
+        if (tokenIssue.enabled() && !tokenIssue.take(client, System.nanoTime()).allowed()) {
+            return null;
+        }
+        return tokens.issue(launch, client, Instant.now());
     }
 
     private static Refusal bannedRefusal() {

@@ -55,8 +55,9 @@ class LaunchPageController {
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
             String launch = provider + "/" + rawSpec;
-            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + "?build_token="
-                    + java.net.URLEncoder.encode(guard.tokenFor(launch), java.nio.charset.StandardCharsets.UTF_8));
+            String token = guard.tokenFor(launch, request);
+            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + (token == null ? ""
+                    : "?build_token=" + java.net.URLEncoder.encode(token, java.nio.charset.StandardCharsets.UTF_8)));
             model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));
         } catch (FerryException e) {
             response.setStatus(e.status());

@@ -22,7 +22,31 @@ class WebConfiguration {
         return new LaunchGuard(new ClientAddresses(new CidrSet(abuse.trustedProxies(), "ferry.trusted-proxies")),
                 new CidrSet(abuse.banNetworks(), "ferry.ban-networks"),
                 new RateLimiter(abuse.rateLimit().requestsPerMinute(), abuse.rateLimit().burst()),
-                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime()));
+                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime(), abuse.rateLimit().tokenUses()),
+                new RateLimiter(abuse.rateLimit().tokensPerMinute(), abuse.rateLimit().tokensPerMinute()));
+    }
+
+    @Bean
+    StreamLimits streamLimits(AbuseProperties abuse) {
+        return new StreamLimits(abuse.rateLimit().streamsPerAddress(), abuse.rateLimit().maxStreams());
+    }
+
+    /**
+     * Spring MVC's streamed responses (the workshop attendees' event streams) run on a thread each, not on the
+     * application's eight-thread pool where a ninth waiting attendee would not even get in line, and never time out
+     * (the container's default would end a stream after 30 seconds, and the attendee's page would join again):
+     * {@link WorkshopController} bounds them with {@link StreamLimits}, and the line with its maximum wait.
+     */
+    @Bean
+    org.springframework.web.servlet.config.annotation.WebMvcConfigurer streamedResponses() {
+        return new org.springframework.web.servlet.config.annotation.WebMvcConfigurer() {
+            @Override
+            public void configureAsyncSupport(org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer configurer) {
+                configurer.setTaskExecutor(new org.springframework.core.task.support.TaskExecutorAdapter(
+                        Threads.perTask("ferry-workshop-events")));
+                configurer.setDefaultTimeout(-1);
+            }
+        };
     }
 
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
@@ -51,9 +75,10 @@ class WebConfiguration {
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
                                                                  FerryProperties properties, JsonMapper json,
-                                                                 BuildProperties build, LaunchGuard guard) {
+                                                                 BuildProperties build, LaunchGuard guard,
+                                                                 StreamLimits streamLimits) {
         BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"),
-                build.allowBuildOnly(), guard);
+                build.allowBuildOnly(), guard, streamLimits);
         ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);

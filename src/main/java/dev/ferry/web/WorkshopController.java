@@ -54,10 +54,14 @@ class WorkshopController {
     private final JsonMapper json;
 
     private final dev.ferry.proxy.SessionHosts sessionHosts;
+    private final LaunchGuard guard;
+    private final StreamLimits streamLimits;
 
     WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json,
-                       dev.ferry.proxy.SessionHosts sessionHosts) {
+                       dev.ferry.proxy.SessionHosts sessionHosts, LaunchGuard guard, StreamLimits streamLimits) {
         this.sessionHosts = sessionHosts;
+        this.guard = guard;
+        this.streamLimits = streamLimits;
         this.workshops = workshops;
         this.sessions = sessions;
         this.ferry = ferry;
@@ -76,16 +80,17 @@ class WorkshopController {
     String createFromForm(@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "") String launch,
                           @RequestParam(defaultValue = "") String start, @RequestParam(defaultValue = "") String end,
                           @RequestParam(defaultValue = "0") int attendees, @RequestParam(defaultValue = "0") int pool,
+                          @RequestParam(required = false) Integer perAddress,
                           HttpServletRequest request, HttpServletResponse response, Model model) {
         try {
             Workshop w = workshops.create(new WorkshopService.CreateRequest(name, launch, localTime(start, "start"),
-                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry)));
+                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry), perAddress == null ? 0 : perAddress));
             return "redirect:/admin/workshops/" + w.slug();
         } catch (FerryException e) {
             response.setStatus(e.status());
             model.addAttribute("error", e.getMessage());
             model.addAttribute("form", Map.of("name", name, "launch", launch, "start", start, "end", end,
-                    "attendees", attendees, "pool", pool));
+                    "attendees", attendees, "pool", pool, "perAddress", perAddress == null ? "" : perAddress));
             return list(model);
         }
     }
@@ -122,7 +127,7 @@ class WorkshopController {
         try {
             Workshop w = workshops.create(new WorkshopService.CreateRequest(string(body, "name"), string(body, "launch"),
                     instant(body, "start"), instant(body, "end"), number(body, "expectedAttendees"), number(body, "poolSize"),
-                    PublicUrls.base(request, ferry)));
+                    PublicUrls.base(request, ferry), body.get("seatsPerAddress") == null ? 0 : number(body, "seatsPerAddress")));
             Map<String, Object> created = summary(w);
             created.put("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
             return ResponseEntity.status(201).body(created);
@@ -190,6 +195,7 @@ class WorkshopController {
         m.put("seats", w.seats());
         m.put("seatsTaken", w.seatsTaken());
         m.put("poolSize", w.poolSize());
+        m.put("seatsPerAddress", w.seatsPerAddress() > 0 ? w.seatsPerAddress() : null);
         m.put("pooled", w.pooled());
         m.put("waiting", w.waiting());
         m.put("endingAt", w.endingAt() == null ? null : w.endingAt().toString());
@@ -212,13 +218,21 @@ class WorkshopController {
 
     @GetMapping("/e/{slug}")
     String join(@PathVariable String slug, Model model, HttpServletRequest request, HttpServletResponse response) {
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            response.setStatus(banned.status());
+            model.addAttribute("error", banned.message());
+            return "launch";
+        }
         Workshop w = workshops.find(slug).orElse(null);
         if (w == null) {
             response.setStatus(404);
             model.addAttribute("error", "There is no workshop at this address. Check the link with your instructor.");
             return "launch";
         }
-        attendee(request, response, slug);
+        if (attendeeCookie(request) == null) { // the first visit: the page sets the cookie its stream then carries
+            issueAttendeeCookie(response, slug);
+        }
         model.addAttribute("providerName", "Workshop “" + w.name() + "”:");
         model.addAttribute("repoUrl", w.repo().spec().displayUrl());
         model.addAttribute("ref", w.repo().commit().substring(0, 12));
@@ -231,6 +245,10 @@ class WorkshopController {
 
     @GetMapping("/e/{slug}/qr.svg")
     ResponseEntity<String> qr(@PathVariable String slug, HttpServletRequest request) {
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            return ResponseEntity.status(banned.status()).contentType(MediaType.TEXT_PLAIN).body(banned.message());
+        }
         if (workshops.find(slug).isEmpty()) {
             return ResponseEntity.notFound().build();
         }
@@ -238,11 +256,25 @@ class WorkshopController {
                 .body(QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + slug));
     }
 
-    /** The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. */
+    /**
+     * The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. Only for the
+     * attendee the workshop's page gave a cookie: a request without one gets a {@code failed} event, not a seat.
+     * Refusals are {@code failed} events in a 200 stream, as on the build API, because EventSource reads no error body.
+     */
     @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
     ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request,
                                                  HttpServletResponse response) {
-        String attendee = attendee(request, response, slug);
+        LaunchGuard.Refusal banned = guard.checkPage(request);
+        if (banned != null) {
+            return failedStream(banned.status(), banned.message());
+        }
+        String attendee = attendeeCookie(request);
+        if (attendee == null) {
+            return failedStream(400, "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
+                    + dev.ferry.repo.Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
+                    + "cookie that a seat is kept for.");
+        }
+        String client = guard.clientAddress(request);
         String base = PublicUrls.base(request, ferry);
         StreamingResponseBody body = out -> {
             AtomicBoolean connected = new AtomicBoolean(true);
@@ -250,14 +282,22 @@ class WorkshopController {
                 try {
                     out.write(("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
+                    response.flushBuffer(); // through to the client now, not when the stream ends
                 } catch (IOException e) {
                     connected.set(false);
                 }
             };
+            StreamLimits.Permit permit;
             try {
+                permit = streamLimits.acquireInTotal(); // taken on the stream's own thread: given back by it
+            } catch (FerryException e) {
+                send.accept(failed(e));
+                return;
+            }
+            try (permit) {
                 send.accept(Map.of("phase", "waiting", "message", "Finding a seat in the workshop...\n"));
                 long[] lastWrite = {System.nanoTime()};
-                Session s = workshops.join(slug, attendee, m -> {
+                Session s = workshops.join(slug, attendee, client, m -> {
                     send.accept(Map.of("phase", "waiting", "message", m));
                     lastWrite[0] = System.nanoTime();
                 }, () -> {
@@ -265,6 +305,7 @@ class WorkshopController {
                         try { // a comment: tells whether the attendee is still there, shows nothing
                             out.write(":keepalive\n\n".getBytes(StandardCharsets.UTF_8));
                             out.flush();
+                            response.flushBuffer();
                         } catch (IOException e) {
                             connected.set(false);
                         }
@@ -280,11 +321,7 @@ class WorkshopController {
                 ready.put("token", s.token());
                 send.accept(ready);
             } catch (FerryException e) {
-                Map<String, Object> failed = new LinkedHashMap<>();
-                failed.put("phase", "failed");
-                failed.put("status_code", e.status());
-                failed.put("message", e.getMessage() + "\n");
-                send.accept(failed);
+                send.accept(failed(e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -293,8 +330,23 @@ class WorkshopController {
                 .contentType(MediaType.TEXT_EVENT_STREAM).body(body);
     }
 
-    /** The attendee's id for this workshop, from a cookie (set when missing). */
-    private static String attendee(HttpServletRequest request, HttpServletResponse response, String slug) {
+    private static Map<String, Object> failed(FerryException e) {
+        Map<String, Object> failed = new LinkedHashMap<>();
+        failed.put("phase", "failed");
+        failed.put("status_code", e.status());
+        failed.put("message", e.getMessage() + "\n");
+        return failed;
+    }
+
+    private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {
+        byte[] frame = ("data: " + json.writeValueAsString(failed(new FerryException(status, message))) + "\n\n")
+                .getBytes(StandardCharsets.UTF_8);
+        return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").contentType(MediaType.TEXT_EVENT_STREAM)
+                .body(out -> out.write(frame));
+    }
+
+    /** The attendee's id for this workshop, from the cookie its page set; null without one. */
+    private static String attendeeCookie(HttpServletRequest request) {
         if (request.getCookies() != null) {
             for (Cookie c : request.getCookies()) {
                 if (dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE.equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
@@ -302,13 +354,15 @@ class WorkshopController {
                 }
             }
         }
-        String id = SecureIds.sessionId();
-        Cookie cookie = new Cookie(dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE, id);
+        return null;
+    }
+
+    private static void issueAttendeeCookie(HttpServletResponse response, String slug) {
+        Cookie cookie = new Cookie(dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE, SecureIds.sessionId());
         cookie.setPath("/e/" + slug);
         cookie.setHttpOnly(true);
         cookie.setMaxAge(24 * 3600);
         cookie.setAttribute("SameSite", "Lax");
         response.addCookie(cookie);
-        return id;
     }
 }

@@ -2,11 +2,16 @@ package dev.ferry.workshop;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 import dev.ferry.build.Build;
 import dev.ferry.launch.Capacity;
@@ -33,6 +38,8 @@ public final class Workshop {
     final int seats;
     final int poolSize;
     final String publicBase;
+    /** Seats attendees from one address may hold; 0: the operator's default. */
+    final int seatsPerAddress;
     final Instant created = Instant.now();
     final Build build;
     State state = State.BUILDING;
@@ -41,17 +48,78 @@ public final class Workshop {
     /** Pool sessions this replica is starting. */
     int starting;
     private final SessionService sessions;
-    /** Attendees waiting on this replica for a seat, first come first served (tickets). */
-    private final Deque<Object> line = new ArrayDeque<>();
+    /** Attendees waiting on this replica for a seat, first come first served. */
+    private final Deque<Ticket> line = new ArrayDeque<>();
+    /** Attendees (digests) whose seat this replica is setting up now → their address. */
+    final Map<String, String> claiming = new HashMap<>();
+    /** Attendees (digests) given a seat by this replica → their address, for the bound per address. */
+    final Map<String, String> seatAddresses = new HashMap<>();
+    /** Sessions this replica handed to attendees who have not opened them yet → when they were handed over. */
+    final Map<String, Instant> unclaimed = new LinkedHashMap<>();
     Instant endingAt;
 
-    Deque<Object> line() {
+    /** One attendee's page waiting in line; superseded when the same attendee opens another page. */
+    static final class Ticket {
+        final String attendee;
+        final String client;
+        boolean superseded;
+
+        Ticket(String attendee, String client) {
+            this.attendee = attendee;
+            this.client = client;
+        }
+    }
+
+    Deque<Ticket> line() {
         return line;
     }
 
+    /** Puts {@code ticket} in the place of the same attendee's ticket already in line; false when there is none. */
+    boolean takeOverPlace(Ticket ticket) {
+        List<Ticket> tickets = new ArrayList<>(line);
+        for (int i = 0; i < tickets.size(); i++) {
+            if (tickets.get(i).attendee.equals(ticket.attendee)) {
+                tickets.get(i).superseded = true;
+                tickets.set(i, ticket);
+                line.clear();
+                line.addAll(tickets);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The session this attendee (digest) has in this workshop. */
+    Optional<Session> sessionOf(String attendee) {
+        return members().stream().filter(s -> attendee.equals(s.membership().attendee())).findFirst();
+    }
+
+    /** Seats given to {@code client}'s attendees that they still have, seats being set up for them, places in line. */
+    int seatsHeldFrom(String client) {
+        Set<String> holders = new HashSet<>();
+        for (Session s : members()) {
+            String attendee = s.membership().attendee();
+            if (attendee != null && client.equals(seatAddresses.get(attendee))) {
+                holders.add(attendee);
+            }
+        }
+        claiming.forEach((attendee, from) -> {
+            if (client.equals(from)) {
+                holders.add(attendee);
+            }
+        });
+        for (Ticket t : line) {
+            if (client.equals(t.client)) {
+                holders.add(t.attendee);
+            }
+        }
+        return holders.size();
+    }
+
     Workshop(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-             String publicBase, Build build, SessionService sessions) {
+             String publicBase, Build build, SessionService sessions, int seatsPerAddress) {
         this.sessions = sessions;
+        this.seatsPerAddress = seatsPerAddress;
         this.slug = slug;
         this.name = name;
         this.repo = repo;
@@ -89,6 +157,11 @@ public final class Workshop {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /** The workshop's own bound of seats per network address; 0: the operator's default. */
+    public int seatsPerAddress() {
+        return seatsPerAddress;
     }
 
     /** The build of its environment; null for a workshop this portal found only after it had ended. */

@@ -78,9 +78,18 @@ public final class WorkshopService implements AutoCloseable {
         return t;
     });
 
-    /** What an instructor asks for. {@code launch} is {@code <provider>/<spec>}, a launch link, or a path of one. */
+    /**
+     * What an instructor asks for. {@code launch} is {@code <provider>/<spec>}, a launch link, or a path of one.
+     * {@code seatsPerAddress}: how many attendees from one network address may hold seats (a classroom behind one NAT
+     * needs as many as the class); 0: the operator's {@code ferry.workshop.seats-per-address}.
+     */
     public record CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees,
-                                int poolSize, String publicBase) {
+                                int poolSize, String publicBase, int seatsPerAddress) {
+
+        public CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees, int poolSize,
+                             String publicBase) {
+            this(name, launch, start, end, expectedAttendees, poolSize, publicBase, 0);
+        }
     }
 
     public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
@@ -130,6 +139,10 @@ public final class WorkshopService implements AutoCloseable {
         if (r.poolSize() < 0 || r.poolSize() > r.expectedAttendees()) {
             throw new FerryException(400, "The warm pool must hold between 0 sessions and the expected attendees.");
         }
+        if (r.seatsPerAddress() < 0 || r.seatsPerAddress() > r.expectedAttendees()) {
+            throw new FerryException(400, "Attendees per network address must be between 1 and the expected attendees "
+                    + "(or empty for this Ferry's default).");
+        }
         RepoSpec spec = parseLaunch(r.launch());
         ResolvedRepo repo = resolver.resolve(spec);
         if (store.shared() && carriesCredentials(repo.repoUrl())) {
@@ -144,7 +157,7 @@ public final class WorkshopService implements AutoCloseable {
                 throw new FerryException(503, "Ferry could not find a free address for the workshop; try again.");
             }
             stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(), r.end(),
-                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null);
+                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null, r.seatsPerAddress());
         } while (workshops.containsKey(stored.slug()) || !store.add(stored));
         Workshop w = track(stored, Instant.now());
         log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", w.slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
@@ -169,7 +182,7 @@ public final class WorkshopService implements AutoCloseable {
         boolean over = !now.isBefore(stops);
         Build build = over ? null : builds.request(stored.repo());
         Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
-                stored.poolSize(), stored.publicBase(), build, sessions);
+                stored.poolSize(), stored.publicBase(), build, sessions, stored.seatsPerAddress());
         if (over) {
             w.state = Workshop.State.ENDED;
             w.endingAt = stops;
@@ -241,7 +254,8 @@ public final class WorkshopService implements AutoCloseable {
             }
             at = Instant.now().plus(properties.endWarning());
         }
-        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at));
+        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at,
+                w.seatsPerAddress));
         ending(w, at);
         log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }
@@ -249,64 +263,89 @@ public final class WorkshopService implements AutoCloseable {
     /**
      * A session for an attendee: the one they already have, one from the warm pool at once, a new one on a reserved
      * seat, or — when all seats are taken — after waiting in the workshop's line. {@code waiting} receives sentences
-     * to show meanwhile; {@code wanted} tells whether the attendee is still there.
+     * to show meanwhile; {@code wanted} tells whether the attendee is still there. One attendee (cookie) gets one seat
+     * however many pages they open — a later page takes over the earlier one's place in line — and one address
+     * ({@code client}) at most {@code ferry.workshop.seats-per-address}. A seat whose attendee does not open their
+     * session within {@code ferry.workshop.claim-grace} is given back.
      */
-    public Session join(String slug, String attendee, Consumer<String> waiting, BooleanSupplier wanted) throws InterruptedException {
+    public Session join(String slug, String attendee, String client, Consumer<String> waiting, BooleanSupplier wanted)
+            throws InterruptedException {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
                 "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
-        Object ticket = new Object();
+        Workshop.Ticket ticket = new Workshop.Ticket(key, client);
         long enqueued = System.nanoTime();
         long lastWanted = enqueued;
         int announced = -1;
         String shown = null;
         Capacity.Seat seat = null;
         synchronized (w) {
-            Optional<Session> mine = w.members().stream()
-                    .filter(s -> key.equals(s.membership().attendee())).findFirst();
+            Optional<Session> mine = w.sessionOf(key);
             if (mine.isPresent()) {
                 return mine.get();
             }
-            w.line().addLast(ticket);
+            if (!w.takeOverPlace(ticket)) {
+                if (!w.claiming.containsKey(key)) {
+                    refuseBeyondAddressBound(w, client);
+                }
+                w.line().addLast(ticket);
+            }
+            w.notifyAll();
         }
         try {
             while (true) {
                 String message = null;
                 List<Session> candidates = List.of();
                 synchronized (w) {
-                    switch (w.state) {
-                        case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: "
-                                + w.failure + " Tell your instructor.");
-                        case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
-                        case BUILDING -> message = "The workshop's environment is being built; your notebook starts as soon as it is ready.\n";
-                        case READY -> {
-                            Instant opens = w.start.minus(properties.leadTime());
-                            if (Instant.now().isBefore(opens)) {
-                                throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
-                                        + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
-                            }
-                            boolean first = w.line().peekFirst() == ticket;
-                            if (first) {
-                                candidates = w.pool();
-                            }
-                            if (first && candidates.isEmpty()) {
-                                if (w.reservation != null) {
-                                    seat = w.reservation.take(w.repo.repoUrl());
+                    if (ticket.superseded) {
+                        throw new FerryException(409, "You opened this workshop in another page, which waits for your "
+                                + "seat now; this page stopped waiting.");
+                    }
+                    Optional<Session> mine = w.sessionOf(key);
+                    if (mine.isPresent()) {
+                        return mine.get(); // set up by another page of the same attendee
+                    }
+                    if (w.claiming.containsKey(key)) {
+                        message = "Your notebook is being started in another page of yours...\n";
+                    } else {
+                        switch (w.state) {
+                            case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: "
+                                    + w.failure + " Tell your instructor.");
+                            case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
+                            case BUILDING -> message = "The workshop's environment is being built; your notebook starts as soon as it is ready.\n";
+                            case READY -> {
+                                Instant opens = w.start.minus(properties.leadTime());
+                                if (Instant.now().isBefore(opens)) {
+                                    throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
+                                            + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
                                 }
-                                if (seat != null) {
-                                    w.line().remove(ticket);
-                                    w.notifyAll();
-                                    break;
+                                boolean first = w.line().peekFirst() == ticket;
+                                if (first) {
+                                    candidates = w.pool();
+                                }
+                                if (first && candidates.isEmpty()) {
+                                    if (w.reservation != null) {
+                                        seat = w.reservation.take(w.repo.repoUrl());
+                                    }
+                                    if (seat != null) {
+                                        w.line().remove(ticket);
+                                        w.claiming.put(key, client);
+                                        w.notifyAll();
+                                        break;
+                                    }
+                                }
+                                if (!candidates.isEmpty()) {
+                                    w.claiming.put(key, client); // a page of the same attendee waits for this hand-over
+                                }
+                                int position = new ArrayList<>(w.line()).indexOf(ticket) + 1;
+                                if (candidates.isEmpty() && position != announced) {
+                                    announced = position;
+                                    message = "All " + w.seats + " seats of this workshop are taken. You are "
+                                            + Ordinals.of(position) + " in line; a seat frees up when another attendee's session ends.\n";
                                 }
                             }
-                            int position = new ArrayList<>(w.line()).indexOf(ticket) + 1;
-                            if (candidates.isEmpty() && position != announced) {
-                                announced = position;
-                                message = "All " + w.seats + " seats of this workshop are taken. You are "
-                                        + Ordinals.of(position) + " in line; a seat frees up when another attendee's session ends.\n";
-                            }
+                            default -> { }
                         }
-                        default -> { }
                     }
                 }
                 if (seat != null) {
@@ -314,17 +353,27 @@ public final class WorkshopService implements AutoCloseable {
                 }
                 // pool sessions are handed over outside the workshop's lock: on a shared platform that asks its API
                 boolean again = false;
-                for (Session pooled : candidates) {
-                    try {
-                        if (sessions.handOver(pooled, key)) {
-                            log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
-                            return pooled; // leaves the line (finally)
+                try {
+                    for (Session pooled : candidates) {
+                        try {
+                            if (sessions.handOver(pooled, key)) {
+                                log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
+                                claimed(w, pooled, key, client);
+                                return pooled; // leaves the line (finally)
+                            }
+                            again = true; // somebody else got it: look at the pool again at once
+                        } catch (FerryException e) {
+                            log.warn("workshop {}: handing a pool session over failed: {}", w.slug, e.getMessage());
+                            again = false; // wait a moment before asking again
+                            break;
                         }
-                        again = true; // somebody else got it: look at the pool again at once
-                    } catch (FerryException e) {
-                        log.warn("workshop {}: handing a pool session over failed: {}", w.slug, e.getMessage());
-                        again = false; // wait a moment before asking again
-                        break;
+                    }
+                } finally {
+                    if (!candidates.isEmpty()) {
+                        synchronized (w) {
+                            w.claiming.remove(key);
+                            w.notifyAll();
+                        }
                     }
                 }
                 if (again) {
@@ -357,10 +406,68 @@ public final class WorkshopService implements AutoCloseable {
         }
         waiting.accept("Starting your notebook...\n");
         try {
-            return startSession(w, seat, Membership.pool(w.slug).handedTo(key));
+            Session started = startSession(w, seat, Membership.pool(w.slug).handedTo(key));
+            claimed(w, started, key, client);
+            return started;
         } catch (RuntimeException e) {
             seat.release();
             throw e;
+        } finally {
+            synchronized (w) {
+                w.claiming.remove(key);
+                w.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Refuses an attendee from an address that holds as many seats or places as the workshop allows one address (its
+     * own number, or {@code ferry.workshop.seats-per-address}).
+     */
+    private void refuseBeyondAddressBound(Workshop w, String client) {
+        int bound = w.seatsPerAddress > 0 ? w.seatsPerAddress : properties.seatsPerAddress();
+        if (bound > 0 && w.seatsHeldFrom(client) >= bound) {
+            throw new FerryException(429, "This workshop gives at most " + bound + (bound == 1 ? " seat" : " seats")
+                    + " to one network address, and yours has them all. If several attendees share one network, ask "
+                    + "your instructor to raise the workshop's attendees per network address.");
+        }
+    }
+
+    /** The attendee has the session now: it counts against their address, and must be opened within the grace. */
+    private static void claimed(Workshop w, Session session, String key, String client) {
+        synchronized (w) {
+            w.seatAddresses.put(key, client);
+            w.unclaimed.put(session.id(), Instant.now());
+        }
+    }
+
+    /**
+     * Gives back the seats of sessions handed to attendees who never opened them within the grace: a client that
+     * takes a seat and never comes (a script, or a page closed at once) does not keep it from the next attendee.
+     */
+    void freeUnclaimed(Instant now) {
+        for (Workshop w : workshops.values()) {
+            List<String> toStop = new ArrayList<>();
+            synchronized (w) {
+                w.unclaimed.entrySet().removeIf(e -> {
+                    Optional<Session> s = sessions.find(e.getKey());
+                    if (s.isEmpty() || s.get().lastActivity().isAfter(e.getValue())) {
+                        return true; // gone, or opened: the proxy carried a request for it after the hand-over
+                    }
+                    if (!now.isBefore(e.getValue().plus(properties.claimGrace()))) {
+                        toStop.add(e.getKey());
+                        return true;
+                    }
+                    return false;
+                });
+                List<String> keys = w.members().stream().map(s -> s.membership().attendee()).toList();
+                w.seatAddresses.keySet().retainAll(keys);
+            }
+            for (String id : toStop) {
+                log.info("workshop {}: session {} freed, its attendee did not open it within {}", w.slug, id,
+                        Durations.human(properties.claimGrace()));
+                sessions.stop(id, "its attendee did not open it within " + Durations.human(properties.claimGrace()) + ".");
+            }
         }
     }
 
@@ -383,6 +490,7 @@ public final class WorkshopService implements AutoCloseable {
     private void tickSafely() {
         try {
             tick(Instant.now());
+            freeUnclaimed(Instant.now());
         } catch (RuntimeException e) {
             log.error("workshop upkeep failed", e);
         }

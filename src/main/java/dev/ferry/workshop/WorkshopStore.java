@@ -15,10 +15,17 @@ public interface WorkshopStore {
 
     /**
      * A workshop as stored: what the instructor asked for, pinned to a commit, and when the instructor ended it early
-     * (null until then). Everything else about a workshop follows from these and the clock.
+     * (null until then). Everything else about a workshop follows from these and the clock. {@code seatsPerAddress}
+     * 0: the operator's {@code ferry.workshop.seats-per-address}.
      */
     record Stored(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-                  String publicBase, Instant endingAt) {
+                  String publicBase, Instant endingAt, int seatsPerAddress) {
+
+        /** Kept as the operator's default bound of seats per address. */
+        Stored(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
+               String publicBase, Instant endingAt) {
+            this(slug, name, repo, start, end, seats, poolSize, publicBase, endingAt, 0);
+        }
     }
 
     /** Whether other portal replicas read what is saved here (then credentials must never be saved). */

@@ -45,7 +45,23 @@ public final class RawHttp {
     /** With a body ({@code Content-Length} is added), or none when {@code body} is null. */
     public static Response send(int port, String method, String target, Map<String, String> headers, String body)
             throws IOException {
+        return sendFrom(null, port, method, target, headers, body);
+    }
+
+    /**
+     * A GET from the loopback address {@code from} (any of 127.0.0.0/8 is on {@code lo}): a visitor with an address of
+     * its own, as the portal sees it.
+     */
+    public static Response getFrom(String from, int port, String target, Map<String, String> headers) throws IOException {
+        return sendFrom(from, port, "GET", target, headers, null);
+    }
+
+    private static Response sendFrom(String from, int port, String method, String target, Map<String, String> headers,
+                                     String body) throws IOException {
         try (Socket socket = new Socket()) {
+            if (from != null) {
+                socket.bind(new InetSocketAddress(from, 0));
+            }
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.setSoTimeout(30_000);
             StringBuilder head = new StringBuilder().append(method).append(' ').append(target).append(" HTTP/1.1\r\n");

@@ -69,16 +69,54 @@ class AbuseControlsTest {
     }
 
     @Test
-    void buildTokensAreBoundToTheirLaunchAndExpire() {
-        BuildTokens tokens = new BuildTokens("shared secret", Duration.ofMinutes(10));
+    void buildTokensAreBoundToTheirLaunchAndClientAndExpire() {
+        BuildTokens tokens = new BuildTokens("shared secret", Duration.ofMinutes(10), 5);
         Instant now = Instant.parse("2026-11-29T10:00:00Z");
-        String token = tokens.issue("gh/o/r/HEAD", now);
-        assertThat(tokens.valid(token, "gh/o/r/HEAD", now.plusSeconds(60))).isTrue();
-        assertThat(tokens.valid(token, "gh/o/other/HEAD", now)).isFalse();
-        assertThat(tokens.valid(token, "gh/o/r/HEAD", now.plus(Duration.ofMinutes(11)))).isFalse();
-        assertThat(tokens.valid(token.substring(0, token.length() - 2) + "xx", "gh/o/r/HEAD", now)).isFalse();
-        assertThat(tokens.valid("9999999999.forged", "gh/o/r/HEAD", now)).isFalse();
-        assertThat(new BuildTokens("another secret", Duration.ofMinutes(10)).valid(token, "gh/o/r/HEAD", now))
+        String token = tokens.issue("gh/o/r/HEAD", "198.51.100.1", now);
+        assertThat(tokens.redeem(token, "gh/o/other/HEAD", "198.51.100.1", now)).isFalse();
+        assertThat(tokens.redeem(token, "gh/o/r/HEAD", "198.51.100.2", now)).as("another address cannot use it").isFalse();
+        assertThat(tokens.redeem(token, "gh/o/r/HEAD", "198.51.100.1", now.plus(Duration.ofMinutes(11)))).isFalse();
+        assertThat(tokens.redeem(token.substring(0, token.length() - 2) + "xx", "gh/o/r/HEAD", "198.51.100.1", now)).isFalse();
+        assertThat(tokens.redeem("9999999999.AAAAAAAAAAAAAAAAAAAAAA.forged", "gh/o/r/HEAD", "198.51.100.1", now)).isFalse();
+        assertThat(new BuildTokens("another secret", Duration.ofMinutes(10), 5).redeem(token, "gh/o/r/HEAD", "198.51.100.1", now))
                 .as("another key does not accept it").isFalse();
+        assertThat(tokens.redeem(token, "gh/o/r/HEAD", "198.51.100.1", now.plusSeconds(60))).isTrue();
+    }
+
+    @Test
+    void aBuildTokenStartsAsManyLaunchesAsItsUsesAndNoMore() {
+        Instant now = Instant.parse("2026-11-29T10:00:00Z");
+        BuildTokens once = new BuildTokens("", Duration.ofMinutes(10), 1);
+        String token = once.issue("gh/o/r/HEAD", "198.51.100.1", now);
+        assertThat(once.redeem(token, "gh/o/r/HEAD", "198.51.100.1", now)).isTrue();
+        assertThat(once.redeem(token, "gh/o/r/HEAD", "198.51.100.1", now)).as("spent").isFalse();
+        assertThat(once.redeem(once.issue("gh/o/r/HEAD", "198.51.100.1", now), "gh/o/r/HEAD", "198.51.100.1", now))
+                .as("a new page's token is a new one").isTrue();
+
+        BuildTokens twice = new BuildTokens("", Duration.ofMinutes(10), 2);
+        String two = twice.issue("gh/o/r/HEAD", "198.51.100.1", now);
+        assertThat(twice.redeem(two, "gh/o/r/HEAD", "198.51.100.1", now)).isTrue();
+        assertThat(twice.redeem(two, "gh/o/r/HEAD", "198.51.100.1", now)).isTrue();
+        assertThat(twice.redeem(two, "gh/o/r/HEAD", "198.51.100.1", now)).isFalse();
+    }
+
+    @Test
+    void streamLimitsBoundEachAddressAndTheTotalAndTakeBackEachPermitOnce() {
+        StreamLimits limits = new StreamLimits(2, 3);
+        StreamLimits.Permit a1 = limits.acquire("a");
+        StreamLimits.Permit a2 = limits.acquire("a");
+        assertThatThrownBy(() -> limits.acquire("a")).isInstanceOf(dev.ferry.FerryException.class)
+                .hasMessageContaining("already follows 2 launches").extracting("status").isEqualTo(429);
+        StreamLimits.Permit b1 = limits.acquire("b");
+        assertThatThrownBy(() -> limits.acquire("c")).hasMessageContaining("as many launches as it can (3 at once)")
+                .extracting("status").isEqualTo(503);
+        a1.close();
+        a1.close(); // twice: counted once
+        assertThat(limits.open()).isEqualTo(2);
+        limits.acquire("c").close();
+        a2.close();
+        b1.close();
+        assertThat(limits.open()).isZero();
+        assertThat(new StreamLimits(0, 0).acquire("a")).as("0: no bound").isNotNull();
     }
 }

@@ -145,6 +145,9 @@ final class KubeWorkshops implements WorkshopStore {
         if (w.endingAt() != null) {
             d.put("ending-at", w.endingAt().toString());
         }
+        if (w.seatsPerAddress() > 0) {
+            d.put("seats-per-address", Integer.toString(w.seatsPerAddress()));
+        }
         return d;
     }
 
@@ -156,7 +159,8 @@ final class KubeWorkshops implements WorkshopStore {
         String endingAt = d.get("ending-at");
         return new Stored(required(d, "slug"), required(d, "name"), repo, Instant.parse(required(d, "start")),
                 Instant.parse(required(d, "end")), Integer.parseInt(required(d, "seats")),
-                Integer.parseInt(required(d, "pool-size")), d.get("public-base"), endingAt == null ? null : Instant.parse(endingAt));
+                Integer.parseInt(required(d, "pool-size")), d.get("public-base"), endingAt == null ? null : Instant.parse(endingAt),
+                Integer.parseInt(d.getOrDefault("seats-per-address", "0")));
     }
 
     private static String required(Map<String, String> d, String key) {

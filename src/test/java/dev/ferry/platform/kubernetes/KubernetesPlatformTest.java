@@ -275,7 +275,8 @@ class KubernetesPlatformTest {
     @Test
     void workshopsAreServedByEveryReplicaAndEachPoolSessionGoesToOneAttendee() throws Exception {
         String repo = git.createRepo("k8s-workshop", Map.of("requirements.txt", "ipykernel\n"));
-        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=10m"};
+        // attendees here take sessions without always opening them: no culling, and no freeing of unopened seats
+        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=10m", "ferry.workshop.claim-grace=10m"};
         ConfigurableApplicationContext a = portal(settings);
         ConfigurableApplicationContext b = portal(settings);
         awaitALeader(a, b);
@@ -382,7 +383,8 @@ class KubernetesPlatformTest {
     @Test
     void whenTheLeaderStepsDownTheNextReplicaTendsTheWorkshopPool() throws Exception {
         String repo = git.createRepo("k8s-leader-change", Map.of("requirements.txt", "ipykernel\n"));
-        String[] settings = {"ferry.cull.idle-timeout=10m", "ferry.kubernetes.lease-duration=3s"};
+        String[] settings = {"ferry.cull.idle-timeout=10m", "ferry.kubernetes.lease-duration=3s",
+                "ferry.workshop.claim-grace=10m"};
         ConfigurableApplicationContext a = portal(settings);
         ConfigurableApplicationContext b = portal(settings);
         awaitALeader(a, b);
