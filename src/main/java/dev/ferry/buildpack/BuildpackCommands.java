@@ -23,6 +23,7 @@ import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.HostResolver;
 import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RepoCheckout;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.UrlGuard;
@@ -110,7 +111,10 @@ public final class BuildpackCommands {
         Path dir = Path.of(outDir);
         try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
             git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
-            local.checkout().setName(commit).call();
+            new RepoCheckout(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES",
+                    String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES))), Long.parseLong(env.getOrDefault(
+                    "FERRY_REPO_MAX_CHECKOUT_FILES", String.valueOf(RepoCheckout.DEFAULT_MAX_FILES))))
+                    .checkout(local.getRepository(), commit);
             BuildPlan plan = detector(env).detect(dir);
             Path meta = dir.resolve(".ferry");
             Files.createDirectories(meta);

@@ -75,7 +75,9 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_REPO_GIT_TIMEOUT_SECONDS").value(String.valueOf(Math.max(1, repo.gitTimeout().toSeconds()))),
                 new V1EnvVar().name("FERRY_REPO_MAX_FETCH_BYTES").value(String.valueOf(repo.maxFetchSize().toBytes())),
                 new V1EnvVar().name("FERRY_REPO_MAX_FETCH_SECONDS").value(String.valueOf(Math.max(1, repo.maxFetchTime().toSeconds()))),
-                new V1EnvVar().name("FERRY_REPO_MAX_FETCH_OBJECTS").value(String.valueOf(repo.maxFetchObjects()))));
+                new V1EnvVar().name("FERRY_REPO_MAX_FETCH_OBJECTS").value(String.valueOf(repo.maxFetchObjects())),
+                new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_BYTES").value(String.valueOf(repo.maxCheckoutSize().toBytes())),
+                new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_FILES").value(String.valueOf(repo.maxCheckoutFiles()))));
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));
