@@ -41,6 +41,8 @@ public final class RepoCheckout {
     public static final long DEFAULT_MAX_FILES = 100_000;
     /** A symbolic link's target is a path: longer than any file system allows is not one. */
     private static final int MAX_LINK_TARGET = 4096;
+    /** Folders nested deeper than git itself checks out ({@code core.maxTreeDepth}'s default). */
+    static final int MAX_DEPTH = 2048;
 
     private final long maxBytes;
     private final long maxFiles;
@@ -73,7 +75,7 @@ public final class RepoCheckout {
         boolean done = false;
         try (ObjectReader reader = repo.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
             RevCommit parsed = walk.parseCommit(ObjectId.fromString(commit));
-            writeTree(reader, parsed.getTree(), dir, new Count());
+            writeTree(reader, parsed.getTree(), dir, new Count(), 0);
             writeIndex(repo, reader, parsed.getTree());
             RefUpdate head = repo.updateRef(Constants.HEAD, true);
             head.setNewObjectId(parsed);
@@ -82,6 +84,9 @@ public final class RepoCheckout {
         } catch (CorruptObjectException | MissingObjectException | InvalidPathException | FileAlreadyExistsException e) {
             throw RepoLimits.malformedTree(e.getMessage());
         } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("File name too long")) {
+                throw RepoLimits.malformedTree("a path longer than this file system allows");
+            }
             if (String.valueOf(e.getMessage()).contains("No space left on device")) {
                 throw RepoLimits.diskFullCheckingOut();
             }
@@ -100,7 +105,10 @@ public final class RepoCheckout {
         long files;
     }
 
-    private void writeTree(ObjectReader reader, ObjectId tree, Path dir, Count count) throws IOException {
+    private void writeTree(ObjectReader reader, ObjectId tree, Path dir, Count count, int depth) throws IOException {
+        if (depth > MAX_DEPTH) {
+            throw new CorruptObjectException("folders nested deeper than " + MAX_DEPTH);
+        }
         ObjectLoader loader = reader.open(tree, Constants.OBJ_TREE);
         // a tree lists names; one larger than the byte bound cannot check out within it either
         if (maxBytes > 0 && loader.getSize() > maxBytes) {
@@ -117,7 +125,7 @@ public final class RepoCheckout {
             ObjectId id = entries.getEntryObjectId();
             if (mode == FileMode.TREE) {
                 Files.createDirectory(target);
-                writeTree(reader, id, target, count);
+                writeTree(reader, id, target, count, depth + 1);
             } else if (mode == FileMode.REGULAR_FILE || mode == FileMode.EXECUTABLE_FILE) {
                 writeBlob(reader.open(id, Constants.OBJ_BLOB), target, count);
                 if (mode == FileMode.EXECUTABLE_FILE) {
