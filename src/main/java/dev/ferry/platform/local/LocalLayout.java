@@ -143,19 +143,24 @@ final class LocalLayout {
     /**
      * Copies a directory tree, keeping symbolic links as links (a repository's links never lead outside the copy), and
      * stops with {@link CopyTooLarge} before the copy passes {@code maxBytes} or {@code maxFiles} (0: no limit): the
-     * checkout was bounded, but a build's steps (postBuild) write into it, and every session gets its own copy.
+     * checkout was bounded, but a build's steps (postBuild) write into it, and every session gets its own copy. As for
+     * the checkout, {@code .git} (bounded by the fetch limits) and the top folder itself are not counted.
      */
     static void copyTree(Path from, Path to, long maxBytes, long maxFiles) throws IOException {
         long[] copied = {0, 0};
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                count(0);
+                count(dir, 0);
                 Files.createDirectories(to.resolve(from.relativize(dir).toString()));
                 return FileVisitResult.CONTINUE;
             }
 
-            private void count(long bytes) {
+            private void count(Path path, long bytes) {
+                Path relative = from.relativize(path);
+                if (relative.toString().isEmpty() || relative.startsWith(".git")) {
+                    return;
+                }
                 copied[0] += bytes;
                 if (maxFiles > 0 && ++copied[1] > maxFiles) {
                     throw new CopyTooLarge(false);
@@ -167,7 +172,7 @@ final class LocalLayout {
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                count(attrs.size());
+                count(file, attrs.size());
                 Path target = to.resolve(from.relativize(file).toString());
                 if (attrs.isSymbolicLink()) {
                     Files.createSymbolicLink(target, Files.readSymbolicLink(file));

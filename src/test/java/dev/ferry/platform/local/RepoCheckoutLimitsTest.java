@@ -155,6 +155,7 @@ class RepoCheckoutLimitsTest {
         Parts.requireJupyter();
         String url = git.createRepo("grows-in-postbuild", Map.of("postBuild",
                 "#!/bin/sh\ndd if=/dev/zero of=grown.bin bs=1M count=60 2>&1\n"));
+        java.util.List<Path> sessionsBefore = LocalLayout.children(workDir.resolve("sessions"));
 
         EventStream.Result result = build(url);
         Map<String, Object> failed = result.last();
@@ -164,7 +165,27 @@ class RepoCheckoutLimitsTest {
                 + "50 MiB after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
                 + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a smaller "
                 + "repository, or ask the operator to raise the limit.");
-        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("the session's partial copy").isEmpty();
+        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("the session's partial copy")
+                .containsExactlyInAnyOrderElementsOf(sessionsBefore);
+    }
+
+    /**
+     * The session's copy counts what the checkout counted: the files, not {@code .git} (bounded by the fetch limits).
+     * 30 MiB of noise is a 30 MiB pack plus 30 MiB of files, under the 50 MiB limit only when .git is left out.
+     */
+    @Test
+    void aRepositoryJustUnderTheLimitLaunchesAndItsGitFolderIsNotCounted() throws Exception {
+        Parts.requireJupyter();
+        String url = git.createRawRepo("noise-under-limit", inserter -> {
+            byte[] noise = new byte[30 << 20];
+            new java.util.Random(3).nextBytes(noise);
+            TreeFormatter tree = new TreeFormatter();
+            tree.append("noise.bin", FileMode.REGULAR_FILE, inserter.insert(Constants.OBJ_BLOB, noise));
+            return inserter.insert(tree);
+        });
+
+        EventStream.Result result = build(url);
+        assertThat(result.last().get("phase")).as(result.events().toString()).isEqualTo("ready");
     }
 
     /** {@code size} zero bytes. */
