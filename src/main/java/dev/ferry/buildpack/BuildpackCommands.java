@@ -71,7 +71,25 @@ public final class BuildpackCommands {
             return 2;
         } catch (FerryException e) {
             err.println(e.getMessage());
+            terminationMessage(env, e);
             return 3;
+        }
+    }
+
+    /**
+     * {@code <status> <sentence>} into the file {@code FERRY_TERMINATION_LOG} names (the container's termination message
+     * on Kubernetes), so that the portal fails the build with the status that fits (413 for a repository over a limit),
+     * not a generic one.
+     */
+    private static void terminationMessage(Map<String, String> env, FerryException e) {
+        String file = env.get("FERRY_TERMINATION_LOG");
+        if (file == null || file.isBlank()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(file), e.status() + " " + e.getMessage(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // the sentence is in the log too; only its status is lost
         }
     }
 
