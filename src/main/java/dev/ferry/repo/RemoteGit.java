@@ -144,10 +144,6 @@ public final class RemoteGit {
                 fetch.setDepth(depth);
             }
             fetch.call();
-            if (monitor instanceof LimitedMonitor limited && limited.writtenTooMuch()) {
-                throw new FetchFailed(RepoLimits.tooLarge(maxFetchBytes));
-            }
-            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
         } catch (GitAPIException | RuntimeException e) {
             if (monitor instanceof LimitedMonitor limited && limited.objectsOffered > 0) {
                 throw new FetchFailed(RepoLimits.tooManyObjects(maxFetchObjects, limited.objectsOffered));
@@ -162,7 +158,16 @@ public final class RemoteGit {
                 throw new RepoException(499, "The fetch was cancelled.");
             }
             throw new FetchFailed(translate(e, url));
-        } catch (java.io.IOException | java.net.URISyntaxException e) {
+        } catch (java.net.URISyntaxException e) {
+            throw new FetchFailed(translate(e, url));
+        }
+        // the last objects of a pack arrive after the monitor's last look
+        if (monitor instanceof LimitedMonitor limited && limited.writtenTooMuch()) {
+            throw new FetchFailed(RepoLimits.tooLarge(maxFetchBytes));
+        }
+        try {
+            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
+        } catch (java.io.IOException e) {
             throw new FetchFailed(translate(e, url));
         }
     }
