@@ -18,6 +18,7 @@ import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.spi.AppenderAttachable;
 
 /**
  * Takes secrets out of every log line, whoever logs it: session tokens in query strings ({@code ?token=…}, which
@@ -66,11 +67,22 @@ public final class LogRedaction implements SmartApplicationListener {
             return;
         }
         for (Logger logger : context.getLoggerList()) {
-            for (Iterator<Appender<ILoggingEvent>> it = logger.iteratorForAppenders(); it.hasNext(); ) {
-                if (it.next() instanceof OutputStreamAppender<ILoggingEvent> appender
-                        && appender.getEncoder() != null && !(appender.getEncoder() instanceof Redacting)) {
-                    appender.setEncoder(new Redacting(appender.getEncoder()));
-                }
+            wrap(logger.iteratorForAppenders());
+        }
+    }
+
+    /** Appenders that write, and those inside appenders that pass events on (an AsyncAppender's). */
+    private static void wrap(Iterator<Appender<ILoggingEvent>> appenders) {
+        while (appenders.hasNext()) {
+            Appender<ILoggingEvent> next = appenders.next();
+            if (next instanceof OutputStreamAppender<ILoggingEvent> appender
+                    && appender.getEncoder() != null && !(appender.getEncoder() instanceof Redacting)) {
+                appender.setEncoder(new Redacting(appender.getEncoder()));
+            }
+            if (next instanceof AppenderAttachable<?> attachable) {
+                @SuppressWarnings("unchecked")
+                AppenderAttachable<ILoggingEvent> parent = (AppenderAttachable<ILoggingEvent>) attachable;
+                wrap(parent.iteratorForAppenders());
             }
         }
     }
