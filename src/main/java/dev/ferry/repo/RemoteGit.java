@@ -223,11 +223,11 @@ public final class RemoteGit {
      * allowed (JGit's pack parser begins "Receiving objects" with the count from the pack header, then checks
      * {@link #isCancelled()} after each object), or when what the fetch wrote to disk passes the fetch-size bound. The
      * last is what bounds {@code git://}, whose socket JGit opens itself and Ferry cannot count on: the pack is written
-     * as it arrives, so its size on disk is the bytes received (checked between objects, at most every millisecond,
+     * as it arrives, so its size on disk is the bytes received (checked between objects, at most every 10 ms,
      * and once more when the fetch is done).
      */
     private static final class LimitedMonitor implements ProgressMonitor {
-        private static final long DISK_CHECK_NANOS = 1_000_000;
+        private static final long DISK_CHECK_NANOS = 10_000_000;
         private final ProgressMonitor delegate;
         private final GuardedConnectionFactory.Budget budget;
         private final long maxObjects;
