@@ -23,6 +23,7 @@ import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.HostResolver;
 import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RepoCheckout;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.UrlGuard;
@@ -70,7 +71,25 @@ public final class BuildpackCommands {
             return 2;
         } catch (FerryException e) {
             err.println(e.getMessage());
+            terminationMessage(env, e);
             return 3;
+        }
+    }
+
+    /**
+     * {@code <status> <sentence>} into the file {@code FERRY_TERMINATION_LOG} names (the container's termination message
+     * on Kubernetes), so that the portal fails the build with the status that fits (413 for a repository over a limit),
+     * not a generic one.
+     */
+    private static void terminationMessage(Map<String, String> env, FerryException e) {
+        String file = env.get("FERRY_TERMINATION_LOG");
+        if (file == null || file.isBlank()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(file), e.status() + " " + e.getMessage(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // the sentence is in the log too; only its status is lost
         }
     }
 
@@ -110,7 +129,10 @@ public final class BuildpackCommands {
         Path dir = Path.of(outDir);
         try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
             git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
-            local.checkout().setName(commit).call();
+            new RepoCheckout(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES",
+                    String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES))), Long.parseLong(env.getOrDefault(
+                    "FERRY_REPO_MAX_CHECKOUT_FILES", String.valueOf(RepoCheckout.DEFAULT_MAX_FILES))))
+                    .checkout(local.getRepository(), commit);
             BuildPlan plan = detector(env).detect(dir);
             Path meta = dir.resolve(".ferry");
             Files.createDirectories(meta);

@@ -31,7 +31,8 @@ import org.eclipse.jgit.transport.http.apache.HttpClientConnection;
  * thread). Each connection's host is resolved once, by the {@link UrlGuard}'s resolver, every address is checked, and
  * the socket connects to exactly those addresses (Apache HttpClient's {@link DnsResolver}): a name that answers a
  * public address to the check and a private one to the connection cannot slip through. Redirects are never followed
- * here. Response bodies count against the operation's {@link Budget} (bytes and time).
+ * here, and a connection whose scheme is not among {@code ferry.repo.allowed-schemes} is refused (an alternate object
+ * store named by the repository can be any URL). Response bodies count against the operation's {@link Budget} (bytes and time).
  */
 final class GuardedConnectionFactory implements HttpConnectionFactory {
 
@@ -102,6 +103,12 @@ final class GuardedConnectionFactory implements HttpConnectionFactory {
             return proxy == null ? unguarded.create(url) : unguarded.create(url, proxy);
         }
         budget.checkTime();
+        // The URL was checked, but JGit opens more connections than the first: a dumb-HTTP repository's
+        // objects/info/http-alternates names other URLs, of any scheme.
+        String scheme = url.getProtocol().toLowerCase(java.util.Locale.ROOT);
+        if (!budget.guard.allowedSchemes().contains(scheme)) {
+            throw new RefusedConnection(RepoLimits.schemeNotAllowed(scheme, budget.guard.allowedSchemes()));
+        }
         return new HttpClientConnection(url.toString(), proxy, client(budget));
     }
 

@@ -108,7 +108,7 @@ public final class RemoteGit {
             config.save();
             Git git = Git.wrap(local);
             GuardedConnectionFactory.Budget budget = GuardedConnectionFactory.current();
-            ProgressMonitor limited = new LimitedMonitor(monitor, budget, maxFetchObjects);
+            ProgressMonitor limited = new LimitedMonitor(monitor, budget, maxFetchObjects, objectsDir(local), maxFetchBytes);
             List<Function<Git, Boolean>> attempts = List.of(
                     g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, limited, repo),
                     g -> repo.fetchRef() != null
@@ -144,10 +144,12 @@ public final class RemoteGit {
                 fetch.setDepth(depth);
             }
             fetch.call();
-            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
         } catch (GitAPIException | RuntimeException e) {
             if (monitor instanceof LimitedMonitor limited && limited.objectsOffered > 0) {
                 throw new FetchFailed(RepoLimits.tooManyObjects(maxFetchObjects, limited.objectsOffered));
+            }
+            if (monitor instanceof LimitedMonitor limited && limited.tooLargeOnDisk) {
+                throw new FetchFailed(RepoLimits.tooLarge(maxFetchBytes));
             }
             if (monitor instanceof LimitedMonitor limited && limited.overTime()) {
                 throw new FetchFailed(RepoLimits.tooSlow(maxFetchTime));
@@ -156,9 +158,23 @@ public final class RemoteGit {
                 throw new RepoException(499, "The fetch was cancelled.");
             }
             throw new FetchFailed(translate(e, url));
-        } catch (java.io.IOException | java.net.URISyntaxException e) {
+        } catch (java.net.URISyntaxException e) {
             throw new FetchFailed(translate(e, url));
         }
+        // the last objects of a pack arrive after the monitor's last look
+        if (monitor instanceof LimitedMonitor limited && limited.writtenTooMuch()) {
+            throw new FetchFailed(RepoLimits.tooLarge(maxFetchBytes));
+        }
+        try {
+            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
+        } catch (java.io.IOException e) {
+            throw new FetchFailed(translate(e, url));
+        }
+    }
+
+    /** Where the fetch writes its pack; null for a repository kept in memory. */
+    private static java.nio.file.Path objectsDir(Repository local) {
+        return local.getDirectory() == null ? null : local.getDirectory().toPath().resolve("objects");
     }
 
     private int timeoutSeconds() {
@@ -203,21 +219,55 @@ public final class RemoteGit {
     }
 
     /**
-     * The caller's monitor, cancelled once the operation's time is up or when the pack announces more objects than
+     * The caller's monitor, cancelled once the operation's time is up, when the pack announces more objects than
      * allowed (JGit's pack parser begins "Receiving objects" with the count from the pack header, then checks
-     * {@link #isCancelled()} as it reads).
+     * {@link #isCancelled()} after each object), or when what the fetch wrote to disk passes the fetch-size bound. The
+     * last is what bounds {@code git://}, whose socket JGit opens itself and Ferry cannot count on: the pack is written
+     * as it arrives, so its size on disk is the bytes received (checked between objects, at most every 10 ms,
+     * and once more when the fetch is done).
      */
     private static final class LimitedMonitor implements ProgressMonitor {
+        private static final long DISK_CHECK_NANOS = 10_000_000;
         private final ProgressMonitor delegate;
         private final GuardedConnectionFactory.Budget budget;
         private final long maxObjects;
+        private final java.nio.file.Path objects;
+        private final long maxBytes;
+        private long lastDiskCheck = System.nanoTime() - DISK_CHECK_NANOS;
         /** The object count of a pack that was over the limit, else 0. */
         volatile long objectsOffered;
+        /** Whether what the fetch wrote passed the fetch-size bound. */
+        volatile boolean tooLargeOnDisk;
 
-        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects) {
+        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects,
+                       java.nio.file.Path objects, long maxBytes) {
             this.delegate = delegate;
             this.budget = budget;
             this.maxObjects = maxObjects;
+            this.objects = objects;
+            this.maxBytes = maxBytes;
+        }
+
+        private boolean overDisk() {
+            if (tooLargeOnDisk || System.nanoTime() - lastDiskCheck < DISK_CHECK_NANOS) {
+                return tooLargeOnDisk;
+            }
+            return writtenTooMuch();
+        }
+
+        /** Whether the fetch has written more than the bound into the repository's object store. */
+        boolean writtenTooMuch() {
+            if (tooLargeOnDisk || objects == null || maxBytes <= 0) {
+                return tooLargeOnDisk;
+            }
+            lastDiskCheck = System.nanoTime();
+            try (var files = java.nio.file.Files.walk(objects)) {
+                long written = files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+                tooLargeOnDisk = written > maxBytes;
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                // a file renamed while listed: the next check counts it
+            }
+            return tooLargeOnDisk;
         }
 
         boolean overTime() {
@@ -255,7 +305,7 @@ public final class RemoteGit {
 
         @Override
         public boolean isCancelled() {
-            return objectsOffered > 0 || delegate.isCancelled() || overTime();
+            return objectsOffered > 0 || delegate.isCancelled() || overTime() || overDisk();
         }
 
         @Override

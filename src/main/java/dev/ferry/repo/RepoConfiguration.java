@@ -27,6 +27,11 @@ class RepoConfiguration {
     }
 
     @Bean
+    RepoCheckout repoCheckout(RepoProperties properties) {
+        return new RepoCheckout(properties.maxCheckoutSize().toBytes(), properties.maxCheckoutFiles());
+    }
+
+    @Bean
     RepoProviders repoProviders(RepoProperties properties) {
         return new RepoProviders(List.of(new GitHubRepoProvider(properties.githubHost()),
                 new GitLabRepoProvider(properties.gitlabHost()), new GitRepoProvider(),

@@ -24,6 +24,37 @@ final class RepoLimits {
                 + ", ferry.repo.max-fetch-time). Try again later, or launch a smaller repository.");
     }
 
+    static RepoException checkoutTooLarge(long maxBytes) {
+        return new RepoException(413, "This repository's files add up to more than " + bytes(maxBytes) + " when checked out "
+                + "(Ferry's limit for one repository, ferry.repo.max-checkout-size). Launch a smaller repository, or ask the "
+                + "operator to raise the limit.");
+    }
+
+    static RepoException tooManyFiles(long maxFiles) {
+        return new RepoException(413, "This repository holds more than " + maxFiles + " files and folders when checked out "
+                + "(Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a smaller repository, or ask the "
+                + "operator to raise the limit.");
+    }
+
+    static RepoException malformedTree(String detail) {
+        return new RepoException(422, "The repository's commit holds a malformed tree that git itself would refuse to check "
+                + "out (" + Urls.printable(String.valueOf(detail)) + "). Fix the repository (git fsck names the problem), "
+                + "or launch another commit.");
+    }
+
+    /** A scheme Ferry does not fetch over, met on a later connection (an HTTP alternate) rather than in the URL. */
+    static RepoException schemeNotAllowed(String scheme, java.util.Set<String> allowed) {
+        return new RepoException(400, "The repository sends Ferry to fetch its objects over " + Urls.printable(scheme)
+                + ", which this Ferry does not use (ferry.repo.allowed-schemes: " + String.join(", ", new java.util.TreeSet<>(allowed))
+                + "). Serve every object of the repository from its own URL.");
+    }
+
+    static RepoException diskFullCheckingOut() {
+        return new RepoException(507, "The Ferry server ran out of disk space while checking out this repository (No space "
+                + "left on device). What the checkout wrote has been removed; launch again later, and tell the operator if it "
+                + "keeps happening.");
+    }
+
     /** Ferry's own disk filled up while the repository was written to it: not the repository's fault. */
     static RepoException diskFull() {
         return new RepoException(507, "The Ferry server ran out of disk space while fetching this repository (No space "

@@ -17,7 +17,8 @@ import org.springframework.util.unit.DataSize;
  *                              link-local, unspecified, multicast or otherwise reserved address is refused, so that
  *                              strangers cannot make Ferry reach inside the operator's network.
  * @param gitTimeout            connect and read timeout of every git network operation (ref resolution, fetch).
- * @param maxFetchSize          bytes one git operation may receive over HTTP(S); a larger repository fails with a
+ * @param maxFetchSize          bytes one git operation may receive (counted on the wire over HTTP(S), and as the
+ *                              pack written to disk on every transport, git:// included); a larger repository fails with a
  *                              sentence naming this limit (0: no limit)
  * @param maxFetchObjects       git objects one fetch may receive (as the pack announces them, on every transport); 0: no limit
  * @param maxFetchTime          how long one git operation (listing refs, or fetching the commit to build) may take in all,
@@ -30,6 +31,12 @@ import org.springframework.util.unit.DataSize;
  * @param allowedSpecs          when not empty, only specs matching one of these (same rules) may launch
  * @param specConfig            per-spec settings: the first entries whose pattern matches apply, in order
  * @param refCacheTtl           how long a branch or tag name stays resolved to the commit it pointed to
+ * @param maxCheckoutSize       bytes the files of one repository may add up to when checked out (what a pack of
+ *                              compressed zeros unfolds to, not what crossed the wire); counted from the objects' sizes
+ *                              while checking out, on every scheme, and again for each session's copy on the local
+ *                              platform (0: no limit)
+ * @param maxCheckoutFiles      files and folders one repository may hold when checked out, and each session's copy of it
+ *                              (0: no limit)
  */
 @ConfigurationProperties("ferry.repo")
 public record RepoProperties(
@@ -45,7 +52,9 @@ public record RepoProperties(
         @DefaultValue({}) List<String> bannedSpecs,
         @DefaultValue({}) List<String> allowedSpecs,
         @DefaultValue({}) List<SpecConfig> specConfig,
-        @DefaultValue("60s") Duration refCacheTtl) {
+        @DefaultValue("60s") Duration refCacheTtl,
+        @DefaultValue("1GB") DataSize maxCheckoutSize,
+        @DefaultValue("100000") long maxCheckoutFiles) {
 
     /**
      * Settings for the specs a pattern matches (BinderHub's {@code spec_config}).

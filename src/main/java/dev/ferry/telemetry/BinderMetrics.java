@@ -28,11 +28,17 @@ public final class BinderMetrics {
     private static final Duration[] BUILD_BUCKETS = seconds(60, 120, 300, 600, 1800, 3600, 7200);
     private static final Duration[] LAUNCH_BUCKETS = seconds(2, 5, 10, 20, 30, 60, 120, 300, 600);
 
+    /** The {@code repo} label of repositories beyond {@code ferry.metrics.max-repo-labels}. */
+    static final String OTHER_REPOS = "other";
+
     private final MeterRegistry registry;
+    private final int maxRepoLabels;
+    private final java.util.Set<String> repoLabels = new java.util.HashSet<>();
 
     public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
-                         ProxyMetrics proxy, RepoProviders providers, dev.ferry.cull.Culler culler) {
+                         ProxyMetrics proxy, RepoProviders providers, dev.ferry.cull.Culler culler, int maxRepoLabels) {
         this.registry = registry;
+        this.maxRepoLabels = maxRepoLabels;
         Gauge.builder("ferry.queue.waiting", launches, LaunchService::waiting)
                 .description("Launches waiting in line for a seat").register(registry);
         culler.onCull(kind -> Counter.builder("ferry.culls").description("Sessions culled, by reason").tag("reason", kind)
@@ -70,7 +76,7 @@ public final class BinderMetrics {
                     .serviceLevelObjectives(BUILD_BUCKETS).register(registry).record(outcome.duration());
             Counter.builder("binderhub.build.count").description("Counter of builds by repo")
                     .tags("status", status, "provider", PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
-                            "repo", outcome.repo().spec().displayUrl())
+                            "repo", repoLabel(outcome.repo().spec().displayUrl()))
                     .register(registry).increment();
         });
         launches.onFinished(outcome -> {
@@ -85,9 +91,20 @@ public final class BinderMetrics {
             }
             Counter.builder("binderhub.launch.count").description("Counter of launches by repo")
                     .tags("status", status, "provider", PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
-                            "repo", outcome.repo().spec().displayUrl())
+                            "repo", repoLabel(outcome.repo().spec().displayUrl()))
                     .register(registry).increment();
         });
+    }
+
+    /**
+     * The repository as a label value: itself while fewer than {@code maxRepoLabels} repositories have been labelled,
+     * else {@link #OTHER_REPOS} (each distinct label value is a time series kept for ever, here and in Prometheus).
+     */
+    synchronized String repoLabel(String repo) {
+        if (repoLabels.contains(repo) || (repoLabels.size() < maxRepoLabels && repoLabels.add(repo))) {
+            return repo;
+        }
+        return OTHER_REPOS;
     }
 
     MeterRegistry registry() {

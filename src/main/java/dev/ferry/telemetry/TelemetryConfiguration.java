@@ -17,14 +17,14 @@ import dev.ferry.proxy.ProxyMetrics;
 import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(EventsProperties.class)
+@EnableConfigurationProperties({EventsProperties.class, MetricsProperties.class})
 class TelemetryConfiguration {
 
     @Bean
     BinderMetrics binderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches,
                                 SessionService sessions, ProxyMetrics proxy, RepoProviders providers,
-                                dev.ferry.cull.Culler culler) {
-        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers, culler);
+                                dev.ferry.cull.Culler culler, MetricsProperties properties) {
+        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers, culler, properties.maxRepoLabels());
     }
 
     @Bean

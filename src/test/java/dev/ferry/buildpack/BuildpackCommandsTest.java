@@ -82,6 +82,25 @@ class BuildpackCommandsTest {
         }
     }
 
+    /** The Kubernetes build Job's prepare step checks out with the same bound as the local platform. */
+    @Test
+    void prepareRefusesARepositoryLargerThanTheCheckoutLimitAndLeavesOnlyGit() throws Exception {
+        try (TestGitServer git = new TestGitServer()) {
+            String url = git.createRepo("prep-big", Map.of("big.txt", "0".repeat(300_000), "README.md", "# big\n"));
+            String commit = git.commit("prep-big", "main", Map.of("notes.md", "# notes\n"), "second");
+            Path out = dir.resolve("context-big");
+            Run r = run(Map.of("FERRY_REPO_ALLOWED_SCHEMES", "http", "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "true",
+                    "FERRY_REPO_MAX_CHECKOUT_BYTES", String.valueOf(200 * 1024)),
+                    "prepare", "--repo", url, "--commit", commit, "--ref", "refs/heads/main", "--out", out.toString());
+            assertThat(r.code()).as(r.out()).isEqualTo(3);
+            assertThat(r.err()).contains("This repository's files add up to more than 200 KiB when checked out "
+                    + "(Ferry's limit for one repository, ferry.repo.max-checkout-size).");
+            try (var left = Files.list(out)) {
+                assertThat(left.map(p -> p.getFileName().toString())).containsExactly(".git");
+            }
+        }
+    }
+
     @Test
     void prepareRefusesPrivateAddressesByDefault() throws Exception {
         Run r = run(Map.of("FERRY_REPO_ALLOWED_SCHEMES", "http"), "prepare", "--repo", "http://127.0.0.1:9/x.git",

@@ -214,6 +214,77 @@ class RemoteGitGuardTest {
     }
 
     @Test
+    void aRepositoryLargerThanTheLimitFailsSayingSoOverGitProtocol() throws Exception {
+        dev.ferry.testing.Parts.requireGitDaemon();
+        byte[] noise = new byte[256 * 1024];
+        new Random(11).nextBytes(noise);
+        server.createRepo("big-git", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
+        try (dev.ferry.testing.GitDaemon daemon = new dev.ferry.testing.GitDaemon(server.reposDir())) {
+            UrlGuard guard = new UrlGuard(List.of("git"), true, HostileResolver::lookUp);
+            GuardedUrl url = guard.check(daemon.url("big-git"));
+            String commit = new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
+
+            RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 64 * 1024, Duration.ofMinutes(1));
+            assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
+                    .hasMessage("The repository is larger than this Ferry fetches (64 KiB, ferry.repo.max-fetch-size). "
+                            + "Launch a smaller repository, or ask the operator to raise the limit.")
+                    .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
+
+            fetch(new RemoteGit(guard, Duration.ofSeconds(5), 4 * 1024 * 1024, Duration.ofMinutes(1)), url, commit);
+        }
+    }
+
+    /**
+     * A dumb-HTTP repository's objects/info/http-alternates sends JGit to another URL for its objects; a scheme outside
+     * ferry.repo.allowed-schemes is refused there too, before any connection. (The attack is an https repository
+     * pointing at plain http; here the allowed scheme is http and the alternate https, so that the test needs no TLS
+     * server: the check is the same, on the same JGit path.)
+     */
+    @Test
+    void anAlternateObjectStoreOverADisallowedSchemeIsRefusedBeforeConnecting() throws Exception {
+        server.createRepo("alt-source", Map.of("README.md", "objects elsewhere"));
+        Path source = server.reposDir().resolve("alt-source.git");
+        String commit;
+        try (Git bare = Git.open(source.toFile())) {
+            commit = bare.getRepository().resolve("refs/heads/main").name();
+        }
+        Path hollow = tmp.resolve("hollow.git");
+        Files.createDirectories(hollow.resolve("objects").resolve("info"));
+        Files.writeString(hollow.resolve("HEAD"), "ref: refs/heads/main\n");
+        Files.createDirectories(hollow.resolve("info"));
+        Files.writeString(hollow.resolve("info").resolve("refs"), commit + "\trefs/heads/main\n");
+        Files.writeString(hollow.resolve("objects").resolve("info").resolve("packs"), "");
+        Files.writeString(hollow.resolve("objects").resolve("info").resolve("http-alternates"),
+                "https://127.0.0.1:" + trap.getLocalPort() + "/alt-source.git/objects\n");
+        HttpServer dumb = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+        dumb.createContext("/hollow.git/", exchange -> {
+            Path file = hollow.resolve(exchange.getRequestURI().getPath().substring("/hollow.git/".length())).normalize();
+            if (file.startsWith(hollow) && Files.isRegularFile(file)) {
+                byte[] body = Files.readAllBytes(file);
+                exchange.getResponseHeaders().add("Content-Type", "text/plain");
+                exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+                exchange.getResponseBody().write(body);
+            } else {
+                exchange.sendResponseHeaders(404, -1);
+            }
+            exchange.close();
+        });
+        dumb.start();
+        try {
+            UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
+            GuardedUrl url = guard.check("http://127.0.0.1:" + dumb.getAddress().getPort() + "/hollow.git");
+
+            assertThatThrownBy(() -> fetch(new RemoteGit(guard, Duration.ofSeconds(5)), url, commit))
+                    .isInstanceOf(RepoException.class)
+                    .hasMessage("The repository sends Ferry to fetch its objects over https, which this Ferry does not use "
+                            + "(ferry.repo.allowed-schemes: http). Serve every object of the repository from its own URL.");
+            assertThat(trapped).as("connections to the alternate").isEmpty();
+        } finally {
+            dumb.stop(0);
+        }
+    }
+
+    @Test
     void gitProtocolConnectsToTheCheckedAddress() throws Exception {
         UrlGuard guard = new UrlGuard(List.of("git"), true, host -> new InetAddress[] {InetAddress.getByName("127.0.0.7")});
         GuardedUrl url = guard.check("git://repo.example.org:9418/r.git");

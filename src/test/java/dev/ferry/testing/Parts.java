@@ -77,6 +77,12 @@ public final class Parts {
         return kubectl;
     }
 
+    /** git's own daemon for git:// (Debian: git). */
+    public static void requireGitDaemon() {
+        require(exitsZero("git", "daemon", "--help") || Files.isExecutable(Path.of("/usr/lib/git-core/git-daemon")),
+                "git daemon (apt-get install git)");
+    }
+
     private static void require(boolean present, String what) {
         if (!present && ci()) {
             throw new AssertionError("CI=true but this machine lacks " + what + "; .ci/run should have installed it");

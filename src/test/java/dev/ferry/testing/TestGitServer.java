@@ -56,6 +56,41 @@ public final class TestGitServer implements AutoCloseable {
         return port;
     }
 
+    /** The folder of every repository this server serves (a {@link GitDaemon} can serve the same ones). */
+    public Path reposDir() {
+        return root.resolve("repos");
+    }
+
+    /**
+     * Creates a repository whose {@code main} is one commit of the tree {@code writeTree} inserts: for repositories
+     * git's porcelain would not make (gigabytes of zeros, malformed trees). Returns its clone URL.
+     */
+    public String createRawRepo(String name, RawTree writeTree) throws Exception {
+        Path bare = reposDir().resolve(name + ".git");
+        try (Git git = Git.init().setBare(true).setInitialBranch("main").setDirectory(bare.toFile()).call();
+             org.eclipse.jgit.lib.ObjectInserter inserter = git.getRepository().newObjectInserter()) {
+            org.eclipse.jgit.lib.ObjectId tree = writeTree.write(inserter);
+            org.eclipse.jgit.lib.CommitBuilder commit = new org.eclipse.jgit.lib.CommitBuilder();
+            org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("Test", "test@example.org");
+            commit.setTreeId(tree);
+            commit.setAuthor(who);
+            commit.setCommitter(who);
+            commit.setMessage("raw commit");
+            org.eclipse.jgit.lib.ObjectId id = inserter.insert(commit);
+            inserter.flush();
+            org.eclipse.jgit.lib.RefUpdate update = git.getRepository().updateRef("refs/heads/main");
+            update.setNewObjectId(id);
+            update.forceUpdate();
+        }
+        return url(name);
+    }
+
+    /** Inserts a tree (and what it holds) and returns its id. */
+    @FunctionalInterface
+    public interface RawTree {
+        org.eclipse.jgit.lib.ObjectId write(org.eclipse.jgit.lib.ObjectInserter inserter) throws Exception;
+    }
+
     /** Creates a repository with one commit on {@code main} holding these files; returns its clone URL. */
     public String createRepo(String name, Map<String, String> files) throws Exception {
         Path bare = root.resolve("repos").resolve(name + ".git");

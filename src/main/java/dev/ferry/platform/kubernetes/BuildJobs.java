@@ -38,6 +38,8 @@ import dev.ferry.repo.Urls;
 final class BuildJobs {
 
     static final String PREPARE = "prepare";
+    /** Where {@code prepare} writes {@code <status> <sentence>} when it refuses the repository (Kubernetes' default). */
+    static final String TERMINATION_LOG = "/dev/termination-log";
     static final String BUILDER = "build";
     static final String WORKSPACE = "/workspace";
 
@@ -75,7 +77,10 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_REPO_GIT_TIMEOUT_SECONDS").value(String.valueOf(Math.max(1, repo.gitTimeout().toSeconds()))),
                 new V1EnvVar().name("FERRY_REPO_MAX_FETCH_BYTES").value(String.valueOf(repo.maxFetchSize().toBytes())),
                 new V1EnvVar().name("FERRY_REPO_MAX_FETCH_SECONDS").value(String.valueOf(Math.max(1, repo.maxFetchTime().toSeconds()))),
-                new V1EnvVar().name("FERRY_REPO_MAX_FETCH_OBJECTS").value(String.valueOf(repo.maxFetchObjects()))));
+                new V1EnvVar().name("FERRY_REPO_MAX_FETCH_OBJECTS").value(String.valueOf(repo.maxFetchObjects())),
+                new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_BYTES").value(String.valueOf(repo.maxCheckoutSize().toBytes())),
+                new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_FILES").value(String.valueOf(repo.maxCheckoutFiles())),
+                new V1EnvVar().name("FERRY_TERMINATION_LOG").value(TERMINATION_LOG)));
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));
@@ -88,6 +93,7 @@ final class BuildJobs {
                 .image(settings.prepareImage())
                 .args(prepareArgs)
                 .env(prepareEnv)
+                .terminationMessagePath(TERMINATION_LOG)
                 .volumeMounts(List.of(workspace, new V1VolumeMount().name("tmp").mountPath("/tmp")))
                 .resources(resources("100m", "1", "256Mi", "1Gi"))
                 .securityContext(new V1SecurityContext()

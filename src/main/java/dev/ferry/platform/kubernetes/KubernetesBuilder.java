@@ -137,7 +137,28 @@ final class KubernetesBuilder implements Builder {
             out.line("Pushed " + image + "\n");
             return new Environment(key, image);
         }
-        throw new BuildFailedException(500, failureSentence(name) + tail(out));
+        throw prepareRefusal(name).orElseGet(() -> new BuildFailedException(500, failureSentence(name) + tail(out)));
+    }
+
+    private static final java.util.regex.Pattern REFUSAL = java.util.regex.Pattern.compile("(?s)^([45][0-9]{2}) (.+)$");
+
+    /**
+     * The sentence and status {@code prepare} refused the repository with (its termination message, e.g. 413 for a
+     * repository over a checkout limit), when that is why the Job failed.
+     */
+    private java.util.Optional<BuildFailedException> prepareRefusal(String name) {
+        for (V1Pod pod : state.buildPods(name)) {
+            List<V1ContainerStatus> statuses = pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses();
+            for (V1ContainerStatus s : statuses == null ? List.<V1ContainerStatus>of() : statuses) {
+                String message = s.getState() == null || s.getState().getTerminated() == null ? null
+                        : s.getState().getTerminated().getMessage();
+                java.util.regex.Matcher m = message == null ? null : REFUSAL.matcher(message.strip());
+                if (BuildJobs.PREPARE.equals(s.getName()) && m != null && m.matches()) {
+                    return java.util.Optional.of(new BuildFailedException(Integer.parseInt(m.group(1)), m.group(2)));
+                }
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private static String tail(BuildLog out) {

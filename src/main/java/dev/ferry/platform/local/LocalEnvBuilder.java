@@ -23,6 +23,7 @@ import dev.ferry.buildpack.BuildPlan;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RepoCheckout;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
@@ -59,10 +60,13 @@ final class LocalEnvBuilder implements Builder {
     private final PythonFinder python;
     private final boolean systemSitePackages;
     private final Detector detector;
+    private final RepoCheckout checkout;
 
-    LocalEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, boolean systemSitePackages, Detector detector) {
+    LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python, boolean systemSitePackages,
+                    Detector detector) {
         this.layout = layout;
         this.git = git;
+        this.checkout = checkout;
         this.python = python;
         this.systemSitePackages = systemSitePackages;
         this.detector = detector;
@@ -169,7 +173,7 @@ final class LocalEnvBuilder implements Builder {
         GuardedUrl url = git.guard().check(repo.repoUrl());
         try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
             git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
-            local.checkout().setName(repo.commit()).call();
+            checkout.checkout(local.getRepository(), repo.commit());
         }
         LocalLayout.deleteTree(s.checkout.resolve(".git").resolve("refs").resolve("ferry"));
         checkCancelled(ctx);

@@ -140,17 +140,39 @@ final class LocalLayout {
         });
     }
 
-    /** Copies a directory tree, keeping symbolic links as links (a repository's links never lead outside the copy). */
-    static void copyTree(Path from, Path to) throws IOException {
+    /**
+     * Copies a directory tree, keeping symbolic links as links (a repository's links never lead outside the copy), and
+     * stops with {@link CopyTooLarge} before the copy passes {@code maxBytes} or {@code maxFiles} (0: no limit): the
+     * checkout was bounded, but a build's steps (postBuild) write into it, and every session gets its own copy. As for
+     * the checkout, {@code .git} (bounded by the fetch limits) and the top folder itself are not counted.
+     */
+    static void copyTree(Path from, Path to, long maxBytes, long maxFiles) throws IOException {
+        long[] copied = {0, 0};
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                count(dir, 0);
                 Files.createDirectories(to.resolve(from.relativize(dir).toString()));
                 return FileVisitResult.CONTINUE;
             }
 
+            private void count(Path path, long bytes) {
+                Path relative = from.relativize(path);
+                if (relative.toString().isEmpty() || relative.startsWith(".git")) {
+                    return;
+                }
+                copied[0] += bytes;
+                if (maxFiles > 0 && ++copied[1] > maxFiles) {
+                    throw new CopyTooLarge(false);
+                }
+                if (maxBytes > 0 && copied[0] > maxBytes) {
+                    throw new CopyTooLarge(true);
+                }
+            }
+
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                count(file, attrs.size());
                 Path target = to.resolve(from.relativize(file).toString());
                 if (attrs.isSymbolicLink()) {
                     Files.createSymbolicLink(target, Files.readSymbolicLink(file));
@@ -160,6 +182,16 @@ final class LocalLayout {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** A copy that would pass its bound: by bytes, or else by files. */
+    static final class CopyTooLarge extends RuntimeException {
+        final boolean bytes;
+
+        CopyTooLarge(boolean bytes) {
+            super(bytes ? "too many bytes" : "too many files", null, false, false);
+            this.bytes = bytes;
+        }
     }
 
     static List<Path> children(Path dir) {

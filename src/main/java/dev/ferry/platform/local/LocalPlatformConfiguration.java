@@ -11,6 +11,7 @@ import dev.ferry.launch.Launcher;
 import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
 import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RepoCheckout;
 
 /** The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions. */
 @Configuration(proxyBeanMethods = false)
@@ -31,9 +32,9 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, PythonFinder python, LocalProperties properties,
-                                    Detector detector) {
-        return new LocalEnvBuilder(layout, git, python, properties.systemSitePackages(), detector);
+    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python,
+                                    LocalProperties properties, Detector detector) {
+        return new LocalEnvBuilder(layout, git, checkout, python, properties.systemSitePackages(), detector);
     }
 
     @Bean
@@ -42,7 +43,8 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties) {
-        return new LocalProcessLauncher(layout, builder, properties);
+    LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
+                                              RepoCheckout checkout) {
+        return new LocalProcessLauncher(layout, builder, properties, checkout);
     }
 }

@@ -27,6 +27,7 @@ import dev.ferry.launch.LaunchProperties;
 import dev.ferry.launch.Launcher;
 import dev.ferry.launch.RunningServer;
 import dev.ferry.launch.SessionSpec;
+import dev.ferry.repo.RepoCheckout;
 
 /**
  * Runs each session as a Jupyter server process on 127.0.0.1 and a free port, as BinderHub runs it in a pod: base URL
@@ -43,10 +44,12 @@ final class LocalProcessLauncher implements Launcher {
     private final LocalLayout layout;
     private final LocalEnvBuilder builder;
     private final LaunchProperties properties;
+    private final RepoCheckout checkout;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties) {
+    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout) {
         this.layout = layout;
+        this.checkout = checkout;
         this.builder = builder;
         this.properties = properties;
     }
@@ -65,7 +68,7 @@ final class LocalProcessLauncher implements Launcher {
         try {
             Files.createDirectories(dir);
             Path home = dir.resolve("home");
-            LocalLayout.copyTree(envDir.resolve("repo"), home);
+            copyRepository(envDir.resolve("repo"), home);
             Files.createDirectories(dir.resolve("runtime"));
             LocalEnvironment runtime = builder.runtime(spec.environment().key());
             for (int attempt = 1; ; attempt++) {
@@ -97,6 +100,22 @@ final class LocalProcessLauncher implements Launcher {
         } catch (RuntimeException e) {
             LocalLayout.deleteTree(dir);
             throw e;
+        }
+    }
+
+    /** The session's own copy of the built repository, within the bounds of one checkout. */
+    private void copyRepository(Path repo, Path home) throws IOException {
+        try {
+            LocalLayout.copyTree(repo, home, checkout.maxBytes(), checkout.maxFiles());
+        } catch (LocalLayout.CopyTooLarge e) {
+            throw new LaunchFailedException(413, e.bytes
+                    ? "This repository's files add up to more than " + dev.ferry.repo.RepoCheckout.bytes(checkout.maxBytes())
+                    + " after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
+                    + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a "
+                    + "smaller repository, or ask the operator to raise the limit."
+                    : "This repository holds more than " + checkout.maxFiles() + " files and folders after its build "
+                    + "(Ferry's limit for one repository, ferry.repo.max-checkout-files), so no session can have its own "
+                    + "copy. Launch a smaller repository, or ask the operator to raise the limit.");
         }
     }
 

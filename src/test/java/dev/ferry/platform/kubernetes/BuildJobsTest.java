@@ -24,7 +24,8 @@ class BuildJobsTest {
     static RepoProperties repoProperties() {
         return new RepoProperties(List.of("https"), false, Duration.ofSeconds(30), org.springframework.util.unit.DataSize.ofMegabytes(5),
                 Duration.ofMinutes(3), 5000, "https://github.com", "https://gitlab.com",
-                "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60));
+                "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60),
+                org.springframework.util.unit.DataSize.ofMegabytes(300), 2000);
     }
 
     static KubernetesProperties.Build build(String pushSecret) {
@@ -59,7 +60,9 @@ class BuildJobsTest {
         prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
         assertThat(env).containsEntry("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(5L * 1024 * 1024))
                 .containsEntry("FERRY_REPO_MAX_FETCH_SECONDS", "180")
-                .containsEntry("FERRY_REPO_MAX_FETCH_OBJECTS", "5000").containsEntry("FERRY_REPO_GIT_TIMEOUT_SECONDS", "30");
+                .containsEntry("FERRY_REPO_MAX_FETCH_OBJECTS", "5000").containsEntry("FERRY_REPO_GIT_TIMEOUT_SECONDS", "30")
+                .containsEntry("FERRY_REPO_MAX_CHECKOUT_BYTES", String.valueOf(300L * 1024 * 1024))
+                .containsEntry("FERRY_REPO_MAX_CHECKOUT_FILES", "2000");
     }
 
     @Test

@@ -87,6 +87,9 @@ final class FakeJobController implements AutoCloseable {
         args.set(args.indexOf("--out") + 1, workspace.toString());
         Map<String, String> env = new HashMap<>();
         prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        // the kubelet reads the container's terminationMessagePath into its status: here a file of the workspace's
+        Path terminationLog = workspace.resolveSibling(workspace.getFileName() + "-termination-log");
+        env.put("FERRY_TERMINATION_LOG", terminationLog.toString());
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int code;
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
@@ -95,7 +98,14 @@ final class FakeJobController implements AutoCloseable {
         String prepareLog = output.toString(StandardCharsets.UTF_8);
         prepareOutput.put(jobName, prepareLog);
         log(podName, "prepare", prepareLog);
-        podStatus(podName, List.of(terminated("prepare", code)), List.of());
+        String terminationMessage = null;
+        try {
+            terminationMessage = Files.exists(terminationLog) ? Files.readString(terminationLog) : null;
+            Files.deleteIfExists(terminationLog);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        podStatus(podName, List.of(terminated("prepare", code, terminationMessage)), List.of());
         if (code != 0) {
             finish(jobName, false);
             return;
@@ -128,8 +138,12 @@ final class FakeJobController implements AutoCloseable {
     }
 
     private static ContainerStatus terminated(String name, int code) {
+        return terminated(name, code, null);
+    }
+
+    private static ContainerStatus terminated(String name, int code, String message) {
         return new ContainerStatusBuilder().withName(name).withImage("fake").withImageID("").withReady(false).withRestartCount(0).withNewState().withNewTerminated().withExitCode(code)
-                .withReason(code == 0 ? "Completed" : "Error").endTerminated().endState().build();
+                .withReason(code == 0 ? "Completed" : "Error").withMessage(message).endTerminated().endState().build();
     }
 
     private void podStatus(String pod, List<ContainerStatus> init, List<ContainerStatus> main) {

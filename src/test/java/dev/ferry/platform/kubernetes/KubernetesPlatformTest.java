@@ -472,6 +472,26 @@ class KubernetesPlatformTest {
                 .doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /** The prepare step's refusal reaches the visitor with its own status and sentence, not a generic build failure. */
+    @Test
+    void aRepositoryOverTheCheckoutLimitFailsTheBuildJobWith413AndItsSentence() throws Exception {
+        Map<String, String> files = new java.util.HashMap<>();
+        for (int i = 0; i < 30; i++) {
+            files.put("f" + i + ".txt", "file " + i + "\n");
+        }
+        String repo = git.createRepo("k8s-many-files", files);
+        ConfigurableApplicationContext portal = portal("ferry.repo.max-checkout-files=20");
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
+        assertThat(failed.get("status_code")).isEqualTo(413);
+        assertThat(((String) failed.get("message")).strip()).isEqualTo("This repository holds more than 20 files and "
+                + "folders when checked out (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a "
+                + "smaller repository, or ask the operator to raise the limit.");
+    }
+
     @Test
     void imagePullFailureAndUnschedulablePodEndTheLaunchWithASentenceAndLeaveNoPod() throws Exception {
         String repo = git.createRepo("k8s-nopull", Map.of("requirements.txt", "ipykernel\n"));

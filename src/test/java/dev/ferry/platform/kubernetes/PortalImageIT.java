@@ -156,7 +156,8 @@ class PortalImageIT {
         ResolvedRepo repo = new ResolvedRepo(new GitRepoProvider().parse(spec), commit, spec, "refs/heads/main");
         RepoProperties repoProperties = new RepoProperties(List.of("http"), true, Duration.ofSeconds(30),
                 org.springframework.util.unit.DataSize.ofMegabytes(50), Duration.ofMinutes(3), 5000, "https://github.com",
-                "https://gitlab.com", "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60));
+                "https://gitlab.com", "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60),
+                org.springframework.util.unit.DataSize.ofMegabytes(300), 2000);
         BuildJobs jobs = new BuildJobs(BuildJobsTest.build(""), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
                 repoProperties);
         V1Container prepare = jobs.job("ferry-build-image", repo, ImageKey.of(repo), 600).getSpec().getTemplate().getSpec()
