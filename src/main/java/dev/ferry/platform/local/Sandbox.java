@@ -68,7 +68,7 @@ final class Sandbox {
      * package and the setting) when it does not, unless the operator chose {@code none}.
      */
     static Sandbox start(LocalProperties properties, LocalLayout layout) {
-        Path dir = layout.root().resolve("sandbox");
+        Path dir = layout.sandboxDir();
         Path jupyterConfig = dir.resolve("jupyter");
         Path etc = dir.resolve("etc");
         try {
