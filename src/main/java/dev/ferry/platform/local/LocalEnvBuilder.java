@@ -140,6 +140,11 @@ final class LocalEnvBuilder implements Builder {
                 // A pip cache shared between builds would let one repository's build plant packages for another's.
                 env.put("PIP_CACHE_DIR", "/tmp/pip-cache");
             }
+            if (prefix != null) {
+                // Sessions never read the repository's ~/.jupyter; what a postBuild enables "for the user" (jupyter
+                // nbextension/serverextension enable --user) goes to the environment's etc/jupyter, which they read.
+                env.put("JUPYTER_CONFIG_DIR", prefix.resolve("etc").resolve("jupyter").toString());
+            }
             env.putAll(extraEnv);
             return env;
         }

@@ -166,6 +166,22 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
     }
 
     /**
+     * What a postBuild enables "for the user" (as many Binder repositories do) still reaches its sessions, although they
+     * no longer read the repository's {@code ~/.jupyter}: build steps keep such settings in the environment.
+     */
+    @Test
+    void aPostBuildsUserLevelJupyterSettingsStillReachItsSessions() throws Exception {
+        String repo = GIT.createRepo("user-settings", files("postBuild",
+                "#!/bin/sh\njupyter nbextension enable --user --section=notebook ferry-test/main 2>&1 | tail -1\n"));
+
+        Map<String, Object> ready = launch(repo, "main").last();
+
+        assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
+        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
+        assertThat(jupyter.get("api/config/notebook").body()).contains("\"ferry-test/main\": true");
+    }
+
+    /**
      * Every place a repository could put Jupyter configuration that switches the token off: its own
      * {@code .jupyter} (the session's home is the repository), the user base {@code ~/.local/etc/jupyter}, and the
      * environment's {@code etc/jupyter} written by postBuild. The server must still ask for the token.
