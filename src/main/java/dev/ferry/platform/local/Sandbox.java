@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Where repository code runs on the local platform: every build step and every notebook server is wrapped in a
  * bubblewrap ({@code bwrap}) sandbox with its own PID, IPC and UTS namespaces (all its processes die with it, and it
  * sees only its own in a fresh {@code /proc}), a user namespace mapping it to uid 1000 without capabilities, a read-only
- * view of the system (the host's password hashes and private keys hidden), a private {@code /tmp}, and of Ferry's work
+ * view of the system (what in /etc other users could not read, such as password hashes and private keys, hidden), a
+ * private {@code /tmp}, and of Ferry's work
  * dir only the folders it is given. The network is shared (sessions listen on loopback for the proxy).
  *
  * <p>The sandbox's environment is the one Ferry gives the {@code bwrap} process, which Ferry clears first: passing it
@@ -35,10 +36,8 @@ final class Sandbox {
     static final int UID = 1000;
     static final String USER = "jovyan";
     private static final List<String> SYSTEM_DIRS = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32");
-    /** Files of /etc a sandbox must not read (as uid 1000 mapped to Ferry's user it could, when Ferry runs as root). */
-    private static final List<String> HIDDEN_FILES = List.of("/etc/shadow", "/etc/shadow-", "/etc/gshadow",
-            "/etc/gshadow-", "/etc/passwd-", "/etc/group-");
-    private static final List<String> HIDDEN_DIRS = List.of("/etc/ssh", "/etc/ssl/private");
+    /** The host's account lists, readable by anyone but none of a sandbox's business (it gets Ferry's). */
+    private static final List<String> HIDDEN_FILES = List.of("/etc/passwd-", "/etc/group-");
 
     static final String REFUSAL = "The local platform runs repository code in a bubblewrap sandbox, and %s. Install "
             + "bubblewrap (Debian/Ubuntu: apt install bubblewrap), or set ferry.local.bubblewrap to its path; only on a "
@@ -256,11 +255,57 @@ final class Sandbox {
                 argv.addAll(List.of("--ro-bind", "/dev/null", file));
             }
         }
-        for (String dir : HIDDEN_DIRS) {
-            if (Files.isDirectory(Path.of(dir), LinkOption.NOFOLLOW_LINKS)) {
-                argv.addAll(List.of("--tmpfs", dir));
+        for (Path secret : unreadableByOthers(Path.of("/etc"))) {
+            if (Files.isDirectory(secret, LinkOption.NOFOLLOW_LINKS)) {
+                argv.addAll(List.of("--tmpfs", secret.toString()));
+            } else {
+                argv.addAll(List.of("--ro-bind", "/dev/null", secret.toString()));
             }
         }
+    }
+
+    /**
+     * What under {@code dir} other users of the machine may not read (password hashes, private keys, a root-only
+     * file of secrets): mapped to Ferry's own user, a sandbox could read it when Ferry runs as root, so it is hidden.
+     * Looked up at every start of a sandbox (a walk of /etc takes milliseconds), so files added later count too.
+     */
+    static List<Path> unreadableByOthers(Path dir) {
+        List<Path> found = new ArrayList<>();
+        try {
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes a)
+                        throws IOException {
+                    if (!d.equals(dir) && hidden(d)) {
+                        found.add(d);
+                        return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a)
+                        throws IOException {
+                    if (a.isRegularFile() && hidden(f)) {
+                        found.add(f);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE; // removed meanwhile, or unreadable even to Ferry
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not look for private files under {}: {}", dir, e.toString());
+        }
+        return found;
+    }
+
+    private static boolean hidden(Path path) throws IOException {
+        return !Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)
+                .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
     }
 
     /**

@@ -86,6 +86,27 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
     }
 
     /**
+     * A postBuild prints the host's password hashes. The sandbox's user is Ferry's user in disguise (when Ferry runs as
+     * root it owns root's files), so what other users of the machine may not read must be out of its sight.
+     */
+    @Test
+    void aPostBuildCannotReadTheHostsPasswordHashes() throws Exception {
+        Path shadow = Path.of("/etc/shadow");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(shadow),
+                "skipped: this test runs as a user who cannot read /etc/shadow either");
+        List<String> hashes = Files.readAllLines(shadow).stream().filter(l -> !l.isBlank()).toList();
+        String repo = GIT.createRepo("reads-shadow", files("postBuild",
+                "#!/bin/sh\ncat /etc/shadow /etc/gshadow 2>&1\necho cat done\n"));
+
+        EventStream.Result result = launch(repo, "main");
+
+        assertThat(result.last().get("phase")).as(result.events().toString()).isEqualTo("ready");
+        String log = log(result);
+        assertThat(log).contains("cat done");
+        assertThat(hashes).isNotEmpty().noneMatch(log::contains);
+    }
+
+    /**
      * Repository A's postBuild walks up from its checkout to the folder of all environments and drops a {@code .pth}
      * file (Python runs its import lines at every start) into every environment it finds; B's next session would run
      * it and leave a file in its home.
