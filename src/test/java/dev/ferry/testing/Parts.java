@@ -33,6 +33,13 @@ public final class Parts {
                 + "python3-ipykernel python3-venv)");
     }
 
+    /** Debian's bubblewrap, which sandboxes local builds and sessions; returns the bwrap program. */
+    public static Path requireBubblewrap() {
+        Path bwrap = Path.of("/usr/bin/bwrap");
+        require(Files.isExecutable(bwrap) && exitsZero(bwrap.toString(), "--version"), "bubblewrap (apt-get install bubblewrap)");
+        return bwrap;
+    }
+
     /** R with IRkernel (Debian: r-base-core r-cran-irkernel). */
     public static void requireR() {
         require(exitsZero("Rscript", "-e", "library(IRkernel)"), "R with IRkernel (apt-get install r-base-core r-cran-irkernel)");

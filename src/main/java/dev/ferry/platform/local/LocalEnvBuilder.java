@@ -61,10 +61,12 @@ final class LocalEnvBuilder implements Builder {
     private final boolean systemSitePackages;
     private final Detector detector;
     private final RepoCheckout checkout;
+    private final Sandbox sandbox;
 
     LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python, boolean systemSitePackages,
-                    Detector detector) {
+                    Detector detector, Sandbox sandbox) {
         this.layout = layout;
+        this.sandbox = sandbox;
         this.git = git;
         this.checkout = checkout;
         this.python = python;
@@ -119,13 +121,17 @@ final class LocalEnvBuilder implements Builder {
     /** One build: the paths, the log and the cancellation of the context, and what the steps decided. */
     private final class Steps {
         final BuildContext ctx;
+        final Path dir;
         final Path checkout;
         final Path venv;
         final BuildLog out;
         final Map<String, String> extraEnv = new LinkedHashMap<>();
+        /** Host programs' folders outside the system folders that the steps (and later the server) run. */
+        final List<Path> hostPaths = new ArrayList<>();
 
         Steps(BuildContext ctx, Path dir) {
             this.ctx = ctx;
+            this.dir = dir;
             this.checkout = dir.resolve("repo");
             this.venv = dir.resolve("venv");
             this.out = ctx.log();
@@ -133,14 +139,34 @@ final class LocalEnvBuilder implements Builder {
 
         Map<String, String> env(Path prefix) {
             Map<String, String> env = layout.childEnvironment(checkout, prefix);
+            if (sandbox.isolated()) {
+                // A pip cache shared between builds would let one repository's build plant packages for another's.
+                env.put("PIP_CACHE_DIR", "/tmp/pip-cache");
+            }
+            if (prefix != null) {
+                // Sessions never read the repository's ~/.jupyter; what a postBuild enables "for the user" (jupyter
+                // nbextension/serverextension enable --user) goes to the environment's etc/jupyter, which they read.
+                env.put("JUPYTER_CONFIG_DIR", prefix.resolve("etc").resolve("jupyter").toString());
+            }
             env.putAll(extraEnv);
             return env;
+        }
+
+        /** A step's command as it runs: in the build's sandbox, which may write only this environment's folder. */
+        List<String> command(List<String> command) {
+            return sandbox.command(command, checkout, Sandbox.Mounts.of(hostPaths, List.of(dir)));
+        }
+
+        /** A host program the steps run: its folder joins what the sandbox sees. */
+        Path hostTool(Path executable) {
+            Sandbox.hostPrefix(executable).filter(p -> !hostPaths.contains(p)).ifPresent(hostPaths::add);
+            return executable;
         }
 
         void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
             checkCancelled(ctx);
             boolean[] diskFull = {false};
-            ProcessRunner.Result r = ProcessRunner.run(command, checkout, env(prefix), line -> {
+            ProcessRunner.Result r = ProcessRunner.run(command(command), checkout, env(prefix), line -> {
                 diskFull[0] |= line.contains(NO_SPACE);
                 out.line(line);
             }, ctx::cancelled);
@@ -214,7 +240,7 @@ final class LocalEnvBuilder implements Builder {
                     code -> "The repository's postBuild script failed (exit code " + code + "). Its output is in the log.", 422);
         }
 
-        new LocalEnvironment(serverPython, app, plan.start(), s.extraEnv)
+        new LocalEnvironment(serverPython, app, plan.start(), s.extraEnv, s.hostPaths)
                 .write(dir.resolve(LocalLayout.ENV_MARKER), repo.commit());
         s.out.line("Environment ready (" + plan.buildpack() + ", " + app + ")");
         return environment(ctx.key());
@@ -239,6 +265,7 @@ final class LocalEnvBuilder implements Builder {
                         + "platform installs the version asked for.");
             }
         }
+        s.hostTool(executable);
         List<String> command = new ArrayList<>(List.of(executable.toString(), "-m", "venv"));
         if (systemSitePackages) {
             command.add("--system-site-packages");
@@ -270,7 +297,7 @@ final class LocalEnvBuilder implements Builder {
     }
 
     private void pipfile(BuildPlan plan, Steps s, Path venvPython) throws IOException {
-        Path pipenv = HostTools.find("pipenv").orElse(null);
+        Path pipenv = HostTools.find("pipenv").map(s::hostTool).orElse(null);
         if (pipenv == null) {
             s.out.line("Installing pipenv into the environment");
             s.run(List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"), s.venv,
@@ -283,7 +310,7 @@ final class LocalEnvBuilder implements Builder {
         pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
         pipenvEnv.put("PIPENV_VERBOSITY", "-1");
         dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
-        ProcessRunner.Result r = ProcessRunner.run(List.of(pipenv.toString(), "requirements", "--dev"), s.checkout,
+        ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pipenv.toString(), "requirements", "--dev")), s.checkout,
                 pipenvEnv, line -> addSynchronized(lines, line), s.out::line, s.ctx::cancelled);
         checkCancelled(s.ctx);
         List<String> kept = keptLines(lines);
@@ -305,13 +332,15 @@ final class LocalEnvBuilder implements Builder {
 
     /** A conda environment from environment.yml, made by micromamba, mamba or conda from the host. */
     private Path conda(BuildPlan plan, Steps s) throws IOException {
-        Path tool = HostTools.findFirst("micromamba", "mamba", "conda").orElseThrow(() -> new BuildFailedException(422,
+        Path tool = HostTools.findFirst("micromamba", "mamba", "conda").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422,
                 "This repository describes its environment in " + plan.inConfigDir("environment.yml") + ", which needs "
                         + "conda. Install micromamba on the Ferry server (https://mamba.readthedocs.io), or use the "
                         + "kubernetes platform."));
         Path prefix = s.venv.getParent().resolve("conda");
         s.out.line("Creating the conda environment with " + tool.getFileName());
-        s.extraEnv.put("MAMBA_ROOT_PREFIX", layout.root().resolve("cache").resolve("mamba").toString());
+        // In a sandbox, a package cache of its own: a shared one would let one build plant packages for another.
+        s.extraEnv.put("MAMBA_ROOT_PREFIX", sandbox.isolated() ? "/tmp/mamba"
+                : layout.root().resolve("cache").resolve("mamba").toString());
         s.run(List.of(tool.toString(), "env", "create", "--yes", "--prefix", prefix.toString(), "--file",
                         s.checkout.resolve(plan.inConfigDir("environment.yml")).toString()), null,
                 code -> "Creating the conda environment from environment.yml failed (exit code " + code + "). Check the "
@@ -342,7 +371,7 @@ final class LocalEnvBuilder implements Builder {
 
     /** R with IRkernel from the host; packages of install.R and DESCRIPTION into the environment's own library. */
     private void rKernel(BuildPlan plan, Steps s) throws IOException {
-        Path rscript = HostTools.find("Rscript").orElseThrow(() -> new BuildFailedException(422, "This repository needs R ("
+        Path rscript = HostTools.find("Rscript").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422, "This repository needs R ("
                 + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install R with "
                 + "IRkernel (Debian/Ubuntu: apt install r-base-core r-cran-irkernel), or use the kubernetes platform."));
         plan.r().ifPresent(v -> s.out.line("Note: the repository asks for R " + v + "; the local platform uses the host's R."));
@@ -353,7 +382,7 @@ final class LocalEnvBuilder implements Builder {
                         + "install.packages('IRkernel', repos = 'https://cloud.r-project.org')"), s.venv,
                 code -> "IRkernel, the R kernel for Jupyter, is not installed on this Ferry server and could not be "
                         + "installed. Install it (Debian/Ubuntu: apt install r-cran-irkernel).", 500);
-        Path r = HostTools.find("R").orElse(rscript.resolveSibling("R"));
+        Path r = s.hostTool(HostTools.find("R").orElse(rscript.resolveSibling("R")));
         Path spec = s.venv.resolve("share").resolve("jupyter").resolve("kernels").resolve("ir");
         Files.createDirectories(spec);
         Files.writeString(spec.resolve("kernel.json"), "{\"argv\": [" + jsonString(r.toString())
@@ -374,7 +403,7 @@ final class LocalEnvBuilder implements Builder {
 
     /** Julia from the host: the project's packages and IJulia in the environment's own depot. */
     private void juliaKernel(BuildPlan plan, Steps s) throws IOException {
-        Path julia = HostTools.find("julia").orElseThrow(() -> new BuildFailedException(422, "This repository needs Julia ("
+        Path julia = HostTools.find("julia").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422, "This repository needs Julia ("
                 + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install Julia "
                 + "(https://julialang.org/downloads), or use the kubernetes platform."));
         Path depot = s.venv.getParent().resolve("julia");
@@ -426,7 +455,7 @@ final class LocalEnvBuilder implements Builder {
 
     private String probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
         dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
-        ProcessRunner.Result r = ProcessRunner.run(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE), s.checkout,
+        ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE)), s.checkout,
                 s.env(prefix), line -> addSynchronized(lines, line), s.ctx::cancelled);
         List<String> output = keptLines(lines);
         checkCancelled(s.ctx);

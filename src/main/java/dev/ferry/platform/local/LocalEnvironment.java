@@ -21,8 +21,11 @@ import dev.ferry.build.BuildFailedException;
  * @param jupyterApp  which Jupyter application it can run: {@code lab}, {@code notebook7}, {@code notebook6}, {@code server}
  * @param start       the repository's {@code start} wrapper, relative to the repository root, if any
  * @param environment extra variables the server needs (R library, Julia depot and project)
+ * @param hostPaths   folders of host programs outside the system folders that the server needs (a Python under
+ *                    pyenv, R or Julia under /opt), seen read-only in its sandbox
  */
-record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, Map<String, String> environment) {
+record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, Map<String, String> environment,
+                        java.util.List<Path> hostPaths) {
 
     void write(Path file, String commit) throws IOException {
         Properties p = new Properties();
@@ -30,6 +33,9 @@ record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, 
         p.setProperty("jupyter.app", jupyterApp);
         start.ifPresent(s -> p.setProperty("start", s));
         environment.forEach((k, v) -> p.setProperty("env." + k, v));
+        for (int i = 0; i < hostPaths.size(); i++) {
+            p.setProperty("host-path." + i, hostPaths.get(i).toString());
+        }
         p.setProperty("commit", commit);
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             p.store(w, "complete Ferry environment");
@@ -49,7 +55,11 @@ record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, 
                 env.put(name.substring(4), p.getProperty(name));
             }
         }
+        java.util.List<Path> hostPaths = new java.util.ArrayList<>();
+        for (int i = 0; p.getProperty("host-path." + i) != null; i++) {
+            hostPaths.add(Path.of(p.getProperty("host-path." + i)));
+        }
         return new LocalEnvironment(Path.of(p.getProperty("python")), p.getProperty("jupyter.app", "notebook6"),
-                Optional.ofNullable(p.getProperty("start")), env);
+                Optional.ofNullable(p.getProperty("start")), env, hostPaths);
     }
 }

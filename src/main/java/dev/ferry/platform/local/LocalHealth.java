@@ -13,7 +13,7 @@ import dev.ferry.build.BuildFailedException;
 
 /**
  * The local platform's health: a Python that can run Jupyter is there (the check that BinderHub makes of its hub),
- * and the work dir has room for environments.
+ * the work dir has room for environments, and whether repository code runs sandboxed.
  */
 final class LocalHealth implements HealthCheck.Contributor {
 
@@ -21,15 +21,26 @@ final class LocalHealth implements HealthCheck.Contributor {
 
     private final LocalLayout layout;
     private final PythonFinder python;
+    private final Sandbox sandbox;
 
-    LocalHealth(LocalLayout layout, PythonFinder python) {
+    LocalHealth(LocalLayout layout, PythonFinder python, Sandbox sandbox) {
         this.layout = layout;
         this.python = python;
+        this.sandbox = sandbox;
     }
 
     @Override
     public List<HealthCheck> healthChecks() {
-        return List.of(jupyter(), disk());
+        return List.of(jupyter(), disk(), sandbox());
+    }
+
+    /** Not a failure when off (the operator chose it), but said where operators look. */
+    private HealthCheck sandbox() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("isolated", sandbox.isolated());
+        details.put("message", sandbox.isolated() ? "every build and session runs in its own bubblewrap sandbox"
+                : "ferry.local.sandbox=none: repository code runs unconfined as Ferry's user");
+        return new HealthCheck("Sandbox", true, details, false);
     }
 
     private HealthCheck jupyter() {

@@ -18,7 +18,9 @@ import dev.ferry.build.ImageKey;
  * Where the local platform keeps things under {@code ferry.local.work-dir}:
  * {@code envs/<key>/} (checkout in {@code repo/}, virtual environment in {@code venv/}, {@code ferry-env.properties}
  * written last, marking a complete environment) and {@code sessions/<id>/} (the session's home, runtime files, server
- * log and {@code session.properties} with the server's pid). Also the environment variables every child process gets.
+ * log and {@code session.properties} with the server's pid), and {@code sandbox/} (the identity files and Jupyter
+ * configuration Ferry gives every sandbox, rewritten at each start). Also the environment variables every child
+ * process gets.
  */
 final class LocalLayout {
 
@@ -51,6 +53,10 @@ final class LocalLayout {
 
     Path sessionDir(String sessionId) {
         return sessionsDir().resolve(sessionId);
+    }
+
+    Path sandboxDir() {
+        return root.resolve("sandbox");
     }
 
     Path pipCache() {

@@ -13,7 +13,10 @@ import dev.ferry.platform.Platforms;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
 
-/** The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions. */
+/**
+ * The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions, each in a
+ * bubblewrap sandbox.
+ */
 @Configuration(proxyBeanMethods = false)
 @OnPlatform(Platforms.LOCAL)
 @EnableConfigurationProperties(LocalProperties.class)
@@ -26,6 +29,12 @@ class LocalPlatformConfiguration {
         return layout;
     }
 
+    /** Checked once at start: where bubblewrap does not work, the local platform refuses to start (unless none). */
+    @Bean
+    Sandbox sandbox(LocalProperties properties, LocalLayout layout) {
+        return Sandbox.start(properties, layout);
+    }
+
     @Bean
     PythonFinder pythonFinder(LocalProperties properties) {
         return new PythonFinder(properties.python());
@@ -33,18 +42,18 @@ class LocalPlatformConfiguration {
 
     @Bean
     LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python,
-                                    LocalProperties properties, Detector detector) {
-        return new LocalEnvBuilder(layout, git, checkout, python, properties.systemSitePackages(), detector);
+                                    LocalProperties properties, Detector detector, Sandbox sandbox) {
+        return new LocalEnvBuilder(layout, git, checkout, python, properties.systemSitePackages(), detector, sandbox);
     }
 
     @Bean
-    LocalHealth localHealth(LocalLayout layout, PythonFinder python) {
-        return new LocalHealth(layout, python);
+    LocalHealth localHealth(LocalLayout layout, PythonFinder python, Sandbox sandbox) {
+        return new LocalHealth(layout, python, sandbox);
     }
 
     @Bean
     LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
-                                              RepoCheckout checkout) {
-        return new LocalProcessLauncher(layout, builder, properties, checkout);
+                                              RepoCheckout checkout, Sandbox sandbox) {
+        return new LocalProcessLauncher(layout, builder, properties, checkout, sandbox);
     }
 }

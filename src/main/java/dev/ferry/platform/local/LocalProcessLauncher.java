@@ -34,6 +34,9 @@ import dev.ferry.repo.RepoCheckout;
  * {@code /user/<id>/}, a random token (passed in the environment, never on the command line), no port retries,
  * remote access allowed (the proxy keeps the visitor's Host), forwarded headers trusted. The session gets its own
  * copy of the repository as home and working directory, so sessions of one commit do not see each other's files.
+ * The server runs in its own {@link Sandbox}: it sees its environment read-only, and writes only its home, its runtime
+ * folder and its Python user base. Its Jupyter configuration comes from Ferry's folder (never the repository's
+ * {@code .jupyter}), which pins token authentication.
  */
 final class LocalProcessLauncher implements Launcher {
 
@@ -45,11 +48,14 @@ final class LocalProcessLauncher implements Launcher {
     private final LocalEnvBuilder builder;
     private final LaunchProperties properties;
     private final RepoCheckout checkout;
+    private final Sandbox sandbox;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout) {
+    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout,
+                         Sandbox sandbox) {
         this.layout = layout;
         this.checkout = checkout;
+        this.sandbox = sandbox;
         this.builder = builder;
         this.properties = properties;
     }
@@ -70,11 +76,12 @@ final class LocalProcessLauncher implements Launcher {
             Path home = dir.resolve("home");
             copyRepository(envDir.resolve("repo"), home);
             Files.createDirectories(dir.resolve("runtime"));
+            Files.createDirectories(dir.resolve("userbase"));
             LocalEnvironment runtime = builder.runtime(spec.environment().key());
             for (int attempt = 1; ; attempt++) {
                 int port = freePort();
                 progress.accept("Starting the notebook server...");
-                Process process = startServer(spec, runtime, home, dir, port);
+                Process process = startServer(spec, runtime, envDir, home, dir, port);
                 writeSessionFile(dir, process, port);
                 try {
                     awaitReady(spec, process, port, dir);
@@ -126,7 +133,8 @@ final class LocalProcessLauncher implements Launcher {
         LocalLayout.deleteTree(local.dir());
     }
 
-    private Process startServer(SessionSpec spec, LocalEnvironment runtime, Path home, Path dir, int port) throws IOException {
+    private Process startServer(SessionSpec spec, LocalEnvironment runtime, Path envDir, Path home, Path dir, int port)
+            throws IOException {
         String module;
         String cls;
         switch (runtime.jupyterApp()) {
@@ -152,14 +160,25 @@ final class LocalProcessLauncher implements Launcher {
         env.putAll(runtime.environment());
         env.put("JUPYTER_TOKEN", spec.token());
         env.put("JUPYTER_RUNTIME_DIR", dir.resolve("runtime").toString());
-        env.put("JUPYTER_CONFIG_DIR", home.resolve(".jupyter").toString());
+        // Ferry's configuration, not the repository's .jupyter: it pins token authentication for this server.
+        env.put("JUPYTER_CONFIG_DIR", sandbox.jupyterConfigDir().toString());
+        // Python's user base is also on Jupyter's configuration path; in the home, the repository would choose it.
+        env.put("PYTHONUSERBASE", dir.resolve("userbase").toString());
+        if (sandbox.isolated()) {
+            env.remove("PIP_CACHE_DIR"); // the builds' cache is not in the sandbox; pip uses one in the home
+        }
         env.putAll(spec.binderEnv());
-        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+        List<Path> readOnly = new ArrayList<>(runtime.hostPaths());
+        readOnly.add(envDir);
+        Sandbox.hostPrefix(runtime.python()).ifPresent(readOnly::add);
+        List<String> sandboxed = sandbox.command(command, home, Sandbox.Mounts.of(readOnly,
+                List.of(home, dir.resolve("runtime"), dir.resolve("userbase"))));
+        ProcessBuilder pb = new ProcessBuilder(sandboxed).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
-        Process process = pb.start();
+        Process process = Sandbox.spawn(pb);
         log.info("session {}: started {} (pid {}) on port {}", spec.id(), module, process.pid(), port);
         return process;
     }

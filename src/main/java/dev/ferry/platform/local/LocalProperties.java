@@ -19,6 +19,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param passEnv              environment variables of the portal passed on to builds and notebook servers (proxy
  *                             and package index settings); everything else is withheld so that the portal's secrets
  *                             never reach repository code
+ * @param sandbox              {@code bubblewrap}: every build step and notebook server runs in its own bubblewrap
+ *                             sandbox (see docs/security.md), and Ferry refuses to start where bubblewrap does not
+ *                             work; {@code none}: repository code runs unconfined as Ferry's user, which only the
+ *                             operator may choose, for a machine whose users are trusted
+ * @param bubblewrap           the {@code bwrap} program; empty means the first {@code bwrap} on the PATH
  */
 @ConfigurationProperties("ferry.local")
 public record LocalProperties(
@@ -26,12 +31,28 @@ public record LocalProperties(
         @DefaultValue("") String python,
         @DefaultValue("true") boolean systemSitePackages,
         @DefaultValue({"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-                "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "TZ"}) List<String> passEnv) {
+                "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "TZ"}) List<String> passEnv,
+        @DefaultValue("bubblewrap") SandboxKind sandbox,
+        @DefaultValue("") String bubblewrap) {
+
+    /** How repository code is confined on the local platform. */
+    public enum SandboxKind {
+        /** Each build step and notebook server in its own bubblewrap sandbox. */
+        BUBBLEWRAP,
+        /** No isolation: repository code runs as Ferry's user. */
+        NONE
+    }
 
     public LocalProperties {
         if (workDir == null) {
             workDir = Path.of(System.getProperty("user.home"), ".cache", "ferry");
         }
         workDir = workDir.toAbsolutePath().normalize();
+        if (sandbox == null) {
+            sandbox = SandboxKind.BUBBLEWRAP;
+        }
+        if (bubblewrap == null) {
+            bubblewrap = "";
+        }
     }
 }

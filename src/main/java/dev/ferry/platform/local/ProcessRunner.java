@@ -54,7 +54,7 @@ final class ProcessRunner {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().clear();
         builder.environment().putAll(env);
-        Process process = builder.start();
+        Process process = Sandbox.spawn(builder);
         Thread reader = pump(process.getInputStream(), lines);
         if (errors != null) {
             pump(process.getErrorStream(), errors);

@@ -52,9 +52,14 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
         assertThat(bystander.get("api/status").statusCode()).isEqualTo(200);
         assertThat(sessions.sessions()).hasSize(1);
         // what a failed launch or a dead server left is removed (stopping a process tree takes a moment)
+        long bystanderPid = serverPid(sessionId(java.util.Map.of("url", bystanderUrl)));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
             assertThat(sessionDirs()).hasSize(1);
-            assertThat(serverProcesses()).hasSize(1); // the bystander's server, nothing else
+            // the bystander's server (its sandbox and what runs in it), nothing else
+            java.util.Set<Long> tree = ProcessHandle.of(bystanderPid).stream()
+                    .flatMap(h -> java.util.stream.Stream.concat(java.util.stream.Stream.of(h), h.descendants()))
+                    .map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet());
+            assertThat(serverProcesses()).isNotEmpty().allMatch(p -> tree.contains(p.pid()));
         });
     }
 
@@ -156,8 +161,10 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
 
     @Test
     void serverThatCrashesAtStartFailsTheLaunchWithItsLog() throws Exception {
-        String repo = GIT.createRepo("crashing-server", files(
-                ".jupyter/jupyter_notebook_config.py", "import sys\nprint('config says no', flush=True)\nsys.exit(7)\n"));
+        // Configuration in the environment's etc/jupyter is read (the repository's own .jupyter is not).
+        String repo = GIT.createRepo("crashing-server", files("postBuild", "#!/bin/sh\nmkdir -p \"$VIRTUAL_ENV/etc/jupyter\"\n"
+                + "printf \"import sys\\nprint('config says no', flush=True)\\nsys.exit(7)\\n\" "
+                + "> \"$VIRTUAL_ENV/etc/jupyter/jupyter_notebook_config.py\"\n"));
         Map<String, Object> failed = failed(buildUrl(repo, "main"));
         assertThat(failed.get("status_code")).isEqualTo(500);
         assertThat((String) failed.get("message")).startsWith("The notebook server stopped while starting (exit code 7)")

@@ -91,9 +91,11 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
 
     @Test
     void buildStepKilledMidwayFailsTheBuildWithASentenceAndTheNextLaunchBuildsAgain() throws Exception {
-        Path flag = Files.createTempDirectory("ferry-fault").resolve("first-build-ran");
-        String repo = GIT.createRepo("killed-build", files("postBuild",
-                "#!/bin/sh\nif [ ! -e " + flag + " ]; then touch " + flag + "; echo building slowly; sleep 300; fi\n"));
+        // The sandboxed build sees no file of the test's; a repository that appears on the git server tells it instead.
+        String flag = GIT.url("killed-build-flag") + "/info/refs?service=git-upload-pack";
+        String repo = GIT.createRepo("killed-build", files("postBuild", "#!/bin/sh\nif python3 -c \"import urllib.request; "
+                + "urllib.request.urlopen('" + flag + "')\" 2>/dev/null; then echo second build; "
+                + "else echo building slowly; sleep 300; fi\n"));
         long buildsBefore = builds.buildsStarted();
         CompletableFuture<EventStream.Result> first = CompletableFuture.supplyAsync(() -> read(buildUrl(repo, "main")));
         ProcessHandle postBuild = Awaitility.await().atMost(Duration.ofSeconds(120)).until(
@@ -113,11 +115,10 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
             assertThat(envDirs()).as("no half-built environment is kept").noneMatch(d -> d.contains("killed-build"));
         });
 
+        GIT.createRepo("killed-build-flag", files("README.md", "the first build ran\n"));
         Map<String, Object> ready = launch(repo, "main").last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
         assertThat(builds.buildsStarted() - buildsBefore).as("the second launch built again").isEqualTo(2);
-        Files.deleteIfExists(flag);
-        Files.deleteIfExists(flag.getParent());
     }
 
     @Test
@@ -144,8 +145,11 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
         }
     }
 
+    /** Signals the session's process and its descendants (the server runs inside the sandbox that process is). */
     private static void signal(String name, long pid) throws Exception {
-        assertThat(new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start().waitFor()).isZero();
+        List<String> command = new java.util.ArrayList<>(List.of("kill", "-" + name, Long.toString(pid)));
+        ProcessHandle.of(pid).orElseThrow().descendants().forEach(p -> command.add(Long.toString(p.pid())));
+        assertThat(new ProcessBuilder(command).start().waitFor()).isZero();
     }
 
     private List<String> envDirs() {

@@ -30,7 +30,8 @@ import dev.ferry.testing.TestGitServer;
 import dev.ferry.testing.Ports;
 
 /**
- * Ferry's own life: stopping it stops every notebook server it started; a Ferry that was killed leaves servers
+ * Ferry's own life: stopping it stops every notebook server it started; a Ferry that was killed with its servers
+ * unsandboxed ({@code ferry.local.sandbox=none}; sandboxed servers die with Ferry, see LocalShutdownTest) leaves them
  * running, and the next Ferry started on the same work dir removes them.
  */
 class LocalLifecycleTest {
@@ -50,14 +51,14 @@ class LocalLifecycleTest {
         }
     }
 
-    private static String[] settings(Path workDir, int port) {
+    private static String[] settings(Path workDir, int port, String sandbox) {
         return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
                 "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false", "--logging.level.root=WARN"};
+                "--spring.jmx.enabled=false", "--logging.level.root=WARN", "--ferry.local.sandbox=" + sandbox};
     }
 
-    private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port) {
-        return new SpringApplicationBuilder(FerryApplication.class).run(settings(workDir, port));
+    private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port, String sandbox) {
+        return new SpringApplicationBuilder(FerryApplication.class).run(settings(workDir, port, sandbox));
     }
 
     private static Map<String, Object> launch(int port, String repo) throws Exception {
@@ -81,7 +82,7 @@ class LocalLifecycleTest {
         Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-stop", Map.of("README.md", "# stop\n"));
         int port = Ports.free();
-        ConfigurableApplicationContext ferry = startInThisJvm(workDir, port);
+        ConfigurableApplicationContext ferry = startInThisJvm(workDir, port, "bubblewrap");
         ProcessHandle first;
         ProcessHandle second;
         try {
@@ -106,7 +107,7 @@ class LocalLifecycleTest {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", classpath, FerryApplication.class.getName()));
-        command.addAll(List.of(settings(workDir, port)));
+        command.addAll(List.of(settings(workDir, port, "none")));
         Process crashing = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(workDir.resolve("crashing-ferry.log").toFile()).start();
         ProcessHandle orphan;
@@ -121,7 +122,7 @@ class LocalLifecycleTest {
         }
         assertThat(orphan.isAlive()).as("a killed Ferry cannot stop its servers").isTrue();
 
-        ConfigurableApplicationContext next = startInThisJvm(workDir, Ports.free());
+        ConfigurableApplicationContext next = startInThisJvm(workDir, Ports.free(), "none");
         try {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.isAlive());
             assertThat(LocalLayout.children(workDir.resolve("sessions"))).isEmpty();

@@ -68,6 +68,10 @@ public abstract class LocalPlatformTestSupport {
 
     @DynamicPropertySource
     static void workDir(DynamicPropertyRegistry registry) {
+        // Sandboxed wherever bubblewrap is (and always under CI, which installs it); a developer machine without it
+        // runs these tests unconfined rather than not at all. The sandbox's own tests require it (Parts).
+        registry.add("ferry.local.sandbox", () -> Files.isExecutable(Path.of("/usr/bin/bwrap")) || Parts.ci()
+                ? "bubblewrap" : "none");
         registry.add("ferry.local.work-dir", () -> {
             try {
                 return dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-test-work")).toString();

@@ -41,8 +41,9 @@ import dev.ferry.testing.Ports;
 /**
  * Ferry told to stop while it works, as a real process: SIGTERM with a session (and its kernel) running, a build in
  * its postBuild and a launch waiting in line for the only seat ends the waiting clients' streams with a {@code failed}
- * event saying Ferry is restarting, stops every child, and exits within 30 seconds; SIGKILL in the same situation
- * leaves the children running, and the next Ferry on the same work dir stops them and removes their folders.
+ * event saying Ferry is restarting, stops every child, and exits within 30 seconds. After SIGKILL in the same
+ * situation every sandboxed child dies with Ferry; unsandboxed ({@code ferry.local.sandbox=none}) they keep running,
+ * and the next Ferry on the same work dir stops them. Either way the next Ferry removes their folders.
  */
 class LocalShutdownTest {
 
@@ -119,19 +120,19 @@ class LocalShutdownTest {
         return dir;
     }
 
-    private static String[] settings(Path workDir, int port) {
+    private static String[] settings(Path workDir, int port, String sandbox) {
         return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
                 "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
                 "--ferry.quota.total=1", "--ferry.quota.queue.leave-after=120s", "--spring.jmx.enabled=false",
-                "--logging.level.root=WARN", "--logging.level.dev.ferry=INFO"};
+                "--logging.level.root=WARN", "--logging.level.dev.ferry=INFO", "--ferry.local.sandbox=" + sandbox};
     }
 
     /** Ferry as a child JVM on the test classpath, as an operator runs it; returns once it answers. */
-    private Process startFerry(Path workDir, int port) throws Exception {
+    private Process startFerry(Path workDir, int port, String sandbox) throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", classpath, FerryApplication.class.getName()));
-        command.addAll(List.of(settings(workDir, port)));
+        command.addAll(List.of(settings(workDir, port, sandbox)));
         Path log = workDir.resolveSibling(workDir.getFileName() + "-ferry.log");
         temporary.add(log);
         Process ferry = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -150,11 +151,10 @@ class LocalShutdownTest {
     private record Work(ProcessHandle server, LiveStream build, LiveStream queued) {
     }
 
-    private Work putToWork(String name, int port, Path flagDir) throws Exception {
+    private Work putToWork(String name, int port, Path workDir) throws Exception {
         String plain = git.createRepo(name + "-plain", Map.of("README.md", "# plain\n"));
-        Path flag = flagDir.resolve("postbuild-running");
         String slow = git.createRepo(name + "-slow-build", Map.of("postBuild",
-                "#!/bin/sh\ntouch " + flag + "\necho building for five minutes\nsleep 300\n"));
+                "#!/bin/sh\necho building for five minutes\nsleep 300\n"));
 
         LiveStream first = new LiveStream(buildUrl(port, plain));
         first.ended.get(180, TimeUnit.SECONDS);
@@ -163,13 +163,12 @@ class LocalShutdownTest {
         new JupyterClient((String) ready.get("url"), (String) ready.get("token")).startKernel();
 
         LiveStream build = new LiveStream(buildUrl(port, slow));
-        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> Files.exists(flag));
+        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> build.said("building for five minutes"));
         LiveStream queued = new LiveStream(buildUrl(port, plain));
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> queued.said("1st in line"));
 
         String[] parts = ((String) ready.get("url")).split("/");
         java.util.Properties p = new java.util.Properties();
-        Path workDir = flagDir.resolveSibling(flagDir.getFileName().toString().replace("-flags", "-work"));
         try (var in = Files.newBufferedReader(workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
             p.load(in);
         }
@@ -182,10 +181,9 @@ class LocalShutdownTest {
     void sigtermEndsWaitingClientsWithASentenceStopsEveryChildAndExitsWithinThirtySeconds() throws Exception {
         Path base = tempDir("ferry-sigterm");
         Path workDir = Files.createDirectories(base.resolve("t-work"));
-        Path flags = Files.createDirectories(base.resolve("t-flags"));
         int port = Ports.free();
-        Process ferry = startFerry(workDir, port);
-        Work work = putToWork("sigterm", port, flags);
+        Process ferry = startFerry(workDir, port, "bubblewrap");
+        Work work = putToWork("sigterm", port, workDir);
         List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
         assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
 
@@ -212,13 +210,39 @@ class LocalShutdownTest {
     }
 
     @Test
-    void afterSigkillTheNextFerryStopsWhatTheKilledOneLeftRunningAndRemovesItsFolders() throws Exception {
+    void afterSigkillEverySandboxedChildDiesWithFerryAndTheNextFerryRemovesTheirFolders() throws Exception {
+        Path base = tempDir("ferry-sigkill-sandboxed");
+        Path workDir = Files.createDirectories(base.resolve("s-work"));
+        int port = Ports.free();
+        Process ferry = startFerry(workDir, port, "bubblewrap");
+        Work work = putToWork("sandboxed", port, workDir);
+        List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
+        assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
+
+        ferry.destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(children.stream().filter(ProcessHandle::isAlive).toList()).as("children still running").isEmpty());
+        assertThat(work.server().isAlive()).isFalse();
+
+        ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
+                .run(settings(workDir, Ports.free(), "bubblewrap"));
+        try {
+            assertThat(ProcessTree.inside(workDir)).isEmpty();
+            assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
+            assertThat(LocalLayout.children(workDir.resolve("envs"))).as("unfinished environments")
+                    .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
+        } finally {
+            next.close();
+        }
+    }
+
+    @Test
+    void afterSigkillTheNextFerryStopsWhatTheKilledOneLeftRunningUnsandboxedAndRemovesItsFolders() throws Exception {
         Path base = tempDir("ferry-sigkill");
         Path workDir = Files.createDirectories(base.resolve("k-work"));
-        Path flags = Files.createDirectories(base.resolve("k-flags"));
         int port = Ports.free();
-        Process ferry = startFerry(workDir, port);
-        Work work = putToWork("sigkill", port, flags);
+        Process ferry = startFerry(workDir, port, "none");
+        Work work = putToWork("sigkill", port, workDir);
 
         ferry.destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
         List<ProcessHandle> orphans = ProcessTree.inside(workDir);
@@ -226,7 +250,7 @@ class LocalShutdownTest {
                 .contains(work.server());
 
         ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
-                .run(settings(workDir, Ports.free()));
+                .run(settings(workDir, Ports.free(), "none"));
         try {
             assertThat(orphans.stream().filter(ProcessHandle::isAlive).toList()).as("still running").isEmpty();
             assertThat(ProcessTree.inside(workDir)).isEmpty();
