@@ -53,7 +53,7 @@ class LocalPlatformConfiguration {
 
     @Bean
     LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
-                                              RepoCheckout checkout, Sandbox sandbox) {
-        return new LocalProcessLauncher(layout, builder, properties, checkout, sandbox);
+                                              RepoCheckout checkout, Sandbox sandbox, LocalProperties local) {
+        return new LocalProcessLauncher(layout, builder, properties, checkout, sandbox, local.maxServerLog().toBytes());
     }
 }

@@ -49,11 +49,13 @@ final class LocalProcessLauncher implements Launcher {
     private final LaunchProperties properties;
     private final RepoCheckout checkout;
     private final Sandbox sandbox;
+    private final long maxServerLog;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout,
-                         Sandbox sandbox) {
+                         Sandbox sandbox, long maxServerLog) {
         this.layout = layout;
+        this.maxServerLog = maxServerLog;
         this.checkout = checkout;
         this.sandbox = sandbox;
         this.builder = builder;
@@ -82,9 +84,11 @@ final class LocalProcessLauncher implements Launcher {
                 int port = freePort();
                 progress.accept("Starting the notebook server...");
                 Process process = startServer(spec, runtime, envDir, home, dir, port);
+                Thread output = ServerLog.pump(process.getInputStream(), dir.resolve("server.log"), maxServerLog,
+                        "ferry-server-log-" + spec.id());
                 writeSessionFile(dir, process, port);
                 try {
-                    awaitReady(spec, process, port, dir);
+                    awaitReady(spec, process, output, port, dir);
                 } catch (PortTaken e) {
                     if (attempt < 3) {
                         ProcessTree.stop(process.toHandle(), 2000);
@@ -174,7 +178,6 @@ final class LocalProcessLauncher implements Launcher {
         List<String> sandboxed = sandbox.command(command, home, Sandbox.Mounts.of(readOnly,
                 List.of(home, dir.resolve("runtime"), dir.resolve("userbase"))));
         ProcessBuilder pb = new ProcessBuilder(sandboxed).directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
@@ -183,12 +186,17 @@ final class LocalProcessLauncher implements Launcher {
         return process;
     }
 
-    private void awaitReady(SessionSpec spec, Process process, int port, Path dir) {
+    private void awaitReady(SessionSpec spec, Process process, Thread output, int port, Path dir) {
         long deadline = System.nanoTime() + properties.timeout().toNanos();
         HttpRequest status = HttpRequest.newBuilder(URI.create("http://" + HOST + ":" + port + spec.baseUrl() + "api/status"))
                 .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build();
         while (true) {
             if (!process.isAlive()) {
+                try {
+                    output.join(2000); // the last lines it printed, into the log
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 String tail = logTail(dir, 15);
                 if (tail.contains("already in use")) {
                     throw new PortTaken();

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The embedded local platform ({@code ferry.local.*}).
@@ -24,6 +25,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                             work; {@code none}: repository code runs unconfined as Ferry's user, which only the
  *                             operator may choose, for a machine whose users are trusted
  * @param bubblewrap           the {@code bwrap} program; empty means the first {@code bwrap} on the PATH
+ * @param maxServerLog         how much of a notebook server's output its {@code server.log} keeps from the start; past
+ *                             it only the last 16 KiB are kept (added when the server ends), so a repository that
+ *                             prints without end cannot fill the disk
  */
 @ConfigurationProperties("ferry.local")
 public record LocalProperties(
@@ -33,7 +37,8 @@ public record LocalProperties(
         @DefaultValue({"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
                 "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "TZ"}) List<String> passEnv,
         @DefaultValue("bubblewrap") SandboxKind sandbox,
-        @DefaultValue("") String bubblewrap) {
+        @DefaultValue("") String bubblewrap,
+        @DefaultValue("8MB") DataSize maxServerLog) {
 
     /** How repository code is confined on the local platform. */
     public enum SandboxKind {
@@ -53,6 +58,9 @@ public record LocalProperties(
         }
         if (bubblewrap == null) {
             bubblewrap = "";
+        }
+        if (maxServerLog == null) {
+            maxServerLog = DataSize.ofMegabytes(8);
         }
     }
 }
