@@ -115,7 +115,10 @@ final class SessionPods {
                         .runAsNonRoot(true)
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(tolerations(settings.tolerations()));
+                .tolerations(tolerations(settings.tolerations()))
+                // client-java starts overhead as an empty map, sent as "overhead":{}; the RuntimeClass admission plugin
+                // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName (kubernetes-client/java#3076)
+                .overhead(null);
         return new V1Pod()
                 .apiVersion("v1").kind("Pod")
                 .metadata(new V1ObjectMeta().name(Labels.podName(spec.id())).labels(labels).annotations(annotations))
