@@ -33,7 +33,7 @@ import io.fabric8.kubernetes.client.WatcherException;
  */
 final class FakeKubelet implements AutoCloseable {
 
-    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE }
+    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE, NEVER_READY }
 
     private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(20);
 
@@ -93,6 +93,12 @@ final class FakeKubelet implements AutoCloseable {
                 return;
             }
             String ip = "127.0.0." + NEXT_ADDRESS.getAndIncrement();
+            if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
+                status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
+                        new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                        new PodConditionBuilder().withType("Ready").withStatus("False").build()).endStatus());
+                return;
+            }
             Path home = Files.createTempDirectory("ferry-fake-pod");
             homes.put(name, home);
             Path content = images.apply(image);
@@ -166,6 +172,17 @@ final class FakeKubelet implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Sets the Pod's Ready condition as the kubelet does when the readiness probe starts or stops answering (a server
+     * too busy to answer within the probe's timeout), with the server left running.
+     */
+    void ready(String podName, boolean ready) {
+        status(podName, b -> b.editOrNewStatus().withConditions(
+                new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(Instant.now().toString()).build()).endStatus());
     }
 
     /** Kills a session's server as the kernel's OOM killer would (SIGKILL), for the crash tests. */

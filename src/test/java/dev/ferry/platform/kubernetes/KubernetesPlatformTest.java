@@ -519,6 +519,52 @@ class KubernetesPlatformTest {
         assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
     }
 
+    /**
+     * #19.6: a session whose server stops answering the readiness probe for a while (a kernel busy under its CPU limit)
+     * is a user's work, not a launch that died: the janitor leaves it; a Pod that never became Ready is removed.
+     */
+    @Test
+    void theJanitorRemovesPodsThatNeverBecameReadyButNotASessionThatIsBusyForAWhile() throws Exception {
+        String repo = git.createRepo("k8s-busy", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        assertThat(ready.get("phase")).isEqualTo("ready");
+        String busy = "ferry-" + sessionId(ready);
+        var busyPod = sessionPod(sessionId(ready));
+        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getTimeoutSeconds())
+                .as("the probe's timeout, for a server busy under its CPU limit").isGreaterThanOrEqualTo(5);
+        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getFailureThreshold()).isGreaterThanOrEqualTo(3);
+
+        // a launch whose replica died before its Pod ever became Ready
+        kubelet.mode = FakeKubelet.Mode.NEVER_READY;
+        String stuck = "ferry-" + "n".repeat(32);
+        String created = Instant.now().toString();
+        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.PodBuilder(busyPod)
+                .withNewMetadata().withName(stuck).withNamespace(KubeApiDouble.NAMESPACE)
+                .withLabels(Map.of("app.kubernetes.io/managed-by", "ferry", "app.kubernetes.io/component", "session",
+                        "ferry.dev/session", "n".repeat(32)))
+                .withAnnotations(Map.of("ferry.dev/created", created, "ferry.dev/last-activity", created)) // never used
+                .endMetadata().withStatus(null).build()).create();
+        KubeState state = portal.getBean(KubeState.class);
+        await(() -> state.pod(stuck) != null && state.pod(stuck).getStatus() != null
+                && "Running".equals(state.pod(stuck).getStatus().getPhase()), Duration.ofSeconds(10), "the stuck pod to run");
+
+        // the busy session's probe stops answering
+        kubelet.ready(busy, false);
+        await(() -> !KubernetesLauncher.runningAndReady(state.pod(busy)), Duration.ofSeconds(10), "the session not Ready");
+
+        portal.getBean(KubeJanitor.class).sweep(java.time.OffsetDateTime.now().plusMinutes(10)); // > 2 × the launch timeout
+
+        // (the double marks a deleted Pod with a deletionTimestamp, as a real server does for its grace period)
+        await(() -> sessionPod("n".repeat(32)) == null || sessionPod("n".repeat(32)).getMetadata().getDeletionTimestamp() != null,
+                Duration.ofSeconds(10), "the never-ready pod to be removed");
+        assertThat(sessionPod(sessionId(ready))).as("the busy session's Pod").isNotNull()
+                .satisfies(p -> assertThat(p.getMetadata().getDeletionTimestamp()).isNull());
+        kubelet.ready(busy, true);
+        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
+        assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
+    }
+
     @Test
     void aSessionWhosePodIsDeletedEndsWithAReason() throws Exception {
         String repo = git.createRepo("k8s-deleted", Map.of("requirements.txt", "ipykernel\n"));
