@@ -476,6 +476,38 @@ class KubernetesPlatformTest {
                 .doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /**
+     * #19.7: a failed build Job of a commit is not followed by the next launch of that commit (which would fail at
+     * once, until ttl-after-finished removed the Job): it is replaced, and the commit builds again.
+     */
+    @Test
+    void aCommitWhoseBuildFailedBuildsAgainOnTheNextLaunch() throws Exception {
+        String repo = git.createRepo("k8s-retry", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        jobs.failBuilds = true; // e.g. a package index that was down
+        EventStream.Result failed = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(failed.last().get("phase")).as(messages(failed)).isEqualTo("failed");
+        var failedJob = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("app.kubernetes.io/component", "build").list().getItems().stream()
+                .filter(j -> j.getMetadata().getName().contains("k8s-retry")).findFirst().orElseThrow();
+        assertThat(failedJob.getStatus().getConditions()).anySatisfy(c -> assertThat(c.getType()).isEqualTo("Failed"));
+        jobs.failBuilds = false;
+        int before = jobs.jobsSeen.get();
+
+        EventStream.Result again = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(again.last().get("phase")).as(messages(again)).isEqualTo("ready");
+        assertThat(again.phases()).contains("building");
+        assertThat(messages(again)).contains("The last build of this commit failed; building it again.")
+                .contains("#9 pushing layers done").doesNotContain("No matching distribution found");
+        assertThat(jobs.jobsSeen.get() - before).as("one new Job").isEqualTo(1);
+        var job = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).withName(failedJob.getMetadata().getName()).get();
+        assertThat(job.getMetadata().getUid()).isNotEqualTo(failedJob.getMetadata().getUid());
+        await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel(KubernetesBuilder.CONTROLLER_UID, failedJob.getMetadata().getUid()).list().getItems().isEmpty(),
+                Duration.ofSeconds(10), "the failed Job's Pod to go with it");
+    }
+
     /** The prepare step's refusal reaches the visitor with its own status and sentence, not a generic build failure. */
     @Test
     void aRepositoryOverTheCheckoutLimitFailsTheBuildJobWith413AndItsSentence() throws Exception {
