@@ -38,7 +38,9 @@ import okio.Pipe;
  * code talks to it through the official client. The mock serves watches only as WebSocket upgrades, so
  * {@link #watchBridge()} — a test-only HTTP client customizer — turns each {@code watch=true} request into a WebSocket
  * and pipes its frames, one event per line, into an ordinary streaming response body, which is what the official
- * client's {@code Watch} and informers read from a real API server.
+ * client's {@code Watch} and informers read from a real API server. Before the mock answers, {@link ApiServerRules}
+ * refuses what a real API server would: the portal's requests the Role of {@code deploy/base} does not grant, and Pods
+ * with {@code overhead} but no RuntimeClass.
  */
 final class KubeApiDouble implements AutoCloseable {
 
