@@ -35,7 +35,11 @@ final class FakeKubelet implements AutoCloseable {
 
     enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE, NEVER_READY }
 
-    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(20);
+    /**
+     * Where this JVM's Pod addresses start: at random, because the suites of other worktrees on the same machine run
+     * Pods on 127.0.0.N:8888 too (a shared start made the first launch of two concurrent runs fail with exit code 1).
+     */
+    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(20, 240));
 
     volatile Mode mode = Mode.RUN;
     private final KubeApiDouble api;
@@ -92,7 +96,7 @@ final class FakeKubelet implements AutoCloseable {
                         .withReason("ErrImagePull").withMessage("manifest unknown").endWaiting().endState().build()).endStatus());
                 return;
             }
-            String ip = "127.0.0." + NEXT_ADDRESS.getAndIncrement();
+            String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
             if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
                 status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
                         new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
