@@ -19,7 +19,8 @@ import dev.ferry.launch.SessionService;
 /**
  * On the leading replica: removes build Jobs that finished longer ago than {@code ttl-after-finished} (for clusters
  * without the TTL controller) or ran past the build timeout, session Pods that failed or finished, and session Pods that
- * never became ready within twice the launch timeout (a launch that died with its replica).
+ * never became ready within twice the launch timeout (a launch that died with its replica). A Pod that has been Ready
+ * and is not now (its server too busy to answer the probe) is left alone.
  */
 final class KubeJanitor implements AutoCloseable {
 
@@ -90,7 +91,8 @@ final class KubeJanitor implements AutoCloseable {
             String failure = KubernetesLauncher.failure(pod);
             OffsetDateTime created = pod.getMetadata().getCreationTimestamp();
             String id = labels.get(Labels.SESSION);
-            boolean neverReady = !KubernetesLauncher.runningAndReady(pod) && created != null
+            // a Pod that was Ready once is a user's session, perhaps busy: only the culler ends it, never this sweep
+            boolean neverReady = !KubernetesLauncher.runningAndReady(pod) && !KubernetesLauncher.becameReady(pod) && created != null
                     && created.plus(launchTimeout.multipliedBy(2)).isBefore(now) && !launcher.isStarting(id);
             if (failure != null || neverReady) {
                 log.info("removing session pod {}: {}", pod.getMetadata().getName(), failure != null ? failure : "it never became ready");

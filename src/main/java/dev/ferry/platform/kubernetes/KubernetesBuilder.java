@@ -11,9 +11,11 @@ import org.slf4j.LoggerFactory;
 
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobCondition;
 import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1Preconditions;
 import okhttp3.Call;
 import okhttp3.Response;
 
@@ -94,16 +96,8 @@ final class KubernetesBuilder implements Builder {
         out.phase("fetching", "Fetching " + context.repo().spec().displayUrl() + " at " + key.commit().substring(0, 12)
                 + " in build Job " + name + "...\n");
         long timeoutSeconds = Math.max(60, Duration.between(Instant.now(), context.deadline()).toSeconds());
-        try {
-            api.batch().createNamespacedJob(api.namespace, jobs.job(name, context.repo(), key, timeoutSeconds)).execute();
-        } catch (ApiException e) {
-            if (e.getCode() == 409) {
-                out.line("Another Ferry replica is building this commit already; following its build.\n");
-            } else {
-                throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
-            }
-        }
-        LogFollower follower = new LogFollower(name, out);
+        String uid = createJob(jobs.job(name, context.repo(), key, timeoutSeconds), out);
+        LogFollower follower = new LogFollower(name, uid, out);
         Thread logs = new Thread(follower, "ferry-build-log-" + name);
         logs.setDaemon(true);
         logs.start();
@@ -113,7 +107,7 @@ final class KubernetesBuilder implements Builder {
                 if (context.cancelled()) {
                     return "Cancelled";
                 }
-                V1Job job = state.job(name);
+                V1Job job = job(name, uid);
                 return job == null ? null : outcome(job);
             }, Duration.between(Instant.now(), context.deadline()).plusSeconds(30));
         } catch (RuntimeException e) {
@@ -137,8 +131,86 @@ final class KubernetesBuilder implements Builder {
             out.line("Pushed " + image + "\n");
             return new Environment(key, image);
         }
-        throw prepareRefusal(name).orElseGet(() -> new BuildFailedException(500, failureSentence(name) + tail(out)));
+        throw prepareRefusal(name, uid).orElseGet(() -> new BuildFailedException(500, failureSentence(name, uid) + tail(out)));
     }
+
+    /**
+     * Creates the build Job, or finds the one of the same name another replica (or an earlier launch) created; returns
+     * the uid of the Job to follow. A Job of that name that failed is not followed (the commit could not be retried
+     * until {@code ttl-after-finished} removed it): it is deleted, with a precondition on its uid (a Job another
+     * replica created meanwhile is kept) and propagation {@code Background} (its Pod goes too), and created again.
+     */
+    private String createJob(V1Job job, BuildLog out) throws BuildFailedException {
+        String name = job.getMetadata().getName();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            try {
+                return uidOf(api.batch().createNamespacedJob(api.namespace, job).execute());
+            } catch (ApiException e) {
+                if (e.getCode() != 409) {
+                    throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
+                }
+            }
+            V1Job existing = readJob(name);
+            if (existing == null) {
+                continue; // removed meanwhile: create it
+            }
+            if (!"Failed".equals(outcome(existing)) && existing.getMetadata().getDeletionTimestamp() == null) {
+                out.line("Another Ferry replica is building this commit already; following its build.\n");
+                return uidOf(existing);
+            }
+            if (existing.getMetadata().getDeletionTimestamp() == null) {
+                out.line("The last build of this commit failed; building it again.\n");
+                deleteFailedJob(name, uidOf(existing));
+            }
+            state.await(() -> null, Duration.ofMillis(200L * (attempt + 1))); // until the API server has removed it
+        }
+        throw new BuildFailedException(503, "Ferry could not replace the failed build Job " + name
+                + " (it is still being deleted); launch again in a minute.");
+    }
+
+    private V1Job readJob(String name) throws BuildFailedException {
+        try {
+            return api.batch().readNamespacedJob(name, api.namespace).execute();
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                return null;
+            }
+            throw new BuildFailedException(500, "Ferry could not read the build Job: " + KubeApi.describe(e) + ".");
+        }
+    }
+
+    private void deleteFailedJob(String name, String uid) throws BuildFailedException {
+        try {
+            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background")
+                    .body(new V1DeleteOptions().propagationPolicy("Background").preconditions(new V1Preconditions().uid(uid)))
+                    .execute();
+        } catch (ApiException e) {
+            if (e.getCode() != 404 && e.getCode() != 409) { // gone, or replaced by another replica's: create or follow it
+                throw new BuildFailedException(500, "Ferry could not remove the failed build Job: " + KubeApi.describe(e) + ".");
+            }
+        }
+    }
+
+    private static String uidOf(V1Job job) {
+        return job.getMetadata() == null ? null : job.getMetadata().getUid();
+    }
+
+    /** The Job of that name if it is the one this build follows (not a failed one it replaced); null otherwise. */
+    private V1Job job(String name, String uid) {
+        V1Job job = state.job(name);
+        return job == null || (uid != null && !uid.equals(uidOf(job))) ? null : job;
+    }
+
+    /** The Pods of the Job this build follows: those of a failed Job it replaced may linger a while. */
+    private List<V1Pod> pods(String name, String uid) {
+        return state.buildPods(name).stream().filter(p -> {
+            String owner = p.getMetadata().getLabels().get(CONTROLLER_UID);
+            return uid == null || owner == null || uid.equals(owner);
+        }).toList();
+    }
+
+    /** The label the Job controller puts on the Pods it creates. */
+    static final String CONTROLLER_UID = "batch.kubernetes.io/controller-uid";
 
     private static final java.util.regex.Pattern REFUSAL = java.util.regex.Pattern.compile("(?s)^([45][0-9]{2}) (.+)$");
 
@@ -146,8 +218,8 @@ final class KubernetesBuilder implements Builder {
      * The sentence and status {@code prepare} refused the repository with (its termination message, e.g. 413 for a
      * repository over a checkout limit), when that is why the Job failed.
      */
-    private java.util.Optional<BuildFailedException> prepareRefusal(String name) {
-        for (V1Pod pod : state.buildPods(name)) {
+    private java.util.Optional<BuildFailedException> prepareRefusal(String name, String uid) {
+        for (V1Pod pod : pods(name, uid)) {
             List<V1ContainerStatus> statuses = pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses();
             for (V1ContainerStatus s : statuses == null ? List.<V1ContainerStatus>of() : statuses) {
                 String message = s.getState() == null || s.getState().getTerminated() == null ? null
@@ -167,8 +239,8 @@ final class KubernetesBuilder implements Builder {
     }
 
     /** Which step of the Job failed, as a sentence. */
-    private String failureSentence(String name) {
-        V1Job job = state.job(name);
+    private String failureSentence(String name, String uid) {
+        V1Job job = job(name, uid);
         if (job != null && job.getStatus() != null && job.getStatus().getConditions() != null) {
             for (V1JobCondition c : job.getStatus().getConditions()) {
                 if ("Failed".equals(c.getType()) && "DeadlineExceeded".equals(c.getReason())) {
@@ -176,7 +248,7 @@ final class KubernetesBuilder implements Builder {
                 }
             }
         }
-        for (V1Pod pod : state.buildPods(name)) {
+        for (V1Pod pod : pods(name, uid)) {
             if (failed(pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses())) {
                 return "Fetching the repository and preparing the build (step 'prepare') failed. Check that the "
                         + "repository and commit can be cloned and that its environment files are valid.";
@@ -220,12 +292,14 @@ final class KubernetesBuilder implements Builder {
     /** Streams the logs of the Job's pod, step by step, into the build log. */
     private final class LogFollower implements Runnable {
         private final String job;
+        private final String uid;
         private final BuildLog out;
         private volatile boolean stopped;
         private volatile Call call;
 
-        LogFollower(String job, BuildLog out) {
+        LogFollower(String job, String uid, BuildLog out) {
             this.job = job;
+            this.uid = uid;
             this.out = out;
         }
 
@@ -256,13 +330,13 @@ final class KubernetesBuilder implements Builder {
                 if (stopped) {
                     return null;
                 }
-                for (V1Pod p : state.buildPods(job)) {
+                for (V1Pod p : pods(job, uid)) {
                     if (started(p, container, init)) {
                         return p;
                     }
                 }
-                V1Job j = state.job(job);
-                return j != null && outcome(j) != null && !state.buildPods(job).isEmpty() ? state.buildPods(job).get(0) : null;
+                V1Job j = job(job, uid);
+                return j != null && outcome(j) != null && !pods(job, uid).isEmpty() ? pods(job, uid).get(0) : null;
             }, Duration.ofHours(24));
             if (pod == null || stopped) {
                 return;

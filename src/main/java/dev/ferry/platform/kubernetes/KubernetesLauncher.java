@@ -173,6 +173,7 @@ final class KubernetesLauncher implements Launcher {
                 if (runningAndReady(pod) && answers(pod.getStatus().getPodIP(), spec)) {
                     PodServer server = new PodServer(pod.getStatus().getPodIP());
                     servers.put(name, server);
+                    markReady(name);
                     return server;
                 }
             }
@@ -210,6 +211,32 @@ final class KubernetesLauncher implements Launcher {
 
     private static String hostPart(String ip) {
         return ip.contains(":") ? "[" + ip + "]" : ip;
+    }
+
+    /**
+     * Records on the Pod that it has been Ready, so that the janitor (on whichever replica leads) tells a session that is
+     * only momentarily not Ready (a kernel busy under its CPU limit) from a launch that never finished.
+     */
+    private void markReady(String name) {
+        try {
+            api.mergePatchPod(name, "{\"metadata\":{\"annotations\":{\"" + Labels.A_READY_AT + "\":\"" + Instant.now() + "\"}}}");
+        } catch (ApiException e) {
+            log.warn("session pod {}: recording that it became ready failed: {}", name, KubeApi.describe(e));
+        }
+    }
+
+    /** Whether the Pod has been Ready once: marked by its launch, or used since (Pods of portals before the mark). */
+    static boolean becameReady(V1Pod pod) {
+        var annotations = pod.getMetadata().getAnnotations();
+        if (annotations == null) {
+            return false;
+        }
+        if (annotations.get(Labels.A_READY_AT) != null) {
+            return true;
+        }
+        Instant created = SessionPods.instant(pod, Labels.A_CREATED, null);
+        Instant active = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, null);
+        return created != null && active != null && active.isAfter(created);
     }
 
     static boolean runningAndReady(V1Pod pod) {

@@ -31,6 +31,8 @@ final class Labels {
     static final String A_LAST_ACTIVITY = "ferry.dev/last-activity";
     static final String A_ORIGINS = "ferry.dev/allowed-origins";
     static final String A_END_REASON = "ferry.dev/end-reason";
+    /** When the launch saw the session's Pod Ready first: the janitor never removes a Pod that has been Ready. */
+    static final String A_READY_AT = "ferry.dev/ready-at";
     /** On a workshop session handed to an attendee: a digest of the attendee's cookie; absent while it is pooled. */
     static final String A_ATTENDEE = "ferry.dev/attendee";
 

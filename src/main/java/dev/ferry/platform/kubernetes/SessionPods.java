@@ -94,7 +94,10 @@ final class SessionPods {
                 .ports(List.of(new V1ContainerPort().name("notebook").containerPort(PORT)))
                 .readinessProbe(new V1Probe()
                         .httpGet(new V1HTTPGetAction().path(base + "api").port(new IntOrString(PORT)))
-                        .periodSeconds(2).failureThreshold(3))
+                        // a kernel busy under its CPU limit can keep the server from answering for a while: a probe
+                        // that gives up after 1 s marks a working session not Ready. Not Ready after 15 s unanswered;
+                        // every 5 s, so that a launch sees the first Ready soon after the server answers.
+                        .periodSeconds(5).timeoutSeconds(5).failureThreshold(3))
                 .resources(new V1ResourceRequirements()
                         .requests(Map.of("cpu", new Quantity(settings.cpuRequest()), "memory", new Quantity(settings.memoryRequest())))
                         .limits(Map.of("cpu", new Quantity(settings.cpuLimit()), "memory", new Quantity(settings.memoryLimit()))))
@@ -115,7 +118,10 @@ final class SessionPods {
                         .runAsNonRoot(true)
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(tolerations(settings.tolerations()));
+                .tolerations(tolerations(settings.tolerations()))
+                // client-java starts overhead as an empty map, sent as "overhead":{}; the RuntimeClass admission plugin
+                // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName (kubernetes-client/java#3076)
+                .overhead(null);
         return new V1Pod()
                 .apiVersion("v1").kind("Pod")
                 .metadata(new V1ObjectMeta().name(Labels.podName(spec.id())).labels(labels).annotations(annotations))

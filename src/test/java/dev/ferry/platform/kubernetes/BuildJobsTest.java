@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Job;
 
+import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
@@ -109,5 +111,29 @@ class BuildJobsTest {
                 + io.kubernetes.client.util.Yaml.dump(job.getSpec().getTemplate().getMetadata());
         assertThat(everythingButEnv).doesNotContain("s3cret");
         assertThat(prepare.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("FERRY_REPO_URL"));
+    }
+
+    /**
+     * kubernetes-client/java#3076: the model starts {@code overhead} as an empty map, which the client sends as
+     * {@code "overhead":{}} and the RuntimeClass admission plugin of Kubernetes 1.30 and older refuses (403). Serialised
+     * by the client's own JSON, as the create request is.
+     */
+    @Test
+    void theSessionPodAndTheBuildJobAreSentWithoutOverhead() {
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        ImageKey key = ImageKey.of(repo);
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry/", "", false, "", "");
+        SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
+                new Environment(key, registry.image(key.slug(), key.commit())), Map.of(), List.of());
+        var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
+                Map.of(), List.of())).pod(spec, java.time.Instant.now());
+        var job = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, key, 3600);
+        var json = new io.kubernetes.client.openapi.ApiClient().getJSON();
+
+        String podJson = json.serialize(pod);
+        String jobJson = json.serialize(job);
+
+        assertThat(podJson).contains("\"containers\"").doesNotContain("\"overhead\"");
+        assertThat(jobJson).contains("\"initContainers\"").doesNotContain("\"overhead\"");
     }
 }

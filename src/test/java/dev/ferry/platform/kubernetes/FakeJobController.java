@@ -55,6 +55,10 @@ final class FakeJobController implements AutoCloseable {
                     Thread t = new Thread(() -> run(job), "fake-job-controller");
                     t.setDaemon(true);
                     t.start();
+                } else if (action == Action.DELETED) {
+                    // the garbage collector removes a deleted Job's Pods (propagation Background)
+                    api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
+                            .withLabel(KubernetesBuilder.CONTROLLER_UID, job.getMetadata().getUid()).delete();
                 }
             }
 
@@ -66,11 +70,14 @@ final class FakeJobController implements AutoCloseable {
 
     private void run(Job job) {
         String jobName = job.getMetadata().getName();
-        String podName = jobName + "-x7k2p";
+        String uid = job.getMetadata().getUid();
+        String hex = uid.replace("-", "");
+        String podName = jobName + "-" + hex.substring(hex.length() - 5); // a new Pod for a Job created again (the mock's uids count up)
         var template = job.getSpec().getTemplate();
         api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new PodBuilder()
                 .withNewMetadata().withName(podName).withNamespace(KubeApiDouble.NAMESPACE)
-                .withLabels(template.getMetadata().getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName).endMetadata()
+                .withLabels(template.getMetadata().getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName)
+                .addToLabels(KubernetesBuilder.CONTROLLER_UID, uid).endMetadata()
                 .withSpec(template.getSpec()).build()).create();
 
         Container prepare = template.getSpec().getInitContainers().get(0);

@@ -33,9 +33,13 @@ import io.fabric8.kubernetes.client.WatcherException;
  */
 final class FakeKubelet implements AutoCloseable {
 
-    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE }
+    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE, NEVER_READY }
 
-    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(20);
+    /**
+     * Where this JVM's Pod addresses start: at random, because the suites of other worktrees on the same machine run
+     * Pods on 127.0.0.N:8888 too (a shared start made the first launch of two concurrent runs fail with exit code 1).
+     */
+    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(20, 240));
 
     volatile Mode mode = Mode.RUN;
     private final KubeApiDouble api;
@@ -92,7 +96,13 @@ final class FakeKubelet implements AutoCloseable {
                         .withReason("ErrImagePull").withMessage("manifest unknown").endWaiting().endState().build()).endStatus());
                 return;
             }
-            String ip = "127.0.0." + NEXT_ADDRESS.getAndIncrement();
+            String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
+            if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
+                status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
+                        new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                        new PodConditionBuilder().withType("Ready").withStatus("False").build()).endStatus());
+                return;
+            }
             Path home = Files.createTempDirectory("ferry-fake-pod");
             homes.put(name, home);
             Path content = images.apply(image);
@@ -166,6 +176,17 @@ final class FakeKubelet implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Sets the Pod's Ready condition as the kubelet does when the readiness probe starts or stops answering (a server
+     * too busy to answer within the probe's timeout), with the server left running.
+     */
+    void ready(String podName, boolean ready) {
+        status(podName, b -> b.editOrNewStatus().withConditions(
+                new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
+                new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(Instant.now().toString()).build()).endStatus());
     }
 
     /** Kills a session's server as the kernel's OOM killer would (SIGKILL), for the crash tests. */

@@ -18,6 +18,8 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
@@ -36,13 +38,17 @@ import okio.Pipe;
  * code talks to it through the official client. The mock serves watches only as WebSocket upgrades, so
  * {@link #watchBridge()} — a test-only HTTP client customizer — turns each {@code watch=true} request into a WebSocket
  * and pipes its frames, one event per line, into an ordinary streaming response body, which is what the official
- * client's {@code Watch} and informers read from a real API server.
+ * client's {@code Watch} and informers read from a real API server. Before the mock answers, {@link ApiServerRules}
+ * refuses what a real API server would: the portal's requests the Role of {@code deploy/base} does not grant, and Pods
+ * with {@code overhead} but no RuntimeClass.
  */
 final class KubeApiDouble implements AutoCloseable {
 
     static final String NAMESPACE = "ferry-test";
 
     private final KubernetesMockServer server;
+    /** What a real API server would refuse (RBAC of deploy/, admission): checked before the mock answers. */
+    final ApiServerRules rules;
     private final NamespacedKubernetesClient fabric8;
     private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
 
@@ -53,7 +59,15 @@ final class KubeApiDouble implements AutoCloseable {
     /** On a chosen port (a portal may be told the address before the API server is up). */
     KubeApiDouble(int port) {
         Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
+        rules = new ApiServerRules(ApiServerRules.deployedRole());
+        KubernetesMixedDispatcher dispatcher = new KubernetesMixedDispatcher(responses) {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                MockResponse refused = rules.refusal(request);
+                return refused != null ? refused : super.dispatch(request);
+            }
+        };
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, dispatcher, false);
         server.init(InetAddress.getLoopbackAddress(), port);
         fabric8 = server.createClient();
     }
@@ -73,7 +87,8 @@ final class KubeApiDouble implements AutoCloseable {
 
     KubernetesHttpCustomizer watchBridge() {
         return builder -> builder.addInterceptor(chain -> {
-            Request request = chain.request();
+            // the portal's requests, for RBAC: the test's own stand-ins act as the cluster and are not checked
+            Request request = chain.request().newBuilder().header(ApiServerRules.PORTAL, "true").build();
             if (!"true".equals(request.url().queryParameter("watch"))) {
                 return chain.proceed(request);
             }

@@ -95,6 +95,10 @@ class KubernetesPlatformTest {
         await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
         kubelet.mode = FakeKubelet.Mode.RUN;
         jobs.failBuilds = false;
+        // the double answered 403 to these, as a real API server with the Role of deploy/ would (#19.2)
+        java.util.Set<String> refused = java.util.Set.copyOf(api.rules.refused);
+        api.rules.refused.clear();
+        assertThat(refused).as("requests of the portal that the Role of deploy/base does not grant").isEmpty();
     }
 
     ConfigurableApplicationContext portal(String... extra) {
@@ -209,7 +213,7 @@ class KubernetesPlatformTest {
         // the second launch of the same commit finds the finished Job and builds nothing
         int before = jobs.jobsSeen.get();
         EventStream.Result again = EventStream.read(buildUrl(portal, repo, "main"));
-        assertThat(again.last().get("phase")).isEqualTo("ready");
+        assertThat(again.last().get("phase")).as(messages(again)).isEqualTo("ready");
         assertThat(jobs.jobsSeen.get()).isEqualTo(before);
     }
 
@@ -472,6 +476,38 @@ class KubernetesPlatformTest {
                 .doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /**
+     * #19.7: a failed build Job of a commit is not followed by the next launch of that commit (which would fail at
+     * once, until ttl-after-finished removed the Job): it is replaced, and the commit builds again.
+     */
+    @Test
+    void aCommitWhoseBuildFailedBuildsAgainOnTheNextLaunch() throws Exception {
+        String repo = git.createRepo("k8s-retry", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        jobs.failBuilds = true; // e.g. a package index that was down
+        EventStream.Result failed = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(failed.last().get("phase")).as(messages(failed)).isEqualTo("failed");
+        var failedJob = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("app.kubernetes.io/component", "build").list().getItems().stream()
+                .filter(j -> j.getMetadata().getName().contains("k8s-retry")).findFirst().orElseThrow();
+        assertThat(failedJob.getStatus().getConditions()).anySatisfy(c -> assertThat(c.getType()).isEqualTo("Failed"));
+        jobs.failBuilds = false;
+        int before = jobs.jobsSeen.get();
+
+        EventStream.Result again = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(again.last().get("phase")).as(messages(again)).isEqualTo("ready");
+        assertThat(again.phases()).contains("building");
+        assertThat(messages(again)).contains("The last build of this commit failed; building it again.")
+                .contains("#9 pushing layers done").doesNotContain("No matching distribution found");
+        assertThat(jobs.jobsSeen.get() - before).as("one new Job").isEqualTo(1);
+        var job = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).withName(failedJob.getMetadata().getName()).get();
+        assertThat(job.getMetadata().getUid()).isNotEqualTo(failedJob.getMetadata().getUid());
+        await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel(KubernetesBuilder.CONTROLLER_UID, failedJob.getMetadata().getUid()).list().getItems().isEmpty(),
+                Duration.ofSeconds(10), "the failed Job's Pod to go with it");
+    }
+
     /** The prepare step's refusal reaches the visitor with its own status and sentence, not a generic build failure. */
     @Test
     void aRepositoryOverTheCheckoutLimitFailsTheBuildJobWith413AndItsSentence() throws Exception {
@@ -513,6 +549,52 @@ class KubernetesPlatformTest {
                         && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
                 Duration.ofSeconds(10), "the failed session pods to be deleted");
         assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
+    }
+
+    /**
+     * #19.6: a session whose server stops answering the readiness probe for a while (a kernel busy under its CPU limit)
+     * is a user's work, not a launch that died: the janitor leaves it; a Pod that never became Ready is removed.
+     */
+    @Test
+    void theJanitorRemovesPodsThatNeverBecameReadyButNotASessionThatIsBusyForAWhile() throws Exception {
+        String repo = git.createRepo("k8s-busy", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        assertThat(ready.get("phase")).isEqualTo("ready");
+        String busy = "ferry-" + sessionId(ready);
+        var busyPod = sessionPod(sessionId(ready));
+        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getTimeoutSeconds())
+                .as("the probe's timeout, for a server busy under its CPU limit").isGreaterThanOrEqualTo(5);
+        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getFailureThreshold()).isGreaterThanOrEqualTo(3);
+
+        // a launch whose replica died before its Pod ever became Ready
+        kubelet.mode = FakeKubelet.Mode.NEVER_READY;
+        String stuck = "ferry-" + "n".repeat(32);
+        String created = Instant.now().toString();
+        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.PodBuilder(busyPod)
+                .withNewMetadata().withName(stuck).withNamespace(KubeApiDouble.NAMESPACE)
+                .withLabels(Map.of("app.kubernetes.io/managed-by", "ferry", "app.kubernetes.io/component", "session",
+                        "ferry.dev/session", "n".repeat(32)))
+                .withAnnotations(Map.of("ferry.dev/created", created, "ferry.dev/last-activity", created)) // never used
+                .endMetadata().withStatus(null).build()).create();
+        KubeState state = portal.getBean(KubeState.class);
+        await(() -> state.pod(stuck) != null && state.pod(stuck).getStatus() != null
+                && "Running".equals(state.pod(stuck).getStatus().getPhase()), Duration.ofSeconds(10), "the stuck pod to run");
+
+        // the busy session's probe stops answering
+        kubelet.ready(busy, false);
+        await(() -> !KubernetesLauncher.runningAndReady(state.pod(busy)), Duration.ofSeconds(10), "the session not Ready");
+
+        portal.getBean(KubeJanitor.class).sweep(java.time.OffsetDateTime.now().plusMinutes(10)); // > 2 × the launch timeout
+
+        // (the double marks a deleted Pod with a deletionTimestamp, as a real server does for its grace period)
+        await(() -> sessionPod("n".repeat(32)) == null || sessionPod("n".repeat(32)).getMetadata().getDeletionTimestamp() != null,
+                Duration.ofSeconds(10), "the never-ready pod to be removed");
+        assertThat(sessionPod(sessionId(ready))).as("the busy session's Pod").isNotNull()
+                .satisfies(p -> assertThat(p.getMetadata().getDeletionTimestamp()).isNull());
+        kubelet.ready(busy, true);
+        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
+        assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
     }
 
     @Test
