@@ -141,7 +141,8 @@ final class BuildJobs {
                 .enableServiceLinks(false)
                 .securityContext(new V1PodSecurityContext().runAsUser(1000L).runAsGroup(1000L).fsGroup(1000L).runAsNonRoot(true))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(SessionPods.tolerations(settings.tolerations()));
+                .tolerations(SessionPods.tolerations(settings.tolerations()))
+                .imagePullSecrets(SessionPods.pullSecrets(settings.imagePullSecrets()));
         return new V1Job()
                 .apiVersion("batch/v1").kind("Job")
                 .metadata(new V1ObjectMeta().name(name).labels(labels).annotations(annotations))

@@ -13,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1HTTPGetAction;
+import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSecurityContext;
@@ -115,7 +116,8 @@ final class SessionPods {
                         .runAsNonRoot(true)
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(tolerations(settings.tolerations()));
+                .tolerations(tolerations(settings.tolerations()))
+                .imagePullSecrets(pullSecrets(settings.imagePullSecrets()));
         return new V1Pod()
                 .apiVersion("v1").kind("Pod")
                 .metadata(new V1ObjectMeta().name(Labels.podName(spec.id())).labels(labels).annotations(annotations))
@@ -128,6 +130,11 @@ final class SessionPods {
         }
         return tolerations.stream().map(t -> new V1Toleration().key(t.key()).operator(t.operator()).value(t.value())
                 .effect(t.effect()).tolerationSeconds(t.tolerationSeconds())).toList();
+    }
+
+    /** A Pod's {@code imagePullSecrets}; null (no field) when there are none. */
+    static List<V1LocalObjectReference> pullSecrets(List<String> names) {
+        return names.isEmpty() ? null : names.stream().map(n -> new V1LocalObjectReference().name(n)).toList();
     }
 
     /** The session a Pod runs, from its labels, annotations and environment; null when the Pod is not one of ours. */

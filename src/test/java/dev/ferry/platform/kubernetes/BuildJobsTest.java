@@ -29,9 +29,13 @@ class BuildJobsTest {
     }
 
     static KubernetesProperties.Build build(String pushSecret) {
+        return build(pushSecret, List.of());
+    }
+
+    static KubernetesProperties.Build build(String pushSecret, List<String> pullSecrets) {
         return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", List.of(), List.of(),
                 pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
-                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)));
+                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets);
     }
 
     static ResolvedRepo repo(String url) {
@@ -109,5 +113,19 @@ class BuildJobsTest {
                 + io.kubernetes.client.util.Yaml.dump(job.getSpec().getTemplate().getMetadata());
         assertThat(everythingButEnv).doesNotContain("s3cret");
         assertThat(prepare.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("FERRY_REPO_URL"));
+    }
+
+    @Test
+    void theJobPullsItsImagesWithTheConfiguredPullSecretsAndNamesNoneWhenThereAreNone() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+
+        V1Job job = new BuildJobs(build("push-creds", List.of("mirror-creds", "ghcr-creds")), registry, repoProperties())
+                .job("ferry-build-x", repo, ImageKey.of(repo), 3600);
+        V1Job plain = new BuildJobs(build("push-creds"), registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600);
+
+        // as sent to the API server: the client's own serialisation
+        assertThat(io.kubernetes.client.openapi.JSON.serialize(job)).contains("\"imagePullSecrets\":[{\"name\":\"mirror-creds\"},{\"name\":\"ghcr-creds\"}]");
+        assertThat(io.kubernetes.client.openapi.JSON.serialize(plain)).doesNotContain("mirror-creds");
     }
 }
