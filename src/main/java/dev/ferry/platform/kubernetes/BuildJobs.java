@@ -142,6 +142,7 @@ final class BuildJobs {
                 .securityContext(new V1PodSecurityContext().runAsUser(1000L).runAsGroup(1000L).fsGroup(1000L).runAsNonRoot(true))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
                 .tolerations(SessionPods.tolerations(settings.tolerations()))
+                .imagePullSecrets(SessionPods.pullSecrets(settings.imagePullSecrets()))
                 .overhead(null); // as for session Pods: "overhead":{} makes the Job controller's Pod refused (FailedCreate)
         return new V1Job()
                 .apiVersion("batch/v1").kind("Job")

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodCondition;
@@ -39,8 +40,20 @@ import dev.ferry.launch.SessionSpec;
 final class KubernetesLauncher implements Launcher {
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesLauncher.class);
-    private static final Set<String> PULL_FAILURES = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-            "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError");
+    /** Waiting reasons the kubelet does not get past by retrying. */
+    private static final Set<String> PULL_FAILURES = Set.of("InvalidImageName", "ErrImageNeverPull",
+            "CreateContainerConfigError", "CreateContainerError");
+    /** Waiting reasons the kubelet retries (with back-off): a failure only when the message says the image is not there. */
+    private static final Set<String> PULL_RETRIES = Set.of("ErrImagePull", "ImagePullBackOff");
+    /** What registries and runtimes (Docker, containerd, CRI-O) say of an image that does not exist. */
+    private static final List<String> IMAGE_MISSING = List.of("manifest unknown", "not found", "name unknown",
+            "repository does not exist");
+    /**
+     * What they say when they refuse to serve it: Docker Hub says "pull access denied" for a missing repository too, so
+     * this is not retried either (no retry turns a refusal into an image).
+     */
+    private static final List<String> IMAGE_REFUSED = List.of("pull access denied", "unauthorized", "authorization failed",
+            "403 forbidden", "denied: ");
 
     private final KubeApi api;
     private final KubeState state;
@@ -154,44 +167,126 @@ final class KubernetesLauncher implements Launcher {
     }
 
     private PodServer awaitReady(SessionSpec spec, String name, Consumer<String> progress) {
-        Set<String> relayed = new HashSet<>();
+        Set<String> said = new HashSet<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean seen = false;
+        String autoscaler = null; // why the cluster autoscaler did not add a node (NotTriggerScaleUp), if it said
+        String pulling = null; // the kubelet's last pull error, while it retries
         while (System.nanoTime() < deadline) {
             V1Pod pod = state.pod(name);
-            relayEvents(name, relayed, progress);
-            if (pod == null) {
-                if (seen) {
-                    throw new LaunchFailedException(500, "The session's Pod was deleted before it started. Launch again.");
-                }
-            } else {
+            if (pod == null && seen) {
+                throw new LaunchFailedException(500, "The session's Pod was deleted before it started. Launch again.");
+            }
+            if (pod != null) {
                 seen = true;
                 String failure = failure(pod);
                 if (failure != null) {
                     throw new LaunchFailedException(500, "The session could not start: " + failure);
                 }
-                if (runningAndReady(pod) && answers(pod.getStatus().getPodIP(), spec)) {
-                    PodServer server = new PodServer(pod.getStatus().getPodIP());
-                    servers.put(name, server);
-                    markReady(name);
-                    return server;
-                }
+                String pull = relayWaiting(pod, said, progress);
+                pulling = pull != null ? pull : pulling;
+            }
+            // after the Pod's own state, so that of a message both carry the line that explains it is the one shown
+            String notScaledUp = relayEvents(name, said, progress);
+            autoscaler = notScaledUp != null ? notScaledUp : autoscaler;
+            if (pod != null && runningAndReady(pod) && answers(pod.getStatus().getPodIP(), spec)) {
+                PodServer server = new PodServer(pod.getStatus().getPodIP());
+                servers.put(name, server);
+                markReady(name);
+                return server;
             }
             state.await(() -> null, Duration.ofMillis(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000))));
         }
-        V1Pod pod = state.pod(name);
-        String phase = pod == null || pod.getStatus() == null ? "unknown" : pod.getStatus().getPhase();
-        throw new LaunchFailedException(504, "The session did not start within " + Durations.human(timeout)
-                + " (its Pod is " + phase + "). The cluster may be busy pulling the image or short of room; launch again in a minute.");
+        throw timedOut(state.pod(name), autoscaler, pulling);
     }
 
-    private void relayEvents(String name, Set<String> relayed, Consumer<String> progress) {
+    /**
+     * Relays what the Pod waits for, once per message: a node with room (no room is not the end: a cluster autoscaler
+     * may be adding one), or an image pull the kubelet retries. Returns "reason: message" of that pull, or null.
+     */
+    private static String relayWaiting(V1Pod pod, Set<String> said, Consumer<String> progress) {
+        String scheduler = unschedulable(pod);
+        if (scheduler != null && said.add(scheduler)) {
+            progress.accept("Waiting for a node with room for the session: " + scheduler);
+        }
+        V1ContainerStateWaiting pull = pullRetry(pod);
+        if (pull == null) {
+            return null;
+        }
+        String pulling = said(pull);
+        // the kubelet's BackOff event may carry the same message: once is enough
+        if (said.add(pull.getMessage() == null ? pulling : pull.getMessage())) {
+            progress.accept("Pulling the image failed for now (" + pulling + "); Kubernetes tries again.");
+        }
+        return pulling;
+    }
+
+    /** Why the launch ran out of time, naming what the scheduler, the autoscaler or the kubelet said last. */
+    private LaunchFailedException timedOut(V1Pod pod, String autoscaler, String pulling) {
+        String within = "The session did not start within " + Durations.human(timeout);
+        String scheduler = pod == null ? null : unschedulable(pod);
+        if (scheduler != null) {
+            return new LaunchFailedException(503, within + ": no node in the cluster had room for its Pod, and none was "
+                    + "added in time (the scheduler last said: \"" + scheduler + "\""
+                    + (autoscaler == null ? "" : "; the cluster autoscaler: \"" + autoscaler + "\"")
+                    + "). Try again later; if this keeps happening, the operator needs more nodes (or room for the "
+                    + "autoscaler to add them) or smaller session resources.");
+        }
+        if (pod != null && pullRetry(pod) != null) {
+            return new LaunchFailedException(504, within + ": the cluster could not pull its image (the last error: "
+                    + pulling + "). The registry may be unreachable or overloaded; launch again in a few minutes.");
+        }
+        String phase = pod == null || pod.getStatus() == null ? "unknown" : pod.getStatus().getPhase();
+        return new LaunchFailedException(504, within + " (its Pod is " + phase
+                + "). The cluster may be busy pulling the image or short of room; launch again in a minute.");
+    }
+
+    /**
+     * Relays the Pod's events whose message was not said yet (the scheduler repeats FailedScheduling with a growing count,
+     * and with the message of the Pod's condition); returns the message of the last NotTriggerScaleUp among them, or null.
+     */
+    private String relayEvents(String name, Set<String> said, Consumer<String> progress) {
+        String autoscaler = null;
         for (CoreV1Event e : state.eventsFor("Pod", name)) {
-            String key = (e.getMetadata() == null ? "" : e.getMetadata().getUid()) + "/" + e.getCount() + "/" + e.getMessage();
-            if (relayed.add(key)) {
+            if (e.getMessage() != null && said.add(e.getMessage())) {
                 progress.accept(e.getReason() + ": " + e.getMessage());
             }
+            if ("NotTriggerScaleUp".equals(e.getReason())) {
+                autoscaler = e.getMessage();
+            }
         }
+        return autoscaler;
+    }
+
+    /** The scheduler's message while it finds no node for the Pod; null once scheduled (or before it tried). */
+    static String unschedulable(V1Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+            return null;
+        }
+        for (V1PodCondition c : pod.getStatus().getConditions()) {
+            if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
+                return c.getMessage() == null ? "no message" : c.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** The waiting state of a pull the kubelet is retrying (ErrImagePull, ImagePullBackOff); null when there is none. */
+    static V1ContainerStateWaiting pullRetry(V1Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return null;
+        }
+        for (V1ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
+            var waiting = cs.getState() == null ? null : cs.getState().getWaiting();
+            if (waiting != null && PULL_RETRIES.contains(waiting.getReason())) {
+                return waiting;
+            }
+        }
+        return null;
+    }
+
+    private static String said(V1ContainerStateWaiting waiting) {
+        return waiting.getReason() + (waiting.getMessage() == null ? "" : ": " + waiting.getMessage());
     }
 
     private boolean answers(String ip, SessionSpec spec) {
@@ -257,24 +352,16 @@ final class KubernetesLauncher implements Launcher {
         if ("Evicted".equals(status.getReason())) {
             return "Kubernetes evicted its Pod (" + status.getMessage() + ").";
         }
-        if (status.getConditions() != null) {
-            for (V1PodCondition c : status.getConditions()) {
-                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
-                    return "no node in the cluster has room for it (" + c.getMessage() + "). Try again later; if this "
-                            + "keeps happening, the operator needs more nodes or smaller session resources.";
-                }
-            }
-        }
         if (status.getContainerStatuses() != null) {
             for (V1ContainerStatus cs : status.getContainerStatuses()) {
                 var state = cs.getState();
                 if (state == null) {
                     continue;
                 }
-                if (state.getWaiting() != null && PULL_FAILURES.contains(state.getWaiting().getReason())) {
-                    return "its image " + cs.getImage() + " could not be used (" + state.getWaiting().getReason()
-                            + (state.getWaiting().getMessage() == null ? "" : ": " + state.getWaiting().getMessage())
-                            + "). If the build was removed from the registry, launch again to rebuild it.";
+                String pull = state.getWaiting() == null ? null : pullFailure(cs.getImage(), state.getWaiting().getReason(),
+                        state.getWaiting().getMessage());
+                if (pull != null) {
+                    return pull;
                 }
                 if (state.getTerminated() != null) {
                     var t = state.getTerminated();
@@ -290,6 +377,33 @@ final class KubernetesLauncher implements Launcher {
         if ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase())) {
             return "its Pod " + status.getPhase().toLowerCase(java.util.Locale.ROOT)
                     + (status.getMessage() == null ? "." : " (" + status.getMessage() + ").");
+        }
+        return null;
+    }
+
+    /**
+     * A waiting reason the kubelet will not get past, as a sentence; null for one it retries (a registry timing out,
+     * answering 5xx, refusing connections: it may recover before the launch timeout) and for every other reason.
+     */
+    static String pullFailure(String image, String reason, String message) {
+        String said = said(new V1ContainerStateWaiting().reason(reason).message(message));
+        if (PULL_FAILURES.contains(reason)) {
+            return "its image " + image + " could not be used (" + said + "). If the build was removed from the registry, "
+                    + "launch again to rebuild it.";
+        }
+        if (!PULL_RETRIES.contains(reason) || message == null) {
+            return null;
+        }
+        String m = message.toLowerCase(java.util.Locale.ROOT);
+        if (IMAGE_REFUSED.stream().anyMatch(m::contains)) {
+            return "the registry refused the cluster its image " + image + " (" + said + "): the image is not there, or the "
+                    + "registry needs credentials the cluster lacks. If the build was removed from the registry, launch "
+                    + "again to rebuild it; if the registry needs credentials, the operator names a pull Secret in "
+                    + "ferry.kubernetes.session.image-pull-secrets.";
+        }
+        if (IMAGE_MISSING.stream().anyMatch(m::contains)) {
+            return "its image " + image + " is not in the registry (" + said + "). If the build was removed from the "
+                    + "registry, launch again to rebuild it.";
         }
         return null;
     }

@@ -10,7 +10,6 @@ import org.springframework.context.annotation.Configuration;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.launch.Capacity;
-import dev.ferry.launch.LaunchProperties;
 import dev.ferry.launch.SessionService;
 import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
@@ -85,8 +84,8 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    KubernetesLauncher kubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, LaunchProperties launch) {
-        return new KubernetesLauncher(api, state, pods, launch.timeout());
+    KubernetesLauncher kubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, KubernetesProperties properties) {
+        return new KubernetesLauncher(api, state, pods, properties.session().launchTimeout());
     }
 
     @Bean(destroyMethod = "close")
@@ -113,9 +112,9 @@ class KubernetesPlatformConfiguration {
     @Bean(destroyMethod = "close")
     KubeJanitor kubeJanitor(KubeApi api, KubeState state, LeaseLeadership leadership, KubernetesBuilder builder,
                             KubernetesLauncher launcher, KubernetesProperties properties, BuildProperties build,
-                            LaunchProperties launch, CullProperties cull) {
+                            CullProperties cull) {
         KubeJanitor janitor = new KubeJanitor(api, state, leadership, builder, launcher, properties.build().ttlAfterFinished(),
-                build.timeout(), launch.timeout());
+                build.timeout(), properties.session().launchTimeout());
         Duration every = cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
         janitor.start(every.isZero() ? Duration.ofSeconds(30) : every);
         return janitor;

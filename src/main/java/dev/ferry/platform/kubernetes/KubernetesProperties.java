@@ -44,6 +44,13 @@ public record KubernetesProperties(
      * @param memoryLimit     memory a session may use at most (beyond: the kernel kills it, the user is told)
      * @param nodeSelector    node labels session Pods must run on
      * @param tolerations     taints session Pods tolerate
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     *                        kubelet pulls session images with, as the Pod's {@code imagePullSecrets}; empty: the
+     *                        nodes' own credentials (or none)
+     * @param launchTimeout   how long a launch may wait for its Pod to be scheduled, pull its image and answer; on
+     *                        Kubernetes this, not {@code ferry.launch.timeout}, bounds a launch. Ten minutes: a cluster
+     *                        autoscaler takes a few minutes to add a node, and a cold node pulls a multi-GB image in
+     *                        a few more; meanwhile the launch page shows what the scheduler and the kubelet say
      */
     public record Session(
             @DefaultValue("IfNotPresent") String imagePullPolicy,
@@ -53,7 +60,9 @@ public record KubernetesProperties(
             @DefaultValue("512Mi") String memoryRequest,
             @DefaultValue("1Gi") String memoryLimit,
             @DefaultValue({}) Map<String, String> nodeSelector,
-            @DefaultValue({}) List<Toleration> tolerations) {
+            @DefaultValue({}) List<Toleration> tolerations,
+            @DefaultValue({}) List<String> imagePullSecrets,
+            @DefaultValue("10m") Duration launchTimeout) {
     }
 
     /**
@@ -75,6 +84,9 @@ public record KubernetesProperties(
      * @param ttlAfterFinished how long a finished Job (and its pod, with its log) is kept
      * @param nodeSelector     node labels build pods must run on
      * @param tolerations      taints build pods tolerate
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     *                         kubelet pulls the {@code prepare} and builder images with (the pod template's
+     *                         {@code imagePullSecrets}); the push credentials are {@code pushSecret}'s
      */
     public record Build(
             @DefaultValue("ghcr.io/ferry-dev/ferry:latest") String prepareImage,
@@ -88,7 +100,8 @@ public record KubernetesProperties(
             @DefaultValue("4Gi") String memoryLimit,
             @DefaultValue("10m") Duration ttlAfterFinished,
             @DefaultValue({}) Map<String, String> nodeSelector,
-            @DefaultValue({}) List<Toleration> tolerations) {
+            @DefaultValue({}) List<Toleration> tolerations,
+            @DefaultValue({}) List<String> imagePullSecrets) {
 
         static final List<String> DEFAULT_COMMAND = List.of("buildctl-daemonless.sh");
         static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",

@@ -13,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1HTTPGetAction;
+import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSecurityContext;
@@ -119,6 +120,7 @@ final class SessionPods {
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
                 .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
                 .tolerations(tolerations(settings.tolerations()))
+                .imagePullSecrets(pullSecrets(settings.imagePullSecrets()))
                 // client-java starts overhead as an empty map, sent as "overhead":{}; the RuntimeClass admission plugin
                 // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName (kubernetes-client/java#3076)
                 .overhead(null);
@@ -134,6 +136,11 @@ final class SessionPods {
         }
         return tolerations.stream().map(t -> new V1Toleration().key(t.key()).operator(t.operator()).value(t.value())
                 .effect(t.effect()).tolerationSeconds(t.tolerationSeconds())).toList();
+    }
+
+    /** A Pod's {@code imagePullSecrets}; null (no field) when there are none. */
+    static List<V1LocalObjectReference> pullSecrets(List<String> names) {
+        return names.isEmpty() ? null : names.stream().map(n -> new V1LocalObjectReference().name(n)).toList();
     }
 
     /** The session a Pod runs, from its labels, annotations and environment; null when the Pod is not one of ours. */

@@ -31,9 +31,13 @@ class BuildJobsTest {
     }
 
     static KubernetesProperties.Build build(String pushSecret) {
+        return build(pushSecret, List.of());
+    }
+
+    static KubernetesProperties.Build build(String pushSecret, List<String> pullSecrets) {
         return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", List.of(), List.of(),
                 pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
-                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)));
+                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets);
     }
 
     static ResolvedRepo repo(String url) {
@@ -126,7 +130,7 @@ class BuildJobsTest {
         SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
                 new Environment(key, registry.image(key.slug(), key.commit())), Map.of(), List.of());
         var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
-                Map.of(), List.of())).pod(spec, java.time.Instant.now());
+                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10))).pod(spec, java.time.Instant.now());
         var job = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, key, 3600);
         var json = new io.kubernetes.client.openapi.ApiClient().getJSON();
 
@@ -135,5 +139,19 @@ class BuildJobsTest {
 
         assertThat(podJson).contains("\"containers\"").doesNotContain("\"overhead\"");
         assertThat(jobJson).contains("\"initContainers\"").doesNotContain("\"overhead\"");
+    }
+
+    @Test
+    void theJobPullsItsImagesWithTheConfiguredPullSecretsAndNamesNoneWhenThereAreNone() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+
+        V1Job job = new BuildJobs(build("push-creds", List.of("mirror-creds", "ghcr-creds")), registry, repoProperties())
+                .job("ferry-build-x", repo, ImageKey.of(repo), 3600);
+        V1Job plain = new BuildJobs(build("push-creds"), registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600);
+
+        // as sent to the API server: the client's own serialisation
+        assertThat(io.kubernetes.client.openapi.JSON.serialize(job)).contains("\"imagePullSecrets\":[{\"name\":\"mirror-creds\"},{\"name\":\"ghcr-creds\"}]");
+        assertThat(io.kubernetes.client.openapi.JSON.serialize(plain)).doesNotContain("mirror-creds");
     }
 }

@@ -28,12 +28,29 @@ import io.fabric8.kubernetes.client.WatcherException;
  * A test stand-in for the kubelet of session Pods (there is no cluster here): for each session Pod it starts a real
  * Debian Jupyter server with the Pod's arguments and environment on its own loopback address 127.0.0.N (so that the
  * Pod's {@code --port=8888} is what is used), writes events, {@code podIP}, phase Running and the Ready condition back
- * once the Pod's readiness path answers, and stops the server when the Pod is deleted. {@link #mode} makes the next Pods
- * fail the way a cluster does (image pull, unschedulable).
+ * once the Pod's readiness path answers, and stops the server when the Pod is deleted. It plays the scheduler's part too.
+ * {@link #mode} makes the next Pods behave the way a cluster's do: an image that is not there, a registry that fails
+ * twice and then serves, no room and none coming, no room until an autoscaler's new node arrives.
  */
 final class FakeKubelet implements AutoCloseable {
 
-    enum Mode { RUN, IMAGE_PULL_FAILS, UNSCHEDULABLE, NEVER_READY }
+    enum Mode {
+        RUN,
+        /** The registry says the image does not exist. */
+        IMAGE_PULL_FAILS,
+        /** The registry times out, then answers 503, then serves the image (a kubelet retries with back-off). */
+        IMAGE_PULL_FLAKY,
+        /** No node has room, and the autoscaler cannot add one. */
+        UNSCHEDULABLE,
+        /** No node has room; the autoscaler adds one, which is ready {@link #SCALE_UP_TIME} later. */
+        SCALE_UP,
+        /** The container runs, its server never answers the readiness probe. */
+        NEVER_READY
+    }
+
+    static final String NO_ROOM = "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: "
+            + "3 No preemption victims found for incoming pod.";
+    static final Duration SCALE_UP_TIME = Duration.ofSeconds(3);
 
     /**
      * Where this JVM's Pod addresses start: at random, because the suites of other worktrees on the same machine run
@@ -81,20 +98,44 @@ final class FakeKubelet implements AutoCloseable {
     private void run(Pod pod) {
         String name = pod.getMetadata().getName();
         try {
-            event(name, "Scheduled", "Successfully assigned " + KubeApiDouble.NAMESPACE + "/" + name + " to fake-node");
-            if (mode == Mode.UNSCHEDULABLE) {
+            Mode mode = this.mode;
+            if (mode == Mode.UNSCHEDULABLE || mode == Mode.SCALE_UP) {
+                // the scheduler finds no room and says so, as a condition and (again, a while later) as events
                 status(name, b -> b.editOrNewStatus().withPhase("Pending").withConditions(new PodConditionBuilder()
-                        .withType("PodScheduled").withStatus("False").withReason("Unschedulable")
-                        .withMessage("0/3 nodes are available: 3 Insufficient memory.").build()).endStatus());
-                return;
+                        .withType("PodScheduled").withStatus("False").withReason("Unschedulable").withMessage(NO_ROOM).build())
+                        .endStatus());
+                event(name, "FailedScheduling", NO_ROOM);
+                if (mode == Mode.UNSCHEDULABLE) {
+                    event(name, "NotTriggerScaleUp", "pod didn't trigger scale-up: 1 max node group size reached");
+                    event(name, "FailedScheduling", NO_ROOM);
+                    return;
+                }
+                event(name, "TriggeredScaleUp", "pod triggered scale-up: [{ferry-pool 3->4 (max: 10)}]");
+                Thread.sleep(SCALE_UP_TIME.toMillis() / 2);
+                event(name, "FailedScheduling", NO_ROOM);
+                Thread.sleep(SCALE_UP_TIME.toMillis() / 2);
             }
+            event(name, "Scheduled", "Successfully assigned " + KubeApiDouble.NAMESPACE + "/" + name + " to fake-node");
             String image = pod.getSpec().getContainers().get(0).getImage();
             event(name, "Pulling", "Pulling image \"" + image + "\"");
             if (mode == Mode.IMAGE_PULL_FAILS) {
-                status(name, b -> b.editOrNewStatus().withPhase("Pending").withContainerStatuses(new ContainerStatusBuilder()
-                        .withName("notebook").withImage(image).withImageID("").withRestartCount(0).withReady(false).withNewState().withNewWaiting()
-                        .withReason("ErrImagePull").withMessage("manifest unknown").endWaiting().endState().build()).endStatus());
+                pullError(name, image, "ErrImagePull", "Error response from daemon: manifest for " + image
+                        + " not found: manifest unknown: manifest unknown");
                 return;
+            }
+            if (mode == Mode.IMAGE_PULL_FLAKY) {
+                String registry = image.substring(0, image.indexOf('/'));
+                pullError(name, image, "ErrImagePull", "failed to pull and unpack image \"" + image + "\": failed to resolve "
+                        + "reference \"" + image + "\": failed to do request: Head \"https://" + registry
+                        + "/v2/\": dial tcp 10.96.0.20:5000: i/o timeout");
+                Thread.sleep(500);
+                pullError(name, image, "ImagePullBackOff", "Back-off pulling image \"" + image + "\"");
+                Thread.sleep(500);
+                pullError(name, image, "ErrImagePull", "failed to pull and unpack image \"" + image + "\": failed to resolve "
+                        + "reference \"" + image + "\": unexpected status from HEAD request to https://" + registry
+                        + "/v2/: 503 Service Unavailable");
+                Thread.sleep(500);
+                event(name, "Pulled", "Successfully pulled image \"" + image + "\"");
             }
             String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
             if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
@@ -124,10 +165,17 @@ final class FakeKubelet implements AutoCloseable {
             pod.getSpec().getContainers().get(0).getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue()));
             Process process = pb.start();
             servers.put(name, process);
+            if (api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName(name).get() == null) {
+                stop(name); // deleted while the scheduler or the pull made it wait: nothing is to run
+                return;
+            }
             event(name, "Started", "Started container notebook");
             status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
                     new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
-                    new PodConditionBuilder().withType("Ready").withStatus("False").build()).endStatus());
+                    new PodConditionBuilder().withType("Ready").withStatus("False").build())
+                    .withContainerStatuses(new ContainerStatusBuilder().withName("notebook").withImage(image).withImageID("")
+                            .withRestartCount(0).withReady(false).withNewState().withNewRunning()
+                            .withStartedAt(Instant.now().toString()).endRunning().endState().build()).endStatus());
             String probe = "http://" + ip + ":8888" + pod.getSpec().getContainers().get(0).getReadinessProbe().getHttpGet().getPath();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (process.isAlive() && System.nanoTime() < deadline) {
@@ -217,6 +265,14 @@ final class FakeKubelet implements AutoCloseable {
         } catch (RuntimeException e) {
             // the Pod was deleted meanwhile
         }
+    }
+
+    /** The container waits on its image, with the kubelet's reason and message, and a Warning event says so. */
+    private void pullError(String name, String image, String reason, String message) {
+        status(name, b -> b.editOrNewStatus().withPhase("Pending").withContainerStatuses(new ContainerStatusBuilder()
+                .withName("notebook").withImage(image).withImageID("").withRestartCount(0).withReady(false).withNewState()
+                .withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build()).endStatus());
+        event(name, reason.equals("ErrImagePull") ? "Failed" : "BackOff", message);
     }
 
     private void event(String pod, String reason, String message) {

@@ -113,7 +113,7 @@ class KubernetesPlatformTest {
                 "ferry.registry.insecure=true",
                 "ferry.repo.allowed-schemes=http,https",
                 "ferry.repo.allow-private-addresses=true",
-                "ferry.launch.timeout=60s",
+                "ferry.kubernetes.session.launch-timeout=60s",
                 "spring.main.banner-mode=off"));
         for (String e : extra) { // an extra setting replaces the default of the same key
             props.removeIf(p -> p.startsWith(e.substring(0, e.indexOf('=') + 1)));
@@ -528,24 +528,25 @@ class KubernetesPlatformTest {
                 + "smaller repository, or ask the operator to raise the limit.");
     }
 
-    @Test
-    void imagePullFailureAndUnschedulablePodEndTheLaunchWithASentenceAndLeaveNoPod() throws Exception {
-        String repo = git.createRepo("k8s-nopull", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext portal = portal();
+    /** The build URL of a new commit of a new repository whose image is in the registry already: a launch builds nothing. */
+    static String prebuilt(ConfigurableApplicationContext portal, String name) throws Exception {
+        String repo = git.createRepo(name, Map.of("requirements.txt", "ipykernel\n"));
+        String commit = git.commit(name, "main", Map.of("README.md", "x\n"), "second");
+        registry.push(registry.properties("", "").repository(new dev.ferry.build.ImageKey(repo, commit).slug()), commit);
+        return buildUrl(portal, repo, commit);
+    }
 
-        kubelet.mode = FakeKubelet.Mode.IMAGE_PULL_FAILS;
-        EventStream.Result pull = EventStream.read(buildUrl(portal, repo, "main"));
-        assertThat(pull.last().get("phase")).isEqualTo("failed");
-        assertThat((String) pull.last().get("message")).contains("could not be used (ErrImagePull: manifest unknown)");
+    static int occurrences(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+            n++;
+        }
+        return n;
+    }
 
-        kubelet.mode = FakeKubelet.Mode.UNSCHEDULABLE;
-        EventStream.Result unschedulable = EventStream.read(buildUrl(portal, repo, "main"));
-        assertThat(unschedulable.last().get("phase")).isEqualTo("failed");
-        assertThat((String) unschedulable.last().get("message")).contains("no node in the cluster has room for it")
-                .contains("Insufficient memory");
-
+    void assertNoSessionPodLeftOf(ConfigurableApplicationContext portal, String name) throws InterruptedException {
         await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/repo").list().getItems()
-                .stream().noneMatch(p -> p.getMetadata().getLabels().get("ferry.dev/repo").contains("k8s-nopull")
+                .stream().noneMatch(p -> p.getMetadata().getLabels().get("ferry.dev/repo").contains(name)
                         && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
                 Duration.ofSeconds(10), "the failed session pods to be deleted");
         assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
@@ -595,6 +596,96 @@ class KubernetesPlatformTest {
         kubelet.ready(busy, true);
         JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
+    }
+
+    @Test
+    void anImageTheRegistryDoesNotHaveFailsTheLaunchAtOnceWithASentenceAndLeavesNoPod() throws Exception {
+        ConfigurableApplicationContext portal = portal(); // launch timeout 60 s
+        String url = prebuilt(portal, "k8s-nopull");
+
+        kubelet.mode = FakeKubelet.Mode.IMAGE_PULL_FAILS;
+        long started = System.nanoTime();
+        EventStream.Result pull = EventStream.read(url);
+
+        assertThat(pull.last().get("phase")).isEqualTo("failed");
+        assertThat((String) pull.last().get("message")).contains("is not in the registry")
+                .contains("manifest unknown").contains("launch again to rebuild it");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+        assertNoSessionPodLeftOf(portal, "k8s-nopull");
+    }
+
+    @Test
+    void aRegistryThatTimesOutThenFailsThenServesDelaysTheLaunchButDoesNotEndIt() throws Exception {
+        ConfigurableApplicationContext portal = portal();
+        String url = prebuilt(portal, "k8s-flakypull");
+
+        kubelet.mode = FakeKubelet.Mode.IMAGE_PULL_FLAKY;
+        EventStream.Result result = EventStream.read(url);
+
+        String log = messages(result);
+        assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
+        // each of the kubelet's errors relayed once, though its status and its event both carry it
+        assertThat(occurrences(log, "i/o timeout")).as(log).isEqualTo(1);
+        assertThat(occurrences(log, "503 Service Unavailable")).as(log).isEqualTo(1);
+        assertThat(log).contains("Pulled: Successfully pulled image");
+        assertThat(new JupyterClient((String) result.last().get("url"), (String) result.last().get("token"))
+                .get("api/status").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aPodWaitingForTheAutoscalersNewNodeLaunchesAndThePageRelaysTheSchedulerAndTheAutoscaler() throws Exception {
+        ConfigurableApplicationContext portal = portal();
+        String url = prebuilt(portal, "k8s-scaleup");
+
+        kubelet.mode = FakeKubelet.Mode.SCALE_UP;
+        EventStream.Result result = EventStream.read(url);
+
+        String log = messages(result);
+        assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
+        // the scheduler said it three times (condition, two events): the page says it once
+        assertThat(occurrences(log, FakeKubelet.NO_ROOM)).as(log).isEqualTo(1);
+        assertThat(log).contains("TriggeredScaleUp: pod triggered scale-up: [{ferry-pool 3->4 (max: 10)}]");
+        assertThat(log.indexOf(FakeKubelet.NO_ROOM)).isLessThan(log.indexOf("Scheduled: Successfully assigned"));
+        assertThat(new JupyterClient((String) result.last().get("url"), (String) result.last().get("token"))
+                .get("api/status").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aPodNoNodeHasRoomForFailsAtTheLaunchTimeoutNamingTheSchedulersLastMessage() throws Exception {
+        ConfigurableApplicationContext portal = portal("ferry.kubernetes.session.launch-timeout=6s");
+        String url = prebuilt(portal, "k8s-noroom");
+
+        kubelet.mode = FakeKubelet.Mode.UNSCHEDULABLE;
+        long started = System.nanoTime();
+        EventStream.Result result = EventStream.read(url);
+
+        String message = (String) result.last().get("message");
+        assertThat(result.last().get("phase")).as(messages(result)).isEqualTo("failed");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+        assertThat(message).contains("did not start within 6 seconds").contains("no node in the cluster had room")
+                .contains("the scheduler last said: \"" + FakeKubelet.NO_ROOM + "\"")
+                .contains("1 max node group size reached");
+        String progress = messages(new EventStream.Result(result.status(), result.events().subList(0, result.events().size() - 1),
+                result.ids(), result.comments()));
+        assertThat(occurrences(progress, FakeKubelet.NO_ROOM)).as(progress).isEqualTo(1); // once, not at every retry
+        assertNoSessionPodLeftOf(portal, "k8s-noroom");
+    }
+
+    @Test
+    void sessionPodsAndBuildJobsCarryTheConfiguredImagePullSecrets() throws Exception {
+        String repo = git.createRepo("k8s-pullsecrets", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.kubernetes.session.image-pull-secrets=session-pull",
+                "ferry.kubernetes.build.image-pull-secrets=mirror-pull,builder-pull");
+
+        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+
+        assertThat(ready.get("phase")).isEqualTo("ready");
+        assertThat(sessionPod(sessionId(ready)).getSpec().getImagePullSecrets()).extracting(r -> r.getName())
+                .containsExactly("session-pull");
+        assertThat(api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                .filter(j -> j.getMetadata().getLabels().getOrDefault("ferry.dev/repo", "").contains("k8s-pullsecrets")))
+                .singleElement().satisfies(j -> assertThat(j.getSpec().getTemplate().getSpec().getImagePullSecrets())
+                        .extracting(r -> r.getName()).containsExactly("mirror-pull", "builder-pull"));
     }
 
     @Test
