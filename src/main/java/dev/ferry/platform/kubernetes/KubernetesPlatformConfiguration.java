@@ -36,8 +36,8 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KubeState kubeState(KubeApi api) {
-        KubeState state = new KubeState(api);
+    KubeState kubeState(KubeApi api, KubernetesProperties properties) {
+        KubeState state = new KubeState(api, properties.apiRetryMax());
         state.start();
         return state;
     }

@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                      (only when it changed), so that the culler on another replica decides on it
  * @param leaseName     the {@code coordination.k8s.io/v1} Lease the replicas elect the culler with
  * @param leaseDuration how long a leader's claim lasts without renewal
+ * @param apiRetryMax   the longest wait between two attempts to list or watch Ferry's objects while the API server
+ *                      fails (the wait starts at 1 s and doubles, with jitter; the log warns once a minute meanwhile)
  * @param session       session Pods
  * @param build         build Jobs
  */
@@ -30,6 +32,7 @@ public record KubernetesProperties(
         @DefaultValue("30s") Duration activityFlush,
         @DefaultValue("ferry-culler") String leaseName,
         @DefaultValue("15s") Duration leaseDuration,
+        @DefaultValue("30s") Duration apiRetryMax,
         @DefaultValue Session session,
         @DefaultValue Build build) {
 

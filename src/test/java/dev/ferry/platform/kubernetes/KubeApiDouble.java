@@ -45,6 +45,11 @@ final class KubeApiDouble implements AutoCloseable {
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient fabric8;
     private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
+    private final java.util.Set<WebSocket> openWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean down;
+    /** Lists and watches the portal's clients sent while the API server was down. */
+    final java.util.concurrent.atomic.AtomicInteger listsRefused = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger watchesRefused = new java.util.concurrent.atomic.AtomicInteger();
 
     KubeApiDouble() {
         this(0);
@@ -71,10 +76,32 @@ final class KubeApiDouble implements AutoCloseable {
         return fabric8;
     }
 
+    /**
+     * An API outage as the portal sees it: until {@link #up()}, every request of the portal's clients (those with the
+     * {@link #watchBridge()}) is refused as by an API server that is not listening, and the watches open now break.
+     * The test's own fabric8 client still reaches the double, to change the cluster meanwhile.
+     */
+    void down() {
+        down = true;
+        openWatches.forEach(WebSocket::cancel);
+    }
+
+    void up() {
+        down = false;
+    }
+
     KubernetesHttpCustomizer watchBridge() {
         return builder -> builder.addInterceptor(chain -> {
             Request request = chain.request();
-            if (!"true".equals(request.url().queryParameter("watch"))) {
+            boolean watch = "true".equals(request.url().queryParameter("watch"));
+            if (down) {
+                if ("GET".equals(request.method())) {
+                    (watch ? watchesRefused : listsRefused).incrementAndGet();
+                }
+                throw new java.net.ConnectException("Failed to connect to " + request.url().host() + ":" + request.url().port()
+                        + " (Connection refused)");
+            }
+            if (!watch) {
                 return chain.proceed(request);
             }
             return watchOverWebSocket(request);
@@ -88,6 +115,7 @@ final class KubeApiDouble implements AutoCloseable {
         WebSocket socket = webSockets.newWebSocket(request.newBuilder().build(), new WebSocketListener() {
             @Override
             public void onOpen(WebSocket webSocket, Response response) {
+                openWatches.add(webSocket);
                 opened.complete(null);
             }
 
@@ -109,16 +137,17 @@ final class KubeApiDouble implements AutoCloseable {
             @Override
             public void onClosing(WebSocket webSocket, int code, String reason) {
                 webSocket.close(1000, null);
-                end();
+                end(webSocket);
             }
 
             @Override
             public void onFailure(WebSocket webSocket, Throwable t, Response response) {
                 opened.completeExceptionally(t);
-                end();
+                end(webSocket);
             }
 
-            private void end() {
+            private void end(WebSocket webSocket) {
+                openWatches.remove(webSocket);
                 synchronized (sink) {
                     try {
                         sink.close();

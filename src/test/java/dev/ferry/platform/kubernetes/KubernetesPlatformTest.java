@@ -95,9 +95,15 @@ class KubernetesPlatformTest {
         await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
         kubelet.mode = FakeKubelet.Mode.RUN;
         jobs.failBuilds = false;
+        api.up();
     }
 
     ConfigurableApplicationContext portal(String... extra) {
+        return portal(List.of(), extra);
+    }
+
+    /** A portal whose API clients also go through {@code http} (applied before the double's watch bridge). */
+    ConfigurableApplicationContext portal(List<KubernetesHttpCustomizer> http, String... extra) {
         List<String> props = new ArrayList<>(List.of(
                 "server.port=0",
                 "ferry.platform=kubernetes",
@@ -117,7 +123,13 @@ class KubernetesPlatformTest {
         }
         KubernetesHttpCustomizer bridge = api.watchBridge();
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(FerryApplication.class)
-                .initializers(c -> ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge))
+                .initializers(c -> {
+                    for (int i = 0; i < http.size(); i++) {
+                        KubernetesHttpCustomizer h = http.get(i);
+                        ((GenericApplicationContext) c).registerBean("testHttp" + i, KubernetesHttpCustomizer.class, () -> h);
+                    }
+                    ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge);
+                })
                 .run(props.stream().map(p -> "--" + p).toArray(String[]::new)); // above application.yml
         portals.add(ctx);
         return ctx;
@@ -456,6 +468,44 @@ class KubernetesPlatformTest {
         JupyterClient jupyter = new JupyterClient(base(second) + "/user/" + id + "/", (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
         assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
+    }
+
+    /** #19.10: an API outage costs a few requests and one warning, not four of each a second; afterwards all is known. */
+    @Test
+    void anApiOutageIsRetriedWithBackoffAndWarnedAboutOnce() throws Exception {
+        ConfigurableApplicationContext portal = portal();
+        KubeState state = portal.getBean(KubeState.class);
+        await(state::synced, Duration.ofSeconds(20), "the first listing");
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(KubeState.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            api.listsRefused.set(0);
+            api.watchesRefused.set(0);
+            api.down();
+            // the cluster changes while this replica cannot see it
+            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withName("during-outage").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
+                    .withNewInvolvedObject().withKind("Pod").withName("outage-probe").withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
+                    .withReason("Scheduled").withMessage("seen after the outage").withCount(1)
+                    .withLastTimestamp(Instant.now().toString()).build()).create();
+            Thread.sleep(10_000);
+            int lists = api.listsRefused.get() + api.watchesRefused.get();
+            long warnings = lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).count();
+            api.up();
+
+            // four informers, 10 s: retrying every second is ~40 requests and ~40 warnings; backing off from 1 s, ~16
+            assertThat(lists).as("requests during the outage").isBetween(4, 24);
+            assertThat(warnings).as("WARN lines during the outage: %s", lines.list).isBetween(1L, 2L);
+            await(() -> !state.eventsFor("Pod", "outage-probe").isEmpty(), Duration.ofSeconds(45), "the informers to resync");
+            await(() -> lines.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO
+                    && e.getFormattedMessage().contains("answers again")), Duration.ofSeconds(10), "the recovery's INFO line");
+        } finally {
+            api.up();
+            logger.detachAppender(lines);
+            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).withName("during-outage").delete();
+        }
     }
 
     @Test
