@@ -3,7 +3,11 @@ package dev.ferry.platform.kubernetes;
 import java.time.Duration;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityState;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.application.ReadinessStateHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -99,6 +103,7 @@ class KubernetesPlatformConfiguration {
     @Bean(destroyMethod = "close")
     KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions,
                               Capacity capacity, RouteTable routes, KubernetesProperties properties) {
+        capacity.countedWhen(state::synced); // sessions are counted from the Pod informer: not before its first listing
         KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
         kubeSessions.start();
         return kubeSessions;
@@ -119,6 +124,30 @@ class KubernetesPlatformConfiguration {
         Duration every = cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
         janitor.start(every.isZero() ? Duration.ofSeconds(30) : every);
         return janitor;
+    }
+
+    /**
+     * Replaces Spring's readiness indicator (same name, so it stays the {@code readiness} group's member): a replica is
+     * not ready — the Deployment's probe keeps it out of the Service during a rollout — until the informers have their
+     * first full listing, so that it neither misses running sessions nor counts too few of them.
+     */
+    @Bean("readinessStateHealthIndicator")
+    SyncedReadiness readinessStateHealthIndicator(ApplicationAvailability availability, KubeState state) {
+        return new SyncedReadiness(availability, state);
+    }
+
+    static final class SyncedReadiness extends ReadinessStateHealthIndicator {
+        private final KubeState state;
+
+        SyncedReadiness(ApplicationAvailability availability, KubeState state) {
+            super(availability);
+            this.state = state;
+        }
+
+        @Override
+        protected AvailabilityState getState(ApplicationAvailability availability) {
+            return state.synced() ? super.getState(availability) : ReadinessState.REFUSING_TRAFFIC;
+        }
     }
 
     @Bean

@@ -470,6 +470,46 @@ class KubernetesPlatformTest {
         assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
     }
 
+    /** #19.9: a fresh replica is kept out of the Service until its informers know the cluster. */
+    @Test
+    void aReplicaIsNotReadyUntilItsInformersHaveListedTheCluster() throws Exception {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        // an API server slow to list Jobs (a large namespace, a busy server): the informer's first listing waits
+        KubernetesHttpCustomizer slowJobLists = b -> b.addInterceptor(chain -> {
+            var url = chain.request().url();
+            if (url.encodedPath().endsWith("/jobs") && !"true".equals(url.queryParameter("watch"))) {
+                try {
+                    answer.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.request());
+        });
+        ConfigurableApplicationContext portal;
+        try {
+            portal = portal(List.of(slowJobLists), "management.endpoint.health.probes.enabled=true");
+            HttpClient http = HttpClient.newHttpClient();
+            URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
+            for (int i = 0; i < 10; i++) { // stays unready while the listing is held (2 s)
+                assertThat(http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                        .as("readiness before the first listing").isEqualTo(503);
+                Thread.sleep(200);
+            }
+        } finally {
+            answer.countDown();
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
+        await(() -> {
+            try {
+                return http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(20), "readiness after the first listing");
+    }
+
     /** #19.10: an API outage costs a few requests and one warning, not four of each a second; afterwards all is known. */
     @Test
     void anApiOutageIsRetriedWithBackoffAndWarnedAboutOnce() throws Exception {
