@@ -11,6 +11,7 @@ import org.springframework.boot.health.application.ReadinessStateHealthIndicator
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.ferry.FerryApplication;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.launch.Capacity;
@@ -52,8 +53,16 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo) {
-        return new BuildJobs(properties.build(), registry, repo);
+    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo,
+                        ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
+        var info = buildInfo.getIfAvailable();
+        String version = info != null ? info.getVersion() : FerryApplication.class.getPackage().getImplementationVersion();
+        BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version);
+        if (version == null && properties.build().prepareImage().isBlank()) {
+            org.slf4j.LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
+                    + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs", jobs.prepareImage());
+        }
+        return jobs;
     }
 
     @Bean
@@ -63,8 +72,8 @@ class KubernetesPlatformConfiguration {
 
     @Bean
     KubernetesBuilder kubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry,
-                                        RegistryClient registryClient) {
-        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists);
+                                        RegistryClient registryClient, KubernetesProperties properties) {
+        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists, properties.build().startGrace());
     }
 
     /** Published before any bean stops: builds in progress are let go rather than cancelled (their Jobs run on). */

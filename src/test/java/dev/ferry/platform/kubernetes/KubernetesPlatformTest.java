@@ -95,6 +95,8 @@ class KubernetesPlatformTest {
         await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
         kubelet.mode = FakeKubelet.Mode.RUN;
         jobs.failBuilds = false;
+        jobs.pullFailure = null;
+        jobs.refuseCreate = null;
         api.up();
     }
 
@@ -468,6 +470,64 @@ class KubernetesPlatformTest {
         JupyterClient jupyter = new JupyterClient(base(second) + "/user/" + id + "/", (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
         assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
+    }
+
+    /** #19.4: an image the registry does not have is said at once, not after the build timeout. */
+    @Test
+    void aBuildWhosePrepareImageCannotBePulledFailsAtOnceNamingTheRegistrysAnswer() throws Exception {
+        String repo = git.createRepo("k8s-no-prepare-image", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s");
+        jobs.pullFailure = "rpc error: code = NotFound desc = failed to pull and unpack image "
+                + "\"ghcr.io/ferry-dev/ferry:0.0.0-missing\": manifest unknown";
+        long t0 = System.nanoTime();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
+        assertThat((String) failed.get("message")).contains("step 'prepare'").contains("ErrImagePull").contains("manifest unknown")
+                .contains("prepare-image").doesNotContain("build timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        assertThat(messages(result)).contains("Build Pod ").contains("ErrImagePull"); // relayed to the build log
+        await(() -> api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                .noneMatch(j -> j.getMetadata().getName().contains("no-prepare")), Duration.ofSeconds(10), "the Job's removal");
+    }
+
+    /** #19.4: the Job controller's FailedCreate (quota, admission) reaches the build log and ends the build. */
+    @Test
+    void aBuildJobWhosePodTheClusterRefusesFailsWithTheRefusal() throws Exception {
+        String repo = git.createRepo("k8s-refused-build", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s", "ferry.kubernetes.build.start-grace=3s");
+        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: exceeded quota: ferry-quota, requested: limits.cpu=2, "
+                + "used: limits.cpu=8, limited: limits.cpu=8";
+        long t0 = System.nanoTime();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
+        assertThat((String) failed.get("message")).contains("refused to create its Pod").contains("exceeded quota: ferry-quota")
+                .contains("quota is full").doesNotContain("build timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        assertThat(messages(result)).contains("FailedCreate: Error creating: pods");
+    }
+
+    /** #19.4: the build's images are used when the nodes have them (kind load), and prepare's is not ':latest'. */
+    @Test
+    void buildJobStepsPullOnlyWhenMissingAndThePrepareImageIsPinned() throws Exception {
+        String repo = git.createRepo("k8s-pinned-prepare", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(result.phases()).as(messages(result)).contains("built"); // the Job ran; the session is not the point
+        var pod = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                .filter(j -> j.getMetadata().getName().contains("pinned-prepare")).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec();
+        var prepare = pod.getInitContainers().get(0);
+        assertThat(prepare.getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(prepare.getImage()).startsWith("ghcr.io/ferry-dev/ferry:").doesNotEndWith(":latest");
     }
 
     /** #19.9: a fresh replica is kept out of the Service until its informers know the cluster. */
