@@ -67,8 +67,13 @@ final class BuildTrouble {
                 lasting = waiting;
             }
         }
-        if (pods.isEmpty()) {
+        var current = state.job(job);
+        String uid = current == null || current.getMetadata() == null ? null : current.getMetadata().getUid();
+        if (pods.isEmpty() && uid != null) {
             for (CoreV1Event e : state.eventsFor("Job", job)) {
+                if (!uid.equals(e.getInvolvedObject().getUid())) {
+                    continue; // about an earlier Job of this name (events outlive it by an hour): not this build's
+                }
                 if (!"FailedCreate".equals(e.getReason())) {
                     relay("Job " + job + ": " + e.getReason() + ": " + e.getMessage());
                     continue;

@@ -90,7 +90,9 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
             try {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // stopping: the request below fails at once or is not read
+                Thread.currentThread().interrupt();
+                // the informer is stopping: no request, and no failure to count or warn about
+                throw new IllegalStateException("the informer for " + type.getSimpleName() + " is stopping");
             }
         }
     }

@@ -76,7 +76,8 @@ final class FakeJobController implements AutoCloseable {
         if (refusal != null) { // as the Job controller reports it: an event on the Job, and it tries again later
             api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
                     .withNewMetadata().withName(jobName + ".failedcreate").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
-                    .withNewInvolvedObject().withKind("Job").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
+                    .withNewInvolvedObject().withKind("Job").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE)
+                    .withUid(job.getMetadata().getUid()).endInvolvedObject()
                     .withReason("FailedCreate").withType("Warning").withMessage("Error creating: " + refusal).withCount(1)
                     .withLastTimestamp(Instant.now().toString()).build()).create();
             return;

@@ -512,6 +512,26 @@ class KubernetesPlatformTest {
         assertThat(messages(result)).contains("FailedCreate: Error creating: pods");
     }
 
+    /** #19.4: an admission refusal cannot pass by waiting: said at once; once the operator fixes it, a retry runs. */
+    @Test
+    void aBuildPodForbiddenByAnAdmissionPolicyFailsAtOnceAndRunsOnceAllowed() throws Exception {
+        String repo = git.createRepo("k8s-forbidden-build", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
+        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: violates PodSecurity \"baseline:latest\": seccompProfile "
+                + "(container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")";
+        long t0 = System.nanoTime();
+
+        EventStream.Result refused = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(refused.last().get("phase")).as(messages(refused)).isEqualTo("failed");
+        assertThat((String) refused.last().get("message")).contains("violates PodSecurity").contains("admission");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+
+        jobs.refuseCreate = null; // the operator relaxed the policy; the old FailedCreate event is still there (1 h)
+        EventStream.Result retried = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(retried.phases()).as(messages(retried)).contains("built");
+    }
+
     /** #19.4: the build's images are used when the nodes have them (kind load), and prepare's is not ':latest'. */
     @Test
     void buildJobStepsPullOnlyWhenMissingAndThePrepareImageIsPinned() throws Exception {
