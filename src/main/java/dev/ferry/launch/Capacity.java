@@ -36,6 +36,9 @@ public final class Capacity {
     private long lastReleaseNanos;
     private double releaseIntervalSeconds = -1;
 
+    /** Whether every running session is counted yet (a platform still reading them from its cluster counts too few). */
+    private volatile BooleanSupplier counted = () -> true;
+
     public Capacity(QuotaProperties properties) {
         this.total = properties.total();
         this.limits = properties.queue();
@@ -192,6 +195,7 @@ public final class Capacity {
      */
     public Seat acquire(String repoKey, int repoQuota, Consumer<String> waiting, BooleanSupplier wanted)
             throws InterruptedException {
+        awaitCounted(waiting);
         Ticket ticket = new Ticket(repoKey, repoQuota);
         long lastWanted = System.nanoTime();
         long lastAnnounce = 0;
@@ -247,6 +251,29 @@ public final class Capacity {
                     admit(); // a place ahead of others was freed
                 }
             }
+        }
+    }
+
+    /**
+     * Seats are given out only once {@code counted} says every running session has been counted: until then the count
+     * is too low and would let launches beyond the quota.
+     */
+    public void countedWhen(BooleanSupplier counted) {
+        this.counted = counted;
+    }
+
+    private void awaitCounted(Consumer<String> waiting) throws InterruptedException {
+        if (counted.getAsBoolean()) {
+            return;
+        }
+        waiting.accept("Ferry is still counting the sessions running; the launch goes on in a moment.\n");
+        long start = System.nanoTime();
+        while (!counted.getAsBoolean()) {
+            if (System.nanoTime() - start > limits.maxWait().toNanos()) {
+                throw new LaunchFailedException(503, "Ferry does not know yet which sessions are running (the cluster's API "
+                        + "server has not answered), so it cannot tell whether there is room. Try again in a minute.");
+            }
+            Thread.sleep(200);
         }
     }
 

@@ -194,4 +194,23 @@ class CapacityTest {
         assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream().map(dev.ferry.Ordinals::of).toList())
                 .containsExactly("1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "112th");
     }
+
+    /** #19.9: a platform still reading the running sessions counts too few; no seat is given on that count. */
+    @Test
+    void noSeatIsGivenBeforeEveryRunningSessionIsCounted() throws Exception {
+        Capacity c = capacity(1, 10, Duration.ofMinutes(1));
+        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
+        c.countedWhen(counted::get);
+        List<String> messages = new CopyOnWriteArrayList<>();
+
+        CompletableFuture<Capacity.Seat> launch = acquire(c, "r", 0, messages);
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !messages.isEmpty());
+        assertThat(messages.get(0)).contains("still counting the sessions running");
+        c.occupy("r"); // the listing arrives: one session is running already, the quota is full
+        counted.set(true);
+
+        Thread.sleep(500);
+        assertThat(launch).isNotDone(); // it waits in line instead of taking a seat the count did not have
+        assertThat(c.used()).isEqualTo(1);
+    }
 }

@@ -46,11 +46,22 @@ final class BuildJobs {
     private final KubernetesProperties.Build settings;
     private final RegistryProperties registry;
     private final RepoProperties repo;
+    private final String prepareImage;
 
     BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo) {
+        this(settings, registry, repo, null);
+    }
+
+    /** {@code portalVersion}: this portal's version, the tag of the default prepare image (null: unknown). */
+    BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo, String portalVersion) {
         this.settings = settings;
         this.registry = registry;
         this.repo = repo;
+        this.prepareImage = settings.prepareImage(portalVersion);
+    }
+
+    String prepareImage() {
+        return prepareImage;
     }
 
     String image(ImageKey key) {
@@ -90,7 +101,8 @@ final class BuildJobs {
         V1VolumeMount workspace = new V1VolumeMount().name("workspace").mountPath(WORKSPACE);
         V1Container prepare = new V1Container()
                 .name(PREPARE)
-                .image(settings.prepareImage())
+                .image(prepareImage)
+                .imagePullPolicy(settings.imagePullPolicy())
                 .args(prepareArgs)
                 .env(prepareEnv)
                 .terminationMessagePath(TERMINATION_LOG)
@@ -117,6 +129,7 @@ final class BuildJobs {
         V1Container builder = new V1Container()
                 .name(BUILDER)
                 .image(settings.builderImage())
+                .imagePullPolicy(settings.imagePullPolicy())
                 .command(settings.command())
                 .args(settings.args().stream()
                         .map(a -> a.replace("{image}", image).replace("{insecure}", String.valueOf(registry.insecure())))

@@ -1,18 +1,12 @@
 package dev.ferry.platform.kubernetes;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
-import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
@@ -31,8 +25,6 @@ import io.kubernetes.client.openapi.models.V1PodList;
  */
 final class KubeState implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(KubeState.class);
-
     private final KubeApi api;
     private final SharedInformerFactory factory;
     private final SharedIndexInformer<V1Pod> pods;
@@ -40,27 +32,31 @@ final class KubeState implements AutoCloseable {
     private final SharedIndexInformer<CoreV1Event> events;
     private final SharedIndexInformer<V1ConfigMap> workshops;
     private final Object changed = new Object();
-    private final AtomicReference<String> lastError = new AtomicReference<>();
-    private volatile Instant lastErrorAt = Instant.EPOCH;
+    private final PacedListerWatcher.Outage outage = new PacedListerWatcher.Outage();
 
     KubeState(KubeApi api) {
+        this(api, Duration.ofSeconds(30));
+    }
+
+    /** {@code maxRetryDelay}: the longest wait between two attempts to list or watch while the API server fails. */
+    KubeState(KubeApi api, Duration maxRetryDelay) {
         this.api = api;
         this.factory = new SharedInformerFactory(api.streaming);
         CoreV1Api core = api.coreStreaming();
         BatchV1Api batch = new BatchV1Api(api.streaming);
         String ns = api.namespace;
-        pods = factory.sharedIndexInformerFor(p -> core.listNamespacedPod(ns).labelSelector(Labels.SESSIONS_SELECTOR)
+        pods = informer(p -> core.listNamespacedPod(ns).labelSelector(Labels.SESSIONS_SELECTOR)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1Pod.class, V1PodList.class, 0, this::failed);
-        jobs = factory.sharedIndexInformerFor(p -> batch.listNamespacedJob(ns).labelSelector(Labels.SESSIONS_SELECTOR)
+                V1Pod.class, V1PodList.class, maxRetryDelay);
+        jobs = informer(p -> batch.listNamespacedJob(ns).labelSelector(Labels.SESSIONS_SELECTOR)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1Job.class, V1JobList.class, 0, this::failed);
-        events = factory.sharedIndexInformerFor(p -> core.listNamespacedEvent(ns)
+                V1Job.class, V1JobList.class, maxRetryDelay);
+        events = informer(p -> core.listNamespacedEvent(ns)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                CoreV1Event.class, CoreV1EventList.class, 0, this::failed);
-        workshops = factory.sharedIndexInformerFor(p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
+                CoreV1Event.class, CoreV1EventList.class, maxRetryDelay);
+        workshops = informer(p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1ConfigMap.class, V1ConfigMapList.class, 0, this::failed);
+                V1ConfigMap.class, V1ConfigMapList.class, maxRetryDelay);
         pods.addEventHandler(waker());
         jobs.addEventHandler(waker());
         events.addEventHandler(waker());
@@ -85,11 +81,12 @@ final class KubeState implements AutoCloseable {
         };
     }
 
-    private void failed(Class<?> type, Throwable t) {
-        String message = t instanceof ApiException e ? KubeApi.describe(e) : t.getClass().getSimpleName() + ": " + t.getMessage();
-        lastError.set(message);
-        lastErrorAt = Instant.now();
-        log.warn("watching {} failed: {} (retrying)", type.getSimpleName(), message);
+    /** An informer whose list and watch back off while the API server fails (client-java alone retries every second). */
+    private <T extends io.kubernetes.client.common.KubernetesObject, L extends io.kubernetes.client.common.KubernetesListObject>
+    SharedIndexInformer<T> informer(io.kubernetes.client.util.CallGenerator calls, Class<T> type, Class<L> listType,
+                                    Duration maxRetryDelay) {
+        return factory.sharedIndexInformerFor(new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
+                type, 0, outage::remember);
     }
 
     void start() {
@@ -166,7 +163,7 @@ final class KubeState implements AutoCloseable {
 
     /** The last watch failure in the last minute, or null. */
     String recentError() {
-        return Duration.between(lastErrorAt, Instant.now()).toSeconds() < 60 ? lastError.get() : null;
+        return outage.recentError();
     }
 
     private void wake() {

@@ -47,9 +47,17 @@ final class KubernetesBuilder implements Builder {
     private final BuildJobs jobs;
     private final RegistryProperties registry;
     private final ImageLookup lookup;
+    private final Duration troubleGrace;
     private volatile boolean portalStopping;
 
     KubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry, ImageLookup lookup) {
+        this(api, state, jobs, registry, lookup, Duration.ofMinutes(2));
+    }
+
+    /** {@code troubleGrace}: how long a build Pod may be refused or unable to start before the build fails. */
+    KubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry, ImageLookup lookup,
+                      Duration troubleGrace) {
+        this.troubleGrace = troubleGrace;
         this.api = api;
         this.state = state;
         this.jobs = jobs;
@@ -101,6 +109,7 @@ final class KubernetesBuilder implements Builder {
         Thread logs = new Thread(follower, "ferry-build-log-" + name);
         logs.setDaemon(true);
         logs.start();
+        BuildTrouble trouble = new BuildTrouble(state, name, out, troubleGrace);
         String outcome;
         try {
             outcome = state.await(() -> {
@@ -108,11 +117,17 @@ final class KubernetesBuilder implements Builder {
                     return "Cancelled";
                 }
                 V1Job job = job(name, uid);
-                return job == null ? null : outcome(job);
+                String done = job == null ? null : outcome(job);
+                return done == null && trouble.check() ? "Stuck" : done;
             }, Duration.between(Instant.now(), context.deadline()).plusSeconds(30));
         } catch (RuntimeException e) {
             follower.stop();
             throw e;
+        }
+        if ("Stuck".equals(outcome)) { // a Job that cannot run: said now, not at the build timeout
+            follower.stop();
+            deleteJob(name);
+            throw new BuildFailedException(trouble.status(), trouble.failure());
         }
         if ("Cancelled".equals(outcome) && portalStopping) {
             follower.stop();

@@ -3,10 +3,15 @@ package dev.ferry.platform.kubernetes;
 import java.time.Duration;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityState;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.application.ReadinessStateHealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.ferry.FerryApplication;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.launch.Capacity;
@@ -35,8 +40,8 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KubeState kubeState(KubeApi api) {
-        KubeState state = new KubeState(api);
+    KubeState kubeState(KubeApi api, KubernetesProperties properties) {
+        KubeState state = new KubeState(api, properties.apiRetryMax());
         state.start();
         return state;
     }
@@ -47,8 +52,16 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo) {
-        return new BuildJobs(properties.build(), registry, repo);
+    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo,
+                        ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
+        var info = buildInfo.getIfAvailable();
+        String version = info != null ? info.getVersion() : FerryApplication.class.getPackage().getImplementationVersion();
+        BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version);
+        if (version == null && properties.build().prepareImage().isBlank()) {
+            org.slf4j.LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
+                    + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs", jobs.prepareImage());
+        }
+        return jobs;
     }
 
     @Bean
@@ -58,8 +71,8 @@ class KubernetesPlatformConfiguration {
 
     @Bean
     KubernetesBuilder kubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry,
-                                        RegistryClient registryClient) {
-        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists);
+                                        RegistryClient registryClient, KubernetesProperties properties) {
+        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists, properties.build().startGrace());
     }
 
     /** Published before any bean stops: builds in progress are let go rather than cancelled (their Jobs run on). */
@@ -98,6 +111,7 @@ class KubernetesPlatformConfiguration {
     @Bean(destroyMethod = "close")
     KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions,
                               Capacity capacity, RouteTable routes, KubernetesProperties properties) {
+        capacity.countedWhen(state::synced); // sessions are counted from the Pod informer: not before its first listing
         KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
         kubeSessions.start();
         return kubeSessions;
@@ -118,6 +132,30 @@ class KubernetesPlatformConfiguration {
         Duration every = cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
         janitor.start(every.isZero() ? Duration.ofSeconds(30) : every);
         return janitor;
+    }
+
+    /**
+     * Replaces Spring's readiness indicator (same name, so it stays the {@code readiness} group's member): a replica is
+     * not ready — the Deployment's probe keeps it out of the Service during a rollout — until the informers have their
+     * first full listing, so that it neither misses running sessions nor counts too few of them.
+     */
+    @Bean("readinessStateHealthIndicator")
+    SyncedReadiness readinessStateHealthIndicator(ApplicationAvailability availability, KubeState state) {
+        return new SyncedReadiness(availability, state);
+    }
+
+    static final class SyncedReadiness extends ReadinessStateHealthIndicator {
+        private final KubeState state;
+
+        SyncedReadiness(ApplicationAvailability availability, KubeState state) {
+            super(availability);
+            this.state = state;
+        }
+
+        @Override
+        protected AvailabilityState getState(ApplicationAvailability availability) {
+            return state.synced() ? super.getState(availability) : ReadinessState.REFUSING_TRAFFIC;
+        }
     }
 
     @Bean

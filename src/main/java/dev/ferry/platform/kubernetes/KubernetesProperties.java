@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                      (only when it changed), so that the culler on another replica decides on it
  * @param leaseName     the {@code coordination.k8s.io/v1} Lease the replicas elect the culler with
  * @param leaseDuration how long a leader's claim lasts without renewal
+ * @param apiRetryMax   the longest wait between two attempts to list or watch Ferry's objects while the API server
+ *                      fails (the wait starts at 1 s and doubles, with jitter; the log warns once a minute meanwhile)
  * @param session       session Pods
  * @param build         build Jobs
  */
@@ -30,6 +32,7 @@ public record KubernetesProperties(
         @DefaultValue("30s") Duration activityFlush,
         @DefaultValue("ferry-culler") String leaseName,
         @DefaultValue("15s") Duration leaseDuration,
+        @DefaultValue("30s") Duration apiRetryMax,
         @DefaultValue Session session,
         @DefaultValue Build build) {
 
@@ -69,8 +72,15 @@ public record KubernetesProperties(
      * Build Jobs.
      *
      * @param prepareImage     the image of the Job's first step, which fetches the commit and writes the Dockerfile:
-     *                         Ferry's own image (it runs {@code prepare})
+     *                         Ferry's own image (it runs {@code prepare}); empty: {@code ghcr.io/ferry-dev/ferry} at
+     *                         this portal's own version (never {@code :latest}, which Kubernetes always pulls and which
+     *                         may be another version than the portal's)
      * @param builderImage     the image builder (rootless BuildKit by default)
+     * @param imagePullPolicy  the pull policy of both steps' images: {@code IfNotPresent} (an image loaded onto the
+     *                         nodes, e.g. with {@code kind load}, is used), {@code Always} or {@code Never}
+     * @param startGrace       how long a build Pod may be refused (the Job's {@code FailedCreate} events) or unable to
+     *                         start a step (e.g. {@code ImagePullBackOff}) before the build fails with the reason; an
+     *                         image the registry does not have, or a Pod an admission policy forbids, fails at once
      * @param builderCommand   its command; empty: {@code buildctl-daemonless.sh}
      * @param builderArgs      its arguments, with {@code {image}} replaced by the image name and
      *                         {@code {insecure}} by {@code true}/{@code false}; empty: a BuildKit build of
@@ -89,8 +99,10 @@ public record KubernetesProperties(
      *                         {@code imagePullSecrets}); the push credentials are {@code pushSecret}'s
      */
     public record Build(
-            @DefaultValue("ghcr.io/ferry-dev/ferry:latest") String prepareImage,
+            @DefaultValue("") String prepareImage,
             @DefaultValue("docker.io/moby/buildkit:v0.16.0-rootless") String builderImage,
+            @DefaultValue("IfNotPresent") String imagePullPolicy,
+            @DefaultValue("2m") Duration startGrace,
             @DefaultValue({}) List<String> builderCommand,
             @DefaultValue({}) List<String> builderArgs,
             @DefaultValue("") String pushSecret,
@@ -107,6 +119,16 @@ public record KubernetesProperties(
         static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",
                 "--local", "context=/workspace", "--local", "dockerfile=/workspace/.ferry",
                 "--output", "type=image,name={image},push=true,registry.insecure={insecure}");
+
+        static final String PREPARE_REPOSITORY = "ghcr.io/ferry-dev/ferry";
+
+        /** The prepare image: the setting, else Ferry's image at {@code portalVersion} (null: unknown, {@code latest}). */
+        String prepareImage(String portalVersion) {
+            if (!prepareImage.isBlank()) {
+                return prepareImage;
+            }
+            return PREPARE_REPOSITORY + ":" + (portalVersion == null || portalVersion.isBlank() ? "latest" : portalVersion);
+        }
 
         List<String> command() {
             return builderCommand.isEmpty() ? DEFAULT_COMMAND : builderCommand;

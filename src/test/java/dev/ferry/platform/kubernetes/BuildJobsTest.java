@@ -35,7 +35,8 @@ class BuildJobsTest {
     }
 
     static KubernetesProperties.Build build(String pushSecret, List<String> pullSecrets) {
-        return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", List.of(), List.of(),
+        return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", "IfNotPresent",
+                Duration.ofMinutes(2), List.of(), List.of(),
                 pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
                 List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets);
     }
@@ -153,5 +154,33 @@ class BuildJobsTest {
         // as sent to the API server: the client's own serialisation
         assertThat(io.kubernetes.client.openapi.JSON.serialize(job)).contains("\"imagePullSecrets\":[{\"name\":\"mirror-creds\"},{\"name\":\"ghcr-creds\"}]");
         assertThat(io.kubernetes.client.openapi.JSON.serialize(plain)).doesNotContain("mirror-creds");
+    }
+
+    @Test
+    void thePrepareImageDefaultsToThePortalsOwnVersionAndBothStepsPullOnlyWhenMissing() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        KubernetesProperties.Build unset = new KubernetesProperties.Build("", "moby/buildkit:rootless", "IfNotPresent",
+                Duration.ofMinutes(2), List.of(), List.of(), "", "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of(), List.of(), List.of());
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+
+        var pod = new BuildJobs(unset, registry, repoProperties(), "1.4.2").job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+
+        assertThat(pod.getInitContainers().get(0).getImage()).isEqualTo("ghcr.io/ferry-dev/ferry:1.4.2");
+        assertThat(pod.getInitContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(new BuildJobs(build(""), registry, repoProperties(), "1.4.2").prepareImage())
+                .as("an operator's setting wins").isEqualTo("ghcr.io/ferry-dev/ferry:1");
+    }
+
+    @Test
+    void informerRetriesBackOffExponentiallyWithJitterUpToTheCap() {
+        Duration max = Duration.ofSeconds(30);
+        assertThat(PacedListerWatcher.delay(1, max, 0.5)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(PacedListerWatcher.delay(2, max, 0.5)).isEqualTo(Duration.ofSeconds(2));
+        assertThat(PacedListerWatcher.delay(4, max, 0.5)).isEqualTo(Duration.ofSeconds(8));
+        assertThat(PacedListerWatcher.delay(9, max, 0.5)).isEqualTo(max);
+        assertThat(PacedListerWatcher.delay(100, max, 0.0)).isEqualTo(Duration.ofSeconds(24));
+        assertThat(PacedListerWatcher.delay(100, max, 1.0)).isEqualTo(Duration.ofSeconds(36));
     }
 }

@@ -37,6 +37,10 @@ import dev.ferry.buildpack.BuildpackCommands;
 final class FakeJobController implements AutoCloseable {
 
     volatile boolean failBuilds;
+    /** When set: the kubelet cannot pull the {@code prepare} image (ErrImagePull with this message) and nothing runs. */
+    volatile String pullFailure;
+    /** When set: admission refuses the Job's Pod with this message (a {@code FailedCreate} event on the Job, no Pod). */
+    volatile String refuseCreate;
     final AtomicInteger jobsSeen = new AtomicInteger();
     final Map<String, String> prepareOutput = new ConcurrentHashMap<>();
     /** The build context {@code prepare} wrote, by image name: what the built image's home directory would hold. */
@@ -74,6 +78,16 @@ final class FakeJobController implements AutoCloseable {
         String hex = uid.replace("-", "");
         String podName = jobName + "-" + hex.substring(hex.length() - 5); // a new Pod for a Job created again (the mock's uids count up)
         var template = job.getSpec().getTemplate();
+        String refusal = refuseCreate;
+        if (refusal != null) { // as the Job controller reports it: an event on the Job, and it tries again later
+            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withName(jobName + ".failedcreate").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
+                    .withNewInvolvedObject().withKind("Job").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE)
+                    .withUid(job.getMetadata().getUid()).endInvolvedObject()
+                    .withReason("FailedCreate").withType("Warning").withMessage("Error creating: " + refusal).withCount(1)
+                    .withLastTimestamp(Instant.now().toString()).build()).create();
+            return;
+        }
         api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new PodBuilder()
                 .withNewMetadata().withName(podName).withNamespace(KubeApiDouble.NAMESPACE)
                 .withLabels(template.getMetadata().getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName)
@@ -81,6 +95,13 @@ final class FakeJobController implements AutoCloseable {
                 .withSpec(template.getSpec()).build()).create();
 
         Container prepare = template.getSpec().getInitContainers().get(0);
+        String pull = pullFailure;
+        if (pull != null) { // the kubelet retries the pull with a back-off; the Pod waits in Pending meanwhile
+            podStatus(podName, List.of(new ContainerStatusBuilder().withName("prepare").withImage(prepare.getImage())
+                    .withImageID("").withReady(false).withRestartCount(0).withNewState().withNewWaiting()
+                    .withReason("ErrImagePull").withMessage(pull).endWaiting().endState().build()), List.of());
+            return;
+        }
         Path workspace;
         try {
             workspace = Files.createTempDirectory("ferry-fake-build");

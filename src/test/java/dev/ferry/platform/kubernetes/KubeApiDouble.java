@@ -51,6 +51,11 @@ final class KubeApiDouble implements AutoCloseable {
     final ApiServerRules rules;
     private final NamespacedKubernetesClient fabric8;
     private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
+    private final java.util.Set<WebSocket> openWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean down;
+    /** Lists and watches the portal's clients sent while the API server was down. */
+    final java.util.concurrent.atomic.AtomicInteger listsRefused = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger watchesRefused = new java.util.concurrent.atomic.AtomicInteger();
 
     KubeApiDouble() {
         this(0);
@@ -85,11 +90,33 @@ final class KubeApiDouble implements AutoCloseable {
         return fabric8;
     }
 
+    /**
+     * An API outage as the portal sees it: until {@link #up()}, every request of the portal's clients (those with the
+     * {@link #watchBridge()}) is refused as by an API server that is not listening, and the watches open now break.
+     * The test's own fabric8 client still reaches the double, to change the cluster meanwhile.
+     */
+    void down() {
+        down = true;
+        openWatches.forEach(WebSocket::cancel);
+    }
+
+    void up() {
+        down = false;
+    }
+
     KubernetesHttpCustomizer watchBridge() {
         return builder -> builder.addInterceptor(chain -> {
             // the portal's requests, for RBAC: the test's own stand-ins act as the cluster and are not checked
             Request request = chain.request().newBuilder().header(ApiServerRules.PORTAL, "true").build();
-            if (!"true".equals(request.url().queryParameter("watch"))) {
+            boolean watch = "true".equals(request.url().queryParameter("watch"));
+            if (down) {
+                if ("GET".equals(request.method())) {
+                    (watch ? watchesRefused : listsRefused).incrementAndGet();
+                }
+                throw new java.net.ConnectException("Failed to connect to " + request.url().host() + ":" + request.url().port()
+                        + " (Connection refused)");
+            }
+            if (!watch) {
                 return chain.proceed(request);
             }
             return watchOverWebSocket(request);
@@ -103,6 +130,7 @@ final class KubeApiDouble implements AutoCloseable {
         WebSocket socket = webSockets.newWebSocket(request.newBuilder().build(), new WebSocketListener() {
             @Override
             public void onOpen(WebSocket webSocket, Response response) {
+                openWatches.add(webSocket);
                 opened.complete(null);
             }
 
@@ -124,16 +152,17 @@ final class KubeApiDouble implements AutoCloseable {
             @Override
             public void onClosing(WebSocket webSocket, int code, String reason) {
                 webSocket.close(1000, null);
-                end();
+                end(webSocket);
             }
 
             @Override
             public void onFailure(WebSocket webSocket, Throwable t, Response response) {
                 opened.completeExceptionally(t);
-                end();
+                end(webSocket);
             }
 
-            private void end() {
+            private void end(WebSocket webSocket) {
+                openWatches.remove(webSocket);
                 synchronized (sink) {
                     try {
                         sink.close();

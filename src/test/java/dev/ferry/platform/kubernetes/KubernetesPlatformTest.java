@@ -95,6 +95,9 @@ class KubernetesPlatformTest {
         await(() -> kubelet.running() == 0, Duration.ofSeconds(15), "the fake kubelet to stop every server");
         kubelet.mode = FakeKubelet.Mode.RUN;
         jobs.failBuilds = false;
+        jobs.pullFailure = null;
+        jobs.refuseCreate = null;
+        api.up();
         // the double answered 403 to these, as a real API server with the Role of deploy/ would (#19.2)
         java.util.Set<String> refused = java.util.Set.copyOf(api.rules.refused);
         api.rules.refused.clear();
@@ -102,6 +105,11 @@ class KubernetesPlatformTest {
     }
 
     ConfigurableApplicationContext portal(String... extra) {
+        return portal(List.of(), extra);
+    }
+
+    /** A portal whose API clients also go through {@code http} (applied before the double's watch bridge). */
+    ConfigurableApplicationContext portal(List<KubernetesHttpCustomizer> http, String... extra) {
         List<String> props = new ArrayList<>(List.of(
                 "server.port=0",
                 "ferry.platform=kubernetes",
@@ -121,7 +129,13 @@ class KubernetesPlatformTest {
         }
         KubernetesHttpCustomizer bridge = api.watchBridge();
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(FerryApplication.class)
-                .initializers(c -> ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge))
+                .initializers(c -> {
+                    for (int i = 0; i < http.size(); i++) {
+                        KubernetesHttpCustomizer h = http.get(i);
+                        ((GenericApplicationContext) c).registerBean("testHttp" + i, KubernetesHttpCustomizer.class, () -> h);
+                    }
+                    ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge);
+                })
                 .run(props.stream().map(p -> "--" + p).toArray(String[]::new)); // above application.yml
         portals.add(ctx);
         return ctx;
@@ -460,6 +474,162 @@ class KubernetesPlatformTest {
         JupyterClient jupyter = new JupyterClient(base(second) + "/user/" + id + "/", (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
         assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
+    }
+
+    /** #19.4: an image the registry does not have is said at once, not after the build timeout. */
+    @Test
+    void aBuildWhosePrepareImageCannotBePulledFailsAtOnceNamingTheRegistrysAnswer() throws Exception {
+        String repo = git.createRepo("k8s-no-prepare-image", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s");
+        jobs.pullFailure = "rpc error: code = NotFound desc = failed to pull and unpack image "
+                + "\"ghcr.io/ferry-dev/ferry:0.0.0-missing\": manifest unknown";
+        long t0 = System.nanoTime();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
+        assertThat((String) failed.get("message")).contains("step 'prepare'").contains("ErrImagePull").contains("manifest unknown")
+                .contains("prepare-image").doesNotContain("build timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        assertThat(messages(result)).contains("Build Pod ").contains("ErrImagePull"); // relayed to the build log
+        await(() -> api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                .noneMatch(j -> j.getMetadata().getName().contains("no-prepare")), Duration.ofSeconds(10), "the Job's removal");
+    }
+
+    /** #19.4: the Job controller's FailedCreate (quota, admission) reaches the build log and ends the build. */
+    @Test
+    void aBuildJobWhosePodTheClusterRefusesFailsWithTheRefusal() throws Exception {
+        String repo = git.createRepo("k8s-refused-build", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s", "ferry.kubernetes.build.start-grace=3s");
+        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: exceeded quota: ferry-quota, requested: limits.cpu=2, "
+                + "used: limits.cpu=8, limited: limits.cpu=8";
+        long t0 = System.nanoTime();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
+        assertThat((String) failed.get("message")).contains("refused to create its Pod").contains("exceeded quota: ferry-quota")
+                .contains("quota is full").doesNotContain("build timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        assertThat(messages(result)).contains("FailedCreate: Error creating: pods");
+    }
+
+    /** #19.4: an admission refusal cannot pass by waiting: said at once; once the operator fixes it, a retry runs. */
+    @Test
+    void aBuildPodForbiddenByAnAdmissionPolicyFailsAtOnceAndRunsOnceAllowed() throws Exception {
+        String repo = git.createRepo("k8s-forbidden-build", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
+        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: violates PodSecurity \"baseline:latest\": seccompProfile "
+                + "(container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")";
+        long t0 = System.nanoTime();
+
+        EventStream.Result refused = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(refused.last().get("phase")).as(messages(refused)).isEqualTo("failed");
+        assertThat((String) refused.last().get("message")).contains("violates PodSecurity").contains("admission");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+
+        jobs.refuseCreate = null; // the operator relaxed the policy; the old FailedCreate event is still there (1 h)
+        EventStream.Result retried = EventStream.read(buildUrl(portal, repo, "main"));
+        assertThat(retried.phases()).as(messages(retried)).contains("built");
+    }
+
+    /** #19.4: the build's images are used when the nodes have them (kind load), and prepare's is not ':latest'. */
+    @Test
+    void buildJobStepsPullOnlyWhenMissingAndThePrepareImageIsPinned() throws Exception {
+        String repo = git.createRepo("k8s-pinned-prepare", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal();
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(result.phases()).as(messages(result)).contains("built"); // the Job ran; the session is not the point
+        var pod = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                .filter(j -> j.getMetadata().getName().contains("pinned-prepare")).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec();
+        var prepare = pod.getInitContainers().get(0);
+        assertThat(prepare.getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
+        assertThat(prepare.getImage()).startsWith("ghcr.io/ferry-dev/ferry:").doesNotEndWith(":latest");
+    }
+
+    /** #19.9: a fresh replica is kept out of the Service until its informers know the cluster. */
+    @Test
+    void aReplicaIsNotReadyUntilItsInformersHaveListedTheCluster() throws Exception {
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        // an API server slow to list Jobs (a large namespace, a busy server): the informer's first listing waits
+        KubernetesHttpCustomizer slowJobLists = b -> b.addInterceptor(chain -> {
+            var url = chain.request().url();
+            if (url.encodedPath().endsWith("/jobs") && !"true".equals(url.queryParameter("watch"))) {
+                try {
+                    answer.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.request());
+        });
+        ConfigurableApplicationContext portal;
+        try {
+            portal = portal(List.of(slowJobLists), "management.endpoint.health.probes.enabled=true");
+            HttpClient http = HttpClient.newHttpClient();
+            URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
+            for (int i = 0; i < 10; i++) { // stays unready while the listing is held (2 s)
+                assertThat(http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                        .as("readiness before the first listing").isEqualTo(503);
+                Thread.sleep(200);
+            }
+        } finally {
+            answer.countDown();
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
+        await(() -> {
+            try {
+                return http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(20), "readiness after the first listing");
+    }
+
+    /** #19.10: an API outage costs a few requests and one warning, not four of each a second; afterwards all is known. */
+    @Test
+    void anApiOutageIsRetriedWithBackoffAndWarnedAboutOnce() throws Exception {
+        ConfigurableApplicationContext portal = portal();
+        KubeState state = portal.getBean(KubeState.class);
+        await(state::synced, Duration.ofSeconds(20), "the first listing");
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(KubeState.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            api.listsRefused.set(0);
+            api.watchesRefused.set(0);
+            api.down();
+            // the cluster changes while this replica cannot see it
+            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withName("during-outage").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
+                    .withNewInvolvedObject().withKind("Pod").withName("outage-probe").withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
+                    .withReason("Scheduled").withMessage("seen after the outage").withCount(1)
+                    .withLastTimestamp(Instant.now().toString()).build()).create();
+            Thread.sleep(10_000);
+            int lists = api.listsRefused.get() + api.watchesRefused.get();
+            long warnings = lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).count();
+            api.up();
+
+            // four informers, 10 s: retrying every second is ~40 requests and ~40 warnings; backing off from 1 s, ~16
+            assertThat(lists).as("requests during the outage").isBetween(4, 24);
+            assertThat(warnings).as("WARN lines during the outage: %s", lines.list).isBetween(1L, 2L);
+            await(() -> !state.eventsFor("Pod", "outage-probe").isEmpty(), Duration.ofSeconds(45), "the informers to resync");
+            await(() -> lines.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO
+                    && e.getFormattedMessage().contains("answers again")), Duration.ofSeconds(10), "the recovery's INFO line");
+        } finally {
+            api.up();
+            logger.detachAppender(lines);
+            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).withName("during-outage").delete();
+        }
     }
 
     @Test
