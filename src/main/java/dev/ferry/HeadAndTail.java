@@ -11,10 +11,10 @@ import java.util.function.ToLongFunction;
  */
 public final class HeadAndTail<T> {
 
-    private final int headLines;
-    private final long headBytes;
-    private final int tailLines;
-    private final long tailBytes;
+    private int headLines;
+    private long headBytes;
+    private int tailLines;
+    private long tailBytes;
     private final ToLongFunction<T> size;
     private final List<T> head = new ArrayList<>();
     private long headSize;
@@ -66,6 +66,56 @@ public final class HeadAndTail<T> {
             tailSizes.subList(0, tailStart).clear();
             tailStart = 0;
         }
+    }
+
+    /**
+     * Lowers the bounds to {@code maxItems} and {@code maxBytes} (never raises them), keeping the beginning and the end
+     * as adding under those bounds would have: the last item added is always kept, numbers do not change, and what is
+     * let go counts as dropped. For a sequence that is complete and kept only to be read again.
+     */
+    public void shrink(int maxItems, long maxBytes) {
+        if (maxItems < 2 || maxBytes < 2) {
+            throw new IllegalArgumentException("A head and a tail need at least 2 items and 2 bytes.");
+        }
+        int newHeadLines = Math.min(headLines, maxItems / 2);
+        long newHeadBytes = Math.min(headBytes, maxBytes / 2);
+        int newTailLines = Math.min(tailLines, maxItems - maxItems / 2);
+        long newTailBytes = Math.min(tailBytes, maxBytes - maxBytes / 2);
+        if (dropped() == 0) {
+            // nothing is missing yet: add everything again under the new bounds
+            List<T> all = new ArrayList<>(head);
+            all.addAll(tail());
+            head.clear();
+            tail.clear();
+            tailSizes.clear();
+            tailStart = 0;
+            headSize = tailSize = added = droppedBytes = 0;
+            headFull = false;
+            headLines = newHeadLines;
+            headBytes = newHeadBytes;
+            tailLines = newTailLines;
+            tailBytes = newTailBytes;
+            all.forEach(this::add);
+            return;
+        }
+        headLines = newHeadLines;
+        headBytes = newHeadBytes;
+        tailLines = newTailLines;
+        tailBytes = newTailBytes;
+        while (!head.isEmpty() && (head.size() > headLines || headSize > headBytes)) {
+            long bytes = size.applyAsLong(head.remove(head.size() - 1));
+            headSize -= bytes;
+            droppedBytes += bytes;
+        }
+        while (tailCount() > 1 && (tailCount() > tailLines || tailSize > tailBytes)) {
+            tailSize -= tailSizes.get(tailStart);
+            droppedBytes += tailSizes.get(tailStart);
+            tail.set(tailStart, null);
+            tailStart++;
+        }
+        tail.subList(0, tailStart).clear();
+        tailSizes.subList(0, tailStart).clear();
+        tailStart = 0;
     }
 
     /** Items ever added. */

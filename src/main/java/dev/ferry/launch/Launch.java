@@ -27,12 +27,20 @@ public final class Launch {
     private volatile Session session;
     private final java.util.concurrent.atomic.AtomicInteger watchers = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Instant finished;
+    /** What a launch keeps once it has finished: its first and last events within these bounds. */
+    static final int FINISHED_MAX_LINES = 400;
+    static final long FINISHED_MAX_BYTES = 256 * 1024;
+    /** The bounds its events are kept within now (they shrink when it finishes). */
+    private int boundLines;
+    private long boundBytes;
 
     Launch(String id, RepoSpec spec, BuildProperties.Log limits) {
         this.id = id;
         this.spec = spec;
         this.limits = limits;
         this.events = new HeadAndTail<>(limits.maxLines(), limits.maxBytes().toBytes(), Launch::size);
+        this.boundLines = limits.maxLines();
+        this.boundBytes = limits.maxBytes().toBytes();
     }
 
     /** What an event counts for: its message (the rest of an event is small and bounded). */
@@ -93,6 +101,11 @@ public final class Launch {
         events.add(event);
         if (event.terminal()) {
             finished = Instant.now();
+            // Kept for a while for streams that resume or join late; many finished launches of noisy builds must not
+            // add up to the heap (each could hold max-bytes of messages), so each keeps less from now on.
+            events.shrink(FINISHED_MAX_LINES, Math.min(FINISHED_MAX_BYTES, limits.maxBytes().toBytes()));
+            boundLines = FINISHED_MAX_LINES;
+            boundBytes = Math.min(FINISHED_MAX_BYTES, limits.maxBytes().toBytes());
         }
         notifyAll();
     }
@@ -133,8 +146,8 @@ public final class Launch {
         String phase = head.isEmpty() ? "building" : head.get(0).phase(); // the phase in which the dropping began
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("phase", phase);
-        fields.put("message", HeadAndTail.notShown(lines, bytes) + " (a launch keeps its first and last events, up to "
-                + limits.maxLines() + " lines and " + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n");
+        fields.put("message", HeadAndTail.notShown(lines, bytes) + " (" + (finished == null ? "a launch" : "a finished launch")
+                + " keeps its first and last events, up to " + boundLines + " lines and " + HeadAndTail.bytes(boundBytes) + ")\n");
         return new LaunchEvent(lastSeq, fields);
     }
 

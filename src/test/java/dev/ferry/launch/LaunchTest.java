@@ -112,4 +112,45 @@ class LaunchTest {
         assertThat(messages(next).get(0)).startsWith("… 39 lines not shown …");
         assertThat(next.get(next.size() - 1).phase()).isEqualTo("failed");
     }
+
+    /**
+     * Many finished launches of noisy builds are kept for a while (for late and resuming streams): each keeps only
+     * {@link Launch#FINISHED_MAX_LINES} events and {@link Launch#FINISHED_MAX_BYTES} once it is over, its last event
+     * included, with the same numbers as before.
+     */
+    @Test
+    void aFinishedLaunchKeepsLessButStillItsBeginningItsEndAndItsNumbers() throws Exception {
+        Launch launch = launch(10_000, 4 * 1024 * 1024);
+        String line = "x".repeat(3999) + "\n";
+        for (int i = 0; i < 5000; i++) {
+            launch.emit("building", line);
+        }
+        long running = launch.keptBytes();
+        launch.emit("ready", "done\n", Map.of());
+
+        List<LaunchEvent> all = launch.eventsAfter(0, 0);
+
+        assertThat(running).as("while it runs").isGreaterThan(3L * 1024 * 1024);
+        assertThat(launch.keptBytes()).as("once it finished").isLessThanOrEqualTo(Launch.FINISHED_MAX_BYTES);
+        assertThat(all.size()).isLessThanOrEqualTo(Launch.FINISHED_MAX_LINES + 1);
+        assertThat(all.get(0).seq()).isEqualTo(1L);
+        assertThat(messages(all)).anySatisfy(m -> assertThat(m).contains(" not shown …").contains("a finished launch keeps"));
+        assertThat(all.get(all.size() - 1).terminal()).isTrue();
+        assertThat(all.get(all.size() - 1).seq()).isEqualTo(5001L);
+        List<Long> seqs = seqs(all);
+        assertThat(seqs).isSorted().doesNotHaveDuplicates();
+        assertThat(launch.eventsAfter(4990, 0)).as("a stream resuming near the end").extracting(LaunchEvent::seq)
+                .containsExactly(4991L, 4992L, 4993L, 4994L, 4995L, 4996L, 4997L, 4998L, 4999L, 5000L, 5001L);
+    }
+
+    @Test
+    void aShortFinishedLaunchIsKeptWhole() throws Exception {
+        Launch launch = launch(10_000, 4 * 1024 * 1024);
+        for (int i = 1; i <= 30; i++) {
+            launch.emit("building", "line " + i + "\n");
+        }
+        launch.emit("failed", "it broke\n", Map.of("status_code", 422));
+
+        assertThat(seqs(launch.eventsAfter(0, 0))).hasSize(31).last().isEqualTo(31L);
+    }
 }
