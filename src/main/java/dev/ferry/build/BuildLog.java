@@ -99,6 +99,14 @@ public final class BuildLog {
         watchers.remove(watcher);
     }
 
+    /**
+     * The build is over: its log is kept among the recent builds (the operator's dashboard) and keeps from now on only
+     * its first and last lines within 400 lines and 256 KB, so that many finished noisy builds do not add up.
+     */
+    public synchronized void finished() {
+        kept.shrink(400, Math.min(256 * 1024, limits.maxBytes().toBytes()));
+    }
+
     /** The bytes of output this log holds now (at most {@code ferry.build.log.max-bytes}). */
     public synchronized long keptBytes() {
         return kept.keptBytes();

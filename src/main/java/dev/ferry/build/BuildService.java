@@ -103,6 +103,7 @@ public final class BuildService implements AutoCloseable {
                     }
                 }
                 inFlight.remove(key, build);
+                build.log().finished();
                 recent.addFirst(build);
                 while (recent.size() > RECENT_KEPT) {
                     recent.pollLast();

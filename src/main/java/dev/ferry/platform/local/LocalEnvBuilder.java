@@ -77,7 +77,7 @@ final class LocalEnvBuilder implements Builder {
     @Override
     public Optional<Environment> findBuilt(ImageKey key) {
         Path marker = layout.envDir(key).resolve(LocalLayout.ENV_MARKER);
-        if (Files.isRegularFile(marker)) {
+        if (Files.isRegularFile(marker, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return Optional.of(environment(key));
         }
         return Optional.empty();
@@ -235,7 +235,7 @@ final class LocalEnvBuilder implements Builder {
         if (plan.postBuild().isPresent()) {
             Path postBuild = s.checkout.resolve(plan.postBuild().get());
             s.out.line("Running " + plan.postBuild().get());
-            postBuild.toFile().setExecutable(true, true);
+            LocalLayout.makeExecutable(dir, postBuild);
             s.run(List.of(postBuild.toString()), prefix,
                     code -> "The repository's postBuild script failed (exit code " + code + "). Its output is in the log.", 422);
         }
@@ -324,7 +324,8 @@ final class LocalEnvBuilder implements Builder {
                     + s.out.limits().maxLines() + " lines or " + dev.ferry.HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
                     + " of requirements). List fewer packages.");
         }
-        Files.write(requirements, kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList());
+        LocalLayout.writeInside(s.venv, requirements, String.join("\n",
+                kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList()) + "\n");
         s.out.line("Installing the packages of the Pipfile");
         s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv,
                 code -> "Installing the Pipfile's packages failed (pip exited with " + code + "); pip's error is in the log.", 422);
@@ -384,8 +385,7 @@ final class LocalEnvBuilder implements Builder {
                         + "installed. Install it (Debian/Ubuntu: apt install r-cran-irkernel).", 500);
         Path r = s.hostTool(HostTools.find("R").orElse(rscript.resolveSibling("R")));
         Path spec = s.venv.resolve("share").resolve("jupyter").resolve("kernels").resolve("ir");
-        Files.createDirectories(spec);
-        Files.writeString(spec.resolve("kernel.json"), "{\"argv\": [" + jsonString(r.toString())
+        LocalLayout.writeInside(s.venv, spec.resolve("kernel.json"), "{\"argv\": [" + jsonString(r.toString())
                 + ", \"--slave\", \"-e\", \"IRkernel::main()\", \"--args\", \"{connection_file}\"], "
                 + "\"display_name\": \"R\", \"language\": \"R\"}\n");
         s.out.line("Registered the R kernel (IRkernel) in the environment");

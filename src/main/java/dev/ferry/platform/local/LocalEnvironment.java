@@ -37,13 +37,17 @@ record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, 
             p.setProperty("host-path." + i, hostPaths.get(i).toString());
         }
         p.setProperty("commit", commit);
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            p.store(w, "complete Ferry environment");
-        }
+        java.io.StringWriter text = new java.io.StringWriter();
+        p.store(text, "complete Ferry environment");
+        // the environment's folder was writable to the build: the record is never written through a link planted there
+        LocalLayout.writeInside(file.getParent(), file, text.toString());
     }
 
     static LocalEnvironment read(Path file) {
         Properties p = new Properties();
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
+        }
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
         } catch (IOException e) {

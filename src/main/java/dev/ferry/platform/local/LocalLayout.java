@@ -150,10 +150,11 @@ final class LocalLayout {
      * Copies a directory tree, keeping symbolic links as links (a repository's links never lead outside the copy), and
      * stops with {@link CopyTooLarge} before the copy passes {@code maxBytes} or {@code maxFiles} (0: no limit): the
      * checkout was bounded, but a build's steps (postBuild) write into it, and every session gets its own copy. As for
-     * the checkout, {@code .git} (bounded by the fetch limits) and the top folder itself are not counted.
+     * the checkout, the top folder itself is not counted, and {@code .git} (which the fetch limits bounded when it
+     * came) counts apart, against a bound of its own of {@code maxBytes}: a build can write into it too.
      */
     static void copyTree(Path from, Path to, long maxBytes, long maxFiles) throws IOException {
-        long[] copied = {0, 0};
+        long[] copied = {0, 0, 0};
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
@@ -164,7 +165,14 @@ final class LocalLayout {
 
             private void count(Path path, long bytes) {
                 Path relative = from.relativize(path);
-                if (relative.toString().isEmpty() || relative.startsWith(".git")) {
+                if (relative.toString().isEmpty()) {
+                    return;
+                }
+                if (relative.startsWith(".git")) {
+                    copied[2] += bytes;
+                    if (maxBytes > 0 && copied[2] > maxBytes) {
+                        throw new CopyTooLarge(true);
+                    }
                     return;
                 }
                 copied[0] += bytes;
@@ -208,6 +216,51 @@ final class LocalLayout {
             return stream.toList();
         } catch (IOException e) {
             return List.of();
+        }
+    }
+
+    /**
+     * Writes a file of Ferry's into a folder that sandboxed code could write to (an environment, a session's home).
+     * Ferry writes outside the sandbox, so a link planted at the file's place, or in the path to it, would carry the
+     * write anywhere Ferry's user may write (another repository's environment, Ferry's own files): the folder must
+     * really lie inside {@code root}, and what is at the file's place is removed, never followed.
+     */
+    static void writeInside(Path root, Path file, String text) throws IOException {
+        Path parent = file.getParent();
+        requireInside(root, existingAncestor(parent));
+        Files.createDirectories(parent);
+        requireInside(root, parent);
+        Files.deleteIfExists(file); // a link is removed itself, not its target
+        Files.writeString(file, text, java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE);
+    }
+
+    /** Makes a script that sandboxed code could have replaced executable, only when it is a plain file inside {@code root}. */
+    static void makeExecutable(Path root, Path file) throws IOException {
+        // no sandboxed code runs while Ferry does this (a step's processes end with it), so the check holds for the chmod
+        Path real = file.toRealPath();
+        if (!real.startsWith(root.toRealPath()) || !Files.isRegularFile(real)) {
+            throw new dev.ferry.FerryException(422, "The repository's " + file.getFileName() + " is not a file inside the "
+                    + "repository any more (the build replaced it, e.g. with a link out of it); Ferry does not follow it. "
+                    + "Commit the script itself.");
+        }
+        if (!real.toFile().setExecutable(true, true)) {
+            throw new IOException("cannot make " + file + " executable");
+        }
+    }
+
+    private static Path existingAncestor(Path dir) {
+        Path p = dir;
+        while (p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            p = p.getParent();
+        }
+        return p == null ? dir.getRoot() : p;
+    }
+
+    private static void requireInside(Path root, Path dir) throws IOException {
+        if (!dir.toRealPath().startsWith(root.toRealPath())) {
+            throw new dev.ferry.FerryException(422, "The build replaced a folder of its environment with a link that "
+                    + "leads out of it (" + root.relativize(dir.normalize()) + "); Ferry does not follow it.");
         }
     }
 }

@@ -149,11 +149,11 @@ final class LocalProcessLauncher implements Launcher {
         }
         Path prefix = runtime.python().getParent().getParent();
         List<String> command = new ArrayList<>();
-        runtime.start().ifPresent(start -> {
-            Path wrapper = home.resolve(start);
-            wrapper.toFile().setExecutable(true, true);
+        if (runtime.start().isPresent()) {
+            Path wrapper = home.resolve(runtime.start().get());
+            LocalLayout.makeExecutable(home, wrapper); // the home is a copy the build could have put a link into
             command.add(wrapper.toString()); // the repository's start script, which ends with exec "$@"
-        });
+        }
         command.addAll(List.of(runtime.python().toString(), "-m", module,
                 "--ip=" + HOST, "--port=" + port, "--no-browser"));
         command.addAll(dev.ferry.launch.JupyterOptions.forApp(cls, spec));

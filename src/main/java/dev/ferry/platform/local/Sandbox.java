@@ -174,8 +174,9 @@ final class Sandbox {
      * a process started from a pool thread that retires would die with it.
      */
     static Process spawn(ProcessBuilder builder) throws IOException {
+        java.util.concurrent.Future<Process> started = SPAWNER.submit(builder::start);
         try {
-            return SPAWNER.submit(builder::start).get();
+            return started.get();
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
@@ -183,6 +184,14 @@ final class Sandbox {
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            // the process may start all the same, on the spawner thread that outlives it: nobody else could stop it
+            SPAWNER.execute(() -> {
+                try {
+                    ProcessTree.stop(started.get().toHandle(), 2000);
+                } catch (Exception notStarted) {
+                    // it did not start
+                }
+            });
             throw new java.io.InterruptedIOException("interrupted while starting a process");
         }
     }

@@ -234,4 +234,26 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
                 Map.of("Authorization", "token " + ready.get("token")));
         assertThat(withToken.status()).isEqualTo(200);
     }
+
+    /**
+     * A postBuild puts a link where Ferry writes the environment's record, leading to a file of Ferry's user outside
+     * the sandbox (here a canary; another repository's record, or Ferry's own files, in an attack). Ferry writes the
+     * record after the build, outside the sandbox: it must not write through the link.
+     */
+    @Test
+    void aLinkPlantedWhereFerryWritesTheEnvironmentsRecordIsNotFollowed() throws Exception {
+        Path canary = Files.createTempFile("ferry-canary-", ".txt");
+        try {
+            Files.writeString(canary, "canary\n");
+            String repo = GIT.createRepo("plants-link", files("postBuild",
+                    "#!/bin/sh\nrm -f ../ferry-env.properties\nln -s " + canary + " ../ferry-env.properties\n"));
+
+            Map<String, Object> ready = launch(repo, "main").last();
+
+            assertThat(Files.readString(canary)).as("the file the link led to").isEqualTo("canary\n");
+            assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
+        } finally {
+            Files.deleteIfExists(canary);
+        }
+    }
 }

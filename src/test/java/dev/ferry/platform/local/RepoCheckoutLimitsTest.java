@@ -169,6 +169,19 @@ class RepoCheckoutLimitsTest {
                 .containsExactlyInAnyOrderElementsOf(sessionsBefore);
     }
 
+    /** A build that pads {@code .git} (which the session's copy counts apart from the files) gets no copy either. */
+    @Test
+    void aBuildThatPadsTheGitFolderPastTheLimitGetsNoSessionCopy() throws Exception {
+        Parts.requireJupyter();
+        String url = git.createRepo("pads-git-in-postbuild", Map.of("postBuild",
+                "#!/bin/sh\ndd if=/dev/zero of=.git/pad bs=1M count=60 2>&1\n"));
+
+        EventStream.Result result = build(url);
+        Map<String, Object> failed = result.last();
+        assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
+        assertThat(failed.get("status_code")).isEqualTo(413);
+    }
+
     /**
      * The session's copy counts what the checkout counted: the files, not {@code .git} (bounded by the fetch limits).
      * 30 MiB of noise is a 30 MiB pack plus 30 MiB of files, under the 50 MiB limit only when .git is left out.
