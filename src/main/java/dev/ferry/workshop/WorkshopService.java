@@ -442,8 +442,9 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     /**
-     * Gives back the seats of sessions handed to attendees who never opened them within the grace: a client that
-     * takes a seat and never comes (a script, or a page closed at once) does not keep it from the next attendee.
+     * Gives back the seats of sessions handed to attendees who never opened them within the grace: a page closed at
+     * once, or a client that never comes, does not keep its seat from the next attendee. (A script that opens its
+     * session with one request keeps it; the bound per address is what holds scripts.)
      */
     void freeUnclaimed(Instant now) {
         for (Workshop w : workshops.values()) {
