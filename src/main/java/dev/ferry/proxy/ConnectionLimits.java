@@ -1,9 +1,10 @@
 package dev.ferry.proxy;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.ferry.AddressBlocks;
 
 /**
  * How many visitor connections the {@link FrontDoor} holds open at once: in all, and from one address. Every accepted
@@ -82,11 +83,7 @@ final class ConnectionLimits {
 
     /** The address as counted: an IPv4 address, or an IPv6 address's /64. */
     static String key(InetAddress peer) {
-        if (peer instanceof Inet6Address) {
-            byte[] bytes = peer.getAddress();
-            return java.util.HexFormat.of().formatHex(bytes, 0, 8) + "::/64";
-        }
-        return peer.getHostAddress();
+        return AddressBlocks.of(peer);
     }
 
     /**

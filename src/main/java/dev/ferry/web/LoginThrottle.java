@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
+import dev.ferry.AddressBlocks;
+
 /**
  * Counts operator login attempts, per client address and over all addresses, in fixed windows. An attempt is taken
  * <em>before</em> the password is checked (the check is a deliberately slow hash): once an address — or everyone
@@ -63,6 +65,7 @@ final class LoginThrottle {
         if (addresses.size() > 1000) {
             addresses.values().removeIf(w -> now - w.start >= windowMillis);
         }
+        address = AddressBlocks.of(address);
         Window own = addresses.get(address);
         if (own != null && current(own, now).attempts >= perAddress) {
             return new Refusal(false, Duration.ofMillis(own.start + windowMillis - now), own.firstRefusal());
@@ -82,7 +85,7 @@ final class LoginThrottle {
 
     /** The attempt from {@code address} was the right password: its attempts are given back. */
     synchronized void succeeded(String address) {
-        Window own = addresses.remove(address);
+        Window own = addresses.remove(AddressBlocks.of(address));
         if (own != null && everyone.attempts > 0 && own.start >= everyone.start) {
             everyone.attempts = Math.max(0, everyone.attempts - own.attempts);
         }
@@ -90,7 +93,7 @@ final class LoginThrottle {
 
     /** Failed attempts from {@code address} in its current window (for the log). */
     synchronized int failures(String address) {
-        Window own = addresses.get(address);
+        Window own = addresses.get(AddressBlocks.of(address));
         return own == null ? 0 : own.attempts;
     }
 

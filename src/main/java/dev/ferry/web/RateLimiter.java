@@ -3,6 +3,8 @@ package dev.ferry.web;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.ferry.AddressBlocks;
+
 /**
  * A token bucket per client address: {@code burst} requests at once, refilled at {@code perMinute} per minute. The
  * buckets of the least recently seen addresses are forgotten beyond 100,000.
@@ -34,7 +36,7 @@ final class RateLimiter {
     }
 
     synchronized Decision take(String client, long nowNanos) {
-        double[] bucket = buckets.computeIfAbsent(client, k -> new double[] {burst, nowNanos});
+        double[] bucket = buckets.computeIfAbsent(AddressBlocks.of(client), k -> new double[] {burst, nowNanos});
         double perNano = perMinute / 60e9;
         bucket[0] = Math.min(burst, bucket[0] + (nowNanos - bucket[1]) * perNano);
         bucket[1] = nowNanos;

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.ferry.AddressBlocks;
 import dev.ferry.FerryException;
 
 /**
@@ -46,6 +47,7 @@ final class StreamLimits {
     /** A permit for a stream of {@code client}; a {@link FerryException} (429 or 503) when a bound is reached. */
     synchronized Permit acquire(String client) {
         refuseBeyondTotal();
+        client = AddressBlocks.of(client);
         int mine = open.getOrDefault(client, 0);
         if (perAddress > 0 && mine >= perAddress) {
             throw new FerryException(429, "Your address already follows " + mine + " launches at once, the most this Ferry "

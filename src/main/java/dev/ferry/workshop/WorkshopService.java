@@ -23,6 +23,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.AddressBlocks;
 import dev.ferry.Hashes;
 import dev.ferry.Durations;
 import dev.ferry.FerryException;
@@ -273,6 +274,7 @@ public final class WorkshopService implements AutoCloseable {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
                 "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
+        client = AddressBlocks.of(client); // seats count per address, an IPv6 address by its /64
         Workshop.Ticket ticket = new Workshop.Ticket(key, client);
         long enqueued = System.nanoTime();
         long lastWanted = enqueued;

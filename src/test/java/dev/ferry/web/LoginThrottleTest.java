@@ -78,4 +78,14 @@ class LoginThrottleTest {
         assertThat(throttle.attempt("b")).isNull();
         assertThat(throttle.attempt("b")).isNull();
     }
+
+    @Test
+    void theAddressesOfOneIpv6BlockShareTheirAttempts() {
+        assertThat(throttle.attempt("2001:db8:9:9::1")).isNull();
+        assertThat(throttle.attempt("2001:db8:9:9::2")).isNull();
+        LoginThrottle.Refusal refused = throttle.attempt("2001:db8:9:9::3");
+        assertThat(refused).as("a third address of the same /64").isNotNull();
+        assertThat(refused.everyone()).as("the bound of one address, not the global one").isFalse();
+        assertThat(throttle.failures("2001:db8:9:9::77")).isEqualTo(2);
+    }
 }

@@ -71,6 +71,18 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
                 .doesNotContain("\"status_code\":429");
     }
 
+    @Test
+    void aScriptRotatingThroughTheAddressesOfItsIpv6BlockSharesOneLimit() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            assertThat(build("/build/" + SPEC, "2001:db8:77:1::" + i).body()).doesNotContain("\"status_code\":429");
+        }
+        HttpResponse<String> refused = build("/build/" + SPEC, "2001:db8:77:1:ffff::" + 4);
+        assertThat(refused.body()).as("a fourth address of the same /64").contains("\"status_code\":429")
+                .contains("Too many launches from your address");
+        assertThat(build("/build/" + SPEC, "2001:db8:77:2::1").body()).as("the next /64 has its own limit")
+                .doesNotContain("\"status_code\":429");
+    }
+
     /** The build URL of the launch page of {@code SPEC}, as the page gives it to the visitor at {@code from}. */
     private String pageBuildUrl(String from) throws Exception {
         RawHttp.Response page = RawHttp.getFrom(from, port, "/v2/" + SPEC, Map.of());

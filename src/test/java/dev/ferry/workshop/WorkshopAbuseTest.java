@@ -36,7 +36,7 @@ import dev.ferry.testing.RawHttp;
  */
 @TestPropertySource(properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s",
         "ferry.workshop.seats-per-address=2", "ferry.workshop.claim-grace=4s", "ferry.ban-networks=127.0.0.66",
-        "ferry.admin.password=instructor-secret"})
+        "ferry.admin.password=instructor-secret", "ferry.trusted-proxies=127.0.0.1"})
 class WorkshopAbuseTest extends LocalPlatformTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -162,6 +162,47 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
         Map<String, Object> elsewhere = last(events(w, "127.0.0.81", visitPage(w, "127.0.0.81")));
         assertThat(elsewhere).as("another address is not affected").containsEntry("phase", "ready");
         assertThat(w.seatsTaken()).isEqualTo(3);
+    }
+
+    @Test
+    void theAddressesOfOneIpv6BlockShareTheBoundOfSeats() throws Exception {
+        Workshop w = readyWorkshop("ipv6", 3);
+        for (int i = 1; i <= 2; i++) {
+            String from = "2001:db8:5:6::" + i;
+            Map<String, Object> seated = last(forwarded(w, "/events", from, forwardedPage(w, from)));
+            assertThat(seated).as("seat %d", i).containsEntry("phase", "ready");
+            openSession(seated);
+        }
+        String third = "2001:db8:5:6:aaaa::3";
+        Map<String, Object> refused = last(forwarded(w, "/events", third, forwardedPage(w, third)));
+        assertThat(refused).as("a third address of the same /64").containsEntry("phase", "failed")
+                .containsEntry("status_code", 429);
+        String elsewhere = "2001:db8:5:7::1";
+        assertThat(last(forwarded(w, "/events", elsewhere, forwardedPage(w, elsewhere)))).as("the next /64")
+                .containsEntry("phase", "ready");
+    }
+
+    /** The workshop's page opened through the trusted proxy 127.0.0.1 for the visitor {@code from}; its cookie. */
+    private String forwardedPage(Workshop w, String from) throws Exception {
+        RawHttp.Response page = RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug(), Map.of("X-Forwarded-For", from));
+        assertThat(page.status()).isEqualTo(200);
+        String cookie = page.headers("Set-Cookie").stream().filter(c -> c.startsWith("ferry-attendee=")).findFirst().orElseThrow();
+        return cookie.substring(0, cookie.indexOf(';'));
+    }
+
+    /** The workshop's event stream through the trusted proxy for the visitor {@code from}, read to its end. */
+    private List<Map<String, Object>> forwarded(Workshop w, String path, String from, String cookie) throws Exception {
+        RawHttp.Response r = RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug() + path,
+                Map.of("Accept", "text/event-stream", "Cookie", cookie, "X-Forwarded-For", from));
+        assertThat(r.status()).isEqualTo(200);
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("data: ")) {
+                events.add(JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() { }));
+            }
+        }
+        assertThat(events).as(r.body()).isNotEmpty();
+        return events;
     }
 
     @Test
