@@ -23,7 +23,7 @@ import ch.qos.logback.core.spi.AppenderAttachable;
 /**
  * Takes secrets out of every log line, whoever logs it: session tokens in query strings ({@code ?token=…}, which
  * Tomcat prints with the request line when it cannot parse a request), {@code Authorization} and {@code Cookie}
- * headers, and {@code user:password@} in URLs. Each appender's encoder is wrapped once logging is set up, so the
+ * headers (also as JSON members), and {@code user:password@} in URLs. Each appender's encoder is wrapped once logging is set up, so the
  * message, the exception and anything else the pattern prints are all redacted, in every pattern or structured format.
  */
 public final class LogRedaction implements SmartApplicationListener {
@@ -34,11 +34,19 @@ public final class LogRedaction implements SmartApplicationListener {
             "(?i)((?:proxy-)?authorization\\s*[:=]\\s*)(?:(?:basic|bearer|token|digest|negotiate)\\s+)?[^\\s,;}\\]]+");
     /** A cookie header's value runs to the end of the line (cookies are separated by "; "). */
     private static final Pattern COOKIE = Pattern.compile("(?i)((?:set-)?cookie\\s*[:=]\\s*)[^\\r\\n]+");
+    /**
+     * The same secrets as JSON members ({@code "Authorization":"Basic …"}, {@code "token":"…"}), also as they appear
+     * escaped inside a JSON log line's message ({@code \"token\":\"…\"}).
+     */
+    private static final Pattern JSON_SECRET = Pattern.compile(
+            "(?i)(\\\\?\"(?:(?:proxy-)?authorization|(?:set-)?cookie|token|access_token|password|secret)\\\\?\"\\s*:\\s*\\\\?\")"
+            + "(?:[^\"\\\\]|\\\\[^\"])*");
     private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\\s]*@");
 
     /** The line with every secret replaced by {@code ***}. */
     static String redact(String line) {
-        String out = QUERY_SECRET.matcher(line).replaceAll("$1***");
+        String out = JSON_SECRET.matcher(line).replaceAll("$1***");
+        out = QUERY_SECRET.matcher(out).replaceAll("$1***");
         out = AUTHORIZATION.matcher(out).replaceAll("$1***");
         out = COOKIE.matcher(out).replaceAll("$1***");
         return USER_INFO.matcher(out).replaceAll("$1***@");

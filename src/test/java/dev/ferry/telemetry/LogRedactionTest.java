@@ -65,6 +65,16 @@ class LogRedactionTest {
                 .isEqualTo("build 127-0-0-1-git-r failed (token bucket empty)");
     }
 
+    @Test
+    void redactsSecretsWrittenAsJsonMembersPlainOrEscaped() {
+        assertThat(LogRedaction.redact("headers {\"Authorization\":\"Basic YWRtaW46cw==\",\"Accept\":\"*/*\"}"))
+                .isEqualTo("headers {\"Authorization\":\"***\",\"Accept\":\"*/*\"}");
+        assertThat(LogRedaction.redact("{\"token\": \"abc123\", \"cookie\":\"a=1; b=2\", \"repo\":\"x\"}"))
+                .isEqualTo("{\"token\": \"***\", \"cookie\":\"***\", \"repo\":\"x\"}");
+        assertThat(LogRedaction.redact("{\"message\":\"sent {\\\"proxy-authorization\\\":\\\"Bearer s3cr3t\\\"}\"}"))
+                .isEqualTo("{\"message\":\"sent {\\\"proxy-authorization\\\":\\\"***\\\"}\"}");
+    }
+
     private static String send(int port, String request) throws Exception {
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
             socket.setSoTimeout(10_000);
