@@ -63,7 +63,10 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
 
     /** Opens the workshop's page from {@code from}, as a browser does, and returns the attendee cookie it sets. */
     private String visitPage(Workshop w, String from) throws Exception {
-        RawHttp.Response page = RawHttp.getFrom(from, port, "/e/" + w.slug(), Map.of());
+        return attendeeCookie(w, RawHttp.getFrom(from, port, "/e/" + w.slug(), Map.of()));
+    }
+
+    private static String attendeeCookie(Workshop w, RawHttp.Response page) {
         assertThat(page.status()).isEqualTo(200);
         String cookie = page.headers("Set-Cookie").stream().filter(c -> c.startsWith("ferry-attendee=")).findFirst().orElseThrow();
         assertThat(cookie).contains("Path=/e/" + w.slug());
@@ -74,7 +77,10 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
     private List<Map<String, Object>> events(Workshop w, String from, String cookie) throws Exception {
         Map<String, String> headers = cookie == null ? Map.of("Accept", "text/event-stream")
                 : Map.of("Accept", "text/event-stream", "Cookie", cookie);
-        RawHttp.Response r = RawHttp.getFrom(from, port, "/e/" + w.slug() + "/events", headers);
+        return events(RawHttp.getFrom(from, port, "/e/" + w.slug() + "/events", headers));
+    }
+
+    private static List<Map<String, Object>> events(RawHttp.Response r) throws Exception {
         assertThat(r.status()).isEqualTo(200);
         List<Map<String, Object>> events = new ArrayList<>();
         for (String line : r.body().split("\n")) {
@@ -169,40 +175,28 @@ class WorkshopAbuseTest extends LocalPlatformTestSupport {
         Workshop w = readyWorkshop("ipv6", 3);
         for (int i = 1; i <= 2; i++) {
             String from = "2001:db8:5:6::" + i;
-            Map<String, Object> seated = last(forwarded(w, "/events", from, forwardedPage(w, from)));
+            Map<String, Object> seated = last(forwarded(w, from, forwardedPage(w, from)));
             assertThat(seated).as("seat %d", i).containsEntry("phase", "ready");
             openSession(seated);
         }
         String third = "2001:db8:5:6:aaaa::3";
-        Map<String, Object> refused = last(forwarded(w, "/events", third, forwardedPage(w, third)));
+        Map<String, Object> refused = last(forwarded(w, third, forwardedPage(w, third)));
         assertThat(refused).as("a third address of the same /64").containsEntry("phase", "failed")
                 .containsEntry("status_code", 429);
         String elsewhere = "2001:db8:5:7::1";
-        assertThat(last(forwarded(w, "/events", elsewhere, forwardedPage(w, elsewhere)))).as("the next /64")
+        assertThat(last(forwarded(w, elsewhere, forwardedPage(w, elsewhere)))).as("the next /64")
                 .containsEntry("phase", "ready");
     }
 
     /** The workshop's page opened through the trusted proxy 127.0.0.1 for the visitor {@code from}; its cookie. */
     private String forwardedPage(Workshop w, String from) throws Exception {
-        RawHttp.Response page = RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug(), Map.of("X-Forwarded-For", from));
-        assertThat(page.status()).isEqualTo(200);
-        String cookie = page.headers("Set-Cookie").stream().filter(c -> c.startsWith("ferry-attendee=")).findFirst().orElseThrow();
-        return cookie.substring(0, cookie.indexOf(';'));
+        return attendeeCookie(w, RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug(), Map.of("X-Forwarded-For", from)));
     }
 
     /** The workshop's event stream through the trusted proxy for the visitor {@code from}, read to its end. */
-    private List<Map<String, Object>> forwarded(Workshop w, String path, String from, String cookie) throws Exception {
-        RawHttp.Response r = RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug() + path,
-                Map.of("Accept", "text/event-stream", "Cookie", cookie, "X-Forwarded-For", from));
-        assertThat(r.status()).isEqualTo(200);
-        List<Map<String, Object>> events = new ArrayList<>();
-        for (String line : r.body().split("\n")) {
-            if (line.startsWith("data: ")) {
-                events.add(JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() { }));
-            }
-        }
-        assertThat(events).as(r.body()).isNotEmpty();
-        return events;
+    private List<Map<String, Object>> forwarded(Workshop w, String from, String cookie) throws Exception {
+        return events(RawHttp.getFrom("127.0.0.1", port, "/e/" + w.slug() + "/events",
+                Map.of("Accept", "text/event-stream", "Cookie", cookie, "X-Forwarded-For", from)));
     }
 
     @Test
