@@ -11,10 +11,12 @@ import dev.ferry.repo.RepoSpec;
  * @param clientIp   the visitor's address ({@code binder_client_ip})
  * @param buildOnly  build (or find) the environment and stop there, without a session
  * @param origin     the page origin that asked (for launch events), or the host when there is none
+ * @param buildToken whether a launch page's build token let the launch past the rate limit (for launch events)
  */
-public record LaunchRequest(RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin) {
+public record LaunchRequest(RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin,
+                            boolean buildToken) {
 
     public LaunchRequest(RepoSpec spec, String publicBase, String clientIp) {
-        this(spec, publicBase, clientIp, false, "");
+        this(spec, publicBase, clientIp, false, "", false);
     }
 }

@@ -51,7 +51,7 @@ public final class LaunchEventLog {
         e.put("spec", outcome.repo().spec().shownSpec());
         e.put("ref", outcome.repo().commit());
         e.put("status", "success");
-        e.put("build_token", false);
+        e.put("build_token", outcome.request().buildToken());
         e.put("origin", outcome.request().origin());
         return e;
     }

@@ -131,10 +131,10 @@ final class BuildEventServlet extends HttpServlet {
             RepoSpec spec;
             String path = req.getRequestURI().substring(req.getContextPath().length() + PREFIX.length());
             Map<String, String> limitHeaders = new LinkedHashMap<>();
-            LaunchGuard.Refusal refusal = guard.checkBuild(req, path, limitHeaders);
+            LaunchGuard.Admission admission = guard.checkBuild(req, path, limitHeaders);
             limitHeaders.forEach(resp::setHeader);
-            if (refusal != null) {
-                writeFailed(resp, refusal.status(), refusal.message());
+            if (admission.refusal() != null) {
+                writeFailed(resp, admission.refusal().status(), admission.refusal().message());
                 return false;
             }
             try {
@@ -155,7 +155,7 @@ final class BuildEventServlet extends HttpServlet {
             }
             String origin = req.getHeader("Origin");
             launch = launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), guard.clientAddress(req), buildOnly,
-                    origin != null ? origin : String.valueOf(req.getHeader("Host"))));
+                    origin != null ? origin : String.valueOf(req.getHeader("Host")), admission.withToken()));
         }
         AsyncContext async = req.startAsync();
         async.setTimeout(0);

@@ -18,6 +18,11 @@ final class LaunchGuard {
     record Refusal(int status, String message, Map<String, String> headers) {
     }
 
+    /** A build API request let through, and whether a build token let it ({@code build_token} of launch events). */
+    record Admission(Refusal refusal, boolean withToken) {
+        static final Admission PLAIN = new Admission(null, false);
+    }
+
     private final ClientAddresses addresses;
     private final CidrSet banned;
     private final RateLimiter limiter;
@@ -44,25 +49,29 @@ final class LaunchGuard {
     /**
      * For a new launch through the build API: bans, then the rate limit unless {@code build_token} was issued for this
      * launch to this client and has a use left (which this spends). A token that does not pass counts as none: the
-     * request falls under the rate limit, as a script's or Thebe's does.
+     * request falls under the rate limit, as a script's or Thebe's does. Without a rate limit no token is looked at.
      */
-    Refusal checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
+    Admission checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
         String client = addresses.of(request);
         if (banned.contains(client)) {
-            return bannedRefusal();
+            return new Admission(bannedRefusal(), false);
         }
-        if (!limiter.enabled() || tokens.redeem(request.getParameter("build_token"), launch, client, Instant.now())) {
-            return null;
+        if (!limiter.enabled()) {
+            return Admission.PLAIN;
+        }
+        if (tokens.redeem(request.getParameter("build_token"), launch, client, Instant.now())) {
+            return new Admission(null, true);
         }
         RateLimiter.Decision d = limiter.take(client, System.nanoTime());
         responseHeaders.put("x-ratelimit-limit", Integer.toString(d.limit()));
         responseHeaders.put("x-ratelimit-remaining", Integer.toString(d.remaining()));
         responseHeaders.put("x-ratelimit-reset", Long.toString(d.resetSeconds()));
         if (d.allowed()) {
-            return null;
+            return Admission.PLAIN;
         }
-        return new Refusal(429, "Too many launches from your address: the limit is " + d.limit() + " a minute. Try again in "
-                + d.resetSeconds() + " seconds, or launch from this Ferry's launch page, which is not limited.", new LinkedHashMap<>(responseHeaders));
+        return new Admission(new Refusal(429, "Too many launches from your address: the limit is " + d.limit() + " a minute. "
+                + "Try again in " + d.resetSeconds() + " seconds, or launch from this Ferry's launch page, which is not limited.",
+                new LinkedHashMap<>(responseHeaders)), false);
     }
 
     /**

@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,12 +24,15 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.util.HtmlUtils;
 
 import dev.ferry.platform.local.LocalPlatformTestSupport;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.RawHttp;
+import dev.ferry.testing.TempDirs;
 
 /**
  * The build API's limits as a client sees them: BinderHub's 429 with x-ratelimit headers, the launch page's token
@@ -42,6 +47,20 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
 
     private static final String SPEC = "git/https%3A%2F%2Fno-such-host.invalid%2Frepo.git/main";
     private final HttpClient http = HttpClient.newHttpClient();
+    private static final Path EVENTS = eventsFile();
+
+    private static Path eventsFile() {
+        try {
+            return TempDirs.deleteOnExit(Files.createTempDirectory("ferry-events")).resolve("launches.jsonl");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void launchEvents(DynamicPropertyRegistry registry) {
+        registry.add("ferry.events.launch-file", EVENTS::toString);
+    }
 
     private HttpResponse<String> build(String path, String forwardedFor) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).header("Accept", "text/event-stream");
@@ -81,6 +100,30 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
                 .contains("Too many launches from your address");
         assertThat(build("/build/" + SPEC, "2001:db8:77:2::1").body()).as("the next /64 has its own limit")
                 .doesNotContain("\"status_code\":429");
+    }
+
+    @Test
+    void launchEventsSayWhetherABuildTokenLetTheLaunchThrough() throws Exception {
+        String spec = "git/" + encode(GIT.createRepo("token-events", files("README.md", "# t\n"))) + "/main";
+        String client = "198.51.100.60"; // through the trusted proxy 127.0.0.1
+        String page = http.send(HttpRequest.newBuilder(URI.create(base() + "/v2/" + spec)).header("X-Forwarded-For", client)
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("data-build-url=\"([^\"]+)\"").matcher(page);
+        assertThat(m.find()).isTrue();
+        try {
+            EventStream.Result withToken = EventStream.read(base() + HtmlUtils.htmlUnescape(m.group(1)),
+                    Map.of("Accept", "text/event-stream", "X-Forwarded-For", client), Duration.ofSeconds(120), Integer.MAX_VALUE);
+            assertThat(withToken.last()).containsEntry("phase", "ready");
+            assertThat(build("/build/" + spec, "198.51.100.61").body()).as("a script's launch, without a token")
+                    .contains("\"phase\":\"ready\"");
+
+            List<String> lines = Files.readAllLines(EVENTS).stream().filter(l -> l.contains("token-events")).toList();
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).contains("\"build_token\":true");
+            assertThat(lines.get(1)).contains("\"build_token\":false");
+        } finally {
+            stopAllSessions();
+        }
     }
 
     /** The build URL of the launch page of {@code SPEC}, as the page gives it to the visitor at {@code from}. */
