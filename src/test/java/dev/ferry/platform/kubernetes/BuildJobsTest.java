@@ -173,6 +173,44 @@ class BuildJobsTest {
                 .as("an operator's setting wins").isEqualTo("ghcr.io/ferry-dev/ferry:1");
     }
 
+    /**
+     * #19.5: {@code prepare} renders the Dockerfile in the build Pod, so the portal's {@code ferry.buildpack.*} settings
+     * must reach it. The Job's own {@code prepare} environment is handed to the {@code dockerfile} command (the code
+     * {@code prepare} renders with): a base image and Python version the operator set appear in the Dockerfile.
+     */
+    @Test
+    void thePrepareStepRendersTheDockerfileWithThePortalsBuildpackSettings(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        var buildpack = dev.ferry.buildpack.BuildpackEnvironment.from(Map.of(
+                "FERRY_BUILDPACK_BASE_IMAGE", "mirror.example.org/library/buildpack-deps:jammy",
+                "FERRY_BUILDPACK_PYTHON_VERSION", "3.12"));
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        V1Container prepare = new BuildJobs(build(""), registry, repoProperties(), "1", buildpack)
+                .job("ferry-build-x", repo, ImageKey.of(repo), 3600).getSpec().getTemplate().getSpec().getInitContainers().get(0);
+        Map<String, String> env = new java.util.HashMap<>();
+        prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        java.nio.file.Files.writeString(dir.resolve("requirements.txt"), "six\n");
+
+        var out = new java.io.ByteArrayOutputStream();
+        int code = dev.ferry.buildpack.BuildpackCommands.run(new String[] {"dockerfile", dir.toString()},
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err, env);
+        String dockerfile = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(code).isZero();
+        assertThat(dockerfile).contains("FROM mirror.example.org/library/buildpack-deps:jammy").doesNotContain("FROM docker.io/library/buildpack-deps")
+                .contains("3.12");
+        String defaults = render(dir, Map.of());
+        assertThat(defaults).as("without the variables, the defaults").contains("FROM docker.io/library/buildpack-deps:jammy");
+    }
+
+    private static String render(java.nio.file.Path dir, Map<String, String> env) {
+        var out = new java.io.ByteArrayOutputStream();
+        dev.ferry.buildpack.BuildpackCommands.run(new String[] {"dockerfile", dir.toString()},
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err, env);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     @Test
     void informerRetriesBackOffExponentiallyWithJitterUpToTheCap() {
         Duration max = Duration.ofSeconds(30);
