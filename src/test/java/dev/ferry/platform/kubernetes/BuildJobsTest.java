@@ -38,7 +38,8 @@ class BuildJobsTest {
         return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", "IfNotPresent",
                 Duration.ofMinutes(2), List.of(), List.of(),
                 pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
-                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets);
+                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets,
+                true, "", "2Gi", "20Gi");
     }
 
     static ResolvedRepo repo(String url) {
@@ -131,7 +132,7 @@ class BuildJobsTest {
         SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
                 new Environment(key, registry.image(key.slug(), key.commit())), Map.of(), List.of());
         var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
-                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10))).pod(spec, java.time.Instant.now());
+                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10), "1Gi", "10Gi")).pod(spec, java.time.Instant.now());
         var job = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, key, 3600);
         var json = new io.kubernetes.client.openapi.ApiClient().getJSON();
 
@@ -160,7 +161,8 @@ class BuildJobsTest {
     void thePrepareImageDefaultsToThePortalsOwnVersionAndBothStepsPullOnlyWhenMissing() {
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         KubernetesProperties.Build unset = new KubernetesProperties.Build("", "moby/buildkit:rootless", "IfNotPresent",
-                Duration.ofMinutes(2), List.of(), List.of(), "", "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of(), List.of(), List.of());
+                Duration.ofMinutes(2), List.of(), List.of(), "", "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of(), List.of(), List.of(),
+                true, "", "2Gi", "20Gi");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
 
         var pod = new BuildJobs(unset, registry, repoProperties(), "1.4.2").job("ferry-build-x", repo, ImageKey.of(repo), 3600)
@@ -209,6 +211,95 @@ class BuildJobsTest {
         dev.ferry.buildpack.BuildpackCommands.run(new String[] {"dockerfile", dir.toString()},
                 new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err, env);
         return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** #19.11: BuildKit's cache goes to the registry, one reference per repository, and a setting turns it off. */
+    @Test
+    void buildsExportAndImportTheirCacheInTheRegistryPerRepositoryUnlessTurnedOff() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", true, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        ResolvedRepo other = repo("https://example.org/org/other.git");
+        String ref = "registry.example.org/ferry/" + ImageKey.of(repo).slug() + ":buildcache";
+
+        List<String> args = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        List<String> otherArgs = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-y", other, ImageKey.of(other), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+
+        assertThat(args).containsSubsequence("--export-cache", "type=registry,ref=" + ref + ",mode=max,ignore-error=true,registry.insecure=true")
+                .containsSubsequence("--import-cache", "type=registry,ref=" + ref + ",registry.insecure=true");
+        assertThat(String.join(" ", otherArgs)).doesNotContain(ref).contains(ImageKey.of(other).slug() + ":buildcache");
+        assertThat(ref).as("no commit's tag").doesNotMatch(".*:[0-9a-f]{40}$");
+
+        KubernetesProperties.Build b = build("");
+        KubernetesProperties.Build off = new KubernetesProperties.Build(b.prepareImage(), b.builderImage(), b.imagePullPolicy(),
+                b.startGrace(), b.builderCommand(), b.builderArgs(), b.pushSecret(), b.cpuRequest(), b.cpuLimit(), b.memoryRequest(),
+                b.memoryLimit(), b.ttlAfterFinished(), b.nodeSelector(), b.tolerations(), b.imagePullSecrets(), false, "",
+                b.ephemeralStorageRequest(), b.ephemeralStorageLimit());
+        assertThat(new BuildJobs(off, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .doesNotContain("--export-cache", "--import-cache").contains("type=image,name=registry.example.org/ferry/"
+                        + ImageKey.of(repo).slug() + ":" + COMMIT + ",push=true,registry.insecure=true");
+    }
+
+    /** #19.11: a registry mirror for base images, in the buildkitd.toml rootless BuildKit reads (~/.config/buildkit). */
+    @Test
+    void aBuildkitdConfigMapIsMountedWhereRootlessBuildKitReadsIt() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        KubernetesProperties.Build b = build("");
+        KubernetesProperties.Build mirrored = new KubernetesProperties.Build(b.prepareImage(), b.builderImage(), b.imagePullPolicy(),
+                b.startGrace(), b.builderCommand(), b.builderArgs(), b.pushSecret(), b.cpuRequest(), b.cpuLimit(), b.memoryRequest(),
+                b.memoryLimit(), b.ttlAfterFinished(), b.nodeSelector(), b.tolerations(), b.imagePullSecrets(), true, "ferry-buildkitd",
+                b.ephemeralStorageRequest(), b.ephemeralStorageLimit());
+
+        var pod = new BuildJobs(mirrored, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+        var plain = new BuildJobs(b, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+
+        var volume = pod.getVolumes().stream().filter(v -> v.getConfigMap() != null).findFirst().orElseThrow();
+        assertThat(volume.getConfigMap().getName()).isEqualTo("ferry-buildkitd");
+        assertThat(volume.getConfigMap().getItems()).singleElement().satisfies(i -> {
+            assertThat(i.getKey()).isEqualTo("buildkitd.toml");
+            assertThat(i.getPath()).isEqualTo("buildkitd.toml");
+        });
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getName()).isEqualTo(volume.getName());
+            assertThat(m.getMountPath()).isEqualTo("/home/user/.config/buildkit");
+            assertThat(m.getReadOnly()).isTrue();
+        });
+        assertThat(plain.getVolumes()).noneSatisfy(v -> assertThat(v.getConfigMap()).isNotNull());
+    }
+
+    /** #19.12: one build or session cannot fill its node's disk; the defaults, as Spring binds them, bound both. */
+    @Test
+    void buildsAndSessionsBoundTheNodeDiskTheyUseByDefault() {
+        var bound = new org.springframework.boot.context.properties.bind.Binder(
+                new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(Map.of()))
+                .bindOrCreate("ferry.kubernetes", KubernetesProperties.class);
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+
+        var pod = new BuildJobs(bound.build(), registry, repoProperties(), "1").job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+        for (V1Container c : List.of(pod.getInitContainers().get(0), pod.getContainers().get(0))) {
+            assertThat(c.getResources().getRequests()).as(c.getName()).containsKey("ephemeral-storage");
+            assertThat(c.getResources().getLimits()).as(c.getName()).containsKey("ephemeral-storage");
+        }
+        assertThat(pod.getContainers().get(0).getResources().getLimits().get("ephemeral-storage").toSuffixedString()).isEqualTo("20Gi");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getEmptyDir() != null).hasSize(3)
+                .allSatisfy(v -> assertThat(v.getEmptyDir().getSizeLimit()).as(v.getName()).isNotNull());
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("workspace")).singleElement()
+                .satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit().getNumber().longValue())
+                        .as("the fetch and checkout limits, and a margin").isEqualTo(5L * 1024 * 1024 + 300L * 1024 * 1024 + 64L * 1024 * 1024));
+        assertThat(bound.build().builderImage()).as("a current rootless BuildKit").isEqualTo("docker.io/moby/buildkit:v0.31.1-rootless");
+        assertThat(bound.build().cache()).isTrue();
+
+        SessionSpec spec = SessionPodsTest.spec();
+        var session = new SessionPods(bound.session()).pod(spec, java.time.Instant.now()).getSpec().getContainers().get(0);
+        assertThat(session.getResources().getRequests().get("ephemeral-storage").toSuffixedString()).isEqualTo("1Gi");
+        assertThat(session.getResources().getLimits().get("ephemeral-storage").toSuffixedString()).isEqualTo("10Gi");
     }
 
     @Test
