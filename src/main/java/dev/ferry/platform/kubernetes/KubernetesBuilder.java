@@ -159,7 +159,7 @@ final class KubernetesBuilder implements Builder {
         String name = job.getMetadata().getName();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                return uidOf(api.batch().createNamespacedJob(api.namespace, job).execute());
+                return uidOf(api.batch().createNamespacedJob(api.buildsNamespace, job).execute());
             } catch (ApiException e) {
                 if (e.getCode() != 409) {
                     throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
@@ -185,7 +185,7 @@ final class KubernetesBuilder implements Builder {
 
     private V1Job readJob(String name) throws BuildFailedException {
         try {
-            return api.batch().readNamespacedJob(name, api.namespace).execute();
+            return api.batch().readNamespacedJob(name, api.buildsNamespace).execute();
         } catch (ApiException e) {
             if (e.getCode() == 404) {
                 return null;
@@ -196,7 +196,7 @@ final class KubernetesBuilder implements Builder {
 
     private void deleteFailedJob(String name, String uid) throws BuildFailedException {
         try {
-            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background")
+            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background")
                     .body(new V1DeleteOptions().propagationPolicy("Background").preconditions(new V1Preconditions().uid(uid)))
                     .execute();
         } catch (ApiException e) {
@@ -296,7 +296,7 @@ final class KubernetesBuilder implements Builder {
 
     void deleteJob(String name) {
         try {
-            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background").execute();
+            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background").execute();
         } catch (ApiException e) {
             if (e.getCode() != 404) {
                 log.warn("build job {}: deleting it failed: {}", name, KubeApi.describe(e));
@@ -358,7 +358,7 @@ final class KubernetesBuilder implements Builder {
             }
             for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
                 try {
-                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.namespace)
+                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.buildsNamespace)
                             .container(container).follow(true).buildCall(null);
                     try (Response response = call.execute()) {
                         if (response.code() == 200 && response.body() != null) {
