@@ -10,8 +10,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * The kubernetes platform ({@code ferry.kubernetes.*}).
  *
- * @param namespace     where Ferry creates its Jobs, Pods and Lease; empty: the portal pod's own namespace (or the
- *                      kubeconfig context's, or {@code default})
+ * @param namespace     where Ferry keeps its workshops' ConfigMaps and its Lease, and runs sessions and builds unless
+ *                      {@code sessionsNamespace}/{@code buildsNamespace} say otherwise; empty: the portal pod's own
+ *                      namespace (or {@code default})
  * @param apiUrl        the API server, without authentication (a local proxy such as {@code kubectl proxy}); empty: the
  *                      kubeconfig below, else the in-cluster service account, else {@code ~/.kube/config}
  * @param kubeconfig    a kubeconfig file to use (its current context); empty: {@code KUBECONFIG} / the default
@@ -54,7 +55,7 @@ public record KubernetesProperties(
      * @param memoryLimit     memory a session may use at most (beyond: the kernel kills it, the user is told)
      * @param nodeSelector    node labels session Pods must run on
      * @param tolerations     taints session Pods tolerate
-     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in the sessions' namespace) the
      *                        kubelet pulls session images with, as the Pod's {@code imagePullSecrets}; empty: the
      *                        nodes' own credentials (or none)
      * @param launchTimeout   how long a launch may wait for its Pod to be scheduled, pull its image and answer; on
@@ -107,7 +108,7 @@ public record KubernetesProperties(
      * @param ttlAfterFinished how long a finished Job (and its pod, with its log) is kept
      * @param nodeSelector     node labels build pods must run on
      * @param tolerations      taints build pods tolerate
-     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in the builds' namespace) the
      *                         kubelet pulls the {@code prepare} and builder images with (the pod template's
      *                         {@code imagePullSecrets}); the push credentials are {@code pushSecret}'s
      * @param cache            export BuildKit's cache to the registry and import it on the next build of the same
