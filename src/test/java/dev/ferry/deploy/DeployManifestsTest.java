@@ -387,6 +387,15 @@ class DeployManifestsTest {
                 .get(0).getEnv().stream().collect(Collectors.toMap(V1EnvVar::getName, e -> e));
         assertThat(env.get("FERRY_KUBERNETES_SESSIONS_NAMESPACE").getValue()).isEqualTo("ferry-sessions");
         assertThat(env.get("FERRY_KUBERNETES_BUILDS_NAMESPACE").getValue()).isEqualTo("ferry-builds");
+        // as Spring reads the Deployment's environment: the variables bind to the settings the code reads
+        Map<String, Object> variables = new LinkedHashMap<>();
+        env.values().stream().filter(e -> e.getValue() != null).forEach(e -> variables.put(e.getName(), e.getValue()));
+        var environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().addFirst(new org.springframework.core.env.SystemEnvironmentPropertySource(
+                org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables));
+        Binder fromEnv = Binder.get(environment);
+        assertThat(fromEnv.bind("ferry.kubernetes.sessions-namespace", String.class).get()).isEqualTo("ferry-sessions");
+        assertThat(fromEnv.bind("ferry.kubernetes.builds-namespace", String.class).get()).isEqualTo("ferry-builds");
 
         V1NetworkPolicy sessions = namespaces.one(V1NetworkPolicy.class, "ferry-sessions");
         V1NetworkPolicy builds = namespaces.one(V1NetworkPolicy.class, "ferry-builds");
