@@ -264,6 +264,10 @@ final class KubernetesBuilder implements Builder {
             }
         }
         for (V1Pod pod : pods(name, uid)) {
+            String evicted = evicted(pod);
+            if (evicted != null) { // its containers show as killed too: the eviction is the reason, not the build
+                return evicted;
+            }
             if (failed(pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses())) {
                 return "Fetching the repository and preparing the build (step 'prepare') failed. Check that the "
                         + "repository and commit can be cloned and that its environment files are valid.";
@@ -274,6 +278,21 @@ final class KubernetesBuilder implements Builder {
             }
         }
         return "The build Job failed.";
+    }
+
+    /**
+     * The sentence for a build Pod the kubelet evicted, or null: over its disk bound (ephemeral-storage limit, an
+     * emptyDir's sizeLimit), which the operator can raise, or its node running short.
+     */
+    static String evicted(V1Pod pod) {
+        if (pod.getStatus() == null || !"Evicted".equals(pod.getStatus().getReason())) {
+            return null;
+        }
+        String message = pod.getStatus().getMessage() == null ? "" : pod.getStatus().getMessage().trim();
+        boolean disk = message.toLowerCase(java.util.Locale.ROOT).matches(".*(ephemeral|storage|emptydir|sizelimit|disk).*");
+        return "Kubernetes evicted the build's Pod" + (message.isEmpty() ? "." : " (" + message + ").")
+                + (disk ? " The build reached its bound on node disk, or its node ran short of disk: a large environment "
+                + "may need the operator to raise ferry.kubernetes.build.ephemeral-storage-limit." : " Launch again to retry the build.");
     }
 
     private static boolean failed(List<V1ContainerStatus> statuses) {

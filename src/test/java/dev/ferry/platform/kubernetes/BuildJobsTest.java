@@ -302,6 +302,22 @@ class BuildJobsTest {
         assertThat(session.getResources().getLimits().get("ephemeral-storage").toSuffixedString()).isEqualTo("10Gi");
     }
 
+    /** #19.12: a build evicted for its disk bound is said so, naming the setting, not blamed on the repository. */
+    @Test
+    void aBuildEvictedForItsDiskBoundSaysSoAndNamesTheSetting() {
+        var pod = new io.kubernetes.client.openapi.models.V1Pod().status(new io.kubernetes.client.openapi.models.V1PodStatus()
+                .phase("Failed").reason("Evicted")
+                .message("Pod ephemeral local storage usage exceeds the total limit of containers 20Gi. "));
+        assertThat(KubernetesBuilder.evicted(pod)).startsWith("Kubernetes evicted the build's Pod (Pod ephemeral local storage usage")
+                .contains("ferry.kubernetes.build.ephemeral-storage-limit");
+        var pressure = new io.kubernetes.client.openapi.models.V1Pod().status(new io.kubernetes.client.openapi.models.V1PodStatus()
+                .phase("Failed").reason("Evicted").message("The node was low on resource: memory."));
+        assertThat(KubernetesBuilder.evicted(pressure)).contains("low on resource: memory").contains("Launch again")
+                .doesNotContain("ephemeral-storage-limit");
+        assertThat(KubernetesBuilder.evicted(new io.kubernetes.client.openapi.models.V1Pod()
+                .status(new io.kubernetes.client.openapi.models.V1PodStatus().phase("Failed")))).isNull();
+    }
+
     @Test
     void informerRetriesBackOffExponentiallyWithJitterUpToTheCap() {
         Duration max = Duration.ofSeconds(30);
