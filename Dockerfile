@@ -26,6 +26,9 @@ USER 1000:1000
 # configuration and the JVM's temporary files go there.
 ENV HOME=/tmp
 EXPOSE 8080
+# The heap's share of the container's memory, in JDK_JAVA_OPTIONS so that a Deployment can set its own (deploy/base
+# leaves room for direct buffers and the JVM's other memory under the portal's limit).
+ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75"
 # -cp /app: the build Job may run the prepare step in another working directory. ExitOnOutOfMemoryError: a JVM out of
 # memory is left half alive (some threads dead, others running); ended, it is restarted by Kubernetes.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-Duser.home=/tmp", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-Duser.home=/tmp", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -59,7 +59,7 @@ public final class BuildpackCommands {
                     requireArgs(args, 2, "dockerfile <repository folder>");
                     Path dir = Path.of(args[1]);
                     BuildPlan plan = detector(env).detect(dir);
-                    String rendered = renderer().render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
+                    String rendered = renderer(env).render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
                     out.print(rendered != null ? rendered : new RepoFiles(dir).read(plan.inConfigDir("Dockerfile")));
                     yield 0;
                 }
@@ -136,7 +136,7 @@ public final class BuildpackCommands {
             BuildPlan plan = detector(env).detect(dir);
             Path meta = dir.resolve(".ferry");
             Files.createDirectories(meta);
-            String dockerfile = renderer().render(plan, new DockerfileRenderer.Source(Urls.redact(repoUrl), commit));
+            String dockerfile = renderer(env).render(plan, new DockerfileRenderer.Source(Urls.redact(repoUrl), commit));
             if (dockerfile != null) {
                 Files.writeString(meta.resolve("Dockerfile"), dockerfile, StandardCharsets.UTF_8);
             } else {
@@ -156,12 +156,12 @@ public final class BuildpackCommands {
     }
 
     private static Detector detector(Map<String, String> env) {
-        String builder = env.getOrDefault("FERRY_BUILDPACK_S2I_BUILDER", "");
-        return new Detector(Optional.of(builder));
+        return new Detector(Optional.of(BuildpackEnvironment.from(env).s2iBuilder()));
     }
 
-    private static DockerfileRenderer renderer() {
-        return new DockerfileRenderer(BuildpackProperties.defaults());
+    /** With the portal's {@code ferry.buildpack.*} settings, which the build Job passes as FERRY_BUILDPACK_* variables. */
+    private static DockerfileRenderer renderer(Map<String, String> env) {
+        return new DockerfileRenderer(BuildpackEnvironment.from(env));
     }
 
     private static JsonMapper json() {

@@ -67,12 +67,14 @@ class DeployManifestsTest {
 
     private Rendered base;
     private Rendered local;
+    private Rendered namespaces;
 
     @BeforeAll
     void render() throws Exception {
         String kubectl = Parts.requireKubectl();
         base = Rendered.of(kubectl, "deploy/base");
         local = Rendered.of(kubectl, "deploy/overlays/local");
+        namespaces = Rendered.of(kubectl, "deploy/overlays/namespaces");
     }
 
     @Test
@@ -124,7 +126,8 @@ class DeployManifestsTest {
             V1PodSpec pod = deployment.getSpec().getTemplate().getSpec();
             assertThat(pod.getServiceAccountName()).isEqualTo("ferry");
             assertThat(pod.getAutomountServiceAccountToken()).isTrue();
-            assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(30L);
+            // preStop's sleep, then Spring's graceful shutdown (timeout-per-shutdown-phase), within the grace period (#19.12)
+            assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(40L);
             assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
             assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
             assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
@@ -151,6 +154,7 @@ class DeployManifestsTest {
             assertThat(portal.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
             assertThat(portal.getResources().getRequests()).containsKeys("cpu", "memory");
             assertThat(portal.getResources().getLimits()).containsKey("memory");
+            assertThat(portal.getLifecycle().getPreStop().getExec().getCommand()).containsExactly("sleep", "10");
 
             Map<String, V1EnvVar> env = portal.getEnv().stream()
                     .collect(Collectors.toMap(V1EnvVar::getName, e -> e));
@@ -159,6 +163,12 @@ class DeployManifestsTest {
                     .isEqualTo("metadata.namespace");
             assertThat(env.get("FERRY_REGISTRY_PASSWORD").getValueFrom().getSecretKeyRef().getOptional()).isTrue();
             assertThat(env.get("SPRING_CONFIG_ADDITIONAL_LOCATION").getValue()).isEqualTo("optional:file:/config/");
+            // #19.12: heap + bounded direct memory + the JVM's own (~300 MiB) under the limit, so no OOMKill
+            String jvm = env.get("JDK_JAVA_OPTIONS").getValue();
+            long limitMiB = portal.getResources().getLimits().get("memory").getNumber().longValue() >> 20;
+            long heapMiB = limitMiB * Long.parseLong(jvm.replaceAll(".*-XX:MaxRAMPercentage=(\\d+).*", "$1")) / 100;
+            long directMiB = Long.parseLong(jvm.replaceAll(".*-XX:MaxDirectMemorySize=(\\d+)m.*", "$1"));
+            assertThat(heapMiB + directMiB + 300).as("heap + direct + JVM MiB under the %d MiB limit", limitMiB).isLessThanOrEqualTo(limitMiB);
 
             Map<String, String> mounts = portal.getVolumeMounts().stream()
                     .collect(Collectors.toMap(m -> m.getMountPath(), m -> m.getName()));
@@ -198,7 +208,9 @@ class DeployManifestsTest {
             });
 
             V1PodDisruptionBudget pdb = r.one(V1PodDisruptionBudget.class, "ferry");
-            assertThat(pdb.getSpec().getMinAvailable().getIntValue()).isEqualTo(1);
+            // #19.12: one disruption at a time; never minAvailable, which blocks draining the local overlay's one replica
+            assertThat(pdb.getSpec().getMaxUnavailable().getIntValue()).isEqualTo(1);
+            assertThat(pdb.getSpec().getMinAvailable()).isNull();
             assertThat(pdb.getSpec().getSelector().getMatchLabels()).isEqualTo(PORTAL);
         }
     }
@@ -335,6 +347,76 @@ class DeployManifestsTest {
         }
     }
 
+    /**
+     * #19.13: deploy/overlays/namespaces puts sessions in a namespace enforcing Pod Security {@code restricted}, builds in
+     * one of their own, and gives the portal's service account a Role in each for what it does there; the network
+     * policies move with the Pods, the sessions' admitting the portal from its namespace.
+     */
+    @Test
+    void theNamespacesOverlaySeparatesPortalSessionsAndBuilds() {
+        Map<String, Map<String, String>> labels = namespaces.all(io.kubernetes.client.openapi.models.V1Namespace.class).stream()
+                .collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n.getMetadata().getLabels()));
+        assertThat(labels).containsOnlyKeys("ferry", "ferry-sessions", "ferry-builds");
+        assertThat(labels.get("ferry-sessions")).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+        assertThat(labels.get("ferry")).containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+        assertThat(labels.get("ferry-builds")).containsEntry("pod-security.kubernetes.io/enforce", "privileged");
+
+        Map<String, Map<String, Set<String>>> grants = new LinkedHashMap<>();
+        for (V1Role role : namespaces.all(V1Role.class)) {
+            Map<String, Set<String>> verbs = new LinkedHashMap<>();
+            role.getRules().forEach(rule -> rule.getApiGroups().forEach(g -> rule.getResources()
+                    .forEach(res -> verbs.put(g + "/" + res, Set.copyOf(rule.getVerbs())))));
+            grants.put(role.getMetadata().getNamespace(), verbs);
+            V1RoleBinding binding = namespaces.all(V1RoleBinding.class).stream()
+                    .filter(b -> b.getMetadata().getNamespace().equals(role.getMetadata().getNamespace())).findFirst().orElseThrow();
+            assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+            assertThat(binding.getSubjects()).singleElement().satisfies(sub -> {
+                assertThat(sub.getName()).isEqualTo("ferry");
+                assertThat(sub.getNamespace()).as("the portal's service account").isEqualTo("ferry");
+            });
+        }
+        assertThat(grants).isEqualTo(Map.of(
+                "ferry", Map.of("/configmaps", Set.of("get", "list", "watch", "create", "patch", "delete"),
+                        "coordination.k8s.io/leases", Set.of("get", "create", "update")),
+                "ferry-sessions", Map.of("/pods", Set.of("get", "list", "watch", "create", "delete", "patch"),
+                        "/events", Set.of("get", "list", "watch")),
+                "ferry-builds", Map.of("batch/jobs", Set.of("get", "list", "watch", "create", "delete"),
+                        "/pods", Set.of("get", "list", "watch"), "/pods/log", Set.of("get"), "/events", Set.of("get", "list", "watch"))));
+
+        Map<String, V1EnvVar> env = namespaces.one(V1Deployment.class, "ferry").getSpec().getTemplate().getSpec().getContainers()
+                .get(0).getEnv().stream().collect(Collectors.toMap(V1EnvVar::getName, e -> e));
+        assertThat(env.get("FERRY_KUBERNETES_SESSIONS_NAMESPACE").getValue()).isEqualTo("ferry-sessions");
+        assertThat(env.get("FERRY_KUBERNETES_BUILDS_NAMESPACE").getValue()).isEqualTo("ferry-builds");
+        // as Spring reads the Deployment's environment: the variables bind to the settings the code reads
+        Map<String, Object> variables = new LinkedHashMap<>();
+        env.values().stream().filter(e -> e.getValue() != null).forEach(e -> variables.put(e.getName(), e.getValue()));
+        var environment = new org.springframework.core.env.StandardEnvironment();
+        environment.getPropertySources().addFirst(new org.springframework.core.env.SystemEnvironmentPropertySource(
+                org.springframework.core.env.StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables));
+        Binder fromEnv = Binder.get(environment);
+        assertThat(fromEnv.bind("ferry.kubernetes.sessions-namespace", String.class).get()).isEqualTo("ferry-sessions");
+        assertThat(fromEnv.bind("ferry.kubernetes.builds-namespace", String.class).get()).isEqualTo("ferry-builds");
+
+        V1NetworkPolicy sessions = namespaces.one(V1NetworkPolicy.class, "ferry-sessions");
+        V1NetworkPolicy builds = namespaces.one(V1NetworkPolicy.class, "ferry-builds");
+        assertThat(sessions.getMetadata().getNamespace()).isEqualTo("ferry-sessions");
+        assertThat(builds.getMetadata().getNamespace()).isEqualTo("ferry-builds");
+        assertThat(sessions.getSpec().getPodSelector().getMatchLabels()).isEqualTo(SESSIONS);
+        assertThat(builds.getSpec().getPodSelector().getMatchLabels()).isEqualTo(BUILDS);
+        assertThat(builds.getSpec().getIngress()).isNullOrEmpty();
+        assertThat(sessions.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(ports(rule.getPorts())).containsExactly("TCP/8888");
+            assertThat(rule.getFrom()).singleElement().satisfies(peer -> {
+                assertThat(peer.getNamespaceSelector().getMatchLabels()).isEqualTo(Map.of("kubernetes.io/metadata.name", "ferry"));
+                assertThat(peer.getPodSelector().getMatchLabels()).isEqualTo(PORTAL);
+            });
+        });
+        assertEgressOnlyDnsAndPublicWeb(sessions);
+        assertEgressOnlyDnsAndPublicWeb(builds);
+        assertThat(namespaces.all(V1Deployment.class)).singleElement()
+                .satisfies(d -> assertThat(d.getMetadata().getNamespace()).isEqualTo("ferry"));
+    }
+
     private static void assertEgressOnlyDnsAndPublicWeb(V1NetworkPolicy policy) {
         List<V1NetworkPolicyEgressRule> egress = policy.getSpec().getEgress();
         assertThat(egress).as("egress rules of %s", policy.getMetadata().getName()).hasSize(2);
@@ -342,10 +424,14 @@ class DeployManifestsTest {
         V1NetworkPolicyEgressRule dns = egress.stream().filter(e -> ports(e.getPorts()).contains("UDP/53"))
                 .findFirst().orElseThrow();
         assertThat(ports(dns.getPorts())).containsExactlyInAnyOrder("UDP/53", "TCP/53");
-        assertThat(dns.getTo()).singleElement().satisfies(peer -> {
+        assertThat(dns.getTo()).hasSize(2).anySatisfy(peer -> {
             assertThat(peer.getIpBlock()).isNull();
             assertThat(peer.getNamespaceSelector()).isNotNull();
             assertThat(peer.getPodSelector().getMatchLabels()).isEqualTo(Map.of("k8s-app", "kube-dns"));
+        }).anySatisfy(peer -> {
+            // #19.12: NodeLocal DNSCache's usual address (node-local-dns runs on the host network: no pod selector)
+            assertThat(peer.getPodSelector()).isNull();
+            assertThat(peer.getIpBlock().getCidr()).isEqualTo("169.254.20.10/32");
         });
 
         V1NetworkPolicyEgressRule web = egress.get(egress.indexOf(dns) == 0 ? 1 : 0);

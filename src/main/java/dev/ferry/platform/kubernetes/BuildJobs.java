@@ -8,6 +8,7 @@ import java.util.Map;
 import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1AppArmorProfile;
 import io.kubernetes.client.openapi.models.V1Capabilities;
+import io.kubernetes.client.openapi.models.V1ConfigMapVolumeSource;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1EmptyDirVolumeSource;
 import io.kubernetes.client.openapi.models.V1EnvVar;
@@ -26,6 +27,8 @@ import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
 
 import dev.ferry.build.ImageKey;
+import dev.ferry.buildpack.BuildpackEnvironment;
+import dev.ferry.buildpack.BuildpackProperties;
 import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.Urls;
@@ -42,11 +45,13 @@ final class BuildJobs {
     static final String TERMINATION_LOG = "/dev/termination-log";
     static final String BUILDER = "build";
     static final String WORKSPACE = "/workspace";
+    static final String BUILDKITD_CONFIG_DIR = "/home/user/.config/buildkit";
 
     private final KubernetesProperties.Build settings;
     private final RegistryProperties registry;
     private final RepoProperties repo;
     private final String prepareImage;
+    private final BuildpackProperties buildpack;
 
     BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo) {
         this(settings, registry, repo, null);
@@ -54,10 +59,17 @@ final class BuildJobs {
 
     /** {@code portalVersion}: this portal's version, the tag of the default prepare image (null: unknown). */
     BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo, String portalVersion) {
+        this(settings, registry, repo, portalVersion, BuildpackProperties.defaults());
+    }
+
+    /** {@code buildpack}: the portal's {@code ferry.buildpack.*} settings, which {@code prepare} renders with. */
+    BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo, String portalVersion,
+              BuildpackProperties buildpack) {
         this.settings = settings;
         this.registry = registry;
         this.repo = repo;
         this.prepareImage = settings.prepareImage(portalVersion);
+        this.buildpack = buildpack;
     }
 
     String prepareImage() {
@@ -66,6 +78,11 @@ final class BuildJobs {
 
     String image(ImageKey key) {
         return registry.image(key.slug(), key.commit());
+    }
+
+    /** Where the repository's BuildKit cache lives: beside its images, under a tag no commit has. */
+    String cacheRef(ImageKey key) {
+        return registry.image(key.slug(), KubernetesProperties.Build.CACHE_TAG);
     }
 
     V1Job job(String name, ResolvedRepo resolved, ImageKey key, long timeoutSeconds) {
@@ -92,6 +109,8 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_BYTES").value(String.valueOf(repo.maxCheckoutSize().toBytes())),
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_FILES").value(String.valueOf(repo.maxCheckoutFiles())),
                 new V1EnvVar().name("FERRY_TERMINATION_LOG").value(TERMINATION_LOG)));
+        // the Dockerfile is rendered in the Pod: with the portal's base images, mirrors and s2i builder, not the defaults
+        BuildpackEnvironment.of(buildpack).forEach((k, v) -> prepareEnv.add(new V1EnvVar().name(k).value(v)));
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));
@@ -107,7 +126,8 @@ final class BuildJobs {
                 .env(prepareEnv)
                 .terminationMessagePath(TERMINATION_LOG)
                 .volumeMounts(List.of(workspace, new V1VolumeMount().name("tmp").mountPath("/tmp")))
-                .resources(resources("100m", "1", "256Mi", "1Gi"))
+                // its root is read-only: its writable layer and log stay small; what it writes goes to the emptyDirs
+                .resources(withStorage(resources("100m", "1", "256Mi", "1Gi"), "64Mi", "1Gi"))
                 .securityContext(new V1SecurityContext()
                         .runAsUser(1000L).runAsNonRoot(true).allowPrivilegeEscalation(false)
                         .readOnlyRootFilesystem(true)
@@ -116,28 +136,42 @@ final class BuildJobs {
 
         List<V1VolumeMount> builderMounts = new ArrayList<>(List.of(workspace,
                 new V1VolumeMount().name("buildkit").mountPath("/home/user/.local/share/buildkit")));
+        // each emptyDir bounded, so that one build cannot fill the node's disk and get other Pods evicted: the
+        // checkout is bounded by the repository limits (its fetch plus its files), BuildKit's state by the setting
+        long workspaceBytes = repo.maxFetchSize().toBytes() + repo.maxCheckoutSize().toBytes() + (64L << 20);
         List<V1Volume> volumes = new ArrayList<>(List.of(
-                new V1Volume().name("workspace").emptyDir(new V1EmptyDirVolumeSource()),
-                new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource()),
-                new V1Volume().name("buildkit").emptyDir(new V1EmptyDirVolumeSource())));
+                new V1Volume().name("workspace").emptyDir(new V1EmptyDirVolumeSource().sizeLimit(new Quantity(String.valueOf(workspaceBytes)))),
+                new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource().sizeLimit(new Quantity("512Mi"))),
+                new V1Volume().name("buildkit").emptyDir(new V1EmptyDirVolumeSource()
+                        .sizeLimit(new Quantity(settings.ephemeralStorageLimit())))));
         if (!settings.pushSecret().isBlank()) {
             volumes.add(new V1Volume().name("push-secret").secret(new V1SecretVolumeSource()
                     .secretName(settings.pushSecret())
                     .items(List.of(new V1KeyToPath().key(".dockerconfigjson").path("config.json")))));
             builderMounts.add(new V1VolumeMount().name("push-secret").mountPath("/home/user/.docker").readOnly(true));
         }
+        if (!settings.buildkitdConfig().isBlank()) {
+            // rootless buildkitd reads ~/.config/buildkit/buildkitd.toml (registry mirrors, for one)
+            volumes.add(new V1Volume().name("buildkitd-config").configMap(new V1ConfigMapVolumeSource()
+                    .name(settings.buildkitdConfig())
+                    .items(List.of(new V1KeyToPath().key("buildkitd.toml").path("buildkitd.toml")))));
+            builderMounts.add(new V1VolumeMount().name("buildkitd-config").mountPath(BUILDKITD_CONFIG_DIR).readOnly(true));
+        }
+        String cache = cacheRef(key);
         V1Container builder = new V1Container()
                 .name(BUILDER)
                 .image(settings.builderImage())
                 .imagePullPolicy(settings.imagePullPolicy())
                 .command(settings.command())
                 .args(settings.args().stream()
-                        .map(a -> a.replace("{image}", image).replace("{insecure}", String.valueOf(registry.insecure())))
+                        .map(a -> a.replace("{image}", image).replace("{cache}", cache)
+                                .replace("{insecure}", String.valueOf(registry.insecure())))
                         .toList())
                 .env(List.of(new V1EnvVar().name("BUILDKITD_FLAGS").value("--oci-worker-no-process-sandbox"),
                         new V1EnvVar().name("DOCKER_CONFIG").value("/home/user/.docker")))
                 .volumeMounts(builderMounts)
-                .resources(resources(settings.cpuRequest(), settings.cpuLimit(), settings.memoryRequest(), settings.memoryLimit()))
+                .resources(withStorage(resources(settings.cpuRequest(), settings.cpuLimit(), settings.memoryRequest(),
+                        settings.memoryLimit()), settings.ephemeralStorageRequest(), settings.ephemeralStorageLimit()))
                 // Rootless BuildKit needs user namespaces: its documented setting is seccomp and AppArmor Unconfined,
                 // still without privileges, as uid 1000, with no capability added.
                 .securityContext(new V1SecurityContext()
@@ -167,6 +201,14 @@ final class BuildJobs {
                         .template(new V1PodTemplateSpec()
                                 .metadata(new V1ObjectMeta().labels(labels).annotations(annotations))
                                 .spec(pod)));
+    }
+
+    static V1ResourceRequirements withStorage(V1ResourceRequirements resources, String request, String limit) {
+        Map<String, Quantity> requests = new LinkedHashMap<>(resources.getRequests());
+        Map<String, Quantity> limits = new LinkedHashMap<>(resources.getLimits());
+        requests.put("ephemeral-storage", new Quantity(request));
+        limits.put("ephemeral-storage", new Quantity(limit));
+        return resources.requests(requests).limits(limits);
     }
 
     private static V1ResourceRequirements resources(String cpuRequest, String cpuLimit, String memoryRequest, String memoryLimit) {

@@ -19,18 +19,29 @@ import okhttp3.OkHttpClient;
 
 /**
  * The API server, as Ferry talks to it: one client for requests (short timeouts) and one for watches and log streams
- * (no read timeout), both in the namespace Ferry works in.
+ * (no read timeout); the namespace of Ferry's own objects (workshops' ConfigMaps, the Lease), and those of session
+ * Pods and build Jobs, which may be others.
  */
 final class KubeApi {
 
     private static final Path SA_NAMESPACE = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
     final String namespace;
+    /** Where session Pods are created, watched and deleted. */
+    final String sessionsNamespace;
+    /** Where build Jobs (and their Pods, events and logs) are. */
+    final String buildsNamespace;
     final ApiClient client;
     final ApiClient streaming;
 
     KubeApi(String namespace, ApiClient client, ApiClient streaming) {
+        this(namespace, namespace, namespace, client, streaming);
+    }
+
+    KubeApi(String namespace, String sessionsNamespace, String buildsNamespace, ApiClient client, ApiClient streaming) {
         this.namespace = namespace;
+        this.sessionsNamespace = sessionsNamespace;
+        this.buildsNamespace = buildsNamespace;
         this.client = client;
         this.streaming = streaming;
     }
@@ -43,7 +54,9 @@ final class KubeApi {
                     .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(30)), customizers));
             streaming.setHttpClient(customize(streaming.getHttpClient().newBuilder()
                     .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ZERO).pingInterval(Duration.ofSeconds(30)), customizers));
-            return new KubeApi(namespace(properties), base, streaming);
+            String own = namespace(properties);
+            return new KubeApi(own, orElse(properties.sessionsNamespace(), own), orElse(properties.buildsNamespace(), own),
+                    base, streaming);
         } catch (IOException e) {
             throw new IllegalStateException("The kubernetes platform could not read its cluster configuration "
                     + "(in-cluster service account or kubeconfig): " + e.getMessage()
@@ -61,6 +74,10 @@ final class KubeApi {
             }
         }
         return ClientBuilder.standard().build();
+    }
+
+    private static String orElse(String namespace, String own) {
+        return namespace == null || namespace.isBlank() ? own : namespace.trim();
     }
 
     private static OkHttpClient customize(OkHttpClient.Builder builder, List<KubernetesHttpCustomizer> customizers) {
@@ -98,9 +115,9 @@ final class KubeApi {
         return new CoordinationV1Api(client);
     }
 
-    /** Applies a JSON merge patch to one of the namespace's Pods (annotations; a resourceVersion in it is a precondition). */
+    /** Applies a JSON merge patch to a session Pod (annotations; a resourceVersion in it is a precondition). */
     void mergePatchPod(String name, String patch) throws ApiException {
-        PatchUtils.patch(V1Pod.class, () -> core().patchNamespacedPod(name, namespace, new V1Patch(patch)).buildCall(null),
+        PatchUtils.patch(V1Pod.class, () -> core().patchNamespacedPod(name, sessionsNamespace, new V1Patch(patch)).buildCall(null),
                 V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
     }
 

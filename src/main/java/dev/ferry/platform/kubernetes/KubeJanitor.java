@@ -97,7 +97,7 @@ final class KubeJanitor implements AutoCloseable {
             if (failure != null || neverReady) {
                 log.info("removing session pod {}: {}", pod.getMetadata().getName(), failure != null ? failure : "it never became ready");
                 try {
-                    api.core().deleteNamespacedPod(pod.getMetadata().getName(), api.namespace).execute();
+                    api.core().deleteNamespacedPod(pod.getMetadata().getName(), api.sessionsNamespace).execute();
                     removed++;
                 } catch (ApiException e) {
                     if (e.getCode() != 404) {

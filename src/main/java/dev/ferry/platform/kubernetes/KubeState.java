@@ -19,17 +19,25 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
 
 /**
- * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods,
- * Jobs and workshop ConfigMaps (by label) and on the namespace's events. Every replica derives its routes and builds from here; nothing is
+ * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods
+ * (by label, in the sessions' and the builds' namespace), Jobs (builds' namespace), workshop ConfigMaps (Ferry's own
+ * namespace) and on the events of the sessions' and builds' namespaces. Every replica derives its routes and builds from here; nothing is
  * kept only in memory. Waiting code is woken on every change instead of polling the API.
  */
 final class KubeState implements AutoCloseable {
 
     private final KubeApi api;
     private final SharedInformerFactory factory;
+    /** The builds' namespace's informers: a factory keeps one informer per type, and Pods and events come twice. */
+    private final SharedInformerFactory buildsFactory;
+    /** Session Pods (and build Pods too, when both share a namespace). */
     private final SharedIndexInformer<V1Pod> pods;
+    /** Build Pods, when builds have a namespace of their own; else {@link #pods}. */
+    private final SharedIndexInformer<V1Pod> buildPods;
     private final SharedIndexInformer<V1Job> jobs;
     private final SharedIndexInformer<CoreV1Event> events;
+    /** The builds' namespace's events, when it is not the sessions'; else {@link #events}. */
+    private final SharedIndexInformer<CoreV1Event> buildEvents;
     private final SharedIndexInformer<V1ConfigMap> workshops;
     private final Object changed = new Object();
     private final PacedListerWatcher.Outage outage = new PacedListerWatcher.Outage();
@@ -42,24 +50,44 @@ final class KubeState implements AutoCloseable {
     KubeState(KubeApi api, Duration maxRetryDelay) {
         this.api = api;
         this.factory = new SharedInformerFactory(api.streaming);
+        this.buildsFactory = new SharedInformerFactory(api.streaming);
         CoreV1Api core = api.coreStreaming();
         BatchV1Api batch = new BatchV1Api(api.streaming);
         String ns = api.namespace;
-        pods = informer(p -> core.listNamespacedPod(ns).labelSelector(Labels.SESSIONS_SELECTOR)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1Pod.class, V1PodList.class, maxRetryDelay);
-        jobs = informer(p -> batch.listNamespacedJob(ns).labelSelector(Labels.SESSIONS_SELECTOR)
+        String sessionsNs = api.sessionsNamespace;
+        String buildsNs = api.buildsNamespace;
+        boolean shared = sessionsNs.equals(buildsNs);
+        pods = podInformer(factory, core, sessionsNs, maxRetryDelay);
+        buildPods = shared ? pods : podInformer(buildsFactory, core, buildsNs, maxRetryDelay);
+        jobs = informer(factory, p -> batch.listNamespacedJob(buildsNs).labelSelector(Labels.SESSIONS_SELECTOR)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
                 V1Job.class, V1JobList.class, maxRetryDelay);
-        events = informer(p -> core.listNamespacedEvent(ns)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                CoreV1Event.class, CoreV1EventList.class, maxRetryDelay);
-        workshops = informer(p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
+        events = eventInformer(factory, core, sessionsNs, maxRetryDelay);
+        buildEvents = shared ? events : eventInformer(buildsFactory, core, buildsNs, maxRetryDelay);
+        workshops = informer(factory, p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
                         .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
                 V1ConfigMap.class, V1ConfigMapList.class, maxRetryDelay);
         pods.addEventHandler(waker());
         jobs.addEventHandler(waker());
         events.addEventHandler(waker());
+        if (!shared) {
+            buildPods.addEventHandler(waker());
+            buildEvents.addEventHandler(waker());
+        }
+    }
+
+    private SharedIndexInformer<V1Pod> podInformer(SharedInformerFactory f, CoreV1Api core, String namespace,
+                                                   Duration maxRetryDelay) {
+        return informer(f, p -> core.listNamespacedPod(namespace).labelSelector(Labels.SESSIONS_SELECTOR)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                V1Pod.class, V1PodList.class, maxRetryDelay);
+    }
+
+    private SharedIndexInformer<CoreV1Event> eventInformer(SharedInformerFactory f, CoreV1Api core, String namespace,
+                                                           Duration maxRetryDelay) {
+        return informer(f, p -> core.listNamespacedEvent(namespace)
+                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
+                CoreV1Event.class, CoreV1EventList.class, maxRetryDelay);
     }
 
     private <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> waker() {
@@ -83,18 +111,20 @@ final class KubeState implements AutoCloseable {
 
     /** An informer whose list and watch back off while the API server fails (client-java alone retries every second). */
     private <T extends io.kubernetes.client.common.KubernetesObject, L extends io.kubernetes.client.common.KubernetesListObject>
-    SharedIndexInformer<T> informer(io.kubernetes.client.util.CallGenerator calls, Class<T> type, Class<L> listType,
-                                    Duration maxRetryDelay) {
-        return factory.sharedIndexInformerFor(new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
+    SharedIndexInformer<T> informer(SharedInformerFactory f, io.kubernetes.client.util.CallGenerator calls, Class<T> type,
+                                    Class<L> listType, Duration maxRetryDelay) {
+        return f.sharedIndexInformerFor(new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
                 type, 0, outage::remember);
     }
 
     void start() {
         factory.startAllRegisteredInformers();
+        buildsFactory.startAllRegisteredInformers(); // none when builds share the sessions' namespace
     }
 
     boolean synced() {
-        return pods.hasSynced() && jobs.hasSynced() && events.hasSynced() && workshops.hasSynced();
+        return pods.hasSynced() && buildPods.hasSynced() && jobs.hasSynced() && events.hasSynced() && buildEvents.hasSynced()
+                && workshops.hasSynced();
     }
 
     /** Waits up to {@code timeout} for the first full listing; false if the API did not answer in time. */
@@ -106,16 +136,23 @@ final class KubeState implements AutoCloseable {
         return api.namespace;
     }
 
+    /** A session Pod by name. */
     V1Pod pod(String name) {
-        return pods.getIndexer().getByKey(api.namespace + "/" + name);
+        return pods.getIndexer().getByKey(api.sessionsNamespace + "/" + name);
     }
 
+    /** Ferry's Pods: sessions' and builds'. */
     List<V1Pod> pods() {
-        return pods.getIndexer().list();
+        if (buildPods == pods) {
+            return pods.getIndexer().list();
+        }
+        List<V1Pod> all = new java.util.ArrayList<>(pods.getIndexer().list());
+        all.addAll(buildPods.getIndexer().list());
+        return all;
     }
 
     V1Job job(String name) {
-        return jobs.getIndexer().getByKey(api.namespace + "/" + name);
+        return jobs.getIndexer().getByKey(api.buildsNamespace + "/" + name);
     }
 
     List<V1Job> jobs() {
@@ -129,13 +166,15 @@ final class KubeState implements AutoCloseable {
 
     /** The pods of a build Job. */
     List<V1Pod> buildPods(String jobName) {
-        return pods().stream().filter(p -> p.getMetadata().getLabels() != null
+        return buildPods.getIndexer().list().stream().filter(p -> p.getMetadata().getLabels() != null
                 && jobName.equals(p.getMetadata().getLabels().get(Labels.BUILD))).toList();
     }
 
     /** Events about one object, oldest first. */
     List<CoreV1Event> eventsFor(String kind, String name) {
-        return events.getIndexer().list().stream()
+        java.util.stream.Stream<CoreV1Event> all = buildEvents == events ? events.getIndexer().list().stream()
+                : java.util.stream.Stream.concat(events.getIndexer().list().stream(), buildEvents.getIndexer().list().stream());
+        return all
                 .filter(e -> e.getInvolvedObject() != null && name.equals(e.getInvolvedObject().getName())
                         && kind.equals(e.getInvolvedObject().getKind()))
                 .sorted(java.util.Comparator.comparing(KubeState::eventTime))
@@ -153,6 +192,7 @@ final class KubeState implements AutoCloseable {
                 ? e.getMetadata().getCreationTimestamp() : java.time.OffsetDateTime.MIN;
     }
 
+    /** Changes of session Pods (and of build Pods when they share the namespace: handlers filter by component). */
     void onPods(ResourceEventHandler<V1Pod> handler) {
         pods.addEventHandler(handler);
     }
@@ -206,5 +246,6 @@ final class KubeState implements AutoCloseable {
     @Override
     public void close() {
         factory.stopAllRegisteredInformers(true);
+        buildsFactory.stopAllRegisteredInformers(true);
     }
 }

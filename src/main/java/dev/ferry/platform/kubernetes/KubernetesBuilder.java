@@ -159,7 +159,7 @@ final class KubernetesBuilder implements Builder {
         String name = job.getMetadata().getName();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                return uidOf(api.batch().createNamespacedJob(api.namespace, job).execute());
+                return uidOf(api.batch().createNamespacedJob(api.buildsNamespace, job).execute());
             } catch (ApiException e) {
                 if (e.getCode() != 409) {
                     throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
@@ -185,7 +185,7 @@ final class KubernetesBuilder implements Builder {
 
     private V1Job readJob(String name) throws BuildFailedException {
         try {
-            return api.batch().readNamespacedJob(name, api.namespace).execute();
+            return api.batch().readNamespacedJob(name, api.buildsNamespace).execute();
         } catch (ApiException e) {
             if (e.getCode() == 404) {
                 return null;
@@ -196,7 +196,7 @@ final class KubernetesBuilder implements Builder {
 
     private void deleteFailedJob(String name, String uid) throws BuildFailedException {
         try {
-            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background")
+            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background")
                     .body(new V1DeleteOptions().propagationPolicy("Background").preconditions(new V1Preconditions().uid(uid)))
                     .execute();
         } catch (ApiException e) {
@@ -264,6 +264,10 @@ final class KubernetesBuilder implements Builder {
             }
         }
         for (V1Pod pod : pods(name, uid)) {
+            String evicted = evicted(pod);
+            if (evicted != null) { // its containers show as killed too: the eviction is the reason, not the build
+                return evicted;
+            }
             if (failed(pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses())) {
                 return "Fetching the repository and preparing the build (step 'prepare') failed. Check that the "
                         + "repository and commit can be cloned and that its environment files are valid.";
@@ -274,6 +278,21 @@ final class KubernetesBuilder implements Builder {
             }
         }
         return "The build Job failed.";
+    }
+
+    /**
+     * The sentence for a build Pod the kubelet evicted, or null: over its disk bound (ephemeral-storage limit, an
+     * emptyDir's sizeLimit), which the operator can raise, or its node running short.
+     */
+    static String evicted(V1Pod pod) {
+        if (pod.getStatus() == null || !"Evicted".equals(pod.getStatus().getReason())) {
+            return null;
+        }
+        String message = pod.getStatus().getMessage() == null ? "" : pod.getStatus().getMessage().trim();
+        boolean disk = message.toLowerCase(java.util.Locale.ROOT).matches(".*(ephemeral|storage|emptydir|sizelimit|disk).*");
+        return "Kubernetes evicted the build's Pod" + (message.isEmpty() ? "." : " (" + message + ").")
+                + (disk ? " The build reached its bound on node disk, or its node ran short of disk: a large environment "
+                + "may need the operator to raise ferry.kubernetes.build.ephemeral-storage-limit." : " Launch again to retry the build.");
     }
 
     private static boolean failed(List<V1ContainerStatus> statuses) {
@@ -296,7 +315,7 @@ final class KubernetesBuilder implements Builder {
 
     void deleteJob(String name) {
         try {
-            api.batch().deleteNamespacedJob(name, api.namespace).propagationPolicy("Background").execute();
+            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background").execute();
         } catch (ApiException e) {
             if (e.getCode() != 404) {
                 log.warn("build job {}: deleting it failed: {}", name, KubeApi.describe(e));
@@ -358,7 +377,7 @@ final class KubernetesBuilder implements Builder {
             }
             for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
                 try {
-                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.namespace)
+                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.buildsNamespace)
                             .container(container).follow(true).buildCall(null);
                     try (Response response = call.execute()) {
                         if (response.code() == 200 && response.body() != null) {

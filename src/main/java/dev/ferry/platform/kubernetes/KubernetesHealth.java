@@ -25,11 +25,15 @@ final class KubernetesHealth implements HealthCheck.Contributor {
     public List<HealthCheck> healthChecks() {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("namespace", api.namespace);
+        if (!api.sessionsNamespace.equals(api.namespace) || !api.buildsNamespace.equals(api.namespace)) {
+            details.put("sessionsNamespace", api.sessionsNamespace);
+            details.put("buildsNamespace", api.buildsNamespace);
+        }
         details.put("synced", state.synced());
         details.put("leader", leadership.isLeader());
         boolean ok;
         try {
-            api.core().listNamespacedPod(api.namespace).labelSelector(Labels.SESSIONS_SELECTOR).limit(1).execute();
+            api.core().listNamespacedPod(api.sessionsNamespace).labelSelector(Labels.SESSIONS_SELECTOR).limit(1).execute();
             ok = state.synced();
             if (!ok) {
                 details.put("message", "connected; still reading Ferry's Pods and Jobs");

@@ -146,7 +146,7 @@ final class KubernetesLauncher implements Launcher {
         try {
             V1Pod pod = pods.pod(spec, Instant.now());
             try {
-                api.core().createNamespacedPod(api.namespace, pod).execute();
+                api.core().createNamespacedPod(api.sessionsNamespace, pod).execute();
             } catch (ApiException e) {
                 throw new LaunchFailedException(e.getCode() == 403 && String.valueOf(e.getResponseBody()).contains("quota") ? 503 : 500,
                         "Ferry could not create the session's Pod: " + KubeApi.describe(e)
@@ -419,7 +419,7 @@ final class KubernetesLauncher implements Launcher {
         for (int attempt = 0; attempt < 5; attempt++) {
             V1Pod pod;
             try {
-                pod = api.core().readNamespacedPod(name, api.namespace).execute();
+                pod = api.core().readNamespacedPod(name, api.sessionsNamespace).execute();
             } catch (ApiException e) {
                 if (e.getCode() == 404) {
                     return false; // gone: nobody gets it
@@ -492,7 +492,7 @@ final class KubernetesLauncher implements Launcher {
             log.debug("pod {}: annotating the end reason failed: {}", name, KubeApi.describe(e));
         }
         try {
-            api.core().deleteNamespacedPod(name, api.namespace).gracePeriodSeconds(5).execute();
+            api.core().deleteNamespacedPod(name, api.sessionsNamespace).gracePeriodSeconds(5).execute();
         } catch (ApiException e) {
             if (e.getCode() != 404) {
                 log.warn("pod {}: deleting it failed: {} (the janitor retries)", name, KubeApi.describe(e));

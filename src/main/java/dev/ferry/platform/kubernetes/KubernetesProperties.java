@@ -10,8 +10,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * The kubernetes platform ({@code ferry.kubernetes.*}).
  *
- * @param namespace     where Ferry creates its Jobs, Pods and Lease; empty: the portal pod's own namespace (or the
- *                      kubeconfig context's, or {@code default})
+ * @param namespace     where Ferry keeps its workshops' ConfigMaps and its Lease, and runs sessions and builds unless
+ *                      {@code sessionsNamespace}/{@code buildsNamespace} say otherwise; empty: the portal pod's own
+ *                      namespace (or {@code default})
  * @param apiUrl        the API server, without authentication (a local proxy such as {@code kubectl proxy}); empty: the
  *                      kubeconfig below, else the in-cluster service account, else {@code ~/.kube/config}
  * @param kubeconfig    a kubeconfig file to use (its current context); empty: {@code KUBECONFIG} / the default
@@ -23,6 +24,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                      fails (the wait starts at 1 s and doubles, with jitter; the log warns once a minute meanwhile)
  * @param session       session Pods
  * @param build         build Jobs
+ * @param sessionsNamespace where session Pods run; empty: {@code namespace}. A namespace of their own can enforce Pod
+ *                      Security {@code restricted} for strangers' code, which build Pods (rootless BuildKit) cannot
+ *                      meet; the portal needs a Role there (deploy/overlays/namespaces)
+ * @param buildsNamespace where build Jobs (and their Pods) run; empty: {@code namespace}. Workshops' ConfigMaps and
+ *                      the Lease stay in {@code namespace}
  */
 @ConfigurationProperties("ferry.kubernetes")
 public record KubernetesProperties(
@@ -34,7 +40,9 @@ public record KubernetesProperties(
         @DefaultValue("15s") Duration leaseDuration,
         @DefaultValue("30s") Duration apiRetryMax,
         @DefaultValue Session session,
-        @DefaultValue Build build) {
+        @DefaultValue Build build,
+        @DefaultValue("") String sessionsNamespace,
+        @DefaultValue("") String buildsNamespace) {
 
     /**
      * Session Pods.
@@ -47,13 +55,16 @@ public record KubernetesProperties(
      * @param memoryLimit     memory a session may use at most (beyond: the kernel kills it, the user is told)
      * @param nodeSelector    node labels session Pods must run on
      * @param tolerations     taints session Pods tolerate
-     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in the sessions' namespace) the
      *                        kubelet pulls session images with, as the Pod's {@code imagePullSecrets}; empty: the
      *                        nodes' own credentials (or none)
      * @param launchTimeout   how long a launch may wait for its Pod to be scheduled, pull its image and answer; on
      *                        Kubernetes this, not {@code ferry.launch.timeout}, bounds a launch. Ten minutes: a cluster
      *                        autoscaler takes a few minutes to add a node, and a cold node pulls a multi-GB image in
      *                        a few more; meanwhile the launch page shows what the scheduler and the kubelet say
+     * @param ephemeralStorageRequest node disk reserved for each session (its writable layer and logs)
+     * @param ephemeralStorageLimit   node disk a session may fill at most: beyond, the kubelet evicts that session
+     *                        alone, before the node runs short and evicts others
      */
     public record Session(
             @DefaultValue("IfNotPresent") String imagePullPolicy,
@@ -65,7 +76,9 @@ public record KubernetesProperties(
             @DefaultValue({}) Map<String, String> nodeSelector,
             @DefaultValue({}) List<Toleration> tolerations,
             @DefaultValue({}) List<String> imagePullSecrets,
-            @DefaultValue("10m") Duration launchTimeout) {
+            @DefaultValue("10m") Duration launchTimeout,
+            @DefaultValue("1Gi") String ephemeralStorageRequest,
+            @DefaultValue("10Gi") String ephemeralStorageLimit) {
     }
 
     /**
@@ -82,8 +95,9 @@ public record KubernetesProperties(
      *                         start a step (e.g. {@code ImagePullBackOff}) before the build fails with the reason; an
      *                         image the registry does not have, or a Pod an admission policy forbids, fails at once
      * @param builderCommand   its command; empty: {@code buildctl-daemonless.sh}
-     * @param builderArgs      its arguments, with {@code {image}} replaced by the image name and
-     *                         {@code {insecure}} by {@code true}/{@code false}; empty: a BuildKit build of
+     * @param builderArgs      its arguments, with {@code {image}} replaced by the image name, {@code {cache}} by the
+     *                         repository's cache reference and {@code {insecure}} by {@code true}/{@code false};
+     *                         empty: a BuildKit build of
      *                         {@code /workspace} with {@code /workspace/.ferry/Dockerfile}, pushed to the registry
      * @param pushSecret       a {@code kubernetes.io/dockerconfigjson} Secret with the registry's push credentials,
      *                         mounted as the builder's Docker config; empty: push without credentials
@@ -94,13 +108,23 @@ public record KubernetesProperties(
      * @param ttlAfterFinished how long a finished Job (and its pod, with its log) is kept
      * @param nodeSelector     node labels build pods must run on
      * @param tolerations      taints build pods tolerate
-     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in Ferry's namespace) the
+     * @param imagePullSecrets {@code kubernetes.io/dockerconfigjson} Secrets (names, in the builds' namespace) the
      *                         kubelet pulls the {@code prepare} and builder images with (the pod template's
      *                         {@code imagePullSecrets}); the push credentials are {@code pushSecret}'s
+     * @param cache            export BuildKit's cache to the registry and import it on the next build of the same
+     *                         repository ({@code type=registry}, {@code mode=max}, at {@code <prefix><slug>:buildcache}),
+     *                         so a new commit rebuilds only the layers it changed; needs push rights there too.
+     *                         {@code false}: every build starts cold
+     * @param buildkitdConfig  a ConfigMap (in the builds' namespace) with a key {@code buildkitd.toml}, mounted where
+     *                         rootless BuildKit reads its configuration ({@code ~/.config/buildkit}), e.g. a
+     *                         {@code [registry."docker.io"] mirrors = [...]} for base-image pulls; empty: none
+     * @param ephemeralStorageRequest node disk reserved for a build (BuildKit's layers and state)
+     * @param ephemeralStorageLimit   node disk a build may fill at most (BuildKit's state directory's {@code sizeLimit}
+     *                         too); beyond, the kubelet evicts the build Pod and the build fails
      */
     public record Build(
             @DefaultValue("") String prepareImage,
-            @DefaultValue("docker.io/moby/buildkit:v0.16.0-rootless") String builderImage,
+            @DefaultValue("docker.io/moby/buildkit:v0.31.1-rootless") String builderImage,
             @DefaultValue("IfNotPresent") String imagePullPolicy,
             @DefaultValue("2m") Duration startGrace,
             @DefaultValue({}) List<String> builderCommand,
@@ -113,12 +137,22 @@ public record KubernetesProperties(
             @DefaultValue("10m") Duration ttlAfterFinished,
             @DefaultValue({}) Map<String, String> nodeSelector,
             @DefaultValue({}) List<Toleration> tolerations,
-            @DefaultValue({}) List<String> imagePullSecrets) {
+            @DefaultValue({}) List<String> imagePullSecrets,
+            @DefaultValue("true") boolean cache,
+            @DefaultValue("") String buildkitdConfig,
+            @DefaultValue("2Gi") String ephemeralStorageRequest,
+            @DefaultValue("20Gi") String ephemeralStorageLimit) {
 
         static final List<String> DEFAULT_COMMAND = List.of("buildctl-daemonless.sh");
         static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",
                 "--local", "context=/workspace", "--local", "dockerfile=/workspace/.ferry",
                 "--output", "type=image,name={image},push=true,registry.insecure={insecure}");
+        /** Added to the default arguments when {@code cache} is on: a failed cache export never fails the build. */
+        static final List<String> CACHE_ARGS = List.of(
+                "--export-cache", "type=registry,ref={cache},mode=max,ignore-error=true,registry.insecure={insecure}",
+                "--import-cache", "type=registry,ref={cache},registry.insecure={insecure}");
+        /** The tag of a repository's cache in the registry, beside its images (tagged by commit, never this). */
+        static final String CACHE_TAG = "buildcache";
 
         static final String PREPARE_REPOSITORY = "ghcr.io/ferry-dev/ferry";
 
@@ -135,7 +169,15 @@ public record KubernetesProperties(
         }
 
         List<String> args() {
-            return builderArgs.isEmpty() ? DEFAULT_ARGS : builderArgs;
+            if (!builderArgs.isEmpty()) {
+                return builderArgs;
+            }
+            if (!cache) {
+                return DEFAULT_ARGS;
+            }
+            List<String> args = new java.util.ArrayList<>(DEFAULT_ARGS);
+            args.addAll(CACHE_ARGS);
+            return args;
         }
     }
 

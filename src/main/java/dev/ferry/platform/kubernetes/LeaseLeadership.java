@@ -22,9 +22,12 @@ import dev.ferry.cull.Leadership;
 
 /**
  * Elects the one portal replica that culls (and cleans up) with a {@code coordination.k8s.io/v1} Lease: the holder
- * renews it every third of its duration; another replica takes it over only when it has not been renewed for its whole
- * duration. Updates carry the Lease's resourceVersion, so two replicas racing for it cannot both win (one gets 409).
- * A leader that cannot renew in time stops calling itself leader before its Lease can expire.
+ * renews it every third of its duration; another replica takes it over only when it has not seen the Lease renewed
+ * for its whole duration, timed by its own monotonic clock from the moment it last saw the Lease change (as client-go's
+ * leader election does). The renewTime another replica wrote is never compared with this replica's clock: with clocks
+ * apart by more than the duration, that comparison let a follower steal a live Lease, or keep waiting for a dead one.
+ * Updates carry the Lease's resourceVersion, so two replicas racing for it cannot both win (one gets 409). A leader that
+ * cannot renew in time stops calling itself leader before its Lease can expire. Giving the Lease up empties its holder.
  */
 final class LeaseLeadership implements Leadership, AutoCloseable {
 
@@ -42,8 +45,18 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
     });
     private volatile long leaderUntilNanos;
     private volatile boolean everLed;
+    /** The wall clock renewTime and acquireTime are written with (only written: never compared with another's). */
+    private final java.time.Clock clock;
+    /** The Lease record this replica last saw (holder, renewTime, transitions), and when by its monotonic clock. */
+    private String observed;
+    private long observedAtNanos;
 
     LeaseLeadership(KubeApi api, String name, Duration duration) {
+        this(api, name, duration, java.time.Clock.systemUTC());
+    }
+
+    LeaseLeadership(KubeApi api, String name, Duration duration, java.time.Clock clock) {
+        this.clock = clock;
         this.api = api;
         this.name = name;
         this.duration = duration.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : duration;
@@ -67,7 +80,7 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
 
     void tryAcquireOrRenew() {
         long attemptStarted = System.nanoTime();
-        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
         try {
             V1Lease lease;
             try {
@@ -88,9 +101,8 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
             }
             V1LeaseSpec spec = lease.getSpec() == null ? new V1LeaseSpec() : lease.getSpec();
             boolean mine = identity.equals(spec.getHolderIdentity());
-            OffsetDateTime renewed = spec.getRenewTime();
             int seconds = spec.getLeaseDurationSeconds() == null ? (int) duration.toSeconds() : spec.getLeaseDurationSeconds();
-            boolean expired = renewed == null || renewed.plusSeconds(seconds).isBefore(now);
+            boolean expired = expired(spec, seconds, attemptStarted);
             if (!mine && !expired) {
                 leaderUntilNanos = 0;
                 return;
@@ -112,6 +124,24 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("lease {}: {}", name, e.toString());
         }
+    }
+
+    /**
+     * Whether the holder has let the Lease run out, as this replica sees it: no holder (given up), or no change to
+     * the record for {@code seconds} of this replica's own monotonic time since it first saw the record as it is.
+     */
+    private boolean expired(V1LeaseSpec spec, int seconds, long nowNanos) {
+        String holder = spec.getHolderIdentity();
+        if (holder == null || holder.isEmpty()) {
+            return true;
+        }
+        String record = holder + "|" + spec.getRenewTime() + "|" + spec.getLeaseTransitions();
+        if (!record.equals(observed)) {
+            observed = record;
+            observedAtNanos = nowNanos;
+            return false;
+        }
+        return nowNanos - observedAtNanos >= Duration.ofSeconds(seconds).toNanos();
     }
 
     private V1LeaseSpec spec(OffsetDateTime acquired, OffsetDateTime renewed, int transitions) {
@@ -156,7 +186,9 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
                     return; // not ours (any more): nothing to give up
                 }
                 lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
-                lease.getSpec().renewTime(OffsetDateTime.now(ZoneOffset.UTC).minusYears(1));
+                // no holder: the others take it at their next try (as client-go's ReleaseOnCancel does)
+                lease.getSpec().holderIdentity("").leaseDurationSeconds(1)
+                        .renewTime(OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC));
                 api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
                 log.info("this replica ({}) gave up the lease {}", identity, name);
                 return;

@@ -99,9 +99,12 @@ final class SessionPods {
                         // that gives up after 1 s marks a working session not Ready. Not Ready after 15 s unanswered;
                         // every 5 s, so that a launch sees the first Ready soon after the server answers.
                         .periodSeconds(5).timeoutSeconds(5).failureThreshold(3))
+                // ephemeral-storage: a session filling its writable layer is evicted alone, not its node's neighbours
                 .resources(new V1ResourceRequirements()
-                        .requests(Map.of("cpu", new Quantity(settings.cpuRequest()), "memory", new Quantity(settings.memoryRequest())))
-                        .limits(Map.of("cpu", new Quantity(settings.cpuLimit()), "memory", new Quantity(settings.memoryLimit()))))
+                        .requests(Map.of("cpu", new Quantity(settings.cpuRequest()), "memory", new Quantity(settings.memoryRequest()),
+                                "ephemeral-storage", new Quantity(settings.ephemeralStorageRequest())))
+                        .limits(Map.of("cpu", new Quantity(settings.cpuLimit()), "memory", new Quantity(settings.memoryLimit()),
+                                "ephemeral-storage", new Quantity(settings.ephemeralStorageLimit()))))
                 .securityContext(new V1SecurityContext()
                         .runAsUser(settings.uid())
                         .runAsNonRoot(true)

@@ -37,6 +37,8 @@ final class ApiServerRules {
     final Set<String> used = ConcurrentHashMap.newKeySet();
     /** The portal's requests the Role refused. */
     final Set<String> refused = ConcurrentHashMap.newKeySet();
+    /** Roles granted by namespace, in place of {@link #role} (e.g. those of deploy/overlays/namespaces). */
+    private final java.util.Map<String, List<V1PolicyRule>> grants = new ConcurrentHashMap<>();
 
     ApiServerRules(List<V1PolicyRule> role) {
         this.role = role;
@@ -63,6 +65,37 @@ final class ApiServerRules {
             }
         }
         return deployedRole;
+    }
+
+    /** From now on the portal may do in {@code namespace} what {@code rules} grant, and nothing else there. */
+    void grant(String namespace, List<V1PolicyRule> rules) {
+        grants.put(namespace, rules);
+    }
+
+    /**
+     * The rules of every Role a kustomization renders, by namespace ({@code overlayNamespace} for the Roles of the
+     * portal's own namespace, which the test's double calls {@link KubeApiDouble#NAMESPACE}).
+     */
+    static java.util.Map<String, List<V1PolicyRule>> renderedRoles(String dir, String overlayNamespace) {
+        String kubectl = Parts.requireKubectl();
+        try {
+            Process p = new ProcessBuilder(kubectl, "kustomize", dir).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("kubectl kustomize " + dir + " failed");
+            }
+            java.util.Map<String, List<V1PolicyRule>> roles = new java.util.HashMap<>();
+            Yaml.loadAll(yaml).stream().filter(V1Role.class::isInstance).map(V1Role.class::cast).forEach(r -> {
+                String ns = r.getMetadata().getNamespace();
+                roles.put(overlayNamespace.equals(ns) ? KubeApiDouble.NAMESPACE : ns, r.getRules());
+            });
+            return roles;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The refusal a real API server would answer {@code request} with, or null to let the mock answer. */
@@ -104,10 +137,11 @@ final class ApiServerRules {
     }
 
     private boolean allowed(Target t) {
-        if (!KubeApiDouble.NAMESPACE.equals(t.namespace())) {
+        List<V1PolicyRule> rules = t.namespace() == null ? null : grants.get(t.namespace());
+        if (rules == null && !KubeApiDouble.NAMESPACE.equals(t.namespace())) {
             return false; // a Role grants nothing outside its namespace, nor cluster-scoped resources
         }
-        for (V1PolicyRule rule : role) {
+        for (V1PolicyRule rule : rules != null ? rules : role) {
             boolean names = rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
                     || (t.name() != null && rule.getResourceNames().contains(t.name()));
             if (rule.getApiGroups().contains(t.group()) && rule.getResources().contains(t.resource())

@@ -38,7 +38,8 @@ class BuildJobsTest {
         return new KubernetesProperties.Build("ghcr.io/ferry-dev/ferry:1", "moby/buildkit:rootless", "IfNotPresent",
                 Duration.ofMinutes(2), List.of(), List.of(),
                 pushSecret, "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of("pool", "builds"),
-                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets);
+                List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)), pullSecrets,
+                true, "", "2Gi", "20Gi");
     }
 
     static ResolvedRepo repo(String url) {
@@ -131,7 +132,7 @@ class BuildJobsTest {
         SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
                 new Environment(key, registry.image(key.slug(), key.commit())), Map.of(), List.of());
         var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
-                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10))).pod(spec, java.time.Instant.now());
+                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10), "1Gi", "10Gi")).pod(spec, java.time.Instant.now());
         var job = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, key, 3600);
         var json = new io.kubernetes.client.openapi.ApiClient().getJSON();
 
@@ -160,7 +161,8 @@ class BuildJobsTest {
     void thePrepareImageDefaultsToThePortalsOwnVersionAndBothStepsPullOnlyWhenMissing() {
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         KubernetesProperties.Build unset = new KubernetesProperties.Build("", "moby/buildkit:rootless", "IfNotPresent",
-                Duration.ofMinutes(2), List.of(), List.of(), "", "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of(), List.of(), List.of());
+                Duration.ofMinutes(2), List.of(), List.of(), "", "500m", "2", "1Gi", "4Gi", Duration.ofMinutes(10), Map.of(), List.of(), List.of(),
+                true, "", "2Gi", "20Gi");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
 
         var pod = new BuildJobs(unset, registry, repoProperties(), "1.4.2").job("ferry-build-x", repo, ImageKey.of(repo), 3600)
@@ -171,6 +173,149 @@ class BuildJobsTest {
         assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
         assertThat(new BuildJobs(build(""), registry, repoProperties(), "1.4.2").prepareImage())
                 .as("an operator's setting wins").isEqualTo("ghcr.io/ferry-dev/ferry:1");
+    }
+
+    /**
+     * #19.5: {@code prepare} renders the Dockerfile in the build Pod, so the portal's {@code ferry.buildpack.*} settings
+     * must reach it. The Job's own {@code prepare} environment is handed to the {@code dockerfile} command (the code
+     * {@code prepare} renders with): a base image and Python version the operator set appear in the Dockerfile.
+     */
+    @Test
+    void thePrepareStepRendersTheDockerfileWithThePortalsBuildpackSettings(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        var buildpack = dev.ferry.buildpack.BuildpackEnvironment.from(Map.of(
+                "FERRY_BUILDPACK_BASE_IMAGE", "mirror.example.org/library/buildpack-deps:jammy",
+                "FERRY_BUILDPACK_PYTHON_VERSION", "3.12"));
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        V1Container prepare = new BuildJobs(build(""), registry, repoProperties(), "1", buildpack)
+                .job("ferry-build-x", repo, ImageKey.of(repo), 3600).getSpec().getTemplate().getSpec().getInitContainers().get(0);
+        Map<String, String> env = new java.util.HashMap<>();
+        prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        java.nio.file.Files.writeString(dir.resolve("requirements.txt"), "six\n");
+
+        var out = new java.io.ByteArrayOutputStream();
+        int code = dev.ferry.buildpack.BuildpackCommands.run(new String[] {"dockerfile", dir.toString()},
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err, env);
+        String dockerfile = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(code).isZero();
+        assertThat(dockerfile).contains("FROM mirror.example.org/library/buildpack-deps:jammy").doesNotContain("FROM docker.io/library/buildpack-deps")
+                .contains("3.12");
+        String defaults = render(dir, Map.of());
+        assertThat(defaults).as("without the variables, the defaults").contains("FROM docker.io/library/buildpack-deps:jammy");
+    }
+
+    private static String render(java.nio.file.Path dir, Map<String, String> env) {
+        var out = new java.io.ByteArrayOutputStream();
+        dev.ferry.buildpack.BuildpackCommands.run(new String[] {"dockerfile", dir.toString()},
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err, env);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** #19.11: BuildKit's cache goes to the registry, one reference per repository, and a setting turns it off. */
+    @Test
+    void buildsExportAndImportTheirCacheInTheRegistryPerRepositoryUnlessTurnedOff() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", true, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        ResolvedRepo other = repo("https://example.org/org/other.git");
+        String ref = "registry.example.org/ferry/" + ImageKey.of(repo).slug() + ":buildcache";
+
+        List<String> args = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        List<String> otherArgs = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-y", other, ImageKey.of(other), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+
+        assertThat(args).containsSubsequence("--export-cache", "type=registry,ref=" + ref + ",mode=max,ignore-error=true,registry.insecure=true")
+                .containsSubsequence("--import-cache", "type=registry,ref=" + ref + ",registry.insecure=true");
+        assertThat(String.join(" ", otherArgs)).doesNotContain(ref).contains(ImageKey.of(other).slug() + ":buildcache");
+        assertThat(ref).as("no commit's tag").doesNotMatch(".*:[0-9a-f]{40}$");
+
+        KubernetesProperties.Build b = build("");
+        KubernetesProperties.Build off = new KubernetesProperties.Build(b.prepareImage(), b.builderImage(), b.imagePullPolicy(),
+                b.startGrace(), b.builderCommand(), b.builderArgs(), b.pushSecret(), b.cpuRequest(), b.cpuLimit(), b.memoryRequest(),
+                b.memoryLimit(), b.ttlAfterFinished(), b.nodeSelector(), b.tolerations(), b.imagePullSecrets(), false, "",
+                b.ephemeralStorageRequest(), b.ephemeralStorageLimit());
+        assertThat(new BuildJobs(off, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .doesNotContain("--export-cache", "--import-cache").contains("type=image,name=registry.example.org/ferry/"
+                        + ImageKey.of(repo).slug() + ":" + COMMIT + ",push=true,registry.insecure=true");
+    }
+
+    /** #19.11: a registry mirror for base images, in the buildkitd.toml rootless BuildKit reads (~/.config/buildkit). */
+    @Test
+    void aBuildkitdConfigMapIsMountedWhereRootlessBuildKitReadsIt() {
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        KubernetesProperties.Build b = build("");
+        KubernetesProperties.Build mirrored = new KubernetesProperties.Build(b.prepareImage(), b.builderImage(), b.imagePullPolicy(),
+                b.startGrace(), b.builderCommand(), b.builderArgs(), b.pushSecret(), b.cpuRequest(), b.cpuLimit(), b.memoryRequest(),
+                b.memoryLimit(), b.ttlAfterFinished(), b.nodeSelector(), b.tolerations(), b.imagePullSecrets(), true, "ferry-buildkitd",
+                b.ephemeralStorageRequest(), b.ephemeralStorageLimit());
+
+        var pod = new BuildJobs(mirrored, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+        var plain = new BuildJobs(b, registry, repoProperties()).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+
+        var volume = pod.getVolumes().stream().filter(v -> v.getConfigMap() != null).findFirst().orElseThrow();
+        assertThat(volume.getConfigMap().getName()).isEqualTo("ferry-buildkitd");
+        assertThat(volume.getConfigMap().getItems()).singleElement().satisfies(i -> {
+            assertThat(i.getKey()).isEqualTo("buildkitd.toml");
+            assertThat(i.getPath()).isEqualTo("buildkitd.toml");
+        });
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getName()).isEqualTo(volume.getName());
+            assertThat(m.getMountPath()).isEqualTo("/home/user/.config/buildkit");
+            assertThat(m.getReadOnly()).isTrue();
+        });
+        assertThat(plain.getVolumes()).noneSatisfy(v -> assertThat(v.getConfigMap()).isNotNull());
+    }
+
+    /** #19.12: one build or session cannot fill its node's disk; the defaults, as Spring binds them, bound both. */
+    @Test
+    void buildsAndSessionsBoundTheNodeDiskTheyUseByDefault() {
+        var bound = new org.springframework.boot.context.properties.bind.Binder(
+                new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(Map.of()))
+                .bindOrCreate("ferry.kubernetes", KubernetesProperties.class);
+        RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+
+        var pod = new BuildJobs(bound.build(), registry, repoProperties(), "1").job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec();
+        for (V1Container c : List.of(pod.getInitContainers().get(0), pod.getContainers().get(0))) {
+            assertThat(c.getResources().getRequests()).as(c.getName()).containsKey("ephemeral-storage");
+            assertThat(c.getResources().getLimits()).as(c.getName()).containsKey("ephemeral-storage");
+        }
+        assertThat(pod.getContainers().get(0).getResources().getLimits().get("ephemeral-storage").toSuffixedString()).isEqualTo("20Gi");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getEmptyDir() != null).hasSize(3)
+                .allSatisfy(v -> assertThat(v.getEmptyDir().getSizeLimit()).as(v.getName()).isNotNull());
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("workspace")).singleElement()
+                .satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit().getNumber().longValue())
+                        .as("the fetch and checkout limits, and a margin").isEqualTo(5L * 1024 * 1024 + 300L * 1024 * 1024 + 64L * 1024 * 1024));
+        assertThat(bound.build().builderImage()).as("a current rootless BuildKit").isEqualTo("docker.io/moby/buildkit:v0.31.1-rootless");
+        assertThat(bound.build().cache()).isTrue();
+
+        SessionSpec spec = SessionPodsTest.spec();
+        var session = new SessionPods(bound.session()).pod(spec, java.time.Instant.now()).getSpec().getContainers().get(0);
+        assertThat(session.getResources().getRequests().get("ephemeral-storage").toSuffixedString()).isEqualTo("1Gi");
+        assertThat(session.getResources().getLimits().get("ephemeral-storage").toSuffixedString()).isEqualTo("10Gi");
+    }
+
+    /** #19.12: a build evicted for its disk bound is said so, naming the setting, not blamed on the repository. */
+    @Test
+    void aBuildEvictedForItsDiskBoundSaysSoAndNamesTheSetting() {
+        var pod = new io.kubernetes.client.openapi.models.V1Pod().status(new io.kubernetes.client.openapi.models.V1PodStatus()
+                .phase("Failed").reason("Evicted")
+                .message("Pod ephemeral local storage usage exceeds the total limit of containers 20Gi. "));
+        assertThat(KubernetesBuilder.evicted(pod)).startsWith("Kubernetes evicted the build's Pod (Pod ephemeral local storage usage")
+                .contains("ferry.kubernetes.build.ephemeral-storage-limit");
+        var pressure = new io.kubernetes.client.openapi.models.V1Pod().status(new io.kubernetes.client.openapi.models.V1PodStatus()
+                .phase("Failed").reason("Evicted").message("The node was low on resource: memory."));
+        assertThat(KubernetesBuilder.evicted(pressure)).contains("low on resource: memory").contains("Launch again")
+                .doesNotContain("ephemeral-storage-limit");
+        assertThat(KubernetesBuilder.evicted(new io.kubernetes.client.openapi.models.V1Pod()
+                .status(new io.kubernetes.client.openapi.models.V1PodStatus().phase("Failed")))).isNull();
     }
 
     @Test

@@ -102,7 +102,7 @@ class K3sPlatformTest {
         SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
                 new Environment(key, registry.image(key.slug(), key.commit())), Map.of("BINDER_REQUEST", "v2/git/x"), List.of());
         var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
-                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10))).pod(spec, Instant.now());
+                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10), "1Gi", "10Gi")).pod(spec, Instant.now());
         var job = new BuildJobs(BuildJobsTest.build("push-creds"), registry, BuildJobsTest.repoProperties())
                 .job(Labels.jobName(key.id(), key.slug()), repo, key, 3600);
 

@@ -554,6 +554,25 @@ class KubernetesPlatformTest {
         assertThat(prepare.getImage()).startsWith("ghcr.io/ferry-dev/ferry:").doesNotEndWith(":latest");
     }
 
+    /**
+     * #19.5: the portal's {@code ferry.buildpack.*} settings reach the build Job's {@code prepare}, which renders the
+     * Dockerfile the builder builds: here a mirrored base image, as an operator sets it to avoid Docker Hub.
+     */
+    @Test
+    void theBuildJobRendersTheDockerfileWithThePortalsBuildpackSettings() throws Exception {
+        String repo = git.createRepo("k8s-buildpack-settings", Map.of("requirements.txt", "ipykernel\n"));
+        ConfigurableApplicationContext portal = portal("ferry.buildpack.base-image=mirror.example.org/library/buildpack-deps:jammy");
+
+        EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
+
+        assertThat(result.phases()).as(messages(result)).contains("built");
+        java.nio.file.Path context = jobs.images.entrySet().stream().filter(e -> e.getKey().contains("k8s-buildpack-settings"))
+                .map(Map.Entry::getValue).findFirst().orElseThrow();
+        assertThat(java.nio.file.Files.readString(context.resolve(".ferry/Dockerfile")))
+                .contains("FROM mirror.example.org/library/buildpack-deps:jammy")
+                .doesNotContain("FROM docker.io/library/buildpack-deps");
+    }
+
     /** #19.9: a fresh replica is kept out of the Service until its informers know the cluster. */
     @Test
     void aReplicaIsNotReadyUntilItsInformersHaveListedTheCluster() throws Exception {

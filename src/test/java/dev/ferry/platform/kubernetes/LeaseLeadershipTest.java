@@ -114,4 +114,52 @@ class LeaseLeadershipTest {
         next.tryAcquireOrRenew();
         assertThat(next.isLeader()).isTrue();
     }
+
+    /**
+     * #19.12: a follower whose clock is an hour ahead of the leader's must not take a Lease the leader keeps renewing;
+     * judged by comparing the leader's renewTime with its own clock, it found the Lease an hour old and took it.
+     */
+    @Test
+    void aFollowerWhoseClockIsAheadDoesNotStealALiveLease() throws Exception {
+        Duration leaseDuration = Duration.ofSeconds(2);
+        LeaseLeadership leader = new LeaseLeadership(api, LEASE, leaseDuration);
+        LeaseLeadership ahead = new LeaseLeadership(api, LEASE, leaseDuration,
+                java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1)));
+        leader.tryAcquireOrRenew();
+        long end = System.nanoTime() + leaseDuration.multipliedBy(2).toNanos();
+        while (System.nanoTime() < end) {
+            leader.tryAcquireOrRenew(); // renewing every ~third of the duration, as its timer does
+            ahead.tryAcquireOrRenew();
+            assertThat(ahead.isLeader()).as("the follower with a clock an hour ahead took a live Lease").isFalse();
+            assertThat(leader.isLeader()).isTrue();
+            Thread.sleep(leaseDuration.toMillis() / 4);
+        }
+        assertThat(double_.fabric8().leases().inNamespace(KubeApiDouble.NAMESPACE).withName(LEASE).get().getSpec()
+                .getHolderIdentity()).isEqualTo(leader.identity());
+    }
+
+    /**
+     * #19.12: a follower whose clock is an hour behind takes over a dead leader's Lease once it has seen no renewal for
+     * the Lease's duration; judged by the renewTime, it waited an hour.
+     */
+    @Test
+    void aFollowerWhoseClockIsBehindTakesOverADeadLeaseAfterItsDuration() throws Exception {
+        Duration leaseDuration = Duration.ofSeconds(2);
+        LeaseLeadership dead = new LeaseLeadership(api, LEASE, leaseDuration);
+        LeaseLeadership behind = new LeaseLeadership(api, LEASE, leaseDuration,
+                java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-1)));
+        dead.tryAcquireOrRenew();
+        long firstTry = System.nanoTime();
+        long takenOver = 0;
+        while (takenOver == 0 && System.nanoTime() - firstTry < Duration.ofSeconds(8).toNanos()) {
+            behind.tryAcquireOrRenew();
+            if (behind.isLeader()) {
+                takenOver = System.nanoTime();
+            }
+            Thread.sleep(100);
+        }
+        assertThat(takenOver).as("the follower whose clock is behind took over the dead leader's Lease").isNotZero();
+        assertThat(Duration.ofNanos(takenOver - firstTry)).as("only once the Lease had run out")
+                .isGreaterThanOrEqualTo(leaseDuration).isLessThan(leaseDuration.plusSeconds(2));
+    }
 }

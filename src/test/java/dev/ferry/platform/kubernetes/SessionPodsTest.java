@@ -21,7 +21,7 @@ class SessionPodsTest {
 
     static KubernetesProperties.Session session(List<String> pullSecrets) {
         return new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi", Map.of(), List.of(),
-                pullSecrets, Duration.ofMinutes(10));
+                pullSecrets, Duration.ofMinutes(10), "1Gi", "10Gi");
     }
 
     static SessionSpec spec() {
@@ -64,5 +64,59 @@ class SessionPodsTest {
         assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", "failed to authorize: failed to fetch anonymous token: "
                 + "unexpected status: 401 Unauthorized")).contains("needs credentials");
         assertThat(KubernetesLauncher.pullFailure(image, "InvalidImageName", "couldn't parse image reference")).contains("could not be used");
+    }
+
+    /**
+     * #19.13: the session Pod meets Pod Security {@code restricted} (the policy a sessions' namespace enforces), checked
+     * control by control as the Pod Security admission checks it, on the Pod as serialised for the API server.
+     */
+    @Test
+    void theSessionPodMeetsPodSecurityRestrictedFieldByField() {
+        io.kubernetes.client.openapi.models.V1Pod pod = JSON.deserialize(JSON.serialize(new SessionPods(session(List.of()))
+                .pod(spec(), Instant.now())), io.kubernetes.client.openapi.models.V1Pod.class);
+        var spec = pod.getSpec();
+        var podContext = spec.getSecurityContext();
+        // baseline: host namespaces, hostPath, host ports, privileged, capabilities, sysctls, procMount, AppArmor, SELinux
+        assertThat(spec.getHostNetwork()).isNotEqualTo(Boolean.TRUE);
+        assertThat(spec.getHostPID()).isNotEqualTo(Boolean.TRUE);
+        assertThat(spec.getHostIPC()).isNotEqualTo(Boolean.TRUE);
+        assertThat(spec.getVolumes() == null ? List.of() : spec.getVolumes()).allSatisfy(v -> {
+            // restricted allows only these volume types
+            assertThat(v.getHostPath()).isNull();
+            assertThat(v.getConfigMap() != null || v.getEmptyDir() != null || v.getSecret() != null || v.getProjected() != null
+                    || v.getDownwardAPI() != null || v.getPersistentVolumeClaim() != null || v.getCsi() != null
+                    || v.getEphemeral() != null).as(v.getName()).isTrue();
+        });
+        assertThat(podContext.getSysctls()).isNullOrEmpty();
+        assertThat(podContext.getAppArmorProfile() == null ? null : podContext.getAppArmorProfile().getType()).isNotEqualTo("Unconfined");
+        assertThat(podContext.getSeLinuxOptions()).isNull();
+        assertThat(podContext.getRunAsUser()).isNotEqualTo(0L);
+        assertThat(pod.getMetadata().getAnnotations()).noneSatisfy((k, v) -> assertThat(k).startsWith("container.apparmor.security.beta"));
+        List<io.kubernetes.client.openapi.models.V1Container> all = new java.util.ArrayList<>(spec.getContainers());
+        if (spec.getInitContainers() != null) {
+            all.addAll(spec.getInitContainers());
+        }
+        for (var c : all) {
+            var ctx = c.getSecurityContext();
+            assertThat(ctx).as(c.getName()).isNotNull();
+            assertThat(ctx.getPrivileged()).as(c.getName()).isNotEqualTo(Boolean.TRUE);
+            assertThat(c.getPorts()).as(c.getName()).allSatisfy(p -> assertThat(p.getHostPort()).isNull());
+            assertThat(ctx.getProcMount()).as(c.getName()).isIn(null, "Default");
+            assertThat(ctx.getSeLinuxOptions()).as(c.getName()).isNull();
+            assertThat(ctx.getAppArmorProfile() == null ? null : ctx.getAppArmorProfile().getType()).isNotEqualTo("Unconfined");
+            // restricted: no privilege escalation, every capability dropped (only NET_BIND_SERVICE may be added)
+            assertThat(ctx.getAllowPrivilegeEscalation()).as(c.getName()).isFalse();
+            assertThat(ctx.getCapabilities().getDrop()).as(c.getName()).contains("ALL");
+            assertThat(ctx.getCapabilities().getAdd() == null ? List.of() : ctx.getCapabilities().getAdd())
+                    .as(c.getName()).isSubsetOf("NET_BIND_SERVICE");
+            // restricted: non-root (the container's or the Pod's setting), never uid 0
+            Boolean nonRoot = ctx.getRunAsNonRoot() != null ? ctx.getRunAsNonRoot() : podContext.getRunAsNonRoot();
+            assertThat(nonRoot).as(c.getName() + " runAsNonRoot").isTrue();
+            assertThat(ctx.getRunAsUser()).as(c.getName()).isNotEqualTo(0L);
+            // restricted: seccomp RuntimeDefault or Localhost, the container's or else the Pod's
+            var seccomp = ctx.getSeccompProfile() != null ? ctx.getSeccompProfile() : podContext.getSeccompProfile();
+            assertThat(seccomp).as(c.getName() + " seccompProfile").isNotNull();
+            assertThat(seccomp.getType()).as(c.getName()).isIn("RuntimeDefault", "Localhost");
+        }
     }
 }
