@@ -201,6 +201,36 @@ class KubeApiDoubleTest {
         api.core().createNamespacedPod(NS, plainPod("plain", "busybox:1.36")).execute(); // baseline allows it
     }
 
+    /** A regression of Ferry's session Pod — here its container allowed to escalate and keep its capabilities — is refused. */
+    @Test
+    void aSessionPodThatBreaksRestrictedIsRefusedNamingItsContainer() {
+        V1Pod session = new SessionPods(SessionPodsTest.session(List.of())).pod(SessionPodsTest.spec(), Instant.now());
+        session.getSpec().getContainers().get(0).getSecurityContext().allowPrivilegeEscalation(null).capabilities(null);
+        double_.namespace(NS, Map.of(PodSecurity.ENFORCE, "restricted"));
+
+        ApiException refused = assertThrows(ApiException.class, () -> api.core().createNamespacedPod(NS, session).execute());
+
+        assertThat(refused.getCode()).isEqualTo(403);
+        assertThat(new Answer(refused.getCode(), refused.getResponseBody()).message()).isEqualTo("pods \""
+                + session.getMetadata().getName() + "\" is forbidden: violates PodSecurity \"restricted:latest\": "
+                + "allowPrivilegeEscalation != false (container \"notebook\" must set securityContext.allowPrivilegeEscalation=false), "
+                + "unrestricted capabilities (container \"notebook\" must set securityContext.capabilities.drop=[\"ALL\"])");
+    }
+
+    /** client-java's default {@code "overhead":{}} on Ferry's own session Pod: refused as by the RuntimeClass plugin. */
+    @Test
+    void aSessionPodSentWithAnEmptyOverheadIsRefused() {
+        V1Pod session = new SessionPods(SessionPodsTest.session(List.of())).pod(SessionPodsTest.spec(), Instant.now());
+        session.getSpec().overhead(new java.util.HashMap<>());
+
+        ApiException refused = assertThrows(ApiException.class, () -> api.core().createNamespacedPod(NS, session).execute());
+
+        assertThat(refused.getCode()).isEqualTo(403);
+        assertThat(new Answer(refused.getCode(), refused.getResponseBody()).message()).isEqualTo("pods \""
+                + session.getMetadata().getName() + "\" is forbidden: pod rejected: Pod Overhead set without corresponding "
+                + "RuntimeClass defined Overhead");
+    }
+
     @Test
     void theJobControllersPodGoesThroughAdmissionAndARefusalIsAFailedCreateEventOnTheJob() throws Exception {
         var repo = BuildJobsTest.repo("https://example.org/org/repo.git");
