@@ -55,6 +55,8 @@ final class KubeApiDouble implements AutoCloseable {
     private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
     /** The portal's open watches and the streams their events go to. */
     private final Map<WebSocket, BufferedSink> openWatches = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The resourceVersion each open watch was asked from ("" for none), for the 410's message. */
+    private final Map<WebSocket, String> watchedFrom = new java.util.concurrent.ConcurrentHashMap<>();
     /** Watches from a resourceVersion older than this end at once with 410 Gone ({@link #expireWatches()}). */
     private volatile long expiredBefore;
     private volatile boolean down;
@@ -154,7 +156,7 @@ final class KubeApiDouble implements AutoCloseable {
             BufferedSink sink = e.getValue();
             synchronized (sink) {
                 try {
-                    sink.writeUtf8(gone("", current) + "\n");
+                    sink.writeUtf8(gone(watchedFrom.getOrDefault(e.getKey(), ""), current) + "\n");
                     sink.flush();
                     sink.close();
                 } catch (IOException | IllegalStateException ignored) {
@@ -212,6 +214,7 @@ final class KubeApiDouble implements AutoCloseable {
             @Override
             public void onOpen(WebSocket webSocket, Response response) {
                 openWatches.put(webSocket, sink);
+                watchedFrom.put(webSocket, asked == null ? "" : asked);
                 opened.complete(null);
             }
 
@@ -244,6 +247,7 @@ final class KubeApiDouble implements AutoCloseable {
 
             private void end(WebSocket webSocket) {
                 openWatches.remove(webSocket);
+                watchedFrom.remove(webSocket);
                 synchronized (sink) {
                     try {
                         sink.close();
