@@ -3,6 +3,7 @@ package dev.ferry.platform.kubernetes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,9 +21,12 @@ import dev.ferry.testing.Parts;
 
 /**
  * Rules a real API server enforces and fabric8's mock does not, applied by {@link KubeApiDouble} before the mock
- * answers: RBAC against the Role {@code kubectl kustomize deploy/base} renders (for the portal's requests, which the
- * test's watch bridge marks; the test's own stand-ins act as the cluster and are not checked), and the RuntimeClass
- * admission plugin's overhead rule. A refusal is the 403 {@code Status} a real server sends, with its message.
+ * answers: RBAC against the Role {@code kubectl kustomize deploy/base} renders and strict decoding of request bodies
+ * against the API's schema ({@link ApiSchema}) for the portal's requests, which the test's watch bridge marks (the
+ * test's own stand-ins act as the cluster and are not checked); for every Pod created, the RuntimeClass admission
+ * plugin's overhead rule and Pod Security admission by the namespace's label ({@link PodSecurity}); a Job's restart
+ * policy; and the defaults the server writes into what it stores ({@link ApiDefaults}). A refusal is the
+ * {@code Status} a real server sends, with its code, reason and message.
  */
 final class ApiServerRules {
 
@@ -38,7 +42,11 @@ final class ApiServerRules {
     /** The portal's requests the Role refused. */
     final Set<String> refused = ConcurrentHashMap.newKeySet();
     /** Roles granted by namespace, in place of {@link #role} (e.g. those of deploy/overlays/namespaces). */
-    private final java.util.Map<String, List<V1PolicyRule>> grants = new ConcurrentHashMap<>();
+    private final Map<String, List<V1PolicyRule>> grants = new ConcurrentHashMap<>();
+    /** The labels of each namespace, as the double stored them (Pod Security admission reads them). */
+    private final Map<String, Map<String, String>> namespaceLabels = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong newestResourceVersion = new java.util.concurrent.atomic.AtomicLong();
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
     ApiServerRules(List<V1PolicyRule> role) {
         this.role = role;
@@ -109,28 +117,190 @@ final class ApiServerRules {
             if (!allowed(target)) {
                 refused.add(target.verb() + " " + target.groupResource());
                 return forbidden(target, "User \"" + SERVICE_ACCOUNT + "\" cannot " + target.verb() + " resource \""
-                        + target.resource() + "\" in API group \"" + target.group() + "\" in the namespace \"" + target.namespace() + "\"");
+                        + target.resource() + "\" in API group \"" + target.group() + "\" "
+                        + (target.namespace() == null ? "at the cluster scope" : "in the namespace \"" + target.namespace() + "\""));
             }
         }
-        if ("create".equals(target.verb()) && (target.groupResource().equals("/pods") || target.groupResource().equals("batch/jobs"))) {
-            return overhead(request, target);
+        if (request.getHeader(PORTAL) != null) {
+            MockResponse undecodable = strictFields(request, target);
+            if (undecodable != null) {
+                return undecodable;
+            }
+        }
+        if ("create".equals(target.verb()) && target.groupResource().equals("/pods")) {
+            JsonNode pod = json(request);
+            MockResponse refused = overhead(pod, target);
+            return refused != null ? refused : podSecurity(pod, target);
+        }
+        if ("create".equals(target.verb()) && target.groupResource().equals("batch/jobs")) {
+            return jobTemplate(json(request), target);
         }
         return null;
     }
 
     /**
-     * The RuntimeClass admission plugin (Kubernetes 1.30 and older): a Pod with {@code overhead} set, even to
-     * {@code {}}, and no {@code runtimeClassName} is refused. For a Job the real server refuses the Pod its controller
-     * creates (a {@code FailedCreate} event, and the build waits for its timeout); the double refuses the Job at once.
+     * {@code fieldValidation=Strict}: a body with a field the API does not have where it stands, or a value of the
+     * wrong type, is refused with 400 and the decoder's words. A real server's default ({@code Warn}) drops such a
+     * field with a warning instead; the double refuses it, because a setting the server drops is lost without a trace.
      */
-    private static MockResponse overhead(RecordedRequest request, Target target) {
-        JsonNode body = JsonMapper.builder().build().readTree(
-                new String(request.getBody().getBytes(), StandardCharsets.UTF_8)); // getUtf8Body() would consume it
-        JsonNode spec = target.resource().equals("jobs") ? body.path("spec").path("template").path("spec") : body.path("spec");
+    private static MockResponse strictFields(RecordedRequest request, Target target) {
+        boolean write = switch (target.verb()) {
+            case "create", "update", "patch" -> true;
+            default -> false;
+        };
+        boolean delete = target.verb().startsWith("delete") && request.getBody() != null && request.getBody().size() > 0;
+        if (!write && !delete) {
+            return null;
+        }
+        ApiSchema.Model model = ApiSchema.model(target.groupResource());
+        if (!delete && model == null) {
+            return null;
+        }
+        JsonNode body;
+        try {
+            body = json(request);
+        } catch (RuntimeException e) {
+            return null; // not JSON (a YAML apply patch): not what Ferry sends
+        }
+        if (!body.isObject()) {
+            return null; // a JSON patch (a list of operations)
+        }
+        boolean patch = target.verb().equals("patch");
+        java.util.List<String> problems = ApiSchema.problems(body, delete ? ApiSchema.deleteOptions() : model.type(), patch);
+        if (problems.isEmpty()) {
+            return null;
+        }
+        String strict = problems.stream().anyMatch(p -> p.startsWith("json:")) ? problems.stream()
+                .filter(p -> p.startsWith("json:")).findFirst().orElseThrow()
+                : "strict decoding error: " + String.join(", ", problems);
+        String message = patch || delete ? strict
+                : model.kind() + " in version \"" + model.groupVersion().replaceFirst(".*/", "") + "\" cannot be handled as a "
+                + model.kind() + ": " + strict;
+        return status(400, "BadRequest", message, target.name(), target.resource());
+    }
+
+    /** Pod Security admission: the namespace's {@code enforce} label against the Pod; 403 with the plugin's words. */
+    private MockResponse podSecurity(JsonNode pod, Target target) {
+        Map<String, String> labels = namespaceLabels.getOrDefault(target.namespace(), Map.of());
+        String why = PodSecurity.refusal(labels, pod.path("metadata"), pod.path("spec"));
+        if (why == null) {
+            return null;
+        }
+        return forbidden(new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(pod)), why);
+    }
+
+    /** Validation of a Job: its Pods may only restart Never or OnFailure (after defaulting, Always when unset). */
+    private static MockResponse jobTemplate(JsonNode job, Target target) {
+        String policy = job.path("spec").path("template").path("spec").path("restartPolicy").asString("Always");
+        if (policy.equals("Never") || policy.equals("OnFailure")) {
+            return null;
+        }
+        String name = job.path("metadata").path("name").asString("");
+        return status(422, "Invalid", "Job.batch \"" + name + "\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \""
+                + policy + "\": supported values: \"OnFailure\", \"Never\"", name, "jobs");
+    }
+
+    /**
+     * The request as the API server stores it: a created Pod or Job with the server's defaults written in. Null when
+     * the request is stored as sent.
+     */
+    RecordedRequest defaulted(RecordedRequest request) {
+        Target target = Target.of(request.getMethod(), request.getPath());
+        if (target == null || !"create".equals(target.verb())) {
+            return null;
+        }
+        boolean pod = target.groupResource().equals("/pods");
+        if (!pod && !target.groupResource().equals("batch/jobs")) {
+            return null;
+        }
+        JsonNode body;
+        try {
+            body = json(request);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (!(body instanceof tools.jackson.databind.node.ObjectNode object)) {
+            return null;
+        }
+        if (pod) {
+            ApiDefaults.pod(object);
+        } else {
+            ApiDefaults.job(object);
+        }
+        byte[] bytes = MAPPER.writeValueAsBytes(object);
+        return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+                new io.fabric8.mockwebserver.http.Buffer(bytes));
+    }
+
+    /**
+     * What the API server now holds, from its answer: the namespaces' labels, the newest resourceVersion. A list is
+     * answered, as by a real server, with the newest resourceVersion in its metadata (where a watch may start from).
+     */
+    MockResponse observe(RecordedRequest request, MockResponse response) {
+        Target target = Target.of(request.getMethod(), request.getPath());
+        if (target == null || response == null || response.code() / 100 != 2 || response.getBody() == null) {
+            return response;
+        }
+        JsonNode body;
+        try {
+            body = MAPPER.readTree(new String(response.getBody().getBytes(), StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            return response;
+        }
+        resourceVersion(body.path("metadata"));
+        body.path("items").forEach(item -> resourceVersion(item.path("metadata")));
+        if (target.verb().equals("list") && body.path("metadata") instanceof tools.jackson.databind.node.ObjectNode meta) {
+            meta.put("resourceVersion", String.valueOf(newestResourceVersion.get()));
+            response.setBody(MAPPER.writeValueAsString(body));
+        }
+        if (target.groupResource().equals("/namespaces") && !target.verb().equals("get") && !target.verb().equals("list")
+                && !target.verb().equals("watch")) {
+            String name = body.path("metadata").path("name").asString(target.name());
+            if (name == null) {
+                return response;
+            }
+            if (target.verb().startsWith("delete")) {
+                namespaceLabels.remove(name);
+            } else {
+                Map<String, String> labels = new java.util.HashMap<>();
+                body.path("metadata").path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString("")));
+                namespaceLabels.put(name, Map.copyOf(labels));
+            }
+        }
+        return response;
+    }
+
+    private void resourceVersion(JsonNode metadata) {
+        String rv = metadata.path("resourceVersion").asString("");
+        if (rv.matches("\\d{1,18}")) {
+            newestResourceVersion.accumulateAndGet(Long.parseLong(rv), Math::max);
+        }
+    }
+
+    /** The newest resourceVersion the double has handed out, as far as its answers showed it. */
+    long newestResourceVersion() {
+        return newestResourceVersion.get();
+    }
+
+    private static String podName(JsonNode pod) {
+        String name = pod.path("metadata").path("name").asString("");
+        return name.isEmpty() ? pod.path("metadata").path("generateName").asString("") : name;
+    }
+
+    private static JsonNode json(RecordedRequest request) {
+        return MAPPER.readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8)); // getUtf8Body() would consume it
+    }
+
+    /**
+     * The RuntimeClass admission plugin (Kubernetes 1.30 and older): a Pod with {@code overhead} set, even to
+     * {@code {}}, and no {@code runtimeClassName} is refused. A Job with such a template is stored; its controller's
+     * Pod is refused (a {@code FailedCreate} event), as on a real cluster.
+     */
+    private static MockResponse overhead(JsonNode body, Target target) {
+        JsonNode spec = body.path("spec");
         if (spec.has("overhead") && !spec.get("overhead").isNull()
                 && (!spec.has("runtimeClassName") || spec.get("runtimeClassName").isNull())) {
-            String name = body.path("metadata").path("name").asString("");
-            return forbidden(new Target(target.verb(), target.group(), target.resource(), target.namespace(), name),
+            return forbidden(new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(body)),
                     "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
         }
         return null;
@@ -155,11 +325,16 @@ final class ApiServerRules {
     private static MockResponse forbidden(Target t, String why) {
         String kind = t.resource();
         String message = kind + (t.name() == null || t.name().isEmpty() ? "" : " \"" + t.name() + "\"") + " is forbidden: " + why;
-        String body = JsonMapper.builder().build().writeValueAsString(java.util.Map.of(
+        return status(403, "Forbidden", message, t.name(), kind);
+    }
+
+    /** A refusal as the API server answers it: a {@code Status} object with the code, reason and message. */
+    private static MockResponse status(int code, String reason, String message, String name, String kind) {
+        String body = MAPPER.writeValueAsString(java.util.Map.of(
                 "kind", "Status", "apiVersion", "v1", "metadata", java.util.Map.of(), "status", "Failure",
-                "message", message, "reason", "Forbidden", "code", 403,
-                "details", java.util.Map.of("name", t.name() == null ? "" : t.name(), "kind", kind)));
-        return new MockResponse().setResponseCode(403).setHeader("Content-Type", "application/json").setBody(body);
+                "message", message, "reason", reason, "code", code,
+                "details", java.util.Map.of("name", name == null ? "" : name, "kind", kind)));
+        return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
     }
 
     Set<String> used() {

@@ -28,7 +28,8 @@ import dev.ferry.buildpack.BuildpackCommands;
 
 /**
  * A test stand-in for the Job controller and the build pod's kubelet (there is no cluster here): for each build Job it
- * creates the Job's pod, runs the pod's real {@code prepare} step in-process with the init container's arguments and
+ * creates the Job's pod from its template (with the Job's labels and owner reference) through the API double's
+ * admission — a refusal becomes the controller's {@code FailedCreate} Warning event on the Job, and no Pod — then runs the pod's real {@code prepare} step in-process with the init container's arguments and
  * environment (a real JGit fetch of the commit from the test's git server, real environment detection, the real
  * Dockerfile), serves each step's output as the pod's log, and writes the container statuses and the Job's condition.
  * The image build itself is not run (no container engine): the builder step reads the Dockerfile {@code prepare} wrote
@@ -42,6 +43,8 @@ final class FakeJobController implements AutoCloseable {
     /** When set: admission refuses the Job's Pod with this message (a {@code FailedCreate} event on the Job, no Pod). */
     volatile String refuseCreate;
     final AtomicInteger jobsSeen = new AtomicInteger();
+    /** Pods of Jobs the API server refused (admission), each reported as a {@code FailedCreate} event on its Job. */
+    final AtomicInteger podsRefused = new AtomicInteger();
     final Map<String, String> prepareOutput = new ConcurrentHashMap<>();
     /** The build context {@code prepare} wrote, by image name: what the built image's home directory would hold. */
     final Map<String, Path> images = new ConcurrentHashMap<>();
@@ -80,19 +83,25 @@ final class FakeJobController implements AutoCloseable {
         var template = job.getSpec().getTemplate();
         String refusal = refuseCreate;
         if (refusal != null) { // as the Job controller reports it: an event on the Job, and it tries again later
-            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
-                    .withNewMetadata().withName(jobName + ".failedcreate").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
-                    .withNewInvolvedObject().withKind("Job").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE)
-                    .withUid(job.getMetadata().getUid()).endInvolvedObject()
-                    .withReason("FailedCreate").withType("Warning").withMessage("Error creating: " + refusal).withCount(1)
-                    .withLastTimestamp(Instant.now().toString()).build()).create();
+            failedCreate(job, refusal);
             return;
         }
-        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new PodBuilder()
-                .withNewMetadata().withName(podName).withNamespace(KubeApiDouble.NAMESPACE)
-                .withLabels(template.getMetadata().getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName)
-                .addToLabels(KubernetesBuilder.CONTROLLER_UID, uid).endMetadata()
-                .withSpec(template.getSpec()).build()).create();
+        var templateMeta = template.getMetadata() != null ? template.getMetadata() : new io.fabric8.kubernetes.api.model.ObjectMeta();
+        try {
+            // the Pod from the Job's template, through the API server's admission like any other (overhead, Pod Security)
+            api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new PodBuilder()
+                    .withNewMetadata().withName(podName).withNamespace(KubeApiDouble.NAMESPACE)
+                    .withLabels(templateMeta.getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName)
+                    .addToLabels("job-name", jobName).addToLabels(KubernetesBuilder.CONTROLLER_UID, uid)
+                    .addToLabels("controller-uid", uid).withAnnotations(templateMeta.getAnnotations())
+                    .addNewOwnerReference().withApiVersion("batch/v1").withKind("Job").withName(jobName).withUid(uid)
+                    .withController(true).withBlockOwnerDeletion(true).endOwnerReference().endMetadata()
+                    .withSpec(template.getSpec()).build()).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            podsRefused.incrementAndGet();
+            failedCreate(job, e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());
+            return;
+        }
 
         Container prepare = template.getSpec().getInitContainers().get(0);
         String pull = pullFailure;
@@ -157,6 +166,19 @@ final class FakeJobController implements AutoCloseable {
         log(podName, "build", buildLog);
         podStatus(podName, List.of(terminated("prepare", 0)), List.of(terminated("build", ok ? 0 : 1)));
         finish(jobName, ok);
+    }
+
+    /** The Job controller's Warning when the API server refuses the Job's Pod: reason FailedCreate, "Error creating: ...". */
+    private void failedCreate(Job job, String refusal) {
+        String jobName = job.getMetadata().getName();
+        api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                .withNewMetadata().withName(jobName + "." + Long.toHexString(System.nanoTime())).withNamespace(KubeApiDouble.NAMESPACE)
+                .endMetadata()
+                .withNewInvolvedObject().withKind("Job").withApiVersion("batch/v1").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE)
+                .withUid(job.getMetadata().getUid()).endInvolvedObject()
+                .withNewSource().withComponent("job-controller").endSource()
+                .withReason("FailedCreate").withType("Warning").withMessage("Error creating: " + refusal).withCount(1)
+                .withFirstTimestamp(Instant.now().toString()).withLastTimestamp(Instant.now().toString()).build()).create();
     }
 
     private void log(String pod, String container, String text) {

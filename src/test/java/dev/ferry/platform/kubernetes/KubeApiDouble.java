@@ -39,8 +39,10 @@ import okio.Pipe;
  * {@link #watchBridge()} — a test-only HTTP client customizer — turns each {@code watch=true} request into a WebSocket
  * and pipes its frames, one event per line, into an ordinary streaming response body, which is what the official
  * client's {@code Watch} and informers read from a real API server. Before the mock answers, {@link ApiServerRules}
- * refuses what a real API server would: the portal's requests the Role of {@code deploy/base} does not grant, and Pods
- * with {@code overhead} but no RuntimeClass.
+ * refuses what a real API server would — the portal's requests the Role of {@code deploy/base} does not grant or whose
+ * bodies do not decode strictly against the API's schema, Pods with {@code overhead} but no RuntimeClass, Pods that
+ * break their namespace's Pod Security level ({@link #namespace}) — and writes the server's defaults into created Pods
+ * and Jobs. {@link #expireWatches()} ends watches with 410 Gone as a real server's watch cache does.
  */
 final class KubeApiDouble implements AutoCloseable {
 
@@ -51,7 +53,12 @@ final class KubeApiDouble implements AutoCloseable {
     final ApiServerRules rules;
     private final NamespacedKubernetesClient fabric8;
     private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
-    private final java.util.Set<WebSocket> openWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The portal's open watches and the streams their events go to. */
+    private final Map<WebSocket, BufferedSink> openWatches = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The resourceVersion each open watch was asked from ("" for none), for the 410's message. */
+    private final Map<WebSocket, String> watchedFrom = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Watches from a resourceVersion older than this end at once with 410 Gone ({@link #expireWatches()}). */
+    private volatile long expiredBefore;
     private volatile boolean down;
     /** Lists and watches the portal's clients sent while the API server was down. */
     final java.util.concurrent.atomic.AtomicInteger listsRefused = new java.util.concurrent.atomic.AtomicInteger();
@@ -69,7 +76,12 @@ final class KubeApiDouble implements AutoCloseable {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
                 MockResponse refused = rules.refusal(request);
-                return refused != null ? refused : super.dispatch(request);
+                if (refused != null) {
+                    return refused;
+                }
+                RecordedRequest defaulted = rules.defaulted(request);
+                RecordedRequest stored = defaulted != null ? defaulted : request;
+                return rules.observe(stored, super.dispatch(stored));
             }
         };
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, dispatcher, false);
@@ -97,11 +109,75 @@ final class KubeApiDouble implements AutoCloseable {
      */
     void down() {
         down = true;
-        openWatches.forEach(WebSocket::cancel);
+        openWatches.keySet().forEach(WebSocket::cancel);
     }
 
     void up() {
         down = false;
+    }
+
+    /**
+     * Creates (or relabels) a namespace as an operator would, e.g. {@code pod-security.kubernetes.io/enforce=restricted}:
+     * Pod Security admission then applies its level to every Pod created in it.
+     */
+    void namespace(String name, Map<String, String> labels) {
+        var namespace = new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(name)
+                .withLabels(labels).endMetadata().build();
+        if (fabric8.namespaces().withName(name).get() == null) {
+            fabric8.namespaces().resource(namespace).create();
+        } else {
+            fabric8.namespaces().withName(name).edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n)
+                    .editMetadata().withLabels(labels).endMetadata().build());
+        }
+    }
+
+    /** Removes a namespace's object (and so its Pod Security labels); what it held stays, unlike on a real cluster. */
+    void deleteNamespace(String name) {
+        fabric8.namespaces().withName(name).delete();
+    }
+
+    /**
+     * The API server's watch cache moves past every resourceVersion handed out so far (etcd compacted them): each open
+     * watch of the portal ends with the {@code ERROR} event of a 410 Gone ({@code too old resource version}), and a
+     * watch asked from an older resourceVersion gets the same at once, as from a real server. An informer must list
+     * again to go on; one that only watches again sees nothing more.
+     */
+    void expireWatches() throws InterruptedException {
+        // the cluster moves on (a write elsewhere, seen by no watch of the portal's): a list from now on answers a
+        // resourceVersion a watch may start from; every resourceVersion the portal saw before is too old
+        var marker = new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("compaction")
+                .withNamespace("kube-system").endMetadata().build();
+        fabric8.configMaps().inNamespace("kube-system").resource(marker).create();
+        fabric8.configMaps().inNamespace("kube-system").withName("compaction").delete();
+        long current = rules.newestResourceVersion();
+        expiredBefore = current;
+        var expiring = java.util.List.copyOf(openWatches.entrySet());
+        expiring.forEach(e -> {
+            BufferedSink sink = e.getValue();
+            synchronized (sink) {
+                try {
+                    sink.writeUtf8(gone(watchedFrom.getOrDefault(e.getKey(), ""), current) + "\n");
+                    sink.flush();
+                    sink.close();
+                } catch (IOException | IllegalStateException ignored) {
+                    // the reader went away
+                }
+            }
+            e.getKey().close(1000, "expired");
+        });
+        // fabric8's mock blocks its event loop while it closes a watch and an event is being sent on it (up to a
+        // minute): let the closes finish before the test changes the cluster again
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (expiring.stream().anyMatch(e -> openWatches.containsKey(e.getKey())) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(500);
+    }
+
+    private static String gone(String asked, long current) {
+        return "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                + "\"status\":\"Failure\",\"message\":\"too old resource version: " + asked + " (" + current + ")\","
+                + "\"reason\":\"Expired\",\"code\":410}}";
     }
 
     KubernetesHttpCustomizer watchBridge() {
@@ -124,13 +200,21 @@ final class KubeApiDouble implements AutoCloseable {
     }
 
     private Response watchOverWebSocket(Request request) throws IOException {
+        String asked = request.url().queryParameter("resourceVersion");
+        long horizon = expiredBefore;
+        if (asked != null && asked.matches("\\d{1,18}") && Long.parseLong(asked) < horizon) {
+            return new Response.Builder().request(request).protocol(Protocol.HTTP_1_1).code(200).message("OK")
+                    .header("Content-Type", "application/json")
+                    .body(ResponseBody.create(gone(asked, horizon) + "\n", MediaType.get("application/json"))).build();
+        }
         Pipe pipe = new Pipe(4 << 20);
         BufferedSink sink = Okio.buffer(pipe.sink());
         CompletableFuture<Void> opened = new CompletableFuture<>();
         WebSocket socket = webSockets.newWebSocket(request.newBuilder().build(), new WebSocketListener() {
             @Override
             public void onOpen(WebSocket webSocket, Response response) {
-                openWatches.add(webSocket);
+                openWatches.put(webSocket, sink);
+                watchedFrom.put(webSocket, asked == null ? "" : asked);
                 opened.complete(null);
             }
 
@@ -143,7 +227,7 @@ final class KubeApiDouble implements AutoCloseable {
                             sink.writeUtf8("\n");
                         }
                         sink.flush();
-                    } catch (IOException e) {
+                    } catch (IOException | IllegalStateException e) { // the reader went away, or the watch expired
                         webSocket.cancel();
                     }
                 }
@@ -163,6 +247,7 @@ final class KubeApiDouble implements AutoCloseable {
 
             private void end(WebSocket webSocket) {
                 openWatches.remove(webSocket);
+                watchedFrom.remove(webSocket);
                 synchronized (sink) {
                     try {
                         sink.close();

@@ -536,6 +536,64 @@ class KubernetesPlatformTest {
         assertThat(retried.phases()).as(messages(retried)).contains("built");
     }
 
+    /**
+     * Pod Security admission as a real cluster runs it: in a namespace that enforces {@code restricted}, the session Pod
+     * is admitted and serves; the build Job is stored, but its controller's Pod is refused (rootless BuildKit needs
+     * seccomp and AppArmor Unconfined), and the build ends at once with a sentence naming the rule, not at its timeout.
+     */
+    @Test
+    void inANamespaceEnforcingRestrictedSessionsRunAndABuildFailsAtOnceNamingPodSecurity() throws Exception {
+        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
+        String prebuilt = prebuilt(portal, "k8s-restricted-session");
+        String repo = git.createRepo("k8s-restricted-build", Map.of("requirements.txt", "ipykernel\n"));
+        api.namespace(KubeApiDouble.NAMESPACE, Map.of(PodSecurity.ENFORCE, "restricted"));
+        try {
+            EventStream.Result session = EventStream.read(prebuilt);
+            assertThat(session.last().get("phase")).as(messages(session)).isEqualTo("ready");
+            Map<String, Object> ready = session.last();
+            JupyterClient jupyter = new JupyterClient(base(portal) + "/user/" + sessionId(ready) + "/", (String) ready.get("token"));
+            assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
+
+            int refusedBefore = jobs.podsRefused.get();
+            long t0 = System.nanoTime();
+            EventStream.Result build = EventStream.read(buildUrl(portal, repo, "main"));
+
+            assertThat(build.last().get("phase")).as(messages(build)).isEqualTo("failed");
+            assertThat((String) build.last().get("message")).contains("refused to create its Pod")
+                    .contains("violates PodSecurity \"restricted:latest\"")
+                    .contains("seccompProfile (container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")")
+                    .contains("admission rules").doesNotContain("build timeout");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+            assertThat(jobs.podsRefused.get()).isGreaterThan(refusedBefore);
+            assertThat(messages(build)).contains("FailedCreate: Error creating: pods \"ferry-build-");
+        } finally {
+            api.deleteNamespace(KubeApiDouble.NAMESPACE);
+        }
+    }
+
+    /**
+     * A real API server's watch cache expires: open watches end with 410 Gone and a watch from the old resourceVersion is
+     * refused. Each replica's informers must list again; then a session another replica starts is still seen.
+     */
+    @Test
+    void afterTheWatchesExpireWith410AReplicaStillSeesASessionAnotherReplicaStarts() throws Exception {
+        ConfigurableApplicationContext a = portal();
+        ConfigurableApplicationContext b = portal();
+        await(() -> a.getBean(KubeState.class).synced() && b.getBean(KubeState.class).synced(), Duration.ofSeconds(20),
+                "both replicas' first listing");
+        String url = prebuilt(b, "k8s-expired-watch");
+
+        api.expireWatches();
+        EventStream.Result onB = EventStream.read(url);
+
+        assertThat(onB.last().get("phase")).as(messages(onB)).isEqualTo("ready");
+        String id = sessionId(onB.last());
+        await(() -> a.getBean(SessionService.class).find(id).isPresent(), Duration.ofSeconds(20),
+                "replica A to see the session B started after the watches expired");
+        JupyterClient throughA = new JupyterClient(base(a) + "/user/" + id + "/", (String) onB.last().get("token"));
+        assertThat(throughA.execute(throughA.startKernel(), "print(6*7)")).isEqualTo("42\n");
+    }
+
     /** #19.4: the build's images are used when the nodes have them (kind load), and prepare's is not ':latest'. */
     @Test
     void buildJobStepsPullOnlyWhenMissingAndThePrepareImageIsPinned() throws Exception {
