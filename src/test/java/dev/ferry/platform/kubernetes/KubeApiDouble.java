@@ -63,13 +63,30 @@ final class KubeApiDouble implements AutoCloseable {
 
     /** On a chosen port (a portal may be told the address before the API server is up). */
     KubeApiDouble(int port) {
+        this(port, ApiServerRules.deployedRole());
+    }
+
+    /** Enforcing these rules as the portal's Role instead of deploy/'s (a Role an operator got wrong). */
+    KubeApiDouble(java.util.List<io.kubernetes.client.openapi.models.V1PolicyRule> role) {
+        this(0, role);
+    }
+
+    private KubeApiDouble(int port, java.util.List<io.kubernetes.client.openapi.models.V1PolicyRule> role) {
         Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-        rules = new ApiServerRules(ApiServerRules.deployedRole());
+        rules = new ApiServerRules(role);
         KubernetesMixedDispatcher dispatcher = new KubernetesMixedDispatcher(responses) {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
+                MockResponse review = rules.accessReview(request);
+                if (review != null) {
+                    return review;
+                }
                 MockResponse refused = rules.refusal(request);
-                return refused != null ? refused : super.dispatch(request);
+                if (refused == null) {
+                    refused = rules.webhookRefusal(request);
+                }
+                MockResponse dryRun = refused == null ? rules.dryRun(request) : null;
+                return refused != null ? refused : dryRun != null ? dryRun : super.dispatch(request);
             }
         };
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, dispatcher, false);
