@@ -73,7 +73,7 @@ public final class CheckClusterCommand {
      * {@code username}/{@code password}); anonymous when the file names no credentials for it.
      */
     static ClusterCheck.PushCredentials pushCredentials(String secretName, Path config, RegistryProperties registry) {
-        if (config == null) {
+        if (config == null || !Files.exists(config)) { // deploy/check mounts the Secret optionally: absent, no file
             return secretName.isBlank() ? new ClusterCheck.PushCredentials("", "", "")
                     : ClusterCheck.PushCredentials.unread(secretName);
         }

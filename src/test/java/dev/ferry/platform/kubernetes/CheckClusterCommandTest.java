@@ -167,6 +167,19 @@ class CheckClusterCommandTest {
                 .contains("--push-config=");
     }
 
+    /** deploy/check mounts the push Secret optionally: without it and without push-secret, builds push anonymously. */
+    @Test
+    void withoutAPushSecretTheAnonymousPushIsChecked() throws Exception {
+        double_ = new KubeApiDouble();
+        registry = LocalRegistry.anonymous();
+
+        Run run = checkCluster(registry.prefix(), "--push-config=/nonexistent/config.json");
+
+        assertThat(run.out()).as(run.err()).contains("PASS  the registry accepts pushes with the push credentials\n")
+                .contains("checks passed.");
+        assertThat(run.exit()).isZero();
+    }
+
     @Test
     void anApiServerThatDoesNotAnswerIsOneFailSayingWhereFerryLooked() throws Exception {
         double_ = new KubeApiDouble();
