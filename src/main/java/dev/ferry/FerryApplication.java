@@ -21,11 +21,19 @@ public class FerryApplication {
         if (args.length > 0 && args[0].equals(dev.ferry.web.HashPasswordCommand.NAME)) {
             System.exit(dev.ferry.web.HashPasswordCommand.run(System.out, System.err));
         }
-        if (args.length > 0 && args[0].equals(ManifestsCommand.NAME)) {
-            System.exit(ManifestsCommand.run(args, System.out, System.err));
-        }
-        if (args.length > 0 && args[0].equals(CheckClusterCommand.NAME)) {
-            System.exit(CheckClusterCommand.run(args, System.out, System.err));
+        if (args.length > 0 && (args[0].equals(ManifestsCommand.NAME) || args[0].equals(CheckClusterCommand.NAME))) {
+            // standard output carries only the command's JSON or table: whatever else prints (a log level an operator
+            // raised in the settings) goes to standard error
+            java.io.PrintStream out = System.out;
+            System.setOut(System.err);
+            // Logback's default is DEBUG, and Spring does not set it up for a command; a setting Spring cannot bind is
+            // said by the command in one sentence, not by Spring's failure report
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                    .setLevel(ch.qos.logback.classic.Level.WARN);
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.springframework"))
+                    .setLevel(ch.qos.logback.classic.Level.OFF);
+            System.exit(args[0].equals(ManifestsCommand.NAME) ? ManifestsCommand.run(args, out, System.err)
+                    : CheckClusterCommand.run(args, out, System.err));
         }
         if (args.length > 0 && BuildpackCommands.COMMANDS.contains(args[0])) {
             System.exit(BuildpackCommands.run(args, System.out, System.err));

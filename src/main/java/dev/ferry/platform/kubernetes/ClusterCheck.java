@@ -194,7 +194,7 @@ final class ClusterCheck {
     }
 
     Row registryAnswers() {
-        String check = "the registry answers and takes ferry.registry.username/password";
+        String check = "the registry answers the \"already built?\" check (ferry.registry.*)";
         try {
             ImageKey key = ImageKey.of(SampleLaunch.repo());
             new RegistryClient(registry).exists(registry.repository(key.slug()), key.commit());

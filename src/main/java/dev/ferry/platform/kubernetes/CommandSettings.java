@@ -2,12 +2,12 @@ package dev.ferry.platform.kubernetes;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Map;
 import java.util.Properties;
 
 import org.springframework.boot.Banner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.context.logging.LoggingApplicationListener;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
@@ -20,7 +20,7 @@ import dev.ferry.repo.RepoProperties;
 /**
  * The portal's settings for the operator commands ({@code manifests}, {@code check-cluster}): read the way the portal
  * reads them (application.yml, config files, environment, {@code --ferry.…} arguments, profiles), by a Spring context
- * that holds nothing but the settings — no web server, no platform, no log output on standard output.
+ * that holds nothing but the settings — no web server, no platform, no logging setup.
  */
 final class CommandSettings implements AutoCloseable {
 
@@ -45,8 +45,9 @@ final class CommandSettings implements AutoCloseable {
         app.setBannerMode(Banner.Mode.OFF);
         app.setLogStartupInfo(false);
         app.setRegisterShutdownHook(false);
-        // the commands print JSON or a table on standard output, where the console log would go
-        app.setDefaultProperties(Map.of("logging.level.root", "OFF"));
+        // Spring's logging setup would configure the JVM's logging for good (a test's portal after a command would log
+        // at the command's levels): the process's logging is the caller's, see FerryApplication
+        app.setListeners(app.getListeners().stream().filter(l -> !(l instanceof LoggingApplicationListener)).toList());
         try {
             return new CommandSettings(app.run(args));
         } catch (RuntimeException e) {

@@ -89,6 +89,18 @@ class ManifestsCommandTest {
         assertThat(job.getSpec().getActiveDeadlineSeconds()).as("ferry.build.timeout's default, 1 h").isEqualTo(3600L);
     }
 
+    /** The commands run in-process here: reading the settings must not set up this JVM's logging (a portal's, later). */
+    @Test
+    void aRunLeavesTheLoggingOfItsJvmAsItWas() {
+        var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        var before = root.getLevel();
+
+        assertThat(manifests("--ferry.registry.prefix=registry.example.org/ferry/").exit()).isZero();
+
+        assertThat(root.getLevel()).isEqualTo(before);
+        assertThat(org.slf4j.LoggerFactory.getLogger(ClusterCheckAtStart.class).isWarnEnabled()).isTrue();
+    }
+
     @Test
     void withoutARegistryPrefixItSaysWhichSettingIsMissing() {
         Run run = manifests();
