@@ -189,6 +189,8 @@ class CheckClusterCommandTest {
 
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("FAIL  the Kubernetes API server answers\n      The Kubernetes API server could not be reached")
-                .contains("ferry.kubernetes.kubeconfig").contains("1 of 1 checks failed");
+                .contains("ferry.kubernetes.kubeconfig").contains("3 of 3 checks failed")
+                .as("the registry is still asked").contains("FAIL  the registry answers");
+        assertThat(run.out()).doesNotContain("may ").doesNotContain("dry run");
     }
 }
