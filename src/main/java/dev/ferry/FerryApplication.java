@@ -4,11 +4,14 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
 import dev.ferry.buildpack.BuildpackCommands;
+import dev.ferry.platform.kubernetes.CheckClusterCommand;
+import dev.ferry.platform.kubernetes.ManifestsCommand;
 
 /**
  * Ferry: serves the portal, or — with {@code detect}, {@code dockerfile} or {@code prepare} as the first argument —
  * runs that command and exits (the same jar is the kubernetes build Job's prepare step); {@code hash-password} prints
- * a bcrypt hash for {@code ferry.admin.password}.
+ * a bcrypt hash for {@code ferry.admin.password}; {@code manifests} prints the Pod and Job the kubernetes platform would
+ * create, {@code check-cluster} asks the cluster whether it will accept them (docs/kubernetes.md).
  */
 @SpringBootApplication
 public class FerryApplication {
@@ -17,6 +20,20 @@ public class FerryApplication {
         OutOfMemoryExit.install();
         if (args.length > 0 && args[0].equals(dev.ferry.web.HashPasswordCommand.NAME)) {
             System.exit(dev.ferry.web.HashPasswordCommand.run(System.out, System.err));
+        }
+        if (args.length > 0 && (args[0].equals(ManifestsCommand.NAME) || args[0].equals(CheckClusterCommand.NAME))) {
+            // standard output carries only the command's JSON or table: whatever else prints (a log level an operator
+            // raised in the settings) goes to standard error
+            java.io.PrintStream out = System.out;
+            System.setOut(System.err);
+            // Logback's default is DEBUG, and Spring does not set it up for a command; a setting Spring cannot bind is
+            // said by the command in one sentence, not by Spring's failure report
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                    .setLevel(ch.qos.logback.classic.Level.WARN);
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.springframework"))
+                    .setLevel(ch.qos.logback.classic.Level.OFF);
+            System.exit(args[0].equals(ManifestsCommand.NAME) ? ManifestsCommand.run(args, out, System.err)
+                    : CheckClusterCommand.run(args, out, System.err));
         }
         if (args.length > 0 && BuildpackCommands.COMMANDS.contains(args[0])) {
             System.exit(BuildpackCommands.run(args, System.out, System.err));

@@ -71,6 +71,8 @@ public final class RegistryClient {
     private final JsonMapper json = JsonMapper.builder().build();
     /** Bearer tokens by the scope they grant ({@code repository:<name>:pull}). */
     private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+    /** Where an operator sets the credentials this client uses, for sentences that tell them what to check. */
+    private final String credentialSetting;
     /** Set once the registry asked for Basic: later checks send the credentials right away. */
     private volatile boolean basicWanted;
 
@@ -91,7 +93,21 @@ public final class RegistryClient {
     }
 
     RegistryClient(RegistryProperties props, HttpClient http, Clock clock) {
+        this(props, http, clock, "ferry.registry.username and ferry.registry.password");
+    }
+
+    /**
+     * A client for {@link #checkPush}: with the push credentials (those of the Secret the build Jobs mount) in
+     * {@code props}, which sentences name as {@code credentialSetting}.
+     */
+    RegistryClient(RegistryProperties props, String credentialSetting) {
+        this(props, HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build(),
+                Clock.systemUTC(), credentialSetting);
+    }
+
+    private RegistryClient(RegistryProperties props, HttpClient http, Clock clock, String credentialSetting) {
         Objects.requireNonNull(props, "props");
+        this.credentialSetting = credentialSetting;
         this.http = Objects.requireNonNull(http, "http");
         this.clock = Objects.requireNonNull(clock, "clock");
         if (http.followRedirects() != HttpClient.Redirect.NEVER) {
@@ -138,6 +154,74 @@ public final class RegistryClient {
             }
         }
         return outcome(response, image);
+    }
+
+    /**
+     * Whether the registry lets this client's account push to {@code repository}: starts a blob upload
+     * ({@code POST /v2/<repository>/blobs/uploads/}, answered 202 when pushing is allowed) and cancels it at once
+     * ({@code DELETE} of the upload's location), so that nothing is written.
+     *
+     * @throws RegistryException with a sentence saying what to fix, when the registry cannot be reached or refuses
+     */
+    void checkPush(String repository) {
+        if (!ImageReference.REPOSITORY.matcher(repository).matches()) {
+            throw new IllegalArgumentException("'" + repository + "' is not a valid repository name.");
+        }
+        URI uri = URI.create(base + "/v2/" + repository + "/blobs/uploads/");
+        String scope = "repository:" + repository + ":pull,push";
+        Credential sent = cachedCredential(scope);
+        HttpResponse<Void> response = startUpload(uri, sent, repository);
+        if (response.statusCode() == 401) {
+            sent = answer(challenges(response, repository), scope, sent, repository);
+            response = startUpload(uri, sent, repository);
+        }
+        int status = response.statusCode();
+        if (status == 202) {
+            cancelUpload(uri, response, sent, repository);
+            return;
+        }
+        if (status == 401 || status == 403) {
+            throw new RegistryException("The registry at " + host + " does not let " + describeUser() + " push to "
+                    + repository + " (HTTP " + status + "): check " + credentialSetting + ", and that the account may "
+                    + "push to that repository.");
+        }
+        throw new RegistryException("The registry at " + host + " answered HTTP " + status + " when Ferry started "
+                + "an upload to " + repository + ": check that ferry.registry.prefix names a registry (API v2) that "
+                + "accepts pushes, and that it is healthy.");
+    }
+
+    private HttpResponse<Void> startUpload(URI uri, Credential credential, String repository) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(REQUEST_TIMEOUT);
+        if (credential != null) {
+            request.header("Authorization", credential.header());
+        }
+        return send(request.build(), HttpResponse.BodyHandlers.discarding(), "the registry at " + host,
+                "starting an upload to " + repository);
+    }
+
+    /** The upload was only a question: removed again (a registry that cannot cancel expires it by itself). */
+    private void cancelUpload(URI uri, HttpResponse<Void> started, Credential credential, String repository) {
+        Optional<URI> location = started.headers().firstValue("Location").flatMap(l -> {
+            try {
+                return Optional.of(uri.resolve(l));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        });
+        if (location.isEmpty() || !origin(location.get()).equals(origin(base))) {
+            return; // never send credentials elsewhere
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(location.get()).DELETE().timeout(REQUEST_TIMEOUT);
+        if (credential != null) {
+            request.header("Authorization", credential.header());
+        }
+        try {
+            send(request.build(), HttpResponse.BodyHandlers.discarding(), "the registry at " + host,
+                    "cancelling the upload to " + repository);
+        } catch (RegistryException e) {
+            log.debug("cancelling the test upload to {} failed: {}", repository, e.getMessage());
+        }
     }
 
     private boolean outcome(HttpResponse<Void> response, String image) {
@@ -234,8 +318,7 @@ public final class RegistryClient {
         if (challenges.stream().anyMatch(c -> c.is("Basic"))) {
             if (!hasCredentials()) {
                 throw new RegistryException("The registry at " + host + " needs credentials to check for images "
-                        + "(it asks for Basic authentication): set ferry.registry.username and "
-                        + "ferry.registry.password.");
+                        + "(it asks for Basic authentication): set " + credentialSetting + ".");
             }
             if (sent != null && sent.basic()) {
                 throw refused(sent, repository);
@@ -288,10 +371,10 @@ public final class RegistryClient {
             throw hasCredentials()
                     ? new RegistryException("The token service " + authHost + " of the registry at " + host
                             + " refused the credentials of " + describeUser() + " (HTTP " + status + "): check "
-                            + "ferry.registry.username and ferry.registry.password.")
+                            + credentialSetting + ".")
                     : new RegistryException("The token service " + authHost + " of the registry at " + host
                             + " refuses anonymous access (HTTP " + status + "): the registry needs credentials; "
-                            + "set ferry.registry.username and ferry.registry.password.");
+                            + "set " + credentialSetting + ".");
         }
         if (status != 200) {
             throw new RegistryException("The token service " + authHost + " of the registry at " + host
@@ -353,14 +436,14 @@ public final class RegistryClient {
     private RegistryException refused(Credential sent, String repository) {
         if (sent != null && sent.basic()) {
             return new RegistryException("The registry at " + host + " refused the credentials of "
-                    + describeUser() + ": check ferry.registry.username and ferry.registry.password.");
+                    + describeUser() + ": check " + credentialSetting + ".");
         }
         return hasCredentials()
                 ? new RegistryException("The registry at " + host + " refused the token its token service issued to "
                         + describeUser() + " for " + repository + ": check that the account may pull from it.")
                 : new RegistryException("The registry at " + host + " refused anonymous access to " + repository
-                        + ": the registry needs credentials; set ferry.registry.username and "
-                        + "ferry.registry.password to an account that may pull from it.");
+                        + ": the registry needs credentials; set " + credentialSetting
+                        + " to an account that may pull from it.");
     }
 
     /**

@@ -306,6 +306,120 @@ final class ApiServerRules {
         return null;
     }
 
+    /**
+     * A {@code SelfSubjectAccessReview} ({@code POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews}), which
+     * every authenticated user may create (the {@code system:basic-user} ClusterRole): answered from the Role this
+     * double enforces, as the RBAC authorizer would for the portal's service account; null for any other request.
+     */
+    MockResponse accessReview(RecordedRequest request) {
+        String path = request.getPath();
+        if (!"POST".equals(request.getMethod()) || path == null
+                || !path.replaceAll("\\?.*$", "").equals("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")) {
+            return null;
+        }
+        tools.jackson.databind.node.ObjectNode review = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder().build()
+                .readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8));
+        JsonNode attributes = review.path("spec").path("resourceAttributes");
+        if (attributes.isMissingNode() || attributes.isNull()) {
+            return status(400, "BadRequest", "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes: "
+                    + "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified");
+        }
+        String subresource = attributes.path("subresource").asString("");
+        String name = attributes.path("name").asString("");
+        Target target = new Target(attributes.path("verb").asString(""), attributes.path("group").asString(""),
+                attributes.path("resource").asString("") + (subresource.isEmpty() ? "" : "/" + subresource),
+                attributes.path("namespace").asString(""), name.isEmpty() ? null : name);
+        boolean allowed = allowed(target);
+        var status = review.putObject("status");
+        status.put("allowed", allowed);
+        if (allowed) {
+            String account = SERVICE_ACCOUNT.substring(SERVICE_ACCOUNT.lastIndexOf(':') + 1);
+            status.put("reason", "RBAC: allowed by RoleBinding \"ferry/" + KubeApiDouble.NAMESPACE + "\" of Role \"ferry\" to "
+                    + "ServiceAccount \"" + account + "/" + KubeApiDouble.NAMESPACE + "\"");
+        }
+        review.putObject("metadata").put("creationTimestamp", (String) null);
+        return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+                .setBody(JsonMapper.builder().build().writeValueAsString(review));
+    }
+
+    /**
+     * Server-side dry run ({@code ?dryRun=All}) of a create: answered here, after RBAC and admission let it through
+     * ({@link #refusal}, {@link #webhookRefusal}), with the object as the server would return it, and nothing stored.
+     * A dry run of another verb, or with another value, is refused rather than silently applied; null when the request
+     * is no dry run.
+     */
+    MockResponse dryRun(RecordedRequest request) {
+        String path = request.getPath();
+        int q = path == null ? -1 : path.indexOf('?');
+        if (q < 0) {
+            return null;
+        }
+        String dryRun = null;
+        for (String pair : path.substring(q + 1).split("&")) {
+            if (pair.startsWith("dryRun=")) {
+                dryRun = java.net.URLDecoder.decode(pair.substring("dryRun=".length()), StandardCharsets.UTF_8);
+            }
+        }
+        if (dryRun == null) {
+            return null;
+        }
+        if (!dryRun.equals("All")) {
+            return status(400, "BadRequest", "Invalid value: \"" + dryRun + "\": valid values are: All");
+        }
+        if (!"POST".equals(request.getMethod())) {
+            return status(501, "NotImplemented", "the API double answers dry runs of creates only, not " + request.getMethod());
+        }
+        tools.jackson.databind.node.ObjectNode body = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder().build()
+                .readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8));
+        Target target = Target.of(request.getMethod(), path);
+        var metadata = body.has("metadata") && body.get("metadata").isObject()
+                ? (tools.jackson.databind.node.ObjectNode) body.get("metadata") : body.putObject("metadata");
+        if (target != null && target.namespace() != null) {
+            metadata.put("namespace", target.namespace());
+        }
+        metadata.put("uid", java.util.UUID.randomUUID().toString());
+        metadata.put("creationTimestamp", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        dryRuns.add(target == null ? path : target.verb() + " " + target.groupResource() + " "
+                + metadata.path("name").asString(""));
+        return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+                .setBody(JsonMapper.builder().build().writeValueAsString(body));
+    }
+
+    /** Dry runs this double answered ({@code create /pods <name>}): a test sees that they came, and were not stored. */
+    final Set<String> dryRuns = ConcurrentHashMap.newKeySet();
+
+    private final java.util.Map<String, String> webhookDenials = new ConcurrentHashMap<>();
+    private volatile String webhookName;
+
+    /**
+     * From now on a validating admission webhook named {@code webhook} (an operator's policy engine: Kyverno,
+     * Gatekeeper) denies every create of {@code groupResource} ({@code /pods}, {@code batch/jobs}) with this message,
+     * as the API server relays a denial whose webhook set no code: 403 and
+     * {@code admission webhook "<name>" denied the request: <message>}.
+     */
+    void denyByWebhook(String webhook, String groupResource, String message) {
+        webhookName = webhook;
+        webhookDenials.put(groupResource, message);
+    }
+
+    /** The denial of {@link #denyByWebhook}'s webhook for this request, or null. Dry runs are admitted alike. */
+    MockResponse webhookRefusal(RecordedRequest request) {
+        if (webhookDenials.isEmpty() || request.getPath() == null) {
+            return null;
+        }
+        Target target = Target.of(request.getMethod(), request.getPath());
+        String message = target != null && "create".equals(target.verb()) ? webhookDenials.get(target.groupResource()) : null;
+        return message == null ? null
+                : status(403, "Forbidden", "admission webhook \"" + webhookName + "\" denied the request: " + message);
+    }
+
+    private static MockResponse status(int code, String reason, String message) {
+        String body = JsonMapper.builder().build().writeValueAsString(java.util.Map.of(
+                "kind", "Status", "apiVersion", "v1", "metadata", java.util.Map.of(), "status", "Failure",
+                "message", message, "reason", reason, "code", code));
+        return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+    }
+
     private boolean allowed(Target t) {
         List<V1PolicyRule> rules = t.namespace() == null ? null : grants.get(t.namespace());
         if (rules == null && !KubeApiDouble.NAMESPACE.equals(t.namespace())) {

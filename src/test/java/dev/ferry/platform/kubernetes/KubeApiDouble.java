@@ -70,14 +70,34 @@ final class KubeApiDouble implements AutoCloseable {
 
     /** On a chosen port (a portal may be told the address before the API server is up). */
     KubeApiDouble(int port) {
+        this(port, ApiServerRules.deployedRole());
+    }
+
+    /** Enforcing these rules as the portal's Role instead of deploy/'s (a Role an operator got wrong). */
+    KubeApiDouble(java.util.List<io.kubernetes.client.openapi.models.V1PolicyRule> role) {
+        this(0, role);
+    }
+
+    private KubeApiDouble(int port, java.util.List<io.kubernetes.client.openapi.models.V1PolicyRule> role) {
         Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-        rules = new ApiServerRules(ApiServerRules.deployedRole());
+        rules = new ApiServerRules(role);
         KubernetesMixedDispatcher dispatcher = new KubernetesMixedDispatcher(responses) {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
+                MockResponse review = rules.accessReview(request);
+                if (review != null) {
+                    return review;
+                }
                 MockResponse refused = rules.refusal(request);
+                if (refused == null) {
+                    refused = rules.webhookRefusal(request);
+                }
                 if (refused != null) {
                     return refused;
+                }
+                MockResponse dryRun = rules.dryRun(request); // admitted as a real create would be, then not stored
+                if (dryRun != null) {
+                    return dryRun;
                 }
                 RecordedRequest defaulted = rules.defaulted(request);
                 RecordedRequest stored = defaulted != null ? defaulted : request;
