@@ -47,6 +47,7 @@ public final class ContainerEngine {
     private final String host;
     private final Set<String> containers = ConcurrentHashMap.newKeySet();
     private boolean imagesReady;
+    private boolean removalHooked;
 
     private ContainerEngine(String host) {
         this.host = host;
@@ -217,8 +218,11 @@ public final class ContainerEngine {
         String id = r.output().strip();
         id = id.substring(id.lastIndexOf('\n') + 1);
         containers.add(id);
-        if (containers.size() == 1) {
-            Runtime.getRuntime().addShutdownHook(new Thread(this::removeAll, "ferry-test-containers-remove"));
+        synchronized (this) {
+            if (!removalHooked) {
+                Runtime.getRuntime().addShutdownHook(new Thread(this::removeAll, "ferry-test-containers-remove"));
+                removalHooked = true;
+            }
         }
         return new Container(this, id);
     }
