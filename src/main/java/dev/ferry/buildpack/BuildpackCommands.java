@@ -59,7 +59,7 @@ public final class BuildpackCommands {
                     requireArgs(args, 2, "dockerfile <repository folder>");
                     Path dir = Path.of(args[1]);
                     BuildPlan plan = detector(env).detect(dir);
-                    String rendered = renderer().render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
+                    String rendered = renderer(env).render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
                     out.print(rendered != null ? rendered : new RepoFiles(dir).read(plan.inConfigDir("Dockerfile")));
                     yield 0;
                 }
@@ -136,7 +136,7 @@ public final class BuildpackCommands {
             BuildPlan plan = detector(env).detect(dir);
             Path meta = dir.resolve(".ferry");
             Files.createDirectories(meta);
-            String dockerfile = renderer().render(plan, new DockerfileRenderer.Source(Urls.redact(repoUrl), commit));
+            String dockerfile = renderer(env).render(plan, new DockerfileRenderer.Source(Urls.redact(repoUrl), commit));
             if (dockerfile != null) {
                 Files.writeString(meta.resolve("Dockerfile"), dockerfile, StandardCharsets.UTF_8);
             } else {
@@ -145,6 +145,8 @@ public final class BuildpackCommands {
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
             }
+            // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile instead of the context's .dockerignore
+            Files.writeString(meta.resolve("Dockerfile.dockerignore"), DockerfileRenderer.ignoreFile(dir, plan), StandardCharsets.UTF_8);
             Files.writeString(meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);
             out.println("prepared " + Urls.redact(repoUrl) + " at " + commit + " (" + plan.buildpack() + ")");
             return 0;
@@ -160,8 +162,9 @@ public final class BuildpackCommands {
         return new Detector(Optional.of(builder));
     }
 
-    private static DockerfileRenderer renderer() {
-        return new DockerfileRenderer(BuildpackProperties.defaults());
+    /** The operator's {@code ferry.buildpack.*} settings, passed to the build Job as {@code FERRY_BUILDPACK_*}. */
+    private static DockerfileRenderer renderer(Map<String, String> env) {
+        return new DockerfileRenderer(BuildpackProperties.fromEnvironment(env));
     }
 
     private static JsonMapper json() {

@@ -90,18 +90,19 @@ public final class Detector {
             JsonNode deps = toml.path("deps");
             deps.propertyNames().forEach(plan.packages::add);
             JsonNode compat = toml.path("compat").path("julia");
-            if (compat.isString()) {
-                Matcher m = Pattern.compile("(\\d+\\.\\d+)").matcher(compat.asString());
-                if (m.find()) {
-                    plan.julia = Optional.of(m.group(1));
-                }
+            if (compat.isString() && !compat.asString().isBlank()) {
+                // the bound as written; the renderer reads it as Pkg does (=1.3 is not 1.3's newest patch)
+                plan.julia = Optional.of(JuliaCompat.checked(compat.asString().strip()));
             }
         } else if (plan.has("default.nix")) {
             plan.buildpack = "nix";
             plan.files.add(plan.path("default.nix"));
         } else if (runtime.map(r -> r.startsWith("r-")).orElse(false) || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
             plan.buildpack = "r";
-            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> plan.r = Optional.of(parseRRuntime(r)));
+            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> {
+                plan.r = Optional.of(parseRRuntime(r));
+                plan.rSnapshot = rSnapshotDate(r);
+            });
             if (configDir.isEmpty() && repo.isFile("DESCRIPTION")) {
                 plan.files.add("DESCRIPTION");
             }
@@ -190,6 +191,12 @@ public final class Detector {
                 + "r-X.Y-YYYY-MM-DD (e.g. r-4.3-2023-10-01).");
     }
 
+    /** The CRAN snapshot date of {@code r-[X.Y-]YYYY-MM-DD}, also when a version is named. */
+    private static Optional<String> rSnapshotDate(String runtime) {
+        Matcher m = RUNTIME_R.matcher(runtime);
+        return m.matches() ? Optional.of(m.group(2)) : Optional.empty();
+    }
+
     private static JsonNode parseToml(RepoFiles repo, String path) {
         try {
             return TomlMapper.builder().build().readTree(repo.read(path));
@@ -259,6 +266,7 @@ public final class Detector {
         Optional<String> python = Optional.empty();
         Optional<String> r = Optional.empty();
         Optional<String> julia = Optional.empty();
+        Optional<String> rSnapshot = Optional.empty();
         final List<String> packages = new ArrayList<>();
         final List<String> apt = new ArrayList<>();
         Optional<String> postBuild = Optional.empty();
@@ -332,7 +340,7 @@ public final class Detector {
 
         BuildPlan build() {
             return new BuildPlan(buildpack, configDir, files, python, r, julia, packages, apt, postBuild, start,
-                    installPackage, s2iBuilder, warnings);
+                    installPackage, s2iBuilder, warnings, rSnapshot);
         }
     }
 }

@@ -26,6 +26,7 @@ import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
 
 import dev.ferry.build.ImageKey;
+import dev.ferry.buildpack.BuildpackProperties;
 import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.Urls;
@@ -47,6 +48,7 @@ final class BuildJobs {
     private final RegistryProperties registry;
     private final RepoProperties repo;
     private final String prepareImage;
+    private final BuildpackProperties buildpack;
 
     BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo) {
         this(settings, registry, repo, null);
@@ -54,10 +56,17 @@ final class BuildJobs {
 
     /** {@code portalVersion}: this portal's version, the tag of the default prepare image (null: unknown). */
     BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo, String portalVersion) {
+        this(settings, registry, repo, portalVersion, BuildpackProperties.defaults());
+    }
+
+    /** {@code buildpack}: the {@code ferry.buildpack.*} settings, which {@code prepare} renders the Dockerfile with. */
+    BuildJobs(KubernetesProperties.Build settings, RegistryProperties registry, RepoProperties repo, String portalVersion,
+              BuildpackProperties buildpack) {
         this.settings = settings;
         this.registry = registry;
         this.repo = repo;
         this.prepareImage = settings.prepareImage(portalVersion);
+        this.buildpack = buildpack;
     }
 
     String prepareImage() {
@@ -92,6 +101,8 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_BYTES").value(String.valueOf(repo.maxCheckoutSize().toBytes())),
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_FILES").value(String.valueOf(repo.maxCheckoutFiles())),
                 new V1EnvVar().name("FERRY_TERMINATION_LOG").value(TERMINATION_LOG)));
+        // the Dockerfile is rendered in the Job: the operator's ferry.buildpack.* settings go with it
+        buildpack.toEnvironment().forEach((variable, value) -> prepareEnv.add(new V1EnvVar().name(variable).value(value)));
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));

@@ -53,10 +53,11 @@ class KubernetesPlatformConfiguration {
 
     @Bean
     BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo,
+                        dev.ferry.buildpack.BuildpackProperties buildpack,
                         ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
         var info = buildInfo.getIfAvailable();
         String version = info != null ? info.getVersion() : FerryApplication.class.getPackage().getImplementationVersion();
-        BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version);
+        BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version, buildpack);
         if (version == null && properties.build().prepareImage().isBlank()) {
             org.slf4j.LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
                     + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs", jobs.prepareImage());
