@@ -35,18 +35,29 @@ import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.testing.ContainerEngine;
 
 /**
  * Ferry against a real Kubernetes API server (k3s in a container), where Docker is available: the API server accepts
  * the session Pod and the build Job exactly as Ferry builds them (server-side validation, dry run), and a portal on the
  * kubernetes platform starts against it, syncs its informers, reports healthy and takes the culler's Lease.
  *
- * <p>Skipped, with the reason, where Docker or the k3s image is not available (these machines have no Docker daemon and
- * cannot reach Docker Hub). The full launch flow is not run here: the Pods of a k3s-in-Docker cluster are not
+ * <p>Everything runs as the portal runs on a cluster: with a token of the {@code ferry} ServiceAccount, bound to the Role
+ * {@code kubectl kustomize deploy/base} renders, in its own namespace — never with k3s' admin kubeconfig, which only sets
+ * them up.
+ *
+ * <p>Runs wherever a container engine can pull {@code rancher/k3s} (the command is in docs/kubernetes.md); skipped, with
+ * the reason, otherwise — these machines and CI have Debian's dockerd but cannot reach Docker Hub, and the pull is
+ * bounded so that it never holds up the run. The full launch flow is not run here: the Pods of a k3s-in-Docker cluster are not
  * routable from the test JVM, and the session and builder images need registry access; the flow itself is covered
  * against the API double in {@link KubernetesPlatformTest}.
  */
 class K3sPlatformTest {
+
+    /** The k3s image; pulled by the engine before Testcontainers starts it. */
+    static final String IMAGE = "rancher/k3s:v1.31.4-k3s1";
+    /** Where the portal's objects from deploy/base go: a Role binds a ServiceAccount of its own namespace. */
+    static final String NAMESPACE = "ferry";
 
     static K3sContainer k3s;
     static Path kubeconfig;
@@ -54,28 +65,39 @@ class K3sPlatformTest {
 
     @BeforeAll
     static void startK3s() throws Exception {
-        String image = "rancher/k3s:v1.31.4-k3s1";
-        // Checked before Testcontainers touches Docker: without a way to the registry it retries pulls for minutes.
-        try {
-            java.net.InetAddress.getByName("registry-1.docker.io");
-        } catch (java.net.UnknownHostException e) {
-            skip("skipped: Docker Hub cannot be reached from here, so the " + image + " image cannot be pulled");
+        ContainerEngine engine = ContainerEngine.require();
+        // Pulled here, bounded, before Testcontainers touches Docker: without a way to the registry it retries for minutes.
+        if (engine.docker("image", "inspect", IMAGE).exit() != 0) {
+            ContainerEngine.Result pull = engine.pull(IMAGE, Duration.ofMinutes(3));
+            if (pull.exit() != 0) {
+                skip("skipped: the " + IMAGE + " image cannot be pulled here (" + lastLine(pull.output()) + ")");
+            }
         }
+        // Testcontainers finds the engine through DOCKER_HOST, which docker-java also reads from system properties
+        System.setProperty("DOCKER_HOST", engine.host());
         if (!org.testcontainers.DockerClientFactory.instance().isDockerAvailable()) {
-            skip("skipped: no Docker daemon here; k3s runs in a container");
+            skip("skipped: Testcontainers cannot reach the container engine at " + engine.host());
         }
-        k3s = new K3sContainer(DockerImageName.parse(image));
+        k3s = new K3sContainer(DockerImageName.parse(IMAGE));
         try {
             k3s.start();
         } catch (RuntimeException e) {
-            skip("skipped: k3s could not be started here (" + e.getMessage() + "); it needs Docker and the "
-                    + "rancher/k3s image");
+            skip("skipped: k3s could not be started here (" + e.getMessage() + ")");
+        }
+        ApiClient admin;
+        try (var reader = new java.io.StringReader(k3s.getKubeConfigYaml())) {
+            admin = ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader)).build();
         }
         kubeconfig = Files.createTempFile("ferry-k3s", ".yaml");
-        Files.writeString(kubeconfig, k3s.getKubeConfigYaml());
+        Files.writeString(kubeconfig, ServiceAccountKubeconfig.of(admin, k3s.getKubeConfigYaml(), NAMESPACE));
         try (var reader = Files.newBufferedReader(kubeconfig)) {
             client = ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader)).build();
         }
+    }
+
+    private static String lastLine(String output) {
+        String s = output.strip();
+        return s.substring(s.lastIndexOf('\n') + 1);
     }
 
     /** Skips the whole class, saying why in the build output too (surefire shows a class skipped in @BeforeAll as 0 tests). */
@@ -106,8 +128,8 @@ class K3sPlatformTest {
         var job = new BuildJobs(BuildJobsTest.build("push-creds"), registry, BuildJobsTest.repoProperties())
                 .job(Labels.jobName(key.id(), key.slug()), repo, key, 3600);
 
-        var createdPod = new CoreV1Api(client).createNamespacedPod("default", pod).dryRun("All").execute();
-        var createdJob = new BatchV1Api(client).createNamespacedJob("default", job).dryRun("All").execute();
+        var createdPod = new CoreV1Api(client).createNamespacedPod(NAMESPACE, pod).dryRun("All").execute();
+        var createdJob = new BatchV1Api(client).createNamespacedJob(NAMESPACE, job).dryRun("All").execute();
 
         assertThat(createdPod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(createdPod.getSpec().getContainers().get(0).getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
@@ -118,7 +140,7 @@ class K3sPlatformTest {
     void aPortalStartsAgainstTheClusterReportsHealthyAndTakesTheLease() throws Exception {
         ConfigurableApplicationContext portal = new SpringApplicationBuilder(FerryApplication.class).run(
                 "--server.port=0", "--ferry.platform=kubernetes", "--ferry.kubernetes.kubeconfig=" + kubeconfig,
-                "--ferry.kubernetes.namespace=default", "--ferry.registry.prefix=registry.example.org/ferry/",
+                "--ferry.kubernetes.namespace=" + NAMESPACE, "--ferry.registry.prefix=registry.example.org/ferry/",
                 "--spring.main.banner-mode=off");
         try {
             String health = "http://127.0.0.1:" + portal.getEnvironment().getProperty("local.server.port") + "/health";
@@ -130,7 +152,7 @@ class K3sPlatformTest {
                 Thread.sleep(500);
             }
             assertThat(status).isEqualTo(200);
-            var lease = new CoordinationV1Api(client).readNamespacedLease("ferry-culler", "default").execute();
+            var lease = new CoordinationV1Api(client).readNamespacedLease("ferry-culler", NAMESPACE).execute();
             assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(portal.getBean(LeaseLeadership.class).identity());
         } finally {
             portal.close();
