@@ -98,7 +98,8 @@ public final class DockerfileRenderer {
                 break;
             }
         }
-        return out.toString();
+        // Ferry's own build files (the Dockerfile, plan.json) are not the repository's
+        return out.append(".ferry\n").toString();
     }
 
     Pythons pythons(BuildPlan plan) {
