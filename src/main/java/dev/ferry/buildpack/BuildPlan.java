@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param python        the Python version asked for, always {@code X.Y} ({@code 3.10}, {@code 2.7}); empty means the
  *                      default Python (nothing asked, {@code python-3}, {@code python=3}, or a bound such as
  *                      {@code python>=3.8}, which repo2docker does not read as a pin either)
- * @param r             the R version asked for ({@code 4.3}, {@code 4.3.2}), if any
+ * @param r             the R version or snapshot date asked for ({@code 4.3}, {@code 2023-10-01}), if any
  * @param julia         the Julia version asked for ({@code 1.9}), if any
  * @param packages      what the main file lists (requirements, conda dependencies, Julia or Pipfile packages)
  * @param aptPackages   Debian/Ubuntu packages from {@code apt.txt}, validated
@@ -25,10 +25,6 @@ import java.util.Optional;
  *                      a binder folder
  * @param s2iBuilder    the source-to-image builder image, for {@code s2i}
  * @param warnings      things the user should know (ignored files, unusual choices)
- * @param rDate         the CRAN snapshot date of {@code runtime.txt} ({@code r-YYYY-MM-DD} or {@code r-X.Y-YYYY-MM-DD}),
- *                      {@code YYYY-MM-DD}, if any
- * @param juliaCompat   the {@code [compat] julia} bound of {@code Project.toml} as written ({@code =1.3}, {@code 1.6}),
- *                      if any
  * @param condaFile     the conda environment file used ({@code environment.yml} or {@code environment.yaml}, in the
  *                      configuration folder), for {@code conda}
  * @param serverRequirements {@code requirements3.txt} (in the configuration folder), for the notebook server's own
@@ -38,8 +34,8 @@ import java.util.Optional;
 public record BuildPlan(String buildpack, String configDir, List<String> files, Optional<String> python,
                         Optional<String> r, Optional<String> julia, List<String> packages, List<String> aptPackages,
                         Optional<String> postBuild, Optional<String> start, boolean installPackage,
-                        Optional<String> s2iBuilder, List<String> warnings, Optional<String> rDate,
-                        Optional<String> juliaCompat, Optional<String> condaFile, Optional<String> serverRequirements) {
+                        Optional<String> s2iBuilder, List<String> warnings, Optional<String> condaFile,
+                        Optional<String> serverRequirements) {
 
     /** Pythons older than this run as a separate kernel environment beside the server's (repo2docker's cut-off). */
     public static final String SEPARATE_KERNEL_BELOW = "3.7";

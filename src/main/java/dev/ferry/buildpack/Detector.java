@@ -96,7 +96,6 @@ public final class Detector {
             deps.propertyNames().forEach(plan.packages::add);
             JsonNode compat = toml.path("compat").path("julia");
             if (compat.isString()) {
-                plan.juliaCompat = Optional.of(compat.asString());
                 Matcher m = Pattern.compile("(\\d+\\.\\d+)").matcher(compat.asString());
                 if (m.find()) {
                     plan.julia = Optional.of(m.group(1));
@@ -111,7 +110,7 @@ public final class Detector {
             plan.files.add(plan.path("default.nix"));
         } else if (runtime.map(r -> r.startsWith("r-")).orElse(false) || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
             plan.buildpack = "r";
-            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> parseRRuntime(r, plan));
+            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> plan.r = Optional.of(parseRRuntime(r)));
             if (configDir.isEmpty() && repo.isFile("DESCRIPTION")) {
                 plan.files.add("DESCRIPTION");
             }
@@ -278,20 +277,17 @@ public final class Detector {
         }
     }
 
-    private static void parseRRuntime(String runtime, Plan plan) {
+    private static String parseRRuntime(String runtime) {
         Matcher m = RUNTIME_R.matcher(runtime);
         if (m.matches()) {
-            plan.r = Optional.ofNullable(m.group(1));
-            plan.rDate = Optional.of(m.group(2));
-            return;
+            return m.group(1) != null ? m.group(1) : m.group(2);
         }
         Matcher v = RUNTIME_R_VERSION_ONLY.matcher(runtime);
         if (v.matches()) {
-            plan.r = Optional.of(v.group(1));
-            return;
+            return v.group(1);
         }
-        throw new BuildpackException("runtime.txt says '" + printable(runtime) + "'; for R it must be r-YYYY-MM-DD, "
-                + "r-X.Y or r-X.Y-YYYY-MM-DD (e.g. r-4.3-2023-10-01).");
+        throw new BuildpackException("runtime.txt says '" + printable(runtime) + "'; for R it must be r-YYYY-MM-DD or "
+                + "r-X.Y-YYYY-MM-DD (e.g. r-4.3-2023-10-01).");
     }
 
     private static JsonNode parseToml(RepoFiles repo, String path) {
@@ -372,8 +368,6 @@ public final class Detector {
         boolean installPackage;
         Optional<String> s2iBuilder = Optional.empty();
         final List<String> warnings = new ArrayList<>();
-        Optional<String> rDate = Optional.empty();
-        Optional<String> juliaCompat = Optional.empty();
         Optional<String> condaFile = Optional.empty();
         Optional<String> serverRequirements = Optional.empty();
 
@@ -442,7 +436,7 @@ public final class Detector {
 
         BuildPlan build() {
             return new BuildPlan(buildpack, configDir, files, python, r, julia, packages, apt, postBuild, start,
-                    installPackage, s2iBuilder, warnings, rDate, juliaCompat, condaFile, serverRequirements);
+                    installPackage, s2iBuilder, warnings, condaFile, serverRequirements);
         }
     }
 }

