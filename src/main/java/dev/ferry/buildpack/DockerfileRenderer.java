@@ -106,7 +106,7 @@ public final class DockerfileRenderer {
         String asked = checkedVersion(plan.python().orElse(settings.pythonVersion()), "Python");
         String[] parts = asked.split("\\.");
         String minor = asked.equals("2") ? "2.7" : parts.length > 1 ? parts[0] + "." + parts[1] : asked;
-        if (KERNEL_ONLY_PYTHONS.contains(minor)) {
+        if (KERNEL_ONLY_PYTHONS.contains(minor) || plan.legacyPython()) {
             return new Pythons(checkedVersion(settings.pythonVersion(), "Python"), asked.equals("2") ? minor : asked);
         }
         return new Pythons(asked, null);
@@ -133,16 +133,16 @@ public final class DockerfileRenderer {
                 }
             }
         }
-        if (py.separateKernel() && plan.files().contains(plan.inConfigDir("requirements3.txt"))) {
+        if (py.separateKernel()) {
             // the server's own environment (repo2docker: requirements3.txt beside an old Python's requirements.txt)
-            run(d, activated(ENV_PREFIX + "/bin/pip install --no-cache-dir -r \"" + plan.inConfigDir("requirements3.txt") + "\""));
+            plan.serverRequirements().ifPresent(file -> run(d, activated(ENV_PREFIX + "/bin/pip install --no-cache-dir -r \""
+                    + file + "\"")));
         }
         return finish(d, plan);
     }
 
     private void conda(StringBuilder d, BuildPlan plan, Pythons py) {
-        String file = plan.files().stream().filter(f -> f.endsWith("environment.yml") || f.endsWith("environment.yaml"))
-                .findFirst().orElse(plan.inConfigDir("environment.yml"));
+        String file = plan.condaFile().orElse(plan.inConfigDir("environment.yml"));
         run(d, activated("mamba env update --prefix " + py.kernelPrefix() + " --file \"" + file + "\""
                 + " && mamba clean --all --force-pkgs-dirs --yes"));
         if (plan.packages().stream().anyMatch(p -> p.strip().matches("^r-base\\b.*"))) {

@@ -45,8 +45,10 @@ class DockerfileRendererTest {
 
     /** A plan as detection makes it, for the cases whose files detection reads elsewhere (requirements3.txt). */
     private static BuildPlan plan(String buildpack, String configDir, List<String> files, String python) {
+        Optional<String> server = files.stream().filter(f -> f.endsWith("requirements3.txt")).findFirst();
         return new BuildPlan(buildpack, configDir, files, Optional.ofNullable(python), Optional.empty(), Optional.empty(),
-                List.of(), List.of(), Optional.empty(), Optional.empty(), false, Optional.empty(), List.of(), Optional.empty());
+                List.of(), List.of(), Optional.empty(), Optional.empty(), false, Optional.empty(), List.of(), Optional.empty(),
+                server, Optional.empty());
     }
 
     /** The environment every rendered (non-Dockerfile, non-s2i) image gives its user, as repo2docker's do. */
@@ -167,6 +169,12 @@ class DockerfileRendererTest {
         assertThat(d).contains("python=3.9 pip ")
                 .contains("RUN . /etc/profile.d/activate-conda.sh && mamba env update --prefix /srv/conda/envs/notebook --file \"environment.yml\"")
                 .doesNotContain("IRkernel");
+    }
+
+    @Test
+    void environmentYamlIsTheFileTheEnvironmentIsUpdatedFrom() throws IOException {
+        file("binder/environment.yaml", "dependencies:\n  - numpy\n");
+        assertThat(render()).contains("mamba env update --prefix /srv/conda/envs/notebook --file \"binder/environment.yaml\"");
     }
 
     @Test
