@@ -334,7 +334,10 @@ public final class DockerfileRenderer {
                     .append(CONDA_DIR).append('\n');
         } else {
             d.append("COPY --from=").append(image(settings.micromambaImage())).append(" /bin/micromamba /usr/local/bin/micromamba\n");
-            run(d, "micromamba install --yes --root-prefix " + CONDA_DIR + " --prefix " + CONDA_DIR
+            // conda-forge first for what postBuild and environment.yml install with conda or mamba, as repo2docker sets it
+            run(d, "mkdir -p " + CONDA_DIR + " && printf '%s\\n' 'channels:' '  - conda-forge' '  - defaults'"
+                    + " 'auto_update_conda: false' 'show_channel_urls: true' 'update_dependencies: false' > " + CONDA_DIR + "/.condarc"
+                    + " && micromamba install --yes --root-prefix " + CONDA_DIR + " --prefix " + CONDA_DIR
                     + " --channel conda-forge --override-channels conda mamba"
                     + " && micromamba create --yes --root-prefix " + CONDA_DIR + " --prefix " + ENV_PREFIX
                     + " --channel conda-forge --override-channels python=" + py.notebook() + " " + NOTEBOOK_PACKAGES

@@ -89,6 +89,7 @@ class DockerfileRendererTest {
         assertThat(d).contains("FROM docker.io/library/buildpack-deps:jammy")
                 .contains("COPY --from=docker.io/mambaorg/micromamba:1.5.8 /bin/micromamba /usr/local/bin/micromamba")
                 .contains("micromamba install --yes --root-prefix /srv/conda --prefix /srv/conda --channel conda-forge --override-channels conda mamba")
+                .contains("printf '%s\\n' 'channels:' '  - conda-forge' '  - defaults'", "> /srv/conda/.condarc")
                 .contains("--prefix /srv/conda/envs/notebook --channel conda-forge --override-channels python=3.10 pip nodejs=20 ")
                 .contains(" jupyter-server-proxy=4", " jupyterlab=4", " notebook=7", " nbclassic=1", " jupyterhub-singleuser=5",
                         " jupyter-resource-usage=1", " jupyter-offlinenotebook", " ipywidgets=8");
