@@ -42,7 +42,7 @@ import dev.ferry.testing.TestGitServer;
  * CRAN, RStudio's download), Julia (the julia image, IJulia from the General registry), Nix (the nixos/nix image, the
  * nixpkgs channel) and source-to-image (Red Hat's UBI builder). {@link DockerfileRendererTest} checks their Dockerfiles.
  */
-class RenderedImageBuildTest {
+public class RenderedImageBuildTest {
 
     static final String BASE = "localhost/ferry-test/r2d-base:bookworm";
     static final String ENVIRONMENT = "localhost/ferry-test/r2d-environment:bookworm";
@@ -50,7 +50,12 @@ class RenderedImageBuildTest {
     private static ContainerEngine engine;
 
     @BeforeAll
-    static void localImages() throws Exception {
+    static void images() throws Exception {
+        localImages();
+    }
+
+    /** The local base and environment images (cached by the engine); the engine. Also used by RenderedSessionPodTest. */
+    public static ContainerEngine localImages() throws Exception {
         engine = ContainerEngine.require();
         Path base = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-r2d-base"));
         Files.writeString(base.resolve("Dockerfile"), """
@@ -67,6 +72,7 @@ class RenderedImageBuildTest {
                  && echo 'export PROJ_DATA="${CONDA_PREFIX}/share/proj"' > /srv/conda/envs/notebook/etc/conda/activate.d/proj4-activate.sh
                 """.formatted(BASE));
         engine.build(env, ENVIRONMENT, Map.of());
+        return engine;
     }
 
     /** The settings as the build Job hands them to {@code prepare} (FERRY_BUILDPACK_*), base images pointed at local ones. */
@@ -79,7 +85,7 @@ class RenderedImageBuildTest {
     }
 
     /** Commits {@code files} to a real git server and runs {@code prepare} on it as the Job does; the build context. */
-    private static Path prepared(String name, Map<String, String> files) throws Exception {
+    public static Path prepared(String name, Map<String, String> files) throws Exception {
         Path out = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-r2d-context")).resolve("workspace");
         try (TestGitServer git = new TestGitServer()) {
             String url = git.createRepo(name, files);
@@ -133,7 +139,7 @@ class RenderedImageBuildTest {
             echo "PROJ_DATA=${PROJ_DATA:-unset} npm=$(npm config get prefix)" > "$HOME/postbuild-ran"
             """;
 
-    private static final String START = "#!/bin/bash\nexport STARTED=yes\nexec \"$@\"\n";
+    public static final String START = "#!/bin/bash\nexport STARTED=yes\nexec \"$@\"\n";
 
     /** Runs {@code verify} in the image through its entrypoint (so {@code start} runs first); its output, after exit 0. */
     private static String verify(String image, String verifyPath, Map<String, String> expect) {
