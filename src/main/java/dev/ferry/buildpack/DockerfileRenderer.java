@@ -329,9 +329,10 @@ public final class DockerfileRenderer {
                 .append(py.separateKernel() ? KERNEL_PREFIX + "/bin:" : "")
                 .append(CONDA_DIR).append("/bin:/srv/npm/bin:${PATH}\n");
         boolean prebuilt = !settings.environmentImage().isEmpty() && py.notebook().equals(settings.pythonVersion());
+        // owned by the user in the step that writes it: a later chown -R would copy the whole environment into a new layer
         if (prebuilt) {
-            d.append("COPY --from=").append(image(settings.environmentImage())).append(" ").append(CONDA_DIR).append(' ')
-                    .append(CONDA_DIR).append('\n');
+            d.append("COPY --chown=").append(USER).append(':').append(USER).append(" --from=")
+                    .append(image(settings.environmentImage())).append(' ').append(CONDA_DIR).append(' ').append(CONDA_DIR).append('\n');
         } else {
             d.append("COPY --from=").append(image(settings.micromambaImage())).append(" /bin/micromamba /usr/local/bin/micromamba\n");
             // conda-forge first for what postBuild and environment.yml install with conda or mamba, as repo2docker sets it
@@ -341,16 +342,16 @@ public final class DockerfileRenderer {
                     + " --channel conda-forge --override-channels conda mamba"
                     + " && micromamba create --yes --root-prefix " + CONDA_DIR + " --prefix " + ENV_PREFIX
                     + " --channel conda-forge --override-channels python=" + py.notebook() + " " + NOTEBOOK_PACKAGES
-                    + " && micromamba clean --all --yes");
+                    + " && micromamba clean --all --yes && chown -R " + USER + ":" + USER + " " + CONDA_DIR);
         }
         if (py.separateKernel()) {
             run(d, CONDA_DIR + "/bin/mamba create --yes --prefix " + KERNEL_PREFIX
                     + " --channel conda-forge --override-channels python=" + py.kernel() + " ipykernel pip"
                     + " && " + CONDA_DIR + "/bin/mamba clean --all --force-pkgs-dirs --yes"
                     + " && " + KERNEL_PREFIX + "/bin/python -m ipykernel install --prefix " + ENV_PREFIX
-                    + (py.kernel().startsWith("2") ? " && rm -rf " + ENV_PREFIX + "/share/jupyter/kernels/python3" : ""));
+                    + (py.kernel().startsWith("2") ? " && rm -rf " + ENV_PREFIX + "/share/jupyter/kernels/python3" : "")
+                    + " && chown -R " + USER + ":" + USER + " " + KERNEL_PREFIX + " " + ENV_PREFIX + "/share/jupyter/kernels");
         }
-        run(d, "chown -R " + USER + ":" + USER + " " + CONDA_DIR);
     }
 
     /**

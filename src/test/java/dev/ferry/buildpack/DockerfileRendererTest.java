@@ -65,11 +65,14 @@ class DockerfileRendererTest {
                 .contains("WORKDIR ${REPO_DIR}\n")
                 .contains("ENV PATH=${HOME}/.local/bin:${REPO_DIR}/.local/bin:${PATH}\n")
                 .contains("COPY --chown=${NB_UID}:${NB_UID} . ${REPO_DIR}/\n")
-                .contains("chown -R ${NB_UID}:${NB_UID} /srv/conda")
                 .contains("EXPOSE 8888")
                 .contains("LABEL dev.ferry.repo=\"https://example.org/o/r.git\" dev.ferry.commit=\"0123456789abcdef0123456789abcdef01234567\"")
                 .contains("ENTRYPOINT [\"/usr/local/bin/ferry-entrypoint\"]")
                 .contains("CMD [\"jupyter\", \"notebook\", \"--ip=0.0.0.0\", \"--port=8888\"]");
+        // /srv/conda owned by the user, in the step that writes it (no second copy of the environment in a chown layer)
+        assertThat(d.contains("COPY --chown=${NB_UID}:${NB_UID} --from=") || d.contains("micromamba clean --all --yes && chown -R ${NB_UID}:${NB_UID} /srv/conda\n"))
+                .as("/srv/conda owned by the user").isTrue();
+        assertThat(d).doesNotContain("RUN chown -R ${NB_UID}:${NB_UID} /srv/conda");
         // the environment's bin directories come first, then conda's and npm's; the user's own before all of them
         assertThat(d).containsPattern("ENV PATH=/srv/conda/envs/notebook/bin:(/srv/conda/envs/kernel/bin:)?/srv/conda/bin:/srv/npm/bin:\\$\\{PATH}");
         assertThat(d.indexOf("ENV PATH=${HOME}/.local/bin")).isGreaterThan(d.indexOf("ENV PATH=/srv/conda/envs/notebook/bin"));
@@ -109,7 +112,7 @@ class DockerfileRendererTest {
         String d = withImage.render(new Detector().detect(repo), SOURCE);
         assertBaseEnvironment(d);
         assertThat(d).startsWith("# Rendered").contains("FROM localhost/base:1\n")
-                .contains("COPY --from=localhost/env:1 /srv/conda /srv/conda\n")
+                .contains("COPY --chown=${NB_UID}:${NB_UID} --from=localhost/env:1 /srv/conda /srv/conda\n")
                 .doesNotContain("micromamba create");
         file("runtime.txt", "python-3.12\n");
         assertThat(withImage.render(new Detector().detect(repo), SOURCE))
@@ -145,6 +148,7 @@ class DockerfileRendererTest {
                 .contains("/srv/conda/bin/mamba create --yes --prefix /srv/conda/envs/kernel --channel conda-forge --override-channels python=2.7 ipykernel pip")
                 .contains("/srv/conda/envs/kernel/bin/python -m ipykernel install --prefix /srv/conda/envs/notebook")
                 .contains("rm -rf /srv/conda/envs/notebook/share/jupyter/kernels/python3")
+                .contains("chown -R ${NB_UID}:${NB_UID} /srv/conda/envs/kernel /srv/conda/envs/notebook/share/jupyter/kernels")
                 .contains("ENV KERNEL_PYTHON_PREFIX=/srv/conda/envs/kernel CONDA_DEFAULT_ENV=/srv/conda/envs/kernel")
                 .contains("ENV PATH=/srv/conda/envs/notebook/bin:/srv/conda/envs/kernel/bin:/srv/conda/bin:/srv/npm/bin:${PATH}")
                 // requirements.txt into the kernel, requirements3.txt into the server's environment

@@ -126,6 +126,8 @@ public class RenderedImageBuildTest {
             check LANG "$LANG" en_US.UTF-8
             locale -a | grep -qx en_US.utf8 || fail "en_US.UTF-8 locale missing"
             check "repository owned by the user" "$(stat -c %U "$REPO_DIR/README.md")" "$EXPECT_USER"
+            check "environment owned by the user (postBuild may install)" "$(stat -c %U /srv/conda/envs/notebook/bin)" "$EXPECT_USER"
+            check "npm prefix owned by the user" "$(stat -c %U /srv/npm)" "$EXPECT_USER"
             python -c 'import notebook, ipykernel' || fail "Jupyter is not importable"
             echo "all checks passed"
             """;
