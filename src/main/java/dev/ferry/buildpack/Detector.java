@@ -100,9 +100,9 @@ public final class Detector {
                 plan.julia = Optional.of(JuliaCompat.checked(compat.asString().strip()));
             }
         } else if (plan.has("REQUIRE")) {
-            throw new BuildpackException(plan.path("REQUIRE") + " describes a Julia 0.6/0.7 environment (the REQUIRE "
-                    + "format), which Ferry does not build. Describe it with a Project.toml (Julia 1.x: activate the "
-                    + "folder in Pkg and add the packages), which Ferry and mybinder.org both read.");
+            throw new BuildpackException(plan.path("REQUIRE") + " describes a legacy Julia environment (the REQUIRE "
+                    + "format of Julia 0.6 to 1.1), which Ferry does not build. Describe it with a Project.toml (in Julia "
+                    + "1.x: activate the folder in Pkg and add the packages), which Ferry and mybinder.org both read.");
         } else if (plan.has("default.nix")) {
             plan.buildpack = "nix";
             plan.files.add(plan.path("default.nix"));

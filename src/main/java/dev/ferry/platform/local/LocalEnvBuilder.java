@@ -323,6 +323,15 @@ final class LocalEnvBuilder implements Builder {
                                 + code + "). Check the package names and versions in " + requirements + "; pip's error is "
                                 + "in the log.", 422);
             }
+            if (plan.serverRequirements().isPresent()) {
+                // repo2docker puts requirements3.txt into the notebook server's environment beside a legacy kernel;
+                // here the server and the kernel share this one
+                String server = plan.serverRequirements().get();
+                s.out.line("Installing the packages listed in " + server + " (for the notebook server's environment)");
+                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(server).toString()),
+                        s.venv, server, code -> "Installing the packages in " + server + " failed (pip exited with " + code
+                                + "). Check the package names and versions in " + server + "; pip's error is in the log.", 422);
+            }
             if (plan.installPackage()) {
                 String what = plan.files().contains("setup.py") ? "setup.py" : "pyproject.toml";
                 s.out.line("Installing the repository itself (pip install -e .)");

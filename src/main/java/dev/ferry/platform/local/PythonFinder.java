@@ -97,8 +97,9 @@ final class PythonFinder {
      */
     static String notFound(String name, List<Path> found) {
         if (found.isEmpty()) {
-            return "There is no " + name + " in any folder of the Ferry server's PATH ("
-                    + System.getenv().getOrDefault("PATH", "") + ").";
+            // the folders themselves go to the server's log, for the operator; the build log is the visitor's
+            log.info("no {} in any folder of the PATH ({})", name, System.getenv().getOrDefault("PATH", ""));
+            return "There is no " + name + " in any folder of the Ferry server's PATH.";
         }
         return "Looked for " + name + " on the Ferry server's PATH and found " + found.stream().map(Path::toString)
                 .collect(java.util.stream.Collectors.joining(", ")) + ", which does not run (a pyenv shim for a version "

@@ -156,11 +156,14 @@ final class Sandbox {
             "    module = _types.ModuleType('ferry_lab_links')",
             "    module.default_handlers = [(r'/(?:lab|doc)/tree/(.*)', LabToTree), (r'/lab/?', LabToTree)]",
             "    return module",
-            "try:  # only the classic server (notebook < 7) has these modules and reads extra_services",
-            "    _sys.modules['ferry_lab_links'] = _ferry_lab_links()",
-            "    c.NotebookApp.extra_services = ['ferry_lab_links']",
-            "except ImportError:",
-            "    pass",
+            "import importlib.util as _util",
+            "# a JupyterLab 1-2 running on this classic server serves /lab itself",
+            "if _util.find_spec('jupyterlab') is None:",
+            "    try:  # only the classic server (notebook < 7) has these modules and reads extra_services",
+            "        _sys.modules['ferry_lab_links'] = _ferry_lab_links()",
+            "        c.NotebookApp.extra_services = ['ferry_lab_links']",
+            "    except ImportError:",
+            "        pass",
             "");
 
     private static void writeFiles(Path etc, Path jupyterConfig) throws IOException {

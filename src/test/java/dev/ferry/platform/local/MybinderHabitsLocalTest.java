@@ -166,9 +166,9 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
 
     @Test
     void environmentYamlIsACondaEnvironment() throws Exception {
-        if (!Parts.ci() && HostTools.findFirst("micromamba", "mamba", "conda").isPresent()) {
-            return; // with conda on the host it would build (from conda-forge, which this machine cannot reach)
-        }
+        // with conda on the host it would build, from conda-forge, which these machines cannot reach
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parts.ci() || HostTools.findFirst("micromamba", "mamba", "conda").isEmpty(),
+                "skipped: this host has conda, which would try to download from conda-forge");
         Map<String, Object> failed = result("mh-env-yaml", files("binder/environment.yaml", "dependencies:\n  - numpy\n")).last();
         assertThat(failed.get("phase")).isEqualTo("failed");
         assertThat((String) failed.get("message")).contains("binder/environment.yaml, which needs conda");
@@ -184,7 +184,28 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
                 "R/hello.R", "ferry_hello <- function() 6 * 7\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
         assertThat(log(result)).contains("Installing the R package described by DESCRIPTION with remotes::install_local");
-        assertThat(run(result.last(), "ir", "library(ferrydesc); cat(ferry_hello(), R.version$major, sep = '\\n')"))
-                .startsWith("42\n");
+        Process hostR = new ProcessBuilder("Rscript", "-e", "cat(R.version.string)").redirectErrorStream(true).start();
+        String hostVersion = new String(hostR.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        hostR.waitFor();
+        // verify-style, from the R kernel: the package, the R asked of the host, REPO_DIR as the working directory
+        assertThat(run(result.last(), "ir", "library(ferrydesc); cat(ferry_hello(), R.version.string, "
+                + "Sys.getenv('REPO_DIR') == getwd(), sep = '\\n')"))
+                .isEqualTo("42\n" + hostVersion + "\nTRUE\n");
+    }
+
+    @Test
+    void requirements3TxtGoesIntoTheServersEnvironmentBesideALegacyPython() throws Exception {
+        // python-2.7: the host has no Python 2 that runs, so the default Python is used, and requirements3.txt (the
+        // server's packages on mybinder.org) is installed into the one environment here
+        EventStream.Result result = result("mh-requirements3", files(
+                "runtime.txt", "python-2.7\n",
+                "requirements3.txt", "./pkgs/serverpkg\n",
+                "pkgs/serverpkg/setup.py", "from setuptools import setup\nsetup(name='serverpkg', version='1.0', "
+                        + "py_modules=['serverpkg'])\n",
+                "pkgs/serverpkg/serverpkg.py", "WHERE = 'server'\n"));
+        assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
+        assertThat(log(result)).contains("Installing the packages listed in requirements3.txt (for the notebook server's "
+                + "environment)");
+        assertThat(run(result.last(), null, "import serverpkg; print(serverpkg.WHERE)")).isEqualTo("server\n");
     }
 }

@@ -43,7 +43,7 @@ class PythonChoiceTest {
                 .isEqualTo("Looked for python3.6 on the Ferry server's PATH and found " + shim + ", which does not run "
                         + "(a pyenv shim for a version that is not installed does that).");
         assertThat(PythonFinder.notFound("python3.6", List.of()))
-                .startsWith("There is no python3.6 in any folder of the Ferry server's PATH (")
-                .contains(System.getenv("PATH"));
+                .as("the server's PATH itself is for the operator's log, not the visitor's build log")
+                .isEqualTo("There is no python3.6 in any folder of the Ferry server's PATH.");
     }
 }
