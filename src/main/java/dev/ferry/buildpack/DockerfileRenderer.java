@@ -266,6 +266,13 @@ public final class DockerfileRenderer {
         d.append("RUN chmod -R g+w /tmp/src\n");
         d.append("USER 1001\n");
         d.append("RUN if [ -x /tmp/src/.s2i/bin/assemble ]; then /tmp/src/.s2i/bin/assemble; else /usr/libexec/s2i/assemble; fi\n");
+        // The session Pod runs every image as uid 1000 with the HOME set above, not as the builder's user: without a home
+        // of its own Jupyter cannot start (its runtime folder), and the folder assemble filled (the builder's working
+        // directory) would be read-only to it. Group 0 stays, as s2i images expect.
+        d.append("USER root\n");
+        d.append("RUN mkdir -p ").append(HOME).append(" && chown -R 1000:1000 ").append(HOME)
+                .append(" && chown -R 1000:0 \"$(pwd)\"\n");
+        d.append("USER 1000\n");
         d.append("EXPOSE 8888\n");
         d.append("CMD [\"/bin/sh\", \"-c\", \"if [ -x /tmp/src/.s2i/bin/run ]; then exec /tmp/src/.s2i/bin/run; else exec /usr/libexec/s2i/run; fi\"]\n");
         return d.toString();

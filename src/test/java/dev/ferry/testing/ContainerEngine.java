@@ -35,6 +35,8 @@ public final class ContainerEngine {
     public static final String DEBIAN_BASE = "localhost/debian-base:bookworm";
     /** {@link #DEBIAN_BASE} with Debian's python3, python3-venv, Notebook 6, jupyter_server and ipykernel. */
     public static final String NOTEBOOK_BASE = "localhost/notebook-base:bookworm";
+    /** A Java 17 runtime from Debian's packages, standing in for eclipse-temurin:17-jre. */
+    public static final String JAVA_RUNTIME = "localhost/jre:17";
     /** Debian's client: a newer {@code /usr/local/bin/docker} may lack the buildx plugin BuildKit builds need. */
     static final String DOCKER = "/usr/bin/docker";
     private static final Path SCRIPT = Path.of(".ci", "engine");
@@ -45,6 +47,7 @@ public final class ContainerEngine {
     private final String host;
     private final Set<String> containers = ConcurrentHashMap.newKeySet();
     private boolean imagesReady;
+    private boolean removalHooked;
 
     private ContainerEngine(String host) {
         this.host = host;
@@ -150,6 +153,28 @@ public final class ContainerEngine {
         return NOTEBOOK_BASE;
     }
 
+    /** {@value #JAVA_RUNTIME}: {@link #DEBIAN_BASE} with Debian's openjdk-17-jre-headless (~50 s once, cached by BuildKit). */
+    public synchronized String javaRuntime() {
+        String debian = debianBase();
+        try {
+            Path dir = Files.createTempDirectory("ferry-jre-image");
+            try {
+                Files.writeString(dir.resolve("Dockerfile"), """
+                        FROM %s
+                        RUN apt-get update \\
+                         && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless \\
+                         && rm -rf /var/lib/apt/lists/*
+                        """.formatted(debian));
+                return build(dir, JAVA_RUNTIME, Map.of());
+            } finally {
+                Files.deleteIfExists(dir.resolve("Dockerfile"));
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("could not write the JRE image's Dockerfile: " + e.getMessage(), e);
+        }
+    }
+
     private synchronized void baseImages() {
         if (imagesReady) {
             return;
@@ -193,8 +218,11 @@ public final class ContainerEngine {
         String id = r.output().strip();
         id = id.substring(id.lastIndexOf('\n') + 1);
         containers.add(id);
-        if (containers.size() == 1) {
-            Runtime.getRuntime().addShutdownHook(new Thread(this::removeAll, "ferry-test-containers-remove"));
+        synchronized (this) {
+            if (!removalHooked) {
+                Runtime.getRuntime().addShutdownHook(new Thread(this::removeAll, "ferry-test-containers-remove"));
+                removalHooked = true;
+            }
         }
         return new Container(this, id);
     }

@@ -35,11 +35,11 @@ import dev.ferry.testing.TestGitServer;
 import dev.ferry.testing.Ports;
 
 /**
- * The portal image without a container engine (none runs on these machines): the final stage of the {@code Dockerfile}
+ * The portal image without a container engine: the final stage of the {@code Dockerfile}
  * replayed from the Dockerfile itself, on the jar {@code package} just built — its layers extracted with Spring Boot's
  * jar tools and copied in the Dockerfile's order, its {@code ENTRYPOINT} run as its {@code USER} with its {@code ENV}
- * from another working directory. Proves the layout, the launcher and the class path; not the base image, the
- * read-only root filesystem or the registry push (the k3s test, where Docker exists).
+ * from another working directory. Proves the layout, the launcher and the class path; {@link PortalContainerIT} builds
+ * the image itself with the engine and runs it on a read-only root, as the build Job does.
  */
 class PortalImageIT {
 

@@ -36,7 +36,7 @@ final class ServiceAccountKubeconfig {
         CoreV1Api core = new CoreV1Api(admin);
         core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(namespace))).execute();
         String serviceAccount = null;
-        for (Object o : Yaml.loadAll(renderedBase())) {
+        for (Object o : rbacObjects()) {
             if (o instanceof V1ServiceAccount sa) {
                 serviceAccount = sa.getMetadata().getName();
                 core.createNamespacedServiceAccount(namespace, sa).execute();
@@ -46,11 +46,27 @@ final class ServiceAccountKubeconfig {
                 new RbacAuthorizationV1Api(admin).createNamespacedRoleBinding(namespace, binding).execute();
             }
         }
-        if (serviceAccount == null) {
-            throw new AssertionError("kubectl kustomize deploy/base renders no ServiceAccount");
-        }
         String token = core.createNamespacedServiceAccountToken(serviceAccount, namespace, new AuthenticationV1TokenRequest()
                 .spec(new V1TokenRequestSpec().audiences(List.of()).expirationSeconds(3600L))).execute().getStatus().getToken();
+        return kubeconfig(adminKubeconfig, serviceAccount, token, namespace);
+    }
+
+    /** The ServiceAccount, Role and RoleBinding of {@code kubectl kustomize deploy/base}, as client-java's models. */
+    static List<Object> rbacObjects() throws Exception {
+        List<Object> objects = new java.util.ArrayList<>();
+        for (Object o : Yaml.loadAll(renderedBase())) {
+            if (o instanceof V1ServiceAccount || o instanceof V1Role || o instanceof V1RoleBinding) {
+                objects.add(o);
+            }
+        }
+        if (objects.stream().noneMatch(V1ServiceAccount.class::isInstance)) {
+            throw new AssertionError("kubectl kustomize deploy/base renders no ServiceAccount");
+        }
+        return objects;
+    }
+
+    /** A kubeconfig for the admin kubeconfig's cluster (server, CA) with the ServiceAccount's token as its only user. */
+    static String kubeconfig(String adminKubeconfig, String serviceAccount, String token, String namespace) {
         KubeConfig cluster = KubeConfig.loadKubeConfig(new StringReader(adminKubeconfig));
         return """
                 apiVersion: v1

@@ -110,6 +110,60 @@ class SessionContainerTest {
         }
     }
 
+    /**
+     * The one Dockerfile Ferry renders that builds from local images: source-to-image, with the operator's
+     * {@code ferry.buildpack.s2i-builder} pointed at a builder made from Debian's Jupyter packages (its
+     * {@code /usr/libexec/s2i/assemble} copies the sources, as s2i builders do).
+     */
+    @Test
+    void aRenderedSourceToImageImageRunsAsTheSessionPodRunsIt() throws Exception {
+        ContainerEngine engine = ContainerEngine.require();
+        Path builderDir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-s2i-builder"));
+        Files.writeString(builderDir.resolve("Dockerfile"), """
+                FROM %s
+                RUN mkdir -p /usr/libexec/s2i /opt/app-root/src && chown 1001:0 /opt/app-root/src \\
+                 && printf '#!/bin/sh\\nset -e\\ncp -Rf /tmp/src/. /opt/app-root/src\\n' > /usr/libexec/s2i/assemble \\
+                 && printf '#!/bin/sh\\nexec jupyter notebook --ip=0.0.0.0 --port=8888\\n' > /usr/libexec/s2i/run \\
+                 && chmod +x /usr/libexec/s2i/assemble /usr/libexec/s2i/run
+                ENV HOME=/opt/app-root/src
+                WORKDIR /opt/app-root/src
+                USER 1001
+                """.formatted(engine.notebookBase()));
+        String builder = engine.build(builderDir, "localhost/ferry-test/s2i-notebook:bookworm", Map.of());
+
+        Path checkout = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-s2i-repo"));
+        Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
+        BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class,
+                Map.of("ferry.buildpack.s2i-builder", builder));
+        BuildPlan plan = new Detector(java.util.Optional.of(buildpack.s2iBuilder())).detect(checkout);
+        assertThat(plan.buildpack()).isEqualTo("s2i");
+        ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/s2i.git");
+        String dockerfile = new DockerfileRenderer(buildpack).render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit()));
+        Path rendered = TempDirs.deleteOnExit(Files.createTempFile("ferry-s2i", ".Dockerfile"));
+        Files.writeString(rendered, dockerfile);
+        ImageKey key = ImageKey.of(repo);
+        String image = engine.build(checkout, rendered, "localhost/ferry-test/s2i:" + key.commit().substring(0, 12), Map.of());
+
+        KubernetesProperties kubernetes = settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
+        SessionSpec spec = new SessionSpec(SESSION, TOKEN, repo, new Environment(key, image), Map.of(), List.of());
+        V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
+        V1Container notebook = pod.getSpec().getContainers().get(0);
+        ContainerEngine.Container session = engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, image));
+        try {
+            String base = "http://" + session.ip() + ":" + SessionPods.PORT + spec.baseUrl();
+            assertThat(status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
+            assertThat(status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5)))
+                    .as("the repository's files in the server's folder").isEqualTo(200);
+            HttpResponse<String> saved = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create(base + "api/contents/notes.txt?token=" + TOKEN))
+                    .PUT(HttpRequest.BodyPublishers.ofString("{\"type\": \"file\", \"format\": \"text\", \"content\": \"kept\"}"))
+                    .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(saved.statusCode()).as("the user can save work next to the repository's files: " + saved.body()).isEqualTo(201);
+        } finally {
+            session.remove();
+        }
+    }
+
     /** The first status answered within {@code wait} (the server needs a moment to start); 0 when none. */
     static int status(String url, Duration wait) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
