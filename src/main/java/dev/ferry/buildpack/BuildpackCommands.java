@@ -145,6 +145,8 @@ public final class BuildpackCommands {
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
             }
+            // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile instead of the context's .dockerignore
+            Files.writeString(meta.resolve("Dockerfile.dockerignore"), DockerfileRenderer.ignoreFile(dir, plan), StandardCharsets.UTF_8);
             Files.writeString(meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);
             out.println("prepared " + Urls.redact(repoUrl) + " at " + commit + " (" + plan.buildpack() + ")");
             return 0;

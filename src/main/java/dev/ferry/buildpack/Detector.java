@@ -14,25 +14,30 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.toml.TomlMapper;
 
 /**
  * Reads a checkout the way repo2docker does and decides its {@link BuildPlan}. A {@code binder/} or {@code .binder/}
  * folder, when present, is the only place looked at (both at once is an error); the first match wins:
- * {@code Dockerfile} > {@code Project.toml} > {@code default.nix} > R ({@code runtime.txt r-…} or a root
- * {@code DESCRIPTION}) > {@code environment.yml} > {@code Pipfile} > {@code requirements.txt} / {@code setup.py} /
- * {@code pyproject.toml} / {@code runtime.txt python-…} > the default Python environment. {@code apt.txt},
- * {@code postBuild} and {@code start} compose with all but a Dockerfile.
+ * {@code Dockerfile} > {@code Project.toml} > ({@code REQUIRE}, refused) > {@code default.nix} > R
+ * ({@code runtime.txt r-…} or a root {@code DESCRIPTION}) > {@code environment.yml} (or {@code environment.yaml}) >
+ * {@code Pipfile} > {@code requirements.txt} / {@code setup.py} / {@code pyproject.toml} /
+ * {@code runtime.txt python-…} > the default Python environment. {@code apt.txt}, {@code postBuild} and {@code start}
+ * compose with all but a Dockerfile. docs/environments.md lists where Ferry differs from repo2docker, and why.
  */
 public final class Detector {
 
-    private static final Pattern RUNTIME_PYTHON = Pattern.compile("^python-(\\d+\\.\\d+)(\\.\\d+)?$");
+    private static final Pattern RUNTIME_PYTHON = Pattern.compile("^python-(\\d+)(?:\\.(\\d+))?(\\.\\d+)?$");
     private static final Pattern RUNTIME_R = Pattern.compile("^r-(?:(\\d+\\.\\d+(?:\\.\\d+)?)-)?(\\d{4}-\\d{2}-\\d{2})$");
     private static final Pattern RUNTIME_R_VERSION_ONLY = Pattern.compile("^r-(\\d+\\.\\d+(?:\\.\\d+)?)$");
     private static final Pattern APT_PACKAGE = Pattern.compile("^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$");
     private static final Pattern LEGACY_BINDER = Pattern.compile("^\\s*FROM\\s+andrewosh/binder-base",
             Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
-    private static final Pattern CONDA_PYTHON = Pattern.compile("^python\\s*[=<>~]*=?\\s*(\\d+\\.\\d+)");
+    /** repo2docker's reading of a conda dependency: {@code python=…} or {@code python==…} pins, bounds do not. */
+    private static final Pattern CONDA_PYTHON = Pattern.compile("^python\\s*=+\\s*([\\d.]*)");
+    /** A Pipfile's or Pipfile.lock's Python: the leading version number, as repo2docker reads it. */
+    private static final Pattern PIPFILE_PYTHON = Pattern.compile("^\\d+(\\.\\d+)*");
     private static final int MAX_APT_PACKAGES = 500;
 
     private final Optional<String> s2iBuilder;
@@ -90,42 +95,44 @@ public final class Detector {
             JsonNode deps = toml.path("deps");
             deps.propertyNames().forEach(plan.packages::add);
             JsonNode compat = toml.path("compat").path("julia");
-            if (compat.isString()) {
-                Matcher m = Pattern.compile("(\\d+\\.\\d+)").matcher(compat.asString());
-                if (m.find()) {
-                    plan.julia = Optional.of(m.group(1));
-                }
+            if (compat.isString() && !compat.asString().isBlank()) {
+                // the bound as written; the renderer reads it as Pkg does (=1.3 is not 1.3's newest patch)
+                plan.julia = Optional.of(JuliaCompat.checked(compat.asString().strip()));
             }
+        } else if (plan.has("REQUIRE")) {
+            throw new BuildpackException(plan.path("REQUIRE") + " describes a legacy Julia environment (the REQUIRE "
+                    + "format of Julia 0.6 to 1.1), which Ferry does not build. Describe it with a Project.toml (in Julia "
+                    + "1.x: activate the folder in Pkg and add the packages), which Ferry and mybinder.org both read.");
         } else if (plan.has("default.nix")) {
             plan.buildpack = "nix";
             plan.files.add(plan.path("default.nix"));
         } else if (runtime.map(r -> r.startsWith("r-")).orElse(false) || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
             plan.buildpack = "r";
-            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> plan.r = Optional.of(parseRRuntime(r)));
+            runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> {
+                plan.r = Optional.of(parseRRuntime(r));
+                plan.rSnapshot = rSnapshotDate(r);
+            });
             if (configDir.isEmpty() && repo.isFile("DESCRIPTION")) {
                 plan.files.add("DESCRIPTION");
             }
             if (plan.has("install.R")) {
                 plan.files.add(plan.path("install.R"));
             }
-        } else if (plan.has("environment.yml")) {
+        } else if (plan.has("environment.yml") || plan.has("environment.yaml")) {
+            // repo2docker reads only environment.yml and silently builds plain Python from a lone environment.yaml
+            // (jupyterhub/repo2docker#970, #1373); Ferry reads either, the .yml first as repo2docker would.
+            String name = plan.has("environment.yml") ? "environment.yml" : "environment.yaml";
+            if (name.equals("environment.yml") && plan.has("environment.yaml")) {
+                plan.warnings.add(plan.path("environment.yaml") + " is ignored: " + plan.path("environment.yml")
+                        + " is used. Keep one of them.");
+            }
             plan.buildpack = "conda";
-            plan.files.add(plan.path("environment.yml"));
-            readEnvironmentYml(repo, plan.path("environment.yml"), plan);
+            plan.condaFile = Optional.of(plan.path(name));
+            plan.files.add(plan.path(name));
+            readEnvironmentYml(repo, plan.path(name), plan);
         } else if (plan.has("Pipfile") || plan.has("Pipfile.lock")) {
             plan.buildpack = "pipfile";
-            if (plan.has("Pipfile")) {
-                plan.files.add(plan.path("Pipfile"));
-                JsonNode pipfile = parseToml(repo, plan.path("Pipfile"));
-                pipfile.path("packages").propertyNames().forEach(plan.packages::add);
-                JsonNode version = pipfile.path("requires").path("python_version");
-                if (version.isString()) {
-                    plan.python = Optional.of(version.asString());
-                }
-            }
-            if (plan.has("Pipfile.lock")) {
-                plan.files.add(plan.path("Pipfile.lock"));
-            }
+            readPipfile(repo, plan);
         } else {
             plan.buildpack = "python";
             if (plan.has("requirements.txt")) {
@@ -142,8 +149,7 @@ public final class Detector {
                     plan.files.add("setup.py");
                     plan.installPackage = true;
                 }
-                if (repo.isFile("pyproject.toml")) {
-                    parseToml(repo, "pyproject.toml");
+                if (repo.isFile("pyproject.toml") && installablePyproject(parseToml(repo, "pyproject.toml"))) {
                     plan.files.add("pyproject.toml");
                     plan.installPackage = true;
                 }
@@ -162,19 +168,114 @@ public final class Detector {
         runtime.ifPresent(r -> {
             Matcher python = RUNTIME_PYTHON.matcher(r);
             if (python.matches()) {
-                if (plan.buildpack.equals("python") || plan.buildpack.equals("pipfile")) {
-                    plan.python = Optional.of(python.group(1));
+                if (plan.buildpack.equals("python")) {
+                    plan.python = runtimePython(python);
+                } else if (plan.buildpack.equals("pipfile")) {
+                    plan.warnings.add("runtime.txt asks for " + r + ", but with a Pipfile the Python version comes from "
+                            + "Pipfile.lock or the Pipfile's [requires] (as on mybinder.org); runtime.txt is not used.");
                 } else {
                     plan.warnings.add("runtime.txt asks for " + r + ", which the " + plan.buildpack + " buildpack does not use.");
                 }
             } else if (!r.startsWith("r-")) {
-                throw new BuildpackException("runtime.txt says '" + printable(r) + "'; it must be python-X.Y (e.g. python-3.11) "
-                        + "or r-YYYY-MM-DD / r-X.Y-YYYY-MM-DD.");
+                throw new BuildpackException("runtime.txt says '" + printable(r) + "'; it must be python-X.Y (e.g. python-3.11, "
+                        + "or python-3 for the default) or r-YYYY-MM-DD / r-X.Y-YYYY-MM-DD.");
             }
             plan.files.add(plan.path("runtime.txt"));
         });
+        serverRequirements(plan);
         plan.composables();
         return plan.build();
+    }
+
+    /** {@code python-3} is the default 3.x, {@code python-2} is 2.7, {@code python-X.Y[.Z]} is X.Y (repo2docker's rules). */
+    private static Optional<String> runtimePython(Matcher python) {
+        if (python.group(2) == null) {
+            return majorOnly(python.group(1), "runtime.txt");
+        }
+        return Optional.of(python.group(1) + "." + python.group(2));
+    }
+
+    /** A bare major version: 3 means the default Python, 2 means 2.7, as in repo2docker. */
+    private static Optional<String> majorOnly(String major, String where) {
+        return switch (major) {
+            case "3" -> Optional.empty();
+            case "2" -> Optional.of("2.7");
+            default -> throw new BuildpackException(where + " asks for Python " + major + "; write the version as X.Y "
+                    + "(e.g. 3.11), or 3 for the default Python.");
+        };
+    }
+
+    /** X.Y from a version such as {@code 3.10.4}, {@code 3.10.} or {@code 3}; empty for the default. */
+    private static Optional<String> majorMinor(String version, String where) {
+        String[] parts = version.split("\\.");
+        if (parts.length == 0 || parts[0].isEmpty()) {
+            return Optional.empty();
+        }
+        if (parts.length == 1) {
+            return majorOnly(parts[0], where);
+        }
+        return Optional.of(parts[0] + "." + parts[1]);
+    }
+
+    /**
+     * requirements3.txt goes into the notebook server's environment when the kernel runs a legacy Python (repo2docker's
+     * python and Pipfile buildpacks); anywhere else repo2docker ignores it, and Ferry says so.
+     */
+    private static void serverRequirements(Plan plan) {
+        if (!plan.has("requirements3.txt")) {
+            return;
+        }
+        boolean honoured = (plan.buildpack.equals("python") || plan.buildpack.equals("pipfile"))
+                && plan.python.map(BuildPlan::isLegacy).orElse(false);
+        if (honoured) {
+            plan.serverRequirements = Optional.of(plan.path("requirements3.txt"));
+            plan.files.add(plan.path("requirements3.txt"));
+        } else {
+            plan.warnings.add(plan.path("requirements3.txt") + " is ignored: it is for the notebook server's own "
+                    + "environment when the repository asks for Python older than " + BuildPlan.SEPARATE_KERNEL_BELOW
+                    + " (with requirements.txt or a Pipfile), as on mybinder.org.");
+        }
+    }
+
+    /**
+     * A pyproject.toml makes the repository an installable package only when it says how to build it and what it is
+     * ({@code [build-system]} and {@code [project]}); one that only configures tools (black, ruff, pytest) does not.
+     */
+    private static boolean installablePyproject(JsonNode pyproject) {
+        return pyproject.path("build-system").isObject() && pyproject.path("project").isObject();
+    }
+
+    /** The Pipfile's packages, and the Python of Pipfile.lock's {@code _meta.requires}, then the Pipfile's {@code [requires]}. */
+    private static void readPipfile(RepoFiles repo, Plan plan) {
+        Map<String, JsonNode> requires = new java.util.LinkedHashMap<>(); // file -> its requires, in the order read
+        if (plan.has("Pipfile.lock")) {
+            String lock = plan.path("Pipfile.lock");
+            try {
+                requires.put(lock, JsonMapper.builder().build().readTree(repo.read(lock)).path("_meta").path("requires"));
+            } catch (JacksonException e) {
+                throw new BuildpackException(lock + " is not valid JSON: " + printable(firstLine(e.getOriginalMessage()))
+                        + ". Recreate it with pipenv lock.");
+            }
+        }
+        if (plan.has("Pipfile")) {
+            plan.files.add(plan.path("Pipfile"));
+            JsonNode pipfile = parseToml(repo, plan.path("Pipfile"));
+            pipfile.path("packages").propertyNames().forEach(plan.packages::add);
+            requires.put(plan.path("Pipfile"), pipfile.path("requires"));
+        }
+        if (plan.has("Pipfile.lock")) {
+            plan.files.add(plan.path("Pipfile.lock"));
+        }
+        for (Map.Entry<String, JsonNode> source : requires.entrySet()) {
+            for (String key : List.of("python_full_version", "python_version")) {
+                JsonNode value = source.getValue().path(key);
+                Matcher m = value.isString() ? PIPFILE_PYTHON.matcher(value.asString().strip()) : null;
+                if (m != null && m.find()) {
+                    plan.python = majorMinor(m.group(), source.getKey());
+                    return;
+                }
+            }
+        }
     }
 
     private static String parseRRuntime(String runtime) {
@@ -188,6 +289,12 @@ public final class Detector {
         }
         throw new BuildpackException("runtime.txt says '" + printable(runtime) + "'; for R it must be r-YYYY-MM-DD or "
                 + "r-X.Y-YYYY-MM-DD (e.g. r-4.3-2023-10-01).");
+    }
+
+    /** The CRAN snapshot date of {@code r-[X.Y-]YYYY-MM-DD}, also when a version is named. */
+    private static Optional<String> rSnapshotDate(String runtime) {
+        Matcher m = RUNTIME_R.matcher(runtime);
+        return m.matches() ? Optional.of(m.group(2)) : Optional.empty();
     }
 
     private static JsonNode parseToml(RepoFiles repo, String path) {
@@ -220,12 +327,14 @@ public final class Detector {
             throw new BuildpackException(path + ": 'dependencies' must be a list.");
         }
         if (deps instanceof List<?> list) {
+            boolean pythonSeen = false;
             for (Object dep : list) {
                 if (dep instanceof String s) {
                     plan.packages.add(s);
                     Matcher m = CONDA_PYTHON.matcher(s.strip());
-                    if (m.find()) {
-                        plan.python = Optional.of(m.group(1));
+                    if (!pythonSeen && m.find()) {
+                        pythonSeen = true; // the first python dependency counts, as in repo2docker
+                        plan.python = majorMinor(m.group(1), path);
                     }
                 } else if (dep instanceof Map<?, ?> pip && pip.get("pip") instanceof List<?> pipList) {
                     pipList.forEach(p -> plan.packages.add("pip:" + p));
@@ -259,6 +368,7 @@ public final class Detector {
         Optional<String> python = Optional.empty();
         Optional<String> r = Optional.empty();
         Optional<String> julia = Optional.empty();
+        Optional<String> rSnapshot = Optional.empty();
         final List<String> packages = new ArrayList<>();
         final List<String> apt = new ArrayList<>();
         Optional<String> postBuild = Optional.empty();
@@ -266,6 +376,8 @@ public final class Detector {
         boolean installPackage;
         Optional<String> s2iBuilder = Optional.empty();
         final List<String> warnings = new ArrayList<>();
+        Optional<String> condaFile = Optional.empty();
+        Optional<String> serverRequirements = Optional.empty();
 
         Plan(RepoFiles repo, String configDir) {
             this.repo = repo;
@@ -332,7 +444,7 @@ public final class Detector {
 
         BuildPlan build() {
             return new BuildPlan(buildpack, configDir, files, python, r, julia, packages, apt, postBuild, start,
-                    installPackage, s2iBuilder, warnings);
+                    installPackage, s2iBuilder, warnings, condaFile, serverRequirements, rSnapshot);
         }
     }
 }

@@ -16,7 +16,10 @@ public final class PlanJson {
         json.put("files", plan.files());
         json.put("python", plan.python().orElse(null));
         json.put("r", plan.r().orElse(null));
+        json.put("rSnapshot", plan.rSnapshot().orElse(null));
         json.put("julia", plan.julia().orElse(null));
+        json.put("condaFile", plan.condaFile().orElse(null));
+        json.put("serverRequirements", plan.serverRequirements().orElse(null));
         json.put("packages", plan.packages());
         json.put("aptPackages", plan.aptPackages());
         json.put("postBuild", plan.postBuild().orElse(null));

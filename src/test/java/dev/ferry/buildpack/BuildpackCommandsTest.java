@@ -72,12 +72,17 @@ class BuildpackCommandsTest {
             String url = git.createRepo("prep", Map.of("requirements.txt", "six\n", "binder/postBuild", "#!/bin/sh\necho ok\n"));
             String commit = git.commit("prep", "main", Map.of("notes.md", "# notes\n"), "second");
             Path out = dir.resolve("context");
-            Run r = run(Map.of("FERRY_REPO_ALLOWED_SCHEMES", "http", "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "true"),
+            Run r = run(Map.of("FERRY_REPO_ALLOWED_SCHEMES", "http", "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "true",
+                    "FERRY_BUILDPACK_BASE_IMAGE", "localhost/base:7", "FERRY_BUILDPACK_PYTHON_VERSION", "3.12"),
                     "prepare", "--repo", url, "--commit", commit, "--ref", "refs/heads/main", "--out", out.toString());
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(out.resolve("notes.md")).exists();
-            assertThat(Files.readString(out.resolve(".ferry/Dockerfile"))).contains("chmod +x ./binder/postBuild")
-                    .contains("dev.ferry.commit=\"" + commit + "\"");
+            assertThat(Files.readString(out.resolve(".ferry/Dockerfile"))).contains("./binder/postBuild")
+                    .contains("dev.ferry.commit=\"" + commit + "\"")
+                    // the operator's ferry.buildpack.* settings, which the build Job passes as FERRY_BUILDPACK_*
+                    .contains("FROM localhost/base:7\n").contains("python=3.12 ");
+            // BuildKit's ignore file beside the Dockerfile, from the binder folder (none here: only Ferry's comment)
+            assertThat(Files.readString(out.resolve(".ferry/Dockerfile.dockerignore"))).startsWith("# Written by Ferry");
             assertThat(Files.readString(out.resolve(".ferry/plan.json"))).contains("\"buildpack\" : \"python\"");
         }
     }

@@ -132,7 +132,7 @@ class DetectorTest {
 
     @Test
     void pyprojectTomlIsInstalledAndMustBeValid() throws IOException {
-        file("pyproject.toml", "[project]\nname = \"demo\"\n");
+        file("pyproject.toml", "[build-system]\nrequires = [\"hatchling\"]\n\n[project]\nname = \"demo\"\n");
         assertThat(detect().installPackage()).isTrue();
         file("pyproject.toml", "[project\nname = \n");
         assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageStartingWith("pyproject.toml is not valid TOML");
@@ -290,5 +290,145 @@ class DetectorTest {
         BuildPlan operator = new Detector(Optional.of("quay.io/example/builder:1")).detect(repo);
         assertThat(operator.buildpack()).isEqualTo("s2i");
         assertThat(operator.s2iBuilder()).hasValue("quay.io/example/builder:1");
+    }
+
+    // --- repo2docker's detection rules that Ferry read differently before (issue #20) ---
+
+    @Test
+    void environmentYamlCountsLikeEnvironmentYml() throws IOException {
+        file("binder/environment.yaml", "dependencies:\n  - python=3.9\n  - numpy\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("conda");
+        assertThat(plan.condaFile()).hasValue("binder/environment.yaml");
+        assertThat(plan.files()).containsExactly("binder/environment.yaml");
+        assertThat(plan.python()).hasValue("3.9");
+        assertThat(plan.packages()).contains("numpy");
+    }
+
+    @Test
+    void environmentYmlWinsOverEnvironmentYamlWithAWarning() throws IOException {
+        file("environment.yml", "dependencies: [numpy]\n");
+        file("environment.yaml", "dependencies: [scipy]\n");
+        BuildPlan plan = detect();
+        assertThat(plan.condaFile()).hasValue("environment.yml");
+        assertThat(plan.packages()).containsExactly("numpy");
+        assertThat(plan.warnings()).contains("environment.yaml is ignored: environment.yml is used. Keep one of them.");
+    }
+
+    @Test
+    void runtimeTxtPython3IsTheDefaultPythonAndPython2Is27() throws IOException {
+        file("runtime.txt", "python-3\n");
+        BuildPlan plan = detect();
+        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.python()).isEmpty();
+        assertThat(plan.files()).containsExactly("runtime.txt");
+        file("runtime.txt", "python-2");
+        assertThat(detect().python()).hasValue("2.7");
+        file("runtime.txt", "python-2.7");
+        assertThat(detect().python()).hasValue("2.7");
+        assertThat(detect().legacyPython()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"python=2", "python==2", "python = 2"})
+    void condaPython2MeansPython27(String dependency) throws IOException {
+        file("environment.yml", "dependencies:\n  - " + dependency + "\n");
+        assertThat(detect().python()).hasValue("2.7");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"python>=3.8", "python<3.12", "python~=3.8", "python", "python=3", "python 3.8"})
+    void condaPythonBoundsAndBareMajorAreTheDefaultNotAPin(String dependency) throws IOException {
+        file("environment.yml", "dependencies:\n  - " + dependency + "\n  - numpy\n");
+        assertThat(detect().python()).as(dependency).isEmpty();
+    }
+
+    @Test
+    void condaPinsKeepMajorMinorAndTheFirstPythonCounts() throws IOException {
+        file("environment.yml", "dependencies:\n  - python==3.11.*\n  - python=3.8\n  - python-dateutil=2.8\n");
+        assertThat(detect().python()).hasValue("3.11");
+        file("environment.yml", "dependencies:\n  - python-dateutil=2.8\n  - python=3.9.7\n");
+        assertThat(detect().python()).hasValue("3.9");
+    }
+
+    @Test
+    void pipfileLockRequiresComesFirstThenThePipfileNotRuntimeTxt() throws IOException {
+        file("runtime.txt", "python-3.8\n");
+        file("Pipfile", "[packages]\nrequests = \"*\"\n\n[requires]\npython_version = \"3.9\"\n");
+        BuildPlan pipfileOnly = detect();
+        assertThat(pipfileOnly.python()).hasValue("3.9");
+        assertThat(pipfileOnly.warnings()).anyMatch(w -> w.startsWith("runtime.txt asks for python-3.8, but with a Pipfile"));
+        file("Pipfile.lock", "{\"_meta\": {\"requires\": {\"python_full_version\": \"3.10.4\"}}, \"default\": {}}");
+        assertThat(detect().python()).hasValue("3.10");
+        file("Pipfile.lock", "{\"_meta\": {\"requires\": {\"python_version\": \"2\"}}, \"default\": {}}");
+        assertThat(detect().python()).hasValue("2.7");
+        file("Pipfile.lock", "{\"_meta\": {\"requires\": {}}, \"default\": {}}");
+        assertThat(detect().python()).as("an empty lock falls back to the Pipfile").hasValue("3.9");
+        file("Pipfile", "[packages]\nrequests = \"*\"\n");
+        assertThat(detect().python()).as("nothing asked: the default").isEmpty();
+    }
+
+    @Test
+    void malformedPipfileLockIsExplained() throws IOException {
+        file("Pipfile.lock", "{ not json");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageStartingWith("Pipfile.lock is not valid JSON").hasMessageContaining("pipenv lock");
+    }
+
+    @Test
+    void requirements3TxtIsForTheServerOnlyWithALegacyKernelPython() throws IOException {
+        file("runtime.txt", "python-2.7\n");
+        file("requirements.txt", "six\n");
+        file("requirements3.txt", "nbgitpuller\n");
+        BuildPlan legacy = detect();
+        assertThat(legacy.serverRequirements()).hasValue("requirements3.txt");
+        assertThat(legacy.files()).contains("requirements3.txt");
+        assertThat(legacy.packages()).containsExactly("six");
+
+        file("runtime.txt", "python-3.11\n");
+        BuildPlan current = detect();
+        assertThat(current.serverRequirements()).isEmpty();
+        assertThat(current.files()).doesNotContain("requirements3.txt");
+        assertThat(current.warnings()).anyMatch(w -> w.startsWith("requirements3.txt is ignored"));
+    }
+
+    @Test
+    void requirements3TxtWithAPython2Pipfile() throws IOException {
+        file("Pipfile", "[packages]\n\n[requires]\npython_version = \"2.7\"\n");
+        file("requirements3.txt", "nbgitpuller\n");
+        assertThat(detect().serverRequirements()).hasValue("requirements3.txt");
+    }
+
+    @Test
+    void requirements3TxtIsIgnoredByConda() throws IOException {
+        file("environment.yml", "dependencies:\n  - python=2.7\n");
+        file("requirements3.txt", "nbgitpuller\n");
+        BuildPlan plan = detect();
+        assertThat(plan.serverRequirements()).isEmpty();
+        assertThat(plan.warnings()).anyMatch(w -> w.startsWith("requirements3.txt is ignored"));
+    }
+
+    @Test
+    void aToolOnlyPyprojectTomlDoesNotMakeTheRepositoryPipInstalled() throws IOException {
+        file("pyproject.toml", "[tool.black]\nline-length = 100\n\n[tool.ruff]\nselect = [\"E\"]\n");
+        BuildPlan tools = detect();
+        assertThat(tools.installPackage()).isFalse();
+        assertThat(tools.files()).isEmpty();
+        file("pyproject.toml", "[project]\nname = \"demo\"\nversion = \"0.1\"\n");
+        assertThat(detect().installPackage()).as("[project] without [build-system]").isFalse();
+        file("pyproject.toml", "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
+                + "[project]\nname = \"demo\"\nversion = \"0.1\"\n");
+        BuildPlan pkg = detect();
+        assertThat(pkg.installPackage()).isTrue();
+        assertThat(pkg.files()).containsExactly("pyproject.toml");
+    }
+
+    @Test
+    void legacyJuliaRequireIsExplained() throws IOException {
+        file("REQUIRE", "julia 0.6\nDataFrames\n");
+        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("REQUIRE").hasMessageContaining("Project.toml");
+        file("Project.toml", "[deps]\n");
+        assertThat(detect().buildpack()).as("a Project.toml beside it wins, as in repo2docker").isEqualTo("julia");
     }
 }

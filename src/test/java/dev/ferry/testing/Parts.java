@@ -33,6 +33,12 @@ public final class Parts {
                 + "python3-ipykernel python3-venv)");
     }
 
+    /** Debian's jupyter_server (the server JupyterLab and Notebook 7 run on). */
+    public static void requireJupyterServer() {
+        require(Files.isExecutable(SYSTEM_PYTHON) && exitsZero(SYSTEM_PYTHON.toString(), "-c", "import jupyter_server"),
+                "jupyter_server from Debian's packages (apt-get install jupyter-server python3-jupyter-server)");
+    }
+
     /** Debian's bubblewrap, which sandboxes local builds and sessions; returns the bwrap program. */
     public static Path requireBubblewrap() {
         Path bwrap = Path.of("/usr/bin/bwrap");
@@ -43,6 +49,12 @@ public final class Parts {
     /** R with IRkernel (Debian: r-base-core r-cran-irkernel). */
     public static void requireR() {
         require(exitsZero("Rscript", "-e", "library(IRkernel)"), "R with IRkernel (apt-get install r-base-core r-cran-irkernel)");
+    }
+
+    /** R with IRkernel and remotes, which installs a DESCRIPTION's package (Debian: r-cran-remotes). */
+    public static void requireRRemotes() {
+        require(exitsZero("Rscript", "-e", "library(IRkernel); library(remotes)"),
+                "R with IRkernel and remotes (apt-get install r-base-core r-cran-irkernel r-cran-remotes)");
     }
 
     /** pipenv (Debian: pipenv). */

@@ -139,6 +139,7 @@ final class LocalEnvBuilder implements Builder {
 
         Map<String, String> env(Path prefix) {
             Map<String, String> env = layout.childEnvironment(checkout, prefix);
+            repo2dockerVariables(env, checkout);
             if (sandbox.isolated()) {
                 // A pip cache shared between builds would let one repository's build plant packages for another's.
                 env.put("PIP_CACHE_DIR", "/tmp/pip-cache");
@@ -164,20 +165,51 @@ final class LocalEnvBuilder implements Builder {
         }
 
         void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
+            run(command, prefix, failure, status, null);
+        }
+
+        /**
+         * A pip step: when it fails and its output shows that the package index could not be reached, the failure
+         * says that (the names in {@code file} are not what is wrong) instead of {@code failure}'s sentence.
+         */
+        void pip(List<String> command, Path prefix, String file, java.util.function.IntFunction<String> failure, int status)
+                throws IOException {
+            run(command, prefix, failure, status, file);
+        }
+
+        private void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status,
+                         String pipFile) throws IOException {
             checkCancelled(ctx);
             boolean[] diskFull = {false};
+            boolean[] unreachable = {false};
             ProcessRunner.Result r = ProcessRunner.run(command(command), checkout, env(prefix), line -> {
                 diskFull[0] |= line.contains(NO_SPACE);
+                unreachable[0] |= pipFile != null && PackageIndex.unreachable(line);
                 out.line(line);
             }, ctx::cancelled);
             checkCancelled(ctx);
             if (r.exitCode() != 0 && diskFull[0]) {
                 throw new BuildFailedException(507, DISK_FULL);
             }
+            if (r.exitCode() != 0 && unreachable[0]) {
+                throw new BuildFailedException(503, PackageIndex.message(pipFile));
+            }
             if (r.exitCode() != 0) {
                 throw new BuildFailedException(status, failure.apply(r.exitCode()) + killedBy(r.exitCode()));
             }
         }
+    }
+
+    /**
+     * What repo2docker's images give every step and server: {@code REPO_DIR} (the repository's folder, which is also
+     * the home here) and {@code ~/.local/bin} and {@code ${REPO_DIR}/.local/bin} first on the PATH, so that
+     * postBuild, start and notebooks written for mybinder.org find what they expect.
+     */
+    static void repo2dockerVariables(Map<String, String> env, Path repoDir) {
+        env.put("REPO_DIR", repoDir.toString());
+        String local = repoDir.resolve(".local").resolve("bin").toString();
+        // $HOME and $REPO_DIR are the same folder here: one entry stands for both.
+        env.put("PATH", local + java.io.File.pathSeparator + env.get("PATH"));
     }
 
     /** For a step that died of a signal (exit code 128 + n): which, and what to do. */
@@ -252,17 +284,20 @@ final class LocalEnvBuilder implements Builder {
         Path executable = interpreter.executable();
         if (plan.python().isPresent() && (plan.buildpack().equals("python") || plan.buildpack().equals("pipfile"))) {
             String wanted = plan.python().get();
-            // Among the host's pythonX.Y, prefer one that already has Jupyter (as for the default interpreter).
-            java.util.List<Path> candidates = HostTools.findAll("python" + wanted);
-            Optional<Path> exact = candidates.stream().filter(PythonFinder::importsJupyter).findFirst()
-                    .or(() -> candidates.stream().findFirst());
+            String askedIn = plan.buildpack().equals("python") ? plan.inConfigDir("runtime.txt") : "the Pipfile";
+            // Among the host's pythonX.Y that run (a pyenv shim for a version that is not installed is on the PATH
+            // but does not), prefer one that already has Jupyter (as for the default interpreter).
+            List<Path> candidates = HostTools.findAll("python" + wanted);
+            List<Path> running = candidates.stream().filter(PythonFinder::runs).toList();
+            Optional<Path> exact = running.stream().filter(PythonFinder::importsJupyter).findFirst()
+                    .or(() -> running.stream().findFirst());
             if (exact.isPresent()) {
                 executable = exact.get();
-                s.out.line("Using Python " + wanted + " as runtime.txt asks (" + executable + ")");
+                s.out.line("Using Python " + wanted + " as " + askedIn + " asks (" + executable + ")");
             } else {
                 s.out.line("Warning: the repository asks for Python " + wanted + ", which this Ferry server does not have "
-                        + "(no python" + wanted + " on its PATH); using " + executable + " instead. The kubernetes "
-                        + "platform installs the version asked for.");
+                        + "(" + askedIn + "). " + PythonFinder.notFound("python" + wanted, candidates) + " Using "
+                        + executable + " instead; the kubernetes platform installs the version asked for.");
             }
         }
         s.hostTool(executable);
@@ -272,8 +307,9 @@ final class LocalEnvBuilder implements Builder {
         }
         command.add(s.venv.toString());
         s.out.line("Creating a Python virtual environment with " + executable);
-        s.run(command, null, code -> "Creating the Python virtual environment failed (exit code " + code + "). On "
-                + "Debian/Ubuntu, the Ferry server needs the python3-venv package.", 500);
+        Path creator = executable;
+        s.run(command, null, code -> "Creating the Python virtual environment with " + creator + " failed (exit code "
+                + code + "). On Debian/Ubuntu, the Ferry server needs the python3-venv package.", 500);
         Path venvPython = s.venv.resolve("bin").resolve("python");
 
         if (plan.buildpack().equals("pipfile")) {
@@ -282,30 +318,66 @@ final class LocalEnvBuilder implements Builder {
             String requirements = plan.inConfigDir("requirements.txt");
             if (plan.files().contains(requirements)) {
                 s.out.line("Installing the packages listed in " + requirements);
-                s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(requirements).toString()),
-                        s.venv, code -> "Installing the packages in requirements.txt failed (pip exited with " + code
-                                + "). Check the package names and versions in requirements.txt; pip's error is in the log.", 422);
+                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(requirements).toString()),
+                        s.venv, requirements, code -> "Installing the packages in " + requirements + " failed (pip exited with "
+                                + code + "). Check the package names and versions in " + requirements + "; pip's error is "
+                                + "in the log.", 422);
+            }
+            if (plan.serverRequirements().isPresent()) {
+                // repo2docker puts requirements3.txt into the notebook server's environment beside a legacy kernel;
+                // here the server and the kernel share this one
+                String server = plan.serverRequirements().get();
+                s.out.line("Installing the packages listed in " + server + " (for the notebook server's environment)");
+                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(server).toString()),
+                        s.venv, server, code -> "Installing the packages in " + server + " failed (pip exited with " + code
+                                + "). Check the package names and versions in " + server + "; pip's error is in the log.", 422);
             }
             if (plan.installPackage()) {
+                String what = plan.files().contains("setup.py") ? "setup.py" : "pyproject.toml";
                 s.out.line("Installing the repository itself (pip install -e .)");
-                s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-e", s.checkout.toString()), s.venv,
+                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-e", s.checkout.toString()), s.venv, what,
                         code -> "Installing the repository as a package failed (pip exited with " + code + "). Check "
-                                + "setup.py or pyproject.toml; pip's error is in the log.", 422);
+                                + what + "; pip's error is in the log.", 422);
             }
         }
         return venvPython;
     }
 
+    /**
+     * A Pipfile's packages, installed with pip into the environment: from {@code pipenv requirements} when there is a
+     * Pipfile.lock (what it pins), otherwise from the Pipfile itself, which Ferry reads (pipenv needs a lock for that).
+     */
     private void pipfile(BuildPlan plan, Steps s, Path venvPython) throws IOException {
+        String lock = plan.inConfigDir("Pipfile.lock");
+        String pipfile = plan.inConfigDir("Pipfile");
+        Path requirements = s.venv.resolve("pipfile-requirements.txt");
+        String used;
+        if (plan.files().contains(lock)) {
+            used = lock;
+            LocalLayout.writeInside(s.venv, requirements, lockedRequirements(plan, s, venvPython));
+        } else {
+            used = pipfile;
+            s.out.line("No Pipfile.lock: installing what " + pipfile + " lists ([packages] and [dev-packages])");
+            LocalLayout.writeInside(s.venv, requirements, PipfileRequirements.read(
+                    s.checkout.resolve(pipfile), s.checkout, pipfile));
+        }
+        s.out.line("Installing the packages of " + used);
+        // Relative paths in a Pipfile ({path = "."}) are relative to the Pipfile's folder, as with pipenv.
+        s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv, used,
+                code -> "Installing the packages of " + used + " failed (pip exited with " + code + "); pip's error is "
+                        + "in the log.", 422);
+    }
+
+    /** {@code pipenv requirements --dev}: the pins of Pipfile.lock as pip requirements. */
+    private String lockedRequirements(BuildPlan plan, Steps s, Path venvPython) throws IOException {
         Path pipenv = HostTools.find("pipenv").map(s::hostTool).orElse(null);
         if (pipenv == null) {
             s.out.line("Installing pipenv into the environment");
-            s.run(List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"), s.venv,
-                    code -> "This repository uses a Pipfile, which needs pipenv; it is not installed on the Ferry server and "
-                            + "could not be installed (pip exited with " + code + "). Install pipenv on the server.", 500);
+            s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"), s.venv, "pipenv",
+                    code -> "This repository has a Pipfile.lock, which needs pipenv; it is not installed on the Ferry "
+                            + "server and could not be installed (pip exited with " + code + "). Install pipenv on the server.", 500);
             pipenv = s.venv.resolve("bin").resolve("pipenv");
         }
-        Path requirements = s.venv.resolve("pipfile-requirements.txt");
         Map<String, String> pipenvEnv = s.env(s.venv);
         pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
         pipenvEnv.put("PIPENV_VERBOSITY", "-1");
@@ -316,25 +388,22 @@ final class LocalEnvBuilder implements Builder {
         List<String> kept = keptLines(lines);
         if (r.exitCode() != 0) {
             kept.forEach(s.out::line);
-            throw new BuildFailedException(422, "Reading the Pipfile with pipenv failed (exit code " + r.exitCode()
-                    + "). A Pipfile.lock makes this reliable; pipenv's error is in the log.");
+            throw new BuildFailedException(422, "Reading " + plan.inConfigDir("Pipfile.lock") + " with pipenv failed (exit "
+                    + "code " + r.exitCode() + "); pipenv's error is in the log. Recreate the lock with pipenv lock.");
         }
         if (lines.dropped() > 0) {
             throw new BuildFailedException(422, "The Pipfile lists more packages than a build may install ("
                     + s.out.limits().maxLines() + " lines or " + dev.ferry.HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
                     + " of requirements). List fewer packages.");
         }
-        LocalLayout.writeInside(s.venv, requirements, String.join("\n",
-                kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList()) + "\n");
-        s.out.line("Installing the packages of the Pipfile");
-        s.run(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv,
-                code -> "Installing the Pipfile's packages failed (pip exited with " + code + "); pip's error is in the log.", 422);
+        return String.join("\n", kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList()) + "\n";
     }
 
-    /** A conda environment from environment.yml, made by micromamba, mamba or conda from the host. */
+    /** A conda environment from environment.yml (or .yaml), made by micromamba, mamba or conda from the host. */
     private Path conda(BuildPlan plan, Steps s) throws IOException {
+        String file = plan.condaFile().orElse(plan.inConfigDir("environment.yml"));
         Path tool = HostTools.findFirst("micromamba", "mamba", "conda").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422,
-                "This repository describes its environment in " + plan.inConfigDir("environment.yml") + ", which needs "
+                "This repository describes its environment in " + file + ", which needs "
                         + "conda. Install micromamba on the Ferry server (https://mamba.readthedocs.io), or use the "
                         + "kubernetes platform."));
         Path prefix = s.venv.getParent().resolve("conda");
@@ -343,8 +412,8 @@ final class LocalEnvBuilder implements Builder {
         s.extraEnv.put("MAMBA_ROOT_PREFIX", sandbox.isolated() ? "/tmp/mamba"
                 : layout.root().resolve("cache").resolve("mamba").toString());
         s.run(List.of(tool.toString(), "env", "create", "--yes", "--prefix", prefix.toString(), "--file",
-                        s.checkout.resolve(plan.inConfigDir("environment.yml")).toString()), null,
-                code -> "Creating the conda environment from environment.yml failed (exit code " + code + "). Check the "
+                        s.checkout.resolve(file).toString()), null,
+                code -> "Creating the conda environment from " + file + " failed (exit code " + code + "). Check the "
                         + "package names and channels; the error is in the log.", 422);
         return prefix.resolve("bin").resolve("python");
     }
@@ -354,8 +423,8 @@ final class LocalEnvBuilder implements Builder {
         String app = probeJupyter(s, serverPython, prefix);
         if (app.equals("none")) {
             s.out.line("No Jupyter server in the environment: installing notebook");
-            s.run(List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"), prefix,
-                    code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
+            s.pip(List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"), prefix,
+                    "Jupyter (notebook and ipykernel)", code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
                             + "server needs access to a package index, or a Python with Jupyter (set ferry.local.python).", 500);
             app = probeJupyter(s, serverPython, prefix);
             if (app.equals("none")) {
@@ -390,8 +459,17 @@ final class LocalEnvBuilder implements Builder {
                 + "\"display_name\": \"R\", \"language\": \"R\"}\n");
         s.out.line("Registered the R kernel (IRkernel) in the environment");
         if (plan.files().contains("DESCRIPTION")) {
+            // repo2docker installs a DESCRIPTION's package with R's remotes; the host's R may not have it.
+            s.out.line("Installing the R package described by DESCRIPTION with remotes::install_local");
+            s.run(List.of(rscript.toString(), "-e", "if (!requireNamespace('remotes', quietly = TRUE)) { "
+                            + "message('remotes is not installed: installing it from CRAN'); "
+                            + "install.packages('remotes', repos = 'https://cloud.r-project.org') }"), s.venv,
+                    code -> "This repository's DESCRIPTION is installed with R's remotes package, which is not installed "
+                            + "on this Ferry server and could not be installed from CRAN. Install it (Debian/Ubuntu: apt "
+                            + "install r-cran-remotes).", 500);
             s.run(List.of(rscript.toString(), "-e", "remotes::install_local('.', upgrade = 'never')"), s.venv,
-                    code -> "Installing the R package described by DESCRIPTION failed (exit code " + code + ").", 422);
+                    code -> "Installing the R package described by DESCRIPTION failed (exit code " + code + "); R's error "
+                            + "is in the log.", 422);
         }
         String installR = plan.inConfigDir("install.R");
         if (plan.files().contains(installR)) {

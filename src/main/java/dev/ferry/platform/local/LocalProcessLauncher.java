@@ -139,14 +139,9 @@ final class LocalProcessLauncher implements Launcher {
 
     private Process startServer(SessionSpec spec, LocalEnvironment runtime, Path envDir, Path home, Path dir, int port)
             throws IOException {
-        String module;
-        String cls;
-        switch (runtime.jupyterApp()) {
-            case "lab" -> { module = "jupyterlab"; cls = "ServerApp"; }
-            case "notebook7" -> { module = "notebook"; cls = "ServerApp"; }
-            case "server" -> { module = "jupyter_server"; cls = "ServerApp"; }
-            default -> { module = "notebook"; cls = "NotebookApp"; }
-        }
+        List<String> app = serverApp(runtime.jupyterApp());
+        String module = app.get(0);
+        String cls = app.get(1);
         Path prefix = runtime.python().getParent().getParent();
         List<String> command = new ArrayList<>();
         if (runtime.start().isPresent()) {
@@ -168,6 +163,10 @@ final class LocalProcessLauncher implements Launcher {
         env.put("JUPYTER_CONFIG_DIR", sandbox.jupyterConfigDir().toString());
         // Python's user base is also on Jupyter's configuration path; in the home, the repository would choose it.
         env.put("PYTHONUSERBASE", dir.resolve("userbase").toString());
+        // As in repo2docker's images: $REPO_DIR, and ~/.local/bin (= ${REPO_DIR}/.local/bin here) first on the PATH;
+        // what pip install --user puts in the user base's bin is found too.
+        env.put("PATH", dir.resolve("userbase").resolve("bin") + java.io.File.pathSeparator + env.get("PATH"));
+        LocalEnvBuilder.repo2dockerVariables(env, home);
         if (sandbox.isolated()) {
             env.remove("PIP_CACHE_DIR"); // the builds' cache is not in the sandbox; pip uses one in the home
         }
@@ -184,6 +183,21 @@ final class LocalProcessLauncher implements Launcher {
         Process process = Sandbox.spawn(pb);
         log.info("session {}: started {} (pid {}) on port {}", spec.id(), module, process.pid(), port);
         return process;
+    }
+
+    /**
+     * The module to run and its configuration class, for what the build found in the environment: JupyterLab when it
+     * is there (it opens {@code /lab}, as mybinder.org does), else Notebook 7, else the classic Notebook (whose
+     * configuration answers mybinder's {@code /lab} and {@code labpath} links with its own pages), else a bare
+     * jupyter_server.
+     */
+    static List<String> serverApp(String jupyterApp) {
+        return switch (jupyterApp) {
+            case "lab" -> List.of("jupyterlab", "ServerApp");
+            case "notebook7" -> List.of("notebook", "ServerApp");
+            case "server" -> List.of("jupyter_server", "ServerApp");
+            default -> List.of("notebook", "NotebookApp");
+        };
     }
 
     private void awaitReady(SessionSpec spec, Process process, Thread output, int port, Path dir) {

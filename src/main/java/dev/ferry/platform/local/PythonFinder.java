@@ -50,16 +50,17 @@ final class PythonFinder {
     private Python search() {
         if (!configured.isEmpty()) {
             Path exe = Path.of(configured);
-            if (!Files.isExecutable(exe)) {
+            if (!Files.isExecutable(exe) || !runs(exe)) {
                 throw new BuildFailedException(500, "The Python interpreter set in ferry.local.python (" + configured
-                        + ") is not an executable file. Fix the setting or remove it to use python3 from the PATH.");
+                        + ") is not an executable file that runs. Fix the setting or remove it to use python3 from the PATH.");
             }
             return new Python(exe, importsJupyter(exe));
         }
         List<Path> candidates = new ArrayList<>();
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             Path exe = Path.of(dir.isEmpty() ? "." : dir, "python3");
-            if (Files.isExecutable(exe)) {
+            // a pyenv shim for a version that is not installed is on the PATH but does not run
+            if (Files.isExecutable(exe) && runs(exe)) {
                 candidates.add(exe);
             }
         }
@@ -73,6 +74,36 @@ final class PythonFinder {
                     + "with Jupyter (on Debian/Ubuntu: apt install python3-venv jupyter-notebook) or set ferry.local.python.");
         }
         return new Python(candidates.get(0), false);
+    }
+
+    /** Whether the interpreter starts at all ({@code --version}); a pyenv shim for a missing version exits 127. */
+    static boolean runs(Path exe) {
+        try {
+            Process p = new ProcessBuilder(exe.toString(), "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /**
+     * Where {@code name} was looked for and why none was used: no such program in any folder of the PATH, or the
+     * ones found (named) do not run.
+     */
+    static String notFound(String name, List<Path> found) {
+        if (found.isEmpty()) {
+            // the folders themselves go to the server's log, for the operator; the build log is the visitor's
+            log.info("no {} in any folder of the PATH ({})", name, System.getenv().getOrDefault("PATH", ""));
+            return "There is no " + name + " in any folder of the Ferry server's PATH.";
+        }
+        return "Looked for " + name + " on the Ferry server's PATH and found " + found.stream().map(Path::toString)
+                .collect(java.util.stream.Collectors.joining(", ")) + ", which does not run (a pyenv shim for a version "
+                + "that is not installed does that).";
     }
 
     static boolean importsJupyter(Path exe) {

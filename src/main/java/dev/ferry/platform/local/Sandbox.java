@@ -134,6 +134,38 @@ final class Sandbox {
      * repository's own {@code .jupyter} is never read, and what its environment's {@code etc/jupyter} says about
      * authentication is overruled (that directory comes later in Jupyter's search path).
      */
+    /**
+     * For the classic notebook server (an environment without JupyterLab): mybinder.org's links open JupyterLab
+     * ({@code /lab}, and {@code labpath} as {@code /doc/tree/<path>}); this sends them to the classic pages for the
+     * same folder or file instead of a 404. The handlers are a module defined here, in the server's own configuration,
+     * so nothing is installed into the environment and kernels never see it.
+     */
+    static final String CLASSIC_LAB_LINKS = String.join("\n",
+            "",
+            "# mybinder.org links open JupyterLab (/lab, /lab/tree/<path>, /doc/tree/<path>); without it, the classic",
+            "# pages for the same path answer them.",
+            "import sys as _sys, types as _types",
+            "def _ferry_lab_links():",
+            "    from tornado import web",
+            "    from notebook.utils import url_path_join, url_escape",
+            "    class LabToTree(web.RequestHandler):",
+            "        def get(self, path=''):",
+            "            target = url_path_join(self.settings['base_url'], 'tree', url_escape(path.strip('/')))",
+            "            query = self.request.query",
+            "            self.redirect(target + ('?' + query if query else ''))",
+            "    module = _types.ModuleType('ferry_lab_links')",
+            "    module.default_handlers = [(r'/(?:lab|doc)/tree/(.*)', LabToTree), (r'/lab/?', LabToTree)]",
+            "    return module",
+            "import importlib.util as _util",
+            "# a JupyterLab 1-2 running on this classic server serves /lab itself",
+            "if _util.find_spec('jupyterlab') is None:",
+            "    try:  # only the classic server (notebook < 7) has these modules and reads extra_services",
+            "        _sys.modules['ferry_lab_links'] = _ferry_lab_links()",
+            "        c.NotebookApp.extra_services = ['ferry_lab_links']",
+            "    except ImportError:",
+            "        pass",
+            "");
+
     private static void writeFiles(Path etc, Path jupyterConfig) throws IOException {
         Files.createDirectories(etc);
         Files.createDirectories(jupyterConfig);
@@ -156,7 +188,7 @@ final class Sandbox {
                 "    app.allow_credentials = False",
                 "");
         Files.writeString(jupyterConfig.resolve("jupyter_server_config.py"), pinned);
-        Files.writeString(jupyterConfig.resolve("jupyter_notebook_config.py"), pinned);
+        Files.writeString(jupyterConfig.resolve("jupyter_notebook_config.py"), pinned + CLASSIC_LAB_LINKS);
         // Jupyter would otherwise try to record an IPython-to-Jupyter migration in this read-only folder, and fail.
         Files.writeString(jupyterConfig.resolve("migrated"), "");
     }

@@ -119,6 +119,23 @@ class BuildJobsTest {
         assertThat(prepare.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("FERRY_REPO_URL"));
     }
 
+    /** The Dockerfile is rendered in the Job's prepare step: the operator's ferry.buildpack.* settings must reach it. */
+    @Test
+    void thePrepareStepRendersWithTheOperatorsBuildpackSettings() {
+        ResolvedRepo repo = repo("https://example.org/org/repo.git");
+        var buildpack = new dev.ferry.buildpack.BuildpackProperties("registry.example.org/mirror/buildpack-deps:jammy",
+                null, "registry.example.org/ferry/env:3.10", "3.10", null, "4.3", null, null, null, "");
+        V1Container prepare = new BuildJobs(build(""), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+                repoProperties(), "1.0", buildpack).job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec().getTemplate().getSpec().getInitContainers().get(0);
+        Map<String, String> env = new java.util.HashMap<>();
+        prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        assertThat(env).containsEntry("FERRY_BUILDPACK_BASE_IMAGE", "registry.example.org/mirror/buildpack-deps:jammy")
+                .containsEntry("FERRY_BUILDPACK_ENVIRONMENT_IMAGE", "registry.example.org/ferry/env:3.10")
+                .containsEntry("FERRY_BUILDPACK_R_VERSION", "4.3");
+        assertThat(dev.ferry.buildpack.BuildpackEnvironment.from(env)).isEqualTo(buildpack);
+    }
+
     /**
      * kubernetes-client/java#3076: the model starts {@code overhead} as an empty map, which the client sends as
      * {@code "overhead":{}} and the RuntimeClass admission plugin of Kubernetes 1.30 and older refuses (403). Serialised
