@@ -98,6 +98,10 @@ public final class ArchiveFetcher {
         }
     }
 
+    /** Where a chain of redirects ended, and that answer's status. */
+    public record Landing(String url, int status) {
+    }
+
     /** One fetch, with its budget. Not thread-safe; one fetch runs on one thread. */
     public final class Fetch {
         private final GuardedConnectionFactory.Budget budget;
@@ -108,11 +112,11 @@ public final class ArchiveFetcher {
 
         /**
          * Follows the redirects of {@code url} and returns where they lead (the first answer that is not a redirect),
-         * without reading its body. A DOI resolver's answer names the record.
+         * and its status, without reading its body. A DOI resolver's answer names the record.
          */
-        public String finalUrl(String url) {
-            try (Hop hop = follow(url, "*/*")) {
-                return hop.url;
+        public Landing landing(String url) {
+            try (Hop hop = follow(url, "text/html, */*")) {
+                return new Landing(hop.url, hop.response.getStatusLine().getStatusCode());
             }
         }
 

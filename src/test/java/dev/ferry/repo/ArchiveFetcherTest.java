@@ -104,7 +104,8 @@ class ArchiveFetcherTest {
 
     @Test
     void aDoiIsFollowedHopByHopToTheRecord() {
-        assertThat(fetcher().begin().finalUrl(url("/doi/10.5281/zenodo.1"))).isEqualTo(url("/api/records/1"));
+        assertThat(fetcher().begin().landing(url("/doi/10.5281/zenodo.1")))
+                .isEqualTo(new ArchiveFetcher.Landing(url("/api/records/1"), 200));
         assertThat(requests).hasValue(3);
     }
 
@@ -120,14 +121,14 @@ class ArchiveFetcherTest {
 
     @Test
     void aRedirectToTheCloudMetadataAddressIsRefused() {
-        assertThatThrownBy(() -> fetcher().begin().finalUrl(url("/to-metadata")))
+        assertThatThrownBy(() -> fetcher().begin().landing(url("/to-metadata")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("Ferry only fetches repositories from public hosts")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
     }
 
     @Test
     void aRedirectToAFileUrlIsRefused() {
-        assertThatThrownBy(() -> fetcher().begin().finalUrl(url("/to-file")))
+        assertThatThrownBy(() -> fetcher().begin().landing(url("/to-file")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("are not accepted")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
     }
@@ -145,7 +146,7 @@ class ArchiveFetcherTest {
 
     @Test
     void aRedirectLoopEndsWithASentence() {
-        assertThatThrownBy(() -> fetcher().begin().finalUrl(url("/loop")))
+        assertThatThrownBy(() -> fetcher().begin().landing(url("/loop")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("more than 10 redirects");
         assertThat(requests).hasValue(ArchiveFetcher.MAX_REDIRECTS + 1);
     }

@@ -1,0 +1,22 @@
+package dev.ferry.repo;
+
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Where research archives are reached ({@code ferry.archives.*}). Their records are fetched under the same guard and
+ * limits as git repositories ({@code ferry.repo.allowed-schemes}, {@code allow-private-addresses},
+ * {@code max-fetch-size}, {@code max-fetch-time}, {@code max-checkout-size}, {@code max-checkout-files}), and their specs
+ * obey {@code ferry.repo.banned-specs}, {@code allowed-specs} and {@code spec-config} like every other provider's.
+ *
+ * @param doiResolver where DOIs are resolved to the record they name (every DOI launch starts with a redirect from it)
+ * @param zenodoHosts the Zenodo installations whose records the {@code zenodo} provider launches: a DOI must lead to a
+ *                    record on one of them, and a record URL must name one of them
+ */
+@ConfigurationProperties("ferry.archives")
+public record ArchiveProperties(
+        @DefaultValue("https://doi.org") String doiResolver,
+        @DefaultValue("https://zenodo.org") List<String> zenodoHosts) {
+}
