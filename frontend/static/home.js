@@ -22,8 +22,11 @@
     const r = repo.value.trim();
     if (!r) return null;
     const opt = selected();
-    const repoPart = opt.dataset.urlEncode === 'true' ? encodeURIComponent(r) : r.replace(/^\/+|\/+$/g, '');
-    let l = base + '/v2/' + opt.value + '/' + repoPart + '/' + encodeRef(ref.value.trim() || opt.dataset.refDefault || 'HEAD');
+    const repoPart = opt.dataset.urlEncode === 'true' || r.includes('://') ? encodeURIComponent(r)
+      : r.replace(/^\/+|\/+$/g, '');
+    // a record of a research archive (a DOI) names its version itself: no ref
+    let l = base + '/v2/' + opt.value + '/' + repoPart + (opt.dataset.refEnabled === 'false' ? ''
+      : '/' + encodeRef(ref.value.trim() || opt.dataset.refDefault || 'HEAD'));
     const p = path.value.trim();
     if (p) l += (pathType.value === 'url' ? '?urlpath=' : '?filepath=') + encodeURIComponent(p);
     return l;
@@ -56,7 +59,20 @@
     return url.href.slice(prefix.length).split(/[?#]/)[0].split('/').filter(Boolean).map(decodeURIComponent);
   }
 
+  /** A DOI or record URL that a research archive's provider recognises (its detect regex, group "repo"). */
+  function recogniseRecord(text) {
+    for (const opt of provider.options) {
+      if (opt.dataset.refEnabled !== 'false' || !opt.dataset.detect) continue;
+      let match = null;
+      try { match = new RegExp(opt.dataset.detect).exec(text.trim()); } catch (e) { continue; }
+      if (match && match.groups && match.groups.repo) return { provider: opt.value, repo: match.groups.repo };
+    }
+    return null;
+  }
+
   function recognise(text) {
+    const record = recogniseRecord(text);
+    if (record) return record;
     let url;
     try { url = new URL(text.trim()); } catch (e) { return null; }
     if (!/^https?:$/.test(url.protocol)) return null;
@@ -123,6 +139,7 @@
   function update() {
     const opt = selected();
     repo.placeholder = opt.dataset.placeholder || '';
+    ref.disabled = opt.dataset.refEnabled === 'false';
     document.getElementById('repo-label').textContent = opt.dataset.label || 'Repository';
     const l = link();
     const s = l ? snippets(l) : {url: '', markdown: '', rst: '', html: ''};

@@ -152,7 +152,9 @@ public final class LaunchService implements AutoCloseable {
         Long serverStart = null;
         boolean succeeded = false;
         try {
-            launch.emit("waiting", "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
+            launch.emit("waiting", request.spec().ref().isEmpty()
+                    ? "Looking up " + request.spec().displayUrl() + "...\n" // a record of an archive: no ref
+                    : "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
             repo = resolver.resolve(request.spec());
             Build build = builds.request(repo);
             Environment env = awaitBuild(launch, build, request.buildOnly());

@@ -20,13 +20,33 @@ import dev.ferry.repo.RepoSpec;
 class LaunchPageController {
 
     private final RepoProviders providers;
+    private final dev.ferry.repo.RefResolver resolver;
     private final dev.ferry.FerryProperties ferry;
     private final LaunchGuard guard;
 
-    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard) {
+    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard,
+                         dev.ferry.repo.RefResolver resolver) {
+        this.resolver = resolver;
         this.providers = providers;
         this.ferry = ferry;
         this.guard = guard;
+    }
+
+    /**
+     * A record of a research archive is named on its page by title, authors and version: the page asks the archive
+     * (the answer is cached for the build API's request that follows, so the archive is asked once per launch).
+     */
+    private void describeRecord(RepoSpec spec, Model model) {
+        dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(spec);
+        dev.ferry.repo.ArchiveRecord record = resolved.archive();
+        model.addAttribute("repoUrl", resolved.spec().displayUrl());
+        model.addAttribute("recordVersion", record.version());
+        model.addAttribute("recordTitle", record.title());
+        model.addAttribute("recordAuthors", String.join("; ", record.authors()));
+        if (!record.title().isEmpty()) {
+            model.addAttribute("repoName", record.title());
+            model.addAttribute("ogTitle", providers.get(spec.provider()).displayName() + ": " + record.citation());
+        }
     }
 
     @GetMapping("/v2/**")
@@ -54,6 +74,9 @@ class LaunchPageController {
             String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
+            if (providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider) {
+                describeRecord(spec, model);
+            }
             String launch = provider + "/" + rawSpec;
             String token = guard.tokenFor(launch, request);
             model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + (token == null ? ""

@@ -75,6 +75,12 @@ public final class ZenodoStandIn implements AutoCloseable {
         rateLimited = on;
     }
 
+    /** How often the record's API (its JSON and its files list) was asked. */
+    public int apiCalls(long id) {
+        AtomicInteger n = downloads.get(id + "/api");
+        return n == null ? 0 : n.get();
+    }
+
     /** How often the file was downloaded. */
     public int downloads(long id, String key) {
         AtomicInteger n = downloads.get(id + "/" + key);
@@ -134,6 +140,9 @@ public final class ZenodoStandIn implements AutoCloseable {
             return;
         }
         Record record = records.get(id);
+        if (parts.length <= 5) {
+            downloads.computeIfAbsent(id + "/api", k -> new AtomicInteger()).incrementAndGet();
+        }
         if (gone.containsKey(id)) {
             error(exchange, 410, "The record has been deleted.");
             return;

@@ -109,6 +109,27 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
     }
 
     @Test
+    void aReaderPastesTheDoiSeesTheRecordNamedAndLandsOnItsNotebookInABrowser() throws Exception {
+        Path frontend = dev.ferry.testing.Parts.requireBrowser();
+        ZENODO.add(new ZenodoStandIn.Record(801, 800, "Tides of the North Sea", List.of("Doe, Jane", "Roe, Richard"),
+                "software", "open", files("tides-1.0.zip", ZenodoStandIn.zip("tides-1.0/requirements.txt", "ipykernel\n",
+                        "tides-1.0/notebooks/intro.ipynb", NOTEBOOK))));
+        Path config = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempFile("ferry-zenodo-browser", ".json"));
+        Files.writeString(config, tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(Map.of(
+                "base", base(), "doi", "10.5281/zenodo.800", "versionDoi", "10.5281/zenodo.801",
+                "title", "Tides of the North Sea", "authors", "Doe, Jane; Roe, Richard",
+                "screenshots", Path.of("target", "browser-screenshots").toAbsolutePath().toString())));
+
+        Process p = new ProcessBuilder("node", "tests/zenodo.mjs", config.toString()).directory(frontend.toFile())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).contains("all browser checks passed");
+        assertThat(ZENODO.apiCalls(801)).as("the page's resolution is reused by the build API").isEqualTo(2);
+    }
+
+    @Test
     void aDataRecordKeepsItsFilesAsTheyAre() throws Exception {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("analysis.ipynb", NOTEBOOK.getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -182,6 +203,31 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
         try (var all = Files.walk(workDir())) {
             assertThat(all.filter(p -> p.getFileName().toString().contains("evil")).toList()).isEmpty();
         }
+    }
+
+    private java.net.http.HttpResponse<String> get(String path) throws Exception {
+        return java.net.http.HttpClient.newBuilder().followRedirects(java.net.http.HttpClient.Redirect.NEVER).build()
+                .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + path)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theFormWithoutJavaScriptLinksARecordWithoutARef() throws Exception {
+        assertThat(get("/launch?provider=zenodo&repo=10.5281/zenodo.5&ref=HEAD").headers().firstValue("Location"))
+                .hasValueSatisfying(l -> assertThat(l).endsWith("/v2/zenodo/10.5281/zenodo.5"));
+        assertThat(get("/launch?provider=zenodo&repo=" + encode(ZENODO.base() + "/records/5")).headers()
+                .firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/v2/zenodo/" + encode(ZENODO.base()
+                + "/records/5")));
+    }
+
+    @Test
+    void theLaunchPageOfADeletedRecordSaysSo() throws Exception {
+        ZENODO.add(new ZenodoStandIn.Record(900, 900, "Gone", List.of("Doe, Jane"), "software", "open",
+                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
+        ZENODO.delete(900);
+        java.net.http.HttpResponse<String> page = get("/v2/zenodo/10.5281/zenodo.900");
+        assertThat(page.statusCode()).isEqualTo(410);
+        assertThat(page.body()).contains("This link cannot be launched").contains("Zenodo record 900 has been deleted");
     }
 
     @Test
