@@ -111,6 +111,18 @@ public final class RefResolver {
         if (ref.equals("HEAD")) {
             throw new RepoException(404, "The repository " + url.redacted() + " has no default branch (it may be empty).");
         }
+        String sibling = GitRefs.masterMainSibling(ref);
+        if (sibling != null && provider.id().equals("gh")) {
+            // BinderHub's fallback: a link to master made before the default branch became main (or back) still launches
+            Ref found = refs.get("refs/heads/" + sibling);
+            if (found != null && found.getObjectId() != null) {
+                String commit = found.getObjectId().name();
+                return new ResolvedRepo(spec, commit, provider.resolvedSpec(spec, commit), found.getName(),
+                        provider.refUrl(spec, commit));
+            }
+            throw new RepoException(404, "Could not find the branch '" + ref + "' in " + url.redacted() + ", nor the branch '"
+                    + sibling + "' that often replaces it. Check the name, or use HEAD for the default branch.");
+        }
         throw new RepoException(404, "Could not find the branch or tag '" + Urls.printable(ref) + "' in " + url.redacted()
                 + ". Check the name, or use HEAD for the default branch.");
     }

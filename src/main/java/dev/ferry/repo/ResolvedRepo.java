@@ -34,6 +34,24 @@ public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, St
         return archive != null;
     }
 
+    /**
+     * When a {@code gh} link asked for {@code master} or {@code main} and only the other exists, BinderHub's fallback
+     * launched the other: the sentence saying so, for the page and the events.
+     */
+    public java.util.Optional<String> fallbackNote() {
+        if (fetchRef == null || archive != null) {
+            return java.util.Optional.empty();
+        }
+        String asked = spec.ref();
+        String sibling = GitRefs.masterMainSibling(asked);
+        if (sibling == null || !fetchRef.equals("refs/heads/" + sibling)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("The branch '" + asked + "' does not exist in " + spec.displayUrl() + "; launching its '"
+                + sibling + "' branch instead (many repositories renamed their default branch). Update the link to use '"
+                + sibling + "' or HEAD.");
+    }
+
     /** {@code v2/<provider>/<resolved spec>}: BinderHub's {@code binder_persistent_request}. */
     public String persistentRequest() {
         return "v2/" + spec.provider() + "/" + resolvedSpec;
