@@ -12,11 +12,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * obey {@code ferry.repo.banned-specs}, {@code allowed-specs} and {@code spec-config} like every other provider's.
  *
  * @param doiResolver where DOIs are resolved to the record they name (every DOI launch starts with a redirect from it)
- * @param zenodoHosts the Zenodo installations whose records the {@code zenodo} provider launches: a DOI must lead to a
- *                    record on one of them, and a record URL must name one of them
+ * @param zenodoHosts   the Zenodo installations whose records the {@code zenodo} provider launches: a DOI must lead to a
+ *                      record on one of them, and a record URL must name one of them
+ * @param figshareHosts the Figshare installations whose articles the {@code figshare} provider launches (a DOI must
+ *                      lead to an article page on one of them)
+ * @param figshareApi   the REST API of those installations, asked for an article's versions and files
  */
 @ConfigurationProperties("ferry.archives")
 public record ArchiveProperties(
         @DefaultValue("https://doi.org") String doiResolver,
-        @DefaultValue("https://zenodo.org") List<String> zenodoHosts) {
+        @DefaultValue("https://zenodo.org") List<String> zenodoHosts,
+        @DefaultValue("https://figshare.com") List<String> figshareHosts,
+        @DefaultValue("https://api.figshare.com/v2") String figshareApi) {
 }

@@ -46,7 +46,8 @@ class RepoConfiguration {
         return new RepoProviders(List.of(new GitHubRepoProvider(properties.githubHost()),
                 new GitLabRepoProvider(properties.gitlabHost()), new GitRepoProvider(),
                 new GistRepoProvider(properties.gistHost()),
-                new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts())),
+                new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
+                new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi())),
                 properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
     }
 
