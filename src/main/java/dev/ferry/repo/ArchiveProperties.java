@@ -17,11 +17,19 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param figshareHosts the Figshare installations whose articles the {@code figshare} provider launches (a DOI must
  *                      lead to an article page on one of them)
  * @param figshareApi   the REST API of those installations, asked for an article's versions and files
+ * @param dataverseHosts the Dataverse installations whose datasets the {@code dataverse} provider launches (their
+ *                      URLs; the host counts); empty: the list repo2docker ships ({@code dataverse-installations.txt})
  */
 @ConfigurationProperties("ferry.archives")
 public record ArchiveProperties(
         @DefaultValue("https://doi.org") String doiResolver,
         @DefaultValue("https://zenodo.org") List<String> zenodoHosts,
         @DefaultValue("https://figshare.com") List<String> figshareHosts,
-        @DefaultValue("https://api.figshare.com/v2") String figshareApi) {
+        @DefaultValue("https://api.figshare.com/v2") String figshareApi,
+        @DefaultValue({}) List<String> dataverseHosts) {
+
+    /** The Dataverse installations in effect: the operator's list, or the one shipped. */
+    public List<String> dataverseInstallations() {
+        return dataverseHosts.isEmpty() ? DataverseRepoProvider.shippedInstallations() : dataverseHosts;
+    }
 }

@@ -47,7 +47,8 @@ class RepoConfiguration {
                 new GitLabRepoProvider(properties.gitlabHost()), new GitRepoProvider(),
                 new GistRepoProvider(properties.gistHost()),
                 new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
-                new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi())),
+                new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi()),
+                new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations())),
                 properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
     }
 

@@ -250,7 +250,8 @@ class BinderHubCompatTest extends LocalPlatformTestSupport {
 
         List<Map<String, Object>> providers = json.readValue(get("/api/repoproviders").body(),
                 new TypeReference<List<Map<String, Object>>>() { });
-        assertThat(providers).extracting(p -> p.get("id")).containsExactly("gh", "gl", "git", "gist", "zenodo", "figshare");
+        assertThat(providers).extracting(p -> p.get("id")).containsExactly("gh", "gl", "git", "gist", "zenodo", "figshare",
+                "dataverse");
         assertThat(providers.get(4)).containsEntry("displayName", "Zenodo DOI")
                 .containsEntry("ref", Map.of("enabled", false, "default", ""));
         assertThat(providers.get(1)).containsKeys("displayName", "repo", "ref", "spec");
