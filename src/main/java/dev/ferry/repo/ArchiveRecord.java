@@ -49,6 +49,30 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
         return dev.ferry.Hashes.sha256(text.toString()).substring(0, 40);
     }
 
+    /**
+     * What a build needs to fetch this version elsewhere (the kubernetes build Job's prepare step): the files and
+     * whether a single archive is unpacked, as JSON. Holds no credentials: records are public.
+     */
+    public String fetchJson() {
+        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>();
+        json.put("unpackSingle", unpackSingle);
+        json.put("files", files.stream().map(f -> java.util.Map.of("name", f.name(), "url", f.url(), "size", f.size(),
+                "checksum", f.checksum())).toList());
+        return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(json);
+    }
+
+    /** The version that {@link #fetchJson()} describes, for fetching only (no title, authors or links). */
+    public static ArchiveRecord fromFetchJson(String text, String contentKey) {
+        tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(text);
+        List<ArchiveFile> files = new java.util.ArrayList<>();
+        for (tools.jackson.databind.JsonNode f : json.path("files")) {
+            files.add(new ArchiveFile(f.path("name").asString(""), f.path("url").asString(""), f.path("size").asLong(-1),
+                    f.path("checksum").asString("")));
+        }
+        return new ArchiveRecord(contentKey, "", "", "", "", List.of(), files, json.path("unpackSingle").asBoolean(false),
+                contentKey);
+    }
+
     /** "Title" by A, B and C — how pages and snippets name the record. */
     public String citation() {
         if (title.isEmpty()) {

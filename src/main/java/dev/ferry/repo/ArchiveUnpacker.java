@@ -82,7 +82,11 @@ public final class ArchiveUnpacker {
      * {@code target} itself. {@code name} is how sentences call the archive.
      */
     public void unpack(Path archive, Path target, String name) {
-        Path staging = target.resolveSibling(target.getFileName() + ".unpacking");
+        unpack(archive, target, target.resolveSibling(target.getFileName() + ".unpacking"), name);
+    }
+
+    /** As {@link #unpack(Path, Path, String)}, staging in {@code staging} (on the target's file system, removed after). */
+    public void unpack(Path archive, Path target, Path staging, String name) {
         boolean done = false;
         try {
             RepoCheckout.deleteTree(staging);

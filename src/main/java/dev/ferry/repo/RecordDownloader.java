@@ -43,9 +43,19 @@ public final class RecordDownloader {
 
     /** Fetches the record's files into {@code dir} (created if missing, must be empty); {@code log} hears progress. */
     public void fetchInto(ArchiveRecord record, Path dir, Consumer<String> log) {
+        fetchInto(record, dir, dir.resolveSibling(dir.getFileName() + ".fetching"), log);
+    }
+
+    /**
+     * As {@link #fetchInto(ArchiveRecord, Path, Consumer)}, with scratch files (the download, the unpacking) in
+     * {@code scratch}: a folder on the same file system as {@code dir} (it may lie inside it), removed afterwards.
+     */
+    public void fetchInto(ArchiveRecord record, Path dir, Path scratch, Consumer<String> log) {
         boolean done = false;
         try {
             Files.createDirectories(dir);
+            RepoCheckout.deleteTree(scratch);
+            Files.createDirectories(scratch);
             ArchiveFetcher.Fetch fetch = fetcher.begin();
             if (maxFiles > 0 && record.files().size() > maxFiles) {
                 throw new RepoException(413, "This record holds " + record.files().size() + " files, more than this Ferry "
@@ -63,15 +73,14 @@ public final class RecordDownloader {
             }
             if (record.unpackSingle() && record.files().size() == 1) {
                 ArchiveRecord.ArchiveFile file = record.files().get(0);
-                Path download = dir.resolveSibling(dir.getFileName() + ".download");
-                Files.deleteIfExists(download);
+                Path download = scratch.resolve("download");
                 try {
                     log.accept("Fetching " + Urls.printable(file.name()));
                     fetch.download(file.url(), download, file.name());
                     verify(download, file);
                     if (ArchiveUnpacker.isArchive(download)) {
                         log.accept("Extracting " + Urls.printable(file.name()));
-                        unpacker.unpack(download, dir, file.name());
+                        unpacker.unpack(download, dir, scratch.resolve("unpacking"), file.name());
                     } else {
                         Path target = place(dir, file.name());
                         Files.move(download, target);
@@ -95,6 +104,11 @@ public final class RecordDownloader {
             throw new RepoException(500, "Writing the record's files failed on the Ferry server ("
                     + e.getClass().getSimpleName() + "). Launch again; tell the operator if it keeps happening.", e);
         } finally {
+            try {
+                RepoCheckout.deleteTree(scratch);
+            } catch (IOException e) {
+                // the caller removes the whole build folder
+            }
             if (!done && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 clear(dir);
             }

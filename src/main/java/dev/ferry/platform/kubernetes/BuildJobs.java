@@ -92,6 +92,10 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_BYTES").value(String.valueOf(repo.maxCheckoutSize().toBytes())),
                 new V1EnvVar().name("FERRY_REPO_MAX_CHECKOUT_FILES").value(String.valueOf(repo.maxCheckoutFiles())),
                 new V1EnvVar().name("FERRY_TERMINATION_LOG").value(TERMINATION_LOG)));
+        if (resolved.isArchive()) {
+            // a record of a research archive: the prepare step downloads these files instead of cloning
+            prepareEnv.add(new V1EnvVar().name("FERRY_ARCHIVE_FILES").value(resolved.archive().fetchJson()));
+        }
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));

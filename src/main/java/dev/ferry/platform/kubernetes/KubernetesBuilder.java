@@ -98,12 +98,6 @@ final class KubernetesBuilder implements Builder {
     @Override
     public Environment build(BuildContext context) throws Exception {
         ImageKey key = context.key();
-        if (context.repo().isArchive()) {
-            // the build Job's prepare step clones with git; it does not fetch records yet (#22)
-            throw new BuildFailedException(501, "Launching records of research archives (" + context.repo().spec().provider()
-                    + ") is not available on this Ferry's kubernetes platform yet; launch the record's git repository "
-                    + "instead, if it has one.");
-        }
         BuildLog out = context.log();
         String name = jobName(key);
         String image = jobs.image(key);
