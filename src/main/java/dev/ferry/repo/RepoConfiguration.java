@@ -48,7 +48,8 @@ class RepoConfiguration {
                 new GistRepoProvider(properties.gistHost()),
                 new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
                 new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi()),
-                new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations())),
+                new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations()),
+                new CkanRepoProvider()),
                 properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
     }
 
