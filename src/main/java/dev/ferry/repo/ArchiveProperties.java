@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param figshareApi   the REST API of those installations, asked for an article's versions and files
  * @param dataverseHosts the Dataverse installations whose datasets the {@code dataverse} provider launches (their
  *                      URLs; the host counts); empty: the list repo2docker ships ({@code dataverse-installations.txt})
+ * @param hydroshareHosts the HydroShare installations whose resources the {@code hydroshare} provider launches (a bare
+ *                      resource id is looked up on the first)
  */
 @ConfigurationProperties("ferry.archives")
 public record ArchiveProperties(
@@ -26,7 +28,8 @@ public record ArchiveProperties(
         @DefaultValue("https://zenodo.org") List<String> zenodoHosts,
         @DefaultValue("https://figshare.com") List<String> figshareHosts,
         @DefaultValue("https://api.figshare.com/v2") String figshareApi,
-        @DefaultValue({}) List<String> dataverseHosts) {
+        @DefaultValue({}) List<String> dataverseHosts,
+        @DefaultValue("https://www.hydroshare.org") List<String> hydroshareHosts) {
 
     /** The Dataverse installations in effect: the operator's list, or the one shipped. */
     public List<String> dataverseInstallations() {

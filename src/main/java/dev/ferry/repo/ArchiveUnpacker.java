@@ -337,7 +337,7 @@ public final class ArchiveUnpacker {
      * Links were checked against the folder they were unpacked in; a top-level folder that becomes the root is one
      * level less deep, so every link is checked again against the new root before anything moves.
      */
-    private static void checkLinks(Path root) throws IOException {
+    static void checkLinks(Path root) throws IOException {
         try (var all = Files.walk(root)) {
             for (Path path : all.filter(Files::isSymbolicLink).toList()) {
                 String target = Files.readSymbolicLink(path).toString();

@@ -81,6 +81,11 @@ public final class RecordDownloader {
                     if (ArchiveUnpacker.isArchive(download)) {
                         log.accept("Extracting " + Urls.printable(file.name()));
                         unpacker.unpack(download, dir, scratch.resolve("unpacking"), file.name());
+                        promoteBagPayload(dir, scratch.resolve("payload"));
+                    } else if (file.name().endsWith(".zip") && file.size() < 0) {
+                        // an archive prepared on demand (a HydroShare bag) answers with a status page until it is ready
+                        throw new RepoException(503, "The archive is still preparing the download of this record. Launch "
+                                + "again in a minute.");
                     } else {
                         Path target = place(dir, file.name());
                         Files.move(download, target);
@@ -111,6 +116,27 @@ public final class RecordDownloader {
             }
             if (!done && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 clear(dir);
+            }
+        }
+    }
+
+    /**
+     * A BagIt bag (HydroShare's download: {@code bagit.txt}, manifests, {@code data/contents/…}) holds the record's
+     * files in its payload folder: that folder becomes the root, as repo2docker does. Links are checked again against
+     * the new root, since it lies two levels deeper.
+     */
+    private static void promoteBagPayload(Path dir, Path scratch) throws IOException {
+        Path payload = dir.resolve("data").resolve("contents");
+        if (!Files.isRegularFile(dir.resolve("bagit.txt"), LinkOption.NOFOLLOW_LINKS)
+                || !Files.isDirectory(payload, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        ArchiveUnpacker.checkLinks(payload);
+        Files.move(payload, scratch);
+        clear(dir);
+        try (var children = Files.list(scratch)) {
+            for (Path child : children.toList()) {
+                Files.move(child, dir.resolve(child.getFileName().toString()));
             }
         }
     }

@@ -49,7 +49,7 @@ class RepoConfiguration {
                 new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
                 new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi()),
                 new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations()),
-                new CkanRepoProvider()),
+                new HydroshareRepoProvider(archives.hydroshareHosts()), new CkanRepoProvider()),
                 properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
     }
 
