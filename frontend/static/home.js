@@ -126,17 +126,50 @@
     return null;
   }
 
+  // The record a research-archive link names (title and authors), asked once the DOI or URL stops changing; the
+  // snippets then say what they launch.
+  let record = null;
+  let recordFor = '';
+  let recordTimer = null;
+  function askRecord() {
+    const opt = selected();
+    const r = repo.value.trim();
+    const key = opt.value + '/' + r;
+    if (opt.dataset.refEnabled !== 'false' || !r) { record = null; recordFor = ''; return; }
+    if (key === recordFor) return;
+    clearTimeout(recordTimer);
+    recordTimer = setTimeout(async () => {
+      recordFor = key;
+      record = null;
+      const spec = (opt.dataset.urlEncode === 'true' || r.includes('://')) ? encodeURIComponent(r) : r;
+      try {
+        const answer = await fetch(base + '/api/record/' + opt.value + '/' + spec, { headers: { Accept: 'application/json' } });
+        const body = await answer.json();
+        if (answer.ok && recordFor === key) record = body;
+      } catch (e) { /* snippets stay plain */ }
+      update();
+    }, 400);
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  }
+
   function snippets(l) {
     const badge = base + '/badge_logo.svg';
+    const named = record && record.citation ? record.citation : '';
+    const alt = named ? 'Launch ' + named + ' with Ferry' : 'Launch with Ferry';
+    const markdownAlt = alt.replace(/[\[\]\\]/g, '\\$&');
     return {
       url: l,
-      markdown: '[![Launch with Ferry](' + badge + ')](' + l + ')',
-      rst: '.. image:: ' + badge + '\n :target: ' + l,
-      html: '<a href="' + l + '"><img src="' + badge + '" alt="Launch with Ferry"></a>'
+      markdown: '[![' + markdownAlt + '](' + badge + ')](' + l + ')',
+      rst: '.. image:: ' + badge + '\n :target: ' + l + (named ? '\n :alt: ' + alt : ''),
+      html: '<a href="' + l + '"><img src="' + badge + '" alt="' + escapeHtml(alt) + '"></a>'
     };
   }
 
   function update() {
+    askRecord();
     const opt = selected();
     repo.placeholder = opt.dataset.placeholder || '';
     ref.disabled = opt.dataset.refEnabled === 'false';

@@ -35,7 +35,7 @@ function expect(condition, message) {
 const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
 const page = await context.newPage();
 
-await check('pasting a DOI picks the Zenodo provider and builds a link without a ref', async () => {
+await check('pasting a DOI picks the Zenodo provider, builds a link without a ref, and the snippets name the record', async () => {
   await page.goto(base + '/');
   await page.fill('#repo', 'https://doi.org/' + doi);
   await page.dispatchEvent('#repo', 'paste');
@@ -46,6 +46,14 @@ await check('pasting a DOI picks the Zenodo provider and builds a link without a
   await page.dispatchEvent('#path', 'input');
   const link = `${base}/v2/zenodo/${doi}?filepath=${encodeURIComponent('notebooks/intro.ipynb')}`;
   expect(await page.inputValue('#snippet-url') === link, 'link snippet is ' + await page.inputValue('#snippet-url'));
+  // the snippets name the record once Ferry has asked the archive about it
+  await page.waitForFunction(t => document.getElementById('snippet-markdown').value.includes(t), title, { timeout: 10000 });
+  const markdown = await page.inputValue('#snippet-markdown');
+  const firstAuthor = authors.split('; ')[0];
+  expect(markdown.startsWith(`[![Launch ${title} — ${firstAuthor}`) && markdown.endsWith(`](${base}/badge_logo.svg)](${link})`),
+      'markdown snippet is ' + markdown);
+  expect((await page.inputValue('#snippet-html')).includes(`alt="Launch ${title} — ${firstAuthor}`), 'html snippet');
+  expect((await page.inputValue('#snippet-rst')).includes(`:alt: Launch ${title}`), 'rst snippet');
 });
 
 await check('the launch page names the record, then the browser lands on its notebook', async () => {

@@ -49,6 +49,45 @@ class LaunchPageController {
         }
     }
 
+    /**
+     * {@code /api/record/<provider>/<spec>}: the record a research-archive link names (title, authors, version, resolved
+     * spec), for the home page's share snippets. The answer is cached like the launch page's, so the archive is not
+     * asked again when the link is launched.
+     */
+    @GetMapping(path = "/api/record/**", produces = org.springframework.http.MediaType.APPLICATION_JSON_VALUE)
+    org.springframework.http.ResponseEntity<java.util.Map<String, Object>> record(HttpServletRequest request) {
+        String path = request.getRequestURI().substring(request.getContextPath().length() + "/api/record/".length());
+        int slash = path.indexOf('/');
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        try {
+            LaunchGuard.Refusal refusal = guard.checkPage(request);
+            if (refusal != null) {
+                throw new FerryException(refusal.status(), refusal.message());
+            }
+            if (slash <= 0) {
+                throw new FerryException(404, "Ask for /api/record/<provider>/<spec>.");
+            }
+            String provider = path.substring(0, slash);
+            if (!(providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider)) {
+                throw new FerryException(404, "The provider " + dev.ferry.repo.Urls.printable(provider)
+                        + " does not launch records of research archives.");
+            }
+            dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
+            dev.ferry.repo.ArchiveRecord record = resolved.archive();
+            body.put("provider", provider);
+            body.put("title", record.title());
+            body.put("authors", record.authors());
+            body.put("version", record.version());
+            body.put("citation", record.citation());
+            body.put("resolved_spec", resolved.resolvedSpec());
+            return org.springframework.http.ResponseEntity.ok(body);
+        } catch (FerryException e) {
+            body.put("status", e.status());
+            body.put("message", e.getMessage());
+            return org.springframework.http.ResponseEntity.status(e.status()).body(body);
+        }
+    }
+
     @GetMapping("/v2/**")
     String launchPage(HttpServletRequest request, HttpServletResponse response, Model model,
                       @RequestParam(required = false) String urlpath, @RequestParam(required = false) String labpath,

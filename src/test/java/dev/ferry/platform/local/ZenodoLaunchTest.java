@@ -221,6 +221,23 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
     }
 
     @Test
+    void theRecordEndpointNamesTheRecordForTheSnippets() throws Exception {
+        ZENODO.add(new ZenodoStandIn.Record(1001, 1000, "Glacier retreat", List.of("Doe, Jane", "Roe, Richard"), "software",
+                "open", files("g.zip", ZenodoStandIn.zip("README.md", "x"))));
+        java.net.http.HttpResponse<String> answer = get("/api/record/zenodo/10.5281/zenodo.1000");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        Map<String, Object> body = tools.jackson.databind.json.JsonMapper.builder().build().readValue(answer.body(),
+                new tools.jackson.core.type.TypeReference<Map<String, Object>>() { });
+        assertThat(body).containsEntry("title", "Glacier retreat").containsEntry("version", "1001")
+                .containsEntry("resolved_spec", "10.5281/zenodo.1001")
+                .containsEntry("citation", "Glacier retreat — Doe, Jane, Roe, Richard")
+                .containsEntry("authors", List.of("Doe, Jane", "Roe, Richard"));
+        java.net.http.HttpResponse<String> git = get("/api/record/gh/octo/x/HEAD");
+        assertThat(git.statusCode()).isEqualTo(404);
+        assertThat(git.body()).contains("does not launch records of research archives");
+    }
+
+    @Test
     void theLaunchPageOfADeletedRecordSaysSo() throws Exception {
         ZENODO.add(new ZenodoStandIn.Record(900, 900, "Gone", List.of("Doe, Jane"), "software", "open",
                 files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
