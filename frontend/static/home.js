@@ -22,8 +22,11 @@
     const r = repo.value.trim();
     if (!r) return null;
     const opt = selected();
-    const repoPart = opt.dataset.urlEncode === 'true' ? encodeURIComponent(r) : r.replace(/^\/+|\/+$/g, '');
-    let l = base + '/v2/' + opt.value + '/' + repoPart + '/' + encodeRef(ref.value.trim() || opt.dataset.refDefault || 'HEAD');
+    const repoPart = opt.dataset.urlEncode === 'true' || r.includes('://') ? encodeURIComponent(r)
+      : r.replace(/^\/+|\/+$/g, '');
+    // a record of a research archive (a DOI) names its version itself: no ref
+    let l = base + '/v2/' + opt.value + '/' + repoPart + (opt.dataset.refEnabled === 'false' ? ''
+      : '/' + encodeRef(ref.value.trim() || opt.dataset.refDefault || 'HEAD'));
     const p = path.value.trim();
     if (p) l += (pathType.value === 'url' ? '?urlpath=' : '?filepath=') + encodeURIComponent(p);
     return l;
@@ -56,7 +59,20 @@
     return url.href.slice(prefix.length).split(/[?#]/)[0].split('/').filter(Boolean).map(decodeURIComponent);
   }
 
+  /** A DOI or record URL that a research archive's provider recognises (its detect regex, group "repo"). */
+  function recogniseRecord(text) {
+    for (const opt of provider.options) {
+      if (opt.dataset.refEnabled !== 'false' || !opt.dataset.detect) continue;
+      let match = null;
+      try { match = new RegExp(opt.dataset.detect).exec(text.trim()); } catch (e) { continue; }
+      if (match && match.groups && match.groups.repo) return { provider: opt.value, repo: match.groups.repo };
+    }
+    return null;
+  }
+
   function recognise(text) {
+    const record = recogniseRecord(text);
+    if (record) return record;
     let url;
     try { url = new URL(text.trim()); } catch (e) { return null; }
     if (!/^https?:$/.test(url.protocol)) return null;
@@ -110,19 +126,53 @@
     return null;
   }
 
+  // The record a research-archive link names (title and authors), asked once the DOI or URL stops changing; the
+  // snippets then say what they launch.
+  let record = null;
+  let recordFor = '';
+  let recordTimer = null;
+  function askRecord() {
+    const opt = selected();
+    const r = repo.value.trim();
+    const key = opt.value + '/' + r;
+    if (opt.dataset.refEnabled !== 'false' || !r) { record = null; recordFor = ''; return; }
+    if (key === recordFor) return;
+    clearTimeout(recordTimer);
+    recordTimer = setTimeout(async () => {
+      recordFor = key;
+      record = null;
+      const spec = (opt.dataset.urlEncode === 'true' || r.includes('://')) ? encodeURIComponent(r) : r;
+      try {
+        const answer = await fetch(base + '/api/record/' + opt.value + '/' + spec, { headers: { Accept: 'application/json' } });
+        const body = await answer.json();
+        if (answer.ok && recordFor === key) record = body;
+      } catch (e) { /* snippets stay plain */ }
+      update();
+    }, 400);
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  }
+
   function snippets(l) {
     const badge = base + '/badge_logo.svg';
+    const named = record && record.citation ? record.citation : '';
+    const alt = named ? 'Launch ' + named + ' with Ferry' : 'Launch with Ferry';
+    const markdownAlt = alt.replace(/[\[\]\\]/g, '\\$&');
     return {
       url: l,
-      markdown: '[![Launch with Ferry](' + badge + ')](' + l + ')',
-      rst: '.. image:: ' + badge + '\n :target: ' + l,
-      html: '<a href="' + l + '"><img src="' + badge + '" alt="Launch with Ferry"></a>'
+      markdown: '[![' + markdownAlt + '](' + badge + ')](' + l + ')',
+      rst: '.. image:: ' + badge + '\n :target: ' + l + (named ? '\n :alt: ' + alt : ''),
+      html: '<a href="' + l + '"><img src="' + badge + '" alt="' + escapeHtml(alt) + '"></a>'
     };
   }
 
   function update() {
+    askRecord();
     const opt = selected();
     repo.placeholder = opt.dataset.placeholder || '';
+    ref.disabled = opt.dataset.refEnabled === 'false';
     document.getElementById('repo-label').textContent = opt.dataset.label || 'Repository';
     const l = link();
     const s = l ? snippets(l) : {url: '', markdown: '', rst: '', html: ''};

@@ -96,6 +96,11 @@
       location.replace(target.toString());
       return;
     }
+    if (data.note) {
+      const note = document.getElementById('note');
+      note.textContent = data.note;
+      note.hidden = false;
+    }
     if (data.message) {
       append(data.message);
       status.textContent = data.message.trim().split('\n').pop();

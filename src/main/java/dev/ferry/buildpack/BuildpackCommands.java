@@ -19,7 +19,10 @@ import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryException;
+import dev.ferry.repo.ArchiveFetcher;
+import dev.ferry.repo.ArchiveRecord;
 import dev.ferry.repo.GitRepoProvider;
+import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.HostResolver;
 import dev.ferry.repo.RemoteGit;
@@ -122,17 +125,33 @@ public final class BuildpackCommands {
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
                         String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
                 Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
-        GuardedUrl url = guard.check(repoUrl);
-        String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
-        RepoSpec repoSpec = new GitRepoProvider().parse(spec);
-        ResolvedRepo resolved = new ResolvedRepo(repoSpec, commit, spec, options.get("ref"));
+        long maxCheckoutBytes = Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES",
+                String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES)));
+        long maxCheckoutFiles = Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_FILES",
+                String.valueOf(RepoCheckout.DEFAULT_MAX_FILES)));
         Path dir = Path.of(outDir);
-        try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
-            git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
-            new RepoCheckout(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES",
-                    String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES))), Long.parseLong(env.getOrDefault(
-                    "FERRY_REPO_MAX_CHECKOUT_FILES", String.valueOf(RepoCheckout.DEFAULT_MAX_FILES))))
-                    .checkout(local.getRepository(), commit);
+        try {
+            String archiveFiles = env.get("FERRY_ARCHIVE_FILES");
+            if (archiveFiles != null) {
+                // a record of a research archive: its files, through the same guard and limits as the portal's builds
+                ArchiveFetcher fetcher = new ArchiveFetcher(guard, Duration.ofSeconds(Long.parseLong(
+                        env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
+                        Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
+                        Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
+                                String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))));
+                // scratch inside the build context: the pod's root file system is read-only, and moves stay on one disk
+                new RecordDownloader(fetcher, maxCheckoutBytes, maxCheckoutFiles).fetchInto(
+                        ArchiveRecord.fromFetchJson(archiveFiles, commit), dir, dir.resolve(".ferry-fetching"), out::println);
+            } else {
+                GuardedUrl url = guard.check(repoUrl);
+                String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
+                RepoSpec repoSpec = new GitRepoProvider().parse(spec);
+                ResolvedRepo resolved = new ResolvedRepo(repoSpec, commit, spec, options.get("ref"));
+                try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+                    git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
+                    new RepoCheckout(maxCheckoutBytes, maxCheckoutFiles).checkout(local.getRepository(), commit);
+                }
+            }
             BuildPlan plan = detector(env).detect(dir);
             Path meta = dir.resolve(".ferry");
             Files.createDirectories(meta);

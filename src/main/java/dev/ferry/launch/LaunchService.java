@@ -152,12 +152,17 @@ public final class LaunchService implements AutoCloseable {
         Long serverStart = null;
         boolean succeeded = false;
         try {
-            launch.emit("waiting", "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
+            launch.emit("waiting", request.spec().ref().isEmpty()
+                    ? "Looking up " + request.spec().displayUrl() + "...\n" // a record of an archive: no ref
+                    : "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
             repo = resolver.resolve(request.spec());
+            java.util.Optional<String> note = repo.fallbackNote();
+            note.ifPresent(n -> launch.emit("waiting", n + "\n", Map.of("note", n)));
             Build build = builds.request(repo);
             Environment env = awaitBuild(launch, build, request.buildOnly());
             if (request.buildOnly()) {
-                launch.emit("ready", build.cached() ? "Done! Found built image\n" : "Done! Image built\n",
+                launch.emit("ready", (build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
+                                + note.map(n -> n + "\n").orElse(""),
                         Map.of("imageName", env.imageName()));
                 succeeded = true;
                 return;
@@ -190,13 +195,16 @@ public final class LaunchService implements AutoCloseable {
             ready.put("token", session.token());
             ready.put("image", env.imageName());
             ready.putAll(binder);
-            launch.emit("ready", "server running at " + url + "\n", ready);
+            note.ifPresent(n -> ready.put("note", n));
+            launch.emit("ready", "server running at " + url + "\n" + note.map(n -> n + "\n").orElse(""), ready);
             succeeded = true;
             log.info("launch {} ready in {} ms: {} as session {}", launch.id(), (System.nanoTime() - t0) / 1_000_000, repo,
                     session.id());
         } catch (FerryException e) {
             log.info("launch {} of {} failed ({}): {}", launch.id(), request.spec(), e.status(), e.getMessage());
-            fail(launch, e.status(), e.getMessage());
+            // a fallback to the sibling branch explains a failure of the branch launched in its place
+            String note = repo == null ? "" : repo.fallbackNote().map(n -> "\n" + n).orElse("");
+            fail(launch, e.status(), e.getMessage() + note);
         } catch (RuntimeException e) {
             log.error("launch {} of {} failed unexpectedly", launch.id(), request.spec(), e);
             fail(launch, 500, "The launch failed because of an error in Ferry. Try again; if it keeps failing, tell the operator.");

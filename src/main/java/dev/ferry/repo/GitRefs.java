@@ -36,4 +36,9 @@ final class GitRefs {
         }
         return ref;
     }
+
+    /** {@code main} for {@code master} and the other way round (BinderHub's fallback for renamed default branches). */
+    static String masterMainSibling(String ref) {
+        return "master".equals(ref) ? "main" : "main".equals(ref) ? "master" : null;
+    }
 }

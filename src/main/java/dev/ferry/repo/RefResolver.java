@@ -17,7 +17,13 @@ public final class RefResolver {
     private record Cached(String commit, String fetchRef, long expires) {
     }
 
+    /** A record resolved recently, until {@code expires} (nanoTime). */
+    private record CachedRecord(ArchiveRecord record, long expires) {
+    }
+
     private final RemoteGit git;
+    private final ArchiveFetcher archives;
+    private final Map<String, CachedRecord> records = new java.util.concurrent.ConcurrentHashMap<>();
     private final RepoProviders providers;
     private final long ttlNanos;
     private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
@@ -28,14 +34,23 @@ public final class RefResolver {
 
     /** Branch and tag names are cached for {@code ttl}; a commit id needs no lookup at all. */
     public RefResolver(RemoteGit git, RepoProviders providers, java.time.Duration ttl) {
+        this(git, null, providers, ttl);
+    }
+
+    /** Also resolves records of research archives, asking their APIs through {@code archives}. */
+    public RefResolver(RemoteGit git, ArchiveFetcher archives, RepoProviders providers, java.time.Duration ttl) {
         this.git = git;
+        this.archives = archives;
         this.providers = providers;
         this.ttlNanos = ttl.toNanos();
     }
 
     public ResolvedRepo resolve(RepoSpec spec) {
-        GuardedUrl url = git.guard().check(spec.repoUrl());
         RepoProvider provider = providers.get(spec.provider());
+        if (provider instanceof ArchiveProvider archive) {
+            return resolveRecord(spec, archive);
+        }
+        GuardedUrl url = git.guard().check(spec.repoUrl());
         String ref = spec.ref();
         if (GitRefs.isFullCommit(ref)) {
             return new ResolvedRepo(spec, ref, provider.resolvedSpec(spec, ref), null, provider.refUrl(spec, ref));
@@ -54,6 +69,26 @@ public final class RefResolver {
             cache.put(cacheKey, new Cached(resolved.commit(), resolved.fetchRef(), System.nanoTime() + ttlNanos));
         }
         return resolved;
+    }
+
+    /** Asks the archive's API which version the spec names; cached like a branch name (versions are immutable). */
+    private ResolvedRepo resolveRecord(RepoSpec spec, ArchiveProvider provider) {
+        if (archives == null) {
+            throw new RepoException(501, "This Ferry is not set up to fetch research archives.");
+        }
+        String cacheKey = spec.provider() + "\n" + spec.spec();
+        CachedRecord cached = records.get(cacheKey);
+        if (cached != null && cached.expires() - System.nanoTime() > 0) {
+            return ResolvedRepo.of(spec, cached.record());
+        }
+        ArchiveRecord record = provider.resolve(spec, archives.begin());
+        if (ttlNanos > 0) {
+            if (records.size() > 10_000) {
+                records.clear();
+            }
+            records.put(cacheKey, new CachedRecord(record, System.nanoTime() + ttlNanos));
+        }
+        return ResolvedRepo.of(spec, record);
     }
 
     private ResolvedRepo lookUp(RepoSpec spec, GuardedUrl url, RepoProvider provider, String ref) {
@@ -75,6 +110,18 @@ public final class RefResolver {
         }
         if (ref.equals("HEAD")) {
             throw new RepoException(404, "The repository " + url.redacted() + " has no default branch (it may be empty).");
+        }
+        String sibling = GitRefs.masterMainSibling(ref);
+        if (sibling != null && provider.id().equals("gh")) {
+            // BinderHub's fallback: a link to master made before the default branch became main (or back) still launches
+            Ref found = refs.get("refs/heads/" + sibling);
+            if (found != null && found.getObjectId() != null) {
+                String commit = found.getObjectId().name();
+                return new ResolvedRepo(spec, commit, provider.resolvedSpec(spec, commit), found.getName(),
+                        provider.refUrl(spec, commit));
+            }
+            throw new RepoException(404, "Could not find the branch '" + ref + "' in " + url.redacted() + ", nor the branch '"
+                    + sibling + "' that often replaces it. Check the name, or use HEAD for the default branch.");
         }
         throw new RepoException(404, "Could not find the branch or tag '" + Urls.printable(ref) + "' in " + url.redacted()
                 + ". Check the name, or use HEAD for the default branch.");

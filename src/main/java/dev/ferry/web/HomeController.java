@@ -86,7 +86,10 @@ class HomeController {
             model.addAttribute("provider", provider);
             return home(model, request);
         }
-        String link = LaunchLinks.launchPath(display.id(), cleanRepo, display.urlEncode(), cleanRef);
+        // a record of a research archive has no ref; a pasted record URL is encoded (its // would not survive a path)
+        String link = display.refEnabled() ? LaunchLinks.launchPath(display.id(), cleanRepo, display.urlEncode(), cleanRef)
+                : "/v2/" + display.id() + "/" + (cleanRepo.contains("://") ? LaunchLinks.encode(cleanRepo)
+                        : LaunchLinks.encodeRef(cleanRepo));
         String p = path.trim();
         if (!p.isEmpty()) {
             link += (pathType.equals("url") ? "?urlpath=" : "?filepath=") + LaunchLinks.encode(p);

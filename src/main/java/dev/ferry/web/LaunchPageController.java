@@ -20,13 +20,72 @@ import dev.ferry.repo.RepoSpec;
 class LaunchPageController {
 
     private final RepoProviders providers;
+    private final dev.ferry.repo.RefResolver resolver;
     private final dev.ferry.FerryProperties ferry;
     private final LaunchGuard guard;
 
-    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard) {
+    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard,
+                         dev.ferry.repo.RefResolver resolver) {
+        this.resolver = resolver;
         this.providers = providers;
         this.ferry = ferry;
         this.guard = guard;
+    }
+
+    /**
+     * A record of a research archive is named on its page by title, authors and version: the page asks the archive
+     * (the answer is cached for the build API's request that follows, so the archive is asked once per launch).
+     */
+    private void describeRecord(RepoSpec spec, Model model) {
+        dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(spec);
+        dev.ferry.repo.ArchiveRecord record = resolved.archive();
+        model.addAttribute("repoUrl", resolved.spec().displayUrl());
+        model.addAttribute("recordVersion", record.version());
+        model.addAttribute("recordTitle", record.title());
+        model.addAttribute("recordAuthors", String.join("; ", record.authors()));
+        if (!record.title().isEmpty()) {
+            model.addAttribute("repoName", record.title());
+            model.addAttribute("ogTitle", providers.get(spec.provider()).displayName() + ": " + record.citation());
+        }
+    }
+
+    /**
+     * {@code /api/record/<provider>/<spec>}: the record a research-archive link names (title, authors, version, resolved
+     * spec), for the home page's share snippets. The answer is cached like the launch page's, so the archive is not
+     * asked again when the link is launched.
+     */
+    @GetMapping(path = "/api/record/**", produces = org.springframework.http.MediaType.APPLICATION_JSON_VALUE)
+    org.springframework.http.ResponseEntity<java.util.Map<String, Object>> record(HttpServletRequest request) {
+        String path = request.getRequestURI().substring(request.getContextPath().length() + "/api/record/".length());
+        int slash = path.indexOf('/');
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        try {
+            LaunchGuard.Refusal refusal = guard.checkPage(request);
+            if (refusal != null) {
+                throw new FerryException(refusal.status(), refusal.message());
+            }
+            if (slash <= 0) {
+                throw new FerryException(404, "Ask for /api/record/<provider>/<spec>.");
+            }
+            String provider = path.substring(0, slash);
+            if (!(providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider)) {
+                throw new FerryException(404, "The provider " + dev.ferry.repo.Urls.printable(provider)
+                        + " does not launch records of research archives.");
+            }
+            dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
+            dev.ferry.repo.ArchiveRecord record = resolved.archive();
+            body.put("provider", provider);
+            body.put("title", record.title());
+            body.put("authors", record.authors());
+            body.put("version", record.version());
+            body.put("citation", record.citation());
+            body.put("resolved_spec", resolved.resolvedSpec());
+            return org.springframework.http.ResponseEntity.ok(body);
+        } catch (FerryException e) {
+            body.put("status", e.status());
+            body.put("message", e.getMessage());
+            return org.springframework.http.ResponseEntity.status(e.status()).body(body);
+        }
     }
 
     @GetMapping("/v2/**")
@@ -54,6 +113,9 @@ class LaunchPageController {
             String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
+            if (providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider) {
+                describeRecord(spec, model);
+            }
             String launch = provider + "/" + rawSpec;
             String token = guard.tokenFor(launch, request);
             model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + (token == null ? ""

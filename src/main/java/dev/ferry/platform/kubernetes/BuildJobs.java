@@ -111,6 +111,10 @@ final class BuildJobs {
                 new V1EnvVar().name("FERRY_TERMINATION_LOG").value(TERMINATION_LOG)));
         // the Dockerfile is rendered in the Pod: with the portal's base images, mirrors and s2i builder, not the defaults
         BuildpackEnvironment.of(buildpack).forEach((k, v) -> prepareEnv.add(new V1EnvVar().name(k).value(v)));
+        if (resolved.isArchive()) {
+            // a record of a research archive: the prepare step downloads these files instead of cloning
+            prepareEnv.add(new V1EnvVar().name("FERRY_ARCHIVE_FILES").value(resolved.archive().fetchJson()));
+        }
         List<String> prepareArgs = new ArrayList<>(List.of(PREPARE, "--commit", resolved.commit())); // URL: FERRY_REPO_URL
         if (resolved.fetchRef() != null) {
             prepareArgs.addAll(List.of("--ref", resolved.fetchRef()));

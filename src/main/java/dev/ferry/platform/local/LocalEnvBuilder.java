@@ -23,7 +23,9 @@ import dev.ferry.buildpack.BuildPlan;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.RemoteGit;
+import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.RepoCheckout;
+import dev.ferry.repo.Urls;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
@@ -62,9 +64,17 @@ final class LocalEnvBuilder implements Builder {
     private final Detector detector;
     private final RepoCheckout checkout;
     private final Sandbox sandbox;
+    /** Fetches records of research archives (Zenodo, …); null where they are not set up. */
+    private final RecordDownloader records;
 
     LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python, boolean systemSitePackages,
                     Detector detector, Sandbox sandbox) {
+        this(layout, git, checkout, null, python, systemSitePackages, detector, sandbox);
+    }
+
+    LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, RecordDownloader records, PythonFinder python,
+                    boolean systemSitePackages, Detector detector, Sandbox sandbox) {
+        this.records = records;
         this.layout = layout;
         this.sandbox = sandbox;
         this.git = git;
@@ -227,13 +237,17 @@ final class LocalEnvBuilder implements Builder {
         ResolvedRepo repo = ctx.repo();
         Steps s = new Steps(ctx, dir);
 
-        s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
-        GuardedUrl url = git.guard().check(repo.repoUrl());
-        try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
-            git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
-            checkout.checkout(local.getRepository(), repo.commit());
+        if (repo.isArchive()) {
+            fetchRecord(repo, s);
+        } else {
+            s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
+            GuardedUrl url = git.guard().check(repo.repoUrl());
+            try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
+                git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
+                checkout.checkout(local.getRepository(), repo.commit());
+            }
+            LocalLayout.deleteTree(s.checkout.resolve(".git").resolve("refs").resolve("ferry"));
         }
-        LocalLayout.deleteTree(s.checkout.resolve(".git").resolve("refs").resolve("ferry"));
         checkCancelled(ctx);
 
         BuildPlan plan = detector.detect(s.checkout);
@@ -276,6 +290,16 @@ final class LocalEnvBuilder implements Builder {
                 .write(dir.resolve(LocalLayout.ENV_MARKER), repo.commit());
         s.out.line("Environment ready (" + plan.buildpack() + ", " + app + ")");
         return environment(ctx.key());
+    }
+
+    /** Downloads the record's files (and unpacks a single archive) where a git checkout would go. */
+    private void fetchRecord(ResolvedRepo repo, Steps s) {
+        if (records == null) {
+            throw new BuildFailedException(501, "This Ferry is not set up to fetch research archives.");
+        }
+        s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
+                + ")...\n");
+        records.fetchInto(repo.archive(), s.checkout, s.out::line);
     }
 
     /** A virtual environment for python, pipfile, R and Julia repositories (Jupyter lives in it). */

@@ -10,6 +10,7 @@ import dev.ferry.launch.LaunchProperties;
 import dev.ferry.launch.Launcher;
 import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
+import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
 
@@ -41,9 +42,9 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python,
-                                    LocalProperties properties, Detector detector, Sandbox sandbox) {
-        return new LocalEnvBuilder(layout, git, checkout, python, properties.systemSitePackages(), detector, sandbox);
+    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, RecordDownloader records,
+                                    PythonFinder python, LocalProperties properties, Detector detector, Sandbox sandbox) {
+        return new LocalEnvBuilder(layout, git, checkout, records, python, properties.systemSitePackages(), detector, sandbox);
     }
 
     @Bean

@@ -58,6 +58,53 @@ class BuildJobsTest {
     }
 
     @Test
+    void thePrepareStepOfARecordDownloadsAndUnpacksItsFilesThroughTheGuard() throws Exception {
+        try (dev.ferry.testing.ZenodoStandIn zenodo = new dev.ferry.testing.ZenodoStandIn()) {
+            java.util.Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+            files.put("tides-1.0.zip", dev.ferry.testing.ZenodoStandIn.zip("tides-1.0/requirements.txt", "numpy\n",
+                    "tides-1.0/notebooks/intro.ipynb", "{}"));
+            zenodo.add(new dev.ferry.testing.ZenodoStandIn.Record(801, 800, "Tides", List.of("Doe, Jane"), "software", "open",
+                    files));
+            // the portal resolves the DOI; the Job carries the files, and its prepare step fetches them
+            dev.ferry.repo.ZenodoRepoProvider provider = new dev.ferry.repo.ZenodoRepoProvider(zenodo.resolver(),
+                    List.of(zenodo.base()));
+            dev.ferry.repo.UrlGuard guard = new dev.ferry.repo.UrlGuard(List.of("http"), true,
+                    host -> new java.net.InetAddress[] {java.net.InetAddress.getLoopbackAddress()});
+            dev.ferry.repo.ArchiveFetcher fetcher = new dev.ferry.repo.ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20,
+                    Duration.ofSeconds(30));
+            dev.ferry.repo.RepoProviders providers = new dev.ferry.repo.RepoProviders(List.of(provider));
+            ResolvedRepo repo = new dev.ferry.repo.RefResolver(null, fetcher, providers, Duration.ZERO)
+                    .resolve(providers.parse("zenodo", "10.5281/zenodo.800"));
+            RepoProperties local = new RepoProperties(List.of("http"), true, Duration.ofSeconds(30),
+                    org.springframework.util.unit.DataSize.ofMegabytes(5), Duration.ofMinutes(3), 5000, "https://github.com",
+                    "https://gitlab.com", "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60),
+                    org.springframework.util.unit.DataSize.ofMegabytes(300), 2000);
+            V1Container prepare = new BuildJobs(build(""), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+                    local).job("ferry-build-x", repo, ImageKey.of(repo), 3600).getSpec().getTemplate().getSpec()
+                    .getInitContainers().get(0);
+            assertThat(prepare.getArgs()).containsExactly("prepare", "--commit", repo.commit(), "--out", "/workspace");
+            assertThat(repo.commit()).matches("[0-9a-f]{40}");
+            Map<String, String> env = new java.util.HashMap<>();
+            prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+            assertThat(env).containsKey("FERRY_ARCHIVE_FILES").containsEntry("FERRY_REPO_URL", zenodo.base() + "/records/801");
+
+            java.nio.file.Path workspace = dev.ferry.testing.TempDirs.deleteOnExit(java.nio.file.Files.createTempDirectory("ws"));
+            List<String> args = new java.util.ArrayList<>(prepare.getArgs());
+            args.set(args.size() - 1, workspace.toString());
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            int code = dev.ferry.buildpack.BuildpackCommands.run(args.toArray(String[]::new), new java.io.PrintStream(out),
+                    new java.io.PrintStream(out), env);
+
+            assertThat(code).as(out.toString()).isZero();
+            assertThat(java.nio.file.Files.readString(workspace.resolve("requirements.txt"))).isEqualTo("numpy\n");
+            assertThat(workspace.resolve("notebooks/intro.ipynb")).exists();
+            assertThat(workspace.resolve(".ferry/Dockerfile")).exists();
+            assertThat(workspace.resolve(".ferry-fetching")).doesNotExist();
+            assertThat(zenodo.downloads(801, "tides-1.0.zip")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void thePrepareStepFetchesUnderTheRepositoryLimits() {
         BuildJobs jobs = new BuildJobs(build("push-creds"), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
                 repoProperties());

@@ -250,7 +250,10 @@ class BinderHubCompatTest extends LocalPlatformTestSupport {
 
         List<Map<String, Object>> providers = json.readValue(get("/api/repoproviders").body(),
                 new TypeReference<List<Map<String, Object>>>() { });
-        assertThat(providers).extracting(p -> p.get("id")).containsExactly("gh", "gl", "git", "gist");
+        assertThat(providers).extracting(p -> p.get("id")).containsExactly("gh", "gl", "git", "gist", "zenodo", "figshare",
+                "dataverse", "hydroshare", "ckan");
+        assertThat(providers.get(4)).containsEntry("displayName", "Zenodo DOI")
+                .containsEntry("ref", Map.of("enabled", false, "default", ""));
         assertThat(providers.get(1)).containsKeys("displayName", "repo", "ref", "spec");
         @SuppressWarnings("unchecked")
         Map<String, Object> glRepo = (Map<String, Object>) providers.get(1).get("repo");

@@ -1,0 +1,205 @@
+package dev.ferry.repo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * The Dataverse provider against a stand-in answering with the shapes Harvard's Dataverse gives (BinderHub's recorded
+ * {@code /api/datasets/:persistentId} answer, cut down: {@code status}, {@code data.id}, {@code latestVersion} with
+ * {@code versionNumber}, {@code versionMinorNumber}, {@code versionState}, citation metadata and {@code files} with
+ * {@code directoryLabel}, {@code restricted} and {@code dataFile} id, name, size and checksum), reached only through a
+ * public address routed to loopback.
+ */
+class DataverseRepoProviderTest {
+
+    private HttpServer server;
+    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
+    private final List<String> asked = new CopyOnWriteArrayList<>();
+    private Path dir;
+    private static final byte[] SCRIPT = "print('hello')\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] TABLE = "a\tb\n1\t2\n".getBytes(StandardCharsets.UTF_8);
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", this::handle);
+        server.start();
+        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-dataverse"));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        server.stop(0);
+        RepoCheckout.deleteTree(dir);
+        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
+    }
+
+    private String version(int major, String state) {
+        return "{\"id\":337724,\"datasetId\":3035124,\"datasetPersistentId\":\"doi:10.7910/DVN/TJCLKP\","
+                + "\"versionNumber\":" + major + ",\"versionMinorNumber\":0,\"versionState\":\"" + state + "\","
+                + "\"metadataBlocks\":{\"citation\":{\"fields\":[{\"typeName\":\"title\",\"value\":\"Open Source at Harvard\"},"
+                + "{\"typeName\":\"author\",\"value\":[{\"authorName\":{\"typeName\":\"authorName\",\"value\":\"Durbin, Philip\"}}]}]}},"
+                + "\"files\":[{\"label\":\"language.py\",\"restricted\":false,\"directoryLabel\":\"code\",\"dataFile\":{\"id\":6867336,"
+                + "\"filename\":\"language.py\",\"filesize\":" + SCRIPT.length + ",\"md5\":\"" + md5(SCRIPT) + "\","
+                + "\"checksum\":{\"type\":\"MD5\",\"value\":\"" + md5(SCRIPT) + "\"}}},"
+                + "{\"label\":\"2023-01-03.tab\",\"restricted\":false,\"directoryLabel\":\"data\",\"dataFile\":{\"id\":6867331,"
+                + "\"filename\":\"2023-01-03.tab\",\"filesize\":99,\"originalFileName\":\"2023-01-03.tsv\",\"originalFileSize\":"
+                + TABLE.length + ",\"md5\":\"0000\"}},"
+                + "{\"label\":\"secret.csv\",\"restricted\":true,\"dataFile\":{\"id\":1,\"filename\":\"secret.csv\"}}]}";
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String query = exchange.getRequestURI().getRawQuery();
+            asked.add(path + (query == null ? "" : "?" + query));
+            if (path.equals("/10.7910/DVN/TJCLKP")) {
+                redirect(exchange, base() + "/citation?persistentId=doi:10.7910/DVN/TJCLKP");
+            } else if (path.equals("/citation")) {
+                redirect(exchange, base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP");
+            } else if (path.equals("/dataset.xhtml")) {
+                send(exchange, 200, "<html>dataset</html>".getBytes(StandardCharsets.UTF_8));
+            } else if (path.equals("/api/datasets/:persistentId") && "persistentId=doi%3A10.7910%2FDVN%2FTJCLKP".equals(query)) {
+                send(exchange, 200, ("{\"status\":\"OK\",\"data\":{\"id\":3035124,\"identifier\":\"DVN/TJCLKP\",\"persistentUrl\":"
+                        + "\"https://doi.org/10.7910/DVN/TJCLKP\",\"protocol\":\"doi\",\"authority\":\"10.7910\",\"latestVersion\":"
+                        + version(4, "RELEASED") + "}}").getBytes(StandardCharsets.UTF_8));
+            } else if (path.equals("/api/datasets/:persistentId/versions/3.0")) {
+                send(exchange, 200, ("{\"status\":\"OK\",\"data\":" + version(3, "RELEASED") + "}").getBytes(StandardCharsets.UTF_8));
+            } else if (path.equals("/api/datasets/:persistentId/versions/2.0")) {
+                send(exchange, 200, ("{\"status\":\"OK\",\"data\":" + version(2, "DEACCESSIONED") + "}").getBytes(StandardCharsets.UTF_8));
+            } else if (path.equals("/api/access/datafile/6867336")) {
+                send(exchange, 200, SCRIPT);
+            } else if (path.equals("/api/access/datafile/6867331") && "format=original".equals(query)) {
+                send(exchange, 200, TABLE);
+            } else {
+                send(exchange, 404, "{\"status\":\"ERROR\",\"message\":\"Dataset with Persistent ID doi:10.7910/DVN/NOPE not found.\"}"
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private String base() {
+        return "http://good.example:" + server.getAddress().getPort();
+    }
+
+    private static void redirect(HttpExchange exchange, String location) throws IOException {
+        exchange.getResponseHeaders().add("Location", location);
+        exchange.sendResponseHeaders(302, -1);
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private static String md5(byte[] content) {
+        try {
+            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(content));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ArchiveFetcher fetcher() {
+        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
+        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
+            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
+                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
+            }
+            stray.add(address);
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
+        });
+    }
+
+    private DataverseRepoProvider provider() {
+        return new DataverseRepoProvider(base(), List.of("https://dataverse.harvard.edu", base() + "/"));
+    }
+
+    @Test
+    void aDoiResolvesToItsInstallationAndTheLatestVersionPinnedInTheResolvedSpec() {
+        ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), fetcher().begin());
+
+        assertThat(record.version()).isEqualTo("3035124.v4.0");
+        String pinned = base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=4.0";
+        assertThat(record.refUrl()).isEqualTo(pinned);
+        assertThat(record.resolvedSpec()).isEqualTo(URLEncoder.encode(pinned, StandardCharsets.UTF_8));
+        assertThat(record.title()).isEqualTo("Open Source at Harvard");
+        assertThat(record.authors()).containsExactly("Durbin, Philip");
+        assertThat(record.files()).extracting(ArchiveRecord.ArchiveFile::name)
+                .containsExactly("code/language.py", "data/2023-01-03.tsv");
+        assertThat(record.unpackSingle()).isFalse();
+    }
+
+    @Test
+    void theResolvedSpecLaunchesThatVersionAgain() {
+        String pinned = URLEncoder.encode(base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=3.0",
+                StandardCharsets.UTF_8);
+        ArchiveRecord record = provider().resolve(provider().parse(pinned), fetcher().begin());
+        assertThat(record.version()).isEqualTo("3035124.v3.0");
+        assertThat(asked).noneMatch(p -> p.startsWith("/10.7910"));
+    }
+
+    @Test
+    void theFilesLandInTheirFoldersTabularOnesInTheirOriginalFormat() throws IOException {
+        ArchiveFetcher fetcher = fetcher();
+        ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), fetcher.begin());
+        Path repo = dir.resolve("repo");
+        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
+        assertThat(Files.readAllBytes(repo.resolve("code/language.py"))).isEqualTo(SCRIPT);
+        assertThat(Files.readAllBytes(repo.resolve("data/2023-01-03.tsv"))).isEqualTo(TABLE);
+        assertThat(repo.resolve("secret.csv")).doesNotExist();
+    }
+
+    @Test
+    void aDeaccessionedVersionIsASentence() {
+        String spec = URLEncoder.encode(base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP&version=2.0",
+                StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> provider().resolve(provider().parse(spec), fetcher().begin()))
+                .isInstanceOf(RepoException.class).hasMessageContaining("is deaccessioned in this version")
+                .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(410));
+    }
+
+    @Test
+    void aDoiOfAnUnknownInstallationIsRefusedBeforeItsApiIsAsked() {
+        DataverseRepoProvider harvardOnly = new DataverseRepoProvider(base(), List.of("https://dataverse.harvard.edu"));
+        assertThatThrownBy(() -> harvardOnly.resolve(harvardOnly.parse("10.7910/DVN/TJCLKP"), fetcher().begin()))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("does not lead to a known Dataverse installation (it leads to good.example)")
+                .hasMessageContaining("ferry.archives.dataverse-hosts");
+        assertThat(asked).noneMatch(p -> p.startsWith("/api/"));
+    }
+
+    @Test
+    void theShippedInstallationsIncludeHarvardAndOnlyParseableUrls() {
+        List<String> shipped = DataverseRepoProvider.shippedInstallations();
+        assertThat(shipped).contains("https://dataverse.harvard.edu").hasSizeGreaterThan(40)
+                .allSatisfy(u -> assertThat(java.net.URI.create(u).getHost()).isNotBlank());
+        DataverseRepoProvider standard = new DataverseRepoProvider("https://doi.org", shipped);
+        assertThat(standard.parse(URLEncoder.encode("https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP",
+                StandardCharsets.UTF_8)).repoUrl()).startsWith("https://dataverse.harvard.edu/dataset.xhtml");
+        assertThatThrownBy(() -> standard.parse(URLEncoder.encode("https://evil.example/dataset.xhtml?persistentId=doi:10.1/x",
+                StandardCharsets.UTF_8))).isInstanceOf(RepoException.class).hasMessageContaining("is not a Dataverse DOI");
+    }
+}
