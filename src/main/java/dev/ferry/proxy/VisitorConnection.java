@@ -5,12 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.List;
-import java.util.Set;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -26,7 +23,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -36,7 +32,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -56,30 +51,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     static final String ENCODER = "encoder";
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
-    private static final byte[] HTTP_11_LINE = ascii(" HTTP/1.1\r\n");
     private static final byte[] LAST_CHUNK = ascii("0\r\n");
     private static final short CRLF = ResponseReader.CRLF;
-    private static final short COLON_SPACE = (':' << 8) | ' ';
     private static final byte[] CONNECTION_CLOSE = ascii("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
     private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
 
-    /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
-    private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "expect", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", FrontDoor.PEER_HEADER);
-    /** Connection-level headers the portal must not see from the visitor (it sees the front door's connection). */
-    private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
-            "upgrade", "expect", FrontDoor.PEER_HEADER);
-    /** Never removed because a Connection header names them: they frame the message or route it. */
-    static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
-            "host");
-    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-    private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
-    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
-    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
-    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("X-Forwarded-Port");
 
     private final FrontDoor door;
     private Channel visitor;
@@ -126,7 +104,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private boolean wrote;
     private boolean closing;
     private int requests;
-    private String remote;
+    private RequestHeadWriter.Visitor from;
 
     VisitorConnection(FrontDoor door) {
         this.door = door;
@@ -413,45 +391,17 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private void writeHead() {
         reader.expectAnswerTo(headRequest);
-        HttpRequest out = route == null ? toPortal(head) : toSession(head);
+        RequestHeadWriter.Visitor from = visitorInfo();
+        upstream.write(route == null ? door.heads().toPortal(head, upgrade, from, upstream.alloc())
+                : door.heads().toSession(head, upgrade, from, upstream.alloc()));
+        requestChunked = HttpUtil.isTransferEncodingChunked(head);
         headWritten = true;
-        upstream.write(encodeHead(out));
         wrote = true;
         if (bodyEnded || upgrade) {
             // an upgrade request has no body; a replayed request's (empty) body had already been sent
             writeBody(LastHttpContent.EMPTY_LAST_CONTENT);
             requestSent();
         }
-    }
-
-    /**
-     * The request head as its server gets it, written here byte for byte: every character Netty's decoder made of a
-     * byte goes back as that byte. (Netty's encoder writes a request target's characters as UTF-8, which turned the
-     * two bytes of "é" in a query into four.) Also remembers whether the body goes in chunks.
-     */
-    private ByteBuf encodeHead(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        requestChunked = HttpUtil.isTransferEncodingChunked(request);
-        ByteBuf out = upstream.alloc().buffer(256 + request.uri().length());
-        ByteBufUtil.copy(request.method().asciiName(), out);
-        out.writeByte(' ');
-        writeLatin1(out, request.uri());
-        out.writeBytes(HTTP_11_LINE);
-        writeFields(out, headers);
-        return out;
-    }
-
-    /** Header fields, one line each, then the empty line. */
-    private static void writeFields(ByteBuf out, HttpHeaders fields) {
-        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence();
-                it.hasNext(); ) {
-            java.util.Map.Entry<CharSequence, CharSequence> field = it.next();
-            writeLatin1(out, field.getKey());
-            out.writeShort(COLON_SPACE);
-            writeLatin1(out, field.getValue());
-            out.writeShort(CRLF);
-        }
-        out.writeShort(CRLF);
     }
 
     /** A part of the request's body for its server: as it came, or (for a chunked request) as a chunk. */
@@ -483,65 +433,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             end.writeShort(CRLF);
             upstream.write(end);
         }
-    }
-
-    private static void writeLatin1(ByteBuf out, CharSequence text) {
-        if (text instanceof AsciiString ascii) {
-            ByteBufUtil.copy(ascii, out); // (its bytes, as they came)
-        } else {
-            out.writeCharSequence(text, StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    /** The request as the session's server gets it (changed in place: the visitor's head is not needed again). */
-    private HttpRequest toSession(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String host = headers.get(HttpHeaderNames.HOST);
-        String peer = peerAddress();
-        String remote = peer;
-        boolean secure = false;
-        if (door.clients().trusts(peer)) {
-            // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
-            remote = door.clients().of(peer, headers.getAll(X_FORWARDED_FOR));
-            List<String> protos = headers.getAll(X_FORWARDED_PROTO);
-            String proto = protos.isEmpty() ? "" : protos.get(protos.size() - 1);
-            proto = proto.substring(proto.lastIndexOf(',') + 1); // the nearest proxy's
-            secure = proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
-        }
-        stripHopByHop(headers, NOT_TO_SESSION);
-        stripPortalCredentials(headers);
-        headers.add(X_FORWARDED_FOR, remote);
-        headers.add(X_REAL_IP, remote);
-        headers.add(X_FORWARDED_PROTO, upgrade ? (secure ? "wss" : "ws") : (secure ? "https" : "http"));
-        if (host != null) {
-            headers.add(X_FORWARDED_HOST, host);
-        }
-        headers.add(X_FORWARDED_PORT, hostPort(host, secure));
-        if (upgrade) {
-            headers.add("Connection", "Upgrade");
-            headers.add("Upgrade", "websocket");
-        }
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return request;
-    }
-
-    /** The request as the portal gets it: the visitor's headers, with the visitor's address in the peer header. */
-    private HttpRequest toPortal(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
-        stripHopByHop(headers, NOT_TO_PORTAL);
-        if (!headers.contains(HttpHeaderNames.HOST)) {
-            InetSocketAddress local = (InetSocketAddress) visitor.localAddress();
-            String address = local.getAddress().getHostAddress();
-            headers.add("Host", (address.contains(":") ? "[" + address + "]" : address) + ":" + door.port());
-        }
-        headers.set(FrontDoor.PEER_HEADER, door.secret() + " " + peerAddress());
-        if (upgradeTo != null) {
-            headers.add("Connection", "Upgrade");
-            headers.add("Upgrade", upgradeTo);
-        }
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return request;
     }
 
     /** The current request's session route when the front door relays it itself; null: the portal answers it. */
@@ -886,29 +777,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private String peerAddress() {
-        if (remote == null) {
-            remote = ((InetSocketAddress) visitor.remoteAddress()).getAddress().getHostAddress();
+    /** Who sent the requests on this connection, as the head writer needs it (taken once per connection). */
+    private RequestHeadWriter.Visitor visitorInfo() {
+        if (from == null) {
+            from = new RequestHeadWriter.Visitor(((InetSocketAddress) visitor.remoteAddress()).getAddress()
+                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port());
         }
-        return remote;
-    }
-
-    /** The port the visitor addressed: the Host header's, else the scheme's default (no Host: the front door's). */
-    private String hostPort(String host, boolean secure) {
-        if (host == null) {
-            return Integer.toString(door.port());
-        }
-        int colon = host.lastIndexOf(':');
-        if (colon > 0 && colon > host.lastIndexOf(']') && colon < host.length() - 1) {
-            boolean digits = true;
-            for (int i = colon + 1; i < host.length() && digits; i++) {
-                digits = Character.isDigit(host.charAt(i));
-            }
-            if (digits) {
-                return host.substring(colon + 1);
-            }
-        }
-        return secure ? "443" : "80";
+        return from;
     }
 
     private static boolean idempotent(HttpRequest request) {
@@ -925,53 +800,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return value != null && value.toLowerCase(Locale.ROOT).contains("websocket");
     }
 
-    private static Set<String> connectionTokens(HttpHeaders headers) {
-        String value = headers.get(HttpHeaderNames.CONNECTION);
-        if (value == null) {
-            return Set.of();
-        }
-        java.util.HashSet<String> tokens = new java.util.HashSet<>();
-        for (String token : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String part : token.split(",")) {
-                tokens.add(part.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        return tokens;
-    }
-
-    private static void stripHopByHop(HttpHeaders headers, List<AsciiString> names) {
-        String connection = headers.get(HttpHeaderNames.CONNECTION);
-        if (connection != null && !connection.equalsIgnoreCase("keep-alive") && !connection.equalsIgnoreCase("close")) {
-            for (String token : connectionTokens(headers)) {
-                if (!FRAMING.contains(token)) { // "Connection: content-length" must not unframe a message
-                    headers.remove(token);
-                }
-            }
-        }
-        for (int i = 0; i < names.size(); i++) {
-            headers.remove(names.get(i));
-        }
-    }
-
-    /** The portal's cookies and every {@code Authorization} but Jupyter's token stay here ({@link PortalCredentials}). */
-    private static void stripPortalCredentials(HttpHeaders headers) {
-        List<String> authorizations = headers.getAll(HttpHeaderNames.AUTHORIZATION);
-        if (!authorizations.isEmpty() && !authorizations.stream().allMatch(PortalCredentials::isJupyterToken)) {
-            headers.remove(HttpHeaderNames.AUTHORIZATION);
-            authorizations.stream().filter(PortalCredentials::isJupyterToken)
-                    .forEach(a -> headers.add("Authorization", a));
-        }
-        List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
-        for (String cookie : cookies) {
-            if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
-                headers.remove(HttpHeaderNames.COOKIE);
-                cookies.stream().map(PortalCredentials::sessionCookies).filter(java.util.Objects::nonNull)
-                        .forEach(c -> headers.add("Cookie", c));
-                return;
-            }
-        }
-    }
-
     /** Where response bytes are written: past the visitor's HTTP encoder, which only the front door's own answers use. */
     private ChannelHandlerContext rawOut() {
         if (rawOut == null) {
@@ -983,9 +811,4 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
-
-    private static List<AsciiString> names(String... names) {
-        return java.util.Arrays.stream(names).map(AsciiString::cached).toList();
-    }
-
 }
