@@ -84,6 +84,7 @@ public final class FrontDoor implements AutoCloseable {
     private final Settings settings;
     private final dev.ferry.web.ClientAddresses clients;
     private final String secret;
+    private final RequestHeadWriter heads;
     private final boolean epoll = Epoll.isAvailable();
     private EventLoopGroup group;
     private OffLoopResolver resolver;
@@ -110,6 +111,7 @@ public final class FrontDoor implements AutoCloseable {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
         this.secret = HexFormat.of().formatHex(random);
+        this.heads = new RequestHeadWriter(clients, secret);
     }
 
     /** The value the servlet container must see in {@value #PEER_HEADER} before it believes an address in it. */
@@ -392,8 +394,9 @@ public final class FrontDoor implements AutoCloseable {
         return metrics;
     }
 
-    dev.ferry.web.ClientAddresses clients() {
-        return clients;
+    /** Writes request heads as sessions' servers and the portal get them. */
+    RequestHeadWriter heads() {
+        return heads;
     }
 
     Settings settings() {

@@ -407,7 +407,7 @@ final class ResponseReader extends ByteToMessageDecoder {
                             close = true;
                         } else if (name.equals("keep-alive")) {
                             keepAliveToken = true;
-                        } else if (!name.isEmpty() && !VisitorConnection.FRAMING.contains(name)) {
+                        } else if (!name.isEmpty() && !RequestHeadWriter.FRAMING.contains(name)) {
                             if (named.isEmpty()) {
                                 named = new ArrayList<>(2);
                             }

@@ -5,12 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.List;
-import java.util.Set;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -26,7 +23,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -36,7 +32,6 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -56,30 +51,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     static final String ENCODER = "encoder";
     static final String IDLE = "idle";
     static final String HANDLER = "visitor";
-    private static final byte[] HTTP_11_LINE = ascii(" HTTP/1.1\r\n");
     private static final byte[] LAST_CHUNK = ascii("0\r\n");
     private static final short CRLF = ResponseReader.CRLF;
-    private static final short COLON_SPACE = (':' << 8) | ' ';
     private static final byte[] CONNECTION_CLOSE = ascii("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
     private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
 
-    /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
-    private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "expect", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", FrontDoor.PEER_HEADER);
-    /** Connection-level headers the portal must not see from the visitor (it sees the front door's connection). */
-    private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
-            "upgrade", "expect", FrontDoor.PEER_HEADER);
-    /** Never removed because a Connection header names them: they frame the message or route it. */
-    static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding",
-            "host");
-    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-    private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
-    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
-    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
-    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("X-Forwarded-Port");
 
     private final FrontDoor door;
     private Channel visitor;
@@ -93,40 +71,34 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Where {@link #upstream} goes: a session server's host and port, or the portal (host null, port -1). */
     private String upstreamHost;
     private int upstreamPort = -1;
-    private boolean connecting;
     private boolean upstreamDone;
     /** The server connection at hand has carried an exchange before this one. */
     private boolean upstreamReused;
 
-    private boolean inFlight;
-    private HttpRequest head;
-    /** What the visitor's request said before it was changed for its server. */
-    private boolean visitorKeepAlive;
-    private boolean visitorHttp10;
-    private boolean headRequest;
-    /** The server has sent something (anything) for the current exchange. */
-    private boolean received;
-    /** The connection closes after the response under way. */
-    private boolean closeAfter;
+    private State state = State.HTTP;
+    /** The request being answered; null between requests (and in a tunnel). */
+    private Exchange exchange;
+    /** The session a tunnel goes to (null: the portal's). */
+    private Route tunnelRoute;
     /** When the visitor last stopped taking what is written to it. */
     private long unwritableSince;
-    private Route route;
-    private boolean upgrade;
-    /** The request's body goes to its server in chunks. */
-    private boolean requestChunked;
-    private boolean bodyWritten;
-    private boolean bodyEnded;
-    private boolean headWritten;
-    private boolean responseStarted;
-    private boolean replayed;
-    private boolean timedOut;
-    private boolean tunnel;
     /** The visitor's HTTP decoder was taken out after an upgrade request: what follows is raw bytes. */
     private boolean decoderRemoved;
     private boolean wrote;
-    private boolean closing;
     private int requests;
-    private String remote;
+    private RequestHeadWriter.Visitor from;
+
+    /** What the connection is doing; which request it answers is {@link #exchange}. */
+    private enum State {
+        /** Reading requests and answering them one at a time (or waiting for the next). */
+        HTTP,
+        /** The current request waits for its server connection to open. */
+        CONNECTING,
+        /** After a 101: bytes are copied both ways as they are. */
+        TUNNEL,
+        /** Ending: nothing more is read, sent or answered. */
+        CLOSING
+    }
 
     VisitorConnection(FrontDoor door) {
         this.door = door;
@@ -142,11 +114,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (closing) {
+        if (state == State.CLOSING) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (tunnel) {
+        if (state == State.TUNNEL) {
             relay((ByteBuf) msg, upstream);
             return;
         }
@@ -165,7 +137,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 refuse(request.decoderResult().cause());
                 return;
             }
-            if (isWebSocketUpgrade(request) && !hasBody(request) && !inFlight && queue.isEmpty()) {
+            if (isWebSocketUpgrade(request) && !hasBody(request) && exchange == null && queue.isEmpty()) {
                 // Stop reading HTTP now: what the visitor sends after this head belongs to the tunnel, if there is one.
                 // (Taking the decoder out hands its unread bytes on at once, so the head is queued first.)
                 decoderRemoved = true;
@@ -181,7 +153,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (upstream != null && !connecting) {
+        if (upstream != null && state != State.CONNECTING) {
             upstream.flush();
         }
     }
@@ -202,13 +174,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             headTimedOut(ctx, timeout.partial());
         } else if (!(evt instanceof IdleStateEvent)) {
             ctx.fireUserEventTriggered(evt);
-        } else if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
+        } else if (idle()) {
             if (door.settings().keepAliveTimeout().toMillis() > 0) {
                 ctx.close(); // a kept-alive connection left idle (none is with a keep-alive timeout of 0 or less)
             }
-        } else if (inFlight && !bodyEnded && !tunnel && ctx.channel().config().isAutoRead()) {
+        } else if (exchange != null && !exchange.bodyEnded && ctx.channel().config().isAutoRead()) {
             ctx.close(); // a request body that stopped coming (its server's side is closed with it)
-        } else if (inFlight && responseStarted && !visitor.isWritable()
+        } else if (exchange != null && exchange.responseStarted && !visitor.isWritable()
                 && System.nanoTime() - unwritableSince > door.settings().readTimeout().toNanos()) {
             ctx.close(); // a visitor that stopped taking the response for as long as a server may stay silent
         }
@@ -221,18 +193,18 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
      */
     private void headTimedOut(ChannelHandlerContext ctx, boolean partial) {
         door.metrics().headTimedOut();
-        if (closing) {
+        if (state == State.CLOSING) {
             return;
         }
-        if (inFlight) {
+        if (exchange != null) {
             releaseAfterCurrentBody();
-            closeAfter = true;
+            exchange.closeAfter = true;
         } else if (partial) {
             answer(HttpResponseStatus.REQUEST_TIMEOUT, "The request's headers did not arrive within "
                     + dev.ferry.Durations.human(door.settings().requestHeadTimeout())
                     + ". Check your connection and try again.");
         } else {
-            closing = true;
+            closing();
             releaseQueue();
             ctx.close();
         }
@@ -240,22 +212,31 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** During a graceful shutdown: closes the connection now if nothing is under way on it. */
     void closeIfIdle() {
-        if (!inFlight && queue.isEmpty() && !tunnel && !connecting) {
+        if (idle()) {
             visitor.close();
         }
     }
 
+    /** No request under way or waiting, and no tunnel. */
+    private boolean idle() {
+        return exchange == null && queue.isEmpty() && state != State.TUNNEL; // (an exchange is under way while connecting)
+    }
+
+    /** From now on nothing more is read, sent or answered; a tunnel ends here. */
+    private void closing() {
+        if (state == State.TUNNEL) {
+            door.metrics().webSocketClosed();
+        }
+        state = State.CLOSING;
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        closing = true;
+        closing();
         endExchange();
         releaseQueue();
         if (upstream != null) {
             upstream.close(); // an upload under way is aborted; a tunnel ends on both sides
-        }
-        if (tunnel) {
-            tunnel = false;
-            door.metrics().webSocketClosed();
         }
     }
 
@@ -267,49 +248,48 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Sends on what can go: request heads when no other is answered, their bodies once connected, tunnel bytes. */
     private void drain() {
-        while (!queue.isEmpty() && !closing) {
+        while (!queue.isEmpty() && state != State.CLOSING) {
             Object next = queue.peek();
             if (next instanceof HttpRequest request) {
-                if (inFlight) {
+                if (exchange != null) {
                     break;
                 }
                 queue.poll();
                 begin(request);
-                if (connecting) {
+                if (state == State.CONNECTING) {
                     break;
                 }
                 wrote = true;
             } else if (next instanceof HttpContent content) {
-                if (!inFlight) {
+                Exchange x = exchange;
+                if (x == null) {
                     ReferenceCountUtil.release(queue.poll()); // the rest of a request already answered
                     continue;
                 }
-                if (connecting || !headWritten) {
+                if (state == State.CONNECTING || !x.headWritten) {
                     break;
                 }
                 queue.poll();
                 int n = content.content().readableBytes();
                 if (n > 0) {
                     door.metrics().bytes(n);
-                    if (route != null) {
-                        route.touch();
-                    }
+                    x.touch();
                 }
-                bodyWritten |= n > 0;
+                x.bodyWritten |= n > 0;
                 writeBody(content);
                 if (content instanceof LastHttpContent) {
                     requestSent();
                 }
                 wrote = true;
             } else {
-                if (!tunnel) {
+                if (state != State.TUNNEL) {
                     break; // bytes after an upgrade request: they wait for the server's 101
                 }
                 relay((ByteBuf) queue.poll(), upstream);
                 wrote = true;
             }
         }
-        if (wrote && upstream != null && !connecting) {
+        if (wrote && upstream != null && state != State.CONNECTING) {
             wrote = false;
             upstream.flush();
         }
@@ -317,44 +297,30 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
-        if (visitor != null && !closing) {
-            visitor.config().setAutoRead(queue.isEmpty() && !connecting
+        if (visitor != null && state != State.CLOSING) {
+            visitor.config().setAutoRead(queue.isEmpty() && state != State.CONNECTING
                     && (upstream == null || upstream.isWritable()));
         }
     }
 
     private void begin(HttpRequest request) {
-        inFlight = true;
+        // an upgrade request pipelined behind another goes on as a plain request
+        exchange = new Exchange(request, decoderRemoved, sessionRoute(request.uri()));
         door.exchangeStarted();
-        head = request;
-        visitorHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        visitorKeepAlive = HttpUtil.isKeepAlive(request);
-        headRequest = request.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
-        received = false;
-        closeAfter = false;
         if (HttpUtil.is100ContinueExpected(request)) {
             // the visitor waits for this before sending its body; the server does not see the expectation
             request.headers().remove(HttpHeaderNames.EXPECT);
             visitor.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        headWritten = false;
-        bodyWritten = false;
-        bodyEnded = false;
-        responseStarted = false;
-        replayed = false;
-        timedOut = false;
-        upgrade = decoderRemoved; // an upgrade request pipelined behind another goes on as a plain request
         requests++;
-        route = sessionRoute(request.uri());
-        if (route != null) {
-            route.touch();
-        }
+        exchange.touch();
         sendHead();
     }
 
     /** Sends the current request's head to its server, connecting first when the connection at hand goes elsewhere. */
     private void sendHead() {
+        Route route = exchange.route;
         String host = route == null ? null : route.host();
         int port = route == null ? -1 : route.port();
         if (upstream != null && !upstreamDone && upstream.isActive() && port == upstreamPort
@@ -368,7 +334,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         upstreamPort = port;
         upstreamDone = false;
         upstreamReused = false;
-        connecting = true;
+        state = State.CONNECTING;
         boolean toSession = route != null;
         SocketAddress target = route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
         ResponseReader responses = new ResponseReader();
@@ -398,10 +364,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         upstream = attempt;
         reader = responses;
         connect.addListener((ChannelFutureListener) f -> {
-            if (upstream != attempt || closing) {
+            if (upstream != attempt || state == State.CLOSING) {
                 return;
             }
-            connecting = false;
+            state = State.HTTP;
             if (f.isSuccess()) {
                 writeHead();
                 drain();
@@ -412,52 +378,25 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void writeHead() {
-        reader.expectAnswerTo(headRequest);
-        HttpRequest out = route == null ? toPortal(head) : toSession(head);
-        headWritten = true;
-        upstream.write(encodeHead(out));
+        Exchange x = exchange;
+        reader.expectAnswerTo(x.headRequest);
+        RequestHeadWriter.Visitor from = visitorInfo();
+        upstream.write(x.route == null ? door.heads().toPortal(x.head, x.upgrade, from, upstream.alloc())
+                : door.heads().toSession(x.head, x.upgrade, from, upstream.alloc()));
+        x.requestChunked = HttpUtil.isTransferEncodingChunked(x.head);
+        x.headWritten = true;
         wrote = true;
-        if (bodyEnded || upgrade) {
+        if (x.bodyEnded || x.upgrade) {
             // an upgrade request has no body; a replayed request's (empty) body had already been sent
             writeBody(LastHttpContent.EMPTY_LAST_CONTENT);
             requestSent();
         }
     }
 
-    /**
-     * The request head as its server gets it, written here byte for byte: every character Netty's decoder made of a
-     * byte goes back as that byte. (Netty's encoder writes a request target's characters as UTF-8, which turned the
-     * two bytes of "é" in a query into four.) Also remembers whether the body goes in chunks.
-     */
-    private ByteBuf encodeHead(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        requestChunked = HttpUtil.isTransferEncodingChunked(request);
-        ByteBuf out = upstream.alloc().buffer(256 + request.uri().length());
-        ByteBufUtil.copy(request.method().asciiName(), out);
-        out.writeByte(' ');
-        writeLatin1(out, request.uri());
-        out.writeBytes(HTTP_11_LINE);
-        writeFields(out, headers);
-        return out;
-    }
-
-    /** Header fields, one line each, then the empty line. */
-    private static void writeFields(ByteBuf out, HttpHeaders fields) {
-        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence();
-                it.hasNext(); ) {
-            java.util.Map.Entry<CharSequence, CharSequence> field = it.next();
-            writeLatin1(out, field.getKey());
-            out.writeShort(COLON_SPACE);
-            writeLatin1(out, field.getValue());
-            out.writeShort(CRLF);
-        }
-        out.writeShort(CRLF);
-    }
-
     /** A part of the request's body for its server: as it came, or (for a chunked request) as a chunk. */
     private void writeBody(HttpContent content) {
         ByteBuf data = content.content();
-        if (!requestChunked) {
+        if (!exchange.requestChunked) {
             if (data.isReadable()) {
                 upstream.write(data);
             } else {
@@ -483,65 +422,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             end.writeShort(CRLF);
             upstream.write(end);
         }
-    }
-
-    private static void writeLatin1(ByteBuf out, CharSequence text) {
-        if (text instanceof AsciiString ascii) {
-            ByteBufUtil.copy(ascii, out); // (its bytes, as they came)
-        } else {
-            out.writeCharSequence(text, StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    /** The request as the session's server gets it (changed in place: the visitor's head is not needed again). */
-    private HttpRequest toSession(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String host = headers.get(HttpHeaderNames.HOST);
-        String peer = peerAddress();
-        String remote = peer;
-        boolean secure = false;
-        if (door.clients().trusts(peer)) {
-            // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
-            remote = door.clients().of(peer, headers.getAll(X_FORWARDED_FOR));
-            List<String> protos = headers.getAll(X_FORWARDED_PROTO);
-            String proto = protos.isEmpty() ? "" : protos.get(protos.size() - 1);
-            proto = proto.substring(proto.lastIndexOf(',') + 1); // the nearest proxy's
-            secure = proto.trim().toLowerCase(Locale.ROOT).startsWith("https");
-        }
-        stripHopByHop(headers, NOT_TO_SESSION);
-        stripPortalCredentials(headers);
-        headers.add(X_FORWARDED_FOR, remote);
-        headers.add(X_REAL_IP, remote);
-        headers.add(X_FORWARDED_PROTO, upgrade ? (secure ? "wss" : "ws") : (secure ? "https" : "http"));
-        if (host != null) {
-            headers.add(X_FORWARDED_HOST, host);
-        }
-        headers.add(X_FORWARDED_PORT, hostPort(host, secure));
-        if (upgrade) {
-            headers.add("Connection", "Upgrade");
-            headers.add("Upgrade", "websocket");
-        }
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return request;
-    }
-
-    /** The request as the portal gets it: the visitor's headers, with the visitor's address in the peer header. */
-    private HttpRequest toPortal(HttpRequest request) {
-        HttpHeaders headers = request.headers();
-        String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
-        stripHopByHop(headers, NOT_TO_PORTAL);
-        if (!headers.contains(HttpHeaderNames.HOST)) {
-            InetSocketAddress local = (InetSocketAddress) visitor.localAddress();
-            String address = local.getAddress().getHostAddress();
-            headers.add("Host", (address.contains(":") ? "[" + address + "]" : address) + ":" + door.port());
-        }
-        headers.set(FrontDoor.PEER_HEADER, door.secret() + " " + peerAddress());
-        if (upgradeTo != null) {
-            headers.add("Connection", "Upgrade");
-            headers.add("Upgrade", upgradeTo);
-        }
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return request;
     }
 
     /** The current request's session route when the front door relays it itself; null: the portal answers it. */
@@ -572,8 +452,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private void relay(ByteBuf bytes, Channel to) {
         int n = bytes.readableBytes();
         door.metrics().bytes(n);
-        if (route != null) {
-            route.touch();
+        if (tunnelRoute != null) {
+            tunnelRoute.touch();
         }
         to.write(bytes);
     }
@@ -589,14 +469,14 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         for (Object queued : queue) {
             laterRequestQueued |= queued instanceof HttpRequest;
         }
-        if (!inFlight || bodyEnded || laterRequestQueued) {
+        if (exchange == null || exchange.bodyEnded || laterRequestQueued) {
             refuse(cause);
             return;
         }
         log.debug("visitor connection {}: request body unreadable: {}", visitor, cause.toString());
         dropUpstream();
-        if (responseStarted) {
-            closing = true;
+        if (exchange.responseStarted) {
+            closing();
             releaseQueue();
             visitor.close();
             return;
@@ -613,14 +493,14 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String message = cause instanceof TooLongFrameException
                 ? "The request's headers or address are too long."
                 : "The request could not be read as HTTP.";
-        if (inFlight) {
+        if (exchange != null) {
             // a bad request behind one being answered: that one's body still goes, its answer goes out, then the end
             releaseAfterCurrentBody();
-            closeAfter = true;
+            exchange.closeAfter = true;
             return;
         }
         releaseQueue();
-        closing = true;
+        closing();
         answer(status, message);
     }
 
@@ -628,13 +508,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private void answer(HttpResponseStatus status, String message) {
         byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                inFlight && headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
+                exchange != null && exchange.headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
         response.headers()
                 .set("Content-Type", "application/json;charset=UTF-8")
                 .set("Cache-Control", "no-store")
                 .set("Content-Length", body.length)
                 .set("Connection", "close");
-        closing = true;
+        closing();
         endExchange();
         releaseQueue();
         visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
@@ -647,11 +527,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (ctx.channel() != upstream || closing) {
+            if (ctx.channel() != upstream || state == State.CLOSING) {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            if (tunnel) {
+            if (state == State.TUNNEL) {
                 if (msg instanceof ByteBuf bytes) {
                     relay(bytes, visitor);
                 } else {
@@ -659,39 +539,41 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            if (!inFlight) {
+            Exchange x = exchange;
+            if (x == null) {
                 ReferenceCountUtil.release(msg); // a server talking out of turn: not this visitor's concern
                 ctx.close();
                 return;
             }
-            received = true;
+            x.received = true;
             if (msg instanceof ResponseReader.Head response) {
                 int status = response.status;
-                if (status == 101 && upgrade) {
+                if (status == 101 && x.upgrade) {
                     switchToTunnel(ctx, response);
                     return;
                 }
                 if (status < 200) {
                     return; // 100 Continue was answered at the door; other interim answers are not passed on
                 }
-                responseStarted = true;
-                boolean dechunk = visitorHttp10 && response.chunked; // HTTP/1.0 cannot read chunks: ends with the connection
-                boolean delimited = headRequest || status == 204 || status == 304 || response.contentLength >= 0
+                x.responseStarted = true;
+                boolean dechunk = x.visitorHttp10 && response.chunked; // HTTP/1.0 cannot read chunks: ends with the connection
+                boolean delimited = x.headRequest || status == 204 || status == 304 || response.contentLength >= 0
                         || (response.chunked && !dechunk);
                 upstreamDone = !response.keepAlive || !(delimited || response.chunked); // (or its body ends with it)
                 if (dechunk) {
                     reader.dechunk();
                 }
                 int max = door.settings().maxKeepAliveRequests();
-                closeAfter |= upgrade || !delimited || !visitorKeepAlive || door.draining() || (max > 0 && requests >= max);
-                byte[] connection = closeAfter ? CONNECTION_CLOSE : visitorHttp10 ? CONNECTION_KEEP_ALIVE : null;
-                rawOut().write(response.toVisitor(visitor.alloc(), visitorHttp10, connection));
+                x.closeAfter |= x.upgrade || !delimited || !x.visitorKeepAlive || door.draining()
+                        || (max > 0 && requests >= max);
+                byte[] connection = x.closeAfter ? CONNECTION_CLOSE : x.visitorHttp10 ? CONNECTION_KEEP_ALIVE : null;
+                rawOut().write(response.toVisitor(visitor.alloc(), x.visitorHttp10, connection));
                 return;
             }
             if (msg == ResponseReader.END) {
-                if (closeAfter) {
+                if (x.closeAfter) {
                     // a refused upgrade, a body that ends with the connection, a visitor that asked to close
-                    closing = true;
+                    closing();
                     rawOut().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 } else {
                     visitor.flush();
@@ -702,9 +584,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             if (msg instanceof ByteBuf body) {
                 int n = body.readableBytes();
                 door.metrics().bytes(n);
-                if (route != null) {
-                    route.touch();
-                }
+                x.touch();
                 rawOut().write(body);
                 if (!visitor.isWritable()) {
                     ctx.channel().config().setAutoRead(false);
@@ -735,9 +615,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (!(evt instanceof IdleStateEvent)) {
                 ctx.fireUserEventTriggered(evt);
-            } else if (ctx.channel() == upstream && inFlight && !tunnel && bodyEnded && ctx.channel().config().isAutoRead()) {
+            } else if (ctx.channel() == upstream && exchange != null && exchange.bodyEnded
+                    && ctx.channel().config().isAutoRead()) {
                 // (not while its reading is paused because the visitor is slow to take the response)
-                timedOut = true; // the request is sent and the server has said nothing for the read timeout
+                exchange.timedOut = true; // the request is sent and the server has said nothing for the read timeout
                 ctx.close();
             }
         }
@@ -754,16 +635,16 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             upstream = null;
-            if (closing) {
+            if (state == State.CLOSING) {
                 return;
             }
-            if (tunnel) {
+            if (state == State.TUNNEL) {
                 visitor.close();
                 return;
             }
-            if (inFlight) {
+            if (exchange != null) {
                 // part of a head, or a head that could not be read: the server did answer (the request is not replayed)
-                received |= reader.heard();
+                exchange.received |= reader.heard();
                 upstreamFailed(true);
             }
         }
@@ -776,7 +657,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (visitorPipeline.get(IDLE) != null) {
             visitorPipeline.remove(IDLE);
         }
-        tunnel = true;
+        tunnelRoute = exchange.route;
+        state = State.TUNNEL;
         endExchange();
         door.metrics().webSocketOpened();
         ChannelPipeline serverPipeline = server.pipeline();
@@ -789,30 +671,28 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** The server connection failed before or during the current exchange. */
     private void upstreamFailed(boolean connected) {
-        if (responseStarted) {
+        Exchange x = exchange;
+        if (x.responseStarted) {
             door.metrics().upstreamError();
-            closing = true;
+            closing();
             visitor.close(); // a response under way is cut short: the visitor sees an error, not a truncated body
             return;
         }
-        if (route != null && !replayed && !timedOut && !bodyWritten
-                && (!connected || (upstreamReused && !received && idempotent(head)))) {
-            // Not sent at all, or sent on a kept connection the server closed without answering, and nothing of the
-            // visitor's body is lost: the portal gets it, retries, and answers errors itself. A request sent may have
-            // been acted on before the close, so only one that may be repeated goes again (RFC 9110 9.2.2).
-            replayed = true;
-            route = null;
+        if (x.mayReplay(connected, upstreamReused)) {
+            // the portal gets it, retries, and answers errors itself
+            x.replayed = true;
+            x.route = null;
             dropUpstream();
             sendHead();
-            if (!connecting) {
+            if (state != State.CONNECTING) {
                 drain();
             }
             return;
         }
         door.metrics().upstreamError();
-        if (timedOut) {
+        if (x.timedOut) {
             answer(HttpResponseStatus.GATEWAY_TIMEOUT, ProxyServlet.timedOut(door.settings().readTimeout().toMillis()));
-        } else if (route != null) {
+        } else if (x.route != null) {
             answer(HttpResponseStatus.BAD_GATEWAY, connected ? ProxyServlet.NO_PROPER_ANSWER : ProxyServlet.NOT_ACCEPTING);
         } else {
             answer(HttpResponseStatus.BAD_GATEWAY, "Ferry could not answer this request just now. Try again in a moment.");
@@ -821,7 +701,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** The whole request has gone to the server: the read timeout counts from now, not from the last response. */
     private void requestSent() {
-        bodyEnded = true;
+        exchange.bodyEnded = true;
         if (upstream.pipeline().get(IDLE) instanceof IdleStateHandler idle) {
             idle.resetReadTimeout();
         }
@@ -829,9 +709,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** The exchange is over: the next queued request may go. */
     private void complete() {
+        boolean bodyEnded = exchange.bodyEnded;
         endExchange();
-        head = null;
-        if (closing) {
+        if (state == State.CLOSING) {
             dropUpstream();
             releaseQueue();
             return;
@@ -847,8 +727,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void endExchange() {
-        if (inFlight) {
-            inFlight = false;
+        if (exchange != null) {
+            exchange = null;
             door.exchangeEnded();
         }
     }
@@ -863,7 +743,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Releases what is queued after the body of the request under way (all of it once that body has gone). */
     private void releaseAfterCurrentBody() {
-        if (bodyEnded) {
+        if (exchange.bodyEnded) {
             releaseQueue();
             return;
         }
@@ -886,33 +766,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private String peerAddress() {
-        if (remote == null) {
-            remote = ((InetSocketAddress) visitor.remoteAddress()).getAddress().getHostAddress();
+    /** Who sent the requests on this connection, as the head writer needs it (taken once per connection). */
+    private RequestHeadWriter.Visitor visitorInfo() {
+        if (from == null) {
+            from = new RequestHeadWriter.Visitor(((InetSocketAddress) visitor.remoteAddress()).getAddress()
+                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port());
         }
-        return remote;
-    }
-
-    /** The port the visitor addressed: the Host header's, else the scheme's default (no Host: the front door's). */
-    private String hostPort(String host, boolean secure) {
-        if (host == null) {
-            return Integer.toString(door.port());
-        }
-        int colon = host.lastIndexOf(':');
-        if (colon > 0 && colon > host.lastIndexOf(']') && colon < host.length() - 1) {
-            boolean digits = true;
-            for (int i = colon + 1; i < host.length() && digits; i++) {
-                digits = Character.isDigit(host.charAt(i));
-            }
-            if (digits) {
-                return host.substring(colon + 1);
-            }
-        }
-        return secure ? "443" : "80";
-    }
-
-    private static boolean idempotent(HttpRequest request) {
-        return ProxyServlet.idempotent(request.method().name());
+        return from;
     }
 
     /** An upgrade request with a body goes on as a plain request: its body is not tunnel bytes. */
@@ -923,53 +783,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static boolean isWebSocketUpgrade(HttpRequest request) {
         String value = request.headers().get(HttpHeaderNames.UPGRADE);
         return value != null && value.toLowerCase(Locale.ROOT).contains("websocket");
-    }
-
-    private static Set<String> connectionTokens(HttpHeaders headers) {
-        String value = headers.get(HttpHeaderNames.CONNECTION);
-        if (value == null) {
-            return Set.of();
-        }
-        java.util.HashSet<String> tokens = new java.util.HashSet<>();
-        for (String token : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String part : token.split(",")) {
-                tokens.add(part.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        return tokens;
-    }
-
-    private static void stripHopByHop(HttpHeaders headers, List<AsciiString> names) {
-        String connection = headers.get(HttpHeaderNames.CONNECTION);
-        if (connection != null && !connection.equalsIgnoreCase("keep-alive") && !connection.equalsIgnoreCase("close")) {
-            for (String token : connectionTokens(headers)) {
-                if (!FRAMING.contains(token)) { // "Connection: content-length" must not unframe a message
-                    headers.remove(token);
-                }
-            }
-        }
-        for (int i = 0; i < names.size(); i++) {
-            headers.remove(names.get(i));
-        }
-    }
-
-    /** The portal's cookies and every {@code Authorization} but Jupyter's token stay here ({@link PortalCredentials}). */
-    private static void stripPortalCredentials(HttpHeaders headers) {
-        List<String> authorizations = headers.getAll(HttpHeaderNames.AUTHORIZATION);
-        if (!authorizations.isEmpty() && !authorizations.stream().allMatch(PortalCredentials::isJupyterToken)) {
-            headers.remove(HttpHeaderNames.AUTHORIZATION);
-            authorizations.stream().filter(PortalCredentials::isJupyterToken)
-                    .forEach(a -> headers.add("Authorization", a));
-        }
-        List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
-        for (String cookie : cookies) {
-            if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
-                headers.remove(HttpHeaderNames.COOKIE);
-                cookies.stream().map(PortalCredentials::sessionCookies).filter(java.util.Objects::nonNull)
-                        .forEach(c -> headers.add("Cookie", c));
-                return;
-            }
-        }
     }
 
     /** Where response bytes are written: past the visitor's HTTP encoder, which only the front door's own answers use. */
@@ -983,9 +796,4 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
-
-    private static List<AsciiString> names(String... names) {
-        return java.util.Arrays.stream(names).map(AsciiString::cached).toList();
-    }
-
 }
