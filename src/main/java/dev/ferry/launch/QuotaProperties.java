@@ -6,12 +6,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * How many sessions may run, and how launches wait for a seat ({@code ferry.quota.*}, {@code ferry.queue.*}).
+ * How many sessions may run, and how launches wait for a seat ({@code ferry.quota.*}, the line at
+ * {@code ferry.quota.queue.*}).
  *
  * @param total        sessions at once on this installation (0: no limit)
  * @param perRepo      sessions at once of one repository, across all its refs (0: no limit); overridden per spec by
  *                     {@code ferry.repo.spec-config[].quota}
- * @param queue        the line launches wait in when a quota is full
+ * @param queue        the line launches wait in when a quota is full ({@code ferry.quota.queue.*})
  */
 @ConfigurationProperties("ferry.quota")
 public record QuotaProperties(
@@ -20,6 +21,8 @@ public record QuotaProperties(
         @DefaultValue Queue queue) {
 
     /**
+     * The line launches wait in for a seat ({@code ferry.quota.queue.*}).
+     *
      * @param maxLength launches that may wait at once; beyond, a launch fails saying the line is full
      * @param maxWait   how long a launch may wait for a seat before it fails saying when to come back
      * @param leaveAfter a waiting launch whose every page or client has been gone this long leaves the line

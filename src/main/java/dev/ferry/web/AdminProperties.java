@@ -12,11 +12,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param username                     the operator's user name
  * @param password                     the operator's password; {@code {bcrypt}…} (recommended) or any Spring Security
  *                                     encoded form, or plain text (hashed with bcrypt at start)
+ * @param maxFailedLogins              login attempts from all addresses together per {@code failedLoginWindow} before
+ *                                     every further attempt is refused (429): bounds guessing from many addresses
  * @param maxFailedLoginsPerAddress    login attempts one client address may make per {@code failedLoginWindow} before
  *                                     its further attempts are refused (429) without checking the password; a
  *                                     successful login gives its address's attempts back
- * @param maxFailedLogins              login attempts from all addresses together per {@code failedLoginWindow} before
- *                                     every further attempt is refused (429): bounds guessing from many addresses
  * @param failedLoginWindow            the window both limits count in
  */
 @ConfigurationProperties("ferry.admin")

@@ -104,6 +104,27 @@ class ConfigurationDocsTest {
         assertThat(undescribed).as("ferry.* settings without @param Javadoc in their record").isEmpty();
     }
 
+    /**
+     * The processor finds a component's {@code @param} tag by its start: {@code @param maxFailedLogins} also starts
+     * {@code @param maxFailedLoginsPerAddress}, so when the longer tag comes first the shorter name gets its text,
+     * beginning with the rest of the longer name ("PerAddress login attempts …"). Such a record lists the shorter
+     * name's tag first.
+     */
+    @Test
+    void noSettingIsDescribedWithALongerNamesJavadoc() throws IOException {
+        Map<String, Setting> settings = metadata();
+        List<String> misdescribed = new ArrayList<>();
+        for (Setting setting : settings.values()) {
+            String firstWord = setting.description().split("\\s", 2)[0];
+            String rest = firstWord.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
+            if (!firstWord.isEmpty() && Character.isUpperCase(firstWord.charAt(0))
+                    && settings.containsKey(setting.name() + "-" + rest)) {
+                misdescribed.add(setting.name() + ": " + setting.description());
+            }
+        }
+        assertThat(misdescribed).as("settings described with the @param text of a longer name").isEmpty();
+    }
+
     @Test
     void applicationYmlSetsNoFerrySetting() throws IOException {
         Object yaml = new org.yaml.snakeyaml.Yaml().load(Files.readString(APPLICATION_YML));
