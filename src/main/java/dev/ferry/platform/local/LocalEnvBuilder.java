@@ -19,6 +19,7 @@ import dev.ferry.build.BuildLog;
 import dev.ferry.build.Builder;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.build.Phase;
 import dev.ferry.buildpack.BuildPlan;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
@@ -240,7 +241,7 @@ final class LocalEnvBuilder implements Builder {
         if (repo.isArchive()) {
             fetchRecord(repo, s);
         } else {
-            s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
+            s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
             GuardedUrl url = git.guard().check(repo.repoUrl());
             try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
                 git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
@@ -251,7 +252,7 @@ final class LocalEnvBuilder implements Builder {
         checkCancelled(ctx);
 
         BuildPlan plan = detector.detect(s.checkout);
-        s.out.phase("building", "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
+        s.out.phase(Phase.BUILDING, "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
                 : ": " + String.join(", ", plan.files())) + ")...\n");
         plan.warnings().forEach(w -> s.out.line("Warning: " + w));
         Files.createDirectories(layout.pipCache());
@@ -297,7 +298,7 @@ final class LocalEnvBuilder implements Builder {
         if (records == null) {
             throw new BuildFailedException(501, "This Ferry is not set up to fetch research archives.");
         }
-        s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
+        s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
                 + ")...\n");
         records.fetchInto(repo.archive(), s.checkout, s.out::line);
     }
