@@ -15,13 +15,13 @@ import dev.ferry.HeadAndTail;
 public final class BuildLog {
 
     /** One entry: a line of output, or a phase change when {@code phaseChange} is true. */
-    public record Entry(String phase, String text, boolean phaseChange) {
+    public record Entry(Phase phase, String text, boolean phaseChange) {
     }
 
     private final BuildProperties.Log limits;
     private final HeadAndTail<Entry> kept;
     private final List<Consumer<Entry>> watchers = new ArrayList<>();
-    private String phase = "waiting";
+    private Phase phase = Phase.WAITING;
 
     /** A log with the default bounds. */
     public BuildLog() {
@@ -34,7 +34,7 @@ public final class BuildLog {
                 e -> e.text() == null ? 0 : HeadAndTail.utf8Length(e.text()));
     }
 
-    public synchronized void phase(String newPhase, String message) {
+    public synchronized void phase(Phase newPhase, String message) {
         phase = newPhase;
         publish(new Entry(newPhase, message, true));
     }
@@ -64,7 +64,7 @@ public final class BuildLog {
         return limits;
     }
 
-    public synchronized String currentPhase() {
+    public synchronized Phase currentPhase() {
         return phase;
     }
 

@@ -88,10 +88,10 @@ public final class BuildService implements AutoCloseable {
             synchronized (line) {
                 if (runningBuilds < Math.max(1, properties.maxConcurrent())) {
                     runningBuilds++;
-                    build.log().phase("waiting", "Waiting for build to start...\n");
+                    build.log().phase(Phase.WAITING, "Waiting for build to start...\n");
                 } else {
                     line.add(build);
-                    build.log().phase("waiting", "All " + properties.maxConcurrent() + " build slots are busy. This build is "
+                    build.log().phase(Phase.WAITING, "All " + properties.maxConcurrent() + " build slots are busy. This build is "
                             + dev.ferry.Ordinals.of(line.size()) + " in line.\n");
                 }
             }

@@ -33,7 +33,7 @@ import java.util.Optional;
  * @param rSnapshot     the CRAN snapshot date {@code runtime.txt} names ({@code r-4.3-2023-10-01} → {@code 2023-10-01}),
  *                      also when it names an R version
  */
-public record BuildPlan(String buildpack, String configDir, List<String> files, Optional<String> python,
+public record BuildPlan(Buildpack buildpack, String configDir, List<String> files, Optional<String> python,
                         Optional<String> r, Optional<String> julia, List<String> packages, List<String> aptPackages,
                         Optional<String> postBuild, Optional<String> start, boolean installPackage,
                         Optional<String> s2iBuilder, List<String> warnings, Optional<String> condaFile,

@@ -63,7 +63,7 @@ public final class Detector {
         Plan plan = new Plan(repo, configDir);
 
         if (s2iBuilder.isPresent() || (!plan.has("Dockerfile") && repo.isFile(".s2i/bin/assemble"))) {
-            plan.buildpack = "s2i";
+            plan.buildpack = Buildpack.S2I;
             plan.s2iBuilder = Optional.of(s2iBuilder.orElse(DockerfileRenderer.DEFAULT_S2I_BUILDER));
             if (repo.isFile(".s2i/bin/assemble")) {
                 plan.files.add(".s2i/bin/assemble");
@@ -80,7 +80,7 @@ public final class Detector {
                         + "Binder base image, which is no longer supported. Replace the Dockerfile with a requirements.txt "
                         + "or environment.yml (see docs/environments.md), or base it on a current image.");
             }
-            plan.buildpack = "docker";
+            plan.buildpack = Buildpack.DOCKER;
             plan.files.add(plan.path("Dockerfile"));
             plan.warnIfPresent("apt.txt", "postBuild", "start", "requirements.txt", "environment.yml");
             return plan.build();
@@ -90,7 +90,7 @@ public final class Detector {
         if (plan.has("Project.toml") || plan.has("JuliaProject.toml")) {
             String name = plan.has("JuliaProject.toml") ? "JuliaProject.toml" : "Project.toml";
             JsonNode toml = parseToml(repo, plan.path(name));
-            plan.buildpack = "julia";
+            plan.buildpack = Buildpack.JULIA;
             plan.files.add(plan.path(name));
             JsonNode deps = toml.path("deps");
             deps.propertyNames().forEach(plan.packages::add);
@@ -104,10 +104,10 @@ public final class Detector {
                     + "format of Julia 0.6 to 1.1), which Ferry does not build. Describe it with a Project.toml (in Julia "
                     + "1.x: activate the folder in Pkg and add the packages), which Ferry and mybinder.org both read.");
         } else if (plan.has("default.nix")) {
-            plan.buildpack = "nix";
+            plan.buildpack = Buildpack.NIX;
             plan.files.add(plan.path("default.nix"));
         } else if (runtime.map(r -> r.startsWith("r-")).orElse(false) || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
-            plan.buildpack = "r";
+            plan.buildpack = Buildpack.R;
             runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> {
                 plan.r = Optional.of(parseRRuntime(r));
                 plan.rSnapshot = rSnapshotDate(r);
@@ -126,15 +126,15 @@ public final class Detector {
                 plan.warnings.add(plan.path("environment.yaml") + " is ignored: " + plan.path("environment.yml")
                         + " is used. Keep one of them.");
             }
-            plan.buildpack = "conda";
+            plan.buildpack = Buildpack.CONDA;
             plan.condaFile = Optional.of(plan.path(name));
             plan.files.add(plan.path(name));
             readEnvironmentYml(repo, plan.path(name), plan);
         } else if (plan.has("Pipfile") || plan.has("Pipfile.lock")) {
-            plan.buildpack = "pipfile";
+            plan.buildpack = Buildpack.PIPFILE;
             readPipfile(repo, plan);
         } else {
-            plan.buildpack = "python";
+            plan.buildpack = Buildpack.PYTHON;
             if (plan.has("requirements.txt")) {
                 plan.files.add(plan.path("requirements.txt"));
                 for (String line : repo.read(plan.path("requirements.txt")).split("\\R")) {
@@ -162,15 +162,15 @@ public final class Detector {
                 }
             }
         }
-        if (configDir.isEmpty() == false && repo.isFile("DESCRIPTION") && !plan.buildpack.equals("r")) {
+        if (configDir.isEmpty() == false && repo.isFile("DESCRIPTION") && plan.buildpack != Buildpack.R) {
             plan.warnings.add("DESCRIPTION in the repository root is ignored because a " + configDir + "/ folder exists.");
         }
         runtime.ifPresent(r -> {
             Matcher python = RUNTIME_PYTHON.matcher(r);
             if (python.matches()) {
-                if (plan.buildpack.equals("python")) {
+                if (plan.buildpack == Buildpack.PYTHON) {
                     plan.python = runtimePython(python);
-                } else if (plan.buildpack.equals("pipfile")) {
+                } else if (plan.buildpack == Buildpack.PIPFILE) {
                     plan.warnings.add("runtime.txt asks for " + r + ", but with a Pipfile the Python version comes from "
                             + "Pipfile.lock or the Pipfile's [requires] (as on mybinder.org); runtime.txt is not used.");
                 } else {
@@ -225,7 +225,7 @@ public final class Detector {
         if (!plan.has("requirements3.txt")) {
             return;
         }
-        boolean honoured = (plan.buildpack.equals("python") || plan.buildpack.equals("pipfile"))
+        boolean honoured = plan.buildpack.pip()
                 && plan.python.map(BuildPlan::isLegacy).orElse(false);
         if (honoured) {
             plan.serverRequirements = Optional.of(plan.path("requirements3.txt"));
@@ -363,7 +363,7 @@ public final class Detector {
     private static final class Plan {
         final RepoFiles repo;
         final String configDir;
-        String buildpack = "python";
+        Buildpack buildpack = Buildpack.PYTHON;
         final List<String> files = new ArrayList<>();
         Optional<String> python = Optional.empty();
         Optional<String> r = Optional.empty();

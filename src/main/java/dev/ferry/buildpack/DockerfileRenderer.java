@@ -70,11 +70,11 @@ public final class DockerfileRenderer {
      */
     public String render(BuildPlan plan, Source source) {
         return switch (plan.buildpack()) {
-            case "docker" -> null;
-            case "s2i" -> s2i(plan, source);
-            case "r" -> r(plan, source);
-            case "julia" -> julia(plan, source);
-            case "nix" -> nix(plan, source);
+            case DOCKER -> null;
+            case S2I -> s2i(plan, source);
+            case R -> r(plan, source);
+            case JULIA -> julia(plan, source);
+            case NIX -> nix(plan, source);
             default -> python(plan, source);
         };
     }
@@ -122,8 +122,8 @@ public final class DockerfileRenderer {
         repository(d);
         String pip = py.kernelPrefix() + "/bin/pip";
         switch (plan.buildpack()) {
-            case "conda" -> conda(d, plan, py);
-            case "pipfile" -> pipfile(d, plan, py);
+            case CONDA -> conda(d, plan, py);
+            case PIPFILE -> pipfile(d, plan, py);
             default -> {
                 if (plan.files().contains(plan.inConfigDir("requirements.txt"))) {
                     run(d, activated(pip + " install --no-cache-dir -r \"" + plan.inConfigDir("requirements.txt") + "\""));

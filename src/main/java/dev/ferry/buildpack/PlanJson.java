@@ -11,7 +11,7 @@ public final class PlanJson {
 
     public static Map<String, Object> of(BuildPlan plan) {
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("buildpack", plan.buildpack());
+        json.put("buildpack", plan.buildpack().toString());
         json.put("configDir", plan.configDir());
         json.put("files", plan.files());
         json.put("python", plan.python().orElse(null));

@@ -2,12 +2,11 @@ package dev.ferry.launch;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import dev.ferry.HeadAndTail;
 import dev.ferry.build.BuildProperties;
+import dev.ferry.build.Phase;
 import dev.ferry.repo.RepoSpec;
 
 /**
@@ -87,17 +86,12 @@ public final class Launch {
         return finished;
     }
 
-    synchronized void emit(String phase, String message, Map<String, Object> extra) {
+    /** Adds the event as the next of this launch; after {@code ready} or {@code failed}, nothing is added. */
+    synchronized void emit(LaunchEvent next) {
         if (finished != null) {
             return;
         }
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("phase", phase);
-        if (message != null) {
-            fields.put("message", message);
-        }
-        fields.putAll(extra);
-        LaunchEvent event = new LaunchEvent(events.added() + 1, fields);
+        LaunchEvent event = next.numbered(events.added() + 1);
         events.add(event);
         if (event.terminal()) {
             finished = Instant.now();
@@ -110,8 +104,8 @@ public final class Launch {
         notifyAll();
     }
 
-    void emit(String phase, String message) {
-        emit(phase, message, Map.of());
+    void emit(Phase phase, String message) {
+        emit(LaunchEvent.of(phase, message));
     }
 
     /**
@@ -143,12 +137,10 @@ public final class Launch {
     /** Stands for the {@code lines} events before number {@code lastSeq} + 1, which were not kept. */
     private LaunchEvent notShown(long lines, long bytes, long lastSeq) {
         List<LaunchEvent> head = events.headFrom(events.headCount() - 1L);
-        String phase = head.isEmpty() ? "building" : head.get(0).phase(); // the phase in which the dropping began
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("phase", phase);
-        fields.put("message", HeadAndTail.notShown(lines, bytes) + " (" + (finished == null ? "a launch" : "a finished launch")
-                + " keeps its first and last events, up to " + boundLines + " lines and " + HeadAndTail.bytes(boundBytes) + ")\n");
-        return new LaunchEvent(lastSeq, fields);
+        Phase phase = head.isEmpty() ? Phase.BUILDING : head.get(0).phase(); // the phase in which the dropping began
+        return LaunchEvent.of(phase, HeadAndTail.notShown(lines, bytes) + " (" + (finished == null ? "a launch" : "a finished launch")
+                + " keeps its first and last events, up to " + boundLines + " lines and " + HeadAndTail.bytes(boundBytes)
+                + ")\n").numbered(lastSeq);
     }
 
     /** The number of the last event emitted so far. */

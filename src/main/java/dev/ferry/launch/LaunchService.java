@@ -20,6 +20,7 @@ import dev.ferry.build.Build;
 import dev.ferry.build.BuildLog;
 import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
+import dev.ferry.build.Phase;
 import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.ResolvedRepo;
 
@@ -152,37 +153,36 @@ public final class LaunchService implements AutoCloseable {
         Long serverStart = null;
         boolean succeeded = false;
         try {
-            launch.emit("waiting", request.spec().ref().isEmpty()
+            launch.emit(Phase.WAITING, request.spec().ref().isEmpty()
                     ? "Looking up " + request.spec().displayUrl() + "...\n" // a record of an archive: no ref
                     : "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
             repo = resolver.resolve(request.spec());
             java.util.Optional<String> note = repo.fallbackNote();
-            note.ifPresent(n -> launch.emit("waiting", n + "\n", Map.of("note", n)));
+            note.ifPresent(n -> launch.emit(LaunchEvent.of(Phase.WAITING, n + "\n", Map.of("note", n))));
             Build build = builds.request(repo);
             Environment env = awaitBuild(launch, build, request.buildOnly());
             if (request.buildOnly()) {
-                launch.emit("ready", (build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
-                                + note.map(n -> n + "\n").orElse(""),
-                        Map.of("imageName", env.imageName()));
+                launch.emit(LaunchEvent.ready((build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
+                        + note.map(n -> n + "\n").orElse(""), Map.of("imageName", env.imageName())));
                 succeeded = true;
                 return;
             }
             Capacity.Seat seat;
             try {
                 seat = capacity.acquire(repo.repoUrl(), repoQuota.applyAsInt(repo.spec()),
-                        message -> launch.emit("waiting", message), launch::wanted);
+                        message -> launch.emit(Phase.WAITING, message), launch::wanted);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
             }
-            launch.emit("launching", "Launching server...\n");
+            launch.emit(Phase.LAUNCHING, "Launching server...\n");
             serverStart = System.nanoTime();
             String base = request.publicBase();
             Map<String, String> binder = binderFields(repo, base, request.clientIp());
             Session session;
             try {
                 session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
-                        line -> launch.emit("launching", line + "\n"), seat::release);
+                        line -> launch.emit(Phase.LAUNCHING, line + "\n"), seat::release);
             } catch (RuntimeException e) {
                 seat.release();
                 throw e;
@@ -196,7 +196,7 @@ public final class LaunchService implements AutoCloseable {
             ready.put("image", env.imageName());
             ready.putAll(binder);
             note.ifPresent(n -> ready.put("note", n));
-            launch.emit("ready", "server running at " + url + "\n" + note.map(n -> n + "\n").orElse(""), ready);
+            launch.emit(LaunchEvent.ready("server running at " + url + "\n" + note.map(n -> n + "\n").orElse(""), ready));
             succeeded = true;
             log.info("launch {} ready in {} ms: {} as session {}", launch.id(), (System.nanoTime() - t0) / 1_000_000, repo,
                     session.id());
@@ -247,16 +247,14 @@ public final class LaunchService implements AutoCloseable {
     }
 
     private static void fail(Launch launch, int status, String message) {
-        Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("status_code", status);
-        launch.emit("failed", message.endsWith("\n") ? message : message + "\n", extra);
+        launch.emit(LaunchEvent.failed(status, message));
     }
 
     private Environment awaitBuild(Launch launch, Build build, boolean buildOnly) {
         if (build.cached()) {
             Environment env = build.result().join();
             if (!buildOnly) {
-                launch.emit("built", "Found built image, launching...\n", Map.of("imageName", env.imageName()));
+                launch.emit(LaunchEvent.built("Found built image, launching...\n", env.imageName()));
             }
             return env;
         }
@@ -267,7 +265,7 @@ public final class LaunchService implements AutoCloseable {
         build.log().subscribe(relay);
         try {
             Environment env = build.result().get();
-            launch.emit("built", buildOnly ? "Built image\n" : "Built image, launching...\n", Map.of("imageName", env.imageName()));
+            launch.emit(LaunchEvent.built(buildOnly ? "Built image\n" : "Built image, launching...\n", env.imageName()));
             return env;
         } catch (ExecutionException | CompletionException e) {
             if (e.getCause() instanceof FerryException fe) {

@@ -87,6 +87,11 @@ public final class Session {
         return spec.id();
     }
 
+    /** The proxy's route to this session's server. */
+    public Route route() {
+        return route;
+    }
+
     public String token() {
         return spec.token();
     }

@@ -39,6 +39,7 @@ public final class RouteTable {
         routes.put(route.sessionId(), route);
     }
 
+    /** The route of the session, asking the resolver when the table does not hold it (this may block briefly). */
     public Route get(String sessionId) {
         Route route = routes.get(sessionId);
         if (route == null && resolver != null) {
@@ -47,11 +48,20 @@ public final class RouteTable {
         return route;
     }
 
+    /**
+     * The route of the session if the table holds it, without asking the resolver: for the front door's event loop,
+     * which must not wait; a miss goes on to the portal, whose {@link #get} asks the resolver.
+     */
+    public Route held(String sessionId) {
+        return routes.get(sessionId);
+    }
+
     private volatile java.util.function.Function<String, Route> resolver;
 
     /**
      * Asked for a route the table does not hold (the platform may know the session before this table does); it
-     * returns the route after adding it, or null. Must be cheap for unknown ids: it is called for every miss.
+     * returns the route after adding it, or null. It is called for every miss of {@link #get}: it must stay cheap for
+     * unknown ids, and may block briefly (not on the front door's event loop, which uses {@link #held}).
      */
     public void setResolver(java.util.function.Function<String, Route> resolver) {
         this.resolver = resolver;

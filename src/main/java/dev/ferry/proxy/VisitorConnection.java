@@ -446,7 +446,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 && path.toLowerCase(Locale.ROOT).contains("%5c"))) {
             return null; // the portal refuses these (dot segments; an encoded backslash, as Tomcat does)
         }
-        return door.routes().get(path.substring(prefix.length(), slash));
+        return door.routes().held(path.substring(prefix.length(), slash)); // a miss: the portal asks the resolver
     }
 
     private void relay(ByteBuf bytes, Channel to) {

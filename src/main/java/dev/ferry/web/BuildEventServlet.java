@@ -215,11 +215,7 @@ final class BuildEventServlet extends HttpServlet {
     }
 
     private void writeFailed(HttpServletResponse resp, int status, String message) throws IOException {
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("phase", "failed");
-        event.put("status_code", status);
-        event.put("message", message.endsWith("\n") ? message : message + "\n");
-        byte[] body = ("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8);
+        byte[] body = ("data: " + json.writeValueAsString(LaunchEvent.failed(status, message).fields()) + "\n\n").getBytes(StandardCharsets.UTF_8);
         resp.setContentLength(body.length);
         resp.getOutputStream().write(body);
     }

@@ -33,6 +33,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
+import dev.ferry.build.Phase;
+import dev.ferry.launch.LaunchEvent;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SecureIds;
 import dev.ferry.launch.SessionService;
@@ -295,10 +297,10 @@ class WorkshopController {
                 return;
             }
             try (permit) {
-                send.accept(Map.of("phase", "waiting", "message", "Finding a seat in the workshop...\n"));
+                send.accept(LaunchEvent.of(Phase.WAITING, "Finding a seat in the workshop...\n").fields());
                 long[] lastWrite = {System.nanoTime()};
                 Session s = workshops.join(slug, attendee, client, m -> {
-                    send.accept(Map.of("phase", "waiting", "message", m));
+                    send.accept(LaunchEvent.of(Phase.WAITING, m).fields());
                     lastWrite[0] = System.nanoTime();
                 }, () -> {
                     if (System.nanoTime() - lastWrite[0] > 10_000_000_000L) {
@@ -313,13 +315,11 @@ class WorkshopController {
                     }
                     return connected.get();
                 });
-                Map<String, Object> ready = new LinkedHashMap<>();
-                ready.put("phase", "ready");
                 String url = sessionHosts.sessionUrl(base, s.id());
-                ready.put("message", "server running at " + url + "\n");
+                Map<String, Object> ready = new LinkedHashMap<>();
                 ready.put("url", url);
                 ready.put("token", s.token());
-                send.accept(ready);
+                send.accept(LaunchEvent.ready("server running at " + url + "\n", ready).fields());
             } catch (FerryException e) {
                 send.accept(failed(e));
             } catch (InterruptedException e) {
@@ -331,11 +331,7 @@ class WorkshopController {
     }
 
     private static Map<String, Object> failed(FerryException e) {
-        Map<String, Object> failed = new LinkedHashMap<>();
-        failed.put("phase", "failed");
-        failed.put("status_code", e.status());
-        failed.put("message", e.getMessage() + "\n");
-        return failed;
+        return LaunchEvent.failed(e.status(), e.getMessage()).fields();
     }
 
     private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {

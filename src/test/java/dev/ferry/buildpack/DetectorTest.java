@@ -35,7 +35,7 @@ class DetectorTest {
     @Test
     void noEnvironmentFileIsTheDefaultPythonEnvironment() {
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.files()).isEmpty();
         assertThat(plan.configDir()).isEmpty();
         assertThat(plan.python()).isEmpty();
@@ -45,7 +45,7 @@ class DetectorTest {
     void requirementsTxtIsPython() throws IOException {
         file("requirements.txt", "# plots\nnumpy==1.26\n\nmatplotlib\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.files()).containsExactly("requirements.txt");
         assertThat(plan.packages()).containsExactly("numpy==1.26", "matplotlib");
     }
@@ -56,7 +56,7 @@ class DetectorTest {
         file("requirements.txt", "pandas\n");
         file("binder/requirements.txt", "scipy\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.configDir()).isEqualTo("binder");
         assertThat(plan.files()).containsExactly("binder/requirements.txt");
         assertThat(plan.packages()).containsExactly("scipy");
@@ -66,7 +66,7 @@ class DetectorTest {
     void dotBinderFolderWorksLikeBinder() throws IOException {
         file(".binder/environment.yml", "dependencies:\n  - python=3.10\n  - numpy\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("conda");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.CONDA);
         assertThat(plan.configDir()).isEqualTo(".binder");
         assertThat(plan.python()).hasValue("3.10");
     }
@@ -86,7 +86,7 @@ class DetectorTest {
         file("binder/apt.txt", "curl\n");
         file("binder/postBuild", "echo hi\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("docker");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.DOCKER);
         assertThat(plan.files()).containsExactly("binder/Dockerfile");
         assertThat(plan.aptPackages()).isEmpty();
         assertThat(plan.postBuild()).isEmpty();
@@ -103,19 +103,19 @@ class DetectorTest {
     @Test
     void precedenceFollowsRepo2docker() throws IOException {
         file("requirements.txt", "a\n");
-        assertThat(detect().buildpack()).isEqualTo("python");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.PYTHON);
         file("Pipfile", "[packages]\nrequests = \"*\"\n");
-        assertThat(detect().buildpack()).isEqualTo("pipfile");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.PIPFILE);
         file("environment.yml", "dependencies: [numpy]\n");
-        assertThat(detect().buildpack()).isEqualTo("conda");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.CONDA);
         file("runtime.txt", "r-4.3-2023-10-01\n");
-        assertThat(detect().buildpack()).isEqualTo("r");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.R);
         file("default.nix", "{}\n");
-        assertThat(detect().buildpack()).isEqualTo("nix");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.NIX);
         file("Project.toml", "[deps]\nPlots = \"91a5bcdd-55d7-5caf-9e0b-520d859cae80\"\n");
-        assertThat(detect().buildpack()).isEqualTo("julia");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.JULIA);
         file("Dockerfile", "FROM scratch\n");
-        assertThat(detect().buildpack()).isEqualTo("docker");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.DOCKER);
     }
 
     @Test
@@ -142,7 +142,7 @@ class DetectorTest {
     void runtimeTxtSelectsPython() throws IOException {
         file("runtime.txt", "python-3.10\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.python()).hasValue("3.10");
         assertThat(plan.files()).contains("runtime.txt");
         file("runtime.txt", "python-3.9.7");
@@ -161,12 +161,12 @@ class DetectorTest {
         file("runtime.txt", "r-2023-10-01");
         file("install.R", "install.packages('ggplot2')\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("r");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.R);
         assertThat(plan.r()).hasValue("2023-10-01");
         assertThat(plan.files()).contains("install.R", "runtime.txt");
         Files.delete(repo.resolve("runtime.txt"));
         file("DESCRIPTION", "Package: demo\nVersion: 0.1\n");
-        assertThat(detect().buildpack()).isEqualTo("r");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.R);
         assertThat(detect().files()).contains("DESCRIPTION");
     }
 
@@ -175,7 +175,7 @@ class DetectorTest {
         file("DESCRIPTION", "Package: demo\n");
         file("binder/requirements.txt", "a\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.warnings()).anyMatch(w -> w.startsWith("DESCRIPTION in the repository root is ignored"));
     }
 
@@ -183,7 +183,7 @@ class DetectorTest {
     void juliaProjectReadsDepsAndCompat() throws IOException {
         file("Project.toml", "[deps]\nPlots = \"91a5bcdd-55d7-5caf-9e0b-520d859cae80\"\n\n[compat]\njulia = \"1.9\"\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("julia");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.JULIA);
         assertThat(plan.packages()).containsExactly("Plots");
         assertThat(plan.julia()).hasValue("1.9");
     }
@@ -197,7 +197,7 @@ class DetectorTest {
     @Test
     void pipfileAndLockAreThePipfileBuildpack() throws IOException {
         file("Pipfile.lock", "{}");
-        assertThat(detect().buildpack()).isEqualTo("pipfile");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.PIPFILE);
         file("Pipfile", "[packages]\nrequests = \"*\"\n\n[requires]\npython_version = \"3.11\"\n");
         BuildPlan plan = detect();
         assertThat(plan.packages()).containsExactly("requests");
@@ -221,7 +221,7 @@ class DetectorTest {
         file("postBuild", "#!/bin/bash\necho done\n");
         file("start", "#!/bin/bash\nexec \"$@\"\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("nix");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.NIX);
         assertThat(plan.postBuild()).hasValue("postBuild");
         assertThat(plan.start()).hasValue("start");
     }
@@ -276,19 +276,19 @@ class DetectorTest {
     void fileNamesWithSpacesQuotesAndNonAsciiDoNotDisturbDetection() throws IOException {
         file("notebooks/my \"best\" 'plot' ünïcødé.ipynb", "{}");
         file("requirements.txt", "six\n");
-        assertThat(detect().buildpack()).isEqualTo("python");
+        assertThat(detect().buildpack()).isEqualTo(Buildpack.PYTHON);
     }
 
     @Test
     void sourceToImageWhenTheRepositoryBringsAssembleOrTheOperatorChoosesABuilder() throws IOException {
         file(".s2i/bin/assemble", "#!/bin/sh\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("s2i");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.S2I);
         assertThat(plan.s2iBuilder()).hasValue(DockerfileRenderer.DEFAULT_S2I_BUILDER);
         Files.delete(repo.resolve(".s2i/bin/assemble"));
         file("requirements.txt", "six\n");
         BuildPlan operator = new Detector(Optional.of("quay.io/example/builder:1")).detect(repo);
-        assertThat(operator.buildpack()).isEqualTo("s2i");
+        assertThat(operator.buildpack()).isEqualTo(Buildpack.S2I);
         assertThat(operator.s2iBuilder()).hasValue("quay.io/example/builder:1");
     }
 
@@ -298,7 +298,7 @@ class DetectorTest {
     void environmentYamlCountsLikeEnvironmentYml() throws IOException {
         file("binder/environment.yaml", "dependencies:\n  - python=3.9\n  - numpy\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("conda");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.CONDA);
         assertThat(plan.condaFile()).hasValue("binder/environment.yaml");
         assertThat(plan.files()).containsExactly("binder/environment.yaml");
         assertThat(plan.python()).hasValue("3.9");
@@ -319,7 +319,7 @@ class DetectorTest {
     void runtimeTxtPython3IsTheDefaultPythonAndPython2Is27() throws IOException {
         file("runtime.txt", "python-3\n");
         BuildPlan plan = detect();
-        assertThat(plan.buildpack()).isEqualTo("python");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.PYTHON);
         assertThat(plan.python()).isEmpty();
         assertThat(plan.files()).containsExactly("runtime.txt");
         file("runtime.txt", "python-2");
@@ -429,6 +429,6 @@ class DetectorTest {
         assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
                 .hasMessageContaining("REQUIRE").hasMessageContaining("Project.toml");
         file("Project.toml", "[deps]\n");
-        assertThat(detect().buildpack()).as("a Project.toml beside it wins, as in repo2docker").isEqualTo("julia");
+        assertThat(detect().buildpack()).as("a Project.toml beside it wins, as in repo2docker").isEqualTo(Buildpack.JULIA);
     }
 }

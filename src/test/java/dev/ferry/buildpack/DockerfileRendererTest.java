@@ -46,7 +46,7 @@ class DockerfileRendererTest {
     /** A plan as detection makes it, for the cases whose files detection reads elsewhere (requirements3.txt). */
     private static BuildPlan plan(String buildpack, String configDir, List<String> files, String python) {
         Optional<String> server = files.stream().filter(f -> f.endsWith("requirements3.txt")).findFirst();
-        return new BuildPlan(buildpack, configDir, files, Optional.ofNullable(python), Optional.empty(), Optional.empty(),
+        return new BuildPlan(Buildpack.valueOf(buildpack.toUpperCase(java.util.Locale.ROOT)), configDir, files, Optional.ofNullable(python), Optional.empty(), Optional.empty(),
                 List.of(), List.of(), Optional.empty(), Optional.empty(), false, Optional.empty(), List.of(), Optional.empty(),
                 server, Optional.empty());
     }

@@ -165,7 +165,7 @@ class Repo2dockerTestReposTest {
     @MethodSource("same")
     void ferrysPlanIsRepo2dockers(Case c) throws IOException {
         BuildPlan plan = detect(c.files());
-        assertThat(plan.buildpack()).as(c.name() + " buildpack").isEqualTo(c.buildpack());
+        assertThat(plan.buildpack()).as(c.name() + " buildpack").hasToString(c.buildpack());
         assertThat(plan.configDir()).as(c.name() + " folder").isEqualTo(c.configDir());
         assertThat(plan.python().orElse(null)).as(c.name() + " Python (null: the default)").isEqualTo(c.python());
     }

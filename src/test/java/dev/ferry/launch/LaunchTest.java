@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
 
 import dev.ferry.build.BuildProperties;
+import dev.ferry.build.Phase;
 import dev.ferry.repo.GitRepoProvider;
 
 /** A launch keeps a bounded number of events, and streams that resume find their way across what it dropped. */
@@ -31,16 +32,16 @@ class LaunchTest {
     void keepsTheFirstAndLastEventsAtTheLineBoundAndSaysHowManyWereNotShown() throws Exception {
         Launch launch = launch(10, 1_000_000);
         for (int i = 1; i <= 30; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
-        launch.emit("ready", "done\n", Map.of());
+        launch.emit(LaunchEvent.ready("done\n", Map.of()));
 
         List<LaunchEvent> all = launch.eventsAfter(0, 0);
 
         assertThat(messages(all)).hasSize(11);
         assertThat(messages(all).subList(0, 5)).containsExactly("line 1\n", "line 2\n", "line 3\n", "line 4\n", "line 5\n");
         assertThat(messages(all).get(5)).startsWith("… 21 lines (").contains(" not shown …");
-        assertThat(all.get(5).phase()).isEqualTo("building");
+        assertThat(all.get(5).phase()).isEqualTo(Phase.BUILDING);
         assertThat(messages(all).subList(6, 11)).containsExactly("line 27\n", "line 28\n", "line 29\n", "line 30\n", "done\n");
         assertThat(seqs(all)).containsExactly(1L, 2L, 3L, 4L, 5L, 26L, 27L, 28L, 29L, 30L, 31L);
         assertThat(all.get(10).terminal()).isTrue();
@@ -52,7 +53,7 @@ class LaunchTest {
         Launch launch = launch(10_000, 1000);
         String line = "x".repeat(99) + "\n";
         for (int i = 0; i < 1000; i++) {
-            launch.emit("building", line);
+            launch.emit(Phase.BUILDING, line);
         }
 
         List<LaunchEvent> all = launch.eventsAfter(0, 0);
@@ -67,7 +68,7 @@ class LaunchTest {
     void aStreamResumingInTheDroppedMiddleIsToldHowManyLinesItMissedThenGetsTheTail() throws Exception {
         Launch launch = launch(10, 1_000_000);
         for (int i = 1; i <= 100; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
 
         List<LaunchEvent> resumed = launch.eventsAfter(40, 0); // Last-Event-ID launch.40: events 41-95 were dropped
@@ -84,7 +85,7 @@ class LaunchTest {
     void aStreamResumingInTheHeadGetsTheRestOfTheHeadTheMarkerAndTheTailInOrder() throws Exception {
         Launch launch = launch(10, 1_000_000);
         for (int i = 1; i <= 100; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
 
         List<LaunchEvent> resumed = launch.eventsAfter(3, 0);
@@ -97,20 +98,20 @@ class LaunchTest {
     void aSlowStreamThatFellBehindWhileTheMiddleWasDroppedCarriesOnWithIncreasingIds() throws Exception {
         Launch launch = launch(10, 1_000_000);
         for (int i = 1; i <= 7; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
         List<LaunchEvent> first = launch.eventsAfter(0, 0);
         assertThat(seqs(first)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
         for (int i = 8; i <= 50; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
-        launch.emit("failed", "the build failed\n", Map.of("status_code", 500));
+        launch.emit(LaunchEvent.failed(500, "the build failed\n"));
 
         List<LaunchEvent> next = launch.eventsAfter(7, 0);
 
         assertThat(seqs(next)).isSorted().doesNotHaveDuplicates().allMatch(seq -> seq > 7);
         assertThat(messages(next).get(0)).startsWith("… 39 lines not shown …");
-        assertThat(next.get(next.size() - 1).phase()).isEqualTo("failed");
+        assertThat(next.get(next.size() - 1).phase()).isEqualTo(Phase.FAILED);
     }
 
     /**
@@ -123,10 +124,10 @@ class LaunchTest {
         Launch launch = launch(10_000, 4 * 1024 * 1024);
         String line = "x".repeat(3999) + "\n";
         for (int i = 0; i < 5000; i++) {
-            launch.emit("building", line);
+            launch.emit(Phase.BUILDING, line);
         }
         long running = launch.keptBytes();
-        launch.emit("ready", "done\n", Map.of());
+        launch.emit(LaunchEvent.ready("done\n", Map.of()));
 
         List<LaunchEvent> all = launch.eventsAfter(0, 0);
 
@@ -147,9 +148,9 @@ class LaunchTest {
     void aShortFinishedLaunchIsKeptWhole() throws Exception {
         Launch launch = launch(10_000, 4 * 1024 * 1024);
         for (int i = 1; i <= 30; i++) {
-            launch.emit("building", "line " + i + "\n");
+            launch.emit(Phase.BUILDING, "line " + i + "\n");
         }
-        launch.emit("failed", "it broke\n", Map.of("status_code", 422));
+        launch.emit(LaunchEvent.failed(422, "it broke\n"));
 
         assertThat(seqs(launch.eventsAfter(0, 0))).hasSize(31).last().isEqualTo(31L);
     }

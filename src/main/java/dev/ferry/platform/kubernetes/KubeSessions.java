@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -33,6 +34,8 @@ final class KubeSessions implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KubeSessions.class);
     private static final Pattern SESSION_ID = Pattern.compile("[a-z2-7]{32}");
+    /** How many session Pods the proxy's misses may read from the API server at once. */
+    private static final int LOOKUPS = 4;
 
     private final KubeApi api;
     private final KubeState state;
@@ -41,6 +44,8 @@ final class KubeSessions implements AutoCloseable {
     private final Capacity capacity;
     private final Duration flushEvery;
     private final Map<String, Long> flushed = new ConcurrentHashMap<>();
+    /** Reads of session Pods the informer does not hold yet, running now (see {@link #resolve}). */
+    private final Semaphore lookups = new Semaphore(LOOKUPS);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ferry-activity-flush");
         t.setDaemon(true);
@@ -122,20 +127,43 @@ final class KubeSessions implements AutoCloseable {
         return sessions.adopt(spec, server, created, activity.toEpochMilli(), seat::release);
     }
 
-    /** The proxy asks for a session it has no route for: a Pod the informer already holds is adopted at once. */
+    /**
+     * The proxy asks for a session it has no route for — typically one another replica started a moment ago, before
+     * this replica's informer delivered its Pod: the Pod is adopted at once and its route returned. When the informer
+     * does not hold the Pod yet, it is read from the API server; at most {@link #LOOKUPS} such reads run at a time
+     * (a stranger asking for made-up session ids costs the API server little), and a miss beyond them is a miss.
+     */
     private Route resolve(String sessionId) {
         if (!SESSION_ID.matcher(sessionId).matches()) {
             return null;
         }
         V1Pod pod = state.pod(Labels.podName(sessionId));
         if (pod == null) {
+            pod = read(Labels.podName(sessionId));
+        }
+        SessionSpec spec = pod == null ? null : SessionPods.specOf(pod);
+        if (spec == null || !sessionId.equals(spec.id())) {
             return null;
         }
-        SessionSpec spec = SessionPods.specOf(pod);
-        if (spec == null || adopt(pod, spec) == null) {
+        Session adopted = adopt(pod, spec);
+        return adopted == null ? null : adopted.route();
+    }
+
+    /** The session Pod as the API server has it now, or null (none, too many reads at once, or the API failed). */
+    private V1Pod read(String name) {
+        if (!lookups.tryAcquire()) {
             return null;
         }
-        return null; // adopted: the route table holds the route now and the caller looks again
+        try {
+            return api.core().readNamespacedPod(name, api.sessionsNamespace).execute();
+        } catch (ApiException e) {
+            if (e.getCode() != 404) {
+                log.warn("reading session Pod {} failed: {}", name, KubeApi.describe(e));
+            }
+            return null;
+        } finally {
+            lookups.release();
+        }
     }
 
     private void flushSafely() {

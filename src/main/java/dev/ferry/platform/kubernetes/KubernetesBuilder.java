@@ -19,13 +19,14 @@ import io.kubernetes.client.openapi.models.V1Preconditions;
 import okhttp3.Call;
 import okhttp3.Response;
 
+import dev.ferry.build.BoundedLineReader;
 import dev.ferry.build.BuildContext;
 import dev.ferry.build.BuildFailedException;
-import dev.ferry.build.BoundedLineReader;
 import dev.ferry.build.BuildLog;
 import dev.ferry.build.Builder;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.build.Phase;
 
 /**
  * Builds as Kubernetes Jobs, one per (repository, commit) with a name every portal replica derives alike, so that a
@@ -101,7 +102,7 @@ final class KubernetesBuilder implements Builder {
         BuildLog out = context.log();
         String name = jobName(key);
         String image = jobs.image(key);
-        out.phase("fetching", "Fetching " + context.repo().spec().displayUrl() + " at " + key.commit().substring(0, 12)
+        out.phase(Phase.FETCHING, "Fetching " + context.repo().spec().displayUrl() + " at " + key.commit().substring(0, 12)
                 + " in build Job " + name + "...\n");
         long timeoutSeconds = Math.max(60, Duration.between(Instant.now(), context.deadline()).toSeconds());
         String uid = createJob(jobs.job(name, context.repo(), key, timeoutSeconds), out);
@@ -350,7 +351,7 @@ final class KubernetesBuilder implements Builder {
             try {
                 follow(BuildJobs.PREPARE, true);
                 if (!stopped) {
-                    out.phase("building", "Building the image...\n");
+                    out.phase(Phase.BUILDING, "Building the image...\n");
                     follow(BuildJobs.BUILDER, false);
                 }
             } catch (RuntimeException e) {

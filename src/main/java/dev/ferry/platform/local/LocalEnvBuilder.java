@@ -19,7 +19,9 @@ import dev.ferry.build.BuildLog;
 import dev.ferry.build.Builder;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
+import dev.ferry.build.Phase;
 import dev.ferry.buildpack.BuildPlan;
+import dev.ferry.buildpack.Buildpack;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.RemoteGit;
@@ -240,7 +242,7 @@ final class LocalEnvBuilder implements Builder {
         if (repo.isArchive()) {
             fetchRecord(repo, s);
         } else {
-            s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
+            s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
             GuardedUrl url = git.guard().check(repo.repoUrl());
             try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
                 git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
@@ -251,29 +253,29 @@ final class LocalEnvBuilder implements Builder {
         checkCancelled(ctx);
 
         BuildPlan plan = detector.detect(s.checkout);
-        s.out.phase("building", "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
+        s.out.phase(Phase.BUILDING, "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
                 : ": " + String.join(", ", plan.files())) + ")...\n");
         plan.warnings().forEach(w -> s.out.line("Warning: " + w));
         Files.createDirectories(layout.pipCache());
         reportMissingAptPackages(plan, s.out);
 
         Path serverPython = switch (plan.buildpack()) {
-            case "docker" -> throw new BuildFailedException(422, "This repository is built from its own Dockerfile ("
+            case DOCKER -> throw new BuildFailedException(422, "This repository is built from its own Dockerfile ("
                     + plan.inConfigDir("Dockerfile") + "), which the local platform cannot run: it runs notebooks as "
                     + "processes, not containers." + KUBERNETES_HINT);
-            case "s2i" -> throw new BuildFailedException(422, "This repository is built with a source-to-image builder, "
+            case S2I -> throw new BuildFailedException(422, "This repository is built with a source-to-image builder, "
                     + "which the local platform cannot run." + KUBERNETES_HINT);
-            case "nix" -> throw new BuildFailedException(422, "This repository describes its environment with Nix "
+            case NIX -> throw new BuildFailedException(422, "This repository describes its environment with Nix "
                     + "(" + plan.inConfigDir("default.nix") + "); the local platform does not run Nix environments."
                     + KUBERNETES_HINT);
-            case "conda" -> conda(plan, s);
+            case CONDA -> conda(plan, s);
             default -> virtualEnvironment(plan, s);
         };
-        String app = ensureJupyter(plan, s, serverPython);
+        JupyterApp app = ensureJupyter(plan, s, serverPython);
 
         switch (plan.buildpack()) {
-            case "r" -> rKernel(plan, s);
-            case "julia" -> juliaKernel(plan, s);
+            case R -> rKernel(plan, s);
+            case JULIA -> juliaKernel(plan, s);
             default -> { }
         }
 
@@ -297,7 +299,7 @@ final class LocalEnvBuilder implements Builder {
         if (records == null) {
             throw new BuildFailedException(501, "This Ferry is not set up to fetch research archives.");
         }
-        s.out.phase("fetching", "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
+        s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
                 + ")...\n");
         records.fetchInto(repo.archive(), s.checkout, s.out::line);
     }
@@ -306,9 +308,9 @@ final class LocalEnvBuilder implements Builder {
     private Path virtualEnvironment(BuildPlan plan, Steps s) throws IOException {
         PythonFinder.Python interpreter = python.find();
         Path executable = interpreter.executable();
-        if (plan.python().isPresent() && (plan.buildpack().equals("python") || plan.buildpack().equals("pipfile"))) {
+        if (plan.python().isPresent() && plan.buildpack().pip()) {
             String wanted = plan.python().get();
-            String askedIn = plan.buildpack().equals("python") ? plan.inConfigDir("runtime.txt") : "the Pipfile";
+            String askedIn = plan.buildpack() == Buildpack.PYTHON ? plan.inConfigDir("runtime.txt") : "the Pipfile";
             // Among the host's pythonX.Y that run (a pyenv shim for a version that is not installed is on the PATH
             // but does not), prefer one that already has Jupyter (as for the default interpreter).
             List<Path> candidates = HostTools.findAll("python" + wanted);
@@ -336,9 +338,9 @@ final class LocalEnvBuilder implements Builder {
                 + code + "). On Debian/Ubuntu, the Ferry server needs the python3-venv package.", 500);
         Path venvPython = s.venv.resolve("bin").resolve("python");
 
-        if (plan.buildpack().equals("pipfile")) {
+        if (plan.buildpack() == Buildpack.PIPFILE) {
             pipfile(plan, s, venvPython);
-        } else if (plan.buildpack().equals("python")) {
+        } else if (plan.buildpack() == Buildpack.PYTHON) {
             String requirements = plan.inConfigDir("requirements.txt");
             if (plan.files().contains(requirements)) {
                 s.out.line("Installing the packages listed in " + requirements);
@@ -442,16 +444,16 @@ final class LocalEnvBuilder implements Builder {
         return prefix.resolve("bin").resolve("python");
     }
 
-    private String ensureJupyter(BuildPlan plan, Steps s, Path serverPython) throws IOException {
+    private JupyterApp ensureJupyter(BuildPlan plan, Steps s, Path serverPython) throws IOException {
         Path prefix = serverPython.getParent().getParent();
-        String app = probeJupyter(s, serverPython, prefix);
-        if (app.equals("none")) {
+        Optional<JupyterApp> app = probeJupyter(s, serverPython, prefix);
+        if (app.isEmpty()) {
             s.out.line("No Jupyter server in the environment: installing notebook");
             s.pip(List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"), prefix,
                     "Jupyter (notebook and ipykernel)", code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
                             + "server needs access to a package index, or a Python with Jupyter (set ferry.local.python).", 500);
             app = probeJupyter(s, serverPython, prefix);
-            if (app.equals("none")) {
+            if (app.isEmpty()) {
                 throw new BuildFailedException(500, "Jupyter was installed but cannot be started from the environment.");
             }
         }
@@ -460,7 +462,7 @@ final class LocalEnvBuilder implements Builder {
         s.run(List.of(serverPython.toString(), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
                         "--display-name", "Python 3 (ipykernel)"), prefix,
                 code -> "Registering the environment's Python kernel with Jupyter failed (exit code " + code + ").", 500);
-        return app;
+        return app.get();
     }
 
     /** R with IRkernel from the host; packages of install.R and DESCRIPTION into the environment's own library. */
@@ -555,7 +557,7 @@ final class LocalEnvBuilder implements Builder {
         }
     }
 
-    private String probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
+    private Optional<JupyterApp> probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
         dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
         ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE)), s.checkout,
                 s.env(prefix), line -> addSynchronized(lines, line), s.ctx::cancelled);
@@ -565,7 +567,7 @@ final class LocalEnvBuilder implements Builder {
             output.forEach(s.out::line);
             throw new BuildFailedException(500, "The environment's Python does not start (exit code " + r.exitCode() + ").");
         }
-        return output.get(output.size() - 1).trim();
+        return JupyterApp.named(output.get(output.size() - 1).trim());
     }
 
     /** Output a step's caller reads itself, bounded like the build log (its start and end kept). */

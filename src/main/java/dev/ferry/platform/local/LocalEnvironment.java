@@ -24,13 +24,13 @@ import dev.ferry.build.BuildFailedException;
  * @param hostPaths   folders of host programs outside the system folders that the server needs (a Python under
  *                    pyenv, R or Julia under /opt), seen read-only in its sandbox
  */
-record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, Map<String, String> environment,
+record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> start, Map<String, String> environment,
                         java.util.List<Path> hostPaths) {
 
     void write(Path file, String commit) throws IOException {
         Properties p = new Properties();
         p.setProperty("python", python.toString());
-        p.setProperty("jupyter.app", jupyterApp);
+        p.setProperty("jupyter.app", jupyterApp.toString());
         start.ifPresent(s -> p.setProperty("start", s));
         environment.forEach((k, v) -> p.setProperty("env." + k, v));
         for (int i = 0; i < hostPaths.size(); i++) {
@@ -63,7 +63,7 @@ record LocalEnvironment(Path python, String jupyterApp, Optional<String> start, 
         for (int i = 0; p.getProperty("host-path." + i) != null; i++) {
             hostPaths.add(Path.of(p.getProperty("host-path." + i)));
         }
-        return new LocalEnvironment(Path.of(p.getProperty("python")), p.getProperty("jupyter.app", "notebook6"),
+        return new LocalEnvironment(Path.of(p.getProperty("python")), JupyterApp.named(p.getProperty("jupyter.app", "")).orElse(JupyterApp.NOTEBOOK6),
                 Optional.ofNullable(p.getProperty("start")), env, hostPaths);
     }
 }

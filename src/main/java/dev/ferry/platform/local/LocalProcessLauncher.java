@@ -139,9 +139,8 @@ final class LocalProcessLauncher implements Launcher {
 
     private Process startServer(SessionSpec spec, LocalEnvironment runtime, Path envDir, Path home, Path dir, int port)
             throws IOException {
-        List<String> app = serverApp(runtime.jupyterApp());
-        String module = app.get(0);
-        String cls = app.get(1);
+        String module = runtime.jupyterApp().module();
+        String cls = runtime.jupyterApp().configClass();
         Path prefix = runtime.python().getParent().getParent();
         List<String> command = new ArrayList<>();
         if (runtime.start().isPresent()) {
@@ -183,21 +182,6 @@ final class LocalProcessLauncher implements Launcher {
         Process process = Sandbox.spawn(pb);
         log.info("session {}: started {} (pid {}) on port {}", spec.id(), module, process.pid(), port);
         return process;
-    }
-
-    /**
-     * The module to run and its configuration class, for what the build found in the environment: JupyterLab when it
-     * is there (it opens {@code /lab}, as mybinder.org does), else Notebook 7, else the classic Notebook (whose
-     * configuration answers mybinder's {@code /lab} and {@code labpath} links with its own pages), else a bare
-     * jupyter_server.
-     */
-    static List<String> serverApp(String jupyterApp) {
-        return switch (jupyterApp) {
-            case "lab" -> List.of("jupyterlab", "ServerApp");
-            case "notebook7" -> List.of("notebook", "ServerApp");
-            case "server" -> List.of("jupyter_server", "ServerApp");
-            default -> List.of("notebook", "NotebookApp");
-        };
     }
 
     private void awaitReady(SessionSpec spec, Process process, Thread output, int port, Path dir) {

@@ -290,6 +290,53 @@ class KubernetesPlatformTest {
         assertThat(gone.body()).contains("idle");
     }
 
+    /**
+     * #21: the first request for a session another replica started a moment ago is served, not answered 404, though
+     * this replica's informer has not delivered the session's Pod yet — on the servlet relay and on the front door.
+     */
+    @Test
+    void aReplicaServesTheFirstRequestForASessionAnotherReplicaStartedBeforeItsInformerSawIt() throws Exception {
+        String repo = git.createRepo("k8s-first-request", Map.of("requirements.txt", "ipykernel\n"));
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // these replicas' Pod watches are held back (a slow watch, a busy API server): they listed the cluster before
+        // the session existed, and their informers hear of its Pod only when released
+        KubernetesHttpCustomizer heldPodWatches = b -> b.addInterceptor(chain -> {
+            var url = chain.request().url();
+            if (url.encodedPath().endsWith("/pods") && "true".equals(url.queryParameter("watch"))) {
+                try {
+                    release.await(120, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return chain.proceed(chain.request());
+        });
+        try {
+            ConfigurableApplicationContext a = portal();
+            ConfigurableApplicationContext servlet = portal(List.of(heldPodWatches), "ferry.proxy.front-door=false");
+            ConfigurableApplicationContext frontDoor = portal(List.of(heldPodWatches), "ferry.proxy.front-door=true");
+            EventStream.Result launched = read(buildUrl(a, repo, "main"));
+            assertThat(launched.last().get("phase")).as(messages(launched)).isEqualTo("ready");
+            String id = sessionId(launched.last());
+            String token = (String) launched.last().get("token");
+            for (ConfigurableApplicationContext replica : List.of(servlet, frontDoor)) {
+                String proxy = replica == servlet ? "the servlet relay" : "the front door";
+                assertThat(replica.getBean(KubeState.class).pod("ferry-" + id)).as("the informer of " + proxy + "'s replica is held back").isNull();
+                HttpResponse<String> first = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(base(replica) + "/user/" + id + "/api/status")).header("Authorization", "token " + token).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(first.statusCode()).as("the first request through " + proxy + ": " + first.body()).isEqualTo(200);
+                assertThat(first.body()).contains("\"started\"");
+                assertThat(replica.getBean(SessionService.class).find(id)).as(proxy + "'s replica adopted the session").isPresent();
+            }
+            HttpResponse<String> unknown = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(base(servlet) + "/user/" + "a".repeat(32) + "/api/status")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(unknown.statusCode()).as("a session that exists nowhere").isEqualTo(404);
+        } finally {
+            release.countDown();
+        }
+    }
+
     @Test
     void workshopsAreServedByEveryReplicaAndEachPoolSessionGoesToOneAttendee() throws Exception {
         String repo = git.createRepo("k8s-workshop", Map.of("requirements.txt", "ipykernel\n"));

@@ -24,6 +24,7 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.buildpack.BuildPlan;
+import dev.ferry.buildpack.Buildpack;
 import dev.ferry.buildpack.BuildpackProperties;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.buildpack.DockerfileRenderer;
@@ -71,7 +72,7 @@ class SessionContainerTest {
         Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
 
         BuildPlan plan = new Detector().detect(checkout);
-        assertThat(plan.buildpack()).isEqualTo("docker");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.DOCKER);
         BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class, Map.of());
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/own-dockerfile.git");
         assertThat(new DockerfileRenderer(buildpack).render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit())))
@@ -136,7 +137,7 @@ class SessionContainerTest {
         BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class,
                 Map.of("ferry.buildpack.s2i-builder", builder));
         BuildPlan plan = new Detector(java.util.Optional.of(buildpack.s2iBuilder())).detect(checkout);
-        assertThat(plan.buildpack()).isEqualTo("s2i");
+        assertThat(plan.buildpack()).isEqualTo(Buildpack.S2I);
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/s2i.git");
         String dockerfile = new DockerfileRenderer(buildpack).render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit()));
         Path rendered = TempDirs.deleteOnExit(Files.createTempFile("ferry-s2i", ".Dockerfile"));

@@ -47,13 +47,15 @@ class JupyterChoiceTest {
         Path lab = Files.createDirectories(dir.resolve("jupyterlab"));
         Files.writeString(lab.resolve("__init__.py"), "__version__ = '4.0.0'\n");
         assertThat(probe(dir.toString())).isEqualTo("lab");
-        assertThat(LocalProcessLauncher.serverApp("lab")).containsExactly("jupyterlab", "ServerApp");
+        JupyterApp app = JupyterApp.named(probe(dir.toString())).orElseThrow();
+        assertThat(List.of(app.module(), app.configClass())).containsExactly("jupyterlab", "ServerApp");
     }
 
     @Test
     void anEnvironmentWithoutJupyterLabRunsTheClassicNotebook() throws Exception {
         assertThat(probe(dir.toString())).isEqualTo("notebook6");
-        assertThat(LocalProcessLauncher.serverApp("notebook6")).containsExactly("notebook", "NotebookApp");
+        JupyterApp app = JupyterApp.named(probe(dir.toString())).orElseThrow();
+        assertThat(List.of(app.module(), app.configClass())).containsExactly("notebook", "NotebookApp");
     }
 
     @Test
