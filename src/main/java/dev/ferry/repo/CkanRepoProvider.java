@@ -1,5 +1,7 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveSupport.text;
+
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -34,11 +36,6 @@ public final class CkanRepoProvider implements ArchiveProvider {
             "example: https://demo.ckan.org/dataset/sample-dataset-1", true, false, "", "https?%3A%2F%2F.+", null);
 
     @Override
-    public String id() {
-        return "ckan";
-    }
-
-    @Override
     public ProviderDisplay display() {
         return display;
     }
@@ -48,13 +45,8 @@ public final class CkanRepoProvider implements ArchiveProvider {
     }
 
     private static Optional<Dataset> datasetOf(String url) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getRawAuthority() == null
+        URI uri = ArchiveSupport.uri(url).orElse(null);
+        if (uri == null || uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getRawAuthority() == null
                 || uri.getRawPath() == null) {
             return Optional.empty();
         }
@@ -92,25 +84,25 @@ public final class CkanRepoProvider implements ArchiveProvider {
                     + URLEncoder.encode(dataset.activity(), StandardCharsets.UTF_8) + "&object_type=package");
             requireOk(answer, dataset);
             pkg = answer.body().path("result").path("data").path("package");
-            modified = ZenodoRepoProvider.text(answer.body().path("result").path("timestamp")).orElse("");
+            modified = text(answer.body().path("result").path("timestamp")).orElse("");
         } else {
             ArchiveFetcher.JsonAnswer answer = fetch.json(api + "package_show?id="
                     + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8));
             requireOk(answer, dataset);
             pkg = answer.body().path("result");
-            modified = ZenodoRepoProvider.text(pkg.path("metadata_modified")).orElse("");
+            modified = text(pkg.path("metadata_modified")).orElse("");
         }
         String version = dataset.id() + ".v" + epoch(modified, dataset);
         List<ArchiveRecord.ArchiveFile> files = new ArrayList<>();
         for (JsonNode resource : pkg.path("resources")) {
-            String url = ZenodoRepoProvider.text(resource.path("url")).orElse("");
+            String url = text(resource.path("url")).orElse("");
             if (url.isEmpty()) {
                 continue; // a resource without a file (a description, an API endpoint)
             }
             String name = url.replaceFirst("[?#].*$", "");
             name = name.substring(name.lastIndexOf('/') + 1);
             if (name.isEmpty()) {
-                name = ZenodoRepoProvider.text(resource.path("id")).orElse("resource-" + files.size());
+                name = text(resource.path("id")).orElse("resource-" + files.size());
             }
             files.add(new ArchiveRecord.ArchiveFile(java.net.URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8),
                     url, resource.path("size").asLong(-1), ""));
@@ -118,9 +110,9 @@ public final class CkanRepoProvider implements ArchiveProvider {
         if (files.isEmpty()) {
             throw new RepoException(404, "The CKAN dataset " + Urls.printable(dataset.id()) + " has no files to launch.");
         }
-        List<String> authors = ZenodoRepoProvider.text(pkg.path("author")).map(List::of).orElse(List.of());
+        List<String> authors = text(pkg.path("author")).map(List::of).orElse(List.of());
         return new ArchiveRecord(version, spec.spec(), spec.repoUrl(), dataset.site() + "/dataset/"
-                + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8), ZenodoRepoProvider.text(pkg.path("title")).orElse(""),
+                + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8), text(pkg.path("title")).orElse(""),
                 authors, files, false, ArchiveRecord.contentKey(id(), version, files));
     }
 
@@ -154,9 +146,7 @@ public final class CkanRepoProvider implements ArchiveProvider {
                     + "anyone may download.");
         }
         if (answer.status() == 429) {
-            throw new RepoException(429, "The CKAN site is limiting how often this Ferry may ask it (rate limit)"
-                    + answer.retryAfter().filter(s -> s.matches("[0-9]{1,6}")).map(s -> "; launch again in " + s + " seconds.")
-                            .orElse("; launch again in a minute."));
+            throw ArchiveSupport.rateLimited("The CKAN site", answer);
         }
         throw new RepoException(502, "The CKAN site at " + ArchiveFetcher.host(dataset.site()) + " did not answer with the "
                 + "dataset " + shown + " (HTTP " + answer.status() + "). Check that the link is a CKAN dataset, or launch "

@@ -1,5 +1,7 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveSupport.text;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -12,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import tools.jackson.databind.JsonNode;
@@ -32,7 +33,7 @@ public final class DataverseRepoProvider implements ArchiveProvider {
 
     private static final Pattern DATASET_PATH = Pattern.compile("^/(?:dataset\\.xhtml|citation)$");
 
-    private final String doiResolver;
+    private final ArchiveSupport doi;
     private final List<String> installations;
     private final ProviderDisplay display;
 
@@ -41,9 +42,9 @@ public final class DataverseRepoProvider implements ArchiveProvider {
      * @param installations the Dataverse installations whose datasets may launch (their URLs; the host counts)
      */
     public DataverseRepoProvider(String doiResolver, List<String> installations) {
-        this.doiResolver = RepoHosts.base(doiResolver);
-        this.installations = installations.stream().map(DataverseRepoProvider::origin).flatMap(Optional::stream).distinct()
-                .toList();
+        this.doi = new ArchiveSupport(doiResolver);
+        this.installations = installations.stream().map(i -> ArchiveSupport.origin(i.trim())).flatMap(Optional::stream)
+                .distinct().toList();
         this.display = new ProviderDisplay("dataverse", "Dataverse DOI", "Dataverse DOI (10.7910/DVN/TJCLKP)",
                 "example: 10.7910/DVN/TJCLKP", false, false, "", "10\\.[0-9]{4,9}/.+",
                 "^(?:https?://(?:dx\\.)?doi\\.org/|doi:)?(?<repo>10\\.[0-9]{4,9}/[^\\s?#]+)$");
@@ -62,29 +63,11 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         }
     }
 
-    /** {@code scheme://host[:port]} of a URL, lowercase. */
-    private static Optional<String> origin(String url) {
-        try {
-            URI uri = URI.create(url.trim());
-            if (uri.getScheme() == null || uri.getRawAuthority() == null) {
-                return Optional.empty();
-            }
-            return Optional.of((uri.getScheme() + "://" + uri.getRawAuthority()).toLowerCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-    }
-
     /** The known installation serving this URL: the same host (and port), whatever the scheme (as repo2docker). */
     private Optional<String> installationOf(String url) {
-        return origin(url).flatMap(o -> installations.stream()
+        return ArchiveSupport.origin(url.trim()).flatMap(o -> installations.stream()
                 .filter(i -> i.substring(i.indexOf("://")).equals(o.substring(o.indexOf("://")))).findFirst()
                 .map(i -> o.startsWith("https://") ? o : i)); // keep https when the URL uses it
-    }
-
-    @Override
-    public String id() {
-        return "dataverse";
     }
 
     @Override
@@ -95,26 +78,18 @@ public final class DataverseRepoProvider implements ArchiveProvider {
     @Override
     public RepoSpec parse(String rawSpec) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
-        Matcher doi = ZenodoRepoProvider.DOI.matcher(spec);
-        if (doi.matches() && !spec.contains("?")) {
-            return new RepoSpec(id(), rawSpec, doiResolver + "/" + doi.group(1), "");
-        }
-        if (installationOf(spec).isPresent() && dataset(spec).isPresent()) {
-            return new RepoSpec(id(), rawSpec, spec, "");
-        }
-        throw new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Dataverse DOI or the address of a dataset "
-                + "on a known Dataverse installation. Use the dataset's DOI, for example 10.7910/DVN/TJCLKP.");
+        return (spec.contains("?") ? Optional.<RepoSpec>empty() : doi.doiSpec(id(), rawSpec, spec))
+                .or(() -> installationOf(spec).flatMap(i -> dataset(spec)).map(d -> new RepoSpec(id(), rawSpec, spec, "")))
+                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Dataverse DOI or the "
+                        + "address of a dataset on a known Dataverse installation. Use the dataset's DOI, for example "
+                        + "10.7910/DVN/TJCLKP."));
     }
 
     /** The persistent id and version (null: latest) a dataset page's query names. */
     private static Optional<String[]> dataset(String url) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        if (uri.getPath() == null || !DATASET_PATH.matcher(uri.getPath()).matches() || uri.getRawQuery() == null) {
+        URI uri = ArchiveSupport.uri(url).orElse(null);
+        if (uri == null || uri.getPath() == null || !DATASET_PATH.matcher(uri.getPath()).matches()
+                || uri.getRawQuery() == null) {
             return Optional.empty();
         }
         Map<String, String> query = new LinkedHashMap<>();
@@ -136,21 +111,17 @@ public final class DataverseRepoProvider implements ArchiveProvider {
 
     @Override
     public ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch) {
-        String shown = Urls.printable(GitRepoProvider.decodeOnce(spec.spec()));
         String page = spec.repoUrl();
         String[] dataset = installationOf(page).flatMap(i -> dataset(page)).orElse(null);
         String origin;
         if (dataset == null) {
-            ArchiveFetcher.Landing landing = fetch.landing(page);
-            if (landing.status() == 404 && landing.url().equals(page)) {
-                throw new RepoException(404, "The DOI " + shown + " is not registered (" + ArchiveFetcher.host(doiResolver)
-                        + " does not know it). Check the DOI for typos.");
-            }
-            origin = installationOf(landing.url()).orElseThrow(() -> new RepoException(404, "The DOI " + shown
-                    + " does not lead to a known Dataverse installation (it leads to " + ArchiveFetcher.host(landing.url())
-                    + "). If it is a Dataverse, ask the operator to add it to ferry.archives.dataverse-hosts."));
-            String doi = page.substring(doiResolver.length() + 1);
-            dataset = dataset(landing.url()).orElse(new String[] {"doi:" + doi, null});
+            String shown = ArchiveSupport.shown(spec);
+            ArchiveFetcher.Landing landing = doi.follow(fetch, page, shown);
+            origin = installationOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown,
+                    "a known Dataverse installation", landing,
+                    "If it is a Dataverse, ask the operator to add it to ferry.archives.dataverse-hosts."));
+            String name = page.substring(doi.doiResolver().length() + 1);
+            dataset = dataset(landing.url()).orElse(new String[] {"doi:" + name, null});
         } else {
             origin = installationOf(page).orElseThrow();
         }
@@ -170,7 +141,7 @@ public final class DataverseRepoProvider implements ArchiveProvider {
             data = answer.body().path("data");
             version = data;
         }
-        String state = ZenodoRepoProvider.text(version.path("versionState")).orElse("RELEASED");
+        String state = text(version.path("versionState")).orElse("RELEASED");
         if (!state.equals("RELEASED")) {
             throw new RepoException(state.equals("DEACCESSIONED") ? 410 : 403, "The dataset " + Urls.printable(pid)
                     + " is " + Urls.printable(state.toLowerCase(Locale.ROOT)) + " in this version; Ferry launches only "
@@ -180,8 +151,8 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         if (version.path("datasetId").canConvertToLong()) {
             datasetId = version.path("datasetId").asLong();
         }
-        String major = ZenodoRepoProvider.text(version.path("versionNumber")).orElse("");
-        String minor = ZenodoRepoProvider.text(version.path("versionMinorNumber")).orElse("0");
+        String major = text(version.path("versionNumber")).orElse("");
+        String minor = text(version.path("versionMinorNumber")).orElse("0");
         if (datasetId < 0 || major.isEmpty()) {
             throw new RepoException(502, "The Dataverse at " + ArchiveFetcher.host(origin) + " described " + Urls.printable(pid)
                     + " without a dataset id or version number. Launch again later.");
@@ -192,19 +163,19 @@ public final class DataverseRepoProvider implements ArchiveProvider {
                 continue; // nobody may download it without an account; BinderHub's launch would fail on it
             }
             JsonNode file = entry.path("dataFile");
-            String id = ZenodoRepoProvider.text(file.path("id")).orElse("");
-            Optional<String> original = ZenodoRepoProvider.text(file.path("originalFileName"));
-            String name = original.or(() -> ZenodoRepoProvider.text(file.path("filename")))
-                    .or(() -> ZenodoRepoProvider.text(entry.path("label"))).orElse("");
+            String id = text(file.path("id")).orElse("");
+            Optional<String> original = text(file.path("originalFileName"));
+            String name = original.or(() -> text(file.path("filename")))
+                    .or(() -> text(entry.path("label"))).orElse("");
             if (id.isEmpty() || name.isEmpty()) {
                 throw new RepoException(502, "The Dataverse at " + ArchiveFetcher.host(origin) + " described a file of "
                         + Urls.printable(pid) + " without an id or a name. Launch again later.");
             }
-            String folder = ZenodoRepoProvider.text(entry.path("directoryLabel")).orElse("");
-            String checksum = ZenodoRepoProvider.text(file.path("checksum").path("value"))
-                    .map(v -> ZenodoRepoProvider.text(file.path("checksum").path("type")).orElse("MD5")
+            String folder = text(entry.path("directoryLabel")).orElse("");
+            String checksum = text(file.path("checksum").path("value"))
+                    .map(v -> text(file.path("checksum").path("type")).orElse("MD5")
                             .toLowerCase(Locale.ROOT).replace("-", "") + ":" + v)
-                    .or(() -> ZenodoRepoProvider.text(file.path("md5")).map(v -> "md5:" + v)).orElse("");
+                    .or(() -> text(file.path("md5")).map(v -> "md5:" + v)).orElse("");
             files.add(new ArchiveRecord.ArchiveFile(folder.isEmpty() ? name : folder + "/" + name,
                     origin + "/api/access/datafile/" + id + (original.isPresent() ? "?format=original" : ""),
                     original.isPresent() ? file.path("originalFileSize").asLong(-1) : file.path("filesize").asLong(-1),
@@ -220,10 +191,10 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         for (JsonNode field : version.path("metadataBlocks").path("citation").path("fields")) {
             String type = field.path("typeName").asString("");
             if (type.equals("title")) {
-                title = ZenodoRepoProvider.text(field.path("value")).orElse("");
+                title = text(field.path("value")).orElse("");
             } else if (type.equals("author")) {
                 for (JsonNode author : field.path("value")) {
-                    ZenodoRepoProvider.text(author.path("authorName").path("value")).ifPresent(authors::add);
+                    text(author.path("authorName").path("value")).ifPresent(authors::add);
                 }
             }
         }
@@ -236,16 +207,14 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         if (answer.ok() && answer.body().path("status").asString("OK").equals("OK")) {
             return;
         }
-        String message = ZenodoRepoProvider.text(answer.body().path("message")).map(m -> " (" + Urls.printable(m) + ")")
+        String message = text(answer.body().path("message")).map(m -> " (" + Urls.printable(m) + ")")
                 .orElse("");
         switch (answer.status()) {
             case 404 -> throw new RepoException(404, "The Dataverse has no dataset " + Urls.printable(pid) + message
                     + ". Check the DOI.");
             case 401, 403 -> throw new RepoException(403, "The dataset " + Urls.printable(pid) + " is not public" + message
                     + "; Ferry can launch only datasets anyone may download.");
-            case 429 -> throw new RepoException(429, "The Dataverse is limiting how often this Ferry may ask it (rate limit)"
-                    + answer.retryAfter().filter(s -> s.matches("[0-9]{1,6}")).map(s -> "; launch again in " + s + " seconds.")
-                            .orElse("; launch again in a minute."));
+            case 429 -> throw ArchiveSupport.rateLimited("The Dataverse", answer);
             default -> throw new RepoException(502, "The Dataverse answered HTTP " + answer.status() + " for "
                     + Urls.printable(pid) + message + ". Launch again later.");
         }

@@ -1,5 +1,7 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveSupport.text;
+
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +29,7 @@ public final class FigshareRepoProvider implements ArchiveProvider {
     /** A DOI that names its version: {@code …figshare.<id>.v<version>}. */
     private static final Pattern VERSIONED_DOI = Pattern.compile("figshare\\.([0-9]{1,20})\\.v([0-9]{1,6})$");
 
-    private final String doiResolver;
+    private final ArchiveSupport doi;
     private final List<String> hosts;
     private final String api;
     private final ProviderDisplay display;
@@ -38,19 +40,13 @@ public final class FigshareRepoProvider implements ArchiveProvider {
      * @param api         their REST API ({@code https://api.figshare.com/v2})
      */
     public FigshareRepoProvider(String doiResolver, List<String> hosts, String api) {
-        this.doiResolver = RepoHosts.base(doiResolver);
+        this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
         this.api = RepoHosts.base(api);
-        String hostAlternatives = String.join("|", this.hosts.stream().map(RepoHosts::regexLiteral).toList());
         this.display = new ProviderDisplay("figshare", "Figshare DOI", "Figshare DOI (10.6084/m9.figshare.9782777.v1)",
                 "example: 10.6084/m9.figshare.9782777.v1", false, false, "", "10\\.[0-9]{4,9}/.+",
-                "^(?:https?://(?:dx\\.)?doi\\.org/)?(?<repo>10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?"
-                        + (hostAlternatives.isEmpty() ? "" : "|(?:" + hostAlternatives + ")/articles/[^\\s]+") + ")/?$");
-    }
-
-    @Override
-    public String id() {
-        return "figshare";
+                ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?", this.hosts,
+                        "/articles/[^\\s]+"));
     }
 
     @Override
@@ -61,50 +57,28 @@ public final class FigshareRepoProvider implements ArchiveProvider {
     @Override
     public RepoSpec parse(String rawSpec) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
-        Matcher doi = ZenodoRepoProvider.DOI.matcher(spec);
-        if (doi.matches()) {
-            return new RepoSpec(id(), rawSpec, doiResolver + "/" + doi.group(1), "");
-        }
-        if (articleOf(spec).isPresent()) {
-            return new RepoSpec(id(), rawSpec, spec, "");
-        }
-        throw new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Figshare DOI or article URL. Use the "
-                + "article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on " + String.join(" or ", hosts)
-                + ".");
+        return doi.doiSpec(id(), rawSpec, spec).or(() -> articleOf(spec).map(a -> new RepoSpec(id(), rawSpec, spec, "")))
+                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Figshare DOI or "
+                        + "article URL. Use the article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on "
+                        + String.join(" or ", hosts) + "."));
     }
 
     /** The article id and version (null when the page names none) of an article URL on a known host. */
     private Optional<String[]> articleOf(String url) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        if (uri.getScheme() == null || uri.getRawAuthority() == null || uri.getPath() == null) {
-            return Optional.empty();
-        }
-        String base = (uri.getScheme() + "://" + uri.getRawAuthority()).toLowerCase(Locale.ROOT);
-        if (hosts.stream().noneMatch(h -> h.toLowerCase(Locale.ROOT).equals(base))) {
-            return Optional.empty();
-        }
-        Matcher path = ARTICLE_PATH.matcher(uri.getPath());
-        return path.matches() ? Optional.of(new String[] {path.group(1), path.group(2)}) : Optional.empty();
+        return ArchiveSupport.hostOf(hosts, url).flatMap(h -> {
+            Matcher path = ARTICLE_PATH.matcher(URI.create(url).getPath());
+            return path.matches() ? Optional.of(new String[] {path.group(1), path.group(2)}) : Optional.empty();
+        });
     }
 
     @Override
     public ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch) {
-        String shown = Urls.printable(GitRepoProvider.decodeOnce(spec.spec()));
         String[] article = articleOf(spec.repoUrl()).orElse(null);
         if (article == null) {
-            ArchiveFetcher.Landing landing = fetch.landing(spec.repoUrl());
-            if (landing.status() == 404 && landing.url().equals(spec.repoUrl())) {
-                throw new RepoException(404, "The DOI " + shown + " is not registered (" + ArchiveFetcher.host(doiResolver)
-                        + " does not know it). Check the DOI for typos.");
-            }
-            article = articleOf(landing.url()).orElseThrow(() -> new RepoException(404, "The DOI " + shown
-                    + " does not lead to a Figshare article (it leads to " + ArchiveFetcher.host(landing.url())
-                    + "). If the record is on another archive, launch it with that archive's provider."));
+            String shown = ArchiveSupport.shown(spec);
+            ArchiveFetcher.Landing landing = doi.follow(fetch, spec.repoUrl(), shown);
+            article = articleOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown, "a Figshare article",
+                    landing, "If the record is on another archive, launch it with that archive's provider."));
         }
         String id = article[0];
         Matcher versionedDoi = VERSIONED_DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
@@ -114,7 +88,7 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         requireOk(answer, id, version);
         JsonNode body = answer.body();
         if (body.path("is_embargoed").asBoolean(false)) {
-            String until = ZenodoRepoProvider.text(body.path("embargo_date")).orElse("");
+            String until = text(body.path("embargo_date")).orElse("");
             throw new RepoException(403, "The files of Figshare article " + id + " are under embargo"
                     + (until.isEmpty() ? "" : " until " + Urls.printable(until)) + "; Ferry can launch an article only once "
                     + "its files are open.");
@@ -124,37 +98,32 @@ public final class FigshareRepoProvider implements ArchiveProvider {
             if (file.path("is_link_only").asBoolean(false)) {
                 continue; // a link to elsewhere, not a file of the article (repo2docker skips them too)
             }
-            String name = ZenodoRepoProvider.text(file.path("name")).orElse("");
-            String url = ZenodoRepoProvider.text(file.path("download_url")).orElse("");
+            String name = text(file.path("name")).orElse("");
+            String url = text(file.path("download_url")).orElse("");
             if (name.isEmpty() || url.isEmpty()) {
                 throw new RepoException(502, "Figshare described a file of article " + id + " without a name or a download "
                         + "link. Launch again later.");
             }
-            String md5 = ZenodoRepoProvider.text(file.path("computed_md5"))
-                    .or(() -> ZenodoRepoProvider.text(file.path("supplied_md5"))).orElse("");
+            String md5 = text(file.path("computed_md5"))
+                    .or(() -> text(file.path("supplied_md5"))).orElse("");
             files.add(new ArchiveRecord.ArchiveFile(name, url, file.path("size").asLong(-1), md5.isEmpty() ? "" : "md5:" + md5));
         }
         if (files.isEmpty()) {
             throw new RepoException(404, "Figshare article " + id + " (version " + version + ") has no files to launch.");
         }
         String versioned = id + ".v" + version;
-        String resolvedSpec = ZenodoRepoProvider.text(body.path("doi")).filter(d -> d.endsWith(versioned)).orElseGet(() -> {
-            Matcher doi = ZenodoRepoProvider.DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
-            return doi.matches() && doi.group(1).contains("figshare")
-                    ? doi.group(1).split("figshare")[0] + "figshare." + versioned
-                    : hosts.get(0) + "/articles/" + id + "/" + version;
-        });
+        String resolvedSpec = text(body.path("doi")).filter(d -> d.endsWith(versioned)).orElseGet(() -> ArchiveSupport
+                .sameDoiPrefix(spec, "figshare", versioned).orElseGet(() -> hosts.get(0) + "/articles/" + id + "/" + version));
         List<String> authors = new ArrayList<>();
         for (JsonNode author : body.path("authors")) {
-            ZenodoRepoProvider.text(author.path("full_name")).ifPresent(authors::add);
+            text(author.path("full_name")).ifPresent(authors::add);
         }
         String name = files.get(0).name().toLowerCase(Locale.ROOT);
         boolean singleArchive = files.size() == 1 && (name.endsWith(".zip") || name.endsWith(".tar.gz")
                 || name.endsWith(".tgz") || name.endsWith(".tar"));
         String host = hosts.isEmpty() ? api : hosts.get(0);
-        return new ArchiveRecord(versioned, resolvedSpec, resolvedSpec.startsWith("10.") ? doiResolver + "/" + resolvedSpec
-                : resolvedSpec, host + "/articles/" + id, ZenodoRepoProvider.text(body.path("title")).orElse(""), authors,
-                files, singleArchive, ArchiveRecord.contentKey(id(), versioned, files));
+        return new ArchiveRecord(versioned, resolvedSpec, doi.link(resolvedSpec), host + "/articles/" + id,
+                text(body.path("title")).orElse(""), authors, files, singleArchive, ArchiveRecord.contentKey(id(), versioned, files));
     }
 
     /** The newest version of the article, as {@code /articles/<id>/versions} lists them. */
@@ -182,9 +151,7 @@ public final class FigshareRepoProvider implements ArchiveProvider {
             case 410 -> throw new RepoException(410, what + " has been removed. Launch another version of it, if there is one.");
             case 401, 403 -> throw new RepoException(403, "The files of " + what + " are not public; Ferry can launch only "
                     + "articles whose files anyone may download.");
-            case 429 -> throw new RepoException(429, "Figshare is limiting how often this Ferry may ask it (rate limit)"
-                    + answer.retryAfter().filter(s -> s.matches("[0-9]{1,6}")).map(s -> "; launch again in " + s + " seconds.")
-                            .orElse("; launch again in a minute."));
+            case 429 -> throw ArchiveSupport.rateLimited("Figshare", answer);
             default -> throw new RepoException(502, "Figshare answered HTTP " + answer.status() + " for " + what
                     + ". Launch again later.");
         }

@@ -1,12 +1,12 @@
 package dev.ferry.repo;
 
-import java.net.URI;
+import static dev.ferry.repo.ArchiveSupport.text;
+
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,11 +35,6 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
     }
 
     @Override
-    public String id() {
-        return "hydroshare";
-    }
-
-    @Override
     public ProviderDisplay display() {
         return display;
     }
@@ -54,17 +49,9 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
         }
         String host = hosts.get(0);
         if (spec.contains("://")) {
-            String base;
-            try {
-                URI uri = URI.create(spec);
-                base = (uri.getScheme() + "://" + uri.getRawAuthority()).toLowerCase(Locale.ROOT);
-            } catch (IllegalArgumentException e) {
-                base = "";
-            }
-            String known = base;
-            host = hosts.stream().filter(h -> h.toLowerCase(Locale.ROOT).equals(known)).findFirst()
-                    .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not on a HydroShare "
-                            + "this Ferry launches from (" + String.join(", ", hosts) + ")."));
+            host = ArchiveSupport.hostOf(hosts, spec).orElseThrow(() -> new RepoException(400, "\""
+                    + Urls.printable(spec) + "\" is not on a HydroShare this Ferry launches from ("
+                    + String.join(", ", hosts) + ")."));
         }
         return new RepoSpec(id(), rawSpec, host + "/resource/" + id.group(1), "");
     }
@@ -104,11 +91,11 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
         String version = id + ".v" + epoch;
         List<String> authors = new ArrayList<>();
         for (JsonNode creator : answer.body().path("creators")) {
-            ZenodoRepoProvider.text(creator.path("name")).ifPresent(authors::add);
+            text(creator.path("name")).ifPresent(authors::add);
         }
         List<ArchiveRecord.ArchiveFile> files = List.of(new ArchiveRecord.ArchiveFile(id + ".zip",
                 host + "/django_irods/download/bags/" + id, -1, ""));
-        return new ArchiveRecord(version, id, page, page, ZenodoRepoProvider.text(answer.body().path("title")).orElse(""),
+        return new ArchiveRecord(version, id, page, page, text(answer.body().path("title")).orElse(""),
                 authors, files, true, ArchiveRecord.contentKey(id(), version, files));
     }
 }

@@ -1,9 +1,10 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveSupport.text;
+
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,12 +21,9 @@ import tools.jackson.databind.JsonNode;
  */
 public final class ZenodoRepoProvider implements ArchiveProvider {
 
-    /** A DOI as Crossref and DataCite write them: a 10.-prefix, a registrant, a suffix without spaces. */
-    static final Pattern DOI = Pattern.compile("^(?:doi:|https?://(?:dx\\.)?doi\\.org/)?(10\\.[0-9]{4,9}/[^\\s]{1,300})$",
-            Pattern.CASE_INSENSITIVE);
     private static final Pattern RECORD_PATH = Pattern.compile("^/records?/([0-9]{1,20})/?$");
 
-    private final String doiResolver;
+    private final ArchiveSupport doi;
     private final List<String> hosts;
     private final ProviderDisplay display;
 
@@ -34,18 +32,11 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
      * @param hosts       the Zenodo installations whose records may launch ({@code https://zenodo.org})
      */
     public ZenodoRepoProvider(String doiResolver, List<String> hosts) {
-        this.doiResolver = RepoHosts.base(doiResolver);
+        this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
-        String hostAlternatives = String.join("|", this.hosts.stream().map(h -> RepoHosts.regexLiteral(h)).toList());
         this.display = new ProviderDisplay("zenodo", "Zenodo DOI", "Zenodo DOI (10.5281/zenodo.3242074)",
                 "example: 10.5281/zenodo.3242074", false, false, "", "10\\.[0-9]{4,9}/.+",
-                "^(?:https?://(?:dx\\.)?doi\\.org/)?(?<repo>10\\.[0-9]{4,9}/zenodo\\.[0-9]+"
-                        + (hostAlternatives.isEmpty() ? "" : "|(?:" + hostAlternatives + ")/records?/[0-9]+") + ")/?$");
-    }
-
-    @Override
-    public String id() {
-        return "zenodo";
+                ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/zenodo\\.[0-9]+", this.hosts, "/records?/[0-9]+"));
     }
 
     @Override
@@ -56,50 +47,28 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
     @Override
     public RepoSpec parse(String rawSpec) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
-        Matcher doi = DOI.matcher(spec);
-        if (doi.matches()) {
-            return new RepoSpec(id(), rawSpec, doiResolver + "/" + doi.group(1), "");
-        }
-        if (recordOf(spec).isPresent()) {
-            return new RepoSpec(id(), rawSpec, spec, "");
-        }
-        throw new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Zenodo DOI or record URL. Use the record's "
-                + "DOI, for example 10.5281/zenodo.3242074, or its address on " + String.join(" or ", hosts) + ".");
+        return doi.doiSpec(id(), rawSpec, spec).or(() -> recordOf(spec).map(r -> new RepoSpec(id(), rawSpec, spec, "")))
+                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Zenodo DOI or record "
+                        + "URL. Use the record's DOI, for example 10.5281/zenodo.3242074, or its address on "
+                        + String.join(" or ", hosts) + "."));
     }
 
     /** The installation and record id of a record URL on one of the known hosts. */
     private Optional<String[]> recordOf(String url) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
-        if (uri.getScheme() == null || uri.getRawAuthority() == null || uri.getPath() == null) {
-            return Optional.empty();
-        }
-        String base = (uri.getScheme() + "://" + uri.getRawAuthority()).toLowerCase(Locale.ROOT);
-        Matcher path = RECORD_PATH.matcher(uri.getPath());
-        if (!path.matches()) {
-            return Optional.empty();
-        }
-        return hosts.stream().filter(h -> h.toLowerCase(Locale.ROOT).equals(base)).findFirst()
-                .map(h -> new String[] {h, path.group(1)});
+        return ArchiveSupport.hostOf(hosts, url).flatMap(h -> {
+            Matcher path = RECORD_PATH.matcher(URI.create(url).getPath());
+            return path.matches() ? Optional.of(new String[] {h, path.group(1)}) : Optional.empty();
+        });
     }
 
     @Override
     public ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch) {
         String[] record = recordOf(spec.repoUrl()).orElse(null);
-        String shown = Urls.printable(GitRepoProvider.decodeOnce(spec.spec()));
         if (record == null) {
-            ArchiveFetcher.Landing landing = fetch.landing(spec.repoUrl());
-            if (landing.status() == 404 && landing.url().equals(spec.repoUrl())) {
-                throw new RepoException(404, "The DOI " + shown + " is not registered (" + ArchiveFetcher.host(doiResolver)
-                        + " does not know it). Check the DOI for typos.");
-            }
-            record = recordOf(landing.url()).orElseThrow(() -> new RepoException(404, "The DOI " + shown
-                    + " does not lead to a Zenodo record (it leads to " + ArchiveFetcher.host(landing.url())
-                    + "). If the record is on another archive, launch it with that archive's provider."));
+            String shown = ArchiveSupport.shown(spec);
+            ArchiveFetcher.Landing landing = doi.follow(fetch, spec.repoUrl(), shown);
+            record = recordOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown, "a Zenodo record",
+                    landing, "If the record is on another archive, launch it with that archive's provider."));
         }
         String host = record[0];
         String id = record[1];
@@ -128,17 +97,14 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
         }
         String type = text(metadata.path("upload_type")).or(() -> text(metadata.path("resource_type").path("type")))
                 .orElse("");
-        String resolvedSpec = text(answer.body().path("doi")).orElseGet(() -> {
-            Matcher doi = DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
-            return doi.matches() && doi.group(1).contains("zenodo")
-                    ? doi.group(1).split("zenodo")[0] + "zenodo." + id : host + "/records/" + id;
-        });
+        String resolvedSpec = text(answer.body().path("doi"))
+                .orElseGet(() -> ArchiveSupport.sameDoiPrefix(spec, "zenodo", id).orElse(host + "/records/" + id));
         List<String> authors = new ArrayList<>();
         for (JsonNode creator : metadata.path("creators")) {
             text(creator.path("name")).or(() -> text(creator.path("person_or_org").path("name"))).ifPresent(authors::add);
         }
-        return new ArchiveRecord(id, resolvedSpec, resolvedSpec.startsWith("10.") ? doiResolver + "/" + resolvedSpec
-                : resolvedSpec, host + "/records/" + id, text(metadata.path("title")).orElse(""), authors, files,
+        return new ArchiveRecord(id, resolvedSpec, doi.link(resolvedSpec), host + "/records/" + id,
+                text(metadata.path("title")).orElse(""), authors, files,
                 type.equalsIgnoreCase("software") && files.size() == 1, ArchiveRecord.contentKey(id(), id, files));
     }
 
@@ -152,9 +118,7 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
                     + text(answer.body().path("message")).map(m -> " (" + Urls.printable(m) + ")").orElse("")
                     + ". Launch another version of it, if there is one.");
             case 401, 403 -> throw notOpen(id, "restricted", "");
-            case 429 -> throw new RepoException(429, "Zenodo is limiting how often this Ferry may ask it (rate limit)"
-                    + answer.retryAfter().filter(s -> s.matches("[0-9]{1,6}")).map(s -> "; launch again in " + s + " seconds.")
-                            .orElse("; launch again in a minute."));
+            case 429 -> throw ArchiveSupport.rateLimited("Zenodo", answer);
             default -> throw new RepoException(502, "Zenodo answered HTTP " + answer.status() + " for record " + id
                     + ". Launch again later.");
         }
@@ -168,13 +132,5 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
         }
         return new RepoException(403, "The files of Zenodo record " + id + " are not open (" + Urls.printable(access)
                 + "); Ferry can launch only records whose files anyone may download.");
-    }
-
-    static Optional<String> text(JsonNode node) {
-        if (node == null || node.isMissingNode() || node.isNull()) {
-            return Optional.empty();
-        }
-        String value = node.isString() ? node.asString() : node.isNumber() ? node.asString() : "";
-        return value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 }
