@@ -1,25 +1,18 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.redirect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * The archive fetcher against a real HTTP server on loopback that stands in for a public host: the guard sees the
@@ -29,22 +22,19 @@ import com.sun.net.httpserver.HttpServer;
  */
 class ArchiveFetcherTest {
 
-    private HttpServer server;
-    private final List<InetSocketAddress> strayConnections = new CopyOnWriteArrayList<>();
+    private ArchiveApiStandIn api;
     private final AtomicInteger requests = new AtomicInteger();
-    private Path dir;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
+        api = new ArchiveApiStandIn("ferry-fetch", exchange -> {
             requests.incrementAndGet();
             String path = exchange.getRequestURI().getPath();
             switch (path) {
                 case "/doi/10.5281/zenodo.1" -> redirect(exchange, "/records/1");
-                case "/records/1" -> redirect(exchange, "http://good.example:" + port() + "/api/records/1");
+                case "/records/1" -> redirect(exchange, api.base() + "/api/records/1");
                 case "/api/records/1" -> send(exchange, 200, "{\"id\": 1}");
-                case "/to-private" -> redirect(exchange, "http://internal.example:" + port() + "/secret");
+                case "/to-private" -> redirect(exchange, "http://internal.example:" + api.port() + "/secret");
                 case "/to-metadata" -> redirect(exchange, "http://169.254.169.254/latest/meta-data/");
                 case "/to-file" -> redirect(exchange, "file:///etc/passwd");
                 case "/loop" -> redirect(exchange, "/loop");
@@ -52,66 +42,32 @@ class ArchiveFetcherTest {
                 default -> send(exchange, 404, "{\"status\": 404, \"message\": \"PID does not exist.\"}");
             }
         });
-        server.start();
-        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-fetch"));
     }
 
     @AfterEach
     void stop() throws IOException {
-        server.stop(0);
-        RepoCheckout.deleteTree(dir);
-        assertThat(strayConnections).as("connections to anything but the stand-in").isEmpty();
-    }
-
-    private int port() {
-        return server.getAddress().getPort();
-    }
-
-    private static void redirect(com.sun.net.httpserver.HttpExchange exchange, String location) throws IOException {
-        exchange.getResponseHeaders().add("Location", location);
-        exchange.sendResponseHeaders(302, -1);
-        exchange.close();
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private static void send(com.sun.net.httpserver.HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    /** Public hosts as production sees them; only the stand-in's public address reaches the loopback server. */
-    private ArchiveFetcher fetcher(long maxBytes, HostResolver resolver) {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, resolver);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), maxBytes, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            strayConnections.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1); // nothing listens there
-        });
-    }
-
-    private ArchiveFetcher fetcher() {
-        return fetcher(1 << 20, HostileResolver::lookUp);
+        ArchiveApiStandIn.send(exchange, status, "application/json", body.getBytes(StandardCharsets.UTF_8));
     }
 
     private String url(String path) {
-        return "http://good.example:" + port() + path;
+        return api.base() + path;
     }
 
     @Test
     void aDoiIsFollowedHopByHopToTheRecord() {
-        assertThat(fetcher().begin().landing(url("/doi/10.5281/zenodo.1")))
+        assertThat(api.fetcher().begin().landing(url("/doi/10.5281/zenodo.1")))
                 .isEqualTo(new ArchiveFetcher.Landing(url("/api/records/1"), 200));
         assertThat(requests).hasValue(3);
     }
 
     @Test
     void aRedirectToAPrivateAddressIsRefusedBeforeItIsContacted() {
-        assertThatThrownBy(() -> fetcher().begin().json(url("/to-private")))
+        assertThatThrownBy(() -> api.fetcher().begin().json(url("/to-private")))
                 .isInstanceOf(RepoException.class)
                 .hasMessage("The repository host internal.example resolves to a private network address; Ferry only "
                         + "fetches repositories from public hosts.")
@@ -121,14 +77,14 @@ class ArchiveFetcherTest {
 
     @Test
     void aRedirectToTheCloudMetadataAddressIsRefused() {
-        assertThatThrownBy(() -> fetcher().begin().landing(url("/to-metadata")))
+        assertThatThrownBy(() -> api.fetcher().begin().landing(url("/to-metadata")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("Ferry only fetches repositories from public hosts")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
     }
 
     @Test
     void aRedirectToAFileUrlIsRefused() {
-        assertThatThrownBy(() -> fetcher().begin().landing(url("/to-file")))
+        assertThatThrownBy(() -> api.fetcher().begin().landing(url("/to-file")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("are not accepted")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
     }
@@ -138,7 +94,7 @@ class ArchiveFetcherTest {
         AtomicInteger lookups = new AtomicInteger();
         HostResolver rebinding = host -> lookups.incrementAndGet() == 1
                 ? HostileResolver.lookUp(host) : new InetAddress[] {InetAddress.getByName("127.0.0.1")};
-        assertThatThrownBy(() -> fetcher(1 << 20, rebinding).begin().json(url("/api/records/1")))
+        assertThatThrownBy(() -> api.fetcher(1 << 20, rebinding).begin().json(url("/api/records/1")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("loopback")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
         assertThat(requests).hasValue(0);
@@ -146,15 +102,15 @@ class ArchiveFetcherTest {
 
     @Test
     void aRedirectLoopEndsWithASentence() {
-        assertThatThrownBy(() -> fetcher().begin().landing(url("/loop")))
+        assertThatThrownBy(() -> api.fetcher().begin().landing(url("/loop")))
                 .isInstanceOf(RepoException.class).hasMessageContaining("more than 10 redirects");
         assertThat(requests).hasValue(ArchiveFetcher.MAX_REDIRECTS + 1);
     }
 
     @Test
     void aDownloadLargerThanTheLimitStopsSayingSo() {
-        Path file = dir.resolve("big.zip");
-        assertThatThrownBy(() -> fetcher(100_000, HostileResolver::lookUp).begin().download(url("/big"), file, "big.zip"))
+        Path file = api.dir().resolve("big.zip");
+        assertThatThrownBy(() -> api.fetcher(100_000, HostileResolver::lookUp).begin().download(url("/big"), file, "big.zip"))
                 .isInstanceOf(RepoException.class).hasMessageContaining("ferry.repo.max-fetch-size")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
         assertThat(file.toFile().length()).isLessThanOrEqualTo(100_000);
@@ -162,22 +118,22 @@ class ArchiveFetcherTest {
 
     @Test
     void theBudgetCoversEveryRequestOfOneFetch() {
-        ArchiveFetcher.Fetch fetch = fetcher(400_000, HostileResolver::lookUp).begin();
-        fetch.download(url("/big"), dir.resolve("one"), "one");
-        assertThatThrownBy(() -> fetch.download(url("/big"), dir.resolve("two"), "two"))
+        ArchiveFetcher.Fetch fetch = api.fetcher(400_000, HostileResolver::lookUp).begin();
+        fetch.download(url("/big"), api.dir().resolve("one"), "one");
+        assertThatThrownBy(() -> fetch.download(url("/big"), api.dir().resolve("two"), "two"))
                 .isInstanceOf(RepoException.class).hasMessageContaining("ferry.repo.max-fetch-size");
     }
 
     @Test
     void aMissingFileIsASentenceNamingIt() {
-        assertThatThrownBy(() -> fetcher().begin().download(url("/nothing"), dir.resolve("f"), "data.zip"))
+        assertThatThrownBy(() -> api.fetcher().begin().download(url("/nothing"), api.dir().resolve("f"), "data.zip"))
                 .isInstanceOf(RepoException.class).hasMessageContaining("Downloading data.zip from good.example failed (HTTP 404)")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }
 
     @Test
     void jsonAnswersCarryTheirStatusAndBody() {
-        ArchiveFetcher.JsonAnswer answer = fetcher().begin().json(url("/api/records/404"));
+        ArchiveFetcher.JsonAnswer answer = api.fetcher().begin().json(url("/api/records/404"));
         assertThat(answer.status()).isEqualTo(404);
         assertThat(answer.body().path("message").asString()).isEqualTo("PID does not exist.");
     }

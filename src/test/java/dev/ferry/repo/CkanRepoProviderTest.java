@@ -1,26 +1,21 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * The CKAN provider against a stand-in answering with CKAN's action API shapes ({@code package_show} with
@@ -30,27 +25,21 @@ import com.sun.net.httpserver.HttpServer;
  */
 class CkanRepoProviderTest {
 
-    private HttpServer server;
-    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
-    private Path dir;
+    private ArchiveApiStandIn api;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
-        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-ckan"));
+        api = new ArchiveApiStandIn("ferry-ckan", this::handle);
     }
 
     @AfterEach
     void stop() throws IOException {
-        server.stop(0);
-        RepoCheckout.deleteTree(dir);
-        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private String resources(String second) {
-        return "[{\"id\": \"r1\", \"url\": \"" + base() + "/files/analysis.ipynb\", \"format\": \"ipynb\"}, "
+        return "[{\"id\": \"r1\", \"url\": \"" + api.base() + "/files/analysis.ipynb\", \"format\": \"ipynb\"}, "
                 + "{\"id\": \"r2\", \"url\": \"" + second + "\", \"format\": \"CSV\"}, {\"id\": \"r3\", \"url\": \"\"}]";
     }
 
@@ -61,14 +50,14 @@ class CkanRepoProviderTest {
             if (path.equals("/api/3/action/package_show") && "id=sample-dataset-1".equals(query)) {
                 send(exchange, 200, "{\"help\": \"…\", \"success\": true, \"result\": {\"name\": \"sample-dataset-1\", "
                         + "\"title\": \"Sample Dataset\", \"author\": \"Test Author\", \"metadata_modified\": "
-                        + "\"2023-05-04T10:11:12.123456\", \"resources\": " + resources(base() + "/files/table.csv?download=1") + "}}");
+                        + "\"2023-05-04T10:11:12.123456\", \"resources\": " + resources(api.base() + "/files/table.csv?download=1") + "}}");
             } else if (path.equals("/api/3/action/package_show") && "id=leaky".equals(query)) {
                 send(exchange, 200, "{\"success\": true, \"result\": {\"name\": \"leaky\", \"metadata_modified\": "
                         + "\"2023-05-04T10:11:12\", \"resources\": " + resources("http://internal.example/secret.csv") + "}}");
             } else if (path.equals("/api/3/action/activity_show")) {
                 send(exchange, 200, "{\"success\": true, \"result\": {\"id\": \"0a1b\", \"timestamp\": \"2022-01-01T00:00:00.000000\", "
                         + "\"data\": {\"package\": {\"name\": \"sample-dataset-1\", \"title\": \"Sample Dataset (old)\", "
-                        + "\"resources\": " + resources(base() + "/files/table.csv") + "}}}}");
+                        + "\"resources\": " + resources(api.base() + "/files/table.csv") + "}}}}");
             } else if (path.equals("/files/analysis.ipynb")) {
                 send(exchange, 200, "{}");
             } else if (path.equals("/files/table.csv")) {
@@ -80,29 +69,6 @@ class CkanRepoProviderTest {
         }
     }
 
-    private String base() {
-        return "http://good.example:" + server.getAddress().getPort();
-    }
-
-    private static void send(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private ArchiveFetcher fetcher() {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            stray.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
-        });
-    }
-
     private static String encode(String url) {
         return URLEncoder.encode(url, StandardCharsets.UTF_8);
     }
@@ -110,8 +76,8 @@ class CkanRepoProviderTest {
     @Test
     void aDatasetResolvesToItsModificationDateAndItsResourcesLandUnderTheirNames() throws IOException {
         CkanRepoProvider ckan = new CkanRepoProvider();
-        ArchiveFetcher fetcher = fetcher();
-        String spec = encode(base() + "/dataset/sample-dataset-1");
+        ArchiveFetcher fetcher = api.fetcher();
+        String spec = encode(api.base() + "/dataset/sample-dataset-1");
         ArchiveRecord record = ckan.resolve(ckan.parse(spec), fetcher.begin());
 
         assertThat(record.version()).isEqualTo("sample-dataset-1.v1683195072");
@@ -120,7 +86,7 @@ class CkanRepoProviderTest {
         assertThat(record.authors()).containsExactly("Test Author");
         assertThat(record.files()).extracting(ArchiveRecord.ArchiveFile::name).containsExactly("analysis.ipynb", "table.csv");
 
-        Path repo = dir.resolve("repo");
+        Path repo = api.dir().resolve("repo");
         new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
         assertThat(Files.readString(repo.resolve("table.csv"))).isEqualTo("a,b\n");
         assertThat(repo.resolve("analysis.ipynb")).exists();
@@ -129,8 +95,8 @@ class CkanRepoProviderTest {
     @Test
     void aRevisionLinkLaunchesThatRevision() {
         CkanRepoProvider ckan = new CkanRepoProvider();
-        ArchiveRecord record = ckan.resolve(ckan.parse(encode(base() + "/dataset/sample-dataset-1/history/0a1b")),
-                fetcher().begin());
+        ArchiveRecord record = ckan.resolve(ckan.parse(encode(api.base() + "/dataset/sample-dataset-1/history/0a1b")),
+                api.fetcher().begin());
         assertThat(record.version()).isEqualTo("sample-dataset-1.v1640995200");
         assertThat(record.title()).isEqualTo("Sample Dataset (old)");
     }
@@ -138,9 +104,9 @@ class CkanRepoProviderTest {
     @Test
     void aResourceOnAPrivateAddressIsRefusedAndNothingIsLeft() {
         CkanRepoProvider ckan = new CkanRepoProvider();
-        ArchiveFetcher fetcher = fetcher();
-        ArchiveRecord record = ckan.resolve(ckan.parse(encode(base() + "/dataset/leaky")), fetcher.begin());
-        Path repo = dir.resolve("repo");
+        ArchiveFetcher fetcher = api.fetcher();
+        ArchiveRecord record = ckan.resolve(ckan.parse(encode(api.base() + "/dataset/leaky")), fetcher.begin());
+        Path repo = api.dir().resolve("repo");
         assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
                 .isInstanceOf(RepoException.class).hasMessageContaining("internal.example resolves to a private network address")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
@@ -150,7 +116,7 @@ class CkanRepoProviderTest {
     @Test
     void anUnknownDatasetIsASentence() {
         CkanRepoProvider ckan = new CkanRepoProvider();
-        assertThatThrownBy(() -> ckan.resolve(ckan.parse(encode(base() + "/dataset/nope")), fetcher().begin()))
+        assertThatThrownBy(() -> ckan.resolve(ckan.parse(encode(api.base() + "/dataset/nope")), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class).hasMessageContaining("The CKAN site at good.example has no dataset nope")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }

@@ -1,17 +1,15 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.redirect;
+import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * The Dataverse provider against a stand-in answering with the shapes Harvard's Dataverse gives (BinderHub's recorded
@@ -32,26 +29,20 @@ import com.sun.net.httpserver.HttpServer;
  */
 class DataverseRepoProviderTest {
 
-    private HttpServer server;
-    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
+    private ArchiveApiStandIn api;
     private final List<String> asked = new CopyOnWriteArrayList<>();
-    private Path dir;
     private static final byte[] SCRIPT = "print('hello')\n".getBytes(StandardCharsets.UTF_8);
     private static final byte[] TABLE = "a\tb\n1\t2\n".getBytes(StandardCharsets.UTF_8);
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
-        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-dataverse"));
+        api = new ArchiveApiStandIn("ferry-dataverse", this::handle);
     }
 
     @AfterEach
     void stop() throws IOException {
-        server.stop(0);
-        RepoCheckout.deleteTree(dir);
-        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private String version(int major, String state) {
@@ -74,9 +65,9 @@ class DataverseRepoProviderTest {
             String query = exchange.getRequestURI().getRawQuery();
             asked.add(path + (query == null ? "" : "?" + query));
             if (path.equals("/10.7910/DVN/TJCLKP")) {
-                redirect(exchange, base() + "/citation?persistentId=doi:10.7910/DVN/TJCLKP");
+                redirect(exchange, api.base() + "/citation?persistentId=doi:10.7910/DVN/TJCLKP");
             } else if (path.equals("/citation")) {
-                redirect(exchange, base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP");
+                redirect(exchange, api.base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP");
             } else if (path.equals("/dataset.xhtml")) {
                 send(exchange, 200, "<html>dataset</html>".getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/api/datasets/:persistentId") && "persistentId=doi%3A10.7910%2FDVN%2FTJCLKP".equals(query)) {
@@ -98,22 +89,6 @@ class DataverseRepoProviderTest {
         }
     }
 
-    private String base() {
-        return "http://good.example:" + server.getAddress().getPort();
-    }
-
-    private static void redirect(HttpExchange exchange, String location) throws IOException {
-        exchange.getResponseHeaders().add("Location", location);
-        exchange.sendResponseHeaders(302, -1);
-    }
-
-    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
-        exchange.sendResponseHeaders(status, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
-        }
-    }
-
     private static String md5(byte[] content) {
         try {
             return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(content));
@@ -122,27 +97,16 @@ class DataverseRepoProviderTest {
         }
     }
 
-    private ArchiveFetcher fetcher() {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            stray.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
-        });
-    }
-
     private DataverseRepoProvider provider() {
-        return new DataverseRepoProvider(base(), List.of("https://dataverse.harvard.edu", base() + "/"));
+        return new DataverseRepoProvider(api.base(), List.of("https://dataverse.harvard.edu", api.base() + "/"));
     }
 
     @Test
     void aDoiResolvesToItsInstallationAndTheLatestVersionPinnedInTheResolvedSpec() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), fetcher().begin());
+        ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), api.fetcher().begin());
 
         assertThat(record.version()).isEqualTo("3035124.v4.0");
-        String pinned = base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=4.0";
+        String pinned = api.base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=4.0";
         assertThat(record.refUrl()).isEqualTo(pinned);
         assertThat(record.resolvedSpec()).isEqualTo(URLEncoder.encode(pinned, StandardCharsets.UTF_8));
         assertThat(record.title()).isEqualTo("Open Source at Harvard");
@@ -154,18 +118,18 @@ class DataverseRepoProviderTest {
 
     @Test
     void theResolvedSpecLaunchesThatVersionAgain() {
-        String pinned = URLEncoder.encode(base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=3.0",
+        String pinned = URLEncoder.encode(api.base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=3.0",
                 StandardCharsets.UTF_8);
-        ArchiveRecord record = provider().resolve(provider().parse(pinned), fetcher().begin());
+        ArchiveRecord record = provider().resolve(provider().parse(pinned), api.fetcher().begin());
         assertThat(record.version()).isEqualTo("3035124.v3.0");
         assertThat(asked).noneMatch(p -> p.startsWith("/10.7910"));
     }
 
     @Test
     void theFilesLandInTheirFoldersTabularOnesInTheirOriginalFormat() throws IOException {
-        ArchiveFetcher fetcher = fetcher();
+        ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), fetcher.begin());
-        Path repo = dir.resolve("repo");
+        Path repo = api.dir().resolve("repo");
         new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
         assertThat(Files.readAllBytes(repo.resolve("code/language.py"))).isEqualTo(SCRIPT);
         assertThat(Files.readAllBytes(repo.resolve("data/2023-01-03.tsv"))).isEqualTo(TABLE);
@@ -174,17 +138,17 @@ class DataverseRepoProviderTest {
 
     @Test
     void aDeaccessionedVersionIsASentence() {
-        String spec = URLEncoder.encode(base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP&version=2.0",
+        String spec = URLEncoder.encode(api.base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP&version=2.0",
                 StandardCharsets.UTF_8);
-        assertThatThrownBy(() -> provider().resolve(provider().parse(spec), fetcher().begin()))
+        assertThatThrownBy(() -> provider().resolve(provider().parse(spec), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class).hasMessageContaining("is deaccessioned in this version")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(410));
     }
 
     @Test
     void aDoiOfAnUnknownInstallationIsRefusedBeforeItsApiIsAsked() {
-        DataverseRepoProvider harvardOnly = new DataverseRepoProvider(base(), List.of("https://dataverse.harvard.edu"));
-        assertThatThrownBy(() -> harvardOnly.resolve(harvardOnly.parse("10.7910/DVN/TJCLKP"), fetcher().begin()))
+        DataverseRepoProvider harvardOnly = new DataverseRepoProvider(api.base(), List.of("https://dataverse.harvard.edu"));
+        assertThatThrownBy(() -> harvardOnly.resolve(harvardOnly.parse("10.7910/DVN/TJCLKP"), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining("does not lead to a known Dataverse installation (it leads to good.example)")
                 .hasMessageContaining("ferry.archives.dataverse-hosts");

@@ -1,28 +1,24 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.redirect;
+import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * The Figshare provider against a stand-in that answers with Figshare's shapes (a DOI resolver redirecting to
@@ -33,29 +29,24 @@ import com.sun.net.httpserver.HttpServer;
  */
 class FigshareRepoProviderTest {
 
-    private HttpServer server;
-    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
+    private ArchiveApiStandIn api;
     private final Map<String, String> answers = new ConcurrentHashMap<>();
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    private Path dir;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
-        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-figshare"));
+        api = new ArchiveApiStandIn("ferry-figshare", this::handle);
         byte[] zip = zip();
         files.put("/ndownloader/files/111", zip);
-        answers.put("/v2/articles/9782777/versions", "[{\"version\": 1, \"url\": \"" + base() + "/v2/articles/9782777/versions/1\"}, "
-                + "{\"version\": 3, \"url\": \"" + base() + "/v2/articles/9782777/versions/3\"}, {\"version\": 2, \"url\": \""
-                + base() + "/v2/articles/9782777/versions/2\"}]");
+        answers.put("/v2/articles/9782777/versions", "[{\"version\": 1, \"url\": \"" + api.base() + "/v2/articles/9782777/versions/1\"}, "
+                + "{\"version\": 3, \"url\": \"" + api.base() + "/v2/articles/9782777/versions/3\"}, {\"version\": 2, \"url\": \""
+                + api.base() + "/v2/articles/9782777/versions/2\"}]");
         for (int v = 1; v <= 3; v++) {
             answers.put("/v2/articles/9782777/versions/" + v, "{\"id\": 9782777, \"title\": \"binder-examples requirements\", "
                     + "\"doi\": \"10.6084/m9.figshare.9782777.v" + v + "\", \"version\": " + v + ", \"is_embargoed\": false, "
                     + "\"authors\": [{\"id\": 1, \"full_name\": \"Tim Head\"}, {\"id\": 2, \"full_name\": \"Min RK\"}], "
                     + "\"files\": [{\"id\": 111, \"name\": \"requirements-v" + v + ".zip\", \"size\": " + zip.length + ", "
-                    + "\"is_link_only\": false, \"download_url\": \"" + base() + "/ndownloader/files/111\", "
+                    + "\"is_link_only\": false, \"download_url\": \"" + api.base() + "/ndownloader/files/111\", "
                     + "\"supplied_md5\": \"\", \"computed_md5\": \"" + md5(zip) + "\"}, {\"id\": 112, \"name\": \"elsewhere\", "
                     + "\"is_link_only\": true, \"download_url\": \"https://example.org/x\"}]}");
         }
@@ -65,20 +56,19 @@ class FigshareRepoProviderTest {
 
     @AfterEach
     void stop() throws IOException {
-        server.stop(0);
-        RepoCheckout.deleteTree(dir);
-        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             if (path.equals("/10.6084/m9.figshare.9782777")) {
-                redirect(exchange, base() + "/articles/software/binder-examples_requirements/9782777");
+                redirect(exchange, api.base() + "/articles/software/binder-examples_requirements/9782777");
             } else if (path.equals("/10.6084/m9.figshare.9782777.v2")) {
-                redirect(exchange, base() + "/articles/software/binder-examples_requirements/9782777/2");
+                redirect(exchange, api.base() + "/articles/software/binder-examples_requirements/9782777/2");
             } else if (path.equals("/10.6084/m9.figshare.555.v1")) {
-                redirect(exchange, base() + "/articles/dataset/later/555/1");
+                redirect(exchange, api.base() + "/articles/dataset/later/555/1");
             } else if (path.startsWith("/articles/")) {
                 send(exchange, 200, "<html>article</html>".getBytes(StandardCharsets.UTF_8));
             } else if (answers.containsKey(path)) {
@@ -89,26 +79,6 @@ class FigshareRepoProviderTest {
                 send(exchange, 404, "{\"message\": \"Entity not found: article\", \"code\": \"EntityNotFound\"}"
                         .getBytes(StandardCharsets.UTF_8));
             }
-        }
-    }
-
-    private int port() {
-        return server.getAddress().getPort();
-    }
-
-    private String base() {
-        return "http://good.example:" + port();
-    }
-
-    private static void redirect(HttpExchange exchange, String location) throws IOException {
-        exchange.getResponseHeaders().add("Location", location);
-        exchange.sendResponseHeaders(302, -1);
-    }
-
-    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
-        exchange.sendResponseHeaders(status, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
         }
     }
 
@@ -133,28 +103,17 @@ class FigshareRepoProviderTest {
         }
     }
 
-    private ArchiveFetcher fetcher() {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            stray.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
-        });
-    }
-
     private FigshareRepoProvider provider() {
-        return new FigshareRepoProvider(base(), List.of(base()), base() + "/v2");
+        return new FigshareRepoProvider(api.base(), List.of(api.base()), api.base() + "/v2");
     }
 
     @Test
     void anUnversionedDoiLaunchesTheLatestVersion() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), fetcher().begin());
+        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), api.fetcher().begin());
 
         assertThat(record.version()).isEqualTo("9782777.v3");
         assertThat(record.resolvedSpec()).isEqualTo("10.6084/m9.figshare.9782777.v3");
-        assertThat(record.refUrl()).isEqualTo(base() + "/10.6084/m9.figshare.9782777.v3");
+        assertThat(record.refUrl()).isEqualTo(api.base() + "/10.6084/m9.figshare.9782777.v3");
         assertThat(record.title()).isEqualTo("binder-examples requirements");
         assertThat(record.authors()).containsExactly("Tim Head", "Min RK");
         assertThat(record.files()).extracting(ArchiveRecord.ArchiveFile::name).containsExactly("requirements-v3.zip");
@@ -163,7 +122,7 @@ class FigshareRepoProviderTest {
 
     @Test
     void aVersionedDoiLaunchesThatVersion() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777.v2"), fetcher().begin());
+        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777.v2"), api.fetcher().begin());
         assertThat(record.version()).isEqualTo("9782777.v2");
         assertThat(record.resolvedSpec()).isEqualTo("10.6084/m9.figshare.9782777.v2");
     }
@@ -171,29 +130,29 @@ class FigshareRepoProviderTest {
     @Test
     void anArticleUrlOfTheKnownHostLaunchesWithoutTheResolver() {
         ArchiveRecord record = provider().resolve(provider().parse(
-                java.net.URLEncoder.encode(base() + "/articles/software/x/9782777/1", StandardCharsets.UTF_8)), fetcher().begin());
+                java.net.URLEncoder.encode(api.base() + "/articles/software/x/9782777/1", StandardCharsets.UTF_8)), api.fetcher().begin());
         assertThat(record.version()).isEqualTo("9782777.v1");
     }
 
     @Test
     void theSingleZipIsFetchedVerifiedAndUnpackedIntoTheRoot() throws IOException {
-        ArchiveFetcher fetcher = fetcher();
+        ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), fetcher.begin());
-        Path repo = dir.resolve("repo");
+        Path repo = api.dir().resolve("repo");
         new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
         assertThat(Files.readString(repo.resolve("requirements.txt"))).isEqualTo("numpy\n");
         assertThat(repo.resolve("index.ipynb")).exists();
-        try (var siblings = Files.list(dir)) {
+        try (var siblings = Files.list(api.dir())) {
             assertThat(siblings.toList()).containsExactly(repo);
         }
     }
 
     @Test
     void aFileThatDoesNotMatchItsChecksumIsRefusedAndLeavesNothing() throws IOException {
-        ArchiveFetcher fetcher = fetcher();
+        ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), fetcher.begin());
         files.put("/ndownloader/files/111", "tampered".getBytes(StandardCharsets.UTF_8));
-        Path repo = dir.resolve("repo");
+        Path repo = api.dir().resolve("repo");
         assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
                 .isInstanceOf(RepoException.class).hasMessageContaining("did not arrive as the archive describes it");
         try (var left = Files.list(repo)) {
@@ -203,7 +162,7 @@ class FigshareRepoProviderTest {
 
     @Test
     void anEmbargoedArticleIsASentence() {
-        assertThatThrownBy(() -> provider().resolve(provider().parse("10.6084/m9.figshare.555.v1"), fetcher().begin()))
+        assertThatThrownBy(() -> provider().resolve(provider().parse("10.6084/m9.figshare.555.v1"), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining("The files of Figshare article 555 are under embargo until 2031-01-01")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
@@ -212,7 +171,7 @@ class FigshareRepoProviderTest {
     @Test
     void anUnknownArticleIsASentence() {
         assertThatThrownBy(() -> provider().resolve(provider().parse(
-                java.net.URLEncoder.encode(base() + "/articles/x/42/1", StandardCharsets.UTF_8)), fetcher().begin()))
+                java.net.URLEncoder.encode(api.base() + "/articles/x/42/1", StandardCharsets.UTF_8)), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class).hasMessageContaining("Figshare has no article 42 (version 1)")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }

@@ -1,19 +1,15 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
@@ -23,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * The HydroShare provider against a stand-in answering with HydroShare's shapes ({@code /hsapi/resource/<id>/scimeta/
@@ -35,26 +30,20 @@ class HydroshareRepoProviderTest {
 
     static final String ID = "8f7c2f0341ef4180b0dc53ea1f82f52e";
 
-    private HttpServer server;
-    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
+    private ArchiveApiStandIn api;
     private final AtomicInteger bagRequests = new AtomicInteger();
     private volatile byte[] bag;
-    private Path dir;
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
-        dir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-hydroshare"));
+        api = new ArchiveApiStandIn("ferry-hydroshare", this::handle);
         bag = bag(null);
     }
 
     @AfterEach
     void stop() throws IOException {
-        server.stop(0);
-        RepoCheckout.deleteTree(dir);
-        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private static byte[] bag(String evilLink) throws IOException {
@@ -101,40 +90,17 @@ class HydroshareRepoProviderTest {
         }
     }
 
-    private String base() {
-        return "http://good.example:" + server.getAddress().getPort();
-    }
-
-    private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
-        exchange.getResponseHeaders().add("Content-Type", type);
-        exchange.sendResponseHeaders(status, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
-        }
-    }
-
-    private ArchiveFetcher fetcher() {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            stray.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
-        });
-    }
-
     @Test
     void aResourceResolvesToItsModificationDateAndItsBagPayloadBecomesTheRoot() throws IOException {
-        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(base()));
-        ArchiveFetcher fetcher = fetcher();
+        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
+        ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = hydroshare.resolve(hydroshare.parse(ID), fetcher.begin());
         assertThat(record.version()).isEqualTo(ID + ".v1560415696");
         assertThat(record.resolvedSpec()).isEqualTo(ID);
         assertThat(record.title()).isEqualTo("Snow melt model");
         assertThat(record.authors()).containsExactly("Doe, Jane");
 
-        Path repo = dir.resolve("repo");
+        Path repo = api.dir().resolve("repo");
         RecordDownloader downloader = new RecordDownloader(fetcher, 1 << 20, 100);
         assertThatThrownBy(() -> downloader.fetchInto(record, repo, line -> { }))
                 .isInstanceOf(RepoException.class).hasMessageContaining("still preparing the download")
@@ -151,10 +117,10 @@ class HydroshareRepoProviderTest {
     void aLinkInThePayloadThatPointsIntoTheBagIsRefusedOnceThePayloadIsTheRoot() throws IOException {
         bag = bag("../../bagit.txt");
         bagRequests.set(1); // ready at once
-        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(base()));
-        ArchiveFetcher fetcher = fetcher();
-        ArchiveRecord record = hydroshare.resolve(hydroshare.parse(base() + "/resource/" + ID + "/"), fetcher.begin());
-        Path repo = dir.resolve("repo");
+        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
+        ArchiveFetcher fetcher = api.fetcher();
+        ArchiveRecord record = hydroshare.resolve(hydroshare.parse(api.base() + "/resource/" + ID + "/"), fetcher.begin());
+        Path repo = api.dir().resolve("repo");
         assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
                 .isInstanceOf(RepoException.class).hasMessageContaining("leads outside the record's folder once unpacked");
         assertThat(repo.toFile().list()).isEmpty();
@@ -172,8 +138,8 @@ class HydroshareRepoProviderTest {
 
     @Test
     void anUnknownResourceIsASentence() {
-        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(base()));
-        assertThatThrownBy(() -> hydroshare.resolve(hydroshare.parse("0".repeat(32)), fetcher().begin()))
+        HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
+        assertThatThrownBy(() -> hydroshare.resolve(hydroshare.parse("0".repeat(32)), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class).hasMessageContaining("HydroShare has no resource " + "0".repeat(32))
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }

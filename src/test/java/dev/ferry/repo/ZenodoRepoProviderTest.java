@@ -1,14 +1,11 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.redirect;
+import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
@@ -17,9 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-
 /**
  * The Zenodo provider's grammar and resolution with private addresses refused, as in production: a stand-in on
  * loopback is reached only through the public address {@link HostileResolver#PUBLIC_V4} of {@code good.example}
@@ -27,24 +21,22 @@ import com.sun.net.httpserver.HttpServer;
  */
 class ZenodoRepoProviderTest {
 
-    private HttpServer server;
-    private final List<InetSocketAddress> stray = new CopyOnWriteArrayList<>();
+    private ArchiveApiStandIn api;
     private final List<String> paths = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
+        api = new ArchiveApiStandIn("ferry-zenodo", exchange -> {
             String path = exchange.getRequestURI().getPath();
             paths.add(path);
             switch (path) {
-                case "/10.5281/zenodo.1" -> redirect(exchange, base() + "/records/2");
+                case "/10.5281/zenodo.1" -> redirect(exchange, api.base() + "/records/2");
                 case "/10.5281/zenodo.66" -> redirect(exchange, "http://internal.example/records/66");
-                case "/10.1234/other.5" -> redirect(exchange, "http://git.example.org:" + port() + "/articles/5");
-                case "/api/records/2" -> json(exchange, "{\"id\": 2, \"doi\": \"10.5281/zenodo.2\", \"metadata\": {"
+                case "/10.1234/other.5" -> redirect(exchange, "http://git.example.org:" + api.port() + "/articles/5");
+                case "/api/records/2" -> send(exchange, 200, "{\"id\": 2, \"doi\": \"10.5281/zenodo.2\", \"metadata\": {"
                         + "\"title\": \"A model\", \"upload_type\": \"software\", \"access_right\": \"open\", \"creators\": "
                         + "[{\"name\": \"Doe, Jane\"}, {\"name\": \"Roe, Richard\"}]}}");
-                case "/api/records/2/files" -> json(exchange, "{\"enabled\": true, \"entries\": [{\"key\": \"m.zip\", "
+                case "/api/records/2/files" -> send(exchange, 200, "{\"enabled\": true, \"entries\": [{\"key\": \"m.zip\", "
                         + "\"size\": 10, \"checksum\": \"md5:0123456789abcdef0123456789abcdef\", \"links\": {\"content\": "
                         + "\"http://internal.example/files/m.zip\"}}]}");
                 default -> {
@@ -53,61 +45,27 @@ class ZenodoRepoProviderTest {
                 }
             }
         });
-        server.start();
     }
 
     @AfterEach
-    void stop() {
-        server.stop(0);
-        assertThat(stray).as("connections to anything but the stand-in").isEmpty();
-    }
-
-    private int port() {
-        return server.getAddress().getPort();
-    }
-
-    private String base() {
-        return "http://good.example:" + port();
-    }
-
-    private static void redirect(HttpExchange exchange, String location) throws IOException {
-        exchange.getResponseHeaders().add("Location", location);
-        exchange.sendResponseHeaders(302, -1);
-        exchange.close();
-    }
-
-    private static void json(HttpExchange exchange, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private ArchiveFetcher.Fetch fetch() {
-        UrlGuard guard = new UrlGuard(List.of("http", "https"), false, HostileResolver::lookUp);
-        return new ArchiveFetcher(guard, Duration.ofSeconds(5), 1 << 20, Duration.ofSeconds(30), address -> {
-            if (address.getAddress().getHostAddress().equals(HostileResolver.PUBLIC_V4)) {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), address.getPort());
-            }
-            stray.add(address);
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
-        }).begin();
+    void stop() throws IOException {
+        api.close();
+        assertThat(api.stray()).as("connections to anything but the stand-in").isEmpty();
     }
 
     private ZenodoRepoProvider provider() {
-        return new ZenodoRepoProvider(base(), List.of(base()));
+        return new ZenodoRepoProvider(api.base(), List.of(api.base()));
     }
 
     @Test
     void aDoiResolvesThroughTheResolverToThePinnedRecordWithItsTitleAuthorsAndFiles() {
         RepoSpec spec = provider().parse("10.5281/zenodo.1");
-        ArchiveRecord record = provider().resolve(spec, fetch());
+        ArchiveRecord record = provider().resolve(spec, api.fetcher().begin());
 
         assertThat(record.version()).isEqualTo("2");
         assertThat(record.resolvedSpec()).isEqualTo("10.5281/zenodo.2");
-        assertThat(record.refUrl()).isEqualTo(base() + "/10.5281/zenodo.2");
-        assertThat(record.recordUrl()).isEqualTo(base() + "/records/2");
+        assertThat(record.refUrl()).isEqualTo(api.base() + "/10.5281/zenodo.2");
+        assertThat(record.recordUrl()).isEqualTo(api.base() + "/records/2");
         assertThat(record.title()).isEqualTo("A model");
         assertThat(record.authors()).containsExactly("Doe, Jane", "Roe, Richard");
         assertThat(record.citation()).isEqualTo("A model — Doe, Jane, Roe, Richard");
@@ -122,7 +80,7 @@ class ZenodoRepoProviderTest {
     @Test
     void aDoiThatRedirectsToAPrivateAddressIsRefusedBeforeItIsContacted() {
         RepoSpec spec = provider().parse("10.5281/zenodo.66");
-        assertThatThrownBy(() -> provider().resolve(spec, fetch()))
+        assertThatThrownBy(() -> provider().resolve(spec, api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessage("The repository host internal.example resolves to a private network address; Ferry only "
                         + "fetches repositories from public hosts.")
@@ -133,7 +91,7 @@ class ZenodoRepoProviderTest {
     @Test
     void aDoiOfAnotherArchiveIsASentenceNamingWhereItLeads() {
         RepoSpec spec = provider().parse("10.1234/other.5");
-        assertThatThrownBy(() -> provider().resolve(spec, fetch()))
+        assertThatThrownBy(() -> provider().resolve(spec, api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining("The DOI 10.1234/other.5 does not lead to a Zenodo record (it leads to git.example.org)");
     }
