@@ -4,6 +4,8 @@ import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +31,17 @@ final class ArchiveSupport {
 
     String doiResolver() {
         return doiResolver;
+    }
+
+    /**
+     * The spec of a record named by its DOI or by its URL ({@code isRecordUrl}); anything else is refused with the
+     * sentence {@code "<spec>" <notIt>}.
+     */
+    RepoSpec parse(String provider, String rawSpec, Predicate<String> isRecordUrl, String notIt) {
+        String spec = GitRepoProvider.decodeOnce(rawSpec);
+        return doiSpec(provider, rawSpec, spec)
+                .or(() -> isRecordUrl.test(spec) ? Optional.of(new RepoSpec(provider, rawSpec, spec, "")) : Optional.empty())
+                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" " + notIt));
     }
 
     /** The spec of a DOI: its link on the resolver; empty when the (decoded) spec is no DOI. */
@@ -101,6 +114,18 @@ final class ArchiveSupport {
     /** The host (as configured) of the installation at the URL's origin, if it is one of them. */
     static Optional<String> hostOf(List<String> hosts, String url) {
         return origin(url).flatMap(o -> hosts.stream().filter(h -> h.toLowerCase(Locale.ROOT).equals(o)).findFirst());
+    }
+
+    /** A URL on a known host: the host as configured, and the URL's path as matched. */
+    record OnHost(String host, MatchResult path) {
+    }
+
+    /** The known host a URL is on, with its path matched against {@code path}; empty when either does not fit. */
+    static Optional<OnHost> onHost(List<String> hosts, String url, Pattern path) {
+        return hostOf(hosts, url).flatMap(h -> {
+            Matcher matched = path.matcher(URI.create(url).getPath());
+            return matched.matches() ? Optional.of(new OnHost(h, matched.toMatchResult())) : Optional.empty();
+        });
     }
 
     /** The error for an archive's HTTP 429, with its Retry-After when it gives a plain number of seconds. */

@@ -2,7 +2,6 @@ package dev.ferry.repo;
 
 import static dev.ferry.repo.ArchiveSupport.text;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,19 +55,15 @@ public final class FigshareRepoProvider implements ArchiveProvider {
 
     @Override
     public RepoSpec parse(String rawSpec) {
-        String spec = GitRepoProvider.decodeOnce(rawSpec);
-        return doi.doiSpec(id(), rawSpec, spec).or(() -> articleOf(spec).map(a -> new RepoSpec(id(), rawSpec, spec, "")))
-                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Figshare DOI or "
-                        + "article URL. Use the article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on "
-                        + String.join(" or ", hosts) + "."));
+        return doi.parse(id(), rawSpec, url -> articleOf(url).isPresent(), "is not a Figshare DOI or article URL. Use "
+                + "the article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on "
+                + String.join(" or ", hosts) + ".");
     }
 
     /** The article id and version (null when the page names none) of an article URL on a known host. */
     private Optional<String[]> articleOf(String url) {
-        return ArchiveSupport.hostOf(hosts, url).flatMap(h -> {
-            Matcher path = ARTICLE_PATH.matcher(URI.create(url).getPath());
-            return path.matches() ? Optional.of(new String[] {path.group(1), path.group(2)}) : Optional.empty();
-        });
+        return ArchiveSupport.onHost(hosts, url, ARTICLE_PATH)
+                .map(a -> new String[] {a.path().group(1), a.path().group(2)});
     }
 
     @Override

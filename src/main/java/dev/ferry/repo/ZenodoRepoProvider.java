@@ -2,11 +2,9 @@ package dev.ferry.repo;
 
 import static dev.ferry.repo.ArchiveSupport.text;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import tools.jackson.databind.JsonNode;
@@ -46,19 +44,13 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
 
     @Override
     public RepoSpec parse(String rawSpec) {
-        String spec = GitRepoProvider.decodeOnce(rawSpec);
-        return doi.doiSpec(id(), rawSpec, spec).or(() -> recordOf(spec).map(r -> new RepoSpec(id(), rawSpec, spec, "")))
-                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Zenodo DOI or record "
-                        + "URL. Use the record's DOI, for example 10.5281/zenodo.3242074, or its address on "
-                        + String.join(" or ", hosts) + "."));
+        return doi.parse(id(), rawSpec, url -> recordOf(url).isPresent(), "is not a Zenodo DOI or record URL. Use the "
+                + "record's DOI, for example 10.5281/zenodo.3242074, or its address on " + String.join(" or ", hosts) + ".");
     }
 
     /** The installation and record id of a record URL on one of the known hosts. */
     private Optional<String[]> recordOf(String url) {
-        return ArchiveSupport.hostOf(hosts, url).flatMap(h -> {
-            Matcher path = RECORD_PATH.matcher(URI.create(url).getPath());
-            return path.matches() ? Optional.of(new String[] {h, path.group(1)}) : Optional.empty();
-        });
+        return ArchiveSupport.onHost(hosts, url, RECORD_PATH).map(r -> new String[] {r.host(), r.path().group(1)});
     }
 
     @Override
