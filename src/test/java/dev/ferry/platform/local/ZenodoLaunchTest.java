@@ -71,6 +71,17 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
         return result.last();
     }
 
+    /** The {@code failed} event of launching the version DOI of record {@code id}. */
+    private Map<String, Object> failedLaunch(int id) throws Exception {
+        return failed(launchZenodo("10.5281/zenodo." + id));
+    }
+
+    /** Adds a record (its own concept) whose single zip holds just a README, with the given access right. */
+    private static void addSmallRecord(int id, String title, String access) throws java.io.IOException {
+        ZENODO.add(new ZenodoStandIn.Record(id, id, title, List.of("Doe, Jane"), "software", access,
+                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
+    }
+
     @Test
     void aConceptDoiLaunchesItsLatestVersionWithTheArchivesFilesAndTheSameVersionAgainFromTheCache() throws Exception {
         byte[] v1 = ZenodoStandIn.zip("project-1.0/requirements.txt", "ipykernel\n", "project-1.0/old.txt", "old\n");
@@ -145,48 +156,39 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
 
     @Test
     void aDoiNobodyRegisteredIsASentence() throws Exception {
-        Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.999999"));
-        assertThat(failed.get("status_code")).isEqualTo(404);
-        assertThat(failed.get("message")).asString().contains("The DOI 10.5281/zenodo.999999 is not registered");
+        assertThat(failedLaunch(999999)).containsEntry("status_code", 404).extractingByKey("message").asString()
+                .contains("The DOI 10.5281/zenodo.999999 is not registered");
     }
 
     @Test
     void aDeletedRecordIsASentence() throws Exception {
-        ZENODO.add(new ZenodoStandIn.Record(300, 300, "Withdrawn", List.of("Doe, Jane"), "software", "open",
-                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
+        addSmallRecord(300, "Withdrawn", "open");
         ZENODO.delete(300);
-        Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.300"));
-        assertThat(failed.get("status_code")).isEqualTo(410);
-        assertThat(failed.get("message")).asString().contains("Zenodo record 300 has been deleted (The record has been deleted.)");
+        assertThat(failedLaunch(300)).containsEntry("status_code", 410).extractingByKey("message").asString()
+                .contains("Zenodo record 300 has been deleted (The record has been deleted.)");
     }
 
     @Test
     void anEmbargoedRecordIsASentence() throws Exception {
-        ZENODO.add(new ZenodoStandIn.Record(400, 400, "Later", List.of("Doe, Jane"), "software", "embargoed",
-                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
-        Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.400"));
-        assertThat(failed.get("status_code")).isEqualTo(403);
-        assertThat(failed.get("message")).asString().contains("are under embargo until 2031-01-01");
+        addSmallRecord(400, "Later", "embargoed");
+        assertThat(failedLaunch(400)).containsEntry("status_code", 403).extractingByKey("message").asString()
+                .contains("are under embargo until 2031-01-01");
     }
 
     @Test
     void aRestrictedRecordIsASentence() throws Exception {
-        ZENODO.add(new ZenodoStandIn.Record(500, 500, "Private", List.of("Doe, Jane"), "software", "restricted",
-                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
-        Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.500"));
-        assertThat(failed.get("status_code")).isEqualTo(403);
-        assertThat(failed.get("message")).asString().contains("are not open (restricted)");
+        addSmallRecord(500, "Private", "restricted");
+        assertThat(failedLaunch(500)).containsEntry("status_code", 403).extractingByKey("message").asString()
+                .contains("are not open (restricted)");
     }
 
     @Test
     void aRateLimitedApiIsASentenceWithTheWait() throws Exception {
-        ZENODO.add(new ZenodoStandIn.Record(600, 600, "Busy", List.of("Doe, Jane"), "software", "open",
-                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
+        addSmallRecord(600, "Busy", "open");
         ZENODO.rateLimit(true);
         try {
-            Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.600"));
-            assertThat(failed.get("status_code")).isEqualTo(429);
-            assertThat(failed.get("message")).asString().contains("rate limit").contains("launch again in 42 seconds");
+            assertThat(failedLaunch(600)).containsEntry("status_code", 429).extractingByKey("message").asString()
+                    .contains("rate limit").contains("launch again in 42 seconds");
         } finally {
             ZENODO.rateLimit(false);
         }
@@ -196,9 +198,8 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
     void aHostileArchiveFailsTheLaunchAndWritesNothingOutside() throws Exception {
         ZENODO.add(new ZenodoStandIn.Record(700, 700, "Slip", List.of("Mallory"), "software", "open",
                 files("evil.zip", ZenodoStandIn.zip("README.md", "x", "../../../../../../tmp/ferry-zenodo-evil.txt", "x"))));
-        Map<String, Object> failed = failed(launchZenodo("10.5281/zenodo.700"));
-        assertThat(failed.get("status_code")).isEqualTo(422);
-        assertThat(failed.get("message")).asString().contains("which would be written outside the record's folder");
+        assertThat(failedLaunch(700)).containsEntry("status_code", 422).extractingByKey("message").asString()
+                .contains("which would be written outside the record's folder");
         assertThat(Path.of("/tmp/ferry-zenodo-evil.txt")).doesNotExist();
         try (var all = Files.walk(workDir())) {
             assertThat(all.filter(p -> p.getFileName().toString().contains("evil")).toList()).isEmpty();
@@ -239,8 +240,7 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
 
     @Test
     void theLaunchPageOfADeletedRecordSaysSo() throws Exception {
-        ZENODO.add(new ZenodoStandIn.Record(900, 900, "Gone", List.of("Doe, Jane"), "software", "open",
-                files("x.zip", ZenodoStandIn.zip("README.md", "x"))));
+        addSmallRecord(900, "Gone", "open");
         ZENODO.delete(900);
         java.net.http.HttpResponse<String> page = get("/v2/zenodo/10.5281/zenodo.900");
         assertThat(page.statusCode()).isEqualTo(410);
@@ -249,8 +249,7 @@ class ZenodoLaunchTest extends LocalPlatformTestSupport {
 
     @Test
     void aSpecThatIsNoDoiIsASentence() throws Exception {
-        Map<String, Object> failed = failed(launchZenodo("not-a-doi"));
-        assertThat(failed.get("status_code")).isEqualTo(400);
-        assertThat(failed.get("message")).asString().contains("is not a Zenodo DOI or record URL");
+        assertThat(failed(launchZenodo("not-a-doi"))).containsEntry("status_code", 400).extractingByKey("message")
+                .asString().contains("is not a Zenodo DOI or record URL");
     }
 }
