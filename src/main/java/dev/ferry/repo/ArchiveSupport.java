@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
@@ -59,6 +60,19 @@ final class ArchiveSupport {
                     + " does not know it). Check the DOI for typos.");
         }
         return landing;
+    }
+
+    /**
+     * The record {@code recordOf} finds in the spec's URL, or else in the page the spec's DOI leads to; a DOI leading
+     * anywhere else is refused, naming {@code what} this provider launches.
+     */
+    <T> T locate(RepoSpec spec, ArchiveFetcher.Fetch fetch, Function<String, Optional<T>> recordOf, String what) {
+        return recordOf.apply(spec.repoUrl()).orElseGet(() -> {
+            String shown = shown(spec);
+            ArchiveFetcher.Landing landing = follow(fetch, spec.repoUrl(), shown);
+            return recordOf.apply(landing.url()).orElseThrow(() -> leadsElsewhere(shown, what, landing,
+                    "If the record is on another archive, launch it with that archive's provider."));
+        });
     }
 
     /** The persistent link of a resolved spec: a DOI's link on the resolver, or the spec when it is a URL. */

@@ -68,13 +68,7 @@ public final class FigshareRepoProvider implements ArchiveProvider {
 
     @Override
     public ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch) {
-        String[] article = articleOf(spec.repoUrl()).orElse(null);
-        if (article == null) {
-            String shown = ArchiveSupport.shown(spec);
-            ArchiveFetcher.Landing landing = doi.follow(fetch, spec.repoUrl(), shown);
-            article = articleOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown, "a Figshare article",
-                    landing, "If the record is on another archive, launch it with that archive's provider."));
-        }
+        String[] article = doi.locate(spec, fetch, this::articleOf, "a Figshare article");
         String id = article[0];
         Matcher versionedDoi = VERSIONED_DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
         String version = article[1] != null ? article[1]

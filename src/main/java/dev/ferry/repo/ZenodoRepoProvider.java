@@ -55,13 +55,7 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
 
     @Override
     public ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch) {
-        String[] record = recordOf(spec.repoUrl()).orElse(null);
-        if (record == null) {
-            String shown = ArchiveSupport.shown(spec);
-            ArchiveFetcher.Landing landing = doi.follow(fetch, spec.repoUrl(), shown);
-            record = recordOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown, "a Zenodo record",
-                    landing, "If the record is on another archive, launch it with that archive's provider."));
-        }
+        String[] record = doi.locate(spec, fetch, this::recordOf, "a Zenodo record");
         String host = record[0];
         String id = record[1];
         ArchiveFetcher.JsonAnswer answer = fetch.json(host + "/api/records/" + id);
