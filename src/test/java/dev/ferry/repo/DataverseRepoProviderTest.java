@@ -1,5 +1,6 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.md5;
 import static dev.ferry.repo.ArchiveApiStandIn.redirect;
 import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +11,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -86,14 +86,6 @@ class DataverseRepoProviderTest {
                 send(exchange, 404, "{\"status\":\"ERROR\",\"message\":\"Dataset with Persistent ID doi:10.7910/DVN/NOPE not found.\"}"
                         .getBytes(StandardCharsets.UTF_8));
             }
-        }
-    }
-
-    private static String md5(byte[] content) {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(content));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.repo;
 
+import static dev.ferry.repo.ArchiveApiStandIn.md5;
 import static dev.ferry.repo.ArchiveApiStandIn.redirect;
 import static dev.ferry.repo.ArchiveApiStandIn.send;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,14 +93,6 @@ class FigshareRepoProviderTest {
             zip.closeEntry();
         }
         return bytes.toByteArray();
-    }
-
-    private static String md5(byte[] content) {
-        try {
-            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(content));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private FigshareRepoProvider provider() {
