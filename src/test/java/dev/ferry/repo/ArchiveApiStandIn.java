@@ -51,6 +51,17 @@ final class ArchiveApiStandIn implements AutoCloseable {
         return dir;
     }
 
+    /** Where a test's record is downloaded to. */
+    Path repo() {
+        return dir.resolve("repo");
+    }
+
+    /** Downloads the record with the fetcher that resolved it into {@link #repo()}: 1 MiB and 100 files at most. */
+    Path fetchInto(ArchiveFetcher fetcher, ArchiveRecord record) {
+        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo(), line -> { });
+        return repo();
+    }
+
     /** The addresses a fetcher tried other than the stand-in's. */
     List<InetSocketAddress> stray() {
         return stray;

@@ -86,8 +86,7 @@ class CkanRepoProviderTest {
         assertThat(record.authors()).containsExactly("Test Author");
         assertThat(record.files()).extracting(ArchiveRecord.ArchiveFile::name).containsExactly("analysis.ipynb", "table.csv");
 
-        Path repo = api.dir().resolve("repo");
-        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
+        Path repo = api.fetchInto(fetcher, record);
         assertThat(Files.readString(repo.resolve("table.csv"))).isEqualTo("a,b\n");
         assertThat(repo.resolve("analysis.ipynb")).exists();
     }
@@ -106,8 +105,8 @@ class CkanRepoProviderTest {
         CkanRepoProvider ckan = new CkanRepoProvider();
         ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = ckan.resolve(ckan.parse(encode(api.base() + "/dataset/leaky")), fetcher.begin());
-        Path repo = api.dir().resolve("repo");
-        assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
+        Path repo = api.repo();
+        assertThatThrownBy(() -> api.fetchInto(fetcher, record))
                 .isInstanceOf(RepoException.class).hasMessageContaining("internal.example resolves to a private network address")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
         assertThat(repo.toFile().list()).isEmpty();

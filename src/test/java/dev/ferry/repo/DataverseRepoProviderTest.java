@@ -121,8 +121,7 @@ class DataverseRepoProviderTest {
     void theFilesLandInTheirFoldersTabularOnesInTheirOriginalFormat() throws IOException {
         ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), fetcher.begin());
-        Path repo = api.dir().resolve("repo");
-        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
+        Path repo = api.fetchInto(fetcher, record);
         assertThat(Files.readAllBytes(repo.resolve("code/language.py"))).isEqualTo(SCRIPT);
         assertThat(Files.readAllBytes(repo.resolve("data/2023-01-03.tsv"))).isEqualTo(TABLE);
         assertThat(repo.resolve("secret.csv")).doesNotExist();

@@ -130,8 +130,7 @@ class FigshareRepoProviderTest {
     void theSingleZipIsFetchedVerifiedAndUnpackedIntoTheRoot() throws IOException {
         ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), fetcher.begin());
-        Path repo = api.dir().resolve("repo");
-        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { });
+        Path repo = api.fetchInto(fetcher, record);
         assertThat(Files.readString(repo.resolve("requirements.txt"))).isEqualTo("numpy\n");
         assertThat(repo.resolve("index.ipynb")).exists();
         try (var siblings = Files.list(api.dir())) {
@@ -144,8 +143,8 @@ class FigshareRepoProviderTest {
         ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), fetcher.begin());
         files.put("/ndownloader/files/111", "tampered".getBytes(StandardCharsets.UTF_8));
-        Path repo = api.dir().resolve("repo");
-        assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
+        Path repo = api.repo();
+        assertThatThrownBy(() -> api.fetchInto(fetcher, record))
                 .isInstanceOf(RepoException.class).hasMessageContaining("did not arrive as the archive describes it");
         try (var left = Files.list(repo)) {
             assertThat(left.toList()).isEmpty();

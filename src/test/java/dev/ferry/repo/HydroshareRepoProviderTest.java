@@ -100,7 +100,7 @@ class HydroshareRepoProviderTest {
         assertThat(record.title()).isEqualTo("Snow melt model");
         assertThat(record.authors()).containsExactly("Doe, Jane");
 
-        Path repo = api.dir().resolve("repo");
+        Path repo = api.repo();
         RecordDownloader downloader = new RecordDownloader(fetcher, 1 << 20, 100);
         assertThatThrownBy(() -> downloader.fetchInto(record, repo, line -> { }))
                 .isInstanceOf(RepoException.class).hasMessageContaining("still preparing the download")
@@ -120,8 +120,8 @@ class HydroshareRepoProviderTest {
         HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
         ArchiveFetcher fetcher = api.fetcher();
         ArchiveRecord record = hydroshare.resolve(hydroshare.parse(api.base() + "/resource/" + ID + "/"), fetcher.begin());
-        Path repo = api.dir().resolve("repo");
-        assertThatThrownBy(() -> new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo, line -> { }))
+        Path repo = api.repo();
+        assertThatThrownBy(() -> api.fetchInto(fetcher, record))
                 .isInstanceOf(RepoException.class).hasMessageContaining("leads outside the record's folder once unpacked");
         assertThat(repo.toFile().list()).isEmpty();
     }
