@@ -3,29 +3,10 @@
 // password with `401 WWW-Authenticate: Basic`. Usage: node admin-credentials.mjs <config.json> (Ferry's URL, the
 // session id, the admin credentials). Prints one line per check; exits non-zero when one fails.
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
+import { check, expect, finish, launchChromium } from './chromium.mjs';
 
 const { base, session, admin } = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let failures = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e && e.stack || e}`);
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
+const browser = await launchChromium();
 
 // httpCredentials: the operator's password, given to whatever asks for one on this origin (an operator answering a
 // password dialog, or a browser that remembered the password of an HTTP Basic login)
@@ -72,9 +53,4 @@ await check('logging out ends the login', async () => {
   expect(api.status() === 401, 'the API still answers ' + api.status());
 });
 
-await browser.close();
-if (failures) {
-  console.log(failures + ' check(s) failed');
-  process.exit(1);
-}
-console.log('all admin credential checks passed');
+await finish(browser, 'all admin credential checks passed', n => n + ' check(s) failed');

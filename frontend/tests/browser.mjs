@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { check, expect, finish, launchChromium } from './chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -12,27 +12,7 @@ const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const { base, githubHost, repos, admin, screenshots } = config;
 fs.mkdirSync(screenshots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let failures = 0;
-
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e && e.stack || e}`);
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
+const browser = await launchChromium();
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(screenshots, name + '.png'), fullPage: true });
@@ -176,6 +156,4 @@ await check('a workshop link gives a fresh browser a seat in one click, and the 
   await attendee.close();
 });
 
-await browser.close();
-console.log(failures === 0 ? 'all browser checks passed' : `${failures} browser check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+await finish(browser, 'all browser checks passed', n => `${n} browser check(s) failed`);

@@ -4,33 +4,13 @@
 // Prints one line per check; exits non-zero on the first failure.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, expect, finish, launchChromium } from './chromium.mjs';
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const { base, doi, versionDoi, title, authors, screenshots } = config;
 fs.mkdirSync(screenshots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let failures = 0;
-
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e && e.stack || e}`);
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
+const browser = await launchChromium();
 
 const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
 const page = await context.newPage();
@@ -72,6 +52,4 @@ await check('the launch page names the record, then the browser lands on its not
   await page.screenshot({ path: path.join(screenshots, 'zenodo-notebook.png'), fullPage: true });
 });
 
-await browser.close();
-console.log(failures === 0 ? 'all browser checks passed' : `${failures} browser check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+await finish(browser, 'all browser checks passed', n => `${n} browser check(s) failed`);

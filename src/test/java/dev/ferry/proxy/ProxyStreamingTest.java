@@ -140,12 +140,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                         + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
                         + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                byte[] buffer = new byte[65536];
-                int n;
-                while ((n = in.read(buffer)) != -1) { // echo
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
+                ScriptedUpstream.echo(in, out);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -164,16 +159,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
 
             byte[] payload = new byte[16 * 1024 * 1024];
             new Random(7).nextBytes(payload);
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return in.readNBytes(payload.length);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            c.getOutputStream().write(payload);
-            c.getOutputStream().flush();
-            assertThat(Arrays.equals(echoed.get(20, TimeUnit.SECONDS), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 20), payload)).isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }

@@ -105,12 +105,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
                 OutputStream out = s.getOutputStream();
                 out.write(SWITCHING);
                 out.flush();
-                byte[] buffer = new byte[65536];
-                int n;
-                while ((n = in.read(buffer)) != -1) { // echo
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
+                ScriptedUpstream.echo(in, out);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -120,16 +115,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
             Thread.sleep(2_000); // twice Tomcat's connection timeout, idle
             byte[] payload = new byte[16 * 1024 * 1024];
             new Random(13).nextBytes(payload);
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return in.readNBytes(payload.length);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            c.getOutputStream().write(payload);
-            c.getOutputStream().flush();
-            assertThat(Arrays.equals(echoed.get(60, TimeUnit.SECONDS), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 60), payload)).isTrue();
         }
         server.get(15, TimeUnit.SECONDS);
     }

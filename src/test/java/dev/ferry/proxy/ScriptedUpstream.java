@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -170,6 +171,33 @@ final class ScriptedUpstream implements AutoCloseable {
     }
 
     /** A slow visitor: {@code length} bytes in reads of at most 4 KiB. */
+    /** Sends back all that comes from the other side until it closes: an echoing WebSocket server, after its 101. */
+    static void echo(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[65536];
+        int n;
+        while ((n = in.read(buffer)) != -1) {
+            out.write(buffer, 0, n);
+            out.flush();
+        }
+    }
+
+    /**
+     * Writes {@code payload} on the visitor's connection while reading as many bytes from {@code in} (both at once:
+     * neither side's buffers hold 16 MiB); what was read within {@code seconds}.
+     */
+    static byte[] sendAndReceive(Socket c, InputStream in, byte[] payload, long seconds) throws Exception {
+        CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
+            try {
+                return in.readNBytes(payload.length);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        c.getOutputStream().write(payload);
+        c.getOutputStream().flush();
+        return received.get(seconds, TimeUnit.SECONDS);
+    }
+
     static byte[] readInSmallReads(InputStream in, int length) throws IOException {
         byte[] received = new byte[length];
         int off = 0;

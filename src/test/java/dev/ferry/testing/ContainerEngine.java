@@ -1,6 +1,10 @@
 package dev.ferry.testing;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -366,6 +370,25 @@ public final class ContainerEngine {
                 sleep(300);
             }
             return -1;
+        }
+
+        /**
+         * The first HTTP status its server on {@code port} answers for {@code target} (a path with its query) within
+         * {@code wait} (a server needs a moment to start); 0 when none.
+         */
+        public int status(int port, String target, Duration wait) throws InterruptedException {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            URI url = URI.create("http://" + ip() + ":" + port + target);
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    return http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (IOException notYet) {
+                    Thread.sleep(300);
+                }
+            }
+            return 0;
         }
 
         /** Its output so far (stdout and stderr). */

@@ -18,15 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.ferry.platform.local.LocalPlatformTestSupport;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.RawHttp;
 
@@ -37,20 +34,9 @@ import dev.ferry.testing.RawHttp;
 @TestPropertySource(properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s",
         "ferry.workshop.seats-per-address=2", "ferry.workshop.claim-grace=4s", "ferry.ban-networks=127.0.0.66",
         "ferry.admin.password=instructor-secret", "ferry.trusted-proxies=127.0.0.1"})
-class WorkshopAbuseTest extends LocalPlatformTestSupport {
+class WorkshopAbuseTest extends WorkshopTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-
-    @Autowired
-    WorkshopService workshops;
-
-    @AfterEach
-    void cleanUp() {
-        workshops.all().forEach(w -> workshops.end(w.slug()));
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> workshops.all().stream()
-                .allMatch(w -> w.state() == Workshop.State.ENDED || w.state() == Workshop.State.FAILED));
-        stopAllSessions();
-    }
 
     private Workshop readyWorkshop(String name, int seats) throws Exception {
         String repo = GIT.createRepo("workshop-" + name, files("README.md", "# " + name + "\n"));

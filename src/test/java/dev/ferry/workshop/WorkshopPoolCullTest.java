@@ -7,29 +7,15 @@ import java.time.Instant;
 import java.util.Map;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
-import dev.ferry.platform.local.LocalPlatformTestSupport;
 import dev.ferry.testing.EventStream;
 
 /** Warm sessions are not culled while nobody has them; an attendee's idle session is, and the pool fills up again. */
 @TestPropertySource(properties = {"ferry.cull.idle-timeout=3s", "ferry.cull.interval=1s", "ferry.workshop.lead-time=1h",
         "ferry.workshop.end-warning=1s"})
-class WorkshopPoolCullTest extends LocalPlatformTestSupport {
-
-    @Autowired
-    WorkshopService workshops;
-
-    @AfterEach
-    void cleanUp() {
-        workshops.all().forEach(w -> workshops.end(w.slug()));
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> workshops.all().stream()
-                .allMatch(w -> w.state() == Workshop.State.ENDED || w.state() == Workshop.State.FAILED));
-        stopAllSessions();
-    }
+class WorkshopPoolCullTest extends WorkshopTestSupport {
 
     @Test
     void thePoolOutlivesTheIdleTimeoutAndRefillsAfterAnAttendeeIsCulled() throws Exception {

@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -23,7 +22,6 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.launch.Capacity;
-import dev.ferry.platform.local.LocalPlatformTestSupport;
 import dev.ferry.testing.AdminLogin;
 import dev.ferry.testing.EventStream;
 
@@ -33,24 +31,13 @@ import dev.ferry.testing.EventStream;
  */
 @TestPropertySource(properties = {"ferry.admin.password=instructor-secret", "ferry.quota.total=4",
         "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=2s"})
-class WorkshopTest extends LocalPlatformTestSupport {
+class WorkshopTest extends WorkshopTestSupport {
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final JsonMapper json = JsonMapper.builder().build();
 
     @Autowired
-    WorkshopService workshops;
-
-    @Autowired
     Capacity capacity;
-
-    @AfterEach
-    void cleanUp() {
-        workshops.all().forEach(w -> workshops.end(w.slug()));
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> workshops.all().stream()
-                .allMatch(w -> w.state() == Workshop.State.ENDED || w.state() == Workshop.State.FAILED));
-        stopAllSessions();
-    }
 
     private String adminCookie;
 

@@ -78,17 +78,7 @@ final class PythonFinder {
 
     /** Whether the interpreter starts at all ({@code --version}); a pyenv shim for a missing version exits 127. */
     static boolean runs(Path exe) {
-        try {
-            Process p = new ProcessBuilder(exe.toString(), "--version").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return false;
-            }
-            return p.exitValue() == 0;
-        } catch (Exception e) {
-            return false;
-        }
+        return succeeds(exe.toString(), "--version");
     }
 
     /**
@@ -107,10 +97,15 @@ final class PythonFinder {
     }
 
     static boolean importsJupyter(Path exe) {
+        return succeeds(exe.toString(), "-c", "import importlib.util as u, sys; "
+                + "sys.exit(0 if (u.find_spec('jupyter_server') or u.find_spec('notebook')) and u.find_spec('ipykernel') else 1)");
+    }
+
+    /** Whether the command exits 0 within 20 seconds (one that hangs is killed); its output is not needed. */
+    private static boolean succeeds(String... command) {
         try {
-            Process p = new ProcessBuilder(exe.toString(), "-c", "import importlib.util as u, sys; "
-                    + "sys.exit(0 if (u.find_spec('jupyter_server') or u.find_spec('notebook')) and u.find_spec('ipykernel') else 1)")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return false;

@@ -67,18 +67,25 @@ class CheckClusterCommandTest {
         return pushConfig;
     }
 
+    /**
+     * The command against a registry asking for a login (Ferry given it), with the push Secret ferry-registry-push
+     * holding {@code pushPassword}.
+     */
+    private Run checkWithPushSecret(String pushPassword) throws Exception {
+        double_ = new KubeApiDouble();
+        registry = LocalRegistry.basicAuth(USER, PASSWORD);
+        return checkCluster(registry.prefix(), "--ferry.registry.username=" + USER, "--ferry.registry.password=" + PASSWORD,
+                "--ferry.kubernetes.build.push-secret=ferry-registry-push",
+                "--push-config=" + dockerConfig(registry.host(), USER, pushPassword));
+    }
+
     private static String unreachableRegistry() throws java.io.IOException {
         return "127.0.0.1:" + Ports.free() + "/ferry/";
     }
 
     @Test
     void everyCheckPassesForAClusterSetUpLikeDeployAndNothingIsCreated() throws Exception {
-        double_ = new KubeApiDouble();
-        registry = LocalRegistry.basicAuth(USER, PASSWORD);
-
-        Run run = checkCluster(registry.prefix(), "--ferry.registry.username=" + USER, "--ferry.registry.password=" + PASSWORD,
-                "--ferry.kubernetes.build.push-secret=ferry-registry-push",
-                "--push-config=" + dockerConfig(registry.host(), USER, PASSWORD));
+        Run run = checkWithPushSecret(PASSWORD);
 
         int checks = KubePermissions.accesses().size() + 3 + 2;
         assertThat(run.out()).as(run.err()).contains("All " + checks + " checks passed.").doesNotContain("FAIL");
@@ -137,12 +144,7 @@ class CheckClusterCommandTest {
 
     @Test
     void pushCredentialsTheRegistryRefusesAreAFailNamingTheSecret() throws Exception {
-        double_ = new KubeApiDouble();
-        registry = LocalRegistry.basicAuth(USER, PASSWORD);
-
-        Run run = checkCluster(registry.prefix(), "--ferry.registry.username=" + USER, "--ferry.registry.password=" + PASSWORD,
-                "--ferry.kubernetes.build.push-secret=ferry-registry-push",
-                "--push-config=" + dockerConfig(registry.host(), USER, "wrong-password"));
+        Run run = checkWithPushSecret("wrong-password");
 
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out()).contains("PASS  the registry answers")

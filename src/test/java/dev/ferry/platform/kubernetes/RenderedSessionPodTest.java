@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.kubernetes.client.openapi.models.V1Container;
-import io.kubernetes.client.openapi.models.V1Pod;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
@@ -38,19 +36,17 @@ class RenderedSessionPodTest {
         ImageKey key = ImageKey.of(repo);
         String image = engine.build(context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/rendered-pod:1", Map.of());
 
-        KubernetesProperties kubernetes = SessionContainerTest.settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
         SessionSpec spec = new SessionSpec(SessionContainerTest.SESSION, SessionContainerTest.TOKEN, repo,
                 new Environment(key, image), Map.of("BINDER_REPO_URL", repo.repoUrl()), List.of());
-        V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
-        V1Container notebook = pod.getSpec().getContainers().get(0);
+        SessionContainerTest.PodRun run = SessionContainerTest.PodRun.start(engine, spec);
+        V1Container notebook = run.notebook();
         assertThat(notebook.getCommand()).as("the image's entrypoint stays").isNullOrEmpty();
-
-        ContainerEngine.Container session = engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, image));
+        ContainerEngine.Container session = run.session();
         try {
-            String base = "http://" + session.ip() + ":" + SessionPods.PORT + spec.baseUrl();
-            assertThat(SessionContainerTest.status(base + "api/contents/analysis.ipynb?token=" + SessionContainerTest.TOKEN,
+            String base = spec.baseUrl();
+            assertThat(run.status(base + "api/contents/analysis.ipynb?token=" + SessionContainerTest.TOKEN,
                     Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
-            assertThat(SessionContainerTest.status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5))).isEqualTo(403);
+            assertThat(run.status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5))).isEqualTo(403);
             String environ = engine.docker("exec", session.id(), "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ").output();
             assertThat(environ).contains("STARTED=yes", "PROJ_DATA=/srv/conda/envs/notebook/share/proj",
                     "JUPYTER_TOKEN=" + SessionContainerTest.TOKEN, "REPO_DIR=/home/jovyan");

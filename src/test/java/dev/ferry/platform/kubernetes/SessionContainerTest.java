@@ -57,10 +57,36 @@ class SessionContainerTest {
         return new Binder(new MapConfigurationPropertySource(given)).bindOrCreate(prefix, type);
     }
 
+    /** A new checkout holding an empty notebook, {@code analysis.ipynb}. */
+    static Path checkoutWithNotebook(String prefix) throws java.io.IOException {
+        Path checkout = TempDirs.deleteOnExit(Files.createTempDirectory(prefix));
+        Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
+        return checkout;
+    }
+
+    /**
+     * The session container of the Pod {@link SessionPods} makes for a session (default settings), started by the
+     * engine as the kubelet starts it.
+     */
+    record PodRun(V1Container notebook, ContainerEngine.Container session) {
+
+        static PodRun start(ContainerEngine engine, SessionSpec spec) {
+            KubernetesProperties kubernetes = settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
+            V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
+            V1Container notebook = pod.getSpec().getContainers().get(0);
+            return new PodRun(notebook, engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, spec.environment().imageName())));
+        }
+
+        /** The first status the session's server answers for {@code target} within {@code wait}; 0 when none. */
+        int status(String target, Duration wait) throws InterruptedException {
+            return session.status(SessionPods.PORT, target, wait);
+        }
+    }
+
     @Test
     void theSessionContainerOfTheSessionPodServesJupyterAtTheSessionsBaseUrlWithTheToken() throws Exception {
         ContainerEngine engine = ContainerEngine.require();
-        Path checkout = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-session-repo"));
+        Path checkout = checkoutWithNotebook("ferry-session-repo");
         Files.writeString(checkout.resolve("Dockerfile"), """
                 FROM %s
                 RUN useradd --uid 1000 --user-group --create-home --home-dir /home/jovyan jovyan
@@ -69,7 +95,6 @@ class SessionContainerTest {
                 USER 1000
                 ENV HOME=/home/jovyan
                 """.formatted(engine.notebookBase()));
-        Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
 
         BuildPlan plan = new Detector().detect(checkout);
         assertThat(plan.buildpack()).isEqualTo(Buildpack.DOCKER);
@@ -80,25 +105,23 @@ class SessionContainerTest {
         ImageKey key = ImageKey.of(repo);
         String image = engine.build(checkout, "localhost/ferry-test/own-dockerfile:" + key.commit().substring(0, 12), Map.of());
 
-        KubernetesProperties kubernetes = settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
         SessionSpec spec = new SessionSpec(SESSION, TOKEN, repo, new Environment(key, image),
                 Map.of("BINDER_REQUEST", "v2/git/x", "BINDER_REPO_URL", repo.repoUrl()), List.of());
-        V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
-        V1Container notebook = pod.getSpec().getContainers().get(0);
+        PodRun run = PodRun.start(engine, spec);
+        V1Container notebook = run.notebook();
         assertThat(notebook.getImage()).isEqualTo(image);
-
-        ContainerEngine.Container session = engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, image));
+        ContainerEngine.Container session = run.session();
         try {
-            String base = "http://" + session.ip() + ":" + SessionPods.PORT + spec.baseUrl();
-            assertThat(status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
+            String base = spec.baseUrl();
+            assertThat(run.status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
             // the readiness probe's request, without a token
             String probe = notebook.getReadinessProbe().getHttpGet().getPath();
-            assertThat(status("http://" + session.ip() + ":" + SessionPods.PORT + probe, Duration.ofSeconds(5))).isEqualTo(200);
-            assertThat(status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5))).isEqualTo(200);
-            assertThat(status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5))).as("no token, no files").isEqualTo(403);
-            assertThat(status(base + "api/contents/analysis.ipynb?token=wrong", Duration.ofSeconds(5))).isEqualTo(403);
-            assertThat(status("http://" + session.ip() + ":" + SessionPods.PORT + "/api/status?token=" + TOKEN,
-                    Duration.ofSeconds(5))).as("only under the session's base URL").isEqualTo(404);
+            assertThat(run.status(probe, Duration.ofSeconds(5))).isEqualTo(200);
+            assertThat(run.status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5))).isEqualTo(200);
+            assertThat(run.status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5))).as("no token, no files").isEqualTo(403);
+            assertThat(run.status(base + "api/contents/analysis.ipynb?token=wrong", Duration.ofSeconds(5))).isEqualTo(403);
+            assertThat(run.status("/api/status?token=" + TOKEN, Duration.ofSeconds(5)))
+                    .as("only under the session's base URL").isEqualTo(404);
             // the server runs as the Pod says, with the Pod's environment
             String status = engine.docker("exec", session.id(), "cat", "/proc/1/status").output();
             long uid = notebook.getSecurityContext().getRunAsUser();
@@ -132,8 +155,7 @@ class SessionContainerTest {
                 """.formatted(engine.notebookBase()));
         String builder = engine.build(builderDir, "localhost/ferry-test/s2i-notebook:bookworm", Map.of());
 
-        Path checkout = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-s2i-repo"));
-        Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
+        Path checkout = checkoutWithNotebook("ferry-s2i-repo");
         BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class,
                 Map.of("ferry.buildpack.s2i-builder", builder));
         BuildPlan plan = new Detector(java.util.Optional.of(buildpack.s2iBuilder())).detect(checkout);
@@ -145,15 +167,13 @@ class SessionContainerTest {
         ImageKey key = ImageKey.of(repo);
         String image = engine.build(checkout, rendered, "localhost/ferry-test/s2i:" + key.commit().substring(0, 12), Map.of());
 
-        KubernetesProperties kubernetes = settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
         SessionSpec spec = new SessionSpec(SESSION, TOKEN, repo, new Environment(key, image), Map.of(), List.of());
-        V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
-        V1Container notebook = pod.getSpec().getContainers().get(0);
-        ContainerEngine.Container session = engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, image));
+        PodRun run = PodRun.start(engine, spec);
+        ContainerEngine.Container session = run.session();
         try {
             String base = "http://" + session.ip() + ":" + SessionPods.PORT + spec.baseUrl();
-            assertThat(status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
-            assertThat(status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5)))
+            assertThat(run.status(spec.baseUrl() + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
+            assertThat(run.status(spec.baseUrl() + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5)))
                     .as("the repository's files in the server's folder").isEqualTo(200);
             HttpResponse<String> saved = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create(base + "api/contents/notes.txt?token=" + TOKEN))
@@ -163,20 +183,5 @@ class SessionContainerTest {
         } finally {
             session.remove();
         }
-    }
-
-    /** The first status answered within {@code wait} (the server needs a moment to start); 0 when none. */
-    static int status(String url, Duration wait) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
-            } catch (java.io.IOException notYet) {
-                Thread.sleep(300);
-            }
-        }
-        return 0;
     }
 }

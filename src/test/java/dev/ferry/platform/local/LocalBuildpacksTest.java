@@ -8,7 +8,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.EventStream;
-import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
 
 /**
@@ -21,28 +20,6 @@ class LocalBuildpacksTest extends LocalPlatformTestSupport {
     @AfterEach
     void stop() {
         stopAllSessions();
-    }
-
-    private Map<String, Object> ready(String name, Map<String, String> files) throws Exception {
-        String repo = GIT.createRepo(name, files);
-        EventStream.Result result = launch(repo, "main");
-        assertThat(result.last().get("phase")).as(result.events().toString()).isEqualTo("ready");
-        return result.last();
-    }
-
-    private EventStream.Result result(String name, Map<String, String> files) throws Exception {
-        return launch(GIT.createRepo(name, files), "main");
-    }
-
-    private static String run(Map<String, Object> ready, String kernel, String code) throws Exception {
-        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
-        return jupyter.execute(jupyter.startKernel(kernel), code);
-    }
-
-    private static String log(EventStream.Result result) {
-        StringBuilder all = new StringBuilder();
-        result.events().forEach(e -> all.append(e.get("message")));
-        return all.toString();
     }
 
     @Test

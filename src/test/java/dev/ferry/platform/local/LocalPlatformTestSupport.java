@@ -25,6 +25,7 @@ import dev.ferry.build.BuildService;
 import dev.ferry.launch.SessionService;
 import dev.ferry.repo.HostResolver;
 import dev.ferry.testing.EventStream;
+import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.TestGitServer;
 
@@ -127,6 +128,31 @@ public abstract class LocalPlatformTestSupport {
 
     protected EventStream.Result launch(String repoUrl, String ref) throws Exception {
         return EventStream.read(buildUrl(repoUrl, ref));
+    }
+
+    /** Launches a new repository of {@code files} (branch main) to its end, ready or failed. */
+    protected EventStream.Result result(String name, Map<String, String> files) throws Exception {
+        return launch(GIT.createRepo(name, files), "main");
+    }
+
+    /** Launches a new repository of {@code files}, asserting the session is ready; its ready event. */
+    protected Map<String, Object> ready(String name, Map<String, String> files) throws Exception {
+        EventStream.Result result = result(name, files);
+        assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
+        return result.last();
+    }
+
+    /** What {@code code} prints when run in a new kernel ({@code kernel}; the default one if null) of a ready session. */
+    protected static String run(Map<String, Object> ready, String kernel, String code) throws Exception {
+        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
+        return jupyter.execute(jupyter.startKernel(kernel), code);
+    }
+
+    /** The launch's messages, as a build log shows them (each ends its line). */
+    protected static String log(EventStream.Result result) {
+        StringBuilder all = new StringBuilder();
+        result.events().forEach(e -> all.append(e.get("message")));
+        return all.toString();
     }
 
     static String sessionId(EventStream.Result ready) {

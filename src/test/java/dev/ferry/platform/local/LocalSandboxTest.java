@@ -54,12 +54,6 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
                 assertThat(ProcessTree.mentioning(marker)).as("processes named " + marker).isEmpty());
     }
 
-    private static String log(EventStream.Result result) {
-        StringBuilder all = new StringBuilder();
-        result.events().forEach(e -> all.append(e.get("message")));
-        return all.toString();
-    }
-
     @Test
     void aDaemonStartedByPostBuildEndsWithTheBuild() throws Exception {
         String marker = "ferry-daemon-" + UUID.randomUUID();

@@ -42,31 +42,10 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
         stopAllSessions();
     }
 
-    private Map<String, Object> ready(String name, Map<String, String> files) throws Exception {
-        EventStream.Result result = launch(GIT.createRepo(name, files), "main");
-        assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
-        return result.last();
-    }
-
-    private EventStream.Result result(String name, Map<String, String> files) throws Exception {
-        return launch(GIT.createRepo(name, files), "main");
-    }
-
-    private static String run(Map<String, Object> ready, String kernel, String code) throws Exception {
-        JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
-        return jupyter.execute(jupyter.startKernel(kernel), code);
-    }
-
     /** Runs the repository's verify script inside the session, from a kernel, as a notebook cell would. */
     private static String verify(Map<String, Object> ready) throws Exception {
         return run(ready, null, "import subprocess; r = subprocess.run(['bash', 'verify'], capture_output=True, text=True); "
                 + "print(r.stdout + r.stderr, end='')");
-    }
-
-    private static String log(EventStream.Result result) {
-        StringBuilder all = new StringBuilder();
-        result.events().forEach(e -> all.append(e.get("message")).append('\n'));
-        return all.toString();
     }
 
     @Test

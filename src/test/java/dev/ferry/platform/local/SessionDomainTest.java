@@ -7,10 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.test.context.TestPropertySource;
@@ -23,33 +20,14 @@ import dev.ferry.testing.RawHttp;
  * portal's pages refused there, and no session reachable from another's host or from the portal's. Requests go to
  * 127.0.0.1 with the Host header a browser would send for that name (nothing resolves {@code *.ferry.test}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestPropertySource(properties = {"ferry.proxy.session-domain=sessions.ferry.test", "ferry.admin.password=op-secret"})
-class SessionDomainTest extends LocalPlatformTestSupport {
+class SessionDomainTest extends TwoSessionsTestSupport {
 
     private static final String DOMAIN = "sessions.ferry.test";
 
-    private Map<String, Object> readyA;
-    private String a;
-    private String aToken;
-    private String b;
-    private String bToken;
-
-    @BeforeAll
-    void launchTwoSessions() throws Exception {
-        readyA = launch(GIT.createRepo("dom-a", files("a-marker.txt", "A\n")), "main").last();
-        Map<String, Object> readyB = launch(GIT.createRepo("dom-b", files("b-marker.txt", "B\n")), "main").last();
-        assertThat(readyA.get("phase")).isEqualTo("ready");
-        assertThat(readyB.get("phase")).isEqualTo("ready");
-        a = sessionId(readyA);
-        aToken = (String) readyA.get("token");
-        b = sessionId(readyB);
-        bToken = (String) readyB.get("token");
-    }
-
-    @AfterAll
-    void stopSessions() {
-        stopAllSessions();
+    @Override
+    String repoPrefix() {
+        return "dom";
     }
 
     /** A valid operator login, made on the portal's host (the cookie a browser would hold for it). */

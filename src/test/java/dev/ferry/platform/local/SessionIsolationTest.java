@@ -7,10 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -25,30 +22,12 @@ import dev.ferry.testing.RawHttp;
  * trick — never opens B. "Never opens B" is checked by content: B's home holds {@code b-marker.txt}, and B's listing
  * must not come back from any request that was not made with B's own token on B's own URL.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(OutputCaptureExtension.class)
-class SessionIsolationTest extends LocalPlatformTestSupport {
+class SessionIsolationTest extends TwoSessionsTestSupport {
 
-    private String a;
-    private String aToken;
-    private String b;
-    private String bToken;
-
-    @BeforeAll
-    void launchTwoSessions() throws Exception {
-        Map<String, Object> readyA = launch(GIT.createRepo("iso-a", files("a-marker.txt", "A\n")), "main").last();
-        Map<String, Object> readyB = launch(GIT.createRepo("iso-b", files("b-marker.txt", "B\n")), "main").last();
-        assertThat(readyA.get("phase")).isEqualTo("ready");
-        assertThat(readyB.get("phase")).isEqualTo("ready");
-        a = sessionId(readyA);
-        aToken = (String) readyA.get("token");
-        b = sessionId(readyB);
-        bToken = (String) readyB.get("token");
-    }
-
-    @AfterAll
-    void stopSessions() {
-        stopAllSessions();
+    @Override
+    String repoPrefix() {
+        return "iso";
     }
 
     private RawHttp.Response get(String target, String... headers) throws Exception {
