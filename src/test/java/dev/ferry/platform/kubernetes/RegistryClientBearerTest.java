@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import dev.ferry.testing.MovableClock;
 
 /**
  * {@link RegistryClient} against a real registry (distribution 2.8.2) configured for Bearer tokens
@@ -64,7 +64,7 @@ class RegistryClientBearerTest {
 
     @Test
     void anExpiredTokenIsReplaced() {
-        MovableClock clock = new MovableClock();
+        MovableClock clock = new MovableClock(Instant.now());
         RegistryClient client = new RegistryClient(registry.properties(USER, PASSWORD),
                 HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build(), clock);
         int before = tokens.requests();
@@ -92,30 +92,5 @@ class RegistryClientBearerTest {
                 .hasMessageContaining(registry.host())
                 .hasMessageContaining("refused the credentials")
                 .message().doesNotContain("not-the-Pa55word").doesNotContain(PASSWORD);
-    }
-
-    /** A clock the test moves forward instead of waiting for a token to expire. */
-    private static final class MovableClock extends Clock {
-
-        private volatile Instant now = Instant.now();
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }
