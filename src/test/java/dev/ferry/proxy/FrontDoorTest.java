@@ -54,58 +54,37 @@ class FrontDoorTest extends ScriptedUpstreamBase {
      * 1) says which requests it reads and then closes the connection on, unanswered.
      */
     private void serve(java.util.function.BiPredicate<Integer, Integer> hangUp) {
-        daemon(() -> {
-            while (true) {
-                Socket s;
-                try {
-                    s = upstream.accept();
-                } catch (IOException e) {
-                    return; // closed at the end of the test
+        upstream.acceptEach(connections, (n, s) -> {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            for (int r = 1; ; r++) {
+                String head = ProxyStreamingTest.readHead(in);
+                if (head.isEmpty()) {
+                    return;
                 }
-                int n = connections.incrementAndGet();
-                daemon(() -> {
-                    try (s) {
-                        InputStream in = new BufferedInputStream(s.getInputStream());
-                        OutputStream out = s.getOutputStream();
-                        for (int r = 1; ; r++) {
-                            String head = ProxyStreamingTest.readHead(in);
-                            if (head.isEmpty()) {
-                                return;
-                            }
-                            heads.add(head);
-                            if (hangUp.test(n, r)) {
-                                return;
-                            }
-                            String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
-                            String answer;
-                            if (path.endsWith("/garbled")) {
-                                answer = "HTTP/1.1 200 OK\r\nNot A Name: x\r\n\r\n";
-                            } else if (path.endsWith("/half-head")) {
-                                out.write("HTTP/1.1 200 OK\r\nContent-Le".getBytes(StandardCharsets.US_ASCII));
-                                return; // and the connection closes
-                            } else if (path.endsWith("/not-modified")) {
-                                answer = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
-                            } else if (path.endsWith("/chunked")) {
-                                answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-                            } else {
-                                answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
-                                        + "\r\n\r\n" + path;
-                            }
-                            out.write(answer.getBytes(StandardCharsets.US_ASCII));
-                            out.flush();
-                        }
-                    } catch (IOException e) {
-                        // the front door closed its side
-                    }
-                });
+                heads.add(head);
+                if (hangUp.test(n, r)) {
+                    return;
+                }
+                String path = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
+                String answer;
+                if (path.endsWith("/garbled")) {
+                    answer = "HTTP/1.1 200 OK\r\nNot A Name: x\r\n\r\n";
+                } else if (path.endsWith("/half-head")) {
+                    out.write("HTTP/1.1 200 OK\r\nContent-Le".getBytes(StandardCharsets.US_ASCII));
+                    return; // and the connection closes
+                } else if (path.endsWith("/not-modified")) {
+                    answer = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
+                } else if (path.endsWith("/chunked")) {
+                    answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+                } else {
+                    answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
+                            + "\r\n\r\n" + path;
+                }
+                out.write(answer.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
             }
         });
-    }
-
-    private static void daemon(Runnable body) {
-        Thread t = new Thread(body, "front-door-test-upstream");
-        t.setDaemon(true);
-        t.start();
     }
 
     private Socket visitorFrom(String address) throws IOException {

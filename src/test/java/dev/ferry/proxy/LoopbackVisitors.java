@@ -98,33 +98,13 @@ final class LoopbackVisitors {
 
     /** Makes {@code upstream} answer every request on every connection with 200 "ok", until it is closed. */
     static void answerEverything(ScriptedUpstream upstream) {
-        daemon(() -> {
-            while (true) {
-                Socket s;
-                try {
-                    s = upstream.accept();
-                } catch (IOException e) {
-                    return; // closed at the end of the test
-                }
-                daemon(() -> {
-                    try (s) {
-                        InputStream in = new BufferedInputStream(s.getInputStream());
-                        while (!ProxyStreamingTest.readHead(in).isEmpty()) {
-                            s.getOutputStream().write(ScriptedUpstream.OK);
-                            s.getOutputStream().flush();
-                        }
-                    } catch (IOException e) {
-                        // the front door closed its side
-                    }
-                });
+        upstream.acceptEach(new java.util.concurrent.atomic.AtomicInteger(), (number, s) -> {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            while (!ProxyStreamingTest.readHead(in).isEmpty()) {
+                s.getOutputStream().write(ScriptedUpstream.OK);
+                s.getOutputStream().flush();
             }
         });
-    }
-
-    private static void daemon(Runnable body) {
-        Thread t = new Thread(body, "loopback-visitors-upstream");
-        t.setDaemon(true);
-        t.start();
     }
 
     /**

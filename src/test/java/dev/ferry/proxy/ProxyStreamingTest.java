@@ -765,37 +765,18 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
      */
     private void serveEach(java.util.function.BiFunction<Integer, String, String> answer,
                            java.util.concurrent.atomic.AtomicInteger connections) {
-        Thread acceptor = new Thread(() -> {
-            while (true) {
-                Socket s;
-                try {
-                    s = upstream.accept();
-                } catch (IOException closed) {
+        upstream.acceptEach(connections, (number, s) -> {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head;
+            while (!(head = readHead(in)).isEmpty()) {
+                String reply = answer.apply(number, head);
+                if (reply == null) {
                     return;
                 }
-                int number = connections.incrementAndGet();
-                Thread connection = new Thread(() -> {
-                    try (s) {
-                        InputStream in = new BufferedInputStream(s.getInputStream());
-                        String head;
-                        while (!(head = readHead(in)).isEmpty()) {
-                            String reply = answer.apply(number, head);
-                            if (reply == null) {
-                                return;
-                            }
-                            s.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
-                            s.getOutputStream().flush();
-                        }
-                    } catch (IOException gone) {
-                        // the proxy closed the connection
-                    }
-                });
-                connection.setDaemon(true);
-                connection.start();
+                s.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
             }
         });
-        acceptor.setDaemon(true);
-        acceptor.start();
     }
 
     /** A message body after {@code head}: chunked (decoded) or of the length the head gives. */

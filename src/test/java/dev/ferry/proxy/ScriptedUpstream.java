@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -39,6 +40,44 @@ final class ScriptedUpstream implements AutoCloseable {
 
     Socket accept() throws IOException {
         return socket.accept();
+    }
+
+    /** What a server does with one of many connections: {@code number} is its place in the order accepted. */
+    @FunctionalInterface
+    interface Connection {
+        void serve(int number, Socket s) throws IOException;
+    }
+
+    /**
+     * Until the upstream is closed, serves every connection the proxy opens with {@code connection}, each on a daemon
+     * thread of its own; {@code numbers} counts them as they are accepted (from 1). A connection the proxy closes just
+     * ends its thread.
+     */
+    void acceptEach(AtomicInteger numbers, Connection connection) {
+        daemon(() -> {
+            while (true) {
+                Socket s;
+                try {
+                    s = socket.accept();
+                } catch (IOException closed) {
+                    return; // closed at the end of the test
+                }
+                int number = numbers.incrementAndGet();
+                daemon(() -> {
+                    try (s) {
+                        connection.serve(number, s);
+                    } catch (IOException gone) {
+                        // the proxy closed its side
+                    }
+                });
+            }
+        });
+    }
+
+    private static void daemon(Runnable body) {
+        Thread t = new Thread(body, "scripted-upstream");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Serves one upstream connection with the script, on its own thread. */
