@@ -177,88 +177,92 @@ class LocalShutdownTest {
         return new Work(server, build, queued);
     }
 
+    /** A Ferry process of its own work dir, put to work: a session with its kernel, a build, and a launch in line. */
+    private record Busy(Path workDir, Process ferry, Work work) {
+
+        /** What Ferry started and still runs: server, kernel, postBuild and its sleep. */
+        List<ProcessHandle> children() {
+            List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
+            assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
+            return children;
+        }
+    }
+
+    private Busy busyFerry(String name, String sandbox) throws Exception {
+        Path workDir = Files.createDirectories(tempDir("ferry-" + name).resolve("work"));
+        int port = Ports.free();
+        Process ferry = startFerry(workDir, port, sandbox);
+        return new Busy(workDir, ferry, putToWork(name, port, workDir));
+    }
+
+    /** No process runs in {@code workDir}, no session folder is left, and the unfinished build left no environment. */
+    private static void assertNothingLeftIn(Path workDir) throws Exception {
+        assertThat(ProcessTree.inside(workDir)).as("any process of the work dir").isEmpty();
+        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
+        assertThat(LocalLayout.children(workDir.resolve("envs"))).as("unfinished environments")
+                .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
+    }
+
+    /** The next Ferry on {@code workDir} has started (and cleaned up) by the time this returns. */
+    private static void assertTheNextFerryLeavesNothing(Path workDir, String sandbox) throws Exception {
+        try (ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
+                .run(settings(workDir, Ports.free(), sandbox))) {
+            assertNothingLeftIn(workDir);
+        }
+    }
+
+    private static void awaitAllEnded(List<ProcessHandle> processes) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(processes.stream().filter(ProcessHandle::isAlive).toList()).as("children still running").isEmpty());
+    }
+
     @Test
     void sigtermEndsWaitingClientsWithASentenceStopsEveryChildAndExitsWithinThirtySeconds() throws Exception {
-        Path base = tempDir("ferry-sigterm");
-        Path workDir = Files.createDirectories(base.resolve("t-work"));
-        int port = Ports.free();
-        Process ferry = startFerry(workDir, port, "bubblewrap");
-        Work work = putToWork("sigterm", port, workDir);
-        List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
-        assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
+        Busy busy = busyFerry("sigterm", "bubblewrap");
+        List<ProcessHandle> children = busy.children();
 
         long t0 = System.nanoTime();
-        ferry.destroy(); // SIGTERM
-        boolean exited = ferry.waitFor(45, TimeUnit.SECONDS);
+        busy.ferry().destroy(); // SIGTERM
+        boolean exited = busy.ferry().waitFor(45, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         assertThat(exited).as("Ferry exited").isTrue();
         assertThat(seconds).as("seconds from SIGTERM to exit").isLessThan(30);
-        for (LiveStream waiting : List.of(work.build(), work.queued())) {
+        for (LiveStream waiting : List.of(busy.work().build(), busy.work().queued())) {
             waiting.ended.get(5, TimeUnit.SECONDS);
             assertThat(waiting.last()).as(waiting.events.toString())
                     .containsEntry("phase", "failed").containsEntry("status_code", 503)
                     .containsEntry("message", "Ferry is restarting; launch again in a minute.\n");
         }
-        assertThat(work.server().isAlive()).isFalse();
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(children.stream().filter(ProcessHandle::isAlive).toList()).as("children still running").isEmpty());
-        assertThat(ProcessTree.inside(workDir)).as("any process of the work dir").isEmpty();
-        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
-        assertThat(LocalLayout.children(workDir.resolve("envs"))).as("environments")
-                .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
+        assertThat(busy.work().server().isAlive()).isFalse();
+        awaitAllEnded(children);
+        assertNothingLeftIn(busy.workDir());
     }
 
     @Test
     void afterSigkillEverySandboxedChildDiesWithFerryAndTheNextFerryRemovesTheirFolders() throws Exception {
-        Path base = tempDir("ferry-sigkill-sandboxed");
-        Path workDir = Files.createDirectories(base.resolve("s-work"));
-        int port = Ports.free();
-        Process ferry = startFerry(workDir, port, "bubblewrap");
-        Work work = putToWork("sandboxed", port, workDir);
-        List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
-        assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
+        Busy busy = busyFerry("sandboxed", "bubblewrap");
+        List<ProcessHandle> children = busy.children();
 
-        ferry.destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(children.stream().filter(ProcessHandle::isAlive).toList()).as("children still running").isEmpty());
-        assertThat(work.server().isAlive()).isFalse();
-
-        ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
-                .run(settings(workDir, Ports.free(), "bubblewrap"));
-        try {
-            assertThat(ProcessTree.inside(workDir)).isEmpty();
-            assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
-            assertThat(LocalLayout.children(workDir.resolve("envs"))).as("unfinished environments")
-                    .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
-        } finally {
-            next.close();
-        }
+        busy.ferry().destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
+        awaitAllEnded(children);
+        assertThat(busy.work().server().isAlive()).isFalse();
+        assertTheNextFerryLeavesNothing(busy.workDir(), "bubblewrap");
     }
 
     @Test
     void afterSigkillTheNextFerryStopsWhatTheKilledOneLeftRunningUnsandboxedAndRemovesItsFolders() throws Exception {
-        Path base = tempDir("ferry-sigkill");
-        Path workDir = Files.createDirectories(base.resolve("k-work"));
-        int port = Ports.free();
-        Process ferry = startFerry(workDir, port, "none");
-        Work work = putToWork("sigkill", port, workDir);
+        Busy busy = busyFerry("sigkill", "none");
 
-        ferry.destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
-        List<ProcessHandle> orphans = ProcessTree.inside(workDir);
+        busy.ferry().destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
+        List<ProcessHandle> orphans = ProcessTree.inside(busy.workDir());
         assertThat(orphans).as("left running: server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4)
-                .contains(work.server());
+                .contains(busy.work().server());
 
-        ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
-                .run(settings(workDir, Ports.free(), "none"));
-        try {
+        try (ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
+                .run(settings(busy.workDir(), Ports.free(), "none"))) {
             assertThat(orphans.stream().filter(ProcessHandle::isAlive).toList()).as("still running").isEmpty();
-            assertThat(ProcessTree.inside(workDir)).isEmpty();
-            assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
-            assertThat(LocalLayout.children(workDir.resolve("envs"))).as("unfinished environments")
-                    .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
-        } finally {
-            next.close();
+            assertNothingLeftIn(busy.workDir());
         }
     }
 }
