@@ -127,9 +127,10 @@ final class KubeApiDouble implements AutoCloseable {
      * {@link #watchBridge()}) is refused as by an API server that is not listening, and the watches open now break.
      * The test's own fabric8 client still reaches the double, to change the cluster meanwhile.
      */
-    void down() {
+    void down() throws InterruptedException {
         down = true;
-        openWatches.keySet().forEach(WebSocket::cancel);
+        // the portal's open watches end as their connections would; gracefully on the mock's side (see endWatches)
+        endWatches(java.util.List.copyOf(openWatches.entrySet()), null, "down");
     }
 
     void up() {
@@ -171,24 +172,34 @@ final class KubeApiDouble implements AutoCloseable {
         fabric8.configMaps().inNamespace("kube-system").withName("compaction").delete();
         long current = rules.newestResourceVersion();
         expiredBefore = current;
-        var expiring = java.util.List.copyOf(openWatches.entrySet());
-        expiring.forEach(e -> {
+        endWatches(java.util.List.copyOf(openWatches.entrySet()), current, "expired");
+    }
+
+    /**
+     * Ends the portal's watches: each stream gets the 410 Gone error event first when {@code goneAt} is given, then
+     * ends; the mock's side of each watch is closed gracefully. Cancelled instead, fabric8's mock blocks its event loop
+     * while an event is being sent on the watch (up to a minute), so this waits until the closes have finished before
+     * the test changes the cluster again.
+     */
+    private void endWatches(java.util.List<Map.Entry<WebSocket, BufferedSink>> ending, Long goneAt, String reason)
+            throws InterruptedException {
+        ending.forEach(e -> {
             BufferedSink sink = e.getValue();
             synchronized (sink) {
                 try {
-                    sink.writeUtf8(gone(watchedFrom.getOrDefault(e.getKey(), ""), current) + "\n");
-                    sink.flush();
+                    if (goneAt != null) {
+                        sink.writeUtf8(gone(watchedFrom.getOrDefault(e.getKey(), ""), goneAt) + "\n");
+                        sink.flush();
+                    }
                     sink.close();
                 } catch (IOException | IllegalStateException ignored) {
                     // the reader went away
                 }
             }
-            e.getKey().close(1000, "expired");
+            e.getKey().close(1000, reason);
         });
-        // fabric8's mock blocks its event loop while it closes a watch and an event is being sent on it (up to a
-        // minute): let the closes finish before the test changes the cluster again
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (expiring.stream().anyMatch(e -> openWatches.containsKey(e.getKey())) && System.nanoTime() < deadline) {
+        while (ending.stream().anyMatch(e -> openWatches.containsKey(e.getKey())) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         Thread.sleep(500);
