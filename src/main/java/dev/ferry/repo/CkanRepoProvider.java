@@ -3,6 +3,7 @@ package dev.ferry.repo;
 import static dev.ferry.repo.ArchiveSupport.text;
 
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -60,7 +61,7 @@ public final class CkanRepoProvider implements ArchiveProvider {
             activity = query.find() ? query.group(1) : null;
         }
         return Optional.of(new Dataset(uri.getScheme() + "://" + uri.getRawAuthority() + path.group(1),
-                java.net.URLDecoder.decode(path.group(2), StandardCharsets.UTF_8), activity));
+                URLDecoder.decode(path.group(2), StandardCharsets.UTF_8), activity));
     }
 
     @Override
@@ -104,7 +105,7 @@ public final class CkanRepoProvider implements ArchiveProvider {
             if (name.isEmpty()) {
                 name = text(resource.path("id")).orElse("resource-" + files.size());
             }
-            files.add(new ArchiveRecord.ArchiveFile(java.net.URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8),
+            files.add(new ArchiveRecord.ArchiveFile(URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8),
                     url, resource.path("size").asLong(-1), ""));
         }
         if (files.isEmpty()) {

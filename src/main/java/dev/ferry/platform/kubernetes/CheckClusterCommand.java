@@ -2,6 +2,7 @@ package dev.ferry.platform.kubernetes;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,7 +97,7 @@ public final class CheckClusterCommand {
             String password = auth.path("password").asString("");
             if (auth.hasNonNull("auth")) {
                 String pair = new String(Base64.getDecoder().decode(auth.get("auth").asString("")),
-                        java.nio.charset.StandardCharsets.UTF_8);
+                        StandardCharsets.UTF_8);
                 int colon = pair.indexOf(':');
                 user = colon < 0 ? pair : pair.substring(0, colon);
                 password = colon < 0 ? "" : pair.substring(colon + 1);

@@ -3,8 +3,10 @@ package dev.ferry.platform.kubernetes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AuthorizationV1Api;
@@ -109,8 +111,8 @@ final class ClusterCheck {
      * own, Jobs and build logs in the builds', workshops' ConfigMaps and the Lease in Ferry's own. One namespace when
      * they are all the same.
      */
-    private java.util.Set<String> namespacesOf(KubePermissions.Rule rule) {
-        java.util.Set<String> in = new java.util.LinkedHashSet<>();
+    private Set<String> namespacesOf(KubePermissions.Rule rule) {
+        Set<String> in = new LinkedHashSet<>();
         switch (rule.resource()) {
             case "pods", "events" -> {
                 in.add(api.sessionsNamespace);

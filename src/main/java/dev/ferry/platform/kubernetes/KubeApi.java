@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.KubeConfig;
 import io.kubernetes.client.util.PatchUtils;
 import okhttp3.OkHttpClient;
 
@@ -70,7 +71,7 @@ final class KubeApi {
         }
         if (!properties.kubeconfig().isBlank()) {
             try (var reader = Files.newBufferedReader(Path.of(properties.kubeconfig()))) {
-                return ClientBuilder.kubeconfig(io.kubernetes.client.util.KubeConfig.loadKubeConfig(reader)).build();
+                return ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader)).build();
             }
         }
         return ClientBuilder.standard().build();

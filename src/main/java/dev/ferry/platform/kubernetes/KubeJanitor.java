@@ -2,6 +2,7 @@ package dev.ferry.platform.kubernetes;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -72,7 +73,7 @@ final class KubeJanitor implements AutoCloseable {
             OffsetDateTime finished = job.getStatus() == null ? null : job.getStatus().getCompletionTime();
             if (finished == null && KubernetesBuilder.outcome(job) != null && job.getStatus().getConditions() != null) {
                 finished = job.getStatus().getConditions().stream().map(c -> c.getLastTransitionTime())
-                        .filter(java.util.Objects::nonNull).max(OffsetDateTime::compareTo).orElse(created);
+                        .filter(Objects::nonNull).max(OffsetDateTime::compareTo).orElse(created);
             }
             boolean stale = finished != null ? finished.plus(jobTtl).isBefore(now)
                     : created != null && created.plus(buildTimeout).plusMinutes(5).isBefore(now);

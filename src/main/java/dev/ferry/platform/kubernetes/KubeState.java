@@ -1,9 +1,15 @@
 package dev.ferry.platform.kubernetes;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
+import io.kubernetes.client.common.KubernetesListObject;
+import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
 import io.kubernetes.client.informer.SharedInformerFactory;
@@ -17,6 +23,7 @@ import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobList;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
+import io.kubernetes.client.util.CallGenerator;
 
 /**
  * What the cluster holds of Ferry's, as this portal replica sees it: informers (list, then watch) on Ferry's Pods
@@ -90,7 +97,7 @@ final class KubeState implements AutoCloseable {
                 CoreV1Event.class, CoreV1EventList.class, maxRetryDelay);
     }
 
-    private <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> waker() {
+    private <T extends KubernetesObject> ResourceEventHandler<T> waker() {
         return new ResourceEventHandler<T>() {
             @Override
             public void onAdd(T o) {
@@ -110,8 +117,8 @@ final class KubeState implements AutoCloseable {
     }
 
     /** An informer whose list and watch back off while the API server fails (client-java alone retries every second). */
-    private <T extends io.kubernetes.client.common.KubernetesObject, L extends io.kubernetes.client.common.KubernetesListObject>
-    SharedIndexInformer<T> informer(SharedInformerFactory f, io.kubernetes.client.util.CallGenerator calls, Class<T> type,
+    private <T extends KubernetesObject, L extends KubernetesListObject>
+    SharedIndexInformer<T> informer(SharedInformerFactory f, CallGenerator calls, Class<T> type,
                                     Class<L> listType, Duration maxRetryDelay) {
         return f.sharedIndexInformerFor(new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
                 type, 0, outage::remember);
@@ -146,7 +153,7 @@ final class KubeState implements AutoCloseable {
         if (buildPods == pods) {
             return pods.getIndexer().list();
         }
-        List<V1Pod> all = new java.util.ArrayList<>(pods.getIndexer().list());
+        List<V1Pod> all = new ArrayList<>(pods.getIndexer().list());
         all.addAll(buildPods.getIndexer().list());
         return all;
     }
@@ -172,16 +179,16 @@ final class KubeState implements AutoCloseable {
 
     /** Events about one object, oldest first. */
     List<CoreV1Event> eventsFor(String kind, String name) {
-        java.util.stream.Stream<CoreV1Event> all = buildEvents == events ? events.getIndexer().list().stream()
-                : java.util.stream.Stream.concat(events.getIndexer().list().stream(), buildEvents.getIndexer().list().stream());
+        Stream<CoreV1Event> all = buildEvents == events ? events.getIndexer().list().stream()
+                : Stream.concat(events.getIndexer().list().stream(), buildEvents.getIndexer().list().stream());
         return all
                 .filter(e -> e.getInvolvedObject() != null && name.equals(e.getInvolvedObject().getName())
                         && kind.equals(e.getInvolvedObject().getKind()))
-                .sorted(java.util.Comparator.comparing(KubeState::eventTime))
+                .sorted(Comparator.comparing(KubeState::eventTime))
                 .toList();
     }
 
-    static java.time.OffsetDateTime eventTime(CoreV1Event e) {
+    static OffsetDateTime eventTime(CoreV1Event e) {
         if (e.getLastTimestamp() != null) {
             return e.getLastTimestamp();
         }
@@ -189,7 +196,7 @@ final class KubeState implements AutoCloseable {
             return e.getEventTime();
         }
         return e.getMetadata() != null && e.getMetadata().getCreationTimestamp() != null
-                ? e.getMetadata().getCreationTimestamp() : java.time.OffsetDateTime.MIN;
+                ? e.getMetadata().getCreationTimestamp() : OffsetDateTime.MIN;
     }
 
     /** Changes of session Pods (and of build Pods when they share the namespace: handlers filter by component). */

@@ -6,6 +6,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +36,7 @@ final class KubeWorkshops implements WorkshopStore {
     private final KubeState state;
     private final LeaseLeadership leadership;
     /** ConfigMaps already reported as malformed (once each, not every second). */
-    private final java.util.Set<String> malformed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> malformed = ConcurrentHashMap.newKeySet();
 
     KubeWorkshops(KubeApi api, KubeState state, LeaseLeadership leadership) {
         this.api = api;

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -228,25 +231,25 @@ final class KubernetesBuilder implements Builder {
     /** The label the Job controller puts on the Pods it creates. */
     static final String CONTROLLER_UID = "batch.kubernetes.io/controller-uid";
 
-    private static final java.util.regex.Pattern REFUSAL = java.util.regex.Pattern.compile("(?s)^([45][0-9]{2}) (.+)$");
+    private static final Pattern REFUSAL = Pattern.compile("(?s)^([45][0-9]{2}) (.+)$");
 
     /**
      * The sentence and status {@code prepare} refused the repository with (its termination message, e.g. 413 for a
      * repository over a checkout limit), when that is why the Job failed.
      */
-    private java.util.Optional<BuildFailedException> prepareRefusal(String name, String uid) {
+    private Optional<BuildFailedException> prepareRefusal(String name, String uid) {
         for (V1Pod pod : pods(name, uid)) {
             List<V1ContainerStatus> statuses = pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses();
             for (V1ContainerStatus s : statuses == null ? List.<V1ContainerStatus>of() : statuses) {
                 String message = s.getState() == null || s.getState().getTerminated() == null ? null
                         : s.getState().getTerminated().getMessage();
-                java.util.regex.Matcher m = message == null ? null : REFUSAL.matcher(message.strip());
+                Matcher m = message == null ? null : REFUSAL.matcher(message.strip());
                 if (BuildJobs.PREPARE.equals(s.getName()) && m != null && m.matches()) {
-                    return java.util.Optional.of(new BuildFailedException(Integer.parseInt(m.group(1)), m.group(2)));
+                    return Optional.of(new BuildFailedException(Integer.parseInt(m.group(1)), m.group(2)));
                 }
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     private static String tail(BuildLog out) {
@@ -290,7 +293,7 @@ final class KubernetesBuilder implements Builder {
             return null;
         }
         String message = pod.getStatus().getMessage() == null ? "" : pod.getStatus().getMessage().trim();
-        boolean disk = message.toLowerCase(java.util.Locale.ROOT).matches(".*(ephemeral|storage|emptydir|sizelimit|disk).*");
+        boolean disk = message.toLowerCase(Locale.ROOT).matches(".*(ephemeral|storage|emptydir|sizelimit|disk).*");
         return "Kubernetes evicted the build's Pod" + (message.isEmpty() ? "." : " (" + message + ").")
                 + (disk ? " The build reached its bound on node disk, or its node ran short of disk: a large environment "
                 + "may need the operator to raise ferry.kubernetes.build.ephemeral-storage-limit." : " Launch again to retry the build.");

@@ -1,5 +1,6 @@
 package dev.ferry.platform.kubernetes;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -296,7 +298,7 @@ final class KubernetesLauncher implements Launcher {
                     .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -375,7 +377,7 @@ final class KubernetesLauncher implements Launcher {
             }
         }
         if ("Failed".equals(status.getPhase()) || "Succeeded".equals(status.getPhase())) {
-            return "its Pod " + status.getPhase().toLowerCase(java.util.Locale.ROOT)
+            return "its Pod " + status.getPhase().toLowerCase(Locale.ROOT)
                     + (status.getMessage() == null ? "." : " (" + status.getMessage() + ").");
         }
         return null;
@@ -394,7 +396,7 @@ final class KubernetesLauncher implements Launcher {
         if (!PULL_RETRIES.contains(reason) || message == null) {
             return null;
         }
-        String m = message.toLowerCase(java.util.Locale.ROOT);
+        String m = message.toLowerCase(Locale.ROOT);
         if (IMAGE_REFUSED.stream().anyMatch(m::contains)) {
             return "the registry refused the cluster its image " + image + " (" + said + "): the image is not there, or the "
                     + "registry needs credentials the cluster lacks. If the build was removed from the registry, launch "

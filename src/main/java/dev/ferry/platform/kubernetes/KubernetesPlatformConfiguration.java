@@ -2,17 +2,22 @@ package dev.ferry.platform.kubernetes;
 
 import java.time.Duration;
 
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityState;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.application.ReadinessStateHealthIndicator;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.core.Ordered;
 
 import dev.ferry.FerryApplication;
 import dev.ferry.build.BuildProperties;
+import dev.ferry.buildpack.BuildpackProperties;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.SessionService;
@@ -53,13 +58,13 @@ class KubernetesPlatformConfiguration {
 
     @Bean
     BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo,
-                        dev.ferry.buildpack.BuildpackProperties buildpack,
+                        BuildpackProperties buildpack,
                         ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
         var info = buildInfo.getIfAvailable();
         String version = info != null ? info.getVersion() : FerryApplication.class.getPackage().getImplementationVersion();
         BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version, buildpack);
         if (version == null && properties.build().prepareImage().isBlank()) {
-            org.slf4j.LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
+            LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
                     + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs", jobs.prepareImage());
         }
         return jobs;
@@ -84,16 +89,15 @@ class KubernetesPlatformConfiguration {
 
     /** Runs before the launch service's shutdown drain (which cancels builds): the Jobs are let go, not deleted. */
     record BuildsOutlivePortal(KubernetesBuilder builder)
-            implements org.springframework.context.ApplicationListener<org.springframework.context.event.ContextClosedEvent>,
-            org.springframework.core.Ordered {
+            implements ApplicationListener<ContextClosedEvent>, Ordered {
         @Override
-        public void onApplicationEvent(org.springframework.context.event.ContextClosedEvent event) {
+        public void onApplicationEvent(ContextClosedEvent event) {
             builder.portalStopping();
         }
 
         @Override
         public int getOrder() {
-            return org.springframework.core.Ordered.HIGHEST_PRECEDENCE;
+            return Ordered.HIGHEST_PRECEDENCE;
         }
     }
 

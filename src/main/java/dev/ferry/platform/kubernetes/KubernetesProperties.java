@@ -1,6 +1,7 @@
 package dev.ferry.platform.kubernetes;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -175,7 +176,7 @@ public record KubernetesProperties(
             if (!cache) {
                 return DEFAULT_ARGS;
             }
-            List<String> args = new java.util.ArrayList<>(DEFAULT_ARGS);
+            List<String> args = new ArrayList<>(DEFAULT_ARGS);
             args.addAll(CACHE_ARGS);
             return args;
         }

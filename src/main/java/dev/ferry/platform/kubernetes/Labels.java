@@ -1,5 +1,7 @@
 package dev.ferry.platform.kubernetes;
 
+import java.util.Locale;
+
 import dev.ferry.Hashes;
 
 /** The labels and annotations Ferry puts on what it creates, and the names it gives it. */
@@ -48,7 +50,7 @@ final class Labels {
 
     /** A label value: at most 63 characters of {@code [a-z0-9-.]}, starting and ending alphanumeric. */
     static String labelValue(String text) {
-        String v = text.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9.-]+", "-");
+        String v = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]+", "-");
         if (v.length() > 63) {
             v = v.substring(v.length() - 63);
         }
@@ -61,7 +63,7 @@ final class Labels {
      * on every portal replica — so a second replica creating it gets 409 and attaches to the build.
      */
     static String jobName(String keyId, String slug) {
-        String readable = slug.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+        String readable = slug.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
         // the slug ends with 8 hex of the URL's hash; drop it, the name carries its own hash of URL and commit
         readable = readable.replaceAll("-[0-9a-f]{8}$", "");
         if (readable.length() > 29) {

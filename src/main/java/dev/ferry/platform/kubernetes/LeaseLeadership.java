@@ -1,10 +1,12 @@
 package dev.ferry.platform.kubernetes;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,16 +48,16 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
     private volatile long leaderUntilNanos;
     private volatile boolean everLed;
     /** The wall clock renewTime and acquireTime are written with (only written: never compared with another's). */
-    private final java.time.Clock clock;
+    private final Clock clock;
     /** The Lease record this replica last saw (holder, renewTime, transitions), and when by its monotonic clock. */
     private String observed;
     private long observedAtNanos;
 
     LeaseLeadership(KubeApi api, String name, Duration duration) {
-        this(api, name, duration, java.time.Clock.systemUTC());
+        this(api, name, duration, Clock.systemUTC());
     }
 
-    LeaseLeadership(KubeApi api, String name, Duration duration, java.time.Clock clock) {
+    LeaseLeadership(KubeApi api, String name, Duration duration, Clock clock) {
         this.clock = clock;
         this.api = api;
         this.name = name;
@@ -94,7 +96,7 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
             if (lease == null) {
                 api.coordination().createNamespacedLease(api.namespace, new V1Lease()
                         .apiVersion("coordination.k8s.io/v1").kind("Lease")
-                        .metadata(new V1ObjectMeta().name(name).labels(java.util.Map.of(Labels.MANAGED_BY, Labels.FERRY)))
+                        .metadata(new V1ObjectMeta().name(name).labels(Map.of(Labels.MANAGED_BY, Labels.FERRY)))
                         .spec(spec(now, now, 0))).execute();
                 becameLeader(attemptStarted);
                 return;

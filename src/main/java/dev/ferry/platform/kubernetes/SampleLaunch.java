@@ -1,5 +1,8 @@
 package dev.ferry.platform.kubernetes;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -29,7 +32,7 @@ final class SampleLaunch {
     }
 
     static ResolvedRepo repo() {
-        String spec = java.net.URLEncoder.encode(REPOSITORY, java.nio.charset.StandardCharsets.UTF_8) + "/main";
+        String spec = URLEncoder.encode(REPOSITORY, StandardCharsets.UTF_8) + "/main";
         return new ResolvedRepo(new GitRepoProvider().parse(spec), COMMIT, spec, "refs/heads/main");
     }
 
@@ -44,7 +47,7 @@ final class SampleLaunch {
     }
 
     /** The sample repository's build Job, with the deadline a build gets ({@code ferry.build.timeout}). */
-    static V1Job buildJob(BuildJobs jobs, java.time.Duration buildTimeout) {
+    static V1Job buildJob(BuildJobs jobs, Duration buildTimeout) {
         ResolvedRepo repo = repo();
         ImageKey key = ImageKey.of(repo);
         return jobs.job(KubernetesBuilder.jobName(key), repo, key, Math.max(60, buildTimeout.toSeconds()));

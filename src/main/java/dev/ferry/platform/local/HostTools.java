@@ -3,6 +3,8 @@ package dev.ferry.platform.local;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** Finds programs on the Ferry server's PATH (R, Julia, micromamba, pipenv, a specific Python). */
@@ -22,8 +24,8 @@ final class HostTools {
     }
 
     /** Every executable of that name on the PATH, in PATH order. */
-    static java.util.List<Path> findAll(String name) {
-        java.util.List<Path> found = new java.util.ArrayList<>();
+    static List<Path> findAll(String name) {
+        List<Path> found = new ArrayList<>();
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             Path exe = Path.of(dir.isEmpty() ? "." : dir, name);
             if (Files.isExecutable(exe) && !Files.isDirectory(exe) && !found.contains(exe)) {

@@ -1,18 +1,23 @@
 package dev.ferry.platform.local;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.lib.ProgressMonitor;
 
+import dev.ferry.HeadAndTail;
 import dev.ferry.build.BuildContext;
 import dev.ferry.build.BuildFailedException;
 import dev.ferry.build.BuildLog;
@@ -89,7 +94,7 @@ final class LocalEnvBuilder implements Builder {
     @Override
     public Optional<Environment> findBuilt(ImageKey key) {
         Path marker = layout.envDir(key).resolve(LocalLayout.ENV_MARKER);
-        if (Files.isRegularFile(marker, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.of(environment(key));
         }
         return Optional.empty();
@@ -114,7 +119,7 @@ final class LocalEnvBuilder implements Builder {
             Environment env = buildInto(dir, ctx);
             done = true;
             return env;
-        } catch (IOException | GitAPIException | org.eclipse.jgit.api.errors.JGitInternalException e) {
+        } catch (IOException | GitAPIException | JGitInternalException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (String.valueOf(t.getMessage()).contains(NO_SPACE)) {
                     throw new BuildFailedException(507, DISK_FULL);
@@ -176,7 +181,7 @@ final class LocalEnvBuilder implements Builder {
             return executable;
         }
 
-        void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status) throws IOException {
+        void run(List<String> command, Path prefix, IntFunction<String> failure, int status) throws IOException {
             run(command, prefix, failure, status, null);
         }
 
@@ -184,12 +189,12 @@ final class LocalEnvBuilder implements Builder {
          * A pip step: when it fails and its output shows that the package index could not be reached, the failure
          * says that (the names in {@code file} are not what is wrong) instead of {@code failure}'s sentence.
          */
-        void pip(List<String> command, Path prefix, String file, java.util.function.IntFunction<String> failure, int status)
+        void pip(List<String> command, Path prefix, String file, IntFunction<String> failure, int status)
                 throws IOException {
             run(command, prefix, failure, status, file);
         }
 
-        private void run(List<String> command, Path prefix, java.util.function.IntFunction<String> failure, int status,
+        private void run(List<String> command, Path prefix, IntFunction<String> failure, int status,
                          String pipFile) throws IOException {
             checkCancelled(ctx);
             boolean[] diskFull = {false};
@@ -221,7 +226,7 @@ final class LocalEnvBuilder implements Builder {
         env.put("REPO_DIR", repoDir.toString());
         String local = repoDir.resolve(".local").resolve("bin").toString();
         // $HOME and $REPO_DIR are the same folder here: one entry stands for both.
-        env.put("PATH", local + java.io.File.pathSeparator + env.get("PATH"));
+        env.put("PATH", local + File.pathSeparator + env.get("PATH"));
     }
 
     /** For a step that died of a signal (exit code 128 + n): which, and what to do. */
@@ -407,7 +412,7 @@ final class LocalEnvBuilder implements Builder {
         Map<String, String> pipenvEnv = s.env(s.venv);
         pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
         pipenvEnv.put("PIPENV_VERBOSITY", "-1");
-        dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
+        HeadAndTail<String> lines = boundedOutput(s.out);
         ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pipenv.toString(), "requirements", "--dev")), s.checkout,
                 pipenvEnv, line -> addSynchronized(lines, line), s.out::line, s.ctx::cancelled);
         checkCancelled(s.ctx);
@@ -419,7 +424,7 @@ final class LocalEnvBuilder implements Builder {
         }
         if (lines.dropped() > 0) {
             throw new BuildFailedException(422, "The Pipfile lists more packages than a build may install ("
-                    + s.out.limits().maxLines() + " lines or " + dev.ferry.HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
+                    + s.out.limits().maxLines() + " lines or " + HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
                     + " of requirements). List fewer packages.");
         }
         return String.join("\n", kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList()) + "\n";
@@ -558,7 +563,7 @@ final class LocalEnvBuilder implements Builder {
     }
 
     private Optional<JupyterApp> probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
-        dev.ferry.HeadAndTail<String> lines = boundedOutput(s.out);
+        HeadAndTail<String> lines = boundedOutput(s.out);
         ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE)), s.checkout,
                 s.env(prefix), line -> addSynchronized(lines, line), s.ctx::cancelled);
         List<String> output = keptLines(lines);
@@ -571,23 +576,23 @@ final class LocalEnvBuilder implements Builder {
     }
 
     /** Output a step's caller reads itself, bounded like the build log (its start and end kept). */
-    private static dev.ferry.HeadAndTail<String> boundedOutput(BuildLog log) {
-        return new dev.ferry.HeadAndTail<>(log.limits().maxLines(), log.limits().maxBytes().toBytes(),
-                dev.ferry.HeadAndTail::utf8Length);
+    private static HeadAndTail<String> boundedOutput(BuildLog log) {
+        return new HeadAndTail<>(log.limits().maxLines(), log.limits().maxBytes().toBytes(),
+                HeadAndTail::utf8Length);
     }
 
-    private static void addSynchronized(dev.ferry.HeadAndTail<String> lines, String line) {
+    private static void addSynchronized(HeadAndTail<String> lines, String line) {
         synchronized (lines) {
             lines.add(line);
         }
     }
 
     /** The kept lines, with one saying how many were not kept in their place. */
-    private static List<String> keptLines(dev.ferry.HeadAndTail<String> lines) {
+    private static List<String> keptLines(HeadAndTail<String> lines) {
         synchronized (lines) {
             List<String> kept = new ArrayList<>(lines.head());
             if (lines.dropped() > 0) {
-                kept.add(dev.ferry.HeadAndTail.notShown(lines.dropped(), lines.droppedBytes()));
+                kept.add(HeadAndTail.notShown(lines.dropped(), lines.droppedBytes()));
             }
             kept.addAll(lines.tail());
             return kept;

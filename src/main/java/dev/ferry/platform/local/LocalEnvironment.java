@@ -2,11 +2,15 @@ package dev.ferry.platform.local;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -25,7 +29,7 @@ import dev.ferry.build.BuildFailedException;
  *                    pyenv, R or Julia under /opt), seen read-only in its sandbox
  */
 record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> start, Map<String, String> environment,
-                        java.util.List<Path> hostPaths) {
+                        List<Path> hostPaths) {
 
     void write(Path file, String commit) throws IOException {
         Properties p = new Properties();
@@ -37,7 +41,7 @@ record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> sta
             p.setProperty("host-path." + i, hostPaths.get(i).toString());
         }
         p.setProperty("commit", commit);
-        java.io.StringWriter text = new java.io.StringWriter();
+        StringWriter text = new StringWriter();
         p.store(text, "complete Ferry environment");
         // the environment's folder was writable to the build: the record is never written through a link planted there
         LocalLayout.writeInside(file.getParent(), file, text.toString());
@@ -45,7 +49,7 @@ record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> sta
 
     static LocalEnvironment read(Path file) {
         Properties p = new Properties();
-        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
         }
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -59,7 +63,7 @@ record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> sta
                 env.put(name.substring(4), p.getProperty(name));
             }
         }
-        java.util.List<Path> hostPaths = new java.util.ArrayList<>();
+        List<Path> hostPaths = new ArrayList<>();
         for (int i = 0; p.getProperty("host-path." + i) != null; i++) {
             hostPaths.add(Path.of(p.getProperty("host-path." + i)));
         }

@@ -1,17 +1,23 @@
 package dev.ferry.platform.local;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.ferry.FerryException;
 import dev.ferry.build.ImageKey;
 
 /**
@@ -67,7 +73,7 @@ final class LocalLayout {
     Map<String, String> childEnvironment(Path home, Path venv) {
         Map<String, String> env = new HashMap<>();
         String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-        env.put("PATH", venv == null ? path : venv.resolve("bin") + java.io.File.pathSeparator + path);
+        env.put("PATH", venv == null ? path : venv.resolve("bin") + File.pathSeparator + path);
         if (venv != null) {
             env.put("VIRTUAL_ENV", venv.toString());
         }
@@ -110,7 +116,7 @@ final class LocalLayout {
                 }
             }
         }
-        throw new java.io.UncheckedIOException("could not remove " + dir, last);
+        throw new UncheckedIOException("could not remove " + dir, last);
     }
 
     private static void walkDelete(Path dir) throws IOException {
@@ -123,7 +129,7 @@ final class LocalLayout {
 
             @Override
             public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof java.nio.file.NoSuchFileException) {
+                if (exc instanceof NoSuchFileException) {
                     return FileVisitResult.CONTINUE;
                 }
                 throw exc;
@@ -137,7 +143,7 @@ final class LocalLayout {
 
             @Override
             public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null && !(exc instanceof java.nio.file.NoSuchFileException)) {
+                if (exc != null && !(exc instanceof NoSuchFileException)) {
                     throw exc;
                 }
                 Files.deleteIfExists(d);
@@ -231,8 +237,8 @@ final class LocalLayout {
         Files.createDirectories(parent);
         requireInside(root, parent);
         Files.deleteIfExists(file); // a link is removed itself, not its target
-        Files.writeString(file, text, java.nio.charset.StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE);
+        Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
     }
 
     /** Makes a script that sandboxed code could have replaced executable, only when it is a plain file inside {@code root}. */
@@ -240,7 +246,7 @@ final class LocalLayout {
         // no sandboxed code runs while Ferry does this (a step's processes end with it), so the check holds for the chmod
         Path real = file.toRealPath();
         if (!real.startsWith(root.toRealPath()) || !Files.isRegularFile(real)) {
-            throw new dev.ferry.FerryException(422, "The repository's " + file.getFileName() + " is not a file inside the "
+            throw new FerryException(422, "The repository's " + file.getFileName() + " is not a file inside the "
                     + "repository any more (the build replaced it, e.g. with a link out of it); Ferry does not follow it. "
                     + "Commit the script itself.");
         }
@@ -259,7 +265,7 @@ final class LocalLayout {
 
     private static void requireInside(Path root, Path dir) throws IOException {
         if (!dir.toRealPath().startsWith(root.toRealPath())) {
-            throw new dev.ferry.FerryException(422, "The build replaced a folder of its environment with a link that "
+            throw new FerryException(422, "The build replaced a folder of its environment with a link that "
                     + "leads out of it (" + root.relativize(dir.normalize()) + "); Ferry does not follow it.");
         }
     }

@@ -1,6 +1,8 @@
 package dev.ferry.platform.local;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -8,6 +10,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +22,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.Durations;
+import dev.ferry.launch.JupyterOptions;
 import dev.ferry.launch.LaunchFailedException;
 import dev.ferry.launch.LaunchProperties;
 import dev.ferry.launch.Launcher;
@@ -42,7 +49,7 @@ final class LocalProcessLauncher implements Launcher {
 
     private static final Logger log = LoggerFactory.getLogger(LocalProcessLauncher.class);
     private static final String HOST = "127.0.0.1";
-    private static final java.util.regex.Pattern TOKEN_IN_URL = java.util.regex.Pattern.compile("token=[^&\\s]+");
+    private static final Pattern TOKEN_IN_URL = Pattern.compile("token=[^&\\s]+");
 
     private final LocalLayout layout;
     private final LocalEnvBuilder builder;
@@ -120,7 +127,7 @@ final class LocalProcessLauncher implements Launcher {
             LocalLayout.copyTree(repo, home, checkout.maxBytes(), checkout.maxFiles());
         } catch (LocalLayout.CopyTooLarge e) {
             throw new LaunchFailedException(413, e.bytes
-                    ? "This repository's files add up to more than " + dev.ferry.repo.RepoCheckout.bytes(checkout.maxBytes())
+                    ? "This repository's files add up to more than " + RepoCheckout.bytes(checkout.maxBytes())
                     + " after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
                     + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a "
                     + "smaller repository, or ask the operator to raise the limit."
@@ -150,7 +157,7 @@ final class LocalProcessLauncher implements Launcher {
         }
         command.addAll(List.of(runtime.python().toString(), "-m", module,
                 "--ip=" + HOST, "--port=" + port, "--no-browser"));
-        command.addAll(dev.ferry.launch.JupyterOptions.forApp(cls, spec));
+        command.addAll(JupyterOptions.forApp(cls, spec));
         if ("root".equals(System.getProperty("user.name"))) {
             command.add("--allow-root");
         }
@@ -164,7 +171,7 @@ final class LocalProcessLauncher implements Launcher {
         env.put("PYTHONUSERBASE", dir.resolve("userbase").toString());
         // As in repo2docker's images: $REPO_DIR, and ~/.local/bin (= ${REPO_DIR}/.local/bin here) first on the PATH;
         // what pip install --user puts in the user base's bin is found too.
-        env.put("PATH", dir.resolve("userbase").resolve("bin") + java.io.File.pathSeparator + env.get("PATH"));
+        env.put("PATH", dir.resolve("userbase").resolve("bin") + File.pathSeparator + env.get("PATH"));
         LocalEnvBuilder.repo2dockerVariables(env, home);
         if (sandbox.isolated()) {
             env.remove("PIP_CACHE_DIR"); // the builds' cache is not in the sandbox; pip uses one in the home
@@ -176,7 +183,7 @@ final class LocalProcessLauncher implements Launcher {
         List<String> sandboxed = sandbox.command(command, home, Sandbox.Mounts.of(readOnly,
                 List.of(home, dir.resolve("runtime"), dir.resolve("userbase"))));
         ProcessBuilder pb = new ProcessBuilder(sandboxed).directory(home.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
         Process process = Sandbox.spawn(pb);
@@ -215,7 +222,7 @@ final class LocalProcessLauncher implements Launcher {
             }
             if (System.nanoTime() > deadline) {
                 throw new LaunchFailedException(504, "The notebook server did not answer within "
-                        + dev.ferry.Durations.human(properties.timeout()) + ". Its last log lines:\n" + logTail(dir, 15));
+                        + Durations.human(properties.timeout()) + ". Its last log lines:\n" + logTail(dir, 15));
             }
             try {
                 Thread.sleep(100);
@@ -230,14 +237,14 @@ final class LocalProcessLauncher implements Launcher {
     static final int LOG_TAIL_BYTES = 16 * 1024;
 
     static String logTail(Path dir, int lines) {
-        try (java.nio.channels.SeekableByteChannel file = Files.newByteChannel(dir.resolve("server.log"))) {
+        try (SeekableByteChannel file = Files.newByteChannel(dir.resolve("server.log"))) {
             long from = Math.max(0, file.size() - LOG_TAIL_BYTES);
-            java.nio.ByteBuffer end = java.nio.ByteBuffer.allocate((int) (file.size() - from));
+            ByteBuffer end = ByteBuffer.allocate((int) (file.size() - from));
             file.position(from);
             while (end.hasRemaining() && file.read(end) > 0) {
                 // read to the end (or as far as the log is)
             }
-            List<String> all = new java.util.ArrayList<>(List.of(
+            List<String> all = new ArrayList<>(List.of(
                     new String(end.array(), 0, end.position(), StandardCharsets.UTF_8).split("\r?\n", -1)));
             if (from > 0 && all.size() > 1) {
                 all.remove(0); // begins inside a line
@@ -247,7 +254,7 @@ final class LocalProcessLauncher implements Launcher {
             }
             String tail = String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
             return TOKEN_IN_URL.matcher(tail).replaceAll("token=…");
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return "(no log)";
         }
     }

@@ -1,6 +1,8 @@
 package dev.ferry.platform.local;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,7 @@ final class ProcessRunner {
      */
     static final int MAX_LINE_BYTES = 64 * 1024;
 
-    private static Thread pump(java.io.InputStream stream, Consumer<String> lines) {
+    private static Thread pump(InputStream stream, Consumer<String> lines) {
         Thread reader = new Thread(() -> {
             try (BoundedLineReader in = new BoundedLineReader(stream, MAX_LINE_BYTES)) {
                 String line;
@@ -51,7 +53,7 @@ final class ProcessRunner {
     static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
                       Consumer<String> errors, BooleanSupplier cancelled) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(errors == null)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().clear();
         builder.environment().putAll(env);
         Process process = Sandbox.spawn(builder);

@@ -1,6 +1,12 @@
 package dev.ferry.platform.local;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** Stops a process and everything it started (a Jupyter server's kernels, a build's pip), politely then firmly. */
@@ -28,17 +34,17 @@ final class ProcessTree {
      * step or a server left running after its parent ended, such as a {@code postBuild}'s background {@code sleep},
      * is no longer anybody's descendant but still works in the folder it was started in.
      */
-    static List<ProcessHandle> inside(java.nio.file.Path dir) {
+    static List<ProcessHandle> inside(Path dir) {
         String text = dir.toString();
-        java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(mentioning(text));
+        Set<ProcessHandle> found = new LinkedHashSet<>(mentioning(text));
         long self = ProcessHandle.current().pid();
         ProcessHandle.allProcesses().filter(p -> p.pid() != self && p.isAlive()).filter(p -> {
             try {
-                java.nio.file.Path cwd = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc", Long.toString(p.pid()), "cwd"));
+                Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
                 // a folder removed while the process ran shows as "<path> (deleted)"
                 String shown = cwd.toString();
                 return shown.equals(text) || shown.startsWith(text + "/");
-            } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
                 return false; // not Linux, or the process is gone
             }
         }).forEach(found::add);
@@ -61,7 +67,7 @@ final class ProcessTree {
      * anybody's descendant, but its connection file lives in the session's runtime folder.
      */
     static void stop(ProcessHandle root, long graceMillis, String marker) {
-        List<ProcessHandle> tree = new java.util.ArrayList<>(root.descendants().toList());
+        List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
         tree.add(0, root);
         if (marker != null) {
             for (ProcessHandle p : mentioning(marker)) {
@@ -83,7 +89,7 @@ final class ProcessTree {
             }
         }
         // Children started during the grace period (or missed above) are killed too.
-        List<ProcessHandle> left = new java.util.ArrayList<>(root.descendants().toList());
+        List<ProcessHandle> left = new ArrayList<>(root.descendants().toList());
         left.addAll(tree);
         if (marker != null) {
             left.addAll(mentioning(marker));

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,7 +93,7 @@ final class PythonFinder {
             return "There is no " + name + " in any folder of the Ferry server's PATH.";
         }
         return "Looked for " + name + " on the Ferry server's PATH and found " + found.stream().map(Path::toString)
-                .collect(java.util.stream.Collectors.joining(", ")) + ", which does not run (a pyenv shim for a version "
+                .collect(Collectors.joining(", ")) + ", which does not run (a pyenv shim for a version "
                 + "that is not installed does that).";
     }
 

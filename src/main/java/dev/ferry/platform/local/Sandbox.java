@@ -1,14 +1,24 @@
 package dev.ferry.platform.local;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -113,7 +123,7 @@ final class Sandbox {
     private static String probe(Sandbox sandbox) {
         try {
             Process p = spawn(new ProcessBuilder(sandbox.command(List.of("true"), Path.of("/"), Mounts.of(List.of(), List.of())))
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))));
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
             p.getOutputStream().close();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -194,7 +204,7 @@ final class Sandbox {
     }
 
     /** The one thread that starts every child process; see {@link #spawn}. */
-    private static final java.util.concurrent.ExecutorService SPAWNER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ferry-spawner");
         t.setDaemon(true);
         return t;
@@ -206,10 +216,10 @@ final class Sandbox {
      * a process started from a pool thread that retires would die with it.
      */
     static Process spawn(ProcessBuilder builder) throws IOException {
-        java.util.concurrent.Future<Process> started = SPAWNER.submit(builder::start);
+        Future<Process> started = SPAWNER.submit(builder::start);
         try {
             return started.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
@@ -224,7 +234,7 @@ final class Sandbox {
                     // it did not start
                 }
             });
-            throw new java.io.InterruptedIOException("interrupted while starting a process");
+            throw new InterruptedIOException("interrupted while starting a process");
         }
     }
 
@@ -313,29 +323,29 @@ final class Sandbox {
     static List<Path> unreadableByOthers(Path dir) {
         List<Path> found = new ArrayList<>();
         try {
-            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
-                public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes a)
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a)
                         throws IOException {
                     if (!d.equals(dir) && hidden(d)) {
                         found.add(d);
-                        return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                        return FileVisitResult.SKIP_SUBTREE;
                     }
-                    return java.nio.file.FileVisitResult.CONTINUE;
+                    return FileVisitResult.CONTINUE;
                 }
 
                 @Override
-                public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a)
+                public FileVisitResult visitFile(Path f, BasicFileAttributes a)
                         throws IOException {
                     if (a.isRegularFile() && hidden(f)) {
                         found.add(f);
                     }
-                    return java.nio.file.FileVisitResult.CONTINUE;
+                    return FileVisitResult.CONTINUE;
                 }
 
                 @Override
-                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
-                    return java.nio.file.FileVisitResult.CONTINUE; // removed meanwhile, or unreadable even to Ferry
+                public FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return FileVisitResult.CONTINUE; // removed meanwhile, or unreadable even to Ferry
                 }
             });
         } catch (IOException e) {
@@ -346,7 +356,7 @@ final class Sandbox {
 
     private static boolean hidden(Path path) throws IOException {
         return !Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)
-                .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+                .contains(PosixFilePermission.OTHERS_READ);
     }
 
     /**
