@@ -19,7 +19,6 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1PodSecurityContext;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
-import io.kubernetes.client.openapi.models.V1ResourceRequirements;
 import io.kubernetes.client.openapi.models.V1SeccompProfile;
 import io.kubernetes.client.openapi.models.V1SecretVolumeSource;
 import io.kubernetes.client.openapi.models.V1SecurityContext;
@@ -131,7 +130,7 @@ final class BuildJobs {
                 .terminationMessagePath(TERMINATION_LOG)
                 .volumeMounts(List.of(workspace, new V1VolumeMount().name("tmp").mountPath("/tmp")))
                 // its root is read-only: its writable layer and log stay small; what it writes goes to the emptyDirs
-                .resources(withStorage(resources("100m", "1", "256Mi", "1Gi"), "64Mi", "1Gi"))
+                .resources(PodSettings.resources("100m", "1", "256Mi", "1Gi", "64Mi", "1Gi"))
                 .securityContext(new V1SecurityContext()
                         .runAsUser(1000L).runAsNonRoot(true).allowPrivilegeEscalation(false)
                         .readOnlyRootFilesystem(true)
@@ -174,8 +173,7 @@ final class BuildJobs {
                 .env(List.of(new V1EnvVar().name("BUILDKITD_FLAGS").value("--oci-worker-no-process-sandbox"),
                         new V1EnvVar().name("DOCKER_CONFIG").value("/home/user/.docker")))
                 .volumeMounts(builderMounts)
-                .resources(withStorage(resources(settings.cpuRequest(), settings.cpuLimit(), settings.memoryRequest(),
-                        settings.memoryLimit()), settings.ephemeralStorageRequest(), settings.ephemeralStorageLimit()))
+                .resources(settings.resources())
                 // Rootless BuildKit needs user namespaces: its documented setting is seccomp and AppArmor Unconfined,
                 // still without privileges, as uid 1000, with no capability added.
                 .securityContext(new V1SecurityContext()
@@ -183,7 +181,7 @@ final class BuildJobs {
                         .seccompProfile(new V1SeccompProfile().type("Unconfined"))
                         .appArmorProfile(new V1AppArmorProfile().type("Unconfined")));
 
-        V1PodSpec pod = new V1PodSpec()
+        V1PodSpec pod = settings.place(new V1PodSpec()
                 .initContainers(List.of(prepare))
                 .containers(List.of(builder))
                 .volumes(volumes)
@@ -191,10 +189,7 @@ final class BuildJobs {
                 .automountServiceAccountToken(false)
                 .enableServiceLinks(false)
                 .securityContext(new V1PodSecurityContext().runAsUser(1000L).runAsGroup(1000L).fsGroup(1000L).runAsNonRoot(true))
-                .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(SessionPods.tolerations(settings.tolerations()))
-                .imagePullSecrets(SessionPods.pullSecrets(settings.imagePullSecrets()))
-                .overhead(null); // as for session Pods: "overhead":{} makes the Job controller's Pod refused (FailedCreate)
+                .overhead(null)); // as for session Pods: "overhead":{} makes the Job controller's Pod refused (FailedCreate)
         return new V1Job()
                 .apiVersion("batch/v1").kind("Job")
                 .metadata(new V1ObjectMeta().name(name).labels(labels).annotations(annotations))
@@ -205,19 +200,5 @@ final class BuildJobs {
                         .template(new V1PodTemplateSpec()
                                 .metadata(new V1ObjectMeta().labels(labels).annotations(annotations))
                                 .spec(pod)));
-    }
-
-    static V1ResourceRequirements withStorage(V1ResourceRequirements resources, String request, String limit) {
-        Map<String, Quantity> requests = new LinkedHashMap<>(resources.getRequests());
-        Map<String, Quantity> limits = new LinkedHashMap<>(resources.getLimits());
-        requests.put("ephemeral-storage", new Quantity(request));
-        limits.put("ephemeral-storage", new Quantity(limit));
-        return resources.requests(requests).limits(limits);
-    }
-
-    private static V1ResourceRequirements resources(String cpuRequest, String cpuLimit, String memoryRequest, String memoryLimit) {
-        return new V1ResourceRequirements()
-                .requests(Map.of("cpu", new Quantity(cpuRequest), "memory", new Quantity(memoryRequest)))
-                .limits(Map.of("cpu", new Quantity(cpuLimit), "memory", new Quantity(memoryLimit)));
     }
 }

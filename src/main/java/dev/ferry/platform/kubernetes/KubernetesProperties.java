@@ -79,7 +79,7 @@ public record KubernetesProperties(
             @DefaultValue({}) List<String> imagePullSecrets,
             @DefaultValue("10m") Duration launchTimeout,
             @DefaultValue("1Gi") String ephemeralStorageRequest,
-            @DefaultValue("10Gi") String ephemeralStorageLimit) {
+            @DefaultValue("10Gi") String ephemeralStorageLimit) implements PodSettings {
     }
 
     /**
@@ -142,7 +142,7 @@ public record KubernetesProperties(
             @DefaultValue("true") boolean cache,
             @DefaultValue("") String buildkitdConfig,
             @DefaultValue("2Gi") String ephemeralStorageRequest,
-            @DefaultValue("20Gi") String ephemeralStorageLimit) {
+            @DefaultValue("20Gi") String ephemeralStorageLimit) implements PodSettings {
 
         static final List<String> DEFAULT_COMMAND = List.of("buildctl-daemonless.sh");
         static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",

@@ -7,22 +7,18 @@ import java.util.List;
 import java.util.Map;
 
 import io.kubernetes.client.custom.IntOrString;
-import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1Capabilities;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1ContainerPort;
 import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1HTTPGetAction;
-import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSecurityContext;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Probe;
-import io.kubernetes.client.openapi.models.V1ResourceRequirements;
 import io.kubernetes.client.openapi.models.V1SeccompProfile;
 import io.kubernetes.client.openapi.models.V1SecurityContext;
-import io.kubernetes.client.openapi.models.V1Toleration;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
@@ -100,17 +96,13 @@ final class SessionPods {
                         // every 5 s, so that a launch sees the first Ready soon after the server answers.
                         .periodSeconds(5).timeoutSeconds(5).failureThreshold(3))
                 // ephemeral-storage: a session filling its writable layer is evicted alone, not its node's neighbours
-                .resources(new V1ResourceRequirements()
-                        .requests(Map.of("cpu", new Quantity(settings.cpuRequest()), "memory", new Quantity(settings.memoryRequest()),
-                                "ephemeral-storage", new Quantity(settings.ephemeralStorageRequest())))
-                        .limits(Map.of("cpu", new Quantity(settings.cpuLimit()), "memory", new Quantity(settings.memoryLimit()),
-                                "ephemeral-storage", new Quantity(settings.ephemeralStorageLimit()))))
+                .resources(settings.resources())
                 .securityContext(new V1SecurityContext()
                         .runAsUser(settings.uid())
                         .runAsNonRoot(true)
                         .allowPrivilegeEscalation(false)
                         .capabilities(new V1Capabilities().drop(List.of("ALL"))));
-        V1PodSpec podSpec = new V1PodSpec()
+        V1PodSpec podSpec = settings.place(new V1PodSpec()
                 .containers(List.of(container))
                 .restartPolicy("Never")
                 .automountServiceAccountToken(false)
@@ -121,29 +113,13 @@ final class SessionPods {
                         .fsGroup(settings.uid())
                         .runAsNonRoot(true)
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
-                .nodeSelector(settings.nodeSelector().isEmpty() ? null : settings.nodeSelector())
-                .tolerations(tolerations(settings.tolerations()))
-                .imagePullSecrets(pullSecrets(settings.imagePullSecrets()))
                 // client-java starts overhead as an empty map, sent as "overhead":{}; the RuntimeClass admission plugin
                 // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName (kubernetes-client/java#3076)
-                .overhead(null);
+                .overhead(null));
         return new V1Pod()
                 .apiVersion("v1").kind("Pod")
                 .metadata(new V1ObjectMeta().name(Labels.podName(spec.id())).labels(labels).annotations(annotations))
                 .spec(podSpec);
-    }
-
-    static List<V1Toleration> tolerations(List<KubernetesProperties.Toleration> tolerations) {
-        if (tolerations.isEmpty()) {
-            return null;
-        }
-        return tolerations.stream().map(t -> new V1Toleration().key(t.key()).operator(t.operator()).value(t.value())
-                .effect(t.effect()).tolerationSeconds(t.tolerationSeconds())).toList();
-    }
-
-    /** A Pod's {@code imagePullSecrets}; null (no field) when there are none. */
-    static List<V1LocalObjectReference> pullSecrets(List<String> names) {
-        return names.isEmpty() ? null : names.stream().map(n -> new V1LocalObjectReference().name(n)).toList();
     }
 
     /** The session a Pod runs, from its labels, annotations and environment; null when the Pod is not one of ours. */
