@@ -10,12 +10,6 @@ public interface ArchiveProvider extends RepoProvider {
     /** Asks the archive which version the spec names and which files it holds. */
     ArchiveRecord resolve(RepoSpec spec, ArchiveFetcher.Fetch fetch);
 
-    /** The provider id in links: the one its display names, so that the two cannot differ. */
-    @Override
-    default String id() {
-        return display().id();
-    }
-
     @Override
     default String resolvedSpec(RepoSpec spec, String commit) {
         throw new UnsupportedOperationException("an archive's resolved spec comes from its record");

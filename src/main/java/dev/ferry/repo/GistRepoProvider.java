@@ -18,11 +18,6 @@ public final class GistRepoProvider implements RepoProvider {
     }
 
     @Override
-    public String id() {
-        return "gist";
-    }
-
-    @Override
     public ProviderDisplay display() {
         return display;
     }

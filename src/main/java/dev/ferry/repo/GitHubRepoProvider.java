@@ -19,11 +19,6 @@ public final class GitHubRepoProvider implements RepoProvider {
     }
 
     @Override
-    public String id() {
-        return "gh";
-    }
-
-    @Override
     public ProviderDisplay display() {
         return display;
     }

@@ -18,11 +18,6 @@ public final class GitLabRepoProvider implements RepoProvider {
     }
 
     @Override
-    public String id() {
-        return "gl";
-    }
-
-    @Override
     public ProviderDisplay display() {
         return display;
     }

@@ -11,11 +11,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class GitRepoProvider implements RepoProvider {
 
-    @Override
-    public String id() {
-        return "git";
-    }
-
     private static final ProviderDisplay DISPLAY = new ProviderDisplay("git", "Git repository",
             "Arbitrary git repository URL (https://git.example.com/repo)", "example: https://git.example.com/owner/repo.git",
             true, true, "HEAD", "[^/]+/.+", null);

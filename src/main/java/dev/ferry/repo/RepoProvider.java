@@ -3,8 +3,10 @@ package dev.ferry.repo;
 /** One of BinderHub's repository providers: the grammar of its spec, its clone URL, and how it is presented. */
 public interface RepoProvider {
 
-    /** The provider's id in links ({@code git}, {@code gh}, …). */
-    String id();
+    /** The provider's id in links ({@code git}, {@code gh}, …): the one its display names, so that the two cannot differ. */
+    default String id() {
+        return display().id();
+    }
 
     /** Its BinderHub display configuration. */
     ProviderDisplay display();
