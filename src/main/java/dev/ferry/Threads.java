@@ -16,6 +16,15 @@ public final class Threads {
     private Threads() {
     }
 
+    /** Daemon platform threads, all named {@code name}: for a timer or a lone worker that must not keep the JVM up. */
+    public static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     public static ExecutorService perTask(String name) {
         try {
             Object builder = MethodHandles.publicLookup()

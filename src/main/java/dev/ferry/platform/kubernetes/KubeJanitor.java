@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1Pod;
 
+import dev.ferry.Threads;
 import dev.ferry.cull.Leadership;
 import dev.ferry.launch.SessionService;
 
@@ -35,11 +36,7 @@ final class KubeJanitor implements AutoCloseable {
     private final Duration jobTtl;
     private final Duration buildTimeout;
     private final Duration launchTimeout;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ferry-janitor");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-janitor"));
 
     KubeJanitor(KubeApi api, KubeState state, Leadership leadership, KubernetesBuilder builder, KubernetesLauncher launcher,
                 Duration jobTtl, Duration buildTimeout, Duration launchTimeout) {

@@ -20,6 +20,7 @@ import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 
+import dev.ferry.Threads;
 import dev.ferry.cull.Leadership;
 
 /**
@@ -40,11 +41,7 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
     private final Duration duration;
     private final String identity;
     private final List<Runnable> onLeading = new ArrayList<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ferry-leader-election");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-leader-election"));
     private volatile long leaderUntilNanos;
     private volatile boolean everLed;
     /** The wall clock renewTime and acquireTime are written with (only written: never compared with another's). */

@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.Threads;
+
 /**
  * Where repository code runs on the local platform: every build step and every notebook server is wrapped in a
  * bubblewrap ({@code bwrap}) sandbox with its own PID, IPC and UTS namespaces (all its processes die with it, and it
@@ -204,11 +206,7 @@ final class Sandbox {
     }
 
     /** The one thread that starts every child process; see {@link #spawn}. */
-    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "ferry-spawner");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(Threads.daemon("ferry-spawner"));
 
     /**
      * Starts a process from one thread that lives as long as Ferry. {@code bwrap --die-with-parent} kills the sandbox
