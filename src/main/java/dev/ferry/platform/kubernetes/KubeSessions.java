@@ -13,10 +13,10 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Pod;
 
+import dev.ferry.Threads;
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
@@ -46,11 +46,7 @@ final class KubeSessions implements AutoCloseable {
     private final Map<String, Long> flushed = new ConcurrentHashMap<>();
     /** Reads of session Pods the informer does not hold yet, running now (see {@link #resolve}). */
     private final Semaphore lookups = new Semaphore(LOOKUPS);
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ferry-activity-flush");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-activity-flush"));
 
     KubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions, Capacity capacity,
                  RouteTable routes, Duration flushEvery) {
@@ -60,23 +56,10 @@ final class KubeSessions implements AutoCloseable {
         this.sessions = sessions;
         this.capacity = capacity;
         this.flushEvery = flushEvery;
-        state.onPods(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(V1Pod pod) {
-                seen(pod);
-            }
-
-            @Override
-            public void onUpdate(V1Pod old, V1Pod pod) {
-                seen(pod);
-            }
-
-            @Override
-            public void onDelete(V1Pod pod, boolean unknown) {
-                SessionSpec spec = SessionPods.specOf(pod);
-                if (spec != null) {
-                    flushed.remove(spec.id());
-                }
+        state.onPods(this::seen, pod -> {
+            SessionSpec spec = SessionPods.specOf(pod);
+            if (spec != null) {
+                flushed.remove(spec.id());
             }
         });
         routes.setResolver(this::resolve);

@@ -5,6 +5,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -98,20 +99,25 @@ final class KubeState implements AutoCloseable {
     }
 
     private <T extends KubernetesObject> ResourceEventHandler<T> waker() {
+        return handler(o -> wake(), o -> wake());
+    }
+
+    /** A handler that calls {@code seen} with each object added or changed, {@code gone} with each one deleted. */
+    private static <T extends KubernetesObject> ResourceEventHandler<T> handler(Consumer<T> seen, Consumer<T> gone) {
         return new ResourceEventHandler<T>() {
             @Override
             public void onAdd(T o) {
-                wake();
+                seen.accept(o);
             }
 
             @Override
-            public void onUpdate(T a, T b) {
-                wake();
+            public void onUpdate(T old, T o) {
+                seen.accept(o);
             }
 
             @Override
             public void onDelete(T o, boolean unknown) {
-                wake();
+                gone.accept(o);
             }
         };
     }
@@ -200,12 +206,9 @@ final class KubeState implements AutoCloseable {
     }
 
     /** Changes of session Pods (and of build Pods when they share the namespace: handlers filter by component). */
-    void onPods(ResourceEventHandler<V1Pod> handler) {
-        pods.addEventHandler(handler);
-    }
-
-    void onJobs(ResourceEventHandler<V1Job> handler) {
-        jobs.addEventHandler(handler);
+    /** Calls {@code seen} with each session Pod added or changed, {@code gone} with each one deleted. */
+    void onPods(Consumer<V1Pod> seen, Consumer<V1Pod> gone) {
+        pods.addEventHandler(handler(seen, gone));
     }
 
     /** The last watch failure in the last minute, or null. */

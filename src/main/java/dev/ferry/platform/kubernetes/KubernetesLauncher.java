@@ -19,7 +19,6 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
@@ -70,24 +69,11 @@ final class KubernetesLauncher implements Launcher {
         this.state = state;
         this.pods = pods;
         this.timeout = timeout;
-        state.onPods(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(V1Pod pod) {
-                check(pod);
-            }
-
-            @Override
-            public void onUpdate(V1Pod old, V1Pod pod) {
-                check(pod);
-            }
-
-            @Override
-            public void onDelete(V1Pod pod, boolean unknown) {
-                PodServer server = servers.remove(pod.getMetadata().getName());
-                if (server != null) {
-                    String reason = annotation(pod, Labels.A_END_REASON);
-                    server.exited.complete(reason != null ? reason : "its Pod was deleted.");
-                }
+        state.onPods(this::check, pod -> {
+            PodServer server = servers.remove(pod.getMetadata().getName());
+            if (server != null) {
+                String reason = annotation(pod, Labels.A_END_REASON);
+                server.exited.complete(reason != null ? reason : "its Pod was deleted.");
             }
         });
     }
