@@ -1,5 +1,8 @@
 package dev.ferry.platform.kubernetes;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,6 +21,7 @@ import java.util.stream.Stream;
 
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.Ports;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.awaitility.Awaitility;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
@@ -206,6 +210,20 @@ public final class LocalRegistry implements AutoCloseable {
                     int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
                     return status == 200 || status == 401;
                 });
+    }
+
+    /** Asserts what a client allowed to read here sees: the tag {@link #push} put, no other tag, no other repository. */
+    static void assertSeesOnlyWhatWasPushed(RegistryClient client) {
+        assertThat(client.exists(DEMO_REPOSITORY, "built")).isTrue();
+        assertThat(client.exists(DEMO_REPOSITORY, "never-built")).isFalse();
+        assertThat(client.exists("ferry/no-such-repository", "built")).isFalse();
+    }
+
+    /** Asserts that asking for the pushed tag with {@code client} throws a {@link RegistryException} naming this host. */
+    AbstractThrowableAssert<?, ? extends Throwable> assertRefuses(RegistryClient client) {
+        return assertThatThrownBy(() -> client.exists(DEMO_REPOSITORY, "built"))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageContaining(host());
     }
 
     /** Stops the registry and removes its directory (storage, config, image). */

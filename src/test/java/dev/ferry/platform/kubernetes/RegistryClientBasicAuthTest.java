@@ -1,7 +1,6 @@
 package dev.ferry.platform.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,18 +30,13 @@ class RegistryClientBasicAuthTest {
 
     @Test
     void withTheRightCredentialsAPushedTagExistsAndOthersDoNot() {
-        RegistryClient client = new RegistryClient(registry.properties(USER, PASSWORD));
-        assertThat(client.exists(LocalRegistry.DEMO_REPOSITORY, "built")).isTrue();
-        assertThat(client.exists(LocalRegistry.DEMO_REPOSITORY, "never-built")).isFalse();
-        assertThat(client.exists("ferry/no-such-repository", "built")).isFalse();
+        LocalRegistry.assertSeesOnlyWhatWasPushed(new RegistryClient(registry.properties(USER, PASSWORD)));
     }
 
     @Test
     void withoutCredentialsTheErrorSaysWhichSettingsToSet() {
         RegistryClient client = new RegistryClient(registry.properties("", ""));
-        assertThatThrownBy(() -> client.exists(LocalRegistry.DEMO_REPOSITORY, "built"))
-                .isInstanceOf(RegistryException.class)
-                .hasMessageContaining(registry.host())
+        registry.assertRefuses(client)
                 .hasMessageContaining("needs credentials")
                 .hasMessageContaining("ferry.registry.username")
                 .hasMessageContaining("ferry.registry.password");
@@ -51,9 +45,7 @@ class RegistryClientBasicAuthTest {
     @Test
     void aWrongPasswordIsRefusedWithoutShowingIt() {
         RegistryClient client = new RegistryClient(registry.properties(USER, WRONG_PASSWORD));
-        assertThatThrownBy(() -> client.exists(LocalRegistry.DEMO_REPOSITORY, "built"))
-                .isInstanceOf(RegistryException.class)
-                .hasMessageContaining(registry.host())
+        registry.assertRefuses(client)
                 .hasMessageContaining("refused the credentials")
                 .hasMessageContaining(USER)
                 .message().doesNotContain(WRONG_PASSWORD).doesNotContain(PASSWORD);

@@ -1,7 +1,6 @@
 package dev.ferry.platform.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -47,10 +46,7 @@ class RegistryClientBearerTest {
 
     @Test
     void withATokenAPushedTagExistsAndOthersDoNot() {
-        RegistryClient client = new RegistryClient(registry.properties(USER, PASSWORD));
-        assertThat(client.exists(LocalRegistry.DEMO_REPOSITORY, "built")).isTrue();
-        assertThat(client.exists(LocalRegistry.DEMO_REPOSITORY, "never-built")).isFalse();
-        assertThat(client.exists("ferry/no-such-repository", "built")).isFalse();
+        LocalRegistry.assertSeesOnlyWhatWasPushed(new RegistryClient(registry.properties(USER, PASSWORD)));
     }
 
     @Test
@@ -77,9 +73,7 @@ class RegistryClientBearerTest {
     @Test
     void withoutCredentialsTheErrorSaysWhichSettingsToSet() {
         RegistryClient client = new RegistryClient(registry.properties("", ""));
-        assertThatThrownBy(() -> client.exists(LocalRegistry.DEMO_REPOSITORY, "built"))
-                .isInstanceOf(RegistryException.class)
-                .hasMessageContaining(registry.host())
+        registry.assertRefuses(client)
                 .hasMessageContaining("needs credentials")
                 .hasMessageContaining("ferry.registry.username");
     }
@@ -87,9 +81,7 @@ class RegistryClientBearerTest {
     @Test
     void aWrongPasswordIsRefusedWithoutShowingIt() {
         RegistryClient client = new RegistryClient(registry.properties(USER, "not-the-Pa55word"));
-        assertThatThrownBy(() -> client.exists(LocalRegistry.DEMO_REPOSITORY, "built"))
-                .isInstanceOf(RegistryException.class)
-                .hasMessageContaining(registry.host())
+        registry.assertRefuses(client)
                 .hasMessageContaining("refused the credentials")
                 .message().doesNotContain("not-the-Pa55word").doesNotContain(PASSWORD);
     }
