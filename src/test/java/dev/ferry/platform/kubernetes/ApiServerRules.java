@@ -75,6 +75,14 @@ final class ApiServerRules {
         return deployedRole;
     }
 
+    /** The Role of {@code deploy/base} with {@code verb} taken out of the rule that grants {@code resource}. */
+    static List<V1PolicyRule> deployedRoleWithout(String resource, String verb) {
+        return deployedRole().stream().map(r -> r.getResources().contains(resource)
+                ? new V1PolicyRule().apiGroups(r.getApiGroups()).resources(r.getResources())
+                        .verbs(r.getVerbs().stream().filter(v -> !v.equals(verb)).toList())
+                : r).toList();
+    }
+
     /** From now on the portal may do in {@code namespace} what {@code rules} grant, and nothing else there. */
     void grant(String namespace, List<V1PolicyRule> rules) {
         grants.put(namespace, rules);

@@ -14,7 +14,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import io.kubernetes.client.openapi.models.V1PolicyRule;
 
 import dev.ferry.testing.Ports;
 
@@ -106,11 +105,7 @@ class CheckClusterCommandTest {
 
     @Test
     void aVerbTheRoleLacksIsAFailSayingWhatToAddAndWhy() throws Exception {
-        List<V1PolicyRule> withoutDelete = ApiServerRules.deployedRole().stream().map(r -> r.getResources().contains("configmaps")
-                ? new V1PolicyRule().apiGroups(r.getApiGroups()).resources(r.getResources())
-                        .verbs(r.getVerbs().stream().filter(v -> !v.equals("delete")).toList())
-                : r).toList();
-        double_ = new KubeApiDouble(withoutDelete);
+        double_ = new KubeApiDouble(ApiServerRules.deployedRoleWithout("configmaps", "delete"));
 
         Run run = checkCluster(unreachableRegistry());
 

@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.kubernetes.client.openapi.models.V1PolicyRule;
-import io.kubernetes.client.util.Config;
 
 import dev.ferry.testing.Ports;
 
@@ -28,15 +26,8 @@ class ClusterCheckAtStartTest {
 
     @Test
     void aVerbTheRoleLacksIsLoggedAsAWarningSayingWhatToFix() throws Exception {
-        List<V1PolicyRule> withoutWatch = ApiServerRules.deployedRole().stream().map(r -> r.getResources().contains("events")
-                ? new V1PolicyRule().apiGroups(r.getApiGroups()).resources(r.getResources())
-                        .verbs(r.getVerbs().stream().filter(v -> !v.equals("watch")).toList())
-                : r).toList();
-        double_ = new KubeApiDouble(withoutWatch);
-        var client = Config.fromUrl(double_.url(), false);
-        var builder = client.getHttpClient().newBuilder();
-        double_.watchBridge().customize(builder);
-        client.setHttpClient(builder.build());
+        double_ = new KubeApiDouble(ApiServerRules.deployedRoleWithout("events", "watch"));
+        var client = double_.portalClient();
         KubeApi api = new KubeApi(KubeApiDouble.NAMESPACE, client, client);
         RegistryProperties registry = new RegistryProperties("127.0.0.1:" + Ports.free() + "/ferry/", "", true, "", "");
         BuildJobs jobs = new BuildJobs(BuildJobsTest.build(""), registry, BuildJobsTest.repoProperties(), "1.0.0");

@@ -20,6 +20,8 @@ import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
@@ -209,6 +211,15 @@ final class KubeApiDouble implements AutoCloseable {
         return "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                 + "\"status\":\"Failure\",\"message\":\"too old resource version: " + asked + " (" + current + ")\","
                 + "\"reason\":\"Expired\",\"code\":410}}";
+    }
+
+    /** A client as the portal's: its requests marked by {@link #watchBridge()}, so that RBAC and strict decoding apply. */
+    ApiClient portalClient() throws IOException {
+        ApiClient client = Config.fromUrl(url(), false);
+        var builder = client.getHttpClient().newBuilder();
+        watchBridge().customize(builder);
+        client.setHttpClient(builder.build());
+        return client;
     }
 
     KubernetesHttpCustomizer watchBridge() {

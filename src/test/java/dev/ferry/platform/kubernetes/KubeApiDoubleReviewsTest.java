@@ -15,11 +15,9 @@ import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
-import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1ResourceAttributes;
 import io.kubernetes.client.openapi.models.V1SelfSubjectAccessReview;
 import io.kubernetes.client.openapi.models.V1SelfSubjectAccessReviewSpec;
-import io.kubernetes.client.util.Config;
 
 /**
  * What the API double answers for check-cluster as a real API server does: {@code SelfSubjectAccessReview} from the
@@ -36,14 +34,6 @@ class KubeApiDoubleReviewsTest {
         }
     }
 
-    private ApiClient portalClient() throws java.io.IOException {
-        ApiClient client = Config.fromUrl(double_.url(), false);
-        var builder = client.getHttpClient().newBuilder();
-        double_.watchBridge().customize(builder);
-        client.setHttpClient(builder.build());
-        return client;
-    }
-
     private boolean allowed(ApiClient client, String verb, String group, String resource, String subresource, String namespace)
             throws ApiException {
         var attributes = new V1ResourceAttributes().verb(verb).group(group).resource(resource).namespace(namespace);
@@ -58,12 +48,8 @@ class KubeApiDoubleReviewsTest {
 
     @Test
     void anAccessReviewIsAnsweredFromTheRoleTheDoubleEnforces() throws Exception {
-        List<V1PolicyRule> withoutDelete = ApiServerRules.deployedRole().stream().map(r -> r.getResources().contains("configmaps")
-                ? new V1PolicyRule().apiGroups(r.getApiGroups()).resources(r.getResources())
-                        .verbs(r.getVerbs().stream().filter(v -> !v.equals("delete")).toList())
-                : r).toList();
-        double_ = new KubeApiDouble(withoutDelete);
-        ApiClient client = portalClient();
+        double_ = new KubeApiDouble(ApiServerRules.deployedRoleWithout("configmaps", "delete"));
+        ApiClient client = double_.portalClient();
         String ns = KubeApiDouble.NAMESPACE;
 
         assertThat(allowed(client, "create", "", "pods", null, ns)).isTrue();
@@ -79,7 +65,7 @@ class KubeApiDoubleReviewsTest {
     @Test
     void aDryRunCreateIsAdmittedButNothingIsStored() throws Exception {
         double_ = new KubeApiDouble();
-        var core = new KubeApi(KubeApiDouble.NAMESPACE, portalClient(), portalClient()).core();
+        var core = new KubeApi(KubeApiDouble.NAMESPACE, double_.portalClient(), double_.portalClient()).core();
 
         V1Pod answered = core.createNamespacedPod(KubeApiDouble.NAMESPACE, pod("dry", false)).dryRun("All").execute();
 
@@ -95,7 +81,7 @@ class KubeApiDoubleReviewsTest {
     @Test
     void aDryRunGoesThroughAdmissionAndRbacAsACreateWould() throws Exception {
         double_ = new KubeApiDouble();
-        var core = new KubeApi(KubeApiDouble.NAMESPACE, portalClient(), portalClient()).core();
+        var core = new KubeApi(KubeApiDouble.NAMESPACE, double_.portalClient(), double_.portalClient()).core();
 
         ApiException overhead = assertThrows(ApiException.class,
                 () -> core.createNamespacedPod(KubeApiDouble.NAMESPACE, pod("heavy", true)).dryRun("All").execute());

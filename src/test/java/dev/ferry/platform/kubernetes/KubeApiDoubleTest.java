@@ -20,7 +20,6 @@ import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodSpec;
-import io.kubernetes.client.util.Config;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -50,19 +49,10 @@ class KubeApiDoubleTest {
     @BeforeEach
     void start() throws Exception {
         double_ = new KubeApiDouble();
-        client = portalClient();
-        ApiClient streaming = portalClient();
+        client = double_.portalClient();
+        ApiClient streaming = double_.portalClient();
         streaming.setHttpClient(streaming.getHttpClient().newBuilder().readTimeout(Duration.ZERO).build());
         api = new KubeApi(NS, client, streaming);
-    }
-
-    /** A client as the portal's: its requests marked by the double's bridge, so that RBAC and strict decoding apply. */
-    private ApiClient portalClient() throws java.io.IOException {
-        var c = Config.fromUrl(double_.url(), false);
-        var builder = c.getHttpClient().newBuilder();
-        double_.watchBridge().customize(builder);
-        c.setHttpClient(builder.build());
-        return c;
     }
 
     @AfterEach

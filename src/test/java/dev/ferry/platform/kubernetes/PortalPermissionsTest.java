@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.util.Config;
 
 import dev.ferry.workshop.WorkshopStore;
 
@@ -27,16 +26,7 @@ class PortalPermissionsTest {
     @BeforeEach
     void start() throws Exception {
         double_ = new KubeApiDouble();
-        api = new KubeApi(KubeApiDouble.NAMESPACE, portalClient(), portalClient());
-    }
-
-    /** A client as the portal's: its requests marked by the double's bridge, so that the Role applies to them. */
-    private io.kubernetes.client.openapi.ApiClient portalClient() throws java.io.IOException {
-        var client = Config.fromUrl(double_.url(), false);
-        var builder = client.getHttpClient().newBuilder();
-        double_.watchBridge().customize(builder);
-        client.setHttpClient(builder.build());
-        return client;
+        api = new KubeApi(KubeApiDouble.NAMESPACE, double_.portalClient(), double_.portalClient());
     }
 
     @AfterEach
