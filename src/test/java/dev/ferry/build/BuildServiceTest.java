@@ -2,6 +2,7 @@ package dev.ferry.build;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -54,10 +55,15 @@ class BuildServiceTest {
         }
     }
 
+    /** A build service over {@code builder} that stops a build after {@code timeout} and runs {@code concurrency} at once. */
+    private static BuildService service(Builder builder, Duration timeout, int concurrency) {
+        return new BuildService(builder, new BuildProperties(timeout, concurrency, false, BuildProperties.Log.DEFAULTS));
+    }
+
     @Test
     void requestsForOneCommitJoinOneBuild() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMinutes(1), 2)) {
             Build first = service.request(repo("a".repeat(40)));
             Build second = service.request(repo("a".repeat(40)));
             assertThat(second).isSameAs(first);
@@ -75,12 +81,12 @@ class BuildServiceTest {
         GateBuilder builder = new GateBuilder();
         builder.fail = true;
         builder.release.countDown();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 2, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMinutes(1), 2)) {
             Build failed = service.request(repo("b".repeat(40)));
             assertThatThrownBy(() -> failed.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(BuildFailedException.class);
             assertThat(failed.state()).isEqualTo(Build.State.FAILED);
-            org.awaitility.Awaitility.await().until(() -> service.inProgress() == 0);
+            await().until(() -> service.inProgress() == 0);
             Build again = service.request(repo("b".repeat(40)));
             assertThat(again).isNotSameAs(failed);
             assertThat(again.cached()).isFalse();
@@ -90,7 +96,7 @@ class BuildServiceTest {
     @Test
     void buildPastTheTimeoutIsStoppedWithASentenceNamingTheLimit() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(300), 2, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMillis(300), 2)) {
             Build build = service.request(repo("c".repeat(40)));
             assertThatThrownBy(() -> build.result().get(5, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(FerryException.class)
@@ -102,10 +108,10 @@ class BuildServiceTest {
     @Test
     void buildsBeyondTheConcurrencyLimitWaitInLine() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMinutes(1), 1)) {
             Build running = service.request(repo("d".repeat(40)));
             Build waiting = service.request(repo("e".repeat(40)));
-            org.awaitility.Awaitility.await().until(() -> running.state() == Build.State.RUNNING);
+            await().until(() -> running.state() == Build.State.RUNNING);
             Thread.sleep(100);
             assertThat(waiting.state()).isEqualTo(Build.State.QUEUED);
             assertThat(builder.builds.get()).isEqualTo(1);

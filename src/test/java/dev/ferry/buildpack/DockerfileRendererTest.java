@@ -39,6 +39,13 @@ class DockerfileRendererTest {
         return renderer.render(new Detector().detect(repo), SOURCE);
     }
 
+    /** {@link #render()}, checked to give the user the base environment. */
+    private String renderWithBaseEnvironment() {
+        String d = render();
+        assertBaseEnvironment(d);
+        return d;
+    }
+
     private static List<String> lines(String dockerfile) {
         return Arrays.asList(dockerfile.split("\n"));
     }
@@ -87,8 +94,7 @@ class DockerfileRendererTest {
 
     @Test
     void theBaseEnvironmentHasCondaMambaNodeAndJupyterAtRepo2dockersDefaultPython() {
-        String d = render();
-        assertBaseEnvironment(d);
+        String d = renderWithBaseEnvironment();
         assertThat(d).contains("FROM docker.io/library/buildpack-deps:jammy")
                 .contains("COPY --from=docker.io/mambaorg/micromamba:1.5.8 /bin/micromamba /usr/local/bin/micromamba")
                 .contains("micromamba install --yes --root-prefix /srv/conda --prefix /srv/conda --channel conda-forge --override-channels conda mamba")
@@ -123,8 +129,7 @@ class DockerfileRendererTest {
     void requirementsAndRuntimeTxtInstallIntoTheActivatedEnvironmentAfterTheCopy() throws IOException {
         file("binder/requirements.txt", "numpy\n");
         file("binder/runtime.txt", "python-3.11\n");
-        String d = render();
-        assertBaseEnvironment(d);
+        String d = renderWithBaseEnvironment();
         assertThat(d).contains("python=3.11 pip ")
                 .contains("RUN . /etc/profile.d/activate-conda.sh && /srv/conda/envs/notebook/bin/pip install --no-cache-dir -r \"binder/requirements.txt\"");
         assertThat(d.indexOf("micromamba create")).isLessThan(d.indexOf("COPY --chown"));
@@ -169,8 +174,7 @@ class DockerfileRendererTest {
     @Test
     void condaEnvironmentFileUpdatesTheEnvironmentWithMamba() throws IOException {
         file("environment.yml", "dependencies:\n  - python=3.9\n  - xarray\n");
-        String d = render();
-        assertBaseEnvironment(d);
+        String d = renderWithBaseEnvironment();
         assertThat(d).contains("python=3.9 pip ")
                 .contains("RUN . /etc/profile.d/activate-conda.sh && mamba env update --prefix /srv/conda/envs/notebook --file \"environment.yml\"")
                 .doesNotContain("IRkernel");
@@ -246,8 +250,7 @@ class DockerfileRendererTest {
     void rWithAVersionAndADateUsesThatDatesSnapshot() throws IOException {
         file("runtime.txt", "r-4.3-2023-10-01");
         file("install.R", "install.packages('ggplot2')\n");
-        String d = render();
-        assertBaseEnvironment(d);
+        String d = renderWithBaseEnvironment();
         assertThat(d).contains("FROM docker.io/rocker/r-ver:4.3\n")
                 .contains("https://packagemanager.posit.co/cran/__linux__/$(. /etc/os-release && echo \"${VERSION_CODENAME}\")/2023-10-01\"")
                 .contains("\"$(R RHOME)/etc/Rprofile.site\"").contains("r-cran-repos=${CRAN_SNAPSHOT}")
@@ -282,8 +285,7 @@ class DockerfileRendererTest {
     @Test
     void juliaReadsTheCompatBoundAsPkgDoesAndKeepsIJuliaOutOfTheProject() throws IOException {
         file("Project.toml", "[deps]\nPlots = \"91a5bcdd-55d7-5caf-9e0b-520d859cae80\"\n[compat]\njulia = \"=1.3\"\n");
-        String d = render();
-        assertBaseEnvironment(d);
+        String d = renderWithBaseEnvironment();
         assertThat(d).contains("FROM docker.io/library/julia:1.3.0\n")
                 .contains("ENV JULIA_PROJECT=${REPO_DIR}\n")
                 .contains("env -u JULIA_PROJECT julia -e 'using Pkg; Pkg.add(\"IJulia\"); using IJulia; installkernel(\"Julia\", \"--project=\" * ENV[\"FERRY_PROJECT\"])'")

@@ -70,6 +70,14 @@ class LocalDiskFullTest {
                 "--spring.jmx.enabled=false", "--logging.level.root=WARN");
     }
 
+    /** The launch of {@code repo} on the Ferry at {@code port}, asserted to fail as out of disk space (507). */
+    private static EventStream.Result readOutOfSpace(int port, String repo) throws Exception {
+        EventStream.Result result = EventStream.read(buildUrl(port, repo));
+        assertThat(result.last().get("phase")).as(result.events().toString()).isEqualTo("failed");
+        assertThat(result.last().get("status_code")).isEqualTo(507);
+        return result;
+    }
+
     private static String buildUrl(int port, String repo) {
         return "http://127.0.0.1:" + port + "/build/git/" + URLEncoder.encode(repo, StandardCharsets.UTF_8) + "/main";
     }
@@ -89,10 +97,7 @@ class LocalDiskFullTest {
             int port = Ports.free();
             ConfigurableApplicationContext ferry = startFerry(workDir, port);
             try {
-                EventStream.Result result = EventStream.read(buildUrl(port, big));
-                Map<String, Object> failed = result.last();
-                assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
-                assertThat(failed.get("status_code")).isEqualTo(507);
+                Map<String, Object> failed = readOutOfSpace(port, big).last();
                 assertThat((String) failed.get("message")).startsWith("The Ferry server ran out of disk space while fetching");
                 assertThat(Files.getFileStore(small).getUsableSpace()).as("space given back").isGreaterThan(6L << 20);
             } finally {
@@ -113,10 +118,8 @@ class LocalDiskFullTest {
         int port = Ports.free();
         ConfigurableApplicationContext ferry = startFerry(workDir, port);
         try {
-            EventStream.Result full = EventStream.read(buildUrl(port, filler));
+            EventStream.Result full = readOutOfSpace(port, filler);
             Map<String, Object> failed = full.last();
-            assertThat(failed.get("phase")).as(full.events().toString()).isEqualTo("failed");
-            assertThat(failed.get("status_code")).isEqualTo(507);
             assertThat(failed.get("message")).isEqualTo(LocalEnvBuilder.DISK_FULL + "\n");
             assertThat(full.events()).as("dd's own words are in the log")
                     .anySatisfy(e -> assertThat((String) e.get("message")).contains("No space left on device"));
