@@ -5,8 +5,9 @@
 // Usage: node thebe.mjs <ferry base url> <provider> <spec> <page origin> [code]
 // Prints 'OUTPUT <json>' with the code's stdout, or 'REFUSED <why>' (exit 4) when CORS does not allow the origin.
 import { EventSource } from 'eventsource';
-import { KernelManager, ServerConnection } from '@jupyterlab/services';
+import { ServerConnection } from '@jupyterlab/services';
 import WebSocket from 'ws';
+import { executeAndExit } from './execute.mjs';
 
 const [ferry, provider, spec, origin, code = 'print(6*7)'] = process.argv.slice(2);
 const timer = setTimeout(() => { console.error('timed out'); process.exit(3); }, 120000);
@@ -62,20 +63,4 @@ const serverSettings = ServerConnection.makeSettings({
   baseUrl: ready.url, wsUrl: 'ws' + ready.url.slice(4), token: ready.token, appendToken: true,
   WebSocket: PageWebSocket, fetch: pageFetch, Request: globalThis.Request, Headers: globalThis.Headers,
 });
-try {
-  const manager = new KernelManager({ serverSettings });
-  await manager.ready;
-  const kernel = await manager.startNew({ name: 'python3' });
-  let out = '';
-  const future = kernel.requestExecute({ code });
-  future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
-  await future.done;
-  console.log('OUTPUT ' + JSON.stringify(out));
-  await kernel.shutdown();
-  manager.dispose();
-  clearTimeout(timer);
-  process.exit(0);
-} catch (e) {
-  console.error(String(e && e.stack || e));
-  process.exit(1);
-}
+await executeAndExit(serverSettings, code, timer);
