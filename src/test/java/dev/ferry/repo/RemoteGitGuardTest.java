@@ -170,16 +170,7 @@ class RemoteGitGuardTest {
         String served = server.createRepo("big", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
         UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
         GuardedUrl url = guard.check(served);
-        String commit = new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
-
-        RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 64 * 1024, Duration.ofMinutes(1));
-        assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
-                .hasMessage("The repository is larger than this Ferry fetches (64 KiB, ferry.repo.max-fetch-size). "
-                        + "Launch a smaller repository, or ask the operator to raise the limit.")
-                .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
-
-        RemoteGit roomy = new RemoteGit(guard, Duration.ofSeconds(5), 4 * 1024 * 1024, Duration.ofMinutes(1));
-        fetch(roomy, url, commit); // the same repository under a larger limit
+        assertRefusedAt64KiBAndFetchedAt4MiB(guard, url);
     }
 
     @Test
@@ -191,7 +182,7 @@ class RemoteGitGuardTest {
         String served = server.createRepo("many", files);
         UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
         GuardedUrl url = guard.check(served);
-        String commit = new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
+        String commit = mainCommit(guard, url);
 
         RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ofMinutes(1), 10);
         assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
@@ -222,15 +213,7 @@ class RemoteGitGuardTest {
         try (dev.ferry.testing.GitDaemon daemon = new dev.ferry.testing.GitDaemon(server.reposDir())) {
             UrlGuard guard = new UrlGuard(List.of("git"), true, HostileResolver::lookUp);
             GuardedUrl url = guard.check(daemon.url("big-git"));
-            String commit = new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
-
-            RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 64 * 1024, Duration.ofMinutes(1));
-            assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
-                    .hasMessage("The repository is larger than this Ferry fetches (64 KiB, ferry.repo.max-fetch-size). "
-                            + "Launch a smaller repository, or ask the operator to raise the limit.")
-                    .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
-
-            fetch(new RemoteGit(guard, Duration.ofSeconds(5), 4 * 1024 * 1024, Duration.ofMinutes(1)), url, commit);
+            assertRefusedAt64KiBAndFetchedAt4MiB(guard, url);
         }
     }
 
@@ -289,6 +272,24 @@ class RemoteGitGuardTest {
         UrlGuard guard = new UrlGuard(List.of("git"), true, host -> new InetAddress[] {InetAddress.getByName("127.0.0.7")});
         GuardedUrl url = guard.check("git://repo.example.org:9418/r.git");
         assertThat(RemoteGit.transportUri(url).toString()).isEqualTo("git://127.0.0.7:9418/r.git");
+    }
+
+    private static String mainCommit(UrlGuard guard, GuardedUrl url) throws Exception {
+        return new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
+    }
+
+    /** The repository's main branch is refused under a 64 KiB fetch limit, saying so, and fetched under 4 MiB. */
+    private void assertRefusedAt64KiBAndFetchedAt4MiB(UrlGuard guard, GuardedUrl url) throws Exception {
+        String commit = mainCommit(guard, url);
+
+        RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 64 * 1024, Duration.ofMinutes(1));
+        assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
+                .hasMessage("The repository is larger than this Ferry fetches (64 KiB, ferry.repo.max-fetch-size). "
+                        + "Launch a smaller repository, or ask the operator to raise the limit.")
+                .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
+
+        RemoteGit roomy = new RemoteGit(guard, Duration.ofSeconds(5), 4 * 1024 * 1024, Duration.ofMinutes(1));
+        fetch(roomy, url, commit); // the same repository under a larger limit
     }
 
     private void fetch(RemoteGit git, GuardedUrl url, String commit) throws Exception {
