@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -36,19 +36,13 @@ import dev.ferry.testing.Ports;
  */
 class LocalLifecycleTest {
 
+    @AutoClose
     private static TestGitServer git;
 
     @BeforeAll
     static void parts() throws Exception {
         Parts.requireJupyter();
         git = new TestGitServer();
-    }
-
-    @AfterAll
-    static void stopGit() throws Exception {
-        if (git != null) {
-            git.close();
-        }
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {

@@ -22,8 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -49,6 +49,7 @@ class LocalShutdownTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    @AutoClose
     private static TestGitServer git;
 
     private final List<Process> started = new ArrayList<>();
@@ -58,13 +59,6 @@ class LocalShutdownTest {
     static void parts() throws Exception {
         Parts.requireJupyter();
         git = new TestGitServer();
-    }
-
-    @AfterAll
-    static void stopGit() throws Exception {
-        if (git != null) {
-            git.close();
-        }
     }
 
     @AfterEach
