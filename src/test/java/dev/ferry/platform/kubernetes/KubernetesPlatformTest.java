@@ -910,38 +910,39 @@ class KubernetesPlatformTest {
 
     @Test
     void aRegistryThatTimesOutThenFailsThenServesDelaysTheLaunchButDoesNotEndIt() throws Exception {
-        ConfigurableApplicationContext portal = portal();
-        String url = prebuilt(portal, "k8s-flakypull");
+        String log = launchedReadyWhileTheKubelet(FakeKubelet.Mode.IMAGE_PULL_FLAKY, "k8s-flakypull");
 
-        kubelet.mode = FakeKubelet.Mode.IMAGE_PULL_FLAKY;
-        EventStream.Result result = EventStream.read(url);
-
-        String log = messages(result);
-        assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
         // each of the kubelet's errors relayed once, though its status and its event both carry it
         assertThat(occurrences(log, "i/o timeout")).as(log).isEqualTo(1);
         assertThat(occurrences(log, "503 Service Unavailable")).as(log).isEqualTo(1);
         assertThat(log).contains("Pulled: Successfully pulled image");
-        assertThat(new JupyterClient((String) result.last().get("url"), (String) result.last().get("token"))
-                .get("api/status").statusCode()).isEqualTo(200);
     }
 
     @Test
     void aPodWaitingForTheAutoscalersNewNodeLaunchesAndThePageRelaysTheSchedulerAndTheAutoscaler() throws Exception {
-        ConfigurableApplicationContext portal = portal();
-        String url = prebuilt(portal, "k8s-scaleup");
+        String log = launchedReadyWhileTheKubelet(FakeKubelet.Mode.SCALE_UP, "k8s-scaleup");
 
-        kubelet.mode = FakeKubelet.Mode.SCALE_UP;
-        EventStream.Result result = EventStream.read(url);
-
-        String log = messages(result);
-        assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
         // the scheduler said it three times (condition, two events): the page says it once
         assertThat(occurrences(log, FakeKubelet.NO_ROOM)).as(log).isEqualTo(1);
         assertThat(log).contains("TriggeredScaleUp: pod triggered scale-up: [{ferry-pool 3->4 (max: 10)}]");
         assertThat(log.indexOf(FakeKubelet.NO_ROOM)).isLessThan(log.indexOf("Scheduled: Successfully assigned"));
+    }
+
+    /**
+     * Launches a prebuilt repository while the fake kubelet behaves as {@code mode}; asserts that the launch ends ready
+     * with a server that answers, and returns what its page said on the way.
+     */
+    private String launchedReadyWhileTheKubelet(FakeKubelet.Mode mode, String repoName) throws Exception {
+        String url = prebuilt(portal(), repoName);
+
+        kubelet.mode = mode;
+        EventStream.Result result = EventStream.read(url);
+
+        String log = messages(result);
+        assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
         assertThat(new JupyterClient((String) result.last().get("url"), (String) result.last().get("token"))
                 .get("api/status").statusCode()).isEqualTo(200);
+        return log;
     }
 
     @Test
