@@ -5,11 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 
 class GitRepoProviderTest {
 
     private final RepoProviders providers = new RepoProviders(List.of(new GitRepoProvider()));
+
+    /** Asserts that the git provider refuses {@code spec} with a {@link RepoException}. */
+    private AbstractThrowableAssert<?, ? extends Throwable> assertGitSpecRefused(String spec) {
+        return assertThatThrownBy(() -> providers.parse("git", spec)).isInstanceOf(RepoException.class);
+    }
 
     @Test
     void readsEncodedUrlAndRef() {
@@ -34,22 +40,18 @@ class GitRepoProviderTest {
 
     @Test
     void unencodedUrlIsExplained() {
-        assertThatThrownBy(() -> providers.parse("git", "https:/example.org/repo.git/main"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("not URL-encoded");
+        assertGitSpecRefused("https:/example.org/repo.git/main").hasMessageContaining("not URL-encoded");
     }
 
     @Test
     void doubleEncodedUrlIsNotDecodedTwice() {
-        assertThatThrownBy(() -> providers.parse("git", "https%253A%252F%252Fexample.org%252Frepo.git/main"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("not URL-encoded");
+        assertGitSpecRefused("https%253A%252F%252Fexample.org%252Frepo.git/main").hasMessageContaining("not URL-encoded");
     }
 
     @Test
     void missingRefIsExplained() {
-        assertThatThrownBy(() -> providers.parse("git", "https%3A%2F%2Fexample.org%2Frepo.git"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("names no ref");
-        assertThatThrownBy(() -> providers.parse("git", "https%3A%2F%2Fexample.org%2Frepo.git/"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("names no ref");
+        assertGitSpecRefused("https%3A%2F%2Fexample.org%2Frepo.git").hasMessageContaining("names no ref");
+        assertGitSpecRefused("https%3A%2F%2Fexample.org%2Frepo.git/").hasMessageContaining("names no ref");
     }
 
     @Test
@@ -69,13 +71,11 @@ class GitRepoProviderTest {
 
     @Test
     void malformedEscapeIsRefused() {
-        assertThatThrownBy(() -> providers.parse("git", "https%3A%2F%2Fexample.org%2Frepo.git%G1/main"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("malformed");
+        assertGitSpecRefused("https%3A%2F%2Fexample.org%2Frepo.git%G1/main").hasMessageContaining("malformed");
     }
 
     @Test
     void overlongSpecIsRefused() {
-        assertThatThrownBy(() -> providers.parse("git", "a".repeat(3000) + "/main"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("longer than");
+        assertGitSpecRefused("a".repeat(3000) + "/main").hasMessageContaining("longer than");
     }
 }
