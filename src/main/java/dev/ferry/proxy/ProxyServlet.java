@@ -145,7 +145,7 @@ public final class ProxyServlet extends HttpServlet {
         }
         ResponseHead head;
         try {
-            writeHead(req, conn, route, contentLength, chunkedBody, false);
+            writeHead(req, conn, contentLength, chunkedBody, false);
             if (hasBody) {
                 copyBody(req, conn, route, contentLength, chunkedBody);
             }
@@ -162,7 +162,7 @@ public final class ProxyServlet extends HttpServlet {
                 // repeated (RFC 9110 9.2.2): the server may have acted on it before closing.
                 try {
                     conn = pool.open(route.host(), route.port());
-                    writeHead(req, conn, route, contentLength, false, false);
+                    writeHead(req, conn, contentLength, false, false);
                     conn.out.flush();
                     head = readFinalHead(conn);
                 } catch (IOException retry) {
@@ -205,7 +205,7 @@ public final class ProxyServlet extends HttpServlet {
         return head;
     }
 
-    private void writeHead(HttpServletRequest req, UpstreamConnection conn, Route route, long contentLength,
+    private void writeHead(HttpServletRequest req, UpstreamConnection conn, long contentLength,
                            boolean chunked, boolean upgrade) throws IOException {
         UpstreamConnection.Output out = conn.out;
         String query = req.getQueryString();
@@ -428,7 +428,7 @@ public final class ProxyServlet extends HttpServlet {
         }
         ResponseHead head;
         try {
-            writeHead(req, conn, route, -1, false, true);
+            writeHead(req, conn, -1, false, true);
             conn.out.flush();
             head = ResponseHead.read(conn.in);
         } catch (IOException e) {
