@@ -7,7 +7,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,7 @@ import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.cull.Culler;
+import dev.ferry.launch.Capacity;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
@@ -49,15 +52,15 @@ class AdminController {
     private final CullProperties cull;
     private final ProxyMetrics proxy;
     private final JsonMapper json;
-    private final dev.ferry.launch.Capacity capacity;
-    private final ScheduledExecutorService ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private final Capacity capacity;
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ferry-admin-events");
         t.setDaemon(true);
         return t;
     });
 
     AdminController(SessionService sessions, BuildService builds, LaunchService launches, Culler culler, CullProperties cull,
-                    ProxyMetrics proxy, JsonMapper json, dev.ferry.launch.Capacity capacity) {
+                    ProxyMetrics proxy, JsonMapper json, Capacity capacity) {
         this.capacity = capacity;
         this.sessions = sessions;
         this.builds = builds;
@@ -158,7 +161,7 @@ class AdminController {
             row.put("key", b.key().id());
             row.put("repo", b.repo().spec().displayUrl());
             row.put("commit", b.repo().commit());
-            row.put("state", b.state().name().toLowerCase(java.util.Locale.ROOT));
+            row.put("state", b.state().name().toLowerCase(Locale.ROOT));
             Instant start = b.started() != null ? b.started() : b.created();
             Instant end = b.finished() != null ? b.finished() : now;
             row.put("seconds", Duration.between(start, end).toSeconds());

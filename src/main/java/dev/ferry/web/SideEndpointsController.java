@@ -5,10 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
+import org.springframework.core.env.Environment;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -17,7 +16,10 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
 import dev.ferry.HealthCheck;
+import dev.ferry.launch.Capacity;
 import dev.ferry.launch.SessionService;
 import dev.ferry.platform.Platforms;
 import dev.ferry.repo.ProviderDisplay;
@@ -35,12 +37,12 @@ class SideEndpointsController {
     private final RepoProviders providers;
     private final ObjectProvider<PrometheusMeterRegistry> prometheus;
     private final ObjectProvider<BuildProperties> buildInfo;
-    private final org.springframework.core.env.Environment environment;
-    private final dev.ferry.launch.Capacity capacity;
+    private final Environment environment;
+    private final Capacity capacity;
 
     SideEndpointsController(List<HealthCheck.Contributor> contributors, SessionService sessions, RepoProviders providers,
                             ObjectProvider<PrometheusMeterRegistry> prometheus, ObjectProvider<BuildProperties> buildInfo,
-                            org.springframework.core.env.Environment environment, dev.ferry.launch.Capacity capacity) {
+                            Environment environment, Capacity capacity) {
         this.capacity = capacity;
         this.contributors = contributors;
         this.sessions = sessions;
