@@ -1,12 +1,8 @@
 package dev.ferry.repo;
 
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.Hashes;
@@ -28,6 +24,8 @@ import dev.ferry.Hashes;
  */
 public record ArchiveRecord(String version, String resolvedSpec, String refUrl, String recordUrl, String title,
                             List<String> authors, List<ArchiveFile> files, boolean unpackSingle, String contentKey) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public ArchiveRecord {
         authors = List.copyOf(authors);
@@ -63,23 +61,20 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
      * whether a single archive is unpacked, as JSON. Holds no credentials: records are public.
      */
     public String fetchJson() {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("unpackSingle", unpackSingle);
-        json.put("files", files.stream().map(f -> Map.of("name", f.name(), "url", f.url(), "size", f.size(),
-                "checksum", f.checksum())).toList());
-        return JsonMapper.builder().build().writeValueAsString(json);
+        return JSON.writeValueAsString(new FetchPlan(unpackSingle, files));
     }
 
     /** The version that {@link #fetchJson()} describes, for fetching only (no title, authors or links). */
     public static ArchiveRecord fromFetchJson(String text, String contentKey) {
-        JsonNode json = JsonMapper.builder().build().readTree(text);
-        List<ArchiveFile> files = new ArrayList<>();
-        for (JsonNode f : json.path("files")) {
-            files.add(new ArchiveFile(f.path("name").asString(""), f.path("url").asString(""), f.path("size").asLong(-1),
-                    f.path("checksum").asString("")));
+        FetchPlan plan = JSON.readValue(text, FetchPlan.class);
+        return new ArchiveRecord(contentKey, "", "", "", "", List.of(), plan.files(), plan.unpackSingle(), contentKey);
+    }
+
+    /** The JSON of {@link #fetchJson()}: written by the portal, read by the prepare step of the same Ferry. */
+    private record FetchPlan(boolean unpackSingle, List<ArchiveFile> files) {
+        FetchPlan {
+            files = files == null ? List.of() : files;
         }
-        return new ArchiveRecord(contentKey, "", "", "", "", List.of(), files, json.path("unpackSingle").asBoolean(false),
-                contentKey);
     }
 
     /** "Title" by A, B and C — how pages and snippets name the record. */
