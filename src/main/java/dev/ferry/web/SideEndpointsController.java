@@ -16,6 +16,8 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import dev.ferry.HealthCheck;
@@ -81,41 +83,46 @@ class SideEndpointsController {
     }
 
     @GetMapping(path = "/versions", produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Map<String, Object>> versions() {
-        Map<String, Object> builder = new LinkedHashMap<>();
-        builder.put("build_platform", Platforms.chosen(environment));
-        builder.put("builder", "ferry");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("builder_info", builder);
-        body.put("binderhub", version());
-        body.put("ferry", version());
+    ResponseEntity<Versions> versions() {
+        Versions body = new Versions(new BuilderInfo(Platforms.chosen(environment), "ferry"), version(), version());
         return ResponseEntity.ok().header("Access-Control-Allow-Origin", "*").body(body);
     }
 
+    /** BinderHub's {@code /versions}, plus Ferry's own version. */
+    record Versions(@JsonProperty("builder_info") BuilderInfo builderInfo, String binderhub, String ferry) {
+    }
+
+    record BuilderInfo(@JsonProperty("build_platform") String buildPlatform, String builder) {
+    }
+
     @GetMapping(path = "/api/repoproviders", produces = MediaType.APPLICATION_JSON_VALUE)
-    List<Map<String, Object>> repoProviders() {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (var provider : providers.all()) {
-            ProviderDisplay d = provider.display();
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", d.id());
-            entry.put("displayName", d.displayName());
-            Map<String, Object> repo = new LinkedHashMap<>();
-            repo.put("label", d.repoLabel());
-            repo.put("placeholder", d.placeholder());
-            repo.put("urlEncode", d.urlEncode());
-            entry.put("repo", repo);
-            Map<String, Object> ref = new LinkedHashMap<>();
-            ref.put("enabled", d.refEnabled());
-            ref.put("default", d.refDefault());
-            entry.put("ref", ref);
-            entry.put("spec", Map.of("validateRegex", d.validateRegex()));
-            if (d.detectRegex() != null) {
-                entry.put("detect", Map.of("regex", d.detectRegex()));
-            }
-            list.add(entry);
+    List<RepoProviderEntry> repoProviders() {
+        return providers.all().stream().map(p -> RepoProviderEntry.of(p.display())).toList();
+    }
+
+    /** One provider in BinderHub's {@code /api/repoproviders}: what the home page's form needs to offer it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RepoProviderEntry(String id, String displayName, RepoField repo, RefField ref, SpecField spec,
+                             DetectField detect) {
+
+        static RepoProviderEntry of(ProviderDisplay d) {
+            return new RepoProviderEntry(d.id(), d.displayName(),
+                    new RepoField(d.repoLabel(), d.placeholder(), d.urlEncode()),
+                    new RefField(d.refEnabled(), d.refDefault()), new SpecField(d.validateRegex()),
+                    d.detectRegex() == null ? null : new DetectField(d.detectRegex()));
         }
-        return list;
+    }
+
+    record RepoField(String label, String placeholder, boolean urlEncode) {
+    }
+
+    record RefField(boolean enabled, @JsonProperty("default") String defaultRef) {
+    }
+
+    record SpecField(String validateRegex) {
+    }
+
+    record DetectField(String regex) {
     }
 
     @GetMapping(path = "/metrics", produces = "text/plain;version=0.0.4;charset=utf-8")
