@@ -2,8 +2,7 @@ package dev.ferry.web;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -14,6 +13,8 @@ import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
@@ -68,10 +69,9 @@ class LaunchPageController {
      * asked again when the link is launched.
      */
     @GetMapping(path = "/api/record/**", produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Map<String, Object>> record(HttpServletRequest request) {
+    ResponseEntity<RecordReply> record(HttpServletRequest request) {
         String path = request.getRequestURI().substring(request.getContextPath().length() + "/api/record/".length());
         int slash = path.indexOf('/');
-        Map<String, Object> body = new LinkedHashMap<>();
         try {
             LaunchGuard.Refusal refusal = guard.checkPage(request);
             if (refusal != null) {
@@ -87,18 +87,24 @@ class LaunchPageController {
             }
             ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
             ArchiveRecord record = resolved.archive();
-            body.put("provider", provider);
-            body.put("title", record.title());
-            body.put("authors", record.authors());
-            body.put("version", record.version());
-            body.put("citation", record.citation());
-            body.put("resolved_spec", resolved.resolvedSpec());
-            return ResponseEntity.ok(body);
+            return ResponseEntity.ok(new RecordAnswer(provider, record.title(), record.authors(), record.version(),
+                    record.citation(), resolved.resolvedSpec()));
         } catch (FerryException e) {
-            body.put("status", e.status());
-            body.put("message", e.getMessage());
-            return ResponseEntity.status(e.status()).body(body);
+            return ResponseEntity.status(e.status()).body(new RecordRefusal(e.status(), e.getMessage()));
         }
+    }
+
+    /** {@code /api/record}'s JSON: the record, or why there is none. */
+    sealed interface RecordReply permits RecordAnswer, RecordRefusal {
+    }
+
+    /** What the share snippets say about the record. */
+    record RecordAnswer(String provider, String title, List<String> authors, String version, String citation,
+                        @JsonProperty("resolved_spec") String resolvedSpec) implements RecordReply {
+    }
+
+    /** A refused request: its status again, and the sentence to show. */
+    record RecordRefusal(int status, String message) implements RecordReply {
     }
 
     @GetMapping("/v2/**")
