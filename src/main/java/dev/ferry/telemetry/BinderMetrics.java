@@ -16,7 +16,6 @@ import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
-import dev.ferry.repo.RepoProviders;
 
 /**
  * BinderHub's Prometheus metrics, with its names, labels and buckets, so that mybinder.org's dashboards work against
@@ -40,7 +39,7 @@ public final class BinderMetrics {
     private final Set<String> repoLabels = new HashSet<>();
 
     public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
-                         ProxyMetrics proxy, RepoProviders providers, Culler culler, int maxRepoLabels) {
+                         ProxyMetrics proxy, Culler culler, int maxRepoLabels) {
         this.registry = registry;
         this.maxRepoLabels = maxRepoLabels;
         Gauge.builder("ferry.queue.waiting", launches, LaunchService::waiting)
