@@ -1,11 +1,18 @@
 package dev.ferry;
 
+import java.io.IOException;
+import java.io.PrintStream;
+
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+import ch.qos.logback.classic.Level;
 
 import dev.ferry.buildpack.BuildpackCommands;
 import dev.ferry.platform.kubernetes.CheckClusterCommand;
 import dev.ferry.platform.kubernetes.ManifestsCommand;
+import dev.ferry.web.HashPasswordCommand;
 
 /**
  * Ferry: serves the portal, or — with {@code detect}, {@code dockerfile} or {@code prepare} as the first argument —
@@ -16,22 +23,22 @@ import dev.ferry.platform.kubernetes.ManifestsCommand;
 @SpringBootApplication
 public class FerryApplication {
 
-    public static void main(String[] args) throws java.io.IOException {
+    public static void main(String[] args) throws IOException {
         OutOfMemoryExit.install();
-        if (args.length > 0 && args[0].equals(dev.ferry.web.HashPasswordCommand.NAME)) {
-            System.exit(dev.ferry.web.HashPasswordCommand.run(System.out, System.err));
+        if (args.length > 0 && args[0].equals(HashPasswordCommand.NAME)) {
+            System.exit(HashPasswordCommand.run(System.out, System.err));
         }
         if (args.length > 0 && (args[0].equals(ManifestsCommand.NAME) || args[0].equals(CheckClusterCommand.NAME))) {
             // standard output carries only the command's JSON or table: whatever else prints (a log level an operator
             // raised in the settings) goes to standard error
-            java.io.PrintStream out = System.out;
+            PrintStream out = System.out;
             System.setOut(System.err);
             // Logback's default is DEBUG, and Spring does not set it up for a command; a setting Spring cannot bind is
             // said by the command in one sentence, not by Spring's failure report
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-                    .setLevel(ch.qos.logback.classic.Level.WARN);
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.springframework"))
-                    .setLevel(ch.qos.logback.classic.Level.OFF);
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                    .setLevel(Level.WARN);
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.springframework"))
+                    .setLevel(Level.OFF);
             System.exit(args[0].equals(ManifestsCommand.NAME) ? ManifestsCommand.run(args, out, System.err)
                     : CheckClusterCommand.run(args, out, System.err));
         }

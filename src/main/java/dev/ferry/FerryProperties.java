@@ -1,5 +1,7 @@
 package dev.ferry;
 
+import java.util.List;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -22,7 +24,7 @@ public record FerryProperties(
      * @param allowedOrigins page origins allowed to use the build API and the launched servers from the browser
      *                       ({@code https://docs.example.org}, or {@code *} for any); empty: same origin only
      */
-    public record Cors(@DefaultValue({}) java.util.List<String> allowedOrigins) {
+    public record Cors(@DefaultValue({}) List<String> allowedOrigins) {
 
         public boolean allows(String origin) {
             return origin != null && (allowedOrigins.contains("*") || allowedOrigins.contains(origin));

@@ -2,6 +2,7 @@ package dev.ferry;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.ToLongFunction;
 
 /**
@@ -174,7 +175,7 @@ public final class HeadAndTail<T> {
 
     /** The line shown in place of what was not kept, e.g. {@code … 1,204 lines (4.7 MB) not shown …}. */
     public static String notShown(long lines, long bytes) {
-        return String.format(java.util.Locale.ROOT, "… %,d %s%s not shown …", lines, lines == 1 ? "line" : "lines",
+        return String.format(Locale.ROOT, "… %,d %s%s not shown …", lines, lines == 1 ? "line" : "lines",
                 bytes >= 0 ? " (" + bytes(bytes) + ")" : "");
     }
 
@@ -190,7 +191,7 @@ public final class HeadAndTail<T> {
             value /= 1024;
             unit++;
         }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 
     /** The length of {@code text} in UTF-8, without encoding it. */

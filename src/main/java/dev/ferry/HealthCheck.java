@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +13,6 @@ public record HealthCheck(String service, boolean ok, Map<String, Object> detail
 
     /** Contributes checks to {@code /health} (the platform: can it run notebooks; the installation: quotas). */
     public interface Contributor {
-        java.util.List<HealthCheck> healthChecks();
+        List<HealthCheck> healthChecks();
     }
 }

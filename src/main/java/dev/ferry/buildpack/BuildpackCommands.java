@@ -1,9 +1,12 @@
 package dev.ferry.buildpack;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,9 +25,9 @@ import dev.ferry.FerryException;
 import dev.ferry.repo.ArchiveFetcher;
 import dev.ferry.repo.ArchiveRecord;
 import dev.ferry.repo.GitRepoProvider;
-import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.GuardedUrl;
 import dev.ferry.repo.HostResolver;
+import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
 import dev.ferry.repo.RepoSpec;
@@ -91,7 +94,7 @@ public final class BuildpackCommands {
         }
         try {
             Files.writeString(Path.of(file), e.status() + " " + e.getMessage(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException ignored) {
             // the sentence is in the log too; only its status is lost
         }
     }
@@ -144,7 +147,7 @@ public final class BuildpackCommands {
                         ArchiveRecord.fromFetchJson(archiveFiles, commit), dir, dir.resolve(".ferry-fetching"), out::println);
             } else {
                 GuardedUrl url = guard.check(repoUrl);
-                String spec = java.net.URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
+                String spec = URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
                 RepoSpec repoSpec = new GitRepoProvider().parse(spec);
                 ResolvedRepo resolved = new ResolvedRepo(repoSpec, commit, spec, options.get("ref"));
                 try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
@@ -161,7 +164,7 @@ public final class BuildpackCommands {
             } else {
                 // the repository's own Dockerfile, in the place the builder reads every Dockerfile from
                 Files.copy(dir.resolve(plan.inConfigDir("Dockerfile")), meta.resolve("Dockerfile"),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        StandardCopyOption.REPLACE_EXISTING);
                 Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
             }
             // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile instead of the context's .dockerignore

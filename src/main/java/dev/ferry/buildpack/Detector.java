@@ -2,6 +2,7 @@ package dev.ferry.buildpack;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -247,7 +248,7 @@ public final class Detector {
 
     /** The Pipfile's packages, and the Python of Pipfile.lock's {@code _meta.requires}, then the Pipfile's {@code [requires]}. */
     private static void readPipfile(RepoFiles repo, Plan plan) {
-        Map<String, JsonNode> requires = new java.util.LinkedHashMap<>(); // file -> its requires, in the order read
+        Map<String, JsonNode> requires = new LinkedHashMap<>(); // file -> its requires, in the order read
         if (plan.has("Pipfile.lock")) {
             String lock = plan.path("Pipfile.lock");
             try {

@@ -1,32 +1,21 @@
 package dev.ferry.buildpack;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 
-/** The {@link BuildPlan} as the JSON object {@code ferry detect} prints. */
-public final class PlanJson {
+/**
+ * The {@link BuildPlan} as the JSON object {@code ferry detect} prints (and a build keeps as {@code .ferry/plan.json}):
+ * the plan's fields, with an absent value as {@code null}.
+ */
+public record PlanJson(String buildpack, String configDir, List<String> files, String python, String r,
+                       String rSnapshot, String julia, String condaFile, String serverRequirements,
+                       List<String> packages, List<String> aptPackages, String postBuild, String start,
+                       boolean installPackage, String s2iBuilder, List<String> warnings) {
 
-    private PlanJson() {
-    }
-
-    public static Map<String, Object> of(BuildPlan plan) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("buildpack", plan.buildpack().toString());
-        json.put("configDir", plan.configDir());
-        json.put("files", plan.files());
-        json.put("python", plan.python().orElse(null));
-        json.put("r", plan.r().orElse(null));
-        json.put("rSnapshot", plan.rSnapshot().orElse(null));
-        json.put("julia", plan.julia().orElse(null));
-        json.put("condaFile", plan.condaFile().orElse(null));
-        json.put("serverRequirements", plan.serverRequirements().orElse(null));
-        json.put("packages", plan.packages());
-        json.put("aptPackages", plan.aptPackages());
-        json.put("postBuild", plan.postBuild().orElse(null));
-        json.put("start", plan.start().orElse(null));
-        json.put("installPackage", plan.installPackage());
-        json.put("s2iBuilder", plan.s2iBuilder().orElse(null));
-        json.put("warnings", plan.warnings());
-        return json;
+    public static PlanJson of(BuildPlan plan) {
+        return new PlanJson(plan.buildpack().toString(), plan.configDir(), plan.files(), plan.python().orElse(null),
+                plan.r().orElse(null), plan.rSnapshot().orElse(null), plan.julia().orElse(null),
+                plan.condaFile().orElse(null), plan.serverRequirements().orElse(null), plan.packages(),
+                plan.aptPackages(), plan.postBuild().orElse(null), plan.start().orElse(null), plan.installPackage(),
+                plan.s2iBuilder().orElse(null), plan.warnings());
     }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.cull;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -12,7 +13,7 @@ class CullConfiguration {
 
     @Bean
     Culler culler(SessionService sessions, CullProperties properties,
-                  org.springframework.beans.factory.ObjectProvider<Leadership> leadership) {
+                  ObjectProvider<Leadership> leadership) {
         Culler culler = new Culler(sessions, properties, leadership.getIfAvailable(() -> Leadership.ALWAYS));
         culler.start();
         return culler;

@@ -2,9 +2,12 @@ package dev.ferry.cull;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,10 +29,10 @@ public final class Culler implements AutoCloseable {
         return t;
     });
 
-    private final java.util.List<java.util.function.Consumer<String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
     /** Called with {@code idle} or {@code max_age} for every session culled (metrics). */
-    public void onCull(java.util.function.Consumer<String> listener) {
+    public void onCull(Consumer<String> listener) {
         listeners.add(listener);
     }
 

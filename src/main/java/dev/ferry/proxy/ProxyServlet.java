@@ -22,7 +22,6 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.web.util.HtmlUtils;
 
 /**
  * The notebook proxy: {@code /user/<session id>/**} to that session's server. HTTP requests go over pooled
@@ -51,6 +50,7 @@ public final class ProxyServlet extends HttpServlet {
     private final transient ProxyMetrics metrics;
     /** Where the "session ended" page's links lead: {@code ferry.public-url}, or "" (the request's own host). */
     private final String portal;
+    private final transient SessionEndedPage endedPage;
     private final int readTimeoutMillis;
 
     public ProxyServlet(RouteTable routes, ProxyMetrics metrics, int connectTimeoutMillis, int readTimeoutMillis) {
@@ -61,6 +61,7 @@ public final class ProxyServlet extends HttpServlet {
     public ProxyServlet(RouteTable routes, ProxyMetrics metrics, int connectTimeoutMillis, int readTimeoutMillis,
                         String portalUrl) {
         this.portal = portalUrl == null ? "" : portalUrl.replaceAll("/+$", "");
+        this.endedPage = new SessionEndedPage(portal);
         this.routes = routes;
         this.metrics = metrics;
         this.readTimeoutMillis = readTimeoutMillis;
@@ -145,7 +146,7 @@ public final class ProxyServlet extends HttpServlet {
         }
         ResponseHead head;
         try {
-            writeHead(req, conn, route, contentLength, chunkedBody, false);
+            writeHead(req, conn, contentLength, chunkedBody, false);
             if (hasBody) {
                 copyBody(req, conn, route, contentLength, chunkedBody);
             }
@@ -162,7 +163,7 @@ public final class ProxyServlet extends HttpServlet {
                 // repeated (RFC 9110 9.2.2): the server may have acted on it before closing.
                 try {
                     conn = pool.open(route.host(), route.port());
-                    writeHead(req, conn, route, contentLength, false, false);
+                    writeHead(req, conn, contentLength, false, false);
                     conn.out.flush();
                     head = readFinalHead(conn);
                 } catch (IOException retry) {
@@ -205,7 +206,7 @@ public final class ProxyServlet extends HttpServlet {
         return head;
     }
 
-    private void writeHead(HttpServletRequest req, UpstreamConnection conn, Route route, long contentLength,
+    private void writeHead(HttpServletRequest req, UpstreamConnection conn, long contentLength,
                            boolean chunked, boolean upgrade) throws IOException {
         UpstreamConnection.Output out = conn.out;
         String query = req.getQueryString();
@@ -428,7 +429,7 @@ public final class ProxyServlet extends HttpServlet {
         }
         ResponseHead head;
         try {
-            writeHead(req, conn, route, -1, false, true);
+            writeHead(req, conn, -1, false, true);
             conn.out.flush();
             head = ResponseHead.read(conn.in);
         } catch (IOException e) {
@@ -506,22 +507,8 @@ public final class ProxyServlet extends HttpServlet {
             String reason = ended == null ? "Sessions end when they are left idle, and their address stops working."
                     : "It ended because " + ended.reason();
             String relaunch = ended == null || ended.relaunch() == null ? null : ended.relaunch();
-            StringBuilder html = new StringBuilder(1024)
-                    .append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
-                    .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-                    .append("<title>").append(HtmlUtils.htmlEscape(title)).append(" · Ferry</title>")
-                    .append("<link rel=\"stylesheet\" href=\"/ferry.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body>")
-                    .append("<header class=\"top\"><a class=\"brand\" href=\"").append(HtmlUtils.htmlEscape(portal))
-                    .append("/\"><img src=\"/favicon.svg\" alt=\"\" width=\"22\" height=\"22\"> Ferry</a></header>")
-                    .append("<main class=\"narrow\" id=\"session-ended\"><h1>").append(HtmlUtils.htmlEscape(title)).append("</h1><p class=\"lead\">")
-                    .append(HtmlUtils.htmlEscape(reason)).append("</p><p>Your files in that session are gone with it; "
-                            + "a new launch starts again from the repository.</p><p class=\"actions\">");
-            if (relaunch != null) {
-                html.append("<a class=\"button\" id=\"relaunch\" href=\"").append(HtmlUtils.htmlEscape(portal + relaunch))
-                        .append("\">Launch this repository again</a> ");
-            }
-            html.append("<a href=\"").append(HtmlUtils.htmlEscape(portal)).append("/\">Launch another repository</a></p></main></body></html>");
-            byte[] body = html.toString().getBytes(StandardCharsets.UTF_8);
+            String html = endedPage.render(title, reason, relaunch);
+            byte[] body = html.getBytes(StandardCharsets.UTF_8);
             resp.setContentLength(body.length);
             resp.getOutputStream().write(body);
             return;

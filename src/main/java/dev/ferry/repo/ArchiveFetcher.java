@@ -1,5 +1,6 @@
 package dev.ferry.repo;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -169,7 +170,7 @@ public final class ArchiveFetcher {
 
         private byte[] readBounded(InputStream in) throws IOException {
             try (in) {
-                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
                 byte[] buffer = new byte[16 * 1024];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     budget.count(n);

@@ -1,6 +1,11 @@
 package dev.ferry.repo;
 
+import java.util.Comparator;
 import java.util.List;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.Hashes;
 
 /**
  * One version of a record in a research archive (Zenodo, …), as its API describes it: what a launch link resolved to.
@@ -19,6 +24,8 @@ import java.util.List;
  */
 public record ArchiveRecord(String version, String resolvedSpec, String refUrl, String recordUrl, String title,
                             List<String> authors, List<ArchiveFile> files, boolean unpackSingle, String contentKey) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public ArchiveRecord {
         authors = List.copyOf(authors);
@@ -41,12 +48,12 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
         boolean allSummed = !files.isEmpty() && files.stream().allMatch(f -> !f.checksum().isEmpty());
         StringBuilder text = new StringBuilder(provider).append('\n');
         if (allSummed) {
-            files.stream().sorted(java.util.Comparator.comparing(ArchiveFile::name))
+            files.stream().sorted(Comparator.comparing(ArchiveFile::name))
                     .forEach(f -> text.append(f.name()).append('\0').append(f.checksum()).append('\n'));
         } else {
             text.append("version\0").append(version);
         }
-        return dev.ferry.Hashes.sha256(text.toString()).substring(0, 40);
+        return Hashes.sha256(text.toString()).substring(0, 40);
     }
 
     /**
@@ -54,23 +61,20 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
      * whether a single archive is unpacked, as JSON. Holds no credentials: records are public.
      */
     public String fetchJson() {
-        java.util.Map<String, Object> json = new java.util.LinkedHashMap<>();
-        json.put("unpackSingle", unpackSingle);
-        json.put("files", files.stream().map(f -> java.util.Map.of("name", f.name(), "url", f.url(), "size", f.size(),
-                "checksum", f.checksum())).toList());
-        return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(json);
+        return JSON.writeValueAsString(new FetchPlan(unpackSingle, files));
     }
 
     /** The version that {@link #fetchJson()} describes, for fetching only (no title, authors or links). */
     public static ArchiveRecord fromFetchJson(String text, String contentKey) {
-        tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(text);
-        List<ArchiveFile> files = new java.util.ArrayList<>();
-        for (tools.jackson.databind.JsonNode f : json.path("files")) {
-            files.add(new ArchiveFile(f.path("name").asString(""), f.path("url").asString(""), f.path("size").asLong(-1),
-                    f.path("checksum").asString("")));
+        FetchPlan plan = JSON.readValue(text, FetchPlan.class);
+        return new ArchiveRecord(contentKey, "", "", "", "", List.of(), plan.files(), plan.unpackSingle(), contentKey);
+    }
+
+    /** The JSON of {@link #fetchJson()}: written by the portal, read by the prepare step of the same Ferry. */
+    private record FetchPlan(boolean unpackSingle, List<ArchiveFile> files) {
+        FetchPlan {
+            files = files == null ? List.of() : files;
         }
-        return new ArchiveRecord(contentKey, "", "", "", "", List.of(), files, json.path("unpackSingle").asBoolean(false),
-                contentKey);
     }
 
     /** "Title" by A, B and C — how pages and snippets name the record. */

@@ -6,16 +6,18 @@ import java.io.InputStream;
 import java.net.Proxy;
 import java.net.URL;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import org.apache.http.HttpEntity;
 import org.apache.http.HttpResponseInterceptor;
+import org.apache.http.client.config.RequestConfig;
 import org.apache.http.config.RegistryBuilder;
 import org.apache.http.conn.DnsResolver;
 import org.apache.http.conn.socket.ConnectionSocketFactory;
 import org.apache.http.conn.socket.PlainConnectionSocketFactory;
 import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
-import org.apache.http.client.config.RequestConfig;
 import org.apache.http.entity.HttpEntityWrapper;
 import org.apache.http.impl.NoConnectionReuseStrategy;
 import org.apache.http.impl.client.CloseableHttpClient;
@@ -73,7 +75,7 @@ final class GuardedConnectionFactory implements HttpConnectionFactory {
         }
     }
 
-    static <T> T runGuarded(Budget budget, java.util.function.Supplier<T> action) {
+    static <T> T runGuarded(Budget budget, Supplier<T> action) {
         Budget previous = CURRENT.get();
         CURRENT.set(budget);
         try {
@@ -105,7 +107,7 @@ final class GuardedConnectionFactory implements HttpConnectionFactory {
         budget.checkTime();
         // The URL was checked, but JGit opens more connections than the first: a dumb-HTTP repository's
         // objects/info/http-alternates names other URLs, of any scheme.
-        String scheme = url.getProtocol().toLowerCase(java.util.Locale.ROOT);
+        String scheme = url.getProtocol().toLowerCase(Locale.ROOT);
         if (!budget.guard.allowedSchemes().contains(scheme)) {
             throw new RefusedConnection(RepoLimits.schemeNotAllowed(scheme, budget.guard.allowedSchemes()));
         }

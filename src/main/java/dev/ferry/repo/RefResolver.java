@@ -1,7 +1,9 @@
 package dev.ferry.repo;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
@@ -23,22 +25,22 @@ public final class RefResolver {
 
     private final RemoteGit git;
     private final ArchiveFetcher archives;
-    private final Map<String, CachedRecord> records = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, CachedRecord> records = new ConcurrentHashMap<>();
     private final RepoProviders providers;
     private final long ttlNanos;
-    private final Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
     public RefResolver(RemoteGit git, RepoProviders providers) {
-        this(git, providers, java.time.Duration.ZERO);
+        this(git, providers, Duration.ZERO);
     }
 
     /** Branch and tag names are cached for {@code ttl}; a commit id needs no lookup at all. */
-    public RefResolver(RemoteGit git, RepoProviders providers, java.time.Duration ttl) {
+    public RefResolver(RemoteGit git, RepoProviders providers, Duration ttl) {
         this(git, null, providers, ttl);
     }
 
     /** Also resolves records of research archives, asking their APIs through {@code archives}. */
-    public RefResolver(RemoteGit git, ArchiveFetcher archives, RepoProviders providers, java.time.Duration ttl) {
+    public RefResolver(RemoteGit git, ArchiveFetcher archives, RepoProviders providers, Duration ttl) {
         this.git = git;
         this.archives = archives;
         this.providers = providers;

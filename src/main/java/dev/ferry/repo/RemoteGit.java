@@ -1,32 +1,40 @@
 package dev.ferry.repo;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.errors.NoRemoteRepositoryException;
+import org.eclipse.jgit.internal.JGitText;
 import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
 import org.eclipse.jgit.internal.storage.dfs.InMemoryRepository;
+import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ProgressMonitor;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.transport.FetchConnection;
+import org.eclipse.jgit.transport.HttpTransport;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.Transport;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.http.HttpConnectionFactory;
-import org.eclipse.jgit.transport.HttpTransport;
 
 /**
  * Every git network operation Ferry performs, under one policy: the URL passed the {@link UrlGuard}; each HTTP
@@ -158,7 +166,7 @@ public final class RemoteGit {
                 throw new RepoException(499, "The fetch was cancelled.");
             }
             throw new FetchFailed(translate(e, url));
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new FetchFailed(translate(e, url));
         }
         // the last objects of a pack arrive after the monitor's last look
@@ -166,14 +174,14 @@ public final class RemoteGit {
             throw new FetchFailed(RepoLimits.tooLarge(maxFetchBytes));
         }
         try {
-            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(repo.commit()));
-        } catch (java.io.IOException e) {
+            return git.getRepository().getObjectDatabase().has(ObjectId.fromString(repo.commit()));
+        } catch (IOException e) {
             throw new FetchFailed(translate(e, url));
         }
     }
 
     /** Where the fetch writes its pack; null for a repository kept in memory. */
-    private static java.nio.file.Path objectsDir(Repository local) {
+    private static Path objectsDir(Repository local) {
         return local.getDirectory() == null ? null : local.getDirectory().toPath().resolve("objects");
     }
 
@@ -209,7 +217,7 @@ public final class RemoteGit {
      * The URI JGit connects to. HTTP connections resolve through the guard at connection time; {@code git://} opens
      * its own socket, so its host is replaced by the address the guard checked (pinned: no second lookup).
      */
-    static URIish transportUri(GuardedUrl url) throws java.net.URISyntaxException {
+    static URIish transportUri(GuardedUrl url) throws URISyntaxException {
         URIish uri = new URIish(url.url());
         if ("git".equalsIgnoreCase(url.uri().getScheme()) && !url.addresses().isEmpty()) {
             String address = url.addresses().get(0).getHostAddress();
@@ -231,7 +239,7 @@ public final class RemoteGit {
         private final ProgressMonitor delegate;
         private final GuardedConnectionFactory.Budget budget;
         private final long maxObjects;
-        private final java.nio.file.Path objects;
+        private final Path objects;
         private final long maxBytes;
         private long lastDiskCheck = System.nanoTime() - DISK_CHECK_NANOS;
         /** The object count of a pack that was over the limit, else 0. */
@@ -240,7 +248,7 @@ public final class RemoteGit {
         volatile boolean tooLargeOnDisk;
 
         LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects,
-                       java.nio.file.Path objects, long maxBytes) {
+                       Path objects, long maxBytes) {
             this.delegate = delegate;
             this.budget = budget;
             this.maxObjects = maxObjects;
@@ -261,10 +269,10 @@ public final class RemoteGit {
                 return tooLargeOnDisk;
             }
             lastDiskCheck = System.nanoTime();
-            try (var files = java.nio.file.Files.walk(objects)) {
-                long written = files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+            try (var files = Files.walk(objects)) {
+                long written = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
                 tooLargeOnDisk = written > maxBytes;
-            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 // a file renamed while listed: the next check counts it
             }
             return tooLargeOnDisk;
@@ -274,7 +282,7 @@ public final class RemoteGit {
             try {
                 budget.checkTime();
                 return false;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return true;
             }
         }
@@ -287,7 +295,7 @@ public final class RemoteGit {
         @Override
         public void beginTask(String title, int totalWork) {
             if (maxObjects > 0 && totalWork > maxObjects
-                    && title.equals(org.eclipse.jgit.internal.JGitText.get().receivingObjects)) {
+                    && title.equals(JGitText.get().receivingObjects)) {
                 objectsOffered = totalWork;
             }
             delegate.beginTask(title, totalWork);
@@ -358,9 +366,9 @@ public final class RemoteGit {
                 + Urls.redact(error.getMessage()) + ".");
     }
 
-    private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("\\S+://\\S*|\\S+:\\d+\\S*");
-    private static final java.util.regex.Pattern STATUS_401 = java.util.regex.Pattern.compile("\\b401\\b");
-    private static final java.util.regex.Pattern STATUS_404 = java.util.regex.Pattern.compile("\\b404\\b");
+    private static final Pattern ADDRESS = Pattern.compile("\\S+://\\S*|\\S+:\\d+\\S*");
+    private static final Pattern STATUS_401 = Pattern.compile("\\b401\\b");
+    private static final Pattern STATUS_404 = Pattern.compile("\\b404\\b");
 
     /**
      * JGit's message in lower case, with every URL and host:port taken out: JGit starts its messages with the

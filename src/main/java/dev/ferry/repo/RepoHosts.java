@@ -1,10 +1,12 @@
 package dev.ferry.repo;
 
+import java.util.regex.Pattern;
+
 /** Shared helpers of the hosted providers (gh, gl, gist). */
 final class RepoHosts {
 
     /** Owner, repository and gist names: what GitHub and GitLab allow, never {@code .} or {@code ..}. */
-    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("^[A-Za-z0-9_.-]{1,100}$");
+    private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,100}$");
 
     private RepoHosts() {
     }

@@ -1,6 +1,8 @@
 package dev.ferry.repo;
 
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** The sentences of Ferry's fetch limits: what was exceeded, the limit, and the setting that holds it. */
 final class RepoLimits {
@@ -43,9 +45,9 @@ final class RepoLimits {
     }
 
     /** A scheme Ferry does not fetch over, met on a later connection (an HTTP alternate) rather than in the URL. */
-    static RepoException schemeNotAllowed(String scheme, java.util.Set<String> allowed) {
+    static RepoException schemeNotAllowed(String scheme, Set<String> allowed) {
         return new RepoException(400, "The repository sends Ferry to fetch its objects over " + Urls.printable(scheme)
-                + ", which this Ferry does not use (ferry.repo.allowed-schemes: " + String.join(", ", new java.util.TreeSet<>(allowed))
+                + ", which this Ferry does not use (ferry.repo.allowed-schemes: " + String.join(", ", new TreeSet<>(allowed))
                 + "). Serve every object of the repository from its own URL.");
     }
 

@@ -1,5 +1,7 @@
 package dev.ferry.repo;
 
+import java.util.Optional;
+
 /**
  * A repository spec whose ref was resolved to a commit.
  *
@@ -38,16 +40,16 @@ public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, St
      * When a {@code gh} link asked for {@code master} or {@code main} and only the other exists, BinderHub's fallback
      * launched the other: the sentence saying so, for the page and the events.
      */
-    public java.util.Optional<String> fallbackNote() {
+    public Optional<String> fallbackNote() {
         if (fetchRef == null || archive != null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String asked = spec.ref();
         String sibling = GitRefs.masterMainSibling(asked);
         if (sibling == null || !fetchRef.equals("refs/heads/" + sibling)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of("The branch '" + asked + "' does not exist in " + spec.displayUrl() + "; launching its '"
+        return Optional.of("The branch '" + asked + "' does not exist in " + spec.displayUrl() + "; launching its '"
                 + sibling + "' branch instead (many repositories renamed their default branch). Update the link to use '"
                 + sibling + "' or HEAD.");
     }

@@ -3,7 +3,9 @@ package dev.ferry.repo;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -193,8 +195,8 @@ public final class UrlGuard {
 
     private static String encodedUser(URI uri, String decodedUser) {
         String raw = uri.getRawUserInfo().split(":", 2)[0];
-        return decodedUser.equals(raw) || decodedUser.equals(java.net.URLDecoder.decode(raw.replace("+", "%2B"),
-                java.nio.charset.StandardCharsets.UTF_8)) ? raw : decodedUser;
+        return decodedUser.equals(raw) || decodedUser.equals(URLDecoder.decode(raw.replace("+", "%2B"),
+                StandardCharsets.UTF_8)) ? raw : decodedUser;
     }
 
     private static void refuseAmbiguousNumericHost(String host) {

@@ -1,18 +1,21 @@
 package dev.ferry.telemetry;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import dev.ferry.build.BuildService;
+import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
-import dev.ferry.repo.RepoProviders;
 
 /**
  * BinderHub's Prometheus metrics, with its names, labels and buckets, so that mybinder.org's dashboards work against
@@ -33,10 +36,10 @@ public final class BinderMetrics {
 
     private final MeterRegistry registry;
     private final int maxRepoLabels;
-    private final java.util.Set<String> repoLabels = new java.util.HashSet<>();
+    private final Set<String> repoLabels = new HashSet<>();
 
     public BinderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches, SessionService sessions,
-                         ProxyMetrics proxy, RepoProviders providers, dev.ferry.cull.Culler culler, int maxRepoLabels) {
+                         ProxyMetrics proxy, Culler culler, int maxRepoLabels) {
         this.registry = registry;
         this.maxRepoLabels = maxRepoLabels;
         Gauge.builder("ferry.queue.waiting", launches, LaunchService::waiting)
@@ -54,19 +57,19 @@ public final class BinderMetrics {
         Gauge.builder("ferry.proxy.buffer.memory", proxy, ProxyMetrics::bufferMemory)
                 .description("Memory the front door's buffer pool holds for bodies and messages in flight")
                 .baseUnit("bytes").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
+        FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
                 .description("Requests whose notebook server did not answer properly").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
+        FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
                 .description("Bytes the proxy carried, both directions").baseUnit("bytes").register(registry);
         Gauge.builder("ferry.proxy.connections", proxy, ProxyMetrics::openConnections)
                 .description("Visitor connections the front door holds open, WebSocket tunnels included").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
+        FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
                         ProxyMetrics::refusedAtGlobalCap)
                 .description("Connections answered 503 at a connection cap").tag("reason", "global").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
+        FunctionCounter.builder("ferry.proxy.connections.refused", proxy,
                         ProxyMetrics::refusedAtAddressCap)
                 .description("Connections answered 503 at a connection cap").tag("reason", "address").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.proxy.request.head.timeouts", proxy, ProxyMetrics::headTimeouts)
+        FunctionCounter.builder("ferry.proxy.request.head.timeouts", proxy, ProxyMetrics::headTimeouts)
                 .description("Connections ended because a request head did not arrive within the request-head timeout")
                 .register(registry);
 

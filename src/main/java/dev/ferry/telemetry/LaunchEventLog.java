@@ -8,12 +8,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.launch.LaunchService;
@@ -42,21 +41,19 @@ public final class LaunchEventLog {
         });
     }
 
-    private static Map<String, Object> event(LaunchService.LaunchOutcome outcome) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("timestamp", Instant.now().truncatedTo(ChronoUnit.MICROS).toString());
-        e.put("schema", SCHEMA);
-        e.put("version", VERSION);
-        e.put("provider", BinderMetrics.PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"));
-        e.put("spec", outcome.repo().spec().shownSpec());
-        e.put("ref", outcome.repo().commit());
-        e.put("status", "success");
-        e.put("build_token", outcome.request().buildToken());
-        e.put("origin", outcome.request().origin());
-        return e;
+    /** One event of BinderHub's launch schema, version 6: the fields and names mybinder.org's statistics read. */
+    record LaunchEvent(String timestamp, String schema, int version, String provider, String spec, String ref,
+                       String status, @JsonProperty("build_token") boolean buildToken, String origin) {
     }
 
-    private synchronized void write(Map<String, Object> event) {
+    private static LaunchEvent event(LaunchService.LaunchOutcome outcome) {
+        return new LaunchEvent(Instant.now().truncatedTo(ChronoUnit.MICROS).toString(), SCHEMA, VERSION,
+                BinderMetrics.PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
+                outcome.repo().spec().shownSpec(), outcome.repo().commit(), "success", outcome.request().buildToken(),
+                outcome.request().origin());
+    }
+
+    private synchronized void write(LaunchEvent event) {
         String line = json.writeValueAsString(event);
         if (file == null) {
             events.info(line);

@@ -2,19 +2,18 @@ package dev.ferry.telemetry;
 
 import java.nio.file.Path;
 
-import io.micrometer.core.instrument.MeterRegistry;
-
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.build.BuildService;
+import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
-import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({EventsProperties.class, MetricsProperties.class})
@@ -22,9 +21,9 @@ class TelemetryConfiguration {
 
     @Bean
     BinderMetrics binderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches,
-                                SessionService sessions, ProxyMetrics proxy, RepoProviders providers,
-                                dev.ferry.cull.Culler culler, MetricsProperties properties) {
-        return new BinderMetrics(registry, builds, launches, sessions, proxy, providers, culler, properties.maxRepoLabels());
+                                SessionService sessions, ProxyMetrics proxy, Culler culler,
+                                MetricsProperties properties) {
+        return new BinderMetrics(registry, builds, launches, sessions, proxy, culler, properties.maxRepoLabels());
     }
 
     @Bean

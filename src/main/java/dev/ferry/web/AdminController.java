@@ -7,7 +7,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +32,7 @@ import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.cull.Culler;
+import dev.ferry.launch.Capacity;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
@@ -49,15 +52,15 @@ class AdminController {
     private final CullProperties cull;
     private final ProxyMetrics proxy;
     private final JsonMapper json;
-    private final dev.ferry.launch.Capacity capacity;
-    private final ScheduledExecutorService ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private final Capacity capacity;
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ferry-admin-events");
         t.setDaemon(true);
         return t;
     });
 
     AdminController(SessionService sessions, BuildService builds, LaunchService launches, Culler culler, CullProperties cull,
-                    ProxyMetrics proxy, JsonMapper json, dev.ferry.launch.Capacity capacity) {
+                    ProxyMetrics proxy, JsonMapper json, Capacity capacity) {
         this.capacity = capacity;
         this.sessions = sessions;
         this.builds = builds;
@@ -82,7 +85,7 @@ class AdminController {
 
     @GetMapping("/admin/api/snapshot")
     @ResponseBody
-    Map<String, Object> snapshotJson() {
+    Snapshot snapshotJson() {
         return snapshot();
     }
 
@@ -133,51 +136,48 @@ class AdminController {
         return Map.of("culled", culler.cullOnce(Instant.now()));
     }
 
-    Map<String, Object> snapshot() {
+    /** What the admin page shows, every two seconds: sessions, builds, the waiting line and capacity. */
+    record Snapshot(String time, List<SessionRow> sessions, List<BuildRow> builds, Queue queue, CapacityRow capacity) {
+    }
+
+    record SessionRow(String id, String repo, String ref, String commit, String created, long ageSeconds,
+                      long idleSeconds, long cullInSeconds) {
+    }
+
+    record BuildRow(String key, String repo, String commit, String state, long seconds, String log) {
+    }
+
+    record Queue(int waiting) {
+    }
+
+    /** {@code quotaTotal} is null when sessions are not limited. */
+    record CapacityRow(int sessions, Integer quotaTotal, int waiting, int buildsInProgress, int launchesInProgress,
+                       long openWebSockets) {
+    }
+
+    Snapshot snapshot() {
         Instant now = Instant.now();
-        List<Map<String, Object>> sessionRows = new ArrayList<>();
-        for (Session s : sessions.sessions()) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("id", s.id());
-            row.put("repo", s.repo().spec().displayUrl());
-            row.put("ref", s.repo().spec().ref());
-            row.put("commit", s.repo().commit());
-            row.put("created", s.created().toString());
-            long idle = Duration.between(s.lastActivity(), now).toSeconds();
-            long age = Duration.between(s.created(), now).toSeconds();
-            row.put("ageSeconds", age);
-            row.put("idleSeconds", idle);
-            long untilIdle = cull.idleTimeout().toSeconds() - idle;
-            long untilAge = cull.maxAge().isZero() ? Long.MAX_VALUE : cull.maxAge().toSeconds() - age;
-            row.put("cullInSeconds", Math.max(0, Math.min(untilIdle, untilAge)));
-            sessionRows.add(row);
-        }
-        List<Map<String, Object>> buildRows = new ArrayList<>();
-        for (Build b : builds.builds()) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("key", b.key().id());
-            row.put("repo", b.repo().spec().displayUrl());
-            row.put("commit", b.repo().commit());
-            row.put("state", b.state().name().toLowerCase(java.util.Locale.ROOT));
-            Instant start = b.started() != null ? b.started() : b.created();
-            Instant end = b.finished() != null ? b.finished() : now;
-            row.put("seconds", Duration.between(start, end).toSeconds());
-            row.put("log", b.log().tail(40));
-            buildRows.add(row);
-        }
-        Map<String, Object> capacity = new LinkedHashMap<>();
-        capacity.put("sessions", sessionRows.size());
-        capacity.put("quotaTotal", this.capacity.total() > 0 ? this.capacity.total() : null);
-        capacity.put("waiting", this.capacity.waiting());
-        capacity.put("buildsInProgress", builds.inProgress());
-        capacity.put("launchesInProgress", launches.inProgress());
-        capacity.put("openWebSockets", proxy.openWebSockets());
-        Map<String, Object> snapshot = new LinkedHashMap<>();
-        snapshot.put("time", now.toString());
-        snapshot.put("sessions", sessionRows);
-        snapshot.put("builds", buildRows);
-        snapshot.put("queue", Map.of("waiting", this.capacity.waiting()));
-        snapshot.put("capacity", capacity);
-        return snapshot;
+        List<SessionRow> sessionRows = sessions.sessions().stream().map(s -> sessionRow(s, now)).toList();
+        List<BuildRow> buildRows = builds.builds().stream().map(b -> buildRow(b, now)).toList();
+        int waiting = capacity.waiting();
+        CapacityRow capacityRow = new CapacityRow(sessionRows.size(), capacity.total() > 0 ? capacity.total() : null,
+                waiting, builds.inProgress(), launches.inProgress(), proxy.openWebSockets());
+        return new Snapshot(now.toString(), sessionRows, buildRows, new Queue(waiting), capacityRow);
+    }
+
+    private SessionRow sessionRow(Session s, Instant now) {
+        long idle = Duration.between(s.lastActivity(), now).toSeconds();
+        long age = Duration.between(s.created(), now).toSeconds();
+        long untilIdle = cull.idleTimeout().toSeconds() - idle;
+        long untilAge = cull.maxAge().isZero() ? Long.MAX_VALUE : cull.maxAge().toSeconds() - age;
+        return new SessionRow(s.id(), s.repo().spec().displayUrl(), s.repo().spec().ref(), s.repo().commit(),
+                s.created().toString(), age, idle, Math.max(0, Math.min(untilIdle, untilAge)));
+    }
+
+    private static BuildRow buildRow(Build b, Instant now) {
+        Instant start = b.started() != null ? b.started() : b.created();
+        Instant end = b.finished() != null ? b.finished() : now;
+        return new BuildRow(b.key().id(), b.repo().spec().displayUrl(), b.repo().commit(),
+                b.state().name().toLowerCase(Locale.ROOT), Duration.between(start, end).toSeconds(), b.log().tail(40));
     }
 }

@@ -44,7 +44,7 @@ final class AdminLogin implements AuthenticationProvider {
         // both compared every time, so that the time taken says nothing about which one was wrong
         boolean nameRight = AdminPasswordEncoder.constantTimeEquals(name, username);
         boolean passwordRight = hash != null && password != null && encoder.matches(password.toString(), hash);
-        if (!(nameRight & passwordRight)) {
+        if (!(nameRight && passwordRight)) {
             throw new BadCredentialsException(WRONG);
         }
         return UsernamePasswordAuthenticationToken.authenticated(username, null,

@@ -1,5 +1,8 @@
 package dev.ferry.web;
 
+import java.util.Collections;
+import java.util.List;
+
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
@@ -15,12 +18,12 @@ public final class ClientAddresses {
     }
 
     /** {@code trustedProxies}: {@code ferry.trusted-proxies}, CIDR blocks or single addresses. */
-    public static ClientAddresses trusting(java.util.List<String> trustedProxies) {
+    public static ClientAddresses trusting(List<String> trustedProxies) {
         return new ClientAddresses(new CidrSet(trustedProxies, "ferry.trusted-proxies"));
     }
 
     String of(HttpServletRequest request) {
-        return of(request.getRemoteAddr(), java.util.Collections.list(request.getHeaders("X-Forwarded-For")));
+        return of(request.getRemoteAddr(), Collections.list(request.getHeaders("X-Forwarded-For")));
     }
 
     /** Whether forwarding headers from {@code peer} are believed. */
@@ -32,7 +35,7 @@ public final class ClientAddresses {
      * The visitor's address, given the connection's peer and every line of the request's {@code X-Forwarded-For}
      * (none: an empty list). Every line counts: a proxy that adds a line of its own leaves the visitor's first.
      */
-    public String of(String peer, java.util.List<String> forwardedLines) {
+    public String of(String peer, List<String> forwardedLines) {
         if (!trusts(peer) || forwardedLines.isEmpty()) {
             return peer;
         }

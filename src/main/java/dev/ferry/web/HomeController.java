@@ -1,5 +1,7 @@
 package dev.ferry.web;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +19,7 @@ import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.repo.ProviderDisplay;
+import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.RepoProviders;
 
 /** The home page: choose a repository, a ref and what to open; get a launch link, badge snippets, or launch. */
@@ -27,10 +30,10 @@ class HomeController {
     private final RepoProviders providers;
     private final FerryProperties ferry;
     private final WebProperties web;
-    private final dev.ferry.repo.RepoProperties repo;
+    private final RepoProperties repo;
 
     HomeController(CullProperties cull, RepoProviders providers, FerryProperties ferry, WebProperties web,
-                   dev.ferry.repo.RepoProperties repo) {
+                   RepoProperties repo) {
         this.cull = cull;
         this.providers = providers;
         this.ferry = ferry;
@@ -105,8 +108,8 @@ class HomeController {
         String[] parts = rest.split("/", 3);
         String link = "/v2/gh/" + LaunchLinks.encode(owner) + "/" + LaunchLinks.encode(repo) + "/master";
         if (parts.length == 3 && !parts[2].replace("/", "").isEmpty()) {
-            link += "?urlpath=" + LaunchLinks.encode("/" + java.net.URLDecoder.decode(parts[2].replace("+", "%2B"),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            link += "?urlpath=" + LaunchLinks.encode("/" + URLDecoder.decode(parts[2].replace("+", "%2B"),
+                    StandardCharsets.UTF_8));
         }
         return "redirect:" + link;
     }

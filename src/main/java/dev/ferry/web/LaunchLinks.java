@@ -2,6 +2,8 @@ package dev.ferry.web;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** Launch links as BinderHub writes them, and the mapping of its {@code labpath}/{@code filepath}/{@code urlpath}. */
 final class LaunchLinks {
@@ -38,9 +40,9 @@ final class LaunchLinks {
         return staysInsideTheServer(result) ? result : "";
     }
 
-    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
-    private static final java.util.regex.Pattern DOT_SEGMENT =
-            java.util.regex.Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", java.util.regex.Pattern.CASE_INSENSITIVE);
+    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+    private static final Pattern DOT_SEGMENT =
+            Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", Pattern.CASE_INSENSITIVE);
 
     /**
      * The launch page opens {@code new URL(urlpath, <server url>)} with the session's token in its query, so a path
@@ -57,7 +59,7 @@ final class LaunchLinks {
             }
         }
         String path = urlpath.substring(0, end);
-        if (SCHEME.matcher(path).find() || path.indexOf('\\') >= 0 || path.toLowerCase(java.util.Locale.ROOT).contains("%5c")) {
+        if (SCHEME.matcher(path).find() || path.indexOf('\\') >= 0 || path.toLowerCase(Locale.ROOT).contains("%5c")) {
             return false;
         }
         for (int i = 0; i < urlpath.length(); i++) {

@@ -1,16 +1,30 @@
 package dev.ferry.web;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import dev.ferry.FerryException;
+import dev.ferry.FerryProperties;
+import dev.ferry.repo.ArchiveProvider;
+import dev.ferry.repo.ArchiveRecord;
+import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.RepoProviders;
 import dev.ferry.repo.RepoSpec;
+import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.Urls;
 
 /**
  * The launch page, {@code /v2/<provider>/<spec>}: shows the phases and live log of the launch while it follows the
@@ -20,12 +34,12 @@ import dev.ferry.repo.RepoSpec;
 class LaunchPageController {
 
     private final RepoProviders providers;
-    private final dev.ferry.repo.RefResolver resolver;
-    private final dev.ferry.FerryProperties ferry;
+    private final RefResolver resolver;
+    private final FerryProperties ferry;
     private final LaunchGuard guard;
 
-    LaunchPageController(RepoProviders providers, dev.ferry.FerryProperties ferry, LaunchGuard guard,
-                         dev.ferry.repo.RefResolver resolver) {
+    LaunchPageController(RepoProviders providers, FerryProperties ferry, LaunchGuard guard,
+                         RefResolver resolver) {
         this.resolver = resolver;
         this.providers = providers;
         this.ferry = ferry;
@@ -37,8 +51,8 @@ class LaunchPageController {
      * (the answer is cached for the build API's request that follows, so the archive is asked once per launch).
      */
     private void describeRecord(RepoSpec spec, Model model) {
-        dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(spec);
-        dev.ferry.repo.ArchiveRecord record = resolved.archive();
+        ResolvedRepo resolved = resolver.resolve(spec);
+        ArchiveRecord record = resolved.archive();
         model.addAttribute("repoUrl", resolved.spec().displayUrl());
         model.addAttribute("recordVersion", record.version());
         model.addAttribute("recordTitle", record.title());
@@ -54,11 +68,10 @@ class LaunchPageController {
      * spec), for the home page's share snippets. The answer is cached like the launch page's, so the archive is not
      * asked again when the link is launched.
      */
-    @GetMapping(path = "/api/record/**", produces = org.springframework.http.MediaType.APPLICATION_JSON_VALUE)
-    org.springframework.http.ResponseEntity<java.util.Map<String, Object>> record(HttpServletRequest request) {
+    @GetMapping(path = "/api/record/**", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<RecordReply> record(HttpServletRequest request) {
         String path = request.getRequestURI().substring(request.getContextPath().length() + "/api/record/".length());
         int slash = path.indexOf('/');
-        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
         try {
             LaunchGuard.Refusal refusal = guard.checkPage(request);
             if (refusal != null) {
@@ -68,24 +81,30 @@ class LaunchPageController {
                 throw new FerryException(404, "Ask for /api/record/<provider>/<spec>.");
             }
             String provider = path.substring(0, slash);
-            if (!(providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider)) {
-                throw new FerryException(404, "The provider " + dev.ferry.repo.Urls.printable(provider)
+            if (!(providers.get(provider) instanceof ArchiveProvider)) {
+                throw new FerryException(404, "The provider " + Urls.printable(provider)
                         + " does not launch records of research archives.");
             }
-            dev.ferry.repo.ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
-            dev.ferry.repo.ArchiveRecord record = resolved.archive();
-            body.put("provider", provider);
-            body.put("title", record.title());
-            body.put("authors", record.authors());
-            body.put("version", record.version());
-            body.put("citation", record.citation());
-            body.put("resolved_spec", resolved.resolvedSpec());
-            return org.springframework.http.ResponseEntity.ok(body);
+            ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
+            ArchiveRecord record = resolved.archive();
+            return ResponseEntity.ok(new RecordAnswer(provider, record.title(), record.authors(), record.version(),
+                    record.citation(), resolved.resolvedSpec()));
         } catch (FerryException e) {
-            body.put("status", e.status());
-            body.put("message", e.getMessage());
-            return org.springframework.http.ResponseEntity.status(e.status()).body(body);
+            return ResponseEntity.status(e.status()).body(new RecordRefusal(e.status(), e.getMessage()));
         }
+    }
+
+    /** {@code /api/record}'s JSON: the record, or why there is none. */
+    sealed interface RecordReply permits RecordAnswer, RecordRefusal {
+    }
+
+    /** What the share snippets say about the record. */
+    record RecordAnswer(String provider, String title, List<String> authors, String version, String citation,
+                        @JsonProperty("resolved_spec") String resolvedSpec) implements RecordReply {
+    }
+
+    /** A refused request: its status again, and the sentence to show. */
+    record RecordRefusal(int status, String message) implements RecordReply {
     }
 
     @GetMapping("/v2/**")
@@ -113,13 +132,13 @@ class LaunchPageController {
             String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
-            if (providers.get(provider) instanceof dev.ferry.repo.ArchiveProvider) {
+            if (providers.get(provider) instanceof ArchiveProvider) {
                 describeRecord(spec, model);
             }
             String launch = provider + "/" + rawSpec;
             String token = guard.tokenFor(launch, request);
             model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + (token == null ? ""
-                    : "?build_token=" + java.net.URLEncoder.encode(token, java.nio.charset.StandardCharsets.UTF_8)));
+                    : "?build_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
             model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));
         } catch (FerryException e) {
             response.setStatus(e.status());

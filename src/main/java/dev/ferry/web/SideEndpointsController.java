@@ -5,10 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
+import org.springframework.core.env.Environment;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -17,7 +16,12 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
 import dev.ferry.HealthCheck;
+import dev.ferry.launch.Capacity;
 import dev.ferry.launch.SessionService;
 import dev.ferry.platform.Platforms;
 import dev.ferry.repo.ProviderDisplay;
@@ -35,12 +39,12 @@ class SideEndpointsController {
     private final RepoProviders providers;
     private final ObjectProvider<PrometheusMeterRegistry> prometheus;
     private final ObjectProvider<BuildProperties> buildInfo;
-    private final org.springframework.core.env.Environment environment;
-    private final dev.ferry.launch.Capacity capacity;
+    private final Environment environment;
+    private final Capacity capacity;
 
     SideEndpointsController(List<HealthCheck.Contributor> contributors, SessionService sessions, RepoProviders providers,
                             ObjectProvider<PrometheusMeterRegistry> prometheus, ObjectProvider<BuildProperties> buildInfo,
-                            org.springframework.core.env.Environment environment, dev.ferry.launch.Capacity capacity) {
+                            Environment environment, Capacity capacity) {
         this.capacity = capacity;
         this.contributors = contributors;
         this.sessions = sessions;
@@ -79,41 +83,46 @@ class SideEndpointsController {
     }
 
     @GetMapping(path = "/versions", produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<Map<String, Object>> versions() {
-        Map<String, Object> builder = new LinkedHashMap<>();
-        builder.put("build_platform", Platforms.chosen(environment));
-        builder.put("builder", "ferry");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("builder_info", builder);
-        body.put("binderhub", version());
-        body.put("ferry", version());
+    ResponseEntity<Versions> versions() {
+        Versions body = new Versions(new BuilderInfo(Platforms.chosen(environment), "ferry"), version(), version());
         return ResponseEntity.ok().header("Access-Control-Allow-Origin", "*").body(body);
     }
 
+    /** BinderHub's {@code /versions}, plus Ferry's own version. */
+    record Versions(@JsonProperty("builder_info") BuilderInfo builderInfo, String binderhub, String ferry) {
+    }
+
+    record BuilderInfo(@JsonProperty("build_platform") String buildPlatform, String builder) {
+    }
+
     @GetMapping(path = "/api/repoproviders", produces = MediaType.APPLICATION_JSON_VALUE)
-    List<Map<String, Object>> repoProviders() {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (var provider : providers.all()) {
-            ProviderDisplay d = provider.display();
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("id", d.id());
-            entry.put("displayName", d.displayName());
-            Map<String, Object> repo = new LinkedHashMap<>();
-            repo.put("label", d.repoLabel());
-            repo.put("placeholder", d.placeholder());
-            repo.put("urlEncode", d.urlEncode());
-            entry.put("repo", repo);
-            Map<String, Object> ref = new LinkedHashMap<>();
-            ref.put("enabled", d.refEnabled());
-            ref.put("default", d.refDefault());
-            entry.put("ref", ref);
-            entry.put("spec", Map.of("validateRegex", d.validateRegex()));
-            if (d.detectRegex() != null) {
-                entry.put("detect", Map.of("regex", d.detectRegex()));
-            }
-            list.add(entry);
+    List<RepoProviderEntry> repoProviders() {
+        return providers.all().stream().map(p -> RepoProviderEntry.of(p.display())).toList();
+    }
+
+    /** One provider in BinderHub's {@code /api/repoproviders}: what the home page's form needs to offer it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RepoProviderEntry(String id, String displayName, RepoField repo, RefField ref, SpecField spec,
+                             DetectField detect) {
+
+        static RepoProviderEntry of(ProviderDisplay d) {
+            return new RepoProviderEntry(d.id(), d.displayName(),
+                    new RepoField(d.repoLabel(), d.placeholder(), d.urlEncode()),
+                    new RefField(d.refEnabled(), d.refDefault()), new SpecField(d.validateRegex()),
+                    d.detectRegex() == null ? null : new DetectField(d.detectRegex()));
         }
-        return list;
+    }
+
+    record RepoField(String label, String placeholder, boolean urlEncode) {
+    }
+
+    record RefField(boolean enabled, @JsonProperty("default") String defaultRef) {
+    }
+
+    record SpecField(String validateRegex) {
+    }
+
+    record DetectField(String regex) {
     }
 
     @GetMapping(path = "/metrics", produces = "text/plain;version=0.0.4;charset=utf-8")

@@ -1,9 +1,16 @@
 package dev.ferry.web;
 
+import jakarta.servlet.DispatcherType;
+
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.task.support.TaskExecutorAdapter;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -11,6 +18,7 @@ import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.launch.LaunchService;
+import dev.ferry.proxy.SessionHosts;
 import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
@@ -38,11 +46,11 @@ class WebConfiguration {
      * {@link WorkshopController} bounds them with {@link StreamLimits}, and the line with its maximum wait.
      */
     @Bean
-    org.springframework.web.servlet.config.annotation.WebMvcConfigurer streamedResponses() {
-        return new org.springframework.web.servlet.config.annotation.WebMvcConfigurer() {
+    WebMvcConfigurer streamedResponses() {
+        return new WebMvcConfigurer() {
             @Override
-            public void configureAsyncSupport(org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer configurer) {
-                configurer.setTaskExecutor(new org.springframework.core.task.support.TaskExecutorAdapter(
+            public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+                configurer.setTaskExecutor(new TaskExecutorAdapter(
                         Threads.perTask("ferry-workshop-events")));
                 configurer.setDefaultTimeout(-1);
             }
@@ -51,11 +59,11 @@ class WebConfiguration {
 
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
     @Bean
-    org.springframework.boot.web.servlet.FilterRegistrationBean<SessionHostFilter> sessionHostFilter(
-            dev.ferry.proxy.SessionHosts hosts, FerryProperties ferry) {
-        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new SessionHostFilter(hosts, ferry));
+    FilterRegistrationBean<SessionHostFilter> sessionHostFilter(
+            SessionHosts hosts, FerryProperties ferry) {
+        var registration = new FilterRegistrationBean<>(new SessionHostFilter(hosts, ferry));
         registration.addUrlPatterns("/*");
-        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE);
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
         registration.setAsyncSupported(true);
         registration.setEnabled(hosts.enabled()); // off: not even on the path of a request
         return registration;
@@ -63,12 +71,12 @@ class WebConfiguration {
 
     /** CSP, nosniff and Referrer-Policy on the portal's own responses (never on proxied ones). */
     @Bean
-    org.springframework.boot.web.servlet.FilterRegistrationBean<PortalHeadersFilter> portalHeadersFilter() {
-        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new PortalHeadersFilter());
+    FilterRegistrationBean<PortalHeadersFilter> portalHeadersFilter() {
+        var registration = new FilterRegistrationBean<>(new PortalHeadersFilter());
         registration.addUrlPatterns("/*");
-        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 1);
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
         registration.setAsyncSupported(true);
-        registration.setDispatcherTypes(jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ERROR);
+        registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ERROR);
         return registration;
     }
 

@@ -276,7 +276,7 @@ final class LocalEnvBuilder implements Builder {
             case CONDA -> conda(plan, s);
             default -> virtualEnvironment(plan, s);
         };
-        JupyterApp app = ensureJupyter(plan, s, serverPython);
+        JupyterApp app = ensureJupyter(s, serverPython);
 
         switch (plan.buildpack()) {
             case R -> rKernel(plan, s);
@@ -449,7 +449,7 @@ final class LocalEnvBuilder implements Builder {
         return prefix.resolve("bin").resolve("python");
     }
 
-    private JupyterApp ensureJupyter(BuildPlan plan, Steps s, Path serverPython) throws IOException {
+    private JupyterApp ensureJupyter(Steps s, Path serverPython) throws IOException {
         Path prefix = serverPython.getParent().getParent();
         Optional<JupyterApp> app = probeJupyter(s, serverPython, prefix);
         if (app.isEmpty()) {
