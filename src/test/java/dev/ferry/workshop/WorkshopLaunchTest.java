@@ -79,9 +79,6 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
         EventStream.Result joined = join(w, 'a', Map.of(), Integer.MAX_VALUE);
 
         assertThat(joined.last()).as(joined.events().toString()).containsEntry("phase", "ready");
-        assertThat(joined.last()).as("the ready event of a launch").containsEntry("image", joined.events().stream()
-                .filter(e -> "built".equals(e.get("phase"))).findFirst().orElseThrow().get("imageName"))
-                .containsEntry("repo_url", w.repo().spec().displayUrl());
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).containsPattern("binderhub_launch_count_total\\{provider=\"Git\",repo=\""
@@ -95,6 +92,10 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
                 .satisfies(e -> assertThat(e).containsEntry("schema", "binderhub.jupyter.org/launch")
                         .containsEntry("provider", "Git").containsEntry("status", "success")
                         .containsEntry("origin", "127.0.0.1:" + port));
+        assertThat(joined.phases()).as("a launch's phases").containsSubsequence("built", "launching", "ready");
+        assertThat(joined.last()).as("the ready event of a launch").containsEntry("image", joined.events().stream()
+                .filter(e -> "built".equals(e.get("phase"))).findFirst().orElseThrow().get("imageName"))
+                .containsEntry("repo_url", w.repo().spec().displayUrl());
     }
 
     @Test
