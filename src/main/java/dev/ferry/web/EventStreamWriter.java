@@ -31,8 +31,9 @@ import dev.ferry.launch.LaunchService;
  * gets one {@code failed} event in a 200 stream: EventSource reads no error body.
  * <p>
  * Each stream holds a thread while its client keeps it; a client that never reads blocks only its own thread, on a
- * write of one frame, until the container's write timeout or the client ends it — what it costs is bounded by the
- * {@link StreamLimits} permit it holds, which goes back however the stream ends.
+ * write of one frame, until that write fails: the client goes, or Tomcat's write timeout
+ * ({@code server.tomcat.connection-timeout}) passes. What it costs is bounded by the {@link StreamLimits} permit it
+ * holds, which goes back however the stream ends.
  */
 final class EventStreamWriter {
 
