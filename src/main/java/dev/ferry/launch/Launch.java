@@ -3,6 +3,7 @@ package dev.ferry.launch;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.ferry.HeadAndTail;
 import dev.ferry.build.BuildProperties;
@@ -24,7 +25,7 @@ public final class Launch {
     private final BuildProperties.Log limits;
     private final HeadAndTail<LaunchEvent> events;
     private volatile Session session;
-    private final java.util.concurrent.atomic.AtomicInteger watchers = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger watchers = new AtomicInteger();
     private volatile Instant finished;
     /** What a launch keeps once it has finished: its first and last events within these bounds. */
     static final int FINISHED_MAX_LINES = 400;

@@ -2,18 +2,24 @@ package dev.ferry.launch;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import dev.ferry.FerryException;
 import dev.ferry.build.Build;
@@ -21,14 +27,18 @@ import dev.ferry.build.BuildLog;
 import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
 import dev.ferry.build.Phase;
+import dev.ferry.proxy.SessionHosts;
 import dev.ferry.repo.RefResolver;
+import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
  * Runs launches: resolves the ref, joins or starts the build (relaying its log), starts a session, and reports each
  * step as BinderHub's events ({@code waiting → fetching → building → built → launching → ready}, or {@code failed}
  * with a {@code status_code} and a sentence). A launch runs to its end even when every stream watching it went away:
- * an unwatched session is culled as idle like any other.
+ * an unwatched session is culled as idle like any other. Every launch takes this path, a workshop attendee's too: its
+ * {@link SeatSource} is the workshop (its pinned commit and build, a pool session or a reserved seat) instead of the
+ * capacity quota, and it is counted, logged and followed like any other.
  */
 public final class LaunchService implements AutoCloseable {
 
@@ -41,8 +51,8 @@ public final class LaunchService implements AutoCloseable {
     private final ExecutorService executor;
     private final Map<String, Launch> launches = new ConcurrentHashMap<>();
     private final List<String> allowedOrigins;
-    private final List<Consumer<LaunchOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<Consumer<LaunchOutcome>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicInteger inProgress = new AtomicInteger();
     /** Why launches are refused now that Ferry is stopping; null while it runs. */
     private volatile String draining;
 
@@ -57,8 +67,9 @@ public final class LaunchService implements AutoCloseable {
     }
 
     private final Capacity capacity;
-    private final java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota;
-    private final dev.ferry.proxy.SessionHosts sessionHosts;
+    /** Seats of general launches: the capacity quota (total and per repository), and its line. */
+    private final SeatSource quota;
+    private final SessionHosts sessionHosts;
 
     /**
      * @param allowedOrigins page origins the launched servers accept ({@code ferry.cors.allowed-origins})
@@ -68,15 +79,17 @@ public final class LaunchService implements AutoCloseable {
      */
     public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor,
                          List<String> allowedOrigins, Capacity capacity,
-                         java.util.function.ToIntFunction<dev.ferry.repo.RepoSpec> repoQuota,
-                         dev.ferry.proxy.SessionHosts sessionHosts) {
+                         ToIntFunction<RepoSpec> repoQuota, SessionHosts sessionHosts) {
         this.resolver = resolver;
         this.builds = builds;
         this.sessions = sessions;
         this.executor = executor;
         this.allowedOrigins = List.copyOf(allowedOrigins);
         this.capacity = capacity;
-        this.repoQuota = repoQuota;
+        this.quota = (repo, waiting, wanted, start) -> {
+            Capacity.Seat seat = capacity.acquire(repo.repoUrl(), repoQuota.applyAsInt(repo.spec()), waiting, wanted);
+            return start.start(seat::release, null);
+        };
         this.sessionHosts = sessionHosts;
     }
 
@@ -107,7 +120,7 @@ public final class LaunchService implements AutoCloseable {
         }
         try {
             executor.execute(() -> run(launch, request));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             fail(launch, 503, refusal != null ? refusal : "Ferry is shutting down; try again in a minute.");
         }
         return launch;
@@ -137,12 +150,12 @@ public final class LaunchService implements AutoCloseable {
     }
 
     private void run(Launch launch, LaunchRequest request) {
-        org.slf4j.MDC.put("launch", launch.id());
+        MDC.put("launch", launch.id());
         try {
             runLaunch(launch, request);
         } finally {
-            org.slf4j.MDC.remove("launch");
-            org.slf4j.MDC.remove("session");
+            MDC.remove("launch");
+            MDC.remove("session");
         }
     }
 
@@ -152,14 +165,12 @@ public final class LaunchService implements AutoCloseable {
         ResolvedRepo repo = null;
         Long serverStart = null;
         boolean succeeded = false;
+        SeatSource seats = request.seats() != null ? request.seats() : quota;
         try {
-            launch.emit(Phase.WAITING, request.spec().ref().isEmpty()
-                    ? "Looking up " + request.spec().displayUrl() + "...\n" // a record of an archive: no ref
-                    : "Looking up " + request.spec().ref() + " in " + request.spec().displayUrl() + "...\n");
-            repo = resolver.resolve(request.spec());
-            java.util.Optional<String> note = repo.fallbackNote();
+            repo = seats.pinned().orElseGet(() -> resolve(launch, request.spec()));
+            Optional<String> note = repo.fallbackNote();
             note.ifPresent(n -> launch.emit(LaunchEvent.of(Phase.WAITING, n + "\n", Map.of("note", n))));
-            Build build = builds.request(repo);
+            Build build = seats.build(builds, repo);
             Environment env = awaitBuild(launch, build, request.buildOnly());
             if (request.buildOnly()) {
                 launch.emit(LaunchEvent.ready((build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
@@ -167,28 +178,24 @@ public final class LaunchService implements AutoCloseable {
                 succeeded = true;
                 return;
             }
-            Capacity.Seat seat;
+            String base = request.publicBase();
+            Map<String, String> binder = binderFields(repo, base, request.clientIp());
+            long[] started = {0};
+            ResolvedRepo launched = repo;
+            Session session;
             try {
-                seat = capacity.acquire(repo.repoUrl(), repoQuota.applyAsInt(repo.spec()),
-                        message -> launch.emit(Phase.WAITING, message), launch::wanted);
+                session = seats.place(repo, message -> launch.emit(Phase.WAITING, message), launch::wanted,
+                        (release, membership) -> {
+                            started[0] = System.nanoTime();
+                            return startSession(launch, launched, env, binder, release, membership);
+                        });
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
             }
-            launch.emit(Phase.LAUNCHING, "Launching server...\n");
-            serverStart = System.nanoTime();
-            String base = request.publicBase();
-            Map<String, String> binder = binderFields(repo, base, request.clientIp());
-            Session session;
-            try {
-                session = sessions.start(repo, env, binderEnvironment(binder), allowedOrigins,
-                        line -> launch.emit(Phase.LAUNCHING, line + "\n"), seat::release);
-            } catch (RuntimeException e) {
-                seat.release();
-                throw e;
-            }
+            serverStart = started[0] != 0 ? started[0] : System.nanoTime(); // handed over: ready now
             launch.session(session);
-            org.slf4j.MDC.put("session", session.id());
+            MDC.put("session", session.id());
             String url = sessionHosts.sessionUrl(base, session.id());
             Map<String, Object> ready = new LinkedHashMap<>();
             ready.put("url", url);
@@ -222,6 +229,27 @@ public final class LaunchService implements AutoCloseable {
         }
     }
 
+    /** Emits what is looked up, and resolves the link's ref to a commit. */
+    private ResolvedRepo resolve(Launch launch, RepoSpec spec) {
+        launch.emit(Phase.WAITING, spec.ref().isEmpty()
+                ? "Looking up " + spec.displayUrl() + "...\n" // a record of an archive: no ref
+                : "Looking up " + spec.ref() + " in " + spec.displayUrl() + "...\n");
+        return resolver.resolve(spec);
+    }
+
+    /** Starts the session on the seat given; the seat comes back when the session ends, or at once if it fails. */
+    private Session startSession(Launch launch, ResolvedRepo repo, Environment env, Map<String, String> binder,
+                                 Runnable release, Membership membership) {
+        launch.emit(Phase.LAUNCHING, "Launching server...\n");
+        try {
+            return sessions.start(repo, env, binderEnvironment(binder), allowedOrigins, membership,
+                    line -> launch.emit(Phase.LAUNCHING, line + "\n"), release);
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
+    }
+
     /** The fields BinderHub puts in the {@code ready} event, which are also the server's {@code BINDER_*} variables. */
     private static Map<String, String> binderFields(ResolvedRepo repo, String base, String clientIp) {
         Map<String, String> fields = new LinkedHashMap<>();
@@ -242,7 +270,7 @@ public final class LaunchService implements AutoCloseable {
     /** {@code repo_url} → {@code BINDER_REPO_URL}, {@code binder_request} → {@code BINDER_REQUEST}, … */
     private static Map<String, String> binderEnvironment(Map<String, String> fields) {
         Map<String, String> env = new LinkedHashMap<>();
-        fields.forEach((name, value) -> env.put(("BINDER_" + name.replaceFirst("^binder_", "")).toUpperCase(java.util.Locale.ROOT), value));
+        fields.forEach((name, value) -> env.put(("BINDER_" + name.replaceFirst("^binder_", "")).toUpperCase(Locale.ROOT), value));
         return env;
     }
 
@@ -251,7 +279,7 @@ public final class LaunchService implements AutoCloseable {
     }
 
     private Environment awaitBuild(Launch launch, Build build, boolean buildOnly) {
-        if (build.cached()) {
+        if (build.cached() || built(build)) { // a workshop's build, finished before its attendee came: no log to relay
             Environment env = build.result().join();
             if (!buildOnly) {
                 launch.emit(LaunchEvent.built("Found built image, launching...\n", env.imageName()));
@@ -278,6 +306,10 @@ public final class LaunchService implements AutoCloseable {
         } finally {
             build.log().unsubscribe(relay);
         }
+    }
+
+    private static boolean built(Build build) {
+        return build.result().isDone() && !build.result().isCompletedExceptionally();
     }
 
     private void forgetOldLaunches() {

@@ -8,9 +8,6 @@ import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
-import org.springframework.core.task.support.TaskExecutorAdapter;
-import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
-import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 import tools.jackson.databind.json.JsonMapper;
 
@@ -40,21 +37,13 @@ class WebConfiguration {
     }
 
     /**
-     * Spring MVC's streamed responses (the workshop attendees' event streams) run on a thread each, not on the
-     * application's eight-thread pool where a ninth waiting attendee would not even get in line, and never time out
-     * (the container's default would end a stream after 30 seconds, and the attendee's page would join again):
-     * {@link WorkshopController} bounds them with {@link StreamLimits}, and the line with its maximum wait.
+     * The event streams of the build API and of workshops: each on a thread of its own, never timed out by the
+     * container (which would end a stream after 30 seconds, and a waiting attendee's page would join again); bounded by
+     * {@link StreamLimits}, and the lines by their maximum wait.
      */
     @Bean
-    WebMvcConfigurer streamedResponses() {
-        return new WebMvcConfigurer() {
-            @Override
-            public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
-                configurer.setTaskExecutor(new TaskExecutorAdapter(
-                        Threads.perTask("ferry-workshop-events")));
-                configurer.setDefaultTimeout(-1);
-            }
-        };
+    EventStreamWriter eventStreamWriter(JsonMapper json) {
+        return new EventStreamWriter(json, Threads.perTask("ferry-events"));
     }
 
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
@@ -82,11 +71,11 @@ class WebConfiguration {
 
     @Bean
     ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
-                                                                 FerryProperties properties, JsonMapper json,
+                                                                 FerryProperties properties, EventStreamWriter writer,
                                                                  BuildProperties build, LaunchGuard guard,
                                                                  StreamLimits streamLimits) {
-        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, json, Threads.perTask("ferry-events"),
-                build.allowBuildOnly(), guard, streamLimits);
+        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, writer, build.allowBuildOnly(),
+                guard, streamLimits);
         ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);

@@ -1,7 +1,6 @@
 package dev.ferry.web;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -10,8 +9,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
@@ -27,17 +26,16 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseBody;
-import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
-
-import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
-import dev.ferry.build.Phase;
-import dev.ferry.launch.LaunchEvent;
-import dev.ferry.launch.Session;
+import dev.ferry.launch.LaunchRequest;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.SeatSource;
 import dev.ferry.launch.SecureIds;
 import dev.ferry.launch.SessionService;
+import dev.ferry.proxy.PortalCredentials;
+import dev.ferry.repo.Urls;
 import dev.ferry.workshop.QrCodes;
 import dev.ferry.workshop.Workshop;
 import dev.ferry.workshop.WorkshopService;
@@ -45,29 +43,28 @@ import dev.ferry.workshop.WorkshopService;
 /**
  * Workshops on the web: the instructor's pages and JSON API under {@code /admin} (operator credentials), and the
  * attendees' short link {@code /e/<slug>}, which gives each attendee their own session (from the warm pool at once,
- * or after a place in line), remembers it in a cookie, and sends them to it.
+ * or after a place in line) through a launch like any other, remembers it in a cookie, and sends them to it.
  */
 @Controller
 class WorkshopController {
 
     private final WorkshopService workshops;
     private final SessionService sessions;
+    private final LaunchService launches;
     private final FerryProperties ferry;
-    private final JsonMapper json;
-
-    private final dev.ferry.proxy.SessionHosts sessionHosts;
     private final LaunchGuard guard;
     private final StreamLimits streamLimits;
+    private final EventStreamWriter writer;
 
-    WorkshopController(WorkshopService workshops, SessionService sessions, FerryProperties ferry, JsonMapper json,
-                       dev.ferry.proxy.SessionHosts sessionHosts, LaunchGuard guard, StreamLimits streamLimits) {
-        this.sessionHosts = sessionHosts;
-        this.guard = guard;
-        this.streamLimits = streamLimits;
+    WorkshopController(WorkshopService workshops, SessionService sessions, LaunchService launches, FerryProperties ferry,
+                       LaunchGuard guard, StreamLimits streamLimits, EventStreamWriter writer) {
         this.workshops = workshops;
         this.sessions = sessions;
+        this.launches = launches;
         this.ferry = ferry;
-        this.json = json;
+        this.guard = guard;
+        this.streamLimits = streamLimits;
+        this.writer = writer;
     }
 
     // ---- instructor
@@ -192,7 +189,7 @@ class WorkshopController {
         m.put("commit", w.repo().commit());
         m.put("start", w.start().toString());
         m.put("end", w.end().toString());
-        m.put("state", w.state().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("state", w.state().name().toLowerCase(Locale.ROOT));
         m.put("failure", w.failure());
         m.put("seats", w.seats());
         m.put("seatsTaken", w.seatsTaken());
@@ -259,93 +256,67 @@ class WorkshopController {
     }
 
     /**
-     * The attendee's stream: waiting messages, then {@code ready} with the session's URL and token. Only for the
-     * attendee the workshop's page gave a cookie: a request without one gets a {@code failed} event, not a seat.
-     * Refusals are {@code failed} events in a 200 stream, as on the build API, because EventSource reads no error body.
+     * The attendee's stream: a launch of the workshop's commit ({@link WorkshopService#seats}: from the warm pool at
+     * once, or on a reserved seat after a place in line), streamed as {@code /build} streams a launch, resumed with
+     * {@code Last-Event-ID} as there. Only for the attendee the workshop's page gave a cookie: a request without one gets
+     * a {@code failed} event, not a seat. Refusals are {@code failed} events in a 200 stream, as on the build API,
+     * because EventSource reads no error body.
      */
     @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
-    ResponseEntity<StreamingResponseBody> events(@PathVariable String slug, HttpServletRequest request,
-                                                 HttpServletResponse response) {
+    void events(@PathVariable String slug, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        EventStreamWriter.headers(response);
         LaunchGuard.Refusal banned = guard.checkPage(request);
         if (banned != null) {
-            return failedStream(banned.status(), banned.message());
+            writer.refuse(response, banned.status(), banned.message());
+            return;
         }
         String attendee = attendeeCookie(request);
         if (attendee == null) {
-            return failedStream(400, "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
-                    + dev.ferry.repo.Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
+            writer.refuse(response, 400, "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
+                    + Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
                     + "cookie that a seat is kept for.");
+            return;
         }
+        StreamLimits.Permit permit;
+        try {
+            permit = streamLimits.acquireInTotal(); // seats per address bound what one address holds
+        } catch (FerryException e) {
+            response.setHeader("Retry-After", "30");
+            writer.refuse(response, e.status(), e.getMessage());
+            return;
+        }
+        boolean handed = false;
+        try {
+            EventStreamWriter.Following following = EventStreamWriter.resumed(request, launches).orElse(null);
+            if (following == null) {
+                following = new EventStreamWriter.Following(launches.start(joinRequest(slug, attendee, request)), 0);
+            }
+            writer.stream(request, response, following, permit);
+            handed = true;
+        } catch (FerryException e) {
+            writer.refuse(response, e.status(), e.getMessage());
+        } finally {
+            if (!handed) {
+                permit.close();
+            }
+        }
+    }
+
+    /** The launch of an attendee: the workshop's repository, on a seat of the workshop. */
+    private LaunchRequest joinRequest(String slug, String attendee, HttpServletRequest request) {
         String client = guard.clientAddress(request);
-        String base = PublicUrls.base(request, ferry);
-        StreamingResponseBody body = out -> {
-            AtomicBoolean connected = new AtomicBoolean(true);
-            java.util.function.Consumer<Map<String, Object>> send = event -> {
-                try {
-                    out.write(("data: " + json.writeValueAsString(event) + "\n\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    response.flushBuffer(); // through to the client now, not when the stream ends
-                } catch (IOException e) {
-                    connected.set(false);
-                }
-            };
-            StreamLimits.Permit permit;
-            try {
-                permit = streamLimits.acquireInTotal(); // taken on the stream's own thread: given back by it
-            } catch (FerryException e) {
-                send.accept(failed(e));
-                return;
-            }
-            try (permit) {
-                send.accept(LaunchEvent.of(Phase.WAITING, "Finding a seat in the workshop...\n").fields());
-                long[] lastWrite = {System.nanoTime()};
-                Session s = workshops.join(slug, attendee, client, m -> {
-                    send.accept(LaunchEvent.of(Phase.WAITING, m).fields());
-                    lastWrite[0] = System.nanoTime();
-                }, () -> {
-                    if (System.nanoTime() - lastWrite[0] > 10_000_000_000L) {
-                        try { // a comment: tells whether the attendee is still there, shows nothing
-                            out.write(":keepalive\n\n".getBytes(StandardCharsets.UTF_8));
-                            out.flush();
-                            response.flushBuffer();
-                        } catch (IOException e) {
-                            connected.set(false);
-                        }
-                        lastWrite[0] = System.nanoTime();
-                    }
-                    return connected.get();
-                });
-                String url = sessionHosts.sessionUrl(base, s.id());
-                Map<String, Object> ready = new LinkedHashMap<>();
-                ready.put("url", url);
-                ready.put("token", s.token());
-                send.accept(LaunchEvent.ready("server running at " + url + "\n", ready).fields());
-            } catch (FerryException e) {
-                send.accept(failed(e));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
-        return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").header("X-Accel-Buffering", "no")
-                .contentType(MediaType.TEXT_EVENT_STREAM).body(body);
-    }
-
-    private static Map<String, Object> failed(FerryException e) {
-        return LaunchEvent.failed(e.status(), e.getMessage()).fields();
-    }
-
-    private ResponseEntity<StreamingResponseBody> failedStream(int status, String message) {
-        byte[] frame = ("data: " + json.writeValueAsString(failed(new FerryException(status, message))) + "\n\n")
-                .getBytes(StandardCharsets.UTF_8);
-        return ResponseEntity.ok().header("Cache-Control", "no-cache, no-store").contentType(MediaType.TEXT_EVENT_STREAM)
-                .body(out -> out.write(frame));
+        SeatSource seats = workshops.seats(slug, attendee, client);
+        Workshop w = workshops.find(slug).orElseThrow();
+        String origin = request.getHeader("Origin");
+        return new LaunchRequest(w.repo().spec(), PublicUrls.base(request, ferry), client, false,
+                origin != null ? origin : String.valueOf(request.getHeader("Host")), false, seats);
     }
 
     /** The attendee's id for this workshop, from the cookie its page set; null without one. */
     private static String attendeeCookie(HttpServletRequest request) {
         if (request.getCookies() != null) {
             for (Cookie c : request.getCookies()) {
-                if (dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE.equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
+                if (PortalCredentials.ATTENDEE_COOKIE.equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
                     return c.getValue();
                 }
             }
@@ -354,7 +325,7 @@ class WorkshopController {
     }
 
     private static void issueAttendeeCookie(HttpServletResponse response, String slug) {
-        Cookie cookie = new Cookie(dev.ferry.proxy.PortalCredentials.ATTENDEE_COOKIE, SecureIds.sessionId());
+        Cookie cookie = new Cookie(PortalCredentials.ATTENDEE_COOKIE, SecureIds.sessionId());
         cookie.setPath("/e/" + slug);
         cookie.setHttpOnly(true);
         cookie.setMaxAge(24 * 3600);

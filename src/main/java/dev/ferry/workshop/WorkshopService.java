@@ -35,6 +35,7 @@ import dev.ferry.build.Environment;
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.Membership;
+import dev.ferry.launch.SeatSource;
 import dev.ferry.launch.Session;
 import dev.ferry.launch.SessionService;
 import dev.ferry.repo.RefResolver;
@@ -262,15 +263,46 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     /**
+     * Where the launch of an attendee of workshop {@code slug} gets its session (see {@link #join}): the workshop's
+     * commit, its build, then its pool or its reservation. {@code attendee} is the attendee's cookie, {@code client}
+     * their address.
+     */
+    public SeatSource seats(String slug, String attendee, String client) {
+        Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
+                "There is no workshop at this address. Check the link with your instructor."));
+        return new SeatSource() {
+            @Override
+            public Session place(ResolvedRepo repo, Consumer<String> waiting, BooleanSupplier wanted, Starter start)
+                    throws InterruptedException {
+                return join(slug, attendee, client, waiting, wanted, start);
+            }
+
+            @Override
+            public Optional<ResolvedRepo> pinned() {
+                return Optional.of(w.repo);
+            }
+
+            @Override
+            public Build build(BuildService ignored, ResolvedRepo repo) {
+                if (w.build == null) { // found in the store after it had ended
+                    throw new FerryException(410, "This workshop has ended.");
+                }
+                return w.build; // a failed build fails the launch with its own sentence
+            }
+        };
+    }
+
+    /**
      * A session for an attendee: the one they already have, one from the warm pool at once, a new one on a reserved
      * seat, or — when all seats are taken — after waiting in the workshop's line. {@code waiting} receives sentences
      * to show meanwhile; {@code wanted} tells whether the attendee is still there. One attendee (cookie) gets one seat
      * however many pages they open — a later page takes over the earlier one's place in line — and one address
      * ({@code client}) at most {@code ferry.workshop.seats-per-address}. A seat whose attendee does not open their
-     * session within {@code ferry.workshop.claim-grace} is given back.
+     * session within {@code ferry.workshop.claim-grace} is given back. A new session is started by {@code start}: the
+     * launch this join is part of.
      */
-    public Session join(String slug, String attendee, String client, Consumer<String> waiting, BooleanSupplier wanted)
-            throws InterruptedException {
+    private Session join(String slug, String attendee, String client, Consumer<String> waiting, BooleanSupplier wanted,
+                         SeatSource.Starter start) throws InterruptedException {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
                 "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
@@ -406,14 +438,11 @@ public final class WorkshopService implements AutoCloseable {
                 }
             }
         }
-        waiting.accept("Starting your notebook...\n");
+        Capacity.Seat reserved = seat;
         try {
-            Session started = startSession(w, seat, Membership.pool(w.slug).handedTo(key));
+            Session started = start.start(() -> released(w, reserved), Membership.pool(w.slug).handedTo(key));
             claimed(w, started, key, client);
             return started;
-        } catch (RuntimeException e) {
-            seat.release();
-            throw e;
         } finally {
             synchronized (w) {
                 w.claiming.remove(key);
@@ -477,12 +506,15 @@ public final class WorkshopService implements AutoCloseable {
     private Session startSession(Workshop w, Capacity.Seat seat, Membership membership) {
         Environment env = w.build.result().join();
         return sessions.start(w.repo, env, LaunchService.binderEnvironmentFor(w.repo, w.publicBase, ""), allowedOrigins,
-                membership, line -> { }, () -> {
-                    seat.release();
-                    synchronized (w) {
-                        w.notifyAll();
-                    }
-                });
+                membership, line -> { }, () -> released(w, seat));
+    }
+
+    /** A session of the workshop ended: its seat comes back, and the line learns of it at once. */
+    private static void released(Workshop w, Capacity.Seat seat) {
+        seat.release();
+        synchronized (w) {
+            w.notifyAll();
+        }
     }
 
     /** What is kept of an attendee's cookie: a digest, so that nothing stored can be replayed as the cookie. */

@@ -240,11 +240,12 @@ class WorkshopAbuseTest extends WorkshopTestSupport {
             throw new java.io.EOFException("the stream ended");
         }
 
-        /** Reads events until one whose message contains {@code text} (or a terminal one). */
+        /** Reads events until one whose message contains {@code text} (or a terminal one: {@code ready}, {@code failed}). */
         Map<String, Object> until(String text) throws Exception {
             while (true) {
                 Map<String, Object> e = next();
-                if (String.valueOf(e.get("message")).contains(text) || !"waiting".equals(e.get("phase"))) {
+                if (String.valueOf(e.get("message")).contains(text) || "ready".equals(e.get("phase"))
+                        || "failed".equals(e.get("phase"))) {
                     return e;
                 }
             }
