@@ -117,7 +117,10 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
             assertThat(build("/build/" + spec, "198.51.100.61").body()).as("a script's launch, without a token")
                     .contains("\"phase\":\"ready\"");
 
-            List<String> lines = Files.readAllLines(EVENTS).stream().filter(l -> l.contains("token-events")).toList();
+            // a launch's event is written as it ends, just after its ready event went out: wait for the second
+            List<String> lines = Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+                    () -> Files.readAllLines(EVENTS).stream().filter(l -> l.contains("token-events")).toList(),
+                    l -> l.size() >= 2);
             assertThat(lines).hasSize(2);
             assertThat(lines.get(0)).contains("\"build_token\":true");
             assertThat(lines.get(1)).contains("\"build_token\":false");
