@@ -26,6 +26,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
@@ -57,6 +59,7 @@ public final class FrontDoor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
     static final String PEER_HEADER = "x-ferry-peer";
+    private static final String TLS = "tls";
     /** On a connection over a cap: the sentence it is answered with. */
     private static final io.netty.util.AttributeKey<String> REFUSED = io.netty.util.AttributeKey.valueOf("ferry.refused");
     /**
@@ -80,6 +83,7 @@ public final class FrontDoor implements AutoCloseable {
     }
 
     private final RouteTable routes;
+    private final SessionHosts sessionHosts;
     private final ProxyMetrics metrics;
     private final Settings settings;
     private final dev.ferry.web.ClientAddresses clients;
@@ -99,12 +103,16 @@ public final class FrontDoor implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger lingeringConnections =
             new java.util.concurrent.atomic.AtomicInteger();
     private Channel server;
+    /** TLS the front door terminates ({@code server.ssl.*}); null: plain HTTP. */
+    private volatile SslContext tls;
     private InetSocketAddress portal;
     private int publicPort;
 
     /** {@code clients}: whose forwarding headers are believed ({@code ferry.trusted-proxies}). */
-    public FrontDoor(RouteTable routes, ProxyMetrics metrics, Settings settings, dev.ferry.web.ClientAddresses clients) {
+    public FrontDoor(RouteTable routes, SessionHosts sessionHosts, ProxyMetrics metrics, Settings settings,
+                     dev.ferry.web.ClientAddresses clients) {
         this.routes = routes;
+        this.sessionHosts = sessionHosts;
         this.clients = clients;
         this.metrics = metrics;
         this.settings = settings;
@@ -146,6 +154,11 @@ public final class FrontDoor implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         String refusal = ch.attr(REFUSED).get();
+                        SslContext ssl = tls;
+                        if (refusal != null && ssl != null) {
+                            ch.close(); // (a plain 503 means nothing to a TLS client, and a handshake costs CPU)
+                            return;
+                        }
                         if (refusal != null) {
                             ch.config().setAutoRead(false);
                             ch.pipeline().addLast(new AtCapacity(refusal));
@@ -164,13 +177,25 @@ public final class FrontDoor implements AutoCloseable {
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
+                        if (ssl != null) {
+                            // a handshake that stalls is a request head that does not come: the head timeout ends it
+                            SslHandler handler = ssl.newHandler(ch.alloc());
+                            handler.setHandshakeTimeoutMillis(0);
+                            ch.pipeline().addFirst(TLS, handler);
+                        }
                         // Reader idle only (an all-idle handler adds a listener to every write). Its events also end
                         // request bodies that stop coming and visitors that stop reading, so it is there even when
                         // kept-alive connections may idle for ever (a keep-alive timeout of 0 or less, as in Tomcat).
                         long keepAlive = settings.keepAliveTimeout().toMillis();
                         long idle = keepAlive > 0 ? keepAlive : settings.readTimeout().toMillis();
-                        ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE,
-                                new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS));
+                        IdleStateHandler idleness = new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS);
+                        if (ssl != null) {
+                            // ahead of TLS, which passes nothing on until a record is whole: a handshake that trickles
+                            // in is not idle, and ends at the request-head timeout like a head that trickles in
+                            ch.pipeline().addFirst(VisitorConnection.IDLE, idleness);
+                        } else {
+                            ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE, idleness);
+                        }
                         visitors.add(ch);
                     }
                 });
@@ -329,6 +354,16 @@ public final class FrontDoor implements AutoCloseable {
         return Math.max(64, limits.max() / 8);
     }
 
+    /** Terminates TLS at the door (before {@link #start}); null: plain HTTP. */
+    void useTls(SslContext context) {
+        this.tls = context;
+    }
+
+    /** The TLS the door terminates, or null. */
+    SslContext tls() {
+        return tls;
+    }
+
     /** Stops accepting connections; connections already open go on. */
     public synchronized void stopAccepting() {
         if (server != null) {
@@ -388,6 +423,11 @@ public final class FrontDoor implements AutoCloseable {
 
     RouteTable routes() {
         return routes;
+    }
+
+    /** Per-session origins ({@code ferry.proxy.session-domain}), off when no domain is set. */
+    SessionHosts sessionHosts() {
+        return sessionHosts;
     }
 
     ProxyMetrics metrics() {

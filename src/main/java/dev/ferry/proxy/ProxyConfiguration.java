@@ -53,9 +53,7 @@ class ProxyConfiguration {
      * the same header size, keep-alive timeout and requests per connection as {@code server.*} configures for Tomcat.
      */
     @Bean(destroyMethod = "close")
-    @org.springframework.boot.autoconfigure.condition.ConditionalOnExpression(
-            "${ferry.proxy.front-door:true} and '${ferry.proxy.session-domain:}'.isEmpty()")
-    FrontDoor frontDoor(RouteTable routes, ProxyMetrics metrics, ProxyProperties properties,
+    FrontDoor frontDoor(RouteTable routes, SessionHosts hosts, ProxyMetrics metrics, ProxyProperties properties,
                         org.springframework.core.env.Environment environment) {
         org.springframework.boot.context.properties.bind.Binder binder =
                 org.springframework.boot.context.properties.bind.Binder.get(environment);
@@ -68,7 +66,7 @@ class ProxyConfiguration {
         int maxRequests = binder.bind("server.tomcat.max-keep-alive-requests", Integer.class).orElse(100);
         java.util.List<String> trusted = binder.bind("ferry.trusted-proxies",
                 org.springframework.boot.context.properties.bind.Bindable.listOf(String.class)).orElse(java.util.List.of());
-        return new FrontDoor(routes, metrics, new FrontDoor.Settings(contextPath, properties.connectTimeout(),
+        return new FrontDoor(routes, hosts, metrics, new FrontDoor.Settings(contextPath, properties.connectTimeout(),
                 properties.readTimeout(), maxHeader, keepAlive, maxRequests, properties.requestHeadTimeout(),
                 properties.maxConnections(), properties.maxConnectionsPerAddress()),
                 dev.ferry.web.ClientAddresses.trusting(trusted));

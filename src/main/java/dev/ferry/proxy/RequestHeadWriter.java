@@ -50,9 +50,13 @@ final class RequestHeadWriter {
 
     /**
      * Who sent the request: the connection's peer address, the front door's address it reached, and the front door's
-     * port (the Host header's default).
+     * port (the Host header's default); {@code tls}: the connection came over TLS the front door terminated.
      */
-    record Visitor(String address, InetSocketAddress local, int doorPort) {
+    record Visitor(String address, InetSocketAddress local, int doorPort, boolean tls) {
+
+        Visitor(String address, InetSocketAddress local, int doorPort) {
+            this(address, local, doorPort, false);
+        }
     }
 
     private final ClientAddresses clients;
@@ -69,8 +73,8 @@ final class RequestHeadWriter {
         HttpHeaders headers = request.headers();
         String host = headers.get(HttpHeaderNames.HOST);
         String remote = visitor.address();
-        boolean secure = false;
-        if (clients.trusts(visitor.address())) {
+        boolean secure = visitor.tls();
+        if (!secure && clients.trusts(visitor.address())) {
             // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
             remote = clients.of(visitor.address(), headers.getAll(X_FORWARDED_FOR));
             List<String> protos = headers.getAll(X_FORWARDED_PROTO);
@@ -103,7 +107,8 @@ final class RequestHeadWriter {
             String address = visitor.local().getAddress().getHostAddress();
             headers.add("Host", (address.contains(":") ? "[" + address + "]" : address) + ":" + visitor.doorPort());
         }
-        headers.set(FrontDoor.PEER_HEADER, secret + " " + visitor.address());
+        // the portal believes the address (and https, when the front door terminated TLS) only with the secret
+        headers.set(FrontDoor.PEER_HEADER, secret + " " + visitor.address() + (visitor.tls() ? " https" : ""));
         if (upgradeTo != null) {
             headers.add("Connection", "Upgrade");
             headers.add("Upgrade", upgradeTo);

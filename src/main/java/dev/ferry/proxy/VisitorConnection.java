@@ -57,6 +57,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
     private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
+    /** Plain static files the "session ended" page uses: no script, harmless on a session host. */
+    private static final java.util.Set<String> SHARED_STATIC = java.util.Set.of("/ferry.css", "/favicon.svg");
 
 
     private final FrontDoor door;
@@ -305,8 +307,18 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private void begin(HttpRequest request) {
         // an upgrade request pipelined behind another goes on as a plain request
-        exchange = new Exchange(request, decoderRemoved, sessionRoute(request.uri()));
+        SessionHosts hosts = door.sessionHosts();
+        String host = hosts.enabled() ? hostName(request.headers().get(HttpHeaderNames.HOST)) : null;
+        boolean onSessionHost = hosts.isSessionHost(host);
+        String hostSession = onSessionHost ? hosts.sessionIdOf(host) : null;
+        // per-session origins: a session is served on its own host only (the portal sends old links there)
+        Route route = !hosts.enabled() ? sessionRoute(request.uri(), null)
+                : hostSession != null ? sessionRoute(request.uri(), hostSession) : null;
+        exchange = new Exchange(request, decoderRemoved, route);
         door.exchangeStarted();
+        if (onSessionHost && route == null && !toPortalFromSessionHost(request.uri(), hostSession)) {
+            return;
+        }
         if (HttpUtil.is100ContinueExpected(request)) {
             // the visitor waits for this before sending its body; the server does not see the expectation
             request.headers().remove(HttpHeaderNames.EXPECT);
@@ -424,8 +436,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The current request's session route when the front door relays it itself; null: the portal answers it. */
-    private Route sessionRoute(String uri) {
+    /**
+     * The current request's session route when the front door relays it itself; null: the portal answers it.
+     * {@code only}: the one session this host serves (per-session origins), or null: any.
+     */
+    private Route sessionRoute(String uri, String only) {
         String prefix = door.settings().contextPath() + ProxyServlet.PREFIX;
         if (!uri.startsWith(prefix)) {
             return null;
@@ -436,17 +451,75 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (slash <= prefix.length()) {
             return null; // no session id, or no slash after it: the portal redirects or answers 404
         }
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c <= ' ' || c >= 0x7f || c == '\\' || c == ';') {
-                return null; // the servlet container's rules decide what these mean
-            }
+        if (only != null && (slash - prefix.length() != only.length() || !uri.startsWith(only, prefix.length()))) {
+            return null; // another session's path on a session's own host
         }
-        if (ProxyServlet.hasDotSegment(path) || (path.indexOf('%') >= 0
-                && path.toLowerCase(Locale.ROOT).contains("%5c"))) {
+        if (!clean(path)) {
             return null; // the portal refuses these (dot segments; an encoded backslash, as Tomcat does)
         }
         return door.routes().held(path.substring(prefix.length(), slash)); // a miss: the portal asks the resolver
+    }
+
+    /**
+     * On a session's own host ({@code <id>.<domain>}), a request the front door does not relay to the session: only
+     * that session's own path (an ended or not yet known session: the portal says which) and the plain static files
+     * its "session ended" page uses go on to the portal; {@code /} is sent to the session's path; everything else — the
+     * portal's pages, other sessions, paths with tricks — is refused here, so script from a repository reaches neither.
+     * Returns whether the request goes on to the portal.
+     */
+    private boolean toPortalFromSessionHost(String uri, String sessionId) {
+        String context = door.settings().contextPath();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        String own = context + ProxyServlet.PREFIX + sessionId + "/";
+        if (sessionId != null && path.equals(context + "/")) {
+            answerRedirect(own + (q < 0 ? "" : uri.substring(q)));
+            return false;
+        }
+        if (sessionId != null && path.startsWith(own) && clean(path)
+                || SHARED_STATIC.contains(path.substring(Math.min(path.length(), context.length())))
+                && path.startsWith(context)) {
+            return true;
+        }
+        answer(HttpResponseStatus.NOT_FOUND, "This address serves one notebook session only. Ferry's pages and other "
+                + "sessions are not reachable here.");
+        return false;
+    }
+
+    /** A path without characters the servlet container would read differently, and without dot segments. */
+    private static boolean clean(String path) {
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c >= 0x7f || c == '\\' || c == ';') {
+                return false;
+            }
+        }
+        return !ProxyServlet.hasDotSegment(path)
+                && !(path.indexOf('%') >= 0 && path.toLowerCase(Locale.ROOT).contains("%5c"));
+    }
+
+    /** The host name of a Host header (without its port), or null. */
+    private static String hostName(String host) {
+        if (host == null) {
+            return null;
+        }
+        int colon = host.lastIndexOf(':');
+        return colon > host.lastIndexOf(']') ? host.substring(0, colon) : host;
+    }
+
+    /** Sends the visitor elsewhere with a 302 (an empty body), then closes the connection. */
+    private void answerRedirect(String location) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND,
+                Unpooled.EMPTY_BUFFER);
+        response.headers()
+                .set("Location", location)
+                .set("Cache-Control", "no-store")
+                .set("Content-Length", 0)
+                .set("Connection", "close");
+        closing();
+        endExchange();
+        releaseQueue();
+        visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void relay(ByteBuf bytes, Channel to) {
@@ -770,7 +843,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private RequestHeadWriter.Visitor visitorInfo() {
         if (from == null) {
             from = new RequestHeadWriter.Visitor(((InetSocketAddress) visitor.remoteAddress()).getAddress()
-                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port());
+                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port(), door.tls() != null);
         }
         return from;
     }
