@@ -64,6 +64,6 @@ final class Exchange {
      */
     boolean mayReplay(boolean connected, boolean reusedConnection) {
         return route != null && !replayed && !timedOut && !bodyWritten
-                && (!connected || (reusedConnection && !received && ProxyServlet.idempotent(head.method().name())));
+                && (!connected || (reusedConnection && !received && SessionPaths.idempotent(head.method().name())));
     }
 }

@@ -302,7 +302,7 @@ public final class FrontDoor implements AutoCloseable {
 
         @Override
         public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-            byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}")
+            byte[] body = SessionPaths.jsonMessage(message)
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8);
             byte[] head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json;charset=UTF-8\r\n"
                     + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: " + body.length

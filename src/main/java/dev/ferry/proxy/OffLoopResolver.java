@@ -94,6 +94,27 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         }
     }
 
+    /**
+     * Runs a call that may block (a platform asked for a session's route) on the lookup threads, and hands its result
+     * (null when it failed) to {@code then} on {@code loop}.
+     */
+    <T> void offLoop(java.util.function.Supplier<T> call, EventExecutor loop, java.util.function.Consumer<T> then) {
+        try {
+            pool.execute(() -> {
+                T result = null;
+                try {
+                    result = call.get();
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(OffLoopResolver.class).debug("off-loop call failed: {}", e.toString());
+                }
+                T answer = result;
+                loop.execute(() -> then.accept(answer));
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) { // closed: the front door is stopping
+            loop.execute(() -> then.accept(null));
+        }
+    }
+
     @Override
     public void close() {
         super.close();

@@ -306,17 +306,21 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void begin(HttpRequest request) {
-        // an upgrade request pipelined behind another goes on as a plain request
+        String uri = request.uri();
         SessionHosts hosts = door.sessionHosts();
         String host = hosts.enabled() ? hostName(request.headers().get(HttpHeaderNames.HOST)) : null;
         boolean onSessionHost = hosts.isSessionHost(host);
         String hostSession = onSessionHost ? hosts.sessionIdOf(host) : null;
         // per-session origins: a session is served on its own host only (the portal sends old links there)
-        Route route = !hosts.enabled() ? sessionRoute(request.uri(), null)
-                : hostSession != null ? sessionRoute(request.uri(), hostSession) : null;
-        exchange = new Exchange(request, decoderRemoved, route);
+        String sessionId = !hosts.enabled() ? sessionIn(uri, null) : hostSession != null ? sessionIn(uri, hostSession) : null;
+        // an upgrade request pipelined behind another goes on as a plain request
+        exchange = new Exchange(request, decoderRemoved, sessionId == null ? null : door.routes().held(sessionId));
         door.exchangeStarted();
-        if (onSessionHost && route == null && !toPortalFromSessionHost(request.uri(), hostSession)) {
+        if (sessionId != null && !SessionPaths.relayable(pathOf(uri))) {
+            answer(HttpResponseStatus.BAD_REQUEST, SessionPaths.NOT_ACCEPTED);
+            return;
+        }
+        if (onSessionHost && sessionId == null && !toPortalFromSessionHost(uri, hostSession)) {
             return;
         }
         if (HttpUtil.is100ContinueExpected(request)) {
@@ -327,7 +331,34 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         requests++;
         exchange.touch();
+        if (sessionId != null && exchange.route == null) {
+            resolve(sessionId);
+            return;
+        }
         sendHead();
+    }
+
+    /**
+     * A session the route table does not hold yet (another replica may have started it a moment ago): the platform is
+     * asked off the event loop, which must not wait; meanwhile the request waits like one whose connection opens.
+     * Unknown still: the portal answers (no session here, or why it ended).
+     */
+    private void resolve(String sessionId) {
+        Exchange x = exchange;
+        state = State.CONNECTING;
+        updateReading();
+        door.resolver().offLoop(() -> door.routes().get(sessionId), visitor.eventLoop(), route -> {
+            if (exchange != x || state == State.CLOSING) {
+                return;
+            }
+            state = State.HTTP;
+            x.route = route;
+            x.touch();
+            sendHead();
+            if (state != State.CONNECTING) {
+                drain();
+            }
+        });
     }
 
     /** Sends the current request's head to its server, connecting first when the connection at hand goes elsewhere. */
@@ -437,33 +468,35 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The current request's session route when the front door relays it itself; null: the portal answers it.
+     * The session a request's path names ({@code <context>/user/<id>/…}), which the front door relays itself; null:
+     * the portal answers (not a session path, or no slash after the id: it redirects or answers 404).
      * {@code only}: the one session this host serves (per-session origins), or null: any.
      */
-    private Route sessionRoute(String uri, String only) {
-        String prefix = door.settings().contextPath() + ProxyServlet.PREFIX;
+    private String sessionIn(String uri, String only) {
+        String prefix = door.settings().contextPath() + SessionPaths.PREFIX;
         if (!uri.startsWith(prefix)) {
             return null;
         }
-        int query = uri.indexOf('?');
-        String path = query < 0 ? uri : uri.substring(0, query);
+        String path = pathOf(uri);
         int slash = path.indexOf('/', prefix.length());
         if (slash <= prefix.length()) {
-            return null; // no session id, or no slash after it: the portal redirects or answers 404
+            return null;
         }
         if (only != null && (slash - prefix.length() != only.length() || !uri.startsWith(only, prefix.length()))) {
             return null; // another session's path on a session's own host
         }
-        if (!clean(path)) {
-            return null; // the portal refuses these (dot segments; an encoded backslash, as Tomcat does)
-        }
-        return door.routes().held(path.substring(prefix.length(), slash)); // a miss: the portal asks the resolver
+        return path.substring(prefix.length(), slash);
+    }
+
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
     }
 
     /**
-     * On a session's own host ({@code <id>.<domain>}), a request the front door does not relay to the session: only
-     * that session's own path (an ended or not yet known session: the portal says which) and the plain static files
-     * its "session ended" page uses go on to the portal; {@code /} is sent to the session's path; everything else — the
+     * On a session's own host ({@code <id>.<domain>}), a request that is not for a path of the session: only the
+     * session's bare path (the portal adds the slash) and the plain static files of the "session ended" page go on to
+     * the portal; {@code /} is sent to the session's path; everything else — the
      * portal's pages, other sessions, paths with tricks — is refused here, so script from a repository reaches neither.
      * Returns whether the request goes on to the portal.
      */
@@ -471,12 +504,12 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String context = door.settings().contextPath();
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        String own = context + ProxyServlet.PREFIX + sessionId + "/";
+        String own = context + SessionPaths.PREFIX + sessionId;
         if (sessionId != null && path.equals(context + "/")) {
-            answerRedirect(own + (q < 0 ? "" : uri.substring(q)));
+            answerRedirect(own + "/" + (q < 0 ? "" : uri.substring(q)));
             return false;
         }
-        if (sessionId != null && path.startsWith(own) && clean(path)
+        if (sessionId != null && path.equals(own) // (the portal adds the slash)
                 || SHARED_STATIC.contains(path.substring(Math.min(path.length(), context.length())))
                 && path.startsWith(context)) {
             return true;
@@ -484,18 +517,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         answer(HttpResponseStatus.NOT_FOUND, "This address serves one notebook session only. Ferry's pages and other "
                 + "sessions are not reachable here.");
         return false;
-    }
-
-    /** A path without characters the servlet container would read differently, and without dot segments. */
-    private static boolean clean(String path) {
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c <= ' ' || c >= 0x7f || c == '\\' || c == ';') {
-                return false;
-            }
-        }
-        return !ProxyServlet.hasDotSegment(path)
-                && !(path.indexOf('%') >= 0 && path.toLowerCase(Locale.ROOT).contains("%5c"));
     }
 
     /** The host name of a Host header (without its port), or null. */
@@ -579,7 +600,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Answers the visitor here (plain JSON, like the portal's proxy errors), then closes the connection. */
     private void answer(HttpResponseStatus status, String message) {
-        byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = SessionPaths.jsonMessage(message).getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 exchange != null && exchange.headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
         response.headers()
@@ -752,9 +773,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (x.mayReplay(connected, upstreamReused)) {
-            // the portal gets it, retries, and answers errors itself
+            // once more, on a new connection; a session that ended meanwhile: the portal says so
             x.replayed = true;
-            x.route = null;
+            x.route = door.routes().held(x.route.sessionId());
             dropUpstream();
             sendHead();
             if (state != State.CONNECTING) {
@@ -764,9 +785,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         door.metrics().upstreamError();
         if (x.timedOut) {
-            answer(HttpResponseStatus.GATEWAY_TIMEOUT, ProxyServlet.timedOut(door.settings().readTimeout().toMillis()));
+            answer(HttpResponseStatus.GATEWAY_TIMEOUT, SessionPaths.timedOut(door.settings().readTimeout()));
         } else if (x.route != null) {
-            answer(HttpResponseStatus.BAD_GATEWAY, connected ? ProxyServlet.NO_PROPER_ANSWER : ProxyServlet.NOT_ACCEPTING);
+            answer(HttpResponseStatus.BAD_GATEWAY, connected ? SessionPaths.NO_PROPER_ANSWER : SessionPaths.NOT_ACCEPTING);
         } else {
             answer(HttpResponseStatus.BAD_GATEWAY, "Ferry could not answer this request just now. Try again in a moment.");
         }
