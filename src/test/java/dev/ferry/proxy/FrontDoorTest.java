@@ -223,6 +223,64 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     }
 
     @Test
+    void aSessionTheTableDoesNotHoldIsAskedOfThePlatformOffTheEventLoopAndServed() throws Exception {
+        serve(false);
+        String other = "resolvedsessionaaaaaaaaaaaaaaaaa";
+        Route scripted = routes.held(SESSION);
+        List<String> askedOn = new CopyOnWriteArrayList<>();
+        routes.setResolver(id -> {
+            askedOn.add(Thread.currentThread().getName());
+            if (!id.equals(other)) {
+                return null;
+            }
+            Route route = new Route(other, scripted.host(), scripted.port());
+            routes.add(route);
+            return route;
+        });
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = LoopbackVisitors.in(c);
+            assertThat(LoopbackVisitors.get(c, in, "/user/" + other + "/x").body()).isEqualTo("/user/" + other + "/x");
+            LoopbackVisitors.Response unknown = LoopbackVisitors.get(c, in, "/user/" + "b".repeat(32) + "/api/status");
+            assertThat(unknown.status()).isEqualTo(404);
+            assertThat(unknown.body()).contains("There is no session at this address.");
+        } finally {
+            routes.setResolver(null);
+            routes.remove(other, "the test ended.");
+        }
+        assertThat(askedOn).hasSize(2).noneMatch(thread -> thread.startsWith("ferry-front-door"));
+    }
+
+    @Test
+    void anEndedSessionsAddressAnswersBrowsersWithAPageAndScriptsWithASentence() throws Exception {
+        String ended = "endedsessionaaaaaaaaaaaaaaaaaaaa";
+        routes.add(new Route(ended, "127.0.0.1", 9));
+        routes.remove(ended, "it was idle for more than 10 minutes.", "/v2/gh/org/repo/HEAD");
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = LoopbackVisitors.in(c);
+            c.getOutputStream().write(("GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Accept: text/html,*/*\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            LoopbackVisitors.Response page = LoopbackVisitors.read(in);
+            assertThat(page.status()).isEqualTo(404);
+            assertThat(page.field("Content-Type")).startsWith("text/html");
+            assertThat(page.field("Cache-Control")).isEqualTo("no-store");
+            assertThat(page.body()).contains("This session has ended", "It ended because it was idle for more than 10 minutes.",
+                    "id=\"relaunch\" href=\"/v2/gh/org/repo/HEAD\"");
+            LoopbackVisitors.Response api = LoopbackVisitors.get(c, in, "/user/" + ended + "/api/contents");
+            assertThat(api.status()).isEqualTo(404);
+            assertThat(api.field("Content-Type")).startsWith("application/json");
+            assertThat(api.body()).isEqualTo("{\"message\":\"This session has ended: it was idle for more than 10 minutes. "
+                    + "Launch the repository again to get a new one.\"}");
+        }
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + ScriptedUpstream.UPGRADE).getBytes(StandardCharsets.US_ASCII));
+            // (readAllBytes: the answer, then the connection's end)
+            String upgrade = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(upgrade).startsWith("HTTP/1.1 404").contains("This session has ended");
+        }
+    }
+
+    @Test
     void aRequestTheServerTookAndDroppedOnAFreshConnectionIsNotSentAgain() throws Exception {
         serve(true); // the server reads the request, then closes: it may have acted on it
         try (Socket c = visitorFrom("127.0.0.1")) {
