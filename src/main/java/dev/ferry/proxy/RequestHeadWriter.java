@@ -2,10 +2,13 @@ package dev.ferry.proxy;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import io.netty.buffer.ByteBuf;
@@ -162,7 +165,7 @@ final class RequestHeadWriter {
     }
 
     private static Set<String> connectionTokens(HttpHeaders headers) {
-        java.util.HashSet<String> tokens = new java.util.HashSet<>();
+        HashSet<String> tokens = new HashSet<>();
         for (String token : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String part : token.split(",")) {
                 tokens.add(part.trim().toLowerCase(Locale.ROOT));
@@ -197,7 +200,7 @@ final class RequestHeadWriter {
         for (String cookie : cookies) {
             if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
                 headers.remove(HttpHeaderNames.COOKIE);
-                cookies.stream().map(PortalCredentials::sessionCookies).filter(java.util.Objects::nonNull)
+                cookies.stream().map(PortalCredentials::sessionCookies).filter(Objects::nonNull)
                         .forEach(c -> headers.add("Cookie", c));
                 return;
             }
@@ -205,6 +208,6 @@ final class RequestHeadWriter {
     }
 
     private static List<AsciiString> names(String... names) {
-        return java.util.Arrays.stream(names).map(AsciiString::cached).toList();
+        return Arrays.stream(names).map(AsciiString::cached).toList();
     }
 }

@@ -5,6 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -34,6 +37,11 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.Durations;
+
 /**
  * One visitor's connection to the {@link FrontDoor}, and the connection to the server its current request goes to: a
  * session's notebook server, or the servlet container (the portal). Everything runs on the visitor's event loop, the
@@ -41,12 +49,14 @@ import io.netty.util.ReferenceCountUtil;
  *
  * <p>Requests are taken one at a time: a request that arrives while another is answered waits in {@link #queue}, and
  * the visitor is not read meanwhile. A server connection is kept while the visitor's requests go to the same server.
- * A request that could not be sent, or whose server closed without answering and that had no body and may be repeated
- * (RFC 9110 9.2.2), is replayed to the portal, which retries and, failing, answers with its error pages.
+ * A request that could not be sent, or whose server closed a kept connection without answering and that lost no body
+ * byte and may be repeated (RFC 9110 9.2.2), is sent once more on a new connection; failing again, the front door
+ * answers 502/504 with a sentence ({@link SessionPaths}). A session that ended meanwhile, or that neither the route
+ * table nor the platform knows, goes to the portal, which says so ({@link SessionGoneController}).
  */
 final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VisitorConnection.class);
+    private static final Logger log = LoggerFactory.getLogger(VisitorConnection.class);
     static final String CODEC = "http";
     static final String ENCODER = "encoder";
     static final String IDLE = "idle";
@@ -58,7 +68,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
     /** Plain static files the "session ended" page uses: no script, harmless on a session host. */
-    private static final java.util.Set<String> SHARED_STATIC = java.util.Set.of("/ferry.css", "/favicon.svg");
+    private static final Set<String> SHARED_STATIC = Set.of("/ferry.css", "/favicon.svg");
 
 
     private final FrontDoor door;
@@ -203,7 +213,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             exchange.closeAfter = true;
         } else if (partial) {
             answer(HttpResponseStatus.REQUEST_TIMEOUT, "The request's headers did not arrive within "
-                    + dev.ferry.Durations.human(door.settings().requestHeadTimeout())
+                    + Durations.human(door.settings().requestHeadTimeout())
                     + ". Check your connection and try again.");
         } else {
             closing();
@@ -367,7 +377,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String host = route == null ? null : route.host();
         int port = route == null ? -1 : route.port();
         if (upstream != null && !upstreamDone && upstream.isActive() && port == upstreamPort
-                && java.util.Objects.equals(host, upstreamHost)) {
+                && Objects.equals(host, upstreamHost)) {
             upstreamReused = true;
             writeHead();
             return;
@@ -397,7 +407,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                         if (toSession) {
                             // a session's server has the read timeout; the portal's event streams are long and quiet
                             ch.pipeline().addLast(IDLE, new IdleStateHandler(door.settings().readTimeout().toMillis(),
-                                    0, 0, java.util.concurrent.TimeUnit.MILLISECONDS));
+                                    0, 0, TimeUnit.MILLISECONDS));
                         }
                         ch.pipeline().addLast(HANDLER, new ServerSide());
                     }

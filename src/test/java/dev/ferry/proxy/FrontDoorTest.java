@@ -203,8 +203,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
 
     @Test
     void theSessionAndThePortalSeeTheVisitorsAddressAndNoOneCanChooseIt() throws Exception {
-        // The kept connection is closed by the server on the second request, unanswered: that request is replayed
-        // to the portal, whose proxy servlet sends it again on a connection of its own.
+        // The kept connection is closed by the server on the second request, unanswered: the front door sends that
+        // request once more, on a new connection, written afresh from the same visitor.
         serve((connection, request) -> connection == 1 && request == 2);
         try (Socket c = visitorFrom("127.0.0.2")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -214,7 +214,7 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 assertThat(response(in)).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + path);
             }
         }
-        assertThat(connections.get()).as("the front door's connection, then the portal's").isEqualTo(2);
+        assertThat(connections.get()).as("the first connection, then the retry's").isEqualTo(2);
         assertThat(heads).hasSize(3).allSatisfy(head -> assertThat(head)
                 .contains("X-Forwarded-For: 127.0.0.2")
                 .doesNotContainIgnoringCase("x-ferry-peer")
