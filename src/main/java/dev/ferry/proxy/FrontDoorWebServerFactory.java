@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 
 import javax.net.ssl.SSLException;
 
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 
@@ -88,6 +89,11 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
         SslBundle bundle = getSslBundle();
         try {
             SslContextBuilder builder = SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory());
+            Ssl.ClientAuth clientAuth = getSsl().getClientAuth();
+            if (clientAuth == Ssl.ClientAuth.NEED || clientAuth == Ssl.ClientAuth.WANT) {
+                builder.trustManager(bundle.getManagers().getTrustManagerFactory())
+                        .clientAuth(clientAuth == Ssl.ClientAuth.NEED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+            }
             String[] protocols = bundle.getOptions().getEnabledProtocols();
             if (protocols != null) {
                 builder.protocols(protocols);

@@ -52,7 +52,8 @@ class SessionGoneController {
                     ? "There is no session at this address. Sessions end when they are left idle; launch the repository again."
                     : "This session has ended: " + ended.reason() + " Launch the repository again to get a new one.";
             ResponseEntity.BodyBuilder answer = ResponseEntity.status(HttpStatus.NOT_FOUND)
-                    .cacheControl(CacheControl.noStore()).contentType(MediaType.APPLICATION_JSON);
+                    .cacheControl(CacheControl.noStore()).header("X-Content-Type-Options", "nosniff")
+                    .contentType(MediaType.APPLICATION_JSON);
             if (upgrade) {
                 answer.header("Connection", "close");
             }
@@ -61,6 +62,7 @@ class SessionGoneController {
         response.setStatus(HttpStatus.NOT_FOUND.value());
         response.setHeader("Cache-Control", "no-store");
         response.setHeader("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+        response.setHeader("X-Content-Type-Options", "nosniff");
         model.addAttribute("ended", ended != null);
         model.addAttribute("reason", ended == null ? null : ended.reason());
         model.addAttribute("portal", portal);
