@@ -6,9 +6,9 @@ contender at once and takes turns: each round runs every case against each conte
 each proxy's CPU seconds from /proc during the case (CPU per request moves less with the neighbours' load than
 throughput does). Prints medians over the rounds.
 
-    bench/proxy/ab.py                                  # the same jar with the front door on and off, and nginx
-    bench/proxy/ab.py --variant old=/path/to/old.jar   # add another jar (its defaults)
-    bench/proxy/ab.py --variant tuned=target/ferry.jar:--ferry.proxy.front-door=true:-Dio.netty.allocator.type=pooled
+    bench/proxy/ab.py                                  # the jar (target/ferry.jar) and nginx
+    bench/proxy/ab.py --variant new=target/ferry.jar --variant old=/path/to/old.jar   # two jars (their defaults)
+    bench/proxy/ab.py --variant tuned=target/ferry.jar:-Dio.netty.allocator.type=adaptive
     bench/proxy/ab.py --variant jdk17=target/ferry.jar:java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java \
                       --variant parallel=target/ferry.jar:-XX:+UseParallelGC
     # every variant gets run.ferry_flags (on JDK 24+ Unsafe allowed); without Unsafe: -Dio.netty.noUnsafe=true
@@ -36,11 +36,10 @@ def main():
     ap.add_argument("--chp", action="store_true", help="add configurable-http-proxy as a contender")
     ap.add_argument("--only-ws", action="store_true", help="WebSocket round trips only")
     ap.add_argument("--variant", action="append", default=[],
-                    help="name=jar[:--spring.arg|-Djvm.flag|-J--jvm-option|java=/path ...], colon-separated; default: front door on and off")
+                    help="name=jar[:--spring.arg|-Djvm.flag|-J--jvm-option|java=/path ...], colon-separated; default: target/ferry.jar")
     opts = ap.parse_args()
     jar = os.path.join(run.ROOT, "target", "ferry.jar")
-    variants = opts.variant or [f"front-door={jar}:--ferry.proxy.front-door=true",
-                                f"tomcat={jar}:--ferry.proxy.front-door=false"]
+    variants = opts.variant or [f"ferry={jar}"]
     java = run.newest_java()
 
     work = tempfile.mkdtemp(prefix="ferry-ab-")

@@ -20,7 +20,7 @@ final class Exchange {
     final boolean headRequest;
     /** A WebSocket upgrade the front door tunnels if its server agrees (one pipelined behind another goes on plain). */
     final boolean upgrade;
-    /** The session whose server answers; null: the portal answers (also after a replay). */
+    /** The session whose server answers; null: the portal answers (also when the session ended meanwhile). */
     Route route;
 
     boolean headWritten;
@@ -36,7 +36,7 @@ final class Exchange {
     boolean responseStarted;
     /** The connection closes after this response. */
     boolean closeAfter;
-    /** Sent once more, to the portal, after its server failed. */
+    /** Sent once more after its server failed (on a new connection, or to the portal when the session ended). */
     boolean replayed;
     /** The server said nothing for the read timeout. */
     boolean timedOut;
@@ -58,12 +58,12 @@ final class Exchange {
     }
 
     /**
-     * Whether the request may go to the portal after its session's server failed: not sent at all, or sent on a kept
+     * Whether the request may be sent once more after its session's server failed: not sent at all, or sent on a kept
      * connection the server closed without answering, and nothing of the visitor's body is lost. A request sent may
      * have been acted on before the close, so only one that may be repeated goes again (RFC 9110 9.2.2).
      */
     boolean mayReplay(boolean connected, boolean reusedConnection) {
         return route != null && !replayed && !timedOut && !bodyWritten
-                && (!connected || (reusedConnection && !received && ProxyServlet.idempotent(head.method().name())));
+                && (!connected || (reusedConnection && !received && SessionPaths.idempotent(head.method().name())));
     }
 }

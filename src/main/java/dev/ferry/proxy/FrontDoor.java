@@ -1,14 +1,22 @@
 package dev.ferry.proxy;
 
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -20,25 +28,37 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+
+import dev.ferry.web.ClientAddresses;
 
 /**
  * The socket visitors connect to, in front of the servlet container. Notebook traffic ({@code /user/<id>/…} of a known
  * session, plain HTTP) is relayed here, event-driven, straight to the session's server: one event loop per core reads
  * the visitor and the server and writes to the other, with no thread waiting on either; WebSockets become byte
- * tunnels once the server answers 101. Everything else — portal pages, the build API, unknown and ended sessions,
- * path tricks, servers that do not answer — is relayed unchanged to the servlet container on a loopback port, which
- * answers it as it always has (so there is one place that renders errors and one set of rules for the portal).
+ * tunnels once the server answers 101. It terminates TLS ({@code server.ssl.*}) and, with per-session origins, routes
+ * by host ({@link SessionHosts}). Path tricks and servers that do not answer are answered here; everything else —
+ * portal pages, the build API, unknown and ended sessions — is relayed unchanged to the servlet container on a
+ * loopback port.
  *
  * <p>The servlet container learns the visitor's address from a header carrying a secret made at start
  * ({@link FrontDoorPeerValve}); a request that reaches its loopback port any other way does not get to choose it.
@@ -57,13 +77,14 @@ public final class FrontDoor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
     static final String PEER_HEADER = "x-ferry-peer";
+    private static final String TLS = "tls";
     /** On a connection over a cap: the sentence it is answered with. */
-    private static final io.netty.util.AttributeKey<String> REFUSED = io.netty.util.AttributeKey.valueOf("ferry.refused");
+    private static final AttributeKey<String> REFUSED = AttributeKey.valueOf("ferry.refused");
     /**
      * Netty's pooled allocator rather than its default (adaptive) one: in interleaved A/B runs it moved 1 MiB downloads
      * and 10 MiB uploads from 0.73× / 0.88× nginx to 1.8× / 1.5×, and cut the CPU per small request (bench/README.md).
      */
-    static final io.netty.buffer.PooledByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+    static final PooledByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     /**
      * @param contextPath          the servlet context path ("" for none): {@code <contextPath>/user/} is relayed here
@@ -80,31 +101,36 @@ public final class FrontDoor implements AutoCloseable {
     }
 
     private final RouteTable routes;
+    private final SessionHosts sessionHosts;
     private final ProxyMetrics metrics;
     private final Settings settings;
-    private final dev.ferry.web.ClientAddresses clients;
+    private final ClientAddresses clients;
     private final String secret;
     private final RequestHeadWriter heads;
     private final boolean epoll = Epoll.isAvailable();
     private EventLoopGroup group;
     private OffLoopResolver resolver;
-    private final io.netty.channel.group.ChannelGroup visitors =
-            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
-    private final java.util.concurrent.atomic.AtomicInteger exchanges = new java.util.concurrent.atomic.AtomicInteger();
+    private final ChannelGroup visitors =
+            new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger exchanges = new AtomicInteger();
     private volatile boolean draining;
     private ConnectionLimits limits;
     private volatile long lastCapWarning = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
     /** How long a refused connection is read (and what comes dropped) after its 503, at most. */
     private static final Duration LINGER = Duration.ofSeconds(2);
-    private final java.util.concurrent.atomic.AtomicInteger lingeringConnections =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger lingeringConnections =
+            new AtomicInteger();
     private Channel server;
+    /** TLS the front door terminates ({@code server.ssl.*}); null: plain HTTP. */
+    private volatile SslContext tls;
     private InetSocketAddress portal;
     private int publicPort;
 
     /** {@code clients}: whose forwarding headers are believed ({@code ferry.trusted-proxies}). */
-    public FrontDoor(RouteTable routes, ProxyMetrics metrics, Settings settings, dev.ferry.web.ClientAddresses clients) {
+    public FrontDoor(RouteTable routes, SessionHosts sessionHosts, ProxyMetrics metrics, Settings settings,
+                     ClientAddresses clients) {
         this.routes = routes;
+        this.sessionHosts = sessionHosts;
         this.clients = clients;
         this.metrics = metrics;
         this.settings = settings;
@@ -146,6 +172,11 @@ public final class FrontDoor implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         String refusal = ch.attr(REFUSED).get();
+                        SslContext ssl = tls;
+                        if (refusal != null && ssl != null) {
+                            ch.close(); // (a plain 503 means nothing to a TLS client, and a handshake costs CPU)
+                            return;
+                        }
                         if (refusal != null) {
                             ch.config().setAutoRead(false);
                             ch.pipeline().addLast(new AtCapacity(refusal));
@@ -164,13 +195,25 @@ public final class FrontDoor implements AutoCloseable {
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
+                        if (ssl != null) {
+                            // a handshake that stalls is a request head that does not come: the head timeout ends it
+                            SslHandler handler = ssl.newHandler(ch.alloc());
+                            handler.setHandshakeTimeoutMillis(0);
+                            ch.pipeline().addFirst(TLS, handler);
+                        }
                         // Reader idle only (an all-idle handler adds a listener to every write). Its events also end
                         // request bodies that stop coming and visitors that stop reading, so it is there even when
                         // kept-alive connections may idle for ever (a keep-alive timeout of 0 or less, as in Tomcat).
                         long keepAlive = settings.keepAliveTimeout().toMillis();
                         long idle = keepAlive > 0 ? keepAlive : settings.readTimeout().toMillis();
-                        ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE,
-                                new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS));
+                        IdleStateHandler idleness = new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS);
+                        if (ssl != null) {
+                            // ahead of TLS, which passes nothing on until a record is whole: a handshake that trickles
+                            // in is not idle, and ends at the request-head timeout like a head that trickles in
+                            ch.pipeline().addFirst(VisitorConnection.IDLE, idleness);
+                        } else {
+                            ch.pipeline().addBefore(VisitorConnection.HANDLER, VisitorConnection.IDLE, idleness);
+                        }
                         visitors.add(ch);
                     }
                 });
@@ -195,8 +238,8 @@ public final class FrontDoor implements AutoCloseable {
      * room for (a front door that runs out of descriptors can accept no one, not even the portal's visitors).
      */
     private ConnectionLimits limits() {
-        long fileLimit = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+        long fileLimit = ManagementFactory.getOperatingSystemMXBean()
+                instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
         int max = ConnectionLimits.fitToFileLimit(settings.maxConnections(), fileLimit);
         if (max < settings.maxConnections()) {
             log.warn("ferry.proxy.max-connections lowered from {} to {}: the process may open {} files, and each "
@@ -213,10 +256,10 @@ public final class FrontDoor implements AutoCloseable {
      * once and closed ({@link AtCapacity}), so that accepting goes on (refusing to accept would leave the portal's
      * visitors waiting in the backlog behind the attacker's).
      */
-    private final class Admission extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final class Admission extends ChannelInboundHandlerAdapter {
 
         @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof SocketChannel child && child.remoteAddress() == null) {
                 // gone already (NIO reports no peer then): dropped here, since a failure on the listening socket's
                 // pipeline would pause accepting for a second
@@ -265,7 +308,7 @@ public final class FrontDoor implements AutoCloseable {
      * few ({@link #lingerMax}); beyond that they are closed at once, the answer best effort, so that a flood of
      * connections cannot hold descriptors this way either.
      */
-    private final class AtCapacity extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final class AtCapacity extends ChannelInboundHandlerAdapter {
 
         private final String message;
         private boolean lingering;
@@ -276,13 +319,13 @@ public final class FrontDoor implements AutoCloseable {
         }
 
         @Override
-        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-            byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        public void channelActive(ChannelHandlerContext ctx) {
+            byte[] body = SessionPaths.jsonMessage(message)
+                    .getBytes(StandardCharsets.UTF_8);
             byte[] head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json;charset=UTF-8\r\n"
                     + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: " + body.length
-                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(head, body)).addListener(written -> {
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(head, body)).addListener(written -> {
                 if (!written.isSuccess() || !ctx.channel().isActive()) {
                     ctx.close();
                     return;
@@ -300,18 +343,18 @@ public final class FrontDoor implements AutoCloseable {
         }
 
         @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof io.netty.buffer.ByteBuf bytes) {
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf bytes) {
                 discarded += bytes.readableBytes();
             }
-            io.netty.util.ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(msg);
             if (discarded > 64 * 1024) {
                 ctx.close();
             }
         }
 
         @Override
-        public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+        public void channelInactive(ChannelHandlerContext ctx) {
             if (lingering) {
                 lingering = false;
                 lingeringConnections.decrementAndGet();
@@ -319,7 +362,7 @@ public final class FrontDoor implements AutoCloseable {
         }
 
         @Override
-        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
     }
@@ -327,6 +370,16 @@ public final class FrontDoor implements AutoCloseable {
     /** Refused connections that may linger at once: an eighth of the global cap, at least 64. */
     private int lingerMax() {
         return Math.max(64, limits.max() / 8);
+    }
+
+    /** Terminates TLS at the door (before {@link #start}); null: plain HTTP. */
+    void useTls(SslContext context) {
+        this.tls = context;
+    }
+
+    /** The TLS the door terminates, or null. */
+    SslContext tls() {
+        return tls;
     }
 
     /** Stops accepting connections; connections already open go on. */
@@ -388,6 +441,11 @@ public final class FrontDoor implements AutoCloseable {
 
     RouteTable routes() {
         return routes;
+    }
+
+    /** Per-session origins ({@code ferry.proxy.session-domain}), off when no domain is set. */
+    SessionHosts sessionHosts() {
+        return sessionHosts;
     }
 
     ProxyMetrics metrics() {

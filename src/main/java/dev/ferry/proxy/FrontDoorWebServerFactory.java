@@ -2,16 +2,25 @@ package dev.ferry.proxy;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
+import javax.net.ssl.SSLException;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+
 import org.apache.catalina.Valve;
 import org.apache.catalina.startup.Tomcat;
+import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.GracefulShutdownCallback;
 import org.springframework.boot.web.server.PortInUseException;
 import org.springframework.boot.web.server.Shutdown;
+import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.server.WebServerException;
 import org.springframework.boot.web.servlet.ServletContextInitializer;
@@ -21,8 +30,9 @@ import org.springframework.boot.web.servlet.ServletContextInitializer;
  * Tomcat a free loopback port that only the front door uses. The web server Spring sees reports the front door's
  * port, so {@code local.server.port} and everything built on it point at the front door.
  *
- * <p>Without a front door (turned off with {@code ferry.proxy.front-door=false}, or not applicable: TLS terminated by
- * Ferry itself, per-session origins, no web server) this is Tomcat as Spring Boot configures it.
+ * <p>TLS ({@code server.ssl.*}) is terminated by the front door with the same key material; Tomcat stays plain HTTP on
+ * loopback and learns the scheme from the front door ({@link FrontDoorPeerValve}). Without a web server (a management
+ * port of its own) this is Tomcat as Spring Boot configures it.
  */
 class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
 
@@ -42,10 +52,14 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
 
     @Override
     public WebServer getWebServer(ServletContextInitializer... initializers) {
-        boolean tls = getSsl() != null && getSsl().isEnabled();
-        FrontDoor door = tls || getPort() < 0 ? null : frontDoor.get();
+        FrontDoor door = getPort() < 0 ? null : frontDoor.get();
         if (door == null) {
             return super.getWebServer(initializers);
+        }
+        Ssl ssl = getSsl();
+        boolean tls = ssl != null && ssl.isEnabled();
+        if (tls) {
+            door.useTls(serverContext());
         }
         List<Valve> valves = new ArrayList<>();
         valves.add(new FrontDoorPeerValve(door.secret())); // first: the remote-IP valve, if any, works on its result
@@ -56,12 +70,41 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
         publicPort = getPort();
         setPort(0);
         setAddress(InetAddress.getLoopbackAddress());
+        setSsl(null); // the door terminates TLS; Tomcat behind it speaks plain HTTP on loopback
         try {
             return super.getWebServer(initializers);
         } finally {
             setPort(publicPort);
             setAddress(publicAddress);
+            setSsl(ssl);
             starting = null;
+        }
+    }
+
+    /**
+     * The {@code server.ssl.*} settings (key store or PEM, or a named bundle) as Spring Boot reads them for Tomcat,
+     * as a Netty server context.
+     */
+    private SslContext serverContext() {
+        SslBundle bundle = getSslBundle();
+        try {
+            SslContextBuilder builder = SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory());
+            Ssl.ClientAuth clientAuth = getSsl().getClientAuth();
+            if (clientAuth == Ssl.ClientAuth.NEED || clientAuth == Ssl.ClientAuth.WANT) {
+                builder.trustManager(bundle.getManagers().getTrustManagerFactory())
+                        .clientAuth(clientAuth == Ssl.ClientAuth.NEED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+            }
+            String[] protocols = bundle.getOptions().getEnabledProtocols();
+            if (protocols != null) {
+                builder.protocols(protocols);
+            }
+            String[] ciphers = bundle.getOptions().getCiphers();
+            if (ciphers != null) {
+                builder.ciphers(Arrays.asList(ciphers));
+            }
+            return builder.build();
+        } catch (SSLException e) {
+            throw new WebServerException("The TLS settings (server.ssl.*) could not be used: " + e.getMessage(), e);
         }
     }
 

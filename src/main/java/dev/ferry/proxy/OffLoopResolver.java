@@ -3,11 +3,16 @@ package dev.ferry.proxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.netty.resolver.AddressResolver;
 import io.netty.resolver.AddressResolverGroup;
@@ -15,7 +20,11 @@ import io.netty.resolver.InetNameResolver;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Looks up the host names of the front door's upstreams off its event loops. Netty's default resolver calls
@@ -24,7 +33,8 @@ import io.netty.util.concurrent.Promise;
  * connection that loop serves, other sessions' included. Addresses written as IP literals — every session's route —
  * are parsed in place; names go to a small pool of daemon threads, and the connection goes on when the answer comes. A
  * lookup gets as long as a connection may take ({@code ferry.proxy.connect-timeout}; Netty starts that timer only
- * once the address is known): then it fails, and the request goes to the portal, which answers it with its error page.
+ * once the address is known): then it fails, and the front door answers 502. The same threads ask the platform for
+ * sessions the route table does not hold ({@link #offLoop}).
  */
 final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
 
@@ -33,11 +43,12 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         InetAddress[] all(String host) throws UnknownHostException, InterruptedException;
     }
 
+    private static final Logger log = LoggerFactory.getLogger(OffLoopResolver.class);
     private final ThreadPoolExecutor pool;
     private final long timeoutMillis;
     private volatile Lookup lookup = InetAddress::getAllByName;
 
-    OffLoopResolver(java.time.Duration timeout) {
+    OffLoopResolver(Duration timeout) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
         pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory("ferry-proxy-lookup", true));
@@ -65,7 +76,7 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
     }
 
     private <T> void lookUp(EventExecutor loop, String host, Promise<T> promise,
-                            java.util.function.Function<InetAddress[], T> answer) {
+                            Function<InetAddress[], T> answer) {
         // (an IPv6 literal with a zone, fe80::1%eth0, goes to the JDK, which keeps the zone and asks no name server)
         byte[] literal = host.indexOf('%') < 0 ? NetUtil.createByteArrayFromIpAddressString(host) : null;
         if (literal != null) {
@@ -78,7 +89,7 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         }
         Lookup current = lookup;
         try {
-            io.netty.util.concurrent.Future<?> timer = loop.schedule(() -> promise.tryFailure(
+            Future<?> timer = loop.schedule(() -> promise.tryFailure(
                     new UnknownHostException(host + ": no answer from the name server within " + timeoutMillis + " ms")),
                     timeoutMillis, TimeUnit.MILLISECONDS);
             promise.addListener(done -> timer.cancel(false));
@@ -89,8 +100,29 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
                     promise.tryFailure(e);
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) { // closed: the front door is stopping
+        } catch (RejectedExecutionException e) { // closed: the front door is stopping
             promise.tryFailure(e);
+        }
+    }
+
+    /**
+     * Runs a call that may block (a platform asked for a session's route) on the lookup threads, and hands its result
+     * (null when it failed) to {@code then} on {@code loop}.
+     */
+    <T> void offLoop(Supplier<T> call, EventExecutor loop, Consumer<T> then) {
+        try {
+            pool.execute(() -> {
+                T result = null;
+                try {
+                    result = call.get();
+                } catch (RuntimeException e) {
+                    log.debug("off-loop call failed: {}", e.toString());
+                }
+                T answer = result;
+                loop.execute(() -> then.accept(answer));
+            });
+        } catch (RejectedExecutionException e) { // closed: the front door is stopping
+            loop.execute(() -> then.accept(null));
         }
     }
 

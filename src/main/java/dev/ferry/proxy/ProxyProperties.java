@@ -7,7 +7,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * The notebook proxy ({@code ferry.proxy.*}).
+ * The notebook proxy ({@code ferry.proxy.*}): the front door ({@link FrontDoor}) owns the HTTP port (and terminates
+ * TLS when {@code server.ssl.*} is set), relays notebook traffic itself and the portal's pages to the servlet
+ * container behind it.
  *
  * @param connectTimeout how long a connection to a notebook server may take
  * @param readTimeout    how long a proxied HTTP request may wait for the server's next bytes (WebSockets have none)
@@ -17,9 +19,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sessionDomain  per-session origins, off by default: a wildcard DNS name ({@code sessions.example.org}) under
  *                       which each session is served at {@code <id>.<domain>}, its own browser origin; the portal's
  *                       pages are refused there and sessions are no longer served on the portal's host
- * @param frontDoor      on by default: an event-driven front door ({@link FrontDoor}) owns the HTTP port and relays
- *                       notebook traffic itself, the portal's pages to the servlet container behind it; off: Tomcat
- *                       owns the port and proxies too. Not used with per-session origins or when Ferry terminates TLS
  * @param requestHeadTimeout at the front door, how long a request's line and headers may take to arrive in full: from
  *                       the connection's start for its first request, from the first byte for each next one (an idle
  *                       kept-alive connection is the keep-alive timeout's). Past it: 408 and the connection's end
@@ -37,7 +36,6 @@ public record ProxyProperties(
         @DefaultValue("10m") Duration readTimeout,
         @DefaultValue({}) Map<String, String> routes,
         @DefaultValue("") String sessionDomain,
-        @DefaultValue("true") boolean frontDoor,
         @DefaultValue("20s") Duration requestHeadTimeout,
         @DefaultValue("10000") int maxConnections,
         @DefaultValue("500") int maxConnectionsPerAddress) {

@@ -2,10 +2,13 @@ package dev.ferry.proxy;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import io.netty.buffer.ByteBuf;
@@ -50,9 +53,13 @@ final class RequestHeadWriter {
 
     /**
      * Who sent the request: the connection's peer address, the front door's address it reached, and the front door's
-     * port (the Host header's default).
+     * port (the Host header's default); {@code tls}: the connection came over TLS the front door terminated.
      */
-    record Visitor(String address, InetSocketAddress local, int doorPort) {
+    record Visitor(String address, InetSocketAddress local, int doorPort, boolean tls) {
+
+        Visitor(String address, InetSocketAddress local, int doorPort) {
+            this(address, local, doorPort, false);
+        }
     }
 
     private final ClientAddresses clients;
@@ -69,8 +76,8 @@ final class RequestHeadWriter {
         HttpHeaders headers = request.headers();
         String host = headers.get(HttpHeaderNames.HOST);
         String remote = visitor.address();
-        boolean secure = false;
-        if (clients.trusts(visitor.address())) {
+        boolean secure = visitor.tls();
+        if (!secure && clients.trusts(visitor.address())) {
             // behind a proxy of the operator's (an ingress terminating TLS): the visitor as that proxy saw them
             remote = clients.of(visitor.address(), headers.getAll(X_FORWARDED_FOR));
             List<String> protos = headers.getAll(X_FORWARDED_PROTO);
@@ -103,7 +110,8 @@ final class RequestHeadWriter {
             String address = visitor.local().getAddress().getHostAddress();
             headers.add("Host", (address.contains(":") ? "[" + address + "]" : address) + ":" + visitor.doorPort());
         }
-        headers.set(FrontDoor.PEER_HEADER, secret + " " + visitor.address());
+        // the portal believes the address (and https, when the front door terminated TLS) only with the secret
+        headers.set(FrontDoor.PEER_HEADER, secret + " " + visitor.address() + (visitor.tls() ? " https" : ""));
         if (upgradeTo != null) {
             headers.add("Connection", "Upgrade");
             headers.add("Upgrade", upgradeTo);
@@ -157,7 +165,7 @@ final class RequestHeadWriter {
     }
 
     private static Set<String> connectionTokens(HttpHeaders headers) {
-        java.util.HashSet<String> tokens = new java.util.HashSet<>();
+        HashSet<String> tokens = new HashSet<>();
         for (String token : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String part : token.split(",")) {
                 tokens.add(part.trim().toLowerCase(Locale.ROOT));
@@ -192,7 +200,7 @@ final class RequestHeadWriter {
         for (String cookie : cookies) {
             if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
                 headers.remove(HttpHeaderNames.COOKIE);
-                cookies.stream().map(PortalCredentials::sessionCookies).filter(java.util.Objects::nonNull)
+                cookies.stream().map(PortalCredentials::sessionCookies).filter(Objects::nonNull)
                         .forEach(c -> headers.add("Cookie", c));
                 return;
             }
@@ -200,6 +208,6 @@ final class RequestHeadWriter {
     }
 
     private static List<AsciiString> names(String... names) {
-        return java.util.Arrays.stream(names).map(AsciiString::cached).toList();
+        return Arrays.stream(names).map(AsciiString::cached).toList();
     }
 }

@@ -63,7 +63,7 @@ public final class SessionHosts {
      * domain {@code <scheme>://<id>.<domain>[:<port>]/user/<id>/}, scheme and port taken from {@code publicBase}.
      */
     public String sessionUrl(String publicBase, String sessionId) {
-        String path = ProxyServlet.PREFIX + sessionId + "/";
+        String path = SessionPaths.PREFIX + sessionId + "/";
         if (!enabled()) {
             return publicBase + path;
         }

@@ -5,6 +5,9 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -34,6 +37,11 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.Durations;
+
 /**
  * One visitor's connection to the {@link FrontDoor}, and the connection to the server its current request goes to: a
  * session's notebook server, or the servlet container (the portal). Everything runs on the visitor's event loop, the
@@ -41,12 +49,14 @@ import io.netty.util.ReferenceCountUtil;
  *
  * <p>Requests are taken one at a time: a request that arrives while another is answered waits in {@link #queue}, and
  * the visitor is not read meanwhile. A server connection is kept while the visitor's requests go to the same server.
- * A request that could not be sent, or whose server closed without answering and that had no body and may be repeated
- * (RFC 9110 9.2.2), is replayed to the portal, which retries and, failing, answers with its error pages.
+ * A request that could not be sent, or whose server closed a kept connection without answering and that lost no body
+ * byte and may be repeated (RFC 9110 9.2.2), is sent once more on a new connection; failing again, the front door
+ * answers 502/504 with a sentence ({@link SessionPaths}). A session that ended meanwhile, or that neither the route
+ * table nor the platform knows, goes to the portal, which says so ({@link SessionGoneController}).
  */
 final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VisitorConnection.class);
+    private static final Logger log = LoggerFactory.getLogger(VisitorConnection.class);
     static final String CODEC = "http";
     static final String ENCODER = "encoder";
     static final String IDLE = "idle";
@@ -57,6 +67,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private static final byte[] CONNECTION_KEEP_ALIVE = ascii("Connection: keep-alive\r\n");
     private static final byte[] CRLF_BYTES = ascii("\r\n");
     private static final byte[] UPGRADED = ascii("Upgrade: websocket\r\nConnection: Upgrade\r\n");
+    /** Plain static files the "session ended" page uses: no script, harmless on a session host. */
+    private static final Set<String> SHARED_STATIC = Set.of("/ferry.css", "/favicon.svg");
 
 
     private final FrontDoor door;
@@ -201,7 +213,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             exchange.closeAfter = true;
         } else if (partial) {
             answer(HttpResponseStatus.REQUEST_TIMEOUT, "The request's headers did not arrive within "
-                    + dev.ferry.Durations.human(door.settings().requestHeadTimeout())
+                    + Durations.human(door.settings().requestHeadTimeout())
                     + ". Check your connection and try again.");
         } else {
             closing();
@@ -304,9 +316,23 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void begin(HttpRequest request) {
+        String uri = request.uri();
+        SessionHosts hosts = door.sessionHosts();
+        String host = hosts.enabled() ? hostName(request.headers().get(HttpHeaderNames.HOST)) : null;
+        boolean onSessionHost = hosts.isSessionHost(host);
+        String hostSession = onSessionHost ? hosts.sessionIdOf(host) : null;
+        // per-session origins: a session is served on its own host only (the portal sends old links there)
+        String sessionId = !hosts.enabled() ? sessionIn(uri, null) : hostSession != null ? sessionIn(uri, hostSession) : null;
         // an upgrade request pipelined behind another goes on as a plain request
-        exchange = new Exchange(request, decoderRemoved, sessionRoute(request.uri()));
+        exchange = new Exchange(request, decoderRemoved, sessionId == null ? null : door.routes().held(sessionId));
         door.exchangeStarted();
+        if (sessionId != null && !SessionPaths.relayable(pathOf(uri))) {
+            answer(HttpResponseStatus.BAD_REQUEST, SessionPaths.NOT_ACCEPTED);
+            return;
+        }
+        if (onSessionHost && sessionId == null && !toPortalFromSessionHost(uri, hostSession)) {
+            return;
+        }
         if (HttpUtil.is100ContinueExpected(request)) {
             // the visitor waits for this before sending its body; the server does not see the expectation
             request.headers().remove(HttpHeaderNames.EXPECT);
@@ -315,7 +341,34 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         requests++;
         exchange.touch();
+        if (sessionId != null && exchange.route == null) {
+            resolve(sessionId);
+            return;
+        }
         sendHead();
+    }
+
+    /**
+     * A session the route table does not hold yet (another replica may have started it a moment ago): the platform is
+     * asked off the event loop, which must not wait; meanwhile the request waits like one whose connection opens.
+     * Unknown still: the portal answers (no session here, or why it ended).
+     */
+    private void resolve(String sessionId) {
+        Exchange x = exchange;
+        state = State.CONNECTING;
+        updateReading();
+        door.resolver().offLoop(() -> door.routes().get(sessionId), visitor.eventLoop(), route -> {
+            if (exchange != x || state == State.CLOSING) {
+                return;
+            }
+            state = State.HTTP;
+            x.route = route;
+            x.touch();
+            sendHead();
+            if (state != State.CONNECTING) {
+                drain();
+            }
+        });
     }
 
     /** Sends the current request's head to its server, connecting first when the connection at hand goes elsewhere. */
@@ -324,7 +377,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         String host = route == null ? null : route.host();
         int port = route == null ? -1 : route.port();
         if (upstream != null && !upstreamDone && upstream.isActive() && port == upstreamPort
-                && java.util.Objects.equals(host, upstreamHost)) {
+                && Objects.equals(host, upstreamHost)) {
             upstreamReused = true;
             writeHead();
             return;
@@ -354,7 +407,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                         if (toSession) {
                             // a session's server has the read timeout; the portal's event streams are long and quiet
                             ch.pipeline().addLast(IDLE, new IdleStateHandler(door.settings().readTimeout().toMillis(),
-                                    0, 0, java.util.concurrent.TimeUnit.MILLISECONDS));
+                                    0, 0, TimeUnit.MILLISECONDS));
                         }
                         ch.pipeline().addLast(HANDLER, new ServerSide());
                     }
@@ -424,29 +477,80 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The current request's session route when the front door relays it itself; null: the portal answers it. */
-    private Route sessionRoute(String uri) {
-        String prefix = door.settings().contextPath() + ProxyServlet.PREFIX;
+    /**
+     * The session a request's path names ({@code <context>/user/<id>/…}), which the front door relays itself; null:
+     * the portal answers (not a session path, or no slash after the id: it redirects or answers 404).
+     * {@code only}: the one session this host serves (per-session origins), or null: any.
+     */
+    private String sessionIn(String uri, String only) {
+        String prefix = door.settings().contextPath() + SessionPaths.PREFIX;
         if (!uri.startsWith(prefix)) {
             return null;
         }
-        int query = uri.indexOf('?');
-        String path = query < 0 ? uri : uri.substring(0, query);
+        String path = pathOf(uri);
         int slash = path.indexOf('/', prefix.length());
         if (slash <= prefix.length()) {
-            return null; // no session id, or no slash after it: the portal redirects or answers 404
+            return null;
         }
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c <= ' ' || c >= 0x7f || c == '\\' || c == ';') {
-                return null; // the servlet container's rules decide what these mean
-            }
+        if (only != null && (slash - prefix.length() != only.length() || !uri.startsWith(only, prefix.length()))) {
+            return null; // another session's path on a session's own host
         }
-        if (ProxyServlet.hasDotSegment(path) || (path.indexOf('%') >= 0
-                && path.toLowerCase(Locale.ROOT).contains("%5c"))) {
-            return null; // the portal refuses these (dot segments; an encoded backslash, as Tomcat does)
+        return path.substring(prefix.length(), slash);
+    }
+
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
+    }
+
+    /**
+     * On a session's own host ({@code <id>.<domain>}), a request that is not for a path of the session: only the
+     * session's bare path (the portal adds the slash) and the plain static files of the "session ended" page go on to
+     * the portal; {@code /} is sent to the session's path; everything else — the
+     * portal's pages, other sessions, paths with tricks — is refused here, so script from a repository reaches neither.
+     * Returns whether the request goes on to the portal.
+     */
+    private boolean toPortalFromSessionHost(String uri, String sessionId) {
+        String context = door.settings().contextPath();
+        int q = uri.indexOf('?');
+        String path = q < 0 ? uri : uri.substring(0, q);
+        String own = context + SessionPaths.PREFIX + sessionId;
+        if (sessionId != null && path.equals(context + "/")) {
+            answerRedirect(own + "/" + (q < 0 ? "" : uri.substring(q)));
+            return false;
         }
-        return door.routes().held(path.substring(prefix.length(), slash)); // a miss: the portal asks the resolver
+        if (sessionId != null && path.equals(own) // (the portal adds the slash)
+                || SHARED_STATIC.contains(path.substring(Math.min(path.length(), context.length())))
+                && path.startsWith(context)) {
+            return true;
+        }
+        answer(HttpResponseStatus.NOT_FOUND, "This address serves one notebook session only. Ferry's pages and other "
+                + "sessions are not reachable here.");
+        return false;
+    }
+
+    /** The host name of a Host header (without its port), or null. */
+    private static String hostName(String host) {
+        if (host == null) {
+            return null;
+        }
+        int colon = host.lastIndexOf(':');
+        return colon > host.lastIndexOf(']') ? host.substring(0, colon) : host;
+    }
+
+    /** Sends the visitor elsewhere with a 302 (an empty body), then closes the connection. */
+    private void answerRedirect(String location) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND,
+                Unpooled.EMPTY_BUFFER);
+        response.headers()
+                .set("Location", location)
+                .set("Cache-Control", "no-store")
+                .set("Content-Length", 0)
+                .set("Connection", "close");
+        closing();
+        endExchange();
+        releaseQueue();
+        visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void relay(ByteBuf bytes, Channel to) {
@@ -506,7 +610,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Answers the visitor here (plain JSON, like the portal's proxy errors), then closes the connection. */
     private void answer(HttpResponseStatus status, String message) {
-        byte[] body = ("{\"message\":\"" + ProxyServlet.jsonEscape(message) + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = SessionPaths.jsonMessage(message).getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 exchange != null && exchange.headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
         response.headers()
@@ -679,9 +783,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (x.mayReplay(connected, upstreamReused)) {
-            // the portal gets it, retries, and answers errors itself
+            // once more, on a new connection; a session that ended meanwhile: the portal says so
             x.replayed = true;
-            x.route = null;
+            x.route = door.routes().held(x.route.sessionId());
             dropUpstream();
             sendHead();
             if (state != State.CONNECTING) {
@@ -691,9 +795,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         door.metrics().upstreamError();
         if (x.timedOut) {
-            answer(HttpResponseStatus.GATEWAY_TIMEOUT, ProxyServlet.timedOut(door.settings().readTimeout().toMillis()));
+            answer(HttpResponseStatus.GATEWAY_TIMEOUT, SessionPaths.timedOut(door.settings().readTimeout()));
         } else if (x.route != null) {
-            answer(HttpResponseStatus.BAD_GATEWAY, connected ? ProxyServlet.NO_PROPER_ANSWER : ProxyServlet.NOT_ACCEPTING);
+            answer(HttpResponseStatus.BAD_GATEWAY, connected ? SessionPaths.NO_PROPER_ANSWER : SessionPaths.NOT_ACCEPTING);
         } else {
             answer(HttpResponseStatus.BAD_GATEWAY, "Ferry could not answer this request just now. Try again in a moment.");
         }
@@ -770,7 +874,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private RequestHeadWriter.Visitor visitorInfo() {
         if (from == null) {
             from = new RequestHeadWriter.Visitor(((InetSocketAddress) visitor.remoteAddress()).getAddress()
-                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port());
+                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port(), door.tls() != null);
         }
         return from;
     }

@@ -2,7 +2,6 @@ package dev.ferry.web;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -15,17 +14,15 @@ import dev.ferry.FerryProperties;
 import dev.ferry.proxy.SessionHosts;
 
 /**
- * Keeps sessions and the portal apart when sessions have their own origins ({@code ferry.proxy.session-domain}). On a
- * session host {@code <id>.<domain>} only that session is served ({@code /} redirects to {@code /user/<id>/}); every
- * portal page (admin, launch pages, build API, health, …) and every other session's path answers 404, so script
- * from a repository can reach neither. On the portal's host, session paths are not served either: page loads are sent
- * to the session's own host, everything else gets 404.
+ * The portal's side of per-session origins ({@code ferry.proxy.session-domain}): on the portal's host, session paths
+ * are not served — page loads are sent to the session's own host, everything else gets 404. What a session's own host
+ * ({@code <id>.<domain>}) serves is decided by the front door before a request gets here ({@code VisitorConnection}):
+ * it relays the session's paths, refuses the portal's pages and other sessions there, and passes on only that
+ * session's own paths (when the session is unknown or ended) and the plain static files of the "session ended" page.
  */
 final class SessionHostFilter extends OncePerRequestFilter {
 
     private static final String PREFIX = "/user/";
-    /** Plain static files the proxy's "session ended" page uses: no script, harmless on a session host. */
-    private static final Set<String> SHARED_STATIC = Set.of("/ferry.css", "/favicon.svg");
 
     private final SessionHosts hosts;
     private final FerryProperties ferry;
@@ -39,26 +36,8 @@ final class SessionHostFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        String host = request.getServerName();
-        if (hosts.isSessionHost(host)) {
-            String id = hosts.sessionIdOf(host);
-            if (id != null && path.equals("/")) {
-                String query = request.getQueryString();
-                response.setStatus(302);
-                response.setHeader("Location", request.getContextPath() + PREFIX + id + "/" + (query == null ? "" : "?" + query));
-                return;
-            }
-            String own = id == null ? null : PREFIX + id;
-            // both the raw path (what the proxy routes by) and the decoded, normalized one (what the container
-            // dispatches by: /user/<id>/../../admin would reach the admin pages) must stay inside the session
-            String mapped = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-            if (own != null && within(path, own) && within(mapped, own)
-                    || SHARED_STATIC.contains(path) && SHARED_STATIC.contains(mapped)) {
-                chain.doFilter(request, response);
-                return;
-            }
-            refuse(response, "This address serves one notebook session only. Ferry's pages and other sessions are not "
-                    + "reachable here.");
+        if (hosts.isSessionHost(request.getServerName())) {
+            chain.doFilter(request, response); // the front door let it through
             return;
         }
         if (path.startsWith(PREFIX)) {
@@ -80,10 +59,6 @@ final class SessionHostFilter extends OncePerRequestFilter {
             return;
         }
         chain.doFilter(request, response);
-    }
-
-    private static boolean within(String path, String prefix) {
-        return path.equals(prefix) || path.startsWith(prefix + "/");
     }
 
     private static void refuse(HttpServletResponse response, String message) throws IOException {

@@ -203,8 +203,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
 
     @Test
     void theSessionAndThePortalSeeTheVisitorsAddressAndNoOneCanChooseIt() throws Exception {
-        // The kept connection is closed by the server on the second request, unanswered: that request is replayed
-        // to the portal, whose proxy servlet sends it again on a connection of its own.
+        // The kept connection is closed by the server on the second request, unanswered: the front door sends that
+        // request once more, on a new connection, written afresh from the same visitor.
         serve((connection, request) -> connection == 1 && request == 2);
         try (Socket c = visitorFrom("127.0.0.2")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
@@ -214,12 +214,70 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 assertThat(response(in)).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + path);
             }
         }
-        assertThat(connections.get()).as("the front door's connection, then the portal's").isEqualTo(2);
+        assertThat(connections.get()).as("the first connection, then the retry's").isEqualTo(2);
         assertThat(heads).hasSize(3).allSatisfy(head -> assertThat(head)
                 .contains("X-Forwarded-For: 127.0.0.2")
                 .doesNotContainIgnoringCase("x-ferry-peer")
                 .doesNotContain("10.1.2.3")
                 .doesNotContain("10.9.9.9"));
+    }
+
+    @Test
+    void aSessionTheTableDoesNotHoldIsAskedOfThePlatformOffTheEventLoopAndServed() throws Exception {
+        serve(false);
+        String other = "resolvedsessionaaaaaaaaaaaaaaaaa";
+        Route scripted = routes.held(SESSION);
+        List<String> askedOn = new CopyOnWriteArrayList<>();
+        routes.setResolver(id -> {
+            askedOn.add(Thread.currentThread().getName());
+            if (!id.equals(other)) {
+                return null;
+            }
+            Route route = new Route(other, scripted.host(), scripted.port());
+            routes.add(route);
+            return route;
+        });
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = LoopbackVisitors.in(c);
+            assertThat(LoopbackVisitors.get(c, in, "/user/" + other + "/x").body()).isEqualTo("/user/" + other + "/x");
+            LoopbackVisitors.Response unknown = LoopbackVisitors.get(c, in, "/user/" + "b".repeat(32) + "/api/status");
+            assertThat(unknown.status()).isEqualTo(404);
+            assertThat(unknown.body()).contains("There is no session at this address.");
+        } finally {
+            routes.setResolver(null);
+            routes.remove(other, "the test ended.");
+        }
+        assertThat(askedOn).hasSize(2).noneMatch(thread -> thread.startsWith("ferry-front-door"));
+    }
+
+    @Test
+    void anEndedSessionsAddressAnswersBrowsersWithAPageAndScriptsWithASentence() throws Exception {
+        String ended = "endedsessionaaaaaaaaaaaaaaaaaaaa";
+        routes.add(new Route(ended, "127.0.0.1", 9));
+        routes.remove(ended, "it was idle for more than 10 minutes.", "/v2/gh/org/repo/HEAD");
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            InputStream in = LoopbackVisitors.in(c);
+            c.getOutputStream().write(("GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + "Accept: text/html,*/*\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            LoopbackVisitors.Response page = LoopbackVisitors.read(in);
+            assertThat(page.status()).isEqualTo(404);
+            assertThat(page.field("Content-Type")).startsWith("text/html");
+            assertThat(page.field("Cache-Control")).isEqualTo("no-store");
+            assertThat(page.body()).contains("This session has ended", "It ended because it was idle for more than 10 minutes.",
+                    "id=\"relaunch\" href=\"/v2/gh/org/repo/HEAD\"");
+            LoopbackVisitors.Response api = LoopbackVisitors.get(c, in, "/user/" + ended + "/api/contents");
+            assertThat(api.status()).isEqualTo(404);
+            assertThat(api.field("Content-Type")).startsWith("application/json");
+            assertThat(api.body()).isEqualTo("{\"message\":\"This session has ended: it was idle for more than 10 minutes. "
+                    + "Launch the repository again to get a new one.\"}");
+        }
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            c.getOutputStream().write(("GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                    + ScriptedUpstream.UPGRADE).getBytes(StandardCharsets.US_ASCII));
+            // (readAllBytes: the answer, then the connection's end)
+            String upgrade = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(upgrade).startsWith("HTTP/1.1 404").contains("This session has ended");
+        }
     }
 
     @Test

@@ -18,6 +18,10 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.net.URLEncoder;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -25,6 +29,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -32,16 +37,21 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.ferry.testing.TempDirs;
 
 /**
- * WebSocket tunnels when Ferry itself terminates TLS ({@code server.ssl.*}): Tomcat cannot hand an encrypted socket
- * over, so the visitor's side stays with Tomcat's socket wrapper while the server's side is on a tunnel selector —
- * the other path of {@link WebSocketTunnel}. Bytes pass intact both ways in any amount, and either side closing ends
- * the other.
+ * When Ferry itself terminates TLS ({@code server.ssl.*}), the front door does, with the same key store: WebSocket
+ * tunnels pass bytes intact both ways in any amount, and either side closing ends the other; the portal behind the
+ * door knows the visitor used https (its cookies are {@code Secure}); and a visitor that never finishes its handshake
+ * is dropped at the request-head timeout.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
+        "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s",
+        "ferry.proxy.request-head-timeout=2s", "ferry.admin.password=" + ProxyTlsTunnelTest.PASSWORD})
 class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "stubsessiontlsaaaaaaaaaaaaaaaaaa";
+    static final String PASSWORD = "tls-operator-secret";
+
+    @Autowired
+    ProxyMetrics metrics;
 
     @DynamicPropertySource
     static void selfSignedCertificate(DynamicPropertyRegistry registry) throws Exception {
@@ -131,6 +141,75 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
             assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload)).isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
+    }
+
+    /** A request over the TLS connection; the response as read (one request per connection). */
+    private LoopbackVisitors.Response tlsRequest(String request) throws Exception {
+        try (Socket c = client()) {
+            c.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            c.getOutputStream().flush();
+            return LoopbackVisitors.read(new BufferedInputStream(c.getInputStream()));
+        }
+    }
+
+    @Test
+    void thePortalBehindTheDoorKnowsTheVisitorUsedHttpsAndMakesItsCookieSecure() throws Exception {
+        LoopbackVisitors.Response form = tlsRequest("GET /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n");
+        assertThat(form.status()).isEqualTo(200);
+        Matcher csrf = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(form.body());
+        assertThat(csrf.find()).as(form.body()).isTrue();
+        String cookies = form.head().lines().filter(l -> l.regionMatches(true, 0, "Set-Cookie:", 0, 11))
+                .map(l -> l.substring(11).trim().split(";", 2)[0]).collect(Collectors.joining("; "));
+        String body = "username=admin&password=" + PASSWORD + "&_csrf=" + URLEncoder.encode(csrf.group(1), StandardCharsets.UTF_8);
+        LoopbackVisitors.Response login = tlsRequest("POST /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n"
+                + (cookies.isEmpty() ? "" : "Cookie: " + cookies + "\r\n")
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        assertThat(login.status()).as(login.head()).isEqualTo(302);
+        assertThat(login.head().lines().filter(l -> l.startsWith("Set-Cookie: FERRY_ADMIN=")))
+                .as(login.head()).singleElement().asString().contains("; Secure");
+    }
+
+    @Test
+    void aHandshakeThatNeverFinishesIsDroppedAtTheRequestHeadTimeout() throws Exception {
+        long openBefore = metrics.openConnections();
+        long start = System.nanoTime();
+        try (Socket stalled = new Socket("127.0.0.1", port)) {
+            stalled.setSoTimeout(30_000);
+            // the start of a ClientHello record (handshake, TLS 1.0 record version, 512 bytes announced)
+            stalled.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01});
+            stalled.getOutputStream().flush();
+            long counted = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (metrics.openConnections() == openBefore && System.nanoTime() < counted) {
+                Thread.sleep(10);
+            }
+            assertThat(metrics.openConnections()).as("it holds a slot while it is open").isGreaterThan(openBefore);
+            CompletableFuture<Integer> end = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return stalled.getInputStream().read();
+                } catch (IOException reset) {
+                    return -1;
+                }
+            });
+            // then a byte of it every 200 ms (never idle, never complete), for up to 8 s
+            for (int i = 0; i < 40 && !end.isDone(); i++) {
+                try {
+                    stalled.getOutputStream().write(0);
+                    stalled.getOutputStream().flush();
+                } catch (IOException closed) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            int read = end.get(10, TimeUnit.SECONDS);
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(read).as("closed without an answer").isEqualTo(-1);
+            assertThat(waited).as("dropped at the 2 s deadline, ms").isBetween(1_800L, 8_000L);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (metrics.openConnections() > openBefore && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(metrics.openConnections()).as("its slot is free again").isEqualTo(openBefore);
     }
 
     @Test

@@ -89,6 +89,27 @@ class SessionDomainTest extends TwoSessionsTestSupport {
                 .doesNotContain("<script");
     }
 
+    /**
+     * Path tricks on a session's host are answered by the front door itself (its JSON answer, not the servlet
+     * container's): they never reach the portal, whose pages they aim at.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"/..%2fadmin", "/%2e%2e/admin", "/user/SELF/..;/..;/admin", "/user/SELF/%2e%2e/%2e%2e/admin",
+            "/user/SELF/../OTHER/api/contents", "/user/SELF/%2e%2E/OTHER/api/contents"})
+    void pathTricksOnASessionHostAreRefusedAtTheFrontDoor(String path) throws Exception {
+        RawHttp.Response r = get(hostOf(a), path.replace("SELF", a).replace("OTHER", b), "Cookie", adminCookie(),
+                "Authorization", "token " + bToken);
+        assertThat(r.header("Content-Type")).as(path).startsWith("application/json");
+        if (path.startsWith("/user/")) { // the session's own path, with a trick in it
+            assertThat(r.status()).as(path).isEqualTo(400);
+            assertThat(r.body()).as(path).contains("segments, backslashes or semicolons are not accepted");
+        } else {
+            assertThat(r.status()).as(path).isEqualTo(404);
+            assertThat(r.body()).as(path).contains("serves one notebook session only");
+        }
+        assertThat(r.body()).as(path).doesNotContain("b-marker.txt");
+    }
+
     @Test
     void theBareDomainAndDeeperNamesServeNothing() throws Exception {
         assertThat(get(DOMAIN + ":" + port, "/").status()).isEqualTo(404);
