@@ -5,6 +5,8 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
+import dev.ferry.WaitingLine;
+
 /**
  * How many sessions may run, and how launches wait for a seat ({@code ferry.quota.*}, the line at
  * {@code ferry.quota.queue.*}).
@@ -29,5 +31,10 @@ public record QuotaProperties(
      */
     public record Queue(@DefaultValue("500") int maxLength, @DefaultValue("10m") Duration maxWait,
                         @DefaultValue("15s") Duration leaveAfter) {
+
+        /** The bounds of every line launches and attendees wait in: capacity's and each workshop's. */
+        public WaitingLine.Limits limits() {
+            return new WaitingLine.Limits(maxLength, maxWait, leaveAfter);
+        }
     }
 }
