@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -112,6 +114,41 @@ class BuildServiceTest {
             builder.release.countDown();
             waiting.result().get(5, TimeUnit.SECONDS);
             assertThat(builder.builds.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void buildsInLineAreToldTheirPositionAsTheLineMoves() throws Exception {
+        GateBuilder builder = new GateBuilder();
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
+            Build running = service.request(repo("f".repeat(40)));
+            Build second = service.request(repo("1".repeat(40)));
+            Build third = service.request(repo("2".repeat(40)));
+            org.awaitility.Awaitility.await().until(() -> running.state() == Build.State.RUNNING);
+            List<String> told = new CopyOnWriteArrayList<>();
+            third.log().subscribe(entry -> told.add(entry.text()));
+            assertThat(told).containsExactly("All 1 build slots are busy. This build is 2nd in line.\n");
+            builder.release.countDown();
+            third.result().get(5, TimeUnit.SECONDS);
+            assertThat(second.result()).isCompleted();
+            assertThat(told.subList(0, 2)).containsExactly("All 1 build slots are busy. This build is 2nd in line.\n",
+                    "This build is now 1st in line.\n");
+        }
+    }
+
+    /** A build still waiting for a slot when its time is up fails then, instead of never ending. */
+    @Test
+    void aBuildWhoseTimeIsUpWhileInLineFailsThenNamingTheLimit() throws Exception {
+        GateBuilder builder = new GateBuilder();
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(500), 1, false, BuildProperties.Log.DEFAULTS))) {
+            Build running = service.request(repo("3".repeat(40)));
+            Build waiting = service.request(repo("4".repeat(40)));
+            assertThatThrownBy(() -> waiting.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().hasMessage("The build took longer than the limit of 500 milliseconds and was stopped.");
+            assertThat(waiting.state()).isEqualTo(Build.State.FAILED);
+            assertThatThrownBy(() -> running.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> service.inProgress() == 0);
+            assertThat(builder.builds.get()).as("the build stopped in line never ran").isEqualTo(1);
         }
     }
 
