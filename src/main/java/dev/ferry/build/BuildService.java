@@ -109,8 +109,8 @@ public final class BuildService implements AutoCloseable {
             inFlight.put(key, build);
             Future<?> work = enter(build);
             build.result().whenComplete((env, error) -> {
+                inFlight.remove(key, build); // first: a request from now on finds the result, not this build
                 leave(build);
-                inFlight.remove(key, build);
                 build.log().finished();
                 recent.addFirst(build);
                 while (recent.size() > RECENT_KEPT) {
