@@ -200,7 +200,8 @@ public final class WaitingLine<T> {
 
     /**
      * Tells each ticket whose position sentence changed since it was last told: for a line whose tickets have no thread
-     * waiting (builds). {@code tell} is called under the monitor, so it must not block.
+     * waiting (builds), told when the line moves rather than every 30 seconds. {@code tell} is called under the
+     * monitor, so it must not block.
      */
     public void announce(BiConsumer<? super T, String> tell) {
         synchronized (monitor) {

@@ -278,7 +278,7 @@ public final class WorkshopService implements AutoCloseable {
         Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
                 "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
-        String from = AddressBlocks.of(client); // seats count per address, an IPv6 address by its /64
+        client = AddressBlocks.of(client); // seats count per address, an IPv6 address by its /64
         WaitingLine<Workshop.Attendee>.Ticket ticket;
         synchronized (w) {
             Optional<Session> mine = w.sessionOf(key);
@@ -287,9 +287,9 @@ public final class WorkshopService implements AutoCloseable {
             }
             boolean inLine = w.line().items().stream().anyMatch(a -> a.attendee().equals(key));
             if (!inLine && !w.claiming.containsKey(key)) {
-                refuseBeyondAddressBound(w, from);
+                refuseBeyondAddressBound(w, client);
             }
-            ticket = w.line().join(new Workshop.Attendee(key, from), a -> a.attendee().equals(key));
+            ticket = w.line().join(new Workshop.Attendee(key, client), a -> a.attendee().equals(key));
         }
         Capacity.Seat seat;
         try (ticket) {
@@ -304,7 +304,7 @@ public final class WorkshopService implements AutoCloseable {
                     seat = got.seat();
                     break;
                 }
-                HandOver handOver = handOver(w, got.pool(), key, from);
+                HandOver handOver = handOver(w, got.pool(), key, client);
                 if (handOver.session() != null) {
                     return handOver.session(); // leaves the line (close)
                 }
@@ -316,7 +316,7 @@ public final class WorkshopService implements AutoCloseable {
         waiting.accept("Starting your notebook...\n");
         try {
             Session started = startSession(w, seat, Membership.pool(w.slug).handedTo(key));
-            claimed(w, started, key, from);
+            claimed(w, started, key, client);
             return started;
         } catch (RuntimeException e) {
             seat.release();
