@@ -1,9 +1,19 @@
 package dev.ferry.build;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -11,11 +21,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
+import dev.ferry.Durations;
 import dev.ferry.FerryException;
+import dev.ferry.Ordinals;
+import dev.ferry.OutOfMemoryExit;
+import dev.ferry.WaitingLine;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
@@ -31,20 +47,27 @@ public final class BuildService implements AutoCloseable {
     private final BuildProperties properties;
     private final Map<ImageKey, Build> inFlight = new ConcurrentHashMap<>();
     /** The last builds that ended, newest first, for the operator dashboard. */
-    private final java.util.Deque<Build> recent = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final Deque<Build> recent = new ConcurrentLinkedDeque<>();
     private static final int RECENT_KEPT = 50;
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
-    private final AtomicInteger queued = new AtomicInteger();
-    /** Builds waiting for a slot, in order: their logs are told their position as the line moves. */
-    private final java.util.List<Build> line = new java.util.ArrayList<>();
-    /** Builds running or about to (not in the line). */
-    private int runningBuilds;
+    private final Object slots = new Object();
+    /**
+     * Builds waiting for a slot, in order: their logs are told their position as the line moves. Nobody waits in it
+     * with a thread, so it has no leave-after or max-wait: a build nobody watches any more is still wanted (by a
+     * workshop, or the next launch of its commit), and the build timeout counts its time in line.
+     */
+    private final WaitingLine<Build> line = new WaitingLine<>(slots, WaitingLine.Limits.NONE,
+            (position, build) -> "This build is now " + Ordinals.of(position) + " in line.");
+    /** Tickets of the builds in line; guarded by {@code slots}. */
+    private final Map<Build, WaitingLine<Build>.Ticket> tickets = new HashMap<>();
+    /** Builds holding a slot: running, or about to; guarded by {@code slots}. */
+    private final Set<Build> holdingSlots = new HashSet<>();
     private final AtomicLong started = new AtomicLong();
-    private final java.util.List<java.util.function.Consumer<BuildOutcome>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<BuildOutcome>> listeners = new CopyOnWriteArrayList<>();
 
     /** How one build ended: for metrics. */
-    public record BuildOutcome(ResolvedRepo repo, boolean succeeded, java.time.Duration duration) {
+    public record BuildOutcome(ResolvedRepo repo, boolean succeeded, Duration duration) {
     }
 
     public BuildService(Builder builder, BuildProperties properties) {
@@ -84,25 +107,10 @@ public final class BuildService implements AutoCloseable {
             }
             Build build = new Build(key, repo, false, properties.log());
             inFlight.put(key, build);
-            queued.incrementAndGet();
-            synchronized (line) {
-                if (runningBuilds < Math.max(1, properties.maxConcurrent())) {
-                    runningBuilds++;
-                    build.log().phase(Phase.WAITING, "Waiting for build to start...\n");
-                } else {
-                    line.add(build);
-                    build.log().phase(Phase.WAITING, "All " + properties.maxConcurrent() + " build slots are busy. This build is "
-                            + dev.ferry.Ordinals.of(line.size()) + " in line.\n");
-                }
-            }
-            Future<?> work = workers.submit(() -> run(build));
+            Future<?> work = enter(build);
             build.result().whenComplete((env, error) -> {
-                synchronized (line) {
-                    if (!line.remove(build)) {
-                        runningBuilds--;
-                    }
-                }
-                inFlight.remove(key, build);
+                inFlight.remove(key, build); // first: a request from now on finds the result, not this build
+                leave(build);
                 build.log().finished();
                 recent.addFirst(build);
                 while (recent.size() > RECENT_KEPT) {
@@ -111,12 +119,90 @@ public final class BuildService implements AutoCloseable {
             });
             timers.schedule(() -> {
                 if (!build.result().isDone()) {
-                    build.cancel();
-                    work.cancel(true);
+                    stop(build, work);
                 }
             }, properties.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
             return build;
         }
+    }
+
+    /**
+     * Starts {@code build} when a slot is free and none waits before it, else puts it in line. Its work is submitted
+     * at once either way: the workers, as many as the slots, take it up in order.
+     */
+    private Future<?> enter(Build build) {
+        synchronized (slots) {
+            if (line.isEmpty() && holdingSlots.size() < slotCount()) {
+                holdingSlots.add(build);
+                build.log().phase(Phase.WAITING, "Waiting for build to start...\n");
+            } else {
+                WaitingLine<Build>.Ticket ticket = line.join(build);
+                tickets.put(build, ticket);
+                line.told(ticket);
+                build.log().phase(Phase.WAITING, "All " + properties.maxConcurrent() + " build slots are busy. This build is "
+                        + Ordinals.of(ticket.position()) + " in line.\n");
+            }
+            return workers.submit(() -> run(build));
+        }
+    }
+
+    /**
+     * {@code build} takes its slot (a worker took it up); the builds behind it move up. False when it was stopped while
+     * in line.
+     */
+    private boolean start(Build build) {
+        synchronized (slots) {
+            WaitingLine<Build>.Ticket ticket = tickets.remove(build);
+            if (ticket == null) {
+                return holdingSlots.contains(build);
+            }
+            holdingSlots.add(build);
+            ticket.close();
+            line.announce((behind, sentence) -> behind.log().line(sentence));
+            return true;
+        }
+    }
+
+    /** {@code build} ended (or was stopped while in line): it gives back its slot or its place. */
+    private void leave(Build build) {
+        synchronized (slots) {
+            WaitingLine<Build>.Ticket ticket = tickets.remove(build);
+            if (ticket != null) {
+                ticket.close();
+            }
+            holdingSlots.remove(build);
+            line.announce((behind, sentence) -> behind.log().line(sentence));
+        }
+    }
+
+    /** Stops a build past its timeout: one in line fails at once, a running one is interrupted. */
+    private void stop(Build build, Future<?> work) {
+        build.cancel();
+        if (!failInLine(build)) {
+            work.cancel(true);
+        }
+    }
+
+    /**
+     * Fails a stopped build that is still in line, at once, instead of letting its launches wait for a slot it would
+     * not use; false when it is not in line (running, or ended).
+     */
+    private boolean failInLine(Build build) {
+        synchronized (slots) {
+            WaitingLine<Build>.Ticket ticket = tickets.remove(build);
+            if (ticket == null) {
+                return false;
+            }
+            ticket.close();
+            line.announce((behind, sentence) -> behind.log().line(sentence));
+        }
+        build.state(Build.State.FAILED);
+        build.result().completeExceptionally(failure(build, null));
+        return true;
+    }
+
+    private int slotCount() {
+        return Math.max(1, properties.maxConcurrent());
     }
 
     /** How much of a build's output is kept: by each build's log, and by each launch that relays it. */
@@ -125,12 +211,12 @@ public final class BuildService implements AutoCloseable {
     }
 
     /** Called after every build that ran (not for cache hits). */
-    public void onFinished(java.util.function.Consumer<BuildOutcome> listener) {
+    public void onFinished(Consumer<BuildOutcome> listener) {
         listeners.add(listener);
     }
 
     private void report(Build build, boolean succeeded, long t0) {
-        BuildOutcome outcome = new BuildOutcome(build.repo(), succeeded, java.time.Duration.ofNanos(System.nanoTime() - t0));
+        BuildOutcome outcome = new BuildOutcome(build.repo(), succeeded, Duration.ofNanos(System.nanoTime() - t0));
         for (var listener : listeners) {
             try {
                 listener.accept(outcome);
@@ -141,9 +227,9 @@ public final class BuildService implements AutoCloseable {
     }
 
     /** Builds queued or running, then the last ones that ended, newest first. */
-    public java.util.List<Build> builds() {
-        java.util.List<Build> all = new java.util.ArrayList<>(inFlight.values());
-        all.sort(java.util.Comparator.comparing(Build::created).reversed());
+    public List<Build> builds() {
+        List<Build> all = new ArrayList<>(inFlight.values());
+        all.sort(Comparator.comparing(Build::created).reversed());
         all.addAll(recent);
         return all;
     }
@@ -153,6 +239,7 @@ public final class BuildService implements AutoCloseable {
         for (Build build : inFlight.values()) {
             if (build.key().id().equals(keyId)) {
                 build.cancel();
+                failInLine(build);
                 log.info("build {} cancelled by an operator", keyId);
                 return true;
             }
@@ -171,23 +258,17 @@ public final class BuildService implements AutoCloseable {
     }
 
     private void run(Build build) {
-        org.slf4j.MDC.put("build", build.key().id());
+        MDC.put("build", build.key().id());
         try {
             runBuild(build);
         } finally {
-            org.slf4j.MDC.remove("build");
+            MDC.remove("build");
         }
     }
 
     private void runBuild(Build build) {
-        queued.decrementAndGet();
-        synchronized (line) {
-            if (line.remove(build)) {
-                runningBuilds++;
-                for (int i = 0; i < line.size(); i++) {
-                    line.get(i).log().line("This build is now " + dev.ferry.Ordinals.of(i + 1) + " in line.");
-                }
-            }
+        if (!start(build)) {
+            return; // stopped while in line: it failed there
         }
         started.incrementAndGet();
         build.state(Build.State.RUNNING);
@@ -221,7 +302,7 @@ public final class BuildService implements AutoCloseable {
             report(build, true, t0);
             build.result().complete(env);
         } catch (Throwable e) {
-            dev.ferry.OutOfMemoryExit.reportIfOutOfMemory(e); // a build's error stays in its future: the handler would not see it
+            OutOfMemoryExit.reportIfOutOfMemory(e); // a build's error stays in its future: the handler would not see it
             build.state(Build.State.FAILED);
             FerryException failure = failure(build, e);
             log.info("build {} failed after {} ms: {}", build.key(), (System.nanoTime() - t0) / 1_000_000, failure.getMessage());
@@ -240,7 +321,7 @@ public final class BuildService implements AutoCloseable {
         }
         if (build.cancelled()) {
             return new BuildFailedException(504, "The build took longer than the limit of "
-                    + dev.ferry.Durations.human(properties.timeout()) + " and was stopped.");
+                    + Durations.human(properties.timeout()) + " and was stopped.");
         }
         if (e instanceof FerryException fe) {
             return fe;

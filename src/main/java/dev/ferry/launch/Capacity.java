@@ -9,6 +9,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import dev.ferry.Durations;
+import dev.ferry.Ordinals;
+import dev.ferry.WaitingLine;
+import dev.ferry.WaitingLine.Look;
 
 /**
  * Seats for sessions: a total quota and a quota per repository, and a first-come-first-served line for launches
@@ -22,9 +25,10 @@ import dev.ferry.Durations;
 public final class Capacity {
 
     private final int total;
-    private final QuotaProperties.Queue limits;
+    private final QuotaProperties.Queue queue;
     private final Object lock = new Object();
-    private final List<Ticket> line = new ArrayList<>();
+    /** Launches waiting for a seat, guarded by {@code lock} like the seats. */
+    private final WaitingLine<Ticket> line;
     private final Map<String, Integer> perRepo = new HashMap<>();
     /** Open reservations by owner (a workshop's slug). */
     private final Map<String, Reservation> reservations = new HashMap<>();
@@ -41,7 +45,8 @@ public final class Capacity {
 
     public Capacity(QuotaProperties properties) {
         this.total = properties.total();
-        this.limits = properties.queue();
+        this.queue = properties.queue();
+        this.line = new WaitingLine<>(lock, queue.limits(), new LineWords());
     }
 
     /** A seat held by a starting or running session; give it back exactly once. */
@@ -175,12 +180,11 @@ public final class Capacity {
         }
     }
 
-    private final class Ticket {
+    /** A launch waiting for a seat; {@code seat} is set when the line serves it. */
+    private static final class Ticket {
         final String repoKey;
         final int repoQuota;
-        final long enqueuedNanos = System.nanoTime();
         Seat seat;
-        int announcedPosition;
 
         Ticket(String repoKey, int repoQuota) {
             this.repoKey = repoKey;
@@ -197,60 +201,24 @@ public final class Capacity {
             throws InterruptedException {
         awaitCounted(waiting);
         Ticket ticket = new Ticket(repoKey, repoQuota);
-        long lastWanted = System.nanoTime();
-        long lastAnnounce = 0;
+        WaitingLine<Ticket>.Ticket place;
         synchronized (lock) {
             if (line.isEmpty() && fits(ticket)) {
                 return take(ticket);
             }
-            if (line.size() >= limits.maxLength()) {
-                throw new LaunchFailedException(503, "This Ferry is full and " + line.size() + " launches are already "
-                        + "waiting for a seat, the most it lets wait. Try again in a few minutes.");
-            }
-            line.add(ticket);
+            place = line.join(ticket);
             admit();
         }
-        try {
-            while (true) {
-                String message = null;
-                synchronized (lock) {
-                    if (ticket.seat != null) {
-                        return ticket.seat;
-                    }
-                    int position = line.indexOf(ticket) + 1;
-                    long now = System.nanoTime();
-                    if (position != ticket.announcedPosition || now - lastAnnounce > 30_000_000_000L) {
-                        ticket.announcedPosition = position;
-                        lastAnnounce = now;
-                        message = positionSentence(position, ticket);
-                    }
-                }
-                if (message != null) {
-                    waiting.accept(message);
-                }
-                long now = System.nanoTime();
-                if (wanted.getAsBoolean()) {
-                    lastWanted = now;
-                } else if (now - lastWanted > limits.leaveAfter().toNanos()) {
-                    throw new LaunchFailedException(499, "The launch left the line: nobody was waiting for it any more.");
-                }
-                if (now - ticket.enqueuedNanos > limits.maxWait().toNanos()) {
-                    throw new LaunchFailedException(503, "No seat became free within " + Durations.human(limits.maxWait())
-                            + ": this Ferry is full. Try again in " + Durations.human(limits.maxWait()) + " or so, when the "
-                            + "sessions running now have ended.");
-                }
-                synchronized (lock) {
-                    if (ticket.seat == null) {
-                        lock.wait(500);
-                    }
-                }
-            }
-        } finally {
+        try (place) {
+            return line.await(place, p -> p.item().seat == null ? Look.inLine() : Look.served(p.item().seat), waiting,
+                    wanted);
+        } catch (InterruptedException | RuntimeException e) {
             synchronized (lock) {
-                if (line.remove(ticket)) {
-                    admit(); // a place ahead of others was freed
+                if (ticket.seat != null) { // served while it was being interrupted
+                    ticket.seat.release();
                 }
             }
+            throw e;
         }
     }
 
@@ -269,7 +237,7 @@ public final class Capacity {
         waiting.accept("Ferry is still counting the sessions running; the launch goes on in a moment.\n");
         long start = System.nanoTime();
         while (!counted.getAsBoolean()) {
-            if (System.nanoTime() - start > limits.maxWait().toNanos()) {
+            if (System.nanoTime() - start > queue.maxWait().toNanos()) {
                 throw new LaunchFailedException(503, "Ferry does not know yet which sessions are running (the cluster's API "
                         + "server has not answered), so it cannot tell whether there is room. Try again in a minute.");
             }
@@ -340,35 +308,53 @@ public final class Capacity {
 
     /** Gives free seats to the first tickets in line that fit. Called with the lock held. */
     private void admit() {
-        boolean changed = false;
-        for (var it = line.iterator(); it.hasNext(); ) {
-            Ticket t = it.next();
-            if (total > 0 && used + reservedFree >= total) {
-                break;
+        line.serve(t -> {
+            if (!fits(t)) {
+                return false;
             }
-            if (t.seat == null && fits(t)) {
-                t.seat = take(t);
-                it.remove();
-                changed = true;
-            }
+            t.seat = take(t);
+            return true;
+        });
+    }
+
+    /** The line's sentences for launches. */
+    private final class LineWords implements WaitingLine.Words<Ticket> {
+
+        @Override
+        public String position(int position, Ticket ticket) {
+            boolean repoBound = ticket.repoQuota > 0 && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
+                    && (total <= 0 || used + reservedFree < total);
+            String why = repoBound ? "This repository has as many sessions running as it may"
+                    : "This Ferry has as many sessions running as it can";
+            return why + ". You are " + Ordinals.of(position) + " in line, " + estimate(position) + ".\n";
         }
-        if (changed || !line.isEmpty()) {
-            lock.notifyAll();
+
+        @Override
+        public LaunchFailedException full(int waiting) {
+            return new LaunchFailedException(503, "This Ferry is full and " + waiting + " launches are already "
+                    + "waiting for a seat, the most it lets wait. Try again in a few minutes.");
+        }
+
+        @Override
+        public LaunchFailedException waitedTooLong(Duration maxWait) {
+            return new LaunchFailedException(503, "No seat became free within " + Durations.human(maxWait)
+                    + ": this Ferry is full. Try again in " + Durations.human(maxWait) + " or so, when the "
+                    + "sessions running now have ended.");
+        }
+
+        @Override
+        public LaunchFailedException left() {
+            return new LaunchFailedException(499, "The launch left the line: nobody was waiting for it any more.");
         }
     }
 
-    private String positionSentence(int position, Ticket ticket) {
-        boolean repoBound = ticket.repoQuota > 0 && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
-                && (total <= 0 || used + reservedFree < total);
-        String why = repoBound ? "This repository has as many sessions running as it may"
-                : "This Ferry has as many sessions running as it can";
-        String estimate;
+    /** How long until a seat for the launch at {@code position}, from how fast seats were given back lately. */
+    private String estimate(int position) {
         if (releaseIntervalSeconds < 0) {
-            estimate = "a seat frees up when a running session ends";
-        } else {
-            long seconds = Math.round(position * releaseIntervalSeconds);
-            estimate = seconds < 60 ? "less than a minute" : "about " + Durations.human(Duration.ofMinutes(Math.max(1, Math.round(seconds / 60.0))));
+            return "a seat frees up when a running session ends";
         }
-        return why + ". You are " + dev.ferry.Ordinals.of(position) + " in line, " + estimate + ".\n";
+        long seconds = Math.round(position * releaseIntervalSeconds);
+        return seconds < 60 ? "less than a minute"
+                : "about " + Durations.human(Duration.ofMinutes(Math.max(1, Math.round(seconds / 60.0))));
     }
 }

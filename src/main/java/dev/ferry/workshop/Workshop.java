@@ -1,10 +1,8 @@
 package dev.ferry.workshop;
 
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -13,6 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.ferry.Durations;
+import dev.ferry.FerryException;
+import dev.ferry.Ordinals;
+import dev.ferry.WaitingLine;
 import dev.ferry.build.Build;
 import dev.ferry.launch.Capacity;
 import dev.ferry.launch.Membership;
@@ -48,8 +50,8 @@ public final class Workshop {
     /** Pool sessions this replica is starting. */
     int starting;
     private final SessionService sessions;
-    /** Attendees waiting on this replica for a seat, first come first served. */
-    private final Deque<Ticket> line = new ArrayDeque<>();
+    /** Attendees waiting on this replica for a seat, first come first served; guarded by this workshop's monitor. */
+    private final WaitingLine<Attendee> line;
     /** Attendees (digests) whose seat this replica is setting up now → their address. */
     final Map<String, String> claiming = new HashMap<>();
     /** Attendees (digests) given a seat by this replica → their address, for the bound per address. */
@@ -58,35 +60,12 @@ public final class Workshop {
     final Map<String, Instant> unclaimed = new LinkedHashMap<>();
     Instant endingAt;
 
-    /** One attendee's page waiting in line; superseded when the same attendee opens another page. */
-    static final class Ticket {
-        final String attendee;
-        final String client;
-        boolean superseded;
-
-        Ticket(String attendee, String client) {
-            this.attendee = attendee;
-            this.client = client;
-        }
+    /** One attendee's page waiting in line: their cookie's digest and their address. */
+    record Attendee(String attendee, String client) {
     }
 
-    Deque<Ticket> line() {
+    WaitingLine<Attendee> line() {
         return line;
-    }
-
-    /** Puts {@code ticket} in the place of the same attendee's ticket already in line; false when there is none. */
-    boolean takeOverPlace(Ticket ticket) {
-        List<Ticket> tickets = new ArrayList<>(line);
-        for (int i = 0; i < tickets.size(); i++) {
-            if (tickets.get(i).attendee.equals(ticket.attendee)) {
-                tickets.get(i).superseded = true;
-                tickets.set(i, ticket);
-                line.clear();
-                line.addAll(tickets);
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The session this attendee (digest) has in this workshop. */
@@ -108,16 +87,17 @@ public final class Workshop {
                 holders.add(attendee);
             }
         });
-        for (Ticket t : line) {
-            if (client.equals(t.client)) {
-                holders.add(t.attendee);
+        for (Attendee waiting : line.items()) {
+            if (client.equals(waiting.client())) {
+                holders.add(waiting.attendee());
             }
         }
         return holders.size();
     }
 
     Workshop(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-             String publicBase, Build build, SessionService sessions, int seatsPerAddress) {
+             String publicBase, Build build, SessionService sessions, int seatsPerAddress, WaitingLine.Limits lineLimits) {
+        this.line = new WaitingLine<>(this, lineLimits, new LineWords());
         this.sessions = sessions;
         this.seatsPerAddress = seatsPerAddress;
         this.slug = slug;
@@ -203,7 +183,7 @@ public final class Workshop {
         return pool().size();
     }
 
-    public synchronized int waiting() {
+    public int waiting() {
         return line.size();
     }
 
@@ -216,5 +196,33 @@ public final class Workshop {
             }
         }
         return attendees;
+    }
+
+    /** The line's sentences for attendees. */
+    private final class LineWords implements WaitingLine.Words<Attendee> {
+
+        @Override
+        public String position(int position, Attendee attendee) {
+            return "All " + seats + " seats of this workshop are taken. You are " + Ordinals.of(position)
+                    + " in line; a seat frees up when another attendee's session ends.\n";
+        }
+
+        @Override
+        public FerryException full(int waiting) {
+            return new FerryException(503, "All " + seats + " seats of this workshop are taken and " + waiting
+                    + " attendees are already waiting, the most this Ferry lets wait. Tell your instructor, or try again "
+                    + "in a few minutes.");
+        }
+
+        @Override
+        public FerryException waitedTooLong(Duration maxWait) {
+            return new FerryException(503, "No seat of this workshop became free within " + Durations.human(maxWait)
+                    + ". Tell your instructor, or try again later.");
+        }
+
+        @Override
+        public FerryException left() {
+            return new FerryException(499, "The attendee left the line.");
+        }
     }
 }

@@ -23,6 +23,6 @@ class WorkshopConfiguration {
                                     WorkshopProperties properties, FerryProperties ferry, QuotaProperties quota) {
         // the platform's store when it shares workshops between portal replicas (Kubernetes), else this portal's memory
         return new WorkshopService(providers, resolver, builds, sessions, capacity, store.getIfAvailable(() -> WorkshopStore.IN_MEMORY),
-                properties, ferry.cors().allowedOrigins(), quota.queue().maxWait());
+                properties, ferry.cors().allowedOrigins(), quota.queue().limits());
     }
 }

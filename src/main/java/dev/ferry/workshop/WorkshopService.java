@@ -27,8 +27,8 @@ import dev.ferry.AddressBlocks;
 import dev.ferry.Hashes;
 import dev.ferry.Durations;
 import dev.ferry.FerryException;
-import dev.ferry.Ordinals;
 import dev.ferry.Threads;
+import dev.ferry.WaitingLine;
 import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
@@ -62,6 +62,9 @@ public final class WorkshopService implements AutoCloseable {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm 'UTC' 'on' d MMM", Locale.ENGLISH)
             .withZone(ZoneOffset.UTC);
 
+    /** How long an attendee waits before asking the platform again after handing a pool session over failed. */
+    private static final Duration HAND_OVER_RETRY = Duration.ofMillis(500);
+
     private final RepoProviders providers;
     private final RefResolver resolver;
     private final BuildService builds;
@@ -70,7 +73,8 @@ public final class WorkshopService implements AutoCloseable {
     private final WorkshopStore store;
     private final WorkshopProperties properties;
     private final List<String> allowedOrigins;
-    private final Duration maxWait;
+    /** The bounds of each workshop's line: {@code ferry.quota.queue.*}, as for every line launches wait in. */
+    private final WaitingLine.Limits lineLimits;
     private final Map<String, Workshop> workshops = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private final ExecutorService starters = Threads.perTask("ferry-workshop-start");
@@ -96,7 +100,7 @@ public final class WorkshopService implements AutoCloseable {
 
     public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
                            Capacity capacity, WorkshopStore store, WorkshopProperties properties,
-                           List<String> allowedOrigins, Duration maxWait) {
+                           List<String> allowedOrigins, WaitingLine.Limits lineLimits) {
         this.store = store;
         this.providers = providers;
         this.resolver = resolver;
@@ -105,7 +109,7 @@ public final class WorkshopService implements AutoCloseable {
         this.capacity = capacity;
         this.properties = properties;
         this.allowedOrigins = List.copyOf(allowedOrigins);
-        this.maxWait = maxWait;
+        this.lineLimits = lineLimits;
         ticker.scheduleWithFixedDelay(this::tickSafely, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -184,7 +188,7 @@ public final class WorkshopService implements AutoCloseable {
         boolean over = !now.isBefore(stops);
         Build build = over ? null : builds.request(stored.repo());
         Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
-                stored.poolSize(), stored.publicBase(), build, sessions, stored.seatsPerAddress());
+                stored.poolSize(), stored.publicBase(), build, sessions, stored.seatsPerAddress(), lineLimits);
         if (over) {
             w.state = Workshop.State.ENDED;
             w.endingAt = stops;
@@ -307,134 +311,37 @@ public final class WorkshopService implements AutoCloseable {
                 "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
         client = AddressBlocks.of(client); // seats count per address, an IPv6 address by its /64
-        Workshop.Ticket ticket = new Workshop.Ticket(key, client);
-        long enqueued = System.nanoTime();
-        long lastWanted = enqueued;
-        int announced = -1;
-        String shown = null;
-        Capacity.Seat seat = null;
+        WaitingLine<Workshop.Attendee>.Ticket ticket;
         synchronized (w) {
             Optional<Session> mine = w.sessionOf(key);
             if (mine.isPresent()) {
                 return mine.get();
             }
-            if (!w.takeOverPlace(ticket)) {
-                if (!w.claiming.containsKey(key)) {
-                    refuseBeyondAddressBound(w, client);
-                }
-                w.line().addLast(ticket);
+            boolean inLine = w.line().items().stream().anyMatch(a -> a.attendee().equals(key));
+            if (!inLine && !w.claiming.containsKey(key)) {
+                refuseBeyondAddressBound(w, client);
             }
-            w.notifyAll();
+            ticket = w.line().join(new Workshop.Attendee(key, client), a -> a.attendee().equals(key));
         }
-        try {
+        Capacity.Seat seat;
+        try (ticket) {
+            long restUntil = System.nanoTime(); // after a hand-over failed: wait a moment before asking again
             while (true) {
-                String message = null;
-                List<Session> candidates = List.of();
-                synchronized (w) {
-                    if (ticket.superseded) {
-                        throw new FerryException(409, "You opened this workshop in another page, which waits for your "
-                                + "seat now; this page stopped waiting.");
-                    }
-                    Optional<Session> mine = w.sessionOf(key);
-                    if (mine.isPresent()) {
-                        return mine.get(); // set up by another page of the same attendee
-                    }
-                    if (w.claiming.containsKey(key)) {
-                        message = "Your notebook is being started in another page of yours...\n";
-                    } else {
-                        switch (w.state) {
-                            case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: "
-                                    + w.failure + " Tell your instructor.");
-                            case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
-                            case BUILDING -> message = "The workshop's environment is being built; your notebook starts as soon as it is ready.\n";
-                            case READY -> {
-                                Instant opens = w.start.minus(properties.leadTime());
-                                if (Instant.now().isBefore(opens)) {
-                                    throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
-                                            + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
-                                }
-                                boolean first = w.line().peekFirst() == ticket;
-                                if (first) {
-                                    candidates = w.pool();
-                                }
-                                if (first && candidates.isEmpty()) {
-                                    if (w.reservation != null) {
-                                        seat = w.reservation.take(w.repo.repoUrl());
-                                    }
-                                    if (seat != null) {
-                                        w.line().remove(ticket);
-                                        w.claiming.put(key, client);
-                                        w.notifyAll();
-                                        break;
-                                    }
-                                }
-                                if (!candidates.isEmpty()) {
-                                    w.claiming.put(key, client); // a page of the same attendee waits for this hand-over
-                                }
-                                int position = new ArrayList<>(w.line()).indexOf(ticket) + 1;
-                                if (candidates.isEmpty() && position != announced) {
-                                    announced = position;
-                                    message = "All " + w.seats + " seats of this workshop are taken. You are "
-                                            + Ordinals.of(position) + " in line; a seat frees up when another attendee's session ends.\n";
-                                }
-                            }
-                            default -> { }
-                        }
-                    }
+                long rested = restUntil;
+                Admission got = w.line().await(ticket, t -> look(w, t, System.nanoTime() < rested), waiting, wanted);
+                if (got.session() != null) {
+                    return got.session();
                 }
-                if (seat != null) {
+                if (got.seat() != null) {
+                    seat = got.seat();
                     break;
                 }
-                // pool sessions are handed over outside the workshop's lock: on a shared platform that asks its API
-                boolean again = false;
-                try {
-                    for (Session pooled : candidates) {
-                        try {
-                            if (sessions.handOver(pooled, key)) {
-                                log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
-                                claimed(w, pooled, key, client);
-                                return pooled; // leaves the line (finally)
-                            }
-                            again = true; // somebody else got it: look at the pool again at once
-                        } catch (FerryException e) {
-                            log.warn("workshop {}: handing a pool session over failed: {}", w.slug, e.getMessage());
-                            again = false; // wait a moment before asking again
-                            break;
-                        }
-                    }
-                } finally {
-                    if (!candidates.isEmpty()) {
-                        synchronized (w) {
-                            w.claiming.remove(key);
-                            w.notifyAll();
-                        }
-                    }
+                HandOver handOver = handOver(w, got.pool(), key, client);
+                if (handOver.session() != null) {
+                    return handOver.session(); // leaves the line (close)
                 }
-                if (again) {
-                    continue;
-                }
-                if (message != null && !message.equals(shown)) {
-                    waiting.accept(message);
-                    shown = message;
-                }
-                long now = System.nanoTime();
-                if (wanted.getAsBoolean()) {
-                    lastWanted = now;
-                } else if (now - lastWanted > 15_000_000_000L) {
-                    throw new FerryException(499, "The attendee left the line.");
-                }
-                if (now - enqueued > maxWait.toNanos()) {
-                    throw new FerryException(503, "No seat of this workshop became free within " + Durations.human(maxWait)
-                            + ". Tell your instructor, or try again later.");
-                }
-                synchronized (w) {
-                    w.wait(500);
-                }
-            }
-        } finally {
-            synchronized (w) {
-                if (w.line().remove(ticket)) {
-                    w.notifyAll();
+                if (handOver.failed()) {
+                    restUntil = System.nanoTime() + HAND_OVER_RETRY.toNanos();
                 }
             }
         }
@@ -443,6 +350,90 @@ public final class WorkshopService implements AutoCloseable {
             Session started = start.start(() -> released(w, reserved), Membership.pool(w.slug).handedTo(key));
             claimed(w, started, key, client);
             return started;
+        } finally {
+            synchronized (w) {
+                w.claiming.remove(key);
+                w.notifyAll();
+            }
+        }
+    }
+
+    /** What an attendee's wait in line ended with: their session, pool sessions to try, or a reserved seat. */
+    private record Admission(Session session, List<Session> pool, Capacity.Seat seat) {
+    }
+
+    /** How handing a pool session over went: the attendee's session, or none (failed: wait before trying again). */
+    private record HandOver(Session session, boolean failed) {
+    }
+
+    /**
+     * One look at the workshop by a waiting attendee, under its monitor: their session if another page of theirs set
+     * it up, the pool or a reserved seat when they are first in line, else what they wait for.
+     */
+    private WaitingLine.Look<Admission> look(Workshop w, WaitingLine<Workshop.Attendee>.Ticket ticket, boolean resting) {
+        if (ticket.replaced()) {
+            throw new FerryException(409, "You opened this workshop in another page, which waits for your seat now; this "
+                    + "page stopped waiting.");
+        }
+        String key = ticket.item().attendee();
+        Optional<Session> mine = w.sessionOf(key);
+        if (mine.isPresent()) {
+            return WaitingLine.Look.served(new Admission(mine.get(), null, null)); // set up by another page of theirs
+        }
+        if (w.claiming.containsKey(key)) {
+            return WaitingLine.Look.saying("Your notebook is being started in another page of yours...\n");
+        }
+        switch (w.state) {
+            case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: " + w.failure
+                    + " Tell your instructor.");
+            case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
+            case BUILDING -> {
+                return WaitingLine.Look.saying("The workshop's environment is being built; your notebook starts as soon "
+                        + "as it is ready.\n");
+            }
+            default -> { }
+        }
+        Instant opens = w.start.minus(properties.leadTime());
+        if (Instant.now().isBefore(opens)) {
+            throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
+                    + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
+        }
+        if (ticket.position() != 1 || resting) {
+            return WaitingLine.Look.inLine();
+        }
+        List<Session> pool = w.pool();
+        if (!pool.isEmpty()) {
+            w.claiming.put(key, ticket.item().client()); // a page of the same attendee waits for this hand-over
+            return WaitingLine.Look.served(new Admission(null, pool, null));
+        }
+        Capacity.Seat seat = w.reservation == null ? null : w.reservation.take(w.repo.repoUrl());
+        if (seat == null) {
+            return WaitingLine.Look.inLine();
+        }
+        ticket.close(); // the next attendee is first now
+        w.claiming.put(key, ticket.item().client());
+        return WaitingLine.Look.served(new Admission(null, null, seat));
+    }
+
+    /**
+     * Hands one of the pool's sessions to the attendee, outside the workshop's lock: on a shared platform that asks its
+     * API. When another attendee got a session first, the next one is tried.
+     */
+    private HandOver handOver(Workshop w, List<Session> pool, String key, String client) {
+        try {
+            for (Session pooled : pool) {
+                try {
+                    if (sessions.handOver(pooled, key)) {
+                        log.info("workshop {}: attendee got pooled session {}", w.slug, pooled.id());
+                        claimed(w, pooled, key, client);
+                        return new HandOver(pooled, false);
+                    }
+                } catch (FerryException e) {
+                    log.warn("workshop {}: handing a pool session over failed: {}", w.slug, e.getMessage());
+                    return new HandOver(null, true);
+                }
+            }
+            return new HandOver(null, false); // somebody else got them all: look at the pool again at once
         } finally {
             synchronized (w) {
                 w.claiming.remove(key);

@@ -5,14 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.FerryException;
@@ -118,6 +121,70 @@ class BuildServiceTest {
             builder.release.countDown();
             waiting.result().get(5, TimeUnit.SECONDS);
             assertThat(builder.builds.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void buildsInLineAreToldTheirPositionAsTheLineMoves() throws Exception {
+        GateBuilder builder = new GateBuilder();
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
+            Build running = service.request(repo("f".repeat(40)));
+            Build second = service.request(repo("1".repeat(40)));
+            Build third = service.request(repo("2".repeat(40)));
+            Awaitility.await().until(() -> running.state() == Build.State.RUNNING);
+            List<String> told = new CopyOnWriteArrayList<>();
+            third.log().subscribe(entry -> told.add(entry.text()));
+            assertThat(told).containsExactly("All 1 build slots are busy. This build is 2nd in line.\n");
+            builder.release.countDown();
+            third.result().get(5, TimeUnit.SECONDS);
+            assertThat(second.result()).isCompleted();
+            assertThat(told.subList(0, 2)).containsExactly("All 1 build slots are busy. This build is 2nd in line.\n",
+                    "This build is now 1st in line.\n");
+        }
+    }
+
+    /** Builds one commit ("slow") until released, deaf to being stopped, as a build slow to stop is; others at once. */
+    static final class SlowToStopBuilder implements Builder {
+        final CountDownLatch release = new CountDownLatch(1);
+        final Set<String> built = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public Optional<Environment> findBuilt(ImageKey key) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Environment build(BuildContext context) throws Exception {
+            built.add(context.repo().commit());
+            if (context.repo().commit().startsWith("3")) {
+                while (true) {
+                    try {
+                        release.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        // slow to stop: goes on until released
+                    }
+                }
+            }
+            return new Environment(context.key(), "img");
+        }
+    }
+
+    /** A build still waiting for a slot when its time is up fails then, instead of never ending. */
+    @Test
+    void aBuildWhoseTimeIsUpWhileInLineFailsThenNamingTheLimit() throws Exception {
+        SlowToStopBuilder builder = new SlowToStopBuilder();
+        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(500), 1, false, BuildProperties.Log.DEFAULTS))) {
+            Build holding = service.request(repo("3".repeat(40)));
+            Build waiting = service.request(repo("4".repeat(40)));
+            assertThatThrownBy(() -> waiting.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().hasMessage("The build took longer than the limit of 500 milliseconds and was stopped.");
+            assertThat(waiting.state()).isEqualTo(Build.State.FAILED);
+            assertThat(holding.result()).as("the slot is still held").isNotDone();
+            builder.release.countDown();
+            holding.result().handle((env, error) -> null).get(5, TimeUnit.SECONDS);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> service.inProgress() == 0);
+            assertThat(builder.built).as("the build stopped in line never ran").containsExactly("3".repeat(40));
         }
     }
 

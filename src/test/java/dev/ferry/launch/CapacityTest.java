@@ -12,10 +12,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import dev.ferry.Ordinals;
 
 /** Quota arithmetic and the line: order, positions, leaving, bounds. */
 class CapacityTest {
@@ -191,7 +194,7 @@ class CapacityTest {
 
     @Test
     void ordinalsReadAsPeopleSayThem() {
-        assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream().map(dev.ferry.Ordinals::of).toList())
+        assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream().map(Ordinals::of).toList())
                 .containsExactly("1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "112th");
     }
 
@@ -199,7 +202,7 @@ class CapacityTest {
     @Test
     void noSeatIsGivenBeforeEveryRunningSessionIsCounted() throws Exception {
         Capacity c = capacity(1, 10, Duration.ofMinutes(1));
-        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean counted = new AtomicBoolean();
         c.countedWhen(counted::get);
         List<String> messages = new CopyOnWriteArrayList<>();
 

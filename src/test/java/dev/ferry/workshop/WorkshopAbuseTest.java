@@ -1,6 +1,7 @@
 package dev.ferry.workshop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -24,6 +25,7 @@ import org.springframework.test.context.TestPropertySource;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.ferry.FerryException;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.RawHttp;
 
@@ -33,7 +35,7 @@ import dev.ferry.testing.RawHttp;
  */
 @TestPropertySource(properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s",
         "ferry.workshop.seats-per-address=2", "ferry.workshop.claim-grace=4s", "ferry.ban-networks=127.0.0.66",
-        "ferry.admin.password=instructor-secret", "ferry.trusted-proxies=127.0.0.1"})
+        "ferry.admin.password=instructor-secret", "ferry.trusted-proxies=127.0.0.1", "ferry.quota.queue.leave-after=2s"})
 class WorkshopAbuseTest extends WorkshopTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -293,5 +295,22 @@ class WorkshopAbuseTest extends WorkshopTestSupport {
             assertThat(ready).as("the same stream, never ended and joined again").containsEntry("phase", "ready");
             assertThat(waiting.comments).as("keepalives while waiting").isNotEmpty();
         }
+    }
+
+    /** The workshop's line leaves after {@code ferry.quota.queue.leave-after} (2 s here) like every line, not after 15 s. */
+    @Test
+    void anAttendeeNobodyWaitsForAnyMoreLeavesTheLineAfterTheQueuesLeaveAfter() throws Exception {
+        Workshop w = readyWorkshop("leave-after", 1);
+        Map<String, Object> seated = last(events(w, "127.0.0.97", visitPage(w, "127.0.0.97")));
+        openSession(seated); // kept beyond the claim grace: the seat stays taken
+
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> workshops.seats(w.slug(), "g".repeat(32), "127.0.0.98").place(w.repo, m -> { }, () -> false,
+                (release, membership) -> { throw new AssertionError("no seat is free: nothing may start"); }))
+                .isInstanceOf(FerryException.class).hasMessage("The attendee left the line.")
+                .extracting(e -> ((FerryException) e).status()).isEqualTo(499);
+        Duration waited = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(waited).isGreaterThanOrEqualTo(Duration.ofSeconds(2)).isLessThan(Duration.ofSeconds(10));
+        assertThat(w.waiting()).isZero();
     }
 }
