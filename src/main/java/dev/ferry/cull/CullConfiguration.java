@@ -5,7 +5,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.ferry.launch.SessionService;
+import dev.ferry.session.SessionService;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(CullProperties.class)

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.Durations;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /** Stops sessions left idle longer than the idle timeout, and sessions older than the maximum age. */
 public final class Culler implements AutoCloseable {

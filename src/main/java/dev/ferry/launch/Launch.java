@@ -9,6 +9,7 @@ import dev.ferry.HeadAndTail;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.build.Phase;
 import dev.ferry.repo.RepoSpec;
+import dev.ferry.session.Session;
 
 /**
  * One launch (resolve → build → start → ready), independent of the HTTP connection that asked for it: its events are

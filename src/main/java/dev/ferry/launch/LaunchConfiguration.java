@@ -7,15 +7,19 @@ import org.springframework.context.annotation.Configuration;
 import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
 import dev.ferry.build.BuildService;
+import dev.ferry.capacity.Capacity;
+import dev.ferry.capacity.QuotaProperties;
 import dev.ferry.proxy.RouteTable;
 import dev.ferry.repo.RefResolver;
+import dev.ferry.session.SessionRuntime;
+import dev.ferry.session.SessionService;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({LaunchProperties.class, QuotaProperties.class})
 class LaunchConfiguration {
 
     @Bean
-    SessionService sessionService(Launcher launcher, RouteTable routes) {
+    SessionService sessionService(SessionRuntime launcher, RouteTable routes) {
         return new SessionService(launcher, routes);
     }
 

@@ -27,10 +27,16 @@ import dev.ferry.build.BuildLog;
 import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
 import dev.ferry.build.Phase;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.proxy.SessionHosts;
 import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.LaunchFailedException;
+import dev.ferry.session.Membership;
+import dev.ferry.session.SecureIds;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /**
  * Runs launches: resolves the ref, joins or starts the build (relaying its log), starts a session, and reports each

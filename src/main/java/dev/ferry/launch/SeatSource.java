@@ -8,6 +8,8 @@ import dev.ferry.FerryException;
 import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.Membership;
+import dev.ferry.session.Session;
 
 /**
  * Where a launch's session gets its seat. A general launch takes one from the capacity quota, waiting in its line

@@ -7,6 +7,7 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.Ordered;
 
 import dev.ferry.build.BuildService;
+import dev.ferry.session.SessionService;
 
 /**
  * What Ferry does first when it is told to stop (SIGTERM): it stops accepting launches, ends every launch still under

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 
-import dev.ferry.web.ClientAddresses;
+import dev.ferry.access.ClientAddresses;
 
 /**
  * The socket visitors connect to, in front of the servlet container. Notebook traffic ({@code /user/<id>/…} of a known

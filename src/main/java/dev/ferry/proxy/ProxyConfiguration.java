@@ -21,7 +21,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.http.server.observation.ServerRequestObservationContext;
 import org.springframework.util.unit.DataSize;
 
-import dev.ferry.web.ClientAddresses;
+import dev.ferry.access.ClientAddresses;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(ProxyProperties.class)

@@ -20,7 +20,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
-import dev.ferry.web.ClientAddresses;
+import dev.ferry.access.ClientAddresses;
 
 /**
  * Writes a visitor's request head as its server gets it: for a session's notebook server, without hop-by-hop headers,

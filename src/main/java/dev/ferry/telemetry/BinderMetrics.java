@@ -14,8 +14,8 @@ import io.micrometer.core.instrument.Timer;
 import dev.ferry.build.BuildService;
 import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.session.SessionService;
 
 /**
  * BinderHub's Prometheus metrics, with its names, labels and buckets, so that mybinder.org's dashboards work against

@@ -12,8 +12,8 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.ferry.build.BuildService;
 import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.session.SessionService;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({EventsProperties.class, MetricsProperties.class})

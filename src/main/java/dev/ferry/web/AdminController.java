@@ -30,13 +30,13 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.cull.CullProperties;
 import dev.ferry.cull.Culler;
-import dev.ferry.launch.Capacity;
 import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /**
  * The operator dashboard ({@code /admin}): running sessions, builds, capacity, with actions to stop a session, cancel

@@ -32,6 +32,8 @@ import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
 import org.springframework.web.filter.OncePerRequestFilter;
 
+import dev.ferry.access.AbuseProperties;
+import dev.ferry.access.ClientAddresses;
 import dev.ferry.proxy.PortalCredentials;
 
 /**

@@ -10,6 +10,8 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
+import dev.ferry.access.LaunchGuard;
+import dev.ferry.access.StreamLimits;
 import dev.ferry.launch.Launch;
 import dev.ferry.launch.LaunchRequest;
 import dev.ferry.launch.LaunchService;

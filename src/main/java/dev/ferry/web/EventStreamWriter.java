@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.ferry.access.StreamLimits;
 import dev.ferry.launch.Launch;
 import dev.ferry.launch.LaunchEvent;
 import dev.ferry.launch.LaunchService;

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
+import dev.ferry.access.LaunchGuard;
 import dev.ferry.repo.ArchiveProvider;
 import dev.ferry.repo.ArchiveRecord;
 import dev.ferry.repo.RefResolver;

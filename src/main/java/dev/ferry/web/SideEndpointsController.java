@@ -21,11 +21,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import dev.ferry.HealthCheck;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.SessionService;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.platform.Platforms;
 import dev.ferry.repo.ProviderDisplay;
 import dev.ferry.repo.RepoProviders;
+import dev.ferry.session.SessionService;
 
 /**
  * BinderHub's side endpoints: {@code /health} (its JSON shape, 503 when a check that counts fails), {@code /versions},

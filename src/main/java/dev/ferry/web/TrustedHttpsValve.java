@@ -10,6 +10,8 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
 
+import dev.ferry.access.ClientAddresses;
+
 /**
  * Marks a request as https when one of {@code ferry.trusted-proxies} (an ingress terminating TLS) says the visitor used
  * https ({@code X-Forwarded-Proto}, the nearest proxy's value): the container then makes the admin session cookie

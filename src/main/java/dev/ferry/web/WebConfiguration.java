@@ -13,28 +13,16 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
+import dev.ferry.access.LaunchGuard;
+import dev.ferry.access.StreamLimits;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.proxy.SessionHosts;
 import dev.ferry.repo.RepoProviders;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({FerryProperties.class, WebProperties.class, AbuseProperties.class})
+@EnableConfigurationProperties({FerryProperties.class, WebProperties.class})
 class WebConfiguration {
-
-    @Bean
-    LaunchGuard launchGuard(AbuseProperties abuse) {
-        return new LaunchGuard(new ClientAddresses(new CidrSet(abuse.trustedProxies(), "ferry.trusted-proxies")),
-                new CidrSet(abuse.banNetworks(), "ferry.ban-networks"),
-                new RateLimiter(abuse.rateLimit().requestsPerMinute(), abuse.rateLimit().burst()),
-                new BuildTokens(abuse.rateLimit().tokenSecret(), abuse.rateLimit().tokenLifetime(), abuse.rateLimit().tokenUses()),
-                new RateLimiter(abuse.rateLimit().tokensPerMinute(), abuse.rateLimit().tokensPerMinute()));
-    }
-
-    @Bean
-    StreamLimits streamLimits(AbuseProperties abuse) {
-        return new StreamLimits(abuse.rateLimit().streamsPerAddress(), abuse.rateLimit().maxStreams());
-    }
 
     /**
      * The event streams of the build API and of workshops: each on a thread of its own, never timed out by the

@@ -29,13 +29,15 @@ import org.springframework.web.bind.annotation.ResponseBody;
 
 import dev.ferry.FerryException;
 import dev.ferry.FerryProperties;
+import dev.ferry.access.LaunchGuard;
+import dev.ferry.access.StreamLimits;
 import dev.ferry.launch.LaunchRequest;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.launch.SeatSource;
-import dev.ferry.launch.SecureIds;
-import dev.ferry.launch.SessionService;
 import dev.ferry.proxy.PortalCredentials;
 import dev.ferry.repo.Urls;
+import dev.ferry.session.SecureIds;
+import dev.ferry.session.SessionService;
 import dev.ferry.workshop.QrCodes;
 import dev.ferry.workshop.Workshop;
 import dev.ferry.workshop.WorkshopService;

@@ -16,11 +16,11 @@ import dev.ferry.FerryException;
 import dev.ferry.Ordinals;
 import dev.ferry.WaitingLine;
 import dev.ferry.build.Build;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.Membership;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.Membership;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /**
  * One workshop event: a repository pinned to a commit, a time window, seats reserved for its attendees, and a warm

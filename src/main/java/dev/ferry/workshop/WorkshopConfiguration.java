@@ -7,11 +7,11 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.ferry.FerryProperties;
 import dev.ferry.build.BuildService;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.QuotaProperties;
-import dev.ferry.launch.SessionService;
+import dev.ferry.capacity.Capacity;
+import dev.ferry.capacity.QuotaProperties;
 import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.RepoProviders;
+import dev.ferry.session.SessionService;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(WorkshopProperties.class)

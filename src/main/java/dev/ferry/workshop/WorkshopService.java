@@ -24,25 +24,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.AddressBlocks;
-import dev.ferry.Hashes;
 import dev.ferry.Durations;
 import dev.ferry.FerryException;
+import dev.ferry.Hashes;
 import dev.ferry.Threads;
 import dev.ferry.WaitingLine;
 import dev.ferry.build.Build;
 import dev.ferry.build.BuildService;
 import dev.ferry.build.Environment;
-import dev.ferry.launch.Capacity;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.Membership;
 import dev.ferry.launch.SeatSource;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
 import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.RepoProviders;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.Urls;
+import dev.ferry.session.Membership;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /**
  * Workshop events: an instructor creates one (name, repository, ref, start, end, expected attendees, warm-pool

@@ -14,7 +14,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.web.ClientAddresses;
+import dev.ferry.access.ClientAddresses;
 
 /**
  * {@link RequestHeadWriter}: the exact head a session's server and the portal get for a visitor's request —

@@ -29,6 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.util.HtmlUtils;
 
+import dev.ferry.access.StreamLimits;
 import dev.ferry.platform.local.LocalPlatformTestSupport;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.RawHttp;

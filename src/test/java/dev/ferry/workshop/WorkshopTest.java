@@ -21,7 +21,7 @@ import org.springframework.test.context.TestPropertySource;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.ferry.launch.Capacity;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.testing.AdminLogin;
 import dev.ferry.testing.EventStream;
 

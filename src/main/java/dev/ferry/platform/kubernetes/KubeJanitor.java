@@ -16,7 +16,7 @@ import io.kubernetes.client.openapi.models.V1Pod;
 
 import dev.ferry.Threads;
 import dev.ferry.cull.Leadership;
-import dev.ferry.launch.SessionService;
+import dev.ferry.session.SessionService;
 
 /**
  * On the leading replica: removes build Jobs that finished longer ago than {@code ttl-after-finished} (for clusters
@@ -32,13 +32,13 @@ final class KubeJanitor implements AutoCloseable {
     private final KubeState state;
     private final Leadership leadership;
     private final KubernetesBuilder builder;
-    private final KubernetesLauncher launcher;
+    private final KubernetesSessionRuntime launcher;
     private final Duration jobTtl;
     private final Duration buildTimeout;
     private final Duration launchTimeout;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-janitor"));
 
-    KubeJanitor(KubeApi api, KubeState state, Leadership leadership, KubernetesBuilder builder, KubernetesLauncher launcher,
+    KubeJanitor(KubeApi api, KubeState state, Leadership leadership, KubernetesBuilder builder, KubernetesSessionRuntime launcher,
                 Duration jobTtl, Duration buildTimeout, Duration launchTimeout) {
         this.api = api;
         this.state = state;
@@ -86,11 +86,11 @@ final class KubeJanitor implements AutoCloseable {
                     || pod.getMetadata().getDeletionTimestamp() != null) {
                 continue;
             }
-            String failure = KubernetesLauncher.failure(pod);
+            String failure = KubernetesSessionRuntime.failure(pod);
             OffsetDateTime created = pod.getMetadata().getCreationTimestamp();
             String id = labels.get(Labels.SESSION);
             // a Pod that was Ready once is a user's session, perhaps busy: only the culler ends it, never this sweep
-            boolean neverReady = !KubernetesLauncher.runningAndReady(pod) && !KubernetesLauncher.becameReady(pod) && created != null
+            boolean neverReady = !KubernetesSessionRuntime.runningAndReady(pod) && !KubernetesSessionRuntime.becameReady(pod) && created != null
                     && created.plus(launchTimeout.multipliedBy(2)).isBefore(now) && !launcher.isStarting(id);
             if (failure != null || neverReady) {
                 log.info("removing session pod {}: {}", pod.getMetadata().getName(), failure != null ? failure : "it never became ready");

@@ -17,12 +17,12 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Pod;
 
 import dev.ferry.Threads;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
-import dev.ferry.launch.SessionSpec;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.RouteTable;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
+import dev.ferry.session.SessionSpec;
 
 /**
  * Sessions shared by the portal replicas: each replica adopts every running session Pod it sees (after a restart, and
@@ -39,7 +39,7 @@ final class KubeSessions implements AutoCloseable {
 
     private final KubeApi api;
     private final KubeState state;
-    private final KubernetesLauncher launcher;
+    private final KubernetesSessionRuntime launcher;
     private final SessionService sessions;
     private final Capacity capacity;
     private final Duration flushEvery;
@@ -48,7 +48,7 @@ final class KubeSessions implements AutoCloseable {
     private final Semaphore lookups = new Semaphore(LOOKUPS);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-activity-flush"));
 
-    KubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions, Capacity capacity,
+    KubeSessions(KubeApi api, KubeState state, KubernetesSessionRuntime launcher, SessionService sessions, Capacity capacity,
                  RouteTable routes, Duration flushEvery) {
         this.api = api;
         this.state = state;
@@ -96,10 +96,10 @@ final class KubeSessions implements AutoCloseable {
         if (launcher.isStarting(spec.id())) {
             return null; // this replica is starting it; the launch registers it
         }
-        if (KubernetesLauncher.annotation(pod, Labels.A_END_REASON) != null) {
+        if (KubernetesSessionRuntime.annotation(pod, Labels.A_END_REASON) != null) {
             return null; // being stopped (the end reason is written just before the delete): not to be taken up again
         }
-        KubernetesLauncher.PodServer server = launcher.serverFor(pod);
+        KubernetesSessionRuntime.PodServer server = launcher.serverFor(pod);
         if (server == null) {
             return null;
         }

@@ -18,13 +18,13 @@ import org.springframework.core.Ordered;
 import dev.ferry.FerryApplication;
 import dev.ferry.build.BuildProperties;
 import dev.ferry.buildpack.BuildpackProperties;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.cull.CullProperties;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.SessionService;
 import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
 import dev.ferry.proxy.RouteTable;
 import dev.ferry.repo.RepoProperties;
+import dev.ferry.session.SessionService;
 import dev.ferry.workshop.WorkshopStore;
 
 /**
@@ -102,8 +102,8 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    KubernetesLauncher kubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, KubernetesProperties properties) {
-        return new KubernetesLauncher(api, state, pods, properties.session().launchTimeout());
+    KubernetesSessionRuntime kubernetesSessionRuntime(KubeApi api, KubeState state, SessionPods pods, KubernetesProperties properties) {
+        return new KubernetesSessionRuntime(api, state, pods, properties.session().launchTimeout());
     }
 
     @Bean(destroyMethod = "close")
@@ -114,7 +114,7 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesLauncher launcher, SessionService sessions,
+    KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesSessionRuntime launcher, SessionService sessions,
                               Capacity capacity, RouteTable routes, KubernetesProperties properties) {
         capacity.countedWhen(state::synced); // sessions are counted from the Pod informer: not before its first listing
         KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
@@ -130,7 +130,7 @@ class KubernetesPlatformConfiguration {
 
     @Bean(destroyMethod = "close")
     KubeJanitor kubeJanitor(KubeApi api, KubeState state, LeaseLeadership leadership, KubernetesBuilder builder,
-                            KubernetesLauncher launcher, KubernetesProperties properties, BuildProperties build,
+                            KubernetesSessionRuntime launcher, KubernetesProperties properties, BuildProperties build,
                             CullProperties cull) {
         KubeJanitor janitor = new KubeJanitor(api, state, leadership, builder, launcher, properties.build().ttlAfterFinished(),
                 build.timeout(), properties.session().launchTimeout());

@@ -12,10 +12,10 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.SecureIds;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SecureIds;
+import dev.ferry.session.SessionSpec;
 
 /**
  * The session Pod and build Job Ferry would create for a sample repository, built by the same code as for a user's

@@ -22,12 +22,12 @@ import io.kubernetes.client.openapi.models.V1SecurityContext;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
-import dev.ferry.launch.JupyterOptions;
-import dev.ferry.launch.Membership;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.RepoSpec;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.repo.Urls;
+import dev.ferry.session.JupyterOptions;
+import dev.ferry.session.Membership;
+import dev.ferry.session.SessionSpec;
 
 /**
  * A session's Pod, built with the client's model classes, and the way back from a Pod to the session it runs (for a

@@ -7,12 +7,12 @@ import org.springframework.context.annotation.Configuration;
 import dev.ferry.build.Builder;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.launch.LaunchProperties;
-import dev.ferry.launch.Launcher;
 import dev.ferry.platform.OnPlatform;
 import dev.ferry.platform.Platforms;
 import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
+import dev.ferry.session.SessionRuntime;
 
 /**
  * The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions, each in a
@@ -53,8 +53,8 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalProcessLauncher localProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
+    LocalSessionRuntime localSessionRuntime(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
                                               RepoCheckout checkout, Sandbox sandbox, LocalProperties local) {
-        return new LocalProcessLauncher(layout, builder, properties, checkout, sandbox, local.maxServerLog().toBytes());
+        return new LocalSessionRuntime(layout, builder, properties, checkout, sandbox, local.maxServerLog().toBytes());
     }
 }

@@ -13,10 +13,10 @@ import io.kubernetes.client.openapi.models.V1Job;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SessionSpec;
 
 /** The build Job as Ferry creates it: its name, its steps, and that credentials stay out of arguments and annotations. */
 class BuildJobsTest {

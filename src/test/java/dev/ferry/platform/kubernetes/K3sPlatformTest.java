@@ -33,8 +33,8 @@ import io.kubernetes.client.util.KubeConfig;
 import dev.ferry.FerryApplication;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SessionSpec;
 import dev.ferry.testing.ContainerEngine;
 
 /**

@@ -28,11 +28,11 @@ import org.springframework.context.support.GenericApplicationContext;
 import io.fabric8.kubernetes.api.model.Pod;
 
 import dev.ferry.FerryApplication;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.cull.Culler;
-import dev.ferry.launch.Capacity;
-import dev.ferry.launch.Membership;
-import dev.ferry.launch.Session;
-import dev.ferry.launch.SessionService;
+import dev.ferry.session.Membership;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
@@ -369,7 +369,7 @@ class KubernetesPlatformTest {
         api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + somePool)
                 .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
                         "{\"metadata\":{\"annotations\":{\"test/touched\":\"yes\"}}}");
-        assertThat(a.getBean(KubernetesLauncher.class).handOver(stale, Membership.pool(slug),
+        assertThat(a.getBean(KubernetesSessionRuntime.class).handOver(stale, Membership.pool(slug),
                 Membership.pool(slug).handedTo("1".repeat(32)))).as("a conflict, to be read again").isNull();
         assertThat(sessionPod(somePool).getMetadata().getAnnotations()).doesNotContainKey("ferry.dev/attendee");
 
@@ -388,7 +388,7 @@ class KubernetesPlatformTest {
 
         // the platform refuses a second hand-over of a Pod another replica handed over (a stale view loses)
         Session taken = a.getBean(SessionService.class).find(firstId).orElseThrow();
-        assertThat(a.getBean(KubernetesLauncher.class).handOver(taken.spec(), Membership.pool(slug),
+        assertThat(a.getBean(KubernetesSessionRuntime.class).handOver(taken.spec(), Membership.pool(slug),
                 Membership.pool(slug).handedTo("0".repeat(32)))).isFalse();
         assertThat(sessionPod(firstId).getMetadata().getAnnotations()).containsEntry("ferry.dev/attendee", firstOwner);
 
@@ -517,7 +517,7 @@ class KubernetesPlatformTest {
         await(() -> second.getBean(SessionService.class).find(id).isPresent(), Duration.ofSeconds(10), "adoption");
         JupyterClient jupyter = new JupyterClient(base(second) + "/user/" + id + "/", (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
-        assertThat(second.getBean(dev.ferry.launch.Capacity.class).used()).isEqualTo(1);
+        assertThat(second.getBean(dev.ferry.capacity.Capacity.class).used()).isEqualTo(1);
     }
 
     /** #19.4: an image the registry does not have is said at once, not after the build timeout. */
@@ -840,7 +840,7 @@ class KubernetesPlatformTest {
                 .stream().noneMatch(p -> p.getMetadata().getLabels().get("ferry.dev/repo").contains(name)
                         && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
                 Duration.ofSeconds(10), "the failed session pods to be deleted");
-        assertThat(portal.getBean(dev.ferry.launch.Capacity.class).used()).isZero();
+        assertThat(portal.getBean(dev.ferry.capacity.Capacity.class).used()).isZero();
     }
 
     /**
@@ -875,7 +875,7 @@ class KubernetesPlatformTest {
 
         // the busy session's probe stops answering
         kubelet.ready(busy, false);
-        await(() -> !KubernetesLauncher.runningAndReady(state.pod(busy)), Duration.ofSeconds(10), "the session not Ready");
+        await(() -> !KubernetesSessionRuntime.runningAndReady(state.pod(busy)), Duration.ofSeconds(10), "the session not Ready");
 
         portal.getBean(KubeJanitor.class).sweep(java.time.OffsetDateTime.now().plusMinutes(10)); // > 2 × the launch timeout
 
@@ -995,7 +995,7 @@ class KubernetesPlatformTest {
         assertThat(page.statusCode()).isEqualTo(404);
         assertThat(page.body()).contains("its Pod was deleted");
         // the seat is given back once the platform has been asked to clean up after the session
-        await(() -> portal.getBean(dev.ferry.launch.Capacity.class).used() == 0, Duration.ofSeconds(5), "the seat to be freed");
+        await(() -> portal.getBean(dev.ferry.capacity.Capacity.class).used() == 0, Duration.ofSeconds(5), "the seat to be freed");
     }
 
     @Test

@@ -14,8 +14,8 @@ import io.kubernetes.client.openapi.models.V1Container;
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.buildpack.RenderedImageBuildTest;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SessionSpec;
 import dev.ferry.testing.ContainerEngine;
 
 /**

@@ -20,7 +20,7 @@ import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 
-import dev.ferry.launch.SessionSpec;
+import dev.ferry.session.SessionSpec;
 
 /**
  * #19.13: sessions and builds in namespaces of their own ({@code ferry.kubernetes.sessions-namespace},
@@ -89,7 +89,7 @@ class SeparateNamespacesTest {
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         KubernetesBuilder builder = new KubernetesBuilder(api, state, new BuildJobs(properties.build(), registry,
                 BuildJobsTest.repoProperties(), "1"), registry, (repository, tag) -> false);
-        KubernetesLauncher launcher = new KubernetesLauncher(api, state, new SessionPods(properties.session()), Duration.ofSeconds(2));
+        KubernetesSessionRuntime launcher = new KubernetesSessionRuntime(api, state, new SessionPods(properties.session()), Duration.ofSeconds(2));
 
         // the janitor removes the failed session Pod where it is, and leaves the portal's namespace alone
         KubeJanitor janitor = new KubeJanitor(api, state, () -> true, builder, launcher, Duration.ofMinutes(10),
@@ -107,7 +107,7 @@ class SeparateNamespacesTest {
         CompletableFuture<?> launch = CompletableFuture.runAsync(() -> launcher.start(spec, m -> { }));
         await(() -> fabric8.pods().inNamespace(SESSIONS).withName(name).get() != null, "the session Pod in " + SESSIONS);
         assertThat(fabric8.pods().inNamespace(KubeApiDouble.NAMESPACE).withName(name).get()).isNull();
-        assertThatThrownBy(launch::join).hasRootCauseInstanceOf(dev.ferry.launch.LaunchFailedException.class);
+        assertThatThrownBy(launch::join).hasRootCauseInstanceOf(dev.ferry.session.LaunchFailedException.class);
         await(() -> fabric8.pods().inNamespace(SESSIONS).withName(name).get() == null, "the failed launch's Pod deleted");
 
         assertThat(cluster.rules.refused).as("requests the overlay's Roles do not grant in their namespace").isEmpty();

@@ -28,8 +28,8 @@ import dev.ferry.buildpack.Buildpack;
 import dev.ferry.buildpack.BuildpackProperties;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.buildpack.DockerfileRenderer;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SessionSpec;
 import dev.ferry.testing.ContainerEngine;
 import dev.ferry.testing.TempDirs;
 

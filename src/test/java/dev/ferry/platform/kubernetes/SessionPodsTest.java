@@ -13,8 +13,8 @@ import io.kubernetes.client.openapi.JSON;
 
 import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.session.SessionSpec;
 
 /** The session Pod as Ferry sends it: the client's own serialisation of what {@link SessionPods} builds. */
 class SessionPodsTest {
@@ -50,20 +50,20 @@ class SessionPodsTest {
                 "failed to do request: Head \"https://registry.example.org/v2/ferry/repo/manifests/x\": dial tcp 10.0.0.5:443: connect: connection refused",
                 "unexpected status from HEAD request: 503 Service Unavailable",
                 "Back-off pulling image \"" + image + "\"")) {
-            assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", transient_)).as(transient_).isNull();
-            assertThat(KubernetesLauncher.pullFailure(image, "ImagePullBackOff", transient_)).as(transient_).isNull();
+            assertThat(KubernetesSessionRuntime.pullFailure(image, "ErrImagePull", transient_)).as(transient_).isNull();
+            assertThat(KubernetesSessionRuntime.pullFailure(image, "ImagePullBackOff", transient_)).as(transient_).isNull();
         }
-        assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", "rpc error: code = NotFound desc = failed to pull "
+        assertThat(KubernetesSessionRuntime.pullFailure(image, "ErrImagePull", "rpc error: code = NotFound desc = failed to pull "
                 + "and unpack image \"" + image + "\": failed to resolve reference \"" + image + "\": " + image + ": not found"))
                 .contains("is not in the registry").contains("launch again to rebuild it");
-        assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", "manifest for " + image + " not found: manifest unknown"))
+        assertThat(KubernetesSessionRuntime.pullFailure(image, "ErrImagePull", "manifest for " + image + " not found: manifest unknown"))
                 .contains("is not in the registry");
-        assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", "Error response from daemon: pull access denied for "
+        assertThat(KubernetesSessionRuntime.pullFailure(image, "ErrImagePull", "Error response from daemon: pull access denied for "
                 + "registry.example.org/ferry/repo, repository does not exist or may require 'docker login'"))
                 .contains("ferry.kubernetes.session.image-pull-secrets");
-        assertThat(KubernetesLauncher.pullFailure(image, "ErrImagePull", "failed to authorize: failed to fetch anonymous token: "
+        assertThat(KubernetesSessionRuntime.pullFailure(image, "ErrImagePull", "failed to authorize: failed to fetch anonymous token: "
                 + "unexpected status: 401 Unauthorized")).contains("needs credentials");
-        assertThat(KubernetesLauncher.pullFailure(image, "InvalidImageName", "couldn't parse image reference")).contains("could not be used");
+        assertThat(KubernetesSessionRuntime.pullFailure(image, "InvalidImageName", "couldn't parse image reference")).contains("could not be used");
     }
 
     /**

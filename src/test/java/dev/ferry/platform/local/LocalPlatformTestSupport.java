@@ -22,8 +22,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.bean.override.convention.TestBean;
 
 import dev.ferry.build.BuildService;
-import dev.ferry.launch.SessionService;
 import dev.ferry.repo.HostResolver;
+import dev.ferry.session.SessionService;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;

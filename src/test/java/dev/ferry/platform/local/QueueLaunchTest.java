@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
-import dev.ferry.launch.Capacity;
+import dev.ferry.capacity.Capacity;
 import dev.ferry.testing.EventStream;
 
 /** With the total quota full, launches wait in line with their position, and are served in order as seats free up. */

@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.capacity;
 
 import java.time.Duration;
 

@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -27,20 +27,20 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodCondition;
 
 import dev.ferry.Durations;
-import dev.ferry.launch.LaunchFailedException;
-import dev.ferry.launch.Launcher;
-import dev.ferry.launch.Membership;
-import dev.ferry.launch.RunningServer;
-import dev.ferry.launch.SessionSpec;
+import dev.ferry.session.LaunchFailedException;
+import dev.ferry.session.Membership;
+import dev.ferry.session.RunningServer;
+import dev.ferry.session.SessionRuntime;
+import dev.ferry.session.SessionSpec;
 
 /**
  * Sessions as Pods: creates the session's Pod, relays its Kubernetes events as progress, and reports it running when
  * the Pod is Ready and Jupyter answers on the Pod's address; reports (and ends) a session whose Pod fails, is evicted
  * or is deleted.
  */
-final class KubernetesLauncher implements Launcher {
+final class KubernetesSessionRuntime implements SessionRuntime {
 
-    private static final Logger log = LoggerFactory.getLogger(KubernetesLauncher.class);
+    private static final Logger log = LoggerFactory.getLogger(KubernetesSessionRuntime.class);
     /** Waiting reasons the kubelet does not get past by retrying. */
     private static final Set<String> PULL_FAILURES = Set.of("InvalidImageName", "ErrImageNeverPull",
             "CreateContainerConfigError", "CreateContainerError");
@@ -64,7 +64,7 @@ final class KubernetesLauncher implements Launcher {
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
     private final Map<String, PodServer> servers = new ConcurrentHashMap<>();
 
-    KubernetesLauncher(KubeApi api, KubeState state, SessionPods pods, Duration timeout) {
+    KubernetesSessionRuntime(KubeApi api, KubeState state, SessionPods pods, Duration timeout) {
         this.api = api;
         this.state = state;
         this.pods = pods;

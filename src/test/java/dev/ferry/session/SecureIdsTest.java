@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.capacity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.Ordinals;
+import dev.ferry.session.LaunchFailedException;
 
 /** Quota arithmetic and the line: order, positions, leaving, bounds. */
 class CapacityTest {

@@ -1,4 +1,4 @@
-package dev.ferry.web;
+package dev.ferry.access;
 
 import java.util.Collections;
 import java.util.List;
@@ -22,7 +22,7 @@ public final class ClientAddresses {
         return new ClientAddresses(new CidrSet(trustedProxies, "ferry.trusted-proxies"));
     }
 
-    String of(HttpServletRequest request) {
+    public String of(HttpServletRequest request) {
         return of(request.getRemoteAddr(), Collections.list(request.getHeaders("X-Forwarded-For")));
     }
 

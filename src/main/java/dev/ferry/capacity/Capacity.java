@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.capacity;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,8 +10,9 @@ import java.util.function.Consumer;
 
 import dev.ferry.Durations;
 import dev.ferry.Ordinals;
-import dev.ferry.WaitingLine;
 import dev.ferry.WaitingLine.Look;
+import dev.ferry.WaitingLine;
+import dev.ferry.session.LaunchFailedException;
 
 /**
  * Seats for sessions: a total quota and a quota per repository, and a first-come-first-served line for launches

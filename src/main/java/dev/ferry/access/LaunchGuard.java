@@ -1,4 +1,4 @@
-package dev.ferry.web;
+package dev.ferry.access;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -12,14 +12,14 @@ import jakarta.servlet.http.HttpServletRequest;
  * pages hand out tokens at a limited rate per address, so that a script cannot mint itself an exemption per launch.
  * The client address comes from {@link ClientAddresses} (trusted proxies only).
  */
-final class LaunchGuard {
+public final class LaunchGuard {
 
     /** A refusal: the status, the sentence, and headers to send (the {@code x-ratelimit-*} numbers). */
-    record Refusal(int status, String message, Map<String, String> headers) {
+    public record Refusal(int status, String message, Map<String, String> headers) {
     }
 
     /** A build API request let through, and whether a build token let it ({@code build_token} of launch events). */
-    record Admission(Refusal refusal, boolean withToken) {
+    public record Admission(Refusal refusal, boolean withToken) {
         static final Admission PLAIN = new Admission(null, false);
     }
 
@@ -37,12 +37,12 @@ final class LaunchGuard {
         this.tokenIssue = tokenIssue;
     }
 
-    String clientAddress(HttpServletRequest request) {
+    public String clientAddress(HttpServletRequest request) {
         return addresses.of(request);
     }
 
     /** For launch pages and workshop links: only bans apply. */
-    Refusal checkPage(HttpServletRequest request) {
+    public Refusal checkPage(HttpServletRequest request) {
         return banned.contains(addresses.of(request)) ? bannedRefusal() : null;
     }
 
@@ -51,7 +51,7 @@ final class LaunchGuard {
      * launch to this client and has a use left (which this spends). A token that does not pass counts as none: the
      * request falls under the rate limit, as a script's or Thebe's does. Without a rate limit no token is looked at.
      */
-    Admission checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
+    public Admission checkBuild(HttpServletRequest request, String launch, Map<String, String> responseHeaders) {
         String client = addresses.of(request);
         if (banned.contains(client)) {
             return new Admission(bannedRefusal(), false);
@@ -79,7 +79,7 @@ final class LaunchGuard {
      * when that address was given as many tokens as {@code ferry.rate-limit.tokens-per-minute} allows (the page then
      * launches without one, under the rate limit).
      */
-    String tokenFor(String launch, HttpServletRequest request) {
+    public String tokenFor(String launch, HttpServletRequest request) {
         String client = addresses.of(request);
         if (tokenIssue.enabled() && !tokenIssue.take(client, System.nanoTime()).allowed()) {
             return null;

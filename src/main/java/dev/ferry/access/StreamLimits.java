@@ -1,4 +1,4 @@
-package dev.ferry.web;
+package dev.ferry.access;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -13,10 +13,10 @@ import dev.ferry.FerryException;
  * thousand. A stream takes a {@link Permit} before it starts and gives it back, once, however it ends. Workshop streams
  * count towards the total only: how many one address may hold is the workshop's seats per address.
  */
-final class StreamLimits {
+public final class StreamLimits {
 
     /** A place among the open streams; {@link #close()} gives it back (more than once is harmless). */
-    final class Permit implements AutoCloseable {
+    public final class Permit implements AutoCloseable {
         /** The address counted, or null when only the total counts. */
         private final String client;
         private final AtomicBoolean open = new AtomicBoolean(true);
@@ -45,7 +45,7 @@ final class StreamLimits {
     }
 
     /** A permit for a stream of {@code client}; a {@link FerryException} (429 or 503) when a bound is reached. */
-    synchronized Permit acquire(String client) {
+    public synchronized Permit acquire(String client) {
         refuseBeyondTotal();
         client = AddressBlocks.of(client);
         int mine = open.getOrDefault(client, 0);
@@ -59,7 +59,7 @@ final class StreamLimits {
     }
 
     /** A permit counted towards the total only; a {@link FerryException} (503) when the total is reached. */
-    synchronized Permit acquireInTotal() {
+    public synchronized Permit acquireInTotal() {
         refuseBeyondTotal();
         openTotal++;
         return new Permit(null);
@@ -72,7 +72,7 @@ final class StreamLimits {
         }
     }
 
-    synchronized int open() {
+    public synchronized int open() {
         return openTotal;
     }
 

@@ -1,8 +1,8 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.util.concurrent.CompletableFuture;
 
-/** A started notebook server, as its {@link Launcher} reports it. */
+/** A started notebook server, as its {@link SessionRuntime} reports it. */
 public interface RunningServer {
 
     /** The address the proxy sends the session's traffic to. */

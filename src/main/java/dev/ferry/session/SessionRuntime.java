@@ -1,9 +1,9 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.util.function.Consumer;
 
 /** The platform's way of running a notebook server for a session. */
-public interface Launcher {
+public interface SessionRuntime {
 
     /**
      * Starts the server and returns when it answers, reporting progress lines on the way. Throws

@@ -1,4 +1,4 @@
-package dev.ferry.web;
+package dev.ferry.access;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.util.Map;
 
@@ -6,7 +6,7 @@ import dev.ferry.build.Environment;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
- * What a {@link Launcher} needs to start one notebook server.
+ * What a {@link SessionRuntime} needs to start one notebook server.
  *
  * @param id          the session id (the server's base URL is {@code /user/<id>/})
  * @param token       the server's token

@@ -28,13 +28,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.Durations;
-import dev.ferry.launch.JupyterOptions;
-import dev.ferry.launch.LaunchFailedException;
 import dev.ferry.launch.LaunchProperties;
-import dev.ferry.launch.Launcher;
-import dev.ferry.launch.RunningServer;
-import dev.ferry.launch.SessionSpec;
 import dev.ferry.repo.RepoCheckout;
+import dev.ferry.session.JupyterOptions;
+import dev.ferry.session.LaunchFailedException;
+import dev.ferry.session.RunningServer;
+import dev.ferry.session.SessionRuntime;
+import dev.ferry.session.SessionSpec;
 
 /**
  * Runs each session as a Jupyter server process on 127.0.0.1 and a free port, as BinderHub runs it in a pod: base URL
@@ -45,9 +45,9 @@ import dev.ferry.repo.RepoCheckout;
  * folder and its Python user base. Its Jupyter configuration comes from Ferry's folder (never the repository's
  * {@code .jupyter}), which pins token authentication.
  */
-final class LocalProcessLauncher implements Launcher {
+final class LocalSessionRuntime implements SessionRuntime {
 
-    private static final Logger log = LoggerFactory.getLogger(LocalProcessLauncher.class);
+    private static final Logger log = LoggerFactory.getLogger(LocalSessionRuntime.class);
     private static final String HOST = "127.0.0.1";
     private static final Pattern TOKEN_IN_URL = Pattern.compile("token=[^&\\s]+");
 
@@ -59,7 +59,7 @@ final class LocalProcessLauncher implements Launcher {
     private final long maxServerLog;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    LocalProcessLauncher(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout,
+    LocalSessionRuntime(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout,
                          Sandbox sandbox, long maxServerLog) {
         this.layout = layout;
         this.maxServerLog = maxServerLog;

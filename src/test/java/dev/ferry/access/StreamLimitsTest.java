@@ -1,4 +1,4 @@
-package dev.ferry.web;
+package dev.ferry.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicReference;

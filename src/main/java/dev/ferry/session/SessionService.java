@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 import java.util.Collection;
 import java.util.List;
@@ -16,19 +16,19 @@ import dev.ferry.proxy.RouteTable;
 import dev.ferry.repo.ResolvedRepo;
 
 /**
- * The running sessions: starts a notebook server through the platform's {@link Launcher}, publishes its route, and
+ * The running sessions: starts a notebook server through the platform's {@link SessionRuntime}, publishes its route, and
  * stops it (route first, so that no request reaches a dying server) when it is culled, stopped, or dies by itself.
  */
 public final class SessionService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
 
-    private final Launcher launcher;
+    private final SessionRuntime launcher;
     private final RouteTable routes;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public SessionService(Launcher launcher, RouteTable routes) {
+    public SessionService(SessionRuntime launcher, RouteTable routes) {
         this.launcher = launcher;
         this.routes = routes;
     }

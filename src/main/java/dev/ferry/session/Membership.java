@@ -1,4 +1,4 @@
-package dev.ferry.launch;
+package dev.ferry.session;
 
 /**
  * A session's place in a workshop: kept warm in its pool ({@code attendee} null) or handed to one attendee.
