@@ -277,23 +277,23 @@ public final class BuildService implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             Environment env = builder.build(new BuildContext() {
-                public ResolvedRepo repo() {
+                @Override public ResolvedRepo repo() {
                     return build.repo();
                 }
 
-                public ImageKey key() {
+                @Override public ImageKey key() {
                     return build.key();
                 }
 
-                public BuildLog log() {
+                @Override public BuildLog log() {
                     return build.log();
                 }
 
-                public boolean cancelled() {
+                @Override public boolean cancelled() {
                     return build.cancelled() || Thread.currentThread().isInterrupted();
                 }
 
-                public Instant deadline() {
+                @Override public Instant deadline() {
                     return deadline;
                 }
             });

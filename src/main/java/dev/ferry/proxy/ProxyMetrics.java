@@ -1,17 +1,19 @@
 package dev.ferry.proxy;
 
+import io.netty.buffer.PooledByteBufAllocatorMetric;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /** Counters of the proxy, read by metrics and tests. */
 public final class ProxyMetrics {
 
     private final AtomicLong openWebSockets = new AtomicLong();
     private final AtomicLong upstreamErrors = new AtomicLong();
-    private final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder bytes = new LongAdder();
     private final AtomicLong openConnections = new AtomicLong();
-    private final java.util.concurrent.atomic.LongAdder refusedGlobal = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder refusedAddress = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder headTimeouts = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder refusedGlobal = new LongAdder();
+    private final LongAdder refusedAddress = new LongAdder();
+    private final LongAdder headTimeouts = new LongAdder();
 
     void connectionOpened() {
         openConnections.incrementAndGet();
@@ -76,7 +78,7 @@ public final class ProxyMetrics {
      * cost. It grows with the largest burst in flight, not with the size of a body, since bodies are streamed.
      */
     public long bufferMemory() {
-        io.netty.buffer.PooledByteBufAllocatorMetric metric = FrontDoor.ALLOCATOR.metric();
+        PooledByteBufAllocatorMetric metric = FrontDoor.ALLOCATOR.metric();
         return metric.usedDirectMemory() + metric.usedHeapMemory();
     }
 

@@ -1,14 +1,15 @@
 package dev.ferry.proxy;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Reads a server's responses for the front door without taking them apart. Each head is checked and split into lines
@@ -112,7 +113,7 @@ final class ResponseReader extends ByteToMessageDecoder {
 
     /** A chunk size line: the size in hex, then CR LF. */
     static void writeChunkSize(ByteBuf out, long size) {
-        out.writeCharSequence(Long.toHexString(size), java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeCharSequence(Long.toHexString(size), StandardCharsets.US_ASCII);
         out.writeShort(CRLF);
     }
 
@@ -318,7 +319,7 @@ final class ResponseReader extends ByteToMessageDecoder {
         /** Connection: not passed on either, and it may name more headers that are not. */
         private static final byte CONNECTION = 4;
         private static final byte OTHER = 0;
-        private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
         private static final boolean[] TOKEN = new boolean[128];
 
         static {
@@ -488,7 +489,7 @@ final class ResponseReader extends ByteToMessageDecoder {
                 }
                 if (kind == CONTENT_LENGTH && normalizeLength) { // "5, 5" or repeated: one "Content-Length: 5"
                     if (!lengthWritten) {
-                        out.writeCharSequence("Content-Length: " + contentLength, java.nio.charset.StandardCharsets.US_ASCII);
+                        out.writeCharSequence("Content-Length: " + contentLength, StandardCharsets.US_ASCII);
                         out.writeShort(CRLF);
                         lengthWritten = true;
                     }
@@ -517,8 +518,8 @@ final class ResponseReader extends ByteToMessageDecoder {
 
         private void add(int from, int to, byte kind) {
             if (count == kinds.length) {
-                kinds = java.util.Arrays.copyOf(kinds, count * 2);
-                lines = java.util.Arrays.copyOf(lines, count * 4);
+                kinds = Arrays.copyOf(kinds, count * 2);
+                lines = Arrays.copyOf(lines, count * 4);
             }
             lines[2 * count] = from;
             lines[2 * count + 1] = to;
@@ -601,7 +602,7 @@ final class ResponseReader extends ByteToMessageDecoder {
         }
 
         private static String value(byte[] in, int from, int to) {
-            return new String(in, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1).trim();
+            return new String(in, from, to - from, StandardCharsets.ISO_8859_1).trim();
         }
 
         private static int indexOf(byte[] in, int from, int to, char c) {

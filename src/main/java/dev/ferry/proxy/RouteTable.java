@@ -1,13 +1,14 @@
 package dev.ferry.proxy;
 
 import java.util.Collection;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The proxy's routes by session id (an O(1) lookup of the path segment after {@code /user/}), and the reasons of
@@ -56,14 +57,14 @@ public final class RouteTable {
         return routes.get(sessionId);
     }
 
-    private volatile java.util.function.Function<String, Route> resolver;
+    private volatile Function<String, Route> resolver;
 
     /**
      * Asked for a route the table does not hold (the platform may know the session before this table does); it
      * returns the route after adding it, or null. It is called for every miss of {@link #get}: it must stay cheap for
      * unknown ids, and may block briefly (not on the front door's event loop, which uses {@link #held}).
      */
-    public void setResolver(java.util.function.Function<String, Route> resolver) {
+    public void setResolver(Function<String, Route> resolver) {
         this.resolver = resolver;
     }
 

@@ -1,19 +1,18 @@
 package dev.ferry.session;
 
+import dev.ferry.build.Environment;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.RouteTable;
+import dev.ferry.repo.ResolvedRepo;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import dev.ferry.build.Environment;
-import dev.ferry.proxy.Route;
-import dev.ferry.proxy.RouteTable;
-import dev.ferry.repo.ResolvedRepo;
 
 /**
  * The running sessions: starts a notebook server through the platform's {@link SessionRuntime}, publishes its route, and
@@ -77,7 +76,7 @@ public final class SessionService implements AutoCloseable {
      * Takes over a session that is already running — started before this portal restarted, or by another portal
      * replica sharing the platform. Returns the session, or the one already known under its id.
      */
-    public Session adopt(SessionSpec spec, RunningServer server, java.time.Instant created, long lastActivityMillis,
+    public Session adopt(SessionSpec spec, RunningServer server, Instant created, long lastActivityMillis,
                          Runnable onEnd) {
         Route route = new Route(spec.id(), server.host(), server.port());
         route.touchAt(lastActivityMillis);

@@ -1,9 +1,9 @@
 package dev.ferry.session;
 
-import java.util.Map;
-
 import dev.ferry.build.Environment;
 import dev.ferry.repo.ResolvedRepo;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What a {@link SessionRuntime} needs to start one notebook server.
@@ -17,11 +17,11 @@ import dev.ferry.repo.ResolvedRepo;
  * @param membership  the workshop the session is started for (its pool or an attendee), or null
  */
 public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                          java.util.List<String> allowedOrigins, Membership membership) {
+                          List<String> allowedOrigins, Membership membership) {
 
     /** A session of nobody's workshop. */
     public SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                       java.util.List<String> allowedOrigins) {
+                       List<String> allowedOrigins) {
         this(id, token, repo, environment, binderEnv, allowedOrigins, null);
     }
 

@@ -1,28 +1,5 @@
 package dev.ferry.workshop;
 
-import java.security.SecureRandom;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import dev.ferry.AddressBlocks;
 import dev.ferry.Durations;
 import dev.ferry.FerryException;
@@ -43,6 +20,28 @@ import dev.ferry.repo.Urls;
 import dev.ferry.session.Membership;
 import dev.ferry.session.Session;
 import dev.ferry.session.SessionService;
+import java.net.URI;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Workshop events: an instructor creates one (name, repository, ref, start, end, expected attendees, warm-pool
@@ -173,7 +172,7 @@ public final class WorkshopService implements AutoCloseable {
     /** A repository URL that carries a login (user information: a token or a password). */
     private static boolean carriesCredentials(String url) {
         try {
-            return java.net.URI.create(url).getRawUserInfo() != null;
+            return URI.create(url).getRawUserInfo() != null;
         } catch (IllegalArgumentException e) {
             return url.contains("@");
         }

@@ -1,11 +1,5 @@
 package dev.ferry.platform.kubernetes;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -16,7 +10,13 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
 import io.kubernetes.client.util.PatchUtils;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import okhttp3.OkHttpClient;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The API server, as Ferry talks to it: one client for requests (short timeouts) and one for watches and log streams
@@ -131,7 +131,7 @@ final class KubeApi {
         String message = e.getResponseBody();
         try {
             if (message != null && message.contains("\"message\"")) {
-                var tree = tools.jackson.databind.json.JsonMapper.builder().build().readTree(message);
+                var tree = JsonMapper.builder().build().readTree(message);
                 message = tree.path("message").asString();
             }
         } catch (RuntimeException ignored) {

@@ -1,5 +1,17 @@
 package dev.ferry.platform.kubernetes;
 
+import dev.ferry.Durations;
+import dev.ferry.session.LaunchFailedException;
+import dev.ferry.session.Membership;
+import dev.ferry.session.RunningServer;
+import dev.ferry.session.SessionRuntime;
+import dev.ferry.session.SessionSpec;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodCondition;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,23 +27,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
-import io.kubernetes.client.openapi.models.V1ContainerStatus;
-import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1PodCondition;
-
-import dev.ferry.Durations;
-import dev.ferry.session.LaunchFailedException;
-import dev.ferry.session.Membership;
-import dev.ferry.session.RunningServer;
-import dev.ferry.session.SessionRuntime;
-import dev.ferry.session.SessionSpec;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Sessions as Pods: creates the session's Pod, relays its Kubernetes events as progress, and reports it running when
@@ -473,7 +471,7 @@ final class KubernetesSessionRuntime implements SessionRuntime {
         try {
             if (reason != null && state.pod(name) != null) {
                 String patch = "{\"metadata\":{\"annotations\":{\"" + Labels.A_END_REASON + "\":"
-                        + tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(reason) + "}}}";
+                        + JsonMapper.builder().build().writeValueAsString(reason) + "}}}";
                 api.mergePatchPod(name, patch);
             }
         } catch (ApiException e) {

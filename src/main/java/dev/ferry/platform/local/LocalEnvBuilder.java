@@ -611,31 +611,31 @@ final class LocalEnvBuilder implements Builder {
             private int total;
             private int done;
 
-            public void start(int totalTasks) {
+            @Override public void start(int totalTasks) {
             }
 
-            public void beginTask(String title, int totalWork) {
+            @Override public void beginTask(String title, int totalWork) {
                 task = title;
                 total = totalWork;
                 done = 0;
             }
 
-            public void update(int completed) {
+            @Override public void update(int completed) {
                 done += completed;
             }
 
-            public void endTask() {
+            @Override public void endTask() {
                 if (task != null) {
                     ctx.log().line(task + ": " + (total > 0 ? done + "/" + total : done) + ", done.");
                 }
                 task = null;
             }
 
-            public boolean isCancelled() {
+            @Override public boolean isCancelled() {
                 return ctx.cancelled();
             }
 
-            public void showDuration(boolean enabled) {
+            @Override public void showDuration(boolean enabled) {
             }
         };
     }

@@ -71,7 +71,7 @@ final class LocalSessionRuntime implements SessionRuntime {
 
     /** A server process this launcher started. */
     private record LocalServer(Process process, int port, CompletableFuture<String> exited, Path dir) implements RunningServer {
-        public String host() {
+        @Override public String host() {
             return HOST;
         }
     }
