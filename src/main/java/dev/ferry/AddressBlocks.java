@@ -13,8 +13,7 @@ import java.util.HexFormat;
  */
 public final class AddressBlocks {
 
-    private AddressBlocks() {
-    }
+    private AddressBlocks() {}
 
     /** The counting key of {@code address}. */
     public static String of(InetAddress address) {
@@ -33,7 +32,8 @@ public final class AddressBlocks {
         if (address == null || address.indexOf(':') < 0) {
             return address;
         }
-        String literal = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+        String literal =
+                address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
         if (!literal.matches("[0-9a-fA-F:.%A-Za-z]+") || literal.indexOf(':') < 0) {
             return address;
         }

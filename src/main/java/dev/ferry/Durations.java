@@ -5,8 +5,7 @@ import java.time.Duration;
 /** Durations written the way people say them: "10 minutes", "1 hour", "45 seconds". */
 public final class Durations {
 
-    private Durations() {
-    }
+    private Durations() {}
 
     public static String human(Duration d) {
         long seconds = d.toSeconds();

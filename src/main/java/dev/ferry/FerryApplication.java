@@ -37,10 +37,11 @@ public class FerryApplication {
             // said by the command in one sentence, not by Spring's failure report
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                     .setLevel(Level.WARN);
-            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.springframework"))
-                    .setLevel(Level.OFF);
-            System.exit(args[0].equals(ManifestsCommand.NAME) ? ManifestsCommand.run(args, out, System.err)
-                    : CheckClusterCommand.run(args, out, System.err));
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.springframework")).setLevel(Level.OFF);
+            System.exit(
+                    args[0].equals(ManifestsCommand.NAME)
+                            ? ManifestsCommand.run(args, out, System.err)
+                            : CheckClusterCommand.run(args, out, System.err));
         }
         if (args.length > 0 && BuildpackCommands.COMMANDS.contains(args[0])) {
             System.exit(BuildpackCommands.run(args, System.out, System.err));

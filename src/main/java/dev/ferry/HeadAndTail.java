@@ -22,6 +22,7 @@ public final class HeadAndTail<T> {
     private boolean headFull;
     /** The tail is {@code tail[tailStart..]}: removing from the front moves {@code tailStart}, compacted now and then. */
     private final List<T> tail = new ArrayList<>();
+
     private final List<Long> tailSizes = new ArrayList<>();
     private int tailStart;
     private long tailSize;
@@ -175,7 +176,11 @@ public final class HeadAndTail<T> {
 
     /** The line shown in place of what was not kept, e.g. {@code … 1,204 lines (4.7 MB) not shown …}. */
     public static String notShown(long lines, long bytes) {
-        return String.format(Locale.ROOT, "… %,d %s%s not shown …", lines, lines == 1 ? "line" : "lines",
+        return String.format(
+                Locale.ROOT,
+                "… %,d %s%s not shown …",
+                lines,
+                lines == 1 ? "line" : "lines",
                 bytes >= 0 ? " (" + bytes(bytes) + ")" : "");
     }
 

@@ -39,7 +39,8 @@ public final class OutOfMemoryExit implements Thread.UncaughtExceptionHandler {
     public static void install() {
         Thread.UncaughtExceptionHandler current = Thread.getDefaultUncaughtExceptionHandler();
         if (!(current instanceof OutOfMemoryExit)) {
-            Thread.setDefaultUncaughtExceptionHandler(new OutOfMemoryExit(current, Runtime.getRuntime()::halt, System.err));
+            Thread.setDefaultUncaughtExceptionHandler(
+                    new OutOfMemoryExit(current, Runtime.getRuntime()::halt, System.err));
         }
     }
 
@@ -67,8 +68,8 @@ public final class OutOfMemoryExit implements Thread.UncaughtExceptionHandler {
     public void uncaughtException(Thread thread, Throwable e) {
         if (isOutOfMemory(e)) {
             try {
-                err.println("Ferry ran out of memory in thread " + thread.getName() + " (" + e + "): stopping now so that "
-                        + "it can be restarted.");
+                err.println("Ferry ran out of memory in thread " + thread.getName() + " (" + e
+                        + "): stopping now so that " + "it can be restarted.");
                 err.flush();
             } catch (Throwable ignored) {
                 // no memory even for that line: stop without it

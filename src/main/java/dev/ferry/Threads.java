@@ -13,8 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Threads {
 
-    private Threads() {
-    }
+    private Threads() {}
 
     /** Daemon platform threads, all named {@code name}: for a timer or a lone worker that must not keep the JVM up. */
     public static ThreadFactory daemon(String name) {
@@ -28,16 +27,23 @@ public final class Threads {
     public static ExecutorService perTask(String name) {
         try {
             Object builder = MethodHandles.publicLookup()
-                    .findStatic(Thread.class, "ofVirtual", MethodType.methodType(Class.forName("java.lang.Thread$Builder$OfVirtual")))
+                    .findStatic(
+                            Thread.class,
+                            "ofVirtual",
+                            MethodType.methodType(Class.forName("java.lang.Thread$Builder$OfVirtual")))
                     .invoke();
             Class<?> builderType = Class.forName("java.lang.Thread$Builder");
             builder = MethodHandles.publicLookup()
                     .findVirtual(builderType, "name", MethodType.methodType(builderType, String.class, long.class))
                     .invoke(builder, name + "-", 1L);
             ThreadFactory factory = (ThreadFactory) MethodHandles.publicLookup()
-                    .findVirtual(builderType, "factory", MethodType.methodType(ThreadFactory.class)).invoke(builder);
+                    .findVirtual(builderType, "factory", MethodType.methodType(ThreadFactory.class))
+                    .invoke(builder);
             return (ExecutorService) MethodHandles.publicLookup()
-                    .findStatic(Executors.class, "newThreadPerTaskExecutor", MethodType.methodType(ExecutorService.class, ThreadFactory.class))
+                    .findStatic(
+                            Executors.class,
+                            "newThreadPerTaskExecutor",
+                            MethodType.methodType(ExecutorService.class, ThreadFactory.class))
                     .invoke(factory);
         } catch (Throwable notAvailable) {
             AtomicInteger n = new AtomicInteger();

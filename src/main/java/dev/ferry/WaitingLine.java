@@ -39,7 +39,8 @@ public final class WaitingLine<T> {
     public record Limits(int maxLength, Duration maxWait, Duration leaveAfter) {
 
         /** No bound: for a line whose tickets leave only when their owner takes them out (builds). */
-        public static final Limits NONE = new Limits(0, ChronoUnit.FOREVER.getDuration(), ChronoUnit.FOREVER.getDuration());
+        public static final Limits NONE =
+                new Limits(0, ChronoUnit.FOREVER.getDuration(), ChronoUnit.FOREVER.getDuration());
     }
 
     /**
@@ -53,12 +54,15 @@ public final class WaitingLine<T> {
         String position(int position, T item);
 
         default FerryException full(int waiting) {
-            return new FerryException(503, waiting + " are already waiting in line, the most this Ferry lets wait. "
-                    + "Try again in a few minutes.");
+            return new FerryException(
+                    503,
+                    waiting + " are already waiting in line, the most this Ferry lets wait. "
+                            + "Try again in a few minutes.");
         }
 
         default FerryException waitedTooLong(Duration maxWait) {
-            return new FerryException(503, "Nothing became free within " + Durations.human(maxWait) + ". Try again later.");
+            return new FerryException(
+                    503, "Nothing became free within " + Durations.human(maxWait) + ". Try again later.");
         }
 
         default FerryException left() {
@@ -250,7 +254,8 @@ public final class WaitingLine<T> {
                     long now = System.nanoTime();
                     failIfOver(ticket, stillWanted, now);
                     int position = tickets.indexOf(ticket) + 1;
-                    String words = look.sentence() != null ? look.sentence()
+                    String words = look.sentence() != null
+                            ? look.sentence()
                             : position > 0 ? this.words.position(position, ticket.item) : null;
                     sentence = ticket.toSay(words, now);
                     seen = version;

@@ -35,37 +35,75 @@ class LayeringTest {
 
     @Test
     void eachLayerUsesOnlyTheLayersBelowIt() {
-        layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("web").definedBy("dev.ferry.web..")
-                .layer("telemetry").definedBy("dev.ferry.telemetry..")
-                .layer("workshop").definedBy("dev.ferry.workshop..")
-                .layer("launch").definedBy("dev.ferry.launch..")
-                .layer("cull").definedBy("dev.ferry.cull..")
-                .layer("capacity").definedBy("dev.ferry.capacity..")
-                .layer("session").definedBy("dev.ferry.session..")
-                .layer("build").definedBy("dev.ferry.build..")
-                .layer("proxy").definedBy("dev.ferry.proxy..")
-                .layer("buildpack").definedBy("dev.ferry.buildpack..")
-                .layer("repo").definedBy("dev.ferry.repo..")
-                .layer("access").definedBy("dev.ferry.access..")
-                .layer("platform choice").definedBy("dev.ferry.platform")
-                .layer("platforms").definedBy("dev.ferry.platform.local..", "dev.ferry.platform.kubernetes..")
-                .whereLayer("web").mayOnlyAccessLayers("workshop", "launch", "cull", "capacity", "session", "build",
-                        "proxy", "repo", "access", "platform choice")
-                .whereLayer("telemetry").mayOnlyAccessLayers("launch", "cull", "session", "build", "proxy", "repo")
-                .whereLayer("workshop").mayOnlyAccessLayers("launch", "capacity", "session", "build", "repo")
-                .whereLayer("launch").mayOnlyAccessLayers("capacity", "session", "build", "proxy", "repo")
-                .whereLayer("cull").mayOnlyAccessLayers("session")
-                .whereLayer("capacity").mayOnlyAccessLayers("session")
-                .whereLayer("session").mayOnlyAccessLayers("build", "proxy", "repo")
-                .whereLayer("build").mayOnlyAccessLayers("buildpack", "repo")
-                .whereLayer("proxy").mayOnlyAccessLayers("access")
-                .whereLayer("buildpack").mayOnlyAccessLayers("repo")
-                .whereLayer("repo").mayNotAccessAnyLayer()
-                .whereLayer("access").mayNotAccessAnyLayer()
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("web")
+                .definedBy("dev.ferry.web..")
+                .layer("telemetry")
+                .definedBy("dev.ferry.telemetry..")
+                .layer("workshop")
+                .definedBy("dev.ferry.workshop..")
+                .layer("launch")
+                .definedBy("dev.ferry.launch..")
+                .layer("cull")
+                .definedBy("dev.ferry.cull..")
+                .layer("capacity")
+                .definedBy("dev.ferry.capacity..")
+                .layer("session")
+                .definedBy("dev.ferry.session..")
+                .layer("build")
+                .definedBy("dev.ferry.build..")
+                .layer("proxy")
+                .definedBy("dev.ferry.proxy..")
+                .layer("buildpack")
+                .definedBy("dev.ferry.buildpack..")
+                .layer("repo")
+                .definedBy("dev.ferry.repo..")
+                .layer("access")
+                .definedBy("dev.ferry.access..")
+                .layer("platform choice")
+                .definedBy("dev.ferry.platform")
+                .layer("platforms")
+                .definedBy("dev.ferry.platform.local..", "dev.ferry.platform.kubernetes..")
+                .whereLayer("web")
+                .mayOnlyAccessLayers(
+                        "workshop",
+                        "launch",
+                        "cull",
+                        "capacity",
+                        "session",
+                        "build",
+                        "proxy",
+                        "repo",
+                        "access",
+                        "platform choice")
+                .whereLayer("telemetry")
+                .mayOnlyAccessLayers("launch", "cull", "session", "build", "proxy", "repo")
+                .whereLayer("workshop")
+                .mayOnlyAccessLayers("launch", "capacity", "session", "build", "repo")
+                .whereLayer("launch")
+                .mayOnlyAccessLayers("capacity", "session", "build", "proxy", "repo")
+                .whereLayer("cull")
+                .mayOnlyAccessLayers("session")
+                .whereLayer("capacity")
+                .mayOnlyAccessLayers("session")
+                .whereLayer("session")
+                .mayOnlyAccessLayers("build", "proxy", "repo")
+                .whereLayer("build")
+                .mayOnlyAccessLayers("buildpack", "repo")
+                .whereLayer("proxy")
+                .mayOnlyAccessLayers("access")
+                .whereLayer("buildpack")
+                .mayOnlyAccessLayers("repo")
+                .whereLayer("repo")
+                .mayNotAccessAnyLayer()
+                .whereLayer("access")
+                .mayNotAccessAnyLayer()
                 // the platforms implement and wire everything above; only the versions endpoint names the choice
-                .whereLayer("platforms").mayNotBeAccessedByAnyLayer()
-                .whereLayer("platform choice").mayOnlyBeAccessedByLayers("web", "platforms")
+                .whereLayer("platforms")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("platform choice")
+                .mayOnlyBeAccessedByLayers("web", "platforms")
                 .check(MAIN);
     }
 
@@ -77,8 +115,11 @@ class LayeringTest {
     /** The relay needs the routes it owns, the visitor's address (access) and the root utilities; nothing more. */
     @Test
     void proxyDependsOnlyOnAccessAndTheRootUtilities() {
-        classes().that().resideInAPackage("dev.ferry.proxy..")
-                .should().onlyDependOnClassesThat(resideOutsideOfPackage("dev.ferry..")
+        classes()
+                .that()
+                .resideInAPackage("dev.ferry.proxy..")
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.ferry..")
                         .or(resideInAnyPackage("dev.ferry", "dev.ferry.proxy..", "dev.ferry.access..")))
                 .check(MAIN);
     }
@@ -86,15 +127,25 @@ class LayeringTest {
     /** The root package's utilities (durations, hashes, threads, the typed error…) stand below every capability. */
     @Test
     void rootUtilitiesUseNoCapability() {
-        noClasses().that().resideInAPackage("dev.ferry").and().doNotHaveSimpleName("FerryApplication")
-                .should().dependOnClassesThat(resideInAPackage("dev.ferry..").and(not(resideInAPackage("dev.ferry"))))
+        noClasses()
+                .that()
+                .resideInAPackage("dev.ferry")
+                .and()
+                .doNotHaveSimpleName("FerryApplication")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.ferry..").and(not(resideInAPackage("dev.ferry"))))
                 .check(MAIN);
     }
 
     @Test
     void onlyThePlatformsImplementTheBuilderAndTheSessionRuntime() {
-        classes().that().implement(Builder.class).or().implement(SessionRuntime.class)
-                .should().resideInAnyPackage("dev.ferry.platform.local..", "dev.ferry.platform.kubernetes..")
+        classes()
+                .that()
+                .implement(Builder.class)
+                .or()
+                .implement(SessionRuntime.class)
+                .should()
+                .resideInAnyPackage("dev.ferry.platform.local..", "dev.ferry.platform.kubernetes..")
                 .check(MAIN);
     }
 }

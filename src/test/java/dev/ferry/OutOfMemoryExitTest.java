@@ -17,27 +17,31 @@ class OutOfMemoryExitTest {
     private final List<Integer> halted = new ArrayList<>();
     private final List<Throwable> passedOn = new ArrayList<>();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private final OutOfMemoryExit handler = new OutOfMemoryExit((t, e) -> passedOn.add(e), halted::add,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+    private final OutOfMemoryExit handler = new OutOfMemoryExit(
+            (t, e) -> passedOn.add(e), halted::add, new PrintStream(err, true, StandardCharsets.UTF_8));
 
     @Test
     void anOutOfMemoryErrorInAThreadHaltsTheProcessAfterSayingWhy() throws Exception {
-        Thread worker = new Thread(() -> {
-            throw new OutOfMemoryError("Java heap space");
-        }, "ferry-step-output");
+        Thread worker = new Thread(
+                () -> {
+                    throw new OutOfMemoryError("Java heap space");
+                },
+                "ferry-step-output");
         worker.setUncaughtExceptionHandler(handler);
         worker.start();
         worker.join();
 
         assertThat(halted).containsExactly(3);
         assertThat(passedOn).isEmpty();
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ran out of memory in thread ferry-step-output")
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("ran out of memory in thread ferry-step-output")
                 .contains("Java heap space");
     }
 
     @Test
     void anOutOfMemoryErrorWrappedInAnotherHaltsToo() {
-        handler.uncaughtException(Thread.currentThread(), new IllegalStateException("task failed", new OutOfMemoryError()));
+        handler.uncaughtException(
+                Thread.currentThread(), new IllegalStateException("task failed", new OutOfMemoryError()));
         assertThat(halted).containsExactly(OutOfMemoryExit.STATUS);
     }
 
@@ -71,12 +75,13 @@ class OutOfMemoryExitTest {
         try {
             // submit() keeps a task's error in its future: only a report from the catching code reaches the handler
             pool.submit(() -> {
-                try {
-                    throw new OutOfMemoryError("Java heap space");
-                } catch (Throwable e) {
-                    OutOfMemoryExit.reportIfOutOfMemory(e);
-                }
-            }).get();
+                        try {
+                            throw new OutOfMemoryError("Java heap space");
+                        } catch (Throwable e) {
+                            OutOfMemoryExit.reportIfOutOfMemory(e);
+                        }
+                    })
+                    .get();
         } finally {
             pool.shutdownNow();
         }

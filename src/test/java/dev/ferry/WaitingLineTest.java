@@ -78,12 +78,16 @@ class WaitingLineTest {
     }
 
     /** Joins and waits for a seat on another thread, telling {@code said} what the line says. */
-    private Future<Waiter> waitForSeat(WaitingLine<Waiter> line, Waiter waiter, List<String> said, BooleanSupplier wanted) {
+    private Future<Waiter> waitForSeat(
+            WaitingLine<Waiter> line, Waiter waiter, List<String> said, BooleanSupplier wanted) {
         WaitingLine<Waiter>.Ticket ticket = line.join(waiter);
         return threads.submit(() -> {
             try (ticket) {
-                return line.await(ticket, t -> t.item().seated ? WaitingLine.Look.served(t.item()) : WaitingLine.Look.inLine(),
-                        said::add, wanted);
+                return line.await(
+                        ticket,
+                        t -> t.item().seated ? WaitingLine.Look.served(t.item()) : WaitingLine.Look.inLine(),
+                        said::add,
+                        wanted);
             }
         });
     }
@@ -109,7 +113,8 @@ class WaitingLineTest {
     @Test
     void aWaiterIsToldItsPositionInTheOwnersWordsWhenItChanges() throws Exception {
         WaitingLine<Waiter> line = line();
-        List<Future<Waiter>> ahead = List.of(waitForSeat(line, new Waiter("a"), new ArrayList<>(), () -> true),
+        List<Future<Waiter>> ahead = List.of(
+                waitForSeat(line, new Waiter("a"), new ArrayList<>(), () -> true),
                 waitForSeat(line, new Waiter("b"), new ArrayList<>(), () -> true));
         List<String> said = new CopyOnWriteArrayList<>();
         Future<Waiter> c = waitForSeat(line, new Waiter("c"), said, () -> true);
@@ -131,8 +136,11 @@ class WaitingLineTest {
         WaitingLine<Waiter> line = line();
         WaitingLine<Waiter>.Ticket ticket = line.join(new Waiter("a"));
         List<String> said = new CopyOnWriteArrayList<>();
-        Future<Waiter> waiting = threads.submit(() -> line.await(ticket, t -> t.item().seated ? WaitingLine.Look.served(t.item())
-                : WaitingLine.Look.saying("being built"), said::add, () -> true));
+        Future<Waiter> waiting = threads.submit(() -> line.await(
+                ticket,
+                t -> t.item().seated ? WaitingLine.Look.served(t.item()) : WaitingLine.Look.saying("being built"),
+                said::add,
+                () -> true));
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !said.isEmpty());
         freeOneSeat(line);
         waiting.get(5, TimeUnit.SECONDS);
@@ -144,8 +152,11 @@ class WaitingLineTest {
         WaitingLine<Waiter> line = line(0, Duration.ofMinutes(1), Duration.ofMillis(300));
         long start = System.nanoTime();
         Future<Waiter> gone = waitForSeat(line, new Waiter("a"), new ArrayList<>(), () -> false);
-        assertThatThrownBy(() -> gone.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(FerryException.class).hasMessage("the waiter left");
+        assertThatThrownBy(() -> gone.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(FerryException.class)
+                .hasMessage("the waiter left");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
         assertThat(line.size()).isZero();
     }
@@ -155,8 +166,8 @@ class WaitingLineTest {
         WaitingLine<Waiter> line = line(0, Duration.ofMinutes(1), Duration.ofMillis(1500));
         long start = System.nanoTime();
         // gone for its first half second, shorter than leave-after, then back
-        Future<Waiter> flaky = waitForSeat(line, new Waiter("a"), new ArrayList<>(),
-                () -> System.nanoTime() - start > 500_000_000L);
+        Future<Waiter> flaky =
+                waitForSeat(line, new Waiter("a"), new ArrayList<>(), () -> System.nanoTime() - start > 500_000_000L);
         Thread.sleep(2500);
         assertThat(flaky).isNotDone();
         freeOneSeat(line);
@@ -167,7 +178,9 @@ class WaitingLineTest {
     void waitingPastMaxWaitFailsInTheOwnersWords() throws Exception {
         WaitingLine<Waiter> line = line(0, Duration.ofMillis(400), Duration.ofMinutes(1));
         Future<Waiter> late = waitForSeat(line, new Waiter("a"), new ArrayList<>(), () -> true);
-        assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(FerryException.class)
+        assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS))
+                .cause()
+                .isInstanceOf(FerryException.class)
                 .hasMessage("Nothing became free within 400 milliseconds. Try again later.");
         assertThat(line.size()).isZero();
     }
@@ -177,9 +190,11 @@ class WaitingLineTest {
         WaitingLine<Waiter> line = line(2, Duration.ofMinutes(1), Duration.ofMinutes(1));
         WaitingLine<Waiter>.Ticket a = line.join(new Waiter("a"));
         line.join(new Waiter("b"));
-        assertThatThrownBy(() -> line.join(new Waiter("c"))).isInstanceOf(FerryException.class)
+        assertThatThrownBy(() -> line.join(new Waiter("c")))
+                .isInstanceOf(FerryException.class)
                 .hasMessage("2 are already waiting in line, the most this Ferry lets wait. Try again in a few minutes.")
-                .extracting(e -> ((FerryException) e).status()).isEqualTo(503);
+                .extracting(e -> ((FerryException) e).status())
+                .isEqualTo(503);
         WaitingLine<Waiter>.Ticket again = line.join(new Waiter("a"), w -> w.name.equals("a"));
         assertThat(a.replaced()).isTrue();
         assertThat(a.position()).isZero();
@@ -196,7 +211,7 @@ class WaitingLineTest {
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         Thread waiter = new Thread(() -> {
             try {
-                line.await(first, t -> WaitingLine.Look.inLine(), s -> { }, () -> true);
+                line.await(first, t -> WaitingLine.Look.inLine(), s -> {}, () -> true);
                 failure.complete(null);
             } catch (Throwable e) {
                 failure.complete(e);

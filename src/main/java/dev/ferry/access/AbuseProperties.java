@@ -38,9 +38,13 @@ public record AbuseProperties(
      * @param maxStreams        event streams (build and workshop) open at once from all addresses together (0: no
      *                          bound); each holds a thread while it is open
      */
-    public record RateLimit(@DefaultValue("0") int requestsPerMinute, @DefaultValue("20") int burst,
-                            @DefaultValue("10m") Duration tokenLifetime, @DefaultValue("") String tokenSecret,
-                            @DefaultValue("1") int tokenUses, @DefaultValue("30") int tokensPerMinute,
-                            @DefaultValue("50") int streamsPerAddress, @DefaultValue("500") int maxStreams) {
-    }
+    public record RateLimit(
+            @DefaultValue("0") int requestsPerMinute,
+            @DefaultValue("20") int burst,
+            @DefaultValue("10m") Duration tokenLifetime,
+            @DefaultValue("") String tokenSecret,
+            @DefaultValue("1") int tokenUses,
+            @DefaultValue("30") int tokensPerMinute,
+            @DefaultValue("50") int streamsPerAddress,
+            @DefaultValue("500") int maxStreams) {}
 }

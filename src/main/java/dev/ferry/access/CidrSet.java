@@ -9,8 +9,7 @@ import java.util.List;
 /** A set of address ranges written as CIDR blocks ({@code 10.0.0.0/8}, {@code 2001:db8::/32}) or single addresses. */
 final class CidrSet {
 
-    private record Block(byte[] network, int prefix) {
-    }
+    private record Block(byte[] network, int prefix) {}
 
     private final List<Block> blocks = new ArrayList<>();
 
@@ -61,7 +60,8 @@ final class CidrSet {
     }
 
     private static boolean samePrefix(byte[] a, byte[] b, int bits) {
-        BigInteger mask = bits == 0 ? BigInteger.ZERO
+        BigInteger mask = bits == 0
+                ? BigInteger.ZERO
                 : BigInteger.ONE.shiftLeft(bits).subtract(BigInteger.ONE).shiftLeft(a.length * 8 - bits);
         return new BigInteger(1, a).and(mask).equals(new BigInteger(1, b).and(mask));
     }

@@ -15,8 +15,7 @@ import jakarta.servlet.http.HttpServletRequest;
 public final class LaunchGuard {
 
     /** A refusal: the status, the sentence, and headers to send (the {@code x-ratelimit-*} numbers). */
-    public record Refusal(int status, String message, Map<String, String> headers) {
-    }
+    public record Refusal(int status, String message, Map<String, String> headers) {}
 
     /** A build API request let through, and whether a build token let it ({@code build_token} of launch events). */
     public record Admission(Refusal refusal, boolean withToken) {
@@ -29,7 +28,12 @@ public final class LaunchGuard {
     private final BuildTokens tokens;
     private final RateLimiter tokenIssue;
 
-    LaunchGuard(ClientAddresses addresses, CidrSet banned, RateLimiter limiter, BuildTokens tokens, RateLimiter tokenIssue) {
+    LaunchGuard(
+            ClientAddresses addresses,
+            CidrSet banned,
+            RateLimiter limiter,
+            BuildTokens tokens,
+            RateLimiter tokenIssue) {
         this.addresses = addresses;
         this.banned = banned;
         this.limiter = limiter;
@@ -69,9 +73,14 @@ public final class LaunchGuard {
         if (d.allowed()) {
             return Admission.PLAIN;
         }
-        return new Admission(new Refusal(429, "Too many launches from your address: the limit is " + d.limit() + " a minute. "
-                + "Try again in " + d.resetSeconds() + " seconds, or launch from this Ferry's launch page, which is not limited.",
-                new LinkedHashMap<>(responseHeaders)), false);
+        return new Admission(
+                new Refusal(
+                        429,
+                        "Too many launches from your address: the limit is " + d.limit() + " a minute. "
+                                + "Try again in " + d.resetSeconds()
+                                + " seconds, or launch from this Ferry's launch page, which is not limited.",
+                        new LinkedHashMap<>(responseHeaders)),
+                false);
     }
 
     /**
@@ -88,7 +97,10 @@ public final class LaunchGuard {
     }
 
     private static Refusal bannedRefusal() {
-        return new Refusal(403, "Requests from your network are not accepted by this Ferry. If you think this is a "
-                + "mistake, contact its operator.", Map.of());
+        return new Refusal(
+                403,
+                "Requests from your network are not accepted by this Ferry. If you think this is a "
+                        + "mistake, contact its operator.",
+                Map.of());
     }
 }

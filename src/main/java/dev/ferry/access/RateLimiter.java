@@ -12,8 +12,7 @@ import dev.ferry.AddressBlocks;
 final class RateLimiter {
 
     /** The outcome for one request, with the numbers for the {@code x-ratelimit-*} headers. */
-    record Decision(boolean allowed, int limit, int remaining, long resetSeconds) {
-    }
+    record Decision(boolean allowed, int limit, int remaining, long resetSeconds) {}
 
     private static final int MAX_TRACKED = 100_000;
 

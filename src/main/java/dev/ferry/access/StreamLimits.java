@@ -19,6 +19,7 @@ public final class StreamLimits {
     public final class Permit implements AutoCloseable {
         /** The address counted, or null when only the total counts. */
         private final String client;
+
         private final AtomicBoolean open = new AtomicBoolean(true);
 
         private Permit(String client) {
@@ -50,8 +51,10 @@ public final class StreamLimits {
         client = AddressBlocks.of(client);
         int mine = open.getOrDefault(client, 0);
         if (perAddress > 0 && mine >= perAddress) {
-            throw new FerryException(429, "Your address already follows " + mine + " launches at once, the most this Ferry "
-                    + "allows. Close some launch pages, or wait for their launches to finish, then try again.");
+            throw new FerryException(
+                    429,
+                    "Your address already follows " + mine + " launches at once, the most this Ferry "
+                            + "allows. Close some launch pages, or wait for their launches to finish, then try again.");
         }
         open.put(client, mine + 1);
         openTotal++;
@@ -67,8 +70,10 @@ public final class StreamLimits {
 
     private void refuseBeyondTotal() {
         if (total > 0 && openTotal >= total) {
-            throw new FerryException(503, "This Ferry is following as many launches as it can (" + total + " at once). "
-                    + "Try again in a minute.");
+            throw new FerryException(
+                    503,
+                    "This Ferry is following as many launches as it can (" + total + " at once). "
+                            + "Try again in a minute.");
         }
     }
 

@@ -8,7 +8,12 @@ import dev.ferry.repo.ResolvedRepo;
 /** One build of one {@link ImageKey}, shared by every launch that needs it. */
 public final class Build {
 
-    public enum State { QUEUED, RUNNING, SUCCEEDED, FAILED }
+    public enum State {
+        QUEUED,
+        RUNNING,
+        SUCCEEDED,
+        FAILED
+    }
 
     private final ImageKey key;
     private final ResolvedRepo repo;

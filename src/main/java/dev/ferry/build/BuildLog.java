@@ -15,8 +15,7 @@ import dev.ferry.HeadAndTail;
 public final class BuildLog {
 
     /** One entry: a line of output, or a phase change when {@code phaseChange} is true. */
-    public record Entry(Phase phase, String text, boolean phaseChange) {
-    }
+    public record Entry(Phase phase, String text, boolean phaseChange) {}
 
     private final BuildProperties.Log limits;
     private final HeadAndTail<Entry> kept;
@@ -30,7 +29,9 @@ public final class BuildLog {
 
     public BuildLog(BuildProperties.Log limits) {
         this.limits = limits;
-        this.kept = new HeadAndTail<>(limits.maxLines(), limits.maxBytes().toBytes(),
+        this.kept = new HeadAndTail<>(
+                limits.maxLines(),
+                limits.maxBytes().toBytes(),
                 e -> e.text() == null ? 0 : HeadAndTail.utf8Length(e.text()));
     }
 
@@ -52,7 +53,9 @@ public final class BuildLog {
         }
         int end = text.endsWith("\n") ? text.length() - 1 : text.length();
         int note = text.lastIndexOf(BoundedLineReader.CUT, end);
-        if (note >= 0 && note <= max && end - note <= BoundedLineReader.CUT.length() + 20
+        if (note >= 0
+                && note <= max
+                && end - note <= BoundedLineReader.CUT.length() + 20
                 && text.startsWith(" bytes)", end - " bytes)".length())) {
             return text;
         }
@@ -79,7 +82,9 @@ public final class BuildLog {
         for (int i = entries.size() - 1; i >= 0 && lines.size() < n; i--) {
             Entry e = entries.get(i);
             if (!e.phaseChange()) {
-                lines.add(0, e.text().endsWith("\n") ? e.text().substring(0, e.text().length() - 1) : e.text());
+                lines.add(
+                        0,
+                        e.text().endsWith("\n") ? e.text().substring(0, e.text().length() - 1) : e.text());
             }
         }
         return String.join("\n", lines);
@@ -113,9 +118,12 @@ public final class BuildLog {
     }
 
     private Entry notShown() {
-        return new Entry(phase, HeadAndTail.notShown(kept.dropped(), kept.droppedBytes())
-                + " (a build log keeps its first and last lines, up to " + limits.maxLines() + " lines and "
-                + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n", false);
+        return new Entry(
+                phase,
+                HeadAndTail.notShown(kept.dropped(), kept.droppedBytes())
+                        + " (a build log keeps its first and last lines, up to " + limits.maxLines() + " lines and "
+                        + HeadAndTail.bytes(limits.maxBytes().toBytes()) + ")\n",
+                false);
     }
 
     private void publish(Entry entry) {

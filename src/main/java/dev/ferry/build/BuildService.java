@@ -48,6 +48,7 @@ public final class BuildService implements AutoCloseable {
     private final Map<ImageKey, Build> inFlight = new ConcurrentHashMap<>();
     /** The last builds that ended, newest first, for the operator dashboard. */
     private final Deque<Build> recent = new ConcurrentLinkedDeque<>();
+
     private static final int RECENT_KEPT = 50;
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
@@ -57,18 +58,20 @@ public final class BuildService implements AutoCloseable {
      * with a thread, so it has no leave-after or max-wait: a build nobody watches any more is still wanted (by a
      * workshop, or the next launch of its commit), and the build timeout counts its time in line.
      */
-    private final WaitingLine<Build> line = new WaitingLine<>(slots, WaitingLine.Limits.NONE,
+    private final WaitingLine<Build> line = new WaitingLine<>(
+            slots,
+            WaitingLine.Limits.NONE,
             (position, build) -> "This build is now " + Ordinals.of(position) + " in line.");
     /** Tickets of the builds in line; guarded by {@code slots}. */
     private final Map<Build, WaitingLine<Build>.Ticket> tickets = new HashMap<>();
     /** Builds holding a slot: running, or about to; guarded by {@code slots}. */
     private final Set<Build> holdingSlots = new HashSet<>();
+
     private final AtomicLong started = new AtomicLong();
     private final List<Consumer<BuildOutcome>> listeners = new CopyOnWriteArrayList<>();
 
     /** How one build ended: for metrics. */
-    public record BuildOutcome(ResolvedRepo repo, boolean succeeded, Duration duration) {
-    }
+    public record BuildOutcome(ResolvedRepo repo, boolean succeeded, Duration duration) {}
 
     public BuildService(Builder builder, BuildProperties properties) {
         this.builder = builder;
@@ -117,11 +120,14 @@ public final class BuildService implements AutoCloseable {
                     recent.pollLast();
                 }
             });
-            timers.schedule(() -> {
-                if (!build.result().isDone()) {
-                    stop(build, work);
-                }
-            }, properties.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
+            timers.schedule(
+                    () -> {
+                        if (!build.result().isDone()) {
+                            stop(build, work);
+                        }
+                    },
+                    properties.timeout().toMillis() + 1,
+                    TimeUnit.MILLISECONDS);
             return build;
         }
     }
@@ -139,8 +145,11 @@ public final class BuildService implements AutoCloseable {
                 WaitingLine<Build>.Ticket ticket = line.join(build);
                 tickets.put(build, ticket);
                 line.told(ticket);
-                build.log().phase(Phase.WAITING, "All " + properties.maxConcurrent() + " build slots are busy. This build is "
-                        + Ordinals.of(ticket.position()) + " in line.\n");
+                build.log()
+                        .phase(
+                                Phase.WAITING,
+                                "All " + properties.maxConcurrent() + " build slots are busy. This build is "
+                                        + Ordinals.of(ticket.position()) + " in line.\n");
             }
             return workers.submit(() -> run(build));
         }
@@ -277,23 +286,28 @@ public final class BuildService implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             Environment env = builder.build(new BuildContext() {
-                @Override public ResolvedRepo repo() {
+                @Override
+                public ResolvedRepo repo() {
                     return build.repo();
                 }
 
-                @Override public ImageKey key() {
+                @Override
+                public ImageKey key() {
                     return build.key();
                 }
 
-                @Override public BuildLog log() {
+                @Override
+                public BuildLog log() {
                     return build.log();
                 }
 
-                @Override public boolean cancelled() {
+                @Override
+                public boolean cancelled() {
                     return build.cancelled() || Thread.currentThread().isInterrupted();
                 }
 
-                @Override public Instant deadline() {
+                @Override
+                public Instant deadline() {
                     return deadline;
                 }
             });
@@ -305,7 +319,11 @@ public final class BuildService implements AutoCloseable {
             OutOfMemoryExit.reportIfOutOfMemory(e); // a build's error stays in its future: the handler would not see it
             build.state(Build.State.FAILED);
             FerryException failure = failure(build, e);
-            log.info("build {} failed after {} ms: {}", build.key(), (System.nanoTime() - t0) / 1_000_000, failure.getMessage());
+            log.info(
+                    "build {} failed after {} ms: {}",
+                    build.key(),
+                    (System.nanoTime() - t0) / 1_000_000,
+                    failure.getMessage());
             if (!(e instanceof FerryException)) {
                 log.warn("build {} failed unexpectedly", build.key(), e);
             }
@@ -316,18 +334,24 @@ public final class BuildService implements AutoCloseable {
 
     private FerryException failure(Build build, Throwable e) {
         if (build.cancelled() && build.created().plus(properties.timeout()).isAfter(Instant.now())) {
-            return new BuildFailedException(503, "The build was stopped by an operator or because Ferry is shutting down. "
-                    + "Launch again to start a new build.");
+            return new BuildFailedException(
+                    503,
+                    "The build was stopped by an operator or because Ferry is shutting down. "
+                            + "Launch again to start a new build.");
         }
         if (build.cancelled()) {
-            return new BuildFailedException(504, "The build took longer than the limit of "
-                    + Durations.human(properties.timeout()) + " and was stopped.");
+            return new BuildFailedException(
+                    504,
+                    "The build took longer than the limit of " + Durations.human(properties.timeout())
+                            + " and was stopped.");
         }
         if (e instanceof FerryException fe) {
             return fe;
         }
-        return new BuildFailedException(500, "The build failed because of an error in Ferry (" + e.getClass().getSimpleName()
-                + "). Try again; if it keeps failing, tell the operator.");
+        return new BuildFailedException(
+                500,
+                "The build failed because of an error in Ferry (" + e.getClass().getSimpleName()
+                        + "). Try again; if it keeps failing, tell the operator.");
     }
 
     /** Stops every build: running builds are cancelled and their processes stopped. */
@@ -342,5 +366,4 @@ public final class BuildService implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
-
 }

@@ -7,5 +7,4 @@ package dev.ferry.build;
  * @param imageName the name shown to users and in BinderHub's {@code built}/{@code ready} events (a registry image on
  *                  kubernetes, {@code ferry-local/<slug>:<commit>} on the local platform)
  */
-public record Environment(ImageKey key, String imageName) {
-}
+public record Environment(ImageKey key, String imageName) {}

@@ -30,12 +30,15 @@ public record ImageKey(String repoUrl, String commit) {
         } catch (IllegalArgumentException e) {
             readable = "repo";
         }
-        readable = readable.toLowerCase(Locale.ROOT).replaceAll("\\.git$", "").replaceAll("[^a-z0-9]+", "-")
+        readable = readable.toLowerCase(Locale.ROOT)
+                .replaceAll("\\.git$", "")
+                .replaceAll("[^a-z0-9]+", "-")
                 .replaceAll("^-+|-+$", "");
         if (readable.length() > 50) {
             readable = readable.substring(readable.length() - 50).replaceAll("^-+", "");
         }
-        return (readable.isEmpty() ? "repo" : readable) + "-" + Hashes.sha256(repoUrl).substring(0, 8);
+        return (readable.isEmpty() ? "repo" : readable) + "-"
+                + Hashes.sha256(repoUrl).substring(0, 8);
     }
 
     /** {@code <slug>-<commit>}: unique per key, usable as a directory name. */

@@ -33,11 +33,23 @@ import java.util.Optional;
  * @param rSnapshot     the CRAN snapshot date {@code runtime.txt} names ({@code r-4.3-2023-10-01} → {@code 2023-10-01}),
  *                      also when it names an R version
  */
-public record BuildPlan(Buildpack buildpack, String configDir, List<String> files, Optional<String> python,
-                        Optional<String> r, Optional<String> julia, List<String> packages, List<String> aptPackages,
-                        Optional<String> postBuild, Optional<String> start, boolean installPackage,
-                        Optional<String> s2iBuilder, List<String> warnings, Optional<String> condaFile,
-                        Optional<String> serverRequirements, Optional<String> rSnapshot) {
+public record BuildPlan(
+        Buildpack buildpack,
+        String configDir,
+        List<String> files,
+        Optional<String> python,
+        Optional<String> r,
+        Optional<String> julia,
+        List<String> packages,
+        List<String> aptPackages,
+        Optional<String> postBuild,
+        Optional<String> start,
+        boolean installPackage,
+        Optional<String> s2iBuilder,
+        List<String> warnings,
+        Optional<String> condaFile,
+        Optional<String> serverRequirements,
+        Optional<String> rSnapshot) {
 
     /** Pythons older than this run as a separate kernel environment beside the server's (repo2docker's cut-off). */
     public static final String SEPARATE_KERNEL_BELOW = "3.7";
@@ -67,6 +79,7 @@ public record BuildPlan(Buildpack buildpack, String configDir, List<String> file
         String[] cut = SEPARATE_KERNEL_BELOW.split("\\.");
         int major = Integer.parseInt(v[0]);
         int minor = v.length > 1 ? Integer.parseInt(v[1]) : 0;
-        return major < Integer.parseInt(cut[0]) || (major == Integer.parseInt(cut[0]) && minor < Integer.parseInt(cut[1]));
+        return major < Integer.parseInt(cut[0])
+                || (major == Integer.parseInt(cut[0]) && minor < Integer.parseInt(cut[1]));
     }
 }

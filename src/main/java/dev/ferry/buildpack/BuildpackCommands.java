@@ -45,8 +45,7 @@ public final class BuildpackCommands {
 
     public static final Set<String> COMMANDS = Set.of("detect", "dockerfile", "prepare");
 
-    private BuildpackCommands() {
-    }
+    private BuildpackCommands() {}
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
         return run(args, out, err, System.getenv());
@@ -58,14 +57,16 @@ public final class BuildpackCommands {
             return switch (args[0]) {
                 case "detect" -> {
                     requireArgs(args, 2, "detect <repository folder>");
-                    out.println(json().writeValueAsString(PlanJson.of(detector(env).detect(Path.of(args[1])))));
+                    out.println(
+                            json().writeValueAsString(PlanJson.of(detector(env).detect(Path.of(args[1])))));
                     yield 0;
                 }
                 case "dockerfile" -> {
                     requireArgs(args, 2, "dockerfile <repository folder>");
                     Path dir = Path.of(args[1]);
                     BuildPlan plan = detector(env).detect(dir);
-                    String rendered = renderer(env).render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
+                    String rendered = renderer(env)
+                            .render(plan, new DockerfileRenderer.Source("local:" + dir.getFileName(), "unknown"));
                     out.print(rendered != null ? rendered : new RepoFiles(dir).read(plan.inConfigDir("Dockerfile")));
                     yield 0;
                 }
@@ -120,37 +121,52 @@ public final class BuildpackCommands {
         if (repoUrl == null || commit == null || outDir == null || !commit.matches("[0-9a-f]{40}")) {
             throw new Usage("prepare --repo <url> --commit <40-hex sha> [--ref <ref>] --out <dir>");
         }
-        List<String> schemes = List.of(env.getOrDefault("FERRY_REPO_ALLOWED_SCHEMES", "https").split(","));
+        List<String> schemes =
+                List.of(env.getOrDefault("FERRY_REPO_ALLOWED_SCHEMES", "https").split(","));
         boolean allowPrivate = Boolean.parseBoolean(env.getOrDefault("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "false"));
         UrlGuard guard = new UrlGuard(schemes, allowPrivate, HostResolver.system());
-        RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
-                Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
-                Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
-                        String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
-                Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
-        long maxCheckoutBytes = Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES",
-                String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES)));
-        long maxCheckoutFiles = Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_FILES",
-                String.valueOf(RepoCheckout.DEFAULT_MAX_FILES)));
+        RemoteGit git = new RemoteGit(
+                guard,
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
+                Long.parseLong(env.getOrDefault(
+                        "FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                        "FERRY_REPO_MAX_FETCH_SECONDS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
+                Long.parseLong(env.getOrDefault(
+                        "FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
+        long maxCheckoutBytes = Long.parseLong(
+                env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES", String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES)));
+        long maxCheckoutFiles = Long.parseLong(
+                env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_FILES", String.valueOf(RepoCheckout.DEFAULT_MAX_FILES)));
         Path dir = Path.of(outDir);
         try {
             String archiveFiles = env.get("FERRY_ARCHIVE_FILES");
             if (archiveFiles != null) {
                 // a record of a research archive: its files, through the same guard and limits as the portal's builds
-                ArchiveFetcher fetcher = new ArchiveFetcher(guard, Duration.ofSeconds(Long.parseLong(
-                        env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
-                        Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
-                        Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_MAX_FETCH_SECONDS",
+                ArchiveFetcher fetcher = new ArchiveFetcher(
+                        guard,
+                        Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
+                        Long.parseLong(env.getOrDefault(
+                                "FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
+                        Duration.ofSeconds(Long.parseLong(env.getOrDefault(
+                                "FERRY_REPO_MAX_FETCH_SECONDS",
                                 String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))));
                 // scratch inside the build context: the pod's root file system is read-only, and moves stay on one disk
-                new RecordDownloader(fetcher, maxCheckoutBytes, maxCheckoutFiles).fetchInto(
-                        ArchiveRecord.fromFetchJson(archiveFiles, commit), dir, dir.resolve(".ferry-fetching"), out::println);
+                new RecordDownloader(fetcher, maxCheckoutBytes, maxCheckoutFiles)
+                        .fetchInto(
+                                ArchiveRecord.fromFetchJson(archiveFiles, commit),
+                                dir,
+                                dir.resolve(".ferry-fetching"),
+                                out::println);
             } else {
                 GuardedUrl url = guard.check(repoUrl);
                 String spec = URLEncoder.encode(repoUrl, StandardCharsets.UTF_8) + "/" + commit;
                 RepoSpec repoSpec = new GitRepoProvider().parse(spec);
                 ResolvedRepo resolved = new ResolvedRepo(repoSpec, commit, spec, options.get("ref"));
-                try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+                try (Git local = Git.init()
+                        .setDirectory(dir.toFile())
+                        .setInitialBranch("main")
+                        .call()) {
                     git.fetchCommit(local.getRepository(), url, resolved, NullProgressMonitor.INSTANCE);
                     new RepoCheckout(maxCheckoutBytes, maxCheckoutFiles).checkout(local.getRepository(), commit);
                 }
@@ -163,19 +179,27 @@ public final class BuildpackCommands {
                 Files.writeString(meta.resolve("Dockerfile"), dockerfile, StandardCharsets.UTF_8);
             } else {
                 // the repository's own Dockerfile, in the place the builder reads every Dockerfile from
-                Files.copy(dir.resolve(plan.inConfigDir("Dockerfile")), meta.resolve("Dockerfile"),
+                Files.copy(
+                        dir.resolve(plan.inConfigDir("Dockerfile")),
+                        meta.resolve("Dockerfile"),
                         StandardCopyOption.REPLACE_EXISTING);
-                Files.writeString(meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
+                Files.writeString(
+                        meta.resolve("dockerfile-path"), plan.inConfigDir("Dockerfile"), StandardCharsets.UTF_8);
             }
             // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile instead of the context's .dockerignore
-            Files.writeString(meta.resolve("Dockerfile.dockerignore"), DockerfileRenderer.ignoreFile(dir, plan), StandardCharsets.UTF_8);
-            Files.writeString(meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);
+            Files.writeString(
+                    meta.resolve("Dockerfile.dockerignore"),
+                    DockerfileRenderer.ignoreFile(dir, plan),
+                    StandardCharsets.UTF_8);
+            Files.writeString(
+                    meta.resolve("plan.json"), json().writeValueAsString(PlanJson.of(plan)), StandardCharsets.UTF_8);
             out.println("prepared " + Urls.redact(repoUrl) + " at " + commit + " (" + plan.buildpack() + ")");
             return 0;
         } catch (FerryException e) {
             throw e;
         } catch (Exception e) {
-            throw new FerryException(500, "Preparing the build context failed: " + Urls.redact(String.valueOf(e.getMessage())));
+            throw new FerryException(
+                    500, "Preparing the build context failed: " + Urls.redact(String.valueOf(e.getMessage())));
         }
     }
 
@@ -199,7 +223,8 @@ public final class BuildpackCommands {
     }
 
     private static int usage(PrintStream err) {
-        err.println("usage: java -jar ferry.jar [detect <dir> | dockerfile <dir> | prepare --repo <url> --commit <sha> --out <dir>]");
+        err.println(
+                "usage: java -jar ferry.jar [detect <dir> | dockerfile <dir> | prepare --repo <url> --commit <sha> --out <dir>]");
         return 2;
     }
 

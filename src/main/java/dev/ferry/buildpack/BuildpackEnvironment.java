@@ -17,16 +17,19 @@ public final class BuildpackEnvironment {
 
     static final String PREFIX = "FERRY_BUILDPACK_";
 
-    private BuildpackEnvironment() {
-    }
+    private BuildpackEnvironment() {}
 
     /** One variable per setting; lists are comma-separated. */
     public static Map<String, String> of(BuildpackProperties settings) {
         Map<String, String> env = new LinkedHashMap<>();
         for (RecordComponent c : BuildpackProperties.class.getRecordComponents()) {
             Object value = value(c, settings);
-            env.put(name(c), value instanceof List<?> list ? String.join(",", list.stream().map(String::valueOf).toList())
-                    : String.valueOf(value == null ? "" : value));
+            env.put(
+                    name(c),
+                    value instanceof List<?> list
+                            ? String.join(
+                                    ",", list.stream().map(String::valueOf).toList())
+                            : String.valueOf(value == null ? "" : value));
         }
         return env;
     }

@@ -30,15 +30,17 @@ import tools.jackson.dataformat.toml.TomlMapper;
 public final class Detector {
 
     private static final Pattern RUNTIME_PYTHON = Pattern.compile("^python-(\\d+)(?:\\.(\\d+))?(\\.\\d+)?$");
-    private static final Pattern RUNTIME_R = Pattern.compile("^r-(?:(\\d+\\.\\d+(?:\\.\\d+)?)-)?(\\d{4}-\\d{2}-\\d{2})$");
+    private static final Pattern RUNTIME_R =
+            Pattern.compile("^r-(?:(\\d+\\.\\d+(?:\\.\\d+)?)-)?(\\d{4}-\\d{2}-\\d{2})$");
     private static final Pattern RUNTIME_R_VERSION_ONLY = Pattern.compile("^r-(\\d+\\.\\d+(?:\\.\\d+)?)$");
     private static final Pattern APT_PACKAGE = Pattern.compile("^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$");
-    private static final Pattern LEGACY_BINDER = Pattern.compile("^\\s*FROM\\s+andrewosh/binder-base",
-            Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
+    private static final Pattern LEGACY_BINDER =
+            Pattern.compile("^\\s*FROM\\s+andrewosh/binder-base", Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
     /** repo2docker's reading of a conda dependency: {@code python=…} or {@code python==…} pins, bounds do not. */
     private static final Pattern CONDA_PYTHON = Pattern.compile("^python\\s*=+\\s*([\\d.]*)");
     /** A Pipfile's or Pipfile.lock's Python: the leading version number, as repo2docker reads it. */
     private static final Pattern PIPFILE_PYTHON = Pattern.compile("^\\d+(\\.\\d+)*");
+
     private static final int MAX_APT_PACKAGES = 500;
 
     private final Optional<String> s2iBuilder;
@@ -57,8 +59,9 @@ public final class Detector {
         boolean binder = repo.isDirectory("binder");
         boolean dotBinder = repo.isDirectory(".binder");
         if (binder && dotBinder) {
-            throw new BuildpackException("The repository has both a binder/ and a .binder/ folder; repo2docker and Ferry "
-                    + "read only one of them. Keep one.");
+            throw new BuildpackException(
+                    "The repository has both a binder/ and a .binder/ folder; repo2docker and Ferry "
+                            + "read only one of them. Keep one.");
         }
         String configDir = binder ? "binder" : dotBinder ? ".binder" : "";
         Plan plan = new Plan(repo, configDir);
@@ -77,9 +80,10 @@ public final class Detector {
         if (plan.has("Dockerfile")) {
             String dockerfile = repo.read(plan.path("Dockerfile"));
             if (LEGACY_BINDER.matcher(dockerfile).find()) {
-                throw new BuildpackException("This repository's Dockerfile starts FROM andrewosh/binder-base, the legacy "
-                        + "Binder base image, which is no longer supported. Replace the Dockerfile with a requirements.txt "
-                        + "or environment.yml (see docs/environments.md), or base it on a current image.");
+                throw new BuildpackException(
+                        "This repository's Dockerfile starts FROM andrewosh/binder-base, the legacy "
+                                + "Binder base image, which is no longer supported. Replace the Dockerfile with a requirements.txt "
+                                + "or environment.yml (see docs/environments.md), or base it on a current image.");
             }
             plan.buildpack = Buildpack.DOCKER;
             plan.files.add(plan.path("Dockerfile"));
@@ -107,7 +111,8 @@ public final class Detector {
         } else if (plan.has("default.nix")) {
             plan.buildpack = Buildpack.NIX;
             plan.files.add(plan.path("default.nix"));
-        } else if (runtime.map(r -> r.startsWith("r-")).orElse(false) || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
+        } else if (runtime.map(r -> r.startsWith("r-")).orElse(false)
+                || (configDir.isEmpty() && repo.isFile("DESCRIPTION"))) {
             plan.buildpack = Buildpack.R;
             runtime.filter(r -> r.startsWith("r-")).ifPresent(r -> {
                 plan.r = Optional.of(parseRRuntime(r));
@@ -164,7 +169,8 @@ public final class Detector {
             }
         }
         if (configDir.isEmpty() == false && repo.isFile("DESCRIPTION") && plan.buildpack != Buildpack.R) {
-            plan.warnings.add("DESCRIPTION in the repository root is ignored because a " + configDir + "/ folder exists.");
+            plan.warnings.add(
+                    "DESCRIPTION in the repository root is ignored because a " + configDir + "/ folder exists.");
         }
         runtime.ifPresent(r -> {
             Matcher python = RUNTIME_PYTHON.matcher(r);
@@ -172,14 +178,17 @@ public final class Detector {
                 if (plan.buildpack == Buildpack.PYTHON) {
                     plan.python = runtimePython(python);
                 } else if (plan.buildpack == Buildpack.PIPFILE) {
-                    plan.warnings.add("runtime.txt asks for " + r + ", but with a Pipfile the Python version comes from "
-                            + "Pipfile.lock or the Pipfile's [requires] (as on mybinder.org); runtime.txt is not used.");
+                    plan.warnings.add(
+                            "runtime.txt asks for " + r + ", but with a Pipfile the Python version comes from "
+                                    + "Pipfile.lock or the Pipfile's [requires] (as on mybinder.org); runtime.txt is not used.");
                 } else {
-                    plan.warnings.add("runtime.txt asks for " + r + ", which the " + plan.buildpack + " buildpack does not use.");
+                    plan.warnings.add(
+                            "runtime.txt asks for " + r + ", which the " + plan.buildpack + " buildpack does not use.");
                 }
             } else if (!r.startsWith("r-")) {
-                throw new BuildpackException("runtime.txt says '" + printable(r) + "'; it must be python-X.Y (e.g. python-3.11, "
-                        + "or python-3 for the default) or r-YYYY-MM-DD / r-X.Y-YYYY-MM-DD.");
+                throw new BuildpackException(
+                        "runtime.txt says '" + printable(r) + "'; it must be python-X.Y (e.g. python-3.11, "
+                                + "or python-3 for the default) or r-YYYY-MM-DD / r-X.Y-YYYY-MM-DD.");
             }
             plan.files.add(plan.path("runtime.txt"));
         });
@@ -201,8 +210,9 @@ public final class Detector {
         return switch (major) {
             case "3" -> Optional.empty();
             case "2" -> Optional.of("2.7");
-            default -> throw new BuildpackException(where + " asks for Python " + major + "; write the version as X.Y "
-                    + "(e.g. 3.11), or 3 for the default Python.");
+            default ->
+                throw new BuildpackException(where + " asks for Python " + major + "; write the version as X.Y "
+                        + "(e.g. 3.11), or 3 for the default Python.");
         };
     }
 
@@ -226,8 +236,8 @@ public final class Detector {
         if (!plan.has("requirements3.txt")) {
             return;
         }
-        boolean honoured = plan.buildpack.pip()
-                && plan.python.map(BuildPlan::isLegacy).orElse(false);
+        boolean honoured =
+                plan.buildpack.pip() && plan.python.map(BuildPlan::isLegacy).orElse(false);
         if (honoured) {
             plan.serverRequirements = Optional.of(plan.path("requirements3.txt"));
             plan.files.add(plan.path("requirements3.txt"));
@@ -243,7 +253,8 @@ public final class Detector {
      * ({@code [build-system]} and {@code [project]}); one that only configures tools (black, ruff, pytest) does not.
      */
     private static boolean installablePyproject(JsonNode pyproject) {
-        return pyproject.path("build-system").isObject() && pyproject.path("project").isObject();
+        return pyproject.path("build-system").isObject()
+                && pyproject.path("project").isObject();
     }
 
     /** The Pipfile's packages, and the Python of Pipfile.lock's {@code _meta.requires}, then the Pipfile's {@code [requires]}. */
@@ -252,10 +263,16 @@ public final class Detector {
         if (plan.has("Pipfile.lock")) {
             String lock = plan.path("Pipfile.lock");
             try {
-                requires.put(lock, JsonMapper.builder().build().readTree(repo.read(lock)).path("_meta").path("requires"));
+                requires.put(
+                        lock,
+                        JsonMapper.builder()
+                                .build()
+                                .readTree(repo.read(lock))
+                                .path("_meta")
+                                .path("requires"));
             } catch (JacksonException e) {
-                throw new BuildpackException(lock + " is not valid JSON: " + printable(firstLine(e.getOriginalMessage()))
-                        + ". Recreate it with pipenv lock.");
+                throw new BuildpackException(lock + " is not valid JSON: "
+                        + printable(firstLine(e.getOriginalMessage())) + ". Recreate it with pipenv lock.");
             }
         }
         if (plan.has("Pipfile")) {
@@ -270,7 +287,9 @@ public final class Detector {
         for (Map.Entry<String, JsonNode> source : requires.entrySet()) {
             for (String key : List.of("python_full_version", "python_version")) {
                 JsonNode value = source.getValue().path(key);
-                Matcher m = value.isString() ? PIPFILE_PYTHON.matcher(value.asString().strip()) : null;
+                Matcher m = value.isString()
+                        ? PIPFILE_PYTHON.matcher(value.asString().strip())
+                        : null;
                 if (m != null && m.find()) {
                     plan.python = majorMinor(m.group(), source.getKey());
                     return;
@@ -302,7 +321,8 @@ public final class Detector {
         try {
             return TomlMapper.builder().build().readTree(repo.read(path));
         } catch (JacksonException e) {
-            throw new BuildpackException(path + " is not valid TOML: " + printable(firstLine(e.getOriginalMessage())) + ".");
+            throw new BuildpackException(
+                    path + " is not valid TOML: " + printable(firstLine(e.getOriginalMessage())) + ".");
         }
     }
 
@@ -321,7 +341,8 @@ public final class Detector {
             return;
         }
         if (!(doc instanceof Map<?, ?> map)) {
-            throw new BuildpackException(path + " must be a mapping with a 'dependencies' list (see docs/environments.md).");
+            throw new BuildpackException(
+                    path + " must be a mapping with a 'dependencies' list (see docs/environments.md).");
         }
         Object deps = map.get("dependencies");
         if (deps != null && !(deps instanceof List<?>)) {
@@ -340,8 +361,8 @@ public final class Detector {
                 } else if (dep instanceof Map<?, ?> pip && pip.get("pip") instanceof List<?> pipList) {
                     pipList.forEach(p -> plan.packages.add("pip:" + p));
                 } else {
-                    throw new BuildpackException(path + ": every dependency must be a string such as 'numpy=1.26' or a "
-                            + "'pip:' list.");
+                    throw new BuildpackException(
+                            path + ": every dependency must be a string such as 'numpy=1.26' or a " + "'pip:' list.");
                 }
             }
         }
@@ -430,7 +451,8 @@ public final class Detector {
                     apt.add(l);
                 }
                 if (apt.size() > MAX_APT_PACKAGES) {
-                    throw new BuildpackException(file + " lists " + apt.size() + " packages; at most " + MAX_APT_PACKAGES + ".");
+                    throw new BuildpackException(
+                            file + " lists " + apt.size() + " packages; at most " + MAX_APT_PACKAGES + ".");
                 }
             }
             if (has("postBuild")) {
@@ -444,8 +466,23 @@ public final class Detector {
         }
 
         BuildPlan build() {
-            return new BuildPlan(buildpack, configDir, files, python, r, julia, packages, apt, postBuild, start,
-                    installPackage, s2iBuilder, warnings, condaFile, serverRequirements, rSnapshot);
+            return new BuildPlan(
+                    buildpack,
+                    configDir,
+                    files,
+                    python,
+                    r,
+                    julia,
+                    packages,
+                    apt,
+                    postBuild,
+                    start,
+                    installPackage,
+                    s2iBuilder,
+                    warnings,
+                    condaFile,
+                    serverRequirements,
+                    rSnapshot);
         }
     }
 }

@@ -35,8 +35,10 @@ public final class DockerfileRenderer {
      * The notebook environment beside Python: repo2docker's base environment ({@code conda/environment.yml}) and
      * jupyter-server-proxy, which mybinder's {@code ?urlpath=proxy/…} links need.
      */
-    static final String NOTEBOOK_PACKAGES = "pip nodejs=20 ipywidgets=8 jupyter_server=2 jupyterlab=4 notebook=7 nbclassic=1 "
-            + "jupyterhub-singleuser=5 jupyter-resource-usage=1 jupyter-offlinenotebook jupyter-server-proxy=4";
+    static final String NOTEBOOK_PACKAGES =
+            "pip nodejs=20 ipywidgets=8 jupyter_server=2 jupyterlab=4 notebook=7 nbclassic=1 "
+                    + "jupyterhub-singleuser=5 jupyter-resource-usage=1 jupyter-offlinenotebook jupyter-server-proxy=4";
+
     private static final Pattern VERSION = Pattern.compile("^\\d+(\\.\\d+){0,2}$");
     private static final Pattern DATE = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}$");
     private static final Pattern IMAGE = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$");
@@ -50,8 +52,7 @@ public final class DockerfileRenderer {
     }
 
     /** What the image is of, for its labels. {@code repoUrl} must be free of credentials. */
-    public record Source(String repoUrl, String commit) {
-    }
+    public record Source(String repoUrl, String commit) {}
 
     /** The Pythons of an image: the server's, and a separate kernel's when the repository asks for an old one. */
     record Pythons(String notebook, String kernel) {
@@ -87,7 +88,8 @@ public final class DockerfileRenderer {
      */
     public static String ignoreFile(Path checkout, BuildPlan plan) {
         RepoFiles repo = new RepoFiles(checkout);
-        StringBuilder out = new StringBuilder("# Written by Ferry: what the build leaves out of the image (see docs/environments.md).\n");
+        StringBuilder out = new StringBuilder(
+                "# Written by Ferry: what the build leaves out of the image (see docs/environments.md).\n");
         for (String name : List.of(".dockerignore", ".containerignore")) {
             String path = plan.inConfigDir(name);
             if (repo.isFile(path)) {
@@ -126,7 +128,10 @@ public final class DockerfileRenderer {
             case PIPFILE -> pipfile(d, plan, py);
             default -> {
                 if (plan.files().contains(plan.inConfigDir("requirements.txt"))) {
-                    run(d, activated(pip + " install --no-cache-dir -r \"" + plan.inConfigDir("requirements.txt") + "\""));
+                    run(
+                            d,
+                            activated(pip + " install --no-cache-dir -r \"" + plan.inConfigDir("requirements.txt")
+                                    + "\""));
                 }
                 if (plan.installPackage()) {
                     run(d, activated(pip + " install --no-cache-dir -e ."));
@@ -135,21 +140,27 @@ public final class DockerfileRenderer {
         }
         if (py.separateKernel()) {
             // the server's own environment (repo2docker: requirements3.txt beside an old Python's requirements.txt)
-            plan.serverRequirements().ifPresent(file -> run(d, activated(ENV_PREFIX + "/bin/pip install --no-cache-dir -r \""
-                    + file + "\"")));
+            plan.serverRequirements()
+                    .ifPresent(file ->
+                            run(d, activated(ENV_PREFIX + "/bin/pip install --no-cache-dir -r \"" + file + "\"")));
         }
         return finish(d, plan);
     }
 
     private void conda(StringBuilder d, BuildPlan plan, Pythons py) {
         String file = plan.condaFile().orElse(plan.inConfigDir("environment.yml"));
-        run(d, activated("mamba env update --prefix " + py.kernelPrefix() + " --file \"" + file + "\""
-                + " && mamba clean --all --force-pkgs-dirs --yes"));
+        run(
+                d,
+                activated("mamba env update --prefix " + py.kernelPrefix() + " --file \"" + file + "\""
+                        + " && mamba clean --all --force-pkgs-dirs --yes"));
         if (plan.packages().stream().anyMatch(p -> p.strip().matches("^r-base\\b.*"))) {
             // an R in the environment gets a Jupyter kernel, as repo2docker registers IRkernel for it
-            run(d, activated("mamba install --yes --prefix " + py.kernelPrefix() + " --channel conda-forge r-irkernel"
-                    + " && mamba clean --all --force-pkgs-dirs --yes"
-                    + " && R --quiet --no-save -e \"IRkernel::installspec(prefix = Sys.getenv('NB_PYTHON_PREFIX'))\""));
+            run(
+                    d,
+                    activated(
+                            "mamba install --yes --prefix " + py.kernelPrefix() + " --channel conda-forge r-irkernel"
+                                    + " && mamba clean --all --force-pkgs-dirs --yes"
+                                    + " && R --quiet --no-save -e \"IRkernel::installspec(prefix = Sys.getenv('NB_PYTHON_PREFIX'))\""));
         }
     }
 
@@ -158,10 +169,13 @@ public final class DockerfileRenderer {
         run(d, activated(ENV_PREFIX + "/bin/pip install --no-cache-dir pipenv==" + pipenv));
         boolean lock = plan.files().contains(plan.inConfigDir("Pipfile.lock"));
         String dir = plan.configDir().isEmpty() ? "." : plan.configDir();
-        // repo2docker's step: from the lock as it is (--ignore-pipfile, so a stale hash is not an error), else the Pipfile
-        run(d, activated("cd \"" + dir + "\" && ([ -f Pipfile ] || touch Pipfile)"
-                + " && PATH=\"" + py.kernelPrefix() + "/bin:${PATH}\" pipenv install "
-                + (lock ? "--ignore-pipfile" : "--skip-lock") + " --system --dev && pipenv --clear"));
+        // repo2docker's step: from the lock as it is (--ignore-pipfile, so a stale hash is not an error), else the
+        // Pipfile
+        run(
+                d,
+                activated("cd \"" + dir + "\" && ([ -f Pipfile ] || touch Pipfile)"
+                        + " && PATH=\"" + py.kernelPrefix() + "/bin:${PATH}\" pipenv install "
+                        + (lock ? "--ignore-pipfile" : "--skip-lock") + " --system --dev && pipenv --clear"));
     }
 
     private String r(BuildPlan plan, Source source) {
@@ -174,14 +188,20 @@ public final class DockerfileRenderer {
         d.append("ENV R_LIBS_USER=/srv/rlibs PATH=${PATH}:/usr/lib/rstudio-server/bin\n");
         environment(d, new Pythons(checkedVersion(settings.pythonVersion(), "Python"), null));
         snapshot(d, plan);
-        // RStudio and Shiny Server (rocker's own scripts), reached through jupyter-rsession-proxy at /rstudio and /shiny
+        // RStudio and Shiny Server (rocker's own scripts), reached through jupyter-rsession-proxy at /rstudio and
+        // /shiny
         run(d, "/rocker_scripts/install_rstudio.sh && /rocker_scripts/install_shiny_server.sh");
         run(d, ENV_PREFIX + "/bin/pip install --no-cache-dir jupyter-rsession-proxy");
-        run(d, "R --quiet --no-save -e \"install.packages(c('IRkernel', 'remotes', 'devtools'))\""
-                + " && R --quiet --no-save -e \"IRkernel::installspec(user = FALSE, prefix = '" + ENV_PREFIX + "')\"");
+        run(
+                d,
+                "R --quiet --no-save -e \"install.packages(c('IRkernel', 'remotes', 'devtools'))\""
+                        + " && R --quiet --no-save -e \"IRkernel::installspec(user = FALSE, prefix = '" + ENV_PREFIX
+                        + "')\"");
         // packages the user installs go to R_LIBS_USER, also in RStudio sessions
-        run(d, "mkdir -p \"${R_LIBS_USER}\" && chown -R " + USER + ":" + USER + " \"${R_LIBS_USER}\""
-                + " && echo \"R_LIBS_USER=${R_LIBS_USER}\" >> \"$(R RHOME)/etc/Renviron.site\"");
+        run(
+                d,
+                "mkdir -p \"${R_LIBS_USER}\" && chown -R " + USER + ":" + USER + " \"${R_LIBS_USER}\""
+                        + " && echo \"R_LIBS_USER=${R_LIBS_USER}\" >> \"$(R RHOME)/etc/Renviron.site\"");
         activation(d);
         repository(d);
         if (plan.files().contains(plan.inConfigDir("install.R"))) {
@@ -200,9 +220,12 @@ public final class DockerfileRenderer {
         if (!date.equals("latest") && !DATE.matcher(date).matches()) {
             throw new BuildpackException("'" + Detector.printable(date) + "' is not a date (YYYY-MM-DD).");
         }
-        run(d, "CRAN_SNAPSHOT=\"https://packagemanager.posit.co/cran/__linux__/$(. /etc/os-release && echo \"${VERSION_CODENAME}\")/"
-                + date + "\" && echo \"options(repos = c(CRAN = '${CRAN_SNAPSHOT}'))\" >> \"$(R RHOME)/etc/Rprofile.site\""
-                + " && mkdir -p /etc/rstudio && echo \"r-cran-repos=${CRAN_SNAPSHOT}\" >> /etc/rstudio/rsession.conf");
+        run(
+                d,
+                "CRAN_SNAPSHOT=\"https://packagemanager.posit.co/cran/__linux__/$(. /etc/os-release && echo \"${VERSION_CODENAME}\")/"
+                        + date
+                        + "\" && echo \"options(repos = c(CRAN = '${CRAN_SNAPSHOT}'))\" >> \"$(R RHOME)/etc/Rprofile.site\""
+                        + " && mkdir -p /etc/rstudio && echo \"r-cran-repos=${CRAN_SNAPSHOT}\" >> /etc/rstudio/rsession.conf");
     }
 
     private String julia(BuildPlan plan, Source source) {
@@ -212,15 +235,20 @@ public final class DockerfileRenderer {
         apt(d, plan);
         String project = "${REPO_DIR}" + (plan.configDir().isEmpty() ? "" : "/" + plan.configDir());
         environment(d, new Pythons(checkedVersion(settings.pythonVersion(), "Python"), null));
-        d.append("ENV JULIA_DEPOT_PATH=/srv/julia/pkg JUPYTER=").append(ENV_PREFIX).append("/bin/jupyter\n");
+        d.append("ENV JULIA_DEPOT_PATH=/srv/julia/pkg JUPYTER=")
+                .append(ENV_PREFIX)
+                .append("/bin/jupyter\n");
         run(d, "mkdir -p /srv/julia/pkg && chown -R " + USER + ":" + USER + " /srv/julia");
         activation(d);
         repoDir(d);
         d.append("ENV JULIA_PROJECT=").append(project).append('\n');
         d.append("USER ").append(USER).append('\n');
         // IJulia in the default environment (@v1.x), not in the repository's project; its kernel opens the project
-        run(d, "FERRY_PROJECT=\"${JULIA_PROJECT}\" JUPYTER_DATA_DIR=" + ENV_PREFIX + "/share/jupyter env -u JULIA_PROJECT"
-                + " julia -e 'using Pkg; Pkg.add(\"IJulia\"); using IJulia; installkernel(\"Julia\", \"--project=\" * ENV[\"FERRY_PROJECT\"])'");
+        run(
+                d,
+                "FERRY_PROJECT=\"${JULIA_PROJECT}\" JUPYTER_DATA_DIR=" + ENV_PREFIX
+                        + "/share/jupyter env -u JULIA_PROJECT"
+                        + " julia -e 'using Pkg; Pkg.add(\"IJulia\"); using IJulia; installkernel(\"Julia\", \"--project=\" * ENV[\"FERRY_PROJECT\"])'");
         copyRepository(d);
         run(d, "julia -e 'using Pkg; Pkg.instantiate(); Pkg.precompile()'");
         return finish(d, plan);
@@ -232,12 +260,17 @@ public final class DockerfileRenderer {
         apt(d, plan);
         // the Nix store of the Nix image, used single-user by NB_USER (repo2docker installs Nix for the user too)
         d.append("COPY --from=").append(image(settings.nixImage())).append(" /nix /nix\n");
-        run(d, "mkdir -p /etc/nix && printf '%s\\n' 'build-users-group =' 'sandbox = false' > /etc/nix/nix.conf"
-                + " && chown -R " + USER + ":" + USER + " /nix");
-        d.append("ENV NIX_PATH=nixpkgs=${HOME}/.nix-defexpr/channels/nixpkgs NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt")
+        run(
+                d,
+                "mkdir -p /etc/nix && printf '%s\\n' 'build-users-group =' 'sandbox = false' > /etc/nix/nix.conf"
+                        + " && chown -R " + USER + ":" + USER + " /nix");
+        d.append(
+                        "ENV NIX_PATH=nixpkgs=${HOME}/.nix-defexpr/channels/nixpkgs NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt")
                 .append(" GIT_SSL_CAINFO=/etc/ssl/certs/ca-certificates.crt")
                 .append(" PATH=${HOME}/.nix-profile/bin:/nix/var/nix/profiles/default/bin:${PATH}\n");
-        script(d, NIX_WRAPPER,
+        script(
+                d,
+                NIX_WRAPPER,
                 "#!/bin/bash",
                 "# Written by Ferry, as the nix-shell-wrapper of repo2docker: the command, and the start script of the",
                 "# repository before it, run inside nix-shell, quoted into one --command, so that nix-shell never takes",
@@ -246,10 +279,14 @@ public final class DockerfileRenderer {
                 "if [ -n \"${R2D_ENTRYPOINT:-}\" ]; then set -- \"${R2D_ENTRYPOINT}\" \"$@\"; fi",
                 "exec nix-shell \"${FERRY_NIX_FILE}\" --command \"$(printf '%q ' exec \"$@\")\"");
         repoDir(d);
-        d.append("ENV FERRY_NIX_FILE=${REPO_DIR}/").append(plan.inConfigDir("default.nix")).append('\n');
+        d.append("ENV FERRY_NIX_FILE=${REPO_DIR}/")
+                .append(plan.inConfigDir("default.nix"))
+                .append('\n');
         copyRepository(d);
-        run(d, "nix-channel --add https://nixos.org/channels/nixpkgs-unstable nixpkgs && nix-channel --update"
-                + " && nix-shell \"" + plan.inConfigDir("default.nix") + "\" --run true");
+        run(
+                d,
+                "nix-channel --add https://nixos.org/channels/nixpkgs-unstable nixpkgs && nix-channel --update"
+                        + " && nix-shell \"" + plan.inConfigDir("default.nix") + "\" --run true");
         postBuild(d, plan, false);
         start(d, plan);
         d.append("ENV PYTHONUNBUFFERED=1\nEXPOSE 8888\n");
@@ -265,16 +302,22 @@ public final class DockerfileRenderer {
         d.append("COPY --chown=1001:0 . /tmp/src\n");
         d.append("RUN chmod -R g+w /tmp/src\n");
         d.append("USER 1001\n");
-        d.append("RUN if [ -x /tmp/src/.s2i/bin/assemble ]; then /tmp/src/.s2i/bin/assemble; else /usr/libexec/s2i/assemble; fi\n");
-        // The session Pod runs every image as uid 1000 with the HOME set above, not as the builder's user: without a home
+        d.append(
+                "RUN if [ -x /tmp/src/.s2i/bin/assemble ]; then /tmp/src/.s2i/bin/assemble; else /usr/libexec/s2i/assemble; fi\n");
+        // The session Pod runs every image as uid 1000 with the HOME set above, not as the builder's user: without a
+        // home
         // of its own Jupyter cannot start (its runtime folder), and the folder assemble filled (the builder's working
         // directory) would be read-only to it. Group 0 stays, as s2i images expect.
         d.append("USER root\n");
-        d.append("RUN mkdir -p ").append(HOME).append(" && chown -R 1000:1000 ").append(HOME)
+        d.append("RUN mkdir -p ")
+                .append(HOME)
+                .append(" && chown -R 1000:1000 ")
+                .append(HOME)
                 .append(" && chown -R 1000:0 \"$(pwd)\"\n");
         d.append("USER 1000\n");
         d.append("EXPOSE 8888\n");
-        d.append("CMD [\"/bin/sh\", \"-c\", \"if [ -x /tmp/src/.s2i/bin/run ]; then exec /tmp/src/.s2i/bin/run; else exec /usr/libexec/s2i/run; fi\"]\n");
+        d.append(
+                "CMD [\"/bin/sh\", \"-c\", \"if [ -x /tmp/src/.s2i/bin/run ]; then exec /tmp/src/.s2i/bin/run; else exec /usr/libexec/s2i/run; fi\"]\n");
         return d.toString();
     }
 
@@ -282,10 +325,15 @@ public final class DockerfileRenderer {
         StringBuilder d = new StringBuilder();
         d.append("# Rendered by Ferry from the repository's environment files; see docs/environments.md.\n");
         d.append("FROM ").append(image(image)).append('\n');
-        d.append("LABEL dev.ferry.repo=").append(labelValue(source.repoUrl()))
-                .append(" dev.ferry.commit=").append(labelValue(source.commit()))
-                .append(" repo2docker.repo=").append(labelValue(source.repoUrl()))
-                .append(" repo2docker.ref=").append(labelValue(source.commit())).append('\n');
+        d.append("LABEL dev.ferry.repo=")
+                .append(labelValue(source.repoUrl()))
+                .append(" dev.ferry.commit=")
+                .append(labelValue(source.commit()))
+                .append(" repo2docker.repo=")
+                .append(labelValue(source.repoUrl()))
+                .append(" repo2docker.ref=")
+                .append(labelValue(source.commit()))
+                .append('\n');
         d.append("USER root\n");
         return d;
     }
@@ -294,24 +342,37 @@ public final class DockerfileRenderer {
     private static void base(StringBuilder d) {
         d.append("SHELL [\"/bin/bash\", \"-c\"]\n");
         d.append("ENV DEBIAN_FRONTEND=noninteractive\n");
-        run(d, "apt-get update > /dev/null && apt-get install --yes --no-install-recommends ca-certificates less locales unzip > /dev/null"
-                + " && echo 'en_US.UTF-8 UTF-8' > /etc/locale.gen && locale-gen > /dev/null"
-                + " && apt-get clean && rm -rf /var/lib/apt/lists/*");
+        run(
+                d,
+                "apt-get update > /dev/null && apt-get install --yes --no-install-recommends ca-certificates less locales unzip > /dev/null"
+                        + " && echo 'en_US.UTF-8 UTF-8' > /etc/locale.gen && locale-gen > /dev/null"
+                        + " && apt-get clean && rm -rf /var/lib/apt/lists/*");
         d.append("ENV LC_ALL=en_US.UTF-8 LANG=en_US.UTF-8 LANGUAGE=en_US.UTF-8 SHELL=/bin/bash\n");
         d.append("ARG NB_USER=jovyan\nARG NB_UID=1000\n");
         d.append("ENV USER=${NB_USER} NB_USER=${NB_USER} NB_UID=${NB_UID} HOME=/home/${NB_USER}\n");
         // a base image may already have a user with NB_UID (julia, rocker): it becomes NB_USER with NB_USER's home
-        run(d, "if getent passwd \"${NB_UID}\" > /dev/null; then"
-                + " usermod --login \"${NB_USER}\" --home \"${HOME}\" --move-home \"$(getent passwd \"${NB_UID}\" | cut -d: -f1)\";"
-                + " else groupadd --gid \"${NB_UID}\" \"${NB_USER}\" 2> /dev/null || true;"
-                + " useradd --comment 'Default user' --create-home --no-log-init --home-dir \"${HOME}\" --uid \"${NB_UID}\""
-                + " --gid \"${NB_UID}\" --shell /bin/bash \"${NB_USER}\"; fi"
-                + " && mkdir -p \"${HOME}\" && chown \"${NB_UID}:${NB_UID}\" \"${HOME}\"");
-        d.append("ENV APP_BASE=/srv CONDA_DIR=").append(CONDA_DIR).append(" NB_PYTHON_PREFIX=").append(ENV_PREFIX)
-                .append(" NPM_DIR=/srv/npm NPM_CONFIG_GLOBALCONFIG=/srv/npm/npmrc MAMBA_ROOT_PREFIX=").append(CONDA_DIR)
-                .append(" MAMBA_EXE=").append(CONDA_DIR).append("/bin/mamba CONDA_PLATFORM=linux-64\n");
+        run(
+                d,
+                "if getent passwd \"${NB_UID}\" > /dev/null; then"
+                        + " usermod --login \"${NB_USER}\" --home \"${HOME}\" --move-home \"$(getent passwd \"${NB_UID}\" | cut -d: -f1)\";"
+                        + " else groupadd --gid \"${NB_UID}\" \"${NB_USER}\" 2> /dev/null || true;"
+                        + " useradd --comment 'Default user' --create-home --no-log-init --home-dir \"${HOME}\" --uid \"${NB_UID}\""
+                        + " --gid \"${NB_UID}\" --shell /bin/bash \"${NB_USER}\"; fi"
+                        + " && mkdir -p \"${HOME}\" && chown \"${NB_UID}:${NB_UID}\" \"${HOME}\"");
+        d.append("ENV APP_BASE=/srv CONDA_DIR=")
+                .append(CONDA_DIR)
+                .append(" NB_PYTHON_PREFIX=")
+                .append(ENV_PREFIX)
+                .append(" NPM_DIR=/srv/npm NPM_CONFIG_GLOBALCONFIG=/srv/npm/npmrc MAMBA_ROOT_PREFIX=")
+                .append(CONDA_DIR)
+                .append(" MAMBA_EXE=")
+                .append(CONDA_DIR)
+                .append("/bin/mamba CONDA_PLATFORM=linux-64\n");
         // npm install -g as the user goes to NPM_DIR, on the PATH
-        run(d, "mkdir -p /srv/npm && echo 'prefix=/srv/npm' > /srv/npm/npmrc && chown -R " + USER + ":" + USER + " /srv/npm");
+        run(
+                d,
+                "mkdir -p /srv/npm && echo 'prefix=/srv/npm' > /srv/npm/npmrc && chown -R " + USER + ":" + USER
+                        + " /srv/npm");
     }
 
     private static void apt(StringBuilder d, BuildPlan plan) {
@@ -319,9 +380,11 @@ public final class DockerfileRenderer {
             return;
         }
         d.append("# apt.txt, installed as root\n");
-        run(d, "apt-get update > /dev/null && apt-get install --yes --no-install-recommends "
-                + plan.aptPackages().stream().map(p -> "'" + p + "'").collect(Collectors.joining(" "))
-                + " && apt-get clean && rm -rf /var/lib/apt/lists/*");
+        run(
+                d,
+                "apt-get update > /dev/null && apt-get install --yes --no-install-recommends "
+                        + plan.aptPackages().stream().map(p -> "'" + p + "'").collect(Collectors.joining(" "))
+                        + " && apt-get clean && rm -rf /var/lib/apt/lists/*");
     }
 
     /**
@@ -330,34 +393,63 @@ public final class DockerfileRenderer {
      * when one is set and the server's Python is the default one.
      */
     private void environment(StringBuilder d, Pythons py) {
-        d.append("ENV KERNEL_PYTHON_PREFIX=").append(py.kernelPrefix())
-                .append(" CONDA_DEFAULT_ENV=").append(py.kernelPrefix()).append('\n');
-        d.append("ENV PATH=").append(ENV_PREFIX).append("/bin:")
+        d.append("ENV KERNEL_PYTHON_PREFIX=")
+                .append(py.kernelPrefix())
+                .append(" CONDA_DEFAULT_ENV=")
+                .append(py.kernelPrefix())
+                .append('\n');
+        d.append("ENV PATH=")
+                .append(ENV_PREFIX)
+                .append("/bin:")
                 .append(py.separateKernel() ? KERNEL_PREFIX + "/bin:" : "")
-                .append(CONDA_DIR).append("/bin:/srv/npm/bin:${PATH}\n");
-        boolean prebuilt = !settings.environmentImage().isEmpty() && py.notebook().equals(settings.pythonVersion());
-        // owned by the user in the step that writes it: a later chown -R would copy the whole environment into a new layer
+                .append(CONDA_DIR)
+                .append("/bin:/srv/npm/bin:${PATH}\n");
+        boolean prebuilt =
+                !settings.environmentImage().isEmpty() && py.notebook().equals(settings.pythonVersion());
+        // owned by the user in the step that writes it: a later chown -R would copy the whole environment into a new
+        // layer
         if (prebuilt) {
-            d.append("COPY --chown=").append(USER).append(':').append(USER).append(" --from=")
-                    .append(image(settings.environmentImage())).append(' ').append(CONDA_DIR).append(' ').append(CONDA_DIR).append('\n');
+            d.append("COPY --chown=")
+                    .append(USER)
+                    .append(':')
+                    .append(USER)
+                    .append(" --from=")
+                    .append(image(settings.environmentImage()))
+                    .append(' ')
+                    .append(CONDA_DIR)
+                    .append(' ')
+                    .append(CONDA_DIR)
+                    .append('\n');
         } else {
-            d.append("COPY --from=").append(image(settings.micromambaImage())).append(" /bin/micromamba /usr/local/bin/micromamba\n");
-            // conda-forge first for what postBuild and environment.yml install with conda or mamba, as repo2docker sets it
-            run(d, "mkdir -p " + CONDA_DIR + " && printf '%s\\n' 'channels:' '  - conda-forge' '  - defaults'"
-                    + " 'auto_update_conda: false' 'show_channel_urls: true' 'update_dependencies: false' > " + CONDA_DIR + "/.condarc"
-                    + " && micromamba install --yes --root-prefix " + CONDA_DIR + " --prefix " + CONDA_DIR
-                    + " --channel conda-forge --override-channels conda mamba"
-                    + " && micromamba create --yes --root-prefix " + CONDA_DIR + " --prefix " + ENV_PREFIX
-                    + " --channel conda-forge --override-channels python=" + py.notebook() + " " + NOTEBOOK_PACKAGES
-                    + " && micromamba clean --all --yes && chown -R " + USER + ":" + USER + " " + CONDA_DIR);
+            d.append("COPY --from=")
+                    .append(image(settings.micromambaImage()))
+                    .append(" /bin/micromamba /usr/local/bin/micromamba\n");
+            // conda-forge first for what postBuild and environment.yml install with conda or mamba, as repo2docker sets
+            // it
+            run(
+                    d,
+                    "mkdir -p " + CONDA_DIR + " && printf '%s\\n' 'channels:' '  - conda-forge' '  - defaults'"
+                            + " 'auto_update_conda: false' 'show_channel_urls: true' 'update_dependencies: false' > "
+                            + CONDA_DIR + "/.condarc"
+                            + " && micromamba install --yes --root-prefix " + CONDA_DIR + " --prefix " + CONDA_DIR
+                            + " --channel conda-forge --override-channels conda mamba"
+                            + " && micromamba create --yes --root-prefix " + CONDA_DIR + " --prefix " + ENV_PREFIX
+                            + " --channel conda-forge --override-channels python=" + py.notebook() + " "
+                            + NOTEBOOK_PACKAGES
+                            + " && micromamba clean --all --yes && chown -R " + USER + ":" + USER + " " + CONDA_DIR);
         }
         if (py.separateKernel()) {
-            run(d, CONDA_DIR + "/bin/mamba create --yes --prefix " + KERNEL_PREFIX
-                    + " --channel conda-forge --override-channels python=" + py.kernel() + " ipykernel pip"
-                    + " && " + CONDA_DIR + "/bin/mamba clean --all --force-pkgs-dirs --yes"
-                    + " && " + KERNEL_PREFIX + "/bin/python -m ipykernel install --prefix " + ENV_PREFIX
-                    + (py.kernel().startsWith("2") ? " && rm -rf " + ENV_PREFIX + "/share/jupyter/kernels/python3" : "")
-                    + " && chown -R " + USER + ":" + USER + " " + KERNEL_PREFIX + " " + ENV_PREFIX + "/share/jupyter/kernels");
+            run(
+                    d,
+                    CONDA_DIR + "/bin/mamba create --yes --prefix " + KERNEL_PREFIX
+                            + " --channel conda-forge --override-channels python=" + py.kernel() + " ipykernel pip"
+                            + " && " + CONDA_DIR + "/bin/mamba clean --all --force-pkgs-dirs --yes"
+                            + " && " + KERNEL_PREFIX + "/bin/python -m ipykernel install --prefix " + ENV_PREFIX
+                            + (py.kernel().startsWith("2")
+                                    ? " && rm -rf " + ENV_PREFIX + "/share/jupyter/kernels/python3"
+                                    : "")
+                            + " && chown -R " + USER + ":" + USER + " " + KERNEL_PREFIX + " " + ENV_PREFIX
+                            + "/share/jupyter/kernels");
         }
     }
 
@@ -367,7 +459,9 @@ public final class DockerfileRenderer {
      * the entrypoint that runs it, then {@code R2D_ENTRYPOINT} (the repository's {@code start}), then the server.
      */
     private static void activation(StringBuilder d) {
-        script(d, ACTIVATE,
+        script(
+                d,
+                ACTIVATE,
                 "# Written by Ferry: activates the environment as conda activate does (the image sets PATH).",
                 "if [ -z \"${FERRY_ENV_ACTIVE:-}\" ]; then",
                 "  export FERRY_ENV_ACTIVE=1 CONDA_PREFIX=\"${KERNEL_PYTHON_PREFIX}\"",
@@ -381,7 +475,9 @@ public final class DockerfileRenderer {
                 "  done",
                 "  unset _f _p",
                 "fi");
-        script(d, ENTRYPOINT,
+        script(
+                d,
+                ENTRYPOINT,
                 "#!/bin/bash",
                 "# Written by Ferry, as the entrypoint of repo2docker images: the environment activated, then the",
                 "# start script of the repository (R2D_ENTRYPOINT) if any, which ends with exec \"$@\", then the command.",

@@ -20,10 +20,10 @@ final class JuliaCompat {
 
     private static final Pattern VERSION = Pattern.compile("\\d{1,4}(\\.\\d{1,4}){0,2}");
     private static final Pattern SPEC = Pattern.compile("^(=|\\^|~|>=|≥|<=|≤|<)?\\s*(" + VERSION.pattern() + ")$");
-    private static final Pattern HYPHEN = Pattern.compile("^(" + VERSION.pattern() + ")\\s+-\\s+(" + VERSION.pattern() + ")$");
+    private static final Pattern HYPHEN =
+            Pattern.compile("^(" + VERSION.pattern() + ")\\s+-\\s+(" + VERSION.pattern() + ")$");
 
-    private JuliaCompat() {
-    }
+    private JuliaCompat() {}
 
     /** The bound itself, once Ferry knows it can read it (so that a plan carries no bound the renderer would refuse). */
     static String checked(String bound) {
@@ -127,7 +127,8 @@ final class JuliaCompat {
     }
 
     private static BuildpackException refused(String bound) {
-        return new BuildpackException("Project.toml's [compat] julia = \"" + Detector.printable(bound) + "\" is not a "
-                + "version bound Ferry can read; write it as Pkg documents, e.g. \"1.9\", \"=1.6.7\", \"~1.10\" or \"1.6, 1.7\".");
+        return new BuildpackException(
+                "Project.toml's [compat] julia = \"" + Detector.printable(bound) + "\" is not a "
+                        + "version bound Ferry can read; write it as Pkg documents, e.g. \"1.9\", \"=1.6.7\", \"~1.10\" or \"1.6, 1.7\".");
     }
 }

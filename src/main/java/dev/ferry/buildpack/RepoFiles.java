@@ -45,7 +45,8 @@ final class RepoFiles {
                             + "Ferry does not follow it. Commit the file itself.");
                 }
             } catch (IOException e) {
-                throw new BuildpackException(relative + " is a symbolic link that leads nowhere; commit the file itself.");
+                throw new BuildpackException(
+                        relative + " is a symbolic link that leads nowhere; commit the file itself.");
             }
         }
         return path;
@@ -65,8 +66,8 @@ final class RepoFiles {
         try {
             long size = Files.size(path);
             if (size > MAX_CONFIG_BYTES) {
-                throw new BuildpackException(relative + " is " + (size / 1024) + " KiB; configuration files may be at most "
-                        + (MAX_CONFIG_BYTES / 1024) + " KiB.");
+                throw new BuildpackException(relative + " is " + (size / 1024)
+                        + " KiB; configuration files may be at most " + (MAX_CONFIG_BYTES / 1024) + " KiB.");
             }
             byte[] bytes = Files.readAllBytes(path);
             for (byte b : bytes) {
@@ -74,8 +75,12 @@ final class RepoFiles {
                     throw new BuildpackException(relative + " is a binary file, not a text configuration file.");
                 }
             }
-            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            String text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
             return text.startsWith("\uFEFF") ? text.substring(1) : text;
         } catch (CharacterCodingException e) {
             throw new BuildpackException(relative + " is not UTF-8 text.");

@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 
 import dev.ferry.Durations;
 import dev.ferry.Ordinals;
-import dev.ferry.WaitingLine.Look;
 import dev.ferry.WaitingLine;
+import dev.ferry.WaitingLine.Look;
 import dev.ferry.session.LaunchFailedException;
 
 /**
@@ -30,14 +30,17 @@ public final class Capacity {
     private final Object lock = new Object();
     /** Launches waiting for a seat, guarded by {@code lock} like the seats. */
     private final WaitingLine<Ticket> line;
+
     private final Map<String, Integer> perRepo = new HashMap<>();
     /** Open reservations by owner (a workshop's slug). */
     private final Map<String, Reservation> reservations = new HashMap<>();
     /** Seats of an owner that had no open reservation with room when they were taken (adopted sessions). */
     private final List<Seat> unreserved = new ArrayList<>();
+
     private int used;
     /** Seats reserved for workshops and not taken by them: general launches cannot use them. */
     private int reservedFree;
+
     private long lastReleaseNanos;
     private double releaseIntervalSeconds = -1;
 
@@ -75,7 +78,10 @@ public final class Capacity {
                 if (reservation != null) {
                     reservation.taken--;
                     if (!reservation.closed) {
-                        Seat beyond = unreserved.stream().filter(s -> reservation.owner.equals(s.owner)).findFirst().orElse(null);
+                        Seat beyond = unreserved.stream()
+                                .filter(s -> reservation.owner.equals(s.owner))
+                                .findFirst()
+                                .orElse(null);
                         if (beyond != null) { // a session of the owner that did not fit takes the freed reserved seat
                             unreserved.remove(beyond);
                             beyond.reservation = reservation;
@@ -88,7 +94,8 @@ public final class Capacity {
                 long now = System.nanoTime();
                 if (lastReleaseNanos != 0) {
                     double interval = (now - lastReleaseNanos) / 1e9;
-                    releaseIntervalSeconds = releaseIntervalSeconds < 0 ? interval : 0.8 * releaseIntervalSeconds + 0.2 * interval;
+                    releaseIntervalSeconds =
+                            releaseIntervalSeconds < 0 ? interval : 0.8 * releaseIntervalSeconds + 0.2 * interval;
                 }
                 lastReleaseNanos = now;
                 admit();
@@ -211,8 +218,8 @@ public final class Capacity {
             admit();
         }
         try (place) {
-            return line.await(place, p -> p.item().seat == null ? Look.inLine() : Look.served(p.item().seat), waiting,
-                    wanted);
+            return line.await(
+                    place, p -> p.item().seat == null ? Look.inLine() : Look.served(p.item().seat), waiting, wanted);
         } catch (InterruptedException | RuntimeException e) {
             synchronized (lock) {
                 if (ticket.seat != null) { // served while it was being interrupted
@@ -239,8 +246,10 @@ public final class Capacity {
         long start = System.nanoTime();
         while (!counted.getAsBoolean()) {
             if (System.nanoTime() - start > queue.maxWait().toNanos()) {
-                throw new LaunchFailedException(503, "Ferry does not know yet which sessions are running (the cluster's API "
-                        + "server has not answered), so it cannot tell whether there is room. Try again in a minute.");
+                throw new LaunchFailedException(
+                        503,
+                        "Ferry does not know yet which sessions are running (the cluster's API "
+                                + "server has not answered), so it cannot tell whether there is room. Try again in a minute.");
             }
             Thread.sleep(200);
         }
@@ -323,24 +332,30 @@ public final class Capacity {
 
         @Override
         public String position(int position, Ticket ticket) {
-            boolean repoBound = ticket.repoQuota > 0 && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
+            boolean repoBound = ticket.repoQuota > 0
+                    && perRepo.getOrDefault(ticket.repoKey, 0) >= ticket.repoQuota
                     && (total <= 0 || used + reservedFree < total);
-            String why = repoBound ? "This repository has as many sessions running as it may"
+            String why = repoBound
+                    ? "This repository has as many sessions running as it may"
                     : "This Ferry has as many sessions running as it can";
             return why + ". You are " + Ordinals.of(position) + " in line, " + estimate(position) + ".\n";
         }
 
         @Override
         public LaunchFailedException full(int waiting) {
-            return new LaunchFailedException(503, "This Ferry is full and " + waiting + " launches are already "
-                    + "waiting for a seat, the most it lets wait. Try again in a few minutes.");
+            return new LaunchFailedException(
+                    503,
+                    "This Ferry is full and " + waiting + " launches are already "
+                            + "waiting for a seat, the most it lets wait. Try again in a few minutes.");
         }
 
         @Override
         public LaunchFailedException waitedTooLong(Duration maxWait) {
-            return new LaunchFailedException(503, "No seat became free within " + Durations.human(maxWait)
-                    + ": this Ferry is full. Try again in " + Durations.human(maxWait) + " or so, when the "
-                    + "sessions running now have ended.");
+            return new LaunchFailedException(
+                    503,
+                    "No seat became free within " + Durations.human(maxWait)
+                            + ": this Ferry is full. Try again in " + Durations.human(maxWait) + " or so, when the "
+                            + "sessions running now have ended.");
         }
 
         @Override
@@ -355,7 +370,8 @@ public final class Capacity {
             return "a seat frees up when a running session ends";
         }
         long seconds = Math.round(position * releaseIntervalSeconds);
-        return seconds < 60 ? "less than a minute"
+        return seconds < 60
+                ? "less than a minute"
                 : "about " + Durations.human(Duration.ofMinutes(Math.max(1, Math.round(seconds / 60.0))));
     }
 }

@@ -30,8 +30,10 @@ public record QuotaProperties(
      * @param maxWait    how long a launch or attendee may wait for a seat before it fails saying when to come back
      * @param leaveAfter a waiting launch or attendee whose every page or client has been gone this long leaves the line
      */
-    public record Queue(@DefaultValue("500") int maxLength, @DefaultValue("10m") Duration maxWait,
-                        @DefaultValue("15s") Duration leaveAfter) {
+    public record Queue(
+            @DefaultValue("500") int maxLength,
+            @DefaultValue("10m") Duration maxWait,
+            @DefaultValue("15s") Duration leaveAfter) {
 
         /** The bounds of every line launches and attendees wait in: capacity's and each workshop's. */
         public WaitingLine.Limits limits() {

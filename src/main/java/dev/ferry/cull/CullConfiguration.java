@@ -12,8 +12,7 @@ import dev.ferry.session.SessionService;
 class CullConfiguration {
 
     @Bean
-    Culler culler(SessionService sessions, CullProperties properties,
-                  ObjectProvider<Leadership> leadership) {
+    Culler culler(SessionService sessions, CullProperties properties, ObjectProvider<Leadership> leadership) {
         Culler culler = new Culler(sessions, properties, leadership.getIfAvailable(() -> Leadership.ALWAYS));
         culler.start();
         return culler;

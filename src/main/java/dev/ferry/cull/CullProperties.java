@@ -16,5 +16,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record CullProperties(
         @DefaultValue("10m") Duration idleTimeout,
         @DefaultValue("6h") Duration maxAge,
-        @DefaultValue("30s") Duration interval) {
-}
+        @DefaultValue("30s") Duration interval) {}

@@ -30,9 +30,11 @@ public final class Launch {
     private volatile Instant finished;
     /** What a launch keeps once it has finished: its first and last events within these bounds. */
     static final int FINISHED_MAX_LINES = 400;
+
     static final long FINISHED_MAX_BYTES = 256 * 1024;
     /** The bounds its events are kept within now (they shrink when it finishes). */
     private int boundLines;
+
     private long boundBytes;
 
     Launch(String id, RepoSpec spec, BuildProperties.Log limits) {
@@ -99,7 +101,9 @@ public final class Launch {
             finished = Instant.now();
             // Kept for a while for streams that resume or join late; many finished launches of noisy builds must not
             // add up to the heap (each could hold max-bytes of messages), so each keeps less from now on.
-            events.shrink(FINISHED_MAX_LINES, Math.min(FINISHED_MAX_BYTES, limits.maxBytes().toBytes()));
+            events.shrink(
+                    FINISHED_MAX_LINES,
+                    Math.min(FINISHED_MAX_BYTES, limits.maxBytes().toBytes()));
             boundLines = FINISHED_MAX_LINES;
             boundBytes = Math.min(FINISHED_MAX_BYTES, limits.maxBytes().toBytes());
         }
@@ -140,9 +144,14 @@ public final class Launch {
     private LaunchEvent notShown(long lines, long bytes, long lastSeq) {
         List<LaunchEvent> head = events.headFrom(events.headCount() - 1L);
         Phase phase = head.isEmpty() ? Phase.BUILDING : head.get(0).phase(); // the phase in which the dropping began
-        return LaunchEvent.of(phase, HeadAndTail.notShown(lines, bytes) + " (" + (finished == null ? "a launch" : "a finished launch")
-                + " keeps its first and last events, up to " + boundLines + " lines and " + HeadAndTail.bytes(boundBytes)
-                + ")\n").numbered(lastSeq);
+        return LaunchEvent.of(
+                        phase,
+                        HeadAndTail.notShown(lines, bytes) + " ("
+                                + (finished == null ? "a launch" : "a finished launch")
+                                + " keeps its first and last events, up to " + boundLines + " lines and "
+                                + HeadAndTail.bytes(boundBytes)
+                                + ")\n")
+                .numbered(lastSeq);
     }
 
     /** The number of the last event emitted so far. */

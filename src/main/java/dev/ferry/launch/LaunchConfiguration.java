@@ -1,5 +1,9 @@
 package dev.ferry.launch;
 
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
 import dev.ferry.FerryProperties;
 import dev.ferry.Threads;
 import dev.ferry.build.BuildService;
@@ -11,9 +15,6 @@ import dev.ferry.repo.RefResolver;
 import dev.ferry.repo.RepoProviders;
 import dev.ferry.session.SessionRuntime;
 import dev.ferry.session.SessionService;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({LaunchProperties.class, QuotaProperties.class})
@@ -35,10 +36,23 @@ class LaunchConfiguration {
     }
 
     @Bean
-    LaunchService launchService(RefResolver resolver, BuildService builds, SessionService sessions, FerryProperties ferry,
-                                Capacity capacity, QuotaProperties quota, RepoProviders providers,
-                                SessionHosts sessionHosts) {
-        return new LaunchService(resolver, builds, sessions, Threads.perTask("ferry-launch"), ferry.cors().allowedOrigins(),
-                capacity, spec -> providers.settingsFor(spec).quota().orElse(quota.perRepo()), sessionHosts);
+    LaunchService launchService(
+            RefResolver resolver,
+            BuildService builds,
+            SessionService sessions,
+            FerryProperties ferry,
+            Capacity capacity,
+            QuotaProperties quota,
+            RepoProviders providers,
+            SessionHosts sessionHosts) {
+        return new LaunchService(
+                resolver,
+                builds,
+                sessions,
+                Threads.perTask("ferry-launch"),
+                ferry.cors().allowedOrigins(),
+                capacity,
+                spec -> providers.settingsFor(spec).quota().orElse(quota.perRepo()),
+                sessionHosts);
     }
 }

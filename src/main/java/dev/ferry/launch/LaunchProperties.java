@@ -11,5 +11,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param timeout a notebook server that does not answer within this time after it was started fails the launch
  */
 @ConfigurationProperties("ferry.launch")
-public record LaunchProperties(@DefaultValue("120s") Duration timeout) {
-}
+public record LaunchProperties(@DefaultValue("120s") Duration timeout) {}

@@ -15,11 +15,17 @@ import dev.ferry.repo.RepoSpec;
  * @param seats      where the session's seat comes from; null: the capacity quota (a workshop attendee's launch: the
  *                   workshop's pool or reservation)
  */
-public record LaunchRequest(RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin,
-                            boolean buildToken, SeatSource seats) {
+public record LaunchRequest(
+        RepoSpec spec,
+        String publicBase,
+        String clientIp,
+        boolean buildOnly,
+        String origin,
+        boolean buildToken,
+        SeatSource seats) {
 
-    public LaunchRequest(RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin,
-                         boolean buildToken) {
+    public LaunchRequest(
+            RepoSpec spec, String publicBase, String clientIp, boolean buildOnly, String origin, boolean buildToken) {
         this(spec, publicBase, clientIp, buildOnly, origin, buildToken, null);
     }
 

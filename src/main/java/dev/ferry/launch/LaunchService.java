@@ -68,13 +68,13 @@ public final class LaunchService implements AutoCloseable {
      * @param repo         the resolved repository, or null when resolution failed
      * @param launchTime   the time from the start of the server to ready (or failure), or null when no server was started
      */
-    public record LaunchOutcome(LaunchRequest request, ResolvedRepo repo, boolean succeeded, boolean buildOnly,
-                                Duration launchTime) {
-    }
+    public record LaunchOutcome(
+            LaunchRequest request, ResolvedRepo repo, boolean succeeded, boolean buildOnly, Duration launchTime) {}
 
     private final Capacity capacity;
     /** Seats of general launches: the capacity quota (total and per repository), and its line. */
     private final SeatSource quota;
+
     private final SessionHosts sessionHosts;
 
     /**
@@ -83,9 +83,15 @@ public final class LaunchService implements AutoCloseable {
      * @param repoQuota      the per-repository quota of a spec (0: none)
      * @param sessionHosts   where sessions are served (the portal's host, or each its own with a session domain)
      */
-    public LaunchService(RefResolver resolver, BuildService builds, SessionService sessions, ExecutorService executor,
-                         List<String> allowedOrigins, Capacity capacity,
-                         ToIntFunction<RepoSpec> repoQuota, SessionHosts sessionHosts) {
+    public LaunchService(
+            RefResolver resolver,
+            BuildService builds,
+            SessionService sessions,
+            ExecutorService executor,
+            List<String> allowedOrigins,
+            Capacity capacity,
+            ToIntFunction<RepoSpec> repoQuota,
+            SessionHosts sessionHosts) {
         this.resolver = resolver;
         this.builds = builds;
         this.sessions = sessions;
@@ -179,8 +185,10 @@ public final class LaunchService implements AutoCloseable {
             Build build = seats.build(builds, repo);
             Environment env = awaitBuild(launch, build, request.buildOnly());
             if (request.buildOnly()) {
-                launch.emit(LaunchEvent.ready((build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
-                        + note.map(n -> n + "\n").orElse(""), Map.of("imageName", env.imageName())));
+                launch.emit(LaunchEvent.ready(
+                        (build.cached() ? "Done! Found built image\n" : "Done! Image built\n")
+                                + note.map(n -> n + "\n").orElse(""),
+                        Map.of("imageName", env.imageName())));
                 succeeded = true;
                 return;
             }
@@ -190,8 +198,8 @@ public final class LaunchService implements AutoCloseable {
             ResolvedRepo launched = repo;
             Session session;
             try {
-                session = seats.place(repo, message -> launch.emit(Phase.WAITING, message), launch::wanted,
-                        (release, membership) -> {
+                session = seats.place(
+                        repo, message -> launch.emit(Phase.WAITING, message), launch::wanted, (release, membership) -> {
                             started[0] = System.nanoTime();
                             return startSession(launch, launched, env, binder, release, membership);
                         });
@@ -209,18 +217,27 @@ public final class LaunchService implements AutoCloseable {
             ready.put("image", env.imageName());
             ready.putAll(binder);
             note.ifPresent(n -> ready.put("note", n));
-            launch.emit(LaunchEvent.ready("server running at " + url + "\n" + note.map(n -> n + "\n").orElse(""), ready));
+            launch.emit(LaunchEvent.ready(
+                    "server running at " + url + "\n" + note.map(n -> n + "\n").orElse(""), ready));
             succeeded = true;
-            log.info("launch {} ready in {} ms: {} as session {}", launch.id(), (System.nanoTime() - t0) / 1_000_000, repo,
+            log.info(
+                    "launch {} ready in {} ms: {} as session {}",
+                    launch.id(),
+                    (System.nanoTime() - t0) / 1_000_000,
+                    repo,
                     session.id());
         } catch (FerryException e) {
             log.info("launch {} of {} failed ({}): {}", launch.id(), request.spec(), e.status(), e.getMessage());
             // a fallback to the sibling branch explains a failure of the branch launched in its place
-            String note = repo == null ? "" : repo.fallbackNote().map(n -> "\n" + n).orElse("");
+            String note =
+                    repo == null ? "" : repo.fallbackNote().map(n -> "\n" + n).orElse("");
             fail(launch, e.status(), e.getMessage() + note);
         } catch (RuntimeException e) {
             log.error("launch {} of {} failed unexpectedly", launch.id(), request.spec(), e);
-            fail(launch, 500, "The launch failed because of an error in Ferry. Try again; if it keeps failing, tell the operator.");
+            fail(
+                    launch,
+                    500,
+                    "The launch failed because of an error in Ferry. Try again; if it keeps failing, tell the operator.");
         } finally {
             inProgress.decrementAndGet();
             Duration launchTime = serverStart == null ? null : Duration.ofNanos(System.nanoTime() - serverStart);
@@ -237,19 +254,32 @@ public final class LaunchService implements AutoCloseable {
 
     /** Emits what is looked up, and resolves the link's ref to a commit. */
     private ResolvedRepo resolve(Launch launch, RepoSpec spec) {
-        launch.emit(Phase.WAITING, spec.ref().isEmpty()
-                ? "Looking up " + spec.displayUrl() + "...\n" // a record of an archive: no ref
-                : "Looking up " + spec.ref() + " in " + spec.displayUrl() + "...\n");
+        launch.emit(
+                Phase.WAITING,
+                spec.ref().isEmpty()
+                        ? "Looking up " + spec.displayUrl() + "...\n" // a record of an archive: no ref
+                        : "Looking up " + spec.ref() + " in " + spec.displayUrl() + "...\n");
         return resolver.resolve(spec);
     }
 
     /** Starts the session on the seat given; the seat comes back when the session ends, or at once if it fails. */
-    private Session startSession(Launch launch, ResolvedRepo repo, Environment env, Map<String, String> binder,
-                                 Runnable release, Membership membership) {
+    private Session startSession(
+            Launch launch,
+            ResolvedRepo repo,
+            Environment env,
+            Map<String, String> binder,
+            Runnable release,
+            Membership membership) {
         launch.emit(Phase.LAUNCHING, "Launching server...\n");
         try {
-            return sessions.start(repo, env, binderEnvironment(binder), allowedOrigins, membership,
-                    line -> launch.emit(Phase.LAUNCHING, line + "\n"), release);
+            return sessions.start(
+                    repo,
+                    env,
+                    binderEnvironment(binder),
+                    allowedOrigins,
+                    membership,
+                    line -> launch.emit(Phase.LAUNCHING, line + "\n"),
+                    release);
         } catch (RuntimeException e) {
             release.run();
             throw e;
@@ -276,7 +306,8 @@ public final class LaunchService implements AutoCloseable {
     /** {@code repo_url} → {@code BINDER_REPO_URL}, {@code binder_request} → {@code BINDER_REQUEST}, … */
     private static Map<String, String> binderEnvironment(Map<String, String> fields) {
         Map<String, String> env = new LinkedHashMap<>();
-        fields.forEach((name, value) -> env.put(("BINDER_" + name.replaceFirst("^binder_", "")).toUpperCase(Locale.ROOT), value));
+        fields.forEach((name, value) ->
+                env.put(("BINDER_" + name.replaceFirst("^binder_", "")).toUpperCase(Locale.ROOT), value));
         return env;
     }
 
@@ -299,7 +330,8 @@ public final class LaunchService implements AutoCloseable {
         build.log().subscribe(relay);
         try {
             Environment env = build.result().get();
-            launch.emit(LaunchEvent.built(buildOnly ? "Built image\n" : "Built image, launching...\n", env.imageName()));
+            launch.emit(
+                    LaunchEvent.built(buildOnly ? "Built image\n" : "Built image, launching...\n", env.imageName()));
             return env;
         } catch (ExecutionException | CompletionException e) {
             if (e.getCause() instanceof FerryException fe) {

@@ -39,8 +39,10 @@ final class ShutdownDrain implements ApplicationListener<ContextClosedEvent>, Or
         int ended = launches.drain(RESTARTING);
         builds.close();
         sessions.close();
-        log.info("Ferry is stopping: {} launches under way were told to launch again, builds and sessions stopped in {} ms",
-                ended, (System.nanoTime() - t0) / 1_000_000);
+        log.info(
+                "Ferry is stopping: {} launches under way were told to launch again, builds and sessions stopped in {} ms",
+                ended,
+                (System.nanoTime() - t0) / 1_000_000);
     }
 
     @Override

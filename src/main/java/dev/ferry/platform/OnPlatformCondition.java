@@ -8,7 +8,8 @@ final class OnPlatformCondition implements Condition {
 
     @Override
     public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
-        Object wanted = metadata.getAnnotationAttributes(OnPlatform.class.getName()).get("value");
+        Object wanted =
+                metadata.getAnnotationAttributes(OnPlatform.class.getName()).get("value");
         return wanted.equals(Platforms.chosen(context.getEnvironment()));
     }
 }

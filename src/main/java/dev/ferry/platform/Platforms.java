@@ -17,20 +17,23 @@ public final class Platforms {
     public static final String LOCAL = "local";
     public static final String KUBERNETES = "kubernetes";
 
-    private Platforms() {
-    }
+    private Platforms() {}
 
     public static String chosen(Environment environment) {
-        String setting = environment.getProperty("ferry.platform", "auto").trim().toLowerCase(Locale.ROOT);
+        String setting =
+                environment.getProperty("ferry.platform", "auto").trim().toLowerCase(Locale.ROOT);
         switch (setting) {
             case LOCAL, KUBERNETES:
                 return setting;
             case "auto":
                 // a cluster alone is not enough: builds need a registry to push to
-                return registryConfigured(environment) && clusterConfigured(System.getenv(), Path.of(System.getProperty("user.home")))
-                        ? KUBERNETES : LOCAL;
+                return registryConfigured(environment)
+                                && clusterConfigured(System.getenv(), Path.of(System.getProperty("user.home")))
+                        ? KUBERNETES
+                        : LOCAL;
             default:
-                throw new IllegalStateException("ferry.platform must be auto, local or kubernetes, not '" + setting + "'");
+                throw new IllegalStateException(
+                        "ferry.platform must be auto, local or kubernetes, not '" + setting + "'");
         }
     }
 
@@ -42,7 +45,8 @@ public final class Platforms {
         boolean inCluster = env.containsKey("KUBERNETES_SERVICE_HOST")
                 && Files.exists(Path.of("/var/run/secrets/kubernetes.io/serviceaccount/token"));
         String kubeconfig = env.get("KUBECONFIG");
-        boolean hasKubeconfig = (kubeconfig != null && !kubeconfig.isBlank()) || Files.isRegularFile(home.resolve(".kube/config"));
+        boolean hasKubeconfig =
+                (kubeconfig != null && !kubeconfig.isBlank()) || Files.isRegularFile(home.resolve(".kube/config"));
         return inCluster || hasKubeconfig;
     }
 }

@@ -19,7 +19,8 @@ final class ConnectionLimits {
 
     /** Why a connection was turned away. */
     enum Refusal {
-        GLOBAL, ADDRESS
+        GLOBAL,
+        ADDRESS
     }
 
     private final int max;

@@ -16,6 +16,7 @@ final class Exchange {
     final HttpRequest head;
     /** What the visitor's request said before it was changed for its server. */
     final boolean visitorKeepAlive;
+
     final boolean visitorHttp10;
     final boolean headRequest;
     /** A WebSocket upgrade the front door tunnels if its server agrees (one pipelined behind another goes on plain). */
@@ -63,7 +64,13 @@ final class Exchange {
      * have been acted on before the close, so only one that may be repeated goes again (RFC 9110 9.2.2).
      */
     boolean mayReplay(boolean connected, boolean reusedConnection) {
-        return route != null && !replayed && !timedOut && !bodyWritten
-                && (!connected || (reusedConnection && !received && SessionPaths.idempotent(head.method().name())));
+        return route != null
+                && !replayed
+                && !timedOut
+                && !bodyWritten
+                && (!connected
+                        || (reusedConnection
+                                && !received
+                                && SessionPaths.idempotent(head.method().name())));
     }
 }

@@ -10,6 +10,10 @@ import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -43,11 +47,6 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import com.sun.management.UnixOperatingSystemMXBean;
 
 import dev.ferry.access.ClientAddresses;
 
@@ -95,10 +94,16 @@ public final class FrontDoor implements AutoCloseable {
      * @param maxConnections       visitor connections open at once, lowered to what the open-file limit allows
      * @param maxConnectionsPerAddress visitor connections open at once from one address (≤ 0: no limit)
      */
-    public record Settings(String contextPath, Duration connectTimeout, Duration readTimeout, int maxHeaderBytes,
-                           Duration keepAliveTimeout, int maxKeepAliveRequests, Duration requestHeadTimeout,
-                           int maxConnections, int maxConnectionsPerAddress) {
-    }
+    public record Settings(
+            String contextPath,
+            Duration connectTimeout,
+            Duration readTimeout,
+            int maxHeaderBytes,
+            Duration keepAliveTimeout,
+            int maxKeepAliveRequests,
+            Duration requestHeadTimeout,
+            int maxConnections,
+            int maxConnectionsPerAddress) {}
 
     private final RouteTable routes;
     private final SessionHosts sessionHosts;
@@ -110,25 +115,29 @@ public final class FrontDoor implements AutoCloseable {
     private final boolean epoll = Epoll.isAvailable();
     private EventLoopGroup group;
     private OffLoopResolver resolver;
-    private final ChannelGroup visitors =
-            new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup visitors = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger exchanges = new AtomicInteger();
     private volatile boolean draining;
     private ConnectionLimits limits;
     private volatile long lastCapWarning = System.nanoTime() - TimeUnit.MINUTES.toNanos(2);
     /** How long a refused connection is read (and what comes dropped) after its 503, at most. */
     private static final Duration LINGER = Duration.ofSeconds(2);
-    private final AtomicInteger lingeringConnections =
-            new AtomicInteger();
+
+    private final AtomicInteger lingeringConnections = new AtomicInteger();
     private Channel server;
     /** TLS the front door terminates ({@code server.ssl.*}); null: plain HTTP. */
     private volatile SslContext tls;
+
     private InetSocketAddress portal;
     private int publicPort;
 
     /** {@code clients}: whose forwarding headers are believed ({@code ferry.trusted-proxies}). */
-    public FrontDoor(RouteTable routes, SessionHosts sessionHosts, ProxyMetrics metrics, Settings settings,
-                     ClientAddresses clients) {
+    public FrontDoor(
+            RouteTable routes,
+            SessionHosts sessionHosts,
+            ProxyMetrics metrics,
+            Settings settings,
+            ClientAddresses clients) {
         this.routes = routes;
         this.sessionHosts = sessionHosts;
         this.clients = clients;
@@ -156,9 +165,12 @@ public final class FrontDoor implements AutoCloseable {
         resolver = new OffLoopResolver(settings.connectTimeout());
         limits = limits();
         IoHandlerFactory ioHandlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
-                new DefaultThreadFactory("ferry-front-door", true), ioHandlers);
-        Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        group = new MultiThreadIoEventLoopGroup(
+                Runtime.getRuntime().availableProcessors(),
+                new DefaultThreadFactory("ferry-front-door", true),
+                ioHandlers);
+        Class<? extends ServerChannel> serverType =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(serverType)
@@ -183,15 +195,19 @@ public final class FrontDoor implements AutoCloseable {
                             return;
                         }
                         ch.pipeline()
-                                .addLast(VisitorConnection.CODEC, new VisitorRequestDecoder(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(settings.maxHeaderBytes())
-                                        .setMaxHeaderSize(settings.maxHeaderBytes())
-                                        .setMaxChunkSize(64 * 1024)
-                                        // strict framing, whatever the JVM's io.netty.* properties say (smuggling)
-                                        .setUseRfc9112TransferEncoding(true)
-                                        .setStrictLineParsing(true)
-                                        .setAllowDuplicateContentLengths(false),
-                                        settings.requestHeadTimeout().toNanos()))
+                                .addLast(
+                                        VisitorConnection.CODEC,
+                                        new VisitorRequestDecoder(
+                                                new HttpDecoderConfig()
+                                                        .setMaxInitialLineLength(settings.maxHeaderBytes())
+                                                        .setMaxHeaderSize(settings.maxHeaderBytes())
+                                                        .setMaxChunkSize(64 * 1024)
+                                                        // strict framing, whatever the JVM's io.netty.* properties say
+                                                        // (smuggling)
+                                                        .setUseRfc9112TransferEncoding(true)
+                                                        .setStrictLineParsing(true)
+                                                        .setAllowDuplicateContentLengths(false),
+                                                settings.requestHeadTimeout().toNanos()))
                                 // (responses from servers are written past it, as they came: see ResponseReader)
                                 .addLast(VisitorConnection.ENCODER, new HttpResponseEncoder())
                                 .addLast(VisitorConnection.HANDLER, new VisitorConnection(FrontDoor.this));
@@ -205,7 +221,9 @@ public final class FrontDoor implements AutoCloseable {
                         // request bodies that stop coming and visitors that stop reading, so it is there even when
                         // kept-alive connections may idle for ever (a keep-alive timeout of 0 or less, as in Tomcat).
                         long keepAlive = settings.keepAliveTimeout().toMillis();
-                        long idle = keepAlive > 0 ? keepAlive : settings.readTimeout().toMillis();
+                        long idle = keepAlive > 0
+                                ? keepAlive
+                                : settings.readTimeout().toMillis();
                         IdleStateHandler idleness = new IdleStateHandler(idle, 0, 0, TimeUnit.MILLISECONDS);
                         if (ssl != null) {
                             // ahead of TLS, which passes nothing on until a record is whole: a handshake that trickles
@@ -218,7 +236,9 @@ public final class FrontDoor implements AutoCloseable {
                     }
                 });
         try {
-            server = (address == null ? bootstrap.bind(port) : bootstrap.bind(address, port)).sync().channel();
+            server = (address == null ? bootstrap.bind(port) : bootstrap.bind(address, port))
+                    .sync()
+                    .channel();
         } catch (Exception e) { // sync() rethrows the bind failure (BindException, epoll's NativeIoException) as it is
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             group = null;
@@ -238,15 +258,21 @@ public final class FrontDoor implements AutoCloseable {
      * room for (a front door that runs out of descriptors can accept no one, not even the portal's visitors).
      */
     private ConnectionLimits limits() {
-        long fileLimit = ManagementFactory.getOperatingSystemMXBean()
-                instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+        long fileLimit = ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount()
+                : -1;
         int max = ConnectionLimits.fitToFileLimit(settings.maxConnections(), fileLimit);
         if (max < settings.maxConnections()) {
-            log.warn("ferry.proxy.max-connections lowered from {} to {}: the process may open {} files, and each "
-                    + "relayed visitor needs up to 3; raise the limit (ulimit -n) to allow more", settings.maxConnections(),
-                    max, fileLimit);
+            log.warn(
+                    "ferry.proxy.max-connections lowered from {} to {}: the process may open {} files, and each "
+                            + "relayed visitor needs up to 3; raise the limit (ulimit -n) to allow more",
+                    settings.maxConnections(),
+                    max,
+                    fileLimit);
         }
-        log.info("Front door takes up to {} connections at once, {} from one address", max,
+        log.info(
+                "Front door takes up to {} connections at once, {} from one address",
+                max,
                 settings.maxConnectionsPerAddress() > 0 ? settings.maxConnectionsPerAddress() : "any number");
         return new ConnectionLimits(max, settings.maxConnectionsPerAddress());
     }
@@ -290,14 +316,18 @@ public final class FrontDoor implements AutoCloseable {
             long now = System.nanoTime();
             if (now - lastCapWarning > TimeUnit.MINUTES.toNanos(1)) { // once a minute, not once a connection
                 lastCapWarning = now;
-                log.warn("Front door at its cap of {} open connections: new ones are answered 503 "
-                        + "(ferry.proxy.max-connections)", limits.max());
+                log.warn(
+                        "Front door at its cap of {} open connections: new ones are answered 503 "
+                                + "(ferry.proxy.max-connections)",
+                        limits.max());
             }
         }
-        ch.attr(REFUSED).set(refusal == ConnectionLimits.Refusal.GLOBAL
-                ? "Ferry has as many connections open as it can take just now. Try again in a few seconds."
-                : "Too many connections are open from your address (at most " + limits.perAddress()
-                        + "). Close some tabs, or try again in a few seconds.");
+        ch.attr(REFUSED)
+                .set(
+                        refusal == ConnectionLimits.Refusal.GLOBAL
+                                ? "Ferry has as many connections open as it can take just now. Try again in a few seconds."
+                                : "Too many connections are open from your address (at most " + limits.perAddress()
+                                        + "). Close some tabs, or try again in a few seconds.");
     }
 
     /**
@@ -320,11 +350,12 @@ public final class FrontDoor implements AutoCloseable {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            byte[] body = SessionPaths.jsonMessage(message)
-                    .getBytes(StandardCharsets.UTF_8);
+            byte[] body = SessionPaths.jsonMessage(message).getBytes(StandardCharsets.UTF_8);
             byte[] head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json;charset=UTF-8\r\n"
-                    + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: " + body.length
-                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                            + "Cache-Control: no-store\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: "
+                            + body.length
+                            + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(head, body)).addListener(written -> {
                 if (!written.isSuccess() || !ctx.channel().isActive()) {
                     ctx.close();

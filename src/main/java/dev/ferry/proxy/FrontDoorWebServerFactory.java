@@ -5,12 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
-
 import javax.net.ssl.SSLException;
-
-import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 
 import org.apache.catalina.Valve;
 import org.apache.catalina.startup.Tomcat;
@@ -24,6 +19,10 @@ import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.server.WebServerException;
 import org.springframework.boot.web.servlet.ServletContextInitializer;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 
 /**
  * Tomcat behind the {@link FrontDoor}: the front door takes the configured address and port ({@code server.port}),
@@ -63,7 +62,9 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
         }
         List<Valve> valves = new ArrayList<>();
         valves.add(new FrontDoorPeerValve(door.secret())); // first: the remote-IP valve, if any, works on its result
-        getEngineValves().stream().filter(v -> !(v instanceof FrontDoorPeerValve)).forEach(valves::add);
+        getEngineValves().stream()
+                .filter(v -> !(v instanceof FrontDoorPeerValve))
+                .forEach(valves::add);
         setEngineValves(valves);
         starting = door;
         publicAddress = getAddress();
@@ -88,7 +89,8 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
     private SslContext serverContext() {
         SslBundle bundle = getSslBundle();
         try {
-            SslContextBuilder builder = SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory());
+            SslContextBuilder builder =
+                    SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory());
             Ssl.ClientAuth clientAuth = getSsl().getClientAuth();
             if (clientAuth == Ssl.ClientAuth.NEED || clientAuth == Ssl.ClientAuth.WANT) {
                 builder.trustManager(bundle.getManagers().getTrustManagerFactory())

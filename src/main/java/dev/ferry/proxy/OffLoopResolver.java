@@ -14,6 +14,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.netty.resolver.AddressResolver;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.InetNameResolver;
@@ -22,9 +25,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Looks up the host names of the front door's upstreams off its event loops. Netty's default resolver calls
@@ -50,7 +50,12 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
 
     OffLoopResolver(Duration timeout) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
-        pool = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        pool = new ThreadPoolExecutor(
+                4,
+                4,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory("ferry-proxy-lookup", true));
         pool.allowCoreThreadTimeOut(true);
     }
@@ -75,8 +80,7 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         }.asAddressResolver();
     }
 
-    private <T> void lookUp(EventExecutor loop, String host, Promise<T> promise,
-                            Function<InetAddress[], T> answer) {
+    private <T> void lookUp(EventExecutor loop, String host, Promise<T> promise, Function<InetAddress[], T> answer) {
         // (an IPv6 literal with a zone, fe80::1%eth0, goes to the JDK, which keeps the zone and asks no name server)
         byte[] literal = host.indexOf('%') < 0 ? NetUtil.createByteArrayFromIpAddressString(host) : null;
         if (literal != null) {
@@ -89,9 +93,11 @@ final class OffLoopResolver extends AddressResolverGroup<InetSocketAddress> {
         }
         Lookup current = lookup;
         try {
-            Future<?> timer = loop.schedule(() -> promise.tryFailure(
-                    new UnknownHostException(host + ": no answer from the name server within " + timeoutMillis + " ms")),
-                    timeoutMillis, TimeUnit.MILLISECONDS);
+            Future<?> timer = loop.schedule(
+                    () -> promise.tryFailure(new UnknownHostException(
+                            host + ": no answer from the name server within " + timeoutMillis + " ms")),
+                    timeoutMillis,
+                    TimeUnit.MILLISECONDS);
             promise.addListener(done -> timer.cancel(false));
             pool.execute(() -> {
                 try {

@@ -25,11 +25,10 @@ public final class PortalCredentials {
      * Every cookie the portal sets, by name. {@code JSESSIONID} is the container's default session cookie (Path=/),
      * which earlier versions of Ferry set for the admin pages: browsers may still hold one.
      */
-    static final Set<String> PORTAL_COOKIES = Set.of(ADMIN_SESSION_COOKIE, ADMIN_CSRF_COOKIE, ATTENDEE_COOKIE,
-            "JSESSIONID");
+    static final Set<String> PORTAL_COOKIES =
+            Set.of(ADMIN_SESSION_COOKIE, ADMIN_CSRF_COOKIE, ATTENDEE_COOKIE, "JSESSIONID");
 
-    private PortalCredentials() {
-    }
+    private PortalCredentials() {}
 
     /** Whether an {@code Authorization} value may go on to a session: only Jupyter's own token schemes. */
     static boolean isJupyterToken(CharSequence authorization) {

@@ -4,8 +4,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 
-import io.micrometer.observation.ObservationPredicate;
-
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -20,6 +18,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.http.server.observation.ServerRequestObservationContext;
 import org.springframework.util.unit.DataSize;
+
+import io.micrometer.observation.ObservationPredicate;
 
 import dev.ferry.access.ClientAddresses;
 
@@ -55,20 +55,40 @@ class ProxyConfiguration {
      * per connection as {@code server.*} configures for Tomcat.
      */
     @Bean(destroyMethod = "close")
-    FrontDoor frontDoor(RouteTable routes, SessionHosts hosts, ProxyMetrics metrics, ProxyProperties properties,
-                        Environment environment) {
+    FrontDoor frontDoor(
+            RouteTable routes,
+            SessionHosts hosts,
+            ProxyMetrics metrics,
+            ProxyProperties properties,
+            Environment environment) {
         Binder binder = Binder.get(environment);
-        String contextPath = binder.bind("server.servlet.context-path", String.class).orElse("").replaceAll("/+$", "");
+        String contextPath = binder.bind("server.servlet.context-path", String.class)
+                .orElse("")
+                .replaceAll("/+$", "");
         int maxHeader = (int) binder.bind("server.max-http-request-header-size", DataSize.class)
-                .orElse(DataSize.ofKilobytes(8)).toBytes();
+                .orElse(DataSize.ofKilobytes(8))
+                .toBytes();
         Duration keepAlive = binder.bind("server.tomcat.keep-alive-timeout", Duration.class)
                 .orElseGet(() -> binder.bind("server.tomcat.connection-timeout", Duration.class)
                         .orElse(Duration.ofSeconds(60)));
-        int maxRequests = binder.bind("server.tomcat.max-keep-alive-requests", Integer.class).orElse(100);
-        List<String> trusted = binder.bind("ferry.trusted-proxies", Bindable.listOf(String.class)).orElse(List.of());
-        return new FrontDoor(routes, hosts, metrics, new FrontDoor.Settings(contextPath, properties.connectTimeout(),
-                properties.readTimeout(), maxHeader, keepAlive, maxRequests, properties.requestHeadTimeout(),
-                properties.maxConnections(), properties.maxConnectionsPerAddress()),
+        int maxRequests = binder.bind("server.tomcat.max-keep-alive-requests", Integer.class)
+                .orElse(100);
+        List<String> trusted = binder.bind("ferry.trusted-proxies", Bindable.listOf(String.class))
+                .orElse(List.of());
+        return new FrontDoor(
+                routes,
+                hosts,
+                metrics,
+                new FrontDoor.Settings(
+                        contextPath,
+                        properties.connectTimeout(),
+                        properties.readTimeout(),
+                        maxHeader,
+                        keepAlive,
+                        maxRequests,
+                        properties.requestHeadTimeout(),
+                        properties.maxConnections(),
+                        properties.maxConnectionsPerAddress()),
                 ClientAddresses.trusting(trusted));
     }
 
@@ -80,9 +100,12 @@ class ProxyConfiguration {
             ObjectProvider<TomcatProtocolHandlerCustomizer<?>> protocolHandlerCustomizers,
             ObjectProvider<FrontDoor> frontDoor) {
         FrontDoorWebServerFactory factory = new FrontDoorWebServerFactory(frontDoor::getIfAvailable);
-        factory.getConnectorCustomizers().addAll(connectorCustomizers.orderedStream().toList());
-        factory.getContextCustomizers().addAll(contextCustomizers.orderedStream().toList());
-        factory.getProtocolHandlerCustomizers().addAll(protocolHandlerCustomizers.orderedStream().toList());
+        factory.getConnectorCustomizers()
+                .addAll(connectorCustomizers.orderedStream().toList());
+        factory.getContextCustomizers()
+                .addAll(contextCustomizers.orderedStream().toList());
+        factory.getProtocolHandlerCustomizers()
+                .addAll(protocolHandlerCustomizers.orderedStream().toList());
         return factory;
     }
 
@@ -104,6 +127,7 @@ class ProxyConfiguration {
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> keepEncodedSlashes() {
         // Tomcat's socket buffers stay at their 8 KiB default: every open connection holds two, so 64 KiB buffers
         // cost a lot of memory for idle visitors for a modest gain on uploads.
-        return factory -> factory.addConnectorCustomizers(connector -> connector.setEncodedSolidusHandling("passthrough"));
+        return factory ->
+                factory.addConnectorCustomizers(connector -> connector.setEncodedSolidusHandling("passthrough"));
     }
 }

@@ -1,8 +1,9 @@
 package dev.ferry.proxy;
 
-import io.netty.buffer.PooledByteBufAllocatorMetric;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+
+import io.netty.buffer.PooledByteBufAllocatorMetric;
 
 /** Counters of the proxy, read by metrics and tests. */
 public final class ProxyMetrics {

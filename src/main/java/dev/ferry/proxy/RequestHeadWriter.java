@@ -37,14 +37,29 @@ final class RequestHeadWriter {
     private static final short COLON_SPACE = (':' << 8) | ' ';
 
     /** Hop-by-hop and forwarding headers that never pass to a notebook server as the visitor sent them. */
-    private static final List<AsciiString> NOT_TO_SESSION = names("connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "expect", "x-forwarded-for",
-            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded", FrontDoor.PEER_HEADER);
+    private static final List<AsciiString> NOT_TO_SESSION = names(
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "te",
+            "trailer",
+            "upgrade",
+            "proxy-authenticate",
+            "proxy-authorization",
+            "expect",
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-host",
+            "x-forwarded-port",
+            "x-real-ip",
+            "forwarded",
+            FrontDoor.PEER_HEADER);
     /** Connection-level headers the portal must not see from the visitor (it sees the front door's connection). */
-    private static final List<AsciiString> NOT_TO_PORTAL = names("connection", "keep-alive", "proxy-connection", "te",
-            "upgrade", "expect", FrontDoor.PEER_HEADER);
+    private static final List<AsciiString> NOT_TO_PORTAL =
+            names("connection", "keep-alive", "proxy-connection", "te", "upgrade", "expect", FrontDoor.PEER_HEADER);
     /** Never removed because a Connection header names them: they frame the message or route it. */
     static final Set<String> FRAMING = Set.of("close", "keep-alive", "content-length", "transfer-encoding", "host");
+
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_REAL_IP = AsciiString.cached("X-Real-IP");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
@@ -127,7 +142,9 @@ final class RequestHeadWriter {
         out.writeByte(' ');
         writeLatin1(out, request.uri());
         out.writeBytes(HTTP_11_LINE);
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it =
+                        request.headers().iteratorCharSequence();
+                it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> field = it.next();
             writeLatin1(out, field.getKey());
             out.writeShort(COLON_SPACE);
@@ -193,14 +210,17 @@ final class RequestHeadWriter {
         List<String> authorizations = headers.getAll(HttpHeaderNames.AUTHORIZATION);
         if (!authorizations.isEmpty() && !authorizations.stream().allMatch(PortalCredentials::isJupyterToken)) {
             headers.remove(HttpHeaderNames.AUTHORIZATION);
-            authorizations.stream().filter(PortalCredentials::isJupyterToken)
+            authorizations.stream()
+                    .filter(PortalCredentials::isJupyterToken)
                     .forEach(a -> headers.add("Authorization", a));
         }
         List<String> cookies = headers.getAll(HttpHeaderNames.COOKIE);
         for (String cookie : cookies) {
             if (PortalCredentials.sessionCookies(cookie) != cookie) { // (the same string when nothing was taken out)
                 headers.remove(HttpHeaderNames.COOKIE);
-                cookies.stream().map(PortalCredentials::sessionCookies).filter(Objects::nonNull)
+                cookies.stream()
+                        .map(PortalCredentials::sessionCookies)
+                        .filter(Objects::nonNull)
                         .forEach(c -> headers.add("Cookie", c));
                 return;
             }

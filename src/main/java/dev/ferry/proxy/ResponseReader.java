@@ -1,15 +1,16 @@
 package dev.ferry.proxy;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.CorruptedFrameException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.CorruptedFrameException;
 
 /**
  * Reads a server's responses for the front door without taking them apart. Each head is checked and split into lines
@@ -40,7 +41,16 @@ final class ResponseReader extends ByteToMessageDecoder {
     static final int MAX_HEAD = 256 * 1024;
     private static final int MAX_CHUNK_LINE = 4096;
 
-    private enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, FAILED }
+    private enum State {
+        HEAD,
+        FIXED,
+        CHUNK_SIZE,
+        CHUNK_DATA,
+        CHUNK_END,
+        TRAILERS,
+        UNTIL_CLOSE,
+        FAILED
+    }
 
     private State state = State.HEAD;
     private long remaining;
@@ -146,7 +156,8 @@ final class ResponseReader extends ByteToMessageDecoder {
             throw new CorruptedFrameException("response head longer than " + MAX_HEAD + " bytes");
         }
         byte[] bytes = new byte[end - start];
-        in.getBytes(start, bytes); // parsed from an array: a buffer's checks on every byte would cost more than the copy
+        in.getBytes(
+                start, bytes); // parsed from an array: a buffer's checks on every byte would cost more than the copy
         Head head = new Head(bytes);
         in.readerIndex(end);
         out.add(head);
@@ -181,7 +192,9 @@ final class ResponseReader extends ByteToMessageDecoder {
                 return -1;
             }
             // an empty line: the first line, or "\n" or "\r\n" right after the previous line's "\n"
-            if (lf == from || (lf == from + 1 && in.getByte(from) == '\r') || in.getByte(lf - 1) == '\n'
+            if (lf == from
+                    || (lf == from + 1 && in.getByte(from) == '\r')
+                    || in.getByte(lf - 1) == '\n'
                     || (in.getByte(lf - 1) == '\r' && lf - 1 > from && in.getByte(lf - 2) == '\n')) {
                 scanned = 0;
                 return lf + 1;
@@ -314,10 +327,12 @@ final class ResponseReader extends ByteToMessageDecoder {
 
         /** Never passed on: they are about the connection to the server, not the response. */
         private static final byte HOP = 1;
+
         private static final byte CONTENT_LENGTH = 2;
         private static final byte TRANSFER_ENCODING = 3;
         /** Connection: not passed on either, and it may name more headers that are not. */
         private static final byte CONNECTION = 4;
+
         private static final byte OTHER = 0;
         private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
         private static final boolean[] TOKEN = new boolean[128];
@@ -338,18 +353,22 @@ final class ResponseReader extends ByteToMessageDecoder {
         final int status;
         /** The length the head gives; -1 when it gives none, or gives chunks or another transfer coding. */
         final long contentLength;
+
         final boolean chunked;
         /** The server keeps the connection open after this response (if the response's end can be told). */
         final boolean keepAlive;
         /** Where the status code starts and the status line's content ends. */
         private final int statusFrom;
+
         private final int statusTo;
         /** For each header line: its start, the end of its content (before CR LF), and its kind. */
         private int[] lines = new int[24];
+
         private byte[] kinds = new byte[12];
         private int count;
         /** Header names the Connection header lists (lower case), to be removed; usually none. */
         private List<String> named = List.of();
+
         private final boolean transferEncoded;
         private final byte[] bytes;
         /** The length was given more than once, or as a list of equal values. */
@@ -361,9 +380,19 @@ final class ResponseReader extends ByteToMessageDecoder {
             int to = bytes.length;
             int lf = indexOf(bytes, 0, to, '\n');
             int lineEnd = contentEnd(bytes, lf);
-            if (lineEnd < 12 || bytes[0] != 'H' || bytes[1] != 'T' || bytes[2] != 'T' || bytes[3] != 'P'
-                    || bytes[4] != '/' || bytes[5] != '1' || bytes[6] != '.' || (bytes[7] != '0' && bytes[7] != '1')
-                    || bytes[8] != ' ' || !digit(bytes[9]) || !digit(bytes[10]) || !digit(bytes[11])
+            if (lineEnd < 12
+                    || bytes[0] != 'H'
+                    || bytes[1] != 'T'
+                    || bytes[2] != 'T'
+                    || bytes[3] != 'P'
+                    || bytes[4] != '/'
+                    || bytes[5] != '1'
+                    || bytes[6] != '.'
+                    || (bytes[7] != '0' && bytes[7] != '1')
+                    || bytes[8] != ' '
+                    || !digit(bytes[9])
+                    || !digit(bytes[10])
+                    || !digit(bytes[11])
                     || (lineEnd > 12 && bytes[12] != ' ')) {
                 throw new CorruptedFrameException("malformed status line");
             }
@@ -396,7 +425,9 @@ final class ResponseReader extends ByteToMessageDecoder {
                     sawTransferEncoding = true;
                     String codings = value(bytes, colon + 1, end);
                     // the final coding is the last of the last header: chunks only if it is "chunked"
-                    lastCodingChunked = codings.substring(codings.lastIndexOf(',') + 1).trim().equalsIgnoreCase("chunked");
+                    lastCodingChunked = codings.substring(codings.lastIndexOf(',') + 1)
+                            .trim()
+                            .equalsIgnoreCase("chunked");
                 } else if (kind == CONNECTION && isOnly(bytes, colon + 1, end, "keep-alive")) {
                     keepAliveToken = true; // (the usual values, read without making strings)
                 } else if (kind == CONNECTION && isOnly(bytes, colon + 1, end, "close")) {
@@ -422,7 +453,8 @@ final class ResponseReader extends ByteToMessageDecoder {
             transferEncoded = sawTransferEncoding;
             chunked = sawTransferEncoding && lastCodingChunked;
             contentLength = sawTransferEncoding ? -1 : length; // a transfer coding overrides a length (RFC 9112 6.3)
-            // a transfer coding beside a length, or in HTTP/1.0, is an error the connection does not outlive (RFC 9112 6.1)
+            // a transfer coding beside a length, or in HTTP/1.0, is an error the connection does not outlive (RFC 9112
+            // 6.1)
             keepAlive = (http11 ? !close : keepAliveToken) && !(sawTransferEncoding && (length >= 0 || !http11));
         }
 
@@ -483,8 +515,11 @@ final class ResponseReader extends ByteToMessageDecoder {
                 byte kind = kinds[i];
                 int from = lines[2 * i];
                 int to = lines[2 * i + 1];
-                if (kind == HOP || kind == CONNECTION || (kind == CONTENT_LENGTH && transferEncoded)
-                        || (kind == TRANSFER_ENCODING && dropTransferEncoding) || (!named.isEmpty() && isNamed(from))) {
+                if (kind == HOP
+                        || kind == CONNECTION
+                        || (kind == CONTENT_LENGTH && transferEncoded)
+                        || (kind == TRANSFER_ENCODING && dropTransferEncoding)
+                        || (!named.isEmpty() && isNamed(from))) {
                     continue;
                 }
                 if (kind == CONTENT_LENGTH && normalizeLength) { // "5, 5" or repeated: one "Content-Length: 5"
@@ -504,7 +539,6 @@ final class ResponseReader extends ByteToMessageDecoder {
             out.writeShort(CRLF);
             return out;
         }
-
 
         private boolean isNamed(int from) {
             int colon = indexOf(bytes, from, bytes.length, ':');
@@ -531,12 +565,16 @@ final class ResponseReader extends ByteToMessageDecoder {
             return switch (length) {
                 case 2 -> equalsIgnoreCase(in, at, "te") ? HOP : OTHER;
                 case 7 -> equalsIgnoreCase(in, at, "trailer") || equalsIgnoreCase(in, at, "upgrade") ? HOP : OTHER;
-                case 10 -> equalsIgnoreCase(in, at, "connection") ? CONNECTION
-                        : equalsIgnoreCase(in, at, "keep-alive") ? HOP : OTHER;
+                case 10 ->
+                    equalsIgnoreCase(in, at, "connection")
+                            ? CONNECTION
+                            : equalsIgnoreCase(in, at, "keep-alive") ? HOP : OTHER;
                 case 14 -> equalsIgnoreCase(in, at, "content-length") ? CONTENT_LENGTH : OTHER;
                 // WWW-Authenticate too: a session must not make the browser ask for a password on the portal's origin
-                case 16 -> equalsIgnoreCase(in, at, "proxy-connection") || equalsIgnoreCase(in, at, "www-authenticate")
-                        ? HOP : OTHER;
+                case 16 ->
+                    equalsIgnoreCase(in, at, "proxy-connection") || equalsIgnoreCase(in, at, "www-authenticate")
+                            ? HOP
+                            : OTHER;
                 case 17 -> equalsIgnoreCase(in, at, "transfer-encoding") ? TRANSFER_ENCODING : OTHER;
                 case 18 -> equalsIgnoreCase(in, at, "proxy-authenticate") ? HOP : OTHER;
                 default -> OTHER;

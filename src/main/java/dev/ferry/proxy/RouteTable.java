@@ -26,8 +26,7 @@ public final class RouteTable {
      * @param reason   a sentence ("it was idle for more than 10 minutes.")
      * @param relaunch the launch link of the repository ({@code /v2/gh/org/repo/HEAD}), or null
      */
-    public record Ended(String reason, String relaunch) {
-    }
+    public record Ended(String reason, String relaunch) {}
 
     private final Map<String, Ended> ended = new LinkedHashMap<>(16, 0.75f, false) {
         @Override

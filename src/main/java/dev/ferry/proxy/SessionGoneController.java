@@ -43,16 +43,19 @@ class SessionGoneController {
         if (slash < 0 && !sessionId.isEmpty() && routes.get(sessionId) != null) {
             String query = request.getQueryString();
             return ResponseEntity.status(HttpStatus.FOUND)
-                    .header("Location", request.getRequestURI() + "/" + (query == null ? "" : "?" + query)).build();
+                    .header("Location", request.getRequestURI() + "/" + (query == null ? "" : "?" + query))
+                    .build();
         }
-        RouteTable.Ended ended = sessionId.isEmpty() ? null : routes.ended(sessionId).orElse(null);
+        RouteTable.Ended ended =
+                sessionId.isEmpty() ? null : routes.ended(sessionId).orElse(null);
         boolean upgrade = SessionPaths.isWebSocketUpgrade(request.getHeader("Upgrade"));
         if (upgrade || !isPageNavigation(request, rest.substring(slash < 0 ? rest.length() : slash + 1))) {
             String message = ended == null
                     ? "There is no session at this address. Sessions end when they are left idle; launch the repository again."
                     : "This session has ended: " + ended.reason() + " Launch the repository again to get a new one.";
             ResponseEntity.BodyBuilder answer = ResponseEntity.status(HttpStatus.NOT_FOUND)
-                    .cacheControl(CacheControl.noStore()).header("X-Content-Type-Options", "nosniff")
+                    .cacheControl(CacheControl.noStore())
+                    .header("X-Content-Type-Options", "nosniff")
                     .contentType(MediaType.APPLICATION_JSON);
             if (upgrade) {
                 answer.header("Connection", "close");
@@ -73,7 +76,11 @@ class SessionGoneController {
     /** A browser loading a page (not a script calling the API): it gets a page it can act on. */
     private static boolean isPageNavigation(HttpServletRequest request, String within) {
         String accept = request.getHeader("Accept");
-        return accept != null && accept.contains("text/html") && "GET".equals(request.getMethod())
-                && !within.startsWith("api/") && !within.startsWith("files/") && !within.startsWith("static/");
+        return accept != null
+                && accept.contains("text/html")
+                && "GET".equals(request.getMethod())
+                && !within.startsWith("api/")
+                && !within.startsWith("files/")
+                && !within.startsWith("static/");
     }
 }

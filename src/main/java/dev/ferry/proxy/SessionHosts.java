@@ -22,8 +22,8 @@ public final class SessionHosts {
             d = d.substring(0, d.length() - 1);
         }
         if (!d.isEmpty() && !d.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
-            throw new IllegalArgumentException("ferry.proxy.session-domain must be a DNS name such as sessions.example.org, not '"
-                    + domain + "'");
+            throw new IllegalArgumentException(
+                    "ferry.proxy.session-domain must be a DNS name such as sessions.example.org, not '" + domain + "'");
         }
         this.domain = d;
     }
@@ -68,7 +68,8 @@ public final class SessionHosts {
             return publicBase + path;
         }
         URI base = URI.create(publicBase);
-        return base.getScheme() + "://" + sessionId + "." + domain + (base.getPort() < 0 ? "" : ":" + base.getPort()) + path;
+        return base.getScheme() + "://" + sessionId + "." + domain + (base.getPort() < 0 ? "" : ":" + base.getPort())
+                + path;
     }
 
     private static String normalize(String host) {

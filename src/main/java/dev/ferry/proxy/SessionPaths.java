@@ -21,8 +21,7 @@ final class SessionPaths {
             + "launch the repository again if this persists.";
     static final String NOT_ACCEPTED = "Paths with . or .. segments, backslashes or semicolons are not accepted.";
 
-    private SessionPaths() {
-    }
+    private SessionPaths() {}
 
     static String timedOut(Duration readTimeout) {
         return "The notebook server of this session did not answer within " + Durations.human(readTimeout)
@@ -49,7 +48,8 @@ final class SessionPaths {
                 return false;
             }
         }
-        return !hasDotSegment(path) && !(path.indexOf('%') >= 0 && path.toLowerCase(Locale.ROOT).contains("%5c"));
+        return !hasDotSegment(path)
+                && !(path.indexOf('%') >= 0 && path.toLowerCase(Locale.ROOT).contains("%5c"));
     }
 
     static boolean isWebSocketUpgrade(String upgradeHeader) {

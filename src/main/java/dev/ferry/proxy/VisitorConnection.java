@@ -9,6 +9,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -36,9 +39,6 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import dev.ferry.Durations;
 
@@ -70,7 +70,6 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Plain static files the "session ended" page uses: no script, harmless on a session host. */
     private static final Set<String> SHARED_STATIC = Set.of("/ferry.css", "/favicon.svg");
 
-
     private final FrontDoor door;
     private Channel visitor;
     private ChannelHandlerContext rawOut;
@@ -82,6 +81,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private ResponseReader reader;
     /** Where {@link #upstream} goes: a session server's host and port, or the portal (host null, port -1). */
     private String upstreamHost;
+
     private int upstreamPort = -1;
     private boolean upstreamDone;
     /** The server connection at hand has carried an exchange before this one. */
@@ -96,6 +96,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private long unwritableSince;
     /** The visitor's HTTP decoder was taken out after an upgrade request: what follows is raw bytes. */
     private boolean decoderRemoved;
+
     private boolean wrote;
     private int requests;
     private RequestHeadWriter.Visitor from;
@@ -190,10 +191,15 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             if (door.settings().keepAliveTimeout().toMillis() > 0) {
                 ctx.close(); // a kept-alive connection left idle (none is with a keep-alive timeout of 0 or less)
             }
-        } else if (exchange != null && !exchange.bodyEnded && ctx.channel().config().isAutoRead()) {
+        } else if (exchange != null
+                && !exchange.bodyEnded
+                && ctx.channel().config().isAutoRead()) {
             ctx.close(); // a request body that stopped coming (its server's side is closed with it)
-        } else if (exchange != null && exchange.responseStarted && !visitor.isWritable()
-                && System.nanoTime() - unwritableSince > door.settings().readTimeout().toNanos()) {
+        } else if (exchange != null
+                && exchange.responseStarted
+                && !visitor.isWritable()
+                && System.nanoTime() - unwritableSince
+                        > door.settings().readTimeout().toNanos()) {
             ctx.close(); // a visitor that stopped taking the response for as long as a server may stay silent
         }
     }
@@ -212,9 +218,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             releaseAfterCurrentBody();
             exchange.closeAfter = true;
         } else if (partial) {
-            answer(HttpResponseStatus.REQUEST_TIMEOUT, "The request's headers did not arrive within "
-                    + Durations.human(door.settings().requestHeadTimeout())
-                    + ". Check your connection and try again.");
+            answer(
+                    HttpResponseStatus.REQUEST_TIMEOUT,
+                    "The request's headers did not arrive within "
+                            + Durations.human(door.settings().requestHeadTimeout())
+                            + ". Check your connection and try again.");
         } else {
             closing();
             releaseQueue();
@@ -231,7 +239,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** No request under way or waiting, and no tunnel. */
     private boolean idle() {
-        return exchange == null && queue.isEmpty() && state != State.TUNNEL; // (an exchange is under way while connecting)
+        return exchange == null
+                && queue.isEmpty()
+                && state != State.TUNNEL; // (an exchange is under way while connecting)
     }
 
     /** From now on nothing more is read, sent or answered; a tunnel ends here. */
@@ -310,8 +320,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     private void updateReading() {
         if (visitor != null && state != State.CLOSING) {
-            visitor.config().setAutoRead(queue.isEmpty() && state != State.CONNECTING
-                    && (upstream == null || upstream.isWritable()));
+            visitor.config()
+                    .setAutoRead(queue.isEmpty()
+                            && state != State.CONNECTING
+                            && (upstream == null || upstream.isWritable()));
         }
     }
 
@@ -322,9 +334,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         boolean onSessionHost = hosts.isSessionHost(host);
         String hostSession = onSessionHost ? hosts.sessionIdOf(host) : null;
         // per-session origins: a session is served on its own host only (the portal sends old links there)
-        String sessionId = !hosts.enabled() ? sessionIn(uri, null) : hostSession != null ? sessionIn(uri, hostSession) : null;
+        String sessionId =
+                !hosts.enabled() ? sessionIn(uri, null) : hostSession != null ? sessionIn(uri, hostSession) : null;
         // an upgrade request pipelined behind another goes on as a plain request
-        exchange = new Exchange(request, decoderRemoved, sessionId == null ? null : door.routes().held(sessionId));
+        exchange = new Exchange(
+                request,
+                decoderRemoved,
+                sessionId == null ? null : door.routes().held(sessionId));
         door.exchangeStarted();
         if (sessionId != null && !SessionPaths.relayable(pathOf(uri))) {
             answer(HttpResponseStatus.BAD_REQUEST, SessionPaths.NOT_ACCEPTED);
@@ -336,8 +352,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (HttpUtil.is100ContinueExpected(request)) {
             // the visitor waits for this before sending its body; the server does not see the expectation
             request.headers().remove(HttpHeaderNames.EXPECT);
-            visitor.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                    Unpooled.EMPTY_BUFFER));
+            visitor.writeAndFlush(new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
         requests++;
         exchange.touch();
@@ -376,7 +392,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         Route route = exchange.route;
         String host = route == null ? null : route.host();
         int port = route == null ? -1 : route.port();
-        if (upstream != null && !upstreamDone && upstream.isActive() && port == upstreamPort
+        if (upstream != null
+                && !upstreamDone
+                && upstream.isActive()
+                && port == upstreamPort
                 && Objects.equals(host, upstreamHost)) {
             upstreamReused = true;
             writeHead();
@@ -389,13 +408,15 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         upstreamReused = false;
         state = State.CONNECTING;
         boolean toSession = route != null;
-        SocketAddress target = route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
+        SocketAddress target =
+                route == null ? door.portal() : InetSocketAddress.createUnresolved(route.host(), route.port());
         ResponseReader responses = new ResponseReader();
         Bootstrap bootstrap = new Bootstrap()
                 .group(visitor.eventLoop())
                 .channel(door.socketType())
                 .resolver(door.resolver())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) door.settings().connectTimeout().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        door.settings().connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOCATOR, FrontDoor.ALLOCATOR)
                 .option(ChannelOption.AUTO_READ, visitor.isWritable())
@@ -406,8 +427,16 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                         ch.pipeline().addLast(CODEC, responses);
                         if (toSession) {
                             // a session's server has the read timeout; the portal's event streams are long and quiet
-                            ch.pipeline().addLast(IDLE, new IdleStateHandler(door.settings().readTimeout().toMillis(),
-                                    0, 0, TimeUnit.MILLISECONDS));
+                            ch.pipeline()
+                                    .addLast(
+                                            IDLE,
+                                            new IdleStateHandler(
+                                                    door.settings()
+                                                            .readTimeout()
+                                                            .toMillis(),
+                                                    0,
+                                                    0,
+                                                    TimeUnit.MILLISECONDS));
                         }
                         ch.pipeline().addLast(HANDLER, new ServerSide());
                     }
@@ -434,8 +463,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         Exchange x = exchange;
         reader.expectAnswerTo(x.headRequest);
         RequestHeadWriter.Visitor from = visitorInfo();
-        upstream.write(x.route == null ? door.heads().toPortal(x.head, x.upgrade, from, upstream.alloc())
-                : door.heads().toSession(x.head, x.upgrade, from, upstream.alloc()));
+        upstream.write(
+                x.route == null
+                        ? door.heads().toPortal(x.head, x.upgrade, from, upstream.alloc())
+                        : door.heads().toSession(x.head, x.upgrade, from, upstream.alloc()));
         x.requestChunked = HttpUtil.isTransferEncodingChunked(x.head);
         x.headWritten = true;
         wrote = true;
@@ -521,11 +552,13 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         if (sessionId != null && path.equals(own) // (the portal adds the slash)
                 || SHARED_STATIC.contains(path.substring(Math.min(path.length(), context.length())))
-                && path.startsWith(context)) {
+                        && path.startsWith(context)) {
             return true;
         }
-        answer(HttpResponseStatus.NOT_FOUND, "This address serves one notebook session only. Ferry's pages and other "
-                + "sessions are not reachable here.");
+        answer(
+                HttpResponseStatus.NOT_FOUND,
+                "This address serves one notebook session only. Ferry's pages and other "
+                        + "sessions are not reachable here.");
         return false;
     }
 
@@ -540,8 +573,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
 
     /** Sends the visitor elsewhere with a 302 (an empty body), then closes the connection. */
     private void answerRedirect(String location) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND,
-                Unpooled.EMPTY_BUFFER);
+        FullHttpResponse response =
+                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FOUND, Unpooled.EMPTY_BUFFER);
         response.headers()
                 .set("Location", location)
                 .set("Cache-Control", "no-store")
@@ -592,8 +625,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     private void refuse(Throwable cause) {
         HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
                 ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : HttpResponseStatus.BAD_REQUEST;
+                : cause instanceof TooLongHttpLineException
+                        ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                        : HttpResponseStatus.BAD_REQUEST;
         String message = cause instanceof TooLongFrameException
                 ? "The request's headers or address are too long."
                 : "The request could not be read as HTTP.";
@@ -611,8 +645,12 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Answers the visitor here (plain JSON, like the portal's proxy errors), then closes the connection. */
     private void answer(HttpResponseStatus status, String message) {
         byte[] body = SessionPaths.jsonMessage(message).getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                exchange != null && exchange.headRequest ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body)); // HEAD: the length only
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                status,
+                exchange != null && exchange.headRequest
+                        ? Unpooled.EMPTY_BUFFER
+                        : Unpooled.wrappedBuffer(body)); // HEAD: the length only
         response.headers()
                 .set("Content-Type", "application/json;charset=UTF-8")
                 .set("Cache-Control", "no-store")
@@ -660,15 +698,22 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                     return; // 100 Continue was answered at the door; other interim answers are not passed on
                 }
                 x.responseStarted = true;
-                boolean dechunk = x.visitorHttp10 && response.chunked; // HTTP/1.0 cannot read chunks: ends with the connection
-                boolean delimited = x.headRequest || status == 204 || status == 304 || response.contentLength >= 0
+                boolean dechunk =
+                        x.visitorHttp10 && response.chunked; // HTTP/1.0 cannot read chunks: ends with the connection
+                boolean delimited = x.headRequest
+                        || status == 204
+                        || status == 304
+                        || response.contentLength >= 0
                         || (response.chunked && !dechunk);
                 upstreamDone = !response.keepAlive || !(delimited || response.chunked); // (or its body ends with it)
                 if (dechunk) {
                     reader.dechunk();
                 }
                 int max = door.settings().maxKeepAliveRequests();
-                x.closeAfter |= x.upgrade || !delimited || !x.visitorKeepAlive || door.draining()
+                x.closeAfter |= x.upgrade
+                        || !delimited
+                        || !x.visitorKeepAlive
+                        || door.draining()
                         || (max > 0 && requests >= max);
                 byte[] connection = x.closeAfter ? CONNECTION_CLOSE : x.visitorHttp10 ? CONNECTION_KEEP_ALIVE : null;
                 rawOut().write(response.toVisitor(visitor.alloc(), x.visitorHttp10, connection));
@@ -719,7 +764,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (!(evt instanceof IdleStateEvent)) {
                 ctx.fireUserEventTriggered(evt);
-            } else if (ctx.channel() == upstream && exchange != null && exchange.bodyEnded
+            } else if (ctx.channel() == upstream
+                    && exchange != null
+                    && exchange.bodyEnded
                     && ctx.channel().config().isAutoRead()) {
                 // (not while its reading is paused because the visitor is slow to take the response)
                 exchange.timedOut = true; // the request is sent and the server has said nothing for the read timeout
@@ -795,11 +842,17 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         }
         door.metrics().upstreamError();
         if (x.timedOut) {
-            answer(HttpResponseStatus.GATEWAY_TIMEOUT, SessionPaths.timedOut(door.settings().readTimeout()));
+            answer(
+                    HttpResponseStatus.GATEWAY_TIMEOUT,
+                    SessionPaths.timedOut(door.settings().readTimeout()));
         } else if (x.route != null) {
-            answer(HttpResponseStatus.BAD_GATEWAY, connected ? SessionPaths.NO_PROPER_ANSWER : SessionPaths.NOT_ACCEPTING);
+            answer(
+                    HttpResponseStatus.BAD_GATEWAY,
+                    connected ? SessionPaths.NO_PROPER_ANSWER : SessionPaths.NOT_ACCEPTING);
         } else {
-            answer(HttpResponseStatus.BAD_GATEWAY, "Ferry could not answer this request just now. Try again in a moment.");
+            answer(
+                    HttpResponseStatus.BAD_GATEWAY,
+                    "Ferry could not answer this request just now. Try again in a moment.");
         }
     }
 
@@ -821,7 +874,8 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (upstreamDone || !bodyEnded) {
-            // closed by the server, or answered before the visitor's body was all sent (the rest is dropped): not reused
+            // closed by the server, or answered before the visitor's body was all sent (the rest is dropped): not
+            // reused
             dropUpstream();
         }
         if (visitor.pipeline().get(IDLE) instanceof IdleStateHandler idle) {
@@ -873,8 +927,11 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
     /** Who sent the requests on this connection, as the head writer needs it (taken once per connection). */
     private RequestHeadWriter.Visitor visitorInfo() {
         if (from == null) {
-            from = new RequestHeadWriter.Visitor(((InetSocketAddress) visitor.remoteAddress()).getAddress()
-                    .getHostAddress(), (InetSocketAddress) visitor.localAddress(), door.port(), door.tls() != null);
+            from = new RequestHeadWriter.Visitor(
+                    ((InetSocketAddress) visitor.remoteAddress()).getAddress().getHostAddress(),
+                    (InetSocketAddress) visitor.localAddress(),
+                    door.port(),
+                    door.tls() != null);
         }
         return from;
     }

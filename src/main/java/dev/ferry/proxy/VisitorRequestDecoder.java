@@ -22,8 +22,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 final class VisitorRequestDecoder extends HttpRequestDecoder {
 
     /** A request head was not complete in time; {@code partial}: some of it had come. */
-    record HeadTimeout(boolean partial) {
-    }
+    record HeadTimeout(boolean partial) {}
 
     private final long timeoutNanos;
     private ScheduledFuture<?> deadline;
@@ -31,6 +30,7 @@ final class VisitorRequestDecoder extends HttpRequestDecoder {
     private boolean inBody;
     /** Bytes of the head under way have come. */
     private boolean partial;
+
     private boolean expired;
 
     VisitorRequestDecoder(HttpDecoderConfig config, long timeoutNanos) {

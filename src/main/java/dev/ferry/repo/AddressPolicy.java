@@ -13,8 +13,7 @@ import java.util.Optional;
  */
 public final class AddressPolicy {
 
-    private AddressPolicy() {
-    }
+    private AddressPolicy() {}
 
     /** Why the address is not public, or empty when it is. */
     public static Optional<String> nonPublicReason(InetAddress address) {
@@ -80,8 +79,8 @@ public final class AddressPolicy {
         if (first10Zero && (a[10] & 0xff) == 0xff && (a[11] & 0xff) == 0xff) {
             return embedded(a, 12); // IPv4-mapped ::ffff:a.b.c.d
         }
-        boolean first8Zero = a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0 && a[4] == 0 && a[5] == 0 && a[6] == 0
-                && a[7] == 0;
+        boolean first8Zero =
+                a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0 && a[4] == 0 && a[5] == 0 && a[6] == 0 && a[7] == 0;
         if (first8Zero && (a[8] & 0xff) == 0xff && (a[9] & 0xff) == 0xff && a[10] == 0 && a[11] == 0) {
             return embedded(a, 12); // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
         }
@@ -101,7 +100,8 @@ public final class AddressPolicy {
         }
         if (b0 == 0x00 && b1 == 0x64 && (a[2] & 0xff) == 0xff && (a[3] & 0xff) == 0x9b) {
             if (a[4] == 0 && a[5] == 1) {
-                return Optional.of("a local-use NAT64 address"); // 64:ff9b:1::/48, translated inside the operator's network
+                return Optional.of(
+                        "a local-use NAT64 address"); // 64:ff9b:1::/48, translated inside the operator's network
             }
             return embedded(a, 12); // NAT64 64:ff9b::/96
         }

@@ -55,6 +55,7 @@ public final class ArchiveFetcher {
     static final int MAX_REDIRECTS = 10;
     /** An API answer describing a record is a few KB; one of megabytes is not an answer. */
     static final int MAX_JSON_BYTES = 8 << 20;
+
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -75,7 +76,12 @@ public final class ArchiveFetcher {
     }
 
     /** Tests route checked public addresses to stand-in servers on loopback; nothing else may use this. */
-    ArchiveFetcher(UrlGuard guard, Duration timeout, long maxBytes, Duration maxTime, UnaryOperator<InetSocketAddress> connectTo) {
+    ArchiveFetcher(
+            UrlGuard guard,
+            Duration timeout,
+            long maxBytes,
+            Duration maxTime,
+            UnaryOperator<InetSocketAddress> connectTo) {
         this.guard = guard;
         this.timeout = timeout;
         this.maxBytes = maxBytes;
@@ -100,8 +106,7 @@ public final class ArchiveFetcher {
     }
 
     /** Where a chain of redirects ended, and that answer's status. */
-    public record Landing(String url, int status) {
-    }
+    public record Landing(String url, int status) {}
 
     /** One fetch, with its budget. Not thread-safe; one fetch runs on one thread. */
     public final class Fetch {
@@ -126,14 +131,17 @@ public final class ArchiveFetcher {
             try (Hop hop = follow(url, "application/json")) {
                 int status = hop.response.getStatusLine().getStatusCode();
                 Header retry = hop.response.getFirstHeader("Retry-After");
-                byte[] body = hop.response.getEntity() == null ? new byte[0] : readBounded(hop.response.getEntity().getContent());
+                byte[] body = hop.response.getEntity() == null
+                        ? new byte[0]
+                        : readBounded(hop.response.getEntity().getContent());
                 JsonNode node;
                 try {
                     node = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
                 } catch (JacksonException e) {
                     node = JSON.createObjectNode();
                 }
-                return new JsonAnswer(status, hop.url, node, Optional.ofNullable(retry).map(Header::getValue));
+                return new JsonAnswer(
+                        status, hop.url, node, Optional.ofNullable(retry).map(Header::getValue));
             } catch (IOException e) {
                 throw failure(url, e);
             }
@@ -147,13 +155,19 @@ public final class ArchiveFetcher {
             try (Hop hop = follow(url, "*/*")) {
                 int status = hop.response.getStatusLine().getStatusCode();
                 if (status < 200 || status >= 300) {
-                    throw new RepoException(status == 404 || status == 410 ? 404 : 502, "Downloading " + Urls.printable(what)
-                            + " from " + host(hop.url) + " failed (HTTP " + status + "). Launch again later; if it keeps "
-                            + "failing, the record's files may have been removed or restricted.");
+                    throw new RepoException(
+                            status == 404 || status == 410 ? 404 : 502,
+                            "Downloading " + Urls.printable(what)
+                                    + " from " + host(hop.url) + " failed (HTTP " + status
+                                    + "). Launch again later; if it keeps "
+                                    + "failing, the record's files may have been removed or restricted.");
                 }
                 try (InputStream in = hop.response.getEntity().getContent();
-                     OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                             LinkOption.NOFOLLOW_LINKS)) {
+                        OutputStream out = Files.newOutputStream(
+                                target,
+                                StandardOpenOption.CREATE_NEW,
+                                StandardOpenOption.WRITE,
+                                LinkOption.NOFOLLOW_LINKS)) {
                     byte[] buffer = new byte[64 * 1024];
                     for (int n; (n = in.read(buffer)) >= 0; ) {
                         budget.count(n);
@@ -176,8 +190,10 @@ public final class ArchiveFetcher {
                     budget.count(n);
                     out.write(buffer, 0, n);
                     if (out.size() > MAX_JSON_BYTES) {
-                        throw new RepoException(502, "The record's API answered with more than " + RepoLimits.bytes(MAX_JSON_BYTES)
-                                + " of description, which is not a record. Launch again later.");
+                        throw new RepoException(
+                                502,
+                                "The record's API answered with more than " + RepoLimits.bytes(MAX_JSON_BYTES)
+                                        + " of description, which is not a record. Launch again later.");
                     }
                 }
                 return out.toByteArray();
@@ -197,13 +213,16 @@ public final class ArchiveFetcher {
                 }
                 hop.close();
                 if (hops >= MAX_REDIRECTS) {
-                    throw new RepoException(508, "Following " + Urls.redact(url) + " led through more than " + MAX_REDIRECTS
-                            + " redirects. Check the link; it may loop.");
+                    throw new RepoException(
+                            508,
+                            "Following " + Urls.redact(url) + " led through more than " + MAX_REDIRECTS
+                                    + " redirects. Check the link; it may loop.");
                 }
                 try {
                     current = checked.uri().resolve(location.getValue().trim()).toString();
                 } catch (IllegalArgumentException e) {
-                    throw new RepoException(502, host(current) + " redirected to an invalid address. Launch again later.");
+                    throw new RepoException(
+                            502, host(current) + " redirected to an invalid address. Launch again later.");
                 }
             }
         }
@@ -226,13 +245,24 @@ public final class ArchiveFetcher {
             DnsResolver pinned = guard::resolveForConnection;
             var sockets = RegistryBuilder.<ConnectionSocketFactory>create()
                     .register("http", new Routed(PlainConnectionSocketFactory.getSocketFactory()))
-                    .register("https", new Routed(SSLConnectionSocketFactory.getSocketFactory())).build();
+                    .register("https", new Routed(SSLConnectionSocketFactory.getSocketFactory()))
+                    .build();
             int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1000, timeout.toMillis()));
-            RequestConfig config = RequestConfig.custom().setConnectTimeout(millis).setSocketTimeout(millis)
-                    .setConnectionRequestTimeout(millis).setRedirectsEnabled(false).setContentCompressionEnabled(false).build();
-            return HttpClients.custom().setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
-                    .setDefaultRequestConfig(config).disableRedirectHandling().disableAutomaticRetries()
-                    .disableContentCompression().setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE).build();
+            RequestConfig config = RequestConfig.custom()
+                    .setConnectTimeout(millis)
+                    .setSocketTimeout(millis)
+                    .setConnectionRequestTimeout(millis)
+                    .setRedirectsEnabled(false)
+                    .setContentCompressionEnabled(false)
+                    .build();
+            return HttpClients.custom()
+                    .setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
+                    .setDefaultRequestConfig(config)
+                    .disableRedirectHandling()
+                    .disableAutomaticRetries()
+                    .disableContentCompression()
+                    .setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE)
+                    .build();
         }
 
         private RepoException failure(String url, IOException e) {
@@ -245,17 +275,22 @@ public final class ArchiveFetcher {
                 }
             }
             if (e instanceof UnknownHostException) {
-                return new RepoException(400, "The host " + host(url) + " could not be found. Check the link for typos.");
+                return new RepoException(
+                        400, "The host " + host(url) + " could not be found. Check the link for typos.");
             }
             if (e instanceof SocketTimeoutException || e instanceof InterruptedIOException) {
-                return new RepoException(504, host(url) + " did not answer within " + RepoLimits.duration(timeout)
-                        + " (ferry.repo.git-timeout). Launch again later.");
+                return new RepoException(
+                        504,
+                        host(url) + " did not answer within " + RepoLimits.duration(timeout)
+                                + " (ferry.repo.git-timeout). Launch again later.");
             }
             if (e instanceof ConnectException) {
                 return new RepoException(502, "Could not connect to " + host(url) + ". Launch again later.");
             }
-            return new RepoException(502, "Fetching from " + host(url) + " failed (" + e.getClass().getSimpleName()
-                    + "). Launch again later.");
+            return new RepoException(
+                    502,
+                    "Fetching from " + host(url) + " failed (" + e.getClass().getSimpleName()
+                            + "). Launch again later.");
         }
     }
 
@@ -273,9 +308,16 @@ public final class ArchiveFetcher {
         }
 
         @Override
-        public Socket connectSocket(int connectTimeout, Socket socket, HttpHost host, InetSocketAddress remoteAddress,
-                                    InetSocketAddress localAddress, HttpContext context) throws IOException {
-            return delegate.connectSocket(connectTimeout, socket, host, connectTo.apply(remoteAddress), localAddress, context);
+        public Socket connectSocket(
+                int connectTimeout,
+                Socket socket,
+                HttpHost host,
+                InetSocketAddress remoteAddress,
+                InetSocketAddress localAddress,
+                HttpContext context)
+                throws IOException {
+            return delegate.connectSocket(
+                    connectTimeout, socket, host, connectTo.apply(remoteAddress), localAddress, context);
         }
     }
 

@@ -22,8 +22,16 @@ import dev.ferry.Hashes;
  * @param contentKey   40 hex characters naming the content: a digest of the files' checksums where the archive gives
  *                     them all, else of the version id; it stands where a git commit id stands
  */
-public record ArchiveRecord(String version, String resolvedSpec, String refUrl, String recordUrl, String title,
-                            List<String> authors, List<ArchiveFile> files, boolean unpackSingle, String contentKey) {
+public record ArchiveRecord(
+        String version,
+        String resolvedSpec,
+        String refUrl,
+        String recordUrl,
+        String title,
+        List<String> authors,
+        List<ArchiveFile> files,
+        boolean unpackSingle,
+        String contentKey) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -40,16 +48,20 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
      * @param size     its size as the archive states it, or -1
      * @param checksum {@code <algorithm>:<hex>} as the archive states it ({@code md5:…}), or empty
      */
-    public record ArchiveFile(String name, String url, long size, String checksum) {
-    }
+    public record ArchiveFile(String name, String url, long size, String checksum) {}
 
     /** The content key of files with these checksums, or of the version id when a checksum is missing. */
     static String contentKey(String provider, String version, List<ArchiveFile> files) {
-        boolean allSummed = !files.isEmpty() && files.stream().allMatch(f -> !f.checksum().isEmpty());
+        boolean allSummed =
+                !files.isEmpty() && files.stream().allMatch(f -> !f.checksum().isEmpty());
         StringBuilder text = new StringBuilder(provider).append('\n');
         if (allSummed) {
-            files.stream().sorted(Comparator.comparing(ArchiveFile::name))
-                    .forEach(f -> text.append(f.name()).append('\0').append(f.checksum()).append('\n'));
+            files.stream()
+                    .sorted(Comparator.comparing(ArchiveFile::name))
+                    .forEach(f -> text.append(f.name())
+                            .append('\0')
+                            .append(f.checksum())
+                            .append('\n'));
         } else {
             text.append("version\0").append(version);
         }
@@ -85,7 +97,8 @@ public record ArchiveRecord(String version, String resolvedSpec, String refUrl, 
         if (authors.isEmpty()) {
             return title;
         }
-        String names = authors.size() <= 3 ? String.join(", ", authors) : String.join(", ", authors.subList(0, 3)) + " et al.";
+        String names =
+                authors.size() <= 3 ? String.join(", ", authors) : String.join(", ", authors.subList(0, 3)) + " et al.";
         return title + " — " + names;
     }
 }

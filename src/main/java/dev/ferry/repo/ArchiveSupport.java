@@ -20,8 +20,8 @@ import tools.jackson.databind.JsonNode;
 final class ArchiveSupport {
 
     /** A DOI as Crossref and DataCite write them: a 10.-prefix, a registrant, a suffix without spaces. */
-    static final Pattern DOI = Pattern.compile("^(?:doi:|https?://(?:dx\\.)?doi\\.org/)?(10\\.[0-9]{4,9}/[^\\s]{1,300})$",
-            Pattern.CASE_INSENSITIVE);
+    static final Pattern DOI = Pattern.compile(
+            "^(?:doi:|https?://(?:dx\\.)?doi\\.org/)?(10\\.[0-9]{4,9}/[^\\s]{1,300})$", Pattern.CASE_INSENSITIVE);
 
     private final String doiResolver;
 
@@ -41,14 +41,17 @@ final class ArchiveSupport {
     RepoSpec parse(String provider, String rawSpec, Predicate<String> isRecordUrl, String notIt) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
         return doiSpec(provider, rawSpec, spec)
-                .or(() -> isRecordUrl.test(spec) ? Optional.of(new RepoSpec(provider, rawSpec, spec, "")) : Optional.empty())
+                .or(() -> isRecordUrl.test(spec)
+                        ? Optional.of(new RepoSpec(provider, rawSpec, spec, ""))
+                        : Optional.empty())
                 .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" " + notIt));
     }
 
     /** The spec of a DOI: its link on the resolver; empty when the (decoded) spec is no DOI. */
     Optional<RepoSpec> doiSpec(String provider, String rawSpec, String spec) {
         Matcher doi = DOI.matcher(spec);
-        return doi.matches() ? Optional.of(new RepoSpec(provider, rawSpec, doiResolver + "/" + doi.group(1), ""))
+        return doi.matches()
+                ? Optional.of(new RepoSpec(provider, rawSpec, doiResolver + "/" + doi.group(1), ""))
                 : Optional.empty();
     }
 
@@ -56,8 +59,10 @@ final class ArchiveSupport {
     ArchiveFetcher.Landing follow(ArchiveFetcher.Fetch fetch, String doiLink, String shown) {
         ArchiveFetcher.Landing landing = fetch.landing(doiLink);
         if (landing.status() == 404 && landing.url().equals(doiLink)) {
-            throw new RepoException(404, "The DOI " + shown + " is not registered (" + ArchiveFetcher.host(doiResolver)
-                    + " does not know it). Check the DOI for typos.");
+            throw new RepoException(
+                    404,
+                    "The DOI " + shown + " is not registered (" + ArchiveFetcher.host(doiResolver)
+                            + " does not know it). Check the DOI for typos.");
         }
         return landing;
     }
@@ -70,8 +75,12 @@ final class ArchiveSupport {
         return recordOf.apply(spec.repoUrl()).orElseGet(() -> {
             String shown = shown(spec);
             ArchiveFetcher.Landing landing = follow(fetch, spec.repoUrl(), shown);
-            return recordOf.apply(landing.url()).orElseThrow(() -> leadsElsewhere(shown, what, landing,
-                    "If the record is on another archive, launch it with that archive's provider."));
+            return recordOf.apply(landing.url())
+                    .orElseThrow(() -> leadsElsewhere(
+                            shown,
+                            what,
+                            landing,
+                            "If the record is on another archive, launch it with that archive's provider."));
         });
     }
 
@@ -82,8 +91,10 @@ final class ArchiveSupport {
 
     /** The error for a DOI whose page is not where this provider's records are. */
     static RepoException leadsElsewhere(String shown, String what, ArchiveFetcher.Landing landing, String advice) {
-        return new RepoException(404, "The DOI " + shown + " does not lead to " + what + " (it leads to "
-                + ArchiveFetcher.host(landing.url()) + "). " + advice);
+        return new RepoException(
+                404,
+                "The DOI " + shown + " does not lead to " + what + " (it leads to " + ArchiveFetcher.host(landing.url())
+                        + "). " + advice);
     }
 
     /**
@@ -93,7 +104,8 @@ final class ArchiveSupport {
     static Optional<String> sameDoiPrefix(RepoSpec spec, String archive, String suffix) {
         Matcher doi = DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
         return doi.matches() && doi.group(1).contains(archive)
-                ? Optional.of(doi.group(1).split(archive)[0] + archive + "." + suffix) : Optional.empty();
+                ? Optional.of(doi.group(1).split(archive)[0] + archive + "." + suffix)
+                : Optional.empty();
     }
 
     /** The spec as the user typed it, printable in a sentence. */
@@ -106,7 +118,8 @@ final class ArchiveSupport {
      * of the hosts, with the named group {@code repo}, for {@link ProviderDisplay#detectRegex()}.
      */
     static String detectRegex(String doiRegex, List<String> hosts, String pathRegex) {
-        String hostAlternatives = String.join("|", hosts.stream().map(RepoHosts::regexLiteral).toList());
+        String hostAlternatives =
+                String.join("|", hosts.stream().map(RepoHosts::regexLiteral).toList());
         return "^(?:https?://(?:dx\\.)?doi\\.org/)?(?<repo>" + doiRegex
                 + (hostAlternatives.isEmpty() ? "" : "|(?:" + hostAlternatives + ")" + pathRegex) + ")/?$";
     }
@@ -127,12 +140,14 @@ final class ArchiveSupport {
 
     /** The host (as configured) of the installation at the URL's origin, if it is one of them. */
     static Optional<String> hostOf(List<String> hosts, String url) {
-        return origin(url).flatMap(o -> hosts.stream().filter(h -> h.toLowerCase(Locale.ROOT).equals(o)).findFirst());
+        return origin(url)
+                .flatMap(o -> hosts.stream()
+                        .filter(h -> h.toLowerCase(Locale.ROOT).equals(o))
+                        .findFirst());
     }
 
     /** A URL on a known host: the host as configured, and the URL's path as matched. */
-    record OnHost(String host, MatchResult path) {
-    }
+    record OnHost(String host, MatchResult path) {}
 
     /** The known host a URL is on, with its path matched against {@code path}; empty when either does not fit. */
     static Optional<OnHost> onHost(List<String> hosts, String url, Pattern path) {
@@ -144,9 +159,13 @@ final class ArchiveSupport {
 
     /** The error for an archive's HTTP 429, with its Retry-After when it gives a plain number of seconds. */
     static RepoException rateLimited(String archive, ArchiveFetcher.JsonAnswer answer) {
-        return new RepoException(429, archive + " is limiting how often this Ferry may ask it (rate limit)"
-                + answer.retryAfter().filter(s -> s.matches("[0-9]{1,6}")).map(s -> "; launch again in " + s + " seconds.")
-                        .orElse("; launch again in a minute."));
+        return new RepoException(
+                429,
+                archive + " is limiting how often this Ferry may ask it (rate limit)"
+                        + answer.retryAfter()
+                                .filter(s -> s.matches("[0-9]{1,6}"))
+                                .map(s -> "; launch again in " + s + " seconds.")
+                                .orElse("; launch again in a minute."));
     }
 
     /** A JSON string or number as trimmed text; empty when missing, null or blank. */

@@ -33,6 +33,7 @@ public final class ArchiveUnpacker {
 
     /** A symbolic link's target is a path: longer than any file system allows is not one. */
     private static final int MAX_LINK_TARGET = 4096;
+
     private static final int MAX_DEPTH = 256;
 
     private final long maxBytes;
@@ -48,7 +49,12 @@ public final class ArchiveUnpacker {
     }
 
     /** What kind of archive a file is, by its first bytes. */
-    enum Kind { ZIP, TAR, TAR_GZ, NONE }
+    enum Kind {
+        ZIP,
+        TAR,
+        TAR_GZ,
+        NONE
+    }
 
     static Kind kind(Path file) throws IOException {
         byte[] head = new byte[512];
@@ -56,7 +62,11 @@ public final class ArchiveUnpacker {
         try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             n = in.readNBytes(head, 0, head.length);
         }
-        if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) {
+        if (n >= 4
+                && head[0] == 'P'
+                && head[1] == 'K'
+                && (head[2] == 3 || head[2] == 5)
+                && (head[3] == 4 || head[3] == 6)) {
             return Kind.ZIP;
         }
         if (n >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
@@ -95,7 +105,8 @@ public final class ArchiveUnpacker {
             switch (kind(archive)) {
                 case ZIP -> unzip(archive, staging, count, name);
                 case TAR -> untar(Files.newInputStream(archive), staging, count, name);
-                case TAR_GZ -> untar(new GZIPInputStream(Files.newInputStream(archive), 64 * 1024), staging, count, name);
+                case TAR_GZ ->
+                    untar(new GZIPInputStream(Files.newInputStream(archive), 64 * 1024), staging, count, name);
                 case NONE -> throw new RepoException(422, Urls.printable(name) + " is not a zip or tar archive.");
             }
             hoist(staging, target);
@@ -112,7 +123,8 @@ public final class ArchiveUnpacker {
                 throw malformed(name, "a path longer than this file system allows");
             }
             // the message of a reader's error may name server paths: only its kind is shown
-            throw malformed(name, "a damaged or truncated archive: " + e.getClass().getSimpleName());
+            throw malformed(
+                    name, "a damaged or truncated archive: " + e.getClass().getSimpleName());
         } finally {
             try {
                 RepoCheckout.deleteTree(staging);
@@ -163,8 +175,10 @@ public final class ArchiveUnpacker {
                     link(dir, path, to, entry.getName(), count, name);
                 } else {
                     if (!zip.canReadEntryData(entry)) {
-                        throw malformed(name, "the entry " + entry.getName() + " is encrypted or packed with a method Ferry "
-                                + "does not read");
+                        throw malformed(
+                                name,
+                                "the entry " + entry.getName() + " is encrypted or packed with a method Ferry "
+                                        + "does not read");
                     }
                     try (InputStream in = zip.getInputStream(entry)) {
                         write(dir, path, in, count);
@@ -193,8 +207,10 @@ public final class ArchiveUnpacker {
                 } else if (entry.isSymbolicLink()) {
                     link(dir, path, entry.getLinkName(), entry.getName(), count, name);
                 } else if (entry.isLink()) {
-                    throw malformed(name, "a hard link " + entry.getName() + "; Ferry unpacks only files, folders and "
-                            + "symbolic links");
+                    throw malformed(
+                            name,
+                            "a hard link " + entry.getName() + "; Ferry unpacks only files, folders and "
+                                    + "symbolic links");
                 } else if (entry.isFile()) {
                     write(dir, path, tar, count);
                     if ((entry.getMode() & 0100) != 0) {
@@ -245,7 +261,9 @@ public final class ArchiveUnpacker {
     /** Creates the folder and its parents, never through a symbolic link. */
     private static void directories(Path root, Path path) throws IOException {
         requireRealParents(root, path);
-        if (Files.isSymbolicLink(path) || (Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS))) {
+        if (Files.isSymbolicLink(path)
+                || (Files.exists(path, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS))) {
             throw new FileAlreadyExistsException(root.relativize(path).toString());
         }
         if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -274,8 +292,8 @@ public final class ArchiveUnpacker {
 
     private void write(Path root, Path path, InputStream in, Count count) throws IOException {
         requireRealParents(root, path);
-        try (OutputStream out = Files.newOutputStream(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+        try (OutputStream out = Files.newOutputStream(
+                path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 countBytes(count, n); // what is written, whatever the archive claims
@@ -289,7 +307,8 @@ public final class ArchiveUnpacker {
      * leading parts (they climb real folders, since nothing is written through a link) and never above the root,
      * then only names descending. Whatever links it passes through obey the same rule, so it resolves inside.
      */
-    private void link(Path root, Path path, String target, String entryName, Count count, String archiveName) throws IOException {
+    private void link(Path root, Path path, String target, String entryName, Count count, String archiveName)
+            throws IOException {
         if (!staysInside(root, path, target)) {
             throw linkOut(archiveName, entryName, target);
         }
@@ -300,18 +319,22 @@ public final class ArchiveUnpacker {
 
     private void countFile(Count count) {
         if (maxFiles > 0 && ++count.files > maxFiles) {
-            throw new RepoException(413, "This record's archive holds more than " + maxFiles + " files and folders when "
-                    + "unpacked (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a smaller record, "
-                    + "or ask the operator to raise the limit.");
+            throw new RepoException(
+                    413,
+                    "This record's archive holds more than " + maxFiles + " files and folders when "
+                            + "unpacked (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a smaller record, "
+                            + "or ask the operator to raise the limit.");
         }
     }
 
     private void countBytes(Count count, long n) {
         count.bytes += n;
         if (maxBytes > 0 && count.bytes > maxBytes) {
-            throw new RepoException(413, "This record's files add up to more than " + RepoLimits.bytes(maxBytes) + " when "
-                    + "unpacked (Ferry's limit for one repository, ferry.repo.max-checkout-size). Launch a smaller record, "
-                    + "or ask the operator to raise the limit.");
+            throw new RepoException(
+                    413,
+                    "This record's files add up to more than " + RepoLimits.bytes(maxBytes) + " when "
+                            + "unpacked (Ferry's limit for one repository, ferry.repo.max-checkout-size). Launch a smaller record, "
+                            + "or ask the operator to raise the limit.");
         }
     }
 
@@ -342,10 +365,13 @@ public final class ArchiveUnpacker {
             for (Path path : all.filter(Files::isSymbolicLink).toList()) {
                 String target = Files.readSymbolicLink(path).toString();
                 if (!staysInside(root, path, target)) {
-                    throw new RepoException(422, "The record's archive holds a symbolic link '" + Urls.printable(
-                            root.relativize(path).toString()) + "' pointing to '" + Urls.printable(target) + "', which "
-                            + "leads outside the record's folder once unpacked. Ferry only unpacks links that stay inside; "
-                            + "ask the record's authors to replace it with the file.");
+                    throw new RepoException(
+                            422,
+                            "The record's archive holds a symbolic link '"
+                                    + Urls.printable(root.relativize(path).toString()) + "' pointing to '"
+                                    + Urls.printable(target) + "', which "
+                                    + "leads outside the record's folder once unpacked. Ferry only unpacks links that stay inside; "
+                                    + "ask the record's authors to replace it with the file.");
                 }
             }
         }
@@ -353,8 +379,12 @@ public final class ArchiveUnpacker {
 
     /** The rule of {@link #link}: relative, {@code ..} only leading and never above the root, then descending. */
     static boolean staysInside(Path root, Path link, String target) {
-        if (target == null || target.isEmpty() || target.length() > MAX_LINK_TARGET || target.indexOf('\0') >= 0
-                || target.startsWith("/") || target.indexOf('\\') >= 0) {
+        if (target == null
+                || target.isEmpty()
+                || target.length() > MAX_LINK_TARGET
+                || target.indexOf('\0') >= 0
+                || target.startsWith("/")
+                || target.indexOf('\\') >= 0) {
             return false;
         }
         Path parent = root.relativize(link.getParent());
@@ -394,19 +424,26 @@ public final class ArchiveUnpacker {
     }
 
     private static RepoException unsafe(String archiveName, String entryName) {
-        return new RepoException(422, Urls.printable(archiveName) + " holds an entry named '" + Urls.printable(entryName)
-                + "', which would be written outside the record's folder. Ferry refuses such archives; ask the record's "
-                + "authors to upload one with plain relative names.");
+        return new RepoException(
+                422,
+                Urls.printable(archiveName) + " holds an entry named '" + Urls.printable(entryName)
+                        + "', which would be written outside the record's folder. Ferry refuses such archives; ask the record's "
+                        + "authors to upload one with plain relative names.");
     }
 
     private static RepoException linkOut(String archiveName, String entryName, String target) {
-        return new RepoException(422, Urls.printable(archiveName) + " holds a symbolic link '" + Urls.printable(entryName)
-                + "' pointing to '" + Urls.printable(String.valueOf(target)) + "', which may lead outside the record's "
-                + "folder. Ferry only unpacks links that stay inside; ask the record's authors to replace it with the file.");
+        return new RepoException(
+                422,
+                Urls.printable(archiveName) + " holds a symbolic link '" + Urls.printable(entryName)
+                        + "' pointing to '" + Urls.printable(String.valueOf(target))
+                        + "', which may lead outside the record's "
+                        + "folder. Ferry only unpacks links that stay inside; ask the record's authors to replace it with the file.");
     }
 
     private static RepoException malformed(String archiveName, String detail) {
-        return new RepoException(422, Urls.printable(archiveName) + " could not be unpacked ("
-                + Urls.printable(String.valueOf(detail)) + "). Check that the record's archive opens on your computer.");
+        return new RepoException(
+                422,
+                Urls.printable(archiveName) + " could not be unpacked (" + Urls.printable(String.valueOf(detail))
+                        + "). Check that the record's archive opens on your computer.");
     }
 }

@@ -29,12 +29,20 @@ import tools.jackson.databind.JsonNode;
  */
 public final class CkanRepoProvider implements ArchiveProvider {
 
-    private static final Pattern DATASET_PATH = Pattern.compile("^(.*)/dataset/([^/]{1,200})(?:/history/([0-9a-fA-F-]{1,64}))?/?$");
+    private static final Pattern DATASET_PATH =
+            Pattern.compile("^(.*)/dataset/([^/]{1,200})(?:/history/([0-9a-fA-F-]{1,64}))?/?$");
     private static final Pattern ACTIVITY_QUERY = Pattern.compile("(?:^|&)activity_id=([0-9a-fA-F-]{1,64})(?:&|$)");
 
-    private final ProviderDisplay display = new ProviderDisplay("ckan", "CKAN dataset",
+    private final ProviderDisplay display = new ProviderDisplay(
+            "ckan",
+            "CKAN dataset",
             "CKAN dataset URL (https://demo.ckan.org/dataset/sample-dataset-1)",
-            "example: https://demo.ckan.org/dataset/sample-dataset-1", true, false, "", "https?%3A%2F%2F.+", null);
+            "example: https://demo.ckan.org/dataset/sample-dataset-1",
+            true,
+            false,
+            "",
+            "https?%3A%2F%2F.+",
+            null);
 
     @Override
     public ProviderDisplay display() {
@@ -42,12 +50,14 @@ public final class CkanRepoProvider implements ArchiveProvider {
     }
 
     /** A dataset link: the site's base, the dataset id, and the revision (activity id) or null. */
-    private record Dataset(String site, String id, String activity) {
-    }
+    private record Dataset(String site, String id, String activity) {}
 
     private static Optional<Dataset> datasetOf(String url) {
         URI uri = ArchiveSupport.uri(url).orElse(null);
-        if (uri == null || uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getRawAuthority() == null
+        if (uri == null
+                || uri.getScheme() == null
+                || !uri.getScheme().matches("(?i)https?")
+                || uri.getRawAuthority() == null
                 || uri.getRawPath() == null) {
             return Optional.empty();
         }
@@ -60,16 +70,20 @@ public final class CkanRepoProvider implements ArchiveProvider {
             Matcher query = ACTIVITY_QUERY.matcher(uri.getRawQuery());
             activity = query.find() ? query.group(1) : null;
         }
-        return Optional.of(new Dataset(uri.getScheme() + "://" + uri.getRawAuthority() + path.group(1),
-                URLDecoder.decode(path.group(2), StandardCharsets.UTF_8), activity));
+        return Optional.of(new Dataset(
+                uri.getScheme() + "://" + uri.getRawAuthority() + path.group(1),
+                URLDecoder.decode(path.group(2), StandardCharsets.UTF_8),
+                activity));
     }
 
     @Override
     public RepoSpec parse(String rawSpec) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
         if (datasetOf(spec).isEmpty()) {
-            throw new RepoException(400, "\"" + Urls.printable(spec) + "\" is not the URL of a CKAN dataset. Use the "
-                    + "dataset's page, for example https://demo.ckan.org/dataset/sample-dataset-1, URL-encoded in the link.");
+            throw new RepoException(
+                    400,
+                    "\"" + Urls.printable(spec) + "\" is not the URL of a CKAN dataset. Use the "
+                            + "dataset's page, for example https://demo.ckan.org/dataset/sample-dataset-1, URL-encoded in the link.");
         }
         return new RepoSpec(id(), rawSpec, spec, "");
     }
@@ -87,8 +101,8 @@ public final class CkanRepoProvider implements ArchiveProvider {
             pkg = answer.body().path("result").path("data").path("package");
             modified = text(answer.body().path("result").path("timestamp")).orElse("");
         } else {
-            ArchiveFetcher.JsonAnswer answer = fetch.json(api + "package_show?id="
-                    + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8));
+            ArchiveFetcher.JsonAnswer answer =
+                    fetch.json(api + "package_show?id=" + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8));
             requireOk(answer, dataset);
             pkg = answer.body().path("result");
             modified = text(pkg.path("metadata_modified")).orElse("");
@@ -105,16 +119,27 @@ public final class CkanRepoProvider implements ArchiveProvider {
             if (name.isEmpty()) {
                 name = text(resource.path("id")).orElse("resource-" + files.size());
             }
-            files.add(new ArchiveRecord.ArchiveFile(URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8),
-                    url, resource.path("size").asLong(-1), ""));
+            files.add(new ArchiveRecord.ArchiveFile(
+                    URLDecoder.decode(name.replace("+", "%2B"), StandardCharsets.UTF_8),
+                    url,
+                    resource.path("size").asLong(-1),
+                    ""));
         }
         if (files.isEmpty()) {
-            throw new RepoException(404, "The CKAN dataset " + Urls.printable(dataset.id()) + " has no files to launch.");
+            throw new RepoException(
+                    404, "The CKAN dataset " + Urls.printable(dataset.id()) + " has no files to launch.");
         }
         List<String> authors = text(pkg.path("author")).map(List::of).orElse(List.of());
-        return new ArchiveRecord(version, spec.spec(), spec.repoUrl(), dataset.site() + "/dataset/"
-                + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8), text(pkg.path("title")).orElse(""),
-                authors, files, false, ArchiveRecord.contentKey(id(), version, files));
+        return new ArchiveRecord(
+                version,
+                spec.spec(),
+                spec.repoUrl(),
+                dataset.site() + "/dataset/" + URLEncoder.encode(dataset.id(), StandardCharsets.UTF_8),
+                text(pkg.path("title")).orElse(""),
+                authors,
+                files,
+                false,
+                ArchiveRecord.contentKey(id(), version, files));
     }
 
     /** Seconds since 1970 of CKAN's UTC timestamps ({@code 2023-05-04T10:11:12.123456}). */
@@ -125,8 +150,10 @@ public final class CkanRepoProvider implements ArchiveProvider {
             try {
                 return Instant.parse(timestamp).getEpochSecond();
             } catch (DateTimeParseException again) {
-                throw new RepoException(502, "The CKAN site described the dataset " + Urls.printable(dataset.id())
-                        + " without a modification date Ferry can read. Launch again later.");
+                throw new RepoException(
+                        502,
+                        "The CKAN site described the dataset " + Urls.printable(dataset.id())
+                                + " without a modification date Ferry can read. Launch again later.");
             }
         }
     }
@@ -138,19 +165,27 @@ public final class CkanRepoProvider implements ArchiveProvider {
         String type = answer.body().path("error").path("__type").asString("");
         String shown = Urls.printable(dataset.id());
         if (answer.status() == 404 || type.equals("Not Found Error")) {
-            throw new RepoException(404, "The CKAN site at " + ArchiveFetcher.host(dataset.site()) + " has no dataset "
-                    + shown + (dataset.activity() == null ? "" : " revision " + Urls.printable(dataset.activity()))
-                    + ". Check the link.");
+            throw new RepoException(
+                    404,
+                    "The CKAN site at " + ArchiveFetcher.host(dataset.site()) + " has no dataset "
+                            + shown
+                            + (dataset.activity() == null ? "" : " revision " + Urls.printable(dataset.activity()))
+                            + ". Check the link.");
         }
         if (answer.status() == 403 || type.equals("Authorization Error")) {
-            throw new RepoException(403, "The CKAN dataset " + shown + " is not public; Ferry can launch only datasets "
-                    + "anyone may download.");
+            throw new RepoException(
+                    403,
+                    "The CKAN dataset " + shown + " is not public; Ferry can launch only datasets "
+                            + "anyone may download.");
         }
         if (answer.status() == 429) {
             throw ArchiveSupport.rateLimited("The CKAN site", answer);
         }
-        throw new RepoException(502, "The CKAN site at " + ArchiveFetcher.host(dataset.site()) + " did not answer with the "
-                + "dataset " + shown + " (HTTP " + answer.status() + "). Check that the link is a CKAN dataset, or launch "
-                + "again later.");
+        throw new RepoException(
+                502,
+                "The CKAN site at " + ArchiveFetcher.host(dataset.site()) + " did not answer with the "
+                        + "dataset " + shown + " (HTTP " + answer.status()
+                        + "). Check that the link is a CKAN dataset, or launch "
+                        + "again later.");
     }
 }

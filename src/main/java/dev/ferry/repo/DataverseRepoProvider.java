@@ -43,10 +43,20 @@ public final class DataverseRepoProvider implements ArchiveProvider {
      */
     public DataverseRepoProvider(String doiResolver, List<String> installations) {
         this.doi = new ArchiveSupport(doiResolver);
-        this.installations = installations.stream().map(i -> ArchiveSupport.origin(i.trim())).flatMap(Optional::stream)
-                .distinct().toList();
-        this.display = new ProviderDisplay("dataverse", "Dataverse DOI", "Dataverse DOI (10.7910/DVN/TJCLKP)",
-                "example: 10.7910/DVN/TJCLKP", false, false, "", "10\\.[0-9]{4,9}/.+",
+        this.installations = installations.stream()
+                .map(i -> ArchiveSupport.origin(i.trim()))
+                .flatMap(Optional::stream)
+                .distinct()
+                .toList();
+        this.display = new ProviderDisplay(
+                "dataverse",
+                "Dataverse DOI",
+                "Dataverse DOI (10.7910/DVN/TJCLKP)",
+                "example: 10.7910/DVN/TJCLKP",
+                false,
+                false,
+                "",
+                "10\\.[0-9]{4,9}/.+",
                 "^(?:https?://(?:dx\\.)?doi\\.org/|doi:)?(?<repo>10\\.[0-9]{4,9}/[^\\s?#]+)$");
     }
 
@@ -56,8 +66,11 @@ public final class DataverseRepoProvider implements ArchiveProvider {
             if (in == null) {
                 throw new IllegalStateException("dataverse-installations.txt is missing from Ferry's jar");
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::trim)
-                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::trim)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .toList();
         } catch (IOException e) {
             throw new IllegalStateException("dataverse-installations.txt cannot be read", e);
         }
@@ -65,9 +78,11 @@ public final class DataverseRepoProvider implements ArchiveProvider {
 
     /** The known installation serving this URL: the same host (and port), whatever the scheme (as repo2docker). */
     private Optional<String> installationOf(String url) {
-        return ArchiveSupport.origin(url.trim()).flatMap(o -> installations.stream()
-                .filter(i -> i.substring(i.indexOf("://")).equals(o.substring(o.indexOf("://")))).findFirst()
-                .map(i -> o.startsWith("https://") ? o : i)); // keep https when the URL uses it
+        return ArchiveSupport.origin(url.trim())
+                .flatMap(o -> installations.stream()
+                        .filter(i -> i.substring(i.indexOf("://")).equals(o.substring(o.indexOf("://"))))
+                        .findFirst()
+                        .map(i -> o.startsWith("https://") ? o : i)); // keep https when the URL uses it
     }
 
     @Override
@@ -79,23 +94,30 @@ public final class DataverseRepoProvider implements ArchiveProvider {
     public RepoSpec parse(String rawSpec) {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
         return (spec.contains("?") ? Optional.<RepoSpec>empty() : doi.doiSpec(id(), rawSpec, spec))
-                .or(() -> installationOf(spec).flatMap(i -> dataset(spec)).map(d -> new RepoSpec(id(), rawSpec, spec, "")))
-                .orElseThrow(() -> new RepoException(400, "\"" + Urls.printable(spec) + "\" is not a Dataverse DOI or the "
-                        + "address of a dataset on a known Dataverse installation. Use the dataset's DOI, for example "
-                        + "10.7910/DVN/TJCLKP."));
+                .or(() -> installationOf(spec)
+                        .flatMap(i -> dataset(spec))
+                        .map(d -> new RepoSpec(id(), rawSpec, spec, "")))
+                .orElseThrow(() -> new RepoException(
+                        400,
+                        "\"" + Urls.printable(spec) + "\" is not a Dataverse DOI or the "
+                                + "address of a dataset on a known Dataverse installation. Use the dataset's DOI, for example "
+                                + "10.7910/DVN/TJCLKP."));
     }
 
     /** The persistent id and version (null: latest) a dataset page's query names. */
     private static Optional<String[]> dataset(String url) {
         URI uri = ArchiveSupport.uri(url).orElse(null);
-        if (uri == null || uri.getPath() == null || !DATASET_PATH.matcher(uri.getPath()).matches()
+        if (uri == null
+                || uri.getPath() == null
+                || !DATASET_PATH.matcher(uri.getPath()).matches()
                 || uri.getRawQuery() == null) {
             return Optional.empty();
         }
         Map<String, String> query = new LinkedHashMap<>();
         for (String pair : uri.getRawQuery().split("&")) {
             String[] kv = pair.split("=", 2);
-            query.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+            query.put(
+                    URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
                     kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
         }
         String pid = query.get("persistentId");
@@ -117,9 +139,12 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         if (dataset == null) {
             String shown = ArchiveSupport.shown(spec);
             ArchiveFetcher.Landing landing = doi.follow(fetch, page, shown);
-            origin = installationOf(landing.url()).orElseThrow(() -> ArchiveSupport.leadsElsewhere(shown,
-                    "a known Dataverse installation", landing,
-                    "If it is a Dataverse, ask the operator to add it to ferry.archives.dataverse-hosts."));
+            origin = installationOf(landing.url())
+                    .orElseThrow(() -> ArchiveSupport.leadsElsewhere(
+                            shown,
+                            "a known Dataverse installation",
+                            landing,
+                            "If it is a Dataverse, ask the operator to add it to ferry.archives.dataverse-hosts."));
             String name = page.substring(doi.doiResolver().length() + 1);
             dataset = dataset(landing.url()).orElse(new String[] {"doi:" + name, null});
         } else {
@@ -130,22 +155,26 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         JsonNode data;
         JsonNode version;
         if (dataset[1] == null) {
-            ArchiveFetcher.JsonAnswer answer = fetch.json(origin + "/api/datasets/:persistentId?persistentId=" + encodedPid);
+            ArchiveFetcher.JsonAnswer answer =
+                    fetch.json(origin + "/api/datasets/:persistentId?persistentId=" + encodedPid);
             requireOk(answer, pid);
             data = answer.body().path("data");
             version = data.path("latestVersion");
         } else {
-            ArchiveFetcher.JsonAnswer answer = fetch.json(origin + "/api/datasets/:persistentId/versions/" + dataset[1]
-                    + "?persistentId=" + encodedPid);
+            ArchiveFetcher.JsonAnswer answer = fetch.json(
+                    origin + "/api/datasets/:persistentId/versions/" + dataset[1] + "?persistentId=" + encodedPid);
             requireOk(answer, pid);
             data = answer.body().path("data");
             version = data;
         }
         String state = text(version.path("versionState")).orElse("RELEASED");
         if (!state.equals("RELEASED")) {
-            throw new RepoException(state.equals("DEACCESSIONED") ? 410 : 403, "The dataset " + Urls.printable(pid)
-                    + " is " + Urls.printable(state.toLowerCase(Locale.ROOT)) + " in this version; Ferry launches only "
-                    + "released versions.");
+            throw new RepoException(
+                    state.equals("DEACCESSIONED") ? 410 : 403,
+                    "The dataset " + Urls.printable(pid)
+                            + " is " + Urls.printable(state.toLowerCase(Locale.ROOT))
+                            + " in this version; Ferry launches only "
+                            + "released versions.");
         }
         long datasetId = data.path("datasetId").asLong(data.path("id").asLong(-1));
         if (version.path("datasetId").canConvertToLong()) {
@@ -154,8 +183,10 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         String major = text(version.path("versionNumber")).orElse("");
         String minor = text(version.path("versionMinorNumber")).orElse("0");
         if (datasetId < 0 || major.isEmpty()) {
-            throw new RepoException(502, "The Dataverse at " + ArchiveFetcher.host(origin) + " described " + Urls.printable(pid)
-                    + " without a dataset id or version number. Launch again later.");
+            throw new RepoException(
+                    502,
+                    "The Dataverse at " + ArchiveFetcher.host(origin) + " described " + Urls.printable(pid)
+                            + " without a dataset id or version number. Launch again later.");
         }
         List<ArchiveRecord.ArchiveFile> files = new ArrayList<>();
         for (JsonNode entry : version.path("files")) {
@@ -166,19 +197,29 @@ public final class DataverseRepoProvider implements ArchiveProvider {
             String id = text(file.path("id")).orElse("");
             Optional<String> original = text(file.path("originalFileName"));
             String name = original.or(() -> text(file.path("filename")))
-                    .or(() -> text(entry.path("label"))).orElse("");
+                    .or(() -> text(entry.path("label")))
+                    .orElse("");
             if (id.isEmpty() || name.isEmpty()) {
-                throw new RepoException(502, "The Dataverse at " + ArchiveFetcher.host(origin) + " described a file of "
-                        + Urls.printable(pid) + " without an id or a name. Launch again later.");
+                throw new RepoException(
+                        502,
+                        "The Dataverse at " + ArchiveFetcher.host(origin) + " described a file of "
+                                + Urls.printable(pid) + " without an id or a name. Launch again later.");
             }
             String folder = text(entry.path("directoryLabel")).orElse("");
             String checksum = text(file.path("checksum").path("value"))
-                    .map(v -> text(file.path("checksum").path("type")).orElse("MD5")
-                            .toLowerCase(Locale.ROOT).replace("-", "") + ":" + v)
-                    .or(() -> text(file.path("md5")).map(v -> "md5:" + v)).orElse("");
-            files.add(new ArchiveRecord.ArchiveFile(folder.isEmpty() ? name : folder + "/" + name,
+                    .map(v -> text(file.path("checksum").path("type"))
+                                    .orElse("MD5")
+                                    .toLowerCase(Locale.ROOT)
+                                    .replace("-", "")
+                            + ":" + v)
+                    .or(() -> text(file.path("md5")).map(v -> "md5:" + v))
+                    .orElse("");
+            files.add(new ArchiveRecord.ArchiveFile(
+                    folder.isEmpty() ? name : folder + "/" + name,
                     origin + "/api/access/datafile/" + id + (original.isPresent() ? "?format=original" : ""),
-                    original.isPresent() ? file.path("originalFileSize").asLong(-1) : file.path("filesize").asLong(-1),
+                    original.isPresent()
+                            ? file.path("originalFileSize").asLong(-1)
+                            : file.path("filesize").asLong(-1),
                     original.isPresent() ? "" : checksum)); // the checksum is of the stored (ingested) form
         }
         if (files.isEmpty()) {
@@ -198,8 +239,15 @@ public final class DataverseRepoProvider implements ArchiveProvider {
                 }
             }
         }
-        return new ArchiveRecord(versionName, URLEncoder.encode(pinned, StandardCharsets.UTF_8), pinned,
-                origin + "/dataset.xhtml?persistentId=" + encodedPid, title, authors, files, false,
+        return new ArchiveRecord(
+                versionName,
+                URLEncoder.encode(pinned, StandardCharsets.UTF_8),
+                pinned,
+                origin + "/dataset.xhtml?persistentId=" + encodedPid,
+                title,
+                authors,
+                files,
+                false,
                 ArchiveRecord.contentKey(id(), versionName, files));
     }
 
@@ -207,16 +255,24 @@ public final class DataverseRepoProvider implements ArchiveProvider {
         if (answer.ok() && answer.body().path("status").asString("OK").equals("OK")) {
             return;
         }
-        String message = text(answer.body().path("message")).map(m -> " (" + Urls.printable(m) + ")")
+        String message = text(answer.body().path("message"))
+                .map(m -> " (" + Urls.printable(m) + ")")
                 .orElse("");
         switch (answer.status()) {
-            case 404 -> throw new RepoException(404, "The Dataverse has no dataset " + Urls.printable(pid) + message
-                    + ". Check the DOI.");
-            case 401, 403 -> throw new RepoException(403, "The dataset " + Urls.printable(pid) + " is not public" + message
-                    + "; Ferry can launch only datasets anyone may download.");
+            case 404 ->
+                throw new RepoException(
+                        404, "The Dataverse has no dataset " + Urls.printable(pid) + message + ". Check the DOI.");
+            case 401, 403 ->
+                throw new RepoException(
+                        403,
+                        "The dataset " + Urls.printable(pid) + " is not public" + message
+                                + "; Ferry can launch only datasets anyone may download.");
             case 429 -> throw ArchiveSupport.rateLimited("The Dataverse", answer);
-            default -> throw new RepoException(502, "The Dataverse answered HTTP " + answer.status() + " for "
-                    + Urls.printable(pid) + message + ". Launch again later.");
+            default ->
+                throw new RepoException(
+                        502,
+                        "The Dataverse answered HTTP " + answer.status() + " for " + Urls.printable(pid) + message
+                                + ". Launch again later.");
         }
     }
 }

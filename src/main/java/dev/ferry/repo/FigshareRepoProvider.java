@@ -23,7 +23,8 @@ import tools.jackson.databind.JsonNode;
 public final class FigshareRepoProvider implements ArchiveProvider {
 
     /** {@code …/articles/[<type>/][<title>/]<id>[/<version>]}. */
-    private static final Pattern ARTICLE_PATH = Pattern.compile("^/articles/(?:[^/]+/){0,2}?([0-9]{1,20})(?:/([0-9]{1,6}))?/?$");
+    private static final Pattern ARTICLE_PATH =
+            Pattern.compile("^/articles/(?:[^/]+/){0,2}?([0-9]{1,20})(?:/([0-9]{1,6}))?/?$");
 
     /** A DOI that names its version: {@code …figshare.<id>.v<version>}. */
     private static final Pattern VERSIONED_DOI = Pattern.compile("figshare\\.([0-9]{1,20})\\.v([0-9]{1,6})$");
@@ -42,10 +43,17 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
         this.api = RepoHosts.base(api);
-        this.display = new ProviderDisplay("figshare", "Figshare DOI", "Figshare DOI (10.6084/m9.figshare.9782777.v1)",
-                "example: 10.6084/m9.figshare.9782777.v1", false, false, "", "10\\.[0-9]{4,9}/.+",
-                ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?", this.hosts,
-                        "/articles/[^\\s]+"));
+        this.display = new ProviderDisplay(
+                "figshare",
+                "Figshare DOI",
+                "Figshare DOI (10.6084/m9.figshare.9782777.v1)",
+                "example: 10.6084/m9.figshare.9782777.v1",
+                false,
+                false,
+                "",
+                "10\\.[0-9]{4,9}/.+",
+                ArchiveSupport.detectRegex(
+                        "10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?", this.hosts, "/articles/[^\\s]+"));
     }
 
     @Override
@@ -55,9 +63,13 @@ public final class FigshareRepoProvider implements ArchiveProvider {
 
     @Override
     public RepoSpec parse(String rawSpec) {
-        return doi.parse(id(), rawSpec, url -> articleOf(url).isPresent(), "is not a Figshare DOI or article URL. Use "
-                + "the article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on "
-                + String.join(" or ", hosts) + ".");
+        return doi.parse(
+                id(),
+                rawSpec,
+                url -> articleOf(url).isPresent(),
+                "is not a Figshare DOI or article URL. Use "
+                        + "the article's DOI, for example 10.6084/m9.figshare.9782777.v1, or its address on "
+                        + String.join(" or ", hosts) + ".");
     }
 
     /** The article id and version (null when the page names none) of an article URL on a known host. */
@@ -71,16 +83,22 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         String[] article = doi.locate(spec, fetch, this::articleOf, "a Figshare article");
         String id = article[0];
         Matcher versionedDoi = VERSIONED_DOI.matcher(GitRepoProvider.decodeOnce(spec.spec()));
-        String version = article[1] != null ? article[1]
-                : versionedDoi.find() && versionedDoi.group(1).equals(id) ? versionedDoi.group(2) : latestVersion(id, fetch);
+        String version = article[1] != null
+                ? article[1]
+                : versionedDoi.find() && versionedDoi.group(1).equals(id)
+                        ? versionedDoi.group(2)
+                        : latestVersion(id, fetch);
         ArchiveFetcher.JsonAnswer answer = fetch.json(api + "/articles/" + id + "/versions/" + version);
         requireOk(answer, id, version);
         JsonNode body = answer.body();
         if (body.path("is_embargoed").asBoolean(false)) {
             String until = text(body.path("embargo_date")).orElse("");
-            throw new RepoException(403, "The files of Figshare article " + id + " are under embargo"
-                    + (until.isEmpty() ? "" : " until " + Urls.printable(until)) + "; Ferry can launch an article only once "
-                    + "its files are open.");
+            throw new RepoException(
+                    403,
+                    "The files of Figshare article " + id + " are under embargo"
+                            + (until.isEmpty() ? "" : " until " + Urls.printable(until))
+                            + "; Ferry can launch an article only once "
+                            + "its files are open.");
         }
         List<ArchiveRecord.ArchiveFile> files = new ArrayList<>();
         for (JsonNode file : body.path("files")) {
@@ -90,29 +108,47 @@ public final class FigshareRepoProvider implements ArchiveProvider {
             String name = text(file.path("name")).orElse("");
             String url = text(file.path("download_url")).orElse("");
             if (name.isEmpty() || url.isEmpty()) {
-                throw new RepoException(502, "Figshare described a file of article " + id + " without a name or a download "
-                        + "link. Launch again later.");
+                throw new RepoException(
+                        502,
+                        "Figshare described a file of article " + id + " without a name or a download "
+                                + "link. Launch again later.");
             }
             String md5 = text(file.path("computed_md5"))
-                    .or(() -> text(file.path("supplied_md5"))).orElse("");
-            files.add(new ArchiveRecord.ArchiveFile(name, url, file.path("size").asLong(-1), md5.isEmpty() ? "" : "md5:" + md5));
+                    .or(() -> text(file.path("supplied_md5")))
+                    .orElse("");
+            files.add(new ArchiveRecord.ArchiveFile(
+                    name, url, file.path("size").asLong(-1), md5.isEmpty() ? "" : "md5:" + md5));
         }
         if (files.isEmpty()) {
-            throw new RepoException(404, "Figshare article " + id + " (version " + version + ") has no files to launch.");
+            throw new RepoException(
+                    404, "Figshare article " + id + " (version " + version + ") has no files to launch.");
         }
         String versioned = id + ".v" + version;
-        String resolvedSpec = text(body.path("doi")).filter(d -> d.endsWith(versioned)).orElseGet(() -> ArchiveSupport
-                .sameDoiPrefix(spec, "figshare", versioned).orElseGet(() -> hosts.get(0) + "/articles/" + id + "/" + version));
+        String resolvedSpec = text(body.path("doi"))
+                .filter(d -> d.endsWith(versioned))
+                .orElseGet(() -> ArchiveSupport.sameDoiPrefix(spec, "figshare", versioned)
+                        .orElseGet(() -> hosts.get(0) + "/articles/" + id + "/" + version));
         List<String> authors = new ArrayList<>();
         for (JsonNode author : body.path("authors")) {
             text(author.path("full_name")).ifPresent(authors::add);
         }
         String name = files.get(0).name().toLowerCase(Locale.ROOT);
-        boolean singleArchive = files.size() == 1 && (name.endsWith(".zip") || name.endsWith(".tar.gz")
-                || name.endsWith(".tgz") || name.endsWith(".tar"));
+        boolean singleArchive = files.size() == 1
+                && (name.endsWith(".zip")
+                        || name.endsWith(".tar.gz")
+                        || name.endsWith(".tgz")
+                        || name.endsWith(".tar"));
         String host = hosts.isEmpty() ? api : hosts.get(0);
-        return new ArchiveRecord(versioned, resolvedSpec, doi.link(resolvedSpec), host + "/articles/" + id,
-                text(body.path("title")).orElse(""), authors, files, singleArchive, ArchiveRecord.contentKey(id(), versioned, files));
+        return new ArchiveRecord(
+                versioned,
+                resolvedSpec,
+                doi.link(resolvedSpec),
+                host + "/articles/" + id,
+                text(body.path("title")).orElse(""),
+                authors,
+                files,
+                singleArchive,
+                ArchiveRecord.contentKey(id(), versioned, files));
     }
 
     /** The newest version of the article, as {@code /articles/<id>/versions} lists them. */
@@ -135,14 +171,23 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         }
         String what = "Figshare article " + id + (version == null ? "" : " (version " + version + ")");
         switch (answer.status()) {
-            case 404 -> throw new RepoException(404, "Figshare has no " + what.substring("Figshare ".length())
-                    + ". Check the DOI or the article's address.");
-            case 410 -> throw new RepoException(410, what + " has been removed. Launch another version of it, if there is one.");
-            case 401, 403 -> throw new RepoException(403, "The files of " + what + " are not public; Ferry can launch only "
-                    + "articles whose files anyone may download.");
+            case 404 ->
+                throw new RepoException(
+                        404,
+                        "Figshare has no " + what.substring("Figshare ".length())
+                                + ". Check the DOI or the article's address.");
+            case 410 ->
+                throw new RepoException(
+                        410, what + " has been removed. Launch another version of it, if there is one.");
+            case 401, 403 ->
+                throw new RepoException(
+                        403,
+                        "The files of " + what + " are not public; Ferry can launch only "
+                                + "articles whose files anyone may download.");
             case 429 -> throw ArchiveSupport.rateLimited("Figshare", answer);
-            default -> throw new RepoException(502, "Figshare answered HTTP " + answer.status() + " for " + what
-                    + ". Launch again later.");
+            default ->
+                throw new RepoException(
+                        502, "Figshare answered HTTP " + answer.status() + " for " + what + ". Launch again later.");
         }
     }
 }

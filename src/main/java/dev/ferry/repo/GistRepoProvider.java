@@ -12,9 +12,16 @@ public final class GistRepoProvider implements RepoProvider {
 
     public GistRepoProvider(String host) {
         this.host = RepoHosts.base(host);
-        this.display = new ProviderDisplay("gist", "Gist", "Gist ID (username/gistId) or URL",
-                "example: someone/0123456789abcdef or " + this.host + "/someone/0123456789abcdef", false, true, "HEAD",
-                "[^/]+/[^/]+(/.+)?", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[0-9a-fA-F]+)/?$");
+        this.display = new ProviderDisplay(
+                "gist",
+                "Gist",
+                "Gist ID (username/gistId) or URL",
+                "example: someone/0123456789abcdef or " + this.host + "/someone/0123456789abcdef",
+                false,
+                true,
+                "HEAD",
+                "[^/]+/[^/]+(/.+)?",
+                "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[0-9a-fA-F]+)/?$");
     }
 
     @Override
@@ -30,7 +37,9 @@ public final class GistRepoProvider implements RepoProvider {
         }
         String user = RepoHosts.requireName(GitRepoProvider.decodeOnce(parts[0]), "GitHub user name");
         String gist = RepoHosts.requireName(GitRepoProvider.decodeOnce(parts[1]), "gist id");
-        String ref = parts.length == 3 && !parts[2].isEmpty() ? GitRefs.requireValid(GitRepoProvider.decodeOnce(parts[2])) : "HEAD";
+        String ref = parts.length == 3 && !parts[2].isEmpty()
+                ? GitRefs.requireValid(GitRepoProvider.decodeOnce(parts[2]))
+                : "HEAD";
         return new RepoSpec(id(), rawSpec, host + "/" + user + "/" + gist + ".git", ref);
     }
 

@@ -13,9 +13,16 @@ public final class GitHubRepoProvider implements RepoProvider {
     public GitHubRepoProvider(String host) {
         this.host = RepoHosts.base(host);
         boolean github = this.host.equals("https://github.com");
-        this.display = new ProviderDisplay("gh", github ? "GitHub" : "GitHub Enterprise", "GitHub repository name or URL",
-                "example: binder-examples/requirements or " + this.host + "/binder-examples/requirements", false, true,
-                "HEAD", "[^/]+/[^/]+/.+", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[^/]+?)(\\.git)?/?$");
+        this.display = new ProviderDisplay(
+                "gh",
+                github ? "GitHub" : "GitHub Enterprise",
+                "GitHub repository name or URL",
+                "example: binder-examples/requirements or " + this.host + "/binder-examples/requirements",
+                false,
+                true,
+                "HEAD",
+                "[^/]+/[^/]+/.+",
+                "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[^/]+?)(\\.git)?/?$");
     }
 
     @Override
@@ -28,8 +35,9 @@ public final class GitHubRepoProvider implements RepoProvider {
         String[] parts = rawSpec.split("/", 3);
         if (parts.length != 3 || parts[2].isEmpty()) {
             String hint = parts.length == 2 ? " Did you mean \"" + Urls.printable(rawSpec) + "/HEAD\"?" : "";
-            throw new RepoException(400, "Spec is not of the form \"user/repo/ref\", provided: \"" + Urls.printable(rawSpec)
-                    + "\"." + hint);
+            throw new RepoException(
+                    400,
+                    "Spec is not of the form \"user/repo/ref\", provided: \"" + Urls.printable(rawSpec) + "\"." + hint);
         }
         String owner = RepoHosts.requireName(GitRepoProvider.decodeOnce(parts[0]), "GitHub user or organisation name");
         String repo = GitRepoProvider.decodeOnce(parts[1]);

@@ -12,9 +12,17 @@ public final class GitLabRepoProvider implements RepoProvider {
     public GitLabRepoProvider(String host) {
         this.host = RepoHosts.base(host);
         boolean gitlab = this.host.equals("https://gitlab.com");
-        this.display = new ProviderDisplay("gl", gitlab ? "GitLab.com" : "GitLab", (gitlab ? "GitLab.com" : "GitLab")
-                + " repository or URL", "example: group/subgroup/project or " + this.host + "/group/project", true, true,
-                "HEAD", "[^/]+/.+", "^(" + RepoHosts.regexLiteral(this.host + "/") + ")?(?<repo>[^/]+/[^/-][^/]*(/[^/-][^/]*)*?)(\\.git)?/?$");
+        this.display = new ProviderDisplay(
+                "gl",
+                gitlab ? "GitLab.com" : "GitLab",
+                (gitlab ? "GitLab.com" : "GitLab") + " repository or URL",
+                "example: group/subgroup/project or " + this.host + "/group/project",
+                true,
+                true,
+                "HEAD",
+                "[^/]+/.+",
+                "^(" + RepoHosts.regexLiteral(this.host + "/")
+                        + ")?(?<repo>[^/]+/[^/-][^/]*(/[^/-][^/]*)*?)(\\.git)?/?$");
     }
 
     @Override
@@ -26,8 +34,10 @@ public final class GitLabRepoProvider implements RepoProvider {
     public RepoSpec parse(String rawSpec) {
         int slash = rawSpec.indexOf('/');
         if (slash < 0 || slash == rawSpec.length() - 1) {
-            throw new RepoException(400, "An unresolved ref is required. GitLab links have the form "
-                    + "/v2/gl/<URL-encoded group/project>/<ref>, for example /v2/gl/group%2Fproject/HEAD.");
+            throw new RepoException(
+                    400,
+                    "An unresolved ref is required. GitLab links have the form "
+                            + "/v2/gl/<URL-encoded group/project>/<ref>, for example /v2/gl/group%2Fproject/HEAD.");
         }
         String namespace = GitRepoProvider.decodeOnce(rawSpec.substring(0, slash));
         if (namespace.endsWith(".git")) {
@@ -35,7 +45,8 @@ public final class GitLabRepoProvider implements RepoProvider {
         }
         String[] segments = namespace.split("/", -1);
         if (segments.length < 2) {
-            throw new RepoException(400, "'" + Urls.printable(namespace) + "' is not a GitLab project: use group/project.");
+            throw new RepoException(
+                    400, "'" + Urls.printable(namespace) + "' is not a GitLab project: use group/project.");
         }
         for (String segment : segments) {
             RepoHosts.requireName(segment, "GitLab group or project name");

@@ -11,9 +11,16 @@ import java.nio.charset.StandardCharsets;
  */
 public final class GitRepoProvider implements RepoProvider {
 
-    private static final ProviderDisplay DISPLAY = new ProviderDisplay("git", "Git repository",
-            "Arbitrary git repository URL (https://git.example.com/repo)", "example: https://git.example.com/owner/repo.git",
-            true, true, "HEAD", "[^/]+/.+", null);
+    private static final ProviderDisplay DISPLAY = new ProviderDisplay(
+            "git",
+            "Git repository",
+            "Arbitrary git repository URL (https://git.example.com/repo)",
+            "example: https://git.example.com/owner/repo.git",
+            true,
+            true,
+            "HEAD",
+            "[^/]+/.+",
+            null);
 
     @Override
     public ProviderDisplay display() {
@@ -24,17 +31,22 @@ public final class GitRepoProvider implements RepoProvider {
     public RepoSpec parse(String rawSpec) {
         int slash = rawSpec.indexOf('/');
         if (slash < 0) {
-            throw new RepoException(400, "The link names no ref. Git links have the form /v2/git/<URL-encoded repository URL>/<ref>, "
-                    + "for example /v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
+            throw new RepoException(
+                    400,
+                    "The link names no ref. Git links have the form /v2/git/<URL-encoded repository URL>/<ref>, "
+                            + "for example /v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
         }
         String encodedUrl = rawSpec.substring(0, slash);
         String url = decodeOnce(encodedUrl);
         if (!url.contains("://")) {
-            throw new RepoException(400, "The repository URL in the link is not URL-encoded. Git links have the form "
-                    + "/v2/git/<URL-encoded repository URL>/<ref>, for example /v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
+            throw new RepoException(
+                    400,
+                    "The repository URL in the link is not URL-encoded. Git links have the form "
+                            + "/v2/git/<URL-encoded repository URL>/<ref>, for example /v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
         }
         String ref = GitRefs.requireValid(decodeOnce(rawSpec.substring(slash + 1)));
-        String shown = Urls.redact(url).equals(url) ? rawSpec
+        String shown = Urls.redact(url).equals(url)
+                ? rawSpec
                 : URLEncoder.encode(Urls.redact(url), StandardCharsets.UTF_8) + rawSpec.substring(slash);
         return new RepoSpec(id(), rawSpec, url, ref, shown);
     }
@@ -49,7 +61,8 @@ public final class GitRepoProvider implements RepoProvider {
             // URLDecoder turns '+' into a space; links encode spaces as %20, so keep '+' literal.
             return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw new RepoException(400, "The link contains a malformed %-escape; check that it was copied completely.");
+            throw new RepoException(
+                    400, "The link contains a malformed %-escape; check that it was copied completely.");
         }
     }
 }

@@ -119,19 +119,29 @@ final class GuardedConnectionFactory implements HttpConnectionFactory {
         DnsResolver pinned = budget.guard::resolveForConnection; // a refusal (RepoException) passes through JGit
         var sockets = RegistryBuilder.<ConnectionSocketFactory>create()
                 .register("http", PlainConnectionSocketFactory.getSocketFactory())
-                .register("https", SSLConnectionSocketFactory.getSocketFactory()).build();
+                .register("https", SSLConnectionSocketFactory.getSocketFactory())
+                .build();
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1000, budget.timeout.toMillis()));
-        RequestConfig config = RequestConfig.custom().setConnectTimeout(timeoutMillis).setSocketTimeout(timeoutMillis)
-                .setConnectionRequestTimeout(timeoutMillis).setRedirectsEnabled(false).build();
+        RequestConfig config = RequestConfig.custom()
+                .setConnectTimeout(timeoutMillis)
+                .setSocketTimeout(timeoutMillis)
+                .setConnectionRequestTimeout(timeoutMillis)
+                .setRedirectsEnabled(false)
+                .build();
         HttpResponseInterceptor counting = (response, context) -> {
             HttpEntity entity = response.getEntity();
             if (entity != null) {
                 response.setEntity(new CountingEntity(entity, budget));
             }
         };
-        return HttpClients.custom().setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
-                .setDefaultRequestConfig(config).disableRedirectHandling().disableAutomaticRetries()
-                .setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE).addInterceptorLast(counting).build();
+        return HttpClients.custom()
+                .setConnectionManager(new BasicHttpClientConnectionManager(sockets, null, null, pinned))
+                .setDefaultRequestConfig(config)
+                .disableRedirectHandling()
+                .disableAutomaticRetries()
+                .setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE)
+                .addInterceptorLast(counting)
+                .build();
     }
 
     private static final class CountingEntity extends HttpEntityWrapper {

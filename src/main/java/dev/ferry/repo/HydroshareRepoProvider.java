@@ -25,9 +25,16 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
     private static final Pattern RESOURCE_ID = Pattern.compile("([0-9a-f]{32})");
 
     private final List<String> hosts;
-    private final ProviderDisplay display = new ProviderDisplay("hydroshare", "Hydroshare resource",
-            "Hydroshare resource id or URL", "example: 8f7c2f0341ef4180b0dc53ea1f82f52e", false, false, "",
-            ".*[0-9a-f]{32}.*", "^(?:https?://www\\.hydroshare\\.org/resource/)?(?<repo>[0-9a-f]{32})/?$");
+    private final ProviderDisplay display = new ProviderDisplay(
+            "hydroshare",
+            "Hydroshare resource",
+            "Hydroshare resource id or URL",
+            "example: 8f7c2f0341ef4180b0dc53ea1f82f52e",
+            false,
+            false,
+            "",
+            ".*[0-9a-f]{32}.*",
+            "^(?:https?://www\\.hydroshare\\.org/resource/)?(?<repo>[0-9a-f]{32})/?$");
 
     /** @param hosts the HydroShare installations whose resources may launch ({@code https://www.hydroshare.org}) */
     public HydroshareRepoProvider(List<String> hosts) {
@@ -44,14 +51,19 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
         String spec = GitRepoProvider.decodeOnce(rawSpec);
         Matcher id = RESOURCE_ID.matcher(spec);
         if (spec.length() > 300 || !id.find() || hosts.isEmpty()) {
-            throw new RepoException(400, "\"" + Urls.printable(spec) + "\" names no HydroShare resource. Use the resource's "
-                    + "id (32 hexadecimal digits) or its address.");
+            throw new RepoException(
+                    400,
+                    "\"" + Urls.printable(spec) + "\" names no HydroShare resource. Use the resource's "
+                            + "id (32 hexadecimal digits) or its address.");
         }
         String host = hosts.get(0);
         if (spec.contains("://")) {
-            host = ArchiveSupport.hostOf(hosts, spec).orElseThrow(() -> new RepoException(400, "\""
-                    + Urls.printable(spec) + "\" is not on a HydroShare this Ferry launches from ("
-                    + String.join(", ", hosts) + ")."));
+            host = ArchiveSupport.hostOf(hosts, spec)
+                    .orElseThrow(() -> new RepoException(
+                            400,
+                            "\""
+                                    + Urls.printable(spec) + "\" is not on a HydroShare this Ferry launches from ("
+                                    + String.join(", ", hosts) + ")."));
         }
         return new RepoSpec(id(), rawSpec, host + "/resource/" + id.group(1), "");
     }
@@ -64,13 +76,23 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
         ArchiveFetcher.JsonAnswer answer = fetch.json(host + "/hsapi/resource/" + id + "/scimeta/elements");
         if (!answer.ok()) {
             switch (answer.status()) {
-                case 404 -> throw new RepoException(404, "HydroShare has no resource " + id + ". Check the id or the address.");
-                case 401, 403 -> throw new RepoException(403, "The HydroShare resource " + id + " is not public; Ferry can "
-                        + "launch only resources anyone may download.");
-                case 429 -> throw new RepoException(429, "HydroShare is limiting how often this Ferry may ask it (rate limit)"
-                        + "; launch again in a minute.");
-                default -> throw new RepoException(502, "HydroShare answered HTTP " + answer.status() + " for resource " + id
-                        + ". Launch again later.");
+                case 404 ->
+                    throw new RepoException(404, "HydroShare has no resource " + id + ". Check the id or the address.");
+                case 401, 403 ->
+                    throw new RepoException(
+                            403,
+                            "The HydroShare resource " + id + " is not public; Ferry can "
+                                    + "launch only resources anyone may download.");
+                case 429 ->
+                    throw new RepoException(
+                            429,
+                            "HydroShare is limiting how often this Ferry may ask it (rate limit)"
+                                    + "; launch again in a minute.");
+                default ->
+                    throw new RepoException(
+                            502,
+                            "HydroShare answered HTTP " + answer.status() + " for resource " + id
+                                    + ". Launch again later.");
             }
         }
         String modified = "";
@@ -85,17 +107,27 @@ public final class HydroshareRepoProvider implements ArchiveProvider {
             epoch = LocalDateTime.parse(modified.split("\\.")[0].replaceFirst("(Z|[+-][0-9]{2}:?[0-9]{2})$", ""))
                     .toEpochSecond(ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
-            throw new RepoException(502, "HydroShare described resource " + id + " without a modification date Ferry can "
-                    + "read. Launch again later.");
+            throw new RepoException(
+                    502,
+                    "HydroShare described resource " + id + " without a modification date Ferry can "
+                            + "read. Launch again later.");
         }
         String version = id + ".v" + epoch;
         List<String> authors = new ArrayList<>();
         for (JsonNode creator : answer.body().path("creators")) {
             text(creator.path("name")).ifPresent(authors::add);
         }
-        List<ArchiveRecord.ArchiveFile> files = List.of(new ArchiveRecord.ArchiveFile(id + ".zip",
-                host + "/django_irods/download/bags/" + id, -1, ""));
-        return new ArchiveRecord(version, id, page, page, text(answer.body().path("title")).orElse(""),
-                authors, files, true, ArchiveRecord.contentKey(id(), version, files));
+        List<ArchiveRecord.ArchiveFile> files =
+                List.of(new ArchiveRecord.ArchiveFile(id + ".zip", host + "/django_irods/download/bags/" + id, -1, ""));
+        return new ArchiveRecord(
+                version,
+                id,
+                page,
+                page,
+                text(answer.body().path("title")).orElse(""),
+                authors,
+                files,
+                true,
+                ArchiveRecord.contentKey(id(), version, files));
     }
 }

@@ -14,6 +14,13 @@ package dev.ferry.repo;
  * @param validateRegex what a whole spec looks like (for clients that check before launching)
  * @param detectRegex   recognises a pasted URL of this provider, with a named group {@code repo}; null for none
  */
-public record ProviderDisplay(String id, String displayName, String repoLabel, String placeholder, boolean urlEncode,
-                              boolean refEnabled, String refDefault, String validateRegex, String detectRegex) {
-}
+public record ProviderDisplay(
+        String id,
+        String displayName,
+        String repoLabel,
+        String placeholder,
+        boolean urlEncode,
+        boolean refEnabled,
+        String refDefault,
+        String validateRegex,
+        String detectRegex) {}

@@ -58,18 +58,23 @@ public final class RecordDownloader {
             Files.createDirectories(scratch);
             ArchiveFetcher.Fetch fetch = fetcher.begin();
             if (maxFiles > 0 && record.files().size() > maxFiles) {
-                throw new RepoException(413, "This record holds " + record.files().size() + " files, more than this Ferry "
-                        + "fetches (" + maxFiles + ", ferry.repo.max-checkout-files). Launch a smaller record, or ask the "
-                        + "operator to raise the limit.");
+                throw new RepoException(
+                        413,
+                        "This record holds " + record.files().size() + " files, more than this Ferry "
+                                + "fetches (" + maxFiles
+                                + ", ferry.repo.max-checkout-files). Launch a smaller record, or ask the "
+                                + "operator to raise the limit.");
             }
             long total = 0;
             for (ArchiveRecord.ArchiveFile file : record.files()) {
                 total += Math.max(0, file.size());
             }
             if (maxBytes > 0 && total > maxBytes) {
-                throw new RepoException(413, "This record's files add up to more than " + RepoLimits.bytes(maxBytes)
-                        + " (Ferry's limit for one repository, ferry.repo.max-checkout-size). Launch a smaller record, or "
-                        + "ask the operator to raise the limit.");
+                throw new RepoException(
+                        413,
+                        "This record's files add up to more than " + RepoLimits.bytes(maxBytes)
+                                + " (Ferry's limit for one repository, ferry.repo.max-checkout-size). Launch a smaller record, or "
+                                + "ask the operator to raise the limit.");
             }
             if (record.unpackSingle() && record.files().size() == 1) {
                 ArchiveRecord.ArchiveFile file = record.files().get(0);
@@ -84,8 +89,10 @@ public final class RecordDownloader {
                         promoteBagPayload(dir, scratch.resolve("payload"));
                     } else if (file.name().endsWith(".zip") && file.size() < 0) {
                         // an archive prepared on demand (a HydroShare bag) answers with a status page until it is ready
-                        throw new RepoException(503, "The archive is still preparing the download of this record. Launch "
-                                + "again in a minute.");
+                        throw new RepoException(
+                                503,
+                                "The archive is still preparing the download of this record. Launch "
+                                        + "again in a minute.");
                     } else {
                         Path target = place(dir, file.name());
                         Files.move(download, target);
@@ -106,8 +113,12 @@ public final class RecordDownloader {
             if (String.valueOf(e.getMessage()).contains("No space left on device")) {
                 throw RepoLimits.diskFull();
             }
-            throw new RepoException(500, "Writing the record's files failed on the Ferry server ("
-                    + e.getClass().getSimpleName() + "). Launch again; tell the operator if it keeps happening.", e);
+            throw new RepoException(
+                    500,
+                    "Writing the record's files failed on the Ferry server ("
+                            + e.getClass().getSimpleName()
+                            + "). Launch again; tell the operator if it keeps happening.",
+                    e);
         } finally {
             try {
                 RepoCheckout.deleteTree(scratch);
@@ -153,18 +164,23 @@ public final class RecordDownloader {
                 continue;
             }
             current = current.resolve(part);
-            if (Files.isSymbolicLink(current) || (Files.exists(current, LinkOption.NOFOLLOW_LINKS)
-                    && !Files.isDirectory(current, LinkOption.NOFOLLOW_LINKS))) {
-                throw new RepoException(422, "The record lists '" + Urls.printable(name) + "' inside another of its "
-                        + "files. Ask the record's authors to fix its file names.");
+            if (Files.isSymbolicLink(current)
+                    || (Files.exists(current, LinkOption.NOFOLLOW_LINKS)
+                            && !Files.isDirectory(current, LinkOption.NOFOLLOW_LINKS))) {
+                throw new RepoException(
+                        422,
+                        "The record lists '" + Urls.printable(name) + "' inside another of its "
+                                + "files. Ask the record's authors to fix its file names.");
             }
             if (!Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectory(current);
             }
         }
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new RepoException(422, "The record lists '" + Urls.printable(name) + "' twice. Ask the record's authors "
-                    + "to fix its file names.");
+            throw new RepoException(
+                    422,
+                    "The record lists '" + Urls.printable(name) + "' twice. Ask the record's authors "
+                            + "to fix its file names.");
         }
         return target;
     }
@@ -200,9 +216,12 @@ public final class RecordDownloader {
         }
         String actual = HexFormat.of().formatHex(digest.digest());
         if (!actual.equalsIgnoreCase(checksum.substring(colon + 1).trim())) {
-            throw new RepoException(502, Urls.printable(expected.name()) + " did not arrive as the archive describes it "
-                    + "(its " + algorithm + " checksum differs). Launch again; if it keeps happening, the archive serves a "
-                    + "damaged file.");
+            throw new RepoException(
+                    502,
+                    Urls.printable(expected.name()) + " did not arrive as the archive describes it "
+                            + "(its " + algorithm
+                            + " checksum differs). Launch again; if it keeps happening, the archive serves a "
+                            + "damaged file.");
         }
     }
 

@@ -16,12 +16,10 @@ import org.eclipse.jgit.lib.Ref;
 public final class RefResolver {
 
     /** A name resolved recently: its commit and the full ref name, until {@code expires} (nanoTime). */
-    private record Cached(String commit, String fetchRef, long expires) {
-    }
+    private record Cached(String commit, String fetchRef, long expires) {}
 
     /** A record resolved recently, until {@code expires} (nanoTime). */
-    private record CachedRecord(ArchiveRecord record, long expires) {
-    }
+    private record CachedRecord(ArchiveRecord record, long expires) {}
 
     private final RemoteGit git;
     private final ArchiveFetcher archives;
@@ -60,7 +58,11 @@ public final class RefResolver {
         String cacheKey = spec.repoUrl() + "\n" + ref;
         Cached cached = cache.get(cacheKey);
         if (cached != null && cached.expires() - System.nanoTime() > 0) {
-            return new ResolvedRepo(spec, cached.commit(), provider.resolvedSpec(spec, cached.commit()), cached.fetchRef(),
+            return new ResolvedRepo(
+                    spec,
+                    cached.commit(),
+                    provider.resolvedSpec(spec, cached.commit()),
+                    cached.fetchRef(),
                     provider.refUrl(spec, cached.commit()));
         }
         ResolvedRepo resolved = lookUp(spec, url, provider, ref);
@@ -106,26 +108,40 @@ public final class RefResolver {
                     continue;
                 }
                 String fetchRef = found.isSymbolic() ? found.getTarget().getName() : found.getName();
-                return new ResolvedRepo(spec, commit.name(), provider.resolvedSpec(spec, commit.name()), fetchRef,
+                return new ResolvedRepo(
+                        spec,
+                        commit.name(),
+                        provider.resolvedSpec(spec, commit.name()),
+                        fetchRef,
                         provider.refUrl(spec, commit.name()));
             }
         }
         if (ref.equals("HEAD")) {
-            throw new RepoException(404, "The repository " + url.redacted() + " has no default branch (it may be empty).");
+            throw new RepoException(
+                    404, "The repository " + url.redacted() + " has no default branch (it may be empty).");
         }
         String sibling = GitRefs.masterMainSibling(ref);
         if (sibling != null && provider.id().equals("gh")) {
-            // BinderHub's fallback: a link to master made before the default branch became main (or back) still launches
+            // BinderHub's fallback: a link to master made before the default branch became main (or back) still
+            // launches
             Ref found = refs.get("refs/heads/" + sibling);
             if (found != null && found.getObjectId() != null) {
                 String commit = found.getObjectId().name();
-                return new ResolvedRepo(spec, commit, provider.resolvedSpec(spec, commit), found.getName(),
+                return new ResolvedRepo(
+                        spec,
+                        commit,
+                        provider.resolvedSpec(spec, commit),
+                        found.getName(),
                         provider.refUrl(spec, commit));
             }
-            throw new RepoException(404, "Could not find the branch '" + ref + "' in " + url.redacted() + ", nor the branch '"
-                    + sibling + "' that often replaces it. Check the name, or use HEAD for the default branch.");
+            throw new RepoException(
+                    404,
+                    "Could not find the branch '" + ref + "' in " + url.redacted() + ", nor the branch '" + sibling
+                            + "' that often replaces it. Check the name, or use HEAD for the default branch.");
         }
-        throw new RepoException(404, "Could not find the branch or tag '" + Urls.printable(ref) + "' in " + url.redacted()
-                + ". Check the name, or use HEAD for the default branch.");
+        throw new RepoException(
+                404,
+                "Could not find the branch or tag '" + Urls.printable(ref) + "' in " + url.redacted()
+                        + ". Check the name, or use HEAD for the default branch.");
     }
 }

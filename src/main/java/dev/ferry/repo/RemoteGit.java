@@ -47,6 +47,7 @@ public final class RemoteGit {
 
     /** Defaults of {@code ferry.repo.max-fetch-size} and {@code ferry.repo.max-fetch-time}. */
     public static final long DEFAULT_MAX_FETCH_BYTES = 1L << 30;
+
     public static final Duration DEFAULT_MAX_FETCH_TIME = Duration.ofMinutes(10);
     public static final long DEFAULT_MAX_FETCH_OBJECTS = 1_000_000;
 
@@ -69,7 +70,8 @@ public final class RemoteGit {
      * @param maxFetchTime  how long one git operation (ref listing, or fetching a commit) may take in all
      * @param maxFetchObjects objects one fetch may receive, as the pack announces them (0: no limit; any transport)
      */
-    public RemoteGit(UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime, long maxFetchObjects) {
+    public RemoteGit(
+            UrlGuard guard, Duration timeout, long maxFetchBytes, Duration maxFetchTime, long maxFetchObjects) {
         this.guard = guard;
         this.timeout = timeout;
         this.maxFetchBytes = maxFetchBytes;
@@ -116,13 +118,27 @@ public final class RemoteGit {
             config.save();
             Git git = Git.wrap(local);
             GuardedConnectionFactory.Budget budget = GuardedConnectionFactory.current();
-            ProgressMonitor limited = new LimitedMonitor(monitor, budget, maxFetchObjects, objectsDir(local), maxFetchBytes);
+            ProgressMonitor limited =
+                    new LimitedMonitor(monitor, budget, maxFetchObjects, objectsDir(local), maxFetchBytes);
             List<Function<Git, Boolean>> attempts = List.of(
                     g -> fetch(g, url, List.of(new RefSpec(repo.commit() + ":refs/ferry/build")), 1, limited, repo),
                     g -> repo.fetchRef() != null
-                            && fetch(g, url, List.of(new RefSpec("+" + repo.fetchRef() + ":refs/ferry/build")), 1, limited, repo),
-                    g -> fetch(g, url, List.of(new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
-                            new RefSpec("+refs/tags/*:refs/tags/*")), 0, limited, repo));
+                            && fetch(
+                                    g,
+                                    url,
+                                    List.of(new RefSpec("+" + repo.fetchRef() + ":refs/ferry/build")),
+                                    1,
+                                    limited,
+                                    repo),
+                    g -> fetch(
+                            g,
+                            url,
+                            List.of(
+                                    new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
+                                    new RefSpec("+refs/tags/*:refs/tags/*")),
+                            0,
+                            limited,
+                            repo));
             RuntimeException last = null;
             for (Function<Git, Boolean> attempt : attempts) {
                 try {
@@ -139,15 +155,22 @@ public final class RemoteGit {
             if (last != null) {
                 throw last;
             }
-            throw new RepoException(404, "The commit " + repo.commit() + " is not in " + url.redacted()
-                    + " any more; launch the branch or tag again to get its current commit.");
+            throw new RepoException(
+                    404,
+                    "The commit " + repo.commit() + " is not in " + url.redacted()
+                            + " any more; launch the branch or tag again to get its current commit.");
         });
     }
 
-    private boolean fetch(Git git, GuardedUrl url, List<RefSpec> specs, int depth, ProgressMonitor monitor, ResolvedRepo repo) {
+    private boolean fetch(
+            Git git, GuardedUrl url, List<RefSpec> specs, int depth, ProgressMonitor monitor, ResolvedRepo repo) {
         try {
-            var fetch = git.fetch().setRemote(transportUri(url).toString()).setRefSpecs(specs).setTimeout(timeoutSeconds())
-                    .setTagOpt(TagOpt.NO_TAGS).setProgressMonitor(monitor);
+            var fetch = git.fetch()
+                    .setRemote(transportUri(url).toString())
+                    .setRefSpecs(specs)
+                    .setTimeout(timeoutSeconds())
+                    .setTagOpt(TagOpt.NO_TAGS)
+                    .setProgressMonitor(monitor);
             if (depth > 0) {
                 fetch.setDepth(depth);
             }
@@ -182,7 +205,9 @@ public final class RemoteGit {
 
     /** Where the fetch writes its pack; null for a repository kept in memory. */
     private static Path objectsDir(Repository local) {
-        return local.getDirectory() == null ? null : local.getDirectory().toPath().resolve("objects");
+        return local.getDirectory() == null
+                ? null
+                : local.getDirectory().toPath().resolve("objects");
     }
 
     private int timeoutSeconds() {
@@ -247,8 +272,12 @@ public final class RemoteGit {
         /** Whether what the fetch wrote passed the fetch-size bound. */
         volatile boolean tooLargeOnDisk;
 
-        LimitedMonitor(ProgressMonitor delegate, GuardedConnectionFactory.Budget budget, long maxObjects,
-                       Path objects, long maxBytes) {
+        LimitedMonitor(
+                ProgressMonitor delegate,
+                GuardedConnectionFactory.Budget budget,
+                long maxObjects,
+                Path objects,
+                long maxBytes) {
             this.delegate = delegate;
             this.budget = budget;
             this.maxObjects = maxObjects;
@@ -270,7 +299,9 @@ public final class RemoteGit {
             }
             lastDiskCheck = System.nanoTime();
             try (var files = Files.walk(objects)) {
-                long written = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+                long written = files.filter(Files::isRegularFile)
+                        .mapToLong(f -> f.toFile().length())
+                        .sum();
                 tooLargeOnDisk = written > maxBytes;
             } catch (IOException | UncheckedIOException e) {
                 // a file renamed while listed: the next check counts it
@@ -294,8 +325,7 @@ public final class RemoteGit {
 
         @Override
         public void beginTask(String title, int totalWork) {
-            if (maxObjects > 0 && totalWork > maxObjects
-                    && title.equals(JGitText.get().receivingObjects)) {
+            if (maxObjects > 0 && totalWork > maxObjects && title.equals(JGitText.get().receivingObjects)) {
                 objectsOffered = totalWork;
             }
             delegate.beginTask(title, totalWork);
@@ -339,31 +369,39 @@ public final class RemoteGit {
                 return new RepoException(404, "No git repository was found at " + shown + ". Check the URL.");
             }
             if (t instanceof UnknownHostException) {
-                return new RepoException(400, "The host " + Urls.printable(url.host()) + " could not be found. Check the URL.");
+                return new RepoException(
+                        400, "The host " + Urls.printable(url.host()) + " could not be found. Check the URL.");
             }
             if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
-                return new RepoException(502, "Could not connect to " + Urls.printable(url.host())
-                        + ": the connection was refused. Check the URL, or try again later.");
+                return new RepoException(
+                        502,
+                        "Could not connect to " + Urls.printable(url.host())
+                                + ": the connection was refused. Check the URL, or try again later.");
             }
             if (t instanceof SocketTimeoutException) {
                 return new RepoException(504, Urls.printable(url.host()) + " did not answer in time. Try again later.");
             }
         }
         String message = withoutAddresses(error.getMessage());
-        if (message.contains("not authorized") || message.contains("authentication is required")
-                || STATUS_401.matcher(message).find() || message.contains("403 forbidden")) {
-            return new RepoException(403, "The repository at " + shown
-                    + " asks for a login; Ferry can only launch repositories that can be read without one.");
+        if (message.contains("not authorized")
+                || message.contains("authentication is required")
+                || STATUS_401.matcher(message).find()
+                || message.contains("403 forbidden")) {
+            return new RepoException(
+                    403,
+                    "The repository at " + shown
+                            + " asks for a login; Ferry can only launch repositories that can be read without one.");
         }
         if (message.contains("redirect")) {
-            return new RepoException(400, "The repository URL " + shown
-                    + " redirects to another address; use the repository's final URL.");
+            return new RepoException(
+                    400,
+                    "The repository URL " + shown + " redirects to another address; use the repository's final URL.");
         }
         if (message.contains("not found") || STATUS_404.matcher(message).find()) {
             return new RepoException(404, "No git repository was found at " + shown + ". Check the URL.");
         }
-        return new RepoException(502, "Could not read the git repository at " + shown + ": "
-                + Urls.redact(error.getMessage()) + ".");
+        return new RepoException(
+                502, "Could not read the git repository at " + shown + ": " + Urls.redact(error.getMessage()) + ".");
     }
 
     private static final Pattern ADDRESS = Pattern.compile("\\S+://\\S*|\\S+:\\d+\\S*");
@@ -375,7 +413,9 @@ public final class RemoteGit {
      * repository's URL, whose port or path may hold "401" or "404" (port 40159 once read as "asks for a login").
      */
     static String withoutAddresses(String message) {
-        return message == null ? "" : ADDRESS.matcher(message.toLowerCase(Locale.ROOT)).replaceAll("<address>");
+        return message == null
+                ? ""
+                : ADDRESS.matcher(message.toLowerCase(Locale.ROOT)).replaceAll("<address>");
     }
 
     private static final class FetchFailed extends RuntimeException {

@@ -38,6 +38,7 @@ public final class RepoCheckout {
 
     /** Defaults of {@code ferry.repo.max-checkout-size} and {@code ferry.repo.max-checkout-files}. */
     public static final long DEFAULT_MAX_BYTES = 1L << 30;
+
     public static final long DEFAULT_MAX_FILES = 100_000;
     /** A symbolic link's target is a path: longer than any file system allows is not one. */
     private static final int MAX_LINK_TARGET = 4096;
@@ -73,7 +74,8 @@ public final class RepoCheckout {
     public void checkout(Repository repo, String commit) {
         Path dir = repo.getWorkTree().toPath();
         boolean done = false;
-        try (ObjectReader reader = repo.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
+        try (ObjectReader reader = repo.newObjectReader();
+                RevWalk walk = new RevWalk(reader)) {
             RevCommit parsed = walk.parseCommit(ObjectId.fromString(commit));
             writeTree(reader, parsed.getTree(), dir, new Count(), 0);
             writeIndex(repo, reader, parsed.getTree());
@@ -81,7 +83,10 @@ public final class RepoCheckout {
             head.setNewObjectId(parsed);
             head.forceUpdate();
             done = true;
-        } catch (CorruptObjectException | MissingObjectException | InvalidPathException | FileAlreadyExistsException e) {
+        } catch (CorruptObjectException
+                | MissingObjectException
+                | InvalidPathException
+                | FileAlreadyExistsException e) {
             throw RepoLimits.malformedTree(e.getMessage());
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("File name too long")) {
@@ -90,8 +95,12 @@ public final class RepoCheckout {
             if (String.valueOf(e.getMessage()).contains("No space left on device")) {
                 throw RepoLimits.diskFullCheckingOut();
             }
-            throw new RepoException(500, "Checking out the repository failed on the Ferry server ("
-                    + e.getClass().getSimpleName() + "). Launch again; tell the operator if it keeps happening.", e);
+            throw new RepoException(
+                    500,
+                    "Checking out the repository failed on the Ferry server ("
+                            + e.getClass().getSimpleName()
+                            + "). Launch again; tell the operator if it keeps happening.",
+                    e);
         } finally {
             if (!done) {
                 removeAllBut(dir, Constants.DOT_GIT);
@@ -156,8 +165,8 @@ public final class RepoCheckout {
 
     private void writeBlob(ObjectLoader blob, Path target, Count count) throws IOException {
         countBytes(count, blob.getSize()); // the size from the object's header: refused before a byte is written
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+        try (OutputStream out = Files.newOutputStream(
+                target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             blob.copyTo(out);
         }
     }

@@ -22,7 +22,11 @@ class RepoConfiguration {
 
     @Bean
     RemoteGit remoteGit(UrlGuard guard, RepoProperties properties) {
-        return new RemoteGit(guard, properties.gitTimeout(), properties.maxFetchSize().toBytes(), properties.maxFetchTime(),
+        return new RemoteGit(
+                guard,
+                properties.gitTimeout(),
+                properties.maxFetchSize().toBytes(),
+                properties.maxFetchTime(),
                 properties.maxFetchObjects());
     }
 
@@ -33,7 +37,8 @@ class RepoConfiguration {
 
     @Bean
     ArchiveFetcher archiveFetcher(UrlGuard guard, RepoProperties properties) {
-        return new ArchiveFetcher(guard, properties.gitTimeout(), properties.maxFetchSize().toBytes(), properties.maxFetchTime());
+        return new ArchiveFetcher(
+                guard, properties.gitTimeout(), properties.maxFetchSize().toBytes(), properties.maxFetchTime());
     }
 
     @Bean
@@ -43,18 +48,26 @@ class RepoConfiguration {
 
     @Bean
     RepoProviders repoProviders(RepoProperties properties, ArchiveProperties archives) {
-        return new RepoProviders(List.of(new GitHubRepoProvider(properties.githubHost()),
-                new GitLabRepoProvider(properties.gitlabHost()), new GitRepoProvider(),
-                new GistRepoProvider(properties.gistHost()),
-                new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
-                new FigshareRepoProvider(archives.doiResolver(), archives.figshareHosts(), archives.figshareApi()),
-                new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations()),
-                new HydroshareRepoProvider(archives.hydroshareHosts()), new CkanRepoProvider()),
-                properties.bannedSpecs(), properties.allowedSpecs(), properties.specConfig());
+        return new RepoProviders(
+                List.of(
+                        new GitHubRepoProvider(properties.githubHost()),
+                        new GitLabRepoProvider(properties.gitlabHost()),
+                        new GitRepoProvider(),
+                        new GistRepoProvider(properties.gistHost()),
+                        new ZenodoRepoProvider(archives.doiResolver(), archives.zenodoHosts()),
+                        new FigshareRepoProvider(
+                                archives.doiResolver(), archives.figshareHosts(), archives.figshareApi()),
+                        new DataverseRepoProvider(archives.doiResolver(), archives.dataverseInstallations()),
+                        new HydroshareRepoProvider(archives.hydroshareHosts()),
+                        new CkanRepoProvider()),
+                properties.bannedSpecs(),
+                properties.allowedSpecs(),
+                properties.specConfig());
     }
 
     @Bean
-    RefResolver refResolver(RemoteGit git, ArchiveFetcher archives, RepoProviders providers, RepoProperties properties) {
+    RefResolver refResolver(
+            RemoteGit git, ArchiveFetcher archives, RepoProviders providers, RepoProperties properties) {
         return new RefResolver(git, archives, providers, properties.refCacheTtl());
     }
 }

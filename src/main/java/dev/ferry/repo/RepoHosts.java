@@ -8,8 +8,7 @@ final class RepoHosts {
     /** Owner, repository and gist names: what GitHub and GitLab allow, never {@code .} or {@code ..}. */
     private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9_.-]{1,100}$");
 
-    private RepoHosts() {
-    }
+    private RepoHosts() {}
 
     static String base(String host) {
         return host.endsWith("/") ? host.substring(0, host.length() - 1) : host;

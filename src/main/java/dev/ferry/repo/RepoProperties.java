@@ -62,6 +62,5 @@ public record RepoProperties(
      * @param pattern a regular expression matched like {@code banned-specs}
      * @param quota   concurrent sessions allowed for a matching repository (overrides {@code ferry.quota.per-repo})
      */
-    public record SpecConfig(String pattern, Integer quota) {
-    }
+    public record SpecConfig(String pattern, Integer quota) {}
 }

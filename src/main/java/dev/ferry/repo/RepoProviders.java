@@ -26,13 +26,21 @@ public final class RepoProviders {
         this(providers, List.of(), List.of(), List.of());
     }
 
-    public RepoProviders(List<RepoProvider> providers, List<String> bannedSpecs, List<String> allowedSpecs,
-                         List<RepoProperties.SpecConfig> specConfig) {
+    public RepoProviders(
+            List<RepoProvider> providers,
+            List<String> bannedSpecs,
+            List<String> allowedSpecs,
+            List<RepoProperties.SpecConfig> specConfig) {
         providers.forEach(p -> byId.put(p.id(), p));
-        this.banned = bannedSpecs.stream().map(p -> compile(p, "ferry.repo.banned-specs")).toList();
-        this.allowed = allowedSpecs.stream().map(p -> compile(p, "ferry.repo.allowed-specs")).toList();
+        this.banned = bannedSpecs.stream()
+                .map(p -> compile(p, "ferry.repo.banned-specs"))
+                .toList();
+        this.allowed = allowedSpecs.stream()
+                .map(p -> compile(p, "ferry.repo.allowed-specs"))
+                .toList();
         this.specConfig = specConfig.stream()
-                .map(c -> Map.entry(compile(c.pattern(), "ferry.repo.spec-config"), c)).toList();
+                .map(c -> Map.entry(compile(c.pattern(), "ferry.repo.spec-config"), c))
+                .toList();
     }
 
     private static Pattern compile(String pattern, String setting) {
@@ -42,8 +50,8 @@ public final class RepoProviders {
         try {
             return Pattern.compile(pattern, Pattern.CASE_INSENSITIVE);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException(setting + " has an invalid regular expression '" + pattern + "': "
-                    + e.getDescription());
+            throw new IllegalArgumentException(
+                    setting + " has an invalid regular expression '" + pattern + "': " + e.getDescription());
         }
     }
 
@@ -54,8 +62,10 @@ public final class RepoProviders {
     public RepoProvider get(String id) {
         RepoProvider provider = byId.get(id);
         if (provider == null) {
-            throw new RepoException(404, "Unknown repository provider '" + Urls.printable(id) + "'. Known providers: "
-                    + String.join(", ", byId.keySet()) + ".");
+            throw new RepoException(
+                    404,
+                    "Unknown repository provider '" + Urls.printable(id) + "'. Known providers: "
+                            + String.join(", ", byId.keySet()) + ".");
         }
         return provider;
     }
@@ -72,10 +82,13 @@ public final class RepoProviders {
         RepoSpec spec = provider.parse(rawSpec);
         String key = providerId + "/" + rawSpec;
         boolean isBanned = banned.stream().anyMatch(p -> p.matcher(key).lookingAt())
-                || (!allowed.isEmpty() && allowed.stream().noneMatch(p -> p.matcher(key).lookingAt()));
+                || (!allowed.isEmpty()
+                        && allowed.stream().noneMatch(p -> p.matcher(key).lookingAt()));
         if (isBanned) {
-            throw new RepoException(403, "Sorry, " + Urls.printable(providerId + "/" + spec.shownSpec())
-                    + " has been temporarily disabled from launching. Please contact admins for more info!");
+            throw new RepoException(
+                    403,
+                    "Sorry, " + Urls.printable(providerId + "/" + spec.shownSpec())
+                            + " has been temporarily disabled from launching. Please contact admins for more info!");
         }
         return spec;
     }

@@ -14,8 +14,8 @@ import java.util.Optional;
  * @param archive      for a record of a research archive: the version resolved and its files (then {@code commit} is
  *                     the record's content key and the spec's URL its landing page); null for git repositories
  */
-public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef, String refUrl,
-                           ArchiveRecord archive) {
+public record ResolvedRepo(
+        RepoSpec spec, String commit, String resolvedSpec, String fetchRef, String refUrl, ArchiveRecord archive) {
 
     public ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, String fetchRef, String refUrl) {
         this(spec, commit, resolvedSpec, fetchRef, refUrl, null);
@@ -50,7 +50,8 @@ public record ResolvedRepo(RepoSpec spec, String commit, String resolvedSpec, St
             return Optional.empty();
         }
         return Optional.of("The branch '" + asked + "' does not exist in " + spec.displayUrl() + "; launching its '"
-                + sibling + "' branch instead (many repositories renamed their default branch). Update the link to use '"
+                + sibling
+                + "' branch instead (many repositories renamed their default branch). Update the link to use '"
                 + sibling + "' or HEAD.");
     }
 

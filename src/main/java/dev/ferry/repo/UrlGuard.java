@@ -29,6 +29,7 @@ public final class UrlGuard {
     private static final Pattern TRANSPORT_PREFIX = Pattern.compile("^[A-Za-z0-9+.-]+::");
     /** {@code https:/host}, {@code https:\\host}: a scheme with a mangled {@code //}, not an scp-like address. */
     private static final Pattern SCHEME_WITHOUT_AUTHORITY = Pattern.compile("^(?i)(https?|git):[/\\\\].*");
+
     private static final Pattern SCP_LIKE = Pattern.compile("^[^/:]+:.*");
     private static final Pattern NUMERIC_LABEL = Pattern.compile("^(0[xX][0-9a-fA-F]*|[0-9]+)$");
     private static final Pattern CANONICAL_V4_LABEL = Pattern.compile("^(0|[1-9][0-9]{0,2})$");
@@ -39,12 +40,14 @@ public final class UrlGuard {
     private final HostResolver resolver;
 
     public UrlGuard(List<String> allowedSchemes, boolean allowPrivateAddresses, HostResolver resolver) {
-        this.allowedSchemes = allowedSchemes.stream().map(s -> s.trim().toLowerCase(Locale.ROOT))
+        this.allowedSchemes = allowedSchemes.stream()
+                .map(s -> s.trim().toLowerCase(Locale.ROOT))
                 .collect(Collectors.toUnmodifiableSet());
         for (String scheme : this.allowedSchemes) {
             if (!SUPPORTED_SCHEMES.contains(scheme)) {
-                throw new IllegalArgumentException("ferry.repo.allowed-schemes may only contain https, http and git, not '"
-                        + Urls.printable(scheme) + "'");
+                throw new IllegalArgumentException(
+                        "ferry.repo.allowed-schemes may only contain https, http and git, not '"
+                                + Urls.printable(scheme) + "'");
             }
         }
         this.allowPrivateAddresses = allowPrivateAddresses;
@@ -58,7 +61,8 @@ public final class UrlGuard {
     /** Checks the URL and resolves its host; throws {@link RepoException} with the reason when it is refused. */
     public GuardedUrl check(String raw) {
         if (raw == null || raw.isBlank()) {
-            throw new RepoException(400, "Enter the URL of a git repository, for example https://example.org/owner/repo.git.");
+            throw new RepoException(
+                    400, "Enter the URL of a git repository, for example https://example.org/owner/repo.git.");
         }
         if (raw.length() > MAX_URL_LENGTH) {
             throw new RepoException(400, "The repository URL is longer than " + MAX_URL_LENGTH + " characters.");
@@ -66,7 +70,8 @@ public final class UrlGuard {
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
             if (Character.isWhitespace(c) || Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                throw new RepoException(400, "The repository URL contains spaces or control characters; check what was pasted.");
+                throw new RepoException(
+                        400, "The repository URL contains spaces or control characters; check what was pasted.");
             }
         }
         String lower = raw.toLowerCase(Locale.ROOT);
@@ -79,15 +84,21 @@ public final class UrlGuard {
                 throw refusedScheme("file");
             }
             if (SCHEME_WITHOUT_AUTHORITY.matcher(raw).matches()) {
-                throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is missing the // after its scheme; "
-                        + "write it as " + schemeHint() + "host/path.");
+                throw new RepoException(
+                        400,
+                        "The repository URL " + Urls.redact(raw) + " is missing the // after its scheme; "
+                                + "write it as " + schemeHint() + "host/path.");
             }
             if (SCP_LIKE.matcher(raw).matches()) {
-                throw new RepoException(400, "SSH addresses (user@host:path) are not accepted; use the repository's "
-                        + schemeHint() + " URL instead.");
+                throw new RepoException(
+                        400,
+                        "SSH addresses (user@host:path) are not accepted; use the repository's " + schemeHint()
+                                + " URL instead.");
             }
-            throw new RepoException(400, "The repository URL must start with " + schemeHint()
-                    + ", for example https://example.org/owner/repo.git.");
+            throw new RepoException(
+                    400,
+                    "The repository URL must start with " + schemeHint()
+                            + ", for example https://example.org/owner/repo.git.");
         }
         URI uri;
         try {
@@ -108,8 +119,10 @@ public final class UrlGuard {
             throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " has no valid host name.");
         }
         if (uri.getRawFragment() != null) {
-            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
-                    + " contains '#'; a git URL has no fragment. Remove it and what follows.");
+            throw new RepoException(
+                    400,
+                    "The repository URL " + Urls.redact(raw)
+                            + " contains '#'; a git URL has no fragment. Remove it and what follows.");
         }
         refuseParserDisagreement(raw, uri);
         if (host.startsWith("[") && host.endsWith("]")) {
@@ -124,18 +137,23 @@ public final class UrlGuard {
         try {
             addresses = resolver.resolve(host);
         } catch (UnknownHostException e) {
-            throw new RepoException(400, "The host " + Urls.printable(host)
-                    + " could not be found. Check the repository URL for typos.");
+            throw new RepoException(
+                    400,
+                    "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
         }
         if (addresses == null || addresses.length == 0) {
-            throw new RepoException(400, "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
+            throw new RepoException(
+                    400,
+                    "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
         }
         if (!allowPrivateAddresses) {
             for (InetAddress address : addresses) {
                 Optional<String> reason = AddressPolicy.nonPublicReason(address);
                 if (reason.isPresent()) {
-                    throw new RepoException(403, "The repository host " + Urls.printable(host) + " resolves to "
-                            + reason.get() + "; Ferry only fetches repositories from public hosts.");
+                    throw new RepoException(
+                            403,
+                            "The repository host " + Urls.printable(host) + " resolves to " + reason.get()
+                                    + "; Ferry only fetches repositories from public hosts.");
                 }
             }
         }
@@ -156,8 +174,10 @@ public final class UrlGuard {
             for (InetAddress address : addresses) {
                 Optional<String> reason = AddressPolicy.nonPublicReason(address);
                 if (reason.isPresent()) {
-                    throw new RepoException(403, "The repository host " + Urls.printable(name) + " resolves to "
-                            + reason.get() + "; Ferry only fetches repositories from public hosts.");
+                    throw new RepoException(
+                            403,
+                            "The repository host " + Urls.printable(name) + " resolves to " + reason.get()
+                                    + "; Ferry only fetches repositories from public hosts.");
                 }
             }
         }
@@ -177,26 +197,38 @@ public final class UrlGuard {
             throw new RepoException(400, "The repository URL " + Urls.redact(raw) + " is not a valid URL.");
         }
         if (jgit.getHost() == null) {
-            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
-                    + " has a host that git cannot read; write the host as a name or a plain address.");
+            throw new RepoException(
+                    400,
+                    "The repository URL " + Urls.redact(raw)
+                            + " has a host that git cannot read; write the host as a name or a plain address.");
         }
-        boolean same = unbracketed(uri.getHost()).equalsIgnoreCase(unbracketed(jgit.getHost())) && uri.getPort() == jgit.getPort()
-                && Objects.equals(uri.getRawUserInfo() == null ? null : uri.getRawUserInfo().split(":", 2)[0],
+        boolean same = unbracketed(uri.getHost()).equalsIgnoreCase(unbracketed(jgit.getHost()))
+                && uri.getPort() == jgit.getPort()
+                && Objects.equals(
+                        uri.getRawUserInfo() == null
+                                ? null
+                                : uri.getRawUserInfo().split(":", 2)[0],
                         jgit.getUser() == null ? null : encodedUser(uri, jgit.getUser()));
         if (!same) {
-            throw new RepoException(400, "The repository URL " + Urls.redact(raw)
-                    + " can be read as naming more than one host; write it as scheme://host/path.");
+            throw new RepoException(
+                    400,
+                    "The repository URL " + Urls.redact(raw)
+                            + " can be read as naming more than one host; write it as scheme://host/path.");
         }
     }
 
     private static String unbracketed(String host) {
-        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : String.valueOf(host);
+        return host != null && host.startsWith("[") && host.endsWith("]")
+                ? host.substring(1, host.length() - 1)
+                : String.valueOf(host);
     }
 
     private static String encodedUser(URI uri, String decodedUser) {
         String raw = uri.getRawUserInfo().split(":", 2)[0];
-        return decodedUser.equals(raw) || decodedUser.equals(URLDecoder.decode(raw.replace("+", "%2B"),
-                StandardCharsets.UTF_8)) ? raw : decodedUser;
+        return decodedUser.equals(raw)
+                        || decodedUser.equals(URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8))
+                ? raw
+                : decodedUser;
     }
 
     private static void refuseAmbiguousNumericHost(String host) {
@@ -213,14 +245,18 @@ public final class UrlGuard {
             canonical &= CANONICAL_V4_LABEL.matcher(label).matches() && Integer.parseInt(label) <= 255;
         }
         if (!canonical) {
-            throw new RepoException(400, "The host " + Urls.printable(host)
-                    + " is not a valid address; write IPv4 addresses as four decimal numbers, or use a host name.");
+            throw new RepoException(
+                    400,
+                    "The host " + Urls.printable(host)
+                            + " is not a valid address; write IPv4 addresses as four decimal numbers, or use a host name.");
         }
     }
 
     private RepoException refusedScheme(String scheme) {
-        return new RepoException(400, "Repository URLs starting with " + Urls.printable(scheme)
-                + ": are not accepted; use " + schemeHint() + ".");
+        return new RepoException(
+                400,
+                "Repository URLs starting with " + Urls.printable(scheme) + ": are not accepted; use " + schemeHint()
+                        + ".");
     }
 
     private String schemeHint() {

@@ -8,8 +8,7 @@ public final class Urls {
     private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\\s]*@");
     private static final Pattern CONTROL = Pattern.compile("[\\p{Cntrl}\\u2028\\u2029]");
 
-    private Urls() {
-    }
+    private Urls() {}
 
     /**
      * The URL (or any text containing URLs) with every {@code user:password@} part replaced by {@code ***@}, and

@@ -32,8 +32,15 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
     public ZenodoRepoProvider(String doiResolver, List<String> hosts) {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
-        this.display = new ProviderDisplay("zenodo", "Zenodo DOI", "Zenodo DOI (10.5281/zenodo.3242074)",
-                "example: 10.5281/zenodo.3242074", false, false, "", "10\\.[0-9]{4,9}/.+",
+        this.display = new ProviderDisplay(
+                "zenodo",
+                "Zenodo DOI",
+                "Zenodo DOI (10.5281/zenodo.3242074)",
+                "example: 10.5281/zenodo.3242074",
+                false,
+                false,
+                "",
+                "10\\.[0-9]{4,9}/.+",
                 ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/zenodo\\.[0-9]+", this.hosts, "/records?/[0-9]+"));
     }
 
@@ -44,13 +51,19 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
 
     @Override
     public RepoSpec parse(String rawSpec) {
-        return doi.parse(id(), rawSpec, url -> recordOf(url).isPresent(), "is not a Zenodo DOI or record URL. Use the "
-                + "record's DOI, for example 10.5281/zenodo.3242074, or its address on " + String.join(" or ", hosts) + ".");
+        return doi.parse(
+                id(),
+                rawSpec,
+                url -> recordOf(url).isPresent(),
+                "is not a Zenodo DOI or record URL. Use the "
+                        + "record's DOI, for example 10.5281/zenodo.3242074, or its address on "
+                        + String.join(" or ", hosts) + ".");
     }
 
     /** The installation and record id of a record URL on one of the known hosts. */
     private Optional<String[]> recordOf(String url) {
-        return ArchiveSupport.onHost(hosts, url, RECORD_PATH).map(r -> new String[] {r.host(), r.path().group(1)});
+        return ArchiveSupport.onHost(hosts, url, RECORD_PATH)
+                .map(r -> new String[] {r.host(), r.path().group(1)});
     }
 
     @Override
@@ -61,7 +74,8 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
         ArchiveFetcher.JsonAnswer answer = fetch.json(host + "/api/records/" + id);
         requireOk(answer, id);
         JsonNode metadata = answer.body().path("metadata");
-        String access = text(metadata.path("access_right")).orElse(text(answer.body().path("access").path("files")).orElse("open"));
+        String access = text(metadata.path("access_right"))
+                .orElse(text(answer.body().path("access").path("files")).orElse("open"));
         if (!access.equals("open") && !access.equals("public")) {
             throw notOpen(id, access, text(metadata.path("embargo_date")).orElse(""));
         }
@@ -72,26 +86,42 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
             String name = text(entry.path("key")).orElse("");
             String url = text(entry.path("links").path("content")).orElse("");
             if (name.isEmpty() || url.isEmpty()) {
-                throw new RepoException(502, "Zenodo described a file of record " + id + " without a name or a download "
-                        + "link. Launch again later.");
+                throw new RepoException(
+                        502,
+                        "Zenodo described a file of record " + id + " without a name or a download "
+                                + "link. Launch again later.");
             }
-            files.add(new ArchiveRecord.ArchiveFile(name, url, entry.path("size").asLong(-1),
+            files.add(new ArchiveRecord.ArchiveFile(
+                    name,
+                    url,
+                    entry.path("size").asLong(-1),
                     text(entry.path("checksum")).orElse("")));
         }
         if (files.isEmpty()) {
             throw new RepoException(404, "Zenodo record " + id + " has no files to launch.");
         }
-        String type = text(metadata.path("upload_type")).or(() -> text(metadata.path("resource_type").path("type")))
+        String type = text(metadata.path("upload_type"))
+                .or(() -> text(metadata.path("resource_type").path("type")))
                 .orElse("");
         String resolvedSpec = text(answer.body().path("doi"))
-                .orElseGet(() -> ArchiveSupport.sameDoiPrefix(spec, "zenodo", id).orElse(host + "/records/" + id));
+                .orElseGet(
+                        () -> ArchiveSupport.sameDoiPrefix(spec, "zenodo", id).orElse(host + "/records/" + id));
         List<String> authors = new ArrayList<>();
         for (JsonNode creator : metadata.path("creators")) {
-            text(creator.path("name")).or(() -> text(creator.path("person_or_org").path("name"))).ifPresent(authors::add);
+            text(creator.path("name"))
+                    .or(() -> text(creator.path("person_or_org").path("name")))
+                    .ifPresent(authors::add);
         }
-        return new ArchiveRecord(id, resolvedSpec, doi.link(resolvedSpec), host + "/records/" + id,
-                text(metadata.path("title")).orElse(""), authors, files,
-                type.equalsIgnoreCase("software") && files.size() == 1, ArchiveRecord.contentKey(id(), id, files));
+        return new ArchiveRecord(
+                id,
+                resolvedSpec,
+                doi.link(resolvedSpec),
+                host + "/records/" + id,
+                text(metadata.path("title")).orElse(""),
+                authors,
+                files,
+                type.equalsIgnoreCase("software") && files.size() == 1,
+                ArchiveRecord.contentKey(id(), id, files));
     }
 
     private static void requireOk(ArchiveFetcher.JsonAnswer answer, String id) {
@@ -99,24 +129,36 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
             return;
         }
         switch (answer.status()) {
-            case 404 -> throw new RepoException(404, "Zenodo has no record " + id + ". Check the DOI or the record's address.");
-            case 410 -> throw new RepoException(410, "Zenodo record " + id + " has been deleted"
-                    + text(answer.body().path("message")).map(m -> " (" + Urls.printable(m) + ")").orElse("")
-                    + ". Launch another version of it, if there is one.");
+            case 404 ->
+                throw new RepoException(404, "Zenodo has no record " + id + ". Check the DOI or the record's address.");
+            case 410 ->
+                throw new RepoException(
+                        410,
+                        "Zenodo record " + id + " has been deleted"
+                                + text(answer.body().path("message"))
+                                        .map(m -> " (" + Urls.printable(m) + ")")
+                                        .orElse("")
+                                + ". Launch another version of it, if there is one.");
             case 401, 403 -> throw notOpen(id, "restricted", "");
             case 429 -> throw ArchiveSupport.rateLimited("Zenodo", answer);
-            default -> throw new RepoException(502, "Zenodo answered HTTP " + answer.status() + " for record " + id
-                    + ". Launch again later.");
+            default ->
+                throw new RepoException(
+                        502, "Zenodo answered HTTP " + answer.status() + " for record " + id + ". Launch again later.");
         }
     }
 
     private static RepoException notOpen(String id, String access, String embargoDate) {
         if (access.equals("embargoed")) {
-            return new RepoException(403, "The files of Zenodo record " + id + " are under embargo"
-                    + (embargoDate.isEmpty() ? "" : " until " + Urls.printable(embargoDate)) + "; Ferry can launch a record "
-                    + "only once its files are open.");
+            return new RepoException(
+                    403,
+                    "The files of Zenodo record " + id + " are under embargo"
+                            + (embargoDate.isEmpty() ? "" : " until " + Urls.printable(embargoDate))
+                            + "; Ferry can launch a record "
+                            + "only once its files are open.");
         }
-        return new RepoException(403, "The files of Zenodo record " + id + " are not open (" + Urls.printable(access)
-                + "); Ferry can launch only records whose files anyone may download.");
+        return new RepoException(
+                403,
+                "The files of Zenodo record " + id + " are not open (" + Urls.printable(access)
+                        + "); Ferry can launch only records whose files anyone may download.");
     }
 }

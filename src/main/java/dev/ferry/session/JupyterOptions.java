@@ -12,8 +12,7 @@ import java.util.stream.Collectors;
  */
 public final class JupyterOptions {
 
-    private JupyterOptions() {
-    }
+    private JupyterOptions() {}
 
     public static List<String> forApp(String cls, SessionSpec spec) {
         List<String> options = new ArrayList<>(List.of(
@@ -24,14 +23,17 @@ public final class JupyterOptions {
         if (cls.equals("NotebookApp")) {
             // notebook < 7 sets its _xsrf cookie on path "/": sessions on one host would overwrite (and could set) each
             // other's. jupyter_server already scopes it to base_url; this does the same for the classic server.
-            options.add("--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + spec.baseUrl() + "\"}}");
+            options.add(
+                    "--NotebookApp.tornado_settings={\"xsrf_cookie_kwargs\": {\"path\": \"" + spec.baseUrl() + "\"}}");
         }
         List<String> origins = spec.allowedOrigins();
         if (origins.contains("*") || origins.size() == 1) {
             options.add("--" + cls + ".allow_origin=" + (origins.contains("*") ? "*" : origins.get(0)));
         } else if (!origins.isEmpty()) {
-            options.add("--" + cls + ".allow_origin_pat=" + origins.stream().map(JupyterOptions::pythonRegexLiteral)
-                    .collect(Collectors.joining("|", "^(", ")$")));
+            options.add("--" + cls + ".allow_origin_pat="
+                    + origins.stream()
+                            .map(JupyterOptions::pythonRegexLiteral)
+                            .collect(Collectors.joining("|", "^(", ")$")));
         }
         return options;
     }

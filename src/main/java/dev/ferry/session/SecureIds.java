@@ -10,8 +10,7 @@ public final class SecureIds {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final char[] BASE32 = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
 
-    private SecureIds() {
-    }
+    private SecureIds() {}
 
     /** 32 characters of {@code [a-z2-7]}, starting with a letter. */
     public static String sessionId() {

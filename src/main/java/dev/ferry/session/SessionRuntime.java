@@ -38,6 +38,5 @@ public interface SessionRuntime {
     }
 
     /** Called once the session service has registered the started session (its route is published). */
-    default void registered(SessionSpec spec) {
-    }
+    default void registered(SessionSpec spec) {}
 }

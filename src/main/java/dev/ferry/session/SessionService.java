@@ -1,9 +1,5 @@
 package dev.ferry.session;
 
-import dev.ferry.build.Environment;
-import dev.ferry.proxy.Route;
-import dev.ferry.proxy.RouteTable;
-import dev.ferry.repo.ResolvedRepo;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -11,8 +7,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import dev.ferry.build.Environment;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.RouteTable;
+import dev.ferry.repo.ResolvedRepo;
 
 /**
  * The running sessions: starts a notebook server through the platform's {@link SessionRuntime}, publishes its route, and
@@ -33,30 +35,52 @@ public final class SessionService implements AutoCloseable {
     }
 
     /** Starts a session and returns it once its server answers through the proxy's route. */
-    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv, Consumer<String> progress) {
+    public Session start(
+            ResolvedRepo repo, Environment environment, Map<String, String> binderEnv, Consumer<String> progress) {
         return start(repo, environment, binderEnv, List.of(), progress);
     }
 
     /** Starts a session whose server accepts calls from the given page origins. */
-    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                         List<String> allowedOrigins, Consumer<String> progress) {
-        return start(repo, environment, binderEnv, allowedOrigins, progress, () -> { });
+    public Session start(
+            ResolvedRepo repo,
+            Environment environment,
+            Map<String, String> binderEnv,
+            List<String> allowedOrigins,
+            Consumer<String> progress) {
+        return start(repo, environment, binderEnv, allowedOrigins, progress, () -> {});
     }
 
     /** Starts a session; {@code onEnd} runs once when it ends (its seat is given back). */
-    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                         List<String> allowedOrigins, Consumer<String> progress, Runnable onEnd) {
+    public Session start(
+            ResolvedRepo repo,
+            Environment environment,
+            Map<String, String> binderEnv,
+            List<String> allowedOrigins,
+            Consumer<String> progress,
+            Runnable onEnd) {
         return start(repo, environment, binderEnv, allowedOrigins, null, progress, onEnd);
     }
 
     /** Starts a session for a workshop ({@code membership}: its pool, or an attendee). */
-    public Session start(ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                         List<String> allowedOrigins, Membership membership, Consumer<String> progress, Runnable onEnd) {
+    public Session start(
+            ResolvedRepo repo,
+            Environment environment,
+            Map<String, String> binderEnv,
+            List<String> allowedOrigins,
+            Membership membership,
+            Consumer<String> progress,
+            Runnable onEnd) {
         if (closed) {
             throw new LaunchFailedException(503, "Ferry is shutting down; try again in a minute.");
         }
-        SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo, environment, binderEnv,
-                List.copyOf(allowedOrigins), membership);
+        SessionSpec spec = new SessionSpec(
+                SecureIds.sessionId(),
+                SecureIds.token(),
+                repo,
+                environment,
+                binderEnv,
+                List.copyOf(allowedOrigins),
+                membership);
         RunningServer server = launcher.start(spec, progress);
         Route route = new Route(spec.id(), server.host(), server.port());
         Session session = new Session(spec, server, route, onEnd);
@@ -76,8 +100,8 @@ public final class SessionService implements AutoCloseable {
      * Takes over a session that is already running — started before this portal restarted, or by another portal
      * replica sharing the platform. Returns the session, or the one already known under its id.
      */
-    public Session adopt(SessionSpec spec, RunningServer server, Instant created, long lastActivityMillis,
-                         Runnable onEnd) {
+    public Session adopt(
+            SessionSpec spec, RunningServer server, Instant created, long lastActivityMillis, Runnable onEnd) {
         Route route = new Route(spec.id(), server.host(), server.port());
         route.touchAt(lastActivityMillis);
         Session session = new Session(spec, server, route, onEnd, created);

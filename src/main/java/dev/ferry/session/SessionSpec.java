@@ -1,9 +1,10 @@
 package dev.ferry.session;
 
-import dev.ferry.build.Environment;
-import dev.ferry.repo.ResolvedRepo;
 import java.util.List;
 import java.util.Map;
+
+import dev.ferry.build.Environment;
+import dev.ferry.repo.ResolvedRepo;
 
 /**
  * What a {@link SessionRuntime} needs to start one notebook server.
@@ -16,12 +17,23 @@ import java.util.Map;
  * @param allowedOrigins page origins the server must accept for REST and WebSocket calls ({@code *} for any)
  * @param membership  the workshop the session is started for (its pool or an attendee), or null
  */
-public record SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                          List<String> allowedOrigins, Membership membership) {
+public record SessionSpec(
+        String id,
+        String token,
+        ResolvedRepo repo,
+        Environment environment,
+        Map<String, String> binderEnv,
+        List<String> allowedOrigins,
+        Membership membership) {
 
     /** A session of nobody's workshop. */
-    public SessionSpec(String id, String token, ResolvedRepo repo, Environment environment, Map<String, String> binderEnv,
-                       List<String> allowedOrigins) {
+    public SessionSpec(
+            String id,
+            String token,
+            ResolvedRepo repo,
+            Environment environment,
+            Map<String, String> binderEnv,
+            List<String> allowedOrigins) {
         this(id, token, repo, environment, binderEnv, allowedOrigins, null);
     }
 

@@ -10,5 +10,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                   empty: the events go to the log category {@code ferry.events.launch}
  */
 @ConfigurationProperties("ferry.events")
-public record EventsProperties(@DefaultValue("") String launchFile) {
-}
+public record EventsProperties(@DefaultValue("") String launchFile) {}

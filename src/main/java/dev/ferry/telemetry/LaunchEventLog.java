@@ -42,14 +42,27 @@ public final class LaunchEventLog {
     }
 
     /** One event of BinderHub's launch schema, version 6: the fields and names mybinder.org's statistics read. */
-    record LaunchEvent(String timestamp, String schema, int version, String provider, String spec, String ref,
-                       String status, @JsonProperty("build_token") boolean buildToken, String origin) {
-    }
+    record LaunchEvent(
+            String timestamp,
+            String schema,
+            int version,
+            String provider,
+            String spec,
+            String ref,
+            String status,
+            @JsonProperty("build_token") boolean buildToken,
+            String origin) {}
 
     private static LaunchEvent event(LaunchService.LaunchOutcome outcome) {
-        return new LaunchEvent(Instant.now().truncatedTo(ChronoUnit.MICROS).toString(), SCHEMA, VERSION,
+        return new LaunchEvent(
+                Instant.now().truncatedTo(ChronoUnit.MICROS).toString(),
+                SCHEMA,
+                VERSION,
                 BinderMetrics.PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
-                outcome.repo().spec().shownSpec(), outcome.repo().commit(), "success", outcome.request().buildToken(),
+                outcome.repo().spec().shownSpec(),
+                outcome.repo().commit(),
+                "success",
+                outcome.request().buildToken(),
                 outcome.request().origin());
     }
 
@@ -61,7 +74,8 @@ public final class LaunchEventLog {
         }
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the launch event to " + file, e);
         }

@@ -16,8 +16,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
-import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.core.spi.AppenderAttachable;
 
 /**
@@ -28,8 +28,8 @@ import ch.qos.logback.core.spi.AppenderAttachable;
  */
 public final class LogRedaction implements SmartApplicationListener {
 
-    private static final Pattern QUERY_SECRET = Pattern.compile(
-            "(?i)((?:token|access_token|password|secret)=)[^&\\s\"'\\]\\[#;,]+");
+    private static final Pattern QUERY_SECRET =
+            Pattern.compile("(?i)((?:token|access_token|password|secret)=)[^&\\s\"'\\]\\[#;,]+");
     private static final Pattern AUTHORIZATION = Pattern.compile(
             "(?i)((?:proxy-)?authorization\\s*[:=]\\s*)(?:(?:basic|bearer|token|digest|negotiate)\\s+)?[^\\s,;}\\]]+");
     /** A cookie header's value runs to the end of the line (cookies are separated by "; "). */
@@ -40,7 +40,8 @@ public final class LogRedaction implements SmartApplicationListener {
      */
     private static final Pattern JSON_SECRET = Pattern.compile(
             "(?i)(\\\\?\"(?:(?:proxy-)?authorization|(?:set-)?cookie|token|access_token|password|secret)\\\\?\"\\s*:\\s*\\\\?\")"
-            + "(?:[^\"\\\\]|\\\\[^\"])*");
+                    + "(?:[^\"\\\\]|\\\\[^\"])*");
+
     private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\\s]*@");
 
     /** The line with every secret replaced by {@code ***}. */
@@ -84,7 +85,8 @@ public final class LogRedaction implements SmartApplicationListener {
         while (appenders.hasNext()) {
             Appender<ILoggingEvent> next = appenders.next();
             if (next instanceof OutputStreamAppender<ILoggingEvent> appender
-                    && appender.getEncoder() != null && !(appender.getEncoder() instanceof Redacting)) {
+                    && appender.getEncoder() != null
+                    && !(appender.getEncoder() instanceof Redacting)) {
                 appender.setEncoder(new Redacting(appender.getEncoder()));
             }
             if (next instanceof AppenderAttachable<?> attachable) {

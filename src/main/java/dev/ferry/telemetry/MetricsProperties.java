@@ -12,5 +12,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                      (and Prometheus) without bound. Kept until Ferry restarts.
  */
 @ConfigurationProperties("ferry.metrics")
-public record MetricsProperties(@DefaultValue("500") int maxRepoLabels) {
-}
+public record MetricsProperties(@DefaultValue("500") int maxRepoLabels) {}

@@ -20,9 +20,14 @@ import dev.ferry.session.SessionService;
 class TelemetryConfiguration {
 
     @Bean
-    BinderMetrics binderMetrics(MeterRegistry registry, BuildService builds, LaunchService launches,
-                                SessionService sessions, ProxyMetrics proxy, Culler culler,
-                                MetricsProperties properties) {
+    BinderMetrics binderMetrics(
+            MeterRegistry registry,
+            BuildService builds,
+            LaunchService launches,
+            SessionService sessions,
+            ProxyMetrics proxy,
+            Culler culler,
+            MetricsProperties properties) {
         return new BinderMetrics(registry, builds, launches, sessions, proxy, culler, properties.maxRepoLabels());
     }
 

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,8 +57,15 @@ class AdminController {
         return t;
     });
 
-    AdminController(SessionService sessions, BuildService builds, LaunchService launches, Culler culler, CullProperties cull,
-                    ProxyMetrics proxy, JsonMapper json, Capacity capacity) {
+    AdminController(
+            SessionService sessions,
+            BuildService builds,
+            LaunchService launches,
+            Culler culler,
+            CullProperties cull,
+            ProxyMetrics proxy,
+            JsonMapper json,
+            Capacity capacity) {
         this.capacity = capacity;
         this.sessions = sessions;
         this.builds = builds;
@@ -99,34 +104,41 @@ class AdminController {
         AsyncContext async = request.startAsync();
         async.setTimeout(0);
         ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
-        task[0] = ticker.scheduleWithFixedDelay(() -> {
-            try {
-                var out = async.getResponse().getOutputStream();
-                out.write(("data: " + json.writeValueAsString(snapshot()) + "\n\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-            } catch (IOException | RuntimeException e) {
-                task[0].cancel(false);
-                try {
-                    async.complete();
-                } catch (IllegalStateException ignored) {
-                    // already completed
-                }
-            }
-        }, 0, 2, TimeUnit.SECONDS);
+        task[0] = ticker.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        var out = async.getResponse().getOutputStream();
+                        out.write(("data: " + json.writeValueAsString(snapshot()) + "\n\n")
+                                .getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                    } catch (IOException | RuntimeException e) {
+                        task[0].cancel(false);
+                        try {
+                            async.complete();
+                        } catch (IllegalStateException ignored) {
+                            // already completed
+                        }
+                    }
+                },
+                0,
+                2,
+                TimeUnit.SECONDS);
     }
 
     @PostMapping("/admin/api/sessions/{id}/stop")
     @ResponseBody
     ResponseEntity<Map<String, Object>> stop(@PathVariable String id) {
         boolean stopped = sessions.stop(id, "an operator stopped it.");
-        return stopped ? ResponseEntity.ok(Map.of("stopped", id))
+        return stopped
+                ? ResponseEntity.ok(Map.of("stopped", id))
                 : ResponseEntity.status(404).body(Map.of("message", "There is no running session " + id + "."));
     }
 
     @PostMapping("/admin/api/builds/{key}/cancel")
     @ResponseBody
     ResponseEntity<Map<String, Object>> cancel(@PathVariable String key) {
-        return builds.cancel(key) ? ResponseEntity.ok(Map.of("cancelled", key))
+        return builds.cancel(key)
+                ? ResponseEntity.ok(Map.of("cancelled", key))
                 : ResponseEntity.status(404).body(Map.of("message", "No build " + key + " is queued or running."));
     }
 
@@ -137,31 +149,45 @@ class AdminController {
     }
 
     /** What the admin page shows, every two seconds: sessions, builds, the waiting line and capacity. */
-    record Snapshot(String time, List<SessionRow> sessions, List<BuildRow> builds, Queue queue, CapacityRow capacity) {
-    }
+    record Snapshot(String time, List<SessionRow> sessions, List<BuildRow> builds, Queue queue, CapacityRow capacity) {}
 
-    record SessionRow(String id, String repo, String ref, String commit, String created, long ageSeconds,
-                      long idleSeconds, long cullInSeconds) {
-    }
+    record SessionRow(
+            String id,
+            String repo,
+            String ref,
+            String commit,
+            String created,
+            long ageSeconds,
+            long idleSeconds,
+            long cullInSeconds) {}
 
-    record BuildRow(String key, String repo, String commit, String state, long seconds, String log) {
-    }
+    record BuildRow(String key, String repo, String commit, String state, long seconds, String log) {}
 
-    record Queue(int waiting) {
-    }
+    record Queue(int waiting) {}
 
     /** {@code quotaTotal} is null when sessions are not limited. */
-    record CapacityRow(int sessions, Integer quotaTotal, int waiting, int buildsInProgress, int launchesInProgress,
-                       long openWebSockets) {
-    }
+    record CapacityRow(
+            int sessions,
+            Integer quotaTotal,
+            int waiting,
+            int buildsInProgress,
+            int launchesInProgress,
+            long openWebSockets) {}
 
     Snapshot snapshot() {
         Instant now = Instant.now();
-        List<SessionRow> sessionRows = sessions.sessions().stream().map(s -> sessionRow(s, now)).toList();
-        List<BuildRow> buildRows = builds.builds().stream().map(b -> buildRow(b, now)).toList();
+        List<SessionRow> sessionRows =
+                sessions.sessions().stream().map(s -> sessionRow(s, now)).toList();
+        List<BuildRow> buildRows =
+                builds.builds().stream().map(b -> buildRow(b, now)).toList();
         int waiting = capacity.waiting();
-        CapacityRow capacityRow = new CapacityRow(sessionRows.size(), capacity.total() > 0 ? capacity.total() : null,
-                waiting, builds.inProgress(), launches.inProgress(), proxy.openWebSockets());
+        CapacityRow capacityRow = new CapacityRow(
+                sessionRows.size(),
+                capacity.total() > 0 ? capacity.total() : null,
+                waiting,
+                builds.inProgress(),
+                launches.inProgress(),
+                proxy.openWebSockets());
         return new Snapshot(now.toString(), sessionRows, buildRows, new Queue(waiting), capacityRow);
     }
 
@@ -170,14 +196,26 @@ class AdminController {
         long age = Duration.between(s.created(), now).toSeconds();
         long untilIdle = cull.idleTimeout().toSeconds() - idle;
         long untilAge = cull.maxAge().isZero() ? Long.MAX_VALUE : cull.maxAge().toSeconds() - age;
-        return new SessionRow(s.id(), s.repo().spec().displayUrl(), s.repo().spec().ref(), s.repo().commit(),
-                s.created().toString(), age, idle, Math.max(0, Math.min(untilIdle, untilAge)));
+        return new SessionRow(
+                s.id(),
+                s.repo().spec().displayUrl(),
+                s.repo().spec().ref(),
+                s.repo().commit(),
+                s.created().toString(),
+                age,
+                idle,
+                Math.max(0, Math.min(untilIdle, untilAge)));
     }
 
     private static BuildRow buildRow(Build b, Instant now) {
         Instant start = b.started() != null ? b.started() : b.created();
         Instant end = b.finished() != null ? b.finished() : now;
-        return new BuildRow(b.key().id(), b.repo().spec().displayUrl(), b.repo().commit(),
-                b.state().name().toLowerCase(Locale.ROOT), Duration.between(start, end).toSeconds(), b.log().tail(40));
+        return new BuildRow(
+                b.key().id(),
+                b.repo().spec().displayUrl(),
+                b.repo().commit(),
+                b.state().name().toLowerCase(Locale.ROOT),
+                Duration.between(start, end).toSeconds(),
+                b.log().tail(40));
     }
 }

@@ -47,8 +47,8 @@ final class AdminLogin implements AuthenticationProvider {
         if (!(nameRight && passwordRight)) {
             throw new BadCredentialsException(WRONG);
         }
-        return UsernamePasswordAuthenticationToken.authenticated(username, null,
-                List.of(new SimpleGrantedAuthority("ROLE_ADMIN")));
+        return UsernamePasswordAuthenticationToken.authenticated(
+                username, null, List.of(new SimpleGrantedAuthority("ROLE_ADMIN")));
     }
 
     @Override

@@ -20,10 +20,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param failedLoginWindow            the window both limits count in
  */
 @ConfigurationProperties("ferry.admin")
-public record AdminProperties(@DefaultValue("admin") String username, @DefaultValue("") String password,
-                              @DefaultValue("10") int maxFailedLoginsPerAddress,
-                              @DefaultValue("100") int maxFailedLogins,
-                              @DefaultValue("15m") Duration failedLoginWindow) {
+public record AdminProperties(
+        @DefaultValue("admin") String username,
+        @DefaultValue("") String password,
+        @DefaultValue("10") int maxFailedLoginsPerAddress,
+        @DefaultValue("100") int maxFailedLogins,
+        @DefaultValue("15m") Duration failedLoginWindow) {
 
     public boolean enabled() {
         return password != null && !password.isBlank();

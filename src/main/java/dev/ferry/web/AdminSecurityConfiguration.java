@@ -57,15 +57,16 @@ class AdminSecurityConfiguration {
     static final String LOGIN = "/admin/login";
 
     @Bean
-    SecurityFilterChain adminSecurity(HttpSecurity http, AdminProperties admin, LoginThrottle throttle,
-                                      AbuseProperties abuse) throws Exception {
+    SecurityFilterChain adminSecurity(
+            HttpSecurity http, AdminProperties admin, LoginThrottle throttle, AbuseProperties abuse) throws Exception {
         http.securityMatcher("/admin", "/admin/**")
                 .httpBasic(b -> b.disable())
                 // JSON API calls cannot come from a cross-site form: they need no CSRF token (pages' forms do). The
                 // token lives in a cookie, not a session: anyone may load the login form, and that must not make a
                 // server-side session each time (memory for the asking); only a login does.
-                .csrf(c -> c.csrfTokenRepository(csrfCookie()).ignoringRequestMatchers(req -> req.getContentType() != null
-                        && req.getContentType().startsWith("application/json")))
+                .csrf(c -> c.csrfTokenRepository(csrfCookie())
+                        .ignoringRequestMatchers(req -> req.getContentType() != null
+                                && req.getContentType().startsWith("application/json")))
                 .headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(
                         "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'")));
         if (!admin.enabled()) {
@@ -81,9 +82,11 @@ class AdminSecurityConfiguration {
         SavedRequestAwareAuthenticationSuccessHandler toDashboard = new SavedRequestAwareAuthenticationSuccessHandler();
         toDashboard.setDefaultTargetUrl("/admin");
         toDashboard.setRequestCache(requests);
-        http.authorizeHttpRequests(a -> a.requestMatchers(LOGIN).permitAll().anyRequest().hasRole("ADMIN"))
+        http.authorizeHttpRequests(
+                        a -> a.requestMatchers(LOGIN).permitAll().anyRequest().hasRole("ADMIN"))
                 .addFilterBefore(new ThrottleFilter(throttle, addresses), UsernamePasswordAuthenticationFilter.class)
-                .formLogin(f -> f.loginPage(LOGIN).loginProcessingUrl(LOGIN)
+                .formLogin(f -> f.loginPage(LOGIN)
+                        .loginProcessingUrl(LOGIN)
                         .successHandler((req, resp, auth) -> {
                             throttle.succeeded(addresses.of(req));
                             log.info("Operator logged in from {}", addresses.of(req));
@@ -91,12 +94,17 @@ class AdminSecurityConfiguration {
                         })
                         .failureHandler((req, resp, ex) -> {
                             String from = addresses.of(req);
-                            // the address only: what was typed (even the user name, often a mistyped password) is not logged
-                            log.warn("Failed operator login from {} ({} of {} attempts from there in this window)", from,
-                                    throttle.failures(from), throttle.perAddress());
+                            // the address only: what was typed (even the user name, often a mistyped password) is not
+                            // logged
+                            log.warn(
+                                    "Failed operator login from {} ({} of {} attempts from there in this window)",
+                                    from,
+                                    throttle.failures(from),
+                                    throttle.perAddress());
                             resp.sendRedirect(LOGIN + "?error");
                         }))
-                .logout(l -> l.logoutUrl("/admin/logout").logoutSuccessUrl(LOGIN + "?logout")
+                .logout(l -> l.logoutUrl("/admin/logout")
+                        .logoutSuccessUrl(LOGIN + "?logout")
                         .addLogoutHandler(new CookieClearingLogoutHandler(expiredSessionCookie())))
                 .requestCache(r -> r.requestCache(requests))
                 .exceptionHandling(e -> e.authenticationEntryPoint((req, resp, ex) -> notLoggedIn(req, resp)));
@@ -147,12 +155,16 @@ class AdminSecurityConfiguration {
                 return;
             }
             if (refused.first()) {
-                log.warn("Refusing operator logins {} for {} s: too many failed logins {}", refused.everyone()
-                        ? "from every address" : "from " + from, refused.retryAfter().toSeconds(),
+                log.warn(
+                        "Refusing operator logins {} for {} s: too many failed logins {}",
+                        refused.everyone() ? "from every address" : "from " + from,
+                        refused.retryAfter().toSeconds(),
                         refused.everyone() ? "from all addresses together" : "from there");
             }
             resp.setStatus(429);
-            resp.setHeader("Retry-After", Long.toString(Math.max(1, refused.retryAfter().toSeconds())));
+            resp.setHeader(
+                    "Retry-After",
+                    Long.toString(Math.max(1, refused.retryAfter().toSeconds())));
             resp.setContentType("text/plain;charset=UTF-8");
             resp.getWriter().write(refused.sentence() + "\n");
         }
@@ -160,12 +172,18 @@ class AdminSecurityConfiguration {
 
     @Bean
     LoginThrottle loginThrottle(AdminProperties admin) {
-        if (admin.maxFailedLoginsPerAddress() < 1 || admin.maxFailedLogins() < 1 || admin.failedLoginWindow().isNegative()
+        if (admin.maxFailedLoginsPerAddress() < 1
+                || admin.maxFailedLogins() < 1
+                || admin.failedLoginWindow().isNegative()
                 || admin.failedLoginWindow().isZero()) {
-            throw new IllegalStateException("ferry.admin.max-failed-logins-per-address and ferry.admin.max-failed-logins "
-                    + "must be at least 1, and ferry.admin.failed-login-window longer than zero.");
+            throw new IllegalStateException(
+                    "ferry.admin.max-failed-logins-per-address and ferry.admin.max-failed-logins "
+                            + "must be at least 1, and ferry.admin.failed-login-window longer than zero.");
         }
-        return new LoginThrottle(admin.maxFailedLoginsPerAddress(), admin.maxFailedLogins(), admin.failedLoginWindow(),
+        return new LoginThrottle(
+                admin.maxFailedLoginsPerAddress(),
+                admin.maxFailedLogins(),
+                admin.failedLoginWindow(),
                 Clock.systemUTC());
     }
 
@@ -200,14 +218,16 @@ class AdminSecurityConfiguration {
     /** Behind an ingress that terminates TLS, the admin cookie is still {@code Secure} ({@link TrustedHttpsValve}). */
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> httpsBehindTrustedProxies(AbuseProperties abuse) {
-        return factory -> factory.addContextValves(new TrustedHttpsValve(ClientAddresses.trusting(abuse.trustedProxies())));
+        return factory ->
+                factory.addContextValves(new TrustedHttpsValve(ClientAddresses.trusting(abuse.trustedProxies())));
     }
 
     private static CookieCsrfTokenRepository csrfCookie() {
         CookieCsrfTokenRepository csrf = new CookieCsrfTokenRepository();
         csrf.setCookieName(PortalCredentials.ADMIN_CSRF_COOKIE);
         csrf.setCookiePath(COOKIE_PATH);
-        csrf.setCookieCustomizer(c -> c.httpOnly(true).sameSite("Strict")); // (Secure over https, as the repository does)
+        csrf.setCookieCustomizer(
+                c -> c.httpOnly(true).sameSite("Strict")); // (Secure over https, as the repository does)
         return csrf;
     }
 

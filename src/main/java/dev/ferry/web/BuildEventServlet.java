@@ -39,8 +39,14 @@ final class BuildEventServlet extends HttpServlet {
     private final transient LaunchGuard guard;
     private final transient StreamLimits streamLimits;
 
-    BuildEventServlet(LaunchService launches, RepoProviders providers, FerryProperties properties, EventStreamWriter writer,
-                      boolean allowBuildOnly, LaunchGuard guard, StreamLimits streamLimits) {
+    BuildEventServlet(
+            LaunchService launches,
+            RepoProviders providers,
+            FerryProperties properties,
+            EventStreamWriter writer,
+            boolean allowBuildOnly,
+            LaunchGuard guard,
+            StreamLimits streamLimits) {
         this.guard = guard;
         this.streamLimits = streamLimits;
         this.launches = launches;
@@ -62,7 +68,9 @@ final class BuildEventServlet extends HttpServlet {
     private void cors(HttpServletRequest req, HttpServletResponse resp) {
         String origin = req.getHeader("Origin");
         if (properties.cors().allows(origin)) {
-            resp.setHeader("Access-Control-Allow-Origin", properties.cors().allowedOrigins().contains("*") ? "*" : origin);
+            resp.setHeader(
+                    "Access-Control-Allow-Origin",
+                    properties.cors().allowedOrigins().contains("*") ? "*" : origin);
             resp.addHeader("Vary", "Origin");
         }
     }
@@ -91,7 +99,8 @@ final class BuildEventServlet extends HttpServlet {
         }
         boolean handed = false;
         try {
-            EventStreamWriter.Following following = EventStreamWriter.resumed(req, launches).orElse(null);
+            EventStreamWriter.Following following =
+                    EventStreamWriter.resumed(req, launches).orElse(null);
             if (following == null) {
                 Launch launch = start(req, resp);
                 following = launch == null ? null : new EventStreamWriter.Following(launch, 0);
@@ -114,7 +123,8 @@ final class BuildEventServlet extends HttpServlet {
         LaunchGuard.Admission admission = guard.checkBuild(req, path, limitHeaders);
         limitHeaders.forEach(resp::setHeader);
         if (admission.refusal() != null) {
-            writer.refuse(resp, admission.refusal().status(), admission.refusal().message());
+            writer.refuse(
+                    resp, admission.refusal().status(), admission.refusal().message());
             return null;
         }
         RepoSpec spec;
@@ -130,12 +140,20 @@ final class BuildEventServlet extends HttpServlet {
         }
         boolean buildOnly = "true".equalsIgnoreCase(req.getParameter("build_only"));
         if (buildOnly && !allowBuildOnly) {
-            writer.refuse(resp, 400, "Building but not launching is not permitted on this Ferry: its operator has not "
-                    + "set ferry.build.allow-build-only=true.");
+            writer.refuse(
+                    resp,
+                    400,
+                    "Building but not launching is not permitted on this Ferry: its operator has not "
+                            + "set ferry.build.allow-build-only=true.");
             return null;
         }
         String origin = req.getHeader("Origin");
-        return launches.start(new LaunchRequest(spec, PublicUrls.base(req, properties), guard.clientAddress(req), buildOnly,
-                origin != null ? origin : String.valueOf(req.getHeader("Host")), admission.withToken()));
+        return launches.start(new LaunchRequest(
+                spec,
+                PublicUrls.base(req, properties),
+                guard.clientAddress(req),
+                buildOnly,
+                origin != null ? origin : String.valueOf(req.getHeader("Host")),
+                admission.withToken()));
     }
 }

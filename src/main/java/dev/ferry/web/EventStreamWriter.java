@@ -91,13 +91,13 @@ final class EventStreamWriter {
     }
 
     /** A launch a client follows, from the event after {@code after}. */
-    record Following(Launch launch, long after) {
-    }
+    record Following(Launch launch, long after) {}
 
     /** The launch the request's {@code Last-Event-ID} names, when it is still known: the client resumes it. */
     static Optional<Following> resumed(HttpServletRequest req, LaunchService launches) {
         LastEventId last = LastEventId.parse(req.getHeader("Last-Event-ID"));
-        return last == null ? Optional.empty()
+        return last == null
+                ? Optional.empty()
                 : launches.find(last.launchId()).map(launch -> new Following(launch, last.seq()));
     }
 

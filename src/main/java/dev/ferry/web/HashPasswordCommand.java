@@ -18,8 +18,7 @@ public final class HashPasswordCommand {
     public static final String NAME = "hash-password";
     static final int STRENGTH = 12;
 
-    private HashPasswordCommand() {
-    }
+    private HashPasswordCommand() {}
 
     public static int run(PrintStream out, PrintStream err) throws IOException {
         Console console = System.console();

@@ -32,8 +32,12 @@ class HomeController {
     private final WebProperties web;
     private final RepoProperties repo;
 
-    HomeController(CullProperties cull, RepoProviders providers, FerryProperties ferry, WebProperties web,
-                   RepoProperties repo) {
+    HomeController(
+            CullProperties cull,
+            RepoProviders providers,
+            FerryProperties ferry,
+            WebProperties web,
+            RepoProperties repo) {
         this.cull = cull;
         this.providers = providers;
         this.ferry = ferry;
@@ -45,16 +49,19 @@ class HomeController {
     String home(Model model, HttpServletRequest request) {
         model.addAttribute("idleTimeout", Durations.human(cull.idleTimeout()));
         model.addAttribute("maxAge", Durations.human(cull.maxAge()));
-        model.addAttribute("providers", providers.all().stream().map(p -> p.display()).toList());
+        model.addAttribute(
+                "providers", providers.all().stream().map(p -> p.display()).toList());
         model.addAttribute("publicBase", PublicUrls.base(request, ferry));
         model.addAttribute("githubHost", repo.githubHost());
         model.addAttribute("gitlabHost", repo.gitlabHost());
         model.addAttribute("gistHost", repo.gistHost());
         model.addAttribute("banner", web.banner().isBlank() ? null : web.banner());
         model.addAttribute("about", web.about().isBlank() ? null : web.about());
-        model.addAttribute("resources", web.resources().isBlank()
-                ? "Notebooks run with the resources of this Ferry's machine, shared with the other sessions."
-                : "Each session gets " + web.resources() + ".");
+        model.addAttribute(
+                "resources",
+                web.resources().isBlank()
+                        ? "Notebooks run with the resources of this Ferry's machine, shared with the other sessions."
+                        : "Each session gets " + web.resources() + ".");
         if (!model.containsAttribute("provider")) {
             model.addAttribute("provider", "gh");
         }
@@ -63,10 +70,15 @@ class HomeController {
 
     /** The form's target when JavaScript is off: checks the fields and redirects to the launch link. */
     @GetMapping("/launch")
-    String launch(@RequestParam(defaultValue = "gh") String provider, @RequestParam(defaultValue = "") String repo,
-                  @RequestParam(defaultValue = "HEAD") String ref, @RequestParam(defaultValue = "") String path,
-                  @RequestParam(defaultValue = "file") String pathType, Model model, HttpServletRequest request,
-                  HttpServletResponse response) {
+    String launch(
+            @RequestParam(defaultValue = "gh") String provider,
+            @RequestParam(defaultValue = "") String repo,
+            @RequestParam(defaultValue = "HEAD") String ref,
+            @RequestParam(defaultValue = "") String path,
+            @RequestParam(defaultValue = "file") String pathType,
+            Model model,
+            HttpServletRequest request,
+            HttpServletResponse response) {
         List<String> errors = new ArrayList<>();
         String cleanRepo = repo.trim();
         String cleanRef = ref.trim().isEmpty() ? "HEAD" : ref.trim();
@@ -90,9 +102,12 @@ class HomeController {
             return home(model, request);
         }
         // a record of a research archive has no ref; a pasted record URL is encoded (its // would not survive a path)
-        String link = display.refEnabled() ? LaunchLinks.launchPath(display.id(), cleanRepo, display.urlEncode(), cleanRef)
-                : "/v2/" + display.id() + "/" + (cleanRepo.contains("://") ? LaunchLinks.encode(cleanRepo)
-                        : LaunchLinks.encodeRef(cleanRepo));
+        String link = display.refEnabled()
+                ? LaunchLinks.launchPath(display.id(), cleanRepo, display.urlEncode(), cleanRef)
+                : "/v2/" + display.id() + "/"
+                        + (cleanRepo.contains("://")
+                                ? LaunchLinks.encode(cleanRepo)
+                                : LaunchLinks.encodeRef(cleanRepo));
         String p = path.trim();
         if (!p.isEmpty()) {
             link += (pathType.equals("url") ? "?urlpath=" : "?filepath=") + LaunchLinks.encode(p);
@@ -108,8 +123,8 @@ class HomeController {
         String[] parts = rest.split("/", 3);
         String link = "/v2/gh/" + LaunchLinks.encode(owner) + "/" + LaunchLinks.encode(repo) + "/master";
         if (parts.length == 3 && !parts[2].replace("/", "").isEmpty()) {
-            link += "?urlpath=" + LaunchLinks.encode("/" + URLDecoder.decode(parts[2].replace("+", "%2B"),
-                    StandardCharsets.UTF_8));
+            link += "?urlpath="
+                    + LaunchLinks.encode("/" + URLDecoder.decode(parts[2].replace("+", "%2B"), StandardCharsets.UTF_8));
         }
         return "redirect:" + link;
     }

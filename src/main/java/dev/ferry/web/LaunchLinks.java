@@ -8,10 +8,10 @@ import java.util.regex.Pattern;
 /** Launch links as BinderHub writes them, and the mapping of its {@code labpath}/{@code filepath}/{@code urlpath}. */
 final class LaunchLinks {
 
-    private static final String URI_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;,/?:@&=+$-_.!~*'()#";
+    private static final String URI_SAFE =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;,/?:@&=+$-_.!~*'()#";
 
-    private LaunchLinks() {
-    }
+    private LaunchLinks() {}
 
     /** {@code /v2/<provider>/<repo>/<ref>}, the repository part URL-encoded for providers whose grammar encodes it. */
     static String launchPath(String provider, String repo, boolean urlEncode, String ref) {
@@ -41,8 +41,7 @@ final class LaunchLinks {
     }
 
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
-    private static final Pattern DOT_SEGMENT =
-            Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DOT_SEGMENT = Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", Pattern.CASE_INSENSITIVE);
 
     /**
      * The launch page opens {@code new URL(urlpath, <server url>)} with the session's token in its query, so a path
@@ -59,7 +58,9 @@ final class LaunchLinks {
             }
         }
         String path = urlpath.substring(0, end);
-        if (SCHEME.matcher(path).find() || path.indexOf('\\') >= 0 || path.toLowerCase(Locale.ROOT).contains("%5c")) {
+        if (SCHEME.matcher(path).find()
+                || path.indexOf('\\') >= 0
+                || path.toLowerCase(Locale.ROOT).contains("%5c")) {
             return false;
         }
         for (int i = 0; i < urlpath.length(); i++) {

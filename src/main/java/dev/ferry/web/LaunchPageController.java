@@ -39,8 +39,7 @@ class LaunchPageController {
     private final FerryProperties ferry;
     private final LaunchGuard guard;
 
-    LaunchPageController(RepoProviders providers, FerryProperties ferry, LaunchGuard guard,
-                         RefResolver resolver) {
+    LaunchPageController(RepoProviders providers, FerryProperties ferry, LaunchGuard guard, RefResolver resolver) {
         this.resolver = resolver;
         this.providers = providers;
         this.ferry = ferry;
@@ -83,35 +82,48 @@ class LaunchPageController {
             }
             String provider = path.substring(0, slash);
             if (!(providers.get(provider) instanceof ArchiveProvider)) {
-                throw new FerryException(404, "The provider " + Urls.printable(provider)
-                        + " does not launch records of research archives.");
+                throw new FerryException(
+                        404,
+                        "The provider " + Urls.printable(provider) + " does not launch records of research archives.");
             }
             ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
             ArchiveRecord record = resolved.archive();
-            return ResponseEntity.ok(new RecordAnswer(provider, record.title(), record.authors(), record.version(),
-                    record.citation(), resolved.resolvedSpec()));
+            return ResponseEntity.ok(new RecordAnswer(
+                    provider,
+                    record.title(),
+                    record.authors(),
+                    record.version(),
+                    record.citation(),
+                    resolved.resolvedSpec()));
         } catch (FerryException e) {
             return ResponseEntity.status(e.status()).body(new RecordRefusal(e.status(), e.getMessage()));
         }
     }
 
     /** {@code /api/record}'s JSON: the record, or why there is none. */
-    sealed interface RecordReply permits RecordAnswer, RecordRefusal {
-    }
+    sealed interface RecordReply permits RecordAnswer, RecordRefusal {}
 
     /** What the share snippets say about the record. */
-    record RecordAnswer(String provider, String title, List<String> authors, String version, String citation,
-                        @JsonProperty("resolved_spec") String resolvedSpec) implements RecordReply {
-    }
+    record RecordAnswer(
+            String provider,
+            String title,
+            List<String> authors,
+            String version,
+            String citation,
+            @JsonProperty("resolved_spec") String resolvedSpec)
+            implements RecordReply {}
 
     /** A refused request: its status again, and the sentence to show. */
-    record RecordRefusal(int status, String message) implements RecordReply {
-    }
+    record RecordRefusal(int status, String message) implements RecordReply {}
 
     @GetMapping("/v2/**")
-    String launchPage(HttpServletRequest request, HttpServletResponse response, Model model,
-                      @RequestParam(required = false) String urlpath, @RequestParam(required = false) String labpath,
-                      @RequestParam(required = false) String filepath) {
+    String launchPage(
+            HttpServletRequest request,
+            HttpServletResponse response,
+            Model model,
+            @RequestParam(required = false) String urlpath,
+            @RequestParam(required = false) String labpath,
+            @RequestParam(required = false) String filepath) {
         String path = request.getRequestURI().substring(request.getContextPath().length() + "/v2/".length());
         int slash = path.indexOf('/');
         try {
@@ -120,8 +132,10 @@ class LaunchPageController {
                 throw new FerryException(refusal.status(), refusal.message());
             }
             if (slash <= 0) {
-                throw new FerryException(404, "Launch links have the form /v2/<provider>/<spec>, for example "
-                        + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
+                throw new FerryException(
+                        404,
+                        "Launch links have the form /v2/<provider>/<spec>, for example "
+                                + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
             }
             String provider = path.substring(0, slash);
             String rawSpec = path.substring(slash + 1);
@@ -130,7 +144,8 @@ class LaunchPageController {
             model.addAttribute("ogTitle", providers.get(provider).displayName() + ": " + spec.shownSpec());
             model.addAttribute("badgeUrl", PublicUrls.base(request, ferry) + "/badge_logo.svg");
             model.addAttribute("repoUrl", spec.displayUrl());
-            String shown = spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
+            String shown =
+                    spec.displayUrl().replaceFirst("^[a-z]+://[^/]+/", "").replaceFirst("\\.git$", "");
             model.addAttribute("repoName", shown.isEmpty() ? spec.displayUrl() : shown);
             model.addAttribute("ref", spec.ref());
             if (providers.get(provider) instanceof ArchiveProvider) {
@@ -138,8 +153,12 @@ class LaunchPageController {
             }
             String launch = provider + "/" + rawSpec;
             String token = guard.tokenFor(launch, request);
-            model.addAttribute("buildUrl", request.getContextPath() + "/build/" + launch + (token == null ? ""
-                    : "?build_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
+            model.addAttribute(
+                    "buildUrl",
+                    request.getContextPath() + "/build/" + launch
+                            + (token == null
+                                    ? ""
+                                    : "?build_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
             model.addAttribute("urlpath", LaunchLinks.urlpath(urlpath, labpath, filepath));
         } catch (FerryException e) {
             response.setStatus(e.status());

@@ -23,7 +23,8 @@ final class PortalHeadersFilter extends OncePerRequestFilter {
     static final String ADMIN_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     /** SVG (badges, QR codes) and other static data opened directly: drawn, never run. */
-    static final String IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+    static final String IMAGE_POLICY =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
     /** APIs and event streams: nothing in them is ever meant to run. */
     static final String API_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
@@ -46,8 +47,13 @@ final class PortalHeadersFilter extends OncePerRequestFilter {
         if (path.endsWith(".svg")) {
             return IMAGE_POLICY;
         }
-        if (path.startsWith("/build/") || path.startsWith("/api/") || path.startsWith("/actuator") || path.endsWith("/events")
-                || path.equals("/health") || path.equals("/versions") || path.equals("/metrics")) {
+        if (path.startsWith("/build/")
+                || path.startsWith("/api/")
+                || path.startsWith("/actuator")
+                || path.endsWith("/events")
+                || path.equals("/health")
+                || path.equals("/versions")
+                || path.equals("/metrics")) {
             return API_POLICY;
         }
         return PAGE_POLICY;

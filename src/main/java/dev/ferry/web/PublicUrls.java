@@ -7,8 +7,7 @@ import dev.ferry.FerryProperties;
 /** Ferry's address as the visitor sees it: {@code ferry.public-url} when set, else the request's scheme and host. */
 final class PublicUrls {
 
-    private PublicUrls() {
-    }
+    private PublicUrls() {}
 
     static String base(HttpServletRequest request, FerryProperties properties) {
         String configured = properties.publicUrl();

@@ -45,12 +45,14 @@ final class SessionHostFilter extends OncePerRequestFilter {
             int slash = rest.indexOf('/');
             String id = slash < 0 ? rest : rest.substring(0, slash);
             boolean pageLoad = ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))
-                    && request.getHeader("Upgrade") == null && id.matches("[a-z][a-z2-7]{31}");
+                    && request.getHeader("Upgrade") == null
+                    && id.matches("[a-z][a-z2-7]{31}");
             if (pageLoad) {
                 // old path-style links keep working: the browser is sent to the session's own origin
                 String query = request.getQueryString();
                 String target = hosts.sessionUrl(PublicUrls.base(request, ferry), id)
-                        + (slash < 0 ? "" : rest.substring(slash + 1)) + (query == null ? "" : "?" + query);
+                        + (slash < 0 ? "" : rest.substring(slash + 1))
+                        + (query == null ? "" : "?" + query);
                 response.setStatus(302);
                 response.setHeader("Location", target);
                 return;

@@ -42,9 +42,14 @@ class SideEndpointsController {
     private final Environment environment;
     private final Capacity capacity;
 
-    SideEndpointsController(List<HealthCheck.Contributor> contributors, SessionService sessions, RepoProviders providers,
-                            ObjectProvider<PrometheusMeterRegistry> prometheus, ObjectProvider<BuildProperties> buildInfo,
-                            Environment environment, Capacity capacity) {
+    SideEndpointsController(
+            List<HealthCheck.Contributor> contributors,
+            SessionService sessions,
+            RepoProviders providers,
+            ObjectProvider<PrometheusMeterRegistry> prometheus,
+            ObjectProvider<BuildProperties> buildInfo,
+            Environment environment,
+            Capacity capacity) {
         this.capacity = capacity;
         this.contributors = contributors;
         this.sessions = sessions;
@@ -54,7 +59,10 @@ class SideEndpointsController {
         this.environment = environment;
     }
 
-    @RequestMapping(path = "/health", method = {RequestMethod.GET, RequestMethod.HEAD}, produces = MediaType.APPLICATION_JSON_VALUE)
+    @RequestMapping(
+            path = "/health",
+            method = {RequestMethod.GET, RequestMethod.HEAD},
+            produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Map<String, Object>> health() {
         List<HealthCheck> checks = new ArrayList<>();
         contributors.forEach(c -> checks.addAll(c.healthChecks()));
@@ -63,7 +71,8 @@ class SideEndpointsController {
         sessionCount.put("sessions", running);
         sessionCount.put("quota", capacity.total() > 0 ? capacity.total() : null);
         sessionCount.put("waiting", capacity.waiting());
-        checks.add(new HealthCheck("Session quota", capacity.total() <= 0 || running < capacity.total(), sessionCount, true));
+        checks.add(new HealthCheck(
+                "Session quota", capacity.total() <= 0 || running < capacity.total(), sessionCount, true));
         boolean ok = checks.stream().allMatch(c -> c.ok() || c.ignoreFailure());
         List<Map<String, Object>> shown = new ArrayList<>();
         for (HealthCheck c : checks) {
@@ -79,7 +88,9 @@ class SideEndpointsController {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("ok", ok);
         body.put("checks", shown);
-        return ResponseEntity.status(ok ? 200 : 503).cacheControl(CacheControl.noStore()).body(body);
+        return ResponseEntity.status(ok ? 200 : 503)
+                .cacheControl(CacheControl.noStore())
+                .body(body);
     }
 
     @GetMapping(path = "/versions", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -89,41 +100,41 @@ class SideEndpointsController {
     }
 
     /** BinderHub's {@code /versions}, plus Ferry's own version. */
-    record Versions(@JsonProperty("builder_info") BuilderInfo builderInfo, String binderhub, String ferry) {
-    }
+    record Versions(@JsonProperty("builder_info") BuilderInfo builderInfo, String binderhub, String ferry) {}
 
-    record BuilderInfo(@JsonProperty("build_platform") String buildPlatform, String builder) {
-    }
+    record BuilderInfo(@JsonProperty("build_platform") String buildPlatform, String builder) {}
 
     @GetMapping(path = "/api/repoproviders", produces = MediaType.APPLICATION_JSON_VALUE)
     List<RepoProviderEntry> repoProviders() {
-        return providers.all().stream().map(p -> RepoProviderEntry.of(p.display())).toList();
+        return providers.all().stream()
+                .map(p -> RepoProviderEntry.of(p.display()))
+                .toList();
     }
 
     /** One provider in BinderHub's {@code /api/repoproviders}: what the home page's form needs to offer it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record RepoProviderEntry(String id, String displayName, RepoField repo, RefField ref, SpecField spec,
-                             DetectField detect) {
+    record RepoProviderEntry(
+            String id, String displayName, RepoField repo, RefField ref, SpecField spec, DetectField detect) {
 
         static RepoProviderEntry of(ProviderDisplay d) {
-            return new RepoProviderEntry(d.id(), d.displayName(),
+            return new RepoProviderEntry(
+                    d.id(),
+                    d.displayName(),
                     new RepoField(d.repoLabel(), d.placeholder(), d.urlEncode()),
-                    new RefField(d.refEnabled(), d.refDefault()), new SpecField(d.validateRegex()),
+                    new RefField(d.refEnabled(), d.refDefault()),
+                    new SpecField(d.validateRegex()),
                     d.detectRegex() == null ? null : new DetectField(d.detectRegex()));
         }
     }
 
-    record RepoField(String label, String placeholder, boolean urlEncode) {
-    }
+    record RepoField(String label, String placeholder, boolean urlEncode) {}
 
-    record RefField(boolean enabled, @JsonProperty("default") String defaultRef) {
-    }
+    record RefField(
+            boolean enabled, @JsonProperty("default") String defaultRef) {}
 
-    record SpecField(String validateRegex) {
-    }
+    record SpecField(String validateRegex) {}
 
-    record DetectField(String regex) {
-    }
+    record DetectField(String regex) {}
 
     @GetMapping(path = "/metrics", produces = "text/plain;version=0.0.4;charset=utf-8")
     ResponseEntity<String> metrics() {

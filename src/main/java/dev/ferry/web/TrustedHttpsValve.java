@@ -28,7 +28,8 @@ final class TrustedHttpsValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        if (!request.isSecure() && addresses.trusts(request.getRemoteAddr())
+        if (!request.isSecure()
+                && addresses.trusts(request.getRemoteAddr())
                 && nearestSaysHttps(Collections.list(request.getHeaders("X-Forwarded-Proto")))) {
             request.setSecure(true);
         }

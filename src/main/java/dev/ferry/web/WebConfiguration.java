@@ -36,8 +36,7 @@ class WebConfiguration {
 
     /** Per-session origins: portal pages refused on session hosts, sessions refused on the portal's host. */
     @Bean
-    FilterRegistrationBean<SessionHostFilter> sessionHostFilter(
-            SessionHosts hosts, FerryProperties ferry) {
+    FilterRegistrationBean<SessionHostFilter> sessionHostFilter(SessionHosts hosts, FerryProperties ferry) {
         var registration = new FilterRegistrationBean<>(new SessionHostFilter(hosts, ferry));
         registration.addUrlPatterns("/*");
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
@@ -58,13 +57,18 @@ class WebConfiguration {
     }
 
     @Bean
-    ServletRegistrationBean<BuildEventServlet> buildEventServlet(LaunchService launches, RepoProviders providers,
-                                                                 FerryProperties properties, EventStreamWriter writer,
-                                                                 BuildProperties build, LaunchGuard guard,
-                                                                 StreamLimits streamLimits) {
-        BuildEventServlet servlet = new BuildEventServlet(launches, providers, properties, writer, build.allowBuildOnly(),
-                guard, streamLimits);
-        ServletRegistrationBean<BuildEventServlet> registration = new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
+    ServletRegistrationBean<BuildEventServlet> buildEventServlet(
+            LaunchService launches,
+            RepoProviders providers,
+            FerryProperties properties,
+            EventStreamWriter writer,
+            BuildProperties build,
+            LaunchGuard guard,
+            StreamLimits streamLimits) {
+        BuildEventServlet servlet = new BuildEventServlet(
+                launches, providers, properties, writer, build.allowBuildOnly(), guard, streamLimits);
+        ServletRegistrationBean<BuildEventServlet> registration =
+                new ServletRegistrationBean<>(servlet, BuildEventServlet.PREFIX + "*");
         registration.setName("ferryBuildEvents");
         registration.setAsyncSupported(true);
         return registration;

@@ -11,6 +11,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param resources what a session gets, shown with the limits ("2 CPU and 4 GB of memory per session")
  */
 @ConfigurationProperties("ferry.web")
-public record WebProperties(@DefaultValue("") String banner, @DefaultValue("") String about,
-                            @DefaultValue("") String resources) {
-}
+public record WebProperties(
+        @DefaultValue("") String banner,
+        @DefaultValue("") String about,
+        @DefaultValue("") String resources) {}

@@ -58,8 +58,14 @@ class WorkshopController {
     private final StreamLimits streamLimits;
     private final EventStreamWriter writer;
 
-    WorkshopController(WorkshopService workshops, SessionService sessions, LaunchService launches, FerryProperties ferry,
-                       LaunchGuard guard, StreamLimits streamLimits, EventStreamWriter writer) {
+    WorkshopController(
+            WorkshopService workshops,
+            SessionService sessions,
+            LaunchService launches,
+            FerryProperties ferry,
+            LaunchGuard guard,
+            StreamLimits streamLimits,
+            EventStreamWriter writer) {
         this.workshops = workshops;
         this.sessions = sessions;
         this.launches = launches;
@@ -73,25 +79,54 @@ class WorkshopController {
 
     @GetMapping("/admin/workshops")
     String list(Model model) {
-        model.addAttribute("workshops", workshops.all().stream().map(this::summary).toList());
+        model.addAttribute(
+                "workshops", workshops.all().stream().map(this::summary).toList());
         return "admin/workshops";
     }
 
     @PostMapping("/admin/workshops")
-    String createFromForm(@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "") String launch,
-                          @RequestParam(defaultValue = "") String start, @RequestParam(defaultValue = "") String end,
-                          @RequestParam(defaultValue = "0") int attendees, @RequestParam(defaultValue = "0") int pool,
-                          @RequestParam(required = false) Integer perAddress,
-                          HttpServletRequest request, HttpServletResponse response, Model model) {
+    String createFromForm(
+            @RequestParam(defaultValue = "") String name,
+            @RequestParam(defaultValue = "") String launch,
+            @RequestParam(defaultValue = "") String start,
+            @RequestParam(defaultValue = "") String end,
+            @RequestParam(defaultValue = "0") int attendees,
+            @RequestParam(defaultValue = "0") int pool,
+            @RequestParam(required = false) Integer perAddress,
+            HttpServletRequest request,
+            HttpServletResponse response,
+            Model model) {
         try {
-            Workshop w = workshops.create(new WorkshopService.CreateRequest(name, launch, localTime(start, "start"),
-                    localTime(end, "end"), attendees, pool, PublicUrls.base(request, ferry), perAddress == null ? 0 : perAddress));
+            Workshop w = workshops.create(new WorkshopService.CreateRequest(
+                    name,
+                    launch,
+                    localTime(start, "start"),
+                    localTime(end, "end"),
+                    attendees,
+                    pool,
+                    PublicUrls.base(request, ferry),
+                    perAddress == null ? 0 : perAddress));
             return "redirect:/admin/workshops/" + w.slug();
         } catch (FerryException e) {
             response.setStatus(e.status());
             model.addAttribute("error", e.getMessage());
-            model.addAttribute("form", Map.of("name", name, "launch", launch, "start", start, "end", end,
-                    "attendees", attendees, "pool", pool, "perAddress", perAddress == null ? "" : perAddress));
+            model.addAttribute(
+                    "form",
+                    Map.of(
+                            "name",
+                            name,
+                            "launch",
+                            launch,
+                            "start",
+                            start,
+                            "end",
+                            end,
+                            "attendees",
+                            attendees,
+                            "pool",
+                            pool,
+                            "perAddress",
+                            perAddress == null ? "" : perAddress));
             return list(model);
         }
     }
@@ -107,11 +142,13 @@ class WorkshopController {
 
     @GetMapping("/admin/workshops/{slug}")
     String instructor(@PathVariable String slug, Model model, HttpServletRequest request) {
-        Workshop w = workshops.find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + slug + "."));
+        Workshop w =
+                workshops.find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + slug + "."));
         model.addAttribute("w", summary(w));
         model.addAttribute("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
         model.addAttribute("qr", QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + w.slug()));
-        model.addAttribute("log", w.build() == null ? List.of() : w.build().log().tail(60)); // none: found after it ended
+        model.addAttribute(
+                "log", w.build() == null ? List.of() : w.build().log().tail(60)); // none: found after it ended
         return "admin/workshop";
     }
 
@@ -126,9 +163,15 @@ class WorkshopController {
     @ResponseBody
     ResponseEntity<Map<String, Object>> create(@RequestBody Map<String, Object> body, HttpServletRequest request) {
         try {
-            Workshop w = workshops.create(new WorkshopService.CreateRequest(string(body, "name"), string(body, "launch"),
-                    instant(body, "start"), instant(body, "end"), number(body, "expectedAttendees"), number(body, "poolSize"),
-                    PublicUrls.base(request, ferry), body.get("seatsPerAddress") == null ? 0 : number(body, "seatsPerAddress")));
+            Workshop w = workshops.create(new WorkshopService.CreateRequest(
+                    string(body, "name"),
+                    string(body, "launch"),
+                    instant(body, "start"),
+                    instant(body, "end"),
+                    number(body, "expectedAttendees"),
+                    number(body, "poolSize"),
+                    PublicUrls.base(request, ferry),
+                    body.get("seatsPerAddress") == null ? 0 : number(body, "seatsPerAddress")));
             Map<String, Object> created = summary(w);
             created.put("link", PublicUrls.base(request, ferry) + "/e/" + w.slug());
             return ResponseEntity.status(201).body(created);
@@ -146,7 +189,9 @@ class WorkshopController {
     @GetMapping("/admin/api/workshops/{slug}")
     @ResponseBody
     ResponseEntity<Map<String, Object>> one(@PathVariable String slug) {
-        return workshops.find(slug).map(w -> ResponseEntity.ok(summary(w)))
+        return workshops
+                .find(slug)
+                .map(w -> ResponseEntity.ok(summary(w)))
                 .orElse(ResponseEntity.status(404).body(Map.of("message", "There is no workshop " + slug + ".")));
     }
 
@@ -248,12 +293,15 @@ class WorkshopController {
     ResponseEntity<String> qr(@PathVariable String slug, HttpServletRequest request) {
         LaunchGuard.Refusal banned = guard.checkPage(request);
         if (banned != null) {
-            return ResponseEntity.status(banned.status()).contentType(MediaType.TEXT_PLAIN).body(banned.message());
+            return ResponseEntity.status(banned.status())
+                    .contentType(MediaType.TEXT_PLAIN)
+                    .body(banned.message());
         }
         if (workshops.find(slug).isEmpty()) {
             return ResponseEntity.notFound().build();
         }
-        return ResponseEntity.ok().contentType(MediaType.valueOf("image/svg+xml"))
+        return ResponseEntity.ok()
+                .contentType(MediaType.valueOf("image/svg+xml"))
                 .body(QrCodes.svg(PublicUrls.base(request, ferry) + "/e/" + slug));
     }
 
@@ -265,7 +313,8 @@ class WorkshopController {
      * because EventSource reads no error body.
      */
     @GetMapping(path = "/e/{slug}/events", produces = "text/event-stream")
-    void events(@PathVariable String slug, HttpServletRequest request, HttpServletResponse response) throws IOException {
+    void events(@PathVariable String slug, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         EventStreamWriter.headers(response);
         LaunchGuard.Refusal banned = guard.checkPage(request);
         if (banned != null) {
@@ -274,9 +323,12 @@ class WorkshopController {
         }
         String attendee = attendeeCookie(request);
         if (attendee == null) {
-            writer.refuse(response, 400, "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
-                    + Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
-                    + "cookie that a seat is kept for.");
+            writer.refuse(
+                    response,
+                    400,
+                    "Open the workshop's link, " + PublicUrls.base(request, ferry) + "/e/"
+                            + Urls.printable(slug) + ", in your browser to take a seat: it gives your browser the "
+                            + "cookie that a seat is kept for.");
             return;
         }
         StreamLimits.Permit permit;
@@ -289,7 +341,8 @@ class WorkshopController {
         }
         boolean handed = false;
         try {
-            EventStreamWriter.Following following = EventStreamWriter.resumed(request, launches).orElse(null);
+            EventStreamWriter.Following following =
+                    EventStreamWriter.resumed(request, launches).orElse(null);
             if (following == null) {
                 following = new EventStreamWriter.Following(launches.start(joinRequest(slug, attendee, request)), 0);
             }
@@ -310,15 +363,22 @@ class WorkshopController {
         SeatSource seats = workshops.seats(slug, attendee, client);
         Workshop w = workshops.find(slug).orElseThrow();
         String origin = request.getHeader("Origin");
-        return new LaunchRequest(w.repo().spec(), PublicUrls.base(request, ferry), client, false,
-                origin != null ? origin : String.valueOf(request.getHeader("Host")), false, seats);
+        return new LaunchRequest(
+                w.repo().spec(),
+                PublicUrls.base(request, ferry),
+                client,
+                false,
+                origin != null ? origin : String.valueOf(request.getHeader("Host")),
+                false,
+                seats);
     }
 
     /** The attendee's id for this workshop, from the cookie its page set; null without one. */
     private static String attendeeCookie(HttpServletRequest request) {
         if (request.getCookies() != null) {
             for (Cookie c : request.getCookies()) {
-                if (PortalCredentials.ATTENDEE_COOKIE.equals(c.getName()) && c.getValue().matches("[a-z2-7]{32}")) {
+                if (PortalCredentials.ATTENDEE_COOKIE.equals(c.getName())
+                        && c.getValue().matches("[a-z2-7]{32}")) {
                     return c.getValue();
                 }
             }

@@ -30,7 +30,13 @@ import dev.ferry.session.SessionService;
  */
 public final class Workshop {
 
-    public enum State { BUILDING, READY, FAILED, ENDING, ENDED }
+    public enum State {
+        BUILDING,
+        READY,
+        FAILED,
+        ENDING,
+        ENDED
+    }
 
     final String slug;
     final String name;
@@ -42,6 +48,7 @@ public final class Workshop {
     final String publicBase;
     /** Seats attendees from one address may hold; 0: the operator's default. */
     final int seatsPerAddress;
+
     final Instant created = Instant.now();
     final Build build;
     State state = State.BUILDING;
@@ -49,6 +56,7 @@ public final class Workshop {
     Capacity.Reservation reservation;
     /** Pool sessions this replica is starting. */
     int starting;
+
     private final SessionService sessions;
     /** Attendees waiting on this replica for a seat, first come first served; guarded by this workshop's monitor. */
     private final WaitingLine<Attendee> line;
@@ -58,11 +66,11 @@ public final class Workshop {
     final Map<String, String> seatAddresses = new HashMap<>();
     /** Sessions this replica handed to attendees who have not opened them yet → when they were handed over. */
     final Map<String, Instant> unclaimed = new LinkedHashMap<>();
+
     Instant endingAt;
 
     /** One attendee's page waiting in line: their cookie's digest and their address. */
-    record Attendee(String attendee, String client) {
-    }
+    record Attendee(String attendee, String client) {}
 
     WaitingLine<Attendee> line() {
         return line;
@@ -70,7 +78,9 @@ public final class Workshop {
 
     /** The session this attendee (digest) has in this workshop. */
     Optional<Session> sessionOf(String attendee) {
-        return members().stream().filter(s -> attendee.equals(s.membership().attendee())).findFirst();
+        return members().stream()
+                .filter(s -> attendee.equals(s.membership().attendee()))
+                .findFirst();
     }
 
     /** Seats given to {@code client}'s attendees that they still have, seats being set up for them, places in line. */
@@ -95,8 +105,19 @@ public final class Workshop {
         return holders.size();
     }
 
-    Workshop(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-             String publicBase, Build build, SessionService sessions, int seatsPerAddress, WaitingLine.Limits lineLimits) {
+    Workshop(
+            String slug,
+            String name,
+            ResolvedRepo repo,
+            Instant start,
+            Instant end,
+            int seats,
+            int poolSize,
+            String publicBase,
+            Build build,
+            SessionService sessions,
+            int seatsPerAddress,
+            WaitingLine.Limits lineLimits) {
         this.line = new WaitingLine<>(this, lineLimits, new LineWords());
         this.sessions = sessions;
         this.seatsPerAddress = seatsPerAddress;
@@ -169,7 +190,8 @@ public final class Workshop {
     /** Its sessions: the pool and the attendees'. */
     List<Session> members() {
         return sessions.sessions().stream()
-                .filter(s -> s.membership() != null && slug.equals(s.membership().workshop()))
+                .filter(s ->
+                        s.membership() != null && slug.equals(s.membership().workshop()))
                 .sorted(Comparator.comparing(Session::created))
                 .toList();
     }
@@ -209,15 +231,19 @@ public final class Workshop {
 
         @Override
         public FerryException full(int waiting) {
-            return new FerryException(503, "All " + seats + " seats of this workshop are taken and " + waiting
-                    + " attendees are already waiting, the most this Ferry lets wait. Tell your instructor, or try again "
-                    + "in a few minutes.");
+            return new FerryException(
+                    503,
+                    "All " + seats + " seats of this workshop are taken and " + waiting
+                            + " attendees are already waiting, the most this Ferry lets wait. Tell your instructor, or try again "
+                            + "in a few minutes.");
         }
 
         @Override
         public FerryException waitedTooLong(Duration maxWait) {
-            return new FerryException(503, "No seat of this workshop became free within " + Durations.human(maxWait)
-                    + ". Tell your instructor, or try again later.");
+            return new FerryException(
+                    503,
+                    "No seat of this workshop became free within " + Durations.human(maxWait)
+                            + ". Tell your instructor, or try again later.");
         }
 
         @Override

@@ -18,11 +18,26 @@ import dev.ferry.session.SessionService;
 class WorkshopConfiguration {
 
     @Bean
-    WorkshopService workshopService(RepoProviders providers, RefResolver resolver, BuildService builds,
-                                    SessionService sessions, Capacity capacity, ObjectProvider<WorkshopStore> store,
-                                    WorkshopProperties properties, FerryProperties ferry, QuotaProperties quota) {
+    WorkshopService workshopService(
+            RepoProviders providers,
+            RefResolver resolver,
+            BuildService builds,
+            SessionService sessions,
+            Capacity capacity,
+            ObjectProvider<WorkshopStore> store,
+            WorkshopProperties properties,
+            FerryProperties ferry,
+            QuotaProperties quota) {
         // the platform's store when it shares workshops between portal replicas (Kubernetes), else this portal's memory
-        return new WorkshopService(providers, resolver, builds, sessions, capacity, store.getIfAvailable(() -> WorkshopStore.IN_MEMORY),
-                properties, ferry.cors().allowedOrigins(), quota.queue().limits());
+        return new WorkshopService(
+                providers,
+                resolver,
+                builds,
+                sessions,
+                capacity,
+                store.getIfAvailable(() -> WorkshopStore.IN_MEMORY),
+                properties,
+                ferry.cors().allowedOrigins(),
+                quota.queue().limits());
     }
 }

@@ -27,5 +27,4 @@ public record WorkshopProperties(
         @DefaultValue("500") int maxSeats,
         @DefaultValue("30d") Duration keepEnded,
         @DefaultValue("3") int seatsPerAddress,
-        @DefaultValue("60s") Duration claimGrace) {
-}
+        @DefaultValue("60s") Duration claimGrace) {}

@@ -1,25 +1,5 @@
 package dev.ferry.workshop;
 
-import dev.ferry.AddressBlocks;
-import dev.ferry.Durations;
-import dev.ferry.FerryException;
-import dev.ferry.Hashes;
-import dev.ferry.Threads;
-import dev.ferry.WaitingLine;
-import dev.ferry.build.Build;
-import dev.ferry.build.BuildService;
-import dev.ferry.build.Environment;
-import dev.ferry.capacity.Capacity;
-import dev.ferry.launch.LaunchService;
-import dev.ferry.launch.SeatSource;
-import dev.ferry.repo.RefResolver;
-import dev.ferry.repo.RepoProviders;
-import dev.ferry.repo.RepoSpec;
-import dev.ferry.repo.ResolvedRepo;
-import dev.ferry.repo.Urls;
-import dev.ferry.session.Membership;
-import dev.ferry.session.Session;
-import dev.ferry.session.SessionService;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -40,8 +20,30 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import dev.ferry.AddressBlocks;
+import dev.ferry.Durations;
+import dev.ferry.FerryException;
+import dev.ferry.Hashes;
+import dev.ferry.Threads;
+import dev.ferry.WaitingLine;
+import dev.ferry.build.Build;
+import dev.ferry.build.BuildService;
+import dev.ferry.build.Environment;
+import dev.ferry.capacity.Capacity;
+import dev.ferry.launch.LaunchService;
+import dev.ferry.launch.SeatSource;
+import dev.ferry.repo.RefResolver;
+import dev.ferry.repo.RepoProviders;
+import dev.ferry.repo.RepoSpec;
+import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.Urls;
+import dev.ferry.session.Membership;
+import dev.ferry.session.Session;
+import dev.ferry.session.SessionService;
 
 /**
  * Workshop events: an instructor creates one (name, repository, ref, start, end, expected attendees, warm-pool
@@ -74,6 +76,7 @@ public final class WorkshopService implements AutoCloseable {
     private final List<String> allowedOrigins;
     /** The bounds of each workshop's line: {@code ferry.quota.queue.*}, as for every line launches wait in. */
     private final WaitingLine.Limits lineLimits;
+
     private final Map<String, Workshop> workshops = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private final ExecutorService starters = Threads.perTask("ferry-workshop-start");
@@ -88,18 +91,38 @@ public final class WorkshopService implements AutoCloseable {
      * {@code seatsPerAddress}: how many attendees from one network address may hold seats (a classroom behind one NAT
      * needs as many as the class); 0: the operator's {@code ferry.workshop.seats-per-address}.
      */
-    public record CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees,
-                                int poolSize, String publicBase, int seatsPerAddress) {
+    public record CreateRequest(
+            String name,
+            String launch,
+            Instant start,
+            Instant end,
+            int expectedAttendees,
+            int poolSize,
+            String publicBase,
+            int seatsPerAddress) {
 
-        public CreateRequest(String name, String launch, Instant start, Instant end, int expectedAttendees, int poolSize,
-                             String publicBase) {
+        public CreateRequest(
+                String name,
+                String launch,
+                Instant start,
+                Instant end,
+                int expectedAttendees,
+                int poolSize,
+                String publicBase) {
             this(name, launch, start, end, expectedAttendees, poolSize, publicBase, 0);
         }
     }
 
-    public WorkshopService(RepoProviders providers, RefResolver resolver, BuildService builds, SessionService sessions,
-                           Capacity capacity, WorkshopStore store, WorkshopProperties properties,
-                           List<String> allowedOrigins, WaitingLine.Limits lineLimits) {
+    public WorkshopService(
+            RepoProviders providers,
+            RefResolver resolver,
+            BuildService builds,
+            SessionService sessions,
+            Capacity capacity,
+            WorkshopStore store,
+            WorkshopProperties properties,
+            List<String> allowedOrigins,
+            WaitingLine.Limits lineLimits) {
         this.store = store;
         this.providers = providers;
         this.resolver = resolver;
@@ -138,22 +161,28 @@ public final class WorkshopService implements AutoCloseable {
             throw new FerryException(400, "Expected attendees must be between 1 and " + properties.maxSeats() + ".");
         }
         if (capacity.total() > 0 && r.expectedAttendees() > capacity.total()) {
-            throw new FerryException(400, "This Ferry runs at most " + capacity.total() + " sessions at once; a workshop "
-                    + "cannot reserve " + r.expectedAttendees() + " seats.");
+            throw new FerryException(
+                    400,
+                    "This Ferry runs at most " + capacity.total() + " sessions at once; a workshop " + "cannot reserve "
+                            + r.expectedAttendees() + " seats.");
         }
         if (r.poolSize() < 0 || r.poolSize() > r.expectedAttendees()) {
             throw new FerryException(400, "The warm pool must hold between 0 sessions and the expected attendees.");
         }
         if (r.seatsPerAddress() < 0 || r.seatsPerAddress() > r.expectedAttendees()) {
-            throw new FerryException(400, "Attendees per network address must be between 1 and the expected attendees "
-                    + "(or empty for this Ferry's default).");
+            throw new FerryException(
+                    400,
+                    "Attendees per network address must be between 1 and the expected attendees "
+                            + "(or empty for this Ferry's default).");
         }
         RepoSpec spec = parseLaunch(r.launch());
         ResolvedRepo repo = resolver.resolve(spec);
         if (store.shared() && carriesCredentials(repo.repoUrl())) {
-            throw new FerryException(400, "Workshops are shared between this Ferry's replicas through the cluster, where "
-                    + "a repository URL with a password or token in it must not be kept. Give the workshop a public "
-                    + "repository URL.");
+            throw new FerryException(
+                    400,
+                    "Workshops are shared between this Ferry's replicas through the cluster, where "
+                            + "a repository URL with a password or token in it must not be kept. Give the workshop a public "
+                            + "repository URL.");
         }
         WorkshopStore.Stored stored;
         int tries = 0;
@@ -161,11 +190,27 @@ public final class WorkshopService implements AutoCloseable {
             if (++tries > 5) {
                 throw new FerryException(503, "Ferry could not find a free address for the workshop; try again.");
             }
-            stored = new WorkshopStore.Stored(slugify(name) + "-" + randomSuffix(), name, repo, r.start(), r.end(),
-                    r.expectedAttendees(), r.poolSize(), r.publicBase(), null, r.seatsPerAddress());
+            stored = new WorkshopStore.Stored(
+                    slugify(name) + "-" + randomSuffix(),
+                    name,
+                    repo,
+                    r.start(),
+                    r.end(),
+                    r.expectedAttendees(),
+                    r.poolSize(),
+                    r.publicBase(),
+                    null,
+                    r.seatsPerAddress());
         } while (workshops.containsKey(stored.slug()) || !store.add(stored));
         Workshop w = track(stored, Instant.now());
-        log.info("workshop {} created for {} ({} seats, pool {}, {} to {})", w.slug, repo, w.seats(), w.poolSize(), w.start(), w.end());
+        log.info(
+                "workshop {} created for {} ({} seats, pool {}, {} to {})",
+                w.slug,
+                repo,
+                w.seats(),
+                w.poolSize(),
+                w.start(),
+                w.end());
         return w;
     }
 
@@ -183,11 +228,23 @@ public final class WorkshopService implements AutoCloseable {
      * workshop was over by {@code now} (found in the store after it ended), which is kept as ended, with nothing built.
      */
     private Workshop track(WorkshopStore.Stored stored, Instant now) {
-        Instant stops = stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
+        Instant stops =
+                stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
         boolean over = !now.isBefore(stops);
         Build build = over ? null : builds.request(stored.repo());
-        Workshop w = new Workshop(stored.slug(), stored.name(), stored.repo(), stored.start(), stored.end(), stored.seats(),
-                stored.poolSize(), stored.publicBase(), build, sessions, stored.seatsPerAddress(), lineLimits);
+        Workshop w = new Workshop(
+                stored.slug(),
+                stored.name(),
+                stored.repo(),
+                stored.start(),
+                stored.end(),
+                stored.seats(),
+                stored.poolSize(),
+                stored.publicBase(),
+                build,
+                sessions,
+                stored.seatsPerAddress(),
+                lineLimits);
         if (over) {
             w.state = Workshop.State.ENDED;
             w.endingAt = stops;
@@ -205,7 +262,8 @@ public final class WorkshopService implements AutoCloseable {
                 } else {
                     w.state = Workshop.State.FAILED;
                     Throwable cause = error.getCause() != null ? error.getCause() : error;
-                    w.failure = cause instanceof FerryException fe ? fe.getMessage()
+                    w.failure = cause instanceof FerryException fe
+                            ? fe.getMessage()
                             : "The build failed because of an error in Ferry.";
                 }
                 w.notifyAll();
@@ -243,15 +301,18 @@ public final class WorkshopService implements AutoCloseable {
         }
         int slash = text.indexOf('/');
         if (slash <= 0) {
-            throw new FerryException(400, "Name the repository as a launch link or as <provider>/<spec>, for example "
-                    + "gh/binder-examples/requirements/HEAD.");
+            throw new FerryException(
+                    400,
+                    "Name the repository as a launch link or as <provider>/<spec>, for example "
+                            + "gh/binder-examples/requirements/HEAD.");
         }
         return providers.parse(text.substring(0, slash), text.substring(slash + 1));
     }
 
     /** The instructor ends the workshop: its sessions keep running for the warning period, then stop. */
     public void end(String slug) {
-        Workshop w = find(slug).orElseThrow(() -> new FerryException(404, "There is no workshop " + Urls.printable(slug) + "."));
+        Workshop w = find(slug)
+                .orElseThrow(() -> new FerryException(404, "There is no workshop " + Urls.printable(slug) + "."));
         Instant at;
         synchronized (w) {
             if (w.state == Workshop.State.ENDED || w.state == Workshop.State.ENDING) {
@@ -259,8 +320,8 @@ public final class WorkshopService implements AutoCloseable {
             }
             at = Instant.now().plus(properties.endWarning());
         }
-        store.ended(new WorkshopStore.Stored(w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at,
-                w.seatsPerAddress));
+        store.ended(new WorkshopStore.Stored(
+                w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at, w.seatsPerAddress));
         ending(w, at);
         log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }
@@ -271,8 +332,9 @@ public final class WorkshopService implements AutoCloseable {
      * their address.
      */
     public SeatSource seats(String slug, String attendee, String client) {
-        Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
-                "There is no workshop at this address. Check the link with your instructor."));
+        Workshop w = find(slug)
+                .orElseThrow(() -> new FerryException(
+                        404, "There is no workshop at this address. Check the link with your instructor."));
         return new SeatSource() {
             @Override
             public Session place(ResolvedRepo repo, Consumer<String> waiting, BooleanSupplier wanted, Starter start)
@@ -304,10 +366,17 @@ public final class WorkshopService implements AutoCloseable {
      * session within {@code ferry.workshop.claim-grace} is given back. A new session is started by {@code start}: the
      * launch this join is part of.
      */
-    private Session join(String slug, String attendee, String client, Consumer<String> waiting, BooleanSupplier wanted,
-                         SeatSource.Starter start) throws InterruptedException {
-        Workshop w = find(slug).orElseThrow(() -> new FerryException(404,
-                "There is no workshop at this address. Check the link with your instructor."));
+    private Session join(
+            String slug,
+            String attendee,
+            String client,
+            Consumer<String> waiting,
+            BooleanSupplier wanted,
+            SeatSource.Starter start)
+            throws InterruptedException {
+        Workshop w = find(slug)
+                .orElseThrow(() -> new FerryException(
+                        404, "There is no workshop at this address. Check the link with your instructor."));
         String key = digest(attendee);
         client = AddressBlocks.of(client); // seats count per address, an IPv6 address by its /64
         WaitingLine<Workshop.Attendee>.Ticket ticket;
@@ -316,11 +385,13 @@ public final class WorkshopService implements AutoCloseable {
             if (mine.isPresent()) {
                 return mine.get();
             }
-            boolean inLine = w.line().items().stream().anyMatch(a -> a.attendee().equals(key));
+            boolean inLine =
+                    w.line().items().stream().anyMatch(a -> a.attendee().equals(key));
             if (!inLine && !w.claiming.containsKey(key)) {
                 refuseBeyondAddressBound(w, client);
             }
-            ticket = w.line().join(new Workshop.Attendee(key, client), a -> a.attendee().equals(key));
+            ticket = w.line()
+                    .join(new Workshop.Attendee(key, client), a -> a.attendee().equals(key));
         }
         Capacity.Seat seat;
         try (ticket) {
@@ -346,7 +417,8 @@ public final class WorkshopService implements AutoCloseable {
         }
         Capacity.Seat reserved = seat;
         try {
-            Session started = start.start(() -> released(w, reserved), Membership.pool(w.slug).handedTo(key));
+            Session started = start.start(
+                    () -> released(w, reserved), Membership.pool(w.slug).handedTo(key));
             claimed(w, started, key, client);
             return started;
         } finally {
@@ -358,21 +430,22 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     /** What an attendee's wait in line ended with: their session, pool sessions to try, or a reserved seat. */
-    private record Admission(Session session, List<Session> pool, Capacity.Seat seat) {
-    }
+    private record Admission(Session session, List<Session> pool, Capacity.Seat seat) {}
 
     /** How handing a pool session over went: the attendee's session, or none (failed: wait before trying again). */
-    private record HandOver(Session session, boolean failed) {
-    }
+    private record HandOver(Session session, boolean failed) {}
 
     /**
      * One look at the workshop by a waiting attendee, under its monitor: their session if another page of theirs set
      * it up, the pool or a reserved seat when they are first in line, else what they wait for.
      */
-    private WaitingLine.Look<Admission> look(Workshop w, WaitingLine<Workshop.Attendee>.Ticket ticket, boolean resting) {
+    private WaitingLine.Look<Admission> look(
+            Workshop w, WaitingLine<Workshop.Attendee>.Ticket ticket, boolean resting) {
         if (ticket.replaced()) {
-            throw new FerryException(409, "You opened this workshop in another page, which waits for your seat now; this "
-                    + "page stopped waiting.");
+            throw new FerryException(
+                    409,
+                    "You opened this workshop in another page, which waits for your seat now; this "
+                            + "page stopped waiting.");
         }
         String key = ticket.item().attendee();
         Optional<Session> mine = w.sessionOf(key);
@@ -383,19 +456,23 @@ public final class WorkshopService implements AutoCloseable {
             return WaitingLine.Look.saying("Your notebook is being started in another page of yours...\n");
         }
         switch (w.state) {
-            case FAILED -> throw new FerryException(500, "The workshop's environment could not be built: " + w.failure
-                    + " Tell your instructor.");
+            case FAILED ->
+                throw new FerryException(
+                        500, "The workshop's environment could not be built: " + w.failure + " Tell your instructor.");
             case ENDING, ENDED -> throw new FerryException(410, "This workshop has ended.");
             case BUILDING -> {
-                return WaitingLine.Look.saying("The workshop's environment is being built; your notebook starts as soon "
-                        + "as it is ready.\n");
+                return WaitingLine.Look.saying(
+                        "The workshop's environment is being built; your notebook starts as soon "
+                                + "as it is ready.\n");
             }
-            default -> { }
+            default -> {}
         }
         Instant opens = w.start.minus(properties.leadTime());
         if (Instant.now().isBefore(opens)) {
-            throw new FerryException(425, "This workshop opens at " + TIME.format(opens) + " ("
-                    + Durations.human(properties.leadTime()) + " before it starts). Come back then.");
+            throw new FerryException(
+                    425,
+                    "This workshop opens at " + TIME.format(opens) + " (" + Durations.human(properties.leadTime())
+                            + " before it starts). Come back then.");
         }
         if (ticket.position() != 1 || resting) {
             return WaitingLine.Look.inLine();
@@ -448,9 +525,11 @@ public final class WorkshopService implements AutoCloseable {
     private void refuseBeyondAddressBound(Workshop w, String client) {
         int bound = w.seatsPerAddress > 0 ? w.seatsPerAddress : properties.seatsPerAddress();
         if (bound > 0 && w.seatsHeldFrom(client) >= bound) {
-            throw new FerryException(429, "This workshop gives at most " + bound + (bound == 1 ? " seat" : " seats")
-                    + " to one network address, and yours has them all. If several attendees share one network, ask "
-                    + "your instructor to raise the workshop's attendees per network address.");
+            throw new FerryException(
+                    429,
+                    "This workshop gives at most " + bound + (bound == 1 ? " seat" : " seats")
+                            + " to one network address, and yours has them all. If several attendees share one network, ask "
+                            + "your instructor to raise the workshop's attendees per network address.");
         }
     }
 
@@ -482,21 +561,32 @@ public final class WorkshopService implements AutoCloseable {
                     }
                     return false;
                 });
-                List<String> keys = w.members().stream().map(s -> s.membership().attendee()).toList();
+                List<String> keys =
+                        w.members().stream().map(s -> s.membership().attendee()).toList();
                 w.seatAddresses.keySet().retainAll(keys);
             }
             for (String id : toStop) {
-                log.info("workshop {}: session {} freed, its attendee did not open it within {}", w.slug, id,
+                log.info(
+                        "workshop {}: session {} freed, its attendee did not open it within {}",
+                        w.slug,
+                        id,
                         Durations.human(properties.claimGrace()));
-                sessions.stop(id, "its attendee did not open it within " + Durations.human(properties.claimGrace()) + ".");
+                sessions.stop(
+                        id, "its attendee did not open it within " + Durations.human(properties.claimGrace()) + ".");
             }
         }
     }
 
     private Session startSession(Workshop w, Capacity.Seat seat, Membership membership) {
         Environment env = w.build.result().join();
-        return sessions.start(w.repo, env, LaunchService.binderEnvironmentFor(w.repo, w.publicBase, ""), allowedOrigins,
-                membership, line -> { }, () -> released(w, seat));
+        return sessions.start(
+                w.repo,
+                env,
+                LaunchService.binderEnvironmentFor(w.repo, w.publicBase, ""),
+                allowedOrigins,
+                membership,
+                line -> {},
+                () -> released(w, seat));
     }
 
     /** A session of the workshop ended: its seat comes back, and the line learns of it at once. */
@@ -529,7 +619,8 @@ public final class WorkshopService implements AutoCloseable {
         boolean tends = store.tends();
         for (WorkshopStore.Stored stored : store.load()) {
             Workshop known = workshops.get(stored.slug());
-            Instant over = stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
+            Instant over =
+                    stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
             if (!now.isBefore(over.plus(properties.keepEnded()))) {
                 if (tends) {
                     store.forget(stored); // long over: the other replicas forget it when they see it gone
@@ -545,7 +636,8 @@ public final class WorkshopService implements AutoCloseable {
         for (Workshop w : workshops.values()) {
             List<Session> toStop = List.of();
             synchronized (w) {
-                boolean running = w.state == Workshop.State.READY || w.state == Workshop.State.BUILDING
+                boolean running = w.state == Workshop.State.READY
+                        || w.state == Workshop.State.BUILDING
                         || w.state == Workshop.State.FAILED; // whatever became of its build here, it ends on time
                 if (running && !now.isBefore(w.end)) {
                     w.state = Workshop.State.ENDING;
@@ -600,7 +692,8 @@ public final class WorkshopService implements AutoCloseable {
             s = startSession(w, seat, Membership.pool(w.slug));
         } catch (Exception e) { // not only RuntimeException: HTTP clients rethrow an interruption as it is
             seat.release();
-            if (e instanceof InterruptedException || e.getCause() instanceof InterruptedException
+            if (e instanceof InterruptedException
+                    || e.getCause() instanceof InterruptedException
                     || Thread.currentThread().isInterrupted()) {
                 Thread.currentThread().interrupt();
                 log.info("workshop {}: a pool session being started was given up (the portal is stopping)", w.slug);
@@ -619,7 +712,8 @@ public final class WorkshopService implements AutoCloseable {
     }
 
     private static String slugify(String name) {
-        String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        String slug =
+                name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
         if (slug.length() > 40) {
             slug = slug.substring(0, 40).replaceAll("-+$", "");
         }

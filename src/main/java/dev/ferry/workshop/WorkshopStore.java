@@ -18,12 +18,29 @@ public interface WorkshopStore {
      * (null until then). Everything else about a workshop follows from these and the clock. {@code seatsPerAddress}
      * 0: the operator's {@code ferry.workshop.seats-per-address}.
      */
-    record Stored(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-                  String publicBase, Instant endingAt, int seatsPerAddress) {
+    record Stored(
+            String slug,
+            String name,
+            ResolvedRepo repo,
+            Instant start,
+            Instant end,
+            int seats,
+            int poolSize,
+            String publicBase,
+            Instant endingAt,
+            int seatsPerAddress) {
 
         /** Kept as the operator's default bound of seats per address. */
-        Stored(String slug, String name, ResolvedRepo repo, Instant start, Instant end, int seats, int poolSize,
-               String publicBase, Instant endingAt) {
+        Stored(
+                String slug,
+                String name,
+                ResolvedRepo repo,
+                Instant start,
+                Instant end,
+                int seats,
+                int poolSize,
+                String publicBase,
+                Instant endingAt) {
             this(slug, name, repo, start, end, seats, poolSize, publicBase, endingAt, 0);
         }
     }
@@ -39,12 +56,10 @@ public interface WorkshopStore {
     }
 
     /** Records that the instructor ended the workshop ({@link Stored#endingAt()}). */
-    default void ended(Stored workshop) {
-    }
+    default void ended(Stored workshop) {}
 
     /** Removes a workshop that ended long ago ({@code ferry.workshop.keep-ended}); called by the tending replica. */
-    default void forget(Stored workshop) {
-    }
+    default void forget(Stored workshop) {}
 
     /** Every workshop saved, by any replica. */
     default Collection<Stored> load() {
@@ -57,6 +72,5 @@ public interface WorkshopStore {
     }
 
     /** The store of a single portal: workshops live in its memory. */
-    WorkshopStore IN_MEMORY = new WorkshopStore() {
-    };
+    WorkshopStore IN_MEMORY = new WorkshopStore() {};
 }

@@ -14,8 +14,10 @@ class StreamLimitsTest {
         StreamLimits limits = new StreamLimits(2, 100);
         limits.acquire("2001:db8:3:4::1");
         limits.acquire("2001:db8:3:4::2");
-        assertThatThrownBy(() -> limits.acquire("2001:db8:3:4:1::3")).as("a third address of the same /64")
-                .isInstanceOf(FerryException.class).hasMessageContaining("already follows 2 launches");
+        assertThatThrownBy(() -> limits.acquire("2001:db8:3:4:1::3"))
+                .as("a third address of the same /64")
+                .isInstanceOf(FerryException.class)
+                .hasMessageContaining("already follows 2 launches");
         limits.acquire("2001:db8:3:5::1");
         assertThat(limits.open()).isEqualTo(3);
     }

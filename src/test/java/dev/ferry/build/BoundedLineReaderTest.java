@@ -61,8 +61,8 @@ class BoundedLineReaderTest {
 
     @Test
     void cutsATenMegabyteLineAtTheCapAndGoesOnWithTheNextLine() throws IOException {
-        InputStream in = new SequenceInputStream(Collections.enumeration(List.of(
-                bytes("before\n"), repeated((byte) 'x', 10L * 1024 * 1024), bytes("\nafter\n"))));
+        InputStream in = new SequenceInputStream(Collections.enumeration(
+                List.of(bytes("before\n"), repeated((byte) 'x', 10L * 1024 * 1024), bytes("\nafter\n"))));
 
         List<String> lines = lines(in, 4096);
 
@@ -87,7 +87,8 @@ class BoundedLineReaderTest {
 
     @Test
     void aLineWithoutNewlineAtTheEndIsCutToo() throws IOException {
-        assertThat(lines(repeated((byte) 'z', 50_000_000), 100)).containsExactly("z".repeat(100) + " … (line cut at 100 bytes)");
+        assertThat(lines(repeated((byte) 'z', 50_000_000), 100))
+                .containsExactly("z".repeat(100) + " … (line cut at 100 bytes)");
     }
 
     @Test

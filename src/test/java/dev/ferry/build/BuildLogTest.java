@@ -36,9 +36,11 @@ class BuildLogTest {
 
         assertThat(seen).hasSize(11);
         assertThat(seen.subList(0, 5)).containsExactly("line 0\n", "line 1\n", "line 2\n", "line 3\n", "line 4\n");
-        assertThat(seen.get(5)).startsWith("… 15 lines (115 bytes) not shown …")
+        assertThat(seen.get(5))
+                .startsWith("… 15 lines (115 bytes) not shown …")
                 .contains("first and last lines, up to 10 lines and 1.0 MB");
-        assertThat(seen.subList(6, 11)).containsExactly("line 20\n", "line 21\n", "line 22\n", "line 23\n", "line 24\n");
+        assertThat(seen.subList(6, 11))
+                .containsExactly("line 20\n", "line 21\n", "line 22\n", "line 23\n", "line 24\n");
     }
 
     @Test
@@ -69,8 +71,12 @@ class BuildLogTest {
             log.line(line);
         }
 
-        assertThat(log.keptBytes()).isLessThanOrEqualTo(limits.maxBytes().toBytes()).isGreaterThan(limits.maxBytes().toBytes() - 8000);
-        assertThat(texts(log)).contains(log.tail(1) + "\n").anyMatch(t -> t.startsWith("… 48,952 lines (186.7 MB) not shown …"));
+        assertThat(log.keptBytes())
+                .isLessThanOrEqualTo(limits.maxBytes().toBytes())
+                .isGreaterThan(limits.maxBytes().toBytes() - 8000);
+        assertThat(texts(log))
+                .contains(log.tail(1) + "\n")
+                .anyMatch(t -> t.startsWith("… 48,952 lines (186.7 MB) not shown …"));
     }
 
     @Test
@@ -78,7 +84,9 @@ class BuildLogTest {
         BuildLog log = new BuildLog();
         log.line("x".repeat(1_000_000));
         String kept = log.tail(1);
-        assertThat(kept).hasSize(4096 + " … (line cut at 4096 characters)".length()).endsWith("… (line cut at 4096 characters)");
+        assertThat(kept)
+                .hasSize(4096 + " … (line cut at 4096 characters)".length())
+                .endsWith("… (line cut at 4096 characters)");
     }
 
     @Test

@@ -60,7 +60,8 @@ class BuildServiceTest {
 
     /** A build service over {@code builder} that stops a build after {@code timeout} and runs {@code concurrency} at once. */
     private static BuildService service(Builder builder, Duration timeout, int concurrency) {
-        return new BuildService(builder, new BuildProperties(timeout, concurrency, false, BuildProperties.Log.DEFAULTS));
+        return new BuildService(
+                builder, new BuildProperties(timeout, concurrency, false, BuildProperties.Log.DEFAULTS));
     }
 
     @Test
@@ -86,7 +87,8 @@ class BuildServiceTest {
         builder.release.countDown();
         try (BuildService service = service(builder, Duration.ofMinutes(1), 2)) {
             Build failed = service.request(repo("b".repeat(40)));
-            assertThatThrownBy(() -> failed.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+            assertThatThrownBy(() -> failed.result().get(5, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(BuildFailedException.class);
             assertThat(failed.state()).isEqualTo(Build.State.FAILED);
             await().until(() -> service.inProgress() == 0);
@@ -103,7 +105,8 @@ class BuildServiceTest {
             Build build = service.request(repo("c".repeat(40)));
             assertThatThrownBy(() -> build.result().get(5, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(FerryException.class)
-                    .cause().hasMessage("The build took longer than the limit of 300 milliseconds and was stopped.");
+                    .cause()
+                    .hasMessage("The build took longer than the limit of 300 milliseconds and was stopped.");
             assertThat(((FerryException) catchCause(build)).status()).isEqualTo(504);
         }
     }
@@ -127,7 +130,8 @@ class BuildServiceTest {
     @Test
     void buildsInLineAreToldTheirPositionAsTheLineMoves() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = new BuildService(
+                builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
             Build running = service.request(repo("f".repeat(40)));
             Build second = service.request(repo("1".repeat(40)));
             Build third = service.request(repo("2".repeat(40)));
@@ -138,8 +142,10 @@ class BuildServiceTest {
             builder.release.countDown();
             third.result().get(5, TimeUnit.SECONDS);
             assertThat(second.result()).isCompleted();
-            assertThat(told.subList(0, 2)).containsExactly("All 1 build slots are busy. This build is 2nd in line.\n",
-                    "This build is now 1st in line.\n");
+            assertThat(told.subList(0, 2))
+                    .containsExactly(
+                            "All 1 build slots are busy. This build is 2nd in line.\n",
+                            "This build is now 1st in line.\n");
         }
     }
 
@@ -174,11 +180,14 @@ class BuildServiceTest {
     @Test
     void aBuildWhoseTimeIsUpWhileInLineFailsThenNamingTheLimit() throws Exception {
         SlowToStopBuilder builder = new SlowToStopBuilder();
-        try (BuildService service = new BuildService(builder, new BuildProperties(Duration.ofMillis(500), 1, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = new BuildService(
+                builder, new BuildProperties(Duration.ofMillis(500), 1, false, BuildProperties.Log.DEFAULTS))) {
             Build holding = service.request(repo("3".repeat(40)));
             Build waiting = service.request(repo("4".repeat(40)));
-            assertThatThrownBy(() -> waiting.result().get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                    .cause().hasMessage("The build took longer than the limit of 500 milliseconds and was stopped.");
+            assertThatThrownBy(() -> waiting.result().get(5, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .hasMessage("The build took longer than the limit of 500 milliseconds and was stopped.");
             assertThat(waiting.state()).isEqualTo(Build.State.FAILED);
             assertThat(holding.result()).as("the slot is still held").isNotDone();
             builder.release.countDown();

@@ -75,7 +75,8 @@ class DetectorTest {
     void binderAndDotBinderTogetherAreAnError() throws IOException {
         file("binder/requirements.txt", "a\n");
         file(".binder/requirements.txt", "b\n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
                 .hasMessageContaining("both a binder/ and a .binder/ folder");
     }
 
@@ -96,8 +97,10 @@ class DetectorTest {
     @Test
     void legacyBinderBaseDockerfileIsExplained() throws IOException {
         file("Dockerfile", "# old\nFROM andrewosh/binder-base\nRUN pip install x\n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
-                .hasMessageContaining("andrewosh/binder-base").hasMessageContaining("no longer supported");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("andrewosh/binder-base")
+                .hasMessageContaining("no longer supported");
     }
 
     @Test
@@ -127,7 +130,9 @@ class DetectorTest {
         BuildPlan plan = detect();
         assertThat(plan.installPackage()).isFalse();
         assertThat(plan.files()).containsExactly("binder/requirements.txt");
-        assertThat(plan.warnings()).contains("setup.py in the repository root is ignored because a binder/ folder exists (repo2docker's rule).");
+        assertThat(plan.warnings())
+                .contains(
+                        "setup.py in the repository root is ignored because a binder/ folder exists (repo2docker's rule).");
     }
 
     @Test
@@ -135,7 +140,9 @@ class DetectorTest {
         file("pyproject.toml", "[build-system]\nrequires = [\"hatchling\"]\n\n[project]\nname = \"demo\"\n");
         assertThat(detect().installPackage()).isTrue();
         file("pyproject.toml", "[project\nname = \n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageStartingWith("pyproject.toml is not valid TOML");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageStartingWith("pyproject.toml is not valid TOML");
     }
 
     @Test
@@ -191,7 +198,9 @@ class DetectorTest {
     @Test
     void malformedProjectTomlIsExplained() throws IOException {
         file("Project.toml", "[deps\n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageStartingWith("Project.toml is not valid TOML");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageStartingWith("Project.toml is not valid TOML");
     }
 
     @Test
@@ -205,10 +214,15 @@ class DetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dependencies: [numpy\n", "- just\n- a list\n", "dependencies: numpy\n",
-            "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-                    + "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
-            "dependencies:\n  - !!python/object/apply:os.system ['touch /tmp/pwned']\n"})
+    @ValueSource(
+            strings = {
+                "dependencies: [numpy\n",
+                "- just\n- a list\n",
+                "dependencies: numpy\n",
+                "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                        + "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+                "dependencies:\n  - !!python/object/apply:os.system ['touch /tmp/pwned']\n"
+            })
     void malformedOrHostileEnvironmentYmlIsExplained(String content) throws IOException {
         file("environment.yml", content);
         assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class).hasMessageContaining("environment.yml");
@@ -233,25 +247,40 @@ class DetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"curl; rm -rf /", "$(reboot)", "`id`", "pkg && touch /tmp/x", "-o Dpkg::Options::=--force-all",
-            "pkg\nRUN echo pwned", "some package", "'quoted'", "pkg\\", "UPPERCASE"})
+    @ValueSource(
+            strings = {
+                "curl; rm -rf /",
+                "$(reboot)",
+                "`id`",
+                "pkg && touch /tmp/x",
+                "-o Dpkg::Options::=--force-all",
+                "pkg\nRUN echo pwned",
+                "some package",
+                "'quoted'",
+                "pkg\\",
+                "UPPERCASE"
+            })
     void aptTxtCannotInjectShellOrDockerfileInstructions(String line) throws IOException {
         file("apt.txt", "curl\n" + line + "\n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
-                .hasMessageContaining("apt.txt line").hasMessageContaining("is not a Debian package name");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("apt.txt line")
+                .hasMessageContaining("is not a Debian package name");
     }
 
     @Test
     void symbolicLinkOutOfTheCheckoutIsRefused() throws IOException {
         Files.createSymbolicLink(repo.resolve("requirements.txt"), Path.of("/etc/passwd"));
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
                 .hasMessageContaining("symbolic link to a place outside the repository");
     }
 
     @Test
     void binderFolderLinkedOutOfTheCheckoutIsRefused() throws IOException {
         Files.createSymbolicLink(repo.resolve("binder"), Path.of("/etc"));
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
                 .hasMessageContaining("outside the repository");
     }
 
@@ -357,13 +386,16 @@ class DetectorTest {
         file("Pipfile", "[packages]\nrequests = \"*\"\n\n[requires]\npython_version = \"3.9\"\n");
         BuildPlan pipfileOnly = detect();
         assertThat(pipfileOnly.python()).hasValue("3.9");
-        assertThat(pipfileOnly.warnings()).anyMatch(w -> w.startsWith("runtime.txt asks for python-3.8, but with a Pipfile"));
+        assertThat(pipfileOnly.warnings())
+                .anyMatch(w -> w.startsWith("runtime.txt asks for python-3.8, but with a Pipfile"));
         file("Pipfile.lock", "{\"_meta\": {\"requires\": {\"python_full_version\": \"3.10.4\"}}, \"default\": {}}");
         assertThat(detect().python()).hasValue("3.10");
         file("Pipfile.lock", "{\"_meta\": {\"requires\": {\"python_version\": \"2\"}}, \"default\": {}}");
         assertThat(detect().python()).hasValue("2.7");
         file("Pipfile.lock", "{\"_meta\": {\"requires\": {}}, \"default\": {}}");
-        assertThat(detect().python()).as("an empty lock falls back to the Pipfile").hasValue("3.9");
+        assertThat(detect().python())
+                .as("an empty lock falls back to the Pipfile")
+                .hasValue("3.9");
         file("Pipfile", "[packages]\nrequests = \"*\"\n");
         assertThat(detect().python()).as("nothing asked: the default").isEmpty();
     }
@@ -371,8 +403,10 @@ class DetectorTest {
     @Test
     void malformedPipfileLockIsExplained() throws IOException {
         file("Pipfile.lock", "{ not json");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
-                .hasMessageStartingWith("Pipfile.lock is not valid JSON").hasMessageContaining("pipenv lock");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageStartingWith("Pipfile.lock is not valid JSON")
+                .hasMessageContaining("pipenv lock");
     }
 
     @Test
@@ -415,9 +449,13 @@ class DetectorTest {
         assertThat(tools.installPackage()).isFalse();
         assertThat(tools.files()).isEmpty();
         file("pyproject.toml", "[project]\nname = \"demo\"\nversion = \"0.1\"\n");
-        assertThat(detect().installPackage()).as("[project] without [build-system]").isFalse();
-        file("pyproject.toml", "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
-                + "[project]\nname = \"demo\"\nversion = \"0.1\"\n");
+        assertThat(detect().installPackage())
+                .as("[project] without [build-system]")
+                .isFalse();
+        file(
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
+                        + "[project]\nname = \"demo\"\nversion = \"0.1\"\n");
         BuildPlan pkg = detect();
         assertThat(pkg.installPackage()).isTrue();
         assertThat(pkg.files()).containsExactly("pyproject.toml");
@@ -426,9 +464,13 @@ class DetectorTest {
     @Test
     void legacyJuliaRequireIsExplained() throws IOException {
         file("REQUIRE", "julia 0.6\nDataFrames\n");
-        assertThatThrownBy(this::detect).isInstanceOf(BuildpackException.class)
-                .hasMessageContaining("REQUIRE").hasMessageContaining("Project.toml");
+        assertThatThrownBy(this::detect)
+                .isInstanceOf(BuildpackException.class)
+                .hasMessageContaining("REQUIRE")
+                .hasMessageContaining("Project.toml");
         file("Project.toml", "[deps]\n");
-        assertThat(detect().buildpack()).as("a Project.toml beside it wins, as in repo2docker").isEqualTo(Buildpack.JULIA);
+        assertThat(detect().buildpack())
+                .as("a Project.toml beside it wins, as in repo2docker")
+                .isEqualTo(Buildpack.JULIA);
     }
 }

@@ -77,8 +77,8 @@ public class RenderedImageBuildTest {
 
     /** The settings as the build Job hands them to {@code prepare} (FERRY_BUILDPACK_*), base images pointed at local ones. */
     private static Map<String, String> settings() {
-        Map<String, String> env = new LinkedHashMap<>(BuildpackEnvironment.of(new BuildpackProperties(BASE, null, ENVIRONMENT,
-                "3.11", null, null, null, null, null, null)));
+        Map<String, String> env = new LinkedHashMap<>(BuildpackEnvironment.of(
+                new BuildpackProperties(BASE, null, ENVIRONMENT, "3.11", null, null, null, null, null, null)));
         env.put("FERRY_REPO_ALLOWED_SCHEMES", "http");
         env.put("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "true");
         return env;
@@ -86,14 +86,27 @@ public class RenderedImageBuildTest {
 
     /** Commits {@code files} to a real git server and runs {@code prepare} on it as the Job does; the build context. */
     public static Path prepared(String name, Map<String, String> files) throws Exception {
-        Path out = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-r2d-context")).resolve("workspace");
+        Path out = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-r2d-context"))
+                .resolve("workspace");
         try (TestGitServer git = new TestGitServer()) {
             String url = git.createRepo(name, files);
             String commit = git.commit(name, "main", Map.of("README.md", "# " + name + "\n"), "second");
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int code = BuildpackCommands.run(new String[] {"prepare", "--repo", url, "--commit", commit, "--ref",
-                    "refs/heads/main", "--out", out.toString()}, new PrintStream(new ByteArrayOutputStream()),
-                    new PrintStream(err, true, StandardCharsets.UTF_8), settings());
+            int code = BuildpackCommands.run(
+                    new String[] {
+                        "prepare",
+                        "--repo",
+                        url,
+                        "--commit",
+                        commit,
+                        "--ref",
+                        "refs/heads/main",
+                        "--out",
+                        out.toString()
+                    },
+                    new PrintStream(new ByteArrayOutputStream()),
+                    new PrintStream(err, true, StandardCharsets.UTF_8),
+                    settings());
             assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
         }
         return out;
@@ -145,8 +158,8 @@ public class RenderedImageBuildTest {
 
     /** Runs {@code verify} in the image through its entrypoint (so {@code start} runs first); its output, after exit 0. */
     private static String verify(String image, String verifyPath, Map<String, String> expect) {
-        ContainerEngine.Container c = engine.run(ContainerEngine.RunSpec.of(image).env(expect)
-                .args(List.of("bash", verifyPath)));
+        ContainerEngine.Container c =
+                engine.run(ContainerEngine.RunSpec.of(image).env(expect).args(List.of("bash", verifyPath)));
         try {
             int exit = c.await(Duration.ofMinutes(2));
             String logs = c.logs();
@@ -174,34 +187,64 @@ public class RenderedImageBuildTest {
         Path context = prepared("binder-folder", files);
         assertThat(context.resolve(".ferry/Dockerfile.dockerignore")).content().contains("data/");
 
-        String image = engine.build(context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/r2d-binder:1", Map.of());
-        String out = verify(image, "binder/verify", Map.of("EXPECT_USER", "jovyan", "EXPECT_UID", "1000",
-                "EXPECT_REPO_DIR", "/home/jovyan"));
+        String image = engine.build(
+                context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/r2d-binder:1", Map.of());
+        String out = verify(
+                image,
+                "binder/verify",
+                Map.of("EXPECT_USER", "jovyan", "EXPECT_UID", "1000", "EXPECT_REPO_DIR", "/home/jovyan"));
         assertThat(out).contains("ok: start ran", "ok: activate.d ran (PROJ_DATA)", "ok: apt.txt installed");
 
         // the ignore file of the binder folder applied, the root one not
-        String listing = engine.docker("run", "--rm", "--entrypoint", "ls", image, "-A", "/home/jovyan").output();
-        assertThat(listing).contains("binder", "secret.txt", "README.md").doesNotContain("data").doesNotContain(".ferry");
+        String listing = engine.docker("run", "--rm", "--entrypoint", "ls", image, "-A", "/home/jovyan")
+                .output();
+        assertThat(listing)
+                .contains("binder", "secret.txt", "README.md")
+                .doesNotContain("data")
+                .doesNotContain(".ferry");
     }
 
     @Test
     void theServerRunsWithTheEnvironmentActivatedAfterStart() throws Exception {
-        Path context = prepared("server", Map.of("requirements.txt", "ipykernel\n", "start", START,
-                "analysis.ipynb", "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n"));
-        String image = engine.build(context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/r2d-server:1", Map.of());
+        Path context = prepared(
+                "server",
+                Map.of(
+                        "requirements.txt",
+                        "ipykernel\n",
+                        "start",
+                        START,
+                        "analysis.ipynb",
+                        "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n"));
+        String image = engine.build(
+                context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/r2d-server:1", Map.of());
         String token = "r2d-token-".repeat(4);
         // the session Pod's arguments (SessionPods): the image's entrypoint stays, the command is Jupyter's
-        ContainerEngine.Container c = engine.run(ContainerEngine.RunSpec.of(image).args(List.of("jupyter", "notebook",
-                "--ip=0.0.0.0", "--port=8888", "--no-browser", "--NotebookApp.token=" + token,
-                "--NotebookApp.base_url=/user/s1/")));
+        ContainerEngine.Container c = engine.run(ContainerEngine.RunSpec.of(image)
+                .args(List.of(
+                        "jupyter",
+                        "notebook",
+                        "--ip=0.0.0.0",
+                        "--port=8888",
+                        "--no-browser",
+                        "--NotebookApp.token=" + token,
+                        "--NotebookApp.base_url=/user/s1/")));
         try {
             String base = "http://" + c.ip() + ":8888/user/s1/";
-            assertThat(status(base + "api/contents/analysis.ipynb?token=" + token, Duration.ofSeconds(90))).as(c.logs()).isEqualTo(200);
+            assertThat(status(base + "api/contents/analysis.ipynb?token=" + token, Duration.ofSeconds(90)))
+                    .as(c.logs())
+                    .isEqualTo(200);
             // the server process itself (pid 1, after the entrypoint and start exec'd it) has the activated environment
-            String environ = engine.docker("exec", c.id(), "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ").output();
-            assertThat(environ).contains("STARTED=yes", "PROJ_DATA=/srv/conda/envs/notebook/share/proj",
-                    "CONDA_PREFIX=/srv/conda/envs/notebook", "REPO_DIR=/home/jovyan");
-            assertThat(engine.docker("exec", c.id(), "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline").output()).contains("jupyter");
+            String environ = engine.docker("exec", c.id(), "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ")
+                    .output();
+            assertThat(environ)
+                    .contains(
+                            "STARTED=yes",
+                            "PROJ_DATA=/srv/conda/envs/notebook/share/proj",
+                            "CONDA_PREFIX=/srv/conda/envs/notebook",
+                            "REPO_DIR=/home/jovyan");
+            assertThat(engine.docker("exec", c.id(), "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline")
+                            .output())
+                    .contains("jupyter");
         } finally {
             c.remove();
         }
@@ -209,20 +252,39 @@ public class RenderedImageBuildTest {
 
     @Test
     void theBuildArgsNbUserNbUidAndRepoDirMoveTheUserAndTheRepository() throws Exception {
-        Path context = prepared("build-args", Map.of("requirements.txt", "notebook\n", "apt.txt", "jq\n",
-                "postBuild", POST_BUILD, "start", START, "verify", VERIFY));
-        String image = engine.build(context, context.resolve(".ferry/Dockerfile"), "localhost/ferry-test/r2d-args:1",
+        Path context = prepared(
+                "build-args",
+                Map.of(
+                        "requirements.txt",
+                        "notebook\n",
+                        "apt.txt",
+                        "jq\n",
+                        "postBuild",
+                        POST_BUILD,
+                        "start",
+                        START,
+                        "verify",
+                        VERIFY));
+        String image = engine.build(
+                context,
+                context.resolve(".ferry/Dockerfile"),
+                "localhost/ferry-test/r2d-args:1",
                 Map.of("NB_USER", "alice", "NB_UID", "1234", "REPO_DIR", "/srv/repo"));
         verify(image, "verify", Map.of("EXPECT_USER", "alice", "EXPECT_UID", "1234", "EXPECT_REPO_DIR", "/srv/repo"));
     }
 
     private static int status(String url, Duration wait) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                int code = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                int code = http.send(
+                                HttpRequest.newBuilder(URI.create(url))
+                                        .timeout(Duration.ofSeconds(5))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
                 if (code != 503) {
                     return code;
                 }

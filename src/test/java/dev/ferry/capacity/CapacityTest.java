@@ -32,24 +32,27 @@ class CapacityTest {
     }
 
     private static Capacity capacity(int total, int maxLength, Duration maxWait) {
-        return new Capacity(new QuotaProperties(total, 0, new QuotaProperties.Queue(maxLength, maxWait, Duration.ofMillis(300))));
+        return new Capacity(
+                new QuotaProperties(total, 0, new QuotaProperties.Queue(maxLength, maxWait, Duration.ofMillis(300))));
     }
 
     private CompletableFuture<Capacity.Seat> acquire(Capacity c, String repo, int repoQuota, List<String> messages) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return c.acquire(repo, repoQuota, messages::add, () -> true);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, pool);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return c.acquire(repo, repoQuota, messages::add, () -> true);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                pool);
     }
 
     @Test
     void seatsAreGivenAtOnceWhileThereAreAny() throws Exception {
         Capacity c = capacity(2, 10, Duration.ofMinutes(1));
-        Capacity.Seat a = c.acquire("r", 0, m -> { }, () -> true);
-        Capacity.Seat b = c.acquire("r", 0, m -> { }, () -> true);
+        Capacity.Seat a = c.acquire("r", 0, m -> {}, () -> true);
+        Capacity.Seat b = c.acquire("r", 0, m -> {}, () -> true);
         assertThat(c.used()).isEqualTo(2);
         a.release();
         a.release(); // a second release gives nothing back twice
@@ -65,13 +68,15 @@ class CapacityTest {
         Capacity.Seat adopted1 = c.occupy("r", "w");
         Capacity.Seat adopted2 = c.occupy("r", "w");
         Capacity.Reservation w = c.reserve("w", 3);
-        assertThat(w.taken()).as("the adopted sessions count as taken from the reservation").isEqualTo(2);
+        assertThat(w.taken())
+                .as("the adopted sessions count as taken from the reservation")
+                .isEqualTo(2);
         assertThat(c.used()).isEqualTo(2);
         assertThat(c.reserved()).isEqualTo(1);
         // general launches get the 2 seats neither used nor reserved, then wait
-        Capacity.Seat general1 = c.acquire("g", 0, m -> { }, () -> true);
-        Capacity.Seat general2 = c.acquire("g", 0, m -> { }, () -> true);
-        assertThatThrownBy(() -> c.acquire("g", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class);
+        Capacity.Seat general1 = c.acquire("g", 0, m -> {}, () -> true);
+        Capacity.Seat general2 = c.acquire("g", 0, m -> {}, () -> true);
+        assertThatThrownBy(() -> c.acquire("g", 0, m -> {}, () -> true)).isInstanceOf(LaunchFailedException.class);
         // a session of "w" adopted now takes the reservation's last seat; the workshop cannot take more
         Capacity.Seat adopted3 = c.occupy("r", "w");
         assertThat(w.taken()).isEqualTo(3);
@@ -98,7 +103,7 @@ class CapacityTest {
     @Test
     void theLineIsServedInArrivalOrderWithPositionsThatOnlyGoDown() throws Exception {
         Capacity c = capacity(1, 100, Duration.ofMinutes(1));
-        Capacity.Seat first = c.acquire("r", 0, m -> { }, () -> true);
+        Capacity.Seat first = c.acquire("r", 0, m -> {}, () -> true);
         List<Integer> servedOrder = Collections.synchronizedList(new ArrayList<>());
         List<List<String>> messages = new ArrayList<>();
         List<CompletableFuture<Capacity.Seat>> waiting = new ArrayList<>();
@@ -122,7 +127,9 @@ class CapacityTest {
         assertThat(servedOrder).containsExactly(0, 1, 2, 3, 4);
         assertThat(messages.get(4).get(0)).contains("You are 5th in line");
         List<Integer> positions = messages.get(4).stream()
-                .map(m -> Integer.parseInt(m.replaceAll(".*You are (\\d+)\\w\\w in line.*", "$1").trim())).toList();
+                .map(m -> Integer.parseInt(
+                        m.replaceAll(".*You are (\\d+)\\w\\w in line.*", "$1").trim()))
+                .toList();
         assertThat(positions).isSortedAccordingTo(Collections.reverseOrder());
         assertThat(positions).contains(5, 1);
     }
@@ -130,7 +137,7 @@ class CapacityTest {
     @Test
     void aRepositoryAtItsQuotaDoesNotHoldBackOthersButKeepsItsPlace() throws Exception {
         Capacity c = capacity(3, 100, Duration.ofMinutes(1));
-        Capacity.Seat popular = c.acquire("popular", 1, m -> { }, () -> true);
+        Capacity.Seat popular = c.acquire("popular", 1, m -> {}, () -> true);
         List<String> messages = new CopyOnWriteArrayList<>();
         CompletableFuture<Capacity.Seat> blocked = acquire(c, "popular", 1, messages);
         Awaitility.await().until(() -> c.waiting() == 1);
@@ -138,7 +145,8 @@ class CapacityTest {
         assertThat(other).isNotNull();
         assertThat(blocked).isNotDone();
         Awaitility.await().until(() -> !messages.isEmpty());
-        assertThat(messages.get(0)).startsWith("This repository has as many sessions running as it may. You are 1st in line");
+        assertThat(messages.get(0))
+                .startsWith("This repository has as many sessions running as it may. You are 1st in line");
         popular.release();
         assertThat(blocked.get(5, TimeUnit.SECONDS)).isNotNull();
     }
@@ -146,34 +154,41 @@ class CapacityTest {
     @Test
     void aFullLineRefusesWithASentence() throws Exception {
         Capacity c = capacity(1, 1, Duration.ofMinutes(1));
-        c.acquire("r", 0, m -> { }, () -> true);
+        c.acquire("r", 0, m -> {}, () -> true);
         acquire(c, "r", 0, new ArrayList<>());
         Awaitility.await().until(() -> c.waiting() == 1);
-        assertThatThrownBy(() -> c.acquire("r", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class)
-                .hasMessageContaining("1 launches are already waiting for a seat").hasMessageContaining("Try again in a few minutes");
+        assertThatThrownBy(() -> c.acquire("r", 0, m -> {}, () -> true))
+                .isInstanceOf(LaunchFailedException.class)
+                .hasMessageContaining("1 launches are already waiting for a seat")
+                .hasMessageContaining("Try again in a few minutes");
     }
 
     @Test
     void waitingTooLongFailsSayingWhenToComeBack() throws Exception {
         Capacity c = capacity(1, 10, Duration.ofMillis(400));
-        c.acquire("r", 0, m -> { }, () -> true);
-        assertThatThrownBy(() -> c.acquire("r", 0, m -> { }, () -> true)).isInstanceOf(LaunchFailedException.class)
-                .hasMessageContaining("No seat became free within 400 milliseconds").hasMessageContaining("Try again in");
+        c.acquire("r", 0, m -> {}, () -> true);
+        assertThatThrownBy(() -> c.acquire("r", 0, m -> {}, () -> true))
+                .isInstanceOf(LaunchFailedException.class)
+                .hasMessageContaining("No seat became free within 400 milliseconds")
+                .hasMessageContaining("Try again in");
         assertThat(c.waiting()).isZero();
     }
 
     @Test
     void aLaunchNobodyWaitsForLeavesTheLine() throws Exception {
         Capacity c = capacity(1, 10, Duration.ofMinutes(1));
-        Capacity.Seat held = c.acquire("r", 0, m -> { }, () -> true);
-        CompletableFuture<Capacity.Seat> gone = CompletableFuture.supplyAsync(() -> {
-            try {
-                return c.acquire("r", 0, m -> { }, () -> false);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, pool);
-        assertThatThrownBy(() -> gone.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(LaunchFailedException.class)
+        Capacity.Seat held = c.acquire("r", 0, m -> {}, () -> true);
+        CompletableFuture<Capacity.Seat> gone = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return c.acquire("r", 0, m -> {}, () -> false);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                pool);
+        assertThatThrownBy(() -> gone.get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(LaunchFailedException.class)
                 .hasMessageContaining("left the line");
         assertThat(c.waiting()).isZero();
         held.release();
@@ -184,18 +199,22 @@ class CapacityTest {
     void estimatesFollowHowFastSeatsFreeUp() throws Exception {
         Capacity c = capacity(1, 10, Duration.ofMinutes(1));
         for (int i = 0; i < 3; i++) {
-            c.acquire("r", 0, m -> { }, () -> true).release();
+            c.acquire("r", 0, m -> {}, () -> true).release();
         }
-        c.acquire("r", 0, m -> { }, () -> true);
+        c.acquire("r", 0, m -> {}, () -> true);
         List<String> messages = new CopyOnWriteArrayList<>();
         acquire(c, "r", 0, messages);
         Awaitility.await().until(() -> !messages.isEmpty());
-        assertThat(messages.get(0)).isEqualTo("This Ferry has as many sessions running as it can. You are 1st in line, less than a minute.\n");
+        assertThat(messages.get(0))
+                .isEqualTo(
+                        "This Ferry has as many sessions running as it can. You are 1st in line, less than a minute.\n");
     }
 
     @Test
     void ordinalsReadAsPeopleSayThem() {
-        assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream().map(Ordinals::of).toList())
+        assertThat(List.of(1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112).stream()
+                        .map(Ordinals::of)
+                        .toList())
                 .containsExactly("1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "112th");
     }
 

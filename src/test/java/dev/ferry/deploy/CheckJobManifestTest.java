@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.testing.Parts;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
@@ -19,6 +18,8 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.util.Yaml;
 
+import dev.ferry.testing.Parts;
+
 /**
  * deploy/check, the preflight Job: check-cluster with exactly the portal's account, image, settings and registry
  * credentials, and the push Secret the build Jobs mount.
@@ -26,9 +27,13 @@ import io.kubernetes.client.util.Yaml;
 class CheckJobManifestTest {
 
     private static List<Object> render(String dir) throws Exception {
-        Process p = new ProcessBuilder(Parts.requireKubectl(), "kustomize", dir).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(Parts.requireKubectl(), "kustomize", dir)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("kubectl kustomize " + dir).isTrue();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0)
+                .as("kubectl kustomize " + dir)
+                .isTrue();
         return Yaml.loadAll(yaml);
     }
 
@@ -49,27 +54,40 @@ class CheckJobManifestTest {
 
         assertThat(pod.getServiceAccountName()).isEqualTo(portal.getServiceAccountName());
         assertThat(check.getImage()).as("one images: override applies to both").isEqualTo(portalContainer.getImage());
-        assertThat(job.getSpec().getTemplate().getMetadata().getLabels()).doesNotContainKey("app.kubernetes.io/managed-by");
+        assertThat(job.getSpec().getTemplate().getMetadata().getLabels())
+                .doesNotContainKey("app.kubernetes.io/managed-by");
         assertThat(check.getArgs().get(0)).isEqualTo("check-cluster");
 
         // the settings: the same environment (without the admin and rate-limit secrets it has no use for) and ConfigMap
-        Map<String, V1EnvVar> portalEnv = portalContainer.getEnv().stream()
-                .collect(java.util.stream.Collectors.toMap(V1EnvVar::getName, e -> e));
+        Map<String, V1EnvVar> portalEnv =
+                portalContainer.getEnv().stream().collect(java.util.stream.Collectors.toMap(V1EnvVar::getName, e -> e));
         assertThat(check.getEnv()).allSatisfy(e -> assertThat(e).isEqualTo(portalEnv.get(e.getName())));
-        assertThat(check.getEnv()).extracting(V1EnvVar::getName).containsAll(portalEnv.keySet().stream()
-                .filter(n -> n.startsWith("FERRY_KUBERNETES") || n.startsWith("FERRY_REGISTRY") || n.startsWith("SPRING_")
-                        || n.equals("FERRY_PLATFORM")).toList());
-        assertThat(volume(pod, "config").getConfigMap().getName()).isEqualTo(volume(portal, "config").getConfigMap().getName());
+        assertThat(check.getEnv())
+                .extracting(V1EnvVar::getName)
+                .containsAll(portalEnv.keySet().stream()
+                        .filter(n -> n.startsWith("FERRY_KUBERNETES")
+                                || n.startsWith("FERRY_REGISTRY")
+                                || n.startsWith("SPRING_")
+                                || n.equals("FERRY_PLATFORM"))
+                        .toList());
+        assertThat(volume(pod, "config").getConfigMap().getName())
+                .isEqualTo(volume(portal, "config").getConfigMap().getName());
 
         // the push Secret the base's settings name, where --push-config reads it
-        Map<String, Object> settings = new org.yaml.snakeyaml.Yaml().load(
-                one(base, V1ConfigMap.class).getData().get("application.yml"));
+        Map<String, Object> settings = new org.yaml.snakeyaml.Yaml()
+                .load(one(base, V1ConfigMap.class).getData().get("application.yml"));
         Object pushSecret = path(settings, "ferry", "kubernetes", "build", "push-secret");
         V1Volume push = volume(pod, "push");
         assertThat(push.getSecret().getSecretName()).isEqualTo(pushSecret);
         assertThat(push.getSecret().getItems().get(0).getKey()).isEqualTo(".dockerconfigjson");
-        String mountPath = check.getVolumeMounts().stream().filter(m -> m.getName().equals("push")).findFirst().orElseThrow().getMountPath();
-        assertThat(check.getArgs()).contains("--push-config=" + mountPath + "/" + push.getSecret().getItems().get(0).getPath());
+        String mountPath = check.getVolumeMounts().stream()
+                .filter(m -> m.getName().equals("push"))
+                .findFirst()
+                .orElseThrow()
+                .getMountPath();
+        assertThat(check.getArgs())
+                .contains("--push-config=" + mountPath + "/"
+                        + push.getSecret().getItems().get(0).getPath());
 
         assertThat(check.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(check.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
@@ -85,6 +103,9 @@ class CheckJobManifestTest {
     }
 
     private static V1Volume volume(V1PodSpec pod, String name) {
-        return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElseThrow();
+        return pod.getVolumes().stream()
+                .filter(v -> v.getName().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.core.convert.ConversionService;
 import org.springframework.util.unit.DataSize;
+
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -60,12 +61,10 @@ class ConfigurationDocsTest {
     private static final ConversionService CONVERSION = ApplicationConversionService.getSharedInstance();
 
     /** One setting as the metadata declares it. */
-    record Setting(String name, String type, JsonNode defaultValue, String description) {
-    }
+    record Setting(String name, String type, JsonNode defaultValue, String description) {}
 
     /** One setting as a table row documents it. */
-    record Row(String name, String defaultText, int line) {
-    }
+    record Row(String name, String defaultText, int line) {}
 
     @Test
     void everySettingHasOneRowWithItsDefault() throws IOException {
@@ -88,11 +87,13 @@ class ConfigurationDocsTest {
             if (setting == null) {
                 problems.add(DOCS + ":" + row.line() + ": " + row.name() + " is no setting of the records");
             } else if (!documents(row.defaultText(), setting)) {
-                problems.add(DOCS + ":" + row.line() + ": " + row.name() + " says its default is \""
-                        + row.defaultText() + "\"; the record's is " + shown(setting));
+                problems.add(DOCS + ":" + row.line() + ": " + row.name() + " says its default is \"" + row.defaultText()
+                        + "\"; the record's is " + shown(setting));
             }
         }
-        assertThat(problems).as("docs/configuration.md against the records' metadata").isEmpty();
+        assertThat(problems)
+                .as("docs/configuration.md against the records' metadata")
+                .isEmpty();
     }
 
     @Test
@@ -101,7 +102,9 @@ class ConfigurationDocsTest {
                 .filter(s -> s.description().isBlank())
                 .map(Setting::name)
                 .toList();
-        assertThat(undescribed).as("ferry.* settings without @param Javadoc in their record").isEmpty();
+        assertThat(undescribed)
+                .as("ferry.* settings without @param Javadoc in their record")
+                .isEmpty();
     }
 
     /**
@@ -117,12 +120,15 @@ class ConfigurationDocsTest {
         for (Setting setting : settings.values()) {
             String firstWord = setting.description().split("\\s", 2)[0];
             String rest = firstWord.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
-            if (!firstWord.isEmpty() && Character.isUpperCase(firstWord.charAt(0))
+            if (!firstWord.isEmpty()
+                    && Character.isUpperCase(firstWord.charAt(0))
                     && settings.containsKey(setting.name() + "-" + rest)) {
                 misdescribed.add(setting.name() + ": " + setting.description());
             }
         }
-        assertThat(misdescribed).as("settings described with the @param text of a longer name").isEmpty();
+        assertThat(misdescribed)
+                .as("settings described with the @param text of a longer name")
+                .isEmpty();
     }
 
     @Test
@@ -139,7 +145,9 @@ class ConfigurationDocsTest {
     void theRuleCatchesADriftedDefault() {
         Setting duration = setting("java.time.Duration", "\"60s\"");
         assertThat(documents("`60s`", duration)).isTrue();
-        assertThat(documents("`1m`", duration)).as("the same duration written otherwise").isTrue();
+        assertThat(documents("`1m`", duration))
+                .as("the same duration written otherwise")
+                .isTrue();
         assertThat(documents("`30s`", duration)).isFalse();
         assertThat(documents("empty", duration)).isFalse();
 
@@ -154,20 +162,26 @@ class ConfigurationDocsTest {
         assertThat(documents("none", empty)).isFalse();
         assertThat(documents("`default`", empty)).isFalse();
         assertThat(documents("emptyish", empty)).isFalse();
-        assertThat(documents("empty", setting("java.nio.file.Path", null))).as("a default the record computes").isTrue();
+        assertThat(documents("empty", setting("java.nio.file.Path", null)))
+                .as("a default the record computes")
+                .isTrue();
 
         Setting text = setting("java.lang.String", "\"IfNotPresent\"");
         assertThat(documents("`IfNotPresent`", text)).isTrue();
         assertThat(documents("`IfNotPresent` (nodes keep images)", text)).isTrue();
         assertThat(documents("`Always`", text)).isFalse();
-        assertThat(documents("IfNotPresent", text)).as("the value outside a code span").isFalse();
+        assertThat(documents("IfNotPresent", text))
+                .as("the value outside a code span")
+                .isFalse();
 
         Setting list = setting("java.util.List<java.lang.String>", "\"[A, B]\"");
         assertThat(documents("`A`, `B`", list)).isTrue();
         assertThat(documents("`A`", list)).isFalse();
         assertThat(documents("`A`, `B`, `C`", list)).isFalse();
-        assertThat(documents("`https`", setting("java.util.List<java.lang.String>", "\"https\""))).isTrue();
-        assertThat(documents("empty", setting("java.util.List<java.lang.String>", "\"[]\""))).isTrue();
+        assertThat(documents("`https`", setting("java.util.List<java.lang.String>", "\"https\"")))
+                .isTrue();
+        assertThat(documents("empty", setting("java.util.List<java.lang.String>", "\"[]\"")))
+                .isTrue();
 
         assertThat(documents("`100`", setting("java.lang.Integer", "100"))).isTrue();
         assertThat(documents("`10`", setting("java.lang.Integer", "100"))).isFalse();
@@ -178,24 +192,30 @@ class ConfigurationDocsTest {
     @Test
     void aRowNamesItsSettingsAndDefaults() {
         List<String> problems = new ArrayList<>();
-        List<Row> rows = rows(List.of(
-                "| `ferry.kubernetes.session.cpu-request` / `cpu-limit` | `100m` / `1` | CPU. |",
-                "| `ferry.kubernetes.session.node-selector` / `tolerations` | empty | Where. |",
-                "| `ferry.proxy.routes.<name>` | empty | A route. |",
-                "| `ferry.a` / `b` / `c` | `1` / `2` | Too few defaults. |",
-                "| setting | default | meaning |"), problems);
-        assertThat(rows).containsExactly(
-                new Row("ferry.kubernetes.session.cpu-request", "`100m`", 1),
-                new Row("ferry.kubernetes.session.cpu-limit", "`1`", 1),
-                new Row("ferry.kubernetes.session.node-selector", "empty", 2),
-                new Row("ferry.kubernetes.session.tolerations", "empty", 2),
-                new Row("ferry.proxy.routes", "empty", 3));
+        List<Row> rows = rows(
+                List.of(
+                        "| `ferry.kubernetes.session.cpu-request` / `cpu-limit` | `100m` / `1` | CPU. |",
+                        "| `ferry.kubernetes.session.node-selector` / `tolerations` | empty | Where. |",
+                        "| `ferry.proxy.routes.<name>` | empty | A route. |",
+                        "| `ferry.a` / `b` / `c` | `1` / `2` | Too few defaults. |",
+                        "| setting | default | meaning |"),
+                problems);
+        assertThat(rows)
+                .containsExactly(
+                        new Row("ferry.kubernetes.session.cpu-request", "`100m`", 1),
+                        new Row("ferry.kubernetes.session.cpu-limit", "`1`", 1),
+                        new Row("ferry.kubernetes.session.node-selector", "empty", 2),
+                        new Row("ferry.kubernetes.session.tolerations", "empty", 2),
+                        new Row("ferry.proxy.routes", "empty", 3));
         assertThat(problems).singleElement().asString().contains(":4:", "3 settings", "2 defaults");
     }
 
     private static Setting setting(String type, String defaultJson) {
-        return new Setting("ferry.example", type,
-                defaultJson == null ? null : JsonMapper.builder().build().readTree(defaultJson), "an example");
+        return new Setting(
+                "ferry.example",
+                type,
+                defaultJson == null ? null : JsonMapper.builder().build().readTree(defaultJson),
+                "an example");
     }
 
     /** The table rows of a document, one per setting named. */
@@ -289,14 +309,18 @@ class ConfigurationDocsTest {
 
     private static boolean same(String written, String expected, String type) {
         return switch (type) {
-            case "java.time.Duration" -> parse(written, Duration.class) != null
-                    && parse(written, Duration.class).equals(parse(expected, Duration.class));
-            case "org.springframework.util.unit.DataSize" -> parse(written, DataSize.class) != null
-                    && parse(written, DataSize.class).equals(parse(expected, DataSize.class));
-            case "java.lang.Integer", "java.lang.Long" -> written.matches("-?[0-9]+")
-                    && Long.parseLong(written) == Long.parseLong(expected);
-            default -> type.contains("$") || type.startsWith("dev.ferry.") ? written.equalsIgnoreCase(expected)
-                    : written.equals(expected);
+            case "java.time.Duration" ->
+                parse(written, Duration.class) != null
+                        && parse(written, Duration.class).equals(parse(expected, Duration.class));
+            case "org.springframework.util.unit.DataSize" ->
+                parse(written, DataSize.class) != null
+                        && parse(written, DataSize.class).equals(parse(expected, DataSize.class));
+            case "java.lang.Integer", "java.lang.Long" ->
+                written.matches("-?[0-9]+") && Long.parseLong(written) == Long.parseLong(expected);
+            default ->
+                type.contains("$") || type.startsWith("dev.ferry.")
+                        ? written.equalsIgnoreCase(expected)
+                        : written.equals(expected);
         };
     }
 
@@ -310,21 +334,28 @@ class ConfigurationDocsTest {
 
     private static String shown(Setting setting) {
         List<String> values = values(setting);
-        return values.isEmpty() ? "empty" : String.join(", ", values.stream().map(v -> "`" + v + "`").toList());
+        return values.isEmpty()
+                ? "empty"
+                : String.join(", ", values.stream().map(v -> "`" + v + "`").toList());
     }
 
     /** The generated metadata's ferry.* settings, by name. */
     static Map<String, Setting> metadata() throws IOException {
-        assertThat(METADATA).as("the configuration metadata, which spring-boot-configuration-processor writes when "
-                + "Maven compiles the main code (run the test through ./mvnw)").exists();
+        assertThat(METADATA)
+                .as("the configuration metadata, which spring-boot-configuration-processor writes when "
+                        + "Maven compiles the main code (run the test through ./mvnw)")
+                .exists();
         JsonNode root = JsonMapper.builder().build().readTree(Files.readString(METADATA));
         Map<String, Setting> settings = new LinkedHashMap<>();
         for (JsonNode property : root.get("properties").values()) {
             String name = property.get("name").asString();
             if (name.startsWith("ferry.")) {
-                String description = property.has("description") ? property.get("description").asString() : "";
-                settings.put(name, new Setting(name, property.get("type").asString(), property.get("defaultValue"),
-                        description));
+                String description = property.has("description")
+                        ? property.get("description").asString()
+                        : "";
+                settings.put(
+                        name,
+                        new Setting(name, property.get("type").asString(), property.get("defaultValue"), description));
             }
         }
         assertThat(settings).as("ferry.* settings in the metadata").isNotEmpty();

@@ -40,7 +40,8 @@ class DocsNameRealTestsTest {
                     if (source == null) {
                         missing.add(where + "no test class " + m.group(1));
                     } else if (m.group(2) != null && !hasMethod(source, m.group(2), m.group(3) != null)) {
-                        missing.add(where + m.group(1) + " has no test " + m.group(2) + (m.group(3) != null ? "…" : ""));
+                        missing.add(
+                                where + m.group(1) + " has no test " + m.group(2) + (m.group(3) != null ? "…" : ""));
                     }
                 }
             }
@@ -52,8 +53,12 @@ class DocsNameRealTestsTest {
     void aNameThatIsNotThereIsFound() {
         Map<String, String> sources = Map.of("SampleTest", "class SampleTest {\n    @Test\n    void realOne() {}\n}");
         assertThat(hasMethod(sources.get("SampleTest"), "realOne", false)).isTrue();
-        assertThat(hasMethod(sources.get("SampleTest"), "real", true)).as("a prefix").isTrue();
-        assertThat(hasMethod(sources.get("SampleTest"), "real", false)).as("not a whole name").isFalse();
+        assertThat(hasMethod(sources.get("SampleTest"), "real", true))
+                .as("a prefix")
+                .isTrue();
+        assertThat(hasMethod(sources.get("SampleTest"), "real", false))
+                .as("not a whole name")
+                .isFalse();
         assertThat(hasMethod(sources.get("SampleTest"), "otherOne", false)).isFalse();
         Matcher m = NAMED.matcher("| case | `SampleTest.realOne`, `OtherIT.some…` and `*PropertyTest` |");
         assertThat(m.find()).isTrue();
@@ -65,7 +70,8 @@ class DocsNameRealTestsTest {
 
     private static boolean hasMethod(String source, String name, boolean prefix) {
         return Pattern.compile("\\bvoid\\s+" + Pattern.quote(name) + (prefix ? "[A-Za-z0-9_]*" : "") + "\\s*\\(")
-                .matcher(source).find();
+                .matcher(source)
+                .find();
     }
 
     private static List<Path> documents() throws IOException {

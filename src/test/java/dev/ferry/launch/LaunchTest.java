@@ -16,7 +16,9 @@ import dev.ferry.repo.GitRepoProvider;
 class LaunchTest {
 
     private static Launch launch(int maxLines, long maxBytes) {
-        return new Launch("launch", new GitRepoProvider().parse("https%3A%2F%2Fexample.org%2Frepo/main"),
+        return new Launch(
+                "launch",
+                new GitRepoProvider().parse("https%3A%2F%2Fexample.org%2Frepo/main"),
                 new BuildProperties.Log(maxLines, DataSize.ofBytes(maxBytes), 4096));
     }
 
@@ -39,10 +41,12 @@ class LaunchTest {
         List<LaunchEvent> all = launch.eventsAfter(0, 0);
 
         assertThat(messages(all)).hasSize(11);
-        assertThat(messages(all).subList(0, 5)).containsExactly("line 1\n", "line 2\n", "line 3\n", "line 4\n", "line 5\n");
+        assertThat(messages(all).subList(0, 5))
+                .containsExactly("line 1\n", "line 2\n", "line 3\n", "line 4\n", "line 5\n");
         assertThat(messages(all).get(5)).startsWith("… 21 lines (").contains(" not shown …");
         assertThat(all.get(5).phase()).isEqualTo(Phase.BUILDING);
-        assertThat(messages(all).subList(6, 11)).containsExactly("line 27\n", "line 28\n", "line 29\n", "line 30\n", "done\n");
+        assertThat(messages(all).subList(6, 11))
+                .containsExactly("line 27\n", "line 28\n", "line 29\n", "line 30\n", "done\n");
         assertThat(seqs(all)).containsExactly(1L, 2L, 3L, 4L, 5L, 26L, 27L, 28L, 29L, 30L, 31L);
         assertThat(all.get(10).terminal()).isTrue();
         assertThat(launch.lastSeq()).isEqualTo(31);
@@ -135,12 +139,15 @@ class LaunchTest {
         assertThat(launch.keptBytes()).as("once it finished").isLessThanOrEqualTo(Launch.FINISHED_MAX_BYTES);
         assertThat(all.size()).isLessThanOrEqualTo(Launch.FINISHED_MAX_LINES + 1);
         assertThat(all.get(0).seq()).isEqualTo(1L);
-        assertThat(messages(all)).anySatisfy(m -> assertThat(m).contains(" not shown …").contains("a finished launch keeps"));
+        assertThat(messages(all))
+                .anySatisfy(m -> assertThat(m).contains(" not shown …").contains("a finished launch keeps"));
         assertThat(all.get(all.size() - 1).terminal()).isTrue();
         assertThat(all.get(all.size() - 1).seq()).isEqualTo(5001L);
         List<Long> seqs = seqs(all);
         assertThat(seqs).isSorted().doesNotHaveDuplicates();
-        assertThat(launch.eventsAfter(4990, 0)).as("a stream resuming near the end").extracting(LaunchEvent::seq)
+        assertThat(launch.eventsAfter(4990, 0))
+                .as("a stream resuming near the end")
+                .extracting(LaunchEvent::seq)
                 .containsExactly(4991L, 4992L, 4993L, 4994L, 4995L, 4996L, 4997L, 4998L, 4999L, 5000L, 5001L);
     }
 

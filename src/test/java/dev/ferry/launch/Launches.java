@@ -8,12 +8,13 @@ import dev.ferry.repo.GitRepoProvider;
 /** Launches for tests of what follows them (event streams): made and fed here, without a launch service. */
 public final class Launches {
 
-    private Launches() {
-    }
+    private Launches() {}
 
     /** A launch {@code id} of a git repository that keeps up to {@code maxLines} events. */
     public static Launch of(String id, int maxLines) {
-        return new Launch(id, new GitRepoProvider().parse("https%3A%2F%2Fexample.org%2Frepo/main"),
+        return new Launch(
+                id,
+                new GitRepoProvider().parse("https%3A%2F%2Fexample.org%2Frepo/main"),
                 new BuildProperties.Log(maxLines, DataSize.ofMegabytes(16), 4096));
     }
 

@@ -24,7 +24,8 @@ class PlatformsTest {
 
     @Test
     void aKubeconfigOrKubeconfigVariableCountsAsAConfiguredCluster() throws Exception {
-        assertThat(Platforms.clusterConfigured(Map.of("KUBECONFIG", "/etc/kube.yaml"), home)).isTrue();
+        assertThat(Platforms.clusterConfigured(Map.of("KUBECONFIG", "/etc/kube.yaml"), home))
+                .isTrue();
         Files.createDirectories(home.resolve(".kube"));
         Files.writeString(home.resolve(".kube/config"), "apiVersion: v1\n");
         assertThat(Platforms.clusterConfigured(Map.of(), home)).isTrue();
@@ -33,13 +34,17 @@ class PlatformsTest {
     @Test
     void autoNeedsARegistryBesidesACluster() {
         assertThat(Platforms.registryConfigured(new MockEnvironment())).isFalse();
-        assertThat(Platforms.registryConfigured(new MockEnvironment().withProperty("ferry.registry.prefix", "r.example.org/ferry/"))).isTrue();
+        assertThat(Platforms.registryConfigured(
+                        new MockEnvironment().withProperty("ferry.registry.prefix", "r.example.org/ferry/")))
+                .isTrue();
     }
 
     @Test
     void explicitChoicesAreTakenAndNonsenseIsRefused() {
-        assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "local"))).isEqualTo("local");
-        assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "Kubernetes"))).isEqualTo("kubernetes");
+        assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "local")))
+                .isEqualTo("local");
+        assertThat(Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "Kubernetes")))
+                .isEqualTo("kubernetes");
         assertThatThrownBy(() -> Platforms.chosen(new MockEnvironment().withProperty("ferry.platform", "docker")))
                 .hasMessageContaining("must be auto, local or kubernetes");
     }

@@ -27,8 +27,9 @@ import dev.ferry.testing.Parts;
  * playwright's {@code httpCredentials}: it stands for an operator who answers a password dialog on the portal's
  * origin (or a browser that remembered one), so the session's challenge must not even reach the browser.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "ferry.admin.password=" + AdminCredentialsBrowserTest.PASSWORD})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"ferry.platform=local", "ferry.admin.password=" + AdminCredentialsBrowserTest.PASSWORD})
 class AdminCredentialsBrowserTest extends ScriptedUpstreamBase {
 
     static final String PASSWORD = "operator-browser-secret";
@@ -47,22 +48,36 @@ class AdminCredentialsBrowserTest extends ScriptedUpstreamBase {
         server.setDaemon(true);
         server.start();
         Path config = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempFile("ferry-admin-browser", ".json"));
-        Files.writeString(config, JsonMapper.builder().build().writeValueAsString(Map.of(
-                "base", "http://127.0.0.1:" + port, "session", SESSION,
-                "admin", Map.of("username", "admin", "password", PASSWORD))));
+        Files.writeString(
+                config,
+                JsonMapper.builder()
+                        .build()
+                        .writeValueAsString(Map.of(
+                                "base",
+                                "http://127.0.0.1:" + port,
+                                "session",
+                                SESSION,
+                                "admin",
+                                Map.of("username", "admin", "password", PASSWORD))));
 
         Process p = new ProcessBuilder("node", "tests/admin-credentials.mjs", config.toString())
-                .directory(frontend.toFile()).redirectErrorStream(true).start();
+                .directory(frontend.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = p.waitFor();
         System.out.println(out);
         Files.deleteIfExists(config);
 
-        assertThat(heads).as("the session's server got the page, its fetch, and the challenged requests: " + out)
+        assertThat(heads)
+                .as("the session's server got the page, its fetch, and the challenged requests: " + out)
                 .hasSizeGreaterThanOrEqualTo(3);
         for (String head : heads) {
-            assertThat(head).as("a request head the session got").doesNotContainIgnoringCase("\nAuthorization:")
-                    .doesNotContain(PortalCredentials.ADMIN_SESSION_COOKIE).doesNotContain("JSESSIONID");
+            assertThat(head)
+                    .as("a request head the session got")
+                    .doesNotContainIgnoringCase("\nAuthorization:")
+                    .doesNotContain(PortalCredentials.ADMIN_SESSION_COOKIE)
+                    .doesNotContain("JSESSIONID");
         }
         assertThat(exit).as(out).isZero();
         assertThat(out).contains("all admin credential checks passed");

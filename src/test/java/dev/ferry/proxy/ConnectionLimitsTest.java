@@ -14,17 +14,23 @@ class ConnectionLimitsTest {
         assertThat(ConnectionLimits.fitToFileLimit(10_000, 20_000)).isEqualTo((20_000 - 2_500) / 3);
         assertThat(ConnectionLimits.fitToFileLimit(10_000, 1_024)).isEqualTo((1_024 - 256) / 3);
         assertThat(ConnectionLimits.fitToFileLimit(10_000, 100)).isEqualTo(1);
-        assertThat(ConnectionLimits.fitToFileLimit(10_000, -1)).as("limit unknown").isEqualTo(10_000);
+        assertThat(ConnectionLimits.fitToFileLimit(10_000, -1))
+                .as("limit unknown")
+                .isEqualTo(10_000);
     }
 
     @Test
     void anIpv6HostCountsOncePerSlash64() throws Exception {
         ConnectionLimits limits = new ConnectionLimits(100, 2);
-        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:2::1"), false)).isNull();
-        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:2:ffff::9"), false)).isNull();
+        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:2::1"), false))
+                .isNull();
+        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:2:ffff::9"), false))
+                .isNull();
         assertThat(limits.admit(InetAddress.getByName("2001:db8:1:2:abcd::7"), false))
                 .isEqualTo(ConnectionLimits.Refusal.ADDRESS);
-        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:3::1"), false)).as("another /64").isNull();
+        assertThat(limits.admit(InetAddress.getByName("2001:db8:1:3::1"), false))
+                .as("another /64")
+                .isNull();
     }
 
     @Test

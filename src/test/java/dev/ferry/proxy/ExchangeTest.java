@@ -2,10 +2,11 @@ package dev.ferry.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
+
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.Test;
 
 /**
  * {@link Exchange}: what a visitor's request says about its answer, and when a request whose session's server failed
@@ -38,14 +39,18 @@ class ExchangeTest {
 
     @Test
     void aRequestThatNeverReachedItsServerGoesToThePortalWhateverItsMethod() {
-        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.POST, SESSION).mayReplay(false, false)).isTrue();
+        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.POST, SESSION).mayReplay(false, false))
+                .isTrue();
     }
 
     @Test
     void onlyARepeatableRequestGoesAgainWhenAKeptConnectionClosedWithoutAnswering() {
-        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.GET, SESSION).mayReplay(true, true)).isTrue();
-        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.POST, SESSION).mayReplay(true, true)).isFalse();
-        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.GET, SESSION).mayReplay(true, false)).isFalse();
+        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.GET, SESSION).mayReplay(true, true))
+                .isTrue();
+        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.POST, SESSION).mayReplay(true, true))
+                .isFalse();
+        assertThat(exchange(HttpVersion.HTTP_1_1, HttpMethod.GET, SESSION).mayReplay(true, false))
+                .isFalse();
     }
 
     @Test

@@ -23,9 +23,14 @@ import org.springframework.boot.test.context.SpringBootTest;
  * {@code ferry.proxy.max-connections-per-address} from one address (3 here), and answers the others 503 at once,
  * still accepting, so that other visitors are served. Each 127.0.0.x address stands for another visitor.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "ferry.proxy.max-connections=8", "ferry.proxy.max-connections-per-address=3",
-        "ferry.trusted-proxies=127.0.0.20"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "ferry.platform=local",
+            "ferry.proxy.max-connections=8",
+            "ferry.proxy.max-connections-per-address=3",
+            "ferry.trusted-proxies=127.0.0.20"
+        })
 class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "connectioncapsessionaaaaaaaaaaa";
@@ -74,8 +79,12 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
     private void served(String address) throws IOException {
         try (Socket s = LoopbackVisitors.from(address, port)) {
             InputStream in = LoopbackVisitors.in(s);
-            assertThat(LoopbackVisitors.get(s, in, "/").status()).as("the portal from %s", address).isEqualTo(200);
-            assertThat(LoopbackVisitors.get(s, in, SESSION_PATH).body()).as("a session from %s", address).isEqualTo("ok");
+            assertThat(LoopbackVisitors.get(s, in, "/").status())
+                    .as("the portal from %s", address)
+                    .isEqualTo(200);
+            assertThat(LoopbackVisitors.get(s, in, SESSION_PATH).body())
+                    .as("a session from %s", address)
+                    .isEqualTo("ok");
         }
     }
 
@@ -109,11 +118,14 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
                     .contains("Ferry has as many connections open as it can take just now.");
         }
         // (a refused connection is closed once its visitor has read the answer and gone)
-        await().atMost(Duration.ofSeconds(5)).until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors <= 8);
-        assertThat(LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors).as("descriptors for visitor connections")
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors <= 8);
+        assertThat(LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors)
+                .as("descriptors for visitor connections")
                 .isEqualTo(8);
         assertThat(LoopbackVisitors.descriptors() - descriptors)
-                .as("all descriptors: 8 held client sockets, 8 accepted, a few of the JVM's own").isLessThanOrEqualTo(16 + 4);
+                .as("all descriptors: 8 held client sockets, 8 accepted, a few of the JVM's own")
+                .isLessThanOrEqualTo(16 + 4);
         assertThat(metrics.refusedAtGlobalCap() - before).isEqualTo(12);
         assertThat(metrics.openConnections()).isEqualTo(8);
         for (int i = 0; i < 3; i++) {
@@ -140,8 +152,9 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
             }));
             Socket tunnel = LoopbackVisitors.from("127.0.0.15", port);
             held.add(tunnel);
-            tunnel.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + ScriptedUpstream.UPGRADE).getBytes(StandardCharsets.US_ASCII));
+            tunnel.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(ProxyStreamingTest.readHead(LoopbackVisitors.in(tunnel))).startsWith("HTTP/1.1 101");
         }
         refused("127.0.0.15");
@@ -168,7 +181,8 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         hold("127.0.0.22", 3);
         refused("127.0.0.22");
         try (Socket s = LoopbackVisitors.from("127.0.0.23", port)) {
-            String metricsText = LoopbackVisitors.get(s, LoopbackVisitors.in(s), "/metrics").body();
+            String metricsText =
+                    LoopbackVisitors.get(s, LoopbackVisitors.in(s), "/metrics").body();
             assertThat(metricsText)
                     .containsPattern("(?m)^ferry_proxy_connections 4\\.0$") // the three held and this one
                     .containsPattern("(?m)^ferry_proxy_connections_refused_total\\{reason=\"address\"} [1-9]")
@@ -188,7 +202,8 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
             assertThat(in.read()).as("the answer is all the door sends").isEqualTo(-1);
             long start = System.nanoTime();
             // the door reads what comes (dropping it) for a moment, then closes its side although the visitor stays
-            await().atMost(Duration.ofSeconds(5)).until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors == 3);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> LoopbackVisitors.descriptorsOnPort(port) - doorDescriptors == 3);
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(4_000);
         }
     }

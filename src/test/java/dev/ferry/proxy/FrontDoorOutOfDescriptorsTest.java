@@ -67,16 +67,32 @@ class FrontDoorOutOfDescriptorsTest {
         log = work.resolveSibling(work.getFileName() + ".log");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         // started with 4096 descriptors: the connection cap is lowered to fit ((4096 - 4096 / 8) / 3)
-        ferry = new ProcessBuilder(PRLIMIT.toString(), "--nofile=4096:4096", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classpath, FerryApplication.class.getName(), "--server.port=" + port, "--ferry.platform=local",
-                "--ferry.local.work-dir=" + work, "--spring.jmx.enabled=false", "--logging.level.root=WARN")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        ferry = new ProcessBuilder(
+                        PRLIMIT.toString(),
+                        "--nofile=4096:4096",
+                        "--",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        classpath,
+                        FerryApplication.class.getName(),
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--ferry.local.work-dir=" + work,
+                        "--spring.jmx.enabled=false",
+                        "--logging.level.root=WARN")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest home = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .timeout(Duration.ofSeconds(5)).build();
-        Awaitility.await().atMost(Duration.ofSeconds(120)).ignoreExceptions()
-                .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+                .timeout(Duration.ofSeconds(5))
+                .build();
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(120))
+                .ignoreExceptions()
+                .until(() ->
+                        http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         served(port); // every class the front door needs is loaded now: loading one needs a descriptor
         assertThat(Files.readString(log)).contains("ferry.proxy.max-connections lowered from 10000 to 1194");
 
@@ -87,20 +103,26 @@ class FrontDoorOutOfDescriptorsTest {
         for (int i = 0; i < 40; i++) {
             clients.add(LoopbackVisitors.from("127.0.0.40", port));
         }
-        Awaitility.await().atMost(Duration.ofSeconds(10))
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> Files.readString(log).contains("Too many open files"));
 
         long cpuBefore = cpuTicks(pid);
         Thread.sleep(3_000);
         double cpuSeconds = (cpuTicks(pid) - cpuBefore) / 100.0; // (USER_HZ)
-        assertThat(cpuSeconds).as("CPU seconds Ferry used in 3 s of failing accepts (a spin takes ~3)").isLessThan(0.75);
+        assertThat(cpuSeconds)
+                .as("CPU seconds Ferry used in 3 s of failing accepts (a spin takes ~3)")
+                .isLessThan(0.75);
 
         for (Socket s : clients) {
             s.close();
         }
         clients.clear();
-        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
-                .ignoreExceptions().untilAsserted(() -> served(port)); // the limit is still low: freed descriptors suffice
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .untilAsserted(() -> served(port)); // the limit is still low: freed descriptors suffice
         assertThat(ferry.isAlive()).isTrue();
     }
 
@@ -126,9 +148,14 @@ class FrontDoorOutOfDescriptorsTest {
 
     private static void prlimit(long pid, int soft) throws Exception {
         String hard = Files.readAllLines(Path.of("/proc", Long.toString(pid), "limits")).stream()
-                .filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow().trim().split("\\s+")[4];
+                .filter(l -> l.startsWith("Max open files"))
+                .findFirst()
+                .orElseThrow()
+                .trim()
+                .split("\\s+")[4];
         Process p = new ProcessBuilder(PRLIMIT.toString(), "--pid", Long.toString(pid), "--nofile=" + soft + ":" + hard)
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as("prlimit: " + out).isZero();
     }

@@ -19,8 +19,9 @@ import org.springframework.boot.test.context.SpringBootTest;
  * never idle, so only a deadline for the whole head ends it. The deadline is 1 s here; kept-alive connections may idle
  * for the keep-alive timeout (60 s, the default) between requests.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "ferry.proxy.request-head-timeout=1s"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"ferry.platform=local", "ferry.proxy.request-head-timeout=1s"})
 class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "slowheadsessionaaaaaaaaaaaaaaaa";
@@ -45,7 +46,8 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
                 OutputStream out = slow.getOutputStream();
                 out.write("GET / HTTP/1.1\r\nHost: ferry.test\r\n".getBytes(StandardCharsets.US_ASCII));
                 int served = 0;
-                // one header line every 200 ms for up to 5 s; meanwhile the other visitor's requests, portal and session
+                // one header line every 200 ms for up to 5 s; meanwhile the other visitor's requests, portal and
+                // session
                 for (int line = 0; line < 25 && slow.getInputStream().available() == 0; line++) {
                     try {
                         out.write(("X-Slow-" + line + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -53,7 +55,9 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
                         break;
                     }
                     String path = line % 2 == 0 ? SESSION_PATH : "/";
-                    assertThat(LoopbackVisitors.get(normal, normalIn, path).status()).as("GET %s", path).isEqualTo(200);
+                    assertThat(LoopbackVisitors.get(normal, normalIn, path).status())
+                            .as("GET %s", path)
+                            .isEqualTo(200);
                     served++;
                     Thread.sleep(200);
                 }
@@ -62,12 +66,17 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
                 assertThat(answer.status()).isEqualTo(408);
                 assertThat(answer.field("Connection")).isEqualTo("close");
                 assertThat(answer.body()).contains("The request's headers did not arrive within 1 second.");
-                assertThat(slow.getInputStream().read()).as("then the connection ends").isEqualTo(-1);
+                assertThat(slow.getInputStream().read())
+                        .as("then the connection ends")
+                        .isEqualTo(-1);
                 assertThat(waited).as("answered at the deadline, ms").isBetween(900L, 4_000L);
-                assertThat(served).as("requests of the other visitor served meanwhile").isPositive();
+                assertThat(served)
+                        .as("requests of the other visitor served meanwhile")
+                        .isPositive();
             }
             assertThat(LoopbackVisitors.get(normal, normalIn, "/").status()).isEqualTo(200);
-            assertThat(LoopbackVisitors.get(normal, normalIn, SESSION_PATH).body()).isEqualTo("ok");
+            assertThat(LoopbackVisitors.get(normal, normalIn, SESSION_PATH).body())
+                    .isEqualTo("ok");
         }
         assertThat(metrics.headTimeouts() - timeoutsBefore).isEqualTo(1);
     }
@@ -76,7 +85,9 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
     void aConnectionThatSendsNothingIsClosedAtTheDeadline() throws Exception {
         long start = System.nanoTime();
         try (Socket silent = LoopbackVisitors.from("127.0.0.4", port)) {
-            assertThat(silent.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+            assertThat(silent.getInputStream().read())
+                    .as("closed without an answer")
+                    .isEqualTo(-1);
         }
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(900L, 4_000L);
     }
@@ -143,8 +154,9 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = LoopbackVisitors.from("127.0.0.7", port)) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + ScriptedUpstream.UPGRADE).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = LoopbackVisitors.in(c);
             assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 101");
             Thread.sleep(1_600);
@@ -168,14 +180,18 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
             return head + ProxyStreamingTest.readHead(in); // (nothing more: the door closes the connection)
         });
         try (Socket c = LoopbackVisitors.from("127.0.0.8", port)) {
-            c.getOutputStream().write(("GET " + SESSION_PATH + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
-                    + "GET " + SESSION_PATH + "/next HTTP/1.1\r\nHost: ferry.test\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET " + SESSION_PATH + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n" + "GET " + SESSION_PATH
+                                    + "/next HTTP/1.1\r\nHost: ferry.test\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = LoopbackVisitors.in(c);
             LoopbackVisitors.Response first = LoopbackVisitors.read(in);
             assertThat(first.status()).isEqualTo(200);
             assertThat(first.body()).isEqualTo("ok");
             assertThat(first.field("Connection")).isEqualTo("close");
-            assertThat(in.read()).as("then the connection ends, the late head unanswered").isEqualTo(-1);
+            assertThat(in.read())
+                    .as("then the connection ends, the late head unanswered")
+                    .isEqualTo(-1);
         }
         assertThat(server.get(10, TimeUnit.SECONDS)).doesNotContain("/next");
     }

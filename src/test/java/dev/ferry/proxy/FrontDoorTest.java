@@ -24,10 +24,15 @@ import org.springframework.boot.test.context.SpringBootTest;
  * The front door ({@link FrontDoor}): what it relays itself, what it hands to the portal behind it, and that the
  * portal still learns who the visitor is — and only from the front door.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.keep-alive-timeout=1s", "ferry.proxy.read-timeout=2s",
-        "ferry.trusted-proxies=127.0.0.3",
-        "ferry.proxy.connect-timeout=30s"}) // (a name lookup gets as long: the slow-lookup test must end before it)
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "ferry.platform=local",
+            "server.tomcat.keep-alive-timeout=1s",
+            "ferry.proxy.read-timeout=2s",
+            "ferry.trusted-proxies=127.0.0.3",
+            "ferry.proxy.connect-timeout=30s"
+        }) // (a name lookup gets as long: the slow-lookup test must end before it)
 class FrontDoorTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "frontdoorsessionaaaaaaaaaaaaaaaa";
@@ -76,7 +81,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 } else if (path.endsWith("/not-modified")) {
                     answer = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
                 } else if (path.endsWith("/chunked")) {
-                    answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+                    answer =
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
                 } else {
                     answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + path.length()
                             + "\r\n\r\n" + path;
@@ -101,7 +107,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         String lower = head.toLowerCase(java.util.Locale.ROOT);
         int at = lower.indexOf("content-length:");
         if (at > 0) {
-            int length = Integer.parseInt(head.substring(at + 15, head.indexOf('\r', at)).trim());
+            int length = Integer.parseInt(
+                    head.substring(at + 15, head.indexOf('\r', at)).trim());
             return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
         }
         assertThat(lower).as("a response with a length or chunks: %s", head).contains("transfer-encoding: chunked");
@@ -145,7 +152,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             try {
                 ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
                 OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + total + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 byte[] megabyte = new byte[1024 * 1024];
                 for (int i = 0; i < 64; i++) {
                     out.write(megabyte); // as fast as the proxy takes it
@@ -159,8 +167,9 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         long peak = before;
         try (Socket c = visitorFrom("127.0.0.1")) {
             c.setReceiveBufferSize(64 * 1024);
-            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             for (int i = 0; i < 10; i++) { // 1 s of not reading (the server could send it all in a tenth of that),
                 // shorter than the read timeout after which a visitor that takes nothing is let go
                 Thread.sleep(100);
@@ -170,16 +179,23 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 200");
             byte[] megabyte = new byte[1024 * 1024];
             for (int i = 0; i < total / megabyte.length; i++) {
-                assertThat(in.readNBytes(megabyte, 0, megabyte.length)).as("body ended early").isEqualTo(megabyte.length);
+                assertThat(in.readNBytes(megabyte, 0, megabyte.length))
+                        .as("body ended early")
+                        .isEqualTo(megabyte.length);
                 peak = Math.max(peak, metrics.bufferMemory());
             }
         }
         server.get(10, TimeUnit.SECONDS);
-        assertThat(peak - before).as("growth of the buffer pool while 64 MiB passed").isLessThan(16L * 1024 * 1024);
+        assertThat(peak - before)
+                .as("growth of the buffer pool while 64 MiB passed")
+                .isLessThan(16L * 1024 * 1024);
 
-        java.net.http.HttpResponse<String> scraped = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpResponse<String> scraped = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(scraped.body()).containsPattern("(?m)^ferry_proxy_buffer_memory_bytes [0-9.E+]+$");
     }
 
@@ -191,14 +207,19 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void behindATrustedProxyEveryForwardedForLineCounts() throws Exception {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.3")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/who HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
-                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/who HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
         }
         assertThat(heads).hasSize(1);
-        assertThat(heads.get(0)).contains("X-Forwarded-For: 198.51.100.7\r\n").contains("X-Real-IP: 198.51.100.7\r\n")
-                .contains("X-Forwarded-Proto: http\r\n").doesNotContain("203.0.113.9");
+        assertThat(heads.get(0))
+                .contains("X-Forwarded-For: 198.51.100.7\r\n")
+                .contains("X-Real-IP: 198.51.100.7\r\n")
+                .contains("X-Forwarded-Proto: http\r\n")
+                .doesNotContain("203.0.113.9");
     }
 
     @Test
@@ -209,17 +230,23 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         try (Socket c = visitorFrom("127.0.0.2")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             for (String path : List.of("/first", "/api/status")) {
-                c.getOutputStream().write(("GET /user/" + SESSION + path + " HTTP/1.1\r\nHost: ferry.test\r\n"
-                        + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream()
+                        .write(("GET /user/" + SESSION + path + " HTTP/1.1\r\nHost: ferry.test\r\n"
+                                        + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 assertThat(response(in)).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + path);
             }
         }
-        assertThat(connections.get()).as("the first connection, then the retry's").isEqualTo(2);
-        assertThat(heads).hasSize(3).allSatisfy(head -> assertThat(head)
-                .contains("X-Forwarded-For: 127.0.0.2")
-                .doesNotContainIgnoringCase("x-ferry-peer")
-                .doesNotContain("10.1.2.3")
-                .doesNotContain("10.9.9.9"));
+        assertThat(connections.get())
+                .as("the first connection, then the retry's")
+                .isEqualTo(2);
+        assertThat(heads)
+                .hasSize(3)
+                .allSatisfy(head -> assertThat(head)
+                        .contains("X-Forwarded-For: 127.0.0.2")
+                        .doesNotContainIgnoringCase("x-ferry-peer")
+                        .doesNotContain("10.1.2.3")
+                        .doesNotContain("10.9.9.9"));
     }
 
     @Test
@@ -239,7 +266,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         });
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = LoopbackVisitors.in(c);
-            assertThat(LoopbackVisitors.get(c, in, "/user/" + other + "/x").body()).isEqualTo("/user/" + other + "/x");
+            assertThat(LoopbackVisitors.get(c, in, "/user/" + other + "/x").body())
+                    .isEqualTo("/user/" + other + "/x");
             LoopbackVisitors.Response unknown = LoopbackVisitors.get(c, in, "/user/" + "b".repeat(32) + "/api/status");
             assertThat(unknown.status()).isEqualTo(404);
             assertThat(unknown.body()).contains("There is no session at this address.");
@@ -257,23 +285,31 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         routes.remove(ended, "it was idle for more than 10 minutes.", "/v2/gh/org/repo/HEAD");
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = LoopbackVisitors.in(c);
-            c.getOutputStream().write(("GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Accept: text/html,*/*\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Accept: text/html,*/*\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             LoopbackVisitors.Response page = LoopbackVisitors.read(in);
             assertThat(page.status()).isEqualTo(404);
             assertThat(page.field("Content-Type")).startsWith("text/html");
             assertThat(page.field("Cache-Control")).isEqualTo("no-store");
-            assertThat(page.body()).contains("This session has ended", "It ended because it was idle for more than 10 minutes.",
-                    "id=\"relaunch\" href=\"/v2/gh/org/repo/HEAD\"");
+            assertThat(page.body())
+                    .contains(
+                            "This session has ended",
+                            "It ended because it was idle for more than 10 minutes.",
+                            "id=\"relaunch\" href=\"/v2/gh/org/repo/HEAD\"");
             LoopbackVisitors.Response api = LoopbackVisitors.get(c, in, "/user/" + ended + "/api/contents");
             assertThat(api.status()).isEqualTo(404);
             assertThat(api.field("Content-Type")).startsWith("application/json");
-            assertThat(api.body()).isEqualTo("{\"message\":\"This session has ended: it was idle for more than 10 minutes. "
-                    + "Launch the repository again to get a new one.\"}");
+            assertThat(api.body())
+                    .isEqualTo("{\"message\":\"This session has ended: it was idle for more than 10 minutes. "
+                            + "Launch the repository again to get a new one.\"}");
         }
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + ScriptedUpstream.UPGRADE).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + ScriptedUpstream.UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             // (readAllBytes: the answer, then the connection's end)
             String upgrade = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(upgrade).startsWith("HTTP/1.1 404").contains("This session has ended");
@@ -284,8 +320,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void aRequestTheServerTookAndDroppedOnAFreshConnectionIsNotSentAgain() throws Exception {
         serve(true); // the server reads the request, then closes: it may have acted on it
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: 0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String answer = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(answer).startsWith("HTTP/1.1 502").contains("did not answer properly");
         }
@@ -299,16 +337,21 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             heads.clear();
             try (Socket c = visitorFrom("127.0.0.1")) {
                 InputStream in = new BufferedInputStream(c.getInputStream());
-                c.getOutputStream().write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream()
+                        .write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 assertThat(response(in)).endsWith("/first");
-                c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart" + path + " HTTP/1.1\r\n"
-                        + "Host: ferry.test\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream()
+                        .write(("POST /user/" + SESSION + "/api/kernels/k/restart" + path + " HTTP/1.1\r\n"
+                                        + "Host: ferry.test\r\nContent-Length: 0\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 assertThat(answer).as(path).startsWith("HTTP/1.1 502").contains("did not answer properly");
             }
             // (the server answered, badly: it may have acted on the request, which must not reach it twice)
-            assertThat(heads).as("%s: the first request and the restart, each once", path).hasSize(2);
+            assertThat(heads)
+                    .as("%s: the first request and the restart, each once", path)
+                    .hasSize(2);
         }
     }
 
@@ -317,11 +360,15 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         // (Tomcat refuses such a request with 400; the front door relays it, and must not re-encode it)
         serve(false);
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1)); // "café" in UTF-8, one char per byte
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1)); // "café" in UTF-8, one char per byte
             assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
         }
-        assertThat(heads).singleElement().asString().startsWith("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\n");
+        assertThat(heads)
+                .singleElement()
+                .asString()
+                .startsWith("GET /user/" + SESSION + "/api/x?name=caf\u00c3\u00a9 HTTP/1.1\r\n");
     }
 
     @Test
@@ -332,7 +379,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = ProxyStreamingTest.readHead(in);
                 String body = new String(in.readNBytes(smuggled.length()), StandardCharsets.US_ASCII);
-                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
                 s.setSoTimeout(1_000);
                 try {
                     return head + body + (in.read() == -1 ? "" : " and more");
@@ -344,13 +392,18 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("POST /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Connection: keep-alive, Content-Length\r\nContent-Length: " + smuggled.length() + "\r\n\r\n" + smuggled)
-                    .getBytes(StandardCharsets.US_ASCII));
-            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200").endsWith("ok");
+            c.getOutputStream()
+                    .write(("POST /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Connection: keep-alive, Content-Length\r\nContent-Length: " + smuggled.length()
+                                    + "\r\n\r\n" + smuggled)
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(new BufferedInputStream(c.getInputStream())))
+                    .startsWith("HTTP/1.1 200")
+                    .endsWith("ok");
         }
         // the body arrives as the body, framed, and nothing follows it that the server could read as a request
-        assertThat(seen.get(10, TimeUnit.SECONDS)).containsIgnoringCase("content-length: " + smuggled.length())
+        assertThat(seen.get(10, TimeUnit.SECONDS))
+                .containsIgnoringCase("content-length: " + smuggled.length())
                 .endsWith(smuggled);
     }
 
@@ -359,18 +412,26 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
-            c.getOutputStream().write(("GET /user/" + SESSION + "/static/not-modified HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 304").doesNotContainIgnoringCase("connection: close");
-            c.getOutputStream().write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/static/not-modified HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(ProxyStreamingTest.readHead(in))
+                    .startsWith("HTTP/1.1 304")
+                    .doesNotContainIgnoringCase("connection: close");
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(response(in)).endsWith("/after");
         }
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/chunked HTTP/1.0\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/chunked HTTP/1.0\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            assertThat(all).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("chunked").endsWith("\r\n\r\nhello world");
+            assertThat(all)
+                    .startsWith("HTTP/1.1 200")
+                    .doesNotContainIgnoringCase("chunked")
+                    .endsWith("\r\n\r\nhello world");
         }
     }
 
@@ -380,9 +441,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             OutputStream out = c.getOutputStream();
-            for (String path : List.of("/user/" + SESSION + "/a", "/user/" + SESSION + "/b", "/health",
-                    "/user/" + SESSION + "/c")) {
-                out.write(("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            for (String path : List.of(
+                    "/user/" + SESSION + "/a", "/user/" + SESSION + "/b", "/health", "/user/" + SESSION + "/c")) {
+                out.write(
+                        ("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 String answer = response(in);
                 assertThat(answer).as(path).startsWith("HTTP/1.1 200");
                 if (path.startsWith("/user/")) {
@@ -392,7 +454,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                 }
             }
         }
-        assertThat(connections.get()).as("a and b on one server connection, c on a new one after the portal's turn")
+        assertThat(connections.get())
+                .as("a and b on one server connection, c on a new one after the portal's turn")
                 .isEqualTo(2);
     }
 
@@ -415,8 +478,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     @Test
     void oversizedHeadersAreRefusedWith431AndTheConnectionCloses() throws Exception {
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/api HTTP/1.1\r\nHost: ferry.test\r\nCookie: "
-                    + "x".repeat(20_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/api HTTP/1.1\r\nHost: ferry.test\r\nCookie: "
+                                    + "x".repeat(20_000) + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 431").contains("too long");
         }
@@ -427,8 +492,9 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void anIdleKeptAliveConnectionIsClosedAfterTheKeepAliveTimeout() throws Exception {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(response(in)).startsWith("HTTP/1.1 200");
             long start = System.nanoTime();
@@ -448,7 +514,8 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             try (Socket s = upstream.accept()) {
                 ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
                 OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 byte[] chunk = new byte[64 * 1024];
                 for (int sent = 0; sent < size; sent += chunk.length) {
                     out.write(chunk);
@@ -460,8 +527,9 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         });
         try (Socket c = visitorFrom("127.0.0.1")) {
             c.setReceiveBufferSize(64 * 1024);
-            c.getOutputStream().write(("GET /user/" + SESSION + "/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             Thread.sleep(6_000); // not reading: read timeout 2 s, checked at each 1 s keep-alive tick
             long received = c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
             assertThat(received).as("the stream ended before the whole body").isLessThan(size);
@@ -482,14 +550,17 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket slow = visitorFrom("127.0.0.1")) {
-            slow.getOutputStream().write(("GET /user/" + SESSION + "/slow HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            slow.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/slow HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             Socket upstreamOfSlow = stalled.get(10, TimeUnit.SECONDS);
             serve(false);
             try (Socket quick = visitorFrom("127.0.0.1")) {
-                quick.getOutputStream().write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                assertThat(response(new BufferedInputStream(quick.getInputStream()))).endsWith("/quick");
+                quick.getOutputStream()
+                        .write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(new BufferedInputStream(quick.getInputStream())))
+                        .endsWith("/quick");
             }
             upstreamOfSlow.close();
         }
@@ -511,27 +582,34 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
                 Socket s = visitorFrom("127.0.0.1");
                 waiting.add(s);
-                s.getOutputStream().write("GET /user/slowname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write("GET /user/slowname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
             }
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
                     .until(() -> lookups.get() >= 1);
             serve(false);
             long start = System.nanoTime();
             try (Socket quick = visitorFrom("127.0.0.1")) {
                 quick.setSoTimeout(3_000);
-                quick.getOutputStream().write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                assertThat(response(new BufferedInputStream(quick.getInputStream()))).endsWith("/quick");
+                quick.getOutputStream()
+                        .write(("GET /user/" + SESSION + "/quick HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                assertThat(response(new BufferedInputStream(quick.getInputStream())))
+                        .endsWith("/quick");
             }
-            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(java.time.Duration.ofSeconds(3));
             for (Socket s : waiting) { // still waiting for their name: neither answered nor closed
                 s.setSoTimeout(200);
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.getInputStream().read())
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> s.getInputStream().read())
                         .isInstanceOf(SocketTimeoutException.class);
             }
         } finally {
-            routes.remove("slowname", "the test is over"); // first: the portal, where the waiting requests go, finds no route
+            routes.remove(
+                    "slowname", "the test is over"); // first: the portal, where the waiting requests go, finds no route
             answer.countDown();
             door.resolver().lookup(java.net.InetAddress::getAllByName);
             for (Socket s : waiting) {
@@ -545,12 +623,17 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         serve(false);
         routes.add(new Route("byname", "localhost", routes.get(SESSION).port()));
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream().write("GET /user/byname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200").endsWith("/user/byname/x");
+            c.getOutputStream()
+                    .write("GET /user/byname/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(response(new BufferedInputStream(c.getInputStream())))
+                    .startsWith("HTTP/1.1 200")
+                    .endsWith("/user/byname/x");
         } finally {
             routes.remove("byname", "the test is over");
         }
-        assertThat(connections.get()).as("relayed by the front door, not replayed to the portal").isEqualTo(1);
+        assertThat(connections.get())
+                .as("relayed by the front door, not replayed to the portal")
+                .isEqualTo(1);
     }
 }

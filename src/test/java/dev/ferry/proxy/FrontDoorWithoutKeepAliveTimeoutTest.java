@@ -17,8 +17,9 @@ import org.springframework.boot.test.context.SpringBootTest;
  * With kept-alive connections allowed to idle for ever (a keep-alive timeout of -1, as Tomcat reads it), the front
  * door still ends a request body that stops coming after the read timeout, and leaves idle kept connections alone.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.keep-alive-timeout=-1", "ferry.proxy.read-timeout=2s"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"ferry.platform=local", "server.tomcat.keep-alive-timeout=-1", "ferry.proxy.read-timeout=2s"})
 class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "nokeepalivetimeoutaaaaaaaaaaaaa";
@@ -35,11 +36,14 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
             return new String(in.readAllBytes(), StandardCharsets.US_ASCII); // until the door closes it
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: 10\r\n\r\nabc").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: 10\r\n\r\nabc")
+                            .getBytes(StandardCharsets.US_ASCII));
             long start = System.nanoTime();
             assertThat(c.getInputStream().read()).as("the connection ends").isEqualTo(-1);
-            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(10);
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start))
+                    .isLessThan(10);
         }
         assertThat(server.get(10, TimeUnit.SECONDS)).isEqualTo("abc");
     }
@@ -60,10 +64,12 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
         try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             for (int i = 0; i < 2; i++) {
-                c.getOutputStream().write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream()
+                        .write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 200");
-                assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
+                assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII))
+                        .isEqualTo("ok");
                 if (i == 0) {
                     Thread.sleep(3_500); // longer than the read timeout, and than the idle handler's period
                 }

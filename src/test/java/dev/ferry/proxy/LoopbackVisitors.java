@@ -20,8 +20,7 @@ import java.util.Set;
  */
 final class LoopbackVisitors {
 
-    private LoopbackVisitors() {
-    }
+    private LoopbackVisitors() {}
 
     /** A connection to the front door on {@code port} from {@code address}, whose reads fail after 5 s. */
     static Socket from(String address, int port) throws IOException {
@@ -40,8 +39,11 @@ final class LoopbackVisitors {
         }
 
         String field(String name) {
-            return head.lines().filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
-                    .map(l -> l.substring(name.length() + 1).trim()).findFirst().orElse(null);
+            return head.lines()
+                    .filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                    .map(l -> l.substring(name.length() + 1).trim())
+                    .findFirst()
+                    .orElse(null);
         }
     }
 
@@ -86,8 +88,8 @@ final class LoopbackVisitors {
 
     /** Sends {@code GET path} on a kept-alive connection and reads the answer. */
     static Response get(Socket s, InputStream in, String path) throws IOException {
-        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream()
+                .write(("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
         return read(in);
     }

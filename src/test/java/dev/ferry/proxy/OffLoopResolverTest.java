@@ -10,11 +10,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.netty.channel.DefaultEventLoop;
-import io.netty.util.concurrent.Future;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import io.netty.channel.DefaultEventLoop;
+import io.netty.util.concurrent.Future;
 
 /** {@link OffLoopResolver}: literals in place, names on its own threads, and never longer than the connect timeout. */
 class OffLoopResolverTest {
@@ -46,8 +46,10 @@ class OffLoopResolverTest {
         Future<InetSocketAddress> answer = resolve("upstream.slow.test");
         assertThat(answer.awaitUninterruptibly(10_000)).as("the lookup ended").isTrue();
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertThat(answer.cause()).isInstanceOf(UnknownHostException.class)
-                .hasMessageContaining("upstream.slow.test").hasMessageContaining("within 300 ms");
+        assertThat(answer.cause())
+                .isInstanceOf(UnknownHostException.class)
+                .hasMessageContaining("upstream.slow.test")
+                .hasMessageContaining("within 300 ms");
         assertThat(millis).isBetween(250L, 5_000L);
         assertThat(lookups).hasValue(1);
     }
@@ -59,10 +61,13 @@ class OffLoopResolverTest {
             assertThat(loop.inEventLoop()).isFalse();
             return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {10, 1, 2, 3})};
         });
-        assertThat(resolve("upstream.example").sync().getNow().getAddress().getHostAddress()).isEqualTo("10.1.2.3");
+        assertThat(resolve("upstream.example").sync().getNow().getAddress().getHostAddress())
+                .isEqualTo("10.1.2.3");
         assertThat(lookups).hasValue(1);
-        assertThat(resolve("127.0.0.7").sync().getNow().getAddress().getHostAddress()).isEqualTo("127.0.0.7");
-        assertThat(resolve("[::1]").sync().getNow().getAddress().isLoopbackAddress()).isTrue();
+        assertThat(resolve("127.0.0.7").sync().getNow().getAddress().getHostAddress())
+                .isEqualTo("127.0.0.7");
+        assertThat(resolve("[::1]").sync().getNow().getAddress().isLoopbackAddress())
+                .isTrue();
         assertThat(lookups).as("literals need no lookup").hasValue(1);
     }
 

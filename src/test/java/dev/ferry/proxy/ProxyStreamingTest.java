@@ -28,8 +28,13 @@ import org.springframework.boot.test.context.SpringBootTest;
  * bodies keep their framing, large headers and bytes beyond ASCII pass intact, a visitor leaving mid-upload ends the
  * server's request, and unknown sessions are answered at once.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "ferry.platform=local",
+            "server.tomcat.connection-timeout=1s",
+            "server.tomcat.keep-alive-timeout=1s"
+        })
 class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "stubsessionaaaaaaaaaaaaaaaaaaaaa";
@@ -47,7 +52,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = readHead(in);
-                assertThat(head).startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1").contains("Content-Length: " + total);
+                assertThat(head)
+                        .startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1")
+                        .contains("Content-Length: " + total);
                 long received = 0;
                 byte[] buffer = new byte[65536];
                 while (received < total) {
@@ -67,13 +74,15 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         });
         try (Socket c = visitor()) {
             OutputStream out = c.getOutputStream();
-            out.write(("PUT /user/" + SESSION + "/upload HTTP/1.1\r\nHost: ferry.test\r\nContent-Length: " + total + "\r\n\r\n")
+            out.write(("PUT /user/" + SESSION + "/upload HTTP/1.1\r\nHost: ferry.test\r\nContent-Length: " + total
+                            + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             byte[] megabyte = new byte[1024 * 1024];
             out.write(megabyte);
             out.flush();
             assertThat(firstMegabyteArrived.await(10, TimeUnit.SECONDS))
-                    .as("the server saw the first megabyte while the visitor still held back the rest").isTrue();
+                    .as("the server saw the first megabyte while the visitor still held back the rest")
+                    .isTrue();
             for (int i = 1; i < 20; i++) {
                 out.write(megabyte);
             }
@@ -91,7 +100,8 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
                 OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + total + "\r\n\r\n")
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + total
+                                + "\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 byte[] megabyte = new byte[1024 * 1024];
                 out.write(megabyte);
@@ -108,8 +118,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: " + total);
             long received = 0;
@@ -133,12 +144,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 String head = readHead(in);
-                assertThat(head).contains("Upgrade: websocket").contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
-                        .contains("Host: ferry.test").contains("X-Forwarded-For: 127.0.0.1");
+                assertThat(head)
+                        .contains("Upgrade: websocket")
+                        .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+                        .contains("Host: ferry.test")
+                        .contains("X-Forwarded-For: 127.0.0.1");
                 OutputStream out = s.getOutputStream();
                 out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                        + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                                + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 ScriptedUpstream.echo(in, out);
             } catch (IOException e) {
@@ -146,20 +161,24 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             String head = readHead(in);
-            assertThat(head).startsWith("HTTP/1.1 101").contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+            assertThat(head)
+                    .startsWith("HTTP/1.1 101")
+                    .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
                     .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 
             Thread.sleep(3_000); // three times Tomcat's connection timeout, idle
 
             byte[] payload = new byte[16 * 1024 * 1024];
             new Random(7).nextBytes(payload);
-            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 20), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 20), payload))
+                    .isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }
@@ -169,8 +188,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().flush();
                 Thread.sleep(500);
             } catch (IOException | InterruptedException e) {
@@ -178,9 +199,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
+                                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             long t0 = System.nanoTime();
@@ -206,8 +228,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             assertThat(new String(in.readNBytes(11), StandardCharsets.US_ASCII)).isEqualTo("first frame");
@@ -231,8 +254,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE
-                    + "first frame").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE + "first frame")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
         }
         assertThat(server.get(15, TimeUnit.SECONDS)).isEqualTo("first frame then end of stream");
@@ -244,12 +268,14 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         new Random(11).nextBytes(payload);
         CompletableFuture<Void> server = upstream.serveOnce(ScriptedUpstream.upgradeThenSend(payload));
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             Thread.sleep(500); // let the proxy fill every buffer towards the visitor
-            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload))
+                    .isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }
@@ -280,18 +306,22 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         try {
             Socket c = visitor();
             clients.add(c);
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
             int threadsWithOneTunnel = Thread.activeCount();
             for (int i = 1; i < tunnels; i++) {
                 c = visitor();
                 clients.add(c);
-                c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                        .getBytes(StandardCharsets.US_ASCII));
-                assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
+                c.getOutputStream()
+                        .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                                .getBytes(StandardCharsets.US_ASCII));
+                assertThat(readHead(new BufferedInputStream(c.getInputStream())))
+                        .startsWith("HTTP/1.1 101");
             }
-            assertThat(Thread.activeCount() - threadsWithOneTunnel).as("threads added by %d more open tunnels", tunnels - 1)
+            assertThat(Thread.activeCount() - threadsWithOneTunnel)
+                    .as("threads added by %d more open tunnels", tunnels - 1)
                     .isLessThan(10);
         } finally {
             for (Socket c : clients) {
@@ -310,15 +340,18 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
                 assertThat(readHead(in)).contains("Content-Length: 5");
-                assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("hello");
+                assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII))
+                        .isEqualTo("hello");
                 s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 100");
             c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
@@ -332,18 +365,21 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
-                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
+                                .getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
-            assertThat(in.readAllBytes()).hasSize(100); // closed after what the server sent, not padded nor left hanging
+            assertThat(in.readAllBytes())
+                    .hasSize(100); // closed after what the server sent, not padded nor left hanging
         }
         server.get(10, TimeUnit.SECONDS);
     }
@@ -351,15 +387,19 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 404").contains("There is no session at this address");
         }
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(
+                            ("GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 404").contains("application/json");
         }
@@ -368,8 +408,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void dotSegmentsNeverReachAnotherSession() throws Exception {
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Connection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 400");
         }
@@ -388,22 +430,28 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
             out.write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
-            assertThat(readHead(in)).as("the next answer follows the HEAD answer, with no body between")
-                    .startsWith("HTTP/1.1 200").contains("Content-Length: 5");
+            assertThat(readHead(in))
+                    .as("the next answer follows the HEAD answer, with no body between")
+                    .startsWith("HTTP/1.1 200")
+                    .contains("Content-Length: 5");
             assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("after");
         }
     }
 
     @Test
     void largeHeadersWithinTheLimitsPassIntactBothWays() throws Exception {
-        // (Tomcat's default limits are 8 KiB of request head and 8 KiB of response head; the front door applies the first)
+        // (Tomcat's default limits are 8 KiB of request head and 8 KiB of response head; the front door applies the
+        // first)
         String cookie = "c".repeat(7_000);
         String policy = "p".repeat(7_000);
-        String[] exchanged = exchange("GET /user/" + SESSION + "/lab HTTP/1.1\r\nHost: ferry.test\r\nCookie: " + cookie
-                + "\r\nConnection: close\r\n\r\n",
+        String[] exchanged = exchange(
+                "GET /user/" + SESSION + "/lab HTTP/1.1\r\nHost: ferry.test\r\nCookie: " + cookie
+                        + "\r\nConnection: close\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nContent-Security-Policy: " + policy + "\r\nContent-Length: 2\r\n\r\nok");
         assertThat(exchanged[0]).contains("\r\nCookie: " + cookie + "\r\n");
-        assertThat(exchanged[1]).startsWith("HTTP/1.1 200").contains("\r\nContent-Security-Policy: " + policy + "\r\n")
+        assertThat(exchanged[1])
+                .startsWith("HTTP/1.1 200")
+                .contains("\r\nContent-Security-Policy: " + policy + "\r\n")
                 .endsWith("\r\n\r\nok");
     }
 
@@ -420,14 +468,20 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void thePortalsCredentialsNeverReachTheSessionButJupytersCookiesDo() throws Exception {
         // what a browser sends to /user/… after its operator logged in to the portal (and had once used HTTP Basic)
-        String[] exchanged = exchange("GET /user/" + SESSION + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
-                + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nProxy-Authorization: Basic eDp5\r\n"
-                + "Cookie: FERRY_ADMIN=adminsession; JSESSIONID=oldsession; _xsrf=abc; FERRY_ADMIN_CSRF=tok; username-x=y; "
-                + "ferry-attendee=seat\r\n"
-                + "Connection: close\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        assertThat(exchanged[0]).startsWith("GET /user/" + SESSION + "/tree HTTP/1.1")
-                .doesNotContainIgnoringCase("authorization:").doesNotContain("YWRtaW46b3Atc2VjcmV0")
-                .doesNotContain("FERRY_ADMIN").doesNotContain("adminsession").doesNotContain("JSESSIONID")
+        String[] exchanged = exchange(
+                "GET /user/" + SESSION + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
+                        + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nProxy-Authorization: Basic eDp5\r\n"
+                        + "Cookie: FERRY_ADMIN=adminsession; JSESSIONID=oldsession; _xsrf=abc; FERRY_ADMIN_CSRF=tok; username-x=y; "
+                        + "ferry-attendee=seat\r\n"
+                        + "Connection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(exchanged[0])
+                .startsWith("GET /user/" + SESSION + "/tree HTTP/1.1")
+                .doesNotContainIgnoringCase("authorization:")
+                .doesNotContain("YWRtaW46b3Atc2VjcmV0")
+                .doesNotContain("FERRY_ADMIN")
+                .doesNotContain("adminsession")
+                .doesNotContain("JSESSIONID")
                 .doesNotContain("ferry-attendee")
                 .contains("\r\nCookie: _xsrf=abc; username-x=y\r\n");
         assertThat(exchanged[1]).startsWith("HTTP/1.1 200");
@@ -435,28 +489,39 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
 
     @Test
     void aWebSocketUpgradeCarriesNoPortalCredentialsEither() throws Exception {
-        String[] exchanged = exchange("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nCookie: FERRY_ADMIN=adminsession; _xsrf=abc\r\n" + UPGRADE,
+        String[] exchanged = exchange(
+                "GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                        + "Authorization: Basic YWRtaW46b3Atc2VjcmV0\r\nCookie: FERRY_ADMIN=adminsession; _xsrf=abc\r\n"
+                        + UPGRADE,
                 new String(SWITCHING, StandardCharsets.ISO_8859_1));
-        assertThat(exchanged[0]).contains("\r\nUpgrade: websocket\r\n").doesNotContainIgnoringCase("authorization:")
-                .doesNotContain("FERRY_ADMIN").contains("\r\nCookie: _xsrf=abc\r\n");
+        assertThat(exchanged[0])
+                .contains("\r\nUpgrade: websocket\r\n")
+                .doesNotContainIgnoringCase("authorization:")
+                .doesNotContain("FERRY_ADMIN")
+                .contains("\r\nCookie: _xsrf=abc\r\n");
         assertThat(exchanged[1]).startsWith("HTTP/1.1 101");
     }
 
     @Test
     void jupytersOwnTokenInAuthorizationReachesTheSession() throws Exception {
         // Thebe and @jupyterlab/services authenticate this way
-        String[] exchanged = exchange("GET /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
-                + "Authorization: token 0123abcd\r\nCookie: _xsrf=abc\r\nConnection: close\r\n\r\n",
+        String[] exchanged = exchange(
+                "GET /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
+                        + "Authorization: token 0123abcd\r\nCookie: _xsrf=abc\r\nConnection: close\r\n\r\n",
                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        assertThat(exchanged[0]).contains("\r\nAuthorization: token 0123abcd\r\n").contains("\r\nCookie: _xsrf=abc\r\n");
+        assertThat(exchanged[0])
+                .contains("\r\nAuthorization: token 0123abcd\r\n")
+                .contains("\r\nCookie: _xsrf=abc\r\n");
     }
 
     @Test
     void aSessionCannotMakeTheBrowserAskForAPasswordOnThePortalsOrigin() throws Exception {
-        String[] exchanged = exchange("GET /user/" + SESSION + "/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n",
+        String[] exchanged = exchange(
+                "GET /user/" + SESSION + "/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n",
                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Ferry admin\"\r\nContent-Length: 4\r\n\r\nnope");
-        assertThat(exchanged[1]).startsWith("HTTP/1.1 401").doesNotContainIgnoringCase("WWW-Authenticate")
+        assertThat(exchanged[1])
+                .startsWith("HTTP/1.1 401")
+                .doesNotContainIgnoringCase("WWW-Authenticate")
                 .endsWith("\r\n\r\nnope");
     }
 
@@ -490,17 +555,20 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 String head = readHead(in);
                 assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
                 assertThat(readBody(in, head)).isEqualTo("hello chunked world");
-                s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().flush();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             String head = readHead(in);
             assertThat(head).startsWith("HTTP/1.1 200");
@@ -518,22 +586,32 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     void aPostTheServerClosedOnWithoutAnsweringIsNotSentAgain() throws Exception {
         java.util.List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-        serveEach((connection, head) -> {
-            heads.add(head);
-            // the first connection's second request is read, then the connection closes unanswered
-            return connection == 1 && heads.size() == 2 ? null : new String(ScriptedUpstream.OK, StandardCharsets.US_ASCII);
-        }, connections);
+        serveEach(
+                (connection, head) -> {
+                    heads.add(head);
+                    // the first connection's second request is read, then the connection closes unanswered
+                    return connection == 1 && heads.size() == 2
+                            ? null
+                            : new String(ScriptedUpstream.OK, StandardCharsets.US_ASCII);
+                },
+                connections);
         try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
-            c.getOutputStream().write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(in)).startsWith("HTTP/1.1 200");
             assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
-            c.getOutputStream().write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: 0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(in)).startsWith("HTTP/1.1 502");
         }
-        assertThat(heads).filteredOn(h -> h.startsWith("POST ")).as("POSTs the server read").hasSize(1);
+        assertThat(heads)
+                .filteredOn(h -> h.startsWith("POST "))
+                .as("POSTs the server read")
+                .hasSize(1);
     }
 
     /**
@@ -545,8 +623,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<String> received = upstream.serveOnceReading((in, out) ->
                 readHead(in) + new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)); // until it closes
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().flush();
             Thread.sleep(200); // the first chunk goes on
             c.getOutputStream().write("zz\r\nmore\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -575,12 +655,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return head + rest;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
-                    + "X-Trailing: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
+                                    + "X-Trailing: t\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
         }
-        assertThat(received.get(10, TimeUnit.SECONDS)).contains("hello").doesNotContain("10.9.9.9")
+        assertThat(received.get(10, TimeUnit.SECONDS))
+                .contains("hello")
+                .doesNotContain("10.9.9.9")
                 .doesNotContain("X-Trailing");
     }
 
@@ -594,8 +678,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return head + body;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE.replace("\r\n\r\n",
-                    "\r\nContent-Length: 10\r\n\r\n") + "0123456789").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + UPGRADE.replace("\r\n\r\n", "\r\nContent-Length: 10\r\n\r\n") + "0123456789")
+                            .getBytes(StandardCharsets.US_ASCII));
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
         }
         assertThat(received.get(10, TimeUnit.SECONDS)).endsWith("0123456789");
@@ -610,9 +696,11 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return body;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION
+                                    + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200");
             assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
@@ -648,13 +736,19 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream().write(("PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n"
-                    + "Content-Length: " + total + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream()
+                    .write(("PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n"
+                                    + "Content-Length: " + total + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().write(new byte[2 * 1024 * 1024]);
             c.getOutputStream().flush();
-            assertThat(uploading.await(10, TimeUnit.SECONDS)).as("the upload reached the server").isTrue();
+            assertThat(uploading.await(10, TimeUnit.SECONDS))
+                    .as("the upload reached the server")
+                    .isTrue();
         } // the visitor goes with 8 MiB unsent
-        assertThat(server.get(15, TimeUnit.SECONDS)).as("bytes the server got before its request ended").isLessThan(total);
+        assertThat(server.get(15, TimeUnit.SECONDS))
+                .as("bytes the server got before its request ended")
+                .isLessThan(total);
     }
 
     @Test
@@ -689,14 +783,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<String> closed = new CompletableFuture<>();
         java.net.http.WebSocket ws = webSocket(new java.net.http.WebSocket.Listener() {
             @Override
-            public java.util.concurrent.CompletionStage<?> onPing(java.net.http.WebSocket w, java.nio.ByteBuffer message) {
+            public java.util.concurrent.CompletionStage<?> onPing(
+                    java.net.http.WebSocket w, java.nio.ByteBuffer message) {
                 pinged.complete(StandardCharsets.UTF_8.decode(message).toString());
                 w.request(1);
                 return null;
             }
 
             @Override
-            public java.util.concurrent.CompletionStage<?> onPong(java.net.http.WebSocket w, java.nio.ByteBuffer message) {
+            public java.util.concurrent.CompletionStage<?> onPong(
+                    java.net.http.WebSocket w, java.nio.ByteBuffer message) {
                 ponged.complete(StandardCharsets.UTF_8.decode(message).toString());
                 w.request(1);
                 return null;
@@ -709,12 +805,15 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         assertThat(pinged.get(10, TimeUnit.SECONDS)).isEqualTo("server ping");
-        ws.sendPing(java.nio.ByteBuffer.wrap("visitor ping".getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+        ws.sendPing(java.nio.ByteBuffer.wrap("visitor ping".getBytes(StandardCharsets.UTF_8)))
+                .get(10, TimeUnit.SECONDS);
         assertThat(ponged.get(10, TimeUnit.SECONDS)).isEqualTo("visitor ping");
         ws.sendClose(4000, "visitor leaves").get(10, TimeUnit.SECONDS);
-        assertThat(closed.get(10, TimeUnit.SECONDS)).as("the server's answering close").isEqualTo("4000 visitor leaves");
-        assertThat(server.get(10, TimeUnit.SECONDS)).containsExactly("pong server ping", "ping visitor ping",
-                "close 4000 visitor leaves");
+        assertThat(closed.get(10, TimeUnit.SECONDS))
+                .as("the server's answering close")
+                .isEqualTo("4000 visitor leaves");
+        assertThat(server.get(10, TimeUnit.SECONDS))
+                .containsExactly("pong server ping", "ping visitor ping", "close 4000 visitor leaves");
     }
 
     @Test
@@ -729,7 +828,8 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 out.flush();
                 ScriptedUpstream.Frame frame = ScriptedUpstream.readFrame(in, limit);
                 ScriptedUpstream.writeFrame(out, 0x8, ScriptedUpstream.closePayload(1009, "message too big"));
-                in.transferTo(java.io.OutputStream.nullOutputStream()); // the rest, until the proxy closes the connection
+                in.transferTo(
+                        java.io.OutputStream.nullOutputStream()); // the rest, until the proxy closes the connection
                 return frame.length();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -745,11 +845,14 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         });
         ws.sendBinary(java.nio.ByteBuffer.allocate(2 * limit), true);
         assertThat(closed.get(15, TimeUnit.SECONDS)).isEqualTo("1009 message too big");
-        assertThat(server.get(15, TimeUnit.SECONDS)).as("the frame length the server saw").isEqualTo(2L * limit);
+        assertThat(server.get(15, TimeUnit.SECONDS))
+                .as("the frame length the server saw")
+                .isEqualTo(2L * limit);
     }
 
     private java.net.http.WebSocket webSocket(java.net.http.WebSocket.Listener listener) throws Exception {
-        return java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+        return java.net.http.HttpClient.newHttpClient()
+                .newWebSocketBuilder()
                 .buildAsync(java.net.URI.create("ws://127.0.0.1:" + port + "/user/" + SESSION + "/ws"), listener)
                 .get(10, TimeUnit.SECONDS);
     }
@@ -763,8 +866,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
      * The same, with the connection's number (from 1, counted in {@code connections}) given to {@code answer}; a null
      * answer closes that connection without one.
      */
-    private void serveEach(java.util.function.BiFunction<Integer, String, String> answer,
-                           java.util.concurrent.atomic.AtomicInteger connections) {
+    private void serveEach(
+            java.util.function.BiFunction<Integer, String, String> answer,
+            java.util.concurrent.atomic.AtomicInteger connections) {
         upstream.acceptEach(connections, (number, s) -> {
             InputStream in = new BufferedInputStream(s.getInputStream());
             String head;
@@ -798,7 +902,8 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 assertThat(readLine(in)).as("the end of a chunk").isEmpty();
             }
         }
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("content-length: *(\\d+)").matcher(lower);
+        java.util.regex.Matcher length =
+                java.util.regex.Pattern.compile("content-length: *(\\d+)").matcher(lower);
         assertThat(length.find()).as("a length or chunks in %s", head).isTrue();
         return new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.UTF_8);
     }
@@ -823,7 +928,9 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         int b;
         while (matched < 4 && (b = in.read()) != -1) {
             head.write(b);
-            matched = (b == '\r' || b == '\n') ? (((matched % 2 == 0) == (b == '\r')) ? matched + 1 : (b == '\r' ? 1 : 0)) : 0;
+            matched = (b == '\r' || b == '\n')
+                    ? (((matched % 2 == 0) == (b == '\r')) ? matched + 1 : (b == '\r' ? 1 : 0))
+                    : 0;
         }
         return head.toString(StandardCharsets.ISO_8859_1);
     }

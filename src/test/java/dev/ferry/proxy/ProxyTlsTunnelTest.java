@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.net.URLEncoder;
-
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
@@ -42,9 +41,15 @@ import dev.ferry.testing.TempDirs;
  * door knows the visitor used https (its cookies are {@code Secure}); and a visitor that never finishes its handshake
  * is dropped at the request-head timeout.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local", "server.tomcat.connection-timeout=1s", "server.tomcat.keep-alive-timeout=1s",
-        "ferry.proxy.request-head-timeout=2s", "ferry.admin.password=" + ProxyTlsTunnelTest.PASSWORD})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "ferry.platform=local",
+            "server.tomcat.connection-timeout=1s",
+            "server.tomcat.keep-alive-timeout=1s",
+            "ferry.proxy.request-head-timeout=2s",
+            "ferry.admin.password=" + ProxyTlsTunnelTest.PASSWORD
+        })
 class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
 
     private static final String SESSION = "stubsessiontlsaaaaaaaaaaaaaaaaaa";
@@ -57,12 +62,32 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     static void selfSignedCertificate(DynamicPropertyRegistry registry) throws Exception {
         Path dir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-tls"));
         Path keystore = dir.resolve("ferry.p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "ferry", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-                "-validity", "2", "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", "changeit")
-                .redirectErrorStream(true).start();
+        Process keytool = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        "ferry",
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-dname",
+                        "CN=localhost",
+                        "-validity",
+                        "2",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        keystore.toString(),
+                        "-storepass",
+                        "changeit")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0).as(out).isTrue();
+        assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0)
+                .as(out)
+                .isTrue();
         registry.add("server.ssl.key-store", keystore::toString);
         registry.add("server.ssl.key-store-password", () -> "changeit");
         registry.add("server.ssl.key-store-type", () -> "PKCS12");
@@ -77,12 +102,10 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     private Socket client() throws Exception {
         X509TrustManager trustAll = new X509TrustManager() {
             @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
             @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
             @Override
             public X509Certificate[] getAcceptedIssuers() {
@@ -98,8 +121,9 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     }
 
     private InputStream upgrade(Socket c) throws IOException {
-        c.getOutputStream().write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                .getBytes(StandardCharsets.US_ASCII));
+        c.getOutputStream()
+                .write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
+                        .getBytes(StandardCharsets.US_ASCII));
         c.getOutputStream().flush();
         InputStream in = new BufferedInputStream(c.getInputStream());
         assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 101");
@@ -111,7 +135,8 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 InputStream in = new BufferedInputStream(s.getInputStream());
-                assertThat(ProxyStreamingTest.readHead(in)).contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
+                assertThat(ProxyStreamingTest.readHead(in))
+                        .contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
                 OutputStream out = s.getOutputStream();
                 out.write(SWITCHING);
                 out.flush();
@@ -125,7 +150,8 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
             Thread.sleep(2_000); // twice Tomcat's connection timeout, idle
             byte[] payload = new byte[16 * 1024 * 1024];
             new Random(13).nextBytes(payload);
-            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 60), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.sendAndReceive(c, in, payload, 60), payload))
+                    .isTrue();
         }
         server.get(15, TimeUnit.SECONDS);
     }
@@ -138,7 +164,8 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         try (Socket c = client()) {
             InputStream in = upgrade(c);
             Thread.sleep(500); // let the proxy fill every buffer towards the visitor
-            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload)).isTrue();
+            assertThat(Arrays.equals(ScriptedUpstream.readInSmallReads(in, payload.length), payload))
+                    .isTrue();
         }
         server.get(10, TimeUnit.SECONDS);
     }
@@ -154,19 +181,29 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
 
     @Test
     void thePortalBehindTheDoorKnowsTheVisitorUsedHttpsAndMakesItsCookieSecure() throws Exception {
-        LoopbackVisitors.Response form = tlsRequest("GET /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n");
+        LoopbackVisitors.Response form =
+                tlsRequest("GET /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n");
         assertThat(form.status()).isEqualTo(200);
         Matcher csrf = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(form.body());
         assertThat(csrf.find()).as(form.body()).isTrue();
-        String cookies = form.head().lines().filter(l -> l.regionMatches(true, 0, "Set-Cookie:", 0, 11))
-                .map(l -> l.substring(11).trim().split(";", 2)[0]).collect(Collectors.joining("; "));
-        String body = "username=admin&password=" + PASSWORD + "&_csrf=" + URLEncoder.encode(csrf.group(1), StandardCharsets.UTF_8);
-        LoopbackVisitors.Response login = tlsRequest("POST /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n"
-                + (cookies.isEmpty() ? "" : "Cookie: " + cookies + "\r\n")
-                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        String cookies = form.head()
+                .lines()
+                .filter(l -> l.regionMatches(true, 0, "Set-Cookie:", 0, 11))
+                .map(l -> l.substring(11).trim().split(";", 2)[0])
+                .collect(Collectors.joining("; "));
+        String body = "username=admin&password=" + PASSWORD + "&_csrf="
+                + URLEncoder.encode(csrf.group(1), StandardCharsets.UTF_8);
+        LoopbackVisitors.Response login =
+                tlsRequest("POST /admin/login HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n"
+                        + (cookies.isEmpty() ? "" : "Cookie: " + cookies + "\r\n")
+                        + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body);
         assertThat(login.status()).as(login.head()).isEqualTo(302);
         assertThat(login.head().lines().filter(l -> l.startsWith("Set-Cookie: FERRY_ADMIN=")))
-                .as(login.head()).singleElement().asString().contains("; Secure");
+                .as(login.head())
+                .singleElement()
+                .asString()
+                .contains("; Secure");
     }
 
     @Test
@@ -182,7 +219,9 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
             while (metrics.openConnections() == openBefore && System.nanoTime() < counted) {
                 Thread.sleep(10);
             }
-            assertThat(metrics.openConnections()).as("it holds a slot while it is open").isGreaterThan(openBefore);
+            assertThat(metrics.openConnections())
+                    .as("it holds a slot while it is open")
+                    .isGreaterThan(openBefore);
             CompletableFuture<Integer> end = CompletableFuture.supplyAsync(() -> {
                 try {
                     return stalled.getInputStream().read();

@@ -6,13 +6,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.junit.jupiter.api.Test;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.Test;
 
 import dev.ferry.access.ClientAddresses;
 
@@ -28,8 +29,8 @@ class RequestHeadWriterTest {
     private static final RequestHeadWriter.Visitor VIA_INGRESS =
             new RequestHeadWriter.Visitor("10.0.0.5", new InetSocketAddress("127.0.0.1", 8080), 8080);
 
-    private final RequestHeadWriter writer = new RequestHeadWriter(ClientAddresses.trusting(List.of("10.0.0.0/8")),
-            SECRET);
+    private final RequestHeadWriter writer =
+            new RequestHeadWriter(ClientAddresses.trusting(List.of("10.0.0.0/8")), SECRET);
 
     private static HttpRequest request(HttpVersion version, HttpMethod method, String uri, String... fields) {
         HttpRequest request = new DefaultHttpRequest(version, method, uri);
@@ -61,37 +62,72 @@ class RequestHeadWriterTest {
 
     @Test
     void aSessionGetsTheVisitorsAddressHostAndSchemeInForwardingHeadersAndNoneTheVisitorMadeUp() {
-        String head = toSession(get("/user/abc/api?x=1", "Host", "ferry.example:8443", "Accept", "*/*",
-                "X-Forwarded-For", "6.6.6.6", "X-Real-IP", "6.6.6.6", "X-Forwarded-Proto", "https",
-                "X-Forwarded-Host", "evil.example", "X-Forwarded-Port", "1", "Forwarded", "for=6.6.6.6",
-                FrontDoor.PEER_HEADER, "forged 6.6.6.6"), false, DIRECT);
+        String head = toSession(
+                get(
+                        "/user/abc/api?x=1",
+                        "Host",
+                        "ferry.example:8443",
+                        "Accept",
+                        "*/*",
+                        "X-Forwarded-For",
+                        "6.6.6.6",
+                        "X-Real-IP",
+                        "6.6.6.6",
+                        "X-Forwarded-Proto",
+                        "https",
+                        "X-Forwarded-Host",
+                        "evil.example",
+                        "X-Forwarded-Port",
+                        "1",
+                        "Forwarded",
+                        "for=6.6.6.6",
+                        FrontDoor.PEER_HEADER,
+                        "forged 6.6.6.6"),
+                false,
+                DIRECT);
 
-        assertThat(head).isEqualTo("GET /user/abc/api?x=1 HTTP/1.1\r\n"
-                + "Host: ferry.example:8443\r\n"
-                + "Accept: */*\r\n"
-                + "X-Forwarded-For: 192.0.2.7\r\n"
-                + "X-Real-IP: 192.0.2.7\r\n"
-                + "X-Forwarded-Proto: http\r\n"
-                + "X-Forwarded-Host: ferry.example:8443\r\n"
-                + "X-Forwarded-Port: 8443\r\n"
-                + "\r\n");
+        assertThat(head)
+                .isEqualTo("GET /user/abc/api?x=1 HTTP/1.1\r\n"
+                        + "Host: ferry.example:8443\r\n"
+                        + "Accept: */*\r\n"
+                        + "X-Forwarded-For: 192.0.2.7\r\n"
+                        + "X-Real-IP: 192.0.2.7\r\n"
+                        + "X-Forwarded-Proto: http\r\n"
+                        + "X-Forwarded-Host: ferry.example:8443\r\n"
+                        + "X-Forwarded-Port: 8443\r\n"
+                        + "\r\n");
     }
 
     @Test
     void behindATrustedProxyTheSessionGetsTheVisitorAndSchemeThatProxySaw() {
-        String head = toSession(get("/user/abc/", "Host", "ferry.example", "X-Forwarded-For", "6.6.6.6, 198.51.100.4",
-                "X-Forwarded-Proto", "http,https"), false, VIA_INGRESS);
+        String head = toSession(
+                get(
+                        "/user/abc/",
+                        "Host",
+                        "ferry.example",
+                        "X-Forwarded-For",
+                        "6.6.6.6, 198.51.100.4",
+                        "X-Forwarded-Proto",
+                        "http,https"),
+                false,
+                VIA_INGRESS);
 
-        assertThat(head).contains("X-Forwarded-For: 198.51.100.4\r\n", "X-Real-IP: 198.51.100.4\r\n",
-                "X-Forwarded-Proto: https\r\n", "X-Forwarded-Port: 443\r\n")
+        assertThat(head)
+                .contains(
+                        "X-Forwarded-For: 198.51.100.4\r\n",
+                        "X-Real-IP: 198.51.100.4\r\n",
+                        "X-Forwarded-Proto: https\r\n",
+                        "X-Forwarded-Port: 443\r\n")
                 .doesNotContain("6.6.6.6");
     }
 
     @Test
     void anUntrustedPeersForwardedSchemeIsIgnored() {
-        String head = toSession(get("/user/abc/", "Host", "ferry.example", "X-Forwarded-Proto", "https"), false, DIRECT);
+        String head =
+                toSession(get("/user/abc/", "Host", "ferry.example", "X-Forwarded-Proto", "https"), false, DIRECT);
 
-        assertThat(head).contains("X-Forwarded-Proto: http\r\n", "X-Forwarded-Port: 80\r\n")
+        assertThat(head)
+                .contains("X-Forwarded-Proto: http\r\n", "X-Forwarded-Port: 80\r\n")
                 .doesNotContain("https");
     }
 
@@ -104,17 +140,48 @@ class RequestHeadWriterTest {
 
     @Test
     void hopByHopHeadersAndThoseConnectionNamesAreRemovedButNotTheMessagesFraming() {
-        String head = toSession(request(HttpVersion.HTTP_1_1, HttpMethod.POST, "/user/abc/api/contents",
-                "Host", "h", "Connection", "keep-alive, X-Private, content-length, Host",
-                "X-Private", "p", "Keep-Alive", "timeout=5", "Proxy-Connection", "keep-alive", "TE", "trailers",
-                "Trailer", "X-T", "Proxy-Authorization", "Basic eA==", "Proxy-Authenticate", "Basic",
-                "Expect", "100-continue", "Content-Length", "3", "Upgrade", "h2c"), false, DIRECT);
+        String head = toSession(
+                request(
+                        HttpVersion.HTTP_1_1,
+                        HttpMethod.POST,
+                        "/user/abc/api/contents",
+                        "Host",
+                        "h",
+                        "Connection",
+                        "keep-alive, X-Private, content-length, Host",
+                        "X-Private",
+                        "p",
+                        "Keep-Alive",
+                        "timeout=5",
+                        "Proxy-Connection",
+                        "keep-alive",
+                        "TE",
+                        "trailers",
+                        "Trailer",
+                        "X-T",
+                        "Proxy-Authorization",
+                        "Basic eA==",
+                        "Proxy-Authenticate",
+                        "Basic",
+                        "Expect",
+                        "100-continue",
+                        "Content-Length",
+                        "3",
+                        "Upgrade",
+                        "h2c"),
+                false,
+                DIRECT);
 
-        assertThat(head).startsWith("POST /user/abc/api/contents HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n")
-                .doesNotContainIgnoringCase("connection:").doesNotContainIgnoringCase("x-private")
-                .doesNotContainIgnoringCase("keep-alive").doesNotContainIgnoringCase("te:")
-                .doesNotContainIgnoringCase("trailer").doesNotContainIgnoringCase("proxy-")
-                .doesNotContainIgnoringCase("expect").doesNotContainIgnoringCase("upgrade");
+        assertThat(head)
+                .startsWith("POST /user/abc/api/contents HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n")
+                .doesNotContainIgnoringCase("connection:")
+                .doesNotContainIgnoringCase("x-private")
+                .doesNotContainIgnoringCase("keep-alive")
+                .doesNotContainIgnoringCase("te:")
+                .doesNotContainIgnoringCase("trailer")
+                .doesNotContainIgnoringCase("proxy-")
+                .doesNotContainIgnoringCase("expect")
+                .doesNotContainIgnoringCase("upgrade");
     }
 
     @Test
@@ -126,39 +193,68 @@ class RequestHeadWriterTest {
 
     @Test
     void theSessionGetsJupytersTokenButNotThePortalsCredentials() {
-        String head = toSession(get("/user/abc/", "Host", "h", "Authorization", "Basic dTpw",
-                "Authorization", "token abc", "Cookie", "FERRY_ADMIN=x; _xsrf=2|a; JSESSIONID=y",
-                "Cookie", "ferry-attendee=z"), false, DIRECT);
+        String head = toSession(
+                get(
+                        "/user/abc/",
+                        "Host",
+                        "h",
+                        "Authorization",
+                        "Basic dTpw",
+                        "Authorization",
+                        "token abc",
+                        "Cookie",
+                        "FERRY_ADMIN=x; _xsrf=2|a; JSESSIONID=y",
+                        "Cookie",
+                        "ferry-attendee=z"),
+                false,
+                DIRECT);
 
-        assertThat(head).contains("Authorization: token abc\r\n", "Cookie: _xsrf=2|a\r\n")
+        assertThat(head)
+                .contains("Authorization: token abc\r\n", "Cookie: _xsrf=2|a\r\n")
                 .doesNotContain("Basic", "FERRY_ADMIN", "JSESSIONID", "ferry-attendee");
     }
 
     @Test
     void cookiesAndTokensOfTheSessionAloneGoOnUntouched() {
-        String head = toSession(get("/user/abc/", "Host", "h", "Authorization", "Bearer t",
-                "Cookie", "_xsrf=2|a;  username-x=y"), false, DIRECT);
+        String head = toSession(
+                get("/user/abc/", "Host", "h", "Authorization", "Bearer t", "Cookie", "_xsrf=2|a;  username-x=y"),
+                false,
+                DIRECT);
 
         assertThat(head).contains("Authorization: Bearer t\r\n", "Cookie: _xsrf=2|a;  username-x=y\r\n");
     }
 
     @Test
     void aWebSocketUpgradeAsksTheSessionForAWebSocketOverWs() {
-        String head = toSession(get("/user/abc/api/kernels/k/channels", "Host", "h", "Connection", "Upgrade",
-                "Upgrade", "websocket", "Sec-WebSocket-Key", "k", "Sec-WebSocket-Version", "13"), true, DIRECT);
+        String head = toSession(
+                get(
+                        "/user/abc/api/kernels/k/channels",
+                        "Host",
+                        "h",
+                        "Connection",
+                        "Upgrade",
+                        "Upgrade",
+                        "websocket",
+                        "Sec-WebSocket-Key",
+                        "k",
+                        "Sec-WebSocket-Version",
+                        "13"),
+                true,
+                DIRECT);
 
-        assertThat(head).isEqualTo("GET /user/abc/api/kernels/k/channels HTTP/1.1\r\n"
-                + "Host: h\r\n"
-                + "Sec-WebSocket-Key: k\r\n"
-                + "Sec-WebSocket-Version: 13\r\n"
-                + "X-Forwarded-For: 192.0.2.7\r\n"
-                + "X-Real-IP: 192.0.2.7\r\n"
-                + "X-Forwarded-Proto: ws\r\n"
-                + "X-Forwarded-Host: h\r\n"
-                + "X-Forwarded-Port: 80\r\n"
-                + "Connection: Upgrade\r\n"
-                + "Upgrade: websocket\r\n"
-                + "\r\n");
+        assertThat(head)
+                .isEqualTo("GET /user/abc/api/kernels/k/channels HTTP/1.1\r\n"
+                        + "Host: h\r\n"
+                        + "Sec-WebSocket-Key: k\r\n"
+                        + "Sec-WebSocket-Version: 13\r\n"
+                        + "X-Forwarded-For: 192.0.2.7\r\n"
+                        + "X-Real-IP: 192.0.2.7\r\n"
+                        + "X-Forwarded-Proto: ws\r\n"
+                        + "X-Forwarded-Host: h\r\n"
+                        + "X-Forwarded-Port: 80\r\n"
+                        + "Connection: Upgrade\r\n"
+                        + "Upgrade: websocket\r\n"
+                        + "\r\n");
     }
 
     @Test
@@ -170,8 +266,8 @@ class RequestHeadWriterTest {
 
     @Test
     void anHttp10RequestGoesOnAsHttp11() {
-        String head = toSession(request(HttpVersion.HTTP_1_0, HttpMethod.GET, "/user/abc/", "Host", "h"), false,
-                DIRECT);
+        String head =
+                toSession(request(HttpVersion.HTTP_1_0, HttpMethod.GET, "/user/abc/", "Host", "h"), false, DIRECT);
 
         assertThat(head).startsWith("GET /user/abc/ HTTP/1.1\r\n");
     }
@@ -179,7 +275,8 @@ class RequestHeadWriterTest {
     @Test
     void bytesBeyondAsciiInTheTargetGoOnAsTheSameSingleBytes() {
         // Netty's decoder makes one character of each byte: "é" in UTF-8 arrives as the two characters Ã and ©
-        String target = new String("/user/abc/files/é?q=ü".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        String target =
+                new String("/user/abc/files/é?q=ü".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
         ByteBuf head = writer.toSession(get(target, "Host", "h"), false, DIRECT, UnpooledByteBufAllocator.DEFAULT);
         try {
             byte[] bytes = new byte[head.readableBytes()];
@@ -192,17 +289,32 @@ class RequestHeadWriterTest {
 
     @Test
     void thePortalGetsTheVisitorsAddressBehindTheSecretAndKeepsItsCredentials() {
-        String head = toPortal(get("/admin/", "Host", "ferry.example", "Connection", "keep-alive",
-                FrontDoor.PEER_HEADER, "forged 6.6.6.6", "Authorization", "Basic dTpw", "Cookie", "FERRY_ADMIN=x",
-                "X-Forwarded-For", "6.6.6.6"), false, DIRECT);
+        String head = toPortal(
+                get(
+                        "/admin/",
+                        "Host",
+                        "ferry.example",
+                        "Connection",
+                        "keep-alive",
+                        FrontDoor.PEER_HEADER,
+                        "forged 6.6.6.6",
+                        "Authorization",
+                        "Basic dTpw",
+                        "Cookie",
+                        "FERRY_ADMIN=x",
+                        "X-Forwarded-For",
+                        "6.6.6.6"),
+                false,
+                DIRECT);
 
-        assertThat(head).isEqualTo("GET /admin/ HTTP/1.1\r\n"
-                + "Host: ferry.example\r\n"
-                + "Authorization: Basic dTpw\r\n"
-                + "Cookie: FERRY_ADMIN=x\r\n"
-                + "X-Forwarded-For: 6.6.6.6\r\n"
-                + FrontDoor.PEER_HEADER + ": s3cret 192.0.2.7\r\n"
-                + "\r\n");
+        assertThat(head)
+                .isEqualTo("GET /admin/ HTTP/1.1\r\n"
+                        + "Host: ferry.example\r\n"
+                        + "Authorization: Basic dTpw\r\n"
+                        + "Cookie: FERRY_ADMIN=x\r\n"
+                        + "X-Forwarded-For: 6.6.6.6\r\n"
+                        + FrontDoor.PEER_HEADER + ": s3cret 192.0.2.7\r\n"
+                        + "\r\n");
     }
 
     @Test
@@ -215,8 +327,10 @@ class RequestHeadWriterTest {
 
     @Test
     void anUpgradeToThePortalKeepsTheProtocolAskedFor() {
-        String head = toPortal(get("/user/gone/api/kernels/k/channels", "Host", "h", "Connection", "Upgrade",
-                "Upgrade", "WebSocket"), true, DIRECT);
+        String head = toPortal(
+                get("/user/gone/api/kernels/k/channels", "Host", "h", "Connection", "Upgrade", "Upgrade", "WebSocket"),
+                true,
+                DIRECT);
 
         assertThat(head).endsWith("Connection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n");
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 
+import org.junit.jupiter.api.Test;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -12,7 +14,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
-import org.junit.jupiter.api.Test;
 
 /**
  * {@link ResponseReader}: where each response ends (a length, chunks, HEAD, 204/304, interim answers, the connection's
@@ -67,38 +68,47 @@ class ResponseReaderTest {
     private static String readAtEverySplit(String response, boolean headRequest, boolean dechunk, boolean close) {
         String whole = read(response, response.length(), headRequest, dechunk, close);
         for (int split = 0; split < response.length(); split++) {
-            assertThat(read(response, split, headRequest, dechunk, close)).as("split at %d", split).isEqualTo(whole);
+            assertThat(read(response, split, headRequest, dechunk, close))
+                    .as("split at %d", split)
+                    .isEqualTo(whole);
         }
         return whole;
     }
 
     @Test
     void aBodyOfALengthEndsAtItsLengthAndTheNextResponseFollows() {
-        String two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" + "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno";
+        String two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                + "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno";
         assertThat(readAtEverySplit(two, false, false, false)).isEqualTo("[head 200]hello[end][head 404]no[end]");
     }
 
     @Test
     void chunksGoOnInFramingOfTheFrontDoorsOwnWithTheTrailersThatMayAndEndAtTheLastChunk() {
-        String response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6 ;name=value\r\nhello \r\nA\n0123456789\n"
-                + "0\r\nTrailer-Field: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        String response =
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6 ;name=value\r\nhello \r\nA\n0123456789\n"
+                        + "0\r\nTrailer-Field: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         assertThat(readAtEverySplit(response + "HTTP/1.1 204 No Content\r\n\r\n", false, false, false))
-                .isEqualTo("[head 200]6\r\nhello \r\na\r\n0123456789\r\n0\r\nTrailer-Field: x\r\n\r\n[end][head 204][end]");
-        assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false, false, false))
-                .as("no data at all").isEqualTo("[head 200]0\r\n\r\n[end]");
+                .isEqualTo(
+                        "[head 200]6\r\nhello \r\na\r\n0123456789\r\n0\r\nTrailer-Field: x\r\n\r\n[end][head 204][end]");
+        assertThat(readAtEverySplit(
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", false, false, false))
+                .as("no data at all")
+                .isEqualTo("[head 200]0\r\n\r\n[end]");
     }
 
     @Test
     void aHeadThatComesAByteAtATimeIsReadAsOne() {
         String response = "HTTP/1.1 200 OK\r\nX-A: " + "a".repeat(300) + "\r\nContent-Length: 2\r\n\r\nok"
-                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: " + "t".repeat(100) + "\r\n\r\n";
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: " + "t".repeat(100)
+                + "\r\n\r\n";
         EmbeddedChannel channel = new EmbeddedChannel(new ResponseReader());
         StringBuilder out = new StringBuilder();
         for (byte b : response.getBytes(StandardCharsets.US_ASCII)) {
             channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
             collect(channel, out);
         }
-        assertThat(out).hasToString("[head 200]ok[end][head 200]2\r\nok\r\n0\r\nX-T: " + "t".repeat(100) + "\r\n\r\n[end]");
+        assertThat(out)
+                .hasToString("[head 200]ok[end][head 200]2\r\nok\r\n0\r\nX-T: " + "t".repeat(100) + "\r\n\r\n[end]");
         channel.finishAndReleaseAll();
     }
 
@@ -114,31 +124,45 @@ class ResponseReaderTest {
         EmbeddedChannel channel = new EmbeddedChannel(reader);
         StringBuilder out = new StringBuilder();
         reader.expectAnswerTo(true);
-        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", StandardCharsets.US_ASCII));
+        channel.writeInbound(
+                Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", StandardCharsets.US_ASCII));
         collect(channel, out);
-        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", StandardCharsets.US_ASCII));
+        channel.writeInbound(
+                Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", StandardCharsets.US_ASCII));
         collect(channel, out);
-        assertThat(out).as("the answer to HEAD, then to a GET on the same connection").hasToString("[head 200][end][head 200]ok[end]");
+        assertThat(out)
+                .as("the answer to HEAD, then to a GET on the same connection")
+                .hasToString("[head 200][end][head 200]ok[end]");
         channel.finishAndReleaseAll();
-        assertThat(readAtEverySplit("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
-                + "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", false, false, false))
+        assertThat(readAtEverySplit(
+                        "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n"
+                                + "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        false,
+                        false,
+                        false))
                 .isEqualTo("[head 304][end][head 204][end]");
     }
 
     @Test
     void interimAnswersComeAsHeadsWithoutAnEndBeforeTheFinalOne() {
-        assertThat(readAtEverySplit("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
-                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false, false, false))
+        assertThat(readAtEverySplit(
+                        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                        false,
+                        false,
+                        false))
                 .isEqualTo("[head 100][head 103][head 200]ok[end]");
     }
 
     @Test
     void aBodyWithoutALengthEndsWithTheConnectionAndOneCutShortDoesNotEnd() {
-        assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", false, false, true))
+        assertThat(readAtEverySplit(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", false, false, true))
                 .isEqualTo("[head 200]until the end[end]");
         assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", false, false, true))
                 .isEqualTo("[head 200]short");
-        assertThat(readAtEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nshort\r\n", false, false, true))
+        assertThat(readAtEverySplit(
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nshort\r\n", false, false, true))
                 .isEqualTo("[head 200]5\r\nshort");
     }
 
@@ -159,24 +183,31 @@ class ResponseReaderTest {
     void keepAliveFollowsTheVersionAndTheConnectionHeader() {
         assertThat(keepAlive("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")).isTrue();
         assertThat(keepAlive("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"))
-                .as("a length beside a transfer coding").isFalse();
+                .as("a length beside a transfer coding")
+                .isFalse();
         assertThat(keepAlive("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"))
-                .as("a transfer coding in HTTP/1.0").isFalse();
-        assertThat(keepAlive("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n")).isFalse();
+                .as("a transfer coding in HTTP/1.0")
+                .isFalse();
+        assertThat(keepAlive("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n"))
+                .isFalse();
         assertThat(keepAlive("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")).isFalse();
-        assertThat(keepAlive("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n")).isTrue();
+        assertThat(keepAlive("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"))
+                .isTrue();
     }
 
     @Test
     void theVisitorsCopyIsHttp11WithoutHopByHopHeadersOrThoseTheConnectionHeaderNames() {
-        ResponseReader.Head head = head("HTTP/1.0 200 Fine\nServer: test\nConnection: keep-alive, X-Hop, Content-Length\n"
-                + "Keep-Alive: timeout=5\nX-Hop: 1\nProxy-Connection: x\nTE: trailers\nTrailer: X\nUpgrade: h2c\n"
-                + "Proxy-Authenticate: Basic\nContent-Length: 3\nx-hop: 2\nX-Kept: yes\n\n");
-        assertThat(visitorCopy(head, false)).isEqualTo(
-                "HTTP/1.1 200 Fine\r\nServer: test\r\nContent-Length: 3\r\nX-Kept: yes\r\n\r\n");
+        ResponseReader.Head head =
+                head("HTTP/1.0 200 Fine\nServer: test\nConnection: keep-alive, X-Hop, Content-Length\n"
+                        + "Keep-Alive: timeout=5\nX-Hop: 1\nProxy-Connection: x\nTE: trailers\nTrailer: X\nUpgrade: h2c\n"
+                        + "Proxy-Authenticate: Basic\nContent-Length: 3\nx-hop: 2\nX-Kept: yes\n\n");
+        assertThat(visitorCopy(head, false))
+                .isEqualTo("HTTP/1.1 200 Fine\r\nServer: test\r\nContent-Length: 3\r\nX-Kept: yes\r\n\r\n");
         ResponseReader.Head chunked = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\n");
-        ByteBuf copy = chunked.toVisitor(ByteBufAllocator.DEFAULT, true, "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII));
-        assertThat(copy.toString(StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\n\r\n");
+        ByteBuf copy = chunked.toVisitor(
+                ByteBufAllocator.DEFAULT, true, "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(copy.toString(StandardCharsets.US_ASCII))
+                .isEqualTo("HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\n\r\n");
         copy.release();
     }
 
@@ -189,39 +220,47 @@ class ResponseReaderTest {
     @Test
     void headsAProxyMustNotPassOnFailTheConnection() {
         for (String bad : new String[] {
-                "HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n", "ICY 200 OK\r\n\r\n",
-                "HTTP/1.1 099 Low\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nX: folded\r\n  line\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
-                "HTTP/1.1 200 OK\r\n: no name\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 zz\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\0\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\rb\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n folded\r\n\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n",
-                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n"}) {
+            "HTTP/2.0 200 OK\r\n\r\n",
+            "HTTP/1.1 20 OK\r\n\r\n",
+            "HTTP/1.1 200OK\r\n\r\n",
+            "ICY 200 OK\r\n\r\n",
+            "HTTP/1.1 099 Low\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX: folded\r\n  line\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n: no name\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 zz\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\0\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\rb\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n folded\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n"
+        }) {
             EmbeddedChannel channel = new EmbeddedChannel(new ResponseReader());
             assertThatThrownBy(() -> {
-                channel.writeInbound(Unpooled.copiedBuffer(bad, StandardCharsets.ISO_8859_1));
-                releaseAll(channel);
-            }).as(bad).isInstanceOf(DecoderException.class);
+                        channel.writeInbound(Unpooled.copiedBuffer(bad, StandardCharsets.ISO_8859_1));
+                        releaseAll(channel);
+                    })
+                    .as(bad)
+                    .isInstanceOf(DecoderException.class);
             releaseAll(channel);
             channel.finishAndReleaseAll();
         }
         ResponseReader.Head equal = head("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n");
         assertThat(equal.contentLength).as("equal lengths are one length").isEqualTo(5);
-        assertThat(visitorCopy(equal, false)).as("and one header").isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        assertThat(visitorCopy(equal, false))
+                .as("and one header")
+                .isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
     }
 
     @Test

@@ -25,7 +25,8 @@ final class ScriptedUpstream implements AutoCloseable {
     static final String UPGRADE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                    + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
 
     private final ServerSocket socket;
     private final RouteTable routes;
@@ -135,13 +136,17 @@ final class ScriptedUpstream implements AutoCloseable {
 
     /** The 101 a WebSocket server answers {@code head} (a request read with {@code readHead}) with. */
     static byte[] switchingFor(String head) {
-        String key = head.lines().filter(l -> l.regionMatches(true, 0, "Sec-WebSocket-Key:", 0, 18))
-                .map(l -> l.substring(18).trim()).findFirst().orElseThrow(() -> new AssertionError("no key in " + head));
+        String key = head.lines()
+                .filter(l -> l.regionMatches(true, 0, "Sec-WebSocket-Key:", 0, 18))
+                .map(l -> l.substring(18).trim())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no key in " + head));
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-1")
                     .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
             return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Accept: " + java.util.Base64.getEncoder().encodeToString(digest) + "\r\n\r\n")
+                            + "Sec-WebSocket-Accept: "
+                            + java.util.Base64.getEncoder().encodeToString(digest) + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

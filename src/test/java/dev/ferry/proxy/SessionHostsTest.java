@@ -38,15 +38,18 @@ class SessionHostsTest {
 
     @Test
     void sessionUrlsKeepTheSchemeAndPortOfThePublicUrl() {
-        assertThat(hosts.sessionUrl("https://ferry.example.org", "abc")).isEqualTo("https://abc.sessions.example.org/user/abc/");
-        assertThat(hosts.sessionUrl("http://127.0.0.1:8080", "abc")).isEqualTo("http://abc.sessions.example.org:8080/user/abc/");
+        assertThat(hosts.sessionUrl("https://ferry.example.org", "abc"))
+                .isEqualTo("https://abc.sessions.example.org/user/abc/");
+        assertThat(hosts.sessionUrl("http://127.0.0.1:8080", "abc"))
+                .isEqualTo("http://abc.sessions.example.org:8080/user/abc/");
     }
 
     @Test
     void leadingWildcardOrDotIsAccepted_andNonNamesRefused() {
         assertThat(new SessionHosts("*.sessions.example.org").domain()).isEqualTo("sessions.example.org");
         assertThat(new SessionHosts(".sessions.example.org").domain()).isEqualTo("sessions.example.org");
-        assertThatThrownBy(() -> new SessionHosts("https://sessions.example.org")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new SessionHosts("https://sessions.example.org"))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new SessionHosts("localhost")).isInstanceOf(IllegalArgumentException.class);
     }
 }

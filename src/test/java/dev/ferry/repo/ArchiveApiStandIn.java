@@ -58,7 +58,7 @@ final class ArchiveApiStandIn implements AutoCloseable {
 
     /** Downloads the record with the fetcher that resolved it into {@link #repo()}: 1 MiB and 100 files at most. */
     Path fetchInto(ArchiveFetcher fetcher, ArchiveRecord record) {
-        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo(), line -> { });
+        new RecordDownloader(fetcher, 1 << 20, 100).fetchInto(record, repo(), line -> {});
         return repo();
     }
 

@@ -78,14 +78,16 @@ class ArchiveFetcherTest {
     @Test
     void aRedirectToTheCloudMetadataAddressIsRefused() {
         assertThatThrownBy(() -> api.fetcher().begin().landing(url("/to-metadata")))
-                .isInstanceOf(RepoException.class).hasMessageContaining("Ferry only fetches repositories from public hosts")
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("Ferry only fetches repositories from public hosts")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
     }
 
     @Test
     void aRedirectToAFileUrlIsRefused() {
         assertThatThrownBy(() -> api.fetcher().begin().landing(url("/to-file")))
-                .isInstanceOf(RepoException.class).hasMessageContaining("are not accepted")
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("are not accepted")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
     }
 
@@ -93,9 +95,11 @@ class ArchiveFetcherTest {
     void aNameThatRebindsToAPrivateAddressAtConnectionIsRefused() {
         AtomicInteger lookups = new AtomicInteger();
         HostResolver rebinding = host -> lookups.incrementAndGet() == 1
-                ? HostileResolver.lookUp(host) : new InetAddress[] {InetAddress.getByName("127.0.0.1")};
+                ? HostileResolver.lookUp(host)
+                : new InetAddress[] {InetAddress.getByName("127.0.0.1")};
         assertThatThrownBy(() -> api.fetcher(1 << 20, rebinding).begin().json(url("/api/records/1")))
-                .isInstanceOf(RepoException.class).hasMessageContaining("loopback")
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("loopback")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
         assertThat(requests).hasValue(0);
     }
@@ -103,31 +107,39 @@ class ArchiveFetcherTest {
     @Test
     void aRedirectLoopEndsWithASentence() {
         assertThatThrownBy(() -> api.fetcher().begin().landing(url("/loop")))
-                .isInstanceOf(RepoException.class).hasMessageContaining("more than 10 redirects");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("more than 10 redirects");
         assertThat(requests).hasValue(ArchiveFetcher.MAX_REDIRECTS + 1);
     }
 
     @Test
     void aDownloadLargerThanTheLimitStopsSayingSo() {
         Path file = api.dir().resolve("big.zip");
-        assertThatThrownBy(() -> api.fetcher(100_000, HostileResolver::lookUp).begin().download(url("/big"), file, "big.zip"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("ferry.repo.max-fetch-size")
+        assertThatThrownBy(() ->
+                        api.fetcher(100_000, HostileResolver::lookUp).begin().download(url("/big"), file, "big.zip"))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("ferry.repo.max-fetch-size")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
         assertThat(file.toFile().length()).isLessThanOrEqualTo(100_000);
     }
 
     @Test
     void theBudgetCoversEveryRequestOfOneFetch() {
-        ArchiveFetcher.Fetch fetch = api.fetcher(400_000, HostileResolver::lookUp).begin();
+        ArchiveFetcher.Fetch fetch =
+                api.fetcher(400_000, HostileResolver::lookUp).begin();
         fetch.download(url("/big"), api.dir().resolve("one"), "one");
         assertThatThrownBy(() -> fetch.download(url("/big"), api.dir().resolve("two"), "two"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("ferry.repo.max-fetch-size");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("ferry.repo.max-fetch-size");
     }
 
     @Test
     void aMissingFileIsASentenceNamingIt() {
-        assertThatThrownBy(() -> api.fetcher().begin().download(url("/nothing"), api.dir().resolve("f"), "data.zip"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("Downloading data.zip from good.example failed (HTTP 404)")
+        assertThatThrownBy(() -> api.fetcher()
+                        .begin()
+                        .download(url("/nothing"), api.dir().resolve("f"), "data.zip"))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("Downloading data.zip from good.example failed (HTTP 404)")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }
 

@@ -21,8 +21,16 @@ class ArchiveRecordTest {
         List<ArchiveFile> files = List.of(
                 new ArchiveFile("data/a.csv", "https://zenodo.example/api/files/1/a.csv", 1234, "md5:0cc175b9c0f1b6a8"),
                 new ArchiveFile("code.zip", "https://zenodo.example/api/files/1/code.zip", -1, ""));
-        ArchiveRecord record = new ArchiveRecord("17", "zenodo/17", "https://zenodo.example/records/17",
-                "https://zenodo.example/records/17", "Tides", List.of("A. Author"), files, true, KEY);
+        ArchiveRecord record = new ArchiveRecord(
+                "17",
+                "zenodo/17",
+                "https://zenodo.example/records/17",
+                "https://zenodo.example/records/17",
+                "Tides",
+                List.of("A. Author"),
+                files,
+                true,
+                KEY);
 
         ArchiveRecord fetched = ArchiveRecord.fromFetchJson(record.fetchJson(), KEY);
 
@@ -36,8 +44,9 @@ class ArchiveRecordTest {
     @Test
     void theFetchJsonOfTheFieldsItHasAlwaysHadIsRead() {
         // what a portal of the same Ferry wrote before the JSON became a record: the names are the Job's contract
-        String text = "{\"unpackSingle\":false,\"files\":[{\"size\":5,\"checksum\":\"\",\"url\":\"https://x.example/f\","
-                + "\"name\":\"f.txt\"}]}";
+        String text =
+                "{\"unpackSingle\":false,\"files\":[{\"size\":5,\"checksum\":\"\",\"url\":\"https://x.example/f\","
+                        + "\"name\":\"f.txt\"}]}";
 
         ArchiveRecord fetched = ArchiveRecord.fromFetchJson(text, KEY);
 

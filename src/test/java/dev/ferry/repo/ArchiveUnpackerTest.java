@@ -78,7 +78,7 @@ class ArchiveUnpackerTest {
     private Path tarGz(Entry... entries) throws IOException {
         Path file = dir.resolve("record.tar.gz");
         try (OutputStream gz = new GZIPOutputStream(Files.newOutputStream(file));
-             TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Entry e : entries) {
                 TarArchiveEntry entry;
@@ -111,13 +111,19 @@ class ArchiveUnpackerTest {
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining(sentence)
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(status))
-                .satisfies(e -> assertThat(e.getMessage()).as("server paths in the sentence").doesNotContain(target.getParent().toString()));
+                .satisfies(e -> assertThat(e.getMessage())
+                        .as("server paths in the sentence")
+                        .doesNotContain(target.getParent().toString()));
         try (var left = Files.list(target)) {
-            assertThat(left.toList()).as("what the refused archive left in the target").isEmpty();
+            assertThat(left.toList())
+                    .as("what the refused archive left in the target")
+                    .isEmpty();
         }
         try (var all = Files.walk(dir)) {
-            assertThat(all.filter(p -> p.getFileName().toString().startsWith("evil")).toList())
-                    .as("files written anywhere").isEmpty();
+            assertThat(all.filter(p -> p.getFileName().toString().startsWith("evil"))
+                            .toList())
+                    .as("files written anywhere")
+                    .isEmpty();
         }
         try (var siblings = Files.list(target.getParent())) {
             assertThat(siblings.toList()).as("staging left beside the target").containsExactly(target);
@@ -126,70 +132,87 @@ class ArchiveUnpackerTest {
 
     @Test
     void aZipSlipNameIsRefused() throws IOException {
-        assertRefusedLeavingNothing(zip(Entry.file("README.md", "hi"), Entry.file("../../../outside/evil.txt", "x")),
-                422, "would be written outside the record's folder");
+        assertRefusedLeavingNothing(
+                zip(Entry.file("README.md", "hi"), Entry.file("../../../outside/evil.txt", "x")),
+                422,
+                "would be written outside the record's folder");
     }
 
     @Test
     void aZipSlipNameHiddenInTheMiddleIsRefused() throws IOException {
-        assertRefusedLeavingNothing(zip(Entry.file("data/../../../../outside/evil.txt", "x")), 422,
+        assertRefusedLeavingNothing(
+                zip(Entry.file("data/../../../../outside/evil.txt", "x")),
+                422,
                 "would be written outside the record's folder");
     }
 
     @Test
     void anAbsoluteNameIsRefused() throws IOException {
-        assertRefusedLeavingNothing(tarGz(Entry.file(outside.resolve("evil.txt").toString(), "x")), 422,
+        assertRefusedLeavingNothing(
+                tarGz(Entry.file(outside.resolve("evil.txt").toString(), "x")),
+                422,
                 "would be written outside the record's folder");
     }
 
     @Test
     void anAbsoluteNameIsRefusedInAZip() throws IOException {
-        assertRefusedLeavingNothing(zip(Entry.file(outside.resolve("evil.txt").toString(), "x")), 422,
+        assertRefusedLeavingNothing(
+                zip(Entry.file(outside.resolve("evil.txt").toString(), "x")),
+                422,
                 "would be written outside the record's folder");
     }
 
     @Test
     void aBackslashNameIsRefused() throws IOException {
-        assertRefusedLeavingNothing(zip(Entry.file("..\\..\\outside\\evil.txt", "x")), 422,
-                "would be written outside the record's folder");
+        assertRefusedLeavingNothing(
+                zip(Entry.file("..\\..\\outside\\evil.txt", "x")), 422, "would be written outside the record's folder");
     }
 
     @Test
     void aSymbolicLinkOutOfTheFolderIsRefusedInATar() throws IOException {
-        assertRefusedLeavingNothing(tarGz(Entry.file("README.md", "hi"), Entry.link("evil-link", "../../../outside")), 422,
+        assertRefusedLeavingNothing(
+                tarGz(Entry.file("README.md", "hi"), Entry.link("evil-link", "../../../outside")),
+                422,
                 "may lead outside the record's folder");
     }
 
     @Test
     void anAbsoluteSymbolicLinkIsRefused() throws IOException {
-        assertRefusedLeavingNothing(tarGz(Entry.link("evil-passwd", "/etc/passwd")), 422,
-                "may lead outside the record's folder");
+        assertRefusedLeavingNothing(
+                tarGz(Entry.link("evil-passwd", "/etc/passwd")), 422, "may lead outside the record's folder");
     }
 
     @Test
     void aSymbolicLinkOutOfTheFolderIsRefusedInAZip() throws IOException {
-        assertRefusedLeavingNothing(zip(Entry.link("evil-link", "../../outside")), 422, "may lead outside the record's folder");
+        assertRefusedLeavingNothing(
+                zip(Entry.link("evil-link", "../../outside")), 422, "may lead outside the record's folder");
     }
 
     @Test
     void aLinkThatClimbsBackAfterDescendingIsRefused() throws IOException {
         // "sub/../.." reads as one level up lexically, but sub may itself be a link: only leading ".." are provable
-        assertRefusedLeavingNothing(tarGz(Entry.file("sub/x", "x"), Entry.link("evil-link", "sub/../../outside")), 422,
+        assertRefusedLeavingNothing(
+                tarGz(Entry.file("sub/x", "x"), Entry.link("evil-link", "sub/../../outside")),
+                422,
                 "may lead outside the record's folder");
     }
 
     @Test
     void aFileWrittenThroughALinkOfTheArchiveIsRefused() throws IOException {
         // the link itself stays inside, but nothing is ever written through a link
-        assertRefusedLeavingNothing(tarGz(Entry.file("real/x", "x"), Entry.link("alias", "real"),
-                Entry.file("alias/evil.txt", "x")), 422, "lies inside a symbolic link of the archive");
+        assertRefusedLeavingNothing(
+                tarGz(Entry.file("real/x", "x"), Entry.link("alias", "real"), Entry.file("alias/evil.txt", "x")),
+                422,
+                "lies inside a symbolic link of the archive");
     }
 
     @Test
     void aLinkThatLeavesOnlyOnceTheTopFolderBecomesTheRootIsRefused() throws IOException {
         // inside top/, "../x" stays within the archive; unpacked into the root (top/ dropped) it leaves the folder
-        assertRefusedLeavingNothing(tarGz(Entry.file("top/README.md", "hi"), Entry.link("top/evil-link", "../outside")),
-                422, "leads outside the record's folder once unpacked");
+        assertRefusedLeavingNothing(
+                tarGz(Entry.file("top/README.md", "hi"), Entry.link("top/evil-link", "../outside")),
+                422,
+                "leads outside the record's folder once unpacked");
     }
 
     @Test
@@ -232,7 +255,8 @@ class ArchiveUnpackerTest {
 
     @Test
     void aSingleTopLevelFolderIsUnpackedIntoTheRootWithItsInsideLinksAndModes() throws IOException {
-        Path archive = tarGz(Entry.file("project-1.0/requirements.txt", "numpy\n"),
+        Path archive = tarGz(
+                Entry.file("project-1.0/requirements.txt", "numpy\n"),
                 new Entry("project-1.0/postBuild", "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8), null, 0755),
                 Entry.file("project-1.0/data/table.csv", "a,b\n"),
                 Entry.link("project-1.0/notebooks/table.csv", "../data/table.csv"));
@@ -249,18 +273,26 @@ class ArchiveUnpackerTest {
 
     @Test
     void aZipWithSeveralTopLevelEntriesKeepsThemAsTheyAre() throws IOException {
-        unpacker().unpack(zip(Entry.file("README.md", "hi"), Entry.file("code/run.py", "print(1)")), target, "record.zip");
+        unpacker()
+                .unpack(
+                        zip(Entry.file("README.md", "hi"), Entry.file("code/run.py", "print(1)")),
+                        target,
+                        "record.zip");
         try (var left = Files.list(target)) {
-            assertThat(left.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("README.md", "code");
+            assertThat(left.map(p -> p.getFileName().toString()).toList())
+                    .containsExactlyInAnyOrder("README.md", "code");
         }
-        assertThat(Files.isRegularFile(target.resolve("code/run.py"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(Files.isRegularFile(target.resolve("code/run.py"), LinkOption.NOFOLLOW_LINKS))
+                .isTrue();
     }
 
     @Test
     void theEntryNamesAreCheckedOneByOne() {
         Path root = Path.of("/srv/x");
         for (String bad : List.of("../a", "a/../../b", "/abs", "C:/win", "a\\b", "a/\u0001b", "..")) {
-            assertThatThrownBy(() -> ArchiveUnpacker.safePath(root, bad, "r.zip")).as(bad).isInstanceOf(RepoException.class);
+            assertThatThrownBy(() -> ArchiveUnpacker.safePath(root, bad, "r.zip"))
+                    .as(bad)
+                    .isInstanceOf(RepoException.class);
         }
         assertThat(ArchiveUnpacker.safePath(root, "./a//b/", "r.zip")).isEqualTo(root.resolve("a/b"));
         assertThat(ArchiveUnpacker.safePath(root, "./", "r.zip")).isNull();

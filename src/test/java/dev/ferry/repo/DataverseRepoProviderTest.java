@@ -70,21 +70,37 @@ class DataverseRepoProviderTest {
                 redirect(exchange, api.base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP");
             } else if (path.equals("/dataset.xhtml")) {
                 send(exchange, 200, "<html>dataset</html>".getBytes(StandardCharsets.UTF_8));
-            } else if (path.equals("/api/datasets/:persistentId") && "persistentId=doi%3A10.7910%2FDVN%2FTJCLKP".equals(query)) {
-                send(exchange, 200, ("{\"status\":\"OK\",\"data\":{\"id\":3035124,\"identifier\":\"DVN/TJCLKP\",\"persistentUrl\":"
-                        + "\"https://doi.org/10.7910/DVN/TJCLKP\",\"protocol\":\"doi\",\"authority\":\"10.7910\",\"latestVersion\":"
-                        + version(4, "RELEASED") + "}}").getBytes(StandardCharsets.UTF_8));
+            } else if (path.equals("/api/datasets/:persistentId")
+                    && "persistentId=doi%3A10.7910%2FDVN%2FTJCLKP".equals(query)) {
+                send(
+                        exchange,
+                        200,
+                        ("{\"status\":\"OK\",\"data\":{\"id\":3035124,\"identifier\":\"DVN/TJCLKP\",\"persistentUrl\":"
+                                        + "\"https://doi.org/10.7910/DVN/TJCLKP\",\"protocol\":\"doi\",\"authority\":\"10.7910\",\"latestVersion\":"
+                                        + version(4, "RELEASED") + "}}")
+                                .getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/api/datasets/:persistentId/versions/3.0")) {
-                send(exchange, 200, ("{\"status\":\"OK\",\"data\":" + version(3, "RELEASED") + "}").getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        200,
+                        ("{\"status\":\"OK\",\"data\":" + version(3, "RELEASED") + "}")
+                                .getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/api/datasets/:persistentId/versions/2.0")) {
-                send(exchange, 200, ("{\"status\":\"OK\",\"data\":" + version(2, "DEACCESSIONED") + "}").getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        200,
+                        ("{\"status\":\"OK\",\"data\":" + version(2, "DEACCESSIONED") + "}")
+                                .getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/api/access/datafile/6867336")) {
                 send(exchange, 200, SCRIPT);
             } else if (path.equals("/api/access/datafile/6867331") && "format=original".equals(query)) {
                 send(exchange, 200, TABLE);
             } else {
-                send(exchange, 404, "{\"status\":\"ERROR\",\"message\":\"Dataset with Persistent ID doi:10.7910/DVN/NOPE not found.\"}"
-                        .getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        404,
+                        "{\"status\":\"ERROR\",\"message\":\"Dataset with Persistent ID doi:10.7910/DVN/NOPE not found.\"}"
+                                .getBytes(StandardCharsets.UTF_8));
             }
         }
     }
@@ -95,7 +111,8 @@ class DataverseRepoProviderTest {
 
     @Test
     void aDoiResolvesToItsInstallationAndTheLatestVersionPinnedInTheResolvedSpec() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.7910/DVN/TJCLKP"), api.fetcher().begin());
+        ArchiveRecord record = provider()
+                .resolve(provider().parse("10.7910/DVN/TJCLKP"), api.fetcher().begin());
 
         assertThat(record.version()).isEqualTo("3035124.v4.0");
         String pinned = api.base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=4.0";
@@ -103,16 +120,19 @@ class DataverseRepoProviderTest {
         assertThat(record.resolvedSpec()).isEqualTo(URLEncoder.encode(pinned, StandardCharsets.UTF_8));
         assertThat(record.title()).isEqualTo("Open Source at Harvard");
         assertThat(record.authors()).containsExactly("Durbin, Philip");
-        assertThat(record.files()).extracting(ArchiveRecord.ArchiveFile::name)
+        assertThat(record.files())
+                .extracting(ArchiveRecord.ArchiveFile::name)
                 .containsExactly("code/language.py", "data/2023-01-03.tsv");
         assertThat(record.unpackSingle()).isFalse();
     }
 
     @Test
     void theResolvedSpecLaunchesThatVersionAgain() {
-        String pinned = URLEncoder.encode(api.base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=3.0",
+        String pinned = URLEncoder.encode(
+                api.base() + "/dataset.xhtml?persistentId=doi%3A10.7910%2FDVN%2FTJCLKP&version=3.0",
                 StandardCharsets.UTF_8);
-        ArchiveRecord record = provider().resolve(provider().parse(pinned), api.fetcher().begin());
+        ArchiveRecord record =
+                provider().resolve(provider().parse(pinned), api.fetcher().begin());
         assertThat(record.version()).isEqualTo("3035124.v3.0");
         assertThat(asked).noneMatch(p -> p.startsWith("/10.7910"));
     }
@@ -129,17 +149,21 @@ class DataverseRepoProviderTest {
 
     @Test
     void aDeaccessionedVersionIsASentence() {
-        String spec = URLEncoder.encode(api.base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP&version=2.0",
-                StandardCharsets.UTF_8);
-        assertThatThrownBy(() -> provider().resolve(provider().parse(spec), api.fetcher().begin()))
-                .isInstanceOf(RepoException.class).hasMessageContaining("is deaccessioned in this version")
+        String spec = URLEncoder.encode(
+                api.base() + "/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP&version=2.0", StandardCharsets.UTF_8);
+        assertThatThrownBy(() ->
+                        provider().resolve(provider().parse(spec), api.fetcher().begin()))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("is deaccessioned in this version")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(410));
     }
 
     @Test
     void aDoiOfAnUnknownInstallationIsRefusedBeforeItsApiIsAsked() {
-        DataverseRepoProvider harvardOnly = new DataverseRepoProvider(api.base(), List.of("https://dataverse.harvard.edu"));
-        assertThatThrownBy(() -> harvardOnly.resolve(harvardOnly.parse("10.7910/DVN/TJCLKP"), api.fetcher().begin()))
+        DataverseRepoProvider harvardOnly =
+                new DataverseRepoProvider(api.base(), List.of("https://dataverse.harvard.edu"));
+        assertThatThrownBy(() -> harvardOnly.resolve(
+                        harvardOnly.parse("10.7910/DVN/TJCLKP"), api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining("does not lead to a known Dataverse installation (it leads to good.example)")
                 .hasMessageContaining("ferry.archives.dataverse-hosts");
@@ -149,12 +173,19 @@ class DataverseRepoProviderTest {
     @Test
     void theShippedInstallationsIncludeHarvardAndOnlyParseableUrls() {
         List<String> shipped = DataverseRepoProvider.shippedInstallations();
-        assertThat(shipped).contains("https://dataverse.harvard.edu").hasSizeGreaterThan(40)
+        assertThat(shipped)
+                .contains("https://dataverse.harvard.edu")
+                .hasSizeGreaterThan(40)
                 .allSatisfy(u -> assertThat(java.net.URI.create(u).getHost()).isNotBlank());
         DataverseRepoProvider standard = new DataverseRepoProvider("https://doi.org", shipped);
-        assertThat(standard.parse(URLEncoder.encode("https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP",
-                StandardCharsets.UTF_8)).repoUrl()).startsWith("https://dataverse.harvard.edu/dataset.xhtml");
-        assertThatThrownBy(() -> standard.parse(URLEncoder.encode("https://evil.example/dataset.xhtml?persistentId=doi:10.1/x",
-                StandardCharsets.UTF_8))).isInstanceOf(RepoException.class).hasMessageContaining("is not a Dataverse DOI");
+        assertThat(standard.parse(URLEncoder.encode(
+                                "https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/TJCLKP",
+                                StandardCharsets.UTF_8))
+                        .repoUrl())
+                .startsWith("https://dataverse.harvard.edu/dataset.xhtml");
+        assertThatThrownBy(() -> standard.parse(URLEncoder.encode(
+                        "https://evil.example/dataset.xhtml?persistentId=doi:10.1/x", StandardCharsets.UTF_8)))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("is not a Dataverse DOI");
     }
 }

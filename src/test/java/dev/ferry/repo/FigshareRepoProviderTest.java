@@ -38,20 +38,31 @@ class FigshareRepoProviderTest {
         api = new ArchiveApiStandIn("ferry-figshare", this::handle);
         byte[] zip = zip();
         files.put("/ndownloader/files/111", zip);
-        answers.put("/v2/articles/9782777/versions", "[{\"version\": 1, \"url\": \"" + api.base() + "/v2/articles/9782777/versions/1\"}, "
-                + "{\"version\": 3, \"url\": \"" + api.base() + "/v2/articles/9782777/versions/3\"}, {\"version\": 2, \"url\": \""
-                + api.base() + "/v2/articles/9782777/versions/2\"}]");
+        answers.put(
+                "/v2/articles/9782777/versions",
+                "[{\"version\": 1, \"url\": \"" + api.base() + "/v2/articles/9782777/versions/1\"}, "
+                        + "{\"version\": 3, \"url\": \"" + api.base()
+                        + "/v2/articles/9782777/versions/3\"}, {\"version\": 2, \"url\": \""
+                        + api.base() + "/v2/articles/9782777/versions/2\"}]");
         for (int v = 1; v <= 3; v++) {
-            answers.put("/v2/articles/9782777/versions/" + v, "{\"id\": 9782777, \"title\": \"binder-examples requirements\", "
-                    + "\"doi\": \"10.6084/m9.figshare.9782777.v" + v + "\", \"version\": " + v + ", \"is_embargoed\": false, "
-                    + "\"authors\": [{\"id\": 1, \"full_name\": \"Tim Head\"}, {\"id\": 2, \"full_name\": \"Min RK\"}], "
-                    + "\"files\": [{\"id\": 111, \"name\": \"requirements-v" + v + ".zip\", \"size\": " + zip.length + ", "
-                    + "\"is_link_only\": false, \"download_url\": \"" + api.base() + "/ndownloader/files/111\", "
-                    + "\"supplied_md5\": \"\", \"computed_md5\": \"" + md5(zip) + "\"}, {\"id\": 112, \"name\": \"elsewhere\", "
-                    + "\"is_link_only\": true, \"download_url\": \"https://example.org/x\"}]}");
+            answers.put(
+                    "/v2/articles/9782777/versions/" + v,
+                    "{\"id\": 9782777, \"title\": \"binder-examples requirements\", "
+                            + "\"doi\": \"10.6084/m9.figshare.9782777.v" + v + "\", \"version\": " + v
+                            + ", \"is_embargoed\": false, "
+                            + "\"authors\": [{\"id\": 1, \"full_name\": \"Tim Head\"}, {\"id\": 2, \"full_name\": \"Min RK\"}], "
+                            + "\"files\": [{\"id\": 111, \"name\": \"requirements-v" + v + ".zip\", \"size\": "
+                            + zip.length + ", "
+                            + "\"is_link_only\": false, \"download_url\": \"" + api.base()
+                            + "/ndownloader/files/111\", "
+                            + "\"supplied_md5\": \"\", \"computed_md5\": \"" + md5(zip)
+                            + "\"}, {\"id\": 112, \"name\": \"elsewhere\", "
+                            + "\"is_link_only\": true, \"download_url\": \"https://example.org/x\"}]}");
         }
-        answers.put("/v2/articles/555/versions/1", "{\"id\": 555, \"title\": \"Later\", \"is_embargoed\": true, "
-                + "\"embargo_date\": \"2031-01-01\", \"files\": []}");
+        answers.put(
+                "/v2/articles/555/versions/1",
+                "{\"id\": 555, \"title\": \"Later\", \"is_embargoed\": true, "
+                        + "\"embargo_date\": \"2031-01-01\", \"files\": []}");
     }
 
     @AfterEach
@@ -76,8 +87,11 @@ class FigshareRepoProviderTest {
             } else if (files.containsKey(path)) {
                 send(exchange, 200, files.get(path));
             } else {
-                send(exchange, 404, "{\"message\": \"Entity not found: article\", \"code\": \"EntityNotFound\"}"
-                        .getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        404,
+                        "{\"message\": \"Entity not found: article\", \"code\": \"EntityNotFound\"}"
+                                .getBytes(StandardCharsets.UTF_8));
             }
         }
     }
@@ -101,7 +115,10 @@ class FigshareRepoProviderTest {
 
     @Test
     void anUnversionedDoiLaunchesTheLatestVersion() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777"), api.fetcher().begin());
+        ArchiveRecord record = provider()
+                .resolve(
+                        provider().parse("10.6084/m9.figshare.9782777"),
+                        api.fetcher().begin());
 
         assertThat(record.version()).isEqualTo("9782777.v3");
         assertThat(record.resolvedSpec()).isEqualTo("10.6084/m9.figshare.9782777.v3");
@@ -114,15 +131,22 @@ class FigshareRepoProviderTest {
 
     @Test
     void aVersionedDoiLaunchesThatVersion() {
-        ArchiveRecord record = provider().resolve(provider().parse("10.6084/m9.figshare.9782777.v2"), api.fetcher().begin());
+        ArchiveRecord record = provider()
+                .resolve(
+                        provider().parse("10.6084/m9.figshare.9782777.v2"),
+                        api.fetcher().begin());
         assertThat(record.version()).isEqualTo("9782777.v2");
         assertThat(record.resolvedSpec()).isEqualTo("10.6084/m9.figshare.9782777.v2");
     }
 
     @Test
     void anArticleUrlOfTheKnownHostLaunchesWithoutTheResolver() {
-        ArchiveRecord record = provider().resolve(provider().parse(
-                java.net.URLEncoder.encode(api.base() + "/articles/software/x/9782777/1", StandardCharsets.UTF_8)), api.fetcher().begin());
+        ArchiveRecord record = provider()
+                .resolve(
+                        provider()
+                                .parse(java.net.URLEncoder.encode(
+                                        api.base() + "/articles/software/x/9782777/1", StandardCharsets.UTF_8)),
+                        api.fetcher().begin());
         assertThat(record.version()).isEqualTo("9782777.v1");
     }
 
@@ -145,7 +169,8 @@ class FigshareRepoProviderTest {
         files.put("/ndownloader/files/111", "tampered".getBytes(StandardCharsets.UTF_8));
         Path repo = api.repo();
         assertThatThrownBy(() -> api.fetchInto(fetcher, record))
-                .isInstanceOf(RepoException.class).hasMessageContaining("did not arrive as the archive describes it");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("did not arrive as the archive describes it");
         try (var left = Files.list(repo)) {
             assertThat(left.toList()).isEmpty();
         }
@@ -153,7 +178,10 @@ class FigshareRepoProviderTest {
 
     @Test
     void anEmbargoedArticleIsASentence() {
-        assertThatThrownBy(() -> provider().resolve(provider().parse("10.6084/m9.figshare.555.v1"), api.fetcher().begin()))
+        assertThatThrownBy(() -> provider()
+                        .resolve(
+                                provider().parse("10.6084/m9.figshare.555.v1"),
+                                api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
                 .hasMessageContaining("The files of Figshare article 555 are under embargo until 2031-01-01")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403));
@@ -161,9 +189,14 @@ class FigshareRepoProviderTest {
 
     @Test
     void anUnknownArticleIsASentence() {
-        assertThatThrownBy(() -> provider().resolve(provider().parse(
-                java.net.URLEncoder.encode(api.base() + "/articles/x/42/1", StandardCharsets.UTF_8)), api.fetcher().begin()))
-                .isInstanceOf(RepoException.class).hasMessageContaining("Figshare has no article 42 (version 1)")
+        assertThatThrownBy(() -> provider()
+                        .resolve(
+                                provider()
+                                        .parse(java.net.URLEncoder.encode(
+                                                api.base() + "/articles/x/42/1", StandardCharsets.UTF_8)),
+                                api.fetcher().begin()))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("Figshare has no article 42 (version 1)")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }
 }

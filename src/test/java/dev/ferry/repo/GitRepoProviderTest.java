@@ -35,7 +35,8 @@ class GitRepoProviderTest {
     void resolvedSpecReplacesTheRefWithTheCommit() {
         RepoSpec spec = providers.parse("git", "https%3A%2F%2Fexample.org%2Frepo.git/feature/x");
         String sha = "0123456789abcdef0123456789abcdef01234567";
-        assertThat(new GitRepoProvider().resolvedSpec(spec, sha)).isEqualTo("https%3A%2F%2Fexample.org%2Frepo.git/" + sha);
+        assertThat(new GitRepoProvider().resolvedSpec(spec, sha))
+                .isEqualTo("https%3A%2F%2Fexample.org%2Frepo.git/" + sha);
     }
 
     @Test
@@ -45,7 +46,8 @@ class GitRepoProviderTest {
 
     @Test
     void doubleEncodedUrlIsNotDecodedTwice() {
-        assertGitSpecRefused("https%253A%252F%252Fexample.org%252Frepo.git/main").hasMessageContaining("not URL-encoded");
+        assertGitSpecRefused("https%253A%252F%252Fexample.org%252Frepo.git/main")
+                .hasMessageContaining("not URL-encoded");
     }
 
     @Test
@@ -58,14 +60,17 @@ class GitRepoProviderTest {
     void invalidRefNamesAreRefused() {
         for (String ref : List.of("a..b", "x%0Ay", "-rf", "a b", "x~1", "HEAD@{1}", "a:b", "end.lock")) {
             assertThatThrownBy(() -> providers.parse("git", "https%3A%2F%2Fexample.org%2Frepo.git/" + ref))
-                    .as(ref).isInstanceOf(RepoException.class).hasMessageContaining("not a valid");
+                    .as(ref)
+                    .isInstanceOf(RepoException.class)
+                    .hasMessageContaining("not a valid");
         }
     }
 
     @Test
     void unknownProviderIs404() {
         assertThatThrownBy(() -> providers.parse("svn", "x/y"))
-                .isInstanceOf(RepoException.class).satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404))
+                .isInstanceOf(RepoException.class)
+                .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404))
                 .hasMessageContaining("Unknown repository provider 'svn'");
     }
 

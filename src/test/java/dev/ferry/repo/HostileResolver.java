@@ -39,8 +39,11 @@ final class HostileResolver implements HostResolver {
     }
 
     static InetAddress[] lookUp(String host) throws UnknownHostException {
-        String name = Normalizer.normalize(host, Normalizer.Form.NFKC).replace('\u3002', '.').replace('\uff0e', '.')
-                .replace('\uff61', '.').toLowerCase(Locale.ROOT);
+        String name = Normalizer.normalize(host, Normalizer.Form.NFKC)
+                .replace('\u3002', '.')
+                .replace('\uff0e', '.')
+                .replace('\uff61', '.')
+                .toLowerCase(Locale.ROOT);
         if (name.startsWith("[") && name.endsWith("]")) {
             name = name.substring(1, name.length() - 1);
         }

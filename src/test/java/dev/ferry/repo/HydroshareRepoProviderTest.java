@@ -49,8 +49,10 @@ class HydroshareRepoProviderTest {
     private static byte[] bag(String evilLink) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
-            for (String[] f : List.of(new String[] {ID + "/bagit.txt", "BagIt-Version: 0.96\n"},
-                    new String[] {ID + "/manifest-md5.txt", "x\n"}, new String[] {ID + "/data/resourcemetadata.xml", "<x/>"},
+            for (String[] f : List.of(
+                    new String[] {ID + "/bagit.txt", "BagIt-Version: 0.96\n"},
+                    new String[] {ID + "/manifest-md5.txt", "x\n"},
+                    new String[] {ID + "/data/resourcemetadata.xml", "<x/>"},
                     new String[] {ID + "/data/contents/analysis.ipynb", "{}"},
                     new String[] {ID + "/data/contents/inputs/flow.csv", "q\n1\n"})) {
                 ZipArchiveEntry entry = new ZipArchiveEntry(f[0]);
@@ -74,18 +76,30 @@ class HydroshareRepoProviderTest {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             if (path.equals("/hsapi/resource/" + ID + "/scimeta/elements")) {
-                send(exchange, 200, "application/json", ("{\"title\": \"Snow melt model\", \"creators\": [{\"name\": \"Doe, Jane\", "
-                        + "\"order\": 1}], \"dates\": [{\"type\": \"created\", \"start_date\": \"2019-01-01T00:00:00.000000Z\"}, "
-                        + "{\"type\": \"modified\", \"start_date\": \"2019-06-13T08:48:16.123456Z\"}]}").getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        200,
+                        "application/json",
+                        ("{\"title\": \"Snow melt model\", \"creators\": [{\"name\": \"Doe, Jane\", "
+                                        + "\"order\": 1}], \"dates\": [{\"type\": \"created\", \"start_date\": \"2019-01-01T00:00:00.000000Z\"}, "
+                                        + "{\"type\": \"modified\", \"start_date\": \"2019-06-13T08:48:16.123456Z\"}]}")
+                                .getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/django_irods/download/bags/" + ID)) {
                 if (bagRequests.incrementAndGet() == 1) {
-                    send(exchange, 200, "application/json", "{\"bag_status\": \"Not ready\", \"task_id\": \"1\"}"
-                            .getBytes(StandardCharsets.UTF_8));
+                    send(
+                            exchange,
+                            200,
+                            "application/json",
+                            "{\"bag_status\": \"Not ready\", \"task_id\": \"1\"}".getBytes(StandardCharsets.UTF_8));
                 } else {
                     send(exchange, 200, "application/zip", bag);
                 }
             } else {
-                send(exchange, 404, "application/json", "{\"detail\": \"No resource was found\"}".getBytes(StandardCharsets.UTF_8));
+                send(
+                        exchange,
+                        404,
+                        "application/json",
+                        "{\"detail\": \"No resource was found\"}".getBytes(StandardCharsets.UTF_8));
             }
         }
     }
@@ -102,13 +116,15 @@ class HydroshareRepoProviderTest {
 
         Path repo = api.repo();
         RecordDownloader downloader = new RecordDownloader(fetcher, 1 << 20, 100);
-        assertThatThrownBy(() -> downloader.fetchInto(record, repo, line -> { }))
-                .isInstanceOf(RepoException.class).hasMessageContaining("still preparing the download")
+        assertThatThrownBy(() -> downloader.fetchInto(record, repo, line -> {}))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("still preparing the download")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(503));
 
-        downloader.fetchInto(record, repo, line -> { });
+        downloader.fetchInto(record, repo, line -> {});
         try (var top = Files.list(repo)) {
-            assertThat(top.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("analysis.ipynb", "inputs");
+            assertThat(top.map(p -> p.getFileName().toString()).toList())
+                    .containsExactlyInAnyOrder("analysis.ipynb", "inputs");
         }
         assertThat(Files.readString(repo.resolve("inputs/flow.csv"))).isEqualTo("q\n1\n");
     }
@@ -119,28 +135,35 @@ class HydroshareRepoProviderTest {
         bagRequests.set(1); // ready at once
         HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
         ArchiveFetcher fetcher = api.fetcher();
-        ArchiveRecord record = hydroshare.resolve(hydroshare.parse(api.base() + "/resource/" + ID + "/"), fetcher.begin());
+        ArchiveRecord record =
+                hydroshare.resolve(hydroshare.parse(api.base() + "/resource/" + ID + "/"), fetcher.begin());
         Path repo = api.repo();
         assertThatThrownBy(() -> api.fetchInto(fetcher, record))
-                .isInstanceOf(RepoException.class).hasMessageContaining("leads outside the record's folder once unpacked");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("leads outside the record's folder once unpacked");
         assertThat(repo.toFile().list()).isEmpty();
     }
 
     @Test
     void specsWithoutAResourceIdOrOnAnotherHostAreRefused() {
         HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of("https://www.hydroshare.org"));
-        assertThat(hydroshare.parse("10.4211%2Fhs." + ID).repoUrl()).isEqualTo("https://www.hydroshare.org/resource/" + ID);
-        assertThatThrownBy(() -> hydroshare.parse("not-an-id")).isInstanceOf(RepoException.class)
+        assertThat(hydroshare.parse("10.4211%2Fhs." + ID).repoUrl())
+                .isEqualTo("https://www.hydroshare.org/resource/" + ID);
+        assertThatThrownBy(() -> hydroshare.parse("not-an-id"))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("names no HydroShare resource");
         assertThatThrownBy(() -> hydroshare.parse("https%3A%2F%2Fevil.example%2Fresource%2F" + ID))
-                .isInstanceOf(RepoException.class).hasMessageContaining("is not on a HydroShare this Ferry launches from");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("is not on a HydroShare this Ferry launches from");
     }
 
     @Test
     void anUnknownResourceIsASentence() {
         HydroshareRepoProvider hydroshare = new HydroshareRepoProvider(List.of(api.base()));
-        assertThatThrownBy(() -> hydroshare.resolve(hydroshare.parse("0".repeat(32)), api.fetcher().begin()))
-                .isInstanceOf(RepoException.class).hasMessageContaining("HydroShare has no resource " + "0".repeat(32))
+        assertThatThrownBy(() -> hydroshare.resolve(
+                        hydroshare.parse("0".repeat(32)), api.fetcher().begin()))
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("HydroShare has no resource " + "0".repeat(32))
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(404));
     }
 }

@@ -73,7 +73,8 @@ class RemoteGitGuardTest {
 
     /** Public (a documentation address, never connected to) to the first lookup, loopback to every later one. */
     private static HostResolver rebinding(AtomicInteger calls) {
-        return host -> new InetAddress[] {InetAddress.getByName(calls.getAndIncrement() == 0 ? "93.184.216.34" : "127.0.0.1")};
+        return host ->
+                new InetAddress[] {InetAddress.getByName(calls.getAndIncrement() == 0 ? "93.184.216.34" : "127.0.0.1")};
     }
 
     @Test
@@ -83,7 +84,8 @@ class RemoteGitGuardTest {
         RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(5));
         GuardedUrl url = guard.check("http://rebind.test:" + trap.getLocalPort() + "/r.git");
 
-        assertThatThrownBy(() -> git.listRefs(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> git.listRefs(url))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("resolves to a loopback address");
         assertThat(calls.get()).isGreaterThanOrEqualTo(2);
         assertThat(trapped).isEmpty();
@@ -97,7 +99,8 @@ class RemoteGitGuardTest {
         GuardedUrl url = guard.check("http://rebind.test:" + trap.getLocalPort() + "/r.git");
 
         assertThatThrownBy(() -> fetch(git, url, "0123456789abcdef0123456789abcdef01234567"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("resolves to a loopback address");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("resolves to a loopback address");
         assertThat(trapped).isEmpty();
     }
 
@@ -105,7 +108,8 @@ class RemoteGitGuardTest {
     void theConnectionUsesTheAddressTheGuardResolvedAndNoOtherLookup() throws Exception {
         String served = server.createRepo("pinned", Map.of("README.md", "hi"));
         AtomicInteger calls = new AtomicInteger();
-        // "pinned.invalid" exists for no system resolver: the fetch works only if it connects to what this one answered.
+        // "pinned.invalid" exists for no system resolver: the fetch works only if it connects to what this one
+        // answered.
         UrlGuard guard = new UrlGuard(List.of("http"), true, host -> {
             calls.incrementAndGet();
             assertThat(host).isEqualTo("pinned.invalid");
@@ -122,8 +126,8 @@ class RemoteGitGuardTest {
     void aRedirectIsNotFollowed() throws Exception {
         HttpServer redirecting = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
         redirecting.createContext("/", exchange -> {
-            exchange.getResponseHeaders().add("Location", "http://127.0.0.1:" + trap.getLocalPort()
-                    + exchange.getRequestURI());
+            exchange.getResponseHeaders()
+                    .add("Location", "http://127.0.0.1:" + trap.getLocalPort() + exchange.getRequestURI());
             exchange.sendResponseHeaders(302, -1);
             exchange.close();
         });
@@ -131,9 +135,11 @@ class RemoteGitGuardTest {
         try {
             UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
             RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(5));
-            GuardedUrl url = guard.check("http://127.0.0.1:" + redirecting.getAddress().getPort() + "/r.git");
+            GuardedUrl url =
+                    guard.check("http://127.0.0.1:" + redirecting.getAddress().getPort() + "/r.git");
 
-            assertThatThrownBy(() -> git.listRefs(url)).isInstanceOf(RepoException.class)
+            assertThatThrownBy(() -> git.listRefs(url))
+                    .isInstanceOf(RepoException.class)
                     .hasMessageContaining("redirects to another address");
             assertThat(trapped).isEmpty();
         } finally {
@@ -151,8 +157,11 @@ class RemoteGitGuardTest {
         GuardedUrl url = guard.check("http://127.0.0.1:40159/user401/404.git");
         org.eclipse.jgit.transport.URIish uri = RemoteGit.transportUri(url);
 
-        assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri,
-                "Cannot redirect because http.followRedirects is false (HTTP status 302)"), url).getMessage())
+        assertThat(RemoteGit.translate(
+                                new org.eclipse.jgit.errors.TransportException(
+                                        uri, "Cannot redirect because http.followRedirects is false (HTTP status 302)"),
+                                url)
+                        .getMessage())
                 .contains("redirects to another address");
         assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "unexpected answer"), url))
                 .satisfies(e -> assertThat(e.status()).isEqualTo(502))
@@ -160,14 +169,16 @@ class RemoteGitGuardTest {
         assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "401 Unauthorized"), url))
                 .hasMessageContaining("asks for a login");
         assertThat(RemoteGit.translate(new org.eclipse.jgit.errors.TransportException(uri, "404 Not Found"), url)
-                .status()).isEqualTo(404);
+                        .status())
+                .isEqualTo(404);
     }
 
     @Test
     void aRepositoryLargerThanTheLimitFailsSayingSo() throws Exception {
         byte[] noise = new byte[256 * 1024];
         new Random(7).nextBytes(noise);
-        String served = server.createRepo("big", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
+        String served = server.createRepo(
+                "big", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
         UrlGuard guard = new UrlGuard(List.of("http"), true, HostileResolver::lookUp);
         GuardedUrl url = guard.check(served);
         assertRefusedAt64KiBAndFetchedAt4MiB(guard, url);
@@ -185,9 +196,11 @@ class RemoteGitGuardTest {
         String commit = mainCommit(guard, url);
 
         RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ofMinutes(1), 10);
-        assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
-                .hasMessage("The repository has more git objects than this Ferry fetches (42 offered, 10 allowed, "
-                        + "ferry.repo.max-fetch-objects). Launch a smaller repository, or ask the operator to raise the limit.");
+        assertThatThrownBy(() -> fetch(limited, url, commit))
+                .isInstanceOf(RepoException.class)
+                .hasMessage(
+                        "The repository has more git objects than this Ferry fetches (42 offered, 10 allowed, "
+                                + "ferry.repo.max-fetch-objects). Launch a smaller repository, or ask the operator to raise the limit.");
 
         fetch(new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ofMinutes(1), 42), url, commit);
     }
@@ -200,7 +213,8 @@ class RemoteGitGuardTest {
         RemoteGit git = new RemoteGit(guard, Duration.ofSeconds(5), 0, Duration.ZERO);
 
         assertThatThrownBy(() -> fetch(git, url, "0123456789abcdef0123456789abcdef01234567"))
-                .isInstanceOf(RepoException.class).hasMessageContaining("took longer than this Ferry allows")
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("took longer than this Ferry allows")
                 .hasMessageContaining("ferry.repo.max-fetch-time");
     }
 
@@ -209,7 +223,8 @@ class RemoteGitGuardTest {
         dev.ferry.testing.Parts.requireGitDaemon();
         byte[] noise = new byte[256 * 1024];
         new Random(11).nextBytes(noise);
-        server.createRepo("big-git", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
+        server.createRepo(
+                "big-git", Map.of("data.txt", java.util.Base64.getEncoder().encodeToString(noise)));
         try (dev.ferry.testing.GitDaemon daemon = new dev.ferry.testing.GitDaemon(server.reposDir())) {
             UrlGuard guard = new UrlGuard(List.of("git"), true, HostileResolver::lookUp);
             GuardedUrl url = guard.check(daemon.url("big-git"));
@@ -237,11 +252,13 @@ class RemoteGitGuardTest {
         Files.createDirectories(hollow.resolve("info"));
         Files.writeString(hollow.resolve("info").resolve("refs"), commit + "\trefs/heads/main\n");
         Files.writeString(hollow.resolve("objects").resolve("info").resolve("packs"), "");
-        Files.writeString(hollow.resolve("objects").resolve("info").resolve("http-alternates"),
+        Files.writeString(
+                hollow.resolve("objects").resolve("info").resolve("http-alternates"),
                 "https://127.0.0.1:" + trap.getLocalPort() + "/alt-source.git/objects\n");
         HttpServer dumb = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
         dumb.createContext("/hollow.git/", exchange -> {
-            Path file = hollow.resolve(exchange.getRequestURI().getPath().substring("/hollow.git/".length())).normalize();
+            Path file = hollow.resolve(exchange.getRequestURI().getPath().substring("/hollow.git/".length()))
+                    .normalize();
             if (file.startsWith(hollow) && Files.isRegularFile(file)) {
                 byte[] body = Files.readAllBytes(file);
                 exchange.getResponseHeaders().add("Content-Type", "text/plain");
@@ -259,8 +276,9 @@ class RemoteGitGuardTest {
 
             assertThatThrownBy(() -> fetch(new RemoteGit(guard, Duration.ofSeconds(5)), url, commit))
                     .isInstanceOf(RepoException.class)
-                    .hasMessage("The repository sends Ferry to fetch its objects over https, which this Ferry does not use "
-                            + "(ferry.repo.allowed-schemes: http). Serve every object of the repository from its own URL.");
+                    .hasMessage(
+                            "The repository sends Ferry to fetch its objects over https, which this Ferry does not use "
+                                    + "(ferry.repo.allowed-schemes: http). Serve every object of the repository from its own URL.");
             assertThat(trapped).as("connections to the alternate").isEmpty();
         } finally {
             dumb.stop(0);
@@ -269,13 +287,18 @@ class RemoteGitGuardTest {
 
     @Test
     void gitProtocolConnectsToTheCheckedAddress() throws Exception {
-        UrlGuard guard = new UrlGuard(List.of("git"), true, host -> new InetAddress[] {InetAddress.getByName("127.0.0.7")});
+        UrlGuard guard =
+                new UrlGuard(List.of("git"), true, host -> new InetAddress[] {InetAddress.getByName("127.0.0.7")});
         GuardedUrl url = guard.check("git://repo.example.org:9418/r.git");
         assertThat(RemoteGit.transportUri(url).toString()).isEqualTo("git://127.0.0.7:9418/r.git");
     }
 
     private static String mainCommit(UrlGuard guard, GuardedUrl url) throws Exception {
-        return new RemoteGit(guard, Duration.ofSeconds(5)).listRefs(url).get("refs/heads/main").getObjectId().name();
+        return new RemoteGit(guard, Duration.ofSeconds(5))
+                .listRefs(url)
+                .get("refs/heads/main")
+                .getObjectId()
+                .name();
     }
 
     /** The repository's main branch is refused under a 64 KiB fetch limit, saying so, and fetched under 4 MiB. */
@@ -283,7 +306,8 @@ class RemoteGitGuardTest {
         String commit = mainCommit(guard, url);
 
         RemoteGit limited = new RemoteGit(guard, Duration.ofSeconds(5), 64 * 1024, Duration.ofMinutes(1));
-        assertThatThrownBy(() -> fetch(limited, url, commit)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> fetch(limited, url, commit))
+                .isInstanceOf(RepoException.class)
                 .hasMessage("The repository is larger than this Ferry fetches (64 KiB, ferry.repo.max-fetch-size). "
                         + "Launch a smaller repository, or ask the operator to raise the limit.")
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(413));
@@ -296,8 +320,12 @@ class RemoteGitGuardTest {
         Path dir = Files.createTempDirectory(tmp, "fetch");
         String spec = URLEncoder.encode(url.url(), StandardCharsets.UTF_8) + "/" + commit;
         RepoSpec repoSpec = new GitRepoProvider().parse(spec);
-        try (Git local = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
-            git.fetchCommit(local.getRepository(), url, new ResolvedRepo(repoSpec, commit, spec, "refs/heads/main"),
+        try (Git local =
+                Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+            git.fetchCommit(
+                    local.getRepository(),
+                    url,
+                    new ResolvedRepo(repoSpec, commit, spec, "refs/heads/main"),
                     NullProgressMonitor.INSTANCE);
         }
     }

@@ -42,8 +42,11 @@ class RepoCheckoutTest {
 
     @Test
     void writesFilesExecutableBitsLinksAndFoldersWithACleanIndex() throws Exception {
-        try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call();
-             ObjectInserter inserter = git.getRepository().newObjectInserter()) {
+        try (Git git = Git.init()
+                        .setDirectory(dir.toFile())
+                        .setInitialBranch("main")
+                        .call();
+                ObjectInserter inserter = git.getRepository().newObjectInserter()) {
             TreeFormatter sub = new TreeFormatter();
             sub.append("postBuild", FileMode.EXECUTABLE_FILE, blob(inserter, "#!/bin/sh\necho hi\n"));
             TreeFormatter root = new TreeFormatter();
@@ -58,14 +61,19 @@ class RepoCheckoutTest {
             assertThat(Files.isExecutable(dir.resolve("binder/postBuild"))).isTrue();
             assertThat(Files.readSymbolicLink(dir.resolve("link"))).isEqualTo(Path.of("README.md"));
             assertThat(git.getRepository().resolve("HEAD").name()).isEqualTo(commit);
-            assertThat(git.status().call().isClean()).as("git status in a session").isTrue();
+            assertThat(git.status().call().isClean())
+                    .as("git status in a session")
+                    .isTrue();
         }
     }
 
     @Test
     void foldersNestedDeeperThanGitChecksOutAreAMalformedTree() throws Exception {
-        try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call();
-             ObjectInserter inserter = git.getRepository().newObjectInserter()) {
+        try (Git git = Git.init()
+                        .setDirectory(dir.toFile())
+                        .setInitialBranch("main")
+                        .call();
+                ObjectInserter inserter = git.getRepository().newObjectInserter()) {
             TreeFormatter leaf = new TreeFormatter();
             leaf.append("f", FileMode.REGULAR_FILE, blob(inserter, "deep"));
             ObjectId tree = inserter.insert(leaf);
@@ -77,7 +85,8 @@ class RepoCheckoutTest {
             String commit = commit(git, inserter, tree);
 
             assertThatThrownBy(() -> new RepoCheckout(0, 0).checkout(git.getRepository(), commit))
-                    .isInstanceOf(RepoException.class).hasMessageStartingWith("The repository's commit holds a malformed tree")
+                    .isInstanceOf(RepoException.class)
+                    .hasMessageStartingWith("The repository's commit holds a malformed tree")
                     .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(422));
             try (var left = Files.list(dir)) {
                 assertThat(left.map(p -> p.getFileName().toString())).containsExactly(".git");

@@ -10,7 +10,6 @@ import java.util.List;
 
 import org.eclipse.jgit.transport.URIish;
 
-import dev.ferry.testing.PropertyRuns;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -18,6 +17,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
+
+import dev.ferry.testing.PropertyRuns;
 
 /**
  * Generated hostile URLs against the {@link UrlGuard}, with a {@link HostileResolver} that reads every numeric form a
@@ -66,25 +67,43 @@ class UrlGuardPropertyTest {
 
     @Property
     void acceptedUrlsOfPublicHostsStayAccepted(@ForAll("publicUrls") String raw) {
-        assertThat(guard.check(raw).addresses()).allSatisfy(a -> assertThat(AddressPolicy.nonPublicReason(a)).isEmpty());
+        assertThat(guard.check(raw).addresses())
+                .allSatisfy(a -> assertThat(AddressPolicy.nonPublicReason(a)).isEmpty());
     }
 
     private static void assertPublic(String host) throws UnknownHostException {
         InetAddress[] addresses = HostileResolver.lookUp(host);
         for (InetAddress address : addresses) {
-            assertThat(AddressPolicy.nonPublicReason(address)).as("%s resolves to %s", host, address).isEmpty();
+            assertThat(AddressPolicy.nonPublicReason(address))
+                    .as("%s resolves to %s", host, address)
+                    .isEmpty();
         }
     }
 
     @Provide
     Arbitrary<String> urlLikeText() {
         Arbitrary<Character> chars = Arbitraries.of(
-                'a', 'g', 'x', '0', '1', '7', 'f', ':', '/', '.', '@', '#', '?', '%', '[', ']', '\\', '-', '_', '~', '+',
-                '!', '$', '&', '\'', '(', ')', '*', ',', ';', '=', ' ', '\t', '\n', '\u3002', '\uff0e', '\u0000', 'é');
-        Arbitrary<String> tail = Arbitraries.strings().withChars(chars.sample(), chars.sample()).ofMaxLength(0)
+                'a', 'g', 'x', '0', '1', '7', 'f', ':', '/', '.', '@', '#', '?', '%', '[', ']', '\\', '-', '_', '~',
+                '+', '!', '$', '&', '\'', '(', ')', '*', ',', ';', '=', ' ', '\t', '\n', '\u3002', '\uff0e', '\u0000',
+                'é');
+        Arbitrary<String> tail = Arbitraries.strings()
+                .withChars(chars.sample(), chars.sample())
+                .ofMaxLength(0)
                 .flatMap(ignored -> chars.list().ofMaxSize(40).map(UrlGuardPropertyTest::join));
-        Arbitrary<String> prefix = Arbitraries.of("", "https://", "http://", "git://", "HTTPS://", "file://", "ext::",
-                "https:/", "https:\\\\", "//", "ssh://", "https://good.example@", "https://[");
+        Arbitrary<String> prefix = Arbitraries.of(
+                "",
+                "https://",
+                "http://",
+                "git://",
+                "HTTPS://",
+                "file://",
+                "ext::",
+                "https:/",
+                "https:\\\\",
+                "//",
+                "ssh://",
+                "https://good.example@",
+                "https://[");
         return Combinators.combine(prefix, tail).as(String::concat);
     }
 
@@ -96,10 +115,21 @@ class UrlGuardPropertyTest {
 
     @Provide
     Arbitrary<String> publicUrls() {
-        Arbitrary<String> host = Arbitraries.of("good.example", "GOOD.example.", "git.example.org", "93.184.216.34",
-                "[2606:2800:220:1:248:1893:25c8:1946]", "v6.example.org", "[::ffff:5db8:d822]");
+        Arbitrary<String> host = Arbitraries.of(
+                "good.example",
+                "GOOD.example.",
+                "git.example.org",
+                "93.184.216.34",
+                "[2606:2800:220:1:248:1893:25c8:1946]",
+                "v6.example.org",
+                "[::ffff:5db8:d822]");
         Arbitrary<String> port = Arbitraries.of("", ":443", ":8443");
-        Arbitrary<String> path = Arbitraries.strings().alpha().numeric().withChars("-_.").ofMinLength(1).ofMaxLength(20);
+        Arbitrary<String> path = Arbitraries.strings()
+                .alpha()
+                .numeric()
+                .withChars("-_.")
+                .ofMinLength(1)
+                .ofMaxLength(20);
         return Combinators.combine(Arbitraries.of("https://", "http://", "git://"), host, port, path)
                 .as((s, h, p, r) -> s + h + p + "/" + r + ".git");
     }
@@ -107,43 +137,120 @@ class UrlGuardPropertyTest {
     @Provide
     Arbitrary<String> disguisedUrls() {
         Arbitrary<String> shape = Arbitraries.of(
-                "https://H/r.git", "http://H:80/r.git", "git://H/r.git", "https://good.example@H/r.git",
-                "https://user:pw@H:443/r.git", "https://H#@good.example/r.git", "https://good.example#@H/r.git",
-                "https://H?@good.example/r.git", "https://good.example?@H/r.git", "https://H\\@good.example/r.git",
-                "https://good.example\\@H/r.git", "https://good.example%40H/r.git", "https://H%2F@good.example/r.git",
-                "https://H/@good.example/r.git", "https://good.example:443@H/r.git", "https://good.example@@H/r.git",
-                "https://good.example:@H/r.git", "https://H:@good.example/r.git", "https://H;@good.example/r.git",
-                "https://good.example;@H/r.git", "https://H%00.good.example/r.git", "https://H.good.example/r.git",
-                "HTTPS://H/r.git", "https://H", "https://H:/r.git", "https://H:0443/r.git", "git://good.example#@H/r.git");
+                "https://H/r.git",
+                "http://H:80/r.git",
+                "git://H/r.git",
+                "https://good.example@H/r.git",
+                "https://user:pw@H:443/r.git",
+                "https://H#@good.example/r.git",
+                "https://good.example#@H/r.git",
+                "https://H?@good.example/r.git",
+                "https://good.example?@H/r.git",
+                "https://H\\@good.example/r.git",
+                "https://good.example\\@H/r.git",
+                "https://good.example%40H/r.git",
+                "https://H%2F@good.example/r.git",
+                "https://H/@good.example/r.git",
+                "https://good.example:443@H/r.git",
+                "https://good.example@@H/r.git",
+                "https://good.example:@H/r.git",
+                "https://H:@good.example/r.git",
+                "https://H;@good.example/r.git",
+                "https://good.example;@H/r.git",
+                "https://H%00.good.example/r.git",
+                "https://H.good.example/r.git",
+                "HTTPS://H/r.git",
+                "https://H",
+                "https://H:/r.git",
+                "https://H:0443/r.git",
+                "git://good.example#@H/r.git");
         return Combinators.combine(shape, disguisedHosts()).as((s, h) -> s.replace("H", h));
     }
 
     @Provide
     Arbitrary<String> disguisedHosts() {
         Arbitrary<byte[]> v4 = Arbitraries.oneOf(
-                Arbitraries.of("127.0.0.1", "10.0.0.1", "169.254.169.254", "0.0.0.0", "192.168.1.1", "172.16.0.1",
-                        "100.64.0.1", "224.0.0.1", "255.255.255.255", "127.255.255.254").map(UrlGuardPropertyTest::bytes),
-                Combinators.combine(Arbitraries.of(127, 10, 0, 224, 240), Arbitraries.integers().between(0, 255),
-                        Arbitraries.integers().between(0, 255), Arbitraries.integers().between(0, 255))
-                        .as((a, b, c, d) -> new byte[] {(byte) (int) a, (byte) (int) b, (byte) (int) c, (byte) (int) d}));
-        Arbitrary<String> v4Forms = Combinators.combine(v4, Arbitraries.integers().between(0, 17))
-                .as(UrlGuardPropertyTest::encode);
-        Arbitrary<String> v6 = Arbitraries.of("[::1]", "[::]", "[0:0:0:0:0:0:0:1]", "[::0001]", "[fe80::1]",
-                "[fe80::1%25eth0]", "[fe80::1%eth0]", "[fd00:ec2::254]", "[fc00::1]", "[ff02::1]", "[fec0::1]",
-                "[::ffff:7f00:1]", "[::ffff:a9fe:a9fe]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b:1::7f00:1]", "[2002:a9fe:a9fe::]",
-                "[::ffff:0:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]", "[::1%25lo]", "[2001::1]", "[100::1]",
-                "[::ffff:127.0.0.1]:443", "::1", "[::1", "::ffff:127.0.0.1");
-        Arbitrary<String> names = Arbitraries.of("localhost", "LOCALHOST", "localhost.", "LocalHost.", "evil.example",
-                "evil.example.", "internal.example", "meta.example", "meta6.example", "mixed.example", "ｌｏｃａｌｈｏｓｔ",
-                "localhost\u3002", "evil\u3002example", "evil\uff0eexample", "xn--localhost", "localhost..", ".localhost",
-                "%6c%6f%63%61%6c%68%6f%73%74", "local%68ost", "%31%32%37.0.0.1", "127.0.0.1%2F", "127%2E0%2E0%2E1");
+                Arbitraries.of(
+                                "127.0.0.1",
+                                "10.0.0.1",
+                                "169.254.169.254",
+                                "0.0.0.0",
+                                "192.168.1.1",
+                                "172.16.0.1",
+                                "100.64.0.1",
+                                "224.0.0.1",
+                                "255.255.255.255",
+                                "127.255.255.254")
+                        .map(UrlGuardPropertyTest::bytes),
+                Combinators.combine(
+                                Arbitraries.of(127, 10, 0, 224, 240),
+                                Arbitraries.integers().between(0, 255),
+                                Arbitraries.integers().between(0, 255),
+                                Arbitraries.integers().between(0, 255))
+                        .as((a, b, c, d) ->
+                                new byte[] {(byte) (int) a, (byte) (int) b, (byte) (int) c, (byte) (int) d}));
+        Arbitrary<String> v4Forms =
+                Combinators.combine(v4, Arbitraries.integers().between(0, 17)).as(UrlGuardPropertyTest::encode);
+        Arbitrary<String> v6 = Arbitraries.of(
+                "[::1]",
+                "[::]",
+                "[0:0:0:0:0:0:0:1]",
+                "[::0001]",
+                "[fe80::1]",
+                "[fe80::1%25eth0]",
+                "[fe80::1%eth0]",
+                "[fd00:ec2::254]",
+                "[fc00::1]",
+                "[ff02::1]",
+                "[fec0::1]",
+                "[::ffff:7f00:1]",
+                "[::ffff:a9fe:a9fe]",
+                "[64:ff9b::a9fe:a9fe]",
+                "[64:ff9b:1::7f00:1]",
+                "[2002:a9fe:a9fe::]",
+                "[::ffff:0:7f00:1]",
+                "[0:0:0:0:0:ffff:127.0.0.1]",
+                "[::1%25lo]",
+                "[2001::1]",
+                "[100::1]",
+                "[::ffff:127.0.0.1]:443",
+                "::1",
+                "[::1",
+                "::ffff:127.0.0.1");
+        Arbitrary<String> names = Arbitraries.of(
+                "localhost",
+                "LOCALHOST",
+                "localhost.",
+                "LocalHost.",
+                "evil.example",
+                "evil.example.",
+                "internal.example",
+                "meta.example",
+                "meta6.example",
+                "mixed.example",
+                "ｌｏｃａｌｈｏｓｔ",
+                "localhost\u3002",
+                "evil\u3002example",
+                "evil\uff0eexample",
+                "xn--localhost",
+                "localhost..",
+                ".localhost",
+                "%6c%6f%63%61%6c%68%6f%73%74",
+                "local%68ost",
+                "%31%32%37.0.0.1",
+                "127.0.0.1%2F",
+                "127%2E0%2E0%2E1");
         return Arbitraries.oneOf(v4Forms, v6, names);
     }
 
     private static byte[] bytes(String dotted) {
         String[] p = dotted.split("\\.");
-        return new byte[] {(byte) Integer.parseInt(p[0]), (byte) Integer.parseInt(p[1]), (byte) Integer.parseInt(p[2]),
-                (byte) Integer.parseInt(p[3])};
+        return new byte[] {
+            (byte) Integer.parseInt(p[0]),
+            (byte) Integer.parseInt(p[1]),
+            (byte) Integer.parseInt(p[2]),
+            (byte) Integer.parseInt(p[3])
+        };
     }
 
     /** One of many ways to write an IPv4 address in a URL host. */
@@ -177,9 +284,15 @@ class UrlGuardPropertyTest {
     /** Every provider's parser, then the guard on the URL it built: only specs, URLs or RepoExceptions come out. */
     @Property
     void specParsersOnlyAcceptOrRefuse(@ForAll("providerIds") String provider, @ForAll("specText") String rawSpec) {
-        RepoProviders providers = new RepoProviders(List.of(new GitHubRepoProvider("https://github.com"),
-                new GitLabRepoProvider("https://gitlab.com"), new GitRepoProvider(),
-                new GistRepoProvider("https://gist.github.com")), List.of("^gh/banned/.*"), List.of(), List.of());
+        RepoProviders providers = new RepoProviders(
+                List.of(
+                        new GitHubRepoProvider("https://github.com"),
+                        new GitLabRepoProvider("https://gitlab.com"),
+                        new GitRepoProvider(),
+                        new GistRepoProvider("https://gist.github.com")),
+                List.of("^gh/banned/.*"),
+                List.of(),
+                List.of());
         RepoSpec spec;
         try {
             spec = providers.parse(provider, rawSpec);
@@ -204,12 +317,44 @@ class UrlGuardPropertyTest {
     @Provide
     Arbitrary<String> specText() {
         Arbitrary<String> piece = Arbitraries.oneOf(
-                Arbitraries.of("owner", "repo", "repo.git", "HEAD", "main", "..", ".", "%2F", "%2E%2E", "%25", "%", "%G1",
-                        "%00", "%0A", "+", "%20", "@{1}", "~1", "^", ":", "-rf", ".lock", "feature/x", "0123456789abcdef",
-                        "https%3A%2F%2Fgood.example%2Fr.git", "https%3A%2F%2Fuser%3As3cret%40good.example%2Fr.git",
-                        "https%3A%2F%2F127.0.0.1%2Fr.git", "http%3A%2F%2Fgood.example%40127.0.0.1%2F",
-                        "git%3A%2F%2Fgood.example%23%40127.0.0.1%2F", "ext%3A%3Ash", "file%3A%2F%2F%2Fetc", "a".repeat(120),
-                        "\u0000", "é", "%C3%A9", "%C3", "banned"),
+                Arbitraries.of(
+                        "owner",
+                        "repo",
+                        "repo.git",
+                        "HEAD",
+                        "main",
+                        "..",
+                        ".",
+                        "%2F",
+                        "%2E%2E",
+                        "%25",
+                        "%",
+                        "%G1",
+                        "%00",
+                        "%0A",
+                        "+",
+                        "%20",
+                        "@{1}",
+                        "~1",
+                        "^",
+                        ":",
+                        "-rf",
+                        ".lock",
+                        "feature/x",
+                        "0123456789abcdef",
+                        "https%3A%2F%2Fgood.example%2Fr.git",
+                        "https%3A%2F%2Fuser%3As3cret%40good.example%2Fr.git",
+                        "https%3A%2F%2F127.0.0.1%2Fr.git",
+                        "http%3A%2F%2Fgood.example%40127.0.0.1%2F",
+                        "git%3A%2F%2Fgood.example%23%40127.0.0.1%2F",
+                        "ext%3A%3Ash",
+                        "file%3A%2F%2F%2Fetc",
+                        "a".repeat(120),
+                        "\u0000",
+                        "é",
+                        "%C3%A9",
+                        "%C3",
+                        "banned"),
                 Arbitraries.strings().ofMaxLength(8));
         return piece.list().ofMinSize(0).ofMaxSize(5).map(parts -> String.join("/", parts));
     }

@@ -51,12 +51,24 @@ class UrlGuardTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"file:///etc/passwd", "file:/etc", "ssh://git@git.example.org/r.git",
-            "ext::sh -c touch% /tmp/pwned", "ext::sh", "ftp://git.example.org/r.git", "http://git.example.org/r.git",
-            "git://git.example.org/r.git", "git@git.example.org:owner/repo.git", "git.example.org:owner/repo.git",
-            "git.example.org/owner/repo", "javascript:alert(1)"})
+    @ValueSource(
+            strings = {
+                "file:///etc/passwd",
+                "file:/etc",
+                "ssh://git@git.example.org/r.git",
+                "ext::sh -c touch% /tmp/pwned",
+                "ext::sh",
+                "ftp://git.example.org/r.git",
+                "http://git.example.org/r.git",
+                "git://git.example.org/r.git",
+                "git@git.example.org:owner/repo.git",
+                "git.example.org:owner/repo.git",
+                "git.example.org/owner/repo",
+                "javascript:alert(1)"
+            })
     void refusesSchemesThatAreNotAllowed(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
     }
 
@@ -70,64 +82,113 @@ class UrlGuardTest {
     @Test
     void refusesToBeConfiguredWithUnsafeSchemes() {
         assertThatThrownBy(() -> new UrlGuard(List.of("https", "file"), false, UrlGuardTest::resolve))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("file");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("file");
         assertThatThrownBy(() -> new UrlGuard(List.of("ssh"), false, UrlGuardTest::resolve))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https://127.0.0.1/x.git", "https://127.1.2.3/x.git", "https://10.0.0.1/x.git",
-            "https://172.16.5.4/x.git", "https://192.168.1.1/x.git", "https://169.254.169.254/latest/meta-data/",
-            "https://0.0.0.0/x.git", "https://224.0.0.1/x.git", "https://100.64.0.1/x.git",
-            "https://[::1]/x.git", "https://[::]/x.git", "https://[fe80::1]/x.git", "https://[fd00::1]/x.git",
-            "https://[64:ff9b::a00:1]/x.git",
-            "https://[2002:7f00:1::]/x.git", "https://[ff02::1]/x.git",
-            "https://internal.example.org/x.git", "https://metadata.example.org/x.git", "https://ula.example.org/x.git",
-            "https://git.example.org@127.0.0.1/x.git"})
+    @ValueSource(
+            strings = {
+                "https://127.0.0.1/x.git",
+                "https://127.1.2.3/x.git",
+                "https://10.0.0.1/x.git",
+                "https://172.16.5.4/x.git",
+                "https://192.168.1.1/x.git",
+                "https://169.254.169.254/latest/meta-data/",
+                "https://0.0.0.0/x.git",
+                "https://224.0.0.1/x.git",
+                "https://100.64.0.1/x.git",
+                "https://[::1]/x.git",
+                "https://[::]/x.git",
+                "https://[fe80::1]/x.git",
+                "https://[fd00::1]/x.git",
+                "https://[64:ff9b::a00:1]/x.git",
+                "https://[2002:7f00:1::]/x.git",
+                "https://[ff02::1]/x.git",
+                "https://internal.example.org/x.git",
+                "https://metadata.example.org/x.git",
+                "https://ula.example.org/x.git",
+                "https://git.example.org@127.0.0.1/x.git"
+            })
     void refusesNonPublicAddresses(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(403))
                 .hasMessageContaining("only fetches repositories from public hosts");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https://[::ffff:127.0.0.1]/x.git", "https://[::ffff:169.254.169.254]/x.git",
-            "https://[0:0:0:0:0:ffff:127.0.0.1]/x.git"})
+    @ValueSource(
+            strings = {
+                "https://[::ffff:127.0.0.1]/x.git",
+                "https://[::ffff:169.254.169.254]/x.git",
+                "https://[0:0:0:0:0:ffff:127.0.0.1]/x.git"
+            })
     void ipv6LiteralsWithADottedTailAreRefusedBecauseGitCannotReadThem(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("a host that git cannot read");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https://[::ffff:7f00:1]/x.git", "https://[::ffff:0:7f00:1]/x.git", "https://[::7f00:1]/x.git",
-            "https://[64:ff9b:1::a9fe:a9fe]/x.git", "https://[fd00:ec2::254]/x.git", "https://[fe80::1%25eth0]/x.git"})
+    @ValueSource(
+            strings = {
+                "https://[::ffff:7f00:1]/x.git",
+                "https://[::ffff:0:7f00:1]/x.git",
+                "https://[::7f00:1]/x.git",
+                "https://[64:ff9b:1::a9fe:a9fe]/x.git",
+                "https://[fd00:ec2::254]/x.git",
+                "https://[fe80::1%25eth0]/x.git"
+            })
     void ipv6FormsEmbeddingOrNamingInternalAddressesAreRefused(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .satisfies(e -> assertThat(((RepoException) e).status()).isIn(400, 403));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https://git.example.org#@127.0.0.1/x.git", "git://git.example.org#@127.0.0.1/x.git",
-            "https://git.example.org/x.git#frag"})
+    @ValueSource(
+            strings = {
+                "https://git.example.org#@127.0.0.1/x.git",
+                "git://git.example.org#@127.0.0.1/x.git",
+                "https://git.example.org/x.git#frag"
+            })
     void urlsThatJGitReadsWithAnotherHostAreRefused(String url) {
         UrlGuard open = new UrlGuard(List.of("https", "git"), false, UrlGuardTest::resolve);
-        assertThatThrownBy(() -> open.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> open.check(url))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("a git URL has no fragment");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https://2130706433/x.git", "https://0x7f.1/x.git", "https://0177.0.0.1/x.git",
-            "https://127.1/x.git", "https://0x7f000001/x.git", "https://127.0.0.01/x.git"})
+    @ValueSource(
+            strings = {
+                "https://2130706433/x.git",
+                "https://0x7f.1/x.git",
+                "https://0177.0.0.1/x.git",
+                "https://127.1/x.git",
+                "https://0x7f000001/x.git",
+                "https://127.0.0.01/x.git"
+            })
     void refusesNumericHostFormsThatResolversReadDifferently(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("four decimal numbers");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"https:/git.example.org/x.git", "https:\\\\git.example.org/x.git", "https:/\\git.example.org/x.git",
-            "HTTPS:\\/git.example.org/x.git"})
+    @ValueSource(
+            strings = {
+                "https:/git.example.org/x.git",
+                "https:\\\\git.example.org/x.git",
+                "https:/\\git.example.org/x.git",
+                "HTTPS:\\/git.example.org/x.git"
+            })
     void aSchemeWithAMangledDoubleSlashIsExplainedNotTakenForSsh(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .hasMessageContaining("missing the // after its scheme");
     }
 
@@ -139,30 +200,44 @@ class UrlGuardTest {
     @Test
     void operatorMayAllowPrivateAddresses() {
         UrlGuard permissive = new UrlGuard(List.of("https"), true, UrlGuardTest::resolve);
-        assertThat(permissive.check("https://internal.example.org/x.git").host()).isEqualTo("internal.example.org");
+        assertThat(permissive.check("https://internal.example.org/x.git").host())
+                .isEqualTo("internal.example.org");
         assertThat(permissive.check("https://127.0.0.1/x.git").host()).isEqualTo("127.0.0.1");
     }
 
     @Test
     void unknownHostIsAClearError() {
-        assertThatThrownBy(() -> guard.check("https://no-such-host.example.org/x.git")).isInstanceOf(RepoException.class)
-                .hasMessage("The host no-such-host.example.org could not be found. Check the repository URL for typos.");
+        assertThatThrownBy(() -> guard.check("https://no-such-host.example.org/x.git"))
+                .isInstanceOf(RepoException.class)
+                .hasMessage(
+                        "The host no-such-host.example.org could not be found. Check the repository URL for typos.");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", " ", "https://git.example.org/a b.git", "https://git.example.org/x.git\r\nX: y",
-            "https://git.example.org/\u0000.git", "https:///x.git", "https://:443/x.git"})
+    @ValueSource(
+            strings = {
+                "",
+                " ",
+                "https://git.example.org/a b.git",
+                "https://git.example.org/x.git\r\nX: y",
+                "https://git.example.org/\u0000.git",
+                "https:///x.git",
+                "https://:443/x.git"
+            })
     void refusesMalformedUrls(String url) {
-        assertThatThrownBy(() -> guard.check(url)).isInstanceOf(RepoException.class)
+        assertThatThrownBy(() -> guard.check(url))
+                .isInstanceOf(RepoException.class)
                 .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
     }
 
     @Test
     void refusalsNeverShowCredentials() {
         assertThatThrownBy(() -> guard.check("ftp://user:s3cret@git.example.org/x.git"))
-                .isInstanceOf(RepoException.class).satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret"));
+                .isInstanceOf(RepoException.class)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret"));
         assertThatThrownBy(() -> guard.check("user:s3cret@git.example.org:x.git"))
-                .isInstanceOf(RepoException.class).satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret"));
+                .isInstanceOf(RepoException.class)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret"));
         assertThat(guard.check("https://user:s3cret@git.example.org/x.git").redacted())
                 .isEqualTo("https://***@git.example.org/x.git");
     }
@@ -170,6 +245,7 @@ class UrlGuardTest {
     @Test
     void overlongUrlIsRefused() {
         assertThatThrownBy(() -> guard.check("https://git.example.org/" + "a".repeat(3000)))
-                .isInstanceOf(RepoException.class).hasMessageContaining("longer than");
+                .isInstanceOf(RepoException.class)
+                .hasMessageContaining("longer than");
     }
 }

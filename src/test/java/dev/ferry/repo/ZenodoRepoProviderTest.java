@@ -33,12 +33,20 @@ class ZenodoRepoProviderTest {
                 case "/10.5281/zenodo.1" -> redirect(exchange, api.base() + "/records/2");
                 case "/10.5281/zenodo.66" -> redirect(exchange, "http://internal.example/records/66");
                 case "/10.1234/other.5" -> redirect(exchange, "http://git.example.org:" + api.port() + "/articles/5");
-                case "/api/records/2" -> send(exchange, 200, "{\"id\": 2, \"doi\": \"10.5281/zenodo.2\", \"metadata\": {"
-                        + "\"title\": \"A model\", \"upload_type\": \"software\", \"access_right\": \"open\", \"creators\": "
-                        + "[{\"name\": \"Doe, Jane\"}, {\"name\": \"Roe, Richard\"}]}}");
-                case "/api/records/2/files" -> send(exchange, 200, "{\"enabled\": true, \"entries\": [{\"key\": \"m.zip\", "
-                        + "\"size\": 10, \"checksum\": \"md5:0123456789abcdef0123456789abcdef\", \"links\": {\"content\": "
-                        + "\"http://internal.example/files/m.zip\"}}]}");
+                case "/api/records/2" ->
+                    send(
+                            exchange,
+                            200,
+                            "{\"id\": 2, \"doi\": \"10.5281/zenodo.2\", \"metadata\": {"
+                                    + "\"title\": \"A model\", \"upload_type\": \"software\", \"access_right\": \"open\", \"creators\": "
+                                    + "[{\"name\": \"Doe, Jane\"}, {\"name\": \"Roe, Richard\"}]}}");
+                case "/api/records/2/files" ->
+                    send(
+                            exchange,
+                            200,
+                            "{\"enabled\": true, \"entries\": [{\"key\": \"m.zip\", "
+                                    + "\"size\": 10, \"checksum\": \"md5:0123456789abcdef0123456789abcdef\", \"links\": {\"content\": "
+                                    + "\"http://internal.example/files/m.zip\"}}]}");
                 default -> {
                     exchange.sendResponseHeaders(404, -1);
                     exchange.close();
@@ -70,9 +78,11 @@ class ZenodoRepoProviderTest {
         assertThat(record.authors()).containsExactly("Doe, Jane", "Roe, Richard");
         assertThat(record.citation()).isEqualTo("A model — Doe, Jane, Roe, Richard");
         assertThat(record.unpackSingle()).isTrue();
-        assertThat(record.files()).containsExactly(new ArchiveRecord.ArchiveFile("m.zip", "http://internal.example/files/m.zip",
-                10, "md5:0123456789abcdef0123456789abcdef"));
-        assertThat(record.contentKey()).matches("[0-9a-f]{40}")
+        assertThat(record.files())
+                .containsExactly(new ArchiveRecord.ArchiveFile(
+                        "m.zip", "http://internal.example/files/m.zip", 10, "md5:0123456789abcdef0123456789abcdef"));
+        assertThat(record.contentKey())
+                .matches("[0-9a-f]{40}")
                 .isEqualTo(ArchiveRecord.contentKey("zenodo", "other-version", record.files()));
         assertThat(paths).containsExactly("/10.5281/zenodo.1", "/records/2", "/api/records/2", "/api/records/2/files");
     }
@@ -93,20 +103,27 @@ class ZenodoRepoProviderTest {
         RepoSpec spec = provider().parse("10.1234/other.5");
         assertThatThrownBy(() -> provider().resolve(spec, api.fetcher().begin()))
                 .isInstanceOf(RepoException.class)
-                .hasMessageContaining("The DOI 10.1234/other.5 does not lead to a Zenodo record (it leads to git.example.org)");
+                .hasMessageContaining(
+                        "The DOI 10.1234/other.5 does not lead to a Zenodo record (it leads to git.example.org)");
     }
 
     @Test
     void specsAreDoisInTheirCommonSpellingsOrRecordUrlsOfKnownHosts() {
         ZenodoRepoProvider zenodo = new ZenodoRepoProvider("https://doi.org", List.of("https://zenodo.org"));
-        assertThat(zenodo.parse("10.5281/zenodo.3242074").repoUrl()).isEqualTo("https://doi.org/10.5281/zenodo.3242074");
-        assertThat(zenodo.parse("doi:10.5281/zenodo.3242074").repoUrl()).isEqualTo("https://doi.org/10.5281/zenodo.3242074");
-        assertThat(zenodo.parse("https%3A%2F%2Fdoi.org%2F10.5281%2Fzenodo.3242074").repoUrl())
+        assertThat(zenodo.parse("10.5281/zenodo.3242074").repoUrl())
+                .isEqualTo("https://doi.org/10.5281/zenodo.3242074");
+        assertThat(zenodo.parse("doi:10.5281/zenodo.3242074").repoUrl())
+                .isEqualTo("https://doi.org/10.5281/zenodo.3242074");
+        assertThat(zenodo.parse("https%3A%2F%2Fdoi.org%2F10.5281%2Fzenodo.3242074")
+                        .repoUrl())
                 .isEqualTo("https://doi.org/10.5281/zenodo.3242074");
         assertThat(zenodo.parse("https%3A%2F%2Fzenodo.org%2Frecords%2F3242074").repoUrl())
                 .isEqualTo("https://zenodo.org/records/3242074");
-        for (String bad : List.of("zenodo.3242074", "https%3A%2F%2Fevil.example%2Frecords%2F1", "10.5281/zenodo 1", "11.1/x")) {
-            assertThatThrownBy(() -> zenodo.parse(bad)).as(bad).isInstanceOf(RepoException.class)
+        for (String bad :
+                List.of("zenodo.3242074", "https%3A%2F%2Fevil.example%2Frecords%2F1", "10.5281/zenodo 1", "11.1/x")) {
+            assertThatThrownBy(() -> zenodo.parse(bad))
+                    .as(bad)
+                    .isInstanceOf(RepoException.class)
                     .hasMessageContaining("is not a Zenodo DOI or record URL")
                     .satisfies(e -> assertThat(((RepoException) e).status()).isEqualTo(400));
         }
@@ -116,8 +133,11 @@ class ZenodoRepoProviderTest {
     void theDisplayRecognisesPastedDoisAndRecordUrls() {
         ProviderDisplay display = new ZenodoRepoProvider("https://doi.org", List.of("https://zenodo.org")).display();
         Pattern detect = Pattern.compile(display.detectRegex());
-        for (String pasted : List.of("10.5281/zenodo.3242074", "https://doi.org/10.5281/zenodo.3242074",
-                "https://zenodo.org/records/3242074", "https://zenodo.org/record/3242074")) {
+        for (String pasted : List.of(
+                "10.5281/zenodo.3242074",
+                "https://doi.org/10.5281/zenodo.3242074",
+                "https://zenodo.org/records/3242074",
+                "https://zenodo.org/record/3242074")) {
             assertThat(detect.matcher(pasted).matches()).as(pasted).isTrue();
         }
         assertThat(detect.matcher("https://github.com/a/b").matches()).isFalse();

@@ -34,21 +34,33 @@ class LogRedactionTest {
     @Test
     void aRequestTomcatCannotParseIsLoggedWithoutItsToken(CapturedOutput output) throws Exception {
         int port = Ports.free();
-        ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class).run(
-                "--server.port=" + port, "--ferry.platform=local", "--spring.jmx.enabled=false",
-                "--ferry.local.work-dir=" + TempDirs.deleteOnExit(Files.createTempDirectory("ferry-log-redaction")),
-                // the first parse error is logged at INFO, later ones at DEBUG: see both
-                "--logging.level.org.apache.coyote.http11.Http11Processor=DEBUG");
+        ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class)
+                .run(
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--spring.jmx.enabled=false",
+                        "--ferry.local.work-dir="
+                                + TempDirs.deleteOnExit(Files.createTempDirectory("ferry-log-redaction")),
+                        // the first parse error is logged at INFO, later ones at DEBUG: see both
+                        "--logging.level.org.apache.coyote.http11.Http11Processor=DEBUG");
         try {
-            String answer = send(port, "GET /v2/gh/owner/repo/main?token=" + TOKEN + "<x> HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Connection: close\r\n\r\n");
+            String answer = send(
+                    port,
+                    "GET /v2/gh/owner/repo/main?token=" + TOKEN + "<x> HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + "Connection: close\r\n\r\n");
             assertThat(answer).startsWith("HTTP/1.1 400");
-            LoggerFactory.getLogger(LogRedactionTest.class).warn("upstream said no to Authorization: token {} for "
-                    + "https://user:{}@example.org/r.git", TOKEN, TOKEN);
+            LoggerFactory.getLogger(LogRedactionTest.class)
+                    .warn(
+                            "upstream said no to Authorization: token {} for " + "https://user:{}@example.org/r.git",
+                            TOKEN,
+                            TOKEN);
 
-            assertThat(output.getAll()).as("Tomcat logged the request it could not parse")
-                    .contains("Error parsing HTTP request header").contains("token=***")
-                    .contains("Authorization: ***").contains("https://***@example.org/r.git")
+            assertThat(output.getAll())
+                    .as("Tomcat logged the request it could not parse")
+                    .contains("Error parsing HTTP request header")
+                    .contains("token=***")
+                    .contains("Authorization: ***")
+                    .contains("https://***@example.org/r.git")
                     .doesNotContain(TOKEN);
         } finally {
             ferry.close();

@@ -40,22 +40,33 @@ class RepoLabelCapTest {
         int max = 3;
         try (TestGitServer git = new TestGitServer()) {
             int port = Ports.free();
-            ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class).run(
-                    "--server.port=" + port, "--ferry.platform=local", "--spring.jmx.enabled=false",
-                    "--ferry.local.work-dir=" + TempDirs.deleteOnExit(Files.createTempDirectory("ferry-label-cap")),
-                    "--ferry.repo.allowed-schemes=http", "--ferry.repo.allow-private-addresses=true",
-                    "--ferry.metrics.max-repo-labels=" + max, "--logging.level.root=WARN");
+            ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class)
+                    .run(
+                            "--server.port=" + port,
+                            "--ferry.platform=local",
+                            "--spring.jmx.enabled=false",
+                            "--ferry.local.work-dir="
+                                    + TempDirs.deleteOnExit(Files.createTempDirectory("ferry-label-cap")),
+                            "--ferry.repo.allowed-schemes=http",
+                            "--ferry.repo.allow-private-addresses=true",
+                            "--ferry.metrics.max-repo-labels=" + max,
+                            "--logging.level.root=WARN");
             try {
                 for (int i = 0; i < max + 10; i++) {
                     // a Dockerfile fails a local build at once, after the repository was resolved: counted per repo
                     String url = git.createRepo("distinct-" + i, Map.of("Dockerfile", "FROM scratch\n"));
                     EventStream.Result result = EventStream.read("http://127.0.0.1:" + port + "/build/git/"
                             + URLEncoder.encode(url, StandardCharsets.UTF_8) + "/main");
-                    assertThat(result.last().get("phase")).as(result.events().toString()).isEqualTo("failed");
+                    assertThat(result.last().get("phase"))
+                            .as(result.events().toString())
+                            .isEqualTo("failed");
                 }
-                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
+                String metrics = HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
 
                 Set<String> buildLabels = new TreeSet<>();
                 Set<String> launchLabels = new TreeSet<>();

@@ -50,7 +50,8 @@ public record AdminLogin(String cookie, int status, String location, RawHttp.Res
 
     /** Every {@code name=value} pair a response sets, as a {@code Cookie} value, or null when it sets none. */
     public static String cookies(RawHttp.Response r) {
-        java.util.List<String> pairs = r.headers("Set-Cookie").stream().map(c -> c.split(";", 2)[0]).toList();
+        java.util.List<String> pairs =
+                r.headers("Set-Cookie").stream().map(c -> c.split(";", 2)[0]).toList();
         return pairs.isEmpty() ? null : String.join("; ", pairs);
     }
 

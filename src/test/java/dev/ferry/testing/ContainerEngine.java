@@ -43,6 +43,7 @@ public final class ContainerEngine {
     public static final String JAVA_RUNTIME = "localhost/jre:17";
     /** Debian's client: a newer {@code /usr/local/bin/docker} may lack the buildx plugin BuildKit builds need. */
     static final String DOCKER = "/usr/bin/docker";
+
     private static final Path SCRIPT = Path.of(".ci", "engine");
 
     private static ContainerEngine shared;
@@ -119,8 +120,11 @@ public final class ContainerEngine {
      */
     private static void stopDaemon(Path dir) {
         try {
-            Process p = new ProcessBuilder("setsid", "bash", SCRIPT.toAbsolutePath().toString(), "stop", dir.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(
+                            "setsid", "bash", SCRIPT.toAbsolutePath().toString(), "stop", dir.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             p.waitFor(25, TimeUnit.SECONDS);
         } catch (IOException e) {
             System.err.println("could not stop the test dockerd under " + dir + ": " + e.getMessage());
@@ -131,7 +135,9 @@ public final class ContainerEngine {
 
     private boolean answers() {
         try {
-            return docker(Duration.ofSeconds(20), "version", "--format", "{{.Server.Version}}").exit() == 0;
+            return docker(Duration.ofSeconds(20), "version", "--format", "{{.Server.Version}}")
+                            .exit()
+                    == 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
@@ -197,12 +203,12 @@ public final class ContainerEngine {
 
     /** Builds the context {@code dir} from {@code dockerfile}; fails the test with the build's output. */
     public String build(Path dir, Path dockerfile, String tag, Map<String, String> buildArgs) {
-        List<String> args = new ArrayList<>(List.of("build", "--network=host", "--progress=plain", "-t", tag,
-                "-f", dockerfile.toString()));
+        List<String> args = new ArrayList<>(
+                List.of("build", "--network=host", "--progress=plain", "-t", tag, "-f", dockerfile.toString()));
         buildArgs.forEach((k, v) -> args.addAll(List.of("--build-arg", k + "=" + v)));
         args.add(dir.toString());
-        Result r = call(Duration.ofMinutes(15), Map.of("DOCKER_BUILDKIT", "1", "DOCKER_HOST", host),
-                prepend(DOCKER, args));
+        Result r = call(
+                Duration.ofMinutes(15), Map.of("DOCKER_BUILDKIT", "1", "DOCKER_HOST", host), prepend(DOCKER, args));
         if (r.exit() != 0) {
             throw new AssertionError("docker build of " + tag + " failed:\n" + tail(r.output(), 6000));
         }
@@ -256,12 +262,22 @@ public final class ContainerEngine {
     }
 
     /** What {@code docker run} is given, in the order a Pod's container spec has it. */
-    public record RunSpec(String image, List<String> entrypoint, List<String> args, Map<String, String> env, String user,
-                          String workdir, boolean readOnly, List<String> tmpfs, Map<String, String> binds, String network,
-                          List<String> extra) {
+    public record RunSpec(
+            String image,
+            List<String> entrypoint,
+            List<String> args,
+            Map<String, String> env,
+            String user,
+            String workdir,
+            boolean readOnly,
+            List<String> tmpfs,
+            Map<String, String> binds,
+            String network,
+            List<String> extra) {
 
         public static RunSpec of(String image) {
-            return new RunSpec(image, null, List.of(), Map.of(), null, null, false, List.of(), Map.of(), null, List.of());
+            return new RunSpec(
+                    image, null, List.of(), Map.of(), null, null, false, List.of(), Map.of(), null, List.of());
         }
 
         /** The image's ENTRYPOINT replaced (a Pod's {@code command}); null keeps the image's. */
@@ -271,11 +287,23 @@ public final class ContainerEngine {
 
         /** The image's CMD replaced (a Pod's {@code args}). */
         public RunSpec args(List<String> a) {
-            return new RunSpec(image, entrypoint, List.copyOf(a), env, user, workdir, readOnly, tmpfs, binds, network, extra);
+            return new RunSpec(
+                    image, entrypoint, List.copyOf(a), env, user, workdir, readOnly, tmpfs, binds, network, extra);
         }
 
         public RunSpec env(Map<String, String> e) {
-            return new RunSpec(image, entrypoint, args, new LinkedHashMap<>(e), user, workdir, readOnly, tmpfs, binds, network, extra);
+            return new RunSpec(
+                    image,
+                    entrypoint,
+                    args,
+                    new LinkedHashMap<>(e),
+                    user,
+                    workdir,
+                    readOnly,
+                    tmpfs,
+                    binds,
+                    network,
+                    extra);
         }
 
         /** {@code uid[:gid]}. */
@@ -293,13 +321,24 @@ public final class ContainerEngine {
 
         /** Fresh writable folders at these paths (a Pod's emptyDir volumes), writable by everyone as emptyDirs are. */
         public RunSpec tmpfs(List<String> paths) {
-            return new RunSpec(image, entrypoint, args, env, user, workdir, readOnly, List.copyOf(paths), binds, network, extra);
+            return new RunSpec(
+                    image, entrypoint, args, env, user, workdir, readOnly, List.copyOf(paths), binds, network, extra);
         }
 
         /** Host folders mounted at container paths. */
         public RunSpec binds(Map<String, String> hostToContainer) {
-            return new RunSpec(image, entrypoint, args, env, user, workdir, readOnly, tmpfs, new LinkedHashMap<>(hostToContainer),
-                    network, extra);
+            return new RunSpec(
+                    image,
+                    entrypoint,
+                    args,
+                    env,
+                    user,
+                    workdir,
+                    readOnly,
+                    tmpfs,
+                    new LinkedHashMap<>(hostToContainer),
+                    network,
+                    extra);
         }
 
         /** {@code host} to share the host's loopback (a server a test runs on 127.0.0.1); default: the engine's bridge. */
@@ -309,7 +348,8 @@ public final class ContainerEngine {
 
         /** Further {@code docker run} options. */
         public RunSpec extra(List<String> options) {
-            return new RunSpec(image, entrypoint, args, env, user, workdir, readOnly, tmpfs, binds, network, List.copyOf(options));
+            return new RunSpec(
+                    image, entrypoint, args, env, user, workdir, readOnly, tmpfs, binds, network, List.copyOf(options));
         }
 
         List<String> options() {
@@ -353,11 +393,15 @@ public final class ContainerEngine {
         /** Its address on the engine's bridge (as a Pod's IP), empty with the host's network. */
         public String ip() {
             return engine.docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", id)
-                    .output().strip();
+                    .output()
+                    .strip();
         }
 
         public boolean running() {
-            return engine.docker("inspect", "--format", "{{.State.Running}}", id).output().strip().equals("true");
+            return engine.docker("inspect", "--format", "{{.State.Running}}", id)
+                    .output()
+                    .strip()
+                    .equals("true");
         }
 
         /** Waits for the container to end; its exit code, or -1 when it still runs after {@code timeout}. */
@@ -365,7 +409,9 @@ public final class ContainerEngine {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 if (!running()) {
-                    return Integer.parseInt(engine.docker("inspect", "--format", "{{.State.ExitCode}}", id).output().strip());
+                    return Integer.parseInt(engine.docker("inspect", "--format", "{{.State.ExitCode}}", id)
+                            .output()
+                            .strip());
                 }
                 sleep(300);
             }
@@ -377,13 +423,19 @@ public final class ContainerEngine {
          * {@code wait} (a server needs a moment to start); 0 when none.
          */
         public int status(int port, String target, Duration wait) throws InterruptedException {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .build();
             URI url = URI.create("http://" + ip() + ":" + port + target);
             long deadline = System.nanoTime() + wait.toNanos();
             while (System.nanoTime() < deadline) {
                 try {
-                    return http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                    return http.send(
+                                    HttpRequest.newBuilder(url)
+                                            .timeout(Duration.ofSeconds(5))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding())
+                            .statusCode();
                 } catch (IOException notYet) {
                     Thread.sleep(300);
                 }
@@ -403,8 +455,7 @@ public final class ContainerEngine {
     }
 
     /** A finished command: exit code and its output (stdout and stderr together). */
-    public record Result(int exit, String output) {
-    }
+    public record Result(int exit, String output) {}
 
     private static Result call(Duration timeout, Map<String, String> env, String... command) {
         try {
@@ -417,7 +468,8 @@ public final class ContainerEngine {
         }
     }
 
-    static Result exec(Duration timeout, Map<String, String> env, String... command) throws IOException, InterruptedException {
+    static Result exec(Duration timeout, Map<String, String> env, String... command)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().putAll(env);
         Path out = Files.createTempFile("ferry-engine-out", ".log");
@@ -427,8 +479,10 @@ public final class ContainerEngine {
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
-                return new Result(-1, String.join(" ", command) + " did not end within " + timeout + ":\n"
-                        + Files.readString(out, StandardCharsets.UTF_8));
+                return new Result(
+                        -1,
+                        String.join(" ", command) + " did not end within " + timeout + ":\n"
+                                + Files.readString(out, StandardCharsets.UTF_8));
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
         } finally {

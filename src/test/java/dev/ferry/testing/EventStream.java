@@ -19,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 public final class EventStream {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** The events and ids of one stream, read until it ends. */
     public record Result(int status, List<Map<String, Object>> events, List<String> ids, List<String> comments) {
@@ -37,18 +38,20 @@ public final class EventStream {
         }
     }
 
-    private EventStream() {
-    }
+    private EventStream() {}
 
     public static Result read(String url) throws Exception {
         return read(url, Map.of("Accept", "text/event-stream"), Duration.ofMinutes(5), Integer.MAX_VALUE);
     }
 
     /** Reads the stream until it ends, or until {@code maxEvents} events were read (then disconnects). */
-    public static Result read(String url, Map<String, String> headers, Duration timeout, int maxEvents) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
+    public static Result read(String url, Map<String, String> headers, Duration timeout, int maxEvents)
+            throws Exception {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
         headers.forEach(request::header);
-        HttpResponse<java.io.InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<java.io.InputStream> response =
+                HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         List<Map<String, Object>> events = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         List<String> comments = new ArrayList<>();
@@ -56,7 +59,7 @@ public final class EventStream {
             String line;
             while (events.size() < maxEvents && (line = in.readLine()) != null) {
                 if (line.startsWith("data: ")) {
-                    events.add(JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() { }));
+                    events.add(JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() {}));
                 } else if (line.startsWith("id: ")) {
                     ids.add(line.substring(4));
                 } else if (line.startsWith(":")) {

@@ -22,9 +22,19 @@ public final class GitDaemon implements AutoCloseable {
         port = Ports.free();
         log = Files.createTempFile("ferry-git-daemon", ".log");
         TempDirs.deleteOnExit(log);
-        process = new ProcessBuilder("git", "daemon", "--export-all", "--reuseaddr", "--informative-errors",
-                "--listen=127.0.0.1", "--port=" + port, "--base-path=" + base, base.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process = new ProcessBuilder(
+                        "git",
+                        "daemon",
+                        "--export-all",
+                        "--reuseaddr",
+                        "--informative-errors",
+                        "--listen=127.0.0.1",
+                        "--port=" + port,
+                        "--base-path=" + base,
+                        base.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try (Socket probe = new Socket()) {

@@ -26,7 +26,8 @@ public final class JupyterClient {
 
     private final String baseUrl;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** {@code baseUrl} is the {@code url} of the ready event (ends with a slash). */
     public JupyterClient(String baseUrl, String token) {
@@ -39,7 +40,8 @@ public final class JupyterClient {
     }
 
     public HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "token " + token)
+        return HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .header("Authorization", "token " + token)
                 .timeout(Duration.ofSeconds(60));
     }
 
@@ -55,12 +57,16 @@ public final class JupyterClient {
     /** Starts a kernel of the given kernelspec ({@code ir}, {@code python3}; null: the server's default). */
     public String startKernel(String name) throws Exception {
         String body = name == null ? "{}" : "{\"name\": \"" + name + "\"}";
-        HttpResponse<String> r = http.send(request("api/kernels").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse<String> r = http.send(
+                request("api/kernels")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
             throw new AssertionError("kernel start answered " + r.statusCode() + ": " + r.body());
         }
-        return (String) JSON.readValue(r.body(), new TypeReference<Map<String, Object>>() { }).get("id");
+        return (String) JSON.readValue(r.body(), new TypeReference<Map<String, Object>>() {})
+                .get("id");
     }
 
     /**
@@ -73,13 +79,15 @@ public final class JupyterClient {
         StringBuilder partial = new StringBuilder();
         StringBuilder printed = new StringBuilder();
         String msgId = UUID.randomUUID().toString();
-        WebSocket socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+        WebSocket socket = http.newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(URI.create(ws), new WebSocket.Listener() {
                     @Override
                     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
                         partial.append(data);
                         if (last) {
-                            Map<String, Object> msg = JSON.readValue(partial.toString(), new TypeReference<Map<String, Object>>() { });
+                            Map<String, Object> msg =
+                                    JSON.readValue(partial.toString(), new TypeReference<Map<String, Object>>() {});
                             partial.setLength(0);
                             Object parent = msg.get("parent_header") instanceof Map<?, ?> p ? p.get("msg_id") : null;
                             Map<?, ?> content = (Map<?, ?>) msg.get("content");
@@ -87,7 +95,8 @@ public final class JupyterClient {
                                 // another request's message (or a kernel-wide status)
                             } else if ("stream".equals(msg.get("msg_type")) && "stdout".equals(content.get("name"))) {
                                 printed.append((String) content.get("text"));
-                            } else if ("status".equals(msg.get("msg_type")) && "idle".equals(content.get("execution_state"))) {
+                            } else if ("status".equals(msg.get("msg_type"))
+                                    && "idle".equals(content.get("execution_state"))) {
                                 output.complete(printed.toString());
                             } else if ("error".equals(msg.get("msg_type"))) {
                                 output.completeExceptionally(new AssertionError("kernel error: " + msg.get("content")));
@@ -104,10 +113,12 @@ public final class JupyterClient {
 
                     @Override
                     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-                        output.completeExceptionally(new AssertionError("kernel WebSocket closed: " + statusCode + " " + reason));
+                        output.completeExceptionally(
+                                new AssertionError("kernel WebSocket closed: " + statusCode + " " + reason));
                         return null;
                     }
-                }).get(20, TimeUnit.SECONDS);
+                })
+                .get(20, TimeUnit.SECONDS);
         try {
             Map<String, Object> header = new LinkedHashMap<>();
             header.put("msg_id", msgId);

@@ -16,8 +16,7 @@ public final class Parts {
     public static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
     private static Boolean jupyter;
 
-    private Parts() {
-    }
+    private Parts() {}
 
     public static boolean ci() {
         return "true".equalsIgnoreCase(System.getenv("CI"));
@@ -26,34 +25,42 @@ public final class Parts {
     /** Debian's python3 with notebook and ipykernel importable. */
     public static synchronized void requireJupyter() {
         if (jupyter == null) {
-            jupyter = Files.isExecutable(SYSTEM_PYTHON) && exitsZero(SYSTEM_PYTHON.toString(), "-c",
-                    "import notebook, ipykernel, venv");
+            jupyter = Files.isExecutable(SYSTEM_PYTHON)
+                    && exitsZero(SYSTEM_PYTHON.toString(), "-c", "import notebook, ipykernel, venv");
         }
-        require(jupyter, "Jupyter from Debian's packages (apt-get install jupyter-notebook python3-notebook "
-                + "python3-ipykernel python3-venv)");
+        require(
+                jupyter,
+                "Jupyter from Debian's packages (apt-get install jupyter-notebook python3-notebook "
+                        + "python3-ipykernel python3-venv)");
     }
 
     /** Debian's jupyter_server (the server JupyterLab and Notebook 7 run on). */
     public static void requireJupyterServer() {
-        require(Files.isExecutable(SYSTEM_PYTHON) && exitsZero(SYSTEM_PYTHON.toString(), "-c", "import jupyter_server"),
+        require(
+                Files.isExecutable(SYSTEM_PYTHON) && exitsZero(SYSTEM_PYTHON.toString(), "-c", "import jupyter_server"),
                 "jupyter_server from Debian's packages (apt-get install jupyter-server python3-jupyter-server)");
     }
 
     /** Debian's bubblewrap, which sandboxes local builds and sessions; returns the bwrap program. */
     public static Path requireBubblewrap() {
         Path bwrap = Path.of("/usr/bin/bwrap");
-        require(Files.isExecutable(bwrap) && exitsZero(bwrap.toString(), "--version"), "bubblewrap (apt-get install bubblewrap)");
+        require(
+                Files.isExecutable(bwrap) && exitsZero(bwrap.toString(), "--version"),
+                "bubblewrap (apt-get install bubblewrap)");
         return bwrap;
     }
 
     /** R with IRkernel (Debian: r-base-core r-cran-irkernel). */
     public static void requireR() {
-        require(exitsZero("Rscript", "-e", "library(IRkernel)"), "R with IRkernel (apt-get install r-base-core r-cran-irkernel)");
+        require(
+                exitsZero("Rscript", "-e", "library(IRkernel)"),
+                "R with IRkernel (apt-get install r-base-core r-cran-irkernel)");
     }
 
     /** R with IRkernel and remotes, which installs a DESCRIPTION's package (Debian: r-cran-remotes). */
     public static void requireRRemotes() {
-        require(exitsZero("Rscript", "-e", "library(IRkernel); library(remotes)"),
+        require(
+                exitsZero("Rscript", "-e", "library(IRkernel); library(remotes)"),
                 "R with IRkernel and remotes (apt-get install r-base-core r-cran-irkernel r-cran-remotes)");
     }
 
@@ -75,7 +82,8 @@ public final class Parts {
     /** The npm modules of src/test/node (npm ci there). */
     public static Path requireNodeModules() {
         Path dir = Path.of("src", "test", "node").toAbsolutePath();
-        boolean present = Files.isDirectory(dir.resolve("node_modules").resolve("@jupyterlab").resolve("services"))
+        boolean present = Files.isDirectory(
+                        dir.resolve("node_modules").resolve("@jupyterlab").resolve("services"))
                 && exitsZero("node", "--version");
         require(present, "node and the npm modules of src/test/node (cd src/test/node && npm ci)");
         return dir;
@@ -84,7 +92,8 @@ public final class Parts {
     /** A real OCI registry and the tools that put an image into it without a container engine. */
     public static void requireRegistryTools() {
         for (String tool : new String[] {"docker-registry", "skopeo", "umoci"}) {
-            require(Files.isExecutable(Path.of("/usr/bin", tool)),
+            require(
+                    Files.isExecutable(Path.of("/usr/bin", tool)),
                     "/usr/bin/" + tool + " (apt-get install docker-registry skopeo umoci)");
         }
     }
@@ -98,7 +107,8 @@ public final class Parts {
 
     /** git's own daemon for git:// (Debian: git). */
     public static void requireGitDaemon() {
-        require(exitsZero("git", "daemon", "--help") || Files.isExecutable(Path.of("/usr/lib/git-core/git-daemon")),
+        require(
+                exitsZero("git", "daemon", "--help") || Files.isExecutable(Path.of("/usr/lib/git-core/git-daemon")),
                 "git daemon (apt-get install git)");
     }
 
@@ -111,7 +121,10 @@ public final class Parts {
 
     static boolean exitsZero(String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (Exception e) {
             return false;

@@ -7,8 +7,7 @@ import java.net.ServerSocket;
 /** Ports for servers the tests start themselves. */
 public final class Ports {
 
-    private Ports() {
-    }
+    private Ports() {}
 
     /** A loopback port free right now (the kernel's choice; a server started at once gets it). */
     public static int free() throws IOException {

@@ -26,7 +26,8 @@ public final class PropertyRuns implements AroundPropertyHook {
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
         String seed = System.getProperty("ferry.property.seed", DEFAULT_SEED);
-        if (!seed.equalsIgnoreCase("random") && context.attributes().seed().filter(s -> !s.isBlank()).isEmpty()) {
+        if (!seed.equalsIgnoreCase("random")
+                && context.attributes().seed().filter(s -> !s.isBlank()).isEmpty()) {
             context.attributes().setSeed(seed);
         }
         String tries = System.getProperty("ferry.property.tries");

@@ -23,22 +23,29 @@ public final class RawHttp {
     public record Response(int status, List<String[]> headers, String body) {
 
         public String header(String name) {
-            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst().orElse(null);
+            return headers.stream()
+                    .filter(h -> h[0].equalsIgnoreCase(name))
+                    .map(h -> h[1])
+                    .findFirst()
+                    .orElse(null);
         }
 
         public List<String> headers(String name) {
-            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).toList();
+            return headers.stream()
+                    .filter(h -> h[0].equalsIgnoreCase(name))
+                    .map(h -> h[1])
+                    .toList();
         }
     }
 
-    private RawHttp() {
-    }
+    private RawHttp() {}
 
     public static Response get(int port, String target, Map<String, String> headers) throws IOException {
         return send(port, "GET", target, headers);
     }
 
-    public static Response send(int port, String method, String target, Map<String, String> headers) throws IOException {
+    public static Response send(int port, String method, String target, Map<String, String> headers)
+            throws IOException {
         return send(port, method, target, headers, null);
     }
 
@@ -52,24 +59,31 @@ public final class RawHttp {
      * A GET from the loopback address {@code from} (any of 127.0.0.0/8 is on {@code lo}): a visitor with an address of
      * its own, as the portal sees it.
      */
-    public static Response getFrom(String from, int port, String target, Map<String, String> headers) throws IOException {
+    public static Response getFrom(String from, int port, String target, Map<String, String> headers)
+            throws IOException {
         return sendFrom(from, port, "GET", target, headers, null);
     }
 
-    private static Response sendFrom(String from, int port, String method, String target, Map<String, String> headers,
-                                     String body) throws IOException {
+    private static Response sendFrom(
+            String from, int port, String method, String target, Map<String, String> headers, String body)
+            throws IOException {
         try (Socket socket = new Socket()) {
             if (from != null) {
                 socket.bind(new InetSocketAddress(from, 0));
             }
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.setSoTimeout(30_000);
-            StringBuilder head = new StringBuilder().append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
+            StringBuilder head = new StringBuilder()
+                    .append(method)
+                    .append(' ')
+                    .append(target)
+                    .append(" HTTP/1.1\r\n");
             boolean hasHost = headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("Host"));
             if (!hasHost) {
                 head.append("Host: 127.0.0.1:").append(port).append("\r\n");
             }
-            headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+            headers.forEach((name, value) ->
+                    head.append(name).append(": ").append(value).append("\r\n"));
             byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
             if (body != null) {
                 head.append("Content-Length: ").append(content.length).append("\r\n");
@@ -91,8 +105,10 @@ public final class RawHttp {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.setSoTimeout(30_000);
-            StringBuilder head = new StringBuilder().append("GET ").append(target).append(" HTTP/1.1\r\n");
-            headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+            StringBuilder head =
+                    new StringBuilder().append("GET ").append(target).append(" HTTP/1.1\r\n");
+            headers.forEach((name, value) ->
+                    head.append(name).append(": ").append(value).append("\r\n"));
             head.append("\r\n");
             socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
             InputStream in = socket.getInputStream();
@@ -125,7 +141,8 @@ public final class RawHttp {
             String name = lines[i].substring(0, colon).trim();
             String value = lines[i].substring(colon + 1).trim();
             headers.add(new String[] {name, value});
-            if (name.equalsIgnoreCase("Transfer-Encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+            if (name.equalsIgnoreCase("Transfer-Encoding")
+                    && value.toLowerCase(Locale.ROOT).contains("chunked")) {
                 chunked = true;
             }
         }

@@ -15,15 +15,17 @@ public final class TempDirs {
     private static final List<Path> PATHS = new ArrayList<>();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            synchronized (PATHS) {
-                PATHS.forEach(p -> FileSystemUtils.deleteRecursively(p.toFile()));
-            }
-        }, "ferry-test-temp-cleanup"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            synchronized (PATHS) {
+                                PATHS.forEach(p -> FileSystemUtils.deleteRecursively(p.toFile()));
+                            }
+                        },
+                        "ferry-test-temp-cleanup"));
     }
 
-    private TempDirs() {
-    }
+    private TempDirs() {}
 
     /** Removes {@code path} (a folder with all it holds, or a file) when the JVM exits; returns it. */
     public static Path deleteOnExit(Path path) {

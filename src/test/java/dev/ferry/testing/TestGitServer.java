@@ -67,8 +67,13 @@ public final class TestGitServer implements AutoCloseable {
      */
     public String createRawRepo(String name, RawTree writeTree) throws Exception {
         Path bare = reposDir().resolve(name + ".git");
-        try (Git git = Git.init().setBare(true).setInitialBranch("main").setDirectory(bare.toFile()).call();
-             org.eclipse.jgit.lib.ObjectInserter inserter = git.getRepository().newObjectInserter()) {
+        try (Git git = Git.init()
+                        .setBare(true)
+                        .setInitialBranch("main")
+                        .setDirectory(bare.toFile())
+                        .call();
+                org.eclipse.jgit.lib.ObjectInserter inserter =
+                        git.getRepository().newObjectInserter()) {
             org.eclipse.jgit.lib.ObjectId tree = writeTree.write(inserter);
             org.eclipse.jgit.lib.CommitBuilder commit = new org.eclipse.jgit.lib.CommitBuilder();
             org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("Test", "test@example.org");
@@ -94,7 +99,11 @@ public final class TestGitServer implements AutoCloseable {
     /** Creates a repository with one commit on {@code main} holding these files; returns its clone URL. */
     public String createRepo(String name, Map<String, String> files) throws Exception {
         Path bare = root.resolve("repos").resolve(name + ".git");
-        try (Git git = Git.init().setBare(true).setInitialBranch("main").setDirectory(bare.toFile()).call()) {
+        try (Git git = Git.init()
+                .setBare(true)
+                .setInitialBranch("main")
+                .setDirectory(bare.toFile())
+                .call()) {
             // an empty bare repository
         }
         commit(name, "main", files, "initial commit");
@@ -104,12 +113,17 @@ public final class TestGitServer implements AutoCloseable {
     /** Adds a commit with these files (added or replaced) on the branch; returns the commit id. */
     public String commit(String name, String branch, Map<String, String> files, String message) throws Exception {
         Path work = Files.createTempDirectory(root, "work");
-        try (Git git = Git.cloneRepository().setURI(root.resolve("repos").resolve(name + ".git").toUri().toString())
-                .setDirectory(work.toFile()).call()) {
+        try (Git git = Git.cloneRepository()
+                .setURI(root.resolve("repos").resolve(name + ".git").toUri().toString())
+                .setDirectory(work.toFile())
+                .call()) {
             Repository repo = git.getRepository();
             if (repo.resolve("refs/remotes/origin/" + branch) != null) {
-                git.checkout().setName(branch).setCreateBranch(repo.findRef(branch) == null)
-                        .setStartPoint("origin/" + branch).call();
+                git.checkout()
+                        .setName(branch)
+                        .setCreateBranch(repo.findRef(branch) == null)
+                        .setStartPoint("origin/" + branch)
+                        .call();
             } else if (repo.resolve("HEAD") != null) {
                 git.checkout().setName(branch).setCreateBranch(true).call();
             }
@@ -118,13 +132,21 @@ public final class TestGitServer implements AutoCloseable {
                 Files.createDirectories(file.getParent());
                 Files.writeString(file, f.getValue(), StandardCharsets.UTF_8);
                 if (f.getKey().endsWith("postBuild") || f.getKey().endsWith(".sh")) {
-                    Files.setPosixFilePermissions(file, EnumSet.of(PosixFilePermission.OWNER_READ,
-                            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+                    Files.setPosixFilePermissions(
+                            file,
+                            EnumSet.of(
+                                    PosixFilePermission.OWNER_READ,
+                                    PosixFilePermission.OWNER_WRITE,
+                                    PosixFilePermission.OWNER_EXECUTE));
                 }
             }
             git.add().addFilepattern(".").call();
-            RevCommit commit = git.commit().setMessage(message).setAuthor("Test", "test@example.org")
-                    .setCommitter("Test", "test@example.org").setSign(false).call();
+            RevCommit commit = git.commit()
+                    .setMessage(message)
+                    .setAuthor("Test", "test@example.org")
+                    .setCommitter("Test", "test@example.org")
+                    .setSign(false)
+                    .call();
             git.push().setRemote("origin").add("HEAD:refs/heads/" + branch).call();
             return commit.name();
         } finally {
@@ -137,8 +159,14 @@ public final class TestGitServer implements AutoCloseable {
         try (Git git = Git.open(root.resolve("repos").resolve(name + ".git").toFile())) {
             var walk = new org.eclipse.jgit.revwalk.RevWalk(git.getRepository());
             RevCommit head = walk.parseCommit(git.getRepository().resolve("refs/heads/" + branch));
-            git.tag().setName(tag).setObjectId(head).setAnnotated(true).setMessage("tag " + tag)
-                    .setTagger(new org.eclipse.jgit.lib.PersonIdent("Test", "test@example.org")).setSigned(false).call();
+            git.tag()
+                    .setName(tag)
+                    .setObjectId(head)
+                    .setAnnotated(true)
+                    .setMessage("tag " + tag)
+                    .setTagger(new org.eclipse.jgit.lib.PersonIdent("Test", "test@example.org"))
+                    .setSigned(false)
+                    .call();
             walk.close();
         }
     }

@@ -19,7 +19,6 @@ import java.util.zip.ZipOutputStream;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,9 +34,14 @@ public final class ZenodoStandIn implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** One record's version. */
-    public record Record(long id, long conceptId, String title, List<String> creators, String uploadType,
-                         String accessRight, Map<String, byte[]> files) {
-    }
+    public record Record(
+            long id,
+            long conceptId,
+            String title,
+            List<String> creators,
+            String uploadType,
+            String accessRight,
+            Map<String, byte[]> files) {}
 
     private final HttpServer server;
     private final Map<Long, Record> records = new ConcurrentHashMap<>();
@@ -184,7 +188,11 @@ public final class ZenodoStandIn implements AutoCloseable {
         metadata.put("doi", "10.5281/zenodo." + record.id());
         metadata.put("publication_date", "2024-05-01");
         metadata.put("upload_type", record.uploadType());
-        metadata.put("creators", record.creators().stream().map(n -> Map.of("name", n, "affiliation", "Somewhere")).toList());
+        metadata.put(
+                "creators",
+                record.creators().stream()
+                        .map(n -> Map.of("name", n, "affiliation", "Somewhere"))
+                        .toList());
         metadata.put("access_right", record.accessRight());
         if (record.accessRight().equals("embargoed")) {
             metadata.put("embargo_date", "2031-01-01");
@@ -200,11 +208,23 @@ public final class ZenodoStandIn implements AutoCloseable {
         json.put("doi_url", "https://doi.org/10.5281/zenodo." + record.id());
         json.put("metadata", metadata);
         json.put("title", record.title());
-        json.put("links", Map.of("self", base() + "/api/records/" + record.id(), "html", base() + "/records/" + record.id()));
+        json.put(
+                "links",
+                Map.of("self", base() + "/api/records/" + record.id(), "html", base() + "/records/" + record.id()));
         List<Map<String, Object>> files = new ArrayList<>();
         if (record.accessRight().equals("open")) {
-            record.files().forEach((key, content) -> files.add(Map.of("id", key + "-id", "key", key, "size", content.length,
-                    "checksum", "md5:" + md5(content), "links", Map.of("self", contentUrl(record, key)))));
+            record.files()
+                    .forEach((key, content) -> files.add(Map.of(
+                            "id",
+                            key + "-id",
+                            "key",
+                            key,
+                            "size",
+                            content.length,
+                            "checksum",
+                            "md5:" + md5(content),
+                            "links",
+                            Map.of("self", contentUrl(record, key)))));
         }
         json.put("files", files);
         json.put("status", "published");
@@ -223,17 +243,29 @@ public final class ZenodoStandIn implements AutoCloseable {
             entry.put("size", content.length);
             entry.put("status", "completed");
             entry.put("mimetype", key.endsWith(".zip") ? "application/zip" : "application/octet-stream");
-            entry.put("links", Map.of("self", base() + "/api/records/" + record.id() + "/files/" + key,
-                    "content", contentUrl(record, key)));
+            entry.put(
+                    "links",
+                    Map.of(
+                            "self",
+                            base() + "/api/records/" + record.id() + "/files/" + key,
+                            "content",
+                            contentUrl(record, key)));
             entries.add(entry);
         });
-        return Map.of("enabled", true, "entries", entries, "links", Map.of("self", base() + "/api/records/" + record.id()
-                + "/files"), "order", List.of());
+        return Map.of(
+                "enabled",
+                true,
+                "entries",
+                entries,
+                "links",
+                Map.of("self", base() + "/api/records/" + record.id() + "/files"),
+                "order",
+                List.of());
     }
 
     private String contentUrl(Record record, String key) {
-        return base() + "/api/records/" + record.id() + "/files/" + java.net.URLEncoder.encode(key, StandardCharsets.UTF_8)
-                + "/content";
+        return base() + "/api/records/" + record.id() + "/files/"
+                + java.net.URLEncoder.encode(key, StandardCharsets.UTF_8) + "/content";
     }
 
     private static String md5(byte[] content) {
@@ -250,7 +282,11 @@ public final class ZenodoStandIn implements AutoCloseable {
     }
 
     private static void error(HttpExchange exchange, int status, String message) throws IOException {
-        send(exchange, status, "application/json", JSON.writeValueAsString(Map.of("status", status, "message", message)));
+        send(
+                exchange,
+                status,
+                "application/json",
+                JSON.writeValueAsString(Map.of("status", status, "message", message)));
     }
 
     private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {

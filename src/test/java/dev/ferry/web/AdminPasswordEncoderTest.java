@@ -30,7 +30,8 @@ class AdminPasswordEncoderTest {
     void constantTimeComparisonDoesNotStopAtTheFirstDifference() {
         // the comparison works on fixed-size digests: equal lengths and equal work whatever the inputs
         assertThat(AdminPasswordEncoder.constantTimeEquals("a", "a")).isTrue();
-        assertThat(AdminPasswordEncoder.constantTimeEquals("a", "a".repeat(1000))).isFalse();
+        assertThat(AdminPasswordEncoder.constantTimeEquals("a", "a".repeat(1000)))
+                .isFalse();
         assertThat(AdminPasswordEncoder.constantTimeEquals("abc", "abd")).isFalse();
     }
 
@@ -50,15 +51,19 @@ class AdminPasswordEncoderTest {
                         return encoder.matches(raw, encoded);
                     }
                 };
-        AdminLogin login = new AdminLogin(new AdminProperties("admin", "plain-pass-1", 10, 100,
-                java.time.Duration.ofMinutes(15)), recording);
-        var right = login.authenticate(org.springframework.security.authentication.UsernamePasswordAuthenticationToken
-                .unauthenticated("admin", "plain-pass-1"));
+        AdminLogin login = new AdminLogin(
+                new AdminProperties("admin", "plain-pass-1", 10, 100, java.time.Duration.ofMinutes(15)), recording);
+        var right = login.authenticate(
+                org.springframework.security.authentication.UsernamePasswordAuthenticationToken.unauthenticated(
+                        "admin", "plain-pass-1"));
         assertThat(right.isAuthenticated()).isTrue();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> login.authenticate(
-                org.springframework.security.authentication.UsernamePasswordAuthenticationToken.unauthenticated(
-                        "admin", "plain-pass-2"))).hasMessage(AdminLogin.WRONG);
-        assertThat(checkedAgainst).hasSize(2).allMatch(h -> h.startsWith("{bcrypt}$2"))
+                        org.springframework.security.authentication.UsernamePasswordAuthenticationToken.unauthenticated(
+                                "admin", "plain-pass-2")))
+                .hasMessage(AdminLogin.WRONG);
+        assertThat(checkedAgainst)
+                .hasSize(2)
+                .allMatch(h -> h.startsWith("{bcrypt}$2"))
                 .noneMatch(h -> h.contains("plain-pass-1"));
     }
 

@@ -47,25 +47,43 @@ class BrowserTest extends LocalPlatformTestSupport {
     @Test
     void peopleCanLaunchWatchFailRelaunchAndOperate() throws Exception {
         Path frontend = Parts.requireBrowser();
-        GIT.createRepo("octo/good", files("notebooks/intro.ipynb",
-                "{\"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": [\"# Hello from Ferry\"]}], "
-                        + "\"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}",
-                "requirements.txt", "ipykernel\n"));
+        GIT.createRepo(
+                "octo/good",
+                files(
+                        "notebooks/intro.ipynb",
+                        "{\"cells\": [{\"cell_type\": \"markdown\", \"metadata\": {}, \"source\": [\"# Hello from Ferry\"]}], "
+                                + "\"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}",
+                        "requirements.txt",
+                        "ipykernel\n"));
         GIT.createRepo("octo/broken", files("requirements.txt", "not a valid requirement line!\n"));
-        String workshop = workshops.create(new WorkshopService.CreateRequest("Browser workshop", "gh/octo/good/main",
-                Instant.now().plusSeconds(300), Instant.now().plusSeconds(3600), 1, 0, base())).slug();
+        String workshop = workshops
+                .create(new WorkshopService.CreateRequest(
+                        "Browser workshop",
+                        "gh/octo/good/main",
+                        Instant.now().plusSeconds(300),
+                        Instant.now().plusSeconds(3600),
+                        1,
+                        0,
+                        base()))
+                .slug();
         Path screenshots = Path.of("target", "browser-screenshots").toAbsolutePath();
         Path config = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempFile("ferry-browser", ".json"));
-        Files.writeString(config, JsonMapper.builder().build().writeValueAsString(Map.of(
-                "base", base(),
-                "githubHost", "http://127.0.0.1:" + GIT.port() + "/git",
-                "repos", Map.of("good", "octo/good", "broken", "octo/broken"),
-                "workshop", workshop,
-                "admin", Map.of("username", "admin", "password", "browser-test-secret"),
-                "screenshots", screenshots.toString())));
+        Files.writeString(
+                config,
+                JsonMapper.builder()
+                        .build()
+                        .writeValueAsString(Map.of(
+                                "base", base(),
+                                "githubHost", "http://127.0.0.1:" + GIT.port() + "/git",
+                                "repos", Map.of("good", "octo/good", "broken", "octo/broken"),
+                                "workshop", workshop,
+                                "admin", Map.of("username", "admin", "password", "browser-test-secret"),
+                                "screenshots", screenshots.toString())));
 
-        Process p = new ProcessBuilder("node", "tests/browser.mjs", config.toString()).directory(frontend.toFile())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("node", "tests/browser.mjs", config.toString())
+                .directory(frontend.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         System.out.println(out);
         assertThat(p.waitFor()).as(out).isZero();

@@ -69,8 +69,7 @@ class EventStreamWriterTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         String text() {
             synchronized (bytes) {
@@ -79,8 +78,8 @@ class EventStreamWriterTest {
         }
     }
 
-    private static CompletableFuture<Void> writeAsync(EventStreamWriter writer, Launch launch, long after,
-                                                      EventStreamWriter.Sink sink) {
+    private static CompletableFuture<Void> writeAsync(
+            EventStreamWriter writer, Launch launch, long after, EventStreamWriter.Sink sink) {
         return CompletableFuture.runAsync(() -> {
             try {
                 writer.write(launch, after, sink);
@@ -97,14 +96,20 @@ class EventStreamWriterTest {
         Buffer client = new Buffer();
 
         CompletableFuture<Void> stream = writeAsync(writer(Duration.ofMillis(200)), launch, 0, client);
-        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> client.text().contains(":keepalive\n\n"));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> client.text().contains(":keepalive\n\n"));
         assertThat(stream).as("a stream stays open until ready or failed").isNotDone();
-        Launches.emit(launch, LaunchEvent.ready("server running at http://x/user/abc/\n", Map.of("url", "http://x/user/abc/")));
+        Launches.emit(
+                launch,
+                LaunchEvent.ready("server running at http://x/user/abc/\n", Map.of("url", "http://x/user/abc/")));
         stream.get(5, TimeUnit.SECONDS);
 
-        assertThat(client.text()).startsWith("id: abc.1\ndata: {\"phase\":\"waiting\",\"message\":\"Finding a seat...\\n\"}\n\n"
-                + ":keepalive\n\n").endsWith("id: abc.2\ndata: {\"phase\":\"ready\",\"message\":\"server running at "
-                + "http://x/user/abc/\\n\",\"url\":\"http://x/user/abc/\"}\n\n");
+        assertThat(client.text())
+                .startsWith("id: abc.1\ndata: {\"phase\":\"waiting\",\"message\":\"Finding a seat...\\n\"}\n\n"
+                        + ":keepalive\n\n")
+                .endsWith("id: abc.2\ndata: {\"phase\":\"ready\",\"message\":\"server running at "
+                        + "http://x/user/abc/\\n\",\"url\":\"http://x/user/abc/\"}\n\n");
     }
 
     @Test
@@ -118,18 +123,24 @@ class EventStreamWriterTest {
 
         writer(Duration.ofSeconds(10)).write(launch, 2, client);
 
-        assertThat(client.text()).doesNotContain("line 1", "line 2", "id: abc.1\n", "id: abc.2\n")
-                .contains("id: abc.3\n").endsWith("id: abc.4\ndata: {\"phase\":\"failed\",\"status_code\":500,"
+        assertThat(client.text())
+                .doesNotContain("line 1", "line 2", "id: abc.1\n", "id: abc.2\n")
+                .contains("id: abc.3\n")
+                .endsWith("id: abc.4\ndata: {\"phase\":\"failed\",\"status_code\":500,"
                         + "\"message\":\"The build failed.\\n\"}\n\n");
     }
 
     @Test
     void lastEventIdsThatAreNotFerrysAreIgnored() {
-        assertThat(EventStreamWriter.LastEventId.parse("k7x2.41")).isEqualTo(new EventStreamWriter.LastEventId("k7x2", 41));
+        assertThat(EventStreamWriter.LastEventId.parse("k7x2.41"))
+                .isEqualTo(new EventStreamWriter.LastEventId("k7x2", 41));
         assertThat(EventStreamWriter.LastEventId.parse("a.b.7")).isEqualTo(new EventStreamWriter.LastEventId("a.b", 7));
-        for (String hostile : new String[] {null, "", "41", ".41", "abc.", "abc.x", "abc.99999999999999999999",
-                "a".repeat(99) + ".1"}) {
-            assertThat(EventStreamWriter.LastEventId.parse(hostile)).as(String.valueOf(hostile)).isNull();
+        for (String hostile :
+                new String[] {null, "", "41", ".41", "abc.", "abc.x", "abc.99999999999999999999", "a".repeat(99) + ".1"
+                }) {
+            assertThat(EventStreamWriter.LastEventId.parse(hostile))
+                    .as(String.valueOf(hostile))
+                    .isNull();
         }
     }
 
@@ -174,7 +185,8 @@ class EventStreamWriterTest {
         EventStreamWriter writer = writer(Duration.ofSeconds(10));
 
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
-             Socket hostile = new Socket(); Socket friendly = new Socket()) {
+                Socket hostile = new Socket();
+                Socket friendly = new Socket()) {
             hostile.setReceiveBufferSize(4096); // a client that never reads: its window fills at once
             hostile.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
             Socket toHostile = server.accept();
@@ -184,13 +196,16 @@ class EventStreamWriterTest {
 
             AtomicLong hostileBytes = new AtomicLong();
             CompletableFuture<Void> hostileStream = writeAsync(writer, launch, 0, socketSink(toHostile, hostileBytes));
-            CompletableFuture<Void> friendlyStream = writeAsync(writer, launch, 0, socketSink(toFriendly, new AtomicLong()));
+            CompletableFuture<Void> friendlyStream =
+                    writeAsync(writer, launch, 0, socketSink(toFriendly, new AtomicLong()));
 
             List<String> ids = new ArrayList<>();
-            BufferedReader in = new BufferedReader(new InputStreamReader(friendly.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(friendly.getInputStream(), StandardCharsets.UTF_8));
             String read;
             String lastData = null;
-            while ((read = in.readLine()) != null && !(lastData != null && lastData.contains("\"ready\"") && read.isEmpty())) {
+            while ((read = in.readLine()) != null
+                    && !(lastData != null && lastData.contains("\"ready\"") && read.isEmpty())) {
                 if (read.startsWith("id: ")) {
                     ids.add(read.substring(4));
                     if (ids.size() == 3000) { // all of the log read: the launch ends (a finished one keeps less)
@@ -201,17 +216,25 @@ class EventStreamWriterTest {
                 }
             }
             friendlyStream.get(30, TimeUnit.SECONDS);
-            assertThat(ids).as("every event, in order, beside a client that reads nothing").hasSize(3001)
-                    .startsWith("big.1", "big.2").endsWith("big.3001");
+            assertThat(ids)
+                    .as("every event, in order, beside a client that reads nothing")
+                    .hasSize(3001)
+                    .startsWith("big.1", "big.2")
+                    .endsWith("big.3001");
 
-            assertThat(hostileStream).as("the client that never reads holds its own stream only").isNotDone();
-            assertThat(hostileBytes.get()).as("written to it: what its socket took, nothing piled up for it")
+            assertThat(hostileStream)
+                    .as("the client that never reads holds its own stream only")
+                    .isNotDone();
+            assertThat(hostileBytes.get())
+                    .as("written to it: what its socket took, nothing piled up for it")
                     .isLessThan(streamBytes / 2);
 
             hostile.setSoLinger(true, 0);
             hostile.close(); // it goes: its stream ends and lets go of its thread
-            assertThatThrownBy(() -> hostileStream.get(30, TimeUnit.SECONDS)).as("the write to a closed connection fails")
-                    .isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(IOException.class);
+            assertThatThrownBy(() -> hostileStream.get(30, TimeUnit.SECONDS))
+                    .as("the write to a closed connection fails")
+                    .isInstanceOf(ExecutionException.class)
+                    .hasRootCauseInstanceOf(IOException.class);
             toHostile.close();
             toFriendly.close();
         }

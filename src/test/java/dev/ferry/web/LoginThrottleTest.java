@@ -43,9 +43,12 @@ class LoginThrottleTest {
         LoginThrottle small = new LoginThrottle(2, 1, Duration.ofMinutes(15), clock);
         assertThat(small.attempt("a")).isNull();
         for (int i = 0; i < 5000; i++) {
-            assertThat(small.attempt("2001:db8::" + Integer.toHexString(i)).everyone()).isTrue();
+            assertThat(small.attempt("2001:db8::" + Integer.toHexString(i)).everyone())
+                    .isTrue();
         }
-        assertThat(small.addressesKept()).as("only the address whose attempt went ahead").isEqualTo(1);
+        assertThat(small.addressesKept())
+                .as("only the address whose attempt went ahead")
+                .isEqualTo(1);
         clock.advance(Duration.ofMinutes(15));
         assertThat(small.attempt("b")).as("a new window").isNull();
     }
@@ -66,7 +69,9 @@ class LoginThrottleTest {
         assertThat(throttle.attempt("2001:db8:9:9::2")).isNull();
         LoginThrottle.Refusal refused = throttle.attempt("2001:db8:9:9::3");
         assertThat(refused).as("a third address of the same /64").isNotNull();
-        assertThat(refused.everyone()).as("the bound of one address, not the global one").isFalse();
+        assertThat(refused.everyone())
+                .as("the bound of one address, not the global one")
+                .isFalse();
         assertThat(throttle.failures("2001:db8:9:9::77")).isEqualTo(2);
     }
 }

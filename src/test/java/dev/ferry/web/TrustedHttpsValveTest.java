@@ -13,7 +13,8 @@ class TrustedHttpsValveTest {
     void onlyTheNearestProxysValueCounts() {
         assertThat(TrustedHttpsValve.nearestSaysHttps(List.of("https"))).isTrue();
         assertThat(TrustedHttpsValve.nearestSaysHttps(List.of("http, HTTPS "))).isTrue();
-        assertThat(TrustedHttpsValve.nearestSaysHttps(List.of("https, http"))).as("a visitor's own claim, then the proxy's")
+        assertThat(TrustedHttpsValve.nearestSaysHttps(List.of("https, http")))
+                .as("a visitor's own claim, then the proxy's")
                 .isFalse();
         assertThat(TrustedHttpsValve.nearestSaysHttps(List.of("https", "http"))).isFalse();
         assertThat(TrustedHttpsValve.nearestSaysHttps(List.of())).isFalse();

@@ -35,7 +35,8 @@ import dev.ferry.testing.TempDirs;
  * metrics, written as a launch event, and its stream numbered so that a page that reconnects with
  * {@code Last-Event-ID} resumes (or replays) the same launch instead of taking a second seat.
  */
-@TestPropertySource(properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s"})
+@TestPropertySource(
+        properties = {"ferry.quota.total=4", "ferry.workshop.lead-time=1h", "ferry.workshop.end-warning=1s"})
 class WorkshopLaunchTest extends WorkshopTestSupport {
 
     private static final Path EVENTS = eventsFile();
@@ -48,7 +49,8 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
 
     private static Path eventsFile() {
         try {
-            return TempDirs.deleteOnExit(Files.createTempDirectory("ferry-workshop-events")).resolve("launches.jsonl");
+            return TempDirs.deleteOnExit(Files.createTempDirectory("ferry-workshop-events"))
+                    .resolve("launches.jsonl");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -56,8 +58,14 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
 
     private Workshop readyWorkshop(String name, int seats) throws Exception {
         String repo = GIT.createRepo("workshop-" + name, files("README.md", "# " + name + "\n"));
-        Workshop w = workshops.create(new WorkshopService.CreateRequest(name, "git/" + encode(repo) + "/main",
-                Instant.now().plusSeconds(300), Instant.now().plusSeconds(3600), seats, 0, base()));
+        Workshop w = workshops.create(new WorkshopService.CreateRequest(
+                name,
+                "git/" + encode(repo) + "/main",
+                Instant.now().plusSeconds(300),
+                Instant.now().plusSeconds(3600),
+                seats,
+                0,
+                base()));
         Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.state() == Workshop.State.READY);
         workshops.tick(Instant.now()); // reserves its seats now rather than at the next upkeep
         return w;
@@ -79,22 +87,37 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
         EventStream.Result joined = join(w, 'a', Map.of(), Integer.MAX_VALUE);
 
         assertThat(joined.last()).as(joined.events().toString()).containsEntry("phase", "ready");
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics).containsPattern("binderhub_launch_count_total\\{provider=\"Git\",repo=\""
-                + Pattern.quote(w.repo().spec().displayUrl()) + "\",status=\"success\"} 1.0");
+        String metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(metrics)
+                .containsPattern("binderhub_launch_count_total\\{provider=\"Git\",repo=\""
+                        + Pattern.quote(w.repo().spec().displayUrl()) + "\",status=\"success\"} 1.0");
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(EVENTS));
         List<Map<String, Object>> events = new ArrayList<>();
         for (String line : Files.readAllLines(EVENTS)) {
-            events.add(JSON.readValue(line, new TypeReference<Map<String, Object>>() { }));
+            events.add(JSON.readValue(line, new TypeReference<Map<String, Object>>() {}));
         }
-        assertThat(events).filteredOn(e -> w.repo().commit().equals(e.get("ref"))).singleElement()
-                .satisfies(e -> assertThat(e).containsEntry("schema", "binderhub.jupyter.org/launch")
-                        .containsEntry("provider", "Git").containsEntry("status", "success")
+        assertThat(events)
+                .filteredOn(e -> w.repo().commit().equals(e.get("ref")))
+                .singleElement()
+                .satisfies(e -> assertThat(e)
+                        .containsEntry("schema", "binderhub.jupyter.org/launch")
+                        .containsEntry("provider", "Git")
+                        .containsEntry("status", "success")
                         .containsEntry("origin", "127.0.0.1:" + port));
         assertThat(joined.phases()).as("a launch's phases").containsSubsequence("built", "launching", "ready");
-        assertThat(joined.last()).as("the ready event of a launch").containsEntry("image", joined.events().stream()
-                .filter(e -> "built".equals(e.get("phase"))).findFirst().orElseThrow().get("imageName"))
+        assertThat(joined.last())
+                .as("the ready event of a launch")
+                .containsEntry(
+                        "image",
+                        joined.events().stream()
+                                .filter(e -> "built".equals(e.get("phase")))
+                                .findFirst()
+                                .orElseThrow()
+                                .get("imageName"))
                 .containsEntry("repo_url", w.repo().spec().displayUrl());
     }
 
@@ -108,18 +131,26 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
 
         EventStream.Result resumed = join(w, 'b', Map.of("Last-Event-ID", first.lastId()), Integer.MAX_VALUE);
         assertThat(resumed.last()).as(resumed.events().toString()).containsEntry("phase", "ready");
-        assertThat(resumed.ids()).as("the same launch, from the event after the last one seen")
-                .allSatisfy(id -> assertThat(id).startsWith(launchId + ".")).doesNotContain(first.lastId())
+        assertThat(resumed.ids())
+                .as("the same launch, from the event after the last one seen")
+                .allSatisfy(id -> assertThat(id).startsWith(launchId + "."))
+                .doesNotContain(first.lastId())
                 .startsWith(launchId + ".2");
 
         EventStream.Result replayed = join(w, 'b', Map.of("Last-Event-ID", launchId + ".0"), Integer.MAX_VALUE);
         List<Map<String, Object>> seen = new ArrayList<>(first.events());
         seen.addAll(resumed.events());
-        assertThat(replayed.events()).as("replayed from its start: the same events").isEqualTo(seen);
+        assertThat(replayed.events())
+                .as("replayed from its start: the same events")
+                .isEqualTo(seen);
 
-        assertThat(w.seatsTaken()).as("one attendee, one seat, however often the page reconnects").isEqualTo(1);
+        assertThat(w.seatsTaken())
+                .as("one attendee, one seat, however often the page reconnects")
+                .isEqualTo(1);
         assertThat(w.attendees()).hasSize(1);
-        assertThat(join(w, 'b', Map.of("Last-Event-ID", resumed.lastId()), Integer.MAX_VALUE).status())
-                .as("a launch seen to its end: EventSource stops reconnecting").isEqualTo(204);
+        assertThat(join(w, 'b', Map.of("Last-Event-ID", resumed.lastId()), Integer.MAX_VALUE)
+                        .status())
+                .as("a launch seen to its end: EventSource stops reconnecting")
+                .isEqualTo(204);
     }
 }

@@ -17,8 +17,10 @@ abstract class WorkshopTestSupport extends LocalPlatformTestSupport {
     @AfterEach
     void cleanUp() {
         workshops.all().forEach(w -> workshops.end(w.slug()));
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> workshops.all().stream()
-                .allMatch(w -> w.state() == Workshop.State.ENDED || w.state() == Workshop.State.FAILED));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> workshops.all().stream()
+                        .allMatch(w -> w.state() == Workshop.State.ENDED || w.state() == Workshop.State.FAILED));
         stopAllSessions();
     }
 }

@@ -23,8 +23,14 @@ import dev.ferry.build.BuildLog;
 final class BuildTrouble {
 
     /** Waiting reasons that are news for the build log (the others, such as PodInitializing, are normal). */
-    private static final Set<String> WAITING = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-            "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError", "RunContainerError");
+    private static final Set<String> WAITING = Set.of(
+            "ErrImagePull",
+            "ImagePullBackOff",
+            "InvalidImageName",
+            "ErrImageNeverPull",
+            "CreateContainerConfigError",
+            "CreateContainerError",
+            "RunContainerError");
     /** Waiting reasons that no retry mends. */
     private static final Set<String> PERMANENT = Set.of("InvalidImageName", "ErrImageNeverPull");
 
@@ -68,7 +74,9 @@ final class BuildTrouble {
             }
         }
         var current = state.job(job);
-        String uid = current == null || current.getMetadata() == null ? null : current.getMetadata().getUid();
+        String uid = current == null || current.getMetadata() == null
+                ? null
+                : current.getMetadata().getUid();
         if (pods.isEmpty() && uid != null) {
             for (CoreV1Event e : state.eventsFor("Job", job)) {
                 if (!uid.equals(e.getInvolvedObject().getUid())) {
@@ -82,9 +90,10 @@ final class BuildTrouble {
                 relay("Job " + job + ": FailedCreate: " + message);
                 boolean quota = message.toLowerCase(Locale.ROOT).contains("exceeded quota");
                 String sentence = "The build could not start: Kubernetes refused to create its Pod (" + message + ")."
-                        + (quota ? " The namespace's resource quota is full; try again when builds or sessions have ended."
-                        : " The operator needs to make the build Job acceptable to the cluster's admission rules"
-                        + " (see docs/kubernetes.md).");
+                        + (quota
+                                ? " The namespace's resource quota is full; try again when builds or sessions have ended."
+                                : " The operator needs to make the build Job acceptable to the cluster's admission rules"
+                                        + " (see docs/kubernetes.md).");
                 if (!quota && message.contains("forbidden")) {
                     return fail(sentence, 500); // an admission policy: the same Pod is refused on every retry
                 }
@@ -107,22 +116,29 @@ final class BuildTrouble {
     private String waiting(V1Pod pod) {
         String lasting = null;
         for (boolean init : new boolean[] {true, false}) {
-            List<V1ContainerStatus> statuses = pod.getStatus() == null ? null
-                    : init ? pod.getStatus().getInitContainerStatuses() : pod.getStatus().getContainerStatuses();
+            List<V1ContainerStatus> statuses = pod.getStatus() == null
+                    ? null
+                    : init
+                            ? pod.getStatus().getInitContainerStatuses()
+                            : pod.getStatus().getContainerStatuses();
             for (V1ContainerStatus s : statuses == null ? List.<V1ContainerStatus>of() : statuses) {
                 var w = s.getState() == null ? null : s.getState().getWaiting();
                 if (w == null || !WAITING.contains(w.getReason())) {
                     continue;
                 }
                 String message = w.getMessage() == null ? "" : ": " + w.getMessage();
-                relay("Build Pod " + pod.getMetadata().getName() + ", step '" + s.getName() + "': " + w.getReason() + message);
+                relay("Build Pod " + pod.getMetadata().getName() + ", step '" + s.getName() + "': " + w.getReason()
+                        + message);
                 String sentence = w.getReason().contains("Image")
-                        ? "The build could not start: Kubernetes cannot pull the image of its step '" + s.getName() + "' ("
-                        + s.getImage() + "): " + w.getReason() + message + ". The operator needs to check the image name "
-                        + "(ferry.kubernetes.build." + (BuildJobs.PREPARE.equals(s.getName()) ? "prepare" : "builder")
-                        + "-image) and the registry's pull credentials."
+                        ? "The build could not start: Kubernetes cannot pull the image of its step '" + s.getName()
+                                + "' ("
+                                + s.getImage() + "): " + w.getReason() + message
+                                + ". The operator needs to check the image name "
+                                + "(ferry.kubernetes.build."
+                                + (BuildJobs.PREPARE.equals(s.getName()) ? "prepare" : "builder")
+                                + "-image) and the registry's pull credentials."
                         : "The build could not start: Kubernetes cannot start its step '" + s.getName() + "': "
-                        + w.getReason() + message + ".";
+                                + w.getReason() + message + ".";
                 if (PERMANENT.contains(w.getReason()) || permanentPullFailure(w.getMessage())) {
                     fail(sentence, 500);
                     return sentence;

@@ -31,8 +31,7 @@ public final class CheckClusterCommand {
     public static final String NAME = "check-cluster";
     private static final String PUSH_CONFIG = "--push-config=";
 
-    private CheckClusterCommand() {
-    }
+    private CheckClusterCommand() {}
 
     /** {@code args}: the command line, starting with {@value #NAME}. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -53,14 +52,24 @@ public final class CheckClusterCommand {
             KubernetesProperties kubernetes = settings.get(KubernetesProperties.class);
             RegistryProperties registry = settings.get(RegistryProperties.class);
             registry.normalizedPrefix();
-            ClusterCheck.PushCredentials push = pushCredentials(kubernetes.build().pushSecret(), pushConfig, registry);
+            ClusterCheck.PushCredentials push =
+                    pushCredentials(kubernetes.build().pushSecret(), pushConfig, registry);
             KubeApi api = KubeApi.create(kubernetes, customizers);
-            BuildJobs jobs = new BuildJobs(kubernetes.build(), registry, settings.get(RepoProperties.class),
-                    CommandSettings.portalVersion(), settings.get(BuildpackProperties.class));
-            ClusterCheck check = new ClusterCheck(api, new SessionPods(kubernetes.session()), jobs, registry,
-                    settings.get(FerryProperties.class).publicUrl(), settings.get(BuildProperties.class).timeout());
-            out.println("Checking namespace " + api.namespace + " at " + api.client.getBasePath()
-                    + " and the registry " + registry.apiUrl() + " as Ferry would use them.");
+            BuildJobs jobs = new BuildJobs(
+                    kubernetes.build(),
+                    registry,
+                    settings.get(RepoProperties.class),
+                    CommandSettings.portalVersion(),
+                    settings.get(BuildpackProperties.class));
+            ClusterCheck check = new ClusterCheck(
+                    api,
+                    new SessionPods(kubernetes.session()),
+                    jobs,
+                    registry,
+                    settings.get(FerryProperties.class).publicUrl(),
+                    settings.get(BuildProperties.class).timeout());
+            out.println("Checking namespace " + api.namespace + " at " + api.client.getBasePath() + " and the registry "
+                    + registry.apiUrl() + " as Ferry would use them.");
             List<ClusterCheck.Row> rows = check.run(push);
             out.print(ClusterCheck.table(rows));
             return rows.stream().allMatch(ClusterCheck.Row::passed) ? 0 : 1;
@@ -76,17 +85,22 @@ public final class CheckClusterCommand {
      */
     static ClusterCheck.PushCredentials pushCredentials(String secretName, Path config, RegistryProperties registry) {
         if (config == null || !Files.exists(config)) { // deploy/check mounts the Secret optionally: absent, no file
-            return secretName.isBlank() ? new ClusterCheck.PushCredentials("", "", "")
+            return secretName.isBlank()
+                    ? new ClusterCheck.PushCredentials("", "", "")
                     : ClusterCheck.PushCredentials.unread(secretName);
         }
         JsonNode auths;
         try {
-            auths = JsonMapper.builder().build().readTree(Files.readString(config)).path("auths");
+            auths = JsonMapper.builder()
+                    .build()
+                    .readTree(Files.readString(config))
+                    .path("auths");
         } catch (IOException | JacksonException e) {
             throw new IllegalArgumentException("The push config " + config + " cannot be read as a Docker config "
                     + "(.dockerconfigjson): " + e.getMessage());
         }
-        String host = registry.normalizedPrefix().substring(0, registry.normalizedPrefix().indexOf('/'));
+        String host = registry.normalizedPrefix()
+                .substring(0, registry.normalizedPrefix().indexOf('/'));
         for (Map.Entry<String, JsonNode> entry : auths.properties()) {
             String key = entry.getKey().replaceFirst("^https?://", "").replaceFirst("/.*$", "");
             if (!key.equals(host) && !(host.equals("docker.io") && key.equals("index.docker.io"))) {
@@ -96,13 +110,14 @@ public final class CheckClusterCommand {
             String user = auth.path("username").asString("");
             String password = auth.path("password").asString("");
             if (auth.hasNonNull("auth")) {
-                String pair = new String(Base64.getDecoder().decode(auth.get("auth").asString("")),
-                        StandardCharsets.UTF_8);
+                String pair =
+                        new String(Base64.getDecoder().decode(auth.get("auth").asString("")), StandardCharsets.UTF_8);
                 int colon = pair.indexOf(':');
                 user = colon < 0 ? pair : pair.substring(0, colon);
                 password = colon < 0 ? "" : pair.substring(colon + 1);
             }
-            return new ClusterCheck.PushCredentials(secretName.isBlank() ? config.toString() : secretName, user, password);
+            return new ClusterCheck.PushCredentials(
+                    secretName.isBlank() ? config.toString() : secretName, user, password);
         }
         return new ClusterCheck.PushCredentials(secretName.isBlank() ? config.toString() : secretName, "", "");
     }

@@ -65,8 +65,13 @@ final class ClusterCheck {
     private final String publicUrl;
     private final Duration buildTimeout;
 
-    ClusterCheck(KubeApi api, SessionPods pods, BuildJobs jobs, RegistryProperties registry, String publicUrl,
-                 Duration buildTimeout) {
+    ClusterCheck(
+            KubeApi api,
+            SessionPods pods,
+            BuildJobs jobs,
+            RegistryProperties registry,
+            String publicUrl,
+            Duration buildTimeout) {
         this.api = api;
         this.pods = pods;
         this.jobs = jobs;
@@ -98,8 +103,11 @@ final class ClusterCheck {
                 try {
                     rows.add(permission(authorization, access, namespace));
                 } catch (ApiException e) { // no answer at all: the other questions would get none either
-                    return List.of(Row.fail(API, capitalized(KubeApi.describe(e)) + ". Check that the portal runs "
-                            + "in the cluster, or set ferry.kubernetes.kubeconfig or ferry.kubernetes.api-url."));
+                    return List.of(
+                            Row.fail(
+                                    API,
+                                    capitalized(KubeApi.describe(e)) + ". Check that the portal runs "
+                                            + "in the cluster, or set ferry.kubernetes.kubeconfig or ferry.kubernetes.api-url."));
                 }
             }
         }
@@ -128,27 +136,43 @@ final class ClusterCheck {
     private Row permission(AuthorizationV1Api authorization, KubePermissions.Access access, String namespace)
             throws ApiException {
         String check = "may " + access.describe() + " in namespace " + namespace;
-        var attributes = new V1ResourceAttributes().namespace(namespace).verb(access.verb())
-                .group(access.rule().group()).resource(access.rule().resourceOnly());
+        var attributes = new V1ResourceAttributes()
+                .namespace(namespace)
+                .verb(access.verb())
+                .group(access.rule().group())
+                .resource(access.rule().resourceOnly());
         if (!access.rule().subresource().isEmpty()) {
             attributes.subresource(access.rule().subresource());
         }
         try {
-            var review = authorization.createSelfSubjectAccessReview(new V1SelfSubjectAccessReview()
-                    .apiVersion("authorization.k8s.io/v1").kind("SelfSubjectAccessReview")
-                    .spec(new V1SelfSubjectAccessReviewSpec().resourceAttributes(attributes))).execute();
-            boolean allowed = review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAllowed());
-            return allowed ? Row.pass(check) : Row.fail(check, "The service account Ferry runs as may not "
-                    + access.describe() + " in namespace " + namespace + "; Ferry needs it to "
-                    + access.rule().why() + ". Add \"" + access.verb() + "\" to the rule for "
-                    + access.rule().resource() + " in Ferry's Role " + (namespace.equals(api.namespace)
-                            ? "(deploy/base/role.yaml)" : "in that namespace (deploy/overlays/namespaces)") + " and apply it.");
+            var review = authorization
+                    .createSelfSubjectAccessReview(new V1SelfSubjectAccessReview()
+                            .apiVersion("authorization.k8s.io/v1")
+                            .kind("SelfSubjectAccessReview")
+                            .spec(new V1SelfSubjectAccessReviewSpec().resourceAttributes(attributes)))
+                    .execute();
+            boolean allowed = review.getStatus() != null
+                    && Boolean.TRUE.equals(review.getStatus().getAllowed());
+            return allowed
+                    ? Row.pass(check)
+                    : Row.fail(
+                            check,
+                            "The service account Ferry runs as may not "
+                                    + access.describe() + " in namespace " + namespace + "; Ferry needs it to "
+                                    + access.rule().why() + ". Add \"" + access.verb() + "\" to the rule for "
+                                    + access.rule().resource() + " in Ferry's Role "
+                                    + (namespace.equals(api.namespace)
+                                            ? "(deploy/base/role.yaml)"
+                                            : "in that namespace (deploy/overlays/namespaces)")
+                                    + " and apply it.");
         } catch (ApiException e) {
             if (e.getCode() == 0) {
                 throw e;
             }
-            return Row.fail(check, "Ferry could not ask whether it may " + access.describe() + " in namespace "
-                    + namespace + ": " + KubeApi.describe(e) + ".");
+            return Row.fail(
+                    check,
+                    "Ferry could not ask whether it may " + access.describe() + " in namespace " + namespace + ": "
+                            + KubeApi.describe(e) + ".");
         }
     }
 
@@ -156,15 +180,30 @@ final class ClusterCheck {
         V1Pod session = SampleLaunch.sessionPod(pods, jobs, publicUrl);
         V1Job job = SampleLaunch.buildJob(jobs, buildTimeout);
         List<Row> rows = new ArrayList<>();
-        rows.add(dryRun("the API server accepts a session Pod (dry run)", "session Pod",
-                () -> api.core().createNamespacedPod(api.sessionsNamespace, session).dryRun("All").execute()));
-        rows.add(dryRun("the API server accepts a build Job (dry run)", "build Job",
-                () -> api.batch().createNamespacedJob(api.buildsNamespace, job).dryRun("All").execute()));
+        rows.add(dryRun(
+                "the API server accepts a session Pod (dry run)",
+                "session Pod",
+                () -> api.core()
+                        .createNamespacedPod(api.sessionsNamespace, session)
+                        .dryRun("All")
+                        .execute()));
+        rows.add(dryRun(
+                "the API server accepts a build Job (dry run)",
+                "build Job",
+                () -> api.batch()
+                        .createNamespacedJob(api.buildsNamespace, job)
+                        .dryRun("All")
+                        .execute()));
         // Admission of a Job does not judge its Pods (Pod Security enforces on Pods): the Pod the Job controller would
         // create is asked about as well, or a refusal would show only as the Job's FailedCreate events
         V1Pod buildPod = buildPod(job);
-        rows.add(dryRun("the API server accepts the build Job's Pod (dry run)", "build Pod",
-                () -> api.core().createNamespacedPod(api.buildsNamespace, buildPod).dryRun("All").execute()));
+        rows.add(dryRun(
+                "the API server accepts the build Job's Pod (dry run)",
+                "build Pod",
+                () -> api.core()
+                        .createNamespacedPod(api.buildsNamespace, buildPod)
+                        .dryRun("All")
+                        .execute()));
         return rows;
     }
 
@@ -174,8 +213,12 @@ final class ClusterCheck {
         Map<String, String> labels = new LinkedHashMap<>(template.getLabels());
         labels.put("batch.kubernetes.io/job-name", job.getMetadata().getName());
         labels.put("job-name", job.getMetadata().getName());
-        return new V1Pod().apiVersion("v1").kind("Pod")
-                .metadata(new V1ObjectMeta().name(job.getMetadata().getName() + "-dryrun").labels(labels)
+        return new V1Pod()
+                .apiVersion("v1")
+                .kind("Pod")
+                .metadata(new V1ObjectMeta()
+                        .name(job.getMetadata().getName() + "-dryrun")
+                        .labels(labels)
                         .annotations(template.getAnnotations()))
                 .spec(job.getSpec().getTemplate().getSpec());
     }
@@ -189,8 +232,10 @@ final class ClusterCheck {
             call.run();
             return Row.pass(check);
         } catch (ApiException e) {
-            return Row.fail(check, "The API server refused the " + what + " Ferry would create: " + KubeApi.describe(e)
-                    + ". " + hint(e, what) + " (java -jar ferry.jar manifests prints it.)");
+            return Row.fail(
+                    check,
+                    "The API server refused the " + what + " Ferry would create: " + KubeApi.describe(e) + ". "
+                            + hint(e, what) + " (java -jar ferry.jar manifests prints it.)");
         }
     }
 
@@ -240,15 +285,22 @@ final class ClusterCheck {
         String secret = push.secretName().isBlank() ? "" : " (Secret " + push.secretName() + ")";
         String check = "the registry accepts pushes with the push credentials" + secret;
         if (!push.known()) {
-            return Row.fail(check, "Not checked: Ferry's own account may not read Secrets (build Pods mount "
-                    + push.secretName() + " themselves). Run check-cluster with --push-config=<file> naming the "
-                    + "Secret's .dockerconfigjson (kubectl get secret " + push.secretName()
-                    + " -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d > push.json), or as the Job in "
-                    + "deploy/check, which mounts it.");
+            return Row.fail(
+                    check,
+                    "Not checked: Ferry's own account may not read Secrets (build Pods mount "
+                            + push.secretName()
+                            + " themselves). Run check-cluster with --push-config=<file> naming the "
+                            + "Secret's .dockerconfigjson (kubectl get secret " + push.secretName()
+                            + " -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d > push.json), or as the Job in "
+                            + "deploy/check, which mounts it.");
         }
         try {
-            RegistryProperties pushing = new RegistryProperties(registry.prefix(), registry.url(), registry.insecure(),
-                    push.username() == null ? "" : push.username(), push.password() == null ? "" : push.password());
+            RegistryProperties pushing = new RegistryProperties(
+                    registry.prefix(),
+                    registry.url(),
+                    registry.insecure(),
+                    push.username() == null ? "" : push.username(),
+                    push.password() == null ? "" : push.password());
             String source = push.secretName().isBlank()
                     ? "ferry.kubernetes.build.push-secret (none is set: builds push anonymously)"
                     : "the credentials in the Secret " + push.secretName();
@@ -270,10 +322,11 @@ final class ClusterCheck {
             }
         }
         long passed = rows.stream().filter(Row::passed).count();
-        out.append(passed == rows.size()
-                ? "All " + rows.size() + " checks passed.\n"
-                : (rows.size() - passed) + " of " + rows.size() + " checks failed: fix what each FAIL says, then run "
-                        + "check-cluster again.\n");
+        out.append(
+                passed == rows.size()
+                        ? "All " + rows.size() + " checks passed.\n"
+                        : (rows.size() - passed) + " of " + rows.size()
+                                + " checks failed: fix what each FAIL says, then run " + "check-cluster again.\n");
         return out.toString();
     }
 

@@ -44,14 +44,21 @@ final class ClusterCheckAtStart implements ApplicationListener<ApplicationReadyE
     List<ClusterCheck.Row> run() {
         try {
             List<ClusterCheck.Row> rows = check.run(null);
-            rows.stream().filter(r -> !r.passed()).forEach(r -> log.warn("cluster check failed: {}. {}", r.check(), r.fix()));
+            rows.stream()
+                    .filter(r -> !r.passed())
+                    .forEach(r -> log.warn("cluster check failed: {}. {}", r.check(), r.fix()));
             long failed = rows.stream().filter(r -> !r.passed()).count();
             if (failed == 0) {
-                log.info("cluster check: all {} checks passed (permissions, dry runs, registry); java -jar ferry.jar "
-                        + "check-cluster also checks the push credentials", rows.size());
+                log.info(
+                        "cluster check: all {} checks passed (permissions, dry runs, registry); java -jar ferry.jar "
+                                + "check-cluster also checks the push credentials",
+                        rows.size());
             } else {
-                log.warn("cluster check: {} of {} checks failed (see above); java -jar ferry.jar check-cluster prints "
-                        + "the whole table", failed, rows.size());
+                log.warn(
+                        "cluster check: {} of {} checks failed (see above); java -jar ferry.jar check-cluster prints "
+                                + "the whole table",
+                        failed,
+                        rows.size());
             }
             return rows;
         } catch (RuntimeException e) {
@@ -67,9 +74,15 @@ final class ClusterCheckAtStart implements ApplicationListener<ApplicationReadyE
 
         @Bean
         @ConditionalOnBooleanProperty(name = "ferry.kubernetes.check.at-start", matchIfMissing = true)
-        ClusterCheckAtStart clusterCheckAtStart(KubeApi api, SessionPods pods, BuildJobs jobs, RegistryProperties registry,
-                                                FerryProperties ferry, BuildProperties build) {
-            return new ClusterCheckAtStart(new ClusterCheck(api, pods, jobs, registry, ferry.publicUrl(), build.timeout()));
+        ClusterCheckAtStart clusterCheckAtStart(
+                KubeApi api,
+                SessionPods pods,
+                BuildJobs jobs,
+                RegistryProperties registry,
+                FerryProperties ferry,
+                BuildProperties build) {
+            return new ClusterCheckAtStart(
+                    new ClusterCheck(api, pods, jobs, registry, ferry.publicUrl(), build.timeout()));
         }
     }
 }

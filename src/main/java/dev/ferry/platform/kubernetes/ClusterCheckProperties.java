@@ -12,5 +12,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                logged as a WARN saying what to fix. It only logs: a replica serves whatever the check says
  */
 @ConfigurationProperties("ferry.kubernetes.check")
-public record ClusterCheckProperties(@DefaultValue("true") boolean atStart) {
-}
+public record ClusterCheckProperties(@DefaultValue("true") boolean atStart) {}

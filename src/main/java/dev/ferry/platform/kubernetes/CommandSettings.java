@@ -26,10 +26,15 @@ import dev.ferry.repo.RepoProperties;
 final class CommandSettings implements AutoCloseable {
 
     @Configuration(proxyBeanMethods = false)
-    @EnableConfigurationProperties({KubernetesProperties.class, RegistryProperties.class, RepoProperties.class,
-            BuildProperties.class, FerryProperties.class, BuildpackProperties.class})
-    static class Settings {
-    }
+    @EnableConfigurationProperties({
+        KubernetesProperties.class,
+        RegistryProperties.class,
+        RepoProperties.class,
+        BuildProperties.class,
+        FerryProperties.class,
+        BuildpackProperties.class
+    })
+    static class Settings {}
 
     private final ConfigurableApplicationContext context;
 
@@ -48,7 +53,9 @@ final class CommandSettings implements AutoCloseable {
         app.setRegisterShutdownHook(false);
         // Spring's logging setup would configure the JVM's logging for good (a test's portal after a command would log
         // at the command's levels): the process's logging is the caller's, see FerryApplication
-        app.setListeners(app.getListeners().stream().filter(l -> !(l instanceof LoggingApplicationListener)).toList());
+        app.setListeners(app.getListeners().stream()
+                .filter(l -> !(l instanceof LoggingApplicationListener))
+                .toList());
         try {
             return new CommandSettings(app.run(args));
         } catch (RuntimeException e) {

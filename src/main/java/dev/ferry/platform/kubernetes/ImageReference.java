@@ -22,8 +22,8 @@ public record ImageReference(String registry, String repository, String tag) {
     static final Pattern REPOSITORY = Pattern.compile(COMPONENT + "(?:/" + COMPONENT + ")*");
     static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     static final Pattern DIGEST = Pattern.compile("sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}");
-    private static final Pattern REGISTRY = Pattern.compile(
-            "(?:" + HOST_LABEL + "(?:\\." + HOST_LABEL + ")*|\\[[a-fA-F0-9:.]+\\])(?::[0-9]{1,5})?");
+    private static final Pattern REGISTRY =
+            Pattern.compile("(?:" + HOST_LABEL + "(?:\\." + HOST_LABEL + ")*|\\[[a-fA-F0-9:.]+\\])(?::[0-9]{1,5})?");
     private static final int MAX_REPOSITORY_LENGTH = 255;
 
     public ImageReference {
@@ -36,8 +36,9 @@ public record ImageReference(String registry, String repository, String tag) {
         }
         checkRepository(repository, repository);
         if (!TAG.matcher(tag).matches() && !DIGEST.matcher(tag).matches()) {
-            throw new IllegalArgumentException("'" + tag + "' is not a valid tag or digest: a tag is up to 128 letters, "
-                    + "digits, '_', '.' and '-' (not starting with '.' or '-'); a digest is sha256: and 64 hex digits.");
+            throw new IllegalArgumentException(
+                    "'" + tag + "' is not a valid tag or digest: a tag is up to 128 letters, "
+                            + "digits, '_', '.' and '-' (not starting with '.' or '-'); a digest is sha256: and 64 hex digits.");
         }
     }
 
@@ -50,8 +51,8 @@ public record ImageReference(String registry, String repository, String tag) {
      */
     public static ImageReference parse(String image) {
         if (image == null || image.isBlank()) {
-            throw new IllegalArgumentException("The image name is empty; expected something like "
-                    + "registry.example.org/group/name:tag.");
+            throw new IllegalArgumentException(
+                    "The image name is empty; expected something like " + "registry.example.org/group/name:tag.");
         }
         String name = image;
         String digest = null;
@@ -69,8 +70,10 @@ public record ImageReference(String registry, String repository, String tag) {
             tag = name.substring(colon + 1);
             name = name.substring(0, colon);
             if (!TAG.matcher(tag).matches()) {
-                throw invalid(image, "the tag '" + tag + "' must be up to 128 letters, digits, '_', '.' and '-', "
-                        + "not starting with '.' or '-'");
+                throw invalid(
+                        image,
+                        "the tag '" + tag + "' must be up to 128 letters, digits, '_', '.' and '-', "
+                                + "not starting with '.' or '-'");
             }
         }
         String registry = DOCKER_HUB;
@@ -82,8 +85,10 @@ public record ImageReference(String registry, String repository, String tag) {
                 registry = first;
                 repository = name.substring(slash + 1);
                 if (!REGISTRY.matcher(registry).matches()) {
-                    throw invalid(image, "the registry part '" + registry + "' is not a host name or IP address "
-                            + "with an optional :port");
+                    throw invalid(
+                            image,
+                            "the registry part '" + registry + "' is not a host name or IP address "
+                                    + "with an optional :port");
                 }
             }
         }
@@ -121,8 +126,10 @@ public record ImageReference(String registry, String repository, String tag) {
             throw invalid(image, "the repository part is longer than " + MAX_REPOSITORY_LENGTH + " characters");
         }
         if (!REPOSITORY.matcher(repository).matches()) {
-            throw invalid(image, "the repository part '" + repository + "' must be lowercase letters and digits, "
-                    + "with '.', '_', '__' or '-' only between them, in parts separated by single '/'");
+            throw invalid(
+                    image,
+                    "the repository part '" + repository + "' must be lowercase letters and digits, "
+                            + "with '.', '_', '__' or '-' only between them, in parts separated by single '/'");
         }
     }
 

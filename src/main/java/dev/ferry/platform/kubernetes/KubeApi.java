@@ -1,5 +1,11 @@
 package dev.ferry.platform.kubernetes;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -10,11 +16,6 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
 import io.kubernetes.client.util.PatchUtils;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import okhttp3.OkHttpClient;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -32,6 +33,7 @@ final class KubeApi {
     final String sessionsNamespace;
     /** Where build Jobs (and their Pods, events and logs) are. */
     final String buildsNamespace;
+
     final ApiClient client;
     final ApiClient streaming;
 
@@ -51,27 +53,46 @@ final class KubeApi {
         try {
             ApiClient base = client(properties);
             ApiClient streaming = client(properties);
-            base.setHttpClient(customize(base.getHttpClient().newBuilder()
-                    .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ofSeconds(30)), customizers));
-            streaming.setHttpClient(customize(streaming.getHttpClient().newBuilder()
-                    .connectTimeout(Duration.ofSeconds(5)).readTimeout(Duration.ZERO).pingInterval(Duration.ofSeconds(30)), customizers));
+            base.setHttpClient(customize(
+                    base.getHttpClient()
+                            .newBuilder()
+                            .connectTimeout(Duration.ofSeconds(5))
+                            .readTimeout(Duration.ofSeconds(30)),
+                    customizers));
+            streaming.setHttpClient(customize(
+                    streaming
+                            .getHttpClient()
+                            .newBuilder()
+                            .connectTimeout(Duration.ofSeconds(5))
+                            .readTimeout(Duration.ZERO)
+                            .pingInterval(Duration.ofSeconds(30)),
+                    customizers));
             String own = namespace(properties);
-            return new KubeApi(own, orElse(properties.sessionsNamespace(), own), orElse(properties.buildsNamespace(), own),
-                    base, streaming);
+            return new KubeApi(
+                    own,
+                    orElse(properties.sessionsNamespace(), own),
+                    orElse(properties.buildsNamespace(), own),
+                    base,
+                    streaming);
         } catch (IOException e) {
-            throw new IllegalStateException("The kubernetes platform could not read its cluster configuration "
-                    + "(in-cluster service account or kubeconfig): " + e.getMessage()
-                    + ". Set ferry.kubernetes.api-url, or run Ferry in the cluster.", e);
+            throw new IllegalStateException(
+                    "The kubernetes platform could not read its cluster configuration "
+                            + "(in-cluster service account or kubeconfig): " + e.getMessage()
+                            + ". Set ferry.kubernetes.api-url, or run Ferry in the cluster.",
+                    e);
         }
     }
 
     private static ApiClient client(KubernetesProperties properties) throws IOException {
         if (!properties.apiUrl().isBlank()) {
-            return new ClientBuilder().setBasePath(properties.apiUrl().replaceAll("/+$", "")).build();
+            return new ClientBuilder()
+                    .setBasePath(properties.apiUrl().replaceAll("/+$", ""))
+                    .build();
         }
         if (!properties.kubeconfig().isBlank()) {
             try (var reader = Files.newBufferedReader(Path.of(properties.kubeconfig()))) {
-                return ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader)).build();
+                return ClientBuilder.kubeconfig(KubeConfig.loadKubeConfig(reader))
+                        .build();
             }
         }
         return ClientBuilder.standard().build();
@@ -118,15 +139,23 @@ final class KubeApi {
 
     /** Applies a JSON merge patch to a session Pod (annotations; a resourceVersion in it is a precondition). */
     void mergePatchPod(String name, String patch) throws ApiException {
-        PatchUtils.patch(V1Pod.class, () -> core().patchNamespacedPod(name, sessionsNamespace, new V1Patch(patch)).buildCall(null),
-                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
+        PatchUtils.patch(
+                V1Pod.class,
+                () -> core().patchNamespacedPod(name, sessionsNamespace, new V1Patch(patch))
+                        .buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+                client);
     }
 
     /** A sentence about a failed API call, without the response body's noise. */
     static String describe(ApiException e) {
         if (e.getCode() == 0) {
-            return "the Kubernetes API server could not be reached (" + (e.getCause() == null ? e.getMessage()
-                    : e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage()) + ")";
+            return "the Kubernetes API server could not be reached ("
+                    + (e.getCause() == null
+                            ? e.getMessage()
+                            : e.getCause().getClass().getSimpleName() + ": "
+                                    + e.getCause().getMessage())
+                    + ")";
         }
         String message = e.getResponseBody();
         try {

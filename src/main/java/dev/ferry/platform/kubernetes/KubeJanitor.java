@@ -16,7 +16,6 @@ import io.kubernetes.client.openapi.models.V1Pod;
 
 import dev.ferry.Threads;
 import dev.ferry.cull.Leadership;
-import dev.ferry.session.SessionService;
 
 /**
  * On the leading replica: removes build Jobs that finished longer ago than {@code ttl-after-finished} (for clusters
@@ -36,10 +35,18 @@ final class KubeJanitor implements AutoCloseable {
     private final Duration jobTtl;
     private final Duration buildTimeout;
     private final Duration launchTimeout;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-janitor"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-janitor"));
 
-    KubeJanitor(KubeApi api, KubeState state, Leadership leadership, KubernetesBuilder builder, KubernetesSessionRuntime launcher,
-                Duration jobTtl, Duration buildTimeout, Duration launchTimeout) {
+    KubeJanitor(
+            KubeApi api,
+            KubeState state,
+            Leadership leadership,
+            KubernetesBuilder builder,
+            KubernetesSessionRuntime launcher,
+            Duration jobTtl,
+            Duration buildTimeout,
+            Duration launchTimeout) {
         this.api = api;
         this.state = state;
         this.leadership = leadership;
@@ -51,15 +58,19 @@ final class KubeJanitor implements AutoCloseable {
     }
 
     void start(Duration every) {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                if (leadership.isLeader() && state.synced()) {
-                    sweep(OffsetDateTime.now());
-                }
-            } catch (RuntimeException e) {
-                log.warn("cleaning up failed", e);
-            }
-        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        if (leadership.isLeader() && state.synced()) {
+                            sweep(OffsetDateTime.now());
+                        }
+                    } catch (RuntimeException e) {
+                        log.warn("cleaning up failed", e);
+                    }
+                },
+                every.toMillis(),
+                every.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** One sweep at {@code now}; returns how many objects it removed. */
@@ -67,22 +78,34 @@ final class KubeJanitor implements AutoCloseable {
         int removed = 0;
         for (V1Job job : state.jobs()) {
             OffsetDateTime created = job.getMetadata().getCreationTimestamp();
-            OffsetDateTime finished = job.getStatus() == null ? null : job.getStatus().getCompletionTime();
-            if (finished == null && KubernetesBuilder.outcome(job) != null && job.getStatus().getConditions() != null) {
-                finished = job.getStatus().getConditions().stream().map(c -> c.getLastTransitionTime())
-                        .filter(Objects::nonNull).max(OffsetDateTime::compareTo).orElse(created);
+            OffsetDateTime finished =
+                    job.getStatus() == null ? null : job.getStatus().getCompletionTime();
+            if (finished == null
+                    && KubernetesBuilder.outcome(job) != null
+                    && job.getStatus().getConditions() != null) {
+                finished = job.getStatus().getConditions().stream()
+                        .map(c -> c.getLastTransitionTime())
+                        .filter(Objects::nonNull)
+                        .max(OffsetDateTime::compareTo)
+                        .orElse(created);
             }
-            boolean stale = finished != null ? finished.plus(jobTtl).isBefore(now)
-                    : created != null && created.plus(buildTimeout).plusMinutes(5).isBefore(now);
+            boolean stale = finished != null
+                    ? finished.plus(jobTtl).isBefore(now)
+                    : created != null
+                            && created.plus(buildTimeout).plusMinutes(5).isBefore(now);
             if (stale) {
-                log.info("removing build job {} ({})", job.getMetadata().getName(), finished != null ? "finished" : "past the build timeout");
+                log.info(
+                        "removing build job {} ({})",
+                        job.getMetadata().getName(),
+                        finished != null ? "finished" : "past the build timeout");
                 builder.deleteJob(job.getMetadata().getName());
                 removed++;
             }
         }
         for (V1Pod pod : state.pods()) {
             var labels = pod.getMetadata().getLabels();
-            if (labels == null || !Labels.SESSION_COMPONENT.equals(labels.get(Labels.COMPONENT))
+            if (labels == null
+                    || !Labels.SESSION_COMPONENT.equals(labels.get(Labels.COMPONENT))
                     || pod.getMetadata().getDeletionTimestamp() != null) {
                 continue;
             }
@@ -90,12 +113,20 @@ final class KubeJanitor implements AutoCloseable {
             OffsetDateTime created = pod.getMetadata().getCreationTimestamp();
             String id = labels.get(Labels.SESSION);
             // a Pod that was Ready once is a user's session, perhaps busy: only the culler ends it, never this sweep
-            boolean neverReady = !KubernetesSessionRuntime.runningAndReady(pod) && !KubernetesSessionRuntime.becameReady(pod) && created != null
-                    && created.plus(launchTimeout.multipliedBy(2)).isBefore(now) && !launcher.isStarting(id);
+            boolean neverReady = !KubernetesSessionRuntime.runningAndReady(pod)
+                    && !KubernetesSessionRuntime.becameReady(pod)
+                    && created != null
+                    && created.plus(launchTimeout.multipliedBy(2)).isBefore(now)
+                    && !launcher.isStarting(id);
             if (failure != null || neverReady) {
-                log.info("removing session pod {}: {}", pod.getMetadata().getName(), failure != null ? failure : "it never became ready");
+                log.info(
+                        "removing session pod {}: {}",
+                        pod.getMetadata().getName(),
+                        failure != null ? failure : "it never became ready");
                 try {
-                    api.core().deleteNamespacedPod(pod.getMetadata().getName(), api.sessionsNamespace).execute();
+                    api.core()
+                            .deleteNamespacedPod(pod.getMetadata().getName(), api.sessionsNamespace)
+                            .execute();
                     removed++;
                 } catch (ApiException e) {
                     if (e.getCode() != 404) {

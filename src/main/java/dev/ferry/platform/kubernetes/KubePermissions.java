@@ -39,23 +39,39 @@ final class KubePermissions {
     }
 
     static final List<Rule> RULES = List.of(
-            new Rule("", "pods", List.of("get", "list", "watch", "create", "delete", "patch"),
+            new Rule(
+                    "",
+                    "pods",
+                    List.of("get", "list", "watch", "create", "delete", "patch"),
                     "start, follow, adopt and end session Pods, and stamp their activity"),
             new Rule("", "pods/log", List.of("get"), "relay a build's log to the launch page"),
-            new Rule("batch", "jobs", List.of("get", "list", "watch", "create", "delete"),
+            new Rule(
+                    "batch",
+                    "jobs",
+                    List.of("get", "list", "watch", "create", "delete"),
                     "run, follow and clean up build Jobs"),
-            new Rule("", "configmaps", List.of("get", "list", "watch", "create", "patch", "delete"),
+            new Rule(
+                    "",
+                    "configmaps",
+                    List.of("get", "list", "watch", "create", "patch", "delete"),
                     "keep workshops (one ConfigMap each) and remove those that ended long ago"),
-            new Rule("", "events", List.of("get", "list", "watch"),
+            new Rule(
+                    "",
+                    "events",
+                    List.of("get", "list", "watch"),
                     "tell users why a Pod waits or a build cannot start (scheduler, kubelet, Job controller)"),
-            new Rule("coordination.k8s.io", "leases", List.of("get", "create", "update"),
+            new Rule(
+                    "coordination.k8s.io",
+                    "leases",
+                    List.of("get", "create", "update"),
                     "elect the one replica that culls idle sessions"));
 
-    private KubePermissions() {
-    }
+    private KubePermissions() {}
 
     /** Every verb of every rule, in the table's order. */
     static List<Access> accesses() {
-        return RULES.stream().flatMap(r -> r.verbs().stream().map(v -> new Access(v, r))).toList();
+        return RULES.stream()
+                .flatMap(r -> r.verbs().stream().map(v -> new Access(v, r)))
+                .toList();
     }
 }

@@ -46,10 +46,18 @@ final class KubeSessions implements AutoCloseable {
     private final Map<String, Long> flushed = new ConcurrentHashMap<>();
     /** Reads of session Pods the informer does not hold yet, running now (see {@link #resolve}). */
     private final Semaphore lookups = new Semaphore(LOOKUPS);
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-activity-flush"));
 
-    KubeSessions(KubeApi api, KubeState state, KubernetesSessionRuntime launcher, SessionService sessions, Capacity capacity,
-                 RouteTable routes, Duration flushEvery) {
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-activity-flush"));
+
+    KubeSessions(
+            KubeApi api,
+            KubeState state,
+            KubernetesSessionRuntime launcher,
+            SessionService sessions,
+            Capacity capacity,
+            RouteTable routes,
+            Duration flushEvery) {
         this.api = api;
         this.state = state;
         this.launcher = launcher;
@@ -80,7 +88,9 @@ final class KubeSessions implements AutoCloseable {
             Session session = known.get();
             // the Pod says whose a pool session is once a replica handed it over; while it still says "pooled", a
             // hand-over of this replica's own may be on its way, so that is not taken back
-            if (spec.membership() != null && !spec.membership().pooled() && !spec.membership().equals(session.membership())) {
+            if (spec.membership() != null
+                    && !spec.membership().pooled()
+                    && !spec.membership().equals(session.membership())) {
                 session.membershipSeen(spec.membership());
             }
             Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, null);
@@ -105,7 +115,8 @@ final class KubeSessions implements AutoCloseable {
         }
         Instant created = SessionPods.instant(pod, Labels.A_CREATED, Instant.now());
         Instant activity = SessionPods.instant(pod, Labels.A_LAST_ACTIVITY, created);
-        Capacity.Seat seat = capacity.occupy(spec.repo().repoUrl(),
+        Capacity.Seat seat = capacity.occupy(
+                spec.repo().repoUrl(),
                 spec.membership() == null ? null : spec.membership().workshop());
         return sessions.adopt(spec, server, created, activity.toEpochMilli(), seat::release);
     }

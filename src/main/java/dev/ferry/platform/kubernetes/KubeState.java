@@ -42,10 +42,12 @@ final class KubeState implements AutoCloseable {
     private final SharedIndexInformer<V1Pod> pods;
     /** Build Pods, when builds have a namespace of their own; else {@link #pods}. */
     private final SharedIndexInformer<V1Pod> buildPods;
+
     private final SharedIndexInformer<V1Job> jobs;
     private final SharedIndexInformer<CoreV1Event> events;
     /** The builds' namespace's events, when it is not the sessions'; else {@link #events}. */
     private final SharedIndexInformer<CoreV1Event> buildEvents;
+
     private final SharedIndexInformer<V1ConfigMap> workshops;
     private final Object changed = new Object();
     private final PacedListerWatcher.Outage outage = new PacedListerWatcher.Outage();
@@ -67,14 +69,30 @@ final class KubeState implements AutoCloseable {
         boolean shared = sessionsNs.equals(buildsNs);
         pods = podInformer(factory, core, sessionsNs, maxRetryDelay);
         buildPods = shared ? pods : podInformer(buildsFactory, core, buildsNs, maxRetryDelay);
-        jobs = informer(factory, p -> batch.listNamespacedJob(buildsNs).labelSelector(Labels.SESSIONS_SELECTOR)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1Job.class, V1JobList.class, maxRetryDelay);
+        jobs = informer(
+                factory,
+                p -> batch.listNamespacedJob(buildsNs)
+                        .labelSelector(Labels.SESSIONS_SELECTOR)
+                        .resourceVersion(p.resourceVersion)
+                        .timeoutSeconds(p.timeoutSeconds)
+                        .watch(p.watch)
+                        .buildCall(null),
+                V1Job.class,
+                V1JobList.class,
+                maxRetryDelay);
         events = eventInformer(factory, core, sessionsNs, maxRetryDelay);
         buildEvents = shared ? events : eventInformer(buildsFactory, core, buildsNs, maxRetryDelay);
-        workshops = informer(factory, p -> core.listNamespacedConfigMap(ns).labelSelector(Labels.WORKSHOPS_SELECTOR)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1ConfigMap.class, V1ConfigMapList.class, maxRetryDelay);
+        workshops = informer(
+                factory,
+                p -> core.listNamespacedConfigMap(ns)
+                        .labelSelector(Labels.WORKSHOPS_SELECTOR)
+                        .resourceVersion(p.resourceVersion)
+                        .timeoutSeconds(p.timeoutSeconds)
+                        .watch(p.watch)
+                        .buildCall(null),
+                V1ConfigMap.class,
+                V1ConfigMapList.class,
+                maxRetryDelay);
         pods.addEventHandler(waker());
         jobs.addEventHandler(waker());
         events.addEventHandler(waker());
@@ -84,18 +102,33 @@ final class KubeState implements AutoCloseable {
         }
     }
 
-    private SharedIndexInformer<V1Pod> podInformer(SharedInformerFactory f, CoreV1Api core, String namespace,
-                                                   Duration maxRetryDelay) {
-        return informer(f, p -> core.listNamespacedPod(namespace).labelSelector(Labels.SESSIONS_SELECTOR)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                V1Pod.class, V1PodList.class, maxRetryDelay);
+    private SharedIndexInformer<V1Pod> podInformer(
+            SharedInformerFactory f, CoreV1Api core, String namespace, Duration maxRetryDelay) {
+        return informer(
+                f,
+                p -> core.listNamespacedPod(namespace)
+                        .labelSelector(Labels.SESSIONS_SELECTOR)
+                        .resourceVersion(p.resourceVersion)
+                        .timeoutSeconds(p.timeoutSeconds)
+                        .watch(p.watch)
+                        .buildCall(null),
+                V1Pod.class,
+                V1PodList.class,
+                maxRetryDelay);
     }
 
-    private SharedIndexInformer<CoreV1Event> eventInformer(SharedInformerFactory f, CoreV1Api core, String namespace,
-                                                           Duration maxRetryDelay) {
-        return informer(f, p -> core.listNamespacedEvent(namespace)
-                        .resourceVersion(p.resourceVersion).timeoutSeconds(p.timeoutSeconds).watch(p.watch).buildCall(null),
-                CoreV1Event.class, CoreV1EventList.class, maxRetryDelay);
+    private SharedIndexInformer<CoreV1Event> eventInformer(
+            SharedInformerFactory f, CoreV1Api core, String namespace, Duration maxRetryDelay) {
+        return informer(
+                f,
+                p -> core.listNamespacedEvent(namespace)
+                        .resourceVersion(p.resourceVersion)
+                        .timeoutSeconds(p.timeoutSeconds)
+                        .watch(p.watch)
+                        .buildCall(null),
+                CoreV1Event.class,
+                CoreV1EventList.class,
+                maxRetryDelay);
     }
 
     private <T extends KubernetesObject> ResourceEventHandler<T> waker() {
@@ -123,11 +156,13 @@ final class KubeState implements AutoCloseable {
     }
 
     /** An informer whose list and watch back off while the API server fails (client-java alone retries every second). */
-    private <T extends KubernetesObject, L extends KubernetesListObject>
-    SharedIndexInformer<T> informer(SharedInformerFactory f, CallGenerator calls, Class<T> type,
-                                    Class<L> listType, Duration maxRetryDelay) {
-        return f.sharedIndexInformerFor(new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
-                type, 0, outage::remember);
+    private <T extends KubernetesObject, L extends KubernetesListObject> SharedIndexInformer<T> informer(
+            SharedInformerFactory f, CallGenerator calls, Class<T> type, Class<L> listType, Duration maxRetryDelay) {
+        return f.sharedIndexInformerFor(
+                new PacedListerWatcher<>(api.streaming, calls, type, listType, outage, maxRetryDelay),
+                type,
+                0,
+                outage::remember);
     }
 
     void start() {
@@ -136,7 +171,11 @@ final class KubeState implements AutoCloseable {
     }
 
     boolean synced() {
-        return pods.hasSynced() && buildPods.hasSynced() && jobs.hasSynced() && events.hasSynced() && buildEvents.hasSynced()
+        return pods.hasSynced()
+                && buildPods.hasSynced()
+                && jobs.hasSynced()
+                && events.hasSynced()
+                && buildEvents.hasSynced()
                 && workshops.hasSynced();
     }
 
@@ -179,16 +218,19 @@ final class KubeState implements AutoCloseable {
 
     /** The pods of a build Job. */
     List<V1Pod> buildPods(String jobName) {
-        return buildPods.getIndexer().list().stream().filter(p -> p.getMetadata().getLabels() != null
-                && jobName.equals(p.getMetadata().getLabels().get(Labels.BUILD))).toList();
+        return buildPods.getIndexer().list().stream()
+                .filter(p -> p.getMetadata().getLabels() != null
+                        && jobName.equals(p.getMetadata().getLabels().get(Labels.BUILD)))
+                .toList();
     }
 
     /** Events about one object, oldest first. */
     List<CoreV1Event> eventsFor(String kind, String name) {
-        Stream<CoreV1Event> all = buildEvents == events ? events.getIndexer().list().stream()
+        Stream<CoreV1Event> all = buildEvents == events
+                ? events.getIndexer().list().stream()
                 : Stream.concat(events.getIndexer().list().stream(), buildEvents.getIndexer().list().stream());
-        return all
-                .filter(e -> e.getInvolvedObject() != null && name.equals(e.getInvolvedObject().getName())
+        return all.filter(e -> e.getInvolvedObject() != null
+                        && name.equals(e.getInvolvedObject().getName())
                         && kind.equals(e.getInvolvedObject().getKind()))
                 .sorted(Comparator.comparing(KubeState::eventTime))
                 .toList();
@@ -202,7 +244,8 @@ final class KubeState implements AutoCloseable {
             return e.getEventTime();
         }
         return e.getMetadata() != null && e.getMetadata().getCreationTimestamp() != null
-                ? e.getMetadata().getCreationTimestamp() : OffsetDateTime.MIN;
+                ? e.getMetadata().getCreationTimestamp()
+                : OffsetDateTime.MIN;
     }
 
     /** Changes of session Pods (and of build Pods when they share the namespace: handlers filter by component). */

@@ -57,10 +57,23 @@ final class KubeWorkshops implements WorkshopStore {
     @Override
     public boolean add(Stored w) {
         try {
-            api.core().createNamespacedConfigMap(api.namespace, new V1ConfigMap().apiVersion("v1").kind("ConfigMap")
-                    .metadata(new V1ObjectMeta().name(name(w)).labels(Map.of(Labels.MANAGED_BY, Labels.FERRY,
-                            Labels.COMPONENT, Labels.WORKSHOP_COMPONENT, Labels.WORKSHOP, w.slug())))
-                    .data(data(w))).execute();
+            api.core()
+                    .createNamespacedConfigMap(
+                            api.namespace,
+                            new V1ConfigMap()
+                                    .apiVersion("v1")
+                                    .kind("ConfigMap")
+                                    .metadata(new V1ObjectMeta()
+                                            .name(name(w))
+                                            .labels(Map.of(
+                                                    Labels.MANAGED_BY,
+                                                    Labels.FERRY,
+                                                    Labels.COMPONENT,
+                                                    Labels.WORKSHOP_COMPONENT,
+                                                    Labels.WORKSHOP,
+                                                    w.slug())))
+                                    .data(data(w)))
+                    .execute();
             return true;
         } catch (ApiException e) {
             if (e.getCode() == 409) {
@@ -74,8 +87,13 @@ final class KubeWorkshops implements WorkshopStore {
     public void ended(Stored w) {
         String patch = "{\"data\":{\"ending-at\":\"" + w.endingAt() + "\"}}";
         try {
-            PatchUtils.patch(V1ConfigMap.class, () -> api.core().patchNamespacedConfigMap(name(w), api.namespace,
-                    new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, api.client);
+            PatchUtils.patch(
+                    V1ConfigMap.class,
+                    () -> api.core()
+                            .patchNamespacedConfigMap(name(w), api.namespace, new V1Patch(patch))
+                            .buildCall(null),
+                    V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+                    api.client);
         } catch (ApiException e) {
             throw unavailable(e);
         }
@@ -88,7 +106,9 @@ final class KubeWorkshops implements WorkshopStore {
             log.info("workshop {} ended long ago: its ConfigMap {} is deleted", w.slug(), name(w));
         } catch (ApiException e) {
             if (e.getCode() != 404) { // 404: another replica, or an operator, was first
-                log.warn("workshop {}: its ConfigMap could not be deleted ({}); trying again later", w.slug(),
+                log.warn(
+                        "workshop {}: its ConfigMap could not be deleted ({}); trying again later",
+                        w.slug(),
                         KubeApi.describe(e));
             }
         }
@@ -99,8 +119,10 @@ final class KubeWorkshops implements WorkshopStore {
     }
 
     private static FerryException unavailable(ApiException e) {
-        return new FerryException(503, "Ferry could not keep the workshop in the cluster: " + KubeApi.describe(e)
-                + ". Try again in a minute.");
+        return new FerryException(
+                503,
+                "Ferry could not keep the workshop in the cluster: " + KubeApi.describe(e)
+                        + ". Try again in a minute.");
     }
 
     @Override
@@ -111,7 +133,10 @@ final class KubeWorkshops implements WorkshopStore {
                 all.add(stored(map.getData()));
             } catch (RuntimeException e) {
                 if (malformed.add(map.getMetadata().getName())) {
-                    log.warn("ConfigMap {} does not describe a workshop ({}); ignored", map.getMetadata().getName(), e.toString());
+                    log.warn(
+                            "ConfigMap {} does not describe a workshop ({}); ignored",
+                            map.getMetadata().getName(),
+                            e.toString());
                 }
             }
         }
@@ -154,14 +179,29 @@ final class KubeWorkshops implements WorkshopStore {
     }
 
     private static Stored stored(Map<String, String> d) {
-        RepoSpec spec = new RepoSpec(required(d, "provider"), required(d, "spec"), required(d, "repo-url"), d.get("ref"),
+        RepoSpec spec = new RepoSpec(
+                required(d, "provider"),
+                required(d, "spec"),
+                required(d, "repo-url"),
+                d.get("ref"),
                 d.getOrDefault("shown-spec", d.get("spec")));
-        ResolvedRepo repo = new ResolvedRepo(spec, required(d, "commit"), required(d, "resolved-spec"), d.get("fetch-ref"),
+        ResolvedRepo repo = new ResolvedRepo(
+                spec,
+                required(d, "commit"),
+                required(d, "resolved-spec"),
+                d.get("fetch-ref"),
                 d.getOrDefault("ref-url", ""));
         String endingAt = d.get("ending-at");
-        return new Stored(required(d, "slug"), required(d, "name"), repo, Instant.parse(required(d, "start")),
-                Instant.parse(required(d, "end")), Integer.parseInt(required(d, "seats")),
-                Integer.parseInt(required(d, "pool-size")), d.get("public-base"), endingAt == null ? null : Instant.parse(endingAt),
+        return new Stored(
+                required(d, "slug"),
+                required(d, "name"),
+                repo,
+                Instant.parse(required(d, "start")),
+                Instant.parse(required(d, "end")),
+                Integer.parseInt(required(d, "seats")),
+                Integer.parseInt(required(d, "pool-size")),
+                d.get("public-base"),
+                endingAt == null ? null : Instant.parse(endingAt),
                 Integer.parseInt(d.getOrDefault("seats-per-address", "0")));
     }
 

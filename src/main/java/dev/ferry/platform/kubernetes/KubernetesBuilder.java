@@ -59,8 +59,13 @@ final class KubernetesBuilder implements Builder {
     }
 
     /** {@code troubleGrace}: how long a build Pod may be refused or unable to start before the build fails. */
-    KubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry, ImageLookup lookup,
-                      Duration troubleGrace) {
+    KubernetesBuilder(
+            KubeApi api,
+            KubeState state,
+            BuildJobs jobs,
+            RegistryProperties registry,
+            ImageLookup lookup,
+            Duration troubleGrace) {
         this.troubleGrace = troubleGrace;
         this.api = api;
         this.state = state;
@@ -105,9 +110,12 @@ final class KubernetesBuilder implements Builder {
         BuildLog out = context.log();
         String name = jobName(key);
         String image = jobs.image(key);
-        out.phase(Phase.FETCHING, "Fetching " + context.repo().spec().displayUrl() + " at " + key.commit().substring(0, 12)
-                + " in build Job " + name + "...\n");
-        long timeoutSeconds = Math.max(60, Duration.between(Instant.now(), context.deadline()).toSeconds());
+        out.phase(
+                Phase.FETCHING,
+                "Fetching " + context.repo().spec().displayUrl() + " at "
+                        + key.commit().substring(0, 12) + " in build Job " + name + "...\n");
+        long timeoutSeconds =
+                Math.max(60, Duration.between(Instant.now(), context.deadline()).toSeconds());
         String uid = createJob(jobs.job(name, context.repo(), key, timeoutSeconds), out);
         LogFollower follower = new LogFollower(name, uid, out);
         Thread logs = new Thread(follower, "ferry-build-log-" + name);
@@ -116,14 +124,16 @@ final class KubernetesBuilder implements Builder {
         BuildTrouble trouble = new BuildTrouble(state, name, out, troubleGrace);
         String outcome;
         try {
-            outcome = state.await(() -> {
-                if (context.cancelled()) {
-                    return "Cancelled";
-                }
-                V1Job job = job(name, uid);
-                String done = job == null ? null : outcome(job);
-                return done == null && trouble.check() ? "Stuck" : done;
-            }, Duration.between(Instant.now(), context.deadline()).plusSeconds(30));
+            outcome = state.await(
+                    () -> {
+                        if (context.cancelled()) {
+                            return "Cancelled";
+                        }
+                        V1Job job = job(name, uid);
+                        String done = job == null ? null : outcome(job);
+                        return done == null && trouble.check() ? "Stuck" : done;
+                    },
+                    Duration.between(Instant.now(), context.deadline()).plusSeconds(30));
         } catch (RuntimeException e) {
             follower.stop();
             throw e;
@@ -135,14 +145,17 @@ final class KubernetesBuilder implements Builder {
         }
         if ("Cancelled".equals(outcome) && portalStopping) {
             follower.stop();
-            throw new BuildFailedException(503, "Ferry is restarting; launch again in a minute (the build goes on meanwhile).");
+            throw new BuildFailedException(
+                    503, "Ferry is restarting; launch again in a minute (the build goes on meanwhile).");
         }
         if (outcome == null || "Cancelled".equals(outcome)) {
             follower.stop();
             deleteJob(name);
-            throw new BuildFailedException(504, outcome == null
-                    ? "The build did not finish within the build timeout; its Job was removed."
-                    : "The build was cancelled; its Job was removed.");
+            throw new BuildFailedException(
+                    504,
+                    outcome == null
+                            ? "The build did not finish within the build timeout; its Job was removed."
+                            : "The build was cancelled; its Job was removed.");
         }
         logs.join(5_000); // the last lines, for the failure message
         follower.stop();
@@ -150,7 +163,8 @@ final class KubernetesBuilder implements Builder {
             out.line("Pushed " + image + "\n");
             return new Environment(key, image);
         }
-        throw prepareRefusal(name, uid).orElseGet(() -> new BuildFailedException(500, failureSentence(name, uid) + tail(out)));
+        throw prepareRefusal(name, uid)
+                .orElseGet(() -> new BuildFailedException(500, failureSentence(name, uid) + tail(out)));
     }
 
     /**
@@ -163,10 +177,13 @@ final class KubernetesBuilder implements Builder {
         String name = job.getMetadata().getName();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                return uidOf(api.batch().createNamespacedJob(api.buildsNamespace, job).execute());
+                return uidOf(api.batch()
+                        .createNamespacedJob(api.buildsNamespace, job)
+                        .execute());
             } catch (ApiException e) {
                 if (e.getCode() != 409) {
-                    throw new BuildFailedException(500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
+                    throw new BuildFailedException(
+                            500, "Ferry could not create the build Job: " + KubeApi.describe(e) + ".");
                 }
             }
             V1Job existing = readJob(name);
@@ -183,8 +200,10 @@ final class KubernetesBuilder implements Builder {
             }
             state.await(() -> null, Duration.ofMillis(200L * (attempt + 1))); // until the API server has removed it
         }
-        throw new BuildFailedException(503, "Ferry could not replace the failed build Job " + name
-                + " (it is still being deleted); launch again in a minute.");
+        throw new BuildFailedException(
+                503,
+                "Ferry could not replace the failed build Job " + name
+                        + " (it is still being deleted); launch again in a minute.");
     }
 
     private V1Job readJob(String name) throws BuildFailedException {
@@ -200,12 +219,18 @@ final class KubernetesBuilder implements Builder {
 
     private void deleteFailedJob(String name, String uid) throws BuildFailedException {
         try {
-            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background")
-                    .body(new V1DeleteOptions().propagationPolicy("Background").preconditions(new V1Preconditions().uid(uid)))
+            api.batch()
+                    .deleteNamespacedJob(name, api.buildsNamespace)
+                    .propagationPolicy("Background")
+                    .body(new V1DeleteOptions()
+                            .propagationPolicy("Background")
+                            .preconditions(new V1Preconditions().uid(uid)))
                     .execute();
         } catch (ApiException e) {
-            if (e.getCode() != 404 && e.getCode() != 409) { // gone, or replaced by another replica's: create or follow it
-                throw new BuildFailedException(500, "Ferry could not remove the failed build Job: " + KubeApi.describe(e) + ".");
+            if (e.getCode() != 404
+                    && e.getCode() != 409) { // gone, or replaced by another replica's: create or follow it
+                throw new BuildFailedException(
+                        500, "Ferry could not remove the failed build Job: " + KubeApi.describe(e) + ".");
             }
         }
     }
@@ -222,10 +247,12 @@ final class KubernetesBuilder implements Builder {
 
     /** The Pods of the Job this build follows: those of a failed Job it replaced may linger a while. */
     private List<V1Pod> pods(String name, String uid) {
-        return state.buildPods(name).stream().filter(p -> {
-            String owner = p.getMetadata().getLabels().get(CONTROLLER_UID);
-            return uid == null || owner == null || uid.equals(owner);
-        }).toList();
+        return state.buildPods(name).stream()
+                .filter(p -> {
+                    String owner = p.getMetadata().getLabels().get(CONTROLLER_UID);
+                    return uid == null || owner == null || uid.equals(owner);
+                })
+                .toList();
     }
 
     /** The label the Job controller puts on the Pods it creates. */
@@ -239,9 +266,11 @@ final class KubernetesBuilder implements Builder {
      */
     private Optional<BuildFailedException> prepareRefusal(String name, String uid) {
         for (V1Pod pod : pods(name, uid)) {
-            List<V1ContainerStatus> statuses = pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses();
+            List<V1ContainerStatus> statuses =
+                    pod.getStatus() == null ? null : pod.getStatus().getInitContainerStatuses();
             for (V1ContainerStatus s : statuses == null ? List.<V1ContainerStatus>of() : statuses) {
-                String message = s.getState() == null || s.getState().getTerminated() == null ? null
+                String message = s.getState() == null || s.getState().getTerminated() == null
+                        ? null
                         : s.getState().getTerminated().getMessage();
                 Matcher m = message == null ? null : REFUSAL.matcher(message.strip());
                 if (BuildJobs.PREPARE.equals(s.getName()) && m != null && m.matches()) {
@@ -292,16 +321,23 @@ final class KubernetesBuilder implements Builder {
         if (pod.getStatus() == null || !"Evicted".equals(pod.getStatus().getReason())) {
             return null;
         }
-        String message = pod.getStatus().getMessage() == null ? "" : pod.getStatus().getMessage().trim();
+        String message = pod.getStatus().getMessage() == null
+                ? ""
+                : pod.getStatus().getMessage().trim();
         boolean disk = message.toLowerCase(Locale.ROOT).matches(".*(ephemeral|storage|emptydir|sizelimit|disk).*");
         return "Kubernetes evicted the build's Pod" + (message.isEmpty() ? "." : " (" + message + ").")
-                + (disk ? " The build reached its bound on node disk, or its node ran short of disk: a large environment "
-                + "may need the operator to raise ferry.kubernetes.build.ephemeral-storage-limit." : " Launch again to retry the build.");
+                + (disk
+                        ? " The build reached its bound on node disk, or its node ran short of disk: a large environment "
+                                + "may need the operator to raise ferry.kubernetes.build.ephemeral-storage-limit."
+                        : " Launch again to retry the build.");
     }
 
     private static boolean failed(List<V1ContainerStatus> statuses) {
-        return statuses != null && statuses.stream().anyMatch(s -> s.getState() != null && s.getState().getTerminated() != null
-                && s.getState().getTerminated().getExitCode() != 0);
+        return statuses != null
+                && statuses.stream()
+                        .anyMatch(s -> s.getState() != null
+                                && s.getState().getTerminated() != null
+                                && s.getState().getTerminated().getExitCode() != 0);
     }
 
     /** {@code Complete}, {@code Failed}, or null while running. */
@@ -319,7 +355,10 @@ final class KubernetesBuilder implements Builder {
 
     void deleteJob(String name) {
         try {
-            api.batch().deleteNamespacedJob(name, api.buildsNamespace).propagationPolicy("Background").execute();
+            api.batch()
+                    .deleteNamespacedJob(name, api.buildsNamespace)
+                    .propagationPolicy("Background")
+                    .execute();
         } catch (ApiException e) {
             if (e.getCode() != 404) {
                 log.warn("build job {}: deleting it failed: {}", name, KubeApi.describe(e));
@@ -364,30 +403,39 @@ final class KubernetesBuilder implements Builder {
 
         /** Waits for the step to start, then streams its log until it ends. */
         private void follow(String container, boolean init) {
-            V1Pod pod = state.await(() -> {
-                if (stopped) {
-                    return null;
-                }
-                for (V1Pod p : pods(job, uid)) {
-                    if (started(p, container, init)) {
-                        return p;
-                    }
-                }
-                V1Job j = job(job, uid);
-                return j != null && outcome(j) != null && !pods(job, uid).isEmpty() ? pods(job, uid).get(0) : null;
-            }, Duration.ofHours(24));
+            V1Pod pod = state.await(
+                    () -> {
+                        if (stopped) {
+                            return null;
+                        }
+                        for (V1Pod p : pods(job, uid)) {
+                            if (started(p, container, init)) {
+                                return p;
+                            }
+                        }
+                        V1Job j = job(job, uid);
+                        return j != null
+                                        && outcome(j) != null
+                                        && !pods(job, uid).isEmpty()
+                                ? pods(job, uid).get(0)
+                                : null;
+                    },
+                    Duration.ofHours(24));
             if (pod == null || stopped) {
                 return;
             }
             for (int attempt = 0; attempt < 3 && !stopped; attempt++) {
                 try {
-                    call = api.coreStreaming().readNamespacedPodLog(pod.getMetadata().getName(), api.buildsNamespace)
-                            .container(container).follow(true).buildCall(null);
+                    call = api.coreStreaming()
+                            .readNamespacedPodLog(pod.getMetadata().getName(), api.buildsNamespace)
+                            .container(container)
+                            .follow(true)
+                            .buildCall(null);
                     try (Response response = call.execute()) {
                         if (response.code() == 200 && response.body() != null) {
                             // the log is the build's own output: one endless line must not be held whole
-                            try (BoundedLineReader reader = new BoundedLineReader(response.body().byteStream(),
-                                    out.limits().maxLineLength())) {
+                            try (BoundedLineReader reader = new BoundedLineReader(
+                                    response.body().byteStream(), out.limits().maxLineLength())) {
                                 String line;
                                 while (!stopped && (line = reader.readLine()) != null) {
                                     out.line(line + "\n");
@@ -409,9 +457,15 @@ final class KubernetesBuilder implements Builder {
             if (p.getStatus() == null) {
                 return false;
             }
-            List<V1ContainerStatus> statuses = init ? p.getStatus().getInitContainerStatuses() : p.getStatus().getContainerStatuses();
-            return statuses != null && statuses.stream().anyMatch(s -> container.equals(s.getName()) && s.getState() != null
-                    && (s.getState().getRunning() != null || s.getState().getTerminated() != null));
+            List<V1ContainerStatus> statuses = init
+                    ? p.getStatus().getInitContainerStatuses()
+                    : p.getStatus().getContainerStatuses();
+            return statuses != null
+                    && statuses.stream()
+                            .anyMatch(s -> container.equals(s.getName())
+                                    && s.getState() != null
+                                    && (s.getState().getRunning() != null
+                                            || s.getState().getTerminated() != null));
         }
     }
 }

@@ -33,7 +33,11 @@ final class KubernetesHealth implements HealthCheck.Contributor {
         details.put("leader", leadership.isLeader());
         boolean ok;
         try {
-            api.core().listNamespacedPod(api.sessionsNamespace).labelSelector(Labels.SESSIONS_SELECTOR).limit(1).execute();
+            api.core()
+                    .listNamespacedPod(api.sessionsNamespace)
+                    .labelSelector(Labels.SESSIONS_SELECTOR)
+                    .limit(1)
+                    .execute();
             ok = state.synced();
             if (!ok) {
                 details.put("message", "connected; still reading Ferry's Pods and Jobs");

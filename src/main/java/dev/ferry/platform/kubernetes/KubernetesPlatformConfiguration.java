@@ -38,8 +38,10 @@ import dev.ferry.workshop.WorkshopStore;
 class KubernetesPlatformConfiguration {
 
     @Bean
-    KubeApi kubeApi(KubernetesProperties properties, RegistryProperties registry,
-                    ObjectProvider<KubernetesHttpCustomizer> customizers) {
+    KubeApi kubeApi(
+            KubernetesProperties properties,
+            RegistryProperties registry,
+            ObjectProvider<KubernetesHttpCustomizer> customizers) {
         registry.normalizedPrefix(); // no registry, no builds: say so at startup
         return KubeApi.create(properties, customizers.orderedStream().toList());
     }
@@ -57,15 +59,23 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    BuildJobs buildJobs(KubernetesProperties properties, RegistryProperties registry, RepoProperties repo,
-                        BuildpackProperties buildpack,
-                        ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
+    BuildJobs buildJobs(
+            KubernetesProperties properties,
+            RegistryProperties registry,
+            RepoProperties repo,
+            BuildpackProperties buildpack,
+            ObjectProvider<org.springframework.boot.info.BuildProperties> buildInfo) {
         var info = buildInfo.getIfAvailable();
-        String version = info != null ? info.getVersion() : FerryApplication.class.getPackage().getImplementationVersion();
+        String version = info != null
+                ? info.getVersion()
+                : FerryApplication.class.getPackage().getImplementationVersion();
         BuildJobs jobs = new BuildJobs(properties.build(), registry, repo, version, buildpack);
         if (version == null && properties.build().prepareImage().isBlank()) {
-            LoggerFactory.getLogger(BuildJobs.class).warn("this portal's version is unknown (no build-info): "
-                    + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs", jobs.prepareImage());
+            LoggerFactory.getLogger(BuildJobs.class)
+                    .warn(
+                            "this portal's version is unknown (no build-info): "
+                                    + "builds use {}; set ferry.kubernetes.build.prepare-image to the image this portal runs",
+                            jobs.prepareImage());
         }
         return jobs;
     }
@@ -76,9 +86,20 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    KubernetesBuilder kubernetesBuilder(KubeApi api, KubeState state, BuildJobs jobs, RegistryProperties registry,
-                                        RegistryClient registryClient, KubernetesProperties properties) {
-        return new KubernetesBuilder(api, state, jobs, registry, registryClient::exists, properties.build().startGrace());
+    KubernetesBuilder kubernetesBuilder(
+            KubeApi api,
+            KubeState state,
+            BuildJobs jobs,
+            RegistryProperties registry,
+            RegistryClient registryClient,
+            KubernetesProperties properties) {
+        return new KubernetesBuilder(
+                api,
+                state,
+                jobs,
+                registry,
+                registryClient::exists,
+                properties.build().startGrace());
     }
 
     /** Published before any bean stops: builds in progress are let go rather than cancelled (their Jobs run on). */
@@ -88,8 +109,7 @@ class KubernetesPlatformConfiguration {
     }
 
     /** Runs before the launch service's shutdown drain (which cancels builds): the Jobs are let go, not deleted. */
-    record BuildsOutlivePortal(KubernetesBuilder builder)
-            implements ApplicationListener<ContextClosedEvent>, Ordered {
+    record BuildsOutlivePortal(KubernetesBuilder builder) implements ApplicationListener<ContextClosedEvent>, Ordered {
         @Override
         public void onApplicationEvent(ContextClosedEvent event) {
             builder.portalStopping();
@@ -102,8 +122,10 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean
-    KubernetesSessionRuntime kubernetesSessionRuntime(KubeApi api, KubeState state, SessionPods pods, KubernetesProperties properties) {
-        return new KubernetesSessionRuntime(api, state, pods, properties.session().launchTimeout());
+    KubernetesSessionRuntime kubernetesSessionRuntime(
+            KubeApi api, KubeState state, SessionPods pods, KubernetesProperties properties) {
+        return new KubernetesSessionRuntime(
+                api, state, pods, properties.session().launchTimeout());
     }
 
     @Bean(destroyMethod = "close")
@@ -114,10 +136,17 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KubeSessions kubeSessions(KubeApi api, KubeState state, KubernetesSessionRuntime launcher, SessionService sessions,
-                              Capacity capacity, RouteTable routes, KubernetesProperties properties) {
+    KubeSessions kubeSessions(
+            KubeApi api,
+            KubeState state,
+            KubernetesSessionRuntime launcher,
+            SessionService sessions,
+            Capacity capacity,
+            RouteTable routes,
+            KubernetesProperties properties) {
         capacity.countedWhen(state::synced); // sessions are counted from the Pod informer: not before its first listing
-        KubeSessions kubeSessions = new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
+        KubeSessions kubeSessions =
+                new KubeSessions(api, state, launcher, sessions, capacity, routes, properties.activityFlush());
         kubeSessions.start();
         return kubeSessions;
     }
@@ -129,12 +158,26 @@ class KubernetesPlatformConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    KubeJanitor kubeJanitor(KubeApi api, KubeState state, LeaseLeadership leadership, KubernetesBuilder builder,
-                            KubernetesSessionRuntime launcher, KubernetesProperties properties, BuildProperties build,
-                            CullProperties cull) {
-        KubeJanitor janitor = new KubeJanitor(api, state, leadership, builder, launcher, properties.build().ttlAfterFinished(),
-                build.timeout(), properties.session().launchTimeout());
-        Duration every = cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
+    KubeJanitor kubeJanitor(
+            KubeApi api,
+            KubeState state,
+            LeaseLeadership leadership,
+            KubernetesBuilder builder,
+            KubernetesSessionRuntime launcher,
+            KubernetesProperties properties,
+            BuildProperties build,
+            CullProperties cull) {
+        KubeJanitor janitor = new KubeJanitor(
+                api,
+                state,
+                leadership,
+                builder,
+                launcher,
+                properties.build().ttlAfterFinished(),
+                build.timeout(),
+                properties.session().launchTimeout());
+        Duration every =
+                cull.interval().compareTo(Duration.ofSeconds(30)) < 0 ? cull.interval() : Duration.ofSeconds(30);
         janitor.start(every.isZero() ? Duration.ofSeconds(30) : every);
         return janitor;
     }

@@ -79,8 +79,8 @@ public record KubernetesProperties(
             @DefaultValue({}) List<String> imagePullSecrets,
             @DefaultValue("10m") Duration launchTimeout,
             @DefaultValue("1Gi") String ephemeralStorageRequest,
-            @DefaultValue("10Gi") String ephemeralStorageLimit) implements PodSettings {
-    }
+            @DefaultValue("10Gi") String ephemeralStorageLimit)
+            implements PodSettings {}
 
     /**
      * Build Jobs.
@@ -125,7 +125,10 @@ public record KubernetesProperties(
      */
     public record Build(
             @DefaultValue("") String prepareImage,
-            @DefaultValue("docker.io/moby/buildkit:v0.31.1-rootless") String builderImage,
+
+            @DefaultValue("docker.io/moby/buildkit:v0.31.1-rootless")
+            String builderImage,
+
             @DefaultValue("IfNotPresent") String imagePullPolicy,
             @DefaultValue("2m") Duration startGrace,
             @DefaultValue({}) List<String> builderCommand,
@@ -142,12 +145,20 @@ public record KubernetesProperties(
             @DefaultValue("true") boolean cache,
             @DefaultValue("") String buildkitdConfig,
             @DefaultValue("2Gi") String ephemeralStorageRequest,
-            @DefaultValue("20Gi") String ephemeralStorageLimit) implements PodSettings {
+            @DefaultValue("20Gi") String ephemeralStorageLimit)
+            implements PodSettings {
 
         static final List<String> DEFAULT_COMMAND = List.of("buildctl-daemonless.sh");
-        static final List<String> DEFAULT_ARGS = List.of("build", "--frontend", "dockerfile.v0",
-                "--local", "context=/workspace", "--local", "dockerfile=/workspace/.ferry",
-                "--output", "type=image,name={image},push=true,registry.insecure={insecure}");
+        static final List<String> DEFAULT_ARGS = List.of(
+                "build",
+                "--frontend",
+                "dockerfile.v0",
+                "--local",
+                "context=/workspace",
+                "--local",
+                "dockerfile=/workspace/.ferry",
+                "--output",
+                "type=image,name={image},push=true,registry.insecure={insecure}");
         /** Added to the default arguments when {@code cache} is on: a failed cache export never fails the build. */
         static final List<String> CACHE_ARGS = List.of(
                 "--export-cache", "type=registry,ref={cache},mode=max,ignore-error=true,registry.insecure={insecure}",
@@ -162,7 +173,8 @@ public record KubernetesProperties(
             if (!prepareImage.isBlank()) {
                 return prepareImage;
             }
-            return PREPARE_REPOSITORY + ":" + (portalVersion == null || portalVersion.isBlank() ? "latest" : portalVersion);
+            return PREPARE_REPOSITORY + ":"
+                    + (portalVersion == null || portalVersion.isBlank() ? "latest" : portalVersion);
         }
 
         List<String> command() {
@@ -183,7 +195,6 @@ public record KubernetesProperties(
     }
 
     /** A Kubernetes toleration, as in a Pod spec. */
-    public record Toleration(String key, @DefaultValue("Equal") String operator, String value, String effect,
-                             Long tolerationSeconds) {
-    }
+    public record Toleration(
+            String key, @DefaultValue("Equal") String operator, String value, String effect, Long tolerationSeconds) {}
 }

@@ -1,17 +1,5 @@
 package dev.ferry.platform.kubernetes;
 
-import dev.ferry.Durations;
-import dev.ferry.session.LaunchFailedException;
-import dev.ferry.session.Membership;
-import dev.ferry.session.RunningServer;
-import dev.ferry.session.SessionRuntime;
-import dev.ferry.session.SessionSpec;
-import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.openapi.models.CoreV1Event;
-import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
-import io.kubernetes.client.openapi.models.V1ContainerStatus;
-import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1PodCondition;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,9 +15,24 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodCondition;
 import tools.jackson.databind.json.JsonMapper;
+
+import dev.ferry.Durations;
+import dev.ferry.session.LaunchFailedException;
+import dev.ferry.session.Membership;
+import dev.ferry.session.RunningServer;
+import dev.ferry.session.SessionRuntime;
+import dev.ferry.session.SessionSpec;
 
 /**
  * Sessions as Pods: creates the session's Pod, relays its Kubernetes events as progress, and reports it running when
@@ -40,25 +43,26 @@ final class KubernetesSessionRuntime implements SessionRuntime {
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesSessionRuntime.class);
     /** Waiting reasons the kubelet does not get past by retrying. */
-    private static final Set<String> PULL_FAILURES = Set.of("InvalidImageName", "ErrImageNeverPull",
-            "CreateContainerConfigError", "CreateContainerError");
+    private static final Set<String> PULL_FAILURES =
+            Set.of("InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError");
     /** Waiting reasons the kubelet retries (with back-off): a failure only when the message says the image is not there. */
     private static final Set<String> PULL_RETRIES = Set.of("ErrImagePull", "ImagePullBackOff");
     /** What registries and runtimes (Docker, containerd, CRI-O) say of an image that does not exist. */
-    private static final List<String> IMAGE_MISSING = List.of("manifest unknown", "not found", "name unknown",
-            "repository does not exist");
+    private static final List<String> IMAGE_MISSING =
+            List.of("manifest unknown", "not found", "name unknown", "repository does not exist");
     /**
      * What they say when they refuse to serve it: Docker Hub says "pull access denied" for a missing repository too, so
      * this is not retried either (no retry turns a refusal into an image).
      */
-    private static final List<String> IMAGE_REFUSED = List.of("pull access denied", "unauthorized", "authorization failed",
-            "403 forbidden", "denied: ");
+    private static final List<String> IMAGE_REFUSED =
+            List.of("pull access denied", "unauthorized", "authorization failed", "403 forbidden", "denied: ");
 
     private final KubeApi api;
     private final KubeState state;
     private final SessionPods pods;
     private final Duration timeout;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Set<String> starting = ConcurrentHashMap.newKeySet();
     private final Map<String, PodServer> servers = new ConcurrentHashMap<>();
 
@@ -121,7 +125,8 @@ final class KubernetesSessionRuntime implements SessionRuntime {
         if (!runningAndReady(pod) || failure(pod) != null) {
             return null;
         }
-        return servers.computeIfAbsent(pod.getMetadata().getName(), n -> new PodServer(pod.getStatus().getPodIP()));
+        return servers.computeIfAbsent(
+                pod.getMetadata().getName(), n -> new PodServer(pod.getStatus().getPodIP()));
     }
 
     @Override
@@ -134,10 +139,17 @@ final class KubernetesSessionRuntime implements SessionRuntime {
             try {
                 api.core().createNamespacedPod(api.sessionsNamespace, pod).execute();
             } catch (ApiException e) {
-                throw new LaunchFailedException(e.getCode() == 403 && String.valueOf(e.getResponseBody()).contains("quota") ? 503 : 500,
+                throw new LaunchFailedException(
+                        e.getCode() == 403
+                                        && String.valueOf(e.getResponseBody()).contains("quota")
+                                ? 503
+                                : 500,
                         "Ferry could not create the session's Pod: " + KubeApi.describe(e)
-                                + (e.getCode() == 403 && String.valueOf(e.getResponseBody()).contains("quota")
-                                ? ". The namespace's resource quota is full; try again when sessions have ended." : "."));
+                                + (e.getCode() == 403
+                                                && String.valueOf(e.getResponseBody())
+                                                        .contains("quota")
+                                        ? ". The namespace's resource quota is full; try again when sessions have ended."
+                                        : "."));
             }
             progress.accept("Pod " + name + " created; waiting for Kubernetes to schedule it.");
             PodServer server = awaitReady(spec, name, progress);
@@ -181,7 +193,9 @@ final class KubernetesSessionRuntime implements SessionRuntime {
                 markReady(name);
                 return server;
             }
-            state.await(() -> null, Duration.ofMillis(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000))));
+            state.await(
+                    () -> null,
+                    Duration.ofMillis(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000))));
         }
         throw timedOut(state.pod(name), autoscaler, pulling);
     }
@@ -212,19 +226,27 @@ final class KubernetesSessionRuntime implements SessionRuntime {
         String within = "The session did not start within " + Durations.human(timeout);
         String scheduler = pod == null ? null : unschedulable(pod);
         if (scheduler != null) {
-            return new LaunchFailedException(503, within + ": no node in the cluster had room for its Pod, and none was "
-                    + "added in time (the scheduler last said: \"" + scheduler + "\""
-                    + (autoscaler == null ? "" : "; the cluster autoscaler: \"" + autoscaler + "\"")
-                    + "). Try again later; if this keeps happening, the operator needs more nodes (or room for the "
-                    + "autoscaler to add them) or smaller session resources.");
+            return new LaunchFailedException(
+                    503,
+                    within + ": no node in the cluster had room for its Pod, and none was "
+                            + "added in time (the scheduler last said: \"" + scheduler + "\""
+                            + (autoscaler == null ? "" : "; the cluster autoscaler: \"" + autoscaler + "\"")
+                            + "). Try again later; if this keeps happening, the operator needs more nodes (or room for the "
+                            + "autoscaler to add them) or smaller session resources.");
         }
         if (pod != null && pullRetry(pod) != null) {
-            return new LaunchFailedException(504, within + ": the cluster could not pull its image (the last error: "
-                    + pulling + "). The registry may be unreachable or overloaded; launch again in a few minutes.");
+            return new LaunchFailedException(
+                    504,
+                    within + ": the cluster could not pull its image (the last error: " + pulling
+                            + "). The registry may be unreachable or overloaded; launch again in a few minutes.");
         }
-        String phase = pod == null || pod.getStatus() == null ? "unknown" : pod.getStatus().getPhase();
-        return new LaunchFailedException(504, within + " (its Pod is " + phase
-                + "). The cluster may be busy pulling the image or short of room; launch again in a minute.");
+        String phase = pod == null || pod.getStatus() == null
+                ? "unknown"
+                : pod.getStatus().getPhase();
+        return new LaunchFailedException(
+                504,
+                within + " (its Pod is " + phase
+                        + "). The cluster may be busy pulling the image or short of room; launch again in a minute.");
     }
 
     /**
@@ -250,7 +272,9 @@ final class KubernetesSessionRuntime implements SessionRuntime {
             return null;
         }
         for (V1PodCondition c : pod.getStatus().getConditions()) {
-            if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason())) {
+            if ("PodScheduled".equals(c.getType())
+                    && "False".equals(c.getStatus())
+                    && "Unschedulable".equals(c.getReason())) {
                 return c.getMessage() == null ? "no message" : c.getMessage();
             }
         }
@@ -277,9 +301,13 @@ final class KubernetesSessionRuntime implements SessionRuntime {
 
     private boolean answers(String ip, SessionSpec spec) {
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://" + hostPart(ip) + ":" + SessionPods.PORT
-                            + spec.baseUrl() + "api/status"))
-                    .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse<Void> r = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    "http://" + hostPart(ip) + ":" + SessionPods.PORT + spec.baseUrl() + "api/status"))
+                            .header("Authorization", "token " + spec.token())
+                            .timeout(Duration.ofSeconds(2))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException e) {
@@ -300,7 +328,8 @@ final class KubernetesSessionRuntime implements SessionRuntime {
      */
     private void markReady(String name) {
         try {
-            api.mergePatchPod(name, "{\"metadata\":{\"annotations\":{\"" + Labels.A_READY_AT + "\":\"" + Instant.now() + "\"}}}");
+            api.mergePatchPod(
+                    name, "{\"metadata\":{\"annotations\":{\"" + Labels.A_READY_AT + "\":\"" + Instant.now() + "\"}}}");
         } catch (ApiException e) {
             log.warn("session pod {}: recording that it became ready failed: {}", name, KubeApi.describe(e));
         }
@@ -321,12 +350,15 @@ final class KubernetesSessionRuntime implements SessionRuntime {
     }
 
     static boolean runningAndReady(V1Pod pod) {
-        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
-                || !"Running".equals(pod.getStatus().getPhase()) || pod.getStatus().getPodIP() == null) {
+        if (pod.getMetadata().getDeletionTimestamp() != null
+                || pod.getStatus() == null
+                || !"Running".equals(pod.getStatus().getPhase())
+                || pod.getStatus().getPodIP() == null) {
             return false;
         }
         List<V1PodCondition> conditions = pod.getStatus().getConditions();
-        return conditions != null && conditions.stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        return conditions != null
+                && conditions.stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
     /** What went wrong with a session's Pod, as a sentence; null while it is well (or still starting). */
@@ -344,8 +376,12 @@ final class KubernetesSessionRuntime implements SessionRuntime {
                 if (state == null) {
                     continue;
                 }
-                String pull = state.getWaiting() == null ? null : pullFailure(cs.getImage(), state.getWaiting().getReason(),
-                        state.getWaiting().getMessage());
+                String pull = state.getWaiting() == null
+                        ? null
+                        : pullFailure(
+                                cs.getImage(),
+                                state.getWaiting().getReason(),
+                                state.getWaiting().getMessage());
                 if (pull != null) {
                     return pull;
                 }
@@ -374,15 +410,16 @@ final class KubernetesSessionRuntime implements SessionRuntime {
     static String pullFailure(String image, String reason, String message) {
         String said = said(new V1ContainerStateWaiting().reason(reason).message(message));
         if (PULL_FAILURES.contains(reason)) {
-            return "its image " + image + " could not be used (" + said + "). If the build was removed from the registry, "
-                    + "launch again to rebuild it.";
+            return "its image " + image + " could not be used (" + said
+                    + "). If the build was removed from the registry, " + "launch again to rebuild it.";
         }
         if (!PULL_RETRIES.contains(reason) || message == null) {
             return null;
         }
         String m = message.toLowerCase(Locale.ROOT);
         if (IMAGE_REFUSED.stream().anyMatch(m::contains)) {
-            return "the registry refused the cluster its image " + image + " (" + said + "): the image is not there, or the "
+            return "the registry refused the cluster its image " + image + " (" + said
+                    + "): the image is not there, or the "
                     + "registry needs credentials the cluster lacks. If the build was removed from the registry, launch "
                     + "again to rebuild it; if the registry needs credentials, the operator names a pull Secret in "
                     + "ferry.kubernetes.session.image-pull-secrets.";
@@ -410,7 +447,8 @@ final class KubernetesSessionRuntime implements SessionRuntime {
                 if (e.getCode() == 404) {
                     return false; // gone: nobody gets it
                 }
-                throw new LaunchFailedException(503, "Ferry could not hand over a notebook: " + KubeApi.describe(e) + ".");
+                throw new LaunchFailedException(
+                        503, "Ferry could not hand over a notebook: " + KubeApi.describe(e) + ".");
             }
             Boolean won = handOver(pod, from, to);
             if (won != null) {
@@ -426,9 +464,10 @@ final class KubernetesSessionRuntime implements SessionRuntime {
             return false; // handed to somebody else already
         }
         String name = pod.getMetadata().getName();
-        String patch = "{\"metadata\":{\"resourceVersion\":\"" + pod.getMetadata().getResourceVersion()
-                + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
-                + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
+        String patch =
+                "{\"metadata\":{\"resourceVersion\":\"" + pod.getMetadata().getResourceVersion()
+                        + "\",\"annotations\":{\"" + Labels.A_ATTENDEE + "\":\"" + to.attendee() + "\",\""
+                        + Labels.A_LAST_ACTIVITY + "\":\"" + Instant.now() + "\"}}}";
         try {
             api.mergePatchPod(name, patch);
             return true;
@@ -478,7 +517,10 @@ final class KubernetesSessionRuntime implements SessionRuntime {
             log.debug("pod {}: annotating the end reason failed: {}", name, KubeApi.describe(e));
         }
         try {
-            api.core().deleteNamespacedPod(name, api.sessionsNamespace).gracePeriodSeconds(5).execute();
+            api.core()
+                    .deleteNamespacedPod(name, api.sessionsNamespace)
+                    .gracePeriodSeconds(5)
+                    .execute();
         } catch (ApiException e) {
             if (e.getCode() != 404) {
                 log.warn("pod {}: deleting it failed: {} (the janitor retries)", name, KubeApi.describe(e));
@@ -487,6 +529,8 @@ final class KubernetesSessionRuntime implements SessionRuntime {
     }
 
     static String annotation(V1Pod pod, String key) {
-        return pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(key);
+        return pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null
+                ? null
+                : pod.getMetadata().getAnnotations().get(key);
     }
 }

@@ -17,6 +17,7 @@ final class Labels {
     static final String REPO = "ferry.dev/repo";
     /** On a workshop's sessions (its pool and its attendees'), and on the ConfigMap that keeps the workshop. */
     static final String WORKSHOP = "ferry.dev/workshop";
+
     static final String WORKSHOP_COMPONENT = "workshop";
 
     static final String A_PROVIDER = "ferry.dev/provider";
@@ -41,8 +42,7 @@ final class Labels {
     static final String SESSIONS_SELECTOR = MANAGED_BY + "=" + FERRY;
     static final String WORKSHOPS_SELECTOR = MANAGED_BY + "=" + FERRY + "," + COMPONENT + "=" + WORKSHOP_COMPONENT;
 
-    private Labels() {
-    }
+    private Labels() {}
 
     static String podName(String sessionId) {
         return "ferry-" + sessionId;
@@ -70,7 +70,7 @@ final class Labels {
             readable = readable.substring(readable.length() - 29);
         }
         readable = readable.replaceAll("^-+|-+$", "");
-        return "ferry-build-" + (readable.isEmpty() ? "" : readable + "-") + Hashes.sha256(keyId).substring(0, 10);
+        return "ferry-build-" + (readable.isEmpty() ? "" : readable + "-")
+                + Hashes.sha256(keyId).substring(0, 10);
     }
-
 }

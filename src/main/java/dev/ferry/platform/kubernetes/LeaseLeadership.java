@@ -41,13 +41,15 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
     private final Duration duration;
     private final String identity;
     private final List<Runnable> onLeading = new ArrayList<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-leader-election"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("ferry-leader-election"));
     private volatile long leaderUntilNanos;
     private volatile boolean everLed;
     /** The wall clock renewTime and acquireTime are written with (only written: never compared with another's). */
     private final Clock clock;
     /** The Lease record this replica last saw (holder, renewTime, transitions), and when by its monotonic clock. */
     private String observed;
+
     private long observedAtNanos;
 
     LeaseLeadership(KubeApi api, String name, Duration duration) {
@@ -83,7 +85,9 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
         try {
             V1Lease lease;
             try {
-                lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
+                lease = api.coordination()
+                        .readNamespacedLease(name, api.namespace)
+                        .execute();
             } catch (ApiException e) {
                 if (e.getCode() != 404) {
                     throw e;
@@ -91,16 +95,25 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
                 lease = null;
             }
             if (lease == null) {
-                api.coordination().createNamespacedLease(api.namespace, new V1Lease()
-                        .apiVersion("coordination.k8s.io/v1").kind("Lease")
-                        .metadata(new V1ObjectMeta().name(name).labels(Map.of(Labels.MANAGED_BY, Labels.FERRY)))
-                        .spec(spec(now, now, 0))).execute();
+                api.coordination()
+                        .createNamespacedLease(
+                                api.namespace,
+                                new V1Lease()
+                                        .apiVersion("coordination.k8s.io/v1")
+                                        .kind("Lease")
+                                        .metadata(new V1ObjectMeta()
+                                                .name(name)
+                                                .labels(Map.of(Labels.MANAGED_BY, Labels.FERRY)))
+                                        .spec(spec(now, now, 0)))
+                        .execute();
                 becameLeader(attemptStarted);
                 return;
             }
             V1LeaseSpec spec = lease.getSpec() == null ? new V1LeaseSpec() : lease.getSpec();
             boolean mine = identity.equals(spec.getHolderIdentity());
-            int seconds = spec.getLeaseDurationSeconds() == null ? (int) duration.toSeconds() : spec.getLeaseDurationSeconds();
+            int seconds = spec.getLeaseDurationSeconds() == null
+                    ? (int) duration.toSeconds()
+                    : spec.getLeaseDurationSeconds();
             boolean expired = expired(spec, seconds, attemptStarted);
             if (!mine && !expired) {
                 leaderUntilNanos = 0;
@@ -108,9 +121,13 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
             }
             int transitions = spec.getLeaseTransitions() == null ? 0 : spec.getLeaseTransitions();
             lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
-            lease.spec(mine ? spec(spec.getAcquireTime() == null ? now : spec.getAcquireTime(), now, transitions)
-                    : spec(now, now, transitions + 1));
-            api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
+            lease.spec(
+                    mine
+                            ? spec(spec.getAcquireTime() == null ? now : spec.getAcquireTime(), now, transitions)
+                            : spec(now, now, transitions + 1));
+            api.coordination()
+                    .replaceNamespacedLease(name, api.namespace, lease)
+                    .execute();
             if (!mine) {
                 log.info("this replica ({}) took over the lease {} from {}", identity, name, spec.getHolderIdentity());
             }
@@ -144,8 +161,12 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
     }
 
     private V1LeaseSpec spec(OffsetDateTime acquired, OffsetDateTime renewed, int transitions) {
-        return new V1LeaseSpec().holderIdentity(identity).leaseDurationSeconds((int) Math.max(1, duration.toSeconds()))
-                .acquireTime(acquired).renewTime(renewed).leaseTransitions(transitions);
+        return new V1LeaseSpec()
+                .holderIdentity(identity)
+                .leaseDurationSeconds((int) Math.max(1, duration.toSeconds()))
+                .acquireTime(acquired)
+                .renewTime(renewed)
+                .leaseTransitions(transitions);
     }
 
     private void becameLeader(long attemptStarted) {
@@ -180,15 +201,21 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
         }
         for (int attempt = 1; attempt <= 2; attempt++) {
             try {
-                V1Lease lease = api.coordination().readNamespacedLease(name, api.namespace).execute();
+                V1Lease lease = api.coordination()
+                        .readNamespacedLease(name, api.namespace)
+                        .execute();
                 if (lease.getSpec() == null || !identity.equals(lease.getSpec().getHolderIdentity())) {
                     return; // not ours (any more): nothing to give up
                 }
                 lease.apiVersion("coordination.k8s.io/v1").kind("Lease");
                 // no holder: the others take it at their next try (as client-go's ReleaseOnCancel does)
-                lease.getSpec().holderIdentity("").leaseDurationSeconds(1)
+                lease.getSpec()
+                        .holderIdentity("")
+                        .leaseDurationSeconds(1)
                         .renewTime(OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC));
-                api.coordination().replaceNamespacedLease(name, api.namespace, lease).execute();
+                api.coordination()
+                        .replaceNamespacedLease(name, api.namespace, lease)
+                        .execute();
                 log.info("this replica ({}) gave up the lease {}", identity, name);
                 return;
             } catch (ApiException e) {
@@ -196,12 +223,17 @@ final class LeaseLeadership implements Leadership, AutoCloseable {
                     return;
                 }
                 if (e.getCode() != 409 || attempt == 2) { // 409: changed since it was read; read it again once
-                    log.warn("lease {}: giving it up failed ({}); another replica takes over when it runs out", name,
+                    log.warn(
+                            "lease {}: giving it up failed ({}); another replica takes over when it runs out",
+                            name,
                             KubeApi.describe(e));
                     return;
                 }
             } catch (RuntimeException e) {
-                log.warn("lease {}: giving it up failed ({}); another replica takes over when it runs out", name, e.toString());
+                log.warn(
+                        "lease {}: giving it up failed ({}); another replica takes over when it runs out",
+                        name,
+                        e.toString());
                 return;
             }
         }

@@ -22,8 +22,7 @@ public final class ManifestsCommand {
 
     public static final String NAME = "manifests";
 
-    private ManifestsCommand() {
-    }
+    private ManifestsCommand() {}
 
     /** {@code args}: the command line, starting with {@value #NAME}. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -31,11 +30,18 @@ public final class ManifestsCommand {
             KubernetesProperties kubernetes = settings.get(KubernetesProperties.class);
             RegistryProperties registry = settings.get(RegistryProperties.class);
             registry.normalizedPrefix(); // no prefix, no image names: the sentence says which setting
-            BuildJobs jobs = new BuildJobs(kubernetes.build(), registry, settings.get(RepoProperties.class),
-                    CommandSettings.portalVersion(), settings.get(BuildpackProperties.class));
-            var pod = SampleLaunch.sessionPod(new SessionPods(kubernetes.session()), jobs,
+            BuildJobs jobs = new BuildJobs(
+                    kubernetes.build(),
+                    registry,
+                    settings.get(RepoProperties.class),
+                    CommandSettings.portalVersion(),
+                    settings.get(BuildpackProperties.class));
+            var pod = SampleLaunch.sessionPod(
+                    new SessionPods(kubernetes.session()),
+                    jobs,
                     settings.get(FerryProperties.class).publicUrl());
-            var job = SampleLaunch.buildJob(jobs, settings.get(BuildProperties.class).timeout());
+            var job = SampleLaunch.buildJob(
+                    jobs, settings.get(BuildProperties.class).timeout());
             out.println("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
             out.println(JSON.serialize(pod) + ",");
             out.println(JSON.serialize(job));

@@ -8,7 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.google.gson.reflect.TypeToken;
-
 import io.kubernetes.client.common.KubernetesListObject;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.informer.ListerWatcher;
@@ -27,7 +26,8 @@ import io.kubernetes.client.util.Watchable;
  * replicas do not retry in step; the first success resets it. The wait happens on the informer's own thread, before
  * the request (an interrupt — the informer stopping — ends it).
  */
-final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesListObject> implements ListerWatcher<T, L> {
+final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesListObject>
+        implements ListerWatcher<T, L> {
 
     private static final Duration FIRST_DELAY = Duration.ofSeconds(1);
 
@@ -40,7 +40,8 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
     private int failures;
     private long notBeforeNanos;
 
-    PacedListerWatcher(ApiClient client, CallGenerator calls, Class<T> type, Class<L> listType, Outage outage, Duration maxDelay) {
+    PacedListerWatcher(
+            ApiClient client, CallGenerator calls, Class<T> type, Class<L> listType, Outage outage, Duration maxDelay) {
         this.client = client;
         this.calls = calls;
         this.type = type;
@@ -71,7 +72,9 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
     public Watchable<T> watch(CallGeneratorParams params) throws ApiException {
         pace();
         try {
-            Watchable<T> watch = Watch.createWatch(client, client.getHttpClient().newCall(calls.generate(params).request()),
+            Watchable<T> watch = Watch.createWatch(
+                    client,
+                    client.getHttpClient().newCall(calls.generate(params).request()),
                     TypeToken.getParameterized(Watch.Response.class, type).getType());
             succeeded(); // the server answered 200 (the reflector re-watches without listing after a watch ends)
             return watch;
@@ -139,7 +142,9 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
         private volatile Instant lastErrorAt = Instant.EPOCH;
 
         void failed(Class<?> type, Throwable t, Duration retryIn) {
-            String message = t instanceof ApiException e ? KubeApi.describe(e) : t.getClass().getSimpleName() + ": " + t.getMessage();
+            String message = t instanceof ApiException e
+                    ? KubeApi.describe(e)
+                    : t.getClass().getSimpleName() + ": " + t.getMessage();
             lastError = message;
             lastErrorAt = Instant.now();
             String line = null;
@@ -149,11 +154,13 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
                     since = now;
                     lastWarn = now;
                     unreported = 0;
-                    line = "watching " + type.getSimpleName() + " failed: " + message + " (retrying with a growing delay; warned "
+                    line = "watching " + type.getSimpleName() + " failed: " + message
+                            + " (retrying with a growing delay; warned "
                             + "again at most once a minute while it lasts)";
                 } else if (Duration.between(lastWarn, now).compareTo(WARN_EVERY) >= 0) {
-                    line = "the Kubernetes API still fails since " + since + " (" + (unreported + 1) + " failed requests in the "
-                            + "last minute); last: watching " + type.getSimpleName() + ": " + message;
+                    line = "the Kubernetes API still fails since " + since + " (" + (unreported + 1)
+                            + " failed requests in the " + "last minute); last: watching " + type.getSimpleName() + ": "
+                            + message;
                     lastWarn = now;
                     unreported = 0;
                 } else {
@@ -163,7 +170,11 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
             if (line != null) {
                 log.warn(line);
             } else {
-                log.debug("watching {} failed: {} (retrying in {} ms)", type.getSimpleName(), message, retryIn.toMillis());
+                log.debug(
+                        "watching {} failed: {} (retrying in {} ms)",
+                        type.getSimpleName(),
+                        message,
+                        retryIn.toMillis());
             }
         }
 
@@ -174,7 +185,9 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
                 since = null;
             }
             if (began != null) {
-                log.info("the Kubernetes API answers again (watching {}); it failed for {} s", type.getSimpleName(),
+                log.info(
+                        "the Kubernetes API answers again (watching {}); it failed for {} s",
+                        type.getSimpleName(),
                         Duration.between(began, Instant.now()).toSeconds());
             }
         }
@@ -189,7 +202,9 @@ final class PacedListerWatcher<T extends KubernetesObject, L extends KubernetesL
          * a lasting one fails the relist that follows, which is warned about.
          */
         void remember(Class<?> type, Throwable t) {
-            lastError = t instanceof ApiException e ? KubeApi.describe(e) : t.getClass().getSimpleName() + ": " + t.getMessage();
+            lastError = t instanceof ApiException e
+                    ? KubeApi.describe(e)
+                    : t.getClass().getSimpleName() + ": " + t.getMessage();
             lastErrorAt = Instant.now();
             log.debug("watching {} ended: {}", type.getSimpleName(), lastError);
         }

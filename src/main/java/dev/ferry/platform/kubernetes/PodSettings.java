@@ -37,23 +37,44 @@ interface PodSettings {
 
     /** CPU, memory and node disk, requested and limited: a Pod filling its disk is evicted alone, not its neighbours. */
     default V1ResourceRequirements resources() {
-        return resources(cpuRequest(), cpuLimit(), memoryRequest(), memoryLimit(), ephemeralStorageRequest(),
+        return resources(
+                cpuRequest(),
+                cpuLimit(),
+                memoryRequest(),
+                memoryLimit(),
+                ephemeralStorageRequest(),
                 ephemeralStorageLimit());
     }
 
     /** The node selector, tolerations and pull secrets set on {@code pod}; absent fields where there are none. */
     default V1PodSpec place(V1PodSpec pod) {
         return pod.nodeSelector(nodeSelector().isEmpty() ? null : nodeSelector())
-                .tolerations(tolerations().isEmpty() ? null : tolerations().stream()
-                        .map(t -> new V1Toleration().key(t.key()).operator(t.operator()).value(t.value())
-                                .effect(t.effect()).tolerationSeconds(t.tolerationSeconds()))
-                        .toList())
-                .imagePullSecrets(imagePullSecrets().isEmpty() ? null : imagePullSecrets().stream()
-                        .map(n -> new V1LocalObjectReference().name(n)).toList());
+                .tolerations(
+                        tolerations().isEmpty()
+                                ? null
+                                : tolerations().stream()
+                                        .map(t -> new V1Toleration()
+                                                .key(t.key())
+                                                .operator(t.operator())
+                                                .value(t.value())
+                                                .effect(t.effect())
+                                                .tolerationSeconds(t.tolerationSeconds()))
+                                        .toList())
+                .imagePullSecrets(
+                        imagePullSecrets().isEmpty()
+                                ? null
+                                : imagePullSecrets().stream()
+                                        .map(n -> new V1LocalObjectReference().name(n))
+                                        .toList());
     }
 
-    static V1ResourceRequirements resources(String cpuRequest, String cpuLimit, String memoryRequest, String memoryLimit,
-                                            String storageRequest, String storageLimit) {
+    static V1ResourceRequirements resources(
+            String cpuRequest,
+            String cpuLimit,
+            String memoryRequest,
+            String memoryLimit,
+            String storageRequest,
+            String storageLimit) {
         return new V1ResourceRequirements()
                 .requests(quantities(cpuRequest, memoryRequest, storageRequest))
                 .limits(quantities(cpuLimit, memoryLimit, storageLimit));

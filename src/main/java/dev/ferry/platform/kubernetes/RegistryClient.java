@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -47,7 +48,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class RegistryClient {
 
-    static final String MANIFEST_TYPES = String.join(", ",
+    static final String MANIFEST_TYPES = String.join(
+            ", ",
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.oci.image.manifest.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -58,6 +60,7 @@ public final class RegistryClient {
     static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
     /** A token is renewed this long before it expires, so it does not expire on its way to the registry. */
     private static final Duration TOKEN_MARGIN = Duration.ofSeconds(5);
+
     private static final int MAX_REDIRECTS = 5;
     private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
 
@@ -78,10 +81,12 @@ public final class RegistryClient {
 
     /** A client with its own {@link HttpClient}: 5 s to connect, no redirects followed. */
     public RegistryClient(RegistryProperties props) {
-        this(props, HttpClient.newBuilder()
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build());
+        this(
+                props,
+                HttpClient.newBuilder()
+                        .connectTimeout(CONNECT_TIMEOUT)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build());
     }
 
     /**
@@ -101,8 +106,14 @@ public final class RegistryClient {
      * {@code props}, which sentences name as {@code credentialSetting}.
      */
     RegistryClient(RegistryProperties props, String credentialSetting) {
-        this(props, HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build(),
-                Clock.systemUTC(), credentialSetting);
+        this(
+                props,
+                HttpClient.newBuilder()
+                        .connectTimeout(CONNECT_TIMEOUT)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build(),
+                Clock.systemUTC(),
+                credentialSetting);
     }
 
     private RegistryClient(RegistryProperties props, HttpClient http, Clock clock, String credentialSetting) {
@@ -137,7 +148,8 @@ public final class RegistryClient {
         if (!ImageReference.REPOSITORY.matcher(repository).matches()) {
             throw new IllegalArgumentException("'" + repository + "' is not a valid repository name.");
         }
-        if (!ImageReference.TAG.matcher(tag).matches() && !ImageReference.DIGEST.matcher(tag).matches()) {
+        if (!ImageReference.TAG.matcher(tag).matches()
+                && !ImageReference.DIGEST.matcher(tag).matches()) {
             throw new IllegalArgumentException("'" + tag + "' is not a valid tag or digest.");
         }
         String image = repository + (ImageReference.DIGEST.matcher(tag).matches() ? "@" : ":") + tag;
@@ -191,12 +203,16 @@ public final class RegistryClient {
     }
 
     private HttpResponse<Void> startUpload(URI uri, Credential credential, String repository) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody())
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .POST(HttpRequest.BodyPublishers.noBody())
                 .timeout(REQUEST_TIMEOUT);
         if (credential != null) {
             request.header("Authorization", credential.header());
         }
-        return send(request.build(), HttpResponse.BodyHandlers.discarding(), "the registry at " + host,
+        return send(
+                request.build(),
+                HttpResponse.BodyHandlers.discarding(),
+                "the registry at " + host,
                 "starting an upload to " + repository);
     }
 
@@ -212,12 +228,16 @@ public final class RegistryClient {
         if (location.isEmpty() || !origin(location.get()).equals(origin(base))) {
             return; // never send credentials elsewhere
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(location.get()).DELETE().timeout(REQUEST_TIMEOUT);
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(location.get()).DELETE().timeout(REQUEST_TIMEOUT);
         if (credential != null) {
             request.header("Authorization", credential.header());
         }
         try {
-            send(request.build(), HttpResponse.BodyHandlers.discarding(), "the registry at " + host,
+            send(
+                    request.build(),
+                    HttpResponse.BodyHandlers.discarding(),
+                    "the registry at " + host,
                     "cancelling the upload to " + repository);
         } catch (RegistryException e) {
             log.debug("cancelling the test upload to {} failed: {}", repository, e.getMessage());
@@ -237,13 +257,16 @@ public final class RegistryClient {
             return true; // a content redirect to another origin (same-origin ones were followed): the manifest exists
         }
         if (status >= 300 && status < 400) {
-            String to = response.headers().firstValue("Location").map(RegistryClient::origin).orElse("nowhere");
-            throw new RegistryException("The registry at " + host + " redirects the check for " + image + " to "
-                    + to + " (HTTP " + status + "): set ferry.registry.url to the address the registry answers on.");
+            String to = response.headers()
+                    .firstValue("Location")
+                    .map(RegistryClient::origin)
+                    .orElse("nowhere");
+            throw new RegistryException("The registry at " + host + " redirects the check for " + image + " to " + to
+                    + " (HTTP " + status + "): set ferry.registry.url to the address the registry answers on.");
         }
         if (status == 403) {
-            throw new RegistryException("The registry at " + host + " forbids " + describeUser() + " to read "
-                    + image + " (HTTP 403): give the account pull access to the repository.");
+            throw new RegistryException("The registry at " + host + " forbids " + describeUser() + " to read " + image
+                    + " (HTTP 403): give the account pull access to the repository.");
         }
         if (status == 429) {
             throw new RegistryException("The registry at " + host + " rate-limits Ferry (HTTP 429) while checking "
@@ -266,8 +289,11 @@ public final class RegistryClient {
             if (credential != null) {
                 request.header("Authorization", credential.header());
             }
-            HttpResponse<Void> response = send(request.build(), HttpResponse.BodyHandlers.discarding(),
-                    "the registry at " + hostPort(target), "checking whether " + image + " exists");
+            HttpResponse<Void> response = send(
+                    request.build(),
+                    HttpResponse.BodyHandlers.discarding(),
+                    "the registry at " + hostPort(target),
+                    "checking whether " + image + " exists");
             Optional<URI> next = redirect(response, target);
             if (next.isEmpty() || !origin(next.get()).equals(origin(base))) {
                 return response;
@@ -310,7 +336,8 @@ public final class RegistryClient {
 
     /** The credential to retry with after a 401 that carried these challenges. */
     private Credential answer(List<AuthChallenge> challenges, String scope, Credential sent, String repository) {
-        Optional<AuthChallenge> bearer = challenges.stream().filter(c -> c.is("Bearer")).findFirst();
+        Optional<AuthChallenge> bearer =
+                challenges.stream().filter(c -> c.is("Bearer")).findFirst();
         if (bearer.isPresent()) {
             tokens.remove(scope); // the registry did not take the cached one (if one was sent)
             return bearer(bearer.get(), scope, repository);
@@ -339,7 +366,8 @@ public final class RegistryClient {
         } catch (IllegalArgumentException e) {
             realmUri = null;
         }
-        if (realmUri == null || realmUri.getHost() == null
+        if (realmUri == null
+                || realmUri.getHost() == null
                 || !("https".equals(realmUri.getScheme()) || "http".equals(realmUri.getScheme()))) {
             throw new RegistryException("The registry at " + host + " asks for a Bearer token but names no usable "
                     + "token service (realm): check the registry's auth configuration.");
@@ -358,14 +386,16 @@ public final class RegistryClient {
         query.append(query.isEmpty() ? "" : "&").append("scope=").append(encode(requested));
         URI tokenUri = URI.create(realm + (realm.contains("?") ? "&" : "?") + query);
 
-        HttpRequest.Builder request = HttpRequest.newBuilder(tokenUri).GET().timeout(REQUEST_TIMEOUT)
-                .header("Accept", "application/json");
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(tokenUri).GET().timeout(REQUEST_TIMEOUT).header("Accept", "application/json");
         if (hasCredentials()) {
             request.header("Authorization", Credential.basic(username, password).header());
         }
-        HttpResponse<String> response = send(request.build(), HttpResponse.BodyHandlers.ofString(),
-                "the token service " + authHost + " of the registry at " + host, "fetching a token to read "
-                        + repository);
+        HttpResponse<String> response = send(
+                request.build(),
+                HttpResponse.BodyHandlers.ofString(),
+                "the token service " + authHost + " of the registry at " + host,
+                "fetching a token to read " + repository);
         int status = response.statusCode();
         if (status == 401 || status == 403) {
             throw hasCredentials()
@@ -401,7 +431,8 @@ public final class RegistryClient {
         if (expiresIn != null && expiresIn.canConvertToLong() && expiresIn.asLong() > 0) {
             lifetime = Duration.ofSeconds(expiresIn.asLong());
         }
-        Duration usable = lifetime.compareTo(TOKEN_MARGIN.multipliedBy(2)) > 0 ? lifetime.minus(TOKEN_MARGIN) : lifetime;
+        Duration usable =
+                lifetime.compareTo(TOKEN_MARGIN.multipliedBy(2)) > 0 ? lifetime.minus(TOKEN_MARGIN) : lifetime;
         return new Token(value, clock.instant().plus(usable));
     }
 
@@ -418,7 +449,8 @@ public final class RegistryClient {
     private static Optional<String> text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return value != null && value.isString() && !value.asString().isEmpty()
-                ? Optional.of(value.asString()) : Optional.empty();
+                ? Optional.of(value.asString())
+                : Optional.empty();
     }
 
     /** What to send before any challenge: a live token for the scope, or Basic once the registry asked for it. */
@@ -435,8 +467,8 @@ public final class RegistryClient {
 
     private RegistryException refused(Credential sent, String repository) {
         if (sent != null && sent.basic()) {
-            return new RegistryException("The registry at " + host + " refused the credentials of "
-                    + describeUser() + ": check " + credentialSetting + ".");
+            return new RegistryException("The registry at " + host + " refused the credentials of " + describeUser()
+                    + ": check " + credentialSetting + ".");
         }
         return hasCredentials()
                 ? new RegistryException("The registry at " + host + " refused the token its token service issued to "
@@ -450,24 +482,32 @@ public final class RegistryClient {
      * @param server who is asked, as a phrase naming its host ("the registry at registry.example.org")
      * @param doing  what for, as a phrase ("checking whether ferry/demo:abc exists")
      */
-    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String server,
-                                     String doing) {
+    private <T> HttpResponse<T> send(
+            HttpRequest request, HttpResponse.BodyHandler<T> body, String server, String doing) {
         try {
             return http.send(request, body);
         } catch (HttpConnectTimeoutException e) {
-            throw new RegistryException("Cannot reach " + server + " while " + doing + ": no connection within "
-                    + CONNECT_TIMEOUT.toSeconds() + " s. Check ferry.registry.url and that the registry is "
-                    + "reachable from Ferry.", e);
+            throw new RegistryException(
+                    "Cannot reach " + server + " while " + doing + ": no connection within "
+                            + CONNECT_TIMEOUT.toSeconds() + " s. Check ferry.registry.url and that the registry is "
+                            + "reachable from Ferry.",
+                    e);
         } catch (HttpTimeoutException e) {
-            throw new RegistryException(capitalized(server) + " did not answer within " + REQUEST_TIMEOUT.toSeconds()
-                    + " s while " + doing + ": check that it is healthy.", e);
+            throw new RegistryException(
+                    capitalized(server) + " did not answer within " + REQUEST_TIMEOUT.toSeconds() + " s while " + doing
+                            + ": check that it is healthy.",
+                    e);
         } catch (ConnectException e) {
-            throw new RegistryException("Cannot reach " + server + " while " + doing + " (connection refused): "
-                    + "check ferry.registry.url and that the registry is running.", e);
+            throw new RegistryException(
+                    "Cannot reach " + server + " while " + doing + " (connection refused): "
+                            + "check ferry.registry.url and that the registry is running.",
+                    e);
         } catch (IOException e) {
-            throw new RegistryException("Talking to " + server + " failed while " + doing + " ("
-                    + e.getClass().getSimpleName() + "): check ferry.registry.url"
-                    + (insecure ? "" : ", and ferry.registry.insecure if the registry speaks plain HTTP") + ".", e);
+            throw new RegistryException(
+                    "Talking to " + server + " failed while " + doing + " ("
+                            + e.getClass().getSimpleName() + "): check ferry.registry.url"
+                            + (insecure ? "" : ", and ferry.registry.insecure if the registry speaks plain HTTP") + ".",
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryException("Ferry was interrupted while " + doing + " at " + server + ".", e);
@@ -521,8 +561,8 @@ public final class RegistryClient {
 
         static Credential basic(String username, String password) {
             String pair = username + ":" + password;
-            return new Credential("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)),
-                    true);
+            return new Credential(
+                    "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), true);
         }
 
         static Credential bearer(String token) {

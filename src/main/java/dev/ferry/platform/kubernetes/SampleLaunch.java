@@ -28,8 +28,7 @@ final class SampleLaunch {
     /** Not a commit of that repository: the objects are only looked at, or sent as a dry run. */
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
-    private SampleLaunch() {
-    }
+    private SampleLaunch() {}
 
     static ResolvedRepo repo() {
         String spec = URLEncoder.encode(REPOSITORY, StandardCharsets.UTF_8) + "/main";
@@ -41,8 +40,13 @@ final class SampleLaunch {
         ResolvedRepo repo = repo();
         ImageKey key = ImageKey.of(repo);
         String base = publicUrl.isBlank() ? "https://ferry.example.org" : publicUrl.replaceAll("/+$", "");
-        SessionSpec spec = new SessionSpec(SecureIds.sessionId(), SecureIds.token(), repo,
-                new Environment(key, jobs.image(key)), LaunchService.binderEnvironmentFor(repo, base, ""), List.of());
+        SessionSpec spec = new SessionSpec(
+                SecureIds.sessionId(),
+                SecureIds.token(),
+                repo,
+                new Environment(key, jobs.image(key)),
+                LaunchService.binderEnvironmentFor(repo, base, ""),
+                List.of());
         return pods.pod(spec, Instant.now());
     }
 

@@ -46,7 +46,8 @@ final class SessionPods {
 
     V1Pod pod(SessionSpec spec, Instant created) {
         String base = spec.baseUrl();
-        List<String> args = new ArrayList<>(List.of("jupyter", "notebook", "--ip=0.0.0.0", "--port=" + PORT, "--no-browser"));
+        List<String> args =
+                new ArrayList<>(List.of("jupyter", "notebook", "--ip=0.0.0.0", "--port=" + PORT, "--no-browser"));
         // notebook < 7 reads NotebookApp, jupyter_server reads ServerApp; each ignores the other's settings
         args.addAll(JupyterOptions.forApp("NotebookApp", spec));
         args.addAll(JupyterOptions.forApp("ServerApp", spec));
@@ -94,7 +95,9 @@ final class SessionPods {
                         // a kernel busy under its CPU limit can keep the server from answering for a while: a probe
                         // that gives up after 1 s marks a working session not Ready. Not Ready after 15 s unanswered;
                         // every 5 s, so that a launch sees the first Ready soon after the server answers.
-                        .periodSeconds(5).timeoutSeconds(5).failureThreshold(3))
+                        .periodSeconds(5)
+                        .timeoutSeconds(5)
+                        .failureThreshold(3))
                 // ephemeral-storage: a session filling its writable layer is evicted alone, not its node's neighbours
                 .resources(settings.resources())
                 .securityContext(new V1SecurityContext()
@@ -114,11 +117,16 @@ final class SessionPods {
                         .runAsNonRoot(true)
                         .seccompProfile(new V1SeccompProfile().type("RuntimeDefault")))
                 // client-java starts overhead as an empty map, sent as "overhead":{}; the RuntimeClass admission plugin
-                // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName (kubernetes-client/java#3076)
+                // of Kubernetes <= 1.30 refuses any Pod with overhead and no runtimeClassName
+                // (kubernetes-client/java#3076)
                 .overhead(null));
         return new V1Pod()
-                .apiVersion("v1").kind("Pod")
-                .metadata(new V1ObjectMeta().name(Labels.podName(spec.id())).labels(labels).annotations(annotations))
+                .apiVersion("v1")
+                .kind("Pod")
+                .metadata(new V1ObjectMeta()
+                        .name(Labels.podName(spec.id()))
+                        .labels(labels)
+                        .annotations(annotations))
                 .spec(podSpec);
     }
 
@@ -130,7 +138,9 @@ final class SessionPods {
         }
         String id = meta.getLabels().get(Labels.SESSION);
         Map<String, String> a = meta.getAnnotations();
-        if (id == null || !Labels.SESSION_COMPONENT.equals(meta.getLabels().get(Labels.COMPONENT)) || a.get(Labels.A_COMMIT) == null) {
+        if (id == null
+                || !Labels.SESSION_COMPONENT.equals(meta.getLabels().get(Labels.COMPONENT))
+                || a.get(Labels.A_COMMIT) == null) {
             return null;
         }
         String token = null;
@@ -151,14 +161,28 @@ final class SessionPods {
             return null;
         }
         String ref = a.get(Labels.A_REF);
-        RepoSpec repoSpec = new RepoSpec(a.get(Labels.A_PROVIDER), a.get(Labels.A_SPEC), a.get(Labels.A_REPO_URL),
-                "null".equals(ref) ? null : ref, a.getOrDefault(Labels.A_SHOWN_SPEC, a.get(Labels.A_SPEC)));
+        RepoSpec repoSpec = new RepoSpec(
+                a.get(Labels.A_PROVIDER),
+                a.get(Labels.A_SPEC),
+                a.get(Labels.A_REPO_URL),
+                "null".equals(ref) ? null : ref,
+                a.getOrDefault(Labels.A_SHOWN_SPEC, a.get(Labels.A_SPEC)));
         String fetchRef = a.getOrDefault(Labels.A_FETCH_REF, "");
-        ResolvedRepo repo = new ResolvedRepo(repoSpec, a.get(Labels.A_COMMIT), a.get(Labels.A_RESOLVED_SPEC),
-                fetchRef.isEmpty() ? null : fetchRef, a.getOrDefault(Labels.A_REF_URL, ""));
+        ResolvedRepo repo = new ResolvedRepo(
+                repoSpec,
+                a.get(Labels.A_COMMIT),
+                a.get(Labels.A_RESOLVED_SPEC),
+                fetchRef.isEmpty() ? null : fetchRef,
+                a.getOrDefault(Labels.A_REF_URL, ""));
         Environment environment = new Environment(ImageKey.of(repo), a.get(Labels.A_IMAGE));
         String origins = a.getOrDefault(Labels.A_ORIGINS, "").trim();
-        return new SessionSpec(id, token, repo, environment, binderEnv, origins.isEmpty() ? List.of() : List.of(origins.split(" ")),
+        return new SessionSpec(
+                id,
+                token,
+                repo,
+                environment,
+                binderEnv,
+                origins.isEmpty() ? List.of() : List.of(origins.split(" ")),
                 membershipOf(pod));
     }
 
@@ -169,13 +193,16 @@ final class SessionPods {
         if (workshop == null) {
             return null;
         }
-        String attendee = meta.getAnnotations() == null ? null : meta.getAnnotations().get(Labels.A_ATTENDEE);
+        String attendee =
+                meta.getAnnotations() == null ? null : meta.getAnnotations().get(Labels.A_ATTENDEE);
         return Membership.pool(workshop).handedTo(attendee);
     }
 
     static Instant instant(V1Pod pod, String annotation, Instant fallback) {
         try {
-            String v = pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(annotation);
+            String v = pod.getMetadata().getAnnotations() == null
+                    ? null
+                    : pod.getMetadata().getAnnotations().get(annotation);
             return v == null ? fallback : Instant.parse(v);
         } catch (RuntimeException e) {
             return fallback;

@@ -10,8 +10,7 @@ import java.util.Optional;
 /** Finds programs on the Ferry server's PATH (R, Julia, micromamba, pipenv, a specific Python). */
 final class HostTools {
 
-    private HostTools() {
-    }
+    private HostTools() {}
 
     static Optional<Path> find(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {

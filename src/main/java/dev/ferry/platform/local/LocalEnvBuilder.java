@@ -29,11 +29,11 @@ import dev.ferry.buildpack.BuildPlan;
 import dev.ferry.buildpack.Buildpack;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.repo.GuardedUrl;
-import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RecordDownloader;
+import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
-import dev.ferry.repo.Urls;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.repo.Urls;
 
 /**
  * Builds an environment on this machine from the repository's {@link BuildPlan}: JGit fetches exactly the commit
@@ -47,7 +47,8 @@ import dev.ferry.repo.ResolvedRepo;
 final class LocalEnvBuilder implements Builder {
 
     /** Prints which Jupyter application the environment can run, best first. */
-    static final String JUPYTER_PROBE = String.join("\n",
+    static final String JUPYTER_PROBE = String.join(
+            "\n",
             "import importlib.util as u",
             "def has(m): return u.find_spec(m) is not None",
             "app = 'none'",
@@ -58,10 +59,12 @@ final class LocalEnvBuilder implements Builder {
             "    app = 'notebook7' if int(notebook.__version__.split('.')[0]) >= 7 else 'notebook6'",
             "elif has('jupyter_server'): app = 'server'",
             "print(app)");
+
     private static final String NO_SPACE = "No space left on device";
-    static final String DISK_FULL = "The Ferry server ran out of disk space while building this repository (No space left "
-            + "on device). What the build wrote has been removed; launch again later, and tell the operator if it keeps "
-            + "happening.";
+    static final String DISK_FULL =
+            "The Ferry server ran out of disk space while building this repository (No space left "
+                    + "on device). What the build wrote has been removed; launch again later, and tell the operator if it keeps "
+                    + "happening.";
     private static final String KUBERNETES_HINT = " Ferry's kubernetes platform builds it as an image.";
 
     private final LocalLayout layout;
@@ -74,13 +77,26 @@ final class LocalEnvBuilder implements Builder {
     /** Fetches records of research archives (Zenodo, …); null where they are not set up. */
     private final RecordDownloader records;
 
-    LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, PythonFinder python, boolean systemSitePackages,
-                    Detector detector, Sandbox sandbox) {
+    LocalEnvBuilder(
+            LocalLayout layout,
+            RemoteGit git,
+            RepoCheckout checkout,
+            PythonFinder python,
+            boolean systemSitePackages,
+            Detector detector,
+            Sandbox sandbox) {
         this(layout, git, checkout, null, python, systemSitePackages, detector, sandbox);
     }
 
-    LocalEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, RecordDownloader records, PythonFinder python,
-                    boolean systemSitePackages, Detector detector, Sandbox sandbox) {
+    LocalEnvBuilder(
+            LocalLayout layout,
+            RemoteGit git,
+            RepoCheckout checkout,
+            RecordDownloader records,
+            PythonFinder python,
+            boolean systemSitePackages,
+            Detector detector,
+            Sandbox sandbox) {
         this.records = records;
         this.layout = layout;
         this.sandbox = sandbox;
@@ -164,7 +180,9 @@ final class LocalEnvBuilder implements Builder {
             if (prefix != null) {
                 // Sessions never read the repository's ~/.jupyter; what a postBuild enables "for the user" (jupyter
                 // nbextension/serverextension enable --user) goes to the environment's etc/jupyter, which they read.
-                env.put("JUPYTER_CONFIG_DIR", prefix.resolve("etc").resolve("jupyter").toString());
+                env.put(
+                        "JUPYTER_CONFIG_DIR",
+                        prefix.resolve("etc").resolve("jupyter").toString());
             }
             env.putAll(extraEnv);
             return env;
@@ -194,16 +212,21 @@ final class LocalEnvBuilder implements Builder {
             run(command, prefix, failure, status, file);
         }
 
-        private void run(List<String> command, Path prefix, IntFunction<String> failure, int status,
-                         String pipFile) throws IOException {
+        private void run(List<String> command, Path prefix, IntFunction<String> failure, int status, String pipFile)
+                throws IOException {
             checkCancelled(ctx);
             boolean[] diskFull = {false};
             boolean[] unreachable = {false};
-            ProcessRunner.Result r = ProcessRunner.run(command(command), checkout, env(prefix), line -> {
-                diskFull[0] |= line.contains(NO_SPACE);
-                unreachable[0] |= pipFile != null && PackageIndex.unreachable(line);
-                out.line(line);
-            }, ctx::cancelled);
+            ProcessRunner.Result r = ProcessRunner.run(
+                    command(command),
+                    checkout,
+                    env(prefix),
+                    line -> {
+                        diskFull[0] |= line.contains(NO_SPACE);
+                        unreachable[0] |= pipFile != null && PackageIndex.unreachable(line);
+                        out.line(line);
+                    },
+                    ctx::cancelled);
             checkCancelled(ctx);
             if (r.exitCode() != 0 && diskFull[0]) {
                 throw new BuildFailedException(507, DISK_FULL);
@@ -235,8 +258,10 @@ final class LocalEnvBuilder implements Builder {
             return "";
         }
         int signal = exitCode - 128;
-        return " The step was killed by signal " + signal + (signal == 9
-                ? " (SIGKILL; when nobody stopped it by hand, this is usually the out-of-memory killer)" : "")
+        return " The step was killed by signal " + signal
+                + (signal == 9
+                        ? " (SIGKILL; when nobody stopped it by hand, this is usually the out-of-memory killer)"
+                        : "")
                 + "; launch again to build anew.";
     }
 
@@ -247,9 +272,15 @@ final class LocalEnvBuilder implements Builder {
         if (repo.isArchive()) {
             fetchRecord(repo, s);
         } else {
-            s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " at " + repo.commit().substring(0, 12) + "...\n");
+            s.out.phase(
+                    Phase.FETCHING,
+                    "Fetching " + repo.spec().displayUrl() + " at "
+                            + repo.commit().substring(0, 12) + "...\n");
             GuardedUrl url = git.guard().check(repo.repoUrl());
-            try (Git local = Git.init().setDirectory(s.checkout.toFile()).setInitialBranch("main").call()) {
+            try (Git local = Git.init()
+                    .setDirectory(s.checkout.toFile())
+                    .setInitialBranch("main")
+                    .call()) {
                 git.fetchCommit(local.getRepository(), url, repo, monitor(ctx));
                 checkout.checkout(local.getRepository(), repo.commit());
             }
@@ -258,21 +289,34 @@ final class LocalEnvBuilder implements Builder {
         checkCancelled(ctx);
 
         BuildPlan plan = detector.detect(s.checkout);
-        s.out.phase(Phase.BUILDING, "Building the environment (" + plan.buildpack() + (plan.files().isEmpty() ? ""
-                : ": " + String.join(", ", plan.files())) + ")...\n");
+        s.out.phase(
+                Phase.BUILDING,
+                "Building the environment (" + plan.buildpack()
+                        + (plan.files().isEmpty() ? "" : ": " + String.join(", ", plan.files())) + ")...\n");
         plan.warnings().forEach(w -> s.out.line("Warning: " + w));
         Files.createDirectories(layout.pipCache());
         reportMissingAptPackages(plan, s.out);
 
         Path serverPython = switch (plan.buildpack()) {
-            case DOCKER -> throw new BuildFailedException(422, "This repository is built from its own Dockerfile ("
-                    + plan.inConfigDir("Dockerfile") + "), which the local platform cannot run: it runs notebooks as "
-                    + "processes, not containers." + KUBERNETES_HINT);
-            case S2I -> throw new BuildFailedException(422, "This repository is built with a source-to-image builder, "
-                    + "which the local platform cannot run." + KUBERNETES_HINT);
-            case NIX -> throw new BuildFailedException(422, "This repository describes its environment with Nix "
-                    + "(" + plan.inConfigDir("default.nix") + "); the local platform does not run Nix environments."
-                    + KUBERNETES_HINT);
+            case DOCKER ->
+                throw new BuildFailedException(
+                        422,
+                        "This repository is built from its own Dockerfile ("
+                                + plan.inConfigDir("Dockerfile")
+                                + "), which the local platform cannot run: it runs notebooks as "
+                                + "processes, not containers." + KUBERNETES_HINT);
+            case S2I ->
+                throw new BuildFailedException(
+                        422,
+                        "This repository is built with a source-to-image builder, "
+                                + "which the local platform cannot run." + KUBERNETES_HINT);
+            case NIX ->
+                throw new BuildFailedException(
+                        422,
+                        "This repository describes its environment with Nix "
+                                + "(" + plan.inConfigDir("default.nix")
+                                + "); the local platform does not run Nix environments."
+                                + KUBERNETES_HINT);
             case CONDA -> conda(plan, s);
             default -> virtualEnvironment(plan, s);
         };
@@ -281,7 +325,7 @@ final class LocalEnvBuilder implements Builder {
         switch (plan.buildpack()) {
             case R -> rKernel(plan, s);
             case JULIA -> juliaKernel(plan, s);
-            default -> { }
+            default -> {}
         }
 
         Path prefix = serverPython.getParent().getParent();
@@ -289,8 +333,12 @@ final class LocalEnvBuilder implements Builder {
             Path postBuild = s.checkout.resolve(plan.postBuild().get());
             s.out.line("Running " + plan.postBuild().get());
             LocalLayout.makeExecutable(dir, postBuild);
-            s.run(List.of(postBuild.toString()), prefix,
-                    code -> "The repository's postBuild script failed (exit code " + code + "). Its output is in the log.", 422);
+            s.run(
+                    List.of(postBuild.toString()),
+                    prefix,
+                    code -> "The repository's postBuild script failed (exit code " + code
+                            + "). Its output is in the log.",
+                    422);
         }
 
         new LocalEnvironment(serverPython, app, plan.start(), s.extraEnv, s.hostPaths)
@@ -304,8 +352,10 @@ final class LocalEnvBuilder implements Builder {
         if (records == null) {
             throw new BuildFailedException(501, "This Ferry is not set up to fetch research archives.");
         }
-        s.out.phase(Phase.FETCHING, "Fetching " + repo.spec().displayUrl() + " (version " + Urls.printable(repo.archive().version())
-                + ")...\n");
+        s.out.phase(
+                Phase.FETCHING,
+                "Fetching " + repo.spec().displayUrl() + " (version "
+                        + Urls.printable(repo.archive().version()) + ")...\n");
         records.fetchInto(repo.archive(), s.checkout, s.out::line);
     }
 
@@ -320,13 +370,16 @@ final class LocalEnvBuilder implements Builder {
             // but does not), prefer one that already has Jupyter (as for the default interpreter).
             List<Path> candidates = HostTools.findAll("python" + wanted);
             List<Path> running = candidates.stream().filter(PythonFinder::runs).toList();
-            Optional<Path> exact = running.stream().filter(PythonFinder::importsJupyter).findFirst()
+            Optional<Path> exact = running.stream()
+                    .filter(PythonFinder::importsJupyter)
+                    .findFirst()
                     .or(() -> running.stream().findFirst());
             if (exact.isPresent()) {
                 executable = exact.get();
                 s.out.line("Using Python " + wanted + " as " + askedIn + " asks (" + executable + ")");
             } else {
-                s.out.line("Warning: the repository asks for Python " + wanted + ", which this Ferry server does not have "
+                s.out.line("Warning: the repository asks for Python " + wanted
+                        + ", which this Ferry server does not have "
                         + "(" + askedIn + "). " + PythonFinder.notFound("python" + wanted, candidates) + " Using "
                         + executable + " instead; the kubernetes platform installs the version asked for.");
             }
@@ -339,8 +392,12 @@ final class LocalEnvBuilder implements Builder {
         command.add(s.venv.toString());
         s.out.line("Creating a Python virtual environment with " + executable);
         Path creator = executable;
-        s.run(command, null, code -> "Creating the Python virtual environment with " + creator + " failed (exit code "
-                + code + "). On Debian/Ubuntu, the Ferry server needs the python3-venv package.", 500);
+        s.run(
+                command,
+                null,
+                code -> "Creating the Python virtual environment with " + creator + " failed (exit code " + code
+                        + "). On Debian/Ubuntu, the Ferry server needs the python3-venv package.",
+                500);
         Path venvPython = s.venv.resolve("bin").resolve("python");
 
         if (plan.buildpack() == Buildpack.PIPFILE) {
@@ -349,26 +406,52 @@ final class LocalEnvBuilder implements Builder {
             String requirements = plan.inConfigDir("requirements.txt");
             if (plan.files().contains(requirements)) {
                 s.out.line("Installing the packages listed in " + requirements);
-                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(requirements).toString()),
-                        s.venv, requirements, code -> "Installing the packages in " + requirements + " failed (pip exited with "
-                                + code + "). Check the package names and versions in " + requirements + "; pip's error is "
-                                + "in the log.", 422);
+                s.pip(
+                        List.of(
+                                venvPython.toString(),
+                                "-m",
+                                "pip",
+                                "install",
+                                "-r",
+                                s.checkout.resolve(requirements).toString()),
+                        s.venv,
+                        requirements,
+                        code -> "Installing the packages in " + requirements + " failed (pip exited with "
+                                + code + "). Check the package names and versions in " + requirements
+                                + "; pip's error is "
+                                + "in the log.",
+                        422);
             }
             if (plan.serverRequirements().isPresent()) {
                 // repo2docker puts requirements3.txt into the notebook server's environment beside a legacy kernel;
                 // here the server and the kernel share this one
                 String server = plan.serverRequirements().get();
                 s.out.line("Installing the packages listed in " + server + " (for the notebook server's environment)");
-                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", s.checkout.resolve(server).toString()),
-                        s.venv, server, code -> "Installing the packages in " + server + " failed (pip exited with " + code
-                                + "). Check the package names and versions in " + server + "; pip's error is in the log.", 422);
+                s.pip(
+                        List.of(
+                                venvPython.toString(),
+                                "-m",
+                                "pip",
+                                "install",
+                                "-r",
+                                s.checkout.resolve(server).toString()),
+                        s.venv,
+                        server,
+                        code -> "Installing the packages in " + server + " failed (pip exited with " + code
+                                + "). Check the package names and versions in " + server
+                                + "; pip's error is in the log.",
+                        422);
             }
             if (plan.installPackage()) {
                 String what = plan.files().contains("setup.py") ? "setup.py" : "pyproject.toml";
                 s.out.line("Installing the repository itself (pip install -e .)");
-                s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-e", s.checkout.toString()), s.venv, what,
+                s.pip(
+                        List.of(venvPython.toString(), "-m", "pip", "install", "-e", s.checkout.toString()),
+                        s.venv,
+                        what,
                         code -> "Installing the repository as a package failed (pip exited with " + code + "). Check "
-                                + what + "; pip's error is in the log.", 422);
+                                + what + "; pip's error is in the log.",
+                        422);
             }
         }
         return venvPython;
@@ -389,14 +472,18 @@ final class LocalEnvBuilder implements Builder {
         } else {
             used = pipfile;
             s.out.line("No Pipfile.lock: installing what " + pipfile + " lists ([packages] and [dev-packages])");
-            LocalLayout.writeInside(s.venv, requirements, PipfileRequirements.read(
-                    s.checkout.resolve(pipfile), s.checkout, pipfile));
+            LocalLayout.writeInside(
+                    s.venv, requirements, PipfileRequirements.read(s.checkout.resolve(pipfile), s.checkout, pipfile));
         }
         s.out.line("Installing the packages of " + used);
         // Relative paths in a Pipfile ({path = "."}) are relative to the Pipfile's folder, as with pipenv.
-        s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()), s.venv, used,
+        s.pip(
+                List.of(venvPython.toString(), "-m", "pip", "install", "-r", requirements.toString()),
+                s.venv,
+                used,
                 code -> "Installing the packages of " + used + " failed (pip exited with " + code + "); pip's error is "
-                        + "in the log.", 422);
+                        + "in the log.",
+                422);
     }
 
     /** {@code pipenv requirements --dev}: the pins of Pipfile.lock as pip requirements. */
@@ -404,48 +491,85 @@ final class LocalEnvBuilder implements Builder {
         Path pipenv = HostTools.find("pipenv").map(s::hostTool).orElse(null);
         if (pipenv == null) {
             s.out.line("Installing pipenv into the environment");
-            s.pip(List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"), s.venv, "pipenv",
+            s.pip(
+                    List.of(venvPython.toString(), "-m", "pip", "install", "pipenv"),
+                    s.venv,
+                    "pipenv",
                     code -> "This repository has a Pipfile.lock, which needs pipenv; it is not installed on the Ferry "
-                            + "server and could not be installed (pip exited with " + code + "). Install pipenv on the server.", 500);
+                            + "server and could not be installed (pip exited with " + code
+                            + "). Install pipenv on the server.",
+                    500);
             pipenv = s.venv.resolve("bin").resolve("pipenv");
         }
         Map<String, String> pipenvEnv = s.env(s.venv);
-        pipenvEnv.put("PIPENV_PIPFILE", s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
+        pipenvEnv.put(
+                "PIPENV_PIPFILE",
+                s.checkout.resolve(plan.inConfigDir("Pipfile")).toString());
         pipenvEnv.put("PIPENV_VERBOSITY", "-1");
         HeadAndTail<String> lines = boundedOutput(s.out);
-        ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pipenv.toString(), "requirements", "--dev")), s.checkout,
-                pipenvEnv, line -> addSynchronized(lines, line), s.out::line, s.ctx::cancelled);
+        ProcessRunner.Result r = ProcessRunner.run(
+                s.command(List.of(pipenv.toString(), "requirements", "--dev")),
+                s.checkout,
+                pipenvEnv,
+                line -> addSynchronized(lines, line),
+                s.out::line,
+                s.ctx::cancelled);
         checkCancelled(s.ctx);
         List<String> kept = keptLines(lines);
         if (r.exitCode() != 0) {
             kept.forEach(s.out::line);
-            throw new BuildFailedException(422, "Reading " + plan.inConfigDir("Pipfile.lock") + " with pipenv failed (exit "
-                    + "code " + r.exitCode() + "); pipenv's error is in the log. Recreate the lock with pipenv lock.");
+            throw new BuildFailedException(
+                    422,
+                    "Reading " + plan.inConfigDir("Pipfile.lock") + " with pipenv failed (exit " + "code "
+                            + r.exitCode() + "); pipenv's error is in the log. Recreate the lock with pipenv lock.");
         }
         if (lines.dropped() > 0) {
-            throw new BuildFailedException(422, "The Pipfile lists more packages than a build may install ("
-                    + s.out.limits().maxLines() + " lines or " + HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
-                    + " of requirements). List fewer packages.");
+            throw new BuildFailedException(
+                    422,
+                    "The Pipfile lists more packages than a build may install ("
+                            + s.out.limits().maxLines() + " lines or "
+                            + HeadAndTail.bytes(s.out.limits().maxBytes().toBytes())
+                            + " of requirements). List fewer packages.");
         }
-        return String.join("\n", kept.stream().filter(l -> !l.isBlank() && !l.startsWith("-i ")).toList()) + "\n";
+        return String.join(
+                        "\n",
+                        kept.stream()
+                                .filter(l -> !l.isBlank() && !l.startsWith("-i "))
+                                .toList()) + "\n";
     }
 
     /** A conda environment from environment.yml (or .yaml), made by micromamba, mamba or conda from the host. */
     private Path conda(BuildPlan plan, Steps s) throws IOException {
         String file = plan.condaFile().orElse(plan.inConfigDir("environment.yml"));
-        Path tool = HostTools.findFirst("micromamba", "mamba", "conda").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422,
-                "This repository describes its environment in " + file + ", which needs "
-                        + "conda. Install micromamba on the Ferry server (https://mamba.readthedocs.io), or use the "
-                        + "kubernetes platform."));
+        Path tool = HostTools.findFirst("micromamba", "mamba", "conda")
+                .map(s::hostTool)
+                .orElseThrow(() -> new BuildFailedException(
+                        422,
+                        "This repository describes its environment in " + file + ", which needs "
+                                + "conda. Install micromamba on the Ferry server (https://mamba.readthedocs.io), or use the "
+                                + "kubernetes platform."));
         Path prefix = s.venv.getParent().resolve("conda");
         s.out.line("Creating the conda environment with " + tool.getFileName());
         // In a sandbox, a package cache of its own: a shared one would let one build plant packages for another.
-        s.extraEnv.put("MAMBA_ROOT_PREFIX", sandbox.isolated() ? "/tmp/mamba"
-                : layout.root().resolve("cache").resolve("mamba").toString());
-        s.run(List.of(tool.toString(), "env", "create", "--yes", "--prefix", prefix.toString(), "--file",
-                        s.checkout.resolve(file).toString()), null,
+        s.extraEnv.put(
+                "MAMBA_ROOT_PREFIX",
+                sandbox.isolated()
+                        ? "/tmp/mamba"
+                        : layout.root().resolve("cache").resolve("mamba").toString());
+        s.run(
+                List.of(
+                        tool.toString(),
+                        "env",
+                        "create",
+                        "--yes",
+                        "--prefix",
+                        prefix.toString(),
+                        "--file",
+                        s.checkout.resolve(file).toString()),
+                null,
                 code -> "Creating the conda environment from " + file + " failed (exit code " + code + "). Check the "
-                        + "package names and channels; the error is in the log.", 422);
+                        + "package names and channels; the error is in the log.",
+                422);
         return prefix.resolve("bin").resolve("python");
     }
 
@@ -454,75 +578,135 @@ final class LocalEnvBuilder implements Builder {
         Optional<JupyterApp> app = probeJupyter(s, serverPython, prefix);
         if (app.isEmpty()) {
             s.out.line("No Jupyter server in the environment: installing notebook");
-            s.pip(List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"), prefix,
-                    "Jupyter (notebook and ipykernel)", code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
-                            + "server needs access to a package index, or a Python with Jupyter (set ferry.local.python).", 500);
+            s.pip(
+                    List.of(serverPython.toString(), "-m", "pip", "install", "notebook", "ipykernel"),
+                    prefix,
+                    "Jupyter (notebook and ipykernel)",
+                    code -> "Installing Jupyter into the environment failed (pip exited with " + code + "). The Ferry "
+                            + "server needs access to a package index, or a Python with Jupyter (set ferry.local.python).",
+                    500);
             app = probeJupyter(s, serverPython, prefix);
             if (app.isEmpty()) {
-                throw new BuildFailedException(500, "Jupyter was installed but cannot be started from the environment.");
+                throw new BuildFailedException(
+                        500, "Jupyter was installed but cannot be started from the environment.");
             }
         }
         // The environment's own kernelspec, so that kernels run with its Python and see its packages (a host-wide
         // python3 kernelspec, such as Debian's, would otherwise win and run the host's Python).
-        s.run(List.of(serverPython.toString(), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
-                        "--display-name", "Python 3 (ipykernel)"), prefix,
-                code -> "Registering the environment's Python kernel with Jupyter failed (exit code " + code + ").", 500);
+        s.run(
+                List.of(
+                        serverPython.toString(),
+                        "-m",
+                        "ipykernel",
+                        "install",
+                        "--sys-prefix",
+                        "--name",
+                        "python3",
+                        "--display-name",
+                        "Python 3 (ipykernel)"),
+                prefix,
+                code -> "Registering the environment's Python kernel with Jupyter failed (exit code " + code + ").",
+                500);
         return app.get();
     }
 
     /** R with IRkernel from the host; packages of install.R and DESCRIPTION into the environment's own library. */
     private void rKernel(BuildPlan plan, Steps s) throws IOException {
-        Path rscript = HostTools.find("Rscript").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422, "This repository needs R ("
-                + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install R with "
-                + "IRkernel (Debian/Ubuntu: apt install r-base-core r-cran-irkernel), or use the kubernetes platform."));
-        plan.r().ifPresent(v -> s.out.line("Note: the repository asks for R " + v + "; the local platform uses the host's R."));
+        Path rscript = HostTools.find("Rscript")
+                .map(s::hostTool)
+                .orElseThrow(
+                        () -> new BuildFailedException(
+                                422,
+                                "This repository needs R ("
+                                        + String.join(", ", plan.files())
+                                        + "), which is not installed on this Ferry server. Install R with "
+                                        + "IRkernel (Debian/Ubuntu: apt install r-base-core r-cran-irkernel), or use the kubernetes platform."));
+        plan.r()
+                .ifPresent(v ->
+                        s.out.line("Note: the repository asks for R " + v + "; the local platform uses the host's R."));
         Path library = s.venv.getParent().resolve("rlib");
         Files.createDirectories(library);
         s.extraEnv.put("R_LIBS_USER", library.toString());
-        s.run(List.of(rscript.toString(), "-e", "if (!requireNamespace('IRkernel', quietly = TRUE)) "
-                        + "install.packages('IRkernel', repos = 'https://cloud.r-project.org')"), s.venv,
+        s.run(
+                List.of(
+                        rscript.toString(),
+                        "-e",
+                        "if (!requireNamespace('IRkernel', quietly = TRUE)) "
+                                + "install.packages('IRkernel', repos = 'https://cloud.r-project.org')"),
+                s.venv,
                 code -> "IRkernel, the R kernel for Jupyter, is not installed on this Ferry server and could not be "
-                        + "installed. Install it (Debian/Ubuntu: apt install r-cran-irkernel).", 500);
+                        + "installed. Install it (Debian/Ubuntu: apt install r-cran-irkernel).",
+                500);
         Path r = s.hostTool(HostTools.find("R").orElse(rscript.resolveSibling("R")));
-        Path spec = s.venv.resolve("share").resolve("jupyter").resolve("kernels").resolve("ir");
-        LocalLayout.writeInside(s.venv, spec.resolve("kernel.json"), "{\"argv\": [" + jsonString(r.toString())
-                + ", \"--slave\", \"-e\", \"IRkernel::main()\", \"--args\", \"{connection_file}\"], "
-                + "\"display_name\": \"R\", \"language\": \"R\"}\n");
+        Path spec =
+                s.venv.resolve("share").resolve("jupyter").resolve("kernels").resolve("ir");
+        LocalLayout.writeInside(
+                s.venv,
+                spec.resolve("kernel.json"),
+                "{\"argv\": [" + jsonString(r.toString())
+                        + ", \"--slave\", \"-e\", \"IRkernel::main()\", \"--args\", \"{connection_file}\"], "
+                        + "\"display_name\": \"R\", \"language\": \"R\"}\n");
         s.out.line("Registered the R kernel (IRkernel) in the environment");
         if (plan.files().contains("DESCRIPTION")) {
             // repo2docker installs a DESCRIPTION's package with R's remotes; the host's R may not have it.
             s.out.line("Installing the R package described by DESCRIPTION with remotes::install_local");
-            s.run(List.of(rscript.toString(), "-e", "if (!requireNamespace('remotes', quietly = TRUE)) { "
-                            + "message('remotes is not installed: installing it from CRAN'); "
-                            + "install.packages('remotes', repos = 'https://cloud.r-project.org') }"), s.venv,
-                    code -> "This repository's DESCRIPTION is installed with R's remotes package, which is not installed "
-                            + "on this Ferry server and could not be installed from CRAN. Install it (Debian/Ubuntu: apt "
-                            + "install r-cran-remotes).", 500);
-            s.run(List.of(rscript.toString(), "-e", "remotes::install_local('.', upgrade = 'never')"), s.venv,
-                    code -> "Installing the R package described by DESCRIPTION failed (exit code " + code + "); R's error "
-                            + "is in the log.", 422);
+            s.run(
+                    List.of(
+                            rscript.toString(),
+                            "-e",
+                            "if (!requireNamespace('remotes', quietly = TRUE)) { "
+                                    + "message('remotes is not installed: installing it from CRAN'); "
+                                    + "install.packages('remotes', repos = 'https://cloud.r-project.org') }"),
+                    s.venv,
+                    code ->
+                            "This repository's DESCRIPTION is installed with R's remotes package, which is not installed "
+                                    + "on this Ferry server and could not be installed from CRAN. Install it (Debian/Ubuntu: apt "
+                                    + "install r-cran-remotes).",
+                    500);
+            s.run(
+                    List.of(rscript.toString(), "-e", "remotes::install_local('.', upgrade = 'never')"),
+                    s.venv,
+                    code -> "Installing the R package described by DESCRIPTION failed (exit code " + code
+                            + "); R's error " + "is in the log.",
+                    422);
         }
         String installR = plan.inConfigDir("install.R");
         if (plan.files().contains(installR)) {
             s.out.line("Running " + installR);
-            s.run(List.of(rscript.toString(), s.checkout.resolve(installR).toString()), s.venv,
-                    code -> "The repository's install.R failed (exit code " + code + "). Its output is in the log.", 422);
+            s.run(
+                    List.of(rscript.toString(), s.checkout.resolve(installR).toString()),
+                    s.venv,
+                    code -> "The repository's install.R failed (exit code " + code + "). Its output is in the log.",
+                    422);
         }
     }
 
     /** Julia from the host: the project's packages and IJulia in the environment's own depot. */
     private void juliaKernel(BuildPlan plan, Steps s) throws IOException {
-        Path julia = HostTools.find("julia").map(s::hostTool).orElseThrow(() -> new BuildFailedException(422, "This repository needs Julia ("
-                + String.join(", ", plan.files()) + "), which is not installed on this Ferry server. Install Julia "
-                + "(https://julialang.org/downloads), or use the kubernetes platform."));
+        Path julia = HostTools.find("julia")
+                .map(s::hostTool)
+                .orElseThrow(() -> new BuildFailedException(
+                        422,
+                        "This repository needs Julia ("
+                                + String.join(", ", plan.files())
+                                + "), which is not installed on this Ferry server. Install Julia "
+                                + "(https://julialang.org/downloads), or use the kubernetes platform."));
         Path depot = s.venv.getParent().resolve("julia");
         Path project = plan.configDir().isEmpty() ? s.checkout : s.checkout.resolve(plan.configDir());
         s.extraEnv.put("JULIA_DEPOT_PATH", depot.toString());
         s.extraEnv.put("JULIA_PROJECT", project.toString());
-        s.extraEnv.put("JUPYTER_DATA_DIR", s.venv.resolve("share").resolve("jupyter").toString());
-        s.run(List.of(julia.toString(), "-e", "using Pkg; Pkg.instantiate(); Pkg.add(\"IJulia\"); using IJulia; "
-                        + "installkernel(\"Julia\")"), s.venv,
-                code -> "Installing the Julia project and IJulia failed (exit code " + code + "); the error is in the log.", 422);
+        s.extraEnv.put(
+                "JUPYTER_DATA_DIR", s.venv.resolve("share").resolve("jupyter").toString());
+        s.run(
+                List.of(
+                        julia.toString(),
+                        "-e",
+                        "using Pkg; Pkg.instantiate(); Pkg.add(\"IJulia\"); using IJulia; "
+                                + "installkernel(\"Julia\")"),
+                s.venv,
+                code -> "Installing the Julia project and IJulia failed (exit code " + code
+                        + "); the error is in the log.",
+                422);
         s.extraEnv.remove("JUPYTER_DATA_DIR");
     }
 
@@ -543,15 +727,18 @@ final class LocalEnvBuilder implements Builder {
             }
         }
         if (!missing.isEmpty()) {
-            out.line("Warning: apt.txt asks for " + String.join(", ", missing) + ", not installed on this Ferry server. "
-                    + "The local platform cannot install system packages (the kubernetes platform does); the notebooks "
-                    + "may fail where they need them.");
+            out.line(
+                    "Warning: apt.txt asks for " + String.join(", ", missing) + ", not installed on this Ferry server. "
+                            + "The local platform cannot install system packages (the kubernetes platform does); the notebooks "
+                            + "may fail where they need them.");
         }
     }
 
     private static boolean installed(Path dpkgQuery, String name) {
         try {
-            Process p = new ProcessBuilder(dpkgQuery.toString(), "-W", "-f=${Status}", name).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(dpkgQuery.toString(), "-W", "-f=${Status}", name)
+                    .redirectErrorStream(true)
+                    .start();
             String status = new String(p.getInputStream().readAllBytes());
             return p.waitFor() == 0 && status.contains("install ok installed");
         } catch (IOException e) {
@@ -564,21 +751,26 @@ final class LocalEnvBuilder implements Builder {
 
     private Optional<JupyterApp> probeJupyter(Steps s, Path pythonExe, Path prefix) throws IOException {
         HeadAndTail<String> lines = boundedOutput(s.out);
-        ProcessRunner.Result r = ProcessRunner.run(s.command(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE)), s.checkout,
-                s.env(prefix), line -> addSynchronized(lines, line), s.ctx::cancelled);
+        ProcessRunner.Result r = ProcessRunner.run(
+                s.command(List.of(pythonExe.toString(), "-c", JUPYTER_PROBE)),
+                s.checkout,
+                s.env(prefix),
+                line -> addSynchronized(lines, line),
+                s.ctx::cancelled);
         List<String> output = keptLines(lines);
         checkCancelled(s.ctx);
         if (r.exitCode() != 0 || output.isEmpty()) {
             output.forEach(s.out::line);
-            throw new BuildFailedException(500, "The environment's Python does not start (exit code " + r.exitCode() + ").");
+            throw new BuildFailedException(
+                    500, "The environment's Python does not start (exit code " + r.exitCode() + ").");
         }
         return JupyterApp.named(output.get(output.size() - 1).trim());
     }
 
     /** Output a step's caller reads itself, bounded like the build log (its start and end kept). */
     private static HeadAndTail<String> boundedOutput(BuildLog log) {
-        return new HeadAndTail<>(log.limits().maxLines(), log.limits().maxBytes().toBytes(),
-                HeadAndTail::utf8Length);
+        return new HeadAndTail<>(
+                log.limits().maxLines(), log.limits().maxBytes().toBytes(), HeadAndTail::utf8Length);
     }
 
     private static void addSynchronized(HeadAndTail<String> lines, String line) {
@@ -611,32 +803,36 @@ final class LocalEnvBuilder implements Builder {
             private int total;
             private int done;
 
-            @Override public void start(int totalTasks) {
-            }
+            @Override
+            public void start(int totalTasks) {}
 
-            @Override public void beginTask(String title, int totalWork) {
+            @Override
+            public void beginTask(String title, int totalWork) {
                 task = title;
                 total = totalWork;
                 done = 0;
             }
 
-            @Override public void update(int completed) {
+            @Override
+            public void update(int completed) {
                 done += completed;
             }
 
-            @Override public void endTask() {
+            @Override
+            public void endTask() {
                 if (task != null) {
                     ctx.log().line(task + ": " + (total > 0 ? done + "/" + total : done) + ", done.");
                 }
                 task = null;
             }
 
-            @Override public boolean isCancelled() {
+            @Override
+            public boolean isCancelled() {
                 return ctx.cancelled();
             }
 
-            @Override public void showDuration(boolean enabled) {
-            }
+            @Override
+            public void showDuration(boolean enabled) {}
         };
     }
 }

@@ -3,7 +3,6 @@ package dev.ferry.platform.local;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -28,8 +27,12 @@ import dev.ferry.build.BuildFailedException;
  * @param hostPaths   folders of host programs outside the system folders that the server needs (a Python under
  *                    pyenv, R or Julia under /opt), seen read-only in its sandbox
  */
-record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> start, Map<String, String> environment,
-                        List<Path> hostPaths) {
+record LocalEnvironment(
+        Path python,
+        JupyterApp jupyterApp,
+        Optional<String> start,
+        Map<String, String> environment,
+        List<Path> hostPaths) {
 
     void write(Path file, String commit) throws IOException {
         Properties p = new Properties();
@@ -50,12 +53,14 @@ record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> sta
     static LocalEnvironment read(Path file) {
         Properties p = new Properties();
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
+            throw new BuildFailedException(
+                    500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
         }
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
         } catch (IOException e) {
-            throw new BuildFailedException(500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
+            throw new BuildFailedException(
+                    500, "The environment for this commit is damaged; it will be rebuilt on the next launch.");
         }
         Map<String, String> env = new LinkedHashMap<>();
         for (String name : p.stringPropertyNames()) {
@@ -67,7 +72,11 @@ record LocalEnvironment(Path python, JupyterApp jupyterApp, Optional<String> sta
         for (int i = 0; p.getProperty("host-path." + i) != null; i++) {
             hostPaths.add(Path.of(p.getProperty("host-path." + i)));
         }
-        return new LocalEnvironment(Path.of(p.getProperty("python")), JupyterApp.named(p.getProperty("jupyter.app", "")).orElse(JupyterApp.NOTEBOOK6),
-                Optional.ofNullable(p.getProperty("start")), env, hostPaths);
+        return new LocalEnvironment(
+                Path.of(p.getProperty("python")),
+                JupyterApp.named(p.getProperty("jupyter.app", "")).orElse(JupyterApp.NOTEBOOK6),
+                Optional.ofNullable(p.getProperty("start")),
+                env,
+                hostPaths);
     }
 }

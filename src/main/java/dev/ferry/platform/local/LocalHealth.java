@@ -38,8 +38,11 @@ final class LocalHealth implements HealthCheck.Contributor {
     private HealthCheck sandbox() {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("isolated", sandbox.isolated());
-        details.put("message", sandbox.isolated() ? "every build and session runs in its own bubblewrap sandbox"
-                : "ferry.local.sandbox=none: repository code runs unconfined as Ferry's user");
+        details.put(
+                "message",
+                sandbox.isolated()
+                        ? "every build and session runs in its own bubblewrap sandbox"
+                        : "ferry.local.sandbox=none: repository code runs unconfined as Ferry's user");
         return new HealthCheck("Sandbox", true, details, false);
     }
 
@@ -68,7 +71,8 @@ final class LocalHealth implements HealthCheck.Contributor {
             details.put("min_free_bytes", MIN_FREE_BYTES);
             return new HealthCheck("Disk space", free >= MIN_FREE_BYTES, details, false);
         } catch (IOException e) {
-            details.put("message", "the work dir cannot be used: " + e.getClass().getSimpleName());
+            details.put(
+                    "message", "the work dir cannot be used: " + e.getClass().getSimpleName());
             return new HealthCheck("Disk space", false, details, false);
         }
     }

@@ -54,8 +54,13 @@ final class LocalJanitor {
             }
         }
         if (sessions + envs + buildSteps > 0) {
-            log.info("removed what an earlier Ferry left behind: {} session folders ({} server processes still running), "
-                    + "{} unfinished environments ({} build processes still running)", sessions, servers, envs, buildSteps);
+            log.info(
+                    "removed what an earlier Ferry left behind: {} session folders ({} server processes still running), "
+                            + "{} unfinished environments ({} build processes still running)",
+                    sessions,
+                    servers,
+                    envs,
+                    buildSteps);
         }
     }
 
@@ -69,8 +74,14 @@ final class LocalJanitor {
             p.load(in);
             long pid = Long.parseLong(p.getProperty("pid", "-1"));
             String started = p.getProperty("started");
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> started != null
-                    && h.info().startInstant().map(Instant::toString).map(started::equals).orElse(false));
+            return ProcessHandle.of(pid)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(h -> started != null
+                            && h.info()
+                                    .startInstant()
+                                    .map(Instant::toString)
+                                    .map(started::equals)
+                                    .orElse(false));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

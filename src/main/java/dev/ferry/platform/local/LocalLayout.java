@@ -237,18 +237,20 @@ final class LocalLayout {
         Files.createDirectories(parent);
         requireInside(root, parent);
         Files.deleteIfExists(file); // a link is removed itself, not its target
-        Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE);
+        Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
 
     /** Makes a script that sandboxed code could have replaced executable, only when it is a plain file inside {@code root}. */
     static void makeExecutable(Path root, Path file) throws IOException {
-        // no sandboxed code runs while Ferry does this (a step's processes end with it), so the check holds for the chmod
+        // no sandboxed code runs while Ferry does this (a step's processes end with it), so the check holds for the
+        // chmod
         Path real = file.toRealPath();
         if (!real.startsWith(root.toRealPath()) || !Files.isRegularFile(real)) {
-            throw new FerryException(422, "The repository's " + file.getFileName() + " is not a file inside the "
-                    + "repository any more (the build replaced it, e.g. with a link out of it); Ferry does not follow it. "
-                    + "Commit the script itself.");
+            throw new FerryException(
+                    422,
+                    "The repository's " + file.getFileName() + " is not a file inside the "
+                            + "repository any more (the build replaced it, e.g. with a link out of it); Ferry does not follow it. "
+                            + "Commit the script itself.");
         }
         if (!real.toFile().setExecutable(true, true)) {
             throw new IOException("cannot make " + file + " executable");
@@ -265,8 +267,10 @@ final class LocalLayout {
 
     private static void requireInside(Path root, Path dir) throws IOException {
         if (!dir.toRealPath().startsWith(root.toRealPath())) {
-            throw new FerryException(422, "The build replaced a folder of its environment with a link that "
-                    + "leads out of it (" + root.relativize(dir.normalize()) + "); Ferry does not follow it.");
+            throw new FerryException(
+                    422,
+                    "The build replaced a folder of its environment with a link that " + "leads out of it ("
+                            + root.relativize(dir.normalize()) + "); Ferry does not follow it.");
         }
     }
 }

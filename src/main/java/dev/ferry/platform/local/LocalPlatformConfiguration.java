@@ -4,7 +4,6 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.ferry.build.Builder;
 import dev.ferry.buildpack.Detector;
 import dev.ferry.launch.LaunchProperties;
 import dev.ferry.platform.OnPlatform;
@@ -12,7 +11,6 @@ import dev.ferry.platform.Platforms;
 import dev.ferry.repo.RecordDownloader;
 import dev.ferry.repo.RemoteGit;
 import dev.ferry.repo.RepoCheckout;
-import dev.ferry.session.SessionRuntime;
 
 /**
  * The embedded local platform: virtual environments as builds, Jupyter processes on 127.0.0.1 as sessions, each in a
@@ -42,9 +40,17 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalEnvBuilder localEnvBuilder(LocalLayout layout, RemoteGit git, RepoCheckout checkout, RecordDownloader records,
-                                    PythonFinder python, LocalProperties properties, Detector detector, Sandbox sandbox) {
-        return new LocalEnvBuilder(layout, git, checkout, records, python, properties.systemSitePackages(), detector, sandbox);
+    LocalEnvBuilder localEnvBuilder(
+            LocalLayout layout,
+            RemoteGit git,
+            RepoCheckout checkout,
+            RecordDownloader records,
+            PythonFinder python,
+            LocalProperties properties,
+            Detector detector,
+            Sandbox sandbox) {
+        return new LocalEnvBuilder(
+                layout, git, checkout, records, python, properties.systemSitePackages(), detector, sandbox);
     }
 
     @Bean
@@ -53,8 +59,19 @@ class LocalPlatformConfiguration {
     }
 
     @Bean
-    LocalSessionRuntime localSessionRuntime(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties,
-                                              RepoCheckout checkout, Sandbox sandbox, LocalProperties local) {
-        return new LocalSessionRuntime(layout, builder, properties, checkout, sandbox, local.maxServerLog().toBytes());
+    LocalSessionRuntime localSessionRuntime(
+            LocalLayout layout,
+            LocalEnvBuilder builder,
+            LaunchProperties properties,
+            RepoCheckout checkout,
+            Sandbox sandbox,
+            LocalProperties local) {
+        return new LocalSessionRuntime(
+                layout,
+                builder,
+                properties,
+                checkout,
+                sandbox,
+                local.maxServerLog().toBytes());
     }
 }

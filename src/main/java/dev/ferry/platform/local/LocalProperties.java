@@ -34,8 +34,21 @@ public record LocalProperties(
         Path workDir,
         @DefaultValue("") String python,
         @DefaultValue("true") boolean systemSitePackages,
-        @DefaultValue({"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-                "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "TZ"}) List<String> passEnv,
+
+        @DefaultValue({
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+            "PIP_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+            "PIP_TRUSTED_HOST",
+            "TZ"
+        })
+        List<String> passEnv,
+
         @DefaultValue("bubblewrap") SandboxKind sandbox,
         @DefaultValue("") String bubblewrap,
         @DefaultValue("8MB") DataSize maxServerLog) {

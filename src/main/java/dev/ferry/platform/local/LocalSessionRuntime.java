@@ -57,10 +57,16 @@ final class LocalSessionRuntime implements SessionRuntime {
     private final RepoCheckout checkout;
     private final Sandbox sandbox;
     private final long maxServerLog;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    LocalSessionRuntime(LocalLayout layout, LocalEnvBuilder builder, LaunchProperties properties, RepoCheckout checkout,
-                         Sandbox sandbox, long maxServerLog) {
+    LocalSessionRuntime(
+            LocalLayout layout,
+            LocalEnvBuilder builder,
+            LaunchProperties properties,
+            RepoCheckout checkout,
+            Sandbox sandbox,
+            long maxServerLog) {
         this.layout = layout;
         this.maxServerLog = maxServerLog;
         this.checkout = checkout;
@@ -70,8 +76,10 @@ final class LocalSessionRuntime implements SessionRuntime {
     }
 
     /** A server process this launcher started. */
-    private record LocalServer(Process process, int port, CompletableFuture<String> exited, Path dir) implements RunningServer {
-        @Override public String host() {
+    private record LocalServer(Process process, int port, CompletableFuture<String> exited, Path dir)
+            implements RunningServer {
+        @Override
+        public String host() {
             return HOST;
         }
     }
@@ -91,7 +99,10 @@ final class LocalSessionRuntime implements SessionRuntime {
                 int port = freePort();
                 progress.accept("Starting the notebook server...");
                 Process process = startServer(spec, runtime, envDir, home, dir, port);
-                Thread output = ServerLog.pump(process.getInputStream(), dir.resolve("server.log"), maxServerLog,
+                Thread output = ServerLog.pump(
+                        process.getInputStream(),
+                        dir.resolve("server.log"),
+                        maxServerLog,
                         "ferry-server-log-" + spec.id());
                 writeSessionFile(dir, process, port);
                 try {
@@ -101,20 +112,26 @@ final class LocalSessionRuntime implements SessionRuntime {
                         ProcessTree.stop(process.toHandle(), 2000);
                         continue;
                     }
-                    throw new LaunchFailedException(503, "No free port could be found for the notebook server; try again.");
+                    throw new LaunchFailedException(
+                            503, "No free port could be found for the notebook server; try again.");
                 } catch (RuntimeException e) {
                     ProcessTree.stop(process.toHandle(), 2000, dir.toString());
                     throw e;
                 }
                 CompletableFuture<String> exited = new CompletableFuture<>();
-                process.onExit().thenAccept(p -> exited.complete(
-                        "the notebook server stopped unexpectedly (exit code " + p.exitValue() + ")."));
+                process.onExit()
+                        .thenAccept(p -> exited.complete(
+                                "the notebook server stopped unexpectedly (exit code " + p.exitValue() + ")."));
                 return new LocalServer(process, port, exited, dir);
             }
         } catch (IOException e) {
             LocalLayout.deleteTree(dir);
-            throw new LaunchFailedException(500, "The session could not be prepared on the Ferry server ("
-                    + e.getClass().getSimpleName() + "). Check that ferry.local.work-dir is writable and not full.", e);
+            throw new LaunchFailedException(
+                    500,
+                    "The session could not be prepared on the Ferry server ("
+                            + e.getClass().getSimpleName()
+                            + "). Check that ferry.local.work-dir is writable and not full.",
+                    e);
         } catch (RuntimeException e) {
             LocalLayout.deleteTree(dir);
             throw e;
@@ -126,14 +143,17 @@ final class LocalSessionRuntime implements SessionRuntime {
         try {
             LocalLayout.copyTree(repo, home, checkout.maxBytes(), checkout.maxFiles());
         } catch (LocalLayout.CopyTooLarge e) {
-            throw new LaunchFailedException(413, e.bytes
-                    ? "This repository's files add up to more than " + RepoCheckout.bytes(checkout.maxBytes())
-                    + " after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
-                    + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a "
-                    + "smaller repository, or ask the operator to raise the limit."
-                    : "This repository holds more than " + checkout.maxFiles() + " files and folders after its build "
-                    + "(Ferry's limit for one repository, ferry.repo.max-checkout-files), so no session can have its own "
-                    + "copy. Launch a smaller repository, or ask the operator to raise the limit.");
+            throw new LaunchFailedException(
+                    413,
+                    e.bytes
+                            ? "This repository's files add up to more than " + RepoCheckout.bytes(checkout.maxBytes())
+                                    + " after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
+                                    + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a "
+                                    + "smaller repository, or ask the operator to raise the limit."
+                            : "This repository holds more than " + checkout.maxFiles()
+                                    + " files and folders after its build "
+                                    + "(Ferry's limit for one repository, ferry.repo.max-checkout-files), so no session can have its own "
+                                    + "copy. Launch a smaller repository, or ask the operator to raise the limit.");
         }
     }
 
@@ -155,8 +175,8 @@ final class LocalSessionRuntime implements SessionRuntime {
             LocalLayout.makeExecutable(home, wrapper); // the home is a copy the build could have put a link into
             command.add(wrapper.toString()); // the repository's start script, which ends with exec "$@"
         }
-        command.addAll(List.of(runtime.python().toString(), "-m", module,
-                "--ip=" + HOST, "--port=" + port, "--no-browser"));
+        command.addAll(
+                List.of(runtime.python().toString(), "-m", module, "--ip=" + HOST, "--port=" + port, "--no-browser"));
         command.addAll(JupyterOptions.forApp(cls, spec));
         if ("root".equals(System.getProperty("user.name"))) {
             command.add("--allow-root");
@@ -180,9 +200,13 @@ final class LocalSessionRuntime implements SessionRuntime {
         List<Path> readOnly = new ArrayList<>(runtime.hostPaths());
         readOnly.add(envDir);
         Sandbox.hostPrefix(runtime.python()).ifPresent(readOnly::add);
-        List<String> sandboxed = sandbox.command(command, home, Sandbox.Mounts.of(readOnly,
-                List.of(home, dir.resolve("runtime"), dir.resolve("userbase"))));
-        ProcessBuilder pb = new ProcessBuilder(sandboxed).directory(home.toFile()).redirectErrorStream(true)
+        List<String> sandboxed = sandbox.command(
+                command,
+                home,
+                Sandbox.Mounts.of(readOnly, List.of(home, dir.resolve("runtime"), dir.resolve("userbase"))));
+        ProcessBuilder pb = new ProcessBuilder(sandboxed)
+                .directory(home.toFile())
+                .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
@@ -193,8 +217,12 @@ final class LocalSessionRuntime implements SessionRuntime {
 
     private void awaitReady(SessionSpec spec, Process process, Thread output, int port, Path dir) {
         long deadline = System.nanoTime() + properties.timeout().toNanos();
-        HttpRequest status = HttpRequest.newBuilder(URI.create("http://" + HOST + ":" + port + spec.baseUrl() + "api/status"))
-                .header("Authorization", "token " + spec.token()).timeout(Duration.ofSeconds(2)).GET().build();
+        HttpRequest status = HttpRequest.newBuilder(
+                        URI.create("http://" + HOST + ":" + port + spec.baseUrl() + "api/status"))
+                .header("Authorization", "token " + spec.token())
+                .timeout(Duration.ofSeconds(2))
+                .GET()
+                .build();
         while (true) {
             if (!process.isAlive()) {
                 try {
@@ -206,8 +234,10 @@ final class LocalSessionRuntime implements SessionRuntime {
                 if (tail.contains("already in use")) {
                     throw new PortTaken();
                 }
-                throw new LaunchFailedException(500, "The notebook server stopped while starting (exit code "
-                        + process.exitValue() + "). Its last log lines:\n" + tail);
+                throw new LaunchFailedException(
+                        500,
+                        "The notebook server stopped while starting (exit code " + process.exitValue()
+                                + "). Its last log lines:\n" + tail);
             }
             try {
                 HttpResponse<Void> r = http.send(status, HttpResponse.BodyHandlers.discarding());
@@ -221,8 +251,10 @@ final class LocalSessionRuntime implements SessionRuntime {
                 throw new LaunchFailedException(503, "The launch was cancelled.");
             }
             if (System.nanoTime() > deadline) {
-                throw new LaunchFailedException(504, "The notebook server did not answer within "
-                        + Durations.human(properties.timeout()) + ". Its last log lines:\n" + logTail(dir, 15));
+                throw new LaunchFailedException(
+                        504,
+                        "The notebook server did not answer within " + Durations.human(properties.timeout())
+                                + ". Its last log lines:\n" + logTail(dir, 15));
             }
             try {
                 Thread.sleep(100);
@@ -244,8 +276,8 @@ final class LocalSessionRuntime implements SessionRuntime {
             while (end.hasRemaining() && file.read(end) > 0) {
                 // read to the end (or as far as the log is)
             }
-            List<String> all = new ArrayList<>(List.of(
-                    new String(end.array(), 0, end.position(), StandardCharsets.UTF_8).split("\r?\n", -1)));
+            List<String> all = new ArrayList<>(
+                    List.of(new String(end.array(), 0, end.position(), StandardCharsets.UTF_8).split("\r?\n", -1)));
             if (from > 0 && all.size() > 1) {
                 all.remove(0); // begins inside a line
             }

@@ -14,8 +14,7 @@ final class PackageIndex {
             + "|Temporary failure in name resolution|Name or service not known|Network is unreachable|ConnectTimeoutError"
             + "|ProxyError|Max retries exceeded with url|Connection refused|No route to host");
 
-    private PackageIndex() {
-    }
+    private PackageIndex() {}
 
     static boolean unreachable(String pipOutputLine) {
         return UNREACHABLE.matcher(pipOutputLine).find();

@@ -23,16 +23,25 @@ import dev.ferry.build.BuildFailedException;
 final class PipfileRequirements {
 
     private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]*$");
-    private static final Pattern VERSION = Pattern.compile("^(\\*|(===?|!=|~=|<=?|>=?)\\s*[A-Za-z0-9.*+!_-]+(\\s*,\\s*(===?|!=|~=|<=?|>=?)\\s*[A-Za-z0-9.*+!_-]+)*)$");
+    private static final Pattern VERSION = Pattern.compile(
+            "^(\\*|(===?|!=|~=|<=?|>=?)\\s*[A-Za-z0-9.*+!_-]+(\\s*,\\s*(===?|!=|~=|<=?|>=?)\\s*[A-Za-z0-9.*+!_-]+)*)$");
     private static final Pattern MARKER = Pattern.compile("^[A-Za-z0-9_.'\"<>=!~ ()-]+$");
     private static final Pattern URL = Pattern.compile("^(https?|git\\+https?|git\\+ssh|git|ssh)://[^\\s#]+$");
     private static final Pattern REF = Pattern.compile("^[A-Za-z0-9._/-]+$");
-    private static final List<String> MARKER_KEYS = List.of("os_name", "sys_platform", "platform_machine",
-            "platform_python_implementation", "platform_release", "platform_system", "platform_version",
-            "python_version", "python_full_version", "implementation_name", "implementation_version");
+    private static final List<String> MARKER_KEYS = List.of(
+            "os_name",
+            "sys_platform",
+            "platform_machine",
+            "platform_python_implementation",
+            "platform_release",
+            "platform_system",
+            "platform_version",
+            "python_version",
+            "python_full_version",
+            "implementation_name",
+            "implementation_version");
 
-    private PipfileRequirements() {
-    }
+    private PipfileRequirements() {}
 
     /**
      * The requirements, one a line. Relative paths are relative to the Pipfile's folder, as with pipenv, and must stay
@@ -43,7 +52,8 @@ final class PipfileRequirements {
         try {
             toml = TomlMapper.builder().build().readTree(Files.readString(pipfile));
         } catch (JacksonException | IOException e) {
-            throw new BuildFailedException(422, shown + " cannot be read as TOML. Check it with pipenv, or add a Pipfile.lock.");
+            throw new BuildFailedException(
+                    422, shown + " cannot be read as TOML. Check it with pipenv, or add a Pipfile.lock.");
         }
         Path root = checkout.toAbsolutePath().normalize();
         Path base = pipfile.toAbsolutePath().normalize().getParent();
@@ -80,15 +90,20 @@ final class PipfileRequirements {
         }
         boolean editable = spec.path("editable").asBoolean(false);
         String requirement;
-        if (spec.has("path") || spec.has("file") && !spec.path("file").asString("").contains("://")) {
-            String relative = spec.has("path") ? spec.path("path").asString("") : spec.path("file").asString("");
+        if (spec.has("path")
+                || spec.has("file") && !spec.path("file").asString("").contains("://")) {
+            String relative = spec.has("path")
+                    ? spec.path("path").asString("")
+                    : spec.path("file").asString("");
             Path target = base.resolve(relative).normalize();
             if (relative.isEmpty() || relative.contains("\n") || !target.startsWith(root)) {
                 throw bad(where, "has a path outside the repository");
             }
             requirement = (editable ? "-e " : "") + target + extras;
         } else if (spec.has("git") || spec.has("file")) {
-            String url = spec.has("git") ? spec.path("git").asString("") : spec.path("file").asString("");
+            String url = spec.has("git")
+                    ? spec.path("git").asString("")
+                    : spec.path("file").asString("");
             if (spec.has("git") && !url.startsWith("git+")) {
                 url = "git+" + url;
             }
@@ -118,7 +133,10 @@ final class PipfileRequirements {
     private static String version(String spec, String where) {
         String v = spec.strip();
         if (!VERSION.matcher(v).matches()) {
-            throw bad(where, "has the version '" + printable(v) + "'; write \"*\" or a specifier such as \"==1.2\" or \">=1,<2\"");
+            throw bad(
+                    where,
+                    "has the version '" + printable(v)
+                            + "'; write \"*\" or a specifier such as \"==1.2\" or \">=1,<2\"");
         }
         return v.equals("*") ? "" : v.replace(" ", "");
     }
@@ -131,7 +149,8 @@ final class PipfileRequirements {
     }
 
     private static BuildFailedException bad(String where, String what) {
-        return new BuildFailedException(422, where + " " + what + ". Fix the Pipfile, or add a Pipfile.lock (pipenv lock).");
+        return new BuildFailedException(
+                422, where + " " + what + ". Fix the Pipfile, or add a Pipfile.lock (pipenv lock).");
     }
 
     private static String printable(String text) {

@@ -16,11 +16,9 @@ import dev.ferry.build.BoundedLineReader;
 final class ProcessRunner {
 
     /** The outcome of a step: its exit code, or -1 when it was cancelled. */
-    record Result(int exitCode, boolean cancelled) {
-    }
+    record Result(int exitCode, boolean cancelled) {}
 
-    private ProcessRunner() {
-    }
+    private ProcessRunner() {}
 
     /**
      * The longest line a step's output may hold in memory; longer ones are cut here and say so. The build log cuts
@@ -29,30 +27,45 @@ final class ProcessRunner {
     static final int MAX_LINE_BYTES = 64 * 1024;
 
     private static Thread pump(InputStream stream, Consumer<String> lines) {
-        Thread reader = new Thread(() -> {
-            try (BoundedLineReader in = new BoundedLineReader(stream, MAX_LINE_BYTES)) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.accept(line);
-                }
-            } catch (IOException ignored) {
-                // the process was stopped
-            }
-        }, "ferry-step-output");
+        Thread reader = new Thread(
+                () -> {
+                    try (BoundedLineReader in = new BoundedLineReader(stream, MAX_LINE_BYTES)) {
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            lines.accept(line);
+                        }
+                    } catch (IOException ignored) {
+                        // the process was stopped
+                    }
+                },
+                "ferry-step-output");
         reader.setDaemon(true);
         reader.start();
         return reader;
     }
 
-    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
-                      BooleanSupplier cancelled) throws IOException {
+    static Result run(
+            List<String> command,
+            Path workDir,
+            Map<String, String> env,
+            Consumer<String> lines,
+            BooleanSupplier cancelled)
+            throws IOException {
         return run(command, workDir, env, lines, null, cancelled);
     }
 
     /** Like the other, with standard error going to {@code errors} instead of being merged (when not null). */
-    static Result run(List<String> command, Path workDir, Map<String, String> env, Consumer<String> lines,
-                      Consumer<String> errors, BooleanSupplier cancelled) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(errors == null)
+    static Result run(
+            List<String> command,
+            Path workDir,
+            Map<String, String> env,
+            Consumer<String> lines,
+            Consumer<String> errors,
+            BooleanSupplier cancelled)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(workDir.toFile())
+                .redirectErrorStream(errors == null)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().clear();
         builder.environment().putAll(env);

@@ -12,21 +12,25 @@ import java.util.concurrent.TimeUnit;
 /** Stops a process and everything it started (a Jupyter server's kernels, a build's pip), politely then firmly. */
 final class ProcessTree {
 
-    private ProcessTree() {
-    }
+    private ProcessTree() {}
 
     /** Live processes (other than this JVM) with an argument that contains the text. */
     static List<ProcessHandle> mentioning(String text) {
         long self = ProcessHandle.current().pid();
-        return ProcessHandle.allProcesses().filter(p -> p.pid() != self && p.isAlive())
-                .filter(p -> p.info().arguments().map(args -> {
-                    for (String a : args) {
-                        if (a.contains(text)) {
-                            return true;
-                        }
-                    }
-                    return false;
-                }).orElse(false)).toList();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.pid() != self && p.isAlive())
+                .filter(p -> p.info()
+                        .arguments()
+                        .map(args -> {
+                            for (String a : args) {
+                                if (a.contains(text)) {
+                                    return true;
+                                }
+                            }
+                            return false;
+                        })
+                        .orElse(false))
+                .toList();
     }
 
     /**
@@ -38,16 +42,19 @@ final class ProcessTree {
         String text = dir.toString();
         Set<ProcessHandle> found = new LinkedHashSet<>(mentioning(text));
         long self = ProcessHandle.current().pid();
-        ProcessHandle.allProcesses().filter(p -> p.pid() != self && p.isAlive()).filter(p -> {
-            try {
-                Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
-                // a folder removed while the process ran shows as "<path> (deleted)"
-                String shown = cwd.toString();
-                return shown.equals(text) || shown.startsWith(text + "/");
-            } catch (IOException | UnsupportedOperationException | SecurityException e) {
-                return false; // not Linux, or the process is gone
-            }
-        }).forEach(found::add);
+        ProcessHandle.allProcesses()
+                .filter(p -> p.pid() != self && p.isAlive())
+                .filter(p -> {
+                    try {
+                        Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
+                        // a folder removed while the process ran shows as "<path> (deleted)"
+                        String shown = cwd.toString();
+                        return shown.equals(text) || shown.startsWith(text + "/");
+                    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                        return false; // not Linux, or the process is gone
+                    }
+                })
+                .forEach(found::add);
         return List.copyOf(found);
     }
 

@@ -23,8 +23,7 @@ final class PythonFinder {
     private static final Logger log = LoggerFactory.getLogger(PythonFinder.class);
 
     /** An interpreter, and whether it can import a Jupyter server by itself. */
-    record Python(Path executable, boolean hasJupyter) {
-    }
+    record Python(Path executable, boolean hasJupyter) {}
 
     private final String configured;
     private volatile Python found;
@@ -39,7 +38,9 @@ final class PythonFinder {
             synchronized (this) {
                 if (found == null) {
                     found = search();
-                    log.info("local environments use {} ({})", found.executable(),
+                    log.info(
+                            "local environments use {} ({})",
+                            found.executable(),
                             found.hasJupyter() ? "Jupyter found" : "no Jupyter: it is installed into each environment");
                 }
                 result = found;
@@ -52,8 +53,10 @@ final class PythonFinder {
         if (!configured.isEmpty()) {
             Path exe = Path.of(configured);
             if (!Files.isExecutable(exe) || !runs(exe)) {
-                throw new BuildFailedException(500, "The Python interpreter set in ferry.local.python (" + configured
-                        + ") is not an executable file that runs. Fix the setting or remove it to use python3 from the PATH.");
+                throw new BuildFailedException(
+                        500,
+                        "The Python interpreter set in ferry.local.python (" + configured
+                                + ") is not an executable file that runs. Fix the setting or remove it to use python3 from the PATH.");
             }
             return new Python(exe, importsJupyter(exe));
         }
@@ -71,8 +74,10 @@ final class PythonFinder {
             }
         }
         if (candidates.isEmpty()) {
-            throw new BuildFailedException(500, "No python3 was found on the PATH of the Ferry server. Install Python 3 "
-                    + "with Jupyter (on Debian/Ubuntu: apt install python3-venv jupyter-notebook) or set ferry.local.python.");
+            throw new BuildFailedException(
+                    500,
+                    "No python3 was found on the PATH of the Ferry server. Install Python 3 "
+                            + "with Jupyter (on Debian/Ubuntu: apt install python3-venv jupyter-notebook) or set ferry.local.python.");
         }
         return new Python(candidates.get(0), false);
     }
@@ -89,24 +94,33 @@ final class PythonFinder {
     static String notFound(String name, List<Path> found) {
         if (found.isEmpty()) {
             // the folders themselves go to the server's log, for the operator; the build log is the visitor's
-            log.info("no {} in any folder of the PATH ({})", name, System.getenv().getOrDefault("PATH", ""));
+            log.info(
+                    "no {} in any folder of the PATH ({})",
+                    name,
+                    System.getenv().getOrDefault("PATH", ""));
             return "There is no " + name + " in any folder of the Ferry server's PATH.";
         }
-        return "Looked for " + name + " on the Ferry server's PATH and found " + found.stream().map(Path::toString)
-                .collect(Collectors.joining(", ")) + ", which does not run (a pyenv shim for a version "
+        return "Looked for " + name + " on the Ferry server's PATH and found "
+                + found.stream().map(Path::toString).collect(Collectors.joining(", "))
+                + ", which does not run (a pyenv shim for a version "
                 + "that is not installed does that).";
     }
 
     static boolean importsJupyter(Path exe) {
-        return succeeds(exe.toString(), "-c", "import importlib.util as u, sys; "
-                + "sys.exit(0 if (u.find_spec('jupyter_server') or u.find_spec('notebook')) and u.find_spec('ipykernel') else 1)");
+        return succeeds(
+                exe.toString(),
+                "-c",
+                "import importlib.util as u, sys; "
+                        + "sys.exit(0 if (u.find_spec('jupyter_server') or u.find_spec('notebook')) and u.find_spec('ipykernel') else 1)");
     }
 
     /** Whether the command exits 0 within 20 seconds (one that hangs is killed); its output is not needed. */
     private static boolean succeeds(String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return false;

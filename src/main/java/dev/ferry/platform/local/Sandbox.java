@@ -46,8 +46,10 @@ final class Sandbox {
 
     /** The user repository code runs as inside the sandbox (BinderHub's {@code jovyan}). */
     static final int UID = 1000;
+
     static final String USER = "jovyan";
-    private static final List<String> SYSTEM_DIRS = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32");
+    private static final List<String> SYSTEM_DIRS =
+            List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32");
     /** The host's account lists, readable by anyone but none of a sandbox's business (it gets Ferry's). */
     private static final List<String> HIDDEN_FILES = List.of("/etc/passwd-", "/etc/group-");
 
@@ -85,8 +87,10 @@ final class Sandbox {
         try {
             writeFiles(etc, jupyterConfig);
         } catch (IOException e) {
-            throw new IllegalStateException("The local platform could not write its sandbox settings under " + dir
-                    + " (" + e.getClass().getSimpleName() + "); check that ferry.local.work-dir is writable.", e);
+            throw new IllegalStateException(
+                    "The local platform could not write its sandbox settings under " + dir + " ("
+                            + e.getClass().getSimpleName() + "); check that ferry.local.work-dir is writable.",
+                    e);
         }
         if (properties.sandbox() == LocalProperties.SandboxKind.NONE) {
             log.warn("ferry.local.sandbox=none: builds and notebook servers run WITHOUT isolation, as this user. "
@@ -94,9 +98,13 @@ final class Sandbox {
                     + "Only for a machine whose users you trust.");
             return new Sandbox(null, false, etc, jupyterConfig);
         }
-        Path bwrap = findBubblewrap(properties.bubblewrap()).orElseThrow(() -> new IllegalStateException(String.format(
-                REFUSAL, properties.bubblewrap().isBlank() ? "bwrap was not found on the PATH"
-                        : "ferry.local.bubblewrap (" + properties.bubblewrap() + ") is not an executable file")));
+        Path bwrap = findBubblewrap(properties.bubblewrap())
+                .orElseThrow(() -> new IllegalStateException(String.format(
+                        REFUSAL,
+                        properties.bubblewrap().isBlank()
+                                ? "bwrap was not found on the PATH"
+                                : "ferry.local.bubblewrap (" + properties.bubblewrap()
+                                        + ") is not an executable file")));
         String failure = probe(new Sandbox(bwrap, true, etc, jupyterConfig));
         if (failure == null) {
             log.info("local builds and sessions run in bubblewrap sandboxes ({}, user namespace)", bwrap);
@@ -124,8 +132,10 @@ final class Sandbox {
     /** Runs {@code true} in the sandbox; null when it worked, else what went wrong. */
     private static String probe(Sandbox sandbox) {
         try {
-            Process p = spawn(new ProcessBuilder(sandbox.command(List.of("true"), Path.of("/"), Mounts.of(List.of(), List.of())))
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
+            Process p = spawn(
+                    new ProcessBuilder(sandbox.command(List.of("true"), Path.of("/"), Mounts.of(List.of(), List.of())))
+                            .redirectErrorStream(true)
+                            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))));
             p.getOutputStream().close();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -152,7 +162,8 @@ final class Sandbox {
      * same folder or file instead of a 404. The handlers are a module defined here, in the server's own configuration,
      * so nothing is installed into the environment and kernels never see it.
      */
-    static final String CLASSIC_LAB_LINKS = String.join("\n",
+    static final String CLASSIC_LAB_LINKS = String.join(
+            "\n",
             "",
             "# mybinder.org links open JupyterLab (/lab, /lab/tree/<path>, /doc/tree/<path>); without it, the classic",
             "# pages for the same path answer them.",
@@ -181,11 +192,14 @@ final class Sandbox {
     private static void writeFiles(Path etc, Path jupyterConfig) throws IOException {
         Files.createDirectories(etc);
         Files.createDirectories(jupyterConfig);
-        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                + USER + ":x:" + UID + ":" + UID + ":Ferry session:/tmp:/bin/sh\n"
-                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+        Files.writeString(
+                etc.resolve("passwd"),
+                "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                        + USER + ":x:" + UID + ":" + UID + ":Ferry session:/tmp:/bin/sh\n"
+                        + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
         Files.writeString(etc.resolve("group"), "root:x:0:\n" + USER + ":x:" + UID + ":\nnogroup:x:65534:\n");
-        String pinned = String.join("\n",
+        String pinned = String.join(
+                "\n",
                 "# Written by Ferry at every start; edits are lost. The session's server accepts only the token Ferry",
                 "# gave it, whatever the repository's or its environment's configuration says.",
                 "import os",
@@ -251,8 +265,16 @@ final class Sandbox {
         if (bwrap == null) {
             return command;
         }
-        List<String> argv = new ArrayList<>(List.of(bwrap.toString(), "--die-with-parent", "--new-session",
-                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "ferry"));
+        List<String> argv = new ArrayList<>(List.of(
+                bwrap.toString(),
+                "--die-with-parent",
+                "--new-session",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--hostname",
+                "ferry"));
         if (userNamespace) {
             argv.addAll(List.of("--unshare-user", "--uid", Integer.toString(UID), "--gid", Integer.toString(UID)));
         } else {
@@ -265,7 +287,8 @@ final class Sandbox {
         mounts.readOnly().forEach(p -> binds.add(new String[] {"--ro-bind", p.toString()}));
         binds.add(new String[] {"--ro-bind", jupyterConfig.toString()});
         mounts.writable().forEach(p -> binds.add(new String[] {"--bind", p.toString()}));
-        binds.stream().filter(b -> Files.exists(Path.of(b[1])))
+        binds.stream()
+                .filter(b -> Files.exists(Path.of(b[1])))
                 .sorted(Comparator.comparingInt(b -> Path.of(b[1]).getNameCount()))
                 .forEach(b -> argv.addAll(List.of(b[0], b[1], b[1])));
         argv.addAll(List.of("--chdir", workDir.toString(), "--"));
@@ -278,7 +301,8 @@ final class Sandbox {
             Path path = Path.of(dir);
             if (Files.isSymbolicLink(path)) {
                 try {
-                    argv.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), dir));
+                    argv.addAll(
+                            List.of("--symlink", Files.readSymbolicLink(path).toString(), dir));
                 } catch (IOException e) {
                     // unreadable link: leave it out
                 }
@@ -297,8 +321,13 @@ final class Sandbox {
                 // a dangling link: no DNS configuration to give
             }
         }
-        argv.addAll(List.of("--ro-bind", etc.resolve("passwd").toString(), "/etc/passwd",
-                "--ro-bind", etc.resolve("group").toString(), "/etc/group"));
+        argv.addAll(List.of(
+                "--ro-bind",
+                etc.resolve("passwd").toString(),
+                "/etc/passwd",
+                "--ro-bind",
+                etc.resolve("group").toString(),
+                "/etc/group"));
         for (String file : HIDDEN_FILES) {
             if (Files.exists(Path.of(file), LinkOption.NOFOLLOW_LINKS)) {
                 argv.addAll(List.of("--ro-bind", "/dev/null", file));
@@ -323,8 +352,7 @@ final class Sandbox {
         try {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a)
-                        throws IOException {
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
                     if (!d.equals(dir) && hidden(d)) {
                         found.add(d);
                         return FileVisitResult.SKIP_SUBTREE;
@@ -333,8 +361,7 @@ final class Sandbox {
                 }
 
                 @Override
-                public FileVisitResult visitFile(Path f, BasicFileAttributes a)
-                        throws IOException {
+                public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
                     if (a.isRegularFile() && hidden(f)) {
                         found.add(f);
                     }
@@ -364,7 +391,8 @@ final class Sandbox {
     static Optional<Path> hostPrefix(Path executable) {
         try {
             Path real = executable.toRealPath();
-            Path prefix = real.getParent() == null || real.getParent().getParent() == null ? real.getParent()
+            Path prefix = real.getParent() == null || real.getParent().getParent() == null
+                    ? real.getParent()
                     : real.getParent().getParent();
             if (prefix == null) {
                 return Optional.empty();

@@ -43,7 +43,8 @@ final class ServerLog {
 
     private void copy(InputStream output) {
         byte[] buf = new byte[8192];
-        try (InputStream in = output; OutputStream out = Files.newOutputStream(file)) {
+        try (InputStream in = output;
+                OutputStream out = Files.newOutputStream(file)) {
             int n;
             while ((n = in.read(buf)) > 0) {
                 int head = (int) Math.max(0, Math.min(n, maxBytes - written));
@@ -58,8 +59,10 @@ final class ServerLog {
             }
             if (dropped > 0) {
                 long shown = tailFull ? TAIL_BYTES : tailEnd;
-                out.write(("\n… " + (dropped - shown) + " bytes of the server's output not kept (ferry.local.max-server-log "
-                        + "is " + maxBytes + " bytes); its last " + shown + " bytes follow …\n").getBytes(StandardCharsets.UTF_8));
+                out.write(("\n… " + (dropped - shown)
+                                + " bytes of the server's output not kept (ferry.local.max-server-log " + "is "
+                                + maxBytes + " bytes); its last " + shown + " bytes follow …\n")
+                        .getBytes(StandardCharsets.UTF_8));
                 if (tailFull) {
                     out.write(tail, tailEnd, TAIL_BYTES - tailEnd);
                 }

@@ -11,8 +11,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class ApiDefaults {
 
-    private ApiDefaults() {
-    }
+    private ApiDefaults() {}
 
     /** Defaults a Pod's JSON in place. */
     static void pod(ObjectNode pod) {
@@ -78,8 +77,10 @@ final class ApiDefaults {
             }
         }
         // requests default to the limits for each resource given a limit and no request
-        if (c.path("resources") instanceof ObjectNode resources && resources.path("limits") instanceof ObjectNode limits) {
-            ObjectNode requests = resources.path("requests") instanceof ObjectNode r ? r : resources.putObject("requests");
+        if (c.path("resources") instanceof ObjectNode resources
+                && resources.path("limits") instanceof ObjectNode limits) {
+            ObjectNode requests =
+                    resources.path("requests") instanceof ObjectNode r ? r : resources.putObject("requests");
             limits.properties().forEach(e -> {
                 if (!requests.has(e.getKey())) {
                     requests.set(e.getKey(), e.getValue());

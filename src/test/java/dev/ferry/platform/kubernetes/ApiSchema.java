@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.google.gson.annotations.SerializedName;
-
 import io.kubernetes.client.custom.IntOrString;
 import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.CoreV1Event;
@@ -35,24 +34,30 @@ final class ApiSchema {
 
     /** The model of each resource Ferry writes, by {@code group/resource}, and its kind and group version. */
     private static final Map<String, Model> RESOURCES = Map.of(
-            "/pods", new Model(V1Pod.class, "Pod", "v1"),
-            "batch/jobs", new Model(V1Job.class, "Job", "batch/v1"),
-            "/configmaps", new Model(V1ConfigMap.class, "ConfigMap", "v1"),
-            "/events", new Model(CoreV1Event.class, "Event", "v1"),
-            "/namespaces", new Model(V1Namespace.class, "Namespace", "v1"),
-            "/secrets", new Model(V1Secret.class, "Secret", "v1"),
-            "/services", new Model(V1Service.class, "Service", "v1"),
-            "coordination.k8s.io/leases", new Model(V1Lease.class, "Lease", "coordination.k8s.io/v1"),
+            "/pods",
+            new Model(V1Pod.class, "Pod", "v1"),
+            "batch/jobs",
+            new Model(V1Job.class, "Job", "batch/v1"),
+            "/configmaps",
+            new Model(V1ConfigMap.class, "ConfigMap", "v1"),
+            "/events",
+            new Model(CoreV1Event.class, "Event", "v1"),
+            "/namespaces",
+            new Model(V1Namespace.class, "Namespace", "v1"),
+            "/secrets",
+            new Model(V1Secret.class, "Secret", "v1"),
+            "/services",
+            new Model(V1Service.class, "Service", "v1"),
+            "coordination.k8s.io/leases",
+            new Model(V1Lease.class, "Lease", "coordination.k8s.io/v1"),
             "authorization.k8s.io/selfsubjectaccessreviews",
             new Model(V1SelfSubjectAccessReview.class, "SelfSubjectAccessReview", "authorization.k8s.io/v1"));
 
     private static final Map<Class<?>, Map<String, Field>> FIELDS = new ConcurrentHashMap<>();
 
-    record Model(Class<?> type, String kind, String groupVersion) {
-    }
+    record Model(Class<?> type, String kind, String groupVersion) {}
 
-    private ApiSchema() {
-    }
+    private ApiSchema() {}
 
     /** The model a write to {@code groupResource} (a subresource's name stripped: pods/status is a Pod) carries. */
     static Model model(String groupResource) {
@@ -75,7 +80,8 @@ final class ApiSchema {
         return problems;
     }
 
-    private static void check(JsonNode node, Type type, String path, String goStruct, boolean patch, List<String> problems) {
+    private static void check(
+            JsonNode node, Type type, String path, String goStruct, boolean patch, List<String> problems) {
         if (node == null || node.isNull()) {
             return;
         }
@@ -140,8 +146,11 @@ final class ApiSchema {
 
     /** The Go decoder's words for a value of the wrong type. */
     private static String mismatch(JsonNode node, String goStruct, String path, String goType) {
-        String json = node.isObject() ? "object" : node.isArray() ? "array" : node.isString() ? "string"
-                : node.isNumber() ? "number" : node.isBoolean() ? "bool" : "value";
+        String json = node.isObject()
+                ? "object"
+                : node.isArray()
+                        ? "array"
+                        : node.isString() ? "string" : node.isNumber() ? "number" : node.isBoolean() ? "bool" : "value";
         return "json: cannot unmarshal " + json + " into Go struct field " + goStruct + "."
                 + path.replaceAll("\\[\\d+]", "") + " of type " + goType;
     }

@@ -32,6 +32,7 @@ final class ApiServerRules {
 
     /** Set on the portal's requests by {@link KubeApiDouble#watchBridge()}: whose requests RBAC applies to. */
     static final String PORTAL = "X-Ferry-Test-Portal";
+
     static final String SERVICE_ACCOUNT = "system:serviceaccount:" + KubeApiDouble.NAMESPACE + ":ferry";
 
     private static volatile List<V1PolicyRule> deployedRole;
@@ -45,7 +46,9 @@ final class ApiServerRules {
     private final Map<String, List<V1PolicyRule>> grants = new ConcurrentHashMap<>();
     /** The labels of each namespace, as the double stored them (Pod Security admission reads them). */
     private final Map<String, Map<String, String>> namespaceLabels = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong newestResourceVersion = new java.util.concurrent.atomic.AtomicLong();
+
+    private final java.util.concurrent.atomic.AtomicLong newestResourceVersion =
+            new java.util.concurrent.atomic.AtomicLong();
     private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
     ApiServerRules(List<V1PolicyRule> role) {
@@ -57,14 +60,20 @@ final class ApiServerRules {
         if (deployedRole == null) {
             String kubectl = Parts.requireKubectl();
             try {
-                Process p = new ProcessBuilder(kubectl, "kustomize", "deploy/base").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                Process p = new ProcessBuilder(kubectl, "kustomize", "deploy/base")
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                     throw new IllegalStateException("kubectl kustomize deploy/base failed");
                 }
-                deployedRole = Yaml.loadAll(yaml).stream().filter(V1Role.class::isInstance).map(V1Role.class::cast)
-                        .filter(r -> "ferry".equals(r.getMetadata().getName())).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("deploy/base renders no Role ferry")).getRules();
+                deployedRole = Yaml.loadAll(yaml).stream()
+                        .filter(V1Role.class::isInstance)
+                        .map(V1Role.class::cast)
+                        .filter(r -> "ferry".equals(r.getMetadata().getName()))
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalStateException("deploy/base renders no Role ferry"))
+                        .getRules();
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             } catch (InterruptedException e) {
@@ -77,10 +86,16 @@ final class ApiServerRules {
 
     /** The Role of {@code deploy/base} with {@code verb} taken out of the rule that grants {@code resource}. */
     static List<V1PolicyRule> deployedRoleWithout(String resource, String verb) {
-        return deployedRole().stream().map(r -> r.getResources().contains(resource)
-                ? new V1PolicyRule().apiGroups(r.getApiGroups()).resources(r.getResources())
-                        .verbs(r.getVerbs().stream().filter(v -> !v.equals(verb)).toList())
-                : r).toList();
+        return deployedRole().stream()
+                .map(r -> r.getResources().contains(resource)
+                        ? new V1PolicyRule()
+                                .apiGroups(r.getApiGroups())
+                                .resources(r.getResources())
+                                .verbs(r.getVerbs().stream()
+                                        .filter(v -> !v.equals(verb))
+                                        .toList())
+                        : r)
+                .toList();
     }
 
     /** From now on the portal may do in {@code namespace} what {@code rules} grant, and nothing else there. */
@@ -95,16 +110,21 @@ final class ApiServerRules {
     static java.util.Map<String, List<V1PolicyRule>> renderedRoles(String dir, String overlayNamespace) {
         String kubectl = Parts.requireKubectl();
         try {
-            Process p = new ProcessBuilder(kubectl, "kustomize", dir).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(kubectl, "kustomize", dir)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException("kubectl kustomize " + dir + " failed");
             }
             java.util.Map<String, List<V1PolicyRule>> roles = new java.util.HashMap<>();
-            Yaml.loadAll(yaml).stream().filter(V1Role.class::isInstance).map(V1Role.class::cast).forEach(r -> {
-                String ns = r.getMetadata().getNamespace();
-                roles.put(overlayNamespace.equals(ns) ? KubeApiDouble.NAMESPACE : ns, r.getRules());
-            });
+            Yaml.loadAll(yaml).stream()
+                    .filter(V1Role.class::isInstance)
+                    .map(V1Role.class::cast)
+                    .forEach(r -> {
+                        String ns = r.getMetadata().getNamespace();
+                        roles.put(overlayNamespace.equals(ns) ? KubeApiDouble.NAMESPACE : ns, r.getRules());
+                    });
             return roles;
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -124,9 +144,13 @@ final class ApiServerRules {
             used.add(target.verb() + " " + target.groupResource());
             if (!allowed(target)) {
                 refused.add(target.verb() + " " + target.groupResource());
-                return forbidden(target, "User \"" + SERVICE_ACCOUNT + "\" cannot " + target.verb() + " resource \""
-                        + target.resource() + "\" in API group \"" + target.group() + "\" "
-                        + (target.namespace() == null ? "at the cluster scope" : "in the namespace \"" + target.namespace() + "\""));
+                return forbidden(
+                        target,
+                        "User \"" + SERVICE_ACCOUNT + "\" cannot " + target.verb() + " resource \""
+                                + target.resource() + "\" in API group \"" + target.group() + "\" "
+                                + (target.namespace() == null
+                                        ? "at the cluster scope"
+                                        : "in the namespace \"" + target.namespace() + "\""));
             }
         }
         if (request.getHeader(PORTAL) != null) {
@@ -156,7 +180,9 @@ final class ApiServerRules {
             case "create", "update", "patch" -> true;
             default -> false;
         };
-        boolean delete = target.verb().startsWith("delete") && request.getBody() != null && request.getBody().size() > 0;
+        boolean delete = target.verb().startsWith("delete")
+                && request.getBody() != null
+                && request.getBody().size() > 0;
         if (!write && !delete) {
             return null;
         }
@@ -174,16 +200,21 @@ final class ApiServerRules {
             return null; // a JSON patch (a list of operations)
         }
         boolean patch = target.verb().equals("patch");
-        java.util.List<String> problems = ApiSchema.problems(body, delete ? ApiSchema.deleteOptions() : model.type(), patch);
+        java.util.List<String> problems =
+                ApiSchema.problems(body, delete ? ApiSchema.deleteOptions() : model.type(), patch);
         if (problems.isEmpty()) {
             return null;
         }
-        String strict = problems.stream().anyMatch(p -> p.startsWith("json:")) ? problems.stream()
-                .filter(p -> p.startsWith("json:")).findFirst().orElseThrow()
+        String strict = problems.stream().anyMatch(p -> p.startsWith("json:"))
+                ? problems.stream()
+                        .filter(p -> p.startsWith("json:"))
+                        .findFirst()
+                        .orElseThrow()
                 : "strict decoding error: " + String.join(", ", problems);
-        String message = patch || delete ? strict
-                : model.kind() + " in version \"" + model.groupVersion().replaceFirst(".*/", "") + "\" cannot be handled as a "
-                + model.kind() + ": " + strict;
+        String message = patch || delete
+                ? strict
+                : model.kind() + " in version \"" + model.groupVersion().replaceFirst(".*/", "")
+                        + "\" cannot be handled as a " + model.kind() + ": " + strict;
         return status(400, "BadRequest", message, target.name(), target.resource());
     }
 
@@ -194,18 +225,28 @@ final class ApiServerRules {
         if (why == null) {
             return null;
         }
-        return forbidden(new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(pod)), why);
+        return forbidden(
+                new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(pod)), why);
     }
 
     /** Validation of a Job: its Pods may only restart Never or OnFailure (after defaulting, Always when unset). */
     private static MockResponse jobTemplate(JsonNode job, Target target) {
-        String policy = job.path("spec").path("template").path("spec").path("restartPolicy").asString("Always");
+        String policy = job.path("spec")
+                .path("template")
+                .path("spec")
+                .path("restartPolicy")
+                .asString("Always");
         if (policy.equals("Never") || policy.equals("OnFailure")) {
             return null;
         }
         String name = job.path("metadata").path("name").asString("");
-        return status(422, "Invalid", "Job.batch \"" + name + "\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \""
-                + policy + "\": supported values: \"OnFailure\", \"Never\"", name, "jobs");
+        return status(
+                422,
+                "Invalid",
+                "Job.batch \"" + name + "\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \""
+                        + policy + "\": supported values: \"OnFailure\", \"Never\"",
+                name,
+                "jobs");
     }
 
     /**
@@ -236,7 +277,11 @@ final class ApiServerRules {
             ApiDefaults.job(object);
         }
         byte[] bytes = MAPPER.writeValueAsBytes(object);
-        return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+        return new RecordedRequest(
+                request.getHttpVersion(),
+                request.method(),
+                request.getPath(),
+                request.getHeaders(),
                 new io.fabric8.mockwebserver.http.Buffer(bytes));
     }
 
@@ -257,11 +302,14 @@ final class ApiServerRules {
         }
         resourceVersion(body.path("metadata"));
         body.path("items").forEach(item -> resourceVersion(item.path("metadata")));
-        if (target.verb().equals("list") && body.path("metadata") instanceof tools.jackson.databind.node.ObjectNode meta) {
+        if (target.verb().equals("list")
+                && body.path("metadata") instanceof tools.jackson.databind.node.ObjectNode meta) {
             meta.put("resourceVersion", String.valueOf(newestResourceVersion.get()));
             response.setBody(MAPPER.writeValueAsString(body));
         }
-        if (target.groupResource().equals("/namespaces") && !target.verb().equals("get") && !target.verb().equals("list")
+        if (target.groupResource().equals("/namespaces")
+                && !target.verb().equals("get")
+                && !target.verb().equals("list")
                 && !target.verb().equals("watch")) {
             String name = body.path("metadata").path("name").asString(target.name());
             if (name == null) {
@@ -271,7 +319,10 @@ final class ApiServerRules {
                 namespaceLabels.remove(name);
             } else {
                 Map<String, String> labels = new java.util.HashMap<>();
-                body.path("metadata").path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString("")));
+                body.path("metadata")
+                        .path("labels")
+                        .properties()
+                        .forEach(e -> labels.put(e.getKey(), e.getValue().asString("")));
                 namespaceLabels.put(name, Map.copyOf(labels));
             }
         }
@@ -296,7 +347,8 @@ final class ApiServerRules {
     }
 
     private static JsonNode json(RecordedRequest request) {
-        return MAPPER.readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8)); // getUtf8Body() would consume it
+        return MAPPER.readTree(
+                new String(request.getBody().getBytes(), StandardCharsets.UTF_8)); // getUtf8Body() would consume it
     }
 
     /**
@@ -306,9 +358,12 @@ final class ApiServerRules {
      */
     private static MockResponse overhead(JsonNode body, Target target) {
         JsonNode spec = body.path("spec");
-        if (spec.has("overhead") && !spec.get("overhead").isNull()
-                && (!spec.has("runtimeClassName") || spec.get("runtimeClassName").isNull())) {
-            return forbidden(new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(body)),
+        if (spec.has("overhead")
+                && !spec.get("overhead").isNull()
+                && (!spec.has("runtimeClassName")
+                        || spec.get("runtimeClassName").isNull())) {
+            return forbidden(
+                    new Target(target.verb(), target.group(), target.resource(), target.namespace(), podName(body)),
                     "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
         }
         return null;
@@ -321,32 +376,44 @@ final class ApiServerRules {
      */
     MockResponse accessReview(RecordedRequest request) {
         String path = request.getPath();
-        if (!"POST".equals(request.getMethod()) || path == null
+        if (!"POST".equals(request.getMethod())
+                || path == null
                 || !path.replaceAll("\\?.*$", "").equals("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")) {
             return null;
         }
-        tools.jackson.databind.node.ObjectNode review = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder().build()
+        tools.jackson.databind.node.ObjectNode review = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder()
+                .build()
                 .readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8));
         JsonNode attributes = review.path("spec").path("resourceAttributes");
         if (attributes.isMissingNode() || attributes.isNull()) {
-            return status(400, "BadRequest", "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes: "
-                    + "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified");
+            return status(
+                    400,
+                    "BadRequest",
+                    "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.resourceAttributes: "
+                            + "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified");
         }
         String subresource = attributes.path("subresource").asString("");
         String name = attributes.path("name").asString("");
-        Target target = new Target(attributes.path("verb").asString(""), attributes.path("group").asString(""),
+        Target target = new Target(
+                attributes.path("verb").asString(""),
+                attributes.path("group").asString(""),
                 attributes.path("resource").asString("") + (subresource.isEmpty() ? "" : "/" + subresource),
-                attributes.path("namespace").asString(""), name.isEmpty() ? null : name);
+                attributes.path("namespace").asString(""),
+                name.isEmpty() ? null : name);
         boolean allowed = allowed(target);
         var status = review.putObject("status");
         status.put("allowed", allowed);
         if (allowed) {
             String account = SERVICE_ACCOUNT.substring(SERVICE_ACCOUNT.lastIndexOf(':') + 1);
-            status.put("reason", "RBAC: allowed by RoleBinding \"ferry/" + KubeApiDouble.NAMESPACE + "\" of Role \"ferry\" to "
-                    + "ServiceAccount \"" + account + "/" + KubeApiDouble.NAMESPACE + "\"");
+            status.put(
+                    "reason",
+                    "RBAC: allowed by RoleBinding \"ferry/" + KubeApiDouble.NAMESPACE + "\" of Role \"ferry\" to "
+                            + "ServiceAccount \"" + account + "/" + KubeApiDouble.NAMESPACE + "\"");
         }
         review.putObject("metadata").put("creationTimestamp", (String) null);
-        return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+        return new MockResponse()
+                .setResponseCode(201)
+                .setHeader("Content-Type", "application/json")
                 .setBody(JsonMapper.builder().build().writeValueAsString(review));
     }
 
@@ -375,21 +442,35 @@ final class ApiServerRules {
             return status(400, "BadRequest", "Invalid value: \"" + dryRun + "\": valid values are: All");
         }
         if (!"POST".equals(request.getMethod())) {
-            return status(501, "NotImplemented", "the API double answers dry runs of creates only, not " + request.getMethod());
+            return status(
+                    501,
+                    "NotImplemented",
+                    "the API double answers dry runs of creates only, not " + request.getMethod());
         }
-        tools.jackson.databind.node.ObjectNode body = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder().build()
+        tools.jackson.databind.node.ObjectNode body = (tools.jackson.databind.node.ObjectNode) JsonMapper.builder()
+                .build()
                 .readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8));
         Target target = Target.of(request.getMethod(), path);
         var metadata = body.has("metadata") && body.get("metadata").isObject()
-                ? (tools.jackson.databind.node.ObjectNode) body.get("metadata") : body.putObject("metadata");
+                ? (tools.jackson.databind.node.ObjectNode) body.get("metadata")
+                : body.putObject("metadata");
         if (target != null && target.namespace() != null) {
             metadata.put("namespace", target.namespace());
         }
         metadata.put("uid", java.util.UUID.randomUUID().toString());
-        metadata.put("creationTimestamp", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-        dryRuns.add(target == null ? path : target.verb() + " " + target.groupResource() + " "
-                + metadata.path("name").asString(""));
-        return new MockResponse().setResponseCode(201).setHeader("Content-Type", "application/json")
+        metadata.put(
+                "creationTimestamp",
+                java.time.Instant.now()
+                        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                        .toString());
+        dryRuns.add(
+                target == null
+                        ? path
+                        : target.verb() + " " + target.groupResource() + " "
+                                + metadata.path("name").asString(""));
+        return new MockResponse()
+                .setResponseCode(201)
+                .setHeader("Content-Type", "application/json")
                 .setBody(JsonMapper.builder().build().writeValueAsString(body));
     }
 
@@ -416,16 +497,35 @@ final class ApiServerRules {
             return null;
         }
         Target target = Target.of(request.getMethod(), request.getPath());
-        String message = target != null && "create".equals(target.verb()) ? webhookDenials.get(target.groupResource()) : null;
-        return message == null ? null
+        String message =
+                target != null && "create".equals(target.verb()) ? webhookDenials.get(target.groupResource()) : null;
+        return message == null
+                ? null
                 : status(403, "Forbidden", "admission webhook \"" + webhookName + "\" denied the request: " + message);
     }
 
     private static MockResponse status(int code, String reason, String message) {
-        String body = JsonMapper.builder().build().writeValueAsString(java.util.Map.of(
-                "kind", "Status", "apiVersion", "v1", "metadata", java.util.Map.of(), "status", "Failure",
-                "message", message, "reason", reason, "code", code));
-        return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+        String body = JsonMapper.builder()
+                .build()
+                .writeValueAsString(java.util.Map.of(
+                        "kind",
+                        "Status",
+                        "apiVersion",
+                        "v1",
+                        "metadata",
+                        java.util.Map.of(),
+                        "status",
+                        "Failure",
+                        "message",
+                        message,
+                        "reason",
+                        reason,
+                        "code",
+                        code));
+        return new MockResponse()
+                .setResponseCode(code)
+                .setHeader("Content-Type", "application/json")
+                .setBody(body);
     }
 
     private boolean allowed(Target t) {
@@ -434,10 +534,13 @@ final class ApiServerRules {
             return false; // a Role grants nothing outside its namespace, nor cluster-scoped resources
         }
         for (V1PolicyRule rule : rules != null ? rules : role) {
-            boolean names = rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
+            boolean names = rule.getResourceNames() == null
+                    || rule.getResourceNames().isEmpty()
                     || (t.name() != null && rule.getResourceNames().contains(t.name()));
-            if (rule.getApiGroups().contains(t.group()) && rule.getResources().contains(t.resource())
-                    && rule.getVerbs().contains(t.verb()) && names) {
+            if (rule.getApiGroups().contains(t.group())
+                    && rule.getResources().contains(t.resource())
+                    && rule.getVerbs().contains(t.verb())
+                    && names) {
                 return true;
             }
         }
@@ -446,17 +549,34 @@ final class ApiServerRules {
 
     private static MockResponse forbidden(Target t, String why) {
         String kind = t.resource();
-        String message = kind + (t.name() == null || t.name().isEmpty() ? "" : " \"" + t.name() + "\"") + " is forbidden: " + why;
+        String message = kind + (t.name() == null || t.name().isEmpty() ? "" : " \"" + t.name() + "\"")
+                + " is forbidden: " + why;
         return status(403, "Forbidden", message, t.name(), kind);
     }
 
     /** A refusal as the API server answers it: a {@code Status} object with the code, reason and message. */
     private static MockResponse status(int code, String reason, String message, String name, String kind) {
         String body = MAPPER.writeValueAsString(java.util.Map.of(
-                "kind", "Status", "apiVersion", "v1", "metadata", java.util.Map.of(), "status", "Failure",
-                "message", message, "reason", reason, "code", code,
-                "details", java.util.Map.of("name", name == null ? "" : name, "kind", kind)));
-        return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+                "kind",
+                "Status",
+                "apiVersion",
+                "v1",
+                "metadata",
+                java.util.Map.of(),
+                "status",
+                "Failure",
+                "message",
+                message,
+                "reason",
+                reason,
+                "code",
+                code,
+                "details",
+                java.util.Map.of("name", name == null ? "" : name, "kind", kind)));
+        return new MockResponse()
+                .setResponseCode(code)
+                .setHeader("Content-Type", "application/json")
+                .setBody(body);
     }
 
     Set<String> used() {

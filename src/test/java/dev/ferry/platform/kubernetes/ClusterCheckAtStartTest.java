@@ -31,9 +31,10 @@ class ClusterCheckAtStartTest {
         KubeApi api = new KubeApi(KubeApiDouble.NAMESPACE, client, client);
         RegistryProperties registry = new RegistryProperties("127.0.0.1:" + Ports.free() + "/ferry/", "", true, "", "");
         BuildJobs jobs = new BuildJobs(BuildJobsTest.build(""), registry, BuildJobsTest.repoProperties(), "1.0.0");
-        ClusterCheckAtStart atStart = new ClusterCheckAtStart(new ClusterCheck(api, new SessionPods(SessionPodsTest.session(List.of())),
-                jobs, registry, "", Duration.ofHours(1)));
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ClusterCheckAtStart.class);
+        ClusterCheckAtStart atStart = new ClusterCheckAtStart(new ClusterCheck(
+                api, new SessionPods(SessionPodsTest.session(List.of())), jobs, registry, "", Duration.ofHours(1)));
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ClusterCheckAtStart.class);
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         logger.addAppender(lines);
@@ -43,14 +44,24 @@ class ClusterCheckAtStartTest {
             logger.detachAppender(lines);
         }
 
-        List<String> warnings = lines.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
-        assertThat(warnings).contains("cluster check failed: may watch events in namespace ferry-test. The service account "
-                + "Ferry runs as may not watch events in namespace ferry-test; Ferry needs it to tell users why a Pod waits "
-                + "or a build cannot start (scheduler, kubelet, Job controller). Add \"watch\" to the rule for events in "
-                + "Ferry's Role (deploy/base/role.yaml) and apply it.");
+        List<String> warnings = lines.list.stream()
+                .filter(e -> e.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage)
+                .toList();
+        assertThat(warnings)
+                .contains("cluster check failed: may watch events in namespace ferry-test. The service account "
+                        + "Ferry runs as may not watch events in namespace ferry-test; Ferry needs it to tell users why a Pod waits "
+                        + "or a build cannot start (scheduler, kubelet, Job controller). Add \"watch\" to the rule for events in "
+                        + "Ferry's Role (deploy/base/role.yaml) and apply it.");
         assertThat(warnings).anySatisfy(w -> assertThat(w).startsWith("cluster check failed: the registry answers"));
-        assertThat(warnings).last().asString().startsWith("cluster check: 2 of ").contains("checks failed");
+        assertThat(warnings)
+                .last()
+                .asString()
+                .startsWith("cluster check: 2 of ")
+                .contains("checks failed");
         assertThat(warnings).noneMatch(w -> w.contains("push"));
-        assertThat(double_.rules.dryRuns).as("the dry runs ran, and stored nothing").hasSize(3);
+        assertThat(double_.rules.dryRuns)
+                .as("the dry runs ran, and stored nothing")
+                .hasSize(3);
     }
 }

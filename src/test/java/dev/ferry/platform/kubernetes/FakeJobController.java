@@ -42,73 +42,123 @@ final class FakeJobController implements AutoCloseable {
     volatile String pullFailure;
     /** When set: admission refuses the Job's Pod with this message (a {@code FailedCreate} event on the Job, no Pod). */
     volatile String refuseCreate;
+
     final AtomicInteger jobsSeen = new AtomicInteger();
     /** Pods of Jobs the API server refused (admission), each reported as a {@code FailedCreate} event on its Job. */
     final AtomicInteger podsRefused = new AtomicInteger();
+
     final Map<String, String> prepareOutput = new ConcurrentHashMap<>();
     /** The build context {@code prepare} wrote, by image name: what the built image's home directory would hold. */
     final Map<String, Path> images = new ConcurrentHashMap<>();
+
     private final KubeApiDouble api;
     private final Watch watch;
     private final List<Path> dirs = new ArrayList<>();
 
     FakeJobController(KubeApiDouble api) {
         this.api = api;
-        this.watch = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).watch(new Watcher<>() {
-            @Override
-            public void eventReceived(Action action, Job job) {
-                if (action == Action.ADDED) {
-                    jobsSeen.incrementAndGet();
-                    Thread t = new Thread(() -> run(job), "fake-job-controller");
-                    t.setDaemon(true);
-                    t.start();
-                } else if (action == Action.DELETED) {
-                    // the garbage collector removes a deleted Job's Pods (propagation Background)
-                    api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
-                            .withLabel(KubernetesBuilder.CONTROLLER_UID, job.getMetadata().getUid()).delete();
-                }
-            }
+        this.watch = api.fabric8()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .watch(new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, Job job) {
+                        if (action == Action.ADDED) {
+                            jobsSeen.incrementAndGet();
+                            Thread t = new Thread(() -> run(job), "fake-job-controller");
+                            t.setDaemon(true);
+                            t.start();
+                        } else if (action == Action.DELETED) {
+                            // the garbage collector removes a deleted Job's Pods (propagation Background)
+                            api.fabric8()
+                                    .pods()
+                                    .inNamespace(KubeApiDouble.NAMESPACE)
+                                    .withLabel(
+                                            KubernetesBuilder.CONTROLLER_UID,
+                                            job.getMetadata().getUid())
+                                    .delete();
+                        }
+                    }
 
-            @Override
-            public void onClose(WatcherException cause) {
-            }
-        });
+                    @Override
+                    public void onClose(WatcherException cause) {}
+                });
     }
 
     private void run(Job job) {
         String jobName = job.getMetadata().getName();
         String uid = job.getMetadata().getUid();
         String hex = uid.replace("-", "");
-        String podName = jobName + "-" + hex.substring(hex.length() - 5); // a new Pod for a Job created again (the mock's uids count up)
+        String podName = jobName + "-"
+                + hex.substring(hex.length() - 5); // a new Pod for a Job created again (the mock's uids count up)
         var template = job.getSpec().getTemplate();
         String refusal = refuseCreate;
         if (refusal != null) { // as the Job controller reports it: an event on the Job, and it tries again later
             failedCreate(job, refusal);
             return;
         }
-        var templateMeta = template.getMetadata() != null ? template.getMetadata() : new io.fabric8.kubernetes.api.model.ObjectMeta();
+        var templateMeta = template.getMetadata() != null
+                ? template.getMetadata()
+                : new io.fabric8.kubernetes.api.model.ObjectMeta();
         try {
-            // the Pod from the Job's template, through the API server's admission like any other (overhead, Pod Security)
-            api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new PodBuilder()
-                    .withNewMetadata().withName(podName).withNamespace(KubeApiDouble.NAMESPACE)
-                    .withLabels(templateMeta.getLabels()).addToLabels("batch.kubernetes.io/job-name", jobName)
-                    .addToLabels("job-name", jobName).addToLabels(KubernetesBuilder.CONTROLLER_UID, uid)
-                    .addToLabels("controller-uid", uid).withAnnotations(templateMeta.getAnnotations())
-                    .addNewOwnerReference().withApiVersion("batch/v1").withKind("Job").withName(jobName).withUid(uid)
-                    .withController(true).withBlockOwnerDeletion(true).endOwnerReference().endMetadata()
-                    .withSpec(template.getSpec()).build()).create();
+            // the Pod from the Job's template, through the API server's admission like any other (overhead, Pod
+            // Security)
+            api.fabric8()
+                    .pods()
+                    .inNamespace(KubeApiDouble.NAMESPACE)
+                    .resource(new PodBuilder()
+                            .withNewMetadata()
+                            .withName(podName)
+                            .withNamespace(KubeApiDouble.NAMESPACE)
+                            .withLabels(templateMeta.getLabels())
+                            .addToLabels("batch.kubernetes.io/job-name", jobName)
+                            .addToLabels("job-name", jobName)
+                            .addToLabels(KubernetesBuilder.CONTROLLER_UID, uid)
+                            .addToLabels("controller-uid", uid)
+                            .withAnnotations(templateMeta.getAnnotations())
+                            .addNewOwnerReference()
+                            .withApiVersion("batch/v1")
+                            .withKind("Job")
+                            .withName(jobName)
+                            .withUid(uid)
+                            .withController(true)
+                            .withBlockOwnerDeletion(true)
+                            .endOwnerReference()
+                            .endMetadata()
+                            .withSpec(template.getSpec())
+                            .build())
+                    .create();
         } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
             podsRefused.incrementAndGet();
-            failedCreate(job, e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());
+            failedCreate(
+                    job,
+                    e.getStatus() != null && e.getStatus().getMessage() != null
+                            ? e.getStatus().getMessage()
+                            : e.getMessage());
             return;
         }
 
         Container prepare = template.getSpec().getInitContainers().get(0);
         String pull = pullFailure;
         if (pull != null) { // the kubelet retries the pull with a back-off; the Pod waits in Pending meanwhile
-            podStatus(podName, List.of(new ContainerStatusBuilder().withName("prepare").withImage(prepare.getImage())
-                    .withImageID("").withReady(false).withRestartCount(0).withNewState().withNewWaiting()
-                    .withReason("ErrImagePull").withMessage(pull).endWaiting().endState().build()), List.of());
+            podStatus(
+                    podName,
+                    List.of(new ContainerStatusBuilder()
+                            .withName("prepare")
+                            .withImage(prepare.getImage())
+                            .withImageID("")
+                            .withReady(false)
+                            .withRestartCount(0)
+                            .withNewState()
+                            .withNewWaiting()
+                            .withReason("ErrImagePull")
+                            .withMessage(pull)
+                            .endWaiting()
+                            .endState()
+                            .build()),
+                    List.of());
             return;
         }
         Path workspace;
@@ -159,10 +209,11 @@ final class FakeJobController implements AutoCloseable {
         }
         String buildLog = "#1 [internal] load build definition from Dockerfile\n"
                 + "#1 transferring dockerfile: " + (dockerfile == null ? 0 : dockerfile.length()) + "B done\n"
-                + (ok ? "#9 exporting to image\n#9 pushing layers done\n"
-                : "#7 [4/6] RUN pip install --no-cache-dir -r requirements.txt\n"
-                + "#7 ERROR: No matching distribution found for not-a-real-package\n"
-                + "ERROR: failed to solve: process \"/bin/sh -c pip install -r requirements.txt\" did not complete successfully: exit code: 1\n");
+                + (ok
+                        ? "#9 exporting to image\n#9 pushing layers done\n"
+                        : "#7 [4/6] RUN pip install --no-cache-dir -r requirements.txt\n"
+                                + "#7 ERROR: No matching distribution found for not-a-real-package\n"
+                                + "ERROR: failed to solve: process \"/bin/sh -c pip install -r requirements.txt\" did not complete successfully: exit code: 1\n");
         log(podName, "build", buildLog);
         podStatus(podName, List.of(terminated("prepare", 0)), List.of(terminated("build", ok ? 0 : 1)));
         finish(jobName, ok);
@@ -171,20 +222,43 @@ final class FakeJobController implements AutoCloseable {
     /** The Job controller's Warning when the API server refuses the Job's Pod: reason FailedCreate, "Error creating: ...". */
     private void failedCreate(Job job, String refusal) {
         String jobName = job.getMetadata().getName();
-        api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
-                .withNewMetadata().withName(jobName + "." + Long.toHexString(System.nanoTime())).withNamespace(KubeApiDouble.NAMESPACE)
-                .endMetadata()
-                .withNewInvolvedObject().withKind("Job").withApiVersion("batch/v1").withName(jobName).withNamespace(KubeApiDouble.NAMESPACE)
-                .withUid(job.getMetadata().getUid()).endInvolvedObject()
-                .withNewSource().withComponent("job-controller").endSource()
-                .withReason("FailedCreate").withType("Warning").withMessage("Error creating: " + refusal).withCount(1)
-                .withFirstTimestamp(Instant.now().toString()).withLastTimestamp(Instant.now().toString()).build()).create();
+        api.fabric8()
+                .v1()
+                .events()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                        .withNewMetadata()
+                        .withName(jobName + "." + Long.toHexString(System.nanoTime()))
+                        .withNamespace(KubeApiDouble.NAMESPACE)
+                        .endMetadata()
+                        .withNewInvolvedObject()
+                        .withKind("Job")
+                        .withApiVersion("batch/v1")
+                        .withName(jobName)
+                        .withNamespace(KubeApiDouble.NAMESPACE)
+                        .withUid(job.getMetadata().getUid())
+                        .endInvolvedObject()
+                        .withNewSource()
+                        .withComponent("job-controller")
+                        .endSource()
+                        .withReason("FailedCreate")
+                        .withType("Warning")
+                        .withMessage("Error creating: " + refusal)
+                        .withCount(1)
+                        .withFirstTimestamp(Instant.now().toString())
+                        .withLastTimestamp(Instant.now().toString())
+                        .build())
+                .create();
     }
 
     private void log(String pod, String container, String text) {
-        api.server().expect().get()
-                .withPath("/api/v1/namespaces/" + KubeApiDouble.NAMESPACE + "/pods/" + pod + "/log?container=" + container + "&follow=true")
-                .andReturn(200, text).always();
+        api.server()
+                .expect()
+                .get()
+                .withPath("/api/v1/namespaces/" + KubeApiDouble.NAMESPACE + "/pods/" + pod + "/log?container="
+                        + container + "&follow=true")
+                .andReturn(200, text)
+                .always();
     }
 
     private static ContainerStatus terminated(String name, int code) {
@@ -192,25 +266,57 @@ final class FakeJobController implements AutoCloseable {
     }
 
     private static ContainerStatus terminated(String name, int code, String message) {
-        return new ContainerStatusBuilder().withName(name).withImage("fake").withImageID("").withReady(false).withRestartCount(0).withNewState().withNewTerminated().withExitCode(code)
-                .withReason(code == 0 ? "Completed" : "Error").withMessage(message).endTerminated().endState().build();
+        return new ContainerStatusBuilder()
+                .withName(name)
+                .withImage("fake")
+                .withImageID("")
+                .withReady(false)
+                .withRestartCount(0)
+                .withNewState()
+                .withNewTerminated()
+                .withExitCode(code)
+                .withReason(code == 0 ? "Completed" : "Error")
+                .withMessage(message)
+                .endTerminated()
+                .endState()
+                .build();
     }
 
     private void podStatus(String pod, List<ContainerStatus> init, List<ContainerStatus> main) {
-        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName(pod).editStatus(p -> new PodBuilder(p)
-                .editOrNewStatus().withPhase(main.isEmpty() ? "Pending" : "Succeeded")
-                .withInitContainerStatuses(init).withContainerStatuses(main).endStatus().build());
+        api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName(pod)
+                .editStatus(p -> new PodBuilder(p)
+                        .editOrNewStatus()
+                        .withPhase(main.isEmpty() ? "Pending" : "Succeeded")
+                        .withInitContainerStatuses(init)
+                        .withContainerStatuses(main)
+                        .endStatus()
+                        .build());
     }
 
     private void finish(String job, boolean succeeded) {
         String now = Instant.now().toString();
-        api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).withName(job).editStatus(j -> new JobBuilder(j)
-                .editOrNewStatus()
-                .withSucceeded(succeeded ? 1 : 0).withFailed(succeeded ? 0 : 1)
-                .withCompletionTime(succeeded ? now : null)
-                .withConditions(new JobConditionBuilder().withType(succeeded ? "Complete" : "Failed").withStatus("True")
-                        .withReason(succeeded ? null : "BackoffLimitExceeded").withLastTransitionTime(now).build())
-                .endStatus().build());
+        api.fabric8()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName(job)
+                .editStatus(j -> new JobBuilder(j)
+                        .editOrNewStatus()
+                        .withSucceeded(succeeded ? 1 : 0)
+                        .withFailed(succeeded ? 0 : 1)
+                        .withCompletionTime(succeeded ? now : null)
+                        .withConditions(new JobConditionBuilder()
+                                .withType(succeeded ? "Complete" : "Failed")
+                                .withStatus("True")
+                                .withReason(succeeded ? null : "BackoffLimitExceeded")
+                                .withLastTransitionTime(now)
+                                .build())
+                        .endStatus()
+                        .build());
     }
 
     @Override

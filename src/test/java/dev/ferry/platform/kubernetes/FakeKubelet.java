@@ -48,22 +48,25 @@ final class FakeKubelet implements AutoCloseable {
         NEVER_READY
     }
 
-    static final String NO_ROOM = "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: "
-            + "3 No preemption victims found for incoming pod.";
+    static final String NO_ROOM =
+            "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: "
+                    + "3 No preemption victims found for incoming pod.";
     static final Duration SCALE_UP_TIME = Duration.ofSeconds(3);
 
     /**
      * Where this JVM's Pod addresses start: at random, because the suites of other worktrees on the same machine run
      * Pods on 127.0.0.N:8888 too (a shared start made the first launch of two concurrent runs fail with exit code 1).
      */
-    private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(20, 240));
+    private static final AtomicInteger NEXT_ADDRESS =
+            new AtomicInteger(java.util.concurrent.ThreadLocalRandom.current().nextInt(20, 240));
 
     volatile Mode mode = Mode.RUN;
     private final KubeApiDouble api;
     private final Watch watch;
     private final Map<String, Process> servers = new ConcurrentHashMap<>();
     private final Map<String, Path> homes = new ConcurrentHashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final java.util.function.Function<String, Path> images;
 
@@ -71,8 +74,11 @@ final class FakeKubelet implements AutoCloseable {
     FakeKubelet(KubeApiDouble api, java.util.function.Function<String, Path> images) {
         this.api = api;
         this.images = images;
-        this.watch = api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
-                .withLabel("app.kubernetes.io/component", "session").watch(new Watcher<>() {
+        this.watch = api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("app.kubernetes.io/component", "session")
+                .watch(new Watcher<>() {
                     @Override
                     public void eventReceived(Action action, Pod pod) {
                         String name = pod.getMetadata().getName();
@@ -86,8 +92,7 @@ final class FakeKubelet implements AutoCloseable {
                     }
 
                     @Override
-                    public void onClose(WatcherException cause) {
-                    }
+                    public void onClose(WatcherException cause) {}
                 });
     }
 
@@ -101,9 +106,17 @@ final class FakeKubelet implements AutoCloseable {
             Mode mode = this.mode;
             if (mode == Mode.UNSCHEDULABLE || mode == Mode.SCALE_UP) {
                 // the scheduler finds no room and says so, as a condition and (again, a while later) as events
-                status(name, b -> b.editOrNewStatus().withPhase("Pending").withConditions(new PodConditionBuilder()
-                        .withType("PodScheduled").withStatus("False").withReason("Unschedulable").withMessage(NO_ROOM).build())
-                        .endStatus());
+                status(
+                        name,
+                        b -> b.editOrNewStatus()
+                                .withPhase("Pending")
+                                .withConditions(new PodConditionBuilder()
+                                        .withType("PodScheduled")
+                                        .withStatus("False")
+                                        .withReason("Unschedulable")
+                                        .withMessage(NO_ROOM)
+                                        .build())
+                                .endStatus());
                 event(name, "FailedScheduling", NO_ROOM);
                 if (mode == Mode.UNSCHEDULABLE) {
                     event(name, "NotTriggerScaleUp", "pod didn't trigger scale-up: 1 max node group size reached");
@@ -119,29 +132,54 @@ final class FakeKubelet implements AutoCloseable {
             String image = pod.getSpec().getContainers().get(0).getImage();
             event(name, "Pulling", "Pulling image \"" + image + "\"");
             if (mode == Mode.IMAGE_PULL_FAILS) {
-                pullError(name, image, "ErrImagePull", "Error response from daemon: manifest for " + image
-                        + " not found: manifest unknown: manifest unknown");
+                pullError(
+                        name,
+                        image,
+                        "ErrImagePull",
+                        "Error response from daemon: manifest for " + image
+                                + " not found: manifest unknown: manifest unknown");
                 return;
             }
             if (mode == Mode.IMAGE_PULL_FLAKY) {
                 String registry = image.substring(0, image.indexOf('/'));
-                pullError(name, image, "ErrImagePull", "failed to pull and unpack image \"" + image + "\": failed to resolve "
-                        + "reference \"" + image + "\": failed to do request: Head \"https://" + registry
-                        + "/v2/\": dial tcp 10.96.0.20:5000: i/o timeout");
+                pullError(
+                        name,
+                        image,
+                        "ErrImagePull",
+                        "failed to pull and unpack image \"" + image + "\": failed to resolve "
+                                + "reference \"" + image + "\": failed to do request: Head \"https://" + registry
+                                + "/v2/\": dial tcp 10.96.0.20:5000: i/o timeout");
                 Thread.sleep(500);
                 pullError(name, image, "ImagePullBackOff", "Back-off pulling image \"" + image + "\"");
                 Thread.sleep(500);
-                pullError(name, image, "ErrImagePull", "failed to pull and unpack image \"" + image + "\": failed to resolve "
-                        + "reference \"" + image + "\": unexpected status from HEAD request to https://" + registry
-                        + "/v2/: 503 Service Unavailable");
+                pullError(
+                        name,
+                        image,
+                        "ErrImagePull",
+                        "failed to pull and unpack image \"" + image + "\": failed to resolve "
+                                + "reference \"" + image + "\": unexpected status from HEAD request to https://"
+                                + registry
+                                + "/v2/: 503 Service Unavailable");
                 Thread.sleep(500);
                 event(name, "Pulled", "Successfully pulled image \"" + image + "\"");
             }
             String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
             if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
-                status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
-                        new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
-                        new PodConditionBuilder().withType("Ready").withStatus("False").build()).endStatus());
+                status(
+                        name,
+                        b -> b.editOrNewStatus()
+                                .withPhase("Running")
+                                .withPodIP(ip)
+                                .withConditions(
+                                        new PodConditionBuilder()
+                                                .withType("PodScheduled")
+                                                .withStatus("True")
+                                                .build(),
+                                        new PodConditionBuilder()
+                                                .withType("Ready")
+                                                .withStatus("False")
+                                                .build())
+                                .endStatus());
                 return;
             }
             Path home = Files.createTempDirectory("ferry-fake-pod");
@@ -157,32 +195,82 @@ final class FakeKubelet implements AutoCloseable {
             if ("root".equals(System.getProperty("user.name"))) {
                 command.add("--allow-root"); // tests run as root here; a real session Pod runs as uid 1000
             }
-            ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .directory(home.toFile())
+                    .redirectErrorStream(true)
                     .redirectOutput(log(name).toFile());
             pb.environment().put("HOME", home.toString());
             pb.environment().put("JUPYTER_RUNTIME_DIR", home.resolve(".runtime").toString());
             pb.environment().put("JUPYTER_CONFIG_DIR", home.resolve(".jupyter").toString());
-            pod.getSpec().getContainers().get(0).getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue()));
+            pod.getSpec()
+                    .getContainers()
+                    .get(0)
+                    .getEnv()
+                    .forEach(e -> pb.environment().put(e.getName(), e.getValue()));
             Process process = pb.start();
             servers.put(name, process);
-            if (api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName(name).get() == null) {
+            if (api.fabric8()
+                            .pods()
+                            .inNamespace(KubeApiDouble.NAMESPACE)
+                            .withName(name)
+                            .get()
+                    == null) {
                 stop(name); // deleted while the scheduler or the pull made it wait: nothing is to run
                 return;
             }
             event(name, "Started", "Started container notebook");
-            status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
-                    new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
-                    new PodConditionBuilder().withType("Ready").withStatus("False").build())
-                    .withContainerStatuses(new ContainerStatusBuilder().withName("notebook").withImage(image).withImageID("")
-                            .withRestartCount(0).withReady(false).withNewState().withNewRunning()
-                            .withStartedAt(Instant.now().toString()).endRunning().endState().build()).endStatus());
-            String probe = "http://" + ip + ":8888" + pod.getSpec().getContainers().get(0).getReadinessProbe().getHttpGet().getPath();
+            status(
+                    name,
+                    b -> b.editOrNewStatus()
+                            .withPhase("Running")
+                            .withPodIP(ip)
+                            .withConditions(
+                                    new PodConditionBuilder()
+                                            .withType("PodScheduled")
+                                            .withStatus("True")
+                                            .build(),
+                                    new PodConditionBuilder()
+                                            .withType("Ready")
+                                            .withStatus("False")
+                                            .build())
+                            .withContainerStatuses(new ContainerStatusBuilder()
+                                    .withName("notebook")
+                                    .withImage(image)
+                                    .withImageID("")
+                                    .withRestartCount(0)
+                                    .withReady(false)
+                                    .withNewState()
+                                    .withNewRunning()
+                                    .withStartedAt(Instant.now().toString())
+                                    .endRunning()
+                                    .endState()
+                                    .build())
+                            .endStatus());
+            String probe = "http://" + ip + ":8888"
+                    + pod.getSpec()
+                            .getContainers()
+                            .get(0)
+                            .getReadinessProbe()
+                            .getHttpGet()
+                            .getPath();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (process.isAlive() && System.nanoTime() < deadline) {
                 if (answers(probe)) {
-                    status(name, b -> b.editOrNewStatus().withPhase("Running").withPodIP(ip).withConditions(
-                            new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
-                            new PodConditionBuilder().withType("Ready").withStatus("True").build()).endStatus());
+                    status(
+                            name,
+                            b -> b.editOrNewStatus()
+                                    .withPhase("Running")
+                                    .withPodIP(ip)
+                                    .withConditions(
+                                            new PodConditionBuilder()
+                                                    .withType("PodScheduled")
+                                                    .withStatus("True")
+                                                    .build(),
+                                            new PodConditionBuilder()
+                                                    .withType("Ready")
+                                                    .withStatus("True")
+                                                    .build())
+                                    .endStatus());
                     break;
                 }
                 Thread.sleep(100);
@@ -190,11 +278,28 @@ final class FakeKubelet implements AutoCloseable {
             process.onExit().thenRun(() -> {
                 if (servers.containsKey(name)) {
                     int code = process.exitValue();
-                    status(name, b -> b.editOrNewStatus().withPhase(code == 0 ? "Succeeded" : "Failed")
-                            .withConditions(new PodConditionBuilder().withType("Ready").withStatus("False").build())
-                            .withContainerStatuses(new ContainerStatusBuilder().withName("notebook").withImage("fake").withImageID("").withReady(false).withRestartCount(0).withNewState()
-                                    .withNewTerminated().withExitCode(code).withReason(code == 137 ? "OOMKilled" : "Error")
-                                    .endTerminated().endState().build()).endStatus());
+                    status(
+                            name,
+                            b -> b.editOrNewStatus()
+                                    .withPhase(code == 0 ? "Succeeded" : "Failed")
+                                    .withConditions(new PodConditionBuilder()
+                                            .withType("Ready")
+                                            .withStatus("False")
+                                            .build())
+                                    .withContainerStatuses(new ContainerStatusBuilder()
+                                            .withName("notebook")
+                                            .withImage("fake")
+                                            .withImageID("")
+                                            .withReady(false)
+                                            .withRestartCount(0)
+                                            .withNewState()
+                                            .withNewTerminated()
+                                            .withExitCode(code)
+                                            .withReason(code == 137 ? "OOMKilled" : "Error")
+                                            .endTerminated()
+                                            .endState()
+                                            .build())
+                                    .endStatus());
                 }
             });
         } catch (Exception e) {
@@ -231,10 +336,20 @@ final class FakeKubelet implements AutoCloseable {
      * too busy to answer within the probe's timeout), with the server left running.
      */
     void ready(String podName, boolean ready) {
-        status(podName, b -> b.editOrNewStatus().withConditions(
-                new PodConditionBuilder().withType("PodScheduled").withStatus("True").build(),
-                new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False")
-                        .withLastTransitionTime(Instant.now().toString()).build()).endStatus());
+        status(
+                podName,
+                b -> b.editOrNewStatus()
+                        .withConditions(
+                                new PodConditionBuilder()
+                                        .withType("PodScheduled")
+                                        .withStatus("True")
+                                        .build(),
+                                new PodConditionBuilder()
+                                        .withType("Ready")
+                                        .withStatus(ready ? "True" : "False")
+                                        .withLastTransitionTime(Instant.now().toString())
+                                        .build())
+                        .endStatus());
     }
 
     /** Kills a session's server as the kernel's OOM killer would (SIGKILL), for the crash tests. */
@@ -248,8 +363,13 @@ final class FakeKubelet implements AutoCloseable {
 
     private boolean answers(String url) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            return http.send(
+                                    HttpRequest.newBuilder(URI.create(url))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding())
+                            .statusCode()
+                    == 200;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
@@ -260,7 +380,10 @@ final class FakeKubelet implements AutoCloseable {
 
     private void status(String name, java.util.function.UnaryOperator<PodBuilder> change) {
         try {
-            api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName(name)
+            api.fabric8()
+                    .pods()
+                    .inNamespace(KubeApiDouble.NAMESPACE)
+                    .withName(name)
                     .editStatus(p -> change.apply(new PodBuilder(p)).build());
         } catch (RuntimeException e) {
             // the Pod was deleted meanwhile
@@ -269,18 +392,49 @@ final class FakeKubelet implements AutoCloseable {
 
     /** The container waits on its image, with the kubelet's reason and message, and a Warning event says so. */
     private void pullError(String name, String image, String reason, String message) {
-        status(name, b -> b.editOrNewStatus().withPhase("Pending").withContainerStatuses(new ContainerStatusBuilder()
-                .withName("notebook").withImage(image).withImageID("").withRestartCount(0).withReady(false).withNewState()
-                .withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build()).endStatus());
+        status(
+                name,
+                b -> b.editOrNewStatus()
+                        .withPhase("Pending")
+                        .withContainerStatuses(new ContainerStatusBuilder()
+                                .withName("notebook")
+                                .withImage(image)
+                                .withImageID("")
+                                .withRestartCount(0)
+                                .withReady(false)
+                                .withNewState()
+                                .withNewWaiting()
+                                .withReason(reason)
+                                .withMessage(message)
+                                .endWaiting()
+                                .endState()
+                                .build())
+                        .endStatus());
         event(name, reason.equals("ErrImagePull") ? "Failed" : "BackOff", message);
     }
 
     private void event(String pod, String reason, String message) {
-        api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new EventBuilder()
-                .withNewMetadata().withGenerateName(pod + ".").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
-                .withNewInvolvedObject().withKind("Pod").withName(pod).withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
-                .withReason(reason).withMessage(message).withType("Normal").withCount(1)
-                .withLastTimestamp(Instant.now().toString()).build()).create();
+        api.fabric8()
+                .v1()
+                .events()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .resource(new EventBuilder()
+                        .withNewMetadata()
+                        .withGenerateName(pod + ".")
+                        .withNamespace(KubeApiDouble.NAMESPACE)
+                        .endMetadata()
+                        .withNewInvolvedObject()
+                        .withKind("Pod")
+                        .withName(pod)
+                        .withNamespace(KubeApiDouble.NAMESPACE)
+                        .endInvolvedObject()
+                        .withReason(reason)
+                        .withMessage(message)
+                        .withType("Normal")
+                        .withCount(1)
+                        .withLastTimestamp(Instant.now().toString())
+                        .build())
+                .create();
     }
 
     private void stop(String name) {

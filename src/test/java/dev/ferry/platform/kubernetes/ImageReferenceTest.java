@@ -17,10 +17,10 @@ class ImageReferenceTest {
 
     @Test
     void namesWithoutARegistryAreOnDockerHubUnderLibrary() {
-        assertThat(ImageReference.parse("python")).isEqualTo(
-                new ImageReference(ImageReference.DOCKER_HUB, "library/python", "latest"));
-        assertThat(ImageReference.parse("docker.io/jupyter/base-notebook:2024")).isEqualTo(
-                new ImageReference(ImageReference.DOCKER_HUB, "jupyter/base-notebook", "2024"));
+        assertThat(ImageReference.parse("python"))
+                .isEqualTo(new ImageReference(ImageReference.DOCKER_HUB, "library/python", "latest"));
+        assertThat(ImageReference.parse("docker.io/jupyter/base-notebook:2024"))
+                .isEqualTo(new ImageReference(ImageReference.DOCKER_HUB, "jupyter/base-notebook", "2024"));
     }
 
     @Test
@@ -38,8 +38,7 @@ class ImageReferenceTest {
                 .hasMessageContaining("is not a valid image name");
         assertThatThrownBy(() -> ImageReference.parse("registry.example.org/ferry/demo:-abc"))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ImageReference.parse(" "))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ImageReference.parse(" ")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

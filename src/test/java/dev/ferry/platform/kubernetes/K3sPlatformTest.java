@@ -17,11 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.k3s.K3sContainer;
-import org.testcontainers.utility.DockerImageName;
-
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.testcontainers.k3s.K3sContainer;
+import org.testcontainers.utility.DockerImageName;
 
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
@@ -66,7 +65,8 @@ class K3sPlatformTest {
     @BeforeAll
     static void startK3s() throws Exception {
         ContainerEngine engine = ContainerEngine.require();
-        // Pulled here, bounded, before Testcontainers touches Docker: without a way to the registry it retries for minutes.
+        // Pulled here, bounded, before Testcontainers touches Docker: without a way to the registry it retries for
+        // minutes.
         if (engine.docker("image", "inspect", IMAGE).exit() != 0) {
             ContainerEngine.Result pull = engine.pull(IMAGE, Duration.ofMinutes(3));
             if (pull.exit() != 0) {
@@ -121,39 +121,80 @@ class K3sPlatformTest {
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/repo.git");
         ImageKey key = ImageKey.of(repo);
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry/", "", false, "", "");
-        SessionSpec spec = new SessionSpec("abcdefghijklmnopqrstuvwxyz234567", "t".repeat(43), repo,
-                new Environment(key, registry.image(key.slug(), key.commit())), Map.of("BINDER_REQUEST", "v2/git/x"), List.of());
-        var pod = new SessionPods(new KubernetesProperties.Session("IfNotPresent", 1000, "100m", "1", "512Mi", "1Gi",
-                Map.of(), List.of(), List.of(), java.time.Duration.ofMinutes(10), "1Gi", "10Gi")).pod(spec, Instant.now());
+        SessionSpec spec = new SessionSpec(
+                "abcdefghijklmnopqrstuvwxyz234567",
+                "t".repeat(43),
+                repo,
+                new Environment(key, registry.image(key.slug(), key.commit())),
+                Map.of("BINDER_REQUEST", "v2/git/x"),
+                List.of());
+        var pod = new SessionPods(new KubernetesProperties.Session(
+                        "IfNotPresent",
+                        1000,
+                        "100m",
+                        "1",
+                        "512Mi",
+                        "1Gi",
+                        Map.of(),
+                        List.of(),
+                        List.of(),
+                        java.time.Duration.ofMinutes(10),
+                        "1Gi",
+                        "10Gi"))
+                .pod(spec, Instant.now());
         var job = new BuildJobs(BuildJobsTest.build("push-creds"), registry, BuildJobsTest.repoProperties())
                 .job(Labels.jobName(key.id(), key.slug()), repo, key, 3600);
 
-        var createdPod = new CoreV1Api(client).createNamespacedPod(NAMESPACE, pod).dryRun("All").execute();
-        var createdJob = new BatchV1Api(client).createNamespacedJob(NAMESPACE, job).dryRun("All").execute();
+        var createdPod = new CoreV1Api(client)
+                .createNamespacedPod(NAMESPACE, pod)
+                .dryRun("All")
+                .execute();
+        var createdJob = new BatchV1Api(client)
+                .createNamespacedJob(NAMESPACE, job)
+                .dryRun("All")
+                .execute();
 
         assertThat(createdPod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
-        assertThat(createdPod.getSpec().getContainers().get(0).getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
-        assertThat(createdJob.getSpec().getTemplate().getSpec().getInitContainers()).hasSize(1);
+        assertThat(createdPod
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getSecurityContext()
+                        .getCapabilities()
+                        .getDrop())
+                .containsExactly("ALL");
+        assertThat(createdJob.getSpec().getTemplate().getSpec().getInitContainers())
+                .hasSize(1);
     }
 
     @Test
     void aPortalStartsAgainstTheClusterReportsHealthyAndTakesTheLease() throws Exception {
-        ConfigurableApplicationContext portal = new SpringApplicationBuilder(FerryApplication.class).run(
-                "--server.port=0", "--ferry.platform=kubernetes", "--ferry.kubernetes.kubeconfig=" + kubeconfig,
-                "--ferry.kubernetes.namespace=" + NAMESPACE, "--ferry.registry.prefix=registry.example.org/ferry/",
-                "--spring.main.banner-mode=off");
+        ConfigurableApplicationContext portal = new SpringApplicationBuilder(FerryApplication.class)
+                .run(
+                        "--server.port=0",
+                        "--ferry.platform=kubernetes",
+                        "--ferry.kubernetes.kubeconfig=" + kubeconfig,
+                        "--ferry.kubernetes.namespace=" + NAMESPACE,
+                        "--ferry.registry.prefix=registry.example.org/ferry/",
+                        "--spring.main.banner-mode=off");
         try {
             String health = "http://127.0.0.1:" + portal.getEnvironment().getProperty("local.server.port") + "/health";
             HttpClient http = HttpClient.newHttpClient();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             int status = 0;
             while (System.nanoTime() < deadline && status != 200) {
-                status = http.send(HttpRequest.newBuilder(URI.create(health)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                status = http.send(
+                                HttpRequest.newBuilder(URI.create(health)).build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
                 Thread.sleep(500);
             }
             assertThat(status).isEqualTo(200);
-            var lease = new CoordinationV1Api(client).readNamespacedLease("ferry-culler", NAMESPACE).execute();
-            assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(portal.getBean(LeaseLeadership.class).identity());
+            var lease = new CoordinationV1Api(client)
+                    .readNamespacedLease("ferry-culler", NAMESPACE)
+                    .execute();
+            assertThat(lease.getSpec().getHolderIdentity())
+                    .isEqualTo(portal.getBean(LeaseLeadership.class).identity());
         } finally {
             portal.close();
         }

@@ -53,17 +53,21 @@ final class KubeApiDouble implements AutoCloseable {
     private final KubernetesMockServer server;
     /** What a real API server would refuse (RBAC of deploy/, admission): checked before the mock answers. */
     final ApiServerRules rules;
+
     private final NamespacedKubernetesClient fabric8;
-    private final OkHttpClient webSockets = new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
+    private final OkHttpClient webSockets =
+            new OkHttpClient.Builder().readTimeout(Duration.ZERO).build();
     /** The portal's open watches and the streams their events go to. */
     private final Map<WebSocket, BufferedSink> openWatches = new java.util.concurrent.ConcurrentHashMap<>();
     /** The resourceVersion each open watch was asked from ("" for none), for the 410's message. */
     private final Map<WebSocket, String> watchedFrom = new java.util.concurrent.ConcurrentHashMap<>();
     /** Watches from a resourceVersion older than this end at once with 410 Gone ({@link #expireWatches()}). */
     private volatile long expiredBefore;
+
     private volatile boolean down;
     /** Lists and watches the portal's clients sent while the API server was down. */
     final java.util.concurrent.atomic.AtomicInteger listsRefused = new java.util.concurrent.atomic.AtomicInteger();
+
     final java.util.concurrent.atomic.AtomicInteger watchesRefused = new java.util.concurrent.atomic.AtomicInteger();
 
     KubeApiDouble() {
@@ -144,13 +148,22 @@ final class KubeApiDouble implements AutoCloseable {
      * Pod Security admission then applies its level to every Pod created in it.
      */
     void namespace(String name, Map<String, String> labels) {
-        var namespace = new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(name)
-                .withLabels(labels).endMetadata().build();
+        var namespace = new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(labels)
+                .endMetadata()
+                .build();
         if (fabric8.namespaces().withName(name).get() == null) {
             fabric8.namespaces().resource(namespace).create();
         } else {
-            fabric8.namespaces().withName(name).edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n)
-                    .editMetadata().withLabels(labels).endMetadata().build());
+            fabric8.namespaces()
+                    .withName(name)
+                    .edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n)
+                            .editMetadata()
+                            .withLabels(labels)
+                            .endMetadata()
+                            .build());
         }
     }
 
@@ -168,8 +181,12 @@ final class KubeApiDouble implements AutoCloseable {
     void expireWatches() throws InterruptedException {
         // the cluster moves on (a write elsewhere, seen by no watch of the portal's): a list from now on answers a
         // resourceVersion a watch may start from; every resourceVersion the portal saw before is too old
-        var marker = new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("compaction")
-                .withNamespace("kube-system").endMetadata().build();
+        var marker = new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("compaction")
+                .withNamespace("kube-system")
+                .endMetadata()
+                .build();
         fabric8.configMaps().inNamespace("kube-system").resource(marker).create();
         fabric8.configMaps().inNamespace("kube-system").withName("compaction").delete();
         long current = rules.newestResourceVersion();
@@ -225,14 +242,17 @@ final class KubeApiDouble implements AutoCloseable {
     KubernetesHttpCustomizer watchBridge() {
         return builder -> builder.addInterceptor(chain -> {
             // the portal's requests, for RBAC: the test's own stand-ins act as the cluster and are not checked
-            Request request = chain.request().newBuilder().header(ApiServerRules.PORTAL, "true").build();
+            Request request = chain.request()
+                    .newBuilder()
+                    .header(ApiServerRules.PORTAL, "true")
+                    .build();
             boolean watch = "true".equals(request.url().queryParameter("watch"));
             if (down) {
                 if ("GET".equals(request.method())) {
                     (watch ? watchesRefused : listsRefused).incrementAndGet();
                 }
-                throw new java.net.ConnectException("Failed to connect to " + request.url().host() + ":" + request.url().port()
-                        + " (Connection refused)");
+                throw new java.net.ConnectException("Failed to connect to "
+                        + request.url().host() + ":" + request.url().port() + " (Connection refused)");
             }
             if (!watch) {
                 return chain.proceed(request);
@@ -245,9 +265,14 @@ final class KubeApiDouble implements AutoCloseable {
         String asked = request.url().queryParameter("resourceVersion");
         long horizon = expiredBefore;
         if (asked != null && asked.matches("\\d{1,18}") && Long.parseLong(asked) < horizon) {
-            return new Response.Builder().request(request).protocol(Protocol.HTTP_1_1).code(200).message("OK")
+            return new Response.Builder()
+                    .request(request)
+                    .protocol(Protocol.HTTP_1_1)
+                    .code(200)
+                    .message("OK")
                     .header("Content-Type", "application/json")
-                    .body(ResponseBody.create(gone(asked, horizon) + "\n", MediaType.get("application/json"))).build();
+                    .body(ResponseBody.create(gone(asked, horizon) + "\n", MediaType.get("application/json")))
+                    .build();
         }
         Pipe pipe = new Pipe(4 << 20);
         BufferedSink sink = Okio.buffer(pipe.sink());
@@ -316,7 +341,11 @@ final class KubeApiDouble implements AutoCloseable {
                 super.close();
             }
         });
-        return new Response.Builder().request(request).protocol(Protocol.HTTP_1_1).code(200).message("OK")
+        return new Response.Builder()
+                .request(request)
+                .protocol(Protocol.HTTP_1_1)
+                .code(200)
+                .message("OK")
                 .header("Content-Type", "application/json")
                 .body(ResponseBody.create(source, MediaType.get("application/json"), -1))
                 .build();

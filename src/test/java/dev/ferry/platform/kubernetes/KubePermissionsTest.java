@@ -17,7 +17,9 @@ class KubePermissionsTest {
     void theTableCheckClusterAsksAboutEqualsTheRulesOfTheDeployedRole() {
         Map<String, Set<String>> role = new TreeMap<>();
         for (V1PolicyRule rule : ApiServerRules.deployedRole()) {
-            assertThat(rule.getResourceNames()).as("the Role names no single objects").isNullOrEmpty();
+            assertThat(rule.getResourceNames())
+                    .as("the Role names no single objects")
+                    .isNullOrEmpty();
             for (String group : rule.getApiGroups()) {
                 for (String resource : rule.getResources()) {
                     role.merge(group + "/" + resource, Set.copyOf(rule.getVerbs()), (a, b) -> {
@@ -31,7 +33,8 @@ class KubePermissionsTest {
         Map<String, Set<String>> table = new TreeMap<>();
         for (KubePermissions.Rule rule : KubePermissions.RULES) {
             assertThat(table.put(rule.group() + "/" + rule.resource(), Set.copyOf(rule.verbs())))
-                    .as("one row per resource").isNull();
+                    .as("one row per resource")
+                    .isNull();
         }
 
         assertThat(table).isEqualTo(role);
@@ -39,11 +42,16 @@ class KubePermissionsTest {
 
     @Test
     void aSubresourceIsAskedAboutAsResourceAndSubresource() {
-        var log = KubePermissions.accesses().stream().filter(a -> a.rule().resource().equals("pods/log")).findFirst().orElseThrow();
+        var log = KubePermissions.accesses().stream()
+                .filter(a -> a.rule().resource().equals("pods/log"))
+                .findFirst()
+                .orElseThrow();
 
         assertThat(log.rule().resourceOnly()).isEqualTo("pods");
         assertThat(log.rule().subresource()).isEqualTo("log");
         assertThat(log.describe()).isEqualTo("get pods/log");
-        assertThat(KubePermissions.accesses()).extracting(KubePermissions.Access::describe).contains("update leases.coordination.k8s.io");
+        assertThat(KubePermissions.accesses())
+                .extracting(KubePermissions.Access::describe)
+                .contains("update leases.coordination.k8s.io");
     }
 }

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.support.GenericApplicationContext;
@@ -101,7 +100,9 @@ class KubernetesPlatformTest {
         // the double answered 403 to these, as a real API server with the Role of deploy/ would (#19.2)
         java.util.Set<String> refused = java.util.Set.copyOf(api.rules.refused);
         api.rules.refused.clear();
-        assertThat(refused).as("requests of the portal that the Role of deploy/base does not grant").isEmpty();
+        assertThat(refused)
+                .as("requests of the portal that the Role of deploy/base does not grant")
+                .isEmpty();
     }
 
     ConfigurableApplicationContext portal(String... extra) {
@@ -132,7 +133,8 @@ class KubernetesPlatformTest {
                 .initializers(c -> {
                     for (int i = 0; i < http.size(); i++) {
                         KubernetesHttpCustomizer h = http.get(i);
-                        ((GenericApplicationContext) c).registerBean("testHttp" + i, KubernetesHttpCustomizer.class, () -> h);
+                        ((GenericApplicationContext) c)
+                                .registerBean("testHttp" + i, KubernetesHttpCustomizer.class, () -> h);
                     }
                     ((GenericApplicationContext) c).registerBean(KubernetesHttpCustomizer.class, () -> bridge);
                 })
@@ -147,13 +149,20 @@ class KubernetesPlatformTest {
 
     /** A workshop of {@code repo}'s main branch on {@code ctx}, starting in a minute and ending in an hour. */
     static Workshop createWorkshop(ConfigurableApplicationContext ctx, String title, String repo, int seats, int pool) {
-        return ctx.getBean(WorkshopService.class).create(new WorkshopService.CreateRequest(title, "git/"
-                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
-                Instant.now().plusSeconds(60), Instant.now().plusSeconds(3600), seats, pool, base(ctx)));
+        return ctx.getBean(WorkshopService.class)
+                .create(new WorkshopService.CreateRequest(
+                        title,
+                        "git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main",
+                        Instant.now().plusSeconds(60),
+                        Instant.now().plusSeconds(3600),
+                        seats,
+                        pool,
+                        base(ctx)));
     }
 
     static String buildUrl(ConfigurableApplicationContext ctx, String repo, String ref) {
-        return base(ctx) + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/" + ref;
+        return base(ctx) + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8)
+                + "/" + ref;
     }
 
     static String sessionId(Map<String, Object> ready) {
@@ -178,12 +187,17 @@ class KubernetesPlatformTest {
     }
 
     Pod sessionPod(String id) {
-        return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + id).get();
+        return api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName("ferry-" + id)
+                .get();
     }
 
     @Test
     void launchBuildsInAJobStartsAHardenedPodAndRunsCodeThroughTheProxy() throws Exception {
-        String repo = git.createRepo("k8s-hello", Map.of("requirements.txt", "ipykernel\n", "hello.py", "print('hi')\n"));
+        String repo =
+                git.createRepo("k8s-hello", Map.of("requirements.txt", "ipykernel\n", "hello.py", "print('hi')\n"));
         ConfigurableApplicationContext portal = portal();
 
         EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
@@ -192,11 +206,17 @@ class KubernetesPlatformTest {
         assertThat(ready.get("phase")).as(messages(result)).isEqualTo("ready");
         assertThat(result.phases()).containsSubsequence("fetching", "building", "built", "launching", "ready");
         String log = messages(result);
-        assertThat(log).contains("prepared " + repo).contains("#9 pushing layers done") // the Job's pod log, streamed
-                .contains("Scheduled: Successfully assigned").contains("Pulling: Pulling image"); // the Pod's events
+        assertThat(log)
+                .contains("prepared " + repo)
+                .contains("#9 pushing layers done") // the Job's pod log, streamed
+                .contains("Scheduled: Successfully assigned")
+                .contains("Pulling: Pulling image"); // the Pod's events
         String image = (String) ready.get("image");
-        assertThat(image).startsWith(registry.prefix()).endsWith(":" + ((String) ready.get("binder_persistent_request"))
-                .substring(((String) ready.get("binder_persistent_request")).lastIndexOf('/') + 1));
+        assertThat(image)
+                .startsWith(registry.prefix())
+                .endsWith(":"
+                        + ((String) ready.get("binder_persistent_request"))
+                                .substring(((String) ready.get("binder_persistent_request")).lastIndexOf('/') + 1));
 
         JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
         assertThat(jupyter.get("api/contents").body()).contains("hello.py").doesNotContain("k8s-hello");
@@ -208,12 +228,16 @@ class KubernetesPlatformTest {
         Pod pod = sessionPod(sessionId(ready));
         var spec = pod.getSpec();
         var container = spec.getContainers().get(0);
-        assertThat(pod.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "ferry")
-                .containsEntry("app.kubernetes.io/component", "session").containsEntry("ferry.dev/session", sessionId(ready));
-        assertThat(pod.getMetadata().getAnnotations()).containsKeys("ferry.dev/commit", "ferry.dev/created", "ferry.dev/last-activity")
+        assertThat(pod.getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/managed-by", "ferry")
+                .containsEntry("app.kubernetes.io/component", "session")
+                .containsEntry("ferry.dev/session", sessionId(ready));
+        assertThat(pod.getMetadata().getAnnotations())
+                .containsKeys("ferry.dev/commit", "ferry.dev/created", "ferry.dev/last-activity")
                 .containsEntry("ferry.dev/image", image);
         assertThat(container.getImage()).isEqualTo(image);
-        assertThat(container.getArgs()).contains("--NotebookApp.base_url=/user/" + sessionId(ready) + "/", "--port=8888");
+        assertThat(container.getArgs())
+                .contains("--NotebookApp.base_url=/user/" + sessionId(ready) + "/", "--port=8888");
         assertThat(spec.getRestartPolicy()).isEqualTo("Never");
         assertThat(spec.getAutomountServiceAccountToken()).isFalse();
         assertThat(spec.getEnableServiceLinks()).isFalse();
@@ -261,8 +285,10 @@ class KubernetesPlatformTest {
 
         // the same unbuilt commit launched on both replicas at once: one Job
         int before = jobs.jobsSeen.get();
-        CompletableFuture<EventStream.Result> onA = CompletableFuture.supplyAsync(() -> read(buildUrl(a, repo, "main")));
-        CompletableFuture<EventStream.Result> onB = CompletableFuture.supplyAsync(() -> read(buildUrl(b, repo, "main")));
+        CompletableFuture<EventStream.Result> onA =
+                CompletableFuture.supplyAsync(() -> read(buildUrl(a, repo, "main")));
+        CompletableFuture<EventStream.Result> onB =
+                CompletableFuture.supplyAsync(() -> read(buildUrl(b, repo, "main")));
         EventStream.Result ra = onA.get();
         EventStream.Result rb = onB.get();
         assertThat(ra.last().get("phase")).as(messages(ra)).isEqualTo("ready");
@@ -280,12 +306,20 @@ class KubernetesPlatformTest {
 
         // both sessions idle: each is culled once, by the leader only, and both replicas forget them
         String other = sessionId(rb.last());
-        await(() -> sessionPod(id) == null && sessionPod(other) == null, Duration.ofSeconds(40), "idle sessions culled");
-        await(() -> a.getBean(SessionService.class).sessions().isEmpty() && b.getBean(SessionService.class).sessions().isEmpty(),
-                Duration.ofSeconds(10), "both replicas to forget the culled sessions");
+        await(
+                () -> sessionPod(id) == null && sessionPod(other) == null,
+                Duration.ofSeconds(40),
+                "idle sessions culled");
+        await(
+                () -> a.getBean(SessionService.class).sessions().isEmpty()
+                        && b.getBean(SessionService.class).sessions().isEmpty(),
+                Duration.ofSeconds(10),
+                "both replicas to forget the culled sessions");
         assertThat(culls.get()).isEqualTo(2);
-        HttpResponse<String> gone = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(viaB + "api/status"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> gone = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(viaB + "api/status")).build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(gone.statusCode()).isEqualTo(404);
         assertThat(gone.body()).contains("idle");
     }
@@ -319,15 +353,27 @@ class KubernetesPlatformTest {
             assertThat(launched.last().get("phase")).as(messages(launched)).isEqualTo("ready");
             String id = sessionId(launched.last());
             String token = (String) launched.last().get("token");
-            assertThat(held.getBean(KubeState.class).pod("ferry-" + id)).as("the informer of the replica is held back").isNull();
-            HttpResponse<String> first = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(base(held) + "/user/" + id + "/api/status")).header("Authorization", "token " + token).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(first.statusCode()).as("the first request through the front door: " + first.body()).isEqualTo(200);
+            assertThat(held.getBean(KubeState.class).pod("ferry-" + id))
+                    .as("the informer of the replica is held back")
+                    .isNull();
+            HttpResponse<String> first = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base(held) + "/user/" + id + "/api/status"))
+                                    .header("Authorization", "token " + token)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode())
+                    .as("the first request through the front door: " + first.body())
+                    .isEqualTo(200);
             assertThat(first.body()).contains("\"started\"");
-            assertThat(held.getBean(SessionService.class).find(id)).as("the replica adopted the session").isPresent();
-            HttpResponse<String> unknown = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(base(held) + "/user/" + "a".repeat(32) + "/api/status")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(held.getBean(SessionService.class).find(id))
+                    .as("the replica adopted the session")
+                    .isPresent();
+            HttpResponse<String> unknown = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base(held) + "/user/" + "a".repeat(32) + "/api/status"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(unknown.statusCode()).as("a session that exists nowhere").isEqualTo(404);
         } finally {
             release.countDown();
@@ -338,7 +384,9 @@ class KubernetesPlatformTest {
     void workshopsAreServedByEveryReplicaAndEachPoolSessionGoesToOneAttendee() throws Exception {
         String repo = git.createRepo("k8s-workshop", Map.of("requirements.txt", "ipykernel\n"));
         // attendees here take sessions without always opening them: no culling, and no freeing of unopened seats
-        String[] settings = {"ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=10m", "ferry.workshop.claim-grace=10m"};
+        String[] settings = {
+            "ferry.workshop.end-warning=1s", "ferry.cull.idle-timeout=10m", "ferry.workshop.claim-grace=10m"
+        };
         ConfigurableApplicationContext a = portal(settings);
         ConfigurableApplicationContext b = portal(settings);
         awaitALeader(a, b);
@@ -346,31 +394,63 @@ class KubernetesPlatformTest {
         // created on A; B finds it in the cluster; only the leader fills the pool (2 Pods, not 2 per replica)
         Workshop onA = createWorkshop(a, "Shared", repo, 3, 2);
         String slug = onA.slug();
-        await(() -> b.getBean(WorkshopService.class).find(slug).isPresent(), Duration.ofSeconds(10), "B to know the workshop");
+        await(
+                () -> b.getBean(WorkshopService.class).find(slug).isPresent(),
+                Duration.ofSeconds(10),
+                "B to know the workshop");
         Workshop onB = b.getBean(WorkshopService.class).find(slug).orElseThrow();
-        await(() -> onA.pooled() == 2 && onB.pooled() == 2, Duration.ofSeconds(90), "a warm pool of 2 on both replicas");
+        await(
+                () -> onA.pooled() == 2 && onB.pooled() == 2,
+                Duration.ofSeconds(90),
+                "a warm pool of 2 on both replicas");
         assertThat(workshopPods(slug)).hasSize(2);
-        Set<String> pool = Set.copyOf(workshopPods(slug).stream().map(p -> p.getMetadata().getLabels().get("ferry.dev/session")).toList());
-        assertThat(pool).allSatisfy(id -> assertThat(b.getBean(SessionService.class).find(id).map(Session::held)).contains(true));
-        assertThat(api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-" + slug).get()
-                .getData()).containsEntry("seats", "3").containsEntry("commit", onA.repo().commit());
+        Set<String> pool = Set.copyOf(workshopPods(slug).stream()
+                .map(p -> p.getMetadata().getLabels().get("ferry.dev/session"))
+                .toList());
+        assertThat(pool)
+                .allSatisfy(id -> assertThat(
+                                b.getBean(SessionService.class).find(id).map(Session::held))
+                        .contains(true));
+        assertThat(api.fabric8()
+                        .configMaps()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withName("ferry-workshop-" + slug)
+                        .get()
+                        .getData())
+                .containsEntry("seats", "3")
+                .containsEntry("commit", onA.repo().commit());
         Instant muchLater = Instant.now().plus(Duration.ofHours(1)); // far past the idle timeout
-        assertThat(a.getBean(Culler.class).cullOnce(muchLater) + b.getBean(Culler.class).cullOnce(muchLater))
-                .as("no replica culls a pool session, whichever started it").isZero();
+        assertThat(a.getBean(Culler.class).cullOnce(muchLater)
+                        + b.getBean(Culler.class).cullOnce(muchLater))
+                .as("no replica culls a pool session, whichever started it")
+                .isZero();
         assertThat(workshopPods(slug)).hasSize(2);
-        assertThat(a.getBean(Capacity.class).used()).as("pool sessions count against the workshop's seats").isEqualTo(2);
+        assertThat(a.getBean(Capacity.class).used())
+                .as("pool sessions count against the workshop's seats")
+                .isEqualTo(2);
         assertThat(a.getBean(Capacity.class).reserved()).isEqualTo(1);
         assertThat(b.getBean(Capacity.class).reserved()).isEqualTo(1);
 
         // a hand-over written from a stale view of the Pod is refused by the API server (409), not applied
         String somePool = pool.iterator().next();
-        io.kubernetes.client.openapi.models.V1Pod stale = a.getBean(KubeState.class).pod("ferry-" + somePool);
+        io.kubernetes.client.openapi.models.V1Pod stale =
+                a.getBean(KubeState.class).pod("ferry-" + somePool);
         // (a merge patch without a resourceVersion: the portals patch Pods too, and an edit() would race with them)
-        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + somePool)
-                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+        api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName("ferry-" + somePool)
+                .patch(
+                        io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
                         "{\"metadata\":{\"annotations\":{\"test/touched\":\"yes\"}}}");
-        assertThat(a.getBean(KubernetesSessionRuntime.class).handOver(stale, Membership.pool(slug),
-                Membership.pool(slug).handedTo("1".repeat(32)))).as("a conflict, to be read again").isNull();
+        assertThat(a.getBean(KubernetesSessionRuntime.class)
+                        .handOver(
+                                stale,
+                                Membership.pool(slug),
+                                Membership.pool(slug).handedTo("1".repeat(32))))
+                .as("a conflict, to be read again")
+                .isNull();
         assertThat(sessionPod(somePool).getMetadata().getAnnotations()).doesNotContainKey("ferry.dev/attendee");
 
         // two attendees at once, one on each replica: each gets a pool session of their own, at once
@@ -382,39 +462,59 @@ class KubernetesPlatformTest {
         assertThat(pool).contains(firstId, secondId);
         String firstOwner = sessionPod(firstId).getMetadata().getAnnotations().get("ferry.dev/attendee");
         String secondOwner = sessionPod(secondId).getMetadata().getAnnotations().get("ferry.dev/attendee");
-        assertThat(firstOwner).as("hand-overs are recorded on the Pods, as digests of the cookies").isNotNull()
-                .isNotEqualTo(secondOwner).doesNotContain("f".repeat(32));
+        assertThat(firstOwner)
+                .as("hand-overs are recorded on the Pods, as digests of the cookies")
+                .isNotNull()
+                .isNotEqualTo(secondOwner)
+                .doesNotContain("f".repeat(32));
         assertThat(secondOwner).isNotNull().doesNotContain("s".repeat(32));
 
         // the platform refuses a second hand-over of a Pod another replica handed over (a stale view loses)
         Session taken = a.getBean(SessionService.class).find(firstId).orElseThrow();
-        assertThat(a.getBean(KubernetesSessionRuntime.class).handOver(taken.spec(), Membership.pool(slug),
-                Membership.pool(slug).handedTo("0".repeat(32)))).isFalse();
+        assertThat(a.getBean(KubernetesSessionRuntime.class)
+                        .handOver(
+                                taken.spec(),
+                                Membership.pool(slug),
+                                Membership.pool(slug).handedTo("0".repeat(32))))
+                .isFalse();
         assertThat(sessionPod(firstId).getMetadata().getAnnotations()).containsEntry("ferry.dev/attendee", firstOwner);
 
         // the first attendee comes back through the other replica: the same session, not a new one
         assertThat(sessionId(attend(b, slug, "f").last())).isEqualTo(firstId);
-        // the leader refilled the pool with the last reserved seat; a third attendee gets that session, and nothing more
+        // the leader refilled the pool with the last reserved seat; a third attendee gets that session, and nothing
+        // more
         // starts: the workshop has taken all its seats
         String thirdId = sessionId(attend(a, slug, "t").last());
         assertThat(pool).doesNotContain(thirdId);
         assertThat(workshopPods(slug)).hasSize(3);
-        JupyterClient third = new JupyterClient(base(b) + "/user/" + thirdId + "/", (String) attend(b, slug, "t").last().get("token"));
+        JupyterClient third = new JupyterClient(base(b) + "/user/" + thirdId + "/", (String)
+                attend(b, slug, "t").last().get("token"));
         assertThat(third.execute(third.startKernel(), "print(6*7)")).isEqualTo("42\n");
 
         // a replica started now finds the workshop and its sessions
         ConfigurableApplicationContext c = portal(settings);
-        await(() -> c.getBean(WorkshopService.class).find(slug).map(w -> w.attendees().size() == 3).orElse(false),
-                Duration.ofSeconds(20), "a new replica to know the workshop and its attendees");
+        await(
+                () -> c.getBean(WorkshopService.class)
+                        .find(slug)
+                        .map(w -> w.attendees().size() == 3)
+                        .orElse(false),
+                Duration.ofSeconds(20),
+                "a new replica to know the workshop and its attendees");
 
         // the instructor ends it on B: after the warning every one of its sessions stops, on every replica
         b.getBean(WorkshopService.class).end(slug);
         await(() -> workshopPods(slug).isEmpty(), Duration.ofSeconds(30), "the workshop's sessions to stop");
         for (ConfigurableApplicationContext portal : List.of(a, b, c)) {
             WorkshopService workshops = portal.getBean(WorkshopService.class);
-            await(() -> workshops.find(slug).orElseThrow().state() == Workshop.State.ENDED, Duration.ofSeconds(10), "the end everywhere");
-            await(() -> portal.getBean(Capacity.class).used() == 0 && portal.getBean(Capacity.class).reserved() == 0,
-                    Duration.ofSeconds(10), "the seats given back");
+            await(
+                    () -> workshops.find(slug).orElseThrow().state() == Workshop.State.ENDED,
+                    Duration.ofSeconds(10),
+                    "the end everywhere");
+            await(
+                    () -> portal.getBean(Capacity.class).used() == 0
+                            && portal.getBean(Capacity.class).reserved() == 0,
+                    Duration.ofSeconds(10),
+                    "the seats given back");
         }
         EventStream.Result late = attend(c, slug, "l");
         assertThat(late.last().get("phase")).isEqualTo("failed");
@@ -424,7 +524,10 @@ class KubernetesPlatformTest {
         c.close();
         portals.remove(c);
         ConfigurableApplicationContext d = portal(settings);
-        await(() -> d.getBean(WorkshopService.class).find(slug).isPresent(), Duration.ofSeconds(20), "the past workshop");
+        await(
+                () -> d.getBean(WorkshopService.class).find(slug).isPresent(),
+                Duration.ofSeconds(20),
+                "the past workshop");
         Workshop past = d.getBean(WorkshopService.class).find(slug).orElseThrow();
         assertThat(past.state()).isEqualTo(Workshop.State.ENDED);
         assertThat(past.build()).isNull();
@@ -433,20 +536,32 @@ class KubernetesPlatformTest {
         // long after its end (ferry.workshop.keep-ended, 30 days) the tending replica deletes its ConfigMap and every
         // replica forgets it
         Instant monthLater = Instant.now().plus(Duration.ofDays(31));
-        await(() -> {
-            for (ConfigurableApplicationContext portal : List.of(a, b, d)) {
-                portal.getBean(WorkshopService.class).tick(monthLater);
-            }
-            return api.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-" + slug).get() == null
-                    && List.of(a, b, d).stream().allMatch(p -> p.getBean(WorkshopService.class).find(slug).isEmpty());
-        }, Duration.ofSeconds(15), "the long-ended workshop to be forgotten everywhere");
+        await(
+                () -> {
+                    for (ConfigurableApplicationContext portal : List.of(a, b, d)) {
+                        portal.getBean(WorkshopService.class).tick(monthLater);
+                    }
+                    return api.fabric8()
+                                            .configMaps()
+                                            .inNamespace(KubeApiDouble.NAMESPACE)
+                                            .withName("ferry-workshop-" + slug)
+                                            .get()
+                                    == null
+                            && List.of(a, b, d).stream()
+                                    .allMatch(p -> p.getBean(WorkshopService.class)
+                                            .find(slug)
+                                            .isEmpty());
+                },
+                Duration.ofSeconds(15),
+                "the long-ended workshop to be forgotten everywhere");
     }
 
     @Test
     void whenTheLeaderStepsDownTheNextReplicaTendsTheWorkshopPool() throws Exception {
         String repo = git.createRepo("k8s-leader-change", Map.of("requirements.txt", "ipykernel\n"));
-        String[] settings = {"ferry.cull.idle-timeout=10m", "ferry.kubernetes.lease-duration=3s",
-                "ferry.workshop.claim-grace=10m"};
+        String[] settings = {
+            "ferry.cull.idle-timeout=10m", "ferry.kubernetes.lease-duration=3s", "ferry.workshop.claim-grace=10m"
+        };
         ConfigurableApplicationContext a = portal(settings);
         ConfigurableApplicationContext b = portal(settings);
         awaitALeader(a, b);
@@ -457,7 +572,10 @@ class KubernetesPlatformTest {
 
         Workshop workshop = createWorkshop(other, "Hand-over", repo, 3, 1);
         String slug = workshop.slug();
-        await(() -> workshopPods(slug).size() == 1 && workshop.pooled() == 1, Duration.ofSeconds(90), "the leader to fill the pool");
+        await(
+                () -> workshopPods(slug).size() == 1 && workshop.pooled() == 1,
+                Duration.ofSeconds(90),
+                "the leader to fill the pool");
         String pooled = workshopPods(slug).get(0).getMetadata().getLabels().get("ferry.dev/session");
 
         // The leader steps down as a replica that shuts down does first: it gives up the Lease. Its portal stays up:
@@ -470,13 +588,19 @@ class KubernetesPlatformTest {
 
         // an attendee takes the pool session, and the new leader fills the pool again
         assertThat(sessionId(attend(other, slug, "h").last())).isEqualTo(pooled);
-        await(() -> workshopPods(slug).size() == 2 && workshop.pooled() == 1, Duration.ofSeconds(90),
+        await(
+                () -> workshopPods(slug).size() == 2 && workshop.pooled() == 1,
+                Duration.ofSeconds(90),
                 "the new leader to fill the pool again");
-        String refilled = workshopPods(slug).stream().map(p -> p.getMetadata().getLabels().get("ferry.dev/session"))
-                .filter(id -> !id.equals(pooled)).findFirst().orElseThrow();
-        assertThat(other.getBean(SessionService.class).find(refilled).map(Session::held)).contains(true);
-        JupyterClient attendee = new JupyterClient(base(other) + "/user/" + pooled + "/",
-                (String) attend(other, slug, "h").last().get("token"));
+        String refilled = workshopPods(slug).stream()
+                .map(p -> p.getMetadata().getLabels().get("ferry.dev/session"))
+                .filter(id -> !id.equals(pooled))
+                .findFirst()
+                .orElseThrow();
+        assertThat(other.getBean(SessionService.class).find(refilled).map(Session::held))
+                .contains(true);
+        JupyterClient attendee = new JupyterClient(base(other) + "/user/" + pooled + "/", (String)
+                attend(other, slug, "h").last().get("token"));
         assertThat(attendee.execute(attendee.startKernel(), "print(6*7)")).isEqualTo("42\n");
     }
 
@@ -490,14 +614,25 @@ class KubernetesPlatformTest {
     }
 
     List<Pod> workshopPods(String slug) {
-        return api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/workshop", slug).list().getItems()
-                .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+        return api
+                .fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("ferry.dev/workshop", slug)
+                .list()
+                .getItems()
+                .stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .toList();
     }
 
     private static EventStream.Result attend(ConfigurableApplicationContext portal, String slug, String who) {
         try {
-            return EventStream.read(base(portal) + "/e/" + slug + "/events", Map.of("Accept", "text/event-stream",
-                    "Cookie", "ferry-attendee=" + who.repeat(32)), Duration.ofMinutes(2), Integer.MAX_VALUE);
+            return EventStream.read(
+                    base(portal) + "/e/" + slug + "/events",
+                    Map.of("Accept", "text/event-stream", "Cookie", "ferry-attendee=" + who.repeat(32)),
+                    Duration.ofMinutes(2),
+                    Integer.MAX_VALUE);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -507,7 +642,8 @@ class KubernetesPlatformTest {
     void aRestartedPortalAdoptsRunningSessions() throws Exception {
         String repo = git.createRepo("k8s-restart", Map.of("requirements.txt", "ipykernel\n"));
         ConfigurableApplicationContext first = portal();
-        Map<String, Object> ready = EventStream.read(buildUrl(first, repo, "main")).last();
+        Map<String, Object> ready =
+                EventStream.read(buildUrl(first, repo, "main")).last();
         String id = sessionId(ready);
         first.close(); // the replica dies; its session Pod lives on
         portals.remove(first);
@@ -533,29 +669,41 @@ class KubernetesPlatformTest {
 
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
-        assertThat((String) failed.get("message")).contains("step 'prepare'").contains("ErrImagePull").contains("manifest unknown")
-                .contains("prepare-image").doesNotContain("build timeout");
+        assertThat((String) failed.get("message"))
+                .contains("step 'prepare'")
+                .contains("ErrImagePull")
+                .contains("manifest unknown")
+                .contains("prepare-image")
+                .doesNotContain("build timeout");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
         assertThat(messages(result)).contains("Build Pod ").contains("ErrImagePull"); // relayed to the build log
-        await(() -> api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
-                .noneMatch(j -> j.getMetadata().getName().contains("no-prepare")), Duration.ofSeconds(10), "the Job's removal");
+        await(
+                () -> api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
+                        .noneMatch(j -> j.getMetadata().getName().contains("no-prepare")),
+                Duration.ofSeconds(10),
+                "the Job's removal");
     }
 
     /** #19.4: the Job controller's FailedCreate (quota, admission) reaches the build log and ends the build. */
     @Test
     void aBuildJobWhosePodTheClusterRefusesFailsWithTheRefusal() throws Exception {
         String repo = git.createRepo("k8s-refused-build", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s", "ferry.kubernetes.build.start-grace=3s");
-        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: exceeded quota: ferry-quota, requested: limits.cpu=2, "
-                + "used: limits.cpu=8, limited: limits.cpu=8";
+        ConfigurableApplicationContext portal =
+                portal("ferry.build.timeout=60s", "ferry.kubernetes.build.start-grace=3s");
+        jobs.refuseCreate =
+                "pods \"ferry-build-x\" is forbidden: exceeded quota: ferry-quota, requested: limits.cpu=2, "
+                        + "used: limits.cpu=8, limited: limits.cpu=8";
         long t0 = System.nanoTime();
 
         EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
 
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(messages(result)).isEqualTo("failed");
-        assertThat((String) failed.get("message")).contains("refused to create its Pod").contains("exceeded quota: ferry-quota")
-                .contains("quota is full").doesNotContain("build timeout");
+        assertThat((String) failed.get("message"))
+                .contains("refused to create its Pod")
+                .contains("exceeded quota: ferry-quota")
+                .contains("quota is full")
+                .doesNotContain("build timeout");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
         assertThat(messages(result)).contains("FailedCreate: Error creating: pods");
     }
@@ -564,15 +712,19 @@ class KubernetesPlatformTest {
     @Test
     void aBuildPodForbiddenByAnAdmissionPolicyFailsAtOnceAndRunsOnceAllowed() throws Exception {
         String repo = git.createRepo("k8s-forbidden-build", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
-        jobs.refuseCreate = "pods \"ferry-build-x\" is forbidden: violates PodSecurity \"baseline:latest\": seccompProfile "
-                + "(container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")";
+        ConfigurableApplicationContext portal =
+                portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
+        jobs.refuseCreate =
+                "pods \"ferry-build-x\" is forbidden: violates PodSecurity \"baseline:latest\": seccompProfile "
+                        + "(container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")";
         long t0 = System.nanoTime();
 
         EventStream.Result refused = EventStream.read(buildUrl(portal, repo, "main"));
 
         assertThat(refused.last().get("phase")).as(messages(refused)).isEqualTo("failed");
-        assertThat((String) refused.last().get("message")).contains("violates PodSecurity").contains("admission");
+        assertThat((String) refused.last().get("message"))
+                .contains("violates PodSecurity")
+                .contains("admission");
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
 
         jobs.refuseCreate = null; // the operator relaxed the policy; the old FailedCreate event is still there (1 h)
@@ -587,7 +739,8 @@ class KubernetesPlatformTest {
      */
     @Test
     void inANamespaceEnforcingRestrictedSessionsRunAndABuildFailsAtOnceNamingPodSecurity() throws Exception {
-        ConfigurableApplicationContext portal = portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
+        ConfigurableApplicationContext portal =
+                portal("ferry.build.timeout=60s"); // start-grace: its default, 2 minutes
         String prebuilt = prebuilt(portal, "k8s-restricted-session");
         String repo = git.createRepo("k8s-restricted-build", Map.of("requirements.txt", "ipykernel\n"));
         api.namespace(KubeApiDouble.NAMESPACE, Map.of(PodSecurity.ENFORCE, "restricted"));
@@ -595,7 +748,8 @@ class KubernetesPlatformTest {
             EventStream.Result session = EventStream.read(prebuilt);
             assertThat(session.last().get("phase")).as(messages(session)).isEqualTo("ready");
             Map<String, Object> ready = session.last();
-            JupyterClient jupyter = new JupyterClient(base(portal) + "/user/" + sessionId(ready) + "/", (String) ready.get("token"));
+            JupyterClient jupyter =
+                    new JupyterClient(base(portal) + "/user/" + sessionId(ready) + "/", (String) ready.get("token"));
             assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
 
             int refusedBefore = jobs.podsRefused.get();
@@ -603,10 +757,13 @@ class KubernetesPlatformTest {
             EventStream.Result build = EventStream.read(buildUrl(portal, repo, "main"));
 
             assertThat(build.last().get("phase")).as(messages(build)).isEqualTo("failed");
-            assertThat((String) build.last().get("message")).contains("refused to create its Pod")
+            assertThat((String) build.last().get("message"))
+                    .contains("refused to create its Pod")
                     .contains("violates PodSecurity \"restricted:latest\"")
-                    .contains("seccompProfile (container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")")
-                    .contains("admission rules").doesNotContain("build timeout");
+                    .contains(
+                            "seccompProfile (container \"build\" must not set securityContext.seccompProfile.type to \"Unconfined\")")
+                    .contains("admission rules")
+                    .doesNotContain("build timeout");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
             assertThat(jobs.podsRefused.get()).isGreaterThan(refusedBefore);
             assertThat(messages(build)).contains("FailedCreate: Error creating: pods \"ferry-build-");
@@ -623,7 +780,10 @@ class KubernetesPlatformTest {
     void afterTheWatchesExpireWith410AReplicaStillSeesASessionAnotherReplicaStarts() throws Exception {
         ConfigurableApplicationContext a = portal();
         ConfigurableApplicationContext b = portal();
-        await(() -> a.getBean(KubeState.class).synced() && b.getBean(KubeState.class).synced(), Duration.ofSeconds(20),
+        await(
+                () -> a.getBean(KubeState.class).synced()
+                        && b.getBean(KubeState.class).synced(),
+                Duration.ofSeconds(20),
                 "both replicas' first listing");
         String url = prebuilt(b, "k8s-expired-watch");
 
@@ -632,9 +792,12 @@ class KubernetesPlatformTest {
 
         assertThat(onB.last().get("phase")).as(messages(onB)).isEqualTo("ready");
         String id = sessionId(onB.last());
-        await(() -> a.getBean(SessionService.class).find(id).isPresent(), Duration.ofSeconds(20),
+        await(
+                () -> a.getBean(SessionService.class).find(id).isPresent(),
+                Duration.ofSeconds(20),
                 "replica A to see the session B started after the watches expired");
-        JupyterClient throughA = new JupyterClient(base(a) + "/user/" + id + "/", (String) onB.last().get("token"));
+        JupyterClient throughA = new JupyterClient(
+                base(a) + "/user/" + id + "/", (String) onB.last().get("token"));
         assertThat(throughA.execute(throughA.startKernel(), "print(6*7)")).isEqualTo("42\n");
     }
 
@@ -648,8 +811,12 @@ class KubernetesPlatformTest {
 
         assertThat(result.phases()).as(messages(result)).contains("built"); // the Job ran; the session is not the point
         var pod = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
-                .filter(j -> j.getMetadata().getName().contains("pinned-prepare")).findFirst().orElseThrow()
-                .getSpec().getTemplate().getSpec();
+                .filter(j -> j.getMetadata().getName().contains("pinned-prepare"))
+                .findFirst()
+                .orElseThrow()
+                .getSpec()
+                .getTemplate()
+                .getSpec();
         var prepare = pod.getInitContainers().get(0);
         assertThat(prepare.getImagePullPolicy()).isEqualTo("IfNotPresent");
         assertThat(pod.getContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
@@ -663,13 +830,17 @@ class KubernetesPlatformTest {
     @Test
     void theBuildJobRendersTheDockerfileWithThePortalsBuildpackSettings() throws Exception {
         String repo = git.createRepo("k8s-buildpack-settings", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext portal = portal("ferry.buildpack.base-image=mirror.example.org/library/buildpack-deps:jammy");
+        ConfigurableApplicationContext portal =
+                portal("ferry.buildpack.base-image=mirror.example.org/library/buildpack-deps:jammy");
 
         EventStream.Result result = EventStream.read(buildUrl(portal, repo, "main"));
 
         assertThat(result.phases()).as(messages(result)).contains("built");
-        java.nio.file.Path context = jobs.images.entrySet().stream().filter(e -> e.getKey().contains("k8s-buildpack-settings"))
-                .map(Map.Entry::getValue).findFirst().orElseThrow();
+        java.nio.file.Path context = jobs.images.entrySet().stream()
+                .filter(e -> e.getKey().contains("k8s-buildpack-settings"))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElseThrow();
         assertThat(java.nio.file.Files.readString(context.resolve(".ferry/Dockerfile")))
                 .contains("FROM mirror.example.org/library/buildpack-deps:jammy")
                 .doesNotContain("FROM docker.io/library/buildpack-deps");
@@ -697,8 +868,10 @@ class KubernetesPlatformTest {
             HttpClient http = HttpClient.newHttpClient();
             URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
             for (int i = 0; i < 10; i++) { // stays unready while the listing is held (2 s)
-                assertThat(http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
-                        .as("readiness before the first listing").isEqualTo(503);
+                assertThat(http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString())
+                                .statusCode())
+                        .as("readiness before the first listing")
+                        .isEqualTo(503);
                 Thread.sleep(200);
             }
         } finally {
@@ -706,13 +879,21 @@ class KubernetesPlatformTest {
         }
         HttpClient http = HttpClient.newHttpClient();
         URI readiness = URI.create(base(portal) + "/actuator/health/readiness");
-        await(() -> {
-            try {
-                return http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-            } catch (Exception e) {
-                return false;
-            }
-        }, Duration.ofSeconds(20), "readiness after the first listing");
+        await(
+                () -> {
+                    try {
+                        return http.send(
+                                                HttpRequest.newBuilder(readiness)
+                                                        .build(),
+                                                HttpResponse.BodyHandlers.discarding())
+                                        .statusCode()
+                                == 200;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                },
+                Duration.ofSeconds(20),
+                "readiness after the first listing");
     }
 
     /** #19.10: an API outage costs a few requests and one warning, not four of each a second; afterwards all is known. */
@@ -721,8 +902,10 @@ class KubernetesPlatformTest {
         ConfigurableApplicationContext portal = portal();
         KubeState state = portal.getBean(KubeState.class);
         await(state::synced, Duration.ofSeconds(20), "the first listing");
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(KubeState.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(KubeState.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
         lines.start();
         logger.addAppender(lines);
         try {
@@ -730,26 +913,57 @@ class KubernetesPlatformTest {
             api.watchesRefused.set(0);
             api.down();
             // the cluster changes while this replica cannot see it
-            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
-                    .withNewMetadata().withName("during-outage").withNamespace(KubeApiDouble.NAMESPACE).endMetadata()
-                    .withNewInvolvedObject().withKind("Pod").withName("outage-probe").withNamespace(KubeApiDouble.NAMESPACE).endInvolvedObject()
-                    .withReason("Scheduled").withMessage("seen after the outage").withCount(1)
-                    .withLastTimestamp(Instant.now().toString()).build()).create();
+            api.fabric8()
+                    .v1()
+                    .events()
+                    .inNamespace(KubeApiDouble.NAMESPACE)
+                    .resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                            .withNewMetadata()
+                            .withName("during-outage")
+                            .withNamespace(KubeApiDouble.NAMESPACE)
+                            .endMetadata()
+                            .withNewInvolvedObject()
+                            .withKind("Pod")
+                            .withName("outage-probe")
+                            .withNamespace(KubeApiDouble.NAMESPACE)
+                            .endInvolvedObject()
+                            .withReason("Scheduled")
+                            .withMessage("seen after the outage")
+                            .withCount(1)
+                            .withLastTimestamp(Instant.now().toString())
+                            .build())
+                    .create();
             Thread.sleep(10_000);
             int lists = api.listsRefused.get() + api.watchesRefused.get();
-            long warnings = lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).count();
+            long warnings = lines.list.stream()
+                    .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .count();
             api.up();
 
             // four informers, 10 s: retrying every second is ~40 requests and ~40 warnings; backing off from 1 s, ~16
             assertThat(lists).as("requests during the outage").isBetween(4, 24);
-            assertThat(warnings).as("WARN lines during the outage: %s", lines.list).isBetween(1L, 2L);
-            await(() -> !state.eventsFor("Pod", "outage-probe").isEmpty(), Duration.ofSeconds(45), "the informers to resync");
-            await(() -> lines.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO
-                    && e.getFormattedMessage().contains("answers again")), Duration.ofSeconds(10), "the recovery's INFO line");
+            assertThat(warnings)
+                    .as("WARN lines during the outage: %s", lines.list)
+                    .isBetween(1L, 2L);
+            await(
+                    () -> !state.eventsFor("Pod", "outage-probe").isEmpty(),
+                    Duration.ofSeconds(45),
+                    "the informers to resync");
+            await(
+                    () -> lines.list.stream()
+                            .anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO
+                                    && e.getFormattedMessage().contains("answers again")),
+                    Duration.ofSeconds(10),
+                    "the recovery's INFO line");
         } finally {
             api.up();
             logger.detachAppender(lines);
-            api.fabric8().v1().events().inNamespace(KubeApiDouble.NAMESPACE).withName("during-outage").delete();
+            api.fabric8()
+                    .v1()
+                    .events()
+                    .inNamespace(KubeApiDouble.NAMESPACE)
+                    .withName("during-outage")
+                    .delete();
         }
     }
 
@@ -763,8 +977,11 @@ class KubernetesPlatformTest {
 
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).isEqualTo("failed");
-        assertThat((String) failed.get("message")).contains("step 'build'").contains("No matching distribution found for not-a-real-package")
-                .doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat((String) failed.get("message"))
+                .contains("step 'build'")
+                .contains("No matching distribution found for not-a-real-package")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
     }
 
     /**
@@ -778,10 +995,21 @@ class KubernetesPlatformTest {
         jobs.failBuilds = true; // e.g. a package index that was down
         EventStream.Result failed = EventStream.read(buildUrl(portal, repo, "main"));
         assertThat(failed.last().get("phase")).as(messages(failed)).isEqualTo("failed");
-        var failedJob = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE)
-                .withLabel("app.kubernetes.io/component", "build").list().getItems().stream()
-                .filter(j -> j.getMetadata().getName().contains("k8s-retry")).findFirst().orElseThrow();
-        assertThat(failedJob.getStatus().getConditions()).anySatisfy(c -> assertThat(c.getType()).isEqualTo("Failed"));
+        var failedJob = api
+                .fabric8()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withLabel("app.kubernetes.io/component", "build")
+                .list()
+                .getItems()
+                .stream()
+                .filter(j -> j.getMetadata().getName().contains("k8s-retry"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(failedJob.getStatus().getConditions())
+                .anySatisfy(c -> assertThat(c.getType()).isEqualTo("Failed"));
         jobs.failBuilds = false;
         int before = jobs.jobsSeen.get();
 
@@ -789,14 +1017,32 @@ class KubernetesPlatformTest {
 
         assertThat(again.last().get("phase")).as(messages(again)).isEqualTo("ready");
         assertThat(again.phases()).contains("building");
-        assertThat(messages(again)).contains("The last build of this commit failed; building it again.")
-                .contains("#9 pushing layers done").doesNotContain("No matching distribution found");
+        assertThat(messages(again))
+                .contains("The last build of this commit failed; building it again.")
+                .contains("#9 pushing layers done")
+                .doesNotContain("No matching distribution found");
         assertThat(jobs.jobsSeen.get() - before).as("one new Job").isEqualTo(1);
-        var job = api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).withName(failedJob.getMetadata().getName()).get();
-        assertThat(job.getMetadata().getUid()).isNotEqualTo(failedJob.getMetadata().getUid());
-        await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE)
-                .withLabel(KubernetesBuilder.CONTROLLER_UID, failedJob.getMetadata().getUid()).list().getItems().isEmpty(),
-                Duration.ofSeconds(10), "the failed Job's Pod to go with it");
+        var job = api.fabric8()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName(failedJob.getMetadata().getName())
+                .get();
+        assertThat(job.getMetadata().getUid())
+                .isNotEqualTo(failedJob.getMetadata().getUid());
+        await(
+                () -> api.fabric8()
+                        .pods()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withLabel(
+                                KubernetesBuilder.CONTROLLER_UID,
+                                failedJob.getMetadata().getUid())
+                        .list()
+                        .getItems()
+                        .isEmpty(),
+                Duration.ofSeconds(10),
+                "the failed Job's Pod to go with it");
     }
 
     /** The prepare step's refusal reaches the visitor with its own status and sentence, not a generic build failure. */
@@ -814,16 +1060,18 @@ class KubernetesPlatformTest {
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(413);
-        assertThat(((String) failed.get("message")).strip()).isEqualTo("This repository holds more than 20 files and "
-                + "folders when checked out (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a "
-                + "smaller repository, or ask the operator to raise the limit.");
+        assertThat(((String) failed.get("message")).strip())
+                .isEqualTo("This repository holds more than 20 files and "
+                        + "folders when checked out (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a "
+                        + "smaller repository, or ask the operator to raise the limit.");
     }
 
     /** The build URL of a new commit of a new repository whose image is in the registry already: a launch builds nothing. */
     static String prebuilt(ConfigurableApplicationContext portal, String name) throws Exception {
         String repo = git.createRepo(name, Map.of("requirements.txt", "ipykernel\n"));
         String commit = git.commit(name, "main", Map.of("README.md", "x\n"), "second");
-        registry.push(registry.properties("", "").repository(new dev.ferry.build.ImageKey(repo, commit).slug()), commit);
+        registry.push(
+                registry.properties("", "").repository(new dev.ferry.build.ImageKey(repo, commit).slug()), commit);
         return buildUrl(portal, repo, commit);
     }
 
@@ -836,10 +1084,22 @@ class KubernetesPlatformTest {
     }
 
     void assertNoSessionPodLeftOf(ConfigurableApplicationContext portal, String name) throws InterruptedException {
-        await(() -> api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withLabel("ferry.dev/repo").list().getItems()
-                .stream().noneMatch(p -> p.getMetadata().getLabels().get("ferry.dev/repo").contains(name)
-                        && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
-                Duration.ofSeconds(10), "the failed session pods to be deleted");
+        await(
+                () -> api
+                        .fabric8()
+                        .pods()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withLabel("ferry.dev/repo")
+                        .list()
+                        .getItems()
+                        .stream()
+                        .noneMatch(p -> p.getMetadata()
+                                        .getLabels()
+                                        .get("ferry.dev/repo")
+                                        .contains(name)
+                                && "session".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))),
+                Duration.ofSeconds(10),
+                "the failed session pods to be deleted");
         assertThat(portal.getBean(dev.ferry.capacity.Capacity.class).used()).isZero();
     }
 
@@ -851,39 +1111,70 @@ class KubernetesPlatformTest {
     void theJanitorRemovesPodsThatNeverBecameReadyButNotASessionThatIsBusyForAWhile() throws Exception {
         String repo = git.createRepo("k8s-busy", Map.of("requirements.txt", "ipykernel\n"));
         ConfigurableApplicationContext portal = portal();
-        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        Map<String, Object> ready =
+                EventStream.read(buildUrl(portal, repo, "main")).last();
         assertThat(ready.get("phase")).isEqualTo("ready");
         String busy = "ferry-" + sessionId(ready);
         var busyPod = sessionPod(sessionId(ready));
         assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getTimeoutSeconds())
-                .as("the probe's timeout, for a server busy under its CPU limit").isGreaterThanOrEqualTo(5);
-        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getFailureThreshold()).isGreaterThanOrEqualTo(3);
+                .as("the probe's timeout, for a server busy under its CPU limit")
+                .isGreaterThanOrEqualTo(5);
+        assertThat(busyPod.getSpec().getContainers().get(0).getReadinessProbe().getFailureThreshold())
+                .isGreaterThanOrEqualTo(3);
 
         // a launch whose replica died before its Pod ever became Ready
         kubelet.mode = FakeKubelet.Mode.NEVER_READY;
         String stuck = "ferry-" + "n".repeat(32);
         String created = Instant.now().toString();
-        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).resource(new io.fabric8.kubernetes.api.model.PodBuilder(busyPod)
-                .withNewMetadata().withName(stuck).withNamespace(KubeApiDouble.NAMESPACE)
-                .withLabels(Map.of("app.kubernetes.io/managed-by", "ferry", "app.kubernetes.io/component", "session",
-                        "ferry.dev/session", "n".repeat(32)))
-                .withAnnotations(Map.of("ferry.dev/created", created, "ferry.dev/last-activity", created)) // never used
-                .endMetadata().withStatus(null).build()).create();
+        api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .resource(new io.fabric8.kubernetes.api.model.PodBuilder(busyPod)
+                        .withNewMetadata()
+                        .withName(stuck)
+                        .withNamespace(KubeApiDouble.NAMESPACE)
+                        .withLabels(Map.of(
+                                "app.kubernetes.io/managed-by",
+                                "ferry",
+                                "app.kubernetes.io/component",
+                                "session",
+                                "ferry.dev/session",
+                                "n".repeat(32)))
+                        .withAnnotations(
+                                Map.of("ferry.dev/created", created, "ferry.dev/last-activity", created)) // never used
+                        .endMetadata()
+                        .withStatus(null)
+                        .build())
+                .create();
         KubeState state = portal.getBean(KubeState.class);
-        await(() -> state.pod(stuck) != null && state.pod(stuck).getStatus() != null
-                && "Running".equals(state.pod(stuck).getStatus().getPhase()), Duration.ofSeconds(10), "the stuck pod to run");
+        await(
+                () -> state.pod(stuck) != null
+                        && state.pod(stuck).getStatus() != null
+                        && "Running".equals(state.pod(stuck).getStatus().getPhase()),
+                Duration.ofSeconds(10),
+                "the stuck pod to run");
 
         // the busy session's probe stops answering
         kubelet.ready(busy, false);
-        await(() -> !KubernetesSessionRuntime.runningAndReady(state.pod(busy)), Duration.ofSeconds(10), "the session not Ready");
+        await(
+                () -> !KubernetesSessionRuntime.runningAndReady(state.pod(busy)),
+                Duration.ofSeconds(10),
+                "the session not Ready");
 
-        portal.getBean(KubeJanitor.class).sweep(java.time.OffsetDateTime.now().plusMinutes(10)); // > 2 × the launch timeout
+        portal.getBean(KubeJanitor.class)
+                .sweep(java.time.OffsetDateTime.now().plusMinutes(10)); // > 2 × the launch timeout
 
         // (the double marks a deleted Pod with a deletionTimestamp, as a real server does for its grace period)
-        await(() -> sessionPod("n".repeat(32)) == null || sessionPod("n".repeat(32)).getMetadata().getDeletionTimestamp() != null,
-                Duration.ofSeconds(10), "the never-ready pod to be removed");
-        assertThat(sessionPod(sessionId(ready))).as("the busy session's Pod").isNotNull()
-                .satisfies(p -> assertThat(p.getMetadata().getDeletionTimestamp()).isNull());
+        await(
+                () -> sessionPod("n".repeat(32)) == null
+                        || sessionPod("n".repeat(32)).getMetadata().getDeletionTimestamp() != null,
+                Duration.ofSeconds(10),
+                "the never-ready pod to be removed");
+        assertThat(sessionPod(sessionId(ready)))
+                .as("the busy session's Pod")
+                .isNotNull()
+                .satisfies(
+                        p -> assertThat(p.getMetadata().getDeletionTimestamp()).isNull());
         kubelet.ready(busy, true);
         JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
         assertThat(jupyter.execute(jupyter.startKernel(), "print(6*7)")).isEqualTo("42\n");
@@ -899,8 +1190,10 @@ class KubernetesPlatformTest {
         EventStream.Result pull = EventStream.read(url);
 
         assertThat(pull.last().get("phase")).isEqualTo("failed");
-        assertThat((String) pull.last().get("message")).contains("is not in the registry")
-                .contains("manifest unknown").contains("launch again to rebuild it");
+        assertThat((String) pull.last().get("message"))
+                .contains("is not in the registry")
+                .contains("manifest unknown")
+                .contains("launch again to rebuild it");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
         assertNoSessionPodLeftOf(portal, "k8s-nopull");
     }
@@ -937,8 +1230,11 @@ class KubernetesPlatformTest {
 
         String log = messages(result);
         assertThat(result.last().get("phase")).as(log).isEqualTo("ready");
-        assertThat(new JupyterClient((String) result.last().get("url"), (String) result.last().get("token"))
-                .get("api/status").statusCode()).isEqualTo(200);
+        assertThat(new JupyterClient((String) result.last().get("url"), (String)
+                                result.last().get("token"))
+                        .get("api/status")
+                        .statusCode())
+                .isEqualTo(200);
         return log;
     }
 
@@ -954,11 +1250,16 @@ class KubernetesPlatformTest {
         String message = (String) result.last().get("message");
         assertThat(result.last().get("phase")).as(messages(result)).isEqualTo("failed");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
-        assertThat(message).contains("did not start within 6 seconds").contains("no node in the cluster had room")
+        assertThat(message)
+                .contains("did not start within 6 seconds")
+                .contains("no node in the cluster had room")
                 .contains("the scheduler last said: \"" + FakeKubelet.NO_ROOM + "\"")
                 .contains("1 max node group size reached");
-        String progress = messages(new EventStream.Result(result.status(), result.events().subList(0, result.events().size() - 1),
-                result.ids(), result.comments()));
+        String progress = messages(new EventStream.Result(
+                result.status(),
+                result.events().subList(0, result.events().size() - 1),
+                result.ids(),
+                result.comments()));
         assertThat(occurrences(progress, FakeKubelet.NO_ROOM)).as(progress).isEqualTo(1); // once, not at every retry
         assertNoSessionPodLeftOf(portal, "k8s-noroom");
     }
@@ -966,36 +1267,59 @@ class KubernetesPlatformTest {
     @Test
     void sessionPodsAndBuildJobsCarryTheConfiguredImagePullSecrets() throws Exception {
         String repo = git.createRepo("k8s-pullsecrets", Map.of("requirements.txt", "ipykernel\n"));
-        ConfigurableApplicationContext portal = portal("ferry.kubernetes.session.image-pull-secrets=session-pull",
+        ConfigurableApplicationContext portal = portal(
+                "ferry.kubernetes.session.image-pull-secrets=session-pull",
                 "ferry.kubernetes.build.image-pull-secrets=mirror-pull,builder-pull");
 
-        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        Map<String, Object> ready =
+                EventStream.read(buildUrl(portal, repo, "main")).last();
 
         assertThat(ready.get("phase")).isEqualTo("ready");
-        assertThat(sessionPod(sessionId(ready)).getSpec().getImagePullSecrets()).extracting(r -> r.getName())
+        assertThat(sessionPod(sessionId(ready)).getSpec().getImagePullSecrets())
+                .extracting(r -> r.getName())
                 .containsExactly("session-pull");
         assertThat(api.fabric8().batch().v1().jobs().inNamespace(KubeApiDouble.NAMESPACE).list().getItems().stream()
-                .filter(j -> j.getMetadata().getLabels().getOrDefault("ferry.dev/repo", "").contains("k8s-pullsecrets")))
-                .singleElement().satisfies(j -> assertThat(j.getSpec().getTemplate().getSpec().getImagePullSecrets())
-                        .extracting(r -> r.getName()).containsExactly("mirror-pull", "builder-pull"));
+                        .filter(j -> j.getMetadata()
+                                .getLabels()
+                                .getOrDefault("ferry.dev/repo", "")
+                                .contains("k8s-pullsecrets")))
+                .singleElement()
+                .satisfies(j -> assertThat(j.getSpec().getTemplate().getSpec().getImagePullSecrets())
+                        .extracting(r -> r.getName())
+                        .containsExactly("mirror-pull", "builder-pull"));
     }
 
     @Test
     void aSessionWhosePodIsDeletedEndsWithAReason() throws Exception {
         String repo = git.createRepo("k8s-deleted", Map.of("requirements.txt", "ipykernel\n"));
         ConfigurableApplicationContext portal = portal();
-        Map<String, Object> ready = EventStream.read(buildUrl(portal, repo, "main")).last();
+        Map<String, Object> ready =
+                EventStream.read(buildUrl(portal, repo, "main")).last();
         String id = sessionId(ready);
 
-        api.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-" + id).delete();
+        api.fabric8()
+                .pods()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName("ferry-" + id)
+                .delete();
 
-        await(() -> portal.getBean(SessionService.class).find(id).isEmpty(), Duration.ofSeconds(10), "the session to end");
-        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create((String) ready.get("url")))
-                .header("Accept", "text/html").build(), HttpResponse.BodyHandlers.ofString());
+        await(
+                () -> portal.getBean(SessionService.class).find(id).isEmpty(),
+                Duration.ofSeconds(10),
+                "the session to end");
+        HttpResponse<String> page = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create((String) ready.get("url")))
+                                .header("Accept", "text/html")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(404);
         assertThat(page.body()).contains("its Pod was deleted");
         // the seat is given back once the platform has been asked to clean up after the session
-        await(() -> portal.getBean(dev.ferry.capacity.Capacity.class).used() == 0, Duration.ofSeconds(5), "the seat to be freed");
+        await(
+                () -> portal.getBean(dev.ferry.capacity.Capacity.class).used() == 0,
+                Duration.ofSeconds(5),
+                "the seat to be freed");
     }
 
     @Test
@@ -1006,20 +1330,28 @@ class KubernetesPlatformTest {
         }
         ConfigurableApplicationContext portal = portal("ferry.kubernetes.api-url=http://127.0.0.1:" + port);
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> down = http.send(HttpRequest.newBuilder(URI.create(base(portal) + "/health")).build(),
+        HttpResponse<String> down = http.send(
+                HttpRequest.newBuilder(URI.create(base(portal) + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(down.statusCode()).isEqualTo(503);
         assertThat(down.body()).contains("Kubernetes API").contains("could not be reached");
 
         try (KubeApiDouble late = new KubeApiDouble(port)) {
-            await(() -> {
-                try {
-                    return http.send(HttpRequest.newBuilder(URI.create(base(portal) + "/health")).build(),
-                            HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-                } catch (Exception e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(30), "health to recover once the API server answers");
+            await(
+                    () -> {
+                        try {
+                            return http.send(
+                                                    HttpRequest.newBuilder(URI.create(base(portal) + "/health"))
+                                                            .build(),
+                                                    HttpResponse.BodyHandlers.ofString())
+                                            .statusCode()
+                                    == 200;
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    },
+                    Duration.ofSeconds(30),
+                    "health to recover once the API server answers");
         }
     }
 

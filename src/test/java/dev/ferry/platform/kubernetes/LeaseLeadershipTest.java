@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.kubernetes.client.util.Config;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.kubernetes.client.util.Config;
 
 /**
  * The culler's election when the leader goes away: a replica that dies without a word (its Lease is simply no longer
@@ -26,10 +26,13 @@ class LeaseLeadershipTest {
     @BeforeEach
     void apiServer() throws Exception {
         double_ = new KubeApiDouble();
-        api = new KubeApi(KubeApiDouble.NAMESPACE, Config.fromUrl(double_.url(), false), Config.fromUrl(double_.url(), false));
+        api = new KubeApi(
+                KubeApiDouble.NAMESPACE, Config.fromUrl(double_.url(), false), Config.fromUrl(double_.url(), false));
         // a first request warms the client up, so that the elections below are not timed against a cold start
         try {
-            api.coordination().readNamespacedLease("warm-up", KubeApiDouble.NAMESPACE).execute();
+            api.coordination()
+                    .readNamespacedLease("warm-up", KubeApiDouble.NAMESPACE)
+                    .execute();
         } catch (io.kubernetes.client.openapi.ApiException expected) {
             assertThat(expected.getCode()).isEqualTo(404);
         }
@@ -67,12 +70,18 @@ class LeaseLeadershipTest {
             Thread.sleep(50);
         }
         assertThat(takenOver).as("the next replica to take over").isNotZero();
-        assertThat(Duration.ofNanos(lost - beforeAcquiring)).as("the dead leader stepped down before its Lease ran out")
+        assertThat(Duration.ofNanos(lost - beforeAcquiring))
+                .as("the dead leader stepped down before its Lease ran out")
                 .isLessThan(leaseDuration);
-        assertThat(Duration.ofNanos(takenOver - beforeAcquiring)).as("taken over only once the Lease ran out")
+        assertThat(Duration.ofNanos(takenOver - beforeAcquiring))
+                .as("taken over only once the Lease ran out")
                 .isGreaterThanOrEqualTo(leaseDuration.minusMillis(100));
 
-        Lease lease = double_.fabric8().leases().inNamespace(KubeApiDouble.NAMESPACE).withName(LEASE).get();
+        Lease lease = double_.fabric8()
+                .leases()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName(LEASE)
+                .get();
         assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(next.identity());
         assertThat(lease.getSpec().getLeaseTransitions()).isEqualTo(1);
 
@@ -97,8 +106,14 @@ class LeaseLeadershipTest {
         assertThat(leaving.isLeader()).isFalse();
         next.tryAcquireOrRenew();
         assertThat(next.isLeader()).as("no wait for a 30 s Lease to run out").isTrue();
-        assertThat(double_.fabric8().leases().inNamespace(KubeApiDouble.NAMESPACE).withName(LEASE).get().getSpec()
-                .getHolderIdentity()).isEqualTo(next.identity());
+        assertThat(double_.fabric8()
+                        .leases()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withName(LEASE)
+                        .get()
+                        .getSpec()
+                        .getHolderIdentity())
+                .isEqualTo(next.identity());
     }
 
     @Test
@@ -123,19 +138,27 @@ class LeaseLeadershipTest {
     void aFollowerWhoseClockIsAheadDoesNotStealALiveLease() throws Exception {
         Duration leaseDuration = Duration.ofSeconds(2);
         LeaseLeadership leader = new LeaseLeadership(api, LEASE, leaseDuration);
-        LeaseLeadership ahead = new LeaseLeadership(api, LEASE, leaseDuration,
-                java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1)));
+        LeaseLeadership ahead = new LeaseLeadership(
+                api, LEASE, leaseDuration, java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1)));
         leader.tryAcquireOrRenew();
         long end = System.nanoTime() + leaseDuration.multipliedBy(2).toNanos();
         while (System.nanoTime() < end) {
             leader.tryAcquireOrRenew(); // renewing every ~third of the duration, as its timer does
             ahead.tryAcquireOrRenew();
-            assertThat(ahead.isLeader()).as("the follower with a clock an hour ahead took a live Lease").isFalse();
+            assertThat(ahead.isLeader())
+                    .as("the follower with a clock an hour ahead took a live Lease")
+                    .isFalse();
             assertThat(leader.isLeader()).isTrue();
             Thread.sleep(leaseDuration.toMillis() / 4);
         }
-        assertThat(double_.fabric8().leases().inNamespace(KubeApiDouble.NAMESPACE).withName(LEASE).get().getSpec()
-                .getHolderIdentity()).isEqualTo(leader.identity());
+        assertThat(double_.fabric8()
+                        .leases()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withName(LEASE)
+                        .get()
+                        .getSpec()
+                        .getHolderIdentity())
+                .isEqualTo(leader.identity());
     }
 
     /**
@@ -146,20 +169,25 @@ class LeaseLeadershipTest {
     void aFollowerWhoseClockIsBehindTakesOverADeadLeaseAfterItsDuration() throws Exception {
         Duration leaseDuration = Duration.ofSeconds(2);
         LeaseLeadership dead = new LeaseLeadership(api, LEASE, leaseDuration);
-        LeaseLeadership behind = new LeaseLeadership(api, LEASE, leaseDuration,
-                java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-1)));
+        LeaseLeadership behind = new LeaseLeadership(
+                api, LEASE, leaseDuration, java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(-1)));
         dead.tryAcquireOrRenew();
         long firstTry = System.nanoTime();
         long takenOver = 0;
-        while (takenOver == 0 && System.nanoTime() - firstTry < Duration.ofSeconds(8).toNanos()) {
+        while (takenOver == 0
+                && System.nanoTime() - firstTry < Duration.ofSeconds(8).toNanos()) {
             behind.tryAcquireOrRenew();
             if (behind.isLeader()) {
                 takenOver = System.nanoTime();
             }
             Thread.sleep(100);
         }
-        assertThat(takenOver).as("the follower whose clock is behind took over the dead leader's Lease").isNotZero();
-        assertThat(Duration.ofNanos(takenOver - firstTry)).as("only once the Lease had run out")
-                .isGreaterThanOrEqualTo(leaseDuration).isLessThan(leaseDuration.plusSeconds(2));
+        assertThat(takenOver)
+                .as("the follower whose clock is behind took over the dead leader's Lease")
+                .isNotZero();
+        assertThat(Duration.ofNanos(takenOver - firstTry))
+                .as("only once the Lease had run out")
+                .isGreaterThanOrEqualTo(leaseDuration)
+                .isLessThan(leaseDuration.plusSeconds(2));
     }
 }

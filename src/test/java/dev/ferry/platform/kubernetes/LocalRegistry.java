@@ -19,11 +19,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import dev.ferry.testing.Parts;
-import dev.ferry.testing.Ports;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.awaitility.Awaitility;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
+
+import dev.ferry.testing.Parts;
+import dev.ferry.testing.Ports;
 
 /**
  * A real OCI registry for tests: Debian's {@code docker-registry} (CNCF distribution 2.8.2) serving plain HTTP on
@@ -71,7 +72,9 @@ public final class LocalRegistry implements AutoCloseable {
                       addr: 127.0.0.1:%d
                     """.formatted(dir.resolve("storage"), port) + authSection);
             process = new ProcessBuilder("/usr/bin/docker-registry", "serve", config.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("registry.log").toFile())
+                    .start();
             awaitReady();
             started = true;
         } finally {
@@ -90,16 +93,18 @@ public final class LocalRegistry implements AutoCloseable {
     /** A registry that wants this account with Basic authentication (htpasswd, bcrypt) for everything. */
     public static LocalRegistry basicAuth(String username, String password) throws IOException {
         Parts.requireRegistryTools();
-        return new LocalRegistry(dir -> {
-            Path htpasswd = dir.resolve("htpasswd");
-            Files.writeString(htpasswd, username + ":" + new BCryptPasswordEncoder(4).encode(password) + "\n");
-            return """
+        return new LocalRegistry(
+                dir -> {
+                    Path htpasswd = dir.resolve("htpasswd");
+                    Files.writeString(htpasswd, username + ":" + new BCryptPasswordEncoder(4).encode(password) + "\n");
+                    return """
                     auth:
                       htpasswd:
                         realm: ferry-test
                         path: %s
                     """.formatted(htpasswd);
-        }, username + ":" + password);
+                },
+                username + ":" + password);
     }
 
     /**
@@ -108,15 +113,20 @@ public final class LocalRegistry implements AutoCloseable {
      */
     public static LocalRegistry tokenAuth(RegistryTokenService tokens, String pushCredentials) throws IOException {
         Parts.requireRegistryTools();
-        return new LocalRegistry(dir -> """
+        return new LocalRegistry(
+                dir -> """
                 auth:
                   token:
                     realm: %s
                     service: %s
                     issuer: %s
                     rootcertbundle: %s
-                """.formatted(tokens.realm(), RegistryTokenService.SERVICE, RegistryTokenService.ISSUER,
-                tokens.certificateBundle()), pushCredentials);
+                """.formatted(
+                                tokens.realm(),
+                                RegistryTokenService.SERVICE,
+                                RegistryTokenService.ISSUER,
+                                tokens.certificateBundle()),
+                pushCredentials);
     }
 
     public int port() {
@@ -164,8 +174,8 @@ public final class LocalRegistry implements AutoCloseable {
             run("umoci", "repack", "--image", layout + ":latest", bundle.toString());
             image = layout;
         }
-        List<String> command = new ArrayList<>(List.of("skopeo", "--insecure-policy", "copy", "--quiet",
-                "--dest-tls-verify=false"));
+        List<String> command =
+                new ArrayList<>(List.of("skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false"));
         if (pushCredentials != null) {
             command.add("--dest-creds=" + pushCredentials);
         }
@@ -177,16 +187,19 @@ public final class LocalRegistry implements AutoCloseable {
     private void run(String... command) {
         try {
             Path out = dir.resolve("command.log");
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(out.toFile()).start();
+            Process p = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 throw new IllegalStateException(command[0] + " did not finish within 120 s");
             }
             if (p.exitValue() != 0) {
                 // the log never shows a password: skopeo does not print --dest-creds
-                throw new IllegalStateException(command[0] + " " + command[1] + " failed (exit " + p.exitValue()
-                        + "): " + Files.readString(out, StandardCharsets.UTF_8));
+                throw new IllegalStateException(command[0] + " " + command[1] + " failed (exit " + p.exitValue() + "): "
+                        + Files.readString(out, StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -197,17 +210,22 @@ public final class LocalRegistry implements AutoCloseable {
     }
 
     private void awaitReady() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/v2/")).timeout(Duration.ofSeconds(1)).build();
-        Awaitility.await("docker-registry on " + host()).atMost(Duration.ofSeconds(20))
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/v2/"))
+                .timeout(Duration.ofSeconds(1))
+                .build();
+        Awaitility.await("docker-registry on " + host())
+                .atMost(Duration.ofSeconds(20))
                 .pollInterval(Duration.ofMillis(50))
                 .ignoreExceptionsInstanceOf(IOException.class)
                 .until(() -> {
                     if (!process.isAlive()) {
-                        throw new IllegalStateException("docker-registry exited (" + process.exitValue()
-                                + "): " + Files.readString(dir.resolve("registry.log")));
+                        throw new IllegalStateException("docker-registry exited (" + process.exitValue() + "): "
+                                + Files.readString(dir.resolve("registry.log")));
                     }
-                    int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                    int status = http.send(request, HttpResponse.BodyHandlers.discarding())
+                            .statusCode();
                     return status == 200 || status == 401;
                 });
     }

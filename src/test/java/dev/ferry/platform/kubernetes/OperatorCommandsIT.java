@@ -23,24 +23,29 @@ import dev.ferry.testing.Ports;
  */
 class OperatorCommandsIT {
 
-    private record Run(int exit, String out, String err) {
-    }
+    private record Run(int exit, String out, String err) {}
 
     private static Run jar(String... args) throws Exception {
         Path jar = Path.of("target", "ferry.jar");
         assertThat(jar).as("the jar built by package, before integration tests").exists();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("ferry-command", ".out");
         Path err = Files.createTempFile("ferry-command", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 throw new AssertionError(String.join(" ", args) + " did not finish within 120 s");
             }
-            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            return new Run(
+                    p.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
@@ -53,28 +58,49 @@ class OperatorCommandsIT {
 
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode list = JsonMapper.builder().build().readTree(run.out());
-        assertThat(list.path("items")).extracting(i -> i.path("kind").asString()).containsExactly("Pod", "Job");
+        assertThat(list.path("items"))
+                .extracting(i -> i.path("kind").asString())
+                .containsExactly("Pod", "Job");
         assertThat(run.out()).doesNotContain("overhead");
-        JsonNode prepare = list.path("items").get(1).path("spec").path("template").path("spec").path("initContainers").get(0);
-        assertThat(prepare.path("image").asString()).as("pinned to the jar's own version (its build-info)")
-                .isEqualTo("ghcr.io/ferry-dev/ferry:" + CommandSettings.portalVersion()).doesNotEndWith(":latest");
+        JsonNode prepare = list.path("items")
+                .get(1)
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("initContainers")
+                .get(0);
+        assertThat(prepare.path("image").asString())
+                .as("pinned to the jar's own version (its build-info)")
+                .isEqualTo("ghcr.io/ferry-dev/ferry:" + CommandSettings.portalVersion())
+                .doesNotEndWith(":latest");
         assertThat(prepare.path("imagePullPolicy").asString()).isEqualTo("IfNotPresent");
     }
 
     @Test
     void checkClusterPrintsTheTableAndExitsOneWhenACheckFails() throws Exception {
         try (KubeApiDouble cluster = new KubeApiDouble()) {
-            Run run = jar(CheckClusterCommand.NAME, "--ferry.kubernetes.api-url=" + cluster.url(),
+            Run run = jar(
+                    CheckClusterCommand.NAME,
+                    "--ferry.kubernetes.api-url=" + cluster.url(),
                     "--ferry.kubernetes.namespace=" + KubeApiDouble.NAMESPACE,
-                    "--ferry.registry.prefix=127.0.0.1:" + Ports.free() + "/ferry/", "--ferry.registry.insecure=true");
+                    "--ferry.registry.prefix=127.0.0.1:" + Ports.free() + "/ferry/",
+                    "--ferry.registry.insecure=true");
 
             assertThat(run.exit()).as(run.out() + run.err()).isEqualTo(1);
-            assertThat(run.out()).startsWith("Checking namespace ferry-test at " + cluster.url())
-                    .contains("PASS  may create pods in namespace ferry-test", "PASS  the API server accepts a session Pod (dry run)",
-                            "FAIL  the registry answers", "Cannot reach the registry at 127.0.0.1:")
+            assertThat(run.out())
+                    .startsWith("Checking namespace ferry-test at " + cluster.url())
+                    .contains(
+                            "PASS  may create pods in namespace ferry-test",
+                            "PASS  the API server accepts a session Pod (dry run)",
+                            "FAIL  the registry answers",
+                            "Cannot reach the registry at 127.0.0.1:")
                     .endsWith("checks failed: fix what each FAIL says, then run check-cluster again.\n");
-            assertThat(run.out().lines()).allMatch(l -> l.startsWith("Checking ") || l.startsWith("PASS  ")
-                    || l.startsWith("FAIL  ") || l.startsWith("      ") || l.contains("checks failed"));
+            assertThat(run.out().lines())
+                    .allMatch(l -> l.startsWith("Checking ")
+                            || l.startsWith("PASS  ")
+                            || l.startsWith("FAIL  ")
+                            || l.startsWith("      ")
+                            || l.contains("checks failed"));
             assertThat(cluster.rules.dryRuns).hasSize(3);
         }
     }
@@ -90,12 +116,18 @@ class OperatorCommandsIT {
 
     @Test
     void aSettingThatCannotBeReadIsOneSentenceNotSpringsReport() throws Exception {
-        Run run = jar(ManifestsCommand.NAME, "--ferry.registry.prefix=registry.example.org/ferry/", "--ferry.build.timeout=soon");
+        Run run = jar(
+                ManifestsCommand.NAME,
+                "--ferry.registry.prefix=registry.example.org/ferry/",
+                "--ferry.build.timeout=soon");
 
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.out()).isEmpty();
         assertThat(run.err().strip().lines()).hasSize(1);
-        assertThat(run.err()).startsWith("Ferry could not read its settings").contains("ferry.build").contains("soon")
+        assertThat(run.err())
+                .startsWith("Ferry could not read its settings")
+                .contains("ferry.build")
+                .contains("soon")
                 .doesNotContain("APPLICATION FAILED TO START");
     }
 }

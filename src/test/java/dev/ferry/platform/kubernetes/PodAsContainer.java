@@ -24,8 +24,7 @@ import dev.ferry.testing.ContainerEngine.RunSpec;
  */
 final class PodAsContainer {
 
-    private PodAsContainer() {
-    }
+    private PodAsContainer() {}
 
     /** {@code docker run} of {@code container} in {@code pod}; {@code image}: where the test built the Pod's image. */
     static RunSpec runSpec(V1PodSpec pod, V1Container container, String image) {
@@ -42,7 +41,8 @@ final class PodAsContainer {
         Map<String, String> env = new LinkedHashMap<>();
         for (V1EnvVar e : container.getEnv() == null ? List.<V1EnvVar>of() : container.getEnv()) {
             if (e.getValueFrom() != null) {
-                throw new AssertionError("env " + e.getName() + " comes from " + e.getValueFrom() + ": not carried over");
+                throw new AssertionError(
+                        "env " + e.getName() + " comes from " + e.getValueFrom() + ": not carried over");
             }
             env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
         }
@@ -50,8 +50,10 @@ final class PodAsContainer {
         if (container.getWorkingDir() != null) {
             run = run.workdir(container.getWorkingDir());
         }
-        V1PodSecurityContext podContext = pod.getSecurityContext() == null ? new V1PodSecurityContext() : pod.getSecurityContext();
-        V1SecurityContext context = container.getSecurityContext() == null ? new V1SecurityContext() : container.getSecurityContext();
+        V1PodSecurityContext podContext =
+                pod.getSecurityContext() == null ? new V1PodSecurityContext() : pod.getSecurityContext();
+        V1SecurityContext context =
+                container.getSecurityContext() == null ? new V1SecurityContext() : container.getSecurityContext();
         Long uid = context.getRunAsUser() != null ? context.getRunAsUser() : podContext.getRunAsUser();
         Long gid = context.getRunAsGroup() != null ? context.getRunAsGroup() : podContext.getRunAsGroup();
         if (uid != null) {

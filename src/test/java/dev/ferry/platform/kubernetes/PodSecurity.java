@@ -24,13 +24,24 @@ final class PodSecurity {
     static final String ENFORCE = "pod-security.kubernetes.io/enforce";
     static final String ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version";
 
-    private static final Set<String> BASELINE_CAPABILITIES = Set.of("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID",
-            "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT");
-    private static final Set<String> RESTRICTED_VOLUMES = Set.of("configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-            "persistentVolumeClaim", "projected", "secret");
+    private static final Set<String> BASELINE_CAPABILITIES = Set.of(
+            "AUDIT_WRITE",
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FOWNER",
+            "FSETID",
+            "KILL",
+            "MKNOD",
+            "NET_BIND_SERVICE",
+            "SETFCAP",
+            "SETGID",
+            "SETPCAP",
+            "SETUID",
+            "SYS_CHROOT");
+    private static final Set<String> RESTRICTED_VOLUMES = Set.of(
+            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret");
 
-    private PodSecurity() {
-    }
+    private PodSecurity() {}
 
     /** One failed check: the reason, always said, and its detail (in parentheses). */
     record Violation(String reason, String detail) {
@@ -121,7 +132,10 @@ final class PodSecurity {
     private static Violation appArmor(JsonNode metadata, JsonNode spec, List<JsonNode> containers) {
         List<String> setters = new ArrayList<>();
         Set<String> values = new TreeSet<>();
-        String pod = spec.path("securityContext").path("appArmorProfile").path("type").asString(null);
+        String pod = spec.path("securityContext")
+                .path("appArmorProfile")
+                .path("type")
+                .asString(null);
         if (pod != null && !pod.equals("RuntimeDefault") && !pod.equals("Localhost")) {
             setters.add("pod");
             values.add(pod);
@@ -140,8 +154,10 @@ final class PodSecurity {
         List<String> annotations = new ArrayList<>();
         for (var e : metadata.path("annotations").properties()) {
             String v = e.getValue().asString("");
-            if (e.getKey().startsWith("container.apparmor.security.beta.kubernetes.io/") && !v.isEmpty()
-                    && !v.equals("runtime/default") && !v.startsWith("localhost/")) {
+            if (e.getKey().startsWith("container.apparmor.security.beta.kubernetes.io/")
+                    && !v.isEmpty()
+                    && !v.equals("runtime/default")
+                    && !v.startsWith("localhost/")) {
                 annotations.add(e.getKey() + "=\"" + v + "\"");
             }
         }
@@ -154,7 +170,8 @@ final class PodSecurity {
         if (setters.isEmpty()) {
             return null;
         }
-        return new Violation(valueList.size() == 1 ? "forbidden AppArmor profile" : "forbidden AppArmor profiles",
+        return new Violation(
+                valueList.size() == 1 ? "forbidden AppArmor profile" : "forbidden AppArmor profiles",
                 String.join(" and ", setters) + " must not set AppArmor profile type to " + quoted(valueList));
     }
 
@@ -170,8 +187,12 @@ final class PodSecurity {
             }
             return b;
         });
-        return bad.isEmpty() ? null : new Violation("non-default capabilities",
-                containersNamed(bad) + " must not include " + quoted(added) + " in securityContext.capabilities.add");
+        return bad.isEmpty()
+                ? null
+                : new Violation(
+                        "non-default capabilities",
+                        containersNamed(bad) + " must not include " + quoted(added)
+                                + " in securityContext.capabilities.add");
     }
 
     private static Violation hostNamespaces(JsonNode spec) {
@@ -191,8 +212,9 @@ final class PodSecurity {
                 names.add(v.path("name").asString(""));
             }
         });
-        return names.isEmpty() ? null : new Violation("hostPath volumes",
-                (names.size() == 1 ? "volume " : "volumes ") + quoted(names));
+        return names.isEmpty()
+                ? null
+                : new Violation("hostPath volumes", (names.size() == 1 ? "volume " : "volumes ") + quoted(names));
     }
 
     private static Violation hostPorts(List<JsonNode> containers) {
@@ -207,21 +229,33 @@ final class PodSecurity {
             }
             return b;
         });
-        return bad.isEmpty() ? null : new Violation("hostPort", containersNamed(bad) + (bad.size() == 1 ? " uses " : " use ")
-                + (ports.size() == 1 ? "hostPort " : "hostPorts ") + String.join(", ", ports));
+        return bad.isEmpty()
+                ? null
+                : new Violation(
+                        "hostPort",
+                        containersNamed(bad)
+                                + (bad.size() == 1 ? " uses " : " use ")
+                                + (ports.size() == 1 ? "hostPort " : "hostPorts ")
+                                + String.join(", ", ports));
     }
 
     private static Violation privileged(List<JsonNode> containers) {
         List<String> bad = where(containers, c -> sc(c).path("privileged").asBoolean(false));
-        return bad.isEmpty() ? null : new Violation("privileged",
-                containersNamed(bad) + " must not set securityContext.privileged=true");
+        return bad.isEmpty()
+                ? null
+                : new Violation("privileged", containersNamed(bad) + " must not set securityContext.privileged=true");
     }
 
     private static Violation allowPrivilegeEscalation(List<JsonNode> containers) {
-        List<String> bad = where(containers, c -> !sc(c).path("allowPrivilegeEscalation").isBoolean()
-                || sc(c).path("allowPrivilegeEscalation").asBoolean());
-        return bad.isEmpty() ? null : new Violation("allowPrivilegeEscalation != false",
-                containersNamed(bad) + " must set securityContext.allowPrivilegeEscalation=false");
+        List<String> bad = where(
+                containers,
+                c -> !sc(c).path("allowPrivilegeEscalation").isBoolean()
+                        || sc(c).path("allowPrivilegeEscalation").asBoolean());
+        return bad.isEmpty()
+                ? null
+                : new Violation(
+                        "allowPrivilegeEscalation != false",
+                        containersNamed(bad) + " must set securityContext.allowPrivilegeEscalation=false");
     }
 
     private static Violation restrictedCapabilities(List<JsonNode> containers) {
@@ -253,7 +287,8 @@ final class PodSecurity {
             details.add(containersNamed(missingDrop) + " must set securityContext.capabilities.drop=[\"ALL\"]");
         }
         if (!adding.isEmpty()) {
-            details.add(containersNamed(adding) + " must not include " + quoted(forbidden) + " in securityContext.capabilities.add");
+            details.add(containersNamed(adding) + " must not include " + quoted(forbidden)
+                    + " in securityContext.capabilities.add");
         }
         return details.isEmpty() ? null : new Violation("unrestricted capabilities", String.join("; ", details));
     }
@@ -270,8 +305,12 @@ final class PodSecurity {
             }
         });
         // the plugin prints the Go slice: volumes ["a" "b"]
-        return names.isEmpty() ? null : new Violation("restricted volume types",
-                "volumes [" + names.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(" ")) + "] have restricted types");
+        return names.isEmpty()
+                ? null
+                : new Violation(
+                        "restricted volume types",
+                        "volumes [" + names.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(" "))
+                                + "] have restricted types");
     }
 
     private static Violation runAsNonRoot(JsonNode spec, List<JsonNode> containers) {
@@ -286,16 +325,25 @@ final class PodSecurity {
             }
         }
         boolean podNonRoot = podTrue;
-        List<String> explicit = where(containers, c -> sc(c).path("runAsNonRoot").isBoolean() && !sc(c).path("runAsNonRoot").asBoolean());
-        List<String> implicit = where(containers, c -> !sc(c).path("runAsNonRoot").isBoolean() && !podNonRoot);
+        List<String> explicit = where(
+                containers,
+                c -> sc(c).path("runAsNonRoot").isBoolean()
+                        && !sc(c).path("runAsNonRoot").asBoolean());
+        List<String> implicit =
+                where(containers, c -> !sc(c).path("runAsNonRoot").isBoolean() && !podNonRoot);
         if (!explicit.isEmpty()) {
             badSetters.add(containersNamed(explicit));
         }
         if (!badSetters.isEmpty()) {
-            return new Violation("runAsNonRoot != true", String.join(" and ", badSetters) + " must not set securityContext.runAsNonRoot=false");
+            return new Violation(
+                    "runAsNonRoot != true",
+                    String.join(" and ", badSetters) + " must not set securityContext.runAsNonRoot=false");
         }
-        return implicit.isEmpty() ? null : new Violation("runAsNonRoot != true",
-                "pod or " + containersNamed(implicit) + " must set securityContext.runAsNonRoot=true");
+        return implicit.isEmpty()
+                ? null
+                : new Violation(
+                        "runAsNonRoot != true",
+                        "pod or " + containersNamed(implicit) + " must set securityContext.runAsNonRoot=true");
     }
 
     private static Violation runAsUser(JsonNode spec, List<JsonNode> containers) {
@@ -304,18 +352,24 @@ final class PodSecurity {
         if (pod.isIntegralNumber() && pod.asLong() == 0) {
             badSetters.add("pod");
         }
-        List<String> bad = where(containers, c -> sc(c).path("runAsUser").isIntegralNumber() && sc(c).path("runAsUser").asLong() == 0);
+        List<String> bad = where(
+                containers,
+                c -> sc(c).path("runAsUser").isIntegralNumber()
+                        && sc(c).path("runAsUser").asLong() == 0);
         if (!bad.isEmpty()) {
             badSetters.add(containersNamed(bad));
         }
-        return badSetters.isEmpty() ? null : new Violation("runAsUser=0", String.join(" and ", badSetters) + " must not set runAsUser=0");
+        return badSetters.isEmpty()
+                ? null
+                : new Violation("runAsUser=0", String.join(" and ", badSetters) + " must not set runAsUser=0");
     }
 
     /** Baseline: no Unconfined seccomp where set. Restricted: RuntimeDefault or Localhost, on the pod or every container. */
     private static Violation seccomp(JsonNode spec, List<JsonNode> containers, boolean required) {
         List<String> badSetters = new ArrayList<>();
         Set<String> badValues = new TreeSet<>();
-        String pod = spec.path("securityContext").path("seccompProfile").path("type").asString(null);
+        String pod =
+                spec.path("securityContext").path("seccompProfile").path("type").asString(null);
         boolean podSet = false;
         if (pod != null) {
             if (!validSeccomp(pod)) {
@@ -342,11 +396,17 @@ final class PodSecurity {
             badSetters.add(containersNamed(explicit));
         }
         if (!badSetters.isEmpty()) {
-            return new Violation("seccompProfile", String.join(" and ", badSetters)
-                    + " must not set securityContext.seccompProfile.type to " + quoted(badValues));
+            return new Violation(
+                    "seccompProfile",
+                    String.join(" and ", badSetters) + " must not set securityContext.seccompProfile.type to "
+                            + quoted(badValues));
         }
-        return !required || implicit.isEmpty() ? null : new Violation("seccompProfile", "pod or " + containersNamed(implicit)
-                + " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
+        return !required || implicit.isEmpty()
+                ? null
+                : new Violation(
+                        "seccompProfile",
+                        "pod or " + containersNamed(implicit)
+                                + " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"");
     }
 
     private static boolean validSeccomp(String type) {

@@ -36,33 +36,51 @@ class PortalContainerIT {
     @Test
     void thePrepareContainerOfTheBuildJobWritesTheBuildContextAndDockerfile() throws Exception {
         ContainerEngine engine = ContainerEngine.require();
-        assertThat(Path.of("target", "ferry.jar")).as("the jar built by package, before integration tests").exists();
+        assertThat(Path.of("target", "ferry.jar"))
+                .as("the jar built by package, before integration tests")
+                .exists();
         String runtime = engine.javaRuntime();
-        String portal = engine.build(Path.of("."), Path.of("Dockerfile"), "localhost/ferry-test/portal:it",
+        String portal = engine.build(
+                Path.of("."),
+                Path.of("Dockerfile"),
+                "localhost/ferry-test/portal:it",
                 Map.of("JAR", "prebuilt", "RUNTIME_IMAGE", runtime, "BUILD_IMAGE", runtime));
 
         try (TestGitServer git = new TestGitServer()) {
-            String url = git.createRepo("container-prepare", Map.of("requirements.txt", "numpy\n", "apt.txt", "curl\n",
-                    "postBuild", "#!/bin/sh\necho hi\n"));
-            String commit = git.commit("container-prepare", "main", Map.of("README.md", "# prepared in a container\n"), "second");
+            String url = git.createRepo(
+                    "container-prepare",
+                    Map.of("requirements.txt", "numpy\n", "apt.txt", "curl\n", "postBuild", "#!/bin/sh\necho hi\n"));
+            String commit = git.commit(
+                    "container-prepare", "main", Map.of("README.md", "# prepared in a container\n"), "second");
             String spec = java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8) + "/main";
             ResolvedRepo repo = new ResolvedRepo(new GitRepoProvider().parse(spec), commit, spec, "refs/heads/main");
-            RepoProperties repoSettings = SessionContainerTest.settings("ferry.repo", RepoProperties.class,
+            RepoProperties repoSettings = SessionContainerTest.settings(
+                    "ferry.repo",
+                    RepoProperties.class,
                     Map.of("ferry.repo.allowed-schemes", "http", "ferry.repo.allow-private-addresses", "true"));
-            KubernetesProperties kubernetes = SessionContainerTest.settings("ferry.kubernetes", KubernetesProperties.class,
+            KubernetesProperties kubernetes = SessionContainerTest.settings(
+                    "ferry.kubernetes",
+                    KubernetesProperties.class,
                     Map.of("ferry.kubernetes.build.prepare-image", portal));
-            RegistryProperties registry = SessionContainerTest.settings("ferry.registry", RegistryProperties.class,
+            RegistryProperties registry = SessionContainerTest.settings(
+                    "ferry.registry",
+                    RegistryProperties.class,
                     Map.of("ferry.registry.prefix", "registry.example.org/ferry/"));
             V1PodSpec pod = new BuildJobs(kubernetes.build(), registry, repoSettings)
-                    .job("ferry-build-container", repo, ImageKey.of(repo), 600).getSpec().getTemplate().getSpec();
+                    .job("ferry-build-container", repo, ImageKey.of(repo), 600)
+                    .getSpec()
+                    .getTemplate()
+                    .getSpec();
             V1Container prepare = pod.getInitContainers().get(0);
             assertThat(prepare.getImage()).isEqualTo(portal);
             assertThat(prepare.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
 
             Path workspace = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-container-workspace"));
-            Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx")); // an emptyDir's mode
-            ContainerEngine.Container c = engine.run(PodAsContainer.runSpec(pod, prepare, prepare.getImage(),
-                    Map.of("workspace", workspace.toString())).network("host"));
+            Files.setPosixFilePermissions(
+                    workspace, PosixFilePermissions.fromString("rwxrwxrwx")); // an emptyDir's mode
+            ContainerEngine.Container c = engine.run(
+                    PodAsContainer.runSpec(pod, prepare, prepare.getImage(), Map.of("workspace", workspace.toString()))
+                            .network("host"));
             try {
                 int exit = c.await(Duration.ofMinutes(3));
                 assertThat(exit).as(c.logs()).isZero();
@@ -72,7 +90,9 @@ class PortalContainerIT {
             assertThat(workspace.resolve("README.md")).hasContent("# prepared in a container\n");
             assertThat(workspace.resolve("requirements.txt")).hasContent("numpy\n");
             assertThat(Files.readString(workspace.resolve(".ferry/Dockerfile")))
-                    .contains("requirements.txt").contains("postBuild").contains("'curl'");
+                    .contains("requirements.txt")
+                    .contains("postBuild")
+                    .contains("'curl'");
         }
     }
 }

@@ -30,9 +30,9 @@ import dev.ferry.build.ImageKey;
 import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.RepoProperties;
 import dev.ferry.repo.ResolvedRepo;
+import dev.ferry.testing.Ports;
 import dev.ferry.testing.TempDirs;
 import dev.ferry.testing.TestGitServer;
-import dev.ferry.testing.Ports;
 
 /**
  * The portal image without a container engine: the final stage of the {@code Dockerfile}
@@ -55,24 +55,31 @@ class PortalImageIT {
         String dockerfile = Files.readString(DOCKERFILE);
         Path root = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-image"));
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Matcher extract = Pattern.compile("java -Djarmode=tools -jar target/ferry.jar (extract [^\\n]*?) --destination /extracted")
+        Matcher extract = Pattern.compile(
+                        "java -Djarmode=tools -jar target/ferry.jar (extract [^\\n]*?) --destination /extracted")
                 .matcher(dockerfile);
-        assertThat(extract.find()).as("the Dockerfile extracts the jar's layers").isTrue();
+        assertThat(extract.find())
+                .as("the Dockerfile extracts the jar's layers")
+                .isTrue();
         List<String> command = new ArrayList<>(List.of(javaBin(), "-Djarmode=tools", "-jar", jar.toString()));
         command.addAll(List.of(extract.group(1).split(" ")));
         command.addAll(List.of("--destination", root.resolve("extracted").toString()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(out).isTrue();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0)
+                .as(out)
+                .isTrue();
 
         app = root.resolve("app");
-        Matcher layer = Pattern.compile("COPY --from=build /extracted/([a-z-]+)/ \\./").matcher(dockerfile);
+        Matcher layer =
+                Pattern.compile("COPY --from=build /extracted/([a-z-]+)/ \\./").matcher(dockerfile);
         List<String> layers = new ArrayList<>();
         while (layer.find()) {
             layers.add(layer.group(1));
             copyTree(root.resolve("extracted").resolve(layer.group(1)), app);
         }
-        assertThat(layers).containsExactly("dependencies", "spring-boot-loader", "snapshot-dependencies", "application");
+        assertThat(layers)
+                .containsExactly("dependencies", "spring-boot-loader", "snapshot-dependencies", "application");
         git = new TestGitServer();
     }
 
@@ -104,7 +111,9 @@ class PortalImageIT {
         }
         argv.addAll(entrypoint());
         argv.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(Path.of("/").toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(argv)
+                .directory(Path.of("/").toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().put("HOME", "/tmp");
         pb.environment().putAll(env);
@@ -124,14 +133,21 @@ class PortalImageIT {
         Path work = writableDir("ferry-image-work");
         Path log = work.resolve("portal.log");
         int port = Ports.free();
-        Process portal = run(List.of("--server.port=" + port, "--ferry.platform=local",
-                "--ferry.local.work-dir=" + work.resolve("work")), Map.of(), log);
+        Process portal = run(
+                List.of(
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--ferry.local.work-dir=" + work.resolve("work")),
+                Map.of(),
+                log);
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         HttpResponse<String> live = null;
         while (System.nanoTime() < deadline && portal.isAlive()) {
             try {
-                live = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness")).build(),
+                live = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 break;
             } catch (IOException notYet) {
@@ -140,7 +156,9 @@ class PortalImageIT {
         }
         assertThat(live).as(Files.readString(log)).isNotNull();
         assertThat(live.statusCode()).isEqualTo(200);
-        HttpResponse<String> home = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+        HttpResponse<String> home = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(home.statusCode()).isEqualTo(200);
         assertThat(home.body()).contains("Ferry");
@@ -150,18 +168,37 @@ class PortalImageIT {
 
     @Test
     void theBuildJobsPrepareStepRunsFromTheImage() throws Exception {
-        String url = git.createRepo("image-prepare", Map.of("requirements.txt", "numpy\n", "postBuild", "#!/bin/sh\necho hi\n"));
+        String url = git.createRepo(
+                "image-prepare", Map.of("requirements.txt", "numpy\n", "postBuild", "#!/bin/sh\necho hi\n"));
         String commit = git.commit("image-prepare", "main", Map.of("README.md", "# prepared\n"), "second");
         String spec = java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8) + "/main";
         ResolvedRepo repo = new ResolvedRepo(new GitRepoProvider().parse(spec), commit, spec, "refs/heads/main");
-        RepoProperties repoProperties = new RepoProperties(List.of("http"), true, Duration.ofSeconds(30),
-                org.springframework.util.unit.DataSize.ofMegabytes(50), Duration.ofMinutes(3), 5000, "https://github.com",
-                "https://gitlab.com", "https://gist.github.com", List.of(), List.of(), List.of(), Duration.ofSeconds(60),
-                org.springframework.util.unit.DataSize.ofMegabytes(300), 2000);
-        BuildJobs jobs = new BuildJobs(BuildJobsTest.build(""), new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+        RepoProperties repoProperties = new RepoProperties(
+                List.of("http"),
+                true,
+                Duration.ofSeconds(30),
+                org.springframework.util.unit.DataSize.ofMegabytes(50),
+                Duration.ofMinutes(3),
+                5000,
+                "https://github.com",
+                "https://gitlab.com",
+                "https://gist.github.com",
+                List.of(),
+                List.of(),
+                List.of(),
+                Duration.ofSeconds(60),
+                org.springframework.util.unit.DataSize.ofMegabytes(300),
+                2000);
+        BuildJobs jobs = new BuildJobs(
+                BuildJobsTest.build(""),
+                new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
                 repoProperties);
-        V1Container prepare = jobs.job("ferry-build-image", repo, ImageKey.of(repo), 600).getSpec().getTemplate().getSpec()
-                .getInitContainers().get(0);
+        V1Container prepare = jobs.job("ferry-build-image", repo, ImageKey.of(repo), 600)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getInitContainers()
+                .get(0);
 
         Path workspace = writableDir("ferry-image-workspace");
         List<String> args = new ArrayList<>(prepare.getArgs());
@@ -173,7 +210,9 @@ class PortalImageIT {
         assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as(Files.readString(log)).isZero();
         assertThat(workspace.resolve("README.md")).hasContent("# prepared\n");
-        assertThat(Files.readString(workspace.resolve(".ferry/Dockerfile"))).contains("requirements.txt").contains("postBuild");
+        assertThat(Files.readString(workspace.resolve(".ferry/Dockerfile")))
+                .contains("requirements.txt")
+                .contains("postBuild");
     }
 
     private static String javaBin() {

@@ -39,15 +39,29 @@ class PortalPermissionsTest {
         KubeWorkshops store = new KubeWorkshops(api, null, null);
         var repo = BuildJobsTest.repo("https://example.org/org/repo.git");
         Instant start = Instant.parse("2026-01-01T09:00:00Z");
-        WorkshopStore.Stored workshop = new WorkshopStore.Stored("old-one", "Old", repo, start, start.plusSeconds(3600), 3, 1,
-                "https://ferry.example.org", start.plusSeconds(3600), 0);
+        WorkshopStore.Stored workshop = new WorkshopStore.Stored(
+                "old-one",
+                "Old",
+                repo,
+                start,
+                start.plusSeconds(3600),
+                3,
+                1,
+                "https://ferry.example.org",
+                start.plusSeconds(3600),
+                0);
         assertThat(store.add(workshop)).isTrue();
         store.ended(workshop);
 
         store.forget(workshop);
 
-        assertThat(double_.fabric8().configMaps().inNamespace(KubeApiDouble.NAMESPACE).withName("ferry-workshop-old-one").get())
-                .as("the ConfigMap of a long-ended workshop is deleted, not left to pile up").isNull();
+        assertThat(double_.fabric8()
+                        .configMaps()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withName("ferry-workshop-old-one")
+                        .get())
+                .as("the ConfigMap of a long-ended workshop is deleted, not left to pile up")
+                .isNull();
         assertThat(double_.rules.refused).as("requests the Role refused").isEmpty();
         assertThat(double_.rules.used()).contains("create /configmaps", "patch /configmaps", "delete /configmaps");
     }
@@ -59,25 +73,40 @@ class PortalPermissionsTest {
         ApiException refused = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class, secrets::execute);
 
         assertThat(refused.getCode()).isEqualTo(403);
-        assertThat(KubeApi.describe(refused)).isEqualTo("the Kubernetes API answered 403: secrets \"ferry-registry-push\" is "
-                + "forbidden: User \"system:serviceaccount:ferry-test:ferry\" cannot get resource \"secrets\" in API group \"\" "
-                + "in the namespace \"ferry-test\"");
+        assertThat(KubeApi.describe(refused))
+                .isEqualTo("the Kubernetes API answered 403: secrets \"ferry-registry-push\" is "
+                        + "forbidden: User \"system:serviceaccount:ferry-test:ferry\" cannot get resource \"secrets\" in API group \"\" "
+                        + "in the namespace \"ferry-test\"");
     }
 
     /** The RuntimeClass admission plugin's rule (Kubernetes 1.30 and older), so that a regression of #19.1 fails here. */
     @Test
     void aPodWithOverheadButNoRuntimeClassIsRefusedAsByTheAdmissionPlugin() {
-        var pod = new io.kubernetes.client.openapi.models.V1Pod().apiVersion("v1").kind("Pod")
+        var pod = new io.kubernetes.client.openapi.models.V1Pod()
+                .apiVersion("v1")
+                .kind("Pod")
                 .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name("with-overhead"))
-                .spec(new io.kubernetes.client.openapi.models.V1PodSpec().overhead(new java.util.HashMap<>())
-                        .containers(List.of(new io.kubernetes.client.openapi.models.V1Container().name("c").image("busybox"))));
+                .spec(new io.kubernetes.client.openapi.models.V1PodSpec()
+                        .overhead(new java.util.HashMap<>())
+                        .containers(List.of(new io.kubernetes.client.openapi.models.V1Container()
+                                .name("c")
+                                .image("busybox"))));
 
-        ApiException refused = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class,
-                () -> api.core().createNamespacedPod(KubeApiDouble.NAMESPACE, pod).execute());
+        ApiException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                ApiException.class,
+                () -> api.core()
+                        .createNamespacedPod(KubeApiDouble.NAMESPACE, pod)
+                        .execute());
 
         assertThat(refused.getCode()).isEqualTo(403);
-        assertThat(KubeApi.describe(refused)).isEqualTo("the Kubernetes API answered 403: pods \"with-overhead\" is forbidden: "
-                + "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
-        assertThat(double_.fabric8().pods().inNamespace(KubeApiDouble.NAMESPACE).withName("with-overhead").get()).isNull();
+        assertThat(KubeApi.describe(refused))
+                .isEqualTo("the Kubernetes API answered 403: pods \"with-overhead\" is forbidden: "
+                        + "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead");
+        assertThat(double_.fabric8()
+                        .pods()
+                        .inNamespace(KubeApiDouble.NAMESPACE)
+                        .withName("with-overhead")
+                        .get())
+                .isNull();
     }
 }

@@ -48,13 +48,17 @@ class RegistryClientBasicAuthTest {
         registry.assertRefuses(client)
                 .hasMessageContaining("refused the credentials")
                 .hasMessageContaining(USER)
-                .message().doesNotContain(WRONG_PASSWORD).doesNotContain(PASSWORD);
+                .message()
+                .doesNotContain(WRONG_PASSWORD)
+                .doesNotContain(PASSWORD);
     }
 
     @Test
     void theClientNeverShowsThePassword() {
         RegistryProperties props = registry.properties(USER, PASSWORD);
-        assertThat(new RegistryClient(props).toString()).doesNotContain(PASSWORD).contains(USER);
+        assertThat(new RegistryClient(props).toString())
+                .doesNotContain(PASSWORD)
+                .contains(USER);
         assertThat(props.toString()).doesNotContain(PASSWORD);
     }
 }

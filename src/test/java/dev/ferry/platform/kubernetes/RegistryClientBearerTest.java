@@ -61,8 +61,12 @@ class RegistryClientBearerTest {
     @Test
     void anExpiredTokenIsReplaced() {
         MovableClock clock = new MovableClock(Instant.now());
-        RegistryClient client = new RegistryClient(registry.properties(USER, PASSWORD),
-                HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build(), clock);
+        RegistryClient client = new RegistryClient(
+                registry.properties(USER, PASSWORD),
+                HttpClient.newBuilder()
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build(),
+                clock);
         int before = tokens.requests();
         assertThat(client.exists(LocalRegistry.DEMO_REPOSITORY, "built")).isTrue();
         clock.advance(Duration.ofSeconds(TOKEN_LIFETIME_SECONDS));
@@ -83,6 +87,8 @@ class RegistryClientBearerTest {
         RegistryClient client = new RegistryClient(registry.properties(USER, "not-the-Pa55word"));
         registry.assertRefuses(client)
                 .hasMessageContaining("refused the credentials")
-                .message().doesNotContain("not-the-Pa55word").doesNotContain(PASSWORD);
+                .message()
+                .doesNotContain("not-the-Pa55word")
+                .doesNotContain(PASSWORD);
     }
 }

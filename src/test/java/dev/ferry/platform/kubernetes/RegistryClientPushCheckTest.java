@@ -23,24 +23,27 @@ class RegistryClientPushCheckTest {
     @Test
     void aBearerTokenRegistryLetsTheAccountPushAndNothingIsLeftInIt() throws Exception {
         try (RegistryTokenService tokens = new RegistryTokenService(USER, PASSWORD, 300);
-             LocalRegistry registry = LocalRegistry.tokenAuth(tokens, USER + ":" + PASSWORD)) {
+                LocalRegistry registry = LocalRegistry.tokenAuth(tokens, USER + ":" + PASSWORD)) {
             RegistryClient client = new RegistryClient(registry.properties(USER, PASSWORD), SECRET);
 
             client.checkPush("ferry/check");
 
-            assertThat(new RegistryClient(registry.properties(USER, PASSWORD)).exists("ferry/check", "latest")).isFalse();
+            assertThat(new RegistryClient(registry.properties(USER, PASSWORD)).exists("ferry/check", "latest"))
+                    .isFalse();
         }
     }
 
     @Test
     void credentialsTheTokenServiceRefusesAreSaidWithTheSecretToCheck() throws Exception {
         try (RegistryTokenService tokens = new RegistryTokenService(USER, PASSWORD, 300);
-             LocalRegistry registry = LocalRegistry.tokenAuth(tokens, USER + ":" + PASSWORD)) {
+                LocalRegistry registry = LocalRegistry.tokenAuth(tokens, USER + ":" + PASSWORD)) {
             RegistryClient client = new RegistryClient(registry.properties(USER, "wrong"), SECRET);
 
-            assertThatThrownBy(() -> client.checkPush("ferry/check")).isInstanceOf(RegistryException.class)
+            assertThatThrownBy(() -> client.checkPush("ferry/check"))
+                    .isInstanceOf(RegistryException.class)
                     .hasMessageContaining("refused the credentials of user 'builder'")
-                    .hasMessageContaining("check " + SECRET).hasMessageNotContaining("wrong");
+                    .hasMessageContaining("check " + SECRET)
+                    .hasMessageNotContaining("wrong");
         }
     }
 
@@ -50,8 +53,11 @@ class RegistryClientPushCheckTest {
             new RegistryClient(registry.properties("", ""), SECRET).checkPush("ferry/check");
 
             // the upload was cancelled: the repository was never created
-            HttpResponse<String> tags = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(registry.url() + "/v2/ferry/check/tags/list")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> tags = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(registry.url() + "/v2/ferry/check/tags/list"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(tags.statusCode()).as(tags.body()).isEqualTo(404);
         }
     }
@@ -61,9 +67,11 @@ class RegistryClientPushCheckTest {
         try (LocalRegistry registry = LocalRegistry.basicAuth(USER, PASSWORD)) {
             RegistryClient client = new RegistryClient(registry.properties("", ""), SECRET);
 
-            assertThatThrownBy(() -> client.checkPush("ferry/check")).isInstanceOf(RegistryException.class)
-                    .hasMessage("The registry at " + registry.host() + " needs credentials to check for images (it asks for "
-                            + "Basic authentication): set " + SECRET + ".");
+            assertThatThrownBy(() -> client.checkPush("ferry/check"))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessage("The registry at " + registry.host()
+                            + " needs credentials to check for images (it asks for " + "Basic authentication): set "
+                            + SECRET + ".");
         }
     }
 }

@@ -12,11 +12,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 
 /**
  * {@link RegistryClient}'s answers to what a real registry on this machine does not produce: redirects, server
@@ -116,8 +117,10 @@ class RegistryClientTest {
                 status(307, "Location", "/mirror/ferry/demo/abc").answer(exchange);
             }
         });
-        scripts.put("/mirror/ferry/demo/abc", exchange -> exchange.sendResponseHeaders(
-                exchange.getRequestHeaders().getFirst("Authorization") == null ? 401 : 200, -1));
+        scripts.put(
+                "/mirror/ferry/demo/abc",
+                exchange -> exchange.sendResponseHeaders(
+                        exchange.getRequestHeaders().getFirst("Authorization") == null ? 401 : 200, -1));
         assertThat(client("ferry", PASSWORD).exists("ferry/demo", "abc")).isTrue();
         assertThat(authorizations).hasSize(3).last().asString().startsWith("Basic ");
     }
@@ -132,7 +135,8 @@ class RegistryClientTest {
 
     @Test
     void aPermanentRedirectElsewhereIsAnErrorSayingToFixTheUrl() {
-        scripts.put("/v2/ferry/demo/manifests/abc",
+        scripts.put(
+                "/v2/ferry/demo/manifests/abc",
                 status(301, "Location", "https://" + host() + "/v2/ferry/demo/manifests/abc"));
         assertThatThrownBy(() -> client("", "").exists("ferry/demo", "abc"))
                 .isInstanceOf(RegistryException.class)
@@ -148,7 +152,8 @@ class RegistryClientTest {
                 .isInstanceOf(RegistryException.class)
                 .hasMessageContaining(host())
                 .hasMessageContaining("HTTP 503")
-                .message().doesNotContain(PASSWORD);
+                .message()
+                .doesNotContain(PASSWORD);
     }
 
     @Test
@@ -168,8 +173,12 @@ class RegistryClientTest {
             if ("Bearer the-token".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 exchange.sendResponseHeaders(200, -1);
             } else {
-                status(401, "WWW-Authenticate", "Bearer realm=\"" + realm + "\",service=\"test\","
-                        + "scope=\"repository:ferry/demo:pull\"").answer(exchange);
+                status(
+                                401,
+                                "WWW-Authenticate",
+                                "Bearer realm=\"" + realm + "\",service=\"test\","
+                                        + "scope=\"repository:ferry/demo:pull\"")
+                        .answer(exchange);
             }
         });
         assertThat(client("", "").exists("ferry/demo", "abc")).isTrue();
@@ -179,14 +188,17 @@ class RegistryClientTest {
     void aTokenTheRegistryNoLongerTakesIsReplacedOnce() {
         String realm = "http://" + host() + "/token";
         int[] issued = {0};
-        scripts.put("/token", exchange -> json("{\"token\":\"token-" + ++issued[0] + "\",\"expires_in\":3600}")
-                .answer(exchange));
+        scripts.put(
+                "/token",
+                exchange -> json("{\"token\":\"token-" + ++issued[0] + "\",\"expires_in\":3600}")
+                        .answer(exchange));
         String[] accepted = {"Bearer token-1"};
         scripts.put("/v2/ferry/demo/manifests/abc", exchange -> {
             if (accepted[0].equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 exchange.sendResponseHeaders(200, -1);
             } else {
-                status(401, "WWW-Authenticate", "Bearer realm=\"" + realm + "\",service=\"test\"").answer(exchange);
+                status(401, "WWW-Authenticate", "Bearer realm=\"" + realm + "\",service=\"test\"")
+                        .answer(exchange);
             }
         });
         RegistryClient client = client("", "");
@@ -198,7 +210,9 @@ class RegistryClientTest {
 
     @Test
     void anHttpClientThatFollowsRedirectsIsRefused() {
-        HttpClient following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+        HttpClient following = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
         RegistryProperties props = new RegistryProperties(host() + "/ferry/", "", true, "", "");
         assertThatThrownBy(() -> new RegistryClient(props, following))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -23,6 +23,7 @@ class RegistryClientUnreachableTest {
                 .hasMessageContaining("127.0.0.1:" + port)
                 .hasMessageContaining("connection refused")
                 .hasMessageContaining("ferry.registry.url")
-                .message().doesNotContain("s3cret-Pa55word");
+                .message()
+                .doesNotContain("s3cret-Pa55word");
     }
 }

@@ -22,12 +22,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -58,22 +59,33 @@ public final class RegistryTokenService implements AutoCloseable {
      * @param expiresInSeconds the {@code expires_in} it answers with
      */
     public RegistryTokenService(String username, String password, long expiresInSeconds) throws Exception {
-        this.expectedAuthorization = username == null ? null : "Basic " + Base64.getEncoder()
-                .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.expectedAuthorization = username == null
+                ? null
+                : "Basic "
+                        + Base64.getEncoder()
+                                .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
         this.expiresInSeconds = expiresInSeconds;
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         keys = generator.generateKeyPair();
         Instant now = Instant.now();
         X500Name name = new X500Name("CN=" + ISSUER);
-        certificate = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,
-                BigInteger.valueOf(now.toEpochMilli()), Date.from(now.minusSeconds(3600)),
-                Date.from(now.plusSeconds(86_400)), name, keys.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+        certificate = new JcaX509CertificateConverter()
+                .getCertificate(new JcaX509v3CertificateBuilder(
+                                name,
+                                BigInteger.valueOf(now.toEpochMilli()),
+                                Date.from(now.minusSeconds(3600)),
+                                Date.from(now.plusSeconds(86_400)),
+                                name,
+                                keys.getPublic())
+                        .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
         certificateBundle = Files.createTempFile("ferry-registry-token-ca", ".pem");
-        Files.writeString(certificateBundle, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        Files.writeString(
+                certificateBundle,
+                "-----BEGIN CERTIFICATE-----\n"
+                        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                .encodeToString(certificate.getEncoded())
+                        + "\n-----END CERTIFICATE-----\n");
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/token", this::token);
         server.start();
@@ -98,7 +110,8 @@ public final class RegistryTokenService implements AutoCloseable {
         try (exchange) {
             requests.incrementAndGet();
             if (expectedAuthorization != null
-                    && !expectedAuthorization.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    && !expectedAuthorization.equals(
+                            exchange.getRequestHeaders().getFirst("Authorization"))) {
                 exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"" + SERVICE + "\"");
                 exchange.sendResponseHeaders(401, -1);
                 return;
@@ -108,13 +121,21 @@ public final class RegistryTokenService implements AutoCloseable {
             for (String pair : query == null ? new String[0] : query.split("&")) {
                 if (pair.startsWith("scope=")) {
                     // repository:<name>:<action>[,<action>…]
-                    String[] scope = URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8).split(":");
+                    String[] scope = URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8)
+                            .split(":");
                     access.add(Map.of("type", scope[0], "name", scope[1], "actions", List.of(scope[2].split(","))));
                 }
             }
             String jwt = sign(access);
-            byte[] body = json.writeValueAsBytes(Map.of("token", jwt, "access_token", jwt,
-                    "expires_in", expiresInSeconds, "issued_at", Instant.now().toString()));
+            byte[] body = json.writeValueAsBytes(Map.of(
+                    "token",
+                    jwt,
+                    "access_token",
+                    jwt,
+                    "expires_in",
+                    expiresInSeconds,
+                    "issued_at",
+                    Instant.now().toString()));
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);

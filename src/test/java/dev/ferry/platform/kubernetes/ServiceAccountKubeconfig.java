@@ -28,26 +28,38 @@ import dev.ferry.testing.Parts;
  */
 final class ServiceAccountKubeconfig {
 
-    private ServiceAccountKubeconfig() {
-    }
+    private ServiceAccountKubeconfig() {}
 
     /** Sets up {@code namespace} with deploy/base's RBAC objects; returns a kubeconfig with the ServiceAccount's token. */
     static String of(ApiClient admin, String adminKubeconfig, String namespace) throws Exception {
         CoreV1Api core = new CoreV1Api(admin);
-        core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(namespace))).execute();
+        core.createNamespace(new V1Namespace().metadata(new V1ObjectMeta().name(namespace)))
+                .execute();
         String serviceAccount = null;
         for (Object o : rbacObjects()) {
             if (o instanceof V1ServiceAccount sa) {
                 serviceAccount = sa.getMetadata().getName();
                 core.createNamespacedServiceAccount(namespace, sa).execute();
             } else if (o instanceof V1Role role) {
-                new RbacAuthorizationV1Api(admin).createNamespacedRole(namespace, role).execute();
+                new RbacAuthorizationV1Api(admin)
+                        .createNamespacedRole(namespace, role)
+                        .execute();
             } else if (o instanceof V1RoleBinding binding) {
-                new RbacAuthorizationV1Api(admin).createNamespacedRoleBinding(namespace, binding).execute();
+                new RbacAuthorizationV1Api(admin)
+                        .createNamespacedRoleBinding(namespace, binding)
+                        .execute();
             }
         }
-        String token = core.createNamespacedServiceAccountToken(serviceAccount, namespace, new AuthenticationV1TokenRequest()
-                .spec(new V1TokenRequestSpec().audiences(List.of()).expirationSeconds(3600L))).execute().getStatus().getToken();
+        String token = core.createNamespacedServiceAccountToken(
+                        serviceAccount,
+                        namespace,
+                        new AuthenticationV1TokenRequest()
+                                .spec(new V1TokenRequestSpec()
+                                        .audiences(List.of())
+                                        .expirationSeconds(3600L)))
+                .execute()
+                .getStatus()
+                .getToken();
         return kubeconfig(adminKubeconfig, serviceAccount, token, namespace);
     }
 
@@ -87,13 +99,19 @@ final class ServiceAccountKubeconfig {
                     user: %s
                     namespace: %s
                 current-context: portal
-                """.formatted(cluster.getServer(), cluster.getCertificateAuthorityData(), serviceAccount, token,
-                serviceAccount, namespace);
+                """.formatted(
+                        cluster.getServer(),
+                        cluster.getCertificateAuthorityData(),
+                        serviceAccount,
+                        token,
+                        serviceAccount,
+                        namespace);
     }
 
     private static String renderedBase() throws Exception {
         Process p = new ProcessBuilder(Parts.requireKubectl(), "kustomize", "deploy/base")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new AssertionError("kubectl kustomize deploy/base failed");

@@ -64,7 +64,8 @@ class ServiceAccountKubeconfigTest {
     }
 
     private static <T> T one(List<Object> objects, Class<T> type) {
-        List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+        List<T> found =
+                objects.stream().filter(type::isInstance).map(type::cast).toList();
         assertThat(found).as(type.getSimpleName()).hasSize(1);
         return found.get(0);
     }

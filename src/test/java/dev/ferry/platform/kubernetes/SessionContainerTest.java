@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
-
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
@@ -60,7 +59,9 @@ class SessionContainerTest {
     /** A new checkout holding an empty notebook, {@code analysis.ipynb}. */
     static Path checkoutWithNotebook(String prefix) throws java.io.IOException {
         Path checkout = TempDirs.deleteOnExit(Files.createTempDirectory(prefix));
-        Files.writeString(checkout.resolve("analysis.ipynb"), "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
+        Files.writeString(
+                checkout.resolve("analysis.ipynb"),
+                "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}\n");
         return checkout;
     }
 
@@ -74,7 +75,10 @@ class SessionContainerTest {
             KubernetesProperties kubernetes = settings("ferry.kubernetes", KubernetesProperties.class, Map.of());
             V1Pod pod = new SessionPods(kubernetes.session()).pod(spec, Instant.now());
             V1Container notebook = pod.getSpec().getContainers().get(0);
-            return new PodRun(notebook, engine.run(PodAsContainer.runSpec(pod.getSpec(), notebook, spec.environment().imageName())));
+            return new PodRun(
+                    notebook,
+                    engine.run(PodAsContainer.runSpec(
+                            pod.getSpec(), notebook, spec.environment().imageName())));
         }
 
         /** The first status the session's server answers for {@code target} within {@code wait}; 0 when none. */
@@ -100,35 +104,53 @@ class SessionContainerTest {
         assertThat(plan.buildpack()).isEqualTo(Buildpack.DOCKER);
         BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class, Map.of());
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/own-dockerfile.git");
-        assertThat(new DockerfileRenderer(buildpack).render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit())))
-                .as("a repository's own Dockerfile is built as it is").isNull();
+        assertThat(new DockerfileRenderer(buildpack)
+                        .render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit())))
+                .as("a repository's own Dockerfile is built as it is")
+                .isNull();
         ImageKey key = ImageKey.of(repo);
-        String image = engine.build(checkout, "localhost/ferry-test/own-dockerfile:" + key.commit().substring(0, 12), Map.of());
+        String image = engine.build(
+                checkout, "localhost/ferry-test/own-dockerfile:" + key.commit().substring(0, 12), Map.of());
 
-        SessionSpec spec = new SessionSpec(SESSION, TOKEN, repo, new Environment(key, image),
-                Map.of("BINDER_REQUEST", "v2/git/x", "BINDER_REPO_URL", repo.repoUrl()), List.of());
+        SessionSpec spec = new SessionSpec(
+                SESSION,
+                TOKEN,
+                repo,
+                new Environment(key, image),
+                Map.of("BINDER_REQUEST", "v2/git/x", "BINDER_REPO_URL", repo.repoUrl()),
+                List.of());
         PodRun run = PodRun.start(engine, spec);
         V1Container notebook = run.notebook();
         assertThat(notebook.getImage()).isEqualTo(image);
         ContainerEngine.Container session = run.session();
         try {
             String base = spec.baseUrl();
-            assertThat(run.status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
+            assertThat(run.status(base + "api/status?token=" + TOKEN, Duration.ofSeconds(90)))
+                    .as(session.logs())
+                    .isEqualTo(200);
             // the readiness probe's request, without a token
             String probe = notebook.getReadinessProbe().getHttpGet().getPath();
             assertThat(run.status(probe, Duration.ofSeconds(5))).isEqualTo(200);
-            assertThat(run.status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5))).isEqualTo(200);
-            assertThat(run.status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5))).as("no token, no files").isEqualTo(403);
-            assertThat(run.status(base + "api/contents/analysis.ipynb?token=wrong", Duration.ofSeconds(5))).isEqualTo(403);
+            assertThat(run.status(base + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5)))
+                    .isEqualTo(200);
+            assertThat(run.status(base + "api/contents/analysis.ipynb", Duration.ofSeconds(5)))
+                    .as("no token, no files")
+                    .isEqualTo(403);
+            assertThat(run.status(base + "api/contents/analysis.ipynb?token=wrong", Duration.ofSeconds(5)))
+                    .isEqualTo(403);
             assertThat(run.status("/api/status?token=" + TOKEN, Duration.ofSeconds(5)))
-                    .as("only under the session's base URL").isEqualTo(404);
+                    .as("only under the session's base URL")
+                    .isEqualTo(404);
             // the server runs as the Pod says, with the Pod's environment
-            String status = engine.docker("exec", session.id(), "cat", "/proc/1/status").output();
+            String status =
+                    engine.docker("exec", session.id(), "cat", "/proc/1/status").output();
             long uid = notebook.getSecurityContext().getRunAsUser();
             assertThat(status).containsPattern("(?m)^Uid:\\s+" + uid + "\\s");
             assertThat(status).containsPattern("(?m)^CapEff:\\s+0+$");
-            assertThat(engine.docker("exec", session.id(), "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ").output())
-                    .contains("JUPYTER_TOKEN=" + TOKEN).contains("BINDER_REQUEST=v2/git/x");
+            assertThat(engine.docker("exec", session.id(), "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ")
+                            .output())
+                    .contains("JUPYTER_TOKEN=" + TOKEN)
+                    .contains("BINDER_REQUEST=v2/git/x");
         } finally {
             session.remove();
         }
@@ -156,30 +178,41 @@ class SessionContainerTest {
         String builder = engine.build(builderDir, "localhost/ferry-test/s2i-notebook:bookworm", Map.of());
 
         Path checkout = checkoutWithNotebook("ferry-s2i-repo");
-        BuildpackProperties buildpack = settings("ferry.buildpack", BuildpackProperties.class,
-                Map.of("ferry.buildpack.s2i-builder", builder));
+        BuildpackProperties buildpack =
+                settings("ferry.buildpack", BuildpackProperties.class, Map.of("ferry.buildpack.s2i-builder", builder));
         BuildPlan plan = new Detector(java.util.Optional.of(buildpack.s2iBuilder())).detect(checkout);
         assertThat(plan.buildpack()).isEqualTo(Buildpack.S2I);
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/s2i.git");
-        String dockerfile = new DockerfileRenderer(buildpack).render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit()));
+        String dockerfile = new DockerfileRenderer(buildpack)
+                .render(plan, new DockerfileRenderer.Source(repo.repoUrl(), repo.commit()));
         Path rendered = TempDirs.deleteOnExit(Files.createTempFile("ferry-s2i", ".Dockerfile"));
         Files.writeString(rendered, dockerfile);
         ImageKey key = ImageKey.of(repo);
-        String image = engine.build(checkout, rendered, "localhost/ferry-test/s2i:" + key.commit().substring(0, 12), Map.of());
+        String image = engine.build(
+                checkout, rendered, "localhost/ferry-test/s2i:" + key.commit().substring(0, 12), Map.of());
 
         SessionSpec spec = new SessionSpec(SESSION, TOKEN, repo, new Environment(key, image), Map.of(), List.of());
         PodRun run = PodRun.start(engine, spec);
         ContainerEngine.Container session = run.session();
         try {
             String base = "http://" + session.ip() + ":" + SessionPods.PORT + spec.baseUrl();
-            assertThat(run.status(spec.baseUrl() + "api/status?token=" + TOKEN, Duration.ofSeconds(90))).as(session.logs()).isEqualTo(200);
+            assertThat(run.status(spec.baseUrl() + "api/status?token=" + TOKEN, Duration.ofSeconds(90)))
+                    .as(session.logs())
+                    .isEqualTo(200);
             assertThat(run.status(spec.baseUrl() + "api/contents/analysis.ipynb?token=" + TOKEN, Duration.ofSeconds(5)))
-                    .as("the repository's files in the server's folder").isEqualTo(200);
-            HttpResponse<String> saved = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create(base + "api/contents/notes.txt?token=" + TOKEN))
-                    .PUT(HttpRequest.BodyPublishers.ofString("{\"type\": \"file\", \"format\": \"text\", \"content\": \"kept\"}"))
-                    .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(saved.statusCode()).as("the user can save work next to the repository's files: " + saved.body()).isEqualTo(201);
+                    .as("the repository's files in the server's folder")
+                    .isEqualTo(200);
+            HttpResponse<String> saved = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base + "api/contents/notes.txt?token=" + TOKEN))
+                                    .PUT(HttpRequest.BodyPublishers.ofString(
+                                            "{\"type\": \"file\", \"format\": \"text\", \"content\": \"kept\"}"))
+                                    .header("Content-Type", "application/json")
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(saved.statusCode())
+                    .as("the user can save work next to the repository's files: " + saved.body())
+                    .isEqualTo(201);
         } finally {
             session.remove();
         }

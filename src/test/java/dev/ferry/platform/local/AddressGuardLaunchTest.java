@@ -57,9 +57,16 @@ class AddressGuardLaunchTest extends LocalPlatformTestSupport {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/repo.git",
-            "http://192.168.1.10/repo.git", "http://[::1]/repo.git", "http://[fd00::1]/repo.git", "http://0.0.0.0/repo.git",
-            "http://2130706433/repo.git"})
+    @ValueSource(
+            strings = {
+                "http://169.254.169.254/latest/meta-data/",
+                "http://10.0.0.1/repo.git",
+                "http://192.168.1.10/repo.git",
+                "http://[::1]/repo.git",
+                "http://[fd00::1]/repo.git",
+                "http://0.0.0.0/repo.git",
+                "http://2130706433/repo.git"
+            })
     void privateAndLinkLocalAddressesAreRefusedWithoutAConnection(String url) throws Exception {
         EventStream.Result result = launch(url, "HEAD");
         Map<String, Object> failed = result.last();
@@ -73,11 +80,13 @@ class AddressGuardLaunchTest extends LocalPlatformTestSupport {
     void loopbackIsRefusedAndNothingReachesIt(String host) throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             listener.setSoTimeout(300);
-            Map<String, Object> failed = launch("http://" + host + ":" + listener.getLocalPort() + "/repo.git", "main").last();
+            Map<String, Object> failed = launch("http://" + host + ":" + listener.getLocalPort() + "/repo.git", "main")
+                    .last();
 
             assertThat(failed.get("phase")).isEqualTo("failed");
             assertThat(failed.get("status_code")).isEqualTo(403);
-            assertThat((String) failed.get("message")).contains("resolves to a loopback address")
+            assertThat((String) failed.get("message"))
+                    .contains("resolves to a loopback address")
                     .contains("only fetches repositories from public hosts");
             assertThat(attempts).isEmpty();
             try {

@@ -34,10 +34,14 @@ class CullingTest extends LocalPlatformTestSupport {
         ProcessHandle server = ProcessHandle.of(serverPid(id)).orElseThrow();
         long readyAt = System.nanoTime();
 
-        Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> sessions.find(id).isEmpty());
         long culledAfterMillis = (System.nanoTime() - readyAt) / 1_000_000;
-        assertThat(culledAfterMillis).as("culled within idle-timeout + interval (+ slack)").isLessThan(3_000 + 1_000 + 1_500);
+        assertThat(culledAfterMillis)
+                .as("culled within idle-timeout + interval (+ slack)")
+                .isLessThan(3_000 + 1_000 + 1_500);
 
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !server.isAlive());
         assertNothingLeftBehind();
@@ -61,17 +65,24 @@ class CullingTest extends LocalPlatformTestSupport {
             Thread.sleep(1_000);
             assertThat(jupyter.get("api/contents").statusCode()).isEqualTo(200);
         }
-        assertThat(sessions.find(id)).as("used every second for 8 s with a 3 s idle timeout").isPresent();
+        assertThat(sessions.find(id))
+                .as("used every second for 8 s with a 3 s idle timeout")
+                .isPresent();
     }
 
     @Test
     void aClientThatLeavesBeforeReadyLeavesNoSessionRunningForever() throws Exception {
         String repo = GIT.createRepo("abandoned", files("README.md", "# abandoned\n"));
         int before = sessions.sessions().size();
-        dev.ferry.testing.EventStream.read(buildUrl(repo, "main"), Map.of("Accept", "text/event-stream"), Duration.ofMinutes(1), 2);
+        dev.ferry.testing.EventStream.read(
+                buildUrl(repo, "main"), Map.of("Accept", "text/event-stream"), Duration.ofMinutes(1), 2);
 
-        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> sessions.sessions().size() > before);
-        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> sessions.sessions().size() == before);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> sessions.sessions().size() > before);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(15))
+                .until(() -> sessions.sessions().size() == before);
         assertNothingLeftBehind();
     }
 
@@ -81,12 +92,13 @@ class CullingTest extends LocalPlatformTestSupport {
             socket.setSoTimeout(5_000);
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                            + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             long t0 = System.nanoTime();
             InputStream in = socket.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1); // returns when the server closes
+            String response =
+                    new String(in.readAllBytes(), StandardCharsets.ISO_8859_1); // returns when the server closes
             long closedAfter = (System.nanoTime() - t0) / 1_000_000;
             assertThat(response).startsWith("HTTP/1.1 404");
             assertThat(closedAfter).as("closed at once").isLessThan(2_000);

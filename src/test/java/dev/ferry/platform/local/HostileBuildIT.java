@@ -42,7 +42,8 @@ class HostileBuildIT {
     /** What a finished launch and its build may keep of a flood (ferry.build.log.max-bytes, twice), with room for noise. */
     private static final long RETAINED_ALLOWANCE = 24L * 1024 * 1024;
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static TestGitServer git;
     private static Process portal;
     private static Path log;
@@ -59,16 +60,26 @@ class HostileBuildIT {
         log = work.resolve("portal.log");
         port = Ports.free();
         // java -jar as an operator runs it, without -XX:+ExitOnOutOfMemoryError
-        portal = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + HEAP_MB + "m", "-jar", jar.toString(),
-                "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + work.resolve("work"),
-                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--ferry.launch.timeout=60s")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        portal = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx" + HEAP_MB + "m",
+                        "-jar",
+                        jar.toString(),
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--ferry.local.work-dir=" + work.resolve("work"),
+                        "--ferry.repo.allowed-schemes=http,https",
+                        "--ferry.repo.allow-private-addresses=true",
+                        "--ferry.launch.timeout=60s")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (health() != 200) {
             assertThat(portal.isAlive()).as("the portal runs: %s", portalLog()).isTrue();
-            assertThat(System.nanoTime()).as("the portal answers /health within 90 s: %s", portalLog()).isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("the portal answers /health within 90 s: %s", portalLog())
+                    .isLessThan(deadline);
             Thread.sleep(300);
         }
     }
@@ -91,7 +102,8 @@ class HostileBuildIT {
 
     @Test
     void aFloodingBuildLeavesThePortalAnsweringLaunchingAndBackToItsHeap() throws Exception {
-        assertThat(launchToReady(git.createRepo("warm-up", Map.of("README.md", "# first\n")))).isEqualTo("ready");
+        assertThat(launchToReady(git.createRepo("warm-up", Map.of("README.md", "# first\n"))))
+                .isEqualTo("ready");
         long baseline = heapAfterGc();
 
         String hostile = git.createRepo("flood", Map.of("postBuild", """
@@ -102,69 +114,99 @@ class HostileBuildIT {
                 """));
         String url = buildUrl(hostile);
         // a client that reads the beginning, then goes away (a closed tab; EventSource would come back later)
-        EventStream.Result first = EventStream.read(url, Map.of("Accept", "text/event-stream"), Duration.ofSeconds(60), 20);
+        EventStream.Result first =
+                EventStream.read(url, Map.of("Accept", "text/event-stream"), Duration.ofSeconds(60), 20);
         assertThat(first.events()).as(portalLog()).hasSize(20);
         String launchId = first.lastId().substring(0, first.lastId().lastIndexOf('.'));
 
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         do {
-            assertThat(health()).as("/health while the flood runs: %s", portalLog()).isEqualTo(200);
-            assertThat(System.nanoTime()).as("the flooding launch ends within 90 s").isLessThan(deadline);
+            assertThat(health())
+                    .as("/health while the flood runs: %s", portalLog())
+                    .isEqualTo(200);
+            assertThat(System.nanoTime())
+                    .as("the flooding launch ends within 90 s")
+                    .isLessThan(deadline);
             Thread.sleep(500);
         } while (launchesInProgress() > 0);
 
         // the client comes back with the id of the last event it read: the rest of the beginning, a line saying how
         // much was not kept, the end of the log (the 50 MB line cut), and ready
-        EventStream.Result resumed = EventStream.read(url, Map.of("Accept", "text/event-stream", "Last-Event-ID", first.lastId()),
-                Duration.ofSeconds(60), Integer.MAX_VALUE);
+        EventStream.Result resumed = EventStream.read(
+                url,
+                Map.of("Accept", "text/event-stream", "Last-Event-ID", first.lastId()),
+                Duration.ofSeconds(60),
+                Integer.MAX_VALUE);
         List<String> messages = messages(resumed);
         int marker = indexOf(messages, "lines (");
-        assertThat(marker).as("a line saying what was not shown, in %s events", messages.size()).isPositive();
+        assertThat(marker)
+                .as("a line saying what was not shown, in %s events", messages.size())
+                .isPositive();
         assertThat(messages.get(marker)).matches("(?s)… [0-9,]+ lines \\([0-9.]+ [KMG]B\\) not shown ….*");
         assertThat(messages.get(marker - 1)).startsWith("x".repeat(4000));
         assertThat(messages.get(marker + 1)).startsWith("x".repeat(4000));
         assertThat(messages).anyMatch(m -> m.startsWith("yyyy") && m.contains("line cut at"));
         assertThat(resumed.last().get("phase")).as(portalLog()).isEqualTo("ready");
         assertIncreasing(first.ids(), resumed.ids());
-        long shownLines = messages.stream().filter(m -> m.startsWith("xxxx")).count() + first.events().stream()
-                .filter(e -> String.valueOf(e.get("message")).startsWith("xxxx")).count();
-        long notShown = Long.parseLong(messages.get(marker).replaceAll("^… ([0-9,]+) lines.*", "$1").replace(",", "").strip());
-        assertThat(shownLines + notShown).as("every line of the flood shown or counted").isEqualTo(300_000);
+        long shownLines = messages.stream().filter(m -> m.startsWith("xxxx")).count()
+                + first.events().stream()
+                        .filter(e -> String.valueOf(e.get("message")).startsWith("xxxx"))
+                        .count();
+        long notShown = Long.parseLong(messages.get(marker)
+                .replaceAll("^… ([0-9,]+) lines.*", "$1")
+                .replace(",", "")
+                .strip());
+        assertThat(shownLines + notShown)
+                .as("every line of the flood shown or counted")
+                .isEqualTo(300_000);
 
         // a client that resumes from an event of the dropped middle is told how many lines it missed, then gets the end
-        EventStream.Result fromTheMiddle = EventStream.read(url, Map.of("Accept", "text/event-stream",
-                "Last-Event-ID", launchId + ".150000"), Duration.ofSeconds(60), Integer.MAX_VALUE);
+        EventStream.Result fromTheMiddle = EventStream.read(
+                url,
+                Map.of("Accept", "text/event-stream", "Last-Event-ID", launchId + ".150000"),
+                Duration.ofSeconds(60),
+                Integer.MAX_VALUE);
         assertThat(messages(fromTheMiddle).get(0)).matches("(?s)… [0-9,]+ lines not shown ….*");
         assertThat(messages(fromTheMiddle).get(1)).startsWith("x".repeat(4000));
         assertThat(fromTheMiddle.last().get("phase")).isEqualTo("ready");
         assertIncreasing(List.of(launchId + ".150000"), fromTheMiddle.ids());
 
         assertThat(health()).as(portalLog()).isEqualTo(200);
-        assertThat(launchToReady(git.createRepo("after-the-flood", Map.of("README.md", "# next\n")))).isEqualTo("ready");
+        assertThat(launchToReady(git.createRepo("after-the-flood", Map.of("README.md", "# next\n"))))
+                .isEqualTo("ready");
         long after = heapAfterGc();
-        System.out.printf("HostileBuildIT: heap after GC %d MB before the flood, %d MB after%n", baseline >> 20, after >> 20);
-        assertThat(after).as("heap after GC: %d MB before the flood, %d MB after", baseline >> 20, after >> 20)
+        System.out.printf(
+                "HostileBuildIT: heap after GC %d MB before the flood, %d MB after%n", baseline >> 20, after >> 20);
+        assertThat(after)
+                .as("heap after GC: %d MB before the flood, %d MB after", baseline >> 20, after >> 20)
                 .isLessThan(baseline + RETAINED_ALLOWANCE);
         assertThat(portal.isAlive()).isTrue();
 
         portal.destroy(); // SIGTERM: the portal stops, and stops its sessions
-        assertThat(portal.waitFor(30, TimeUnit.SECONDS)).as("the portal ends on SIGTERM: %s", portalLog()).isTrue();
+        assertThat(portal.waitFor(30, TimeUnit.SECONDS))
+                .as("the portal ends on SIGTERM: %s", portalLog())
+                .isTrue();
         assertThat(processesIn(work)).as("processes left running").isEmpty();
     }
 
     /** Processes whose working directory or command line is under {@code dir} (sessions, kernels, build steps). */
     private static List<ProcessHandle> processesIn(Path dir) {
         String prefix = dir.toString();
-        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> {
-            if (p.info().commandLine().map(c -> c.contains(prefix)).orElse(false)) {
-                return true;
-            }
-            try {
-                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString().startsWith(prefix);
-            } catch (IOException | UnsupportedOperationException | SecurityException e) {
-                return false;
-            }
-        }).toList();
+        return ProcessHandle.allProcesses()
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> {
+                    if (p.info().commandLine().map(c -> c.contains(prefix)).orElse(false)) {
+                        return true;
+                    }
+                    try {
+                        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"))
+                                .toString()
+                                .startsWith(prefix);
+                    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                        return false;
+                    }
+                })
+                .toList();
     }
 
     private static String buildUrl(String repo) {
@@ -172,14 +214,16 @@ class HostileBuildIT {
     }
 
     private static String launchToReady(String repo) throws Exception {
-        EventStream.Result result = EventStream.read(buildUrl(repo), Map.of("Accept", "text/event-stream"), Duration.ofSeconds(90),
-                Integer.MAX_VALUE);
+        EventStream.Result result = EventStream.read(
+                buildUrl(repo), Map.of("Accept", "text/event-stream"), Duration.ofSeconds(90), Integer.MAX_VALUE);
         assertThat(result.events()).as(portalLog()).isNotEmpty();
         return (String) result.last().get("phase");
     }
 
     private static List<String> messages(EventStream.Result result) {
-        return result.events().stream().map(e -> String.valueOf(e.get("message"))).toList();
+        return result.events().stream()
+                .map(e -> String.valueOf(e.get("message")))
+                .toList();
     }
 
     private static int indexOf(List<String> messages, String part) {
@@ -201,14 +245,20 @@ class HostileBuildIT {
             seqs.add(Long.parseLong(id.substring(id.lastIndexOf('.') + 1)));
         }
         for (int i = 1; i < seqs.size(); i++) {
-            assertThat(seqs.get(i)).as("event id %d after %d", seqs.get(i), seqs.get(i - 1)).isGreaterThan(seqs.get(i - 1));
+            assertThat(seqs.get(i))
+                    .as("event id %d after %d", seqs.get(i), seqs.get(i - 1))
+                    .isGreaterThan(seqs.get(i - 1));
         }
     }
 
     private static int health() {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -218,9 +268,14 @@ class HostileBuildIT {
     }
 
     private static double launchesInProgress() throws Exception {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^binderhub_inprogress_launches(?:\\{[^}]*})? (\\S+)$").matcher(metrics);
+        String metrics = HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        Matcher m = Pattern.compile("(?m)^binderhub_inprogress_launches(?:\\{[^}]*})? (\\S+)$")
+                .matcher(metrics);
         assertThat(m.find()).as(metrics).isTrue();
         return Double.parseDouble(m.group(1));
     }
@@ -235,10 +290,16 @@ class HostileBuildIT {
     }
 
     private static String jcmd(String command) throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(portal.pid()), command).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(portal.pid()),
+                        command)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0).as(out).isTrue();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0)
+                .as(out)
+                .isTrue();
         return out;
     }
 

@@ -61,12 +61,17 @@ class JupyterChoiceTest {
     @Test
     void theClassicServersLabLinksStepAsideForAJupyterLabOnTheClassicServer() throws Exception {
         Path config = dir.resolve("jupyter_notebook_config.py");
-        Files.writeString(config, "class _C:\n    def __getattr__(self, n):\n        setattr(self, n, type(self)())\n"
-                + "        return getattr(self, n)\nc = _C()\n" + Sandbox.CLASSIC_LAB_LINKS);
+        Files.writeString(
+                config,
+                "class _C:\n    def __getattr__(self, n):\n        setattr(self, n, type(self)())\n"
+                        + "        return getattr(self, n)\nc = _C()\n" + Sandbox.CLASSIC_LAB_LINKS);
         Path lab = Files.createDirectories(dir.resolve("stub").resolve("jupyterlab"));
         Files.writeString(lab.resolve("__init__.py"), "__version__ = '2.3.2'\n");
-        ProcessBuilder pb = new ProcessBuilder(Parts.SYSTEM_PYTHON.toString(), "-c", "exec(open('" + config + "').read()); "
-                + "import sys; print('ferry_lab_links' in sys.modules)").redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(
+                        Parts.SYSTEM_PYTHON.toString(),
+                        "-c",
+                        "exec(open('" + config + "').read()); " + "import sys; print('ferry_lab_links' in sys.modules)")
+                .redirectErrorStream(true);
         pb.environment().put("PYTHONPATH", dir.resolve("stub").toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -78,14 +83,20 @@ class JupyterChoiceTest {
     void theClassicServersConfigurationAnswersLabLinksAndStillLoadsWithoutTheClassicServer() throws IOException {
         // the configuration is Python that every server loads: it must stay valid where notebook is not importable
         Path config = dir.resolve("jupyter_notebook_config.py");
-        Files.writeString(config, "class _C:\n    def __getattr__(self, n):\n        setattr(self, n, type(self)())\n"
-                + "        return getattr(self, n)\nc = _C()\n" + Sandbox.CLASSIC_LAB_LINKS);
+        Files.writeString(
+                config,
+                "class _C:\n    def __getattr__(self, n):\n        setattr(self, n, type(self)())\n"
+                        + "        return getattr(self, n)\nc = _C()\n" + Sandbox.CLASSIC_LAB_LINKS);
         Path empty = Files.createDirectories(dir.resolve("empty"));
         for (List<String> command : List.of(
                 List.of(Parts.SYSTEM_PYTHON.toString(), "-S", config.toString()),
-                List.of(Parts.SYSTEM_PYTHON.toString(), "-c", "exec(open('" + config + "').read()); "
-                        + "import sys; m = sys.modules['ferry_lab_links']; print(sorted(p for p, h in m.default_handlers))"))) {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(empty.toFile());
+                List.of(
+                        Parts.SYSTEM_PYTHON.toString(),
+                        "-c",
+                        "exec(open('" + config + "').read()); "
+                                + "import sys; m = sys.modules['ferry_lab_links']; print(sorted(p for p, h in m.default_handlers))"))) {
+            ProcessBuilder pb =
+                    new ProcessBuilder(command).redirectErrorStream(true).directory(empty.toFile());
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             try {

@@ -58,7 +58,8 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
             // the bystander's server (its sandbox and what runs in it), nothing else
             java.util.Set<Long> tree = ProcessHandle.of(bystanderPid).stream()
                     .flatMap(h -> java.util.stream.Stream.concat(java.util.stream.Stream.of(h), h.descendants()))
-                    .map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet());
+                    .map(ProcessHandle::pid)
+                    .collect(java.util.stream.Collectors.toSet());
             assertThat(serverProcesses()).isNotEmpty().allMatch(p -> tree.contains(p.pid()));
         });
     }
@@ -95,8 +96,8 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
     void hostThatDoesNotResolveIsExplained() throws Exception {
         Map<String, Object> failed = failed(buildUrl("https://no-such-host.invalid/repo.git", "main"));
         assertThat(failed.get("status_code")).isEqualTo(400);
-        assertThat((String) failed.get("message")).isEqualTo(
-                "The host no-such-host.invalid could not be found. Check the repository URL for typos.\n");
+        assertThat((String) failed.get("message"))
+                .isEqualTo("The host no-such-host.invalid could not be found. Check the repository URL for typos.\n");
     }
 
     @Test
@@ -114,7 +115,8 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
     void repositoryThatDoesNotExistIsExplained() throws Exception {
         Map<String, Object> failed = failed(buildUrl(GIT.url("no-such-repo"), "main"));
         assertThat(failed.get("status_code")).isEqualTo(404);
-        assertThat((String) failed.get("message")).startsWith("No git repository was found at " + GIT.url("no-such-repo"));
+        assertThat((String) failed.get("message"))
+                .startsWith("No git repository was found at " + GIT.url("no-such-repo"));
     }
 
     @Test
@@ -135,7 +137,8 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
         assertThat(failed.get("phase")).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(422);
         assertThat((String) failed.get("message")).contains("requirements.txt failed (pip exited with");
-        assertThat(result.events()).anySatisfy(e -> assertThat((String) e.get("message")).contains("Invalid requirement"));
+        assertThat(result.events())
+                .anySatisfy(e -> assertThat((String) e.get("message")).contains("Invalid requirement"));
         assertThat(envDirs()).noneMatch(d -> d.contains("bad-requirements"));
     }
 
@@ -150,24 +153,30 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
 
     @Test
     void postBuildThatExitsNonZeroFailsTheBuild() throws Exception {
-        String repo = GIT.createRepo("bad-postbuild", files("binder/postBuild", "#!/bin/sh\necho about to fail\nexit 3\n"));
+        String repo =
+                GIT.createRepo("bad-postbuild", files("binder/postBuild", "#!/bin/sh\necho about to fail\nexit 3\n"));
         EventStream.Result result = EventStream.read(buildUrl(repo, "main"));
         Map<String, Object> failed = result.last();
         assertThat(failed.get("status_code")).isEqualTo(422);
-        assertThat((String) failed.get("message")).isEqualTo(
-                "The repository's postBuild script failed (exit code 3). Its output is in the log.\n");
+        assertThat((String) failed.get("message"))
+                .isEqualTo("The repository's postBuild script failed (exit code 3). Its output is in the log.\n");
         assertThat(result.events()).anySatisfy(e -> assertThat(e.get("message")).isEqualTo("about to fail\n"));
     }
 
     @Test
     void serverThatCrashesAtStartFailsTheLaunchWithItsLog() throws Exception {
         // Configuration in the environment's etc/jupyter is read (the repository's own .jupyter is not).
-        String repo = GIT.createRepo("crashing-server", files("postBuild", "#!/bin/sh\nmkdir -p \"$VIRTUAL_ENV/etc/jupyter\"\n"
-                + "printf \"import sys\\nprint('config says no', flush=True)\\nsys.exit(7)\\n\" "
-                + "> \"$VIRTUAL_ENV/etc/jupyter/jupyter_notebook_config.py\"\n"));
+        String repo = GIT.createRepo(
+                "crashing-server",
+                files(
+                        "postBuild",
+                        "#!/bin/sh\nmkdir -p \"$VIRTUAL_ENV/etc/jupyter\"\n"
+                                + "printf \"import sys\\nprint('config says no', flush=True)\\nsys.exit(7)\\n\" "
+                                + "> \"$VIRTUAL_ENV/etc/jupyter/jupyter_notebook_config.py\"\n"));
         Map<String, Object> failed = failed(buildUrl(repo, "main"));
         assertThat(failed.get("status_code")).isEqualTo(500);
-        assertThat((String) failed.get("message")).startsWith("The notebook server stopped while starting (exit code 7)")
+        assertThat((String) failed.get("message"))
+                .startsWith("The notebook server stopped while starting (exit code 7)")
                 .contains("config says no");
     }
 
@@ -179,24 +188,32 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
         JupyterClient jupyter = new JupyterClient((String) ready.get("url"), (String) ready.get("token"));
         String kernel = jupyter.startKernel();
         CompletableFuture<Integer> closed = new CompletableFuture<>();
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create("ws" + ((String) ready.get("url"))
-                .substring(4) + "api/kernels/" + kernel + "/channels?token=" + ready.get("token")), new WebSocket.Listener() {
-                    @Override
-                    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-                        closed.complete(statusCode);
-                        return null;
-                    }
+        WebSocket ws = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .buildAsync(
+                        URI.create("ws" + ((String) ready.get("url")).substring(4) + "api/kernels/" + kernel
+                                + "/channels?token=" + ready.get("token")),
+                        new WebSocket.Listener() {
+                            @Override
+                            public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                                closed.complete(statusCode);
+                                return null;
+                            }
 
-                    @Override
-                    public void onError(WebSocket webSocket, Throwable error) {
-                        closed.complete(-1);
-                    }
-                }).get(10, TimeUnit.SECONDS);
+                            @Override
+                            public void onError(WebSocket webSocket, Throwable error) {
+                                closed.complete(-1);
+                            }
+                        })
+                .get(10, TimeUnit.SECONDS);
 
         ProcessHandle.of(serverPid(id)).orElseThrow().destroyForcibly();
 
-        assertThat(closed.get(20, TimeUnit.SECONDS)).as("the open kernel WebSocket ends instead of hanging").isNotNull();
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+        assertThat(closed.get(20, TimeUnit.SECONDS))
+                .as("the open kernel WebSocket ends instead of hanging")
+                .isNotNull();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
                 .until(() -> sessions.find(id).isEmpty());
         HttpResponse<String> after = jupyter.get("api/status");
         assertThat(after.statusCode()).isEqualTo(404);
@@ -214,36 +231,59 @@ class LaunchFailuresTest extends LocalPlatformTestSupport {
 
     @Test
     void withoutCorsSettingsNoOtherOriginMayReadTheBuildApi() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(buildUrl("https://x.invalid/r.git", "main")))
-                .header("Accept", "text/event-stream").header("Origin", "http://docs.example.test").GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(buildUrl("https://x.invalid/r.git", "main")))
+                                .header("Accept", "text/event-stream")
+                                .header("Origin", "http://docs.example.test")
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
 
     @Test
     void missingAcceptHeaderIsAFailedEvent() throws Exception {
         String repo = GIT.createRepo("no-accept", files("a.txt", "a\n"));
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(buildUrl(repo, "main")))
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(buildUrl(repo, "main")))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo("data: {\"phase\":\"failed\",\"status_code\":400,"
-                + "\"message\":\"Missing Accept header: text/event-stream\\n\"}\n\n");
+        assertThat(r.body())
+                .isEqualTo("data: {\"phase\":\"failed\",\"status_code\":400,"
+                        + "\"message\":\"Missing Accept header: text/event-stream\\n\"}\n\n");
     }
 
     @Test
     void launchPageOfAMalformedLinkIsAClearPage() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(base() + "/v2/git/https:%3Cscript%3Ealert(1)%3C%2Fscript%3E/main")).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(
+                                        URI.create(base() + "/v2/git/https:%3Cscript%3Ealert(1)%3C%2Fscript%3E/main"))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(r.body()).contains("This link cannot be launched").contains("not URL-encoded").doesNotContain("<script>");
+        assertThat(r.body())
+                .contains("This link cannot be launched")
+                .contains("not URL-encoded")
+                .doesNotContain("<script>");
     }
 
     @Test
     void launchPageNeverEchoesMarkupFromTheLink() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(base() + "/v2/git/https%3A%2F%2Fexample.org%2F%3Cscript%3Ealert(1)%3C%2Fscript%3E.git/main")).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                base()
+                                                        + "/v2/git/https%3A%2F%2Fexample.org%2F%3Cscript%3Ealert(1)%3C%2Fscript%3E.git/main"))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).doesNotContain("<script>alert").contains("&lt;script&gt;alert(1)&lt;/script&gt;");
     }

@@ -20,8 +20,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import dev.ferry.FerryApplication;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.Parts;
-import dev.ferry.testing.TestGitServer;
 import dev.ferry.testing.Ports;
+import dev.ferry.testing.TestGitServer;
 
 /**
  * The disk filling up during a build: Ferry's work dir is a 64 MiB tmpfs, and a repository's postBuild writes until
@@ -39,14 +39,17 @@ class LocalDiskFullTest {
         Parts.requireJupyter();
         mountPoint = Files.createTempDirectory("ferry-disk-full");
         Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mountPoint.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         boolean mounted = mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0;
         if (!mounted) {
             Files.deleteIfExists(mountPoint);
             mountPoint = null;
         }
-        Assumptions.assumeTrue(mounted, "skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN, which this machine "
-                + "does not give the tests");
+        Assumptions.assumeTrue(
+                mounted,
+                "skipped: mounting a tmpfs needs root or CAP_SYS_ADMIN, which this machine "
+                        + "does not give the tests");
         git = new TestGitServer();
     }
 
@@ -64,10 +67,15 @@ class LocalDiskFullTest {
 
     /** Ferry on the local platform, its work dir on the small disk, fetching from the test's git server. */
     private static ConfigurableApplicationContext startFerry(Path workDir, int port) {
-        return new SpringApplicationBuilder(FerryApplication.class).run(
-                "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false", "--logging.level.root=WARN");
+        return new SpringApplicationBuilder(FerryApplication.class)
+                .run(
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--ferry.local.work-dir=" + workDir,
+                        "--ferry.repo.allowed-schemes=http,https",
+                        "--ferry.repo.allow-private-addresses=true",
+                        "--spring.jmx.enabled=false",
+                        "--logging.level.root=WARN");
     }
 
     /** The launch of {@code repo} on the Ferry at {@code port}, asserted to fail as out of disk space (507). */
@@ -87,19 +95,27 @@ class LocalDiskFullTest {
         Path small = mountPoint.resolve("small");
         Files.createDirectories(small);
         Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small.toString())
-                .redirectErrorStream(true).start();
-        assertThat(mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0).as("a second tmpfs").isTrue();
+                .redirectErrorStream(true)
+                .start();
+        assertThat(mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0)
+                .as("a second tmpfs")
+                .isTrue();
         try {
             byte[] noise = new byte[12 << 20]; // does not compress: the pack alone is larger than the disk
             new java.util.Random(7).nextBytes(noise);
-            String big = git.createRepo("too-big-to-fetch", Map.of("data.txt", java.util.Base64.getMimeEncoder().encodeToString(noise)));
+            String big = git.createRepo(
+                    "too-big-to-fetch",
+                    Map.of("data.txt", java.util.Base64.getMimeEncoder().encodeToString(noise)));
             Path workDir = small.resolve("work");
             int port = Ports.free();
             ConfigurableApplicationContext ferry = startFerry(workDir, port);
             try {
                 Map<String, Object> failed = readOutOfSpace(port, big).last();
-                assertThat((String) failed.get("message")).startsWith("The Ferry server ran out of disk space while fetching");
-                assertThat(Files.getFileStore(small).getUsableSpace()).as("space given back").isGreaterThan(6L << 20);
+                assertThat((String) failed.get("message"))
+                        .startsWith("The Ferry server ran out of disk space while fetching");
+                assertThat(Files.getFileStore(small).getUsableSpace())
+                        .as("space given back")
+                        .isGreaterThan(6L << 20);
             } finally {
                 ferry.close();
             }
@@ -112,8 +128,9 @@ class LocalDiskFullTest {
     void diskFillingUpDuringABuildFailsItWithASentenceAndGivesTheSpaceBack() throws Exception {
         Path workDir = mountPoint.resolve("work");
         FileStore disk = Files.getFileStore(mountPoint);
-        String filler = git.createRepo("fills-the-disk", Map.of("postBuild",
-                "#!/bin/sh\necho writing 100 MB\ndd if=/dev/zero of=fill bs=1M count=100\n"));
+        String filler = git.createRepo(
+                "fills-the-disk",
+                Map.of("postBuild", "#!/bin/sh\necho writing 100 MB\ndd if=/dev/zero of=fill bs=1M count=100\n"));
         String small = git.createRepo("small-after-full", Map.of("README.md", "# small\n"));
         int port = Ports.free();
         ConfigurableApplicationContext ferry = startFerry(workDir, port);
@@ -121,9 +138,11 @@ class LocalDiskFullTest {
             EventStream.Result full = readOutOfSpace(port, filler);
             Map<String, Object> failed = full.last();
             assertThat(failed.get("message")).isEqualTo(LocalEnvBuilder.DISK_FULL + "\n");
-            assertThat(full.events()).as("dd's own words are in the log")
+            assertThat(full.events())
+                    .as("dd's own words are in the log")
                     .anySatisfy(e -> assertThat((String) e.get("message")).contains("No space left on device"));
-            assertThat(LocalLayout.children(workDir.resolve("envs"))).as("the half-built environment")
+            assertThat(LocalLayout.children(workDir.resolve("envs")))
+                    .as("the half-built environment")
                     .noneMatch(env -> env.getFileName().toString().contains("fills-the-disk"));
             assertThat(disk.getUsableSpace()).as("space given back").isGreaterThan(32L << 20);
 

@@ -10,8 +10,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,14 +49,18 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
 
     @Test
     void serverThatNeverAnswersFailsTheLaunchAtTheTimeoutAndIsStopped() throws Exception {
-        String repo = GIT.createRepo("never-answers", files("start",
-                "#!/bin/sh\necho 'start: waiting for a licence server that never answers'\nsleep 600\nexec \"$@\"\n"));
+        String repo = GIT.createRepo(
+                "never-answers",
+                files(
+                        "start",
+                        "#!/bin/sh\necho 'start: waiting for a licence server that never answers'\nsleep 600\nexec \"$@\"\n"));
         long t0 = System.nanoTime();
         Map<String, Object> failed = failedEvent(launch(repo, "main"));
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
 
         assertThat(failed.get("status_code")).isEqualTo(504);
-        assertThat((String) failed.get("message")).startsWith("The notebook server did not answer within 20 seconds.")
+        assertThat((String) failed.get("message"))
+                .startsWith("The notebook server did not answer within 20 seconds.")
                 .contains("waiting for a licence server that never answers");
         assertThat(seconds).as("seconds from request to failed").isLessThan(90);
         // the start script and its sleep are stopped with the server, and the session folder removed (cleanUp)
@@ -80,12 +82,14 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
 
             assertThat(frozen.statusCode()).isEqualTo(504);
             assertThat(frozen.body()).contains("The notebook server of this session did not answer within 3 seconds.");
-            assertThat(seconds).as("one read timeout (3 s), not two: a timed-out request is not retried")
+            assertThat(seconds)
+                    .as("one read timeout (3 s), not two: a timed-out request is not retried")
                     .isBetween(2.9, 6.0);
         } finally {
             signal("CONT", pid);
         }
-        assertThat(jupyter.get("api/contents").statusCode()).as("the session works again once the server answers")
+        assertThat(jupyter.get("api/contents").statusCode())
+                .as("the session works again once the server answers")
                 .isEqualTo(200);
     }
 
@@ -93,37 +97,56 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
     void buildStepKilledMidwayFailsTheBuildWithASentenceAndTheNextLaunchBuildsAgain() throws Exception {
         // The sandboxed build sees no file of the test's; a repository that appears on the git server tells it instead.
         String flag = GIT.url("killed-build-flag") + "/info/refs?service=git-upload-pack";
-        String repo = GIT.createRepo("killed-build", files("postBuild", "#!/bin/sh\nif python3 -c \"import urllib.request; "
-                + "urllib.request.urlopen('" + flag + "')\" 2>/dev/null; then echo second build; "
-                + "else echo building slowly; sleep 300; fi\n"));
+        String repo = GIT.createRepo(
+                "killed-build",
+                files(
+                        "postBuild",
+                        "#!/bin/sh\nif python3 -c \"import urllib.request; "
+                                + "urllib.request.urlopen('" + flag + "')\" 2>/dev/null; then echo second build; "
+                                + "else echo building slowly; sleep 300; fi\n"));
         long buildsBefore = builds.buildsStarted();
         CompletableFuture<EventStream.Result> first = CompletableFuture.supplyAsync(() -> read(buildUrl(repo, "main")));
-        ProcessHandle postBuild = Awaitility.await().atMost(Duration.ofSeconds(120)).until(
-                () -> ProcessTree.mentioning(workDir().toString()).stream()
-                        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains("postBuild")).orElse(false))
-                        .findFirst().orElse(null), p -> p != null);
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !postBuild.descendants().toList().isEmpty());
+        ProcessHandle postBuild = Awaitility.await()
+                .atMost(Duration.ofSeconds(120))
+                .until(
+                        () -> ProcessTree.mentioning(workDir().toString()).stream()
+                                .filter(p -> p.info()
+                                        .arguments()
+                                        .map(a -> String.join(" ", a).contains("postBuild"))
+                                        .orElse(false))
+                                .findFirst()
+                                .orElse(null),
+                        p -> p != null);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> !postBuild.descendants().toList().isEmpty());
 
         postBuild.destroyForcibly(); // SIGKILL, as the out-of-memory killer does; its sleep is left orphaned
 
         Map<String, Object> failed = failedEvent(first.get(60, TimeUnit.SECONDS));
         assertThat(failed.get("status_code")).isEqualTo(422);
-        assertThat((String) failed.get("message")).startsWith("The repository's postBuild script failed (exit code 137).")
+        assertThat((String) failed.get("message"))
+                .startsWith("The repository's postBuild script failed (exit code 137).")
                 .contains("killed by signal 9");
         Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-            assertThat(serverProcesses()).as("the orphaned sleep of the killed step").isEmpty();
+            assertThat(serverProcesses())
+                    .as("the orphaned sleep of the killed step")
+                    .isEmpty();
             assertThat(envDirs()).as("no half-built environment is kept").noneMatch(d -> d.contains("killed-build"));
         });
 
         GIT.createRepo("killed-build-flag", files("README.md", "the first build ran\n"));
         Map<String, Object> ready = launch(repo, "main").last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
-        assertThat(builds.buildsStarted() - buildsBefore).as("the second launch built again").isEqualTo(2);
+        assertThat(builds.buildsStarted() - buildsBefore)
+                .as("the second launch built again")
+                .isEqualTo(2);
     }
 
     @Test
     void gitHostThatDropsTheConnectionMidPackFailsTheBuildWithASentence() throws Exception {
-        String upstream = GIT.createRepo("dropped-mid-pack", files("data.txt", "x".repeat(200_000) + "\n", "README.md", "# drop\n"));
+        String upstream = GIT.createRepo(
+                "dropped-mid-pack", files("data.txt", "x".repeat(200_000) + "\n", "README.md", "# drop\n"));
         try (CuttingProxy proxy = new CuttingProxy(GIT.port())) {
             String repo = upstream.replace(":" + GIT.port() + "/", ":" + proxy.port() + "/");
             EventStream.Result result = launch(repo, "main");
@@ -153,7 +176,9 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
     }
 
     private List<String> envDirs() {
-        return LocalLayout.children(workDir().resolve("envs")).stream().map(p -> p.getFileName().toString()).toList();
+        return LocalLayout.children(workDir().resolve("envs")).stream()
+                .map(p -> p.getFileName().toString())
+                .toList();
     }
 
     /**
@@ -192,33 +217,38 @@ class LocalFaultsTest extends LocalPlatformTestSupport {
         }
 
         private void pump(Socket from, Socket to, boolean response) {
-            Thread t = new Thread(() -> {
-                byte[] buffer = new byte[8192];
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    int n;
-                    while ((n = in.read(buffer)) > 0) {
-                        int at = response ? new String(buffer, 0, n, StandardCharsets.ISO_8859_1).indexOf("PACK") : -1;
-                        if (at >= 0) {
-                            // the pack starts: a few bytes of it, then the host is gone
-                            out.write(buffer, 0, Math.min(n, at + 20));
-                            out.flush();
-                            cut.set(true);
-                            return;
+            Thread t = new Thread(
+                    () -> {
+                        byte[] buffer = new byte[8192];
+                        try (InputStream in = from.getInputStream();
+                                OutputStream out = to.getOutputStream()) {
+                            int n;
+                            while ((n = in.read(buffer)) > 0) {
+                                int at = response
+                                        ? new String(buffer, 0, n, StandardCharsets.ISO_8859_1).indexOf("PACK")
+                                        : -1;
+                                if (at >= 0) {
+                                    // the pack starts: a few bytes of it, then the host is gone
+                                    out.write(buffer, 0, Math.min(n, at + 20));
+                                    out.flush();
+                                    cut.set(true);
+                                    return;
+                                }
+                                out.write(buffer, 0, n);
+                                out.flush();
+                            }
+                        } catch (IOException ignored) {
+                            // one side closed
+                        } finally {
+                            try {
+                                from.close();
+                                to.close();
+                            } catch (IOException ignored) {
+                                // closing
+                            }
                         }
-                        out.write(buffer, 0, n);
-                        out.flush();
-                    }
-                } catch (IOException ignored) {
-                    // one side closed
-                } finally {
-                    try {
-                        from.close();
-                        to.close();
-                    } catch (IOException ignored) {
-                        // closing
-                    }
-                }
-            }, "cutting-proxy-pump");
+                    },
+                    "cutting-proxy-pump");
             t.setDaemon(true);
             t.start();
         }

@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -27,7 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
 import org.springframework.boot.test.system.CapturedOutput;
 
 import dev.ferry.testing.EventStream;
@@ -45,23 +43,31 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
 
     @Test
     void launchesRepositoryAndRunsCodeThroughTheProxy() throws Exception {
-        String repo = GIT.createRepo("hello", files(
-                "hello.ipynb", "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}",
-                "requirements.txt", "ipykernel\n",
-                "postBuild", "#!/bin/sh\necho built-by-postBuild > postbuild-marker.txt\n"));
+        String repo = GIT.createRepo(
+                "hello",
+                files(
+                        "hello.ipynb", "{\"cells\": [], \"metadata\": {}, \"nbformat\": 4, \"nbformat_minor\": 5}",
+                        "requirements.txt", "ipykernel\n",
+                        "postBuild", "#!/bin/sh\necho built-by-postBuild > postbuild-marker.txt\n"));
 
         EventStream.Result result = launch(repo, "main");
 
         assertThat(result.status()).isEqualTo(200);
-        assertThat(result.phases()).containsSubsequence("waiting", "fetching", "building", "built", "launching", "ready");
+        assertThat(result.phases())
+                .containsSubsequence("waiting", "fetching", "building", "built", "launching", "ready");
         assertThat(result.ids()).hasSameSizeAs(result.events());
         Map<String, Object> ready = result.last();
-        String commit = ((String) ready.get("binder_persistent_request")).substring(("v2/git/" + encode(repo) + "/").length());
+        String commit =
+                ((String) ready.get("binder_persistent_request")).substring(("v2/git/" + encode(repo) + "/").length());
         assertThat(commit).matches("[0-9a-f]{40}");
         assertThat((String) ready.get("url")).matches("http://127\\.0\\.0\\.1:" + port + "/user/[a-z2-7]{32}/");
         assertThat((String) ready.get("token")).hasSizeGreaterThanOrEqualTo(32);
-        assertThat(ready.get("image")).isEqualTo(result.events().stream().filter(e -> "built".equals(e.get("phase")))
-                .findFirst().orElseThrow().get("imageName"));
+        assertThat(ready.get("image"))
+                .isEqualTo(result.events().stream()
+                        .filter(e -> "built".equals(e.get("phase")))
+                        .findFirst()
+                        .orElseThrow()
+                        .get("imageName"));
         assertThat(ready.get("repo_url")).isEqualTo(repo);
         assertThat(ready.get("binder_launch_host")).isEqualTo(base() + "/");
         assertThat(ready.get("binder_request")).isEqualTo("v2/git/" + encode(repo) + "/main");
@@ -97,8 +103,11 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
         Map<String, Object> ready = launch(repo, "HEAD").last();
         assertThat(ready.get("phase")).isEqualTo("ready");
 
-        Process p = new ProcessBuilder("node", "kernel.mjs", (String) ready.get("url"), (String) ready.get("token"), "print(6*7)")
-                .directory(node.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "node", "kernel.mjs", (String) ready.get("url"), (String) ready.get("token"), "print(6*7)")
+                .directory(node.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
         assertThat(out).contains("OUTPUT \"42\\n\"");
@@ -128,14 +137,18 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
         }
 
         HeapWatch heap = HeapWatch.start();
-        HttpResponse<String> put = jupyter.http().send(jupyter.request("api/contents/big.bin")
-                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofFile(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> put = jupyter.http()
+                .send(
+                        jupyter.request("api/contents/big.bin")
+                                .header("Content-Type", "application/json")
+                                .PUT(HttpRequest.BodyPublishers.ofFile(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).as(put.body()).isIn(200, 201);
 
         MessageDigest received = MessageDigest.getInstance("SHA-256");
-        HttpResponse<InputStream> get = jupyter.http().send(jupyter.request("files/big.bin").GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> get = jupyter.http()
+                .send(jupyter.request("files/big.bin").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         long length = 0;
         try (InputStream in = get.body()) {
             byte[] buffer = new byte[64 * 1024];
@@ -148,9 +161,12 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
         long growth = heap.stop();
         assertThat(get.statusCode()).isEqualTo(200);
         assertThat(length).isEqualTo(50L * 1024 * 1024);
-        assertThat(HexFormat.of().formatHex(received.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
-        System.out.printf("[measure] 50 MiB up and down through the proxy: peak heap growth %.1f MiB (whole JVM, "
-                + "including the test's own client)%n", growth / 1048576.0);
+        assertThat(HexFormat.of().formatHex(received.digest()))
+                .isEqualTo(HexFormat.of().formatHex(sent.digest()));
+        System.out.printf(
+                "[measure] 50 MiB up and down through the proxy: peak heap growth %.1f MiB (whole JVM, "
+                        + "including the test's own client)%n",
+                growth / 1048576.0);
         Files.delete(body);
         Files.delete(dir);
     }
@@ -170,12 +186,17 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
             for (Future<EventStream.Result> f : pool.invokeAll(launches)) {
                 results.add(f.get());
             }
-            assertThat(results).allSatisfy(r -> assertThat(r.last().get("phase")).as(r.events().toString()).isEqualTo("ready"));
-            assertThat(results.stream().map(LocalPlatformTestSupport::sessionId).distinct()).hasSize(10);
+            assertThat(results)
+                    .allSatisfy(r -> assertThat(r.last().get("phase"))
+                            .as(r.events().toString())
+                            .isEqualTo("ready"));
+            assertThat(results.stream().map(LocalPlatformTestSupport::sessionId).distinct())
+                    .hasSize(10);
             assertThat(builds.buildsStarted() - buildsBefore).isEqualTo(1);
             assertThat(sessions.sessions()).hasSize(10);
             for (EventStream.Result r : results) {
-                JupyterClient jupyter = new JupyterClient((String) r.last().get("url"), (String) r.last().get("token"));
+                JupyterClient jupyter = new JupyterClient(
+                        (String) r.last().get("url"), (String) r.last().get("token"));
                 assertThat(jupyter.get("api/status").statusCode()).isEqualTo(200);
             }
         } finally {
@@ -218,9 +239,13 @@ class LocalLaunchTest extends LocalPlatformTestSupport {
         JupyterClient first = new JupyterClient((String) a.get("url"), (String) a.get("token"));
         JupyterClient second = new JupyterClient((String) b.get("url"), (String) b.get("token"));
 
-        HttpResponse<String> put = first.http().send(first.request("api/contents/shared.txt")
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"type\":\"file\",\"format\":\"text\",\"content\":\"changed by A\"}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> put = first.http()
+                .send(
+                        first.request("api/contents/shared.txt")
+                                .PUT(HttpRequest.BodyPublishers.ofString(
+                                        "{\"type\":\"file\",\"format\":\"text\",\"content\":\"changed by A\"}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(put.statusCode()).isEqualTo(200);
 
         assertThat(first.get("files/shared.txt").body()).isEqualTo("changed by A");

@@ -26,8 +26,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 import dev.ferry.FerryApplication;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.Parts;
-import dev.ferry.testing.TestGitServer;
 import dev.ferry.testing.Ports;
+import dev.ferry.testing.TestGitServer;
 
 /**
  * Ferry's own life: stopping it stops every notebook server it started; a Ferry that was killed with its servers
@@ -46,9 +46,16 @@ class LocalLifecycleTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false", "--logging.level.root=WARN", "--ferry.local.sandbox=" + sandbox};
+        return new String[] {
+            "--server.port=" + port,
+            "--ferry.platform=local",
+            "--ferry.local.work-dir=" + workDir,
+            "--ferry.repo.allowed-schemes=http,https",
+            "--ferry.repo.allow-private-addresses=true",
+            "--spring.jmx.enabled=false",
+            "--logging.level.root=WARN",
+            "--ferry.local.sandbox=" + sandbox
+        };
     }
 
     private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port, String sandbox) {
@@ -56,7 +63,8 @@ class LocalLifecycleTest {
     }
 
     private static Map<String, Object> launch(int port, String repo) throws Exception {
-        String url = "http://127.0.0.1:" + port + "/build/git/" + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main";
+        String url = "http://127.0.0.1:" + port + "/build/git/"
+                + java.net.URLEncoder.encode(repo, java.nio.charset.StandardCharsets.UTF_8) + "/main";
         Map<String, Object> ready = EventStream.read(url).last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
         return ready;
@@ -65,7 +73,8 @@ class LocalLifecycleTest {
     private static ProcessHandle server(Path workDir, Map<String, Object> ready) throws IOException {
         String[] parts = ((String) ready.get("url")).split("/");
         Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
+        try (Reader in = Files.newBufferedReader(
+                workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
             p.load(in);
         }
         return ProcessHandle.of(Long.parseLong(p.getProperty("pid"))).orElseThrow();
@@ -99,28 +108,43 @@ class LocalLifecycleTest {
         String repo = git.createRepo("lifecycle-crash", Map.of("README.md", "# crash\n"));
         int port = Ports.free();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classpath, FerryApplication.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                FerryApplication.class.getName()));
         command.addAll(List.of(settings(workDir, port, "none")));
-        Process crashing = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(workDir.resolve("crashing-ferry.log").toFile()).start();
+        Process crashing = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("crashing-ferry.log").toFile())
+                .start();
         ProcessHandle orphan;
         try {
             HttpClient http = HttpClient.newHttpClient();
-            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() -> http.send(
+                                            HttpRequest.newBuilder(
+                                                            URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.discarding())
+                                    .statusCode()
+                            == 200);
             orphan = server(workDir, launch(port, repo));
         } finally {
             crashing.destroyForcibly().waitFor();
         }
-        assertThat(orphan.isAlive()).as("a killed Ferry cannot stop its servers").isTrue();
+        assertThat(orphan.isAlive())
+                .as("a killed Ferry cannot stop its servers")
+                .isTrue();
 
         ConfigurableApplicationContext next = startInThisJvm(workDir, Ports.free(), "none");
         try {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.isAlive());
             assertThat(LocalLayout.children(workDir.resolve("sessions"))).isEmpty();
-            assertThat(ProcessTree.mentioning(workDir.resolve("sessions").toString())).isEmpty();
+            assertThat(ProcessTree.mentioning(workDir.resolve("sessions").toString()))
+                    .isEmpty();
         } finally {
             next.close();
         }

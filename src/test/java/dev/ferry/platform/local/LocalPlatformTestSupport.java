@@ -34,13 +34,16 @@ import dev.ferry.testing.TestGitServer;
  * Ferry itself on a random port. Loopback repositories need {@code allow-private-addresses}; host names other than
  * {@code localhost} never resolve, so no test can send a packet off this machine.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "ferry.platform=local",
-        "ferry.repo.allowed-schemes=http,https",
-        "ferry.repo.allow-private-addresses=true",
-        "ferry.repo.git-timeout=10s",
-        "ferry.launch.timeout=60s",
-        "ferry.build.max-concurrent=2"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "ferry.platform=local",
+            "ferry.repo.allowed-schemes=http,https",
+            "ferry.repo.allow-private-addresses=true",
+            "ferry.repo.git-timeout=10s",
+            "ferry.launch.timeout=60s",
+            "ferry.build.max-concurrent=2"
+        })
 public abstract class LocalPlatformTestSupport {
 
     protected static final TestGitServer GIT = startGitServer();
@@ -71,11 +74,13 @@ public abstract class LocalPlatformTestSupport {
     static void workDir(DynamicPropertyRegistry registry) {
         // Sandboxed wherever bubblewrap is (and always under CI, which installs it); a developer machine without it
         // runs these tests unconfined rather than not at all. The sandbox's own tests require it (Parts).
-        registry.add("ferry.local.sandbox", () -> Files.isExecutable(Path.of("/usr/bin/bwrap")) || Parts.ci()
-                ? "bubblewrap" : "none");
+        registry.add(
+                "ferry.local.sandbox",
+                () -> Files.isExecutable(Path.of("/usr/bin/bwrap")) || Parts.ci() ? "bubblewrap" : "none");
         registry.add("ferry.local.work-dir", () -> {
             try {
-                return dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-test-work")).toString();
+                return dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-test-work"))
+                        .toString();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -172,7 +177,8 @@ public abstract class LocalPlatformTestSupport {
     /** The pid of a running session's server, from the file the launcher keeps. */
     long serverPid(String sessionId) throws IOException {
         Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(workDir().resolve("sessions").resolve(sessionId).resolve("session.properties"))) {
+        try (Reader in = Files.newBufferedReader(
+                workDir().resolve("sessions").resolve(sessionId).resolve("session.properties"))) {
             p.load(in);
         }
         return Long.parseLong(p.getProperty("pid"));
@@ -186,18 +192,25 @@ public abstract class LocalPlatformTestSupport {
     List<ProcessHandle> serverProcesses() {
         String dir = workDir().toString();
         java.util.Set<ProcessHandle> found = new java.util.LinkedHashSet<>(ProcessTree.mentioning(dir));
-        ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> {
-            try {
-                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).toString().startsWith(dir);
-            } catch (IOException | UnsupportedOperationException | SecurityException e) {
-                return false;
-            }
-        }).forEach(found::add);
+        ProcessHandle.allProcesses()
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> {
+                    try {
+                        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"))
+                                .toString()
+                                .startsWith(dir);
+                    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                        return false;
+                    }
+                })
+                .forEach(found::add);
         return List.copyOf(found);
     }
 
     List<String> sessionDirs() {
-        return LocalLayout.children(workDir().resolve("sessions")).stream().map(p -> p.getFileName().toString()).toList();
+        return LocalLayout.children(workDir().resolve("sessions")).stream()
+                .map(p -> p.getFileName().toString())
+                .toList();
     }
 
     /** Waits for launches still under way (a client may have left before ready), then stops every session. */

@@ -63,28 +63,50 @@ class LocalSandboxSecretsTest {
         String tokenSecret = "token-key-" + UUID.randomUUID();
         Path workDir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-secrets"));
         int port = Ports.free();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                FerryApplication.class.getName(), "--server.port=" + port, "--ferry.platform=local",
-                "--ferry.local.work-dir=" + workDir.resolve("work"), "--ferry.repo.allowed-schemes=http,https",
-                "--ferry.repo.allow-private-addresses=true", "--spring.jmx.enabled=false", "--logging.level.root=WARN",
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                FerryApplication.class.getName(),
+                "--server.port=" + port,
+                "--ferry.platform=local",
+                "--ferry.local.work-dir=" + workDir.resolve("work"),
+                "--ferry.repo.allowed-schemes=http,https",
+                "--ferry.repo.allow-private-addresses=true",
+                "--spring.jmx.enabled=false",
+                "--logging.level.root=WARN",
                 "--ferry.rate-limit.token-secret=" + tokenSecret));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve("ferry.log").toFile());
         builder.environment().put("FERRY_ADMIN_PASSWORD", adminPassword);
         ferry = builder.start();
         HttpClient http = HttpClient.newHttpClient();
-        Awaitility.await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(90))
+                .ignoreExceptions()
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
 
-        String repo = git.createRepo("reads-proc", Map.of("postBuild", String.join("\n", "#!/bin/sh",
-                "echo \"scanning $(ls -d /proc/[0-9]* | wc -l) processes\"",
-                "for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < \"$f\"; done 2>/dev/null "
-                        + "| grep -a -i -E 'ferry|secret|password' | sed 's/^/found: /'",
-                "echo scan done", "")));
-        EventStream.Result result = EventStream.read("http://127.0.0.1:" + port + "/build/git/"
-                + URLEncoder.encode(repo, StandardCharsets.UTF_8) + "/main");
+        String repo = git.createRepo(
+                "reads-proc",
+                Map.of(
+                        "postBuild",
+                        String.join(
+                                "\n",
+                                "#!/bin/sh",
+                                "echo \"scanning $(ls -d /proc/[0-9]* | wc -l) processes\"",
+                                "for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < \"$f\"; done 2>/dev/null "
+                                        + "| grep -a -i -E 'ferry|secret|password' | sed 's/^/found: /'",
+                                "echo scan done",
+                                "")));
+        EventStream.Result result = EventStream.read(
+                "http://127.0.0.1:" + port + "/build/git/" + URLEncoder.encode(repo, StandardCharsets.UTF_8) + "/main");
 
         StringBuilder log = new StringBuilder();
         result.events().forEach(e -> log.append(e.get("message")));

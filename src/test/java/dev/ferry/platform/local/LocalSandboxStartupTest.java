@@ -29,9 +29,14 @@ import dev.ferry.testing.Ports;
 class LocalSandboxStartupTest {
 
     private static String[] settings(Path workDir, int port, String... more) {
-        String[] base = {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.local.bubblewrap=" + workDir.resolve("no-such-bwrap"), "--spring.jmx.enabled=false",
-                "--logging.level.root=WARN"};
+        String[] base = {
+            "--server.port=" + port,
+            "--ferry.platform=local",
+            "--ferry.local.work-dir=" + workDir,
+            "--ferry.local.bubblewrap=" + workDir.resolve("no-such-bwrap"),
+            "--spring.jmx.enabled=false",
+            "--logging.level.root=WARN"
+        };
         String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, all, base.length, more.length);
         return all;
@@ -39,9 +44,13 @@ class LocalSandboxStartupTest {
 
     @Test
     void withoutBubblewrapTheLocalPlatformRefusesToStartAndSaysWhatToDo(@TempDir Path workDir) throws Exception {
-        assertThatThrownBy(() -> new SpringApplicationBuilder(FerryApplication.class).run(settings(workDir, Ports.free())).close())
-                .rootCause().hasMessage("The local platform runs repository code in a bubblewrap sandbox, and "
-                        + "ferry.local.bubblewrap (" + workDir.resolve("no-such-bwrap") + ") is not an executable file. "
+        assertThatThrownBy(() -> new SpringApplicationBuilder(FerryApplication.class)
+                        .run(settings(workDir, Ports.free()))
+                        .close())
+                .rootCause()
+                .hasMessage("The local platform runs repository code in a bubblewrap sandbox, and "
+                        + "ferry.local.bubblewrap (" + workDir.resolve("no-such-bwrap")
+                        + ") is not an executable file. "
                         + "Install bubblewrap (Debian/Ubuntu: apt install bubblewrap), or set ferry.local.bubblewrap to "
                         + "its path; only on a machine whose users you trust, set ferry.local.sandbox=none to run "
                         + "repository code without isolation.");
@@ -53,10 +62,14 @@ class LocalSandboxStartupTest {
         int port = Ports.free();
         try (ConfigurableApplicationContext ferry = new SpringApplicationBuilder(FerryApplication.class)
                 .run(settings(workDir, port, "--ferry.local.sandbox=none"))) {
-            assertThat(output.getAll()).contains("WARN").contains("ferry.local.sandbox=none: builds and notebook servers "
-                    + "run WITHOUT isolation");
-            HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(output.getAll())
+                    .contains("WARN")
+                    .contains("ferry.local.sandbox=none: builds and notebook servers " + "run WITHOUT isolation");
+            HttpResponse<String> health = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(health.body()).contains("\"service\":\"Sandbox\"").contains("\"isolated\":false");
         }
     }

@@ -50,8 +50,11 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
     }
 
     private static void assertGone(String marker) {
-        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(ProcessTree.mentioning(marker)).as("processes named " + marker).isEmpty());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(ProcessTree.mentioning(marker))
+                        .as("processes named " + marker)
+                        .isEmpty());
     }
 
     @Test
@@ -73,7 +76,9 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
 
         Map<String, Object> ready = launch(repo, "main").last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
-        assertThat(ProcessTree.mentioning(marker)).as("the daemon runs while its session does").isNotEmpty();
+        assertThat(ProcessTree.mentioning(marker))
+                .as("the daemon runs while its session does")
+                .isNotEmpty();
 
         sessions.stop(sessionId(ready), "the test ended.");
         assertGone(marker);
@@ -86,11 +91,12 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
     @Test
     void aPostBuildCannotReadTheHostsPasswordHashes() throws Exception {
         Path shadow = Path.of("/etc/shadow");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(shadow),
-                "skipped: this test runs as a user who cannot read /etc/shadow either");
-        List<String> hashes = Files.readAllLines(shadow).stream().filter(l -> !l.isBlank()).toList();
-        String repo = GIT.createRepo("reads-shadow", files("postBuild",
-                "#!/bin/sh\ncat /etc/shadow /etc/gshadow 2>&1\necho cat done\n"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isReadable(shadow), "skipped: this test runs as a user who cannot read /etc/shadow either");
+        List<String> hashes =
+                Files.readAllLines(shadow).stream().filter(l -> !l.isBlank()).toList();
+        String repo = GIT.createRepo(
+                "reads-shadow", files("postBuild", "#!/bin/sh\ncat /etc/shadow /etc/gshadow 2>&1\necho cat done\n"));
 
         EventStream.Result result = launch(repo, "main");
 
@@ -112,20 +118,31 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
         assertThat(first.get("phase")).as(first.toString()).isEqualTo("ready");
         sessions.stop(sessionId(first), "the test ended.");
 
-        String attacker = GIT.createRepo("pth-attacker", files("postBuild", String.join("\n", "#!/bin/sh",
-                "for d in \"$PWD\"/../../*/venv/lib/python3*/site-packages; do",
-                "  echo \"import pathlib; pathlib.Path('planted-by-a.txt').write_text('A')\" > \"$d/zz_planted.pth\" "
-                        + "&& echo \"planted in $d\"",
-                "done", "")));
+        String attacker = GIT.createRepo(
+                "pth-attacker",
+                files(
+                        "postBuild",
+                        String.join(
+                                "\n",
+                                "#!/bin/sh",
+                                "for d in \"$PWD\"/../../*/venv/lib/python3*/site-packages; do",
+                                "  echo \"import pathlib; pathlib.Path('planted-by-a.txt').write_text('A')\" > \"$d/zz_planted.pth\" "
+                                        + "&& echo \"planted in $d\"",
+                                "done",
+                                "")));
         EventStream.Result built = launch(attacker, "main");
         assertThat(built.last().get("phase")).as(built.events().toString()).isEqualTo("ready");
         assertThat(log(built)).as("the attack ran").contains("planted in");
 
         try (var envs = Files.list(workDir().resolve("envs"))) {
-            List<Path> victims = envs.filter(p -> p.getFileName().toString().contains("pth-victim")).toList();
+            List<Path> victims = envs.filter(p -> p.getFileName().toString().contains("pth-victim"))
+                    .toList();
             assertThat(victims).hasSize(1);
-            try (var planted = Files.find(victims.get(0), 8, (p, a) -> p.getFileName().toString().equals("zz_planted.pth"))) {
-                assertThat(planted.toList()).as("files planted in B's environment").isEmpty();
+            try (var planted = Files.find(
+                    victims.get(0), 8, (p, a) -> p.getFileName().toString().equals("zz_planted.pth"))) {
+                assertThat(planted.toList())
+                        .as("files planted in B's environment")
+                        .isEmpty();
             }
         }
         Map<String, Object> again = launch(victim, "main").last();
@@ -140,42 +157,47 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
      */
     @Test
     void aSessionCannotReadAnotherSessionsTokenNorKillItsServer() throws Exception {
-        Map<String, Object> readyB = launch(GIT.createRepo("victim-b", files("b.txt", "B\n")), "main").last();
-        Map<String, Object> readyA = launch(GIT.createRepo("attacker-a", files("a.txt", "A\n")), "main").last();
+        Map<String, Object> readyB = launch(GIT.createRepo("victim-b", files("b.txt", "B\n")), "main")
+                .last();
+        Map<String, Object> readyA = launch(GIT.createRepo("attacker-a", files("a.txt", "A\n")), "main")
+                .last();
         assertThat(readyA.get("phase")).as(readyA.toString()).isEqualTo("ready");
         assertThat(readyB.get("phase")).as(readyB.toString()).isEqualTo("ready");
         String bToken = (String) readyB.get("token");
         JupyterClient a = new JupyterClient((String) readyA.get("url"), (String) readyA.get("token"));
 
-        String printed = a.execute(a.startKernel(), String.join("\n",
-                "import glob, json, os, signal",
-                "mine = os.environ.get('JUPYTER_TOKEN')",
-                "found, killed = set(), []",
-                "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:",
-                "    try:",
-                "        env = open('/proc/%s/environ' % pid, 'rb').read().split(b'\\0')",
-                "    except OSError:",
-                "        continue",
-                "    tokens = [e[14:].decode() for e in env if e.startswith(b'JUPYTER_TOKEN=')]",
-                "    if tokens and tokens[0] != mine:",
-                "        found.add(tokens[0])",
-                "        try:",
-                "            os.kill(int(pid), signal.SIGKILL); killed.append(pid)",
-                "        except OSError:",
-                "            pass",
-                "sessions = os.path.dirname(os.path.dirname(os.getcwd()))",
-                "for f in glob.glob(sessions + '/*/runtime/*.json'):",
-                "    try:",
-                "        found.add(json.load(open(f)).get('token', ''))",
-                "    except (OSError, ValueError):",
-                "        pass",
-                "found.discard(mine)",
-                "print('found', sorted(found), 'killed', killed)"));
+        String printed = a.execute(
+                a.startKernel(),
+                String.join(
+                        "\n",
+                        "import glob, json, os, signal",
+                        "mine = os.environ.get('JUPYTER_TOKEN')",
+                        "found, killed = set(), []",
+                        "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:",
+                        "    try:",
+                        "        env = open('/proc/%s/environ' % pid, 'rb').read().split(b'\\0')",
+                        "    except OSError:",
+                        "        continue",
+                        "    tokens = [e[14:].decode() for e in env if e.startswith(b'JUPYTER_TOKEN=')]",
+                        "    if tokens and tokens[0] != mine:",
+                        "        found.add(tokens[0])",
+                        "        try:",
+                        "            os.kill(int(pid), signal.SIGKILL); killed.append(pid)",
+                        "        except OSError:",
+                        "            pass",
+                        "sessions = os.path.dirname(os.path.dirname(os.getcwd()))",
+                        "for f in glob.glob(sessions + '/*/runtime/*.json'):",
+                        "    try:",
+                        "        found.add(json.load(open(f)).get('token', ''))",
+                        "    except (OSError, ValueError):",
+                        "        pass",
+                        "found.discard(mine)",
+                        "print('found', sorted(found), 'killed', killed)"));
 
         assertThat(printed).startsWith("found").doesNotContain(bToken);
         Thread.sleep(1000); // a killed server would be gone by now
-        RawHttp.Response b = RawHttp.get(port, "/user/" + sessionId(readyB) + "/api/contents",
-                Map.of("Authorization", "token " + bToken));
+        RawHttp.Response b = RawHttp.get(
+                port, "/user/" + sessionId(readyB) + "/api/contents", Map.of("Authorization", "token " + bToken));
         assertThat(b.status()).as("B still answers").isEqualTo(200);
         assertThat(b.body()).contains("b.txt");
     }
@@ -186,8 +208,11 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
      */
     @Test
     void aPostBuildsUserLevelJupyterSettingsStillReachItsSessions() throws Exception {
-        String repo = GIT.createRepo("user-settings", files("postBuild",
-                "#!/bin/sh\njupyter nbextension enable --user --section=notebook ferry-test/main 2>&1 | tail -1\n"));
+        String repo = GIT.createRepo(
+                "user-settings",
+                files(
+                        "postBuild",
+                        "#!/bin/sh\njupyter nbextension enable --user --section=notebook ferry-test/main 2>&1 | tail -1\n"));
 
         Map<String, Object> ready = launch(repo, "main").last();
 
@@ -204,15 +229,23 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
     @Test
     void aRepositorysJupyterConfigurationCannotSwitchOffTheToken() throws Exception {
         String open = "c.{app}.token = ''\nc.{app}.password = ''\nc.{app}.disable_check_xsrf = True\n";
-        String json = "{\"NotebookApp\": {\"token\": \"\", \"password\": \"\"}, \"ServerApp\": {\"token\": \"\", \"password\": \"\"}}";
-        String repo = GIT.createRepo("open-config", files(
-                ".jupyter/jupyter_notebook_config.py", open.replace("{app}", "NotebookApp"),
-                ".jupyter/jupyter_server_config.py", open.replace("{app}", "ServerApp"),
-                ".local/etc/jupyter/jupyter_notebook_config.json", json,
-                ".local/etc/jupyter/jupyter_server_config.json", json,
-                "postBuild", "#!/bin/sh\nmkdir -p \"$VIRTUAL_ENV/etc/jupyter\"\n"
-                        + "echo '" + json + "' > \"$VIRTUAL_ENV/etc/jupyter/jupyter_notebook_config.json\"\n"
-                        + "echo '" + json + "' > \"$VIRTUAL_ENV/etc/jupyter/jupyter_server_config.json\"\n"));
+        String json =
+                "{\"NotebookApp\": {\"token\": \"\", \"password\": \"\"}, \"ServerApp\": {\"token\": \"\", \"password\": \"\"}}";
+        String repo = GIT.createRepo(
+                "open-config",
+                files(
+                        ".jupyter/jupyter_notebook_config.py",
+                        open.replace("{app}", "NotebookApp"),
+                        ".jupyter/jupyter_server_config.py",
+                        open.replace("{app}", "ServerApp"),
+                        ".local/etc/jupyter/jupyter_notebook_config.json",
+                        json,
+                        ".local/etc/jupyter/jupyter_server_config.json",
+                        json,
+                        "postBuild",
+                        "#!/bin/sh\nmkdir -p \"$VIRTUAL_ENV/etc/jupyter\"\n"
+                                + "echo '" + json + "' > \"$VIRTUAL_ENV/etc/jupyter/jupyter_notebook_config.json\"\n"
+                                + "echo '" + json + "' > \"$VIRTUAL_ENV/etc/jupyter/jupyter_server_config.json\"\n"));
 
         Map<String, Object> ready = launch(repo, "main").last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
@@ -224,8 +257,8 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
         RawHttp.Response page = RawHttp.get(port, "/user/" + id + "/tree", Map.of("Accept", "text/html"));
         assertThat(page.status()).isEqualTo(302);
         assertThat(page.header("Location")).startsWith("/user/" + id + "/login");
-        RawHttp.Response withToken = RawHttp.get(port, "/user/" + id + "/api/contents",
-                Map.of("Authorization", "token " + ready.get("token")));
+        RawHttp.Response withToken = RawHttp.get(
+                port, "/user/" + id + "/api/contents", Map.of("Authorization", "token " + ready.get("token")));
         assertThat(withToken.status()).isEqualTo(200);
     }
 
@@ -239,8 +272,12 @@ class LocalSandboxTest extends LocalPlatformTestSupport {
         Path canary = Files.createTempFile("ferry-canary-", ".txt");
         try {
             Files.writeString(canary, "canary\n");
-            String repo = GIT.createRepo("plants-link", files("postBuild",
-                    "#!/bin/sh\nrm -f ../ferry-env.properties\nln -s " + canary + " ../ferry-env.properties\n"));
+            String repo = GIT.createRepo(
+                    "plants-link",
+                    files(
+                            "postBuild",
+                            "#!/bin/sh\nrm -f ../ferry-env.properties\nln -s " + canary
+                                    + " ../ferry-env.properties\n"));
 
             Map<String, Object> ready = launch(repo, "main").last();
 

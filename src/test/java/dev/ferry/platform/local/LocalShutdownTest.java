@@ -35,8 +35,8 @@ import tools.jackson.databind.json.JsonMapper;
 import dev.ferry.FerryApplication;
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.Parts;
-import dev.ferry.testing.TestGitServer;
 import dev.ferry.testing.Ports;
+import dev.ferry.testing.TestGitServer;
 
 /**
  * Ferry told to stop while it works, as a real process: SIGTERM with a session (and its kernel) running, a build in
@@ -48,7 +48,9 @@ import dev.ferry.testing.Ports;
 class LocalShutdownTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
     @AutoClose
     private static TestGitServer git;
 
@@ -78,29 +80,38 @@ class LocalShutdownTest {
         final CompletableFuture<Void> ended = new CompletableFuture<>();
 
         LiveStream(String url) {
-            Thread reader = new Thread(() -> {
-                try {
-                    HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                            .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-                    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-                        String line;
-                        while ((line = in.readLine()) != null) {
-                            if (line.startsWith("data: ")) {
-                                events.add(JSON.readValue(line.substring(6), new TypeReference<Map<String, Object>>() { }));
+            Thread reader = new Thread(
+                    () -> {
+                        try {
+                            HttpResponse<java.io.InputStream> r = HTTP.send(
+                                    HttpRequest.newBuilder(URI.create(url))
+                                            .header("Accept", "text/event-stream")
+                                            .GET()
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofInputStream());
+                            try (BufferedReader in =
+                                    new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                                String line;
+                                while ((line = in.readLine()) != null) {
+                                    if (line.startsWith("data: ")) {
+                                        events.add(JSON.readValue(
+                                                line.substring(6), new TypeReference<Map<String, Object>>() {}));
+                                    }
+                                }
                             }
+                            ended.complete(null);
+                        } catch (Exception e) {
+                            ended.completeExceptionally(e);
                         }
-                    }
-                    ended.complete(null);
-                } catch (Exception e) {
-                    ended.completeExceptionally(e);
-                }
-            }, "live-stream");
+                    },
+                    "live-stream");
             reader.setDaemon(true);
             reader.start();
         }
 
         boolean said(String text) {
-            return events.stream().anyMatch(e -> String.valueOf(e.get("message")).contains(text));
+            return events.stream()
+                    .anyMatch(e -> String.valueOf(e.get("message")).contains(text));
         }
 
         Map<String, Object> last() {
@@ -115,25 +126,47 @@ class LocalShutdownTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {"--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.repo.allowed-schemes=http,https", "--ferry.repo.allow-private-addresses=true",
-                "--ferry.quota.total=1", "--ferry.quota.queue.leave-after=120s", "--spring.jmx.enabled=false",
-                "--logging.level.root=WARN", "--logging.level.dev.ferry=INFO", "--ferry.local.sandbox=" + sandbox};
+        return new String[] {
+            "--server.port=" + port,
+            "--ferry.platform=local",
+            "--ferry.local.work-dir=" + workDir,
+            "--ferry.repo.allowed-schemes=http,https",
+            "--ferry.repo.allow-private-addresses=true",
+            "--ferry.quota.total=1",
+            "--ferry.quota.queue.leave-after=120s",
+            "--spring.jmx.enabled=false",
+            "--logging.level.root=WARN",
+            "--logging.level.dev.ferry=INFO",
+            "--ferry.local.sandbox=" + sandbox
+        };
     }
 
     /** Ferry as a child JVM on the test classpath, as an operator runs it; returns once it answers. */
     private Process startFerry(Path workDir, int port, String sandbox) throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classpath, FerryApplication.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classpath,
+                FerryApplication.class.getName()));
         command.addAll(List.of(settings(workDir, port, sandbox)));
         Path log = workDir.resolveSibling(workDir.getFileName() + "-ferry.log");
         temporary.add(log);
-        Process ferry = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process ferry = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         started.add(ferry);
-        Awaitility.await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> HTTP.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(90))
+                .ignoreExceptions()
+                .until(() -> HTTP.send(
+                                        HttpRequest.newBuilder(
+                                                        URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
         return ferry;
     }
 
@@ -142,13 +175,12 @@ class LocalShutdownTest {
     }
 
     /** What a Ferry at work holds: a session with a kernel, a build in its postBuild, a launch waiting in line. */
-    private record Work(ProcessHandle server, LiveStream build, LiveStream queued) {
-    }
+    private record Work(ProcessHandle server, LiveStream build, LiveStream queued) {}
 
     private Work putToWork(String name, int port, Path workDir) throws Exception {
         String plain = git.createRepo(name + "-plain", Map.of("README.md", "# plain\n"));
-        String slow = git.createRepo(name + "-slow-build", Map.of("postBuild",
-                "#!/bin/sh\necho building for five minutes\nsleep 300\n"));
+        String slow = git.createRepo(
+                name + "-slow-build", Map.of("postBuild", "#!/bin/sh\necho building for five minutes\nsleep 300\n"));
 
         LiveStream first = new LiveStream(buildUrl(port, plain));
         first.ended.get(180, TimeUnit.SECONDS);
@@ -163,10 +195,12 @@ class LocalShutdownTest {
 
         String[] parts = ((String) ready.get("url")).split("/");
         java.util.Properties p = new java.util.Properties();
-        try (var in = Files.newBufferedReader(workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
+        try (var in = Files.newBufferedReader(
+                workDir.resolve("sessions").resolve(parts[parts.length - 1]).resolve("session.properties"))) {
             p.load(in);
         }
-        ProcessHandle server = ProcessHandle.of(Long.parseLong(p.getProperty("pid"))).orElseThrow();
+        ProcessHandle server =
+                ProcessHandle.of(Long.parseLong(p.getProperty("pid"))).orElseThrow();
         assertThat(server.descendants().toList()).as("the session's kernel").isNotEmpty();
         return new Work(server, build, queued);
     }
@@ -176,7 +210,9 @@ class LocalShutdownTest {
 
         /** What Ferry started and still runs: server, kernel, postBuild and its sleep. */
         List<ProcessHandle> children() {
-            List<ProcessHandle> children = ProcessTree.inside(workDir).stream().filter(h -> h.pid() != ferry.pid()).toList();
+            List<ProcessHandle> children = ProcessTree.inside(workDir).stream()
+                    .filter(h -> h.pid() != ferry.pid())
+                    .toList();
             assertThat(children).as("server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4);
             return children;
         }
@@ -191,23 +227,33 @@ class LocalShutdownTest {
 
     /** No process runs in {@code workDir}, no session folder is left, and the unfinished build left no environment. */
     private static void assertNothingLeftIn(Path workDir) throws Exception {
-        assertThat(ProcessTree.inside(workDir)).as("any process of the work dir").isEmpty();
-        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("session folders").isEmpty();
-        assertThat(LocalLayout.children(workDir.resolve("envs"))).as("unfinished environments")
+        assertThat(ProcessTree.inside(workDir))
+                .as("any process of the work dir")
+                .isEmpty();
+        assertThat(LocalLayout.children(workDir.resolve("sessions")))
+                .as("session folders")
+                .isEmpty();
+        assertThat(LocalLayout.children(workDir.resolve("envs")))
+                .as("unfinished environments")
                 .noneMatch(env -> env.getFileName().toString().contains("slow-build"));
     }
 
     /** The next Ferry on {@code workDir} has started (and cleaned up) by the time this returns. */
     private static void assertTheNextFerryLeavesNothing(Path workDir, String sandbox) throws Exception {
-        try (ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
-                .run(settings(workDir, Ports.free(), sandbox))) {
+        try (ConfigurableApplicationContext next =
+                new SpringApplicationBuilder(FerryApplication.class).run(settings(workDir, Ports.free(), sandbox))) {
             assertNothingLeftIn(workDir);
         }
     }
 
     private static void awaitAllEnded(List<ProcessHandle> processes) {
-        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(processes.stream().filter(ProcessHandle::isAlive).toList()).as("children still running").isEmpty());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(processes.stream()
+                                .filter(ProcessHandle::isAlive)
+                                .toList())
+                        .as("children still running")
+                        .isEmpty());
     }
 
     @Test
@@ -224,8 +270,10 @@ class LocalShutdownTest {
         assertThat(seconds).as("seconds from SIGTERM to exit").isLessThan(30);
         for (LiveStream waiting : List.of(busy.work().build(), busy.work().queued())) {
             waiting.ended.get(5, TimeUnit.SECONDS);
-            assertThat(waiting.last()).as(waiting.events.toString())
-                    .containsEntry("phase", "failed").containsEntry("status_code", 503)
+            assertThat(waiting.last())
+                    .as(waiting.events.toString())
+                    .containsEntry("phase", "failed")
+                    .containsEntry("status_code", 503)
                     .containsEntry("message", "Ferry is restarting; launch again in a minute.\n");
         }
         assertThat(busy.work().server().isAlive()).isFalse();
@@ -250,12 +298,16 @@ class LocalShutdownTest {
 
         busy.ferry().destroyForcibly().waitFor(); // SIGKILL: no chance to stop anything
         List<ProcessHandle> orphans = ProcessTree.inside(busy.workDir());
-        assertThat(orphans).as("left running: server, kernel, postBuild and its sleep").hasSizeGreaterThanOrEqualTo(4)
+        assertThat(orphans)
+                .as("left running: server, kernel, postBuild and its sleep")
+                .hasSizeGreaterThanOrEqualTo(4)
                 .contains(busy.work().server());
 
         try (ConfigurableApplicationContext next = new SpringApplicationBuilder(FerryApplication.class)
                 .run(settings(busy.workDir(), Ports.free(), "none"))) {
-            assertThat(orphans.stream().filter(ProcessHandle::isAlive).toList()).as("still running").isEmpty();
+            assertThat(orphans.stream().filter(ProcessHandle::isAlive).toList())
+                    .as("still running")
+                    .isEmpty();
             assertNothingLeftIn(busy.workDir());
         }
     }

@@ -35,7 +35,8 @@ class MasterMainFallbackTest extends LocalPlatformTestSupport {
     /** Leaves the repository with {@code keep} as its default branch and no {@code main}. */
     private static void onlyBranch(String name, String keep) throws Exception {
         try (org.eclipse.jgit.lib.Repository repo = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
-                .setGitDir(GIT.reposDir().resolve(name + ".git").toFile()).build()) {
+                .setGitDir(GIT.reposDir().resolve(name + ".git").toFile())
+                .build()) {
             repo.updateRef(org.eclipse.jgit.lib.Constants.HEAD).link("refs/heads/" + keep);
             org.eclipse.jgit.lib.RefUpdate delete = repo.updateRef("refs/heads/main");
             delete.setForceUpdate(true);
@@ -73,7 +74,9 @@ class MasterMainFallbackTest extends LocalPlatformTestSupport {
 
         assertThat(ready.get("phase")).isEqualTo("ready");
         assertThat(ready.get("binder_persistent_request")).isEqualTo("v2/gh/octo/old/" + master);
-        assertThat((String) ready.get("message")).contains("The branch 'main' does not exist").contains("launching its 'master' branch");
+        assertThat((String) ready.get("message"))
+                .contains("The branch 'main' does not exist")
+                .contains("launching its 'master' branch");
     }
 
     @Test
@@ -86,7 +89,8 @@ class MasterMainFallbackTest extends LocalPlatformTestSupport {
 
         assertThat(failed.get("phase")).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(404);
-        assertThat((String) failed.get("message")).contains("Could not find the branch 'master'")
+        assertThat((String) failed.get("message"))
+                .contains("Could not find the branch 'master'")
                 .contains("nor the branch 'main' that often replaces it");
     }
 
@@ -95,7 +99,8 @@ class MasterMainFallbackTest extends LocalPlatformTestSupport {
         GIT.createRepo("octo/plain", files("README.md", "# p\n"));
         Map<String, Object> failed = build("octo/plain/develop").last();
         assertThat(failed.get("phase")).isEqualTo("failed");
-        assertThat((String) failed.get("message")).contains("Could not find the branch or tag 'develop'")
+        assertThat((String) failed.get("message"))
+                .contains("Could not find the branch or tag 'develop'")
                 .doesNotContain("main");
     }
 }

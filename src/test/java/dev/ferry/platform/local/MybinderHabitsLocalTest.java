@@ -44,16 +44,21 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
 
     /** Runs the repository's verify script inside the session, from a kernel, as a notebook cell would. */
     private static String verify(Map<String, Object> ready) throws Exception {
-        return run(ready, null, "import subprocess; r = subprocess.run(['bash', 'verify'], capture_output=True, text=True); "
-                + "print(r.stdout + r.stderr, end='')");
+        return run(
+                ready,
+                null,
+                "import subprocess; r = subprocess.run(['bash', 'verify'], capture_output=True, text=True); "
+                        + "print(r.stdout + r.stderr, end='')");
     }
 
     @Test
     void aSessionSeesWhatMybinderGivesRepoDirLocalBinStartAfterPostBuild() throws Exception {
-        Map<String, Object> ready = ready("mh-verify", files(
-                "binder/runtime.txt", "python-3.11\n",
-                "binder/requirements.txt", "jinja2\n",
-                "binder/postBuild", """
+        Map<String, Object> ready = ready(
+                "mh-verify",
+                files(
+                        "binder/runtime.txt", "python-3.11\n",
+                        "binder/requirements.txt", "jinja2\n",
+                        "binder/postBuild", """
                         #!/bin/bash
                         set -e
                         mkdir -p "$HOME/.local/bin"
@@ -62,34 +67,40 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
                         echo "$REPO_DIR" > postbuild-repo-dir
                         touch postbuild-ran
                         """,
-                "binder/start", """
+                        "binder/start", """
                         #!/bin/bash
                         if [ -f "$REPO_DIR/postbuild-ran" ]; then echo yes; else echo no; fi > "$REPO_DIR/start-saw-postbuild"
                         export FROM_START=yes
                         exec "$@"
                         """,
-                "verify", VERIFY));
+                        "verify", VERIFY));
         assertThat(verify(ready)).isEqualTo("verify: ok\n");
     }
 
     @Test
     void runtimeTxtPython3IsTheDefaultPython() throws Exception {
         Map<String, Object> ready = ready("mh-python-3", files("runtime.txt", "python-3\n"));
-        assertThat(run(ready, null, "import sys; print(sys.version_info[0], 'venv' in sys.prefix)")).isEqualTo("3 True\n");
+        assertThat(run(ready, null, "import sys; print(sys.version_info[0], 'venv' in sys.prefix)"))
+                .isEqualTo("3 True\n");
     }
 
     @Test
     void aPipfileWithoutALockIsInstalledFromThePipfile() throws Exception {
         // ferrytestpkg exists only in this repository; the path is relative to the Pipfile's folder, as with pipenv
-        EventStream.Result result = result("mh-pipfile-nolock", files(
-                "binder/Pipfile", "[packages]\njinja2 = \"*\"\nferrytestpkg = {path = \"../pkgs/ferrytestpkg\"}\n\n"
-                        + "[requires]\npython_version = \"3.11\"\n",
-                "pkgs/ferrytestpkg/setup.py", "from setuptools import setup\nsetup(name='ferrytestpkg', version='1.0', "
-                        + "py_modules=['ferrytestpkg'])\n",
-                "pkgs/ferrytestpkg/ferrytestpkg.py", "ANSWER = 42\n"));
+        EventStream.Result result = result(
+                "mh-pipfile-nolock",
+                files(
+                        "binder/Pipfile",
+                                "[packages]\njinja2 = \"*\"\nferrytestpkg = {path = \"../pkgs/ferrytestpkg\"}\n\n"
+                                        + "[requires]\npython_version = \"3.11\"\n",
+                        "pkgs/ferrytestpkg/setup.py",
+                                "from setuptools import setup\nsetup(name='ferrytestpkg', version='1.0', "
+                                        + "py_modules=['ferrytestpkg'])\n",
+                        "pkgs/ferrytestpkg/ferrytestpkg.py", "ANSWER = 42\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
         assertThat(log(result)).contains("No Pipfile.lock: installing what binder/Pipfile lists");
-        assertThat(run(result.last(), null, "import jinja2, ferrytestpkg; print(ferrytestpkg.ANSWER)")).isEqualTo("42\n");
+        assertThat(run(result.last(), null, "import jinja2, ferrytestpkg; print(ferrytestpkg.ANSWER)"))
+                .isEqualTo("42\n");
     }
 
     @Test
@@ -99,17 +110,24 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
                 && HostTools.findAll("python3.6").stream().noneMatch(PythonFinder::runs);
         EventStream.Result result = result("mh-python36", files("runtime.txt", "python-3.6\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
-        assertThat(log(result)).contains("Warning: the repository asks for Python 3.6, which this Ferry server does not "
-                + "have (runtime.txt).").contains(shim ? "which does not run (a pyenv shim" : "There is no python3.6 in any "
-                + "folder of the Ferry server's PATH");
+        assertThat(log(result))
+                .contains("Warning: the repository asks for Python 3.6, which this Ferry server does not "
+                        + "have (runtime.txt).")
+                .contains(
+                        shim
+                                ? "which does not run (a pyenv shim"
+                                : "There is no python3.6 in any " + "folder of the Ferry server's PATH");
     }
 
     @Test
     void anUnreachablePackageIndexIsSaidAndTheFileUsedIsNamed() throws Exception {
         // an index on a closed loopback port: pip cannot connect, whatever the names
-        EventStream.Result result = result("mh-no-index", files(
-                "binder/requirements.txt", "--index-url http://127.0.0.1:9/simple\nferry-package-that-is-fine\n",
-                "requirements.txt", "ignored-because-binder-exists\n"));
+        EventStream.Result result = result(
+                "mh-no-index",
+                files(
+                        "binder/requirements.txt",
+                                "--index-url http://127.0.0.1:9/simple\nferry-package-that-is-fine\n",
+                        "requirements.txt", "ignored-because-binder-exists\n"));
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(log(result)).isEqualTo("failed");
         assertThat((String) failed.get("message"))
@@ -137,8 +155,9 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
 
     @Test
     void aToolOnlyPyprojectTomlIsNotPipInstalled() throws Exception {
-        EventStream.Result result = result("mh-pyproject-tools", files(
-                "pyproject.toml", "[tool.black]\nline-length = 100\n", "requirements.txt", "jinja2\n"));
+        EventStream.Result result = result(
+                "mh-pyproject-tools",
+                files("pyproject.toml", "[tool.black]\nline-length = 100\n", "requirements.txt", "jinja2\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
         assertThat(log(result)).doesNotContain("Installing the repository itself");
     }
@@ -146,9 +165,13 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
     @Test
     void environmentYamlIsACondaEnvironment() throws Exception {
         // with conda on the host it would build, from conda-forge, which these machines cannot reach
-        org.junit.jupiter.api.Assumptions.assumeTrue(Parts.ci() || HostTools.findFirst("micromamba", "mamba", "conda").isEmpty(),
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Parts.ci()
+                        || HostTools.findFirst("micromamba", "mamba", "conda").isEmpty(),
                 "skipped: this host has conda, which would try to download from conda-forge");
-        Map<String, Object> failed = result("mh-env-yaml", files("binder/environment.yaml", "dependencies:\n  - numpy\n")).last();
+        Map<String, Object> failed = result(
+                        "mh-env-yaml", files("binder/environment.yaml", "dependencies:\n  - numpy\n"))
+                .last();
         assertThat(failed.get("phase")).isEqualTo("failed");
         assertThat((String) failed.get("message")).contains("binder/environment.yaml, which needs conda");
     }
@@ -156,19 +179,28 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
     @Test
     void aDescriptionPackageIsInstalledWithRemotes() throws Exception {
         Parts.requireRRemotes();
-        EventStream.Result result = result("mh-description", files(
-                "DESCRIPTION", "Package: ferrydesc\nTitle: Ferry Test\nVersion: 0.1\nDescription: A test package.\n"
-                        + "License: MIT\nEncoding: UTF-8\n",
-                "NAMESPACE", "export(ferry_hello)\n",
-                "R/hello.R", "ferry_hello <- function() 6 * 7\n"));
+        EventStream.Result result = result(
+                "mh-description",
+                files(
+                        "DESCRIPTION",
+                                "Package: ferrydesc\nTitle: Ferry Test\nVersion: 0.1\nDescription: A test package.\n"
+                                        + "License: MIT\nEncoding: UTF-8\n",
+                        "NAMESPACE", "export(ferry_hello)\n",
+                        "R/hello.R", "ferry_hello <- function() 6 * 7\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
-        assertThat(log(result)).contains("Installing the R package described by DESCRIPTION with remotes::install_local");
-        Process hostR = new ProcessBuilder("Rscript", "-e", "cat(R.version.string)").redirectErrorStream(true).start();
+        assertThat(log(result))
+                .contains("Installing the R package described by DESCRIPTION with remotes::install_local");
+        Process hostR = new ProcessBuilder("Rscript", "-e", "cat(R.version.string)")
+                .redirectErrorStream(true)
+                .start();
         String hostVersion = new String(hostR.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         hostR.waitFor();
         // verify-style, from the R kernel: the package, the R asked of the host, REPO_DIR as the working directory
-        assertThat(run(result.last(), "ir", "library(ferrydesc); cat(ferry_hello(), R.version.string, "
-                + "Sys.getenv('REPO_DIR') == getwd(), sep = '\\n')"))
+        assertThat(run(
+                        result.last(),
+                        "ir",
+                        "library(ferrydesc); cat(ferry_hello(), R.version.string, "
+                                + "Sys.getenv('REPO_DIR') == getwd(), sep = '\\n')"))
                 .isEqualTo("42\n" + hostVersion + "\nTRUE\n");
     }
 
@@ -176,15 +208,20 @@ class MybinderHabitsLocalTest extends LocalPlatformTestSupport {
     void requirements3TxtGoesIntoTheServersEnvironmentBesideALegacyPython() throws Exception {
         // python-2.7: the host has no Python 2 that runs, so the default Python is used, and requirements3.txt (the
         // server's packages on mybinder.org) is installed into the one environment here
-        EventStream.Result result = result("mh-requirements3", files(
-                "runtime.txt", "python-2.7\n",
-                "requirements3.txt", "./pkgs/serverpkg\n",
-                "pkgs/serverpkg/setup.py", "from setuptools import setup\nsetup(name='serverpkg', version='1.0', "
-                        + "py_modules=['serverpkg'])\n",
-                "pkgs/serverpkg/serverpkg.py", "WHERE = 'server'\n"));
+        EventStream.Result result = result(
+                "mh-requirements3",
+                files(
+                        "runtime.txt", "python-2.7\n",
+                        "requirements3.txt", "./pkgs/serverpkg\n",
+                        "pkgs/serverpkg/setup.py",
+                                "from setuptools import setup\nsetup(name='serverpkg', version='1.0', "
+                                        + "py_modules=['serverpkg'])\n",
+                        "pkgs/serverpkg/serverpkg.py", "WHERE = 'server'\n"));
         assertThat(result.last().get("phase")).as(log(result)).isEqualTo("ready");
-        assertThat(log(result)).contains("Installing the packages listed in requirements3.txt (for the notebook server's "
-                + "environment)");
-        assertThat(run(result.last(), null, "import serverpkg; print(serverpkg.WHERE)")).isEqualTo("server\n");
+        assertThat(log(result))
+                .contains("Installing the packages listed in requirements3.txt (for the notebook server's "
+                        + "environment)");
+        assertThat(run(result.last(), null, "import serverpkg; print(serverpkg.WHERE)"))
+                .isEqualTo("server\n");
     }
 }

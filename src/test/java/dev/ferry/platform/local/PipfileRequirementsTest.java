@@ -50,16 +50,17 @@ class PipfileRequirementsTest {
                 [requires]
                 python_version = "3.11"
                 """);
-        assertThat(lines.split("\n")).containsExactly(
-                "requests",
-                "numpy==1.26.4",
-                "pandas>=2.0,<3",
-                "rich[jupyter]>=13",
-                "pywin32 ; (sys_platform == 'win32')",
-                "colorama ; (os_name == 'nt')",
-                "-e " + repo.toAbsolutePath().normalize(),
-                "git+https://example.org/tool.git@v1.2#egg=tool",
-                "pytest");
+        assertThat(lines.split("\n"))
+                .containsExactly(
+                        "requests",
+                        "numpy==1.26.4",
+                        "pandas>=2.0,<3",
+                        "rich[jupyter]>=13",
+                        "pywin32 ; (sys_platform == 'win32')",
+                        "colorama ; (os_name == 'nt')",
+                        "-e " + repo.toAbsolutePath().normalize(),
+                        "git+https://example.org/tool.git@v1.2#egg=tool",
+                        "pytest");
     }
 
     @Test
@@ -68,19 +69,23 @@ class PipfileRequirementsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "[packages]\nrequests = \"*\\n--index-url http://evil\"\n",
-            "[packages]\nrequests = \"-e /etc\"\n",
-            "[packages]\n\"--extra-index-url=http://evil\" = \"*\"\n",
-            "[packages]\nx = {path = \"../../..\"}\n",
-            "[packages]\nx = {git = \"https://a b\"}\n",
-            "[packages]\nx = {git = \"https://example.org/x.git\", ref = \"v1 --pre\"}\n",
-            "[packages]\nx = {version = \"*\", markers = \"os_name == 'nt'\\n-r /etc/passwd\"}\n",
-            "[packages]\nx = {version = \"*\", extras = [\"a]\\n-r /etc/passwd\"]}\n",
-            "[packages]\nx = 3\n",
-            "[packages\n"})
+    @ValueSource(
+            strings = {
+                "[packages]\nrequests = \"*\\n--index-url http://evil\"\n",
+                "[packages]\nrequests = \"-e /etc\"\n",
+                "[packages]\n\"--extra-index-url=http://evil\" = \"*\"\n",
+                "[packages]\nx = {path = \"../../..\"}\n",
+                "[packages]\nx = {git = \"https://a b\"}\n",
+                "[packages]\nx = {git = \"https://example.org/x.git\", ref = \"v1 --pre\"}\n",
+                "[packages]\nx = {version = \"*\", markers = \"os_name == 'nt'\\n-r /etc/passwd\"}\n",
+                "[packages]\nx = {version = \"*\", extras = [\"a]\\n-r /etc/passwd\"]}\n",
+                "[packages]\nx = 3\n",
+                "[packages\n"
+            })
     void hostileOrBrokenEntriesAreRefusedWithASentence(String pipfile) {
-        assertThatThrownBy(() -> read(pipfile)).isInstanceOf(BuildFailedException.class)
-                .hasMessageStartingWith("binder/Pipfile").hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> read(pipfile))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessageStartingWith("binder/Pipfile")
+                .hasMessageNotContaining("\n");
     }
 }

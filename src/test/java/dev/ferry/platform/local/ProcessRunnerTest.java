@@ -20,9 +20,12 @@ class ProcessRunnerTest {
         Path dir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-runner"));
         List<String> lines = new CopyOnWriteArrayList<>();
 
-        ProcessRunner.Result result = ProcessRunner.run(List.of("/bin/sh", "-c",
-                        "echo before; head -c 10000000 /dev/zero | tr '\\0' x; echo; echo after"),
-                dir, Map.of("PATH", "/usr/bin:/bin"), lines::add, () -> false);
+        ProcessRunner.Result result = ProcessRunner.run(
+                List.of("/bin/sh", "-c", "echo before; head -c 10000000 /dev/zero | tr '\\0' x; echo; echo after"),
+                dir,
+                Map.of("PATH", "/usr/bin:/bin"),
+                lines::add,
+                () -> false);
 
         assertThat(result.exitCode()).isZero();
         assertThat(lines).hasSize(3);

@@ -63,14 +63,23 @@ class QueueLaunchTest extends LocalPlatformTestSupport {
         List<String> fourthMessages = messages(fourth);
         assertThat(fourthMessages).anyMatch(m -> m.contains("You are 2nd in line"));
         assertThat(fourthMessages).anyMatch(m -> m.contains("You are 1st in line"));
-        assertThat(fourthMessages.indexOf(fourthMessages.stream().filter(m -> m.contains("2nd in line")).findFirst().orElseThrow()))
-                .isLessThan(fourthMessages.indexOf(fourthMessages.stream().filter(m -> m.contains("1st in line")).findFirst().orElseThrow()));
+        assertThat(fourthMessages.indexOf(fourthMessages.stream()
+                        .filter(m -> m.contains("2nd in line"))
+                        .findFirst()
+                        .orElseThrow()))
+                .isLessThan(fourthMessages.indexOf(fourthMessages.stream()
+                        .filter(m -> m.contains("1st in line"))
+                        .findFirst()
+                        .orElseThrow()));
         assertThat(sessions.sessions()).hasSize(2);
         assertThat(capacity.used()).isEqualTo(2);
     }
 
     private static List<String> messages(EventStream.Result result) {
-        return result.events().stream().filter(e -> "waiting".equals(e.get("phase"))).map(e -> (String) e.get("message")).toList();
+        return result.events().stream()
+                .filter(e -> "waiting".equals(e.get("phase")))
+                .map(e -> (String) e.get("message"))
+                .toList();
     }
 
     @Test

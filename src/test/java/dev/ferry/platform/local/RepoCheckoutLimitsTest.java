@@ -37,9 +37,10 @@ import dev.ferry.testing.TestGitServer;
 class RepoCheckoutLimitsTest {
 
     private static final long ZEROS = 200L << 20; // 200 MiB of zeros: a pack of a few hundred KB
-    private static final String TOO_LARGE = "This repository's files add up to more than 50 MiB when checked out (Ferry's "
-            + "limit for one repository, ferry.repo.max-checkout-size). Launch a smaller repository, or ask the operator to "
-            + "raise the limit.";
+    private static final String TOO_LARGE =
+            "This repository's files add up to more than 50 MiB when checked out (Ferry's "
+                    + "limit for one repository, ferry.repo.max-checkout-size). Launch a smaller repository, or ask the operator to "
+                    + "raise the limit.";
 
     private static TestGitServer git;
     private static Path workDir;
@@ -51,11 +52,17 @@ class RepoCheckoutLimitsTest {
         git = new TestGitServer();
         workDir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-checkout-limits"));
         port = Ports.free();
-        ferry = new SpringApplicationBuilder(FerryApplication.class).run(
-                "--server.port=" + port, "--ferry.platform=local", "--ferry.local.work-dir=" + workDir,
-                "--ferry.repo.allowed-schemes=http,git", "--ferry.repo.allow-private-addresses=true",
-                "--ferry.repo.max-checkout-size=50MB", "--ferry.repo.max-checkout-files=200",
-                "--spring.jmx.enabled=false", "--logging.level.root=WARN");
+        ferry = new SpringApplicationBuilder(FerryApplication.class)
+                .run(
+                        "--server.port=" + port,
+                        "--ferry.platform=local",
+                        "--ferry.local.work-dir=" + workDir,
+                        "--ferry.repo.allowed-schemes=http,git",
+                        "--ferry.repo.allow-private-addresses=true",
+                        "--ferry.repo.max-checkout-size=50MB",
+                        "--ferry.repo.max-checkout-files=200",
+                        "--spring.jmx.enabled=false",
+                        "--logging.level.root=WARN");
     }
 
     @AfterAll
@@ -83,20 +90,25 @@ class RepoCheckoutLimitsTest {
         return inserter.insert(tree);
     }
 
-    private static void assertFailedWithNothingLeft(EventStream.Result result, int status, String message, String repo) {
+    private static void assertFailedWithNothingLeft(
+            EventStream.Result result, int status, String message, String repo) {
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(status);
         assertThat(((String) failed.get("message")).strip()).isEqualTo(message);
-        assertThat(LocalLayout.children(workDir.resolve("envs"))).as("what the build wrote")
+        assertThat(LocalLayout.children(workDir.resolve("envs")))
+                .as("what the build wrote")
                 .noneMatch(env -> env.getFileName().toString().contains(repo));
     }
 
     @Test
     void aTinyPackOfZerosOverHttpFailsWith413AndLeavesNothingOnDisk() throws Exception {
         String url = git.createRawRepo("zeros-http", RepoCheckoutLimitsTest::zerosTree);
-        assertThat(Files.walk(git.reposDir().resolve("zeros-http.git")).mapToLong(f -> f.toFile().length()).sum())
-                .as("the repository on the server is tiny").isLessThan(2L << 20);
+        assertThat(Files.walk(git.reposDir().resolve("zeros-http.git"))
+                        .mapToLong(f -> f.toFile().length())
+                        .sum())
+                .as("the repository on the server is tiny")
+                .isLessThan(2L << 20);
 
         assertFailedWithNothingLeft(build(url), 413, TOO_LARGE, "zeros-http");
     }
@@ -121,15 +133,20 @@ class RepoCheckoutLimitsTest {
             return inserter.insert(tree);
         });
 
-        assertFailedWithNothingLeft(build(url), 413, "This repository holds more than 200 files and folders when "
-                + "checked out (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a smaller "
-                + "repository, or ask the operator to raise the limit.", "many-files");
+        assertFailedWithNothingLeft(
+                build(url),
+                413,
+                "This repository holds more than 200 files and folders when "
+                        + "checked out (Ferry's limit for one repository, ferry.repo.max-checkout-files). Launch a smaller "
+                        + "repository, or ask the operator to raise the limit.",
+                "many-files");
     }
 
     @Test
     void aTreeWithAGitFolderIsTheRepositorysFaultNotFerrys() throws Exception {
         String url = git.createRawRepo("dot-git-tree", inserter -> {
-            ObjectId config = inserter.insert(Constants.OBJ_BLOB,
+            ObjectId config = inserter.insert(
+                    Constants.OBJ_BLOB,
                     "[core]\n\tfsmonitor = touch /tmp/ferry-owned\n".getBytes(StandardCharsets.UTF_8));
             TreeFormatter dotGit = new TreeFormatter();
             dotGit.append("config", FileMode.REGULAR_FILE, config);
@@ -144,8 +161,10 @@ class RepoCheckoutLimitsTest {
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(422);
-        assertThat((String) failed.get("message")).startsWith("The repository's commit holds a malformed tree that git "
-                + "itself would refuse to check out (").contains("Fix the repository (git fsck names the problem)");
+        assertThat((String) failed.get("message"))
+                .startsWith("The repository's commit holds a malformed tree that git "
+                        + "itself would refuse to check out (")
+                .contains("Fix the repository (git fsck names the problem)");
         assertThat(LocalLayout.children(workDir.resolve("envs")))
                 .noneMatch(env -> env.getFileName().toString().contains("dot-git-tree"));
     }
@@ -153,19 +172,22 @@ class RepoCheckoutLimitsTest {
     @Test
     void aBuildThatGrowsTheRepositoryPastTheLimitGetsNoSessionCopy() throws Exception {
         Parts.requireJupyter();
-        String url = git.createRepo("grows-in-postbuild", Map.of("postBuild",
-                "#!/bin/sh\ndd if=/dev/zero of=grown.bin bs=1M count=60 2>&1\n"));
+        String url = git.createRepo(
+                "grows-in-postbuild",
+                Map.of("postBuild", "#!/bin/sh\ndd if=/dev/zero of=grown.bin bs=1M count=60 2>&1\n"));
         java.util.List<Path> sessionsBefore = LocalLayout.children(workDir.resolve("sessions"));
 
         EventStream.Result result = build(url);
         Map<String, Object> failed = result.last();
         assertThat(failed.get("phase")).as(result.events().toString()).isEqualTo("failed");
         assertThat(failed.get("status_code")).isEqualTo(413);
-        assertThat(((String) failed.get("message")).strip()).isEqualTo("This repository's files add up to more than "
-                + "50 MiB after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
-                + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a smaller "
-                + "repository, or ask the operator to raise the limit.");
-        assertThat(LocalLayout.children(workDir.resolve("sessions"))).as("the session's partial copy")
+        assertThat(((String) failed.get("message")).strip())
+                .isEqualTo("This repository's files add up to more than "
+                        + "50 MiB after its build (Ferry's limit for one repository, ferry.repo.max-checkout-size), so no session "
+                        + "can have its own copy. Write large files outside the repository's folder in postBuild, launch a smaller "
+                        + "repository, or ask the operator to raise the limit.");
+        assertThat(LocalLayout.children(workDir.resolve("sessions")))
+                .as("the session's partial copy")
                 .containsExactlyInAnyOrderElementsOf(sessionsBefore);
     }
 
@@ -173,8 +195,9 @@ class RepoCheckoutLimitsTest {
     @Test
     void aBuildThatPadsTheGitFolderPastTheLimitGetsNoSessionCopy() throws Exception {
         Parts.requireJupyter();
-        String url = git.createRepo("pads-git-in-postbuild", Map.of("postBuild",
-                "#!/bin/sh\ndd if=/dev/zero of=.git/pad bs=1M count=60 2>&1\n"));
+        String url = git.createRepo(
+                "pads-git-in-postbuild",
+                Map.of("postBuild", "#!/bin/sh\ndd if=/dev/zero of=.git/pad bs=1M count=60 2>&1\n"));
 
         EventStream.Result result = build(url);
         Map<String, Object> failed = result.last();

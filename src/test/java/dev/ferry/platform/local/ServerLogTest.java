@@ -32,9 +32,13 @@ class ServerLogTest extends LocalPlatformTestSupport {
     @Test
     void aStartScriptThatPrintsWithoutEndFillsTheLogOnlyToItsBound() throws Exception {
         // 10 MB a second for as long as the session runs, in the background beside the server
-        String repo = GIT.createRepo("prints-forever", files("start", "#!/bin/sh\n"
-                + "(while true; do head -c 1000000 /dev/zero | tr '\\0' x; echo; sleep 0.1; done) &\n"
-                + "exec \"$@\"\n"));
+        String repo = GIT.createRepo(
+                "prints-forever",
+                files(
+                        "start",
+                        "#!/bin/sh\n"
+                                + "(while true; do head -c 1000000 /dev/zero | tr '\\0' x; echo; sleep 0.1; done) &\n"
+                                + "exec \"$@\"\n"));
 
         Map<String, Object> ready = launch(repo, "main").last();
         assertThat(ready.get("phase")).as(ready.toString()).isEqualTo("ready");
@@ -43,18 +47,25 @@ class ServerLogTest extends LocalPlatformTestSupport {
 
         assertThat(Files.size(log)).as("server.log while the session runs").isLessThanOrEqualTo(LIMIT);
         String url = (String) ready.get("url");
-        RawHttp.Response status = RawHttp.get(port, url.substring(url.indexOf("/user/")) + "api/status",
+        RawHttp.Response status = RawHttp.get(
+                port,
+                url.substring(url.indexOf("/user/")) + "api/status",
                 Map.of("Authorization", "token " + ready.get("token")));
-        assertThat(status.status()).as("the server answers while its output is dropped").isEqualTo(200);
+        assertThat(status.status())
+                .as("the server answers while its output is dropped")
+                .isEqualTo(200);
     }
 
     @Test
     void pastTheBoundOnlyTheLastLinesAreKeptAndTheLogSaysHowMuchWasLeftOut(@TempDir Path dir) throws Exception {
-        Process printer = new ProcessBuilder("sh", "-c",
-                "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo the last line").redirectErrorStream(true).start();
+        Process printer = new ProcessBuilder(
+                        "sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo the last line")
+                .redirectErrorStream(true)
+                .start();
         Path log = dir.resolve("server.log");
 
-        ServerLog.pump(printer.getInputStream(), log, 100_000, "test-server-log").join(30_000);
+        ServerLog.pump(printer.getInputStream(), log, 100_000, "test-server-log")
+                .join(30_000);
 
         String text = Files.readString(log, StandardCharsets.ISO_8859_1);
         assertThat(Files.size(log)).isLessThan(100_000 + ServerLog.TAIL_BYTES + 200);

@@ -69,23 +69,47 @@ class SessionDomainTest extends TwoSessionsTestSupport {
         RawHttp.Response r = get(hostOf(a), "/user/" + b + "/api/contents", "Authorization", "token " + bToken);
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.body()).doesNotContain("b-marker.txt");
-        RawHttp.Response unknownHost = get("nosuchsession." + DOMAIN, "/user/" + b + "/api/contents", "Authorization", "token " + bToken);
+        RawHttp.Response unknownHost =
+                get("nosuchsession." + DOMAIN, "/user/" + b + "/api/contents", "Authorization", "token " + bToken);
         assertThat(unknownHost.status()).isEqualTo(404);
-        RawHttp.Response tricked = get(hostOf(a), "/user/" + a + "/../" + b + "/api/contents", "Authorization", "token " + bToken);
+        RawHttp.Response tricked =
+                get(hostOf(a), "/user/" + a + "/../" + b + "/api/contents", "Authorization", "token " + bToken);
         assertThat(tricked.status()).isIn(400, 404);
         assertThat(tricked.body()).doesNotContain("b-marker.txt");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/admin", "/admin/", "/admin/api/workshops", "/admin/workshops", "/launch?repo=x",
-            "/v2/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD", "/build/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD",
-            "/health", "/versions", "/metrics", "/actuator/prometheus", "/api/repoproviders", "/badge_logo.svg",
-            "/home.js", "/launch.js", "/repo/org/repo", "/e/some-workshop", "/docs/configuration.md",
-            "/user/SELF/../../admin", "/user/SELF/%2e%2e/%2e%2e/admin", "/user/SELF/..;/..;/admin"})
+    @ValueSource(
+            strings = {
+                "/admin",
+                "/admin/",
+                "/admin/api/workshops",
+                "/admin/workshops",
+                "/launch?repo=x",
+                "/v2/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD",
+                "/build/git/https%3A%2F%2Fexample.org%2Fr.git/HEAD",
+                "/health",
+                "/versions",
+                "/metrics",
+                "/actuator/prometheus",
+                "/api/repoproviders",
+                "/badge_logo.svg",
+                "/home.js",
+                "/launch.js",
+                "/repo/org/repo",
+                "/e/some-workshop",
+                "/docs/configuration.md",
+                "/user/SELF/../../admin",
+                "/user/SELF/%2e%2e/%2e%2e/admin",
+                "/user/SELF/..;/..;/admin"
+            })
     void portalPagesAreRefusedOnASessionHost(String path) throws Exception {
         RawHttp.Response r = get(hostOf(a), path.replace("SELF", a), "Cookie", adminCookie());
         assertThat(r.status()).as(path).isIn(400, 404);
-        assertThat(r.body()).as(path).doesNotContainIgnoringCase("dashboard").doesNotContain("\"ok\"")
+        assertThat(r.body())
+                .as(path)
+                .doesNotContainIgnoringCase("dashboard")
+                .doesNotContain("\"ok\"")
                 .doesNotContain("<script");
     }
 
@@ -94,11 +118,23 @@ class SessionDomainTest extends TwoSessionsTestSupport {
      * container's): they never reach the portal, whose pages they aim at.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"/..%2fadmin", "/%2e%2e/admin", "/user/SELF/..;/..;/admin", "/user/SELF/%2e%2e/%2e%2e/admin",
-            "/user/SELF/../OTHER/api/contents", "/user/SELF/%2e%2E/OTHER/api/contents"})
+    @ValueSource(
+            strings = {
+                "/..%2fadmin",
+                "/%2e%2e/admin",
+                "/user/SELF/..;/..;/admin",
+                "/user/SELF/%2e%2e/%2e%2e/admin",
+                "/user/SELF/../OTHER/api/contents",
+                "/user/SELF/%2e%2E/OTHER/api/contents"
+            })
     void pathTricksOnASessionHostAreRefusedAtTheFrontDoor(String path) throws Exception {
-        RawHttp.Response r = get(hostOf(a), path.replace("SELF", a).replace("OTHER", b), "Cookie", adminCookie(),
-                "Authorization", "token " + bToken);
+        RawHttp.Response r = get(
+                hostOf(a),
+                path.replace("SELF", a).replace("OTHER", b),
+                "Cookie",
+                adminCookie(),
+                "Authorization",
+                "token " + bToken);
         assertThat(r.header("Content-Type")).as(path).startsWith("application/json");
         if (path.startsWith("/user/")) { // the session's own path, with a trick in it
             assertThat(r.status()).as(path).isEqualTo(400);
@@ -113,8 +149,10 @@ class SessionDomainTest extends TwoSessionsTestSupport {
     @Test
     void theBareDomainAndDeeperNamesServeNothing() throws Exception {
         assertThat(get(DOMAIN + ":" + port, "/").status()).isEqualTo(404);
-        assertThat(get(DOMAIN + ":" + port, "/admin", "Cookie", adminCookie()).status()).isEqualTo(404);
-        RawHttp.Response deeper = get("x." + hostOf(a), "/user/" + a + "/api/contents", "Authorization", "token " + aToken);
+        assertThat(get(DOMAIN + ":" + port, "/admin", "Cookie", adminCookie()).status())
+                .isEqualTo(404);
+        RawHttp.Response deeper =
+                get("x." + hostOf(a), "/user/" + a + "/api/contents", "Authorization", "token " + aToken);
         assertThat(deeper.status()).isEqualTo(404);
         assertThat(deeper.body()).doesNotContain("a-marker.txt");
     }
@@ -125,8 +163,12 @@ class SessionDomainTest extends TwoSessionsTestSupport {
         RawHttp.Response page = get(portal, "/user/" + a + "/tree?token=" + aToken, "Accept", "text/html");
         assertThat(page.status()).isEqualTo(302);
         assertThat(page.header("Location")).isEqualTo("http://" + hostOf(a) + "/user/" + a + "/tree?token=" + aToken);
-        RawHttp.Response post = RawHttp.send(port, "POST", "/user/" + a + "/api/kernels",
-                Map.of("Host", portal, "Authorization", "token " + aToken, "Content-Type", "application/json"), "{}");
+        RawHttp.Response post = RawHttp.send(
+                port,
+                "POST",
+                "/user/" + a + "/api/kernels",
+                Map.of("Host", portal, "Authorization", "token " + aToken, "Content-Type", "application/json"),
+                "{}");
         assertThat(post.status()).isEqualTo(404);
         assertThat(post.body()).doesNotContain("\"id\"");
     }
@@ -137,13 +179,19 @@ class SessionDomainTest extends TwoSessionsTestSupport {
         assertThat(get(portal, "/").status()).isEqualTo(200);
         assertThat(get(portal, "/health").status()).isEqualTo(200);
         assertThat(get(portal, "/admin", "Cookie", adminCookie()).status()).isEqualTo(200);
-        assertThat(AdminLogin.as(port, portal, "admin", "op-secreT").cookie()).as("a wrong password logs in").isNull();
+        assertThat(AdminLogin.as(port, portal, "admin", "op-secreT").cookie())
+                .as("a wrong password logs in")
+                .isNull();
     }
 
     @Test
     void cookieAuthenticatedWebSocketsAcceptOnlyTheSessionsOwnOrigin() throws Exception {
-        RawHttp.Response kernel = RawHttp.send(port, "POST", "/user/" + a + "/api/kernels",
-                Map.of("Host", hostOf(a), "Authorization", "token " + aToken, "Content-Type", "application/json"), "{}");
+        RawHttp.Response kernel = RawHttp.send(
+                port,
+                "POST",
+                "/user/" + a + "/api/kernels",
+                Map.of("Host", hostOf(a), "Authorization", "token " + aToken, "Content-Type", "application/json"),
+                "{}");
         assertThat(kernel.status()).as(kernel.body()).isEqualTo(201);
         String kernelId = kernel.body().replaceFirst("(?s).*\"id\": ?\"([^\"]+)\".*", "$1");
 
@@ -155,8 +203,12 @@ class SessionDomainTest extends TwoSessionsTestSupport {
 
         String channels = "/user/" + a + "/api/kernels/" + kernelId + "/channels";
         assertThat(handshake(channels, cookie, "http://" + hostOf(a)).status()).isEqualTo(101);
-        assertThat(handshake(channels, cookie, "http://127.0.0.1:" + port).status()).as("the portal's origin").isEqualTo(403);
-        assertThat(handshake(channels, cookie, "http://" + hostOf(b)).status()).as("another session's origin").isEqualTo(403);
+        assertThat(handshake(channels, cookie, "http://127.0.0.1:" + port).status())
+                .as("the portal's origin")
+                .isEqualTo(403);
+        assertThat(handshake(channels, cookie, "http://" + hostOf(b)).status())
+                .as("another session's origin")
+                .isEqualTo(403);
     }
 
     private RawHttp.Response handshake(String path, String cookie, String origin) throws Exception {

@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.ferry.testing.JupyterClient;
 import dev.ferry.testing.RawHttp;
@@ -72,7 +72,9 @@ class SessionIsolationTest extends TwoSessionsTestSupport {
         assertThat(login.status()).isEqualTo(200);
         List<String> cookies = new ArrayList<>();
         for (String setCookie : login.headers("Set-Cookie")) {
-            assertThat(setCookie).as("every cookie is scoped to the session's path").contains("Path=/user/" + a + "/");
+            assertThat(setCookie)
+                    .as("every cookie is scoped to the session's path")
+                    .contains("Path=/user/" + a + "/");
             cookies.add(setCookie.substring(0, setCookie.indexOf(';')));
         }
         assertThat(cookies).anyMatch(c -> c.startsWith("username-"));
@@ -96,23 +98,25 @@ class SessionIsolationTest extends TwoSessionsTestSupport {
      * (no such session) or from A's own server (the trick stayed inside A, where it names no file).
      */
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-            "/user/A/../B/api/contents | 400",
-            "/user/A/%2e%2e/B/api/contents | 400",
-            "/user/A/%2E%2E/B/api/contents | 400",
-            "/user/A/.%2e/B/api/contents | 400",
-            "/user/A/./../B/api/contents | 400",
-            "/user/./B/api/contents | 400",
-            "/user/A;x=y/../B/api/contents | 400",
-            "/user/A/..\\B/api/contents | 400",
-            "/user/A/%5c..%5cB/api/contents | 400",
-            "/user/A/..%2FB/api/contents | 404",
-            "/user/A%2F..%2FB/api/contents | 404",
-            "/user/A/%252e%252e/B/api/contents | 404",
-            "/user/A/%252e%252e%252fB/api/contents | 404",
-            "/user/A/..;/B/api/contents | 400",
-            "/x/../user/B/api/contents | 404",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "/user/A/../B/api/contents | 400",
+                "/user/A/%2e%2e/B/api/contents | 400",
+                "/user/A/%2E%2E/B/api/contents | 400",
+                "/user/A/.%2e/B/api/contents | 400",
+                "/user/A/./../B/api/contents | 400",
+                "/user/./B/api/contents | 400",
+                "/user/A;x=y/../B/api/contents | 400",
+                "/user/A/..\\B/api/contents | 400",
+                "/user/A/%5c..%5cB/api/contents | 400",
+                "/user/A/..%2FB/api/contents | 404",
+                "/user/A%2F..%2FB/api/contents | 404",
+                "/user/A/%252e%252e/B/api/contents | 404",
+                "/user/A/%252e%252e%252fB/api/contents | 404",
+                "/user/A/..;/B/api/contents | 400",
+                "/x/../user/B/api/contents | 404",
+            })
     void pathTricksNeverReachAnotherSession(String trick, int status) throws Exception {
         String target = trick.replace("A", a).replace("B", b);
         RawHttp.Response r = get(target, "Authorization", "token " + bToken);
@@ -123,19 +127,24 @@ class SessionIsolationTest extends TwoSessionsTestSupport {
     @Test
     void aSessionIdWithPathParametersIsNotAnotherSession() throws Exception {
         RawHttp.Response r = get("/user/" + a + ";x=y/api/contents", "Authorization", "token " + aToken);
-        assertThat(r.status()).as("refused at the front door: no session id carries path parameters").isEqualTo(400);
+        assertThat(r.status())
+                .as("refused at the front door: no session id carries path parameters")
+                .isEqualTo(400);
         assertThat(r.body()).doesNotContain("a-marker.txt");
     }
 
     @Test
     void tokensNeverAppearInTheLog(CapturedOutput output) throws Exception {
-        Map<String, Object> ready = launch(GIT.createRepo("iso-log", files("README.md", "# log\n")), "main").last();
+        Map<String, Object> ready = launch(GIT.createRepo("iso-log", files("README.md", "# log\n")), "main")
+                .last();
         String token = (String) ready.get("token");
         String id = sessionId(ready);
         JupyterClient jupyter = new JupyterClient((String) ready.get("url"), token);
         assertThat(jupyter.get("api/contents").statusCode()).isEqualTo(200);
         assertThat(get("/user/" + id + "/api/contents?token=" + token).status()).isEqualTo(200);
-        assertThat(get("/user/" + id + "/tree?token=" + token, "Accept", "text/html").status()).isEqualTo(200);
+        assertThat(get("/user/" + id + "/tree?token=" + token, "Accept", "text/html")
+                        .status())
+                .isEqualTo(200);
         String kernel = jupyter.startKernel();
         assertThat(jupyter.execute(kernel, "print(1)")).isEqualTo("1\n");
         sessions.stop(id, "the test ended.");
