@@ -32,8 +32,9 @@ import dev.ferry.launch.LaunchService;
  * gets one {@code failed} event in a 200 stream: EventSource reads no error body.
  * <p>
  * Each stream holds a thread while its client keeps it; a client that never reads blocks only its own thread, on a
- * write of one frame, until that write fails: the client goes, or Tomcat's write timeout
- * ({@code server.tomcat.connection-timeout}) passes. What it costs is bounded by the {@link StreamLimits} permit it
+ * write of one frame, until that write fails: the client goes, or the front door, which stops reading from Tomcat
+ * while its visitor takes nothing, ends the visitor's connection at its read timeout ({@code ferry.proxy.read-timeout})
+ * and with it Tomcat's. What it costs is bounded by the {@link StreamLimits} permit it
  * holds, which goes back however the stream ends.
  */
 final class EventStreamWriter {
@@ -98,7 +99,10 @@ final class EventStreamWriter {
         LastEventId last = LastEventId.parse(req.getHeader("Last-Event-ID"));
         return last == null
                 ? Optional.empty()
-                : launches.find(last.launchId()).map(launch -> new Following(launch, last.seq()));
+                // a client cannot have seen an event the launch has not sent: a larger number would wait for
+                // events that never come
+                : launches.find(last.launchId())
+                        .map(launch -> new Following(launch, Math.min(last.seq(), launch.lastSeq())));
     }
 
     /** The status and headers of every event stream: 200 whatever happens, never cached nor buffered on the way. */
@@ -183,6 +187,9 @@ final class EventStreamWriter {
             while (true) {
                 List<LaunchEvent> events = launch.eventsAfter(seq, keepaliveMillis);
                 if (events.isEmpty()) {
+                    if (launch.isFinished()) {
+                        return; // nothing after this number will come (a finished launch answers at once)
+                    }
                     out.write(KEEPALIVE_FRAME);
                     sink.flush();
                     continue;

@@ -130,6 +130,19 @@ class EventStreamWriterTest {
                         + "\"message\":\"The build failed.\\n\"}\n\n");
     }
 
+    /** A number past the launch's last event (a hostile Last-Event-ID) ends the stream; it neither waits nor spins. */
+    @Test
+    void aStreamAskedToStartBeyondTheLastEventOfAFinishedLaunchEndsAtOnce() throws Exception {
+        Launch launch = Launches.of("abc", 100);
+        Launches.emit(launch, LaunchEvent.of(Phase.BUILDING, "line 1\n"));
+        Launches.emit(launch, LaunchEvent.failed(500, "The build failed."));
+        Buffer client = new Buffer();
+
+        writeAsync(writer(Duration.ofMillis(50)), launch, 999_999, client).get(5, TimeUnit.SECONDS);
+
+        assertThat(client.text()).doesNotContain(":keepalive", "id: ");
+    }
+
     @Test
     void lastEventIdsThatAreNotFerrysAreIgnored() {
         assertThat(EventStreamWriter.LastEventId.parse("k7x2.41"))
