@@ -266,7 +266,7 @@ public final class WorkshopService implements AutoCloseable {
                             ? fe.getMessage()
                             : "The build failed because of an error in Ferry.";
                 }
-                w.notifyAll();
+                w.line().changed();
             }
             tickSafely();
         });
@@ -283,7 +283,7 @@ public final class WorkshopService implements AutoCloseable {
                 w.state = Workshop.State.ENDING;
                 w.endingAt = at;
             }
-            w.notifyAll();
+            w.line().changed();
         }
     }
 
@@ -424,7 +424,7 @@ public final class WorkshopService implements AutoCloseable {
         } finally {
             synchronized (w) {
                 w.claiming.remove(key);
-                w.notifyAll();
+                w.line().changed();
             }
         }
     }
@@ -513,7 +513,7 @@ public final class WorkshopService implements AutoCloseable {
         } finally {
             synchronized (w) {
                 w.claiming.remove(key);
-                w.notifyAll();
+                w.line().changed();
             }
         }
     }
@@ -593,7 +593,7 @@ public final class WorkshopService implements AutoCloseable {
     private static void released(Workshop w, Capacity.Seat seat) {
         seat.release();
         synchronized (w) {
-            w.notifyAll();
+            w.line().changed();
         }
     }
 
@@ -669,7 +669,7 @@ public final class WorkshopService implements AutoCloseable {
                         starters.execute(() -> startPooled(w, seat));
                     }
                 }
-                w.notifyAll();
+                w.line().changed();
             }
             for (Session s : toStop) {
                 sessions.stop(s.id(), "its workshop, " + w.name + ", has ended.");
@@ -703,7 +703,7 @@ public final class WorkshopService implements AutoCloseable {
         } finally {
             synchronized (w) {
                 w.starting--;
-                w.notifyAll();
+                w.line().changed();
             }
         }
         if (s != null && w.state() != Workshop.State.READY) {
