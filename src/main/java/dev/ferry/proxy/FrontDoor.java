@@ -150,7 +150,7 @@ public final class FrontDoor implements AutoCloseable {
     }
 
     /** The value the servlet container must see in {@value #PEER_HEADER} before it believes an address in it. */
-    public String secret() {
+    String secret() {
         return secret;
     }
 
