@@ -59,13 +59,14 @@ final class Exchange {
     }
 
     /**
-     * Whether the request may be sent once more after its session's server failed: not sent at all, or sent on a kept
-     * connection the server closed without answering, and nothing of the visitor's body is lost. A request sent may
-     * have been acted on before the close, so only one that may be repeated goes again (RFC 9110 9.2.2).
+     * Whether the request may be sent once more after its server (a session's, or the portal's) failed: not sent at
+     * all, or sent on a kept connection the server closed without answering, and nothing of the visitor's body is lost.
+     * A request sent may have been acted on before the close, so only one that may be repeated goes again (RFC 9110
+     * 9.2.2). The portal too: Tomcat closes a kept connection at its keep-alive timeout, which starts a moment before
+     * the door's for the same visitor, so a request arriving in between meets a closing connection.
      */
     boolean mayReplay(boolean connected, boolean reusedConnection) {
-        return route != null
-                && !replayed
+        return !replayed
                 && !timedOut
                 && !bodyWritten
                 && (!connected

@@ -832,7 +832,9 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         if (x.mayReplay(connected, upstreamReused)) {
             // once more, on a new connection; a session that ended meanwhile: the portal says so
             x.replayed = true;
-            x.route = door.routes().held(x.route.sessionId());
+            if (x.route != null) {
+                x.route = door.routes().held(x.route.sessionId());
+            }
             dropUpstream();
             sendHead();
             if (state != State.CONNECTING) {
