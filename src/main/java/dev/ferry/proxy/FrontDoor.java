@@ -403,7 +403,7 @@ public final class FrontDoor implements AutoCloseable {
         return Math.max(64, limits.max() / 8);
     }
 
-    /** Terminates TLS at the door (before {@link #start}); null: plain HTTP. */
+    /** Terminates TLS at the door (before {@link #start}, or again when its certificate is renewed); null: plain HTTP. */
     void useTls(SslContext context) {
         this.tls = context;
     }

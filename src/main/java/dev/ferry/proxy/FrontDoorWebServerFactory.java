@@ -9,7 +9,10 @@ import javax.net.ssl.SSLException;
 
 import org.apache.catalina.Valve;
 import org.apache.catalina.startup.Tomcat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.GracefulShutdownCallback;
@@ -19,6 +22,7 @@ import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServer;
 import org.springframework.boot.web.server.WebServerException;
 import org.springframework.boot.web.servlet.ServletContextInitializer;
+import org.springframework.util.StringUtils;
 
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -34,6 +38,8 @@ import io.netty.handler.ssl.SslContextBuilder;
  * port of its own) this is Tomcat as Spring Boot configures it.
  */
 class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontDoorWebServerFactory.class);
 
     private final Supplier<FrontDoor> frontDoor;
     private FrontDoor starting;
@@ -58,7 +64,8 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
         Ssl ssl = getSsl();
         boolean tls = ssl != null && ssl.isEnabled();
         if (tls) {
-            door.useTls(serverContext());
+            door.useTls(serverContext(getSslBundle()));
+            reloadOnUpdate(ssl, door);
         }
         List<Valve> valves = new ArrayList<>();
         valves.add(new FrontDoorPeerValve(door.secret())); // first: the remote-IP valve, if any, works on its result
@@ -86,8 +93,7 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
      * The {@code server.ssl.*} settings (key store or PEM, or a named bundle) as Spring Boot reads them for Tomcat,
      * as a Netty server context.
      */
-    private SslContext serverContext() {
-        SslBundle bundle = getSslBundle();
+    private SslContext serverContext(SslBundle bundle) {
         try {
             SslContextBuilder builder =
                     SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory());
@@ -108,6 +114,29 @@ class FrontDoorWebServerFactory extends TomcatServletWebServerFactory {
         } catch (SSLException e) {
             throw new WebServerException("The TLS settings (server.ssl.*) could not be used: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A named bundle ({@code server.ssl.bundle}) with {@code reload-on-update} gives the door its new certificate when
+     * its files change (cert-manager renewing it, say), as Spring Boot does for Tomcat: new connections get it, open
+     * ones keep theirs. A renewal the door cannot use is logged, and the door keeps the certificate it has.
+     */
+    private void reloadOnUpdate(Ssl ssl, FrontDoor door) {
+        SslBundles bundles = getSslBundles();
+        if (bundles == null || !StringUtils.hasText(ssl.getBundle())) {
+            return;
+        }
+        bundles.addBundleUpdateHandler(ssl.getBundle(), updated -> {
+            try {
+                door.useTls(serverContext(updated));
+                log.info("TLS bundle '{}' was updated: new connections get its certificate", ssl.getBundle());
+            } catch (WebServerException e) {
+                log.warn(
+                        "TLS bundle '{}' was updated but cannot be used; the previous certificate stays: {}",
+                        ssl.getBundle(),
+                        e.getMessage());
+            }
+        });
     }
 
     @Override

@@ -60,8 +60,16 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
 
     @DynamicPropertySource
     static void selfSignedCertificate(DynamicPropertyRegistry registry) throws Exception {
-        Path dir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-tls"));
-        Path keystore = dir.resolve("ferry.p12");
+        Path keystore =
+                TempDirs.deleteOnExit(Files.createTempDirectory("ferry-tls")).resolve("ferry.p12");
+        selfSigned(keystore, "localhost");
+        registry.add("server.ssl.key-store", keystore::toString);
+        registry.add("server.ssl.key-store-password", () -> "changeit");
+        registry.add("server.ssl.key-store-type", () -> "PKCS12");
+    }
+
+    /** Writes a PKCS12 key store (password {@code changeit}) with a new self-signed certificate for {@code cn}. */
+    static void selfSigned(Path keystore, String cn) throws Exception {
         Process keytool = new ProcessBuilder(
                         Path.of(System.getProperty("java.home"), "bin", "keytool")
                                 .toString(),
@@ -73,7 +81,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
                         "-groupname",
                         "secp256r1",
                         "-dname",
-                        "CN=localhost",
+                        "CN=" + cn,
                         "-validity",
                         "2",
                         "-storetype",
@@ -88,9 +96,6 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0)
                 .as(out)
                 .isTrue();
-        registry.add("server.ssl.key-store", keystore::toString);
-        registry.add("server.ssl.key-store-password", () -> "changeit");
-        registry.add("server.ssl.key-store-type", () -> "PKCS12");
     }
 
     @Override
@@ -98,8 +103,12 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         return SESSION;
     }
 
-    /** A TLS client that trusts the test's self-signed certificate (and nothing is at stake: loopback). */
     private Socket client() throws Exception {
+        return tlsClient(port);
+    }
+
+    /** A TLS client that trusts the test's self-signed certificate (and nothing is at stake: loopback). */
+    static SSLSocket tlsClient(int port) throws Exception {
         X509TrustManager trustAll = new X509TrustManager() {
             @Override
             public void checkClientTrusted(X509Certificate[] chain, String authType) {}
