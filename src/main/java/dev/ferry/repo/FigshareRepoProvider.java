@@ -43,15 +43,10 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
         this.api = RepoHosts.base(api);
-        this.display = new ProviderDisplay(
+        this.display = ProviderDisplay.doi(
                 "figshare",
-                "Figshare DOI",
-                "Figshare DOI (10.6084/m9.figshare.9782777.v1)",
-                "example: 10.6084/m9.figshare.9782777.v1",
-                false,
-                false,
-                "",
-                "10\\.[0-9]{4,9}/.+",
+                "Figshare",
+                "10.6084/m9.figshare.9782777.v1",
                 ArchiveSupport.detectRegex(
                         "10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?", this.hosts, "/articles/[^\\s]+"));
     }

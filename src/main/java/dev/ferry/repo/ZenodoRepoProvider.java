@@ -32,15 +32,10 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
     public ZenodoRepoProvider(String doiResolver, List<String> hosts) {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
-        this.display = new ProviderDisplay(
+        this.display = ProviderDisplay.doi(
                 "zenodo",
-                "Zenodo DOI",
-                "Zenodo DOI (10.5281/zenodo.3242074)",
-                "example: 10.5281/zenodo.3242074",
-                false,
-                false,
-                "",
-                "10\\.[0-9]{4,9}/.+",
+                "Zenodo",
+                "10.5281/zenodo.3242074",
                 ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/zenodo\\.[0-9]+", this.hosts, "/records?/[0-9]+"));
     }
 
