@@ -57,17 +57,27 @@ public final class HeadAndTail<T> {
         tail.add(item);
         tailSizes.add(bytes);
         tailSize += bytes;
+        trimTail();
+        if (tailStart > 1024 && tailStart > tail.size() / 2) {
+            compactTail();
+        }
+    }
+
+    /** Drops the oldest items of the tail beyond its bounds; the newest item stays whatever its size. */
+    private void trimTail() {
         while (tailCount() > 1 && (tailCount() > tailLines || tailSize > tailBytes)) {
             tailSize -= tailSizes.get(tailStart);
             droppedBytes += tailSizes.get(tailStart);
             tail.set(tailStart, null);
             tailStart++;
         }
-        if (tailStart > 1024 && tailStart > tail.size() / 2) {
-            tail.subList(0, tailStart).clear();
-            tailSizes.subList(0, tailStart).clear();
-            tailStart = 0;
-        }
+    }
+
+    /** Frees the slots of dropped tail items (they are only marked, so that dropping one is cheap). */
+    private void compactTail() {
+        tail.subList(0, tailStart).clear();
+        tailSizes.subList(0, tailStart).clear();
+        tailStart = 0;
     }
 
     /**
@@ -109,15 +119,8 @@ public final class HeadAndTail<T> {
             headSize -= bytes;
             droppedBytes += bytes;
         }
-        while (tailCount() > 1 && (tailCount() > tailLines || tailSize > tailBytes)) {
-            tailSize -= tailSizes.get(tailStart);
-            droppedBytes += tailSizes.get(tailStart);
-            tail.set(tailStart, null);
-            tailStart++;
-        }
-        tail.subList(0, tailStart).clear();
-        tailSizes.subList(0, tailStart).clear();
-        tailStart = 0;
+        trimTail();
+        compactTail();
     }
 
     /** Items ever added. */

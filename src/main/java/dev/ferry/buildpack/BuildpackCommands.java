@@ -100,6 +100,12 @@ public final class BuildpackCommands {
         }
     }
 
+    /** A whole-number setting from the environment the portal gave the build Pod, or its default. */
+    private static long number(Map<String, String> env, String name, long fallback) {
+        String value = env.get(name);
+        return value == null ? fallback : Long.parseLong(value);
+    }
+
     /**
      * {@code prepare --repo <url> --commit <sha> [--ref <full ref>] --out <dir>}: fetches exactly the commit into
      * {@code <dir>} (the build context), detects the plan and writes {@code <dir>/.ferry/Dockerfile} (for a
@@ -125,32 +131,25 @@ public final class BuildpackCommands {
                 List.of(env.getOrDefault("FERRY_REPO_ALLOWED_SCHEMES", "https").split(","));
         boolean allowPrivate = Boolean.parseBoolean(env.getOrDefault("FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "false"));
         UrlGuard guard = new UrlGuard(schemes, allowPrivate, HostResolver.system());
+        // the git fetch and an archive's downloads share the portal's timeout and fetch limits
+        Duration timeout = Duration.ofSeconds(number(env, "FERRY_REPO_GIT_TIMEOUT_SECONDS", 60));
+        long maxFetchBytes = number(env, "FERRY_REPO_MAX_FETCH_BYTES", RemoteGit.DEFAULT_MAX_FETCH_BYTES);
+        Duration maxFetchTime = Duration.ofSeconds(
+                number(env, "FERRY_REPO_MAX_FETCH_SECONDS", RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds()));
         RemoteGit git = new RemoteGit(
                 guard,
-                Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
-                Long.parseLong(env.getOrDefault(
-                        "FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
-                Duration.ofSeconds(Long.parseLong(env.getOrDefault(
-                        "FERRY_REPO_MAX_FETCH_SECONDS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))),
-                Long.parseLong(env.getOrDefault(
-                        "FERRY_REPO_MAX_FETCH_OBJECTS", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_OBJECTS))));
-        long maxCheckoutBytes = Long.parseLong(
-                env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_BYTES", String.valueOf(RepoCheckout.DEFAULT_MAX_BYTES)));
-        long maxCheckoutFiles = Long.parseLong(
-                env.getOrDefault("FERRY_REPO_MAX_CHECKOUT_FILES", String.valueOf(RepoCheckout.DEFAULT_MAX_FILES)));
+                timeout,
+                maxFetchBytes,
+                maxFetchTime,
+                number(env, "FERRY_REPO_MAX_FETCH_OBJECTS", RemoteGit.DEFAULT_MAX_FETCH_OBJECTS));
+        long maxCheckoutBytes = number(env, "FERRY_REPO_MAX_CHECKOUT_BYTES", RepoCheckout.DEFAULT_MAX_BYTES);
+        long maxCheckoutFiles = number(env, "FERRY_REPO_MAX_CHECKOUT_FILES", RepoCheckout.DEFAULT_MAX_FILES);
         Path dir = Path.of(outDir);
         try {
             String archiveFiles = env.get("FERRY_ARCHIVE_FILES");
             if (archiveFiles != null) {
                 // a record of a research archive: its files, through the same guard and limits as the portal's builds
-                ArchiveFetcher fetcher = new ArchiveFetcher(
-                        guard,
-                        Duration.ofSeconds(Long.parseLong(env.getOrDefault("FERRY_REPO_GIT_TIMEOUT_SECONDS", "60"))),
-                        Long.parseLong(env.getOrDefault(
-                                "FERRY_REPO_MAX_FETCH_BYTES", String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_BYTES))),
-                        Duration.ofSeconds(Long.parseLong(env.getOrDefault(
-                                "FERRY_REPO_MAX_FETCH_SECONDS",
-                                String.valueOf(RemoteGit.DEFAULT_MAX_FETCH_TIME.toSeconds())))));
+                ArchiveFetcher fetcher = new ArchiveFetcher(guard, timeout, maxFetchBytes, maxFetchTime);
                 // scratch inside the build context: the pod's root file system is read-only, and moves stay on one disk
                 new RecordDownloader(fetcher, maxCheckoutBytes, maxCheckoutFiles)
                         .fetchInto(

@@ -168,6 +168,38 @@ final class ArchiveSupport {
                                 .orElse("; launch again in a minute."));
     }
 
+    /**
+     * A file as the archive's API lists it; refused when the listing gives no name or no download link.
+     *
+     * @param archive the archive's name ("Zenodo")
+     * @param item    what the file belongs to ("record 123")
+     */
+    static ArchiveRecord.ArchiveFile listedFile(
+            String archive, String item, String name, String url, long size, String checksum) {
+        if (name.isEmpty() || url.isEmpty()) {
+            throw new RepoException(
+                    502,
+                    archive + " described a file of " + item + " without a name or a download link. Launch again "
+                            + "later.");
+        }
+        return new ArchiveRecord.ArchiveFile(name, url, size, checksum);
+    }
+
+    /**
+     * The error for a record whose files are under embargo.
+     *
+     * @param item  the record ("Zenodo record 123")
+     * @param until the embargo's end as the archive gives it; empty when it gives none
+     * @param kind  what the archive calls a record, with its article ("a record")
+     */
+    static RepoException embargoed(String item, String until, String kind) {
+        return new RepoException(
+                403,
+                "The files of " + item + " are under embargo"
+                        + (until.isEmpty() ? "" : " until " + Urls.printable(until))
+                        + "; Ferry can launch " + kind + " only once its files are open.");
+    }
+
     /** A JSON string or number as trimmed text; empty when missing, null or blank. */
     static Optional<String> text(JsonNode node) {
         if (node == null || node.isMissingNode() || node.isNull()) {

@@ -48,15 +48,10 @@ public final class DataverseRepoProvider implements ArchiveProvider {
                 .flatMap(Optional::stream)
                 .distinct()
                 .toList();
-        this.display = new ProviderDisplay(
+        this.display = ProviderDisplay.doi(
                 "dataverse",
-                "Dataverse DOI",
-                "Dataverse DOI (10.7910/DVN/TJCLKP)",
-                "example: 10.7910/DVN/TJCLKP",
-                false,
-                false,
-                "",
-                "10\\.[0-9]{4,9}/.+",
+                "Dataverse",
+                "10.7910/DVN/TJCLKP",
                 "^(?:https?://(?:dx\\.)?doi\\.org/|doi:)?(?<repo>10\\.[0-9]{4,9}/[^\\s?#]+)$");
     }
 

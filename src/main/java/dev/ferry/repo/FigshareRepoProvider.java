@@ -43,15 +43,10 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
         this.api = RepoHosts.base(api);
-        this.display = new ProviderDisplay(
+        this.display = ProviderDisplay.doi(
                 "figshare",
-                "Figshare DOI",
-                "Figshare DOI (10.6084/m9.figshare.9782777.v1)",
-                "example: 10.6084/m9.figshare.9782777.v1",
-                false,
-                false,
-                "",
-                "10\\.[0-9]{4,9}/.+",
+                "Figshare",
+                "10.6084/m9.figshare.9782777.v1",
                 ArchiveSupport.detectRegex(
                         "10\\.[0-9]{4,9}/[^/\\s]*figshare\\.[0-9]+(?:\\.v[0-9]+)?", this.hosts, "/articles/[^\\s]+"));
     }
@@ -92,32 +87,24 @@ public final class FigshareRepoProvider implements ArchiveProvider {
         requireOk(answer, id, version);
         JsonNode body = answer.body();
         if (body.path("is_embargoed").asBoolean(false)) {
-            String until = text(body.path("embargo_date")).orElse("");
-            throw new RepoException(
-                    403,
-                    "The files of Figshare article " + id + " are under embargo"
-                            + (until.isEmpty() ? "" : " until " + Urls.printable(until))
-                            + "; Ferry can launch an article only once "
-                            + "its files are open.");
+            throw ArchiveSupport.embargoed(
+                    "Figshare article " + id, text(body.path("embargo_date")).orElse(""), "an article");
         }
         List<ArchiveRecord.ArchiveFile> files = new ArrayList<>();
         for (JsonNode file : body.path("files")) {
             if (file.path("is_link_only").asBoolean(false)) {
                 continue; // a link to elsewhere, not a file of the article (repo2docker skips them too)
             }
-            String name = text(file.path("name")).orElse("");
-            String url = text(file.path("download_url")).orElse("");
-            if (name.isEmpty() || url.isEmpty()) {
-                throw new RepoException(
-                        502,
-                        "Figshare described a file of article " + id + " without a name or a download "
-                                + "link. Launch again later.");
-            }
             String md5 = text(file.path("computed_md5"))
                     .or(() -> text(file.path("supplied_md5")))
                     .orElse("");
-            files.add(new ArchiveRecord.ArchiveFile(
-                    name, url, file.path("size").asLong(-1), md5.isEmpty() ? "" : "md5:" + md5));
+            files.add(ArchiveSupport.listedFile(
+                    "Figshare",
+                    "article " + id,
+                    text(file.path("name")).orElse(""),
+                    text(file.path("download_url")).orElse(""),
+                    file.path("size").asLong(-1),
+                    md5.isEmpty() ? "" : "md5:" + md5));
         }
         if (files.isEmpty()) {
             throw new RepoException(

@@ -23,4 +23,24 @@ public record ProviderDisplay(
         boolean refEnabled,
         String refDefault,
         String validateRegex,
-        String detectRegex) {}
+        String detectRegex) {
+
+    /**
+     * A research archive's provider whose records are named by DOIs: no ref, the DOI as it is (not URL-encoded).
+     *
+     * @param archive    the archive's name ("Zenodo")
+     * @param exampleDoi a DOI of one of its records
+     */
+    static ProviderDisplay doi(String id, String archive, String exampleDoi, String detectRegex) {
+        return new ProviderDisplay(
+                id,
+                archive + " DOI",
+                archive + " DOI (" + exampleDoi + ")",
+                "example: " + exampleDoi,
+                false,
+                false,
+                "",
+                "10\\.[0-9]{4,9}/.+",
+                detectRegex);
+    }
+}

@@ -137,26 +137,12 @@ public final class UrlGuard {
         try {
             addresses = resolver.resolve(host);
         } catch (UnknownHostException e) {
-            throw new RepoException(
-                    400,
-                    "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
+            throw hostNotFound(host);
         }
         if (addresses == null || addresses.length == 0) {
-            throw new RepoException(
-                    400,
-                    "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
+            throw hostNotFound(host);
         }
-        if (!allowPrivateAddresses) {
-            for (InetAddress address : addresses) {
-                Optional<String> reason = AddressPolicy.nonPublicReason(address);
-                if (reason.isPresent()) {
-                    throw new RepoException(
-                            403,
-                            "The repository host " + Urls.printable(host) + " resolves to " + reason.get()
-                                    + "; Ferry only fetches repositories from public hosts.");
-                }
-            }
-        }
+        refuseNonPublic(host, addresses);
         return new GuardedUrl(uri, host, List.of(addresses));
     }
 
@@ -170,18 +156,29 @@ public final class UrlGuard {
         if (addresses == null || addresses.length == 0) {
             throw new UnknownHostException(name);
         }
-        if (!allowPrivateAddresses) {
-            for (InetAddress address : addresses) {
-                Optional<String> reason = AddressPolicy.nonPublicReason(address);
-                if (reason.isPresent()) {
-                    throw new RepoException(
-                            403,
-                            "The repository host " + Urls.printable(name) + " resolves to " + reason.get()
-                                    + "; Ferry only fetches repositories from public hosts.");
-                }
+        refuseNonPublic(name, addresses);
+        return addresses.clone();
+    }
+
+    private static RepoException hostNotFound(String host) {
+        return new RepoException(
+                400, "The host " + Urls.printable(host) + " could not be found. Check the repository URL for typos.");
+    }
+
+    /** Refuses a host that resolves to any address outside the public internet, unless the operator allows them. */
+    private void refuseNonPublic(String host, InetAddress[] addresses) {
+        if (allowPrivateAddresses) {
+            return;
+        }
+        for (InetAddress address : addresses) {
+            Optional<String> reason = AddressPolicy.nonPublicReason(address);
+            if (reason.isPresent()) {
+                throw new RepoException(
+                        403,
+                        "The repository host " + Urls.printable(host) + " resolves to " + reason.get()
+                                + "; Ferry only fetches repositories from public hosts.");
             }
         }
-        return addresses.clone();
     }
 
     /**

@@ -32,15 +32,10 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
     public ZenodoRepoProvider(String doiResolver, List<String> hosts) {
         this.doi = new ArchiveSupport(doiResolver);
         this.hosts = hosts.stream().map(RepoHosts::base).toList();
-        this.display = new ProviderDisplay(
+        this.display = ProviderDisplay.doi(
                 "zenodo",
-                "Zenodo DOI",
-                "Zenodo DOI (10.5281/zenodo.3242074)",
-                "example: 10.5281/zenodo.3242074",
-                false,
-                false,
-                "",
-                "10\\.[0-9]{4,9}/.+",
+                "Zenodo",
+                "10.5281/zenodo.3242074",
                 ArchiveSupport.detectRegex("10\\.[0-9]{4,9}/zenodo\\.[0-9]+", this.hosts, "/records?/[0-9]+"));
     }
 
@@ -83,17 +78,11 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
         requireOk(filesAnswer, id);
         List<ArchiveRecord.ArchiveFile> files = new ArrayList<>();
         for (JsonNode entry : filesAnswer.body().path("entries")) {
-            String name = text(entry.path("key")).orElse("");
-            String url = text(entry.path("links").path("content")).orElse("");
-            if (name.isEmpty() || url.isEmpty()) {
-                throw new RepoException(
-                        502,
-                        "Zenodo described a file of record " + id + " without a name or a download "
-                                + "link. Launch again later.");
-            }
-            files.add(new ArchiveRecord.ArchiveFile(
-                    name,
-                    url,
+            files.add(ArchiveSupport.listedFile(
+                    "Zenodo",
+                    "record " + id,
+                    text(entry.path("key")).orElse(""),
+                    text(entry.path("links").path("content")).orElse(""),
                     entry.path("size").asLong(-1),
                     text(entry.path("checksum")).orElse("")));
         }
@@ -149,12 +138,7 @@ public final class ZenodoRepoProvider implements ArchiveProvider {
 
     private static RepoException notOpen(String id, String access, String embargoDate) {
         if (access.equals("embargoed")) {
-            return new RepoException(
-                    403,
-                    "The files of Zenodo record " + id + " are under embargo"
-                            + (embargoDate.isEmpty() ? "" : " until " + Urls.printable(embargoDate))
-                            + "; Ferry can launch a record "
-                            + "only once its files are open.");
+            return ArchiveSupport.embargoed("Zenodo record " + id, embargoDate, "a record");
         }
         return new RepoException(
                 403,

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -15,6 +16,7 @@ import dev.ferry.build.BuildService;
 import dev.ferry.cull.Culler;
 import dev.ferry.launch.LaunchService;
 import dev.ferry.proxy.ProxyMetrics;
+import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.session.SessionService;
 
 /**
@@ -49,51 +51,41 @@ public final class BinderMetrics {
             int maxRepoLabels) {
         this.registry = registry;
         this.maxRepoLabels = maxRepoLabels;
-        Gauge.builder("ferry.queue.waiting", launches, LaunchService::waiting)
-                .description("Launches waiting in line for a seat")
-                .register(registry);
+        gauge("ferry.queue.waiting", launches, LaunchService::waiting, "Launches waiting in line for a seat");
         culler.onCull(kind -> Counter.builder("ferry.culls")
                 .description("Sessions culled, by reason")
                 .tag("reason", kind)
                 .register(registry)
                 .increment());
-        Gauge.builder("binderhub.inprogress.builds", builds, BuildService::inProgress)
-                .description("Builds currently in progress")
-                .register(registry);
-        Gauge.builder("binderhub.inprogress.launches", launches, LaunchService::inProgress)
-                .description("Launches currently in progress")
-                .register(registry);
-        Gauge.builder("ferry.sessions", sessions, s -> s.sessions().size())
-                .description("Running sessions")
-                .register(registry);
-        Gauge.builder("ferry.proxy.websockets", proxy, ProxyMetrics::openWebSockets)
-                .description("WebSocket tunnels open through the proxy")
-                .register(registry);
+        gauge("binderhub.inprogress.builds", builds, BuildService::inProgress, "Builds currently in progress");
+        gauge("binderhub.inprogress.launches", launches, LaunchService::inProgress, "Launches currently in progress");
+        gauge("ferry.sessions", sessions, s -> s.sessions().size(), "Running sessions");
+        gauge(
+                "ferry.proxy.websockets",
+                proxy,
+                ProxyMetrics::openWebSockets,
+                "WebSocket tunnels open through the proxy");
         Gauge.builder("ferry.proxy.buffer.memory", proxy, ProxyMetrics::bufferMemory)
                 .description("Memory the front door's buffer pool holds for bodies and messages in flight")
                 .baseUnit("bytes")
                 .register(registry);
-        FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors)
-                .description("Requests whose notebook server did not answer properly")
-                .register(registry);
-        FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
-                .description("Bytes the proxy carried, both directions")
-                .baseUnit("bytes")
-                .register(registry);
-        Gauge.builder("ferry.proxy.connections", proxy, ProxyMetrics::openConnections)
-                .description("Visitor connections the front door holds open, WebSocket tunnels included")
-                .register(registry);
-        FunctionCounter.builder("ferry.proxy.connections.refused", proxy, ProxyMetrics::refusedAtGlobalCap)
-                .description("Connections answered 503 at a connection cap")
-                .tag("reason", "global")
-                .register(registry);
-        FunctionCounter.builder("ferry.proxy.connections.refused", proxy, ProxyMetrics::refusedAtAddressCap)
-                .description("Connections answered 503 at a connection cap")
-                .tag("reason", "address")
-                .register(registry);
-        FunctionCounter.builder("ferry.proxy.request.head.timeouts", proxy, ProxyMetrics::headTimeouts)
-                .description("Connections ended because a request head did not arrive within the request-head timeout")
-                .register(registry);
+        counter(
+                FunctionCounter.builder("ferry.proxy.upstream.errors", proxy, ProxyMetrics::upstreamErrors),
+                "Requests whose notebook server did not answer properly");
+        counter(
+                FunctionCounter.builder("ferry.proxy.bytes", proxy, ProxyMetrics::bytes)
+                        .baseUnit("bytes"),
+                "Bytes the proxy carried, both directions");
+        gauge(
+                "ferry.proxy.connections",
+                proxy,
+                ProxyMetrics::openConnections,
+                "Visitor connections the front door holds open, WebSocket tunnels included");
+        refusedAt("global", proxy, ProxyMetrics::refusedAtGlobalCap);
+        refusedAt("address", proxy, ProxyMetrics::refusedAtAddressCap);
+        counter(
+                FunctionCounter.builder("ferry.proxy.request.head.timeouts", proxy, ProxyMetrics::headTimeouts),
+                "Connections ended because a request head did not arrive within the request-head timeout");
 
         builds.onFinished(outcome -> {
             String status = outcome.succeeded() ? "success" : "failure";
@@ -103,17 +95,7 @@ public final class BinderMetrics {
                     .serviceLevelObjectives(BUILD_BUCKETS)
                     .register(registry)
                     .record(outcome.duration());
-            Counter.builder("binderhub.build.count")
-                    .description("Counter of builds by repo")
-                    .tags(
-                            "status",
-                            status,
-                            "provider",
-                            PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
-                            "repo",
-                            repoLabel(outcome.repo().spec().displayUrl()))
-                    .register(registry)
-                    .increment();
+            countByRepo("binderhub.build.count", "Counter of builds by repo", status, outcome.repo());
         });
         launches.onFinished(outcome -> {
             if (outcome.buildOnly() || outcome.repo() == null) {
@@ -128,18 +110,39 @@ public final class BinderMetrics {
                         .register(registry)
                         .record(outcome.launchTime());
             }
-            Counter.builder("binderhub.launch.count")
-                    .description("Counter of launches by repo")
-                    .tags(
-                            "status",
-                            status,
-                            "provider",
-                            PROVIDER_NAMES.getOrDefault(outcome.repo().spec().provider(), "Git"),
-                            "repo",
-                            repoLabel(outcome.repo().spec().displayUrl()))
-                    .register(registry)
-                    .increment();
+            countByRepo("binderhub.launch.count", "Counter of launches by repo", status, outcome.repo());
         });
+    }
+
+    private <T> void gauge(String name, T source, ToDoubleFunction<T> value, String description) {
+        Gauge.builder(name, source, value).description(description).register(registry);
+    }
+
+    private void counter(FunctionCounter.Builder<?> counter, String description) {
+        counter.description(description).register(registry);
+    }
+
+    /** {@code ferry.proxy.connections.refused}, one series for each connection cap. */
+    private void refusedAt(String cap, ProxyMetrics proxy, ToDoubleFunction<ProxyMetrics> count) {
+        counter(
+                FunctionCounter.builder("ferry.proxy.connections.refused", proxy, count)
+                        .tag("reason", cap),
+                "Connections answered 503 at a connection cap");
+    }
+
+    /** One more build or launch of {@code repo} in BinderHub's {@code status, provider, repo} labels. */
+    private void countByRepo(String name, String description, String status, ResolvedRepo repo) {
+        Counter.builder(name)
+                .description(description)
+                .tags(
+                        "status",
+                        status,
+                        "provider",
+                        PROVIDER_NAMES.getOrDefault(repo.spec().provider(), "Git"),
+                        "repo",
+                        repoLabel(repo.spec().displayUrl()))
+                .register(registry)
+                .increment();
     }
 
     /**

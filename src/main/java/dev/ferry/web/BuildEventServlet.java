@@ -89,31 +89,8 @@ final class BuildEventServlet extends HttpServlet {
             writer.refuse(resp, banned.status(), banned.message());
             return;
         }
-        StreamLimits.Permit permit;
-        try {
-            permit = streamLimits.acquire(guard.clientAddress(req));
-        } catch (FerryException e) {
-            resp.setHeader("Retry-After", "30");
-            writer.refuse(resp, e.status(), e.getMessage());
-            return;
-        }
-        boolean handed = false;
-        try {
-            EventStreamWriter.Following following =
-                    EventStreamWriter.resumed(req, launches).orElse(null);
-            if (following == null) {
-                Launch launch = start(req, resp);
-                following = launch == null ? null : new EventStreamWriter.Following(launch, 0);
-            }
-            if (following != null) {
-                writer.stream(req, resp, following, permit);
-                handed = true;
-            }
-        } finally {
-            if (!handed) {
-                permit.close();
-            }
-        }
+        writer.follow(
+                req, resp, launches, () -> streamLimits.acquire(guard.clientAddress(req)), () -> start(req, resp));
     }
 
     /** Starts the launch the path names; null when the request was refused (the refusal is written). */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.ferry.FerryException;
 import dev.ferry.access.StreamLimits;
 import dev.ferry.launch.Launch;
 import dev.ferry.launch.LaunchEvent;
@@ -118,6 +120,49 @@ final class EventStreamWriter {
         byte[] body = frame(null, LaunchEvent.failed(status, message));
         resp.setContentLength(body.length);
         resp.getOutputStream().write(body);
+    }
+
+    /** Begins the launch a stream asks for; null when the request was refused (the refusal is written then). */
+    interface Starter {
+        Launch start() throws IOException;
+    }
+
+    /**
+     * The body of a launch stream: takes a permit from {@code permits} (without one, a {@code failed} event and
+     * {@code Retry-After}), then follows the launch the request's {@code Last-Event-ID} resumes, or the one
+     * {@code starter} begins. The permit goes back when nothing is streamed.
+     */
+    void follow(
+            HttpServletRequest req,
+            HttpServletResponse resp,
+            LaunchService launches,
+            Supplier<StreamLimits.Permit> permits,
+            Starter starter)
+            throws IOException {
+        StreamLimits.Permit permit;
+        try {
+            permit = permits.get();
+        } catch (FerryException e) {
+            resp.setHeader("Retry-After", "30");
+            refuse(resp, e.status(), e.getMessage());
+            return;
+        }
+        boolean handed = false;
+        try {
+            Following following = resumed(req, launches).orElse(null);
+            if (following == null) {
+                Launch launch = starter.start();
+                following = launch == null ? null : new Following(launch, 0);
+            }
+            if (following != null) {
+                stream(req, resp, following, permit);
+                handed = true;
+            }
+        } finally {
+            if (!handed) {
+                permit.close();
+            }
+        }
     }
 
     /**

@@ -70,23 +70,15 @@ class LaunchPageController {
      */
     @GetMapping(path = "/api/record/**", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<RecordReply> record(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length() + "/api/record/".length());
-        int slash = path.indexOf('/');
         try {
-            LaunchGuard.Refusal refusal = guard.checkPage(request);
-            if (refusal != null) {
-                throw new FerryException(refusal.status(), refusal.message());
-            }
-            if (slash <= 0) {
-                throw new FerryException(404, "Ask for /api/record/<provider>/<spec>.");
-            }
-            String provider = path.substring(0, slash);
+            String[] link = providerAndSpec(request, "/api/record/", "Ask for /api/record/<provider>/<spec>.");
+            String provider = link[0];
             if (!(providers.get(provider) instanceof ArchiveProvider)) {
                 throw new FerryException(
                         404,
                         "The provider " + Urls.printable(provider) + " does not launch records of research archives.");
             }
-            ResolvedRepo resolved = resolver.resolve(providers.parse(provider, path.substring(slash + 1)));
+            ResolvedRepo resolved = resolver.resolve(providers.parse(provider, link[1]));
             ArchiveRecord record = resolved.archive();
             return ResponseEntity.ok(new RecordAnswer(
                     provider,
@@ -98,6 +90,23 @@ class LaunchPageController {
         } catch (FerryException e) {
             return ResponseEntity.status(e.status()).body(new RecordRefusal(e.status(), e.getMessage()));
         }
+    }
+
+    /**
+     * The provider and the raw spec of a path {@code <prefix><provider>/<spec>}, once the page guard lets the request
+     * through; {@code malformed} is the 404's sentence for a path without both.
+     */
+    private String[] providerAndSpec(HttpServletRequest request, String prefix, String malformed) {
+        LaunchGuard.Refusal refusal = guard.checkPage(request);
+        if (refusal != null) {
+            throw new FerryException(refusal.status(), refusal.message());
+        }
+        String path = request.getRequestURI().substring(request.getContextPath().length() + prefix.length());
+        int slash = path.indexOf('/');
+        if (slash <= 0) {
+            throw new FerryException(404, malformed);
+        }
+        return new String[] {path.substring(0, slash), path.substring(slash + 1)};
     }
 
     /** {@code /api/record}'s JSON: the record, or why there is none. */
@@ -124,21 +133,14 @@ class LaunchPageController {
             @RequestParam(required = false) String urlpath,
             @RequestParam(required = false) String labpath,
             @RequestParam(required = false) String filepath) {
-        String path = request.getRequestURI().substring(request.getContextPath().length() + "/v2/".length());
-        int slash = path.indexOf('/');
         try {
-            LaunchGuard.Refusal refusal = guard.checkPage(request);
-            if (refusal != null) {
-                throw new FerryException(refusal.status(), refusal.message());
-            }
-            if (slash <= 0) {
-                throw new FerryException(
-                        404,
-                        "Launch links have the form /v2/<provider>/<spec>, for example "
-                                + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
-            }
-            String provider = path.substring(0, slash);
-            String rawSpec = path.substring(slash + 1);
+            String[] link = providerAndSpec(
+                    request,
+                    "/v2/",
+                    "Launch links have the form /v2/<provider>/<spec>, for example "
+                            + "/v2/git/https%3A%2F%2Fexample.org%2Frepo.git/HEAD.");
+            String provider = link[0];
+            String rawSpec = link[1];
             RepoSpec spec = providers.parse(provider, rawSpec);
             model.addAttribute("providerName", providers.get(provider).displayName());
             model.addAttribute("ogTitle", providers.get(provider).displayName() + ": " + spec.shownSpec());

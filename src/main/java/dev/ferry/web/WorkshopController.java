@@ -331,30 +331,15 @@ class WorkshopController {
                             + "cookie that a seat is kept for.");
             return;
         }
-        StreamLimits.Permit permit;
-        try {
-            permit = streamLimits.acquireInTotal(); // seats per address bound what one address holds
-        } catch (FerryException e) {
-            response.setHeader("Retry-After", "30");
-            writer.refuse(response, e.status(), e.getMessage());
-            return;
-        }
-        boolean handed = false;
-        try {
-            EventStreamWriter.Following following =
-                    EventStreamWriter.resumed(request, launches).orElse(null);
-            if (following == null) {
-                following = new EventStreamWriter.Following(launches.start(joinRequest(slug, attendee, request)), 0);
+        // seats per address bound what one address holds: only the total of streams is limited here
+        writer.follow(request, response, launches, streamLimits::acquireInTotal, () -> {
+            try {
+                return launches.start(joinRequest(slug, attendee, request));
+            } catch (FerryException e) {
+                writer.refuse(response, e.status(), e.getMessage());
+                return null;
             }
-            writer.stream(request, response, following, permit);
-            handed = true;
-        } catch (FerryException e) {
-            writer.refuse(response, e.status(), e.getMessage());
-        } finally {
-            if (!handed) {
-                permit.close();
-            }
-        }
+        });
     }
 
     /** The launch of an attendee: the workshop's repository, on a seat of the workshop. */

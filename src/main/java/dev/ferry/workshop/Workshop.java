@@ -105,31 +105,25 @@ public final class Workshop {
         return holders.size();
     }
 
-    Workshop(
-            String slug,
-            String name,
-            ResolvedRepo repo,
-            Instant start,
-            Instant end,
-            int seats,
-            int poolSize,
-            String publicBase,
-            Build build,
-            SessionService sessions,
-            int seatsPerAddress,
-            WaitingLine.Limits lineLimits) {
+    Workshop(WorkshopStore.Stored stored, Build build, SessionService sessions, WaitingLine.Limits lineLimits) {
         this.line = new WaitingLine<>(this, lineLimits, new LineWords());
         this.sessions = sessions;
-        this.seatsPerAddress = seatsPerAddress;
-        this.slug = slug;
-        this.name = name;
-        this.repo = repo;
-        this.start = start;
-        this.end = end;
-        this.seats = seats;
-        this.poolSize = poolSize;
-        this.publicBase = publicBase;
+        this.seatsPerAddress = stored.seatsPerAddress();
+        this.slug = stored.slug();
+        this.name = stored.name();
+        this.repo = stored.repo();
+        this.start = stored.start();
+        this.end = stored.end();
+        this.seats = stored.seats();
+        this.poolSize = stored.poolSize();
+        this.publicBase = stored.publicBase();
         this.build = build;
+    }
+
+    /** The workshop as the store keeps it, ending at {@code endingAt}. */
+    WorkshopStore.Stored stored(Instant endingAt) {
+        return new WorkshopStore.Stored(
+                slug, name, repo, start, end, seats, poolSize, publicBase, endingAt, seatsPerAddress);
     }
 
     public String slug() {

@@ -232,19 +232,7 @@ public final class WorkshopService implements AutoCloseable {
                 stored.endingAt() != null ? stored.endingAt() : stored.end().plus(properties.endWarning());
         boolean over = !now.isBefore(stops);
         Build build = over ? null : builds.request(stored.repo());
-        Workshop w = new Workshop(
-                stored.slug(),
-                stored.name(),
-                stored.repo(),
-                stored.start(),
-                stored.end(),
-                stored.seats(),
-                stored.poolSize(),
-                stored.publicBase(),
-                build,
-                sessions,
-                stored.seatsPerAddress(),
-                lineLimits);
+        Workshop w = new Workshop(stored, build, sessions, lineLimits);
         if (over) {
             w.state = Workshop.State.ENDED;
             w.endingAt = stops;
@@ -320,8 +308,7 @@ public final class WorkshopService implements AutoCloseable {
             }
             at = Instant.now().plus(properties.endWarning());
         }
-        store.ended(new WorkshopStore.Stored(
-                w.slug, w.name, w.repo, w.start, w.end, w.seats, w.poolSize, w.publicBase, at, w.seatsPerAddress));
+        store.ended(w.stored(at));
         ending(w, at);
         log.info("workshop {} ends; its sessions stop at {}", slug, at);
     }

@@ -28,22 +28,7 @@ public interface WorkshopStore {
             int poolSize,
             String publicBase,
             Instant endingAt,
-            int seatsPerAddress) {
-
-        /** Kept as the operator's default bound of seats per address. */
-        Stored(
-                String slug,
-                String name,
-                ResolvedRepo repo,
-                Instant start,
-                Instant end,
-                int seats,
-                int poolSize,
-                String publicBase,
-                Instant endingAt) {
-            this(slug, name, repo, start, end, seats, poolSize, publicBase, endingAt, 0);
-        }
-    }
+            int seatsPerAddress) {}
 
     /** Whether other portal replicas read what is saved here (then credentials must never be saved). */
     default boolean shared() {

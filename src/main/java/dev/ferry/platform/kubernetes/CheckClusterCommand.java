@@ -16,8 +16,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.ferry.FerryProperties;
 import dev.ferry.build.BuildProperties;
-import dev.ferry.buildpack.BuildpackProperties;
-import dev.ferry.repo.RepoProperties;
 
 /**
  * {@code java -jar ferry.jar check-cluster [--push-config=<file>] [--ferry.… settings]}: runs the {@link ClusterCheck}
@@ -55,12 +53,7 @@ public final class CheckClusterCommand {
             ClusterCheck.PushCredentials push =
                     pushCredentials(kubernetes.build().pushSecret(), pushConfig, registry);
             KubeApi api = KubeApi.create(kubernetes, customizers);
-            BuildJobs jobs = new BuildJobs(
-                    kubernetes.build(),
-                    registry,
-                    settings.get(RepoProperties.class),
-                    CommandSettings.portalVersion(),
-                    settings.get(BuildpackProperties.class));
+            BuildJobs jobs = settings.buildJobs();
             ClusterCheck check = new ClusterCheck(
                     api,
                     new SessionPods(kubernetes.session()),

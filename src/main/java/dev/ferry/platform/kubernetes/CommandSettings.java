@@ -73,6 +73,21 @@ final class CommandSettings implements AutoCloseable {
         return context.getBean(type);
     }
 
+    /**
+     * The build Jobs the portal would create with these settings, after refusing a registry without an image prefix
+     * (no prefix, no image names: the sentence says which setting).
+     */
+    BuildJobs buildJobs() {
+        RegistryProperties registry = get(RegistryProperties.class);
+        registry.normalizedPrefix();
+        return new BuildJobs(
+                get(KubernetesProperties.class).build(),
+                registry,
+                get(RepoProperties.class),
+                portalVersion(),
+                get(BuildpackProperties.class));
+    }
+
     /** This portal's version (the default prepare image's tag), from the jar's build-info; null when unknown. */
     static String portalVersion() {
         try (InputStream in = FerryApplication.class.getResourceAsStream("/META-INF/build-info.properties")) {

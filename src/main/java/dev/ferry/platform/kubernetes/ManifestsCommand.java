@@ -7,8 +7,6 @@ import io.kubernetes.client.openapi.JSON;
 
 import dev.ferry.FerryProperties;
 import dev.ferry.build.BuildProperties;
-import dev.ferry.buildpack.BuildpackProperties;
-import dev.ferry.repo.RepoProperties;
 
 /**
  * {@code java -jar ferry.jar manifests [--ferry.… settings]}: prints the session Pod and the build Job (with its
@@ -28,14 +26,7 @@ public final class ManifestsCommand {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try (CommandSettings settings = CommandSettings.load(Arrays.copyOfRange(args, 1, args.length))) {
             KubernetesProperties kubernetes = settings.get(KubernetesProperties.class);
-            RegistryProperties registry = settings.get(RegistryProperties.class);
-            registry.normalizedPrefix(); // no prefix, no image names: the sentence says which setting
-            BuildJobs jobs = new BuildJobs(
-                    kubernetes.build(),
-                    registry,
-                    settings.get(RepoProperties.class),
-                    CommandSettings.portalVersion(),
-                    settings.get(BuildpackProperties.class));
+            BuildJobs jobs = settings.buildJobs();
             var pod = SampleLaunch.sessionPod(
                     new SessionPods(kubernetes.session()),
                     jobs,

@@ -405,42 +405,13 @@ final class LocalEnvBuilder implements Builder {
         } else if (plan.buildpack() == Buildpack.PYTHON) {
             String requirements = plan.inConfigDir("requirements.txt");
             if (plan.files().contains(requirements)) {
-                s.out.line("Installing the packages listed in " + requirements);
-                s.pip(
-                        List.of(
-                                venvPython.toString(),
-                                "-m",
-                                "pip",
-                                "install",
-                                "-r",
-                                s.checkout.resolve(requirements).toString()),
-                        s.venv,
-                        requirements,
-                        code -> "Installing the packages in " + requirements + " failed (pip exited with "
-                                + code + "). Check the package names and versions in " + requirements
-                                + "; pip's error is "
-                                + "in the log.",
-                        422);
+                installRequirements(s, venvPython, requirements, "");
             }
             if (plan.serverRequirements().isPresent()) {
                 // repo2docker puts requirements3.txt into the notebook server's environment beside a legacy kernel;
                 // here the server and the kernel share this one
-                String server = plan.serverRequirements().get();
-                s.out.line("Installing the packages listed in " + server + " (for the notebook server's environment)");
-                s.pip(
-                        List.of(
-                                venvPython.toString(),
-                                "-m",
-                                "pip",
-                                "install",
-                                "-r",
-                                s.checkout.resolve(server).toString()),
-                        s.venv,
-                        server,
-                        code -> "Installing the packages in " + server + " failed (pip exited with " + code
-                                + "). Check the package names and versions in " + server
-                                + "; pip's error is in the log.",
-                        422);
+                installRequirements(
+                        s, venvPython, plan.serverRequirements().get(), " (for the notebook server's environment)");
             }
             if (plan.installPackage()) {
                 String what = plan.files().contains("setup.py") ? "setup.py" : "pyproject.toml";
@@ -455,6 +426,24 @@ final class LocalEnvBuilder implements Builder {
             }
         }
         return venvPython;
+    }
+
+    /** {@code pip install -r <file>} into the environment; {@code note} follows the file's name in the log. */
+    private static void installRequirements(Steps s, Path venvPython, String file, String note) throws IOException {
+        s.out.line("Installing the packages listed in " + file + note);
+        s.pip(
+                List.of(
+                        venvPython.toString(),
+                        "-m",
+                        "pip",
+                        "install",
+                        "-r",
+                        s.checkout.resolve(file).toString()),
+                s.venv,
+                file,
+                code -> "Installing the packages in " + file + " failed (pip exited with " + code
+                        + "). Check the package names and versions in " + file + "; pip's error is in the log.",
+                422);
     }
 
     /**
