@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -170,15 +171,7 @@ final class FakeKubelet implements AutoCloseable {
                         b -> b.editOrNewStatus()
                                 .withPhase("Running")
                                 .withPodIP(ip)
-                                .withConditions(
-                                        new PodConditionBuilder()
-                                                .withType("PodScheduled")
-                                                .withStatus("True")
-                                                .build(),
-                                        new PodConditionBuilder()
-                                                .withType("Ready")
-                                                .withStatus("False")
-                                                .build())
+                                .withConditions(scheduled(false))
                                 .endStatus());
                 return;
             }
@@ -224,15 +217,7 @@ final class FakeKubelet implements AutoCloseable {
                     b -> b.editOrNewStatus()
                             .withPhase("Running")
                             .withPodIP(ip)
-                            .withConditions(
-                                    new PodConditionBuilder()
-                                            .withType("PodScheduled")
-                                            .withStatus("True")
-                                            .build(),
-                                    new PodConditionBuilder()
-                                            .withType("Ready")
-                                            .withStatus("False")
-                                            .build())
+                            .withConditions(scheduled(false))
                             .withContainerStatuses(new ContainerStatusBuilder()
                                     .withName("notebook")
                                     .withImage(image)
@@ -261,15 +246,7 @@ final class FakeKubelet implements AutoCloseable {
                             b -> b.editOrNewStatus()
                                     .withPhase("Running")
                                     .withPodIP(ip)
-                                    .withConditions(
-                                            new PodConditionBuilder()
-                                                    .withType("PodScheduled")
-                                                    .withStatus("True")
-                                                    .build(),
-                                            new PodConditionBuilder()
-                                                    .withType("Ready")
-                                                    .withStatus("True")
-                                                    .build())
+                                    .withConditions(scheduled(true))
                                     .endStatus());
                     break;
                 }
@@ -376,6 +353,19 @@ final class FakeKubelet implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** A scheduled Pod's conditions, Ready as its readiness probe last answered. */
+    private static List<PodCondition> scheduled(boolean ready) {
+        return List.of(
+                new PodConditionBuilder()
+                        .withType("PodScheduled")
+                        .withStatus("True")
+                        .build(),
+                new PodConditionBuilder()
+                        .withType("Ready")
+                        .withStatus(ready ? "True" : "False")
+                        .build());
     }
 
     private void status(String name, java.util.function.UnaryOperator<PodBuilder> change) {
