@@ -141,14 +141,10 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         List<java.util.concurrent.CompletableFuture<Void>> servers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             servers.add(upstream.serveOnce(s -> {
-                try {
-                    ProxyStreamingTest.readHead(new java.io.BufferedInputStream(s.getInputStream()));
-                    s.getOutputStream().write(ScriptedUpstream.SWITCHING);
-                    s.getOutputStream().flush();
-                    s.getInputStream().read(); // until the visitor goes
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                ProxyStreamingTest.readHead(new java.io.BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(ScriptedUpstream.SWITCHING);
+                s.getOutputStream().flush();
+                s.getInputStream().read(); // until the visitor goes
             }));
             Socket tunnel = LoopbackVisitors.from("127.0.0.15", port);
             held.add(tunnel);

@@ -143,15 +143,11 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
     @Test
     void aWebSocketTunnelOutlivesTheHeadDeadline() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new java.io.BufferedInputStream(s.getInputStream());
-                ProxyStreamingTest.readHead(in);
-                s.getOutputStream().write(ScriptedUpstream.SWITCHING);
-                s.getOutputStream().write(in.readNBytes(4)); // echoes the visitor's bytes
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            ProxyStreamingTest.readHead(in);
+            s.getOutputStream().write(ScriptedUpstream.SWITCHING);
+            s.getOutputStream().write(in.readNBytes(4)); // echoes the visitor's bytes
+            s.getOutputStream().flush();
         });
         try (Socket c = LoopbackVisitors.from("127.0.0.7", port)) {
             c.getOutputStream()

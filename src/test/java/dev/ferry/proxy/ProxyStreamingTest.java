@@ -49,28 +49,24 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         int total = 20 * 1024 * 1024;
         CountDownLatch firstMegabyteArrived = new CountDownLatch(1);
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head)
-                        .startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1")
-                        .contains("Content-Length: " + total);
-                long received = 0;
-                byte[] buffer = new byte[65536];
-                while (received < total) {
-                    int n = in.read(buffer);
-                    if (n < 0) {
-                        throw new IOException("body ended early");
-                    }
-                    received += n;
-                    if (received >= 1024 * 1024) {
-                        firstMegabyteArrived.countDown();
-                    }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head)
+                    .startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1")
+                    .contains("Content-Length: " + total);
+            long received = 0;
+            byte[] buffer = new byte[65536];
+            while (received < total) {
+                int n = in.read(buffer);
+                if (n < 0) {
+                    throw new IOException("body ended early");
                 }
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                received += n;
+                if (received >= 1024 * 1024) {
+                    firstMegabyteArrived.countDown();
+                }
             }
+            s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         });
         try (Socket c = visitor()) {
             OutputStream out = c.getOutputStream();
@@ -141,24 +137,20 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void webSocketTunnelCarriesSixteenMebibytesBothWaysAndOutlivesTheConnectionTimeout() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head)
-                        .contains("Upgrade: websocket")
-                        .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
-                        .contains("Host: ferry.test")
-                        .contains("X-Forwarded-For: 127.0.0.1");
-                OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                                + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                ScriptedUpstream.echo(in, out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head)
+                    .contains("Upgrade: websocket")
+                    .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+                    .contains("Host: ferry.test")
+                    .contains("X-Forwarded-For: 127.0.0.1");
+            OutputStream out = s.getOutputStream();
+            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                            + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            ScriptedUpstream.echo(in, out);
         });
         try (Socket c = visitor()) {
             c.getOutputStream()
@@ -215,17 +207,13 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void bytesTheServerSendsWithItsSwitchingProtocolsReachTheVisitor() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                readHead(new BufferedInputStream(s.getInputStream()));
-                byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
-                byte[] both = Arrays.copyOf(SWITCHING, SWITCHING.length + hello.length);
-                System.arraycopy(hello, 0, both, SWITCHING.length, hello.length);
-                s.getOutputStream().write(both); // one segment: the proxy reads the frame together with the head
-                s.getOutputStream().flush();
-                s.getInputStream().read();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            readHead(new BufferedInputStream(s.getInputStream()));
+            byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
+            byte[] both = Arrays.copyOf(SWITCHING, SWITCHING.length + hello.length);
+            System.arraycopy(hello, 0, both, SWITCHING.length, hello.length);
+            s.getOutputStream().write(both); // one segment: the proxy reads the frame together with the head
+            s.getOutputStream().flush();
+            s.getInputStream().read();
         });
         try (Socket c = visitor()) {
             c.getOutputStream()
@@ -286,21 +274,17 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         java.util.List<Socket> accepted = new java.util.ArrayList<>();
         // One thread answers every upgrade and keeps the sockets open: the upstream adds no thread per tunnel either.
         CompletableFuture<Void> server = upstream.serveOnce(first -> {
-            try {
-                Socket s = first;
-                for (int i = 0; i < tunnels; i++) {
-                    if (i > 0) {
-                        s = upstream.accept();
-                        accepted.add(s);
-                    }
-                    readHead(new BufferedInputStream(s.getInputStream()));
-                    s.getOutputStream().write(SWITCHING);
-                    s.getOutputStream().flush();
+            Socket s = first;
+            for (int i = 0; i < tunnels; i++) {
+                if (i > 0) {
+                    s = upstream.accept();
+                    accepted.add(s);
                 }
-                first.getInputStream().read(); // until the visitor closes
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                readHead(new BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(SWITCHING);
+                s.getOutputStream().flush();
             }
+            first.getInputStream().read(); // until the visitor closes
         });
         java.util.List<Socket> clients = new java.util.ArrayList<>();
         try {
@@ -337,15 +321,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void visitorExpectingContinueGetsItBeforeSendingTheBody() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                assertThat(readHead(in)).contains("Content-Length: 5");
-                assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII))
-                        .isEqualTo("hello");
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            assertThat(readHead(in)).contains("Content-Length: 5");
+            assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("hello");
+            s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         });
         try (Socket c = visitor()) {
             c.getOutputStream()
@@ -363,14 +342,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void serverBreakingOffABodyEndsTheVisitorsConnectionBeforeTheDeclaredLength() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream()
-                        .write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
-                                .getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            readHead(new BufferedInputStream(s.getInputStream()));
+            s.getOutputStream()
+                    .write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
+                            .getBytes(StandardCharsets.US_ASCII));
         });
         try (Socket c = visitor()) {
             c.getOutputStream()
@@ -550,19 +525,15 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void chunkedBodiesPassBothWaysIntact() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
-                assertThat(readBody(in, head)).isEqualTo("hello chunked world");
-                s.getOutputStream()
-                        .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                        + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
+            assertThat(readBody(in, head)).isEqualTo("hello chunked world");
+            s.getOutputStream()
+                    .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
         });
         try (Socket c = visitor()) {
             c.getOutputStream()

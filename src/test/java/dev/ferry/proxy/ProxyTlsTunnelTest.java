@@ -133,17 +133,13 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     @Test
     void sixteenMebibytesEchoIntactThroughATlsVisitorConnectionAfterIdling() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                assertThat(ProxyStreamingTest.readHead(in))
-                        .contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
-                OutputStream out = s.getOutputStream();
-                out.write(SWITCHING);
-                out.flush();
-                ScriptedUpstream.echo(in, out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            assertThat(ProxyStreamingTest.readHead(in))
+                    .contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
+            OutputStream out = s.getOutputStream();
+            out.write(SWITCHING);
+            out.flush();
+            ScriptedUpstream.echo(in, out);
         });
         try (Socket c = client()) {
             InputStream in = upgrade(c);
@@ -254,14 +250,10 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     @Test
     void theServerClosingEndsTheTlsVisitorsConnection() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write(SWITCHING);
-                s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+            s.getOutputStream().write(SWITCHING);
+            s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
         });
         try (Socket c = client()) {
             InputStream in = upgrade(c);
