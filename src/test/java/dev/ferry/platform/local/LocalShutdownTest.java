@@ -143,13 +143,7 @@ class LocalShutdownTest {
 
     /** Ferry as a child JVM on the test classpath, as an operator runs it; returns once it answers. */
     private Process startFerry(Path workDir, int port, String sandbox) throws Exception {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                FerryApplication.class.getName()));
-        command.addAll(List.of(settings(workDir, port, sandbox)));
+        List<String> command = FerryJvm.command(List.of(settings(workDir, port, sandbox)));
         Path log = workDir.resolveSibling(workDir.getFileName() + "-ferry.log");
         temporary.add(log);
         Process ferry = new ProcessBuilder(command)
@@ -157,16 +151,7 @@ class LocalShutdownTest {
                 .redirectOutput(log.toFile())
                 .start();
         started.add(ferry);
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(90))
-                .ignoreExceptions()
-                .until(() -> HTTP.send(
-                                        HttpRequest.newBuilder(
-                                                        URI.create("http://127.0.0.1:" + port + "/actuator/health"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200);
+        FerryJvm.awaitHealthy(port, Duration.ofSeconds(90));
         return ferry;
     }
 
