@@ -36,6 +36,13 @@ class BuildpackCommandsTest {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** The build Job's prepare step for a commit of branch main, checking out into {@code out}. */
+    static String[] prepareOnMain(String url, String commit, Path out) {
+        return new String[] {
+            "prepare", "--repo", url, "--commit", commit, "--ref", "refs/heads/main", "--out", out.toString()
+        };
+    }
+
     @Test
     void detectPrintsThePlanAsJson() throws Exception {
         Files.createDirectories(dir.resolve("binder"));
@@ -92,15 +99,7 @@ class BuildpackCommandsTest {
                             "localhost/base:7",
                             "FERRY_BUILDPACK_PYTHON_VERSION",
                             "3.12"),
-                    "prepare",
-                    "--repo",
-                    url,
-                    "--commit",
-                    commit,
-                    "--ref",
-                    "refs/heads/main",
-                    "--out",
-                    out.toString());
+                    prepareOnMain(url, commit, out));
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(out.resolve("notes.md")).exists();
             assertThat(Files.readString(out.resolve(".ferry/Dockerfile")))
@@ -131,15 +130,7 @@ class BuildpackCommandsTest {
                             "true",
                             "FERRY_REPO_MAX_CHECKOUT_BYTES",
                             String.valueOf(200 * 1024)),
-                    "prepare",
-                    "--repo",
-                    url,
-                    "--commit",
-                    commit,
-                    "--ref",
-                    "refs/heads/main",
-                    "--out",
-                    out.toString());
+                    prepareOnMain(url, commit, out));
             assertThat(r.code()).as(r.out()).isEqualTo(3);
             assertThat(r.err())
                     .contains("This repository's files add up to more than 200 KiB when checked out "
