@@ -121,9 +121,8 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     }
 
     private InputStream upgrade(Socket c) throws IOException {
-        c.getOutputStream()
-                .write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                        .getBytes(StandardCharsets.US_ASCII));
+        ProxyStreamingTest.send(
+                c, "GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
         c.getOutputStream().flush();
         InputStream in = new BufferedInputStream(c.getInputStream());
         assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 101");
@@ -252,7 +251,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
             s.getOutputStream().write(SWITCHING);
-            s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(s, "bye");
             s.getOutputStream().flush();
         });
         try (Socket c = client()) {
@@ -282,7 +281,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         });
         try (Socket c = client()) {
             upgrade(c);
-            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "hello");
             c.getOutputStream().flush();
         }
         assertThat(server.get(15, TimeUnit.SECONDS)).isEqualTo("hello then end of stream");
