@@ -13,10 +13,30 @@ import org.awaitility.Awaitility;
 
 import dev.ferry.FerryApplication;
 
-/** Ferry as a child JVM on the test classpath, as an operator runs it: for the tests that kill or stop it. */
+/**
+ * Ferry as the local-platform tests start it themselves (in this JVM, or as a child JVM on the test classpath as an
+ * operator runs it, for the tests that kill or stop it).
+ */
 final class FerryJvm {
 
     private FerryJvm() {}
+
+    /**
+     * The settings such a Ferry runs with: the local platform in {@code workDir} on {@code port}, fetching from the
+     * tests' git servers on loopback, logging warnings only; then {@code more}.
+     */
+    static String[] localSettings(Path workDir, int port, String... more) {
+        List<String> settings = new ArrayList<>(List.of(
+                "--server.port=" + port,
+                "--ferry.platform=local",
+                "--ferry.local.work-dir=" + workDir,
+                "--ferry.repo.allowed-schemes=http,https",
+                "--ferry.repo.allow-private-addresses=true",
+                "--spring.jmx.enabled=false",
+                "--logging.level.root=WARN"));
+        settings.addAll(List.of(more));
+        return settings.toArray(String[]::new);
+    }
 
     /** The command that starts Ferry with the given settings ({@code --name=value}). */
     static List<String> command(List<String> settings) {

@@ -41,16 +41,7 @@ class LocalLifecycleTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {
-            "--server.port=" + port,
-            "--ferry.platform=local",
-            "--ferry.local.work-dir=" + workDir,
-            "--ferry.repo.allowed-schemes=http,https",
-            "--ferry.repo.allow-private-addresses=true",
-            "--spring.jmx.enabled=false",
-            "--logging.level.root=WARN",
-            "--ferry.local.sandbox=" + sandbox
-        };
+        return FerryJvm.localSettings(workDir, port, "--ferry.local.sandbox=" + sandbox);
     }
 
     private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port, String sandbox) {

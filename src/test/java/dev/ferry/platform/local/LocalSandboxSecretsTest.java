@@ -56,15 +56,8 @@ class LocalSandboxSecretsTest {
         String tokenSecret = "token-key-" + UUID.randomUUID();
         Path workDir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-secrets"));
         int port = Ports.free();
-        List<String> command = FerryJvm.command(List.of(
-                "--server.port=" + port,
-                "--ferry.platform=local",
-                "--ferry.local.work-dir=" + workDir.resolve("work"),
-                "--ferry.repo.allowed-schemes=http,https",
-                "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false",
-                "--logging.level.root=WARN",
-                "--ferry.rate-limit.token-secret=" + tokenSecret));
+        List<String> command = FerryJvm.command(List.of(FerryJvm.localSettings(
+                workDir.resolve("work"), port, "--ferry.rate-limit.token-secret=" + tokenSecret)));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve("ferry.log").toFile());

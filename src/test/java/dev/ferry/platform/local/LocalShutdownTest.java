@@ -126,19 +126,13 @@ class LocalShutdownTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {
-            "--server.port=" + port,
-            "--ferry.platform=local",
-            "--ferry.local.work-dir=" + workDir,
-            "--ferry.repo.allowed-schemes=http,https",
-            "--ferry.repo.allow-private-addresses=true",
-            "--ferry.quota.total=1",
-            "--ferry.quota.queue.leave-after=120s",
-            "--spring.jmx.enabled=false",
-            "--logging.level.root=WARN",
-            "--logging.level.dev.ferry=INFO",
-            "--ferry.local.sandbox=" + sandbox
-        };
+        return FerryJvm.localSettings(
+                workDir,
+                port,
+                "--ferry.quota.total=1",
+                "--ferry.quota.queue.leave-after=120s",
+                "--logging.level.dev.ferry=INFO",
+                "--ferry.local.sandbox=" + sandbox);
     }
 
     /** Ferry as a child JVM on the test classpath, as an operator runs it; returns once it answers. */
