@@ -166,13 +166,7 @@ final class FakeKubelet implements AutoCloseable {
             }
             String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
             if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
-                status(
-                        name,
-                        b -> b.editOrNewStatus()
-                                .withPhase("Running")
-                                .withPodIP(ip)
-                                .withConditions(scheduled(false))
-                                .endStatus());
+                running(name, ip, false);
                 return;
             }
             Path home = Files.createTempDirectory("ferry-fake-pod");
@@ -241,13 +235,7 @@ final class FakeKubelet implements AutoCloseable {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (process.isAlive() && System.nanoTime() < deadline) {
                 if (answers(probe)) {
-                    status(
-                            name,
-                            b -> b.editOrNewStatus()
-                                    .withPhase("Running")
-                                    .withPodIP(ip)
-                                    .withConditions(scheduled(true))
-                                    .endStatus());
+                    running(name, ip, true);
                     break;
                 }
                 Thread.sleep(100);
@@ -316,16 +304,7 @@ final class FakeKubelet implements AutoCloseable {
         status(
                 podName,
                 b -> b.editOrNewStatus()
-                        .withConditions(
-                                new PodConditionBuilder()
-                                        .withType("PodScheduled")
-                                        .withStatus("True")
-                                        .build(),
-                                new PodConditionBuilder()
-                                        .withType("Ready")
-                                        .withStatus(ready ? "True" : "False")
-                                        .withLastTransitionTime(Instant.now().toString())
-                                        .build())
+                        .withConditions(scheduled(ready, Instant.now().toString()))
                         .endStatus());
     }
 
@@ -355,8 +334,24 @@ final class FakeKubelet implements AutoCloseable {
         }
     }
 
+    /** The Pod runs at {@code ip}, Ready as its readiness probe last answered. */
+    private void running(String name, String ip, boolean ready) {
+        status(
+                name,
+                b -> b.editOrNewStatus()
+                        .withPhase("Running")
+                        .withPodIP(ip)
+                        .withConditions(scheduled(ready))
+                        .endStatus());
+    }
+
     /** A scheduled Pod's conditions, Ready as its readiness probe last answered. */
     private static List<PodCondition> scheduled(boolean ready) {
+        return scheduled(ready, null);
+    }
+
+    /** A scheduled Pod's conditions, Ready as its readiness probe last answered, {@code since} then (or unsaid). */
+    private static List<PodCondition> scheduled(boolean ready, String since) {
         return List.of(
                 new PodConditionBuilder()
                         .withType("PodScheduled")
@@ -365,6 +360,7 @@ final class FakeKubelet implements AutoCloseable {
                 new PodConditionBuilder()
                         .withType("Ready")
                         .withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(since)
                         .build());
     }
 
