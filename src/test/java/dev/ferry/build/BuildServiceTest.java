@@ -130,8 +130,7 @@ class BuildServiceTest {
     @Test
     void buildsInLineAreToldTheirPositionAsTheLineMoves() throws Exception {
         GateBuilder builder = new GateBuilder();
-        try (BuildService service = new BuildService(
-                builder, new BuildProperties(Duration.ofMinutes(1), 1, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMinutes(1), 1)) {
             Build running = service.request(repo("f".repeat(40)));
             Build second = service.request(repo("1".repeat(40)));
             Build third = service.request(repo("2".repeat(40)));
@@ -180,8 +179,7 @@ class BuildServiceTest {
     @Test
     void aBuildWhoseTimeIsUpWhileInLineFailsThenNamingTheLimit() throws Exception {
         SlowToStopBuilder builder = new SlowToStopBuilder();
-        try (BuildService service = new BuildService(
-                builder, new BuildProperties(Duration.ofMillis(500), 1, false, BuildProperties.Log.DEFAULTS))) {
+        try (BuildService service = service(builder, Duration.ofMillis(500), 1)) {
             Build holding = service.request(repo("3".repeat(40)));
             Build waiting = service.request(repo("4".repeat(40)));
             assertThatThrownBy(() -> waiting.result().get(5, TimeUnit.SECONDS))

@@ -36,6 +36,23 @@ class BuildpackCommandsTest {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** The prepare step's settings for the test's git server on loopback, then {@code more} names and values. */
+    private static Map<String, String> loopbackEnv(String... more) {
+        Map<String, String> env = new java.util.LinkedHashMap<>(
+                Map.of("FERRY_REPO_ALLOWED_SCHEMES", "http", "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES", "true"));
+        for (int i = 0; i < more.length; i += 2) {
+            env.put(more[i], more[i + 1]);
+        }
+        return env;
+    }
+
+    /** The build Job's prepare step for a commit of branch main, checking out into {@code out}. */
+    static String[] prepareOnMain(String url, String commit, Path out) {
+        return new String[] {
+            "prepare", "--repo", url, "--commit", commit, "--ref", "refs/heads/main", "--out", out.toString()
+        };
+    }
+
     @Test
     void detectPrintsThePlanAsJson() throws Exception {
         Files.createDirectories(dir.resolve("binder"));
@@ -83,24 +100,9 @@ class BuildpackCommandsTest {
             String commit = git.commit("prep", "main", Map.of("notes.md", "# notes\n"), "second");
             Path out = dir.resolve("context");
             Run r = run(
-                    Map.of(
-                            "FERRY_REPO_ALLOWED_SCHEMES",
-                            "http",
-                            "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES",
-                            "true",
-                            "FERRY_BUILDPACK_BASE_IMAGE",
-                            "localhost/base:7",
-                            "FERRY_BUILDPACK_PYTHON_VERSION",
-                            "3.12"),
-                    "prepare",
-                    "--repo",
-                    url,
-                    "--commit",
-                    commit,
-                    "--ref",
-                    "refs/heads/main",
-                    "--out",
-                    out.toString());
+                    loopbackEnv(
+                            "FERRY_BUILDPACK_BASE_IMAGE", "localhost/base:7", "FERRY_BUILDPACK_PYTHON_VERSION", "3.12"),
+                    prepareOnMain(url, commit, out));
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(out.resolve("notes.md")).exists();
             assertThat(Files.readString(out.resolve(".ferry/Dockerfile")))
@@ -124,22 +126,8 @@ class BuildpackCommandsTest {
             String commit = git.commit("prep-big", "main", Map.of("notes.md", "# notes\n"), "second");
             Path out = dir.resolve("context-big");
             Run r = run(
-                    Map.of(
-                            "FERRY_REPO_ALLOWED_SCHEMES",
-                            "http",
-                            "FERRY_REPO_ALLOW_PRIVATE_ADDRESSES",
-                            "true",
-                            "FERRY_REPO_MAX_CHECKOUT_BYTES",
-                            String.valueOf(200 * 1024)),
-                    "prepare",
-                    "--repo",
-                    url,
-                    "--commit",
-                    commit,
-                    "--ref",
-                    "refs/heads/main",
-                    "--out",
-                    out.toString());
+                    loopbackEnv("FERRY_REPO_MAX_CHECKOUT_BYTES", String.valueOf(200 * 1024)),
+                    prepareOnMain(url, commit, out));
             assertThat(r.code()).as(r.out()).isEqualTo(3);
             assertThat(r.err())
                     .contains("This repository's files add up to more than 200 KiB when checked out "

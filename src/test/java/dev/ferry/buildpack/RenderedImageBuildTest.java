@@ -93,17 +93,7 @@ public class RenderedImageBuildTest {
             String commit = git.commit(name, "main", Map.of("README.md", "# " + name + "\n"), "second");
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             int code = BuildpackCommands.run(
-                    new String[] {
-                        "prepare",
-                        "--repo",
-                        url,
-                        "--commit",
-                        commit,
-                        "--ref",
-                        "refs/heads/main",
-                        "--out",
-                        out.toString()
-                    },
+                    BuildpackCommandsTest.prepareOnMain(url, commit, out),
                     new PrintStream(new ByteArrayOutputStream()),
                     new PrintStream(err, true, StandardCharsets.UTF_8),
                     settings());

@@ -64,7 +64,7 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
     /** A connection from {@code address} that sends a request and must be answered 503 and closed. */
     private LoopbackVisitors.Response refused(String address) throws IOException {
         try (Socket s = LoopbackVisitors.from(address, port)) {
-            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: ferry.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(s, "GET / HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             InputStream in = LoopbackVisitors.in(s);
             LoopbackVisitors.Response response = LoopbackVisitors.read(in);
             assertThat(response.status()).isEqualTo(503);
@@ -141,20 +141,15 @@ class FrontDoorConnectionCapTest extends ScriptedUpstreamBase {
         List<java.util.concurrent.CompletableFuture<Void>> servers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             servers.add(upstream.serveOnce(s -> {
-                try {
-                    ProxyStreamingTest.readHead(new java.io.BufferedInputStream(s.getInputStream()));
-                    s.getOutputStream().write(ScriptedUpstream.SWITCHING);
-                    s.getOutputStream().flush();
-                    s.getInputStream().read(); // until the visitor goes
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                ProxyStreamingTest.readHead(new java.io.BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(ScriptedUpstream.SWITCHING);
+                s.getOutputStream().flush();
+                s.getInputStream().read(); // until the visitor goes
             }));
             Socket tunnel = LoopbackVisitors.from("127.0.0.15", port);
             held.add(tunnel);
-            tunnel.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    tunnel, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE);
             assertThat(ProxyStreamingTest.readHead(LoopbackVisitors.in(tunnel))).startsWith("HTTP/1.1 101");
         }
         refused("127.0.0.15");

@@ -143,24 +143,19 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
     @Test
     void aWebSocketTunnelOutlivesTheHeadDeadline() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new java.io.BufferedInputStream(s.getInputStream());
-                ProxyStreamingTest.readHead(in);
-                s.getOutputStream().write(ScriptedUpstream.SWITCHING);
-                s.getOutputStream().write(in.readNBytes(4)); // echoes the visitor's bytes
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            ProxyStreamingTest.readHead(in);
+            s.getOutputStream().write(ScriptedUpstream.SWITCHING);
+            s.getOutputStream().write(in.readNBytes(4)); // echoes the visitor's bytes
+            s.getOutputStream().flush();
         });
         try (Socket c = LoopbackVisitors.from("127.0.0.7", port)) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + ScriptedUpstream.UPGRADE);
             InputStream in = LoopbackVisitors.in(c);
             assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 101");
             Thread.sleep(1_600);
-            c.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "ping");
             assertThat(new String(in.readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
         }
         server.get(10, TimeUnit.SECONDS);
@@ -180,10 +175,10 @@ class FrontDoorRequestHeadTimeoutTest extends ScriptedUpstreamBase {
             return head + ProxyStreamingTest.readHead(in); // (nothing more: the door closes the connection)
         });
         try (Socket c = LoopbackVisitors.from("127.0.0.8", port)) {
-            c.getOutputStream()
-                    .write(("GET " + SESSION_PATH + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n" + "GET " + SESSION_PATH
-                                    + "/next HTTP/1.1\r\nHost: ferry.test\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "GET " + SESSION_PATH + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n" + "GET " + SESSION_PATH
+                            + "/next HTTP/1.1\r\nHost: ferry.test\r\n");
             InputStream in = LoopbackVisitors.in(c);
             LoopbackVisitors.Response first = LoopbackVisitors.read(in);
             assertThat(first.status()).isEqualTo(200);

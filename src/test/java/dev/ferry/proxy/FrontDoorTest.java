@@ -167,9 +167,7 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         long peak = before;
         try (Socket c = visitorFrom("127.0.0.1")) {
             c.setReceiveBufferSize(64 * 1024);
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             for (int i = 0; i < 10; i++) { // 1 s of not reading (the server could send it all in a tenth of that),
                 // shorter than the read timeout after which a visitor that takes nothing is let go
                 Thread.sleep(100);
@@ -207,11 +205,11 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void behindATrustedProxyEveryForwardedForLineCounts() throws Exception {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.3")) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/who HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
-                                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "GET /user/" + SESSION + "/who HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.7\r\n"
+                            + "X-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\n\r\n");
             assertThat(response(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
         }
         assertThat(heads).hasSize(1);
@@ -230,10 +228,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         try (Socket c = visitorFrom("127.0.0.2")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             for (String path : List.of("/first", "/api/status")) {
-                c.getOutputStream()
-                        .write(("GET /user/" + SESSION + path + " HTTP/1.1\r\nHost: ferry.test\r\n"
-                                        + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
+                ProxyStreamingTest.send(
+                        c,
+                        "GET /user/" + SESSION + path + " HTTP/1.1\r\nHost: ferry.test\r\n"
+                                + "X-Ferry-Peer: guessed 10.1.2.3\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n");
                 assertThat(response(in)).startsWith("HTTP/1.1 200").endsWith("/user/" + SESSION + path);
             }
         }
@@ -285,10 +283,9 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         routes.remove(ended, "it was idle for more than 10 minutes.", "/v2/gh/org/repo/HEAD");
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = LoopbackVisitors.in(c);
-            c.getOutputStream()
-                    .write(("GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Accept: text/html,*/*\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "GET /user/" + ended + "/tree HTTP/1.1\r\nHost: ferry.test\r\n" + "Accept: text/html,*/*\r\n\r\n");
             LoopbackVisitors.Response page = LoopbackVisitors.read(in);
             assertThat(page.status()).isEqualTo(404);
             assertThat(page.field("Content-Type")).startsWith("text/html");
@@ -306,10 +303,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
                             + "Launch the repository again to get a new one.\"}");
         }
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + ScriptedUpstream.UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "GET /user/" + ended + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + ScriptedUpstream.UPGRADE);
             // (readAllBytes: the answer, then the connection's end)
             String upgrade = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(upgrade).startsWith("HTTP/1.1 404").contains("This session has ended");
@@ -320,10 +317,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void aRequestTheServerTookAndDroppedOnAFreshConnectionIsNotSentAgain() throws Exception {
         serve(true); // the server reads the request, then closes: it may have acted on it
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: 0\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Content-Length: 0\r\n\r\n");
             String answer = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(answer).startsWith("HTTP/1.1 502").contains("did not answer properly");
         }
@@ -337,14 +334,12 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             heads.clear();
             try (Socket c = visitorFrom("127.0.0.1")) {
                 InputStream in = new BufferedInputStream(c.getInputStream());
-                c.getOutputStream()
-                        .write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
+                ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
                 assertThat(response(in)).endsWith("/first");
-                c.getOutputStream()
-                        .write(("POST /user/" + SESSION + "/api/kernels/k/restart" + path + " HTTP/1.1\r\n"
-                                        + "Host: ferry.test\r\nContent-Length: 0\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
+                ProxyStreamingTest.send(
+                        c,
+                        "POST /user/" + SESSION + "/api/kernels/k/restart" + path + " HTTP/1.1\r\n"
+                                + "Host: ferry.test\r\nContent-Length: 0\r\n\r\n");
                 String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 assertThat(answer).as(path).startsWith("HTTP/1.1 502").contains("did not answer properly");
             }
@@ -392,11 +387,11 @@ class FrontDoorTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("POST /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Connection: keep-alive, Content-Length\r\nContent-Length: " + smuggled.length()
-                                    + "\r\n\r\n" + smuggled)
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "POST /user/" + SESSION + "/api/x HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Connection: keep-alive, Content-Length\r\nContent-Length: " + smuggled.length()
+                            + "\r\n\r\n" + smuggled);
             assertThat(response(new BufferedInputStream(c.getInputStream())))
                     .startsWith("HTTP/1.1 200")
                     .endsWith("ok");
@@ -412,21 +407,16 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.1")) {
             InputStream in = new BufferedInputStream(c.getInputStream());
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/static/not-modified HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c, "GET /user/" + SESSION + "/static/not-modified HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             assertThat(ProxyStreamingTest.readHead(in))
                     .startsWith("HTTP/1.1 304")
                     .doesNotContainIgnoringCase("connection: close");
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/after HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             assertThat(response(in)).endsWith("/after");
         }
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/chunked HTTP/1.0\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/chunked HTTP/1.0\r\nHost: ferry.test\r\n\r\n");
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertThat(all)
                     .startsWith("HTTP/1.1 200")
@@ -478,10 +468,10 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     @Test
     void oversizedHeadersAreRefusedWith431AndTheConnectionCloses() throws Exception {
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/api HTTP/1.1\r\nHost: ferry.test\r\nCookie: "
-                                    + "x".repeat(20_000) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "GET /user/" + SESSION + "/api HTTP/1.1\r\nHost: ferry.test\r\nCookie: " + "x".repeat(20_000)
+                            + "\r\n\r\n");
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 431").contains("too long");
         }
@@ -492,9 +482,7 @@ class FrontDoorTest extends ScriptedUpstreamBase {
     void anIdleKeptAliveConnectionIsClosedAfterTheKeepAliveTimeout() throws Exception {
         serve(false);
         try (Socket c = visitorFrom("127.0.0.1")) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(response(in)).startsWith("HTTP/1.1 200");
             long start = System.nanoTime();
@@ -527,9 +515,7 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         });
         try (Socket c = visitorFrom("127.0.0.1")) {
             c.setReceiveBufferSize(64 * 1024);
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             Thread.sleep(6_000); // not reading: read timeout 2 s, checked at each 1 s keep-alive tick
             long received = c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
             assertThat(received).as("the stream ended before the whole body").isLessThan(size);

@@ -36,10 +36,10 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
             return new String(in.readAllBytes(), StandardCharsets.US_ASCII); // until the door closes it
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: 10\r\n\r\nabc")
-                            .getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Content-Length: 10\r\n\r\nabc");
             long start = System.nanoTime();
             assertThat(c.getInputStream().read()).as("the connection ends").isEqualTo(-1);
             assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start))
@@ -64,9 +64,7 @@ class FrontDoorWithoutKeepAliveTimeoutTest extends ScriptedUpstreamBase {
         try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
             for (int i = 0; i < 2; i++) {
-                c.getOutputStream()
-                        .write(("GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
+                ProxyStreamingTest.send(c, "GET /user/" + SESSION + "/x HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
                 assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 200");
                 assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII))
                         .isEqualTo("ok");

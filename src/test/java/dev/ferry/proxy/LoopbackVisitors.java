@@ -88,8 +88,7 @@ final class LoopbackVisitors {
 
     /** Sends {@code GET path} on a kept-alive connection and reads the answer. */
     static Response get(Socket s, InputStream in, String path) throws IOException {
-        s.getOutputStream()
-                .write(("GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        ProxyStreamingTest.send(s, "GET " + path + " HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
         s.getOutputStream().flush();
         return read(in);
     }

@@ -49,28 +49,24 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         int total = 20 * 1024 * 1024;
         CountDownLatch firstMegabyteArrived = new CountDownLatch(1);
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head)
-                        .startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1")
-                        .contains("Content-Length: " + total);
-                long received = 0;
-                byte[] buffer = new byte[65536];
-                while (received < total) {
-                    int n = in.read(buffer);
-                    if (n < 0) {
-                        throw new IOException("body ended early");
-                    }
-                    received += n;
-                    if (received >= 1024 * 1024) {
-                        firstMegabyteArrived.countDown();
-                    }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head)
+                    .startsWith("PUT /user/" + SESSION + "/upload HTTP/1.1")
+                    .contains("Content-Length: " + total);
+            long received = 0;
+            byte[] buffer = new byte[65536];
+            while (received < total) {
+                int n = in.read(buffer);
+                if (n < 0) {
+                    throw new IOException("body ended early");
                 }
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                received += n;
+                if (received >= 1024 * 1024) {
+                    firstMegabyteArrived.countDown();
+                }
             }
+            send(s, "HTTP/1.1 204 No Content\r\n\r\n");
         });
         try (Socket c = visitor()) {
             OutputStream out = c.getOutputStream();
@@ -118,9 +114,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: " + total);
             long received = 0;
@@ -141,31 +135,27 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void webSocketTunnelCarriesSixteenMebibytesBothWaysAndOutlivesTheConnectionTimeout() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head)
-                        .contains("Upgrade: websocket")
-                        .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
-                        .contains("Host: ferry.test")
-                        .contains("X-Forwarded-For: 127.0.0.1");
-                OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                                + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                ScriptedUpstream.echo(in, out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head)
+                    .contains("Upgrade: websocket")
+                    .contains("Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org")
+                    .contains("Host: ferry.test")
+                    .contains("X-Forwarded-For: 127.0.0.1");
+            OutputStream out = s.getOutputStream();
+            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                            + "Sec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            ScriptedUpstream.echo(in, out);
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v1.kernel.websocket.jupyter.org\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             String head = readHead(in);
             assertThat(head)
@@ -188,10 +178,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
             try {
                 readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream()
-                        .write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
+                send(
+                        s,
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
                 s.getOutputStream().flush();
                 Thread.sleep(500);
             } catch (IOException | InterruptedException e) {
@@ -199,10 +189,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
-                                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             long t0 = System.nanoTime();
@@ -215,22 +205,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void bytesTheServerSendsWithItsSwitchingProtocolsReachTheVisitor() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                readHead(new BufferedInputStream(s.getInputStream()));
-                byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
-                byte[] both = Arrays.copyOf(SWITCHING, SWITCHING.length + hello.length);
-                System.arraycopy(hello, 0, both, SWITCHING.length, hello.length);
-                s.getOutputStream().write(both); // one segment: the proxy reads the frame together with the head
-                s.getOutputStream().flush();
-                s.getInputStream().read();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            readHead(new BufferedInputStream(s.getInputStream()));
+            byte[] hello = "first frame".getBytes(StandardCharsets.US_ASCII);
+            byte[] both = Arrays.copyOf(SWITCHING, SWITCHING.length + hello.length);
+            System.arraycopy(hello, 0, both, SWITCHING.length, hello.length);
+            s.getOutputStream().write(both); // one segment: the proxy reads the frame together with the head
+            s.getOutputStream().flush();
+            s.getInputStream().read();
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             assertThat(new String(in.readNBytes(11), StandardCharsets.US_ASCII)).isEqualTo("first frame");
@@ -254,9 +238,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE + "first frame")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE + "first frame");
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
         }
         assertThat(server.get(15, TimeUnit.SECONDS)).isEqualTo("first frame then end of stream");
@@ -268,9 +250,7 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         new Random(11).nextBytes(payload);
         CompletableFuture<Void> server = upstream.serveOnce(ScriptedUpstream.upgradeThenSend(payload));
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 101");
             Thread.sleep(500); // let the proxy fill every buffer towards the visitor
@@ -286,37 +266,29 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         java.util.List<Socket> accepted = new java.util.ArrayList<>();
         // One thread answers every upgrade and keeps the sockets open: the upstream adds no thread per tunnel either.
         CompletableFuture<Void> server = upstream.serveOnce(first -> {
-            try {
-                Socket s = first;
-                for (int i = 0; i < tunnels; i++) {
-                    if (i > 0) {
-                        s = upstream.accept();
-                        accepted.add(s);
-                    }
-                    readHead(new BufferedInputStream(s.getInputStream()));
-                    s.getOutputStream().write(SWITCHING);
-                    s.getOutputStream().flush();
+            Socket s = first;
+            for (int i = 0; i < tunnels; i++) {
+                if (i > 0) {
+                    s = upstream.accept();
+                    accepted.add(s);
                 }
-                first.getInputStream().read(); // until the visitor closes
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                readHead(new BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(SWITCHING);
+                s.getOutputStream().flush();
             }
+            first.getInputStream().read(); // until the visitor closes
         });
         java.util.List<Socket> clients = new java.util.ArrayList<>();
         try {
             Socket c = visitor();
             clients.add(c);
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 101");
             int threadsWithOneTunnel = Thread.activeCount();
             for (int i = 1; i < tunnels; i++) {
                 c = visitor();
                 clients.add(c);
-                c.getOutputStream()
-                        .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                                .getBytes(StandardCharsets.US_ASCII));
+                send(c, "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
                 assertThat(readHead(new BufferedInputStream(c.getInputStream())))
                         .startsWith("HTTP/1.1 101");
             }
@@ -337,24 +309,19 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void visitorExpectingContinueGetsItBeforeSendingTheBody() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                assertThat(readHead(in)).contains("Content-Length: 5");
-                assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII))
-                        .isEqualTo("hello");
-                s.getOutputStream().write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            assertThat(readHead(in)).contains("Content-Length: 5");
+            assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("hello");
+            send(s, "HTTP/1.1 204 No Content\r\n\r\n");
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 100");
-            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            send(c, "hello");
             assertThat(readHead(in)).startsWith("HTTP/1.1 204");
         }
         server.get(10, TimeUnit.SECONDS);
@@ -363,19 +330,11 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void serverBreakingOffABodyEndsTheVisitorsConnectionBeforeTheDeclaredLength() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream()
-                        .write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100))
-                                .getBytes(StandardCharsets.US_ASCII));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            readHead(new BufferedInputStream(s.getInputStream()));
+            send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(100));
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/files/big HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200").contains("Content-Length: 1000");
             assertThat(in.readAllBytes())
@@ -387,19 +346,16 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void unknownSessionAnswers404AtOnceForHttpAndWebSocket() throws Exception {
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "GET /user/nosuchsession/api/kernels/x/channels HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 404").contains("There is no session at this address");
         }
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(
-                            ("GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n")
-                                    .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/nosuchsession/api/status HTTP/1.1\r\nHost: ferry.test\r\nConnection: close\r\n\r\n");
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 404").contains("application/json");
         }
@@ -408,10 +364,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void dotSegmentsNeverReachAnotherSession() throws Exception {
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Connection: close\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "GET /user/" + SESSION + "/%2e%2e/othersession/api/status HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Connection: close\r\n\r\n");
             String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(all).startsWith("HTTP/1.1 400");
         }
@@ -550,25 +506,21 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
     @Test
     void chunkedBodiesPassBothWaysIntact() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
-                assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
-                assertThat(readBody(in, head)).isEqualTo("hello chunked world");
-                s.getOutputStream()
-                        .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                        + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n")
-                                .getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            String head = readHead(in);
+            assertThat(head).startsWith("POST /user/" + SESSION + "/api/echo HTTP/1.1");
+            assertThat(readBody(in, head)).isEqualTo("hello chunked world");
+            s.getOutputStream()
+                    .write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    + "7\r\nechoed \r\n13;ext=1\r\nhello chunked world\r\n0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "POST /user/" + SESSION + "/api/echo HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n8\r\nchunked \r\n5\r\nworld\r\n0\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             String head = readHead(in);
             assertThat(head).startsWith("HTTP/1.1 200");
@@ -597,15 +549,13 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
                 connections);
         try (Socket c = visitor()) {
             InputStream in = new BufferedInputStream(c.getInputStream());
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(c, "GET /user/" + SESSION + "/first HTTP/1.1\r\nHost: ferry.test\r\n\r\n");
             assertThat(readHead(in)).startsWith("HTTP/1.1 200");
             assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
-            c.getOutputStream()
-                    .write(("POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: 0\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "POST /user/" + SESSION + "/api/kernels/k/restart HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Content-Length: 0\r\n\r\n");
             assertThat(readHead(in)).startsWith("HTTP/1.1 502");
         }
         assertThat(heads)
@@ -623,13 +573,13 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
         CompletableFuture<String> received = upstream.serveOnceReading((in, out) ->
                 readHead(in) + new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)); // until it closes
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
             c.getOutputStream().flush();
             Thread.sleep(200); // the first chunk goes on
-            c.getOutputStream().write("zz\r\nmore\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            send(c, "zz\r\nmore\r\n0\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             String answer = readHead(in);
             assertThat(answer).as("the visitor's answer").matches("(?s)HTTP/1\\.1 (400|500) .*");
@@ -655,11 +605,11 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return head + rest;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
-                                    + "X-Trailing: t\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/a.txt HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n"
+                            + "X-Trailing: t\r\n\r\n");
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 204");
         }
         assertThat(received.get(10, TimeUnit.SECONDS))
@@ -678,10 +628,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return head + body;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + UPGRADE.replace("\r\n\r\n", "\r\nContent-Length: 10\r\n\r\n") + "0123456789")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "GET /user/" + SESSION + "/ws HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + UPGRADE.replace("\r\n\r\n", "\r\nContent-Length: 10\r\n\r\n") + "0123456789");
             assertThat(readHead(new BufferedInputStream(c.getInputStream()))).startsWith("HTTP/1.1 200");
         }
         assertThat(received.get(10, TimeUnit.SECONDS)).endsWith("0123456789");
@@ -696,11 +646,11 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             return body;
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION
-                                    + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "POST /user/" + SESSION + "/api/contents HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Content-Length: 5\r\n\r\nhelloGET /user/" + SESSION
+                            + "/x HTTP/1.1\r\nBad Header: x\r\n\r\n");
             InputStream in = new BufferedInputStream(c.getInputStream());
             assertThat(readHead(in)).startsWith("HTTP/1.1 200");
             assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
@@ -736,10 +686,10 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         });
         try (Socket c = visitor()) {
-            c.getOutputStream()
-                    .write(("PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n"
-                                    + "Content-Length: " + total + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/big HTTP/1.1\r\nHost: ferry.test\r\n" + "Content-Length: "
+                            + total + "\r\n\r\n");
             c.getOutputStream().write(new byte[2 * 1024 * 1024]);
             c.getOutputStream().flush();
             assertThat(uploading.await(10, TimeUnit.SECONDS))
@@ -920,6 +870,11 @@ class ProxyStreamingTest extends ScriptedUpstreamBase {
             }
         }
         return line.toString();
+    }
+
+    /** Writes {@code text} (an HTTP head, maybe with a body) to the socket as the ASCII bytes HTTP/1.1 carries. */
+    static void send(Socket socket, String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
     }
 
     static String readHead(InputStream in) throws IOException {

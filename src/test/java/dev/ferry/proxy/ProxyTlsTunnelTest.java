@@ -130,9 +130,8 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     }
 
     private InputStream upgrade(Socket c) throws IOException {
-        c.getOutputStream()
-                .write(("GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE)
-                        .getBytes(StandardCharsets.US_ASCII));
+        ProxyStreamingTest.send(
+                c, "GET /user/" + SESSION + "/api/kernels/k/channels HTTP/1.1\r\nHost: ferry.test\r\n" + UPGRADE);
         c.getOutputStream().flush();
         InputStream in = new BufferedInputStream(c.getInputStream());
         assertThat(ProxyStreamingTest.readHead(in)).startsWith("HTTP/1.1 101");
@@ -142,17 +141,13 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     @Test
     void sixteenMebibytesEchoIntactThroughATlsVisitorConnectionAfterIdling() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                InputStream in = new BufferedInputStream(s.getInputStream());
-                assertThat(ProxyStreamingTest.readHead(in))
-                        .contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
-                OutputStream out = s.getOutputStream();
-                out.write(SWITCHING);
-                out.flush();
-                ScriptedUpstream.echo(in, out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            assertThat(ProxyStreamingTest.readHead(in))
+                    .contains("X-Forwarded-Proto: wss"); // as node-http-proxy (CHP) says it
+            OutputStream out = s.getOutputStream();
+            out.write(SWITCHING);
+            out.flush();
+            ScriptedUpstream.echo(in, out);
         });
         try (Socket c = client()) {
             InputStream in = upgrade(c);
@@ -263,14 +258,10 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
     @Test
     void theServerClosingEndsTheTlsVisitorsConnection() throws Exception {
         CompletableFuture<Void> server = upstream.serveOnce(s -> {
-            try {
-                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write(SWITCHING);
-                s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+            s.getOutputStream().write(SWITCHING);
+            ProxyStreamingTest.send(s, "bye");
+            s.getOutputStream().flush();
         });
         try (Socket c = client()) {
             InputStream in = upgrade(c);
@@ -299,7 +290,7 @@ class ProxyTlsTunnelTest extends ScriptedUpstreamBase {
         });
         try (Socket c = client()) {
             upgrade(c);
-            c.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            ProxyStreamingTest.send(c, "hello");
             c.getOutputStream().flush();
         }
         assertThat(server.get(15, TimeUnit.SECONDS)).isEqualTo("hello then end of stream");

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * A notebook server stand-in for the proxy tests: a socket on loopback routed as one session, whose every connection
@@ -81,11 +80,17 @@ final class ScriptedUpstream implements AutoCloseable {
         t.start();
     }
 
+    /** What a server does with one connection; an I/O failure fails the future {@link #serveOnce} returns. */
+    @FunctionalInterface
+    interface Script {
+        void serve(Socket s) throws IOException;
+    }
+
     /** Serves one upstream connection with the script, on its own thread. */
-    CompletableFuture<Void> serveOnce(Consumer<Socket> script) {
+    CompletableFuture<Void> serveOnce(Script script) {
         return CompletableFuture.runAsync(() -> {
             try (Socket s = socket.accept()) {
-                script.accept(s);
+                script.serve(s);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -119,18 +124,14 @@ final class ScriptedUpstream implements AutoCloseable {
      * A server that accepts the upgrade and at once sends {@code payload} — far more than the sockets between hold, so
      * the proxy must wait for the visitor — then waits for the visitor to go.
      */
-    static Consumer<Socket> upgradeThenSend(byte[] payload) {
+    static Script upgradeThenSend(byte[] payload) {
         return s -> {
-            try {
-                ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
-                OutputStream out = s.getOutputStream();
-                out.write(SWITCHING);
-                out.write(payload);
-                out.flush();
-                s.getInputStream().read();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            ProxyStreamingTest.readHead(new BufferedInputStream(s.getInputStream()));
+            OutputStream out = s.getOutputStream();
+            out.write(SWITCHING);
+            out.write(payload);
+            out.flush();
+            s.getInputStream().read();
         };
     }
 

@@ -122,17 +122,10 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
     void launchEventsSayWhetherABuildTokenLetTheLaunchThrough() throws Exception {
         String spec = "git/" + encode(GIT.createRepo("token-events", files("README.md", "# t\n"))) + "/main";
         String client = "198.51.100.60"; // through the trusted proxy 127.0.0.1
-        String page = http.send(
-                        HttpRequest.newBuilder(URI.create(base() + "/v2/" + spec))
-                                .header("X-Forwarded-For", client)
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
-        Matcher m = Pattern.compile("data-build-url=\"([^\"]+)\"").matcher(page);
-        assertThat(m.find()).isTrue();
+        String buildUrl = forwardedPageBuildUrl(spec, client);
         try {
             EventStream.Result withToken = EventStream.read(
-                    base() + HtmlUtils.htmlUnescape(m.group(1)),
+                    buildUrl,
                     Map.of("Accept", "text/event-stream", "X-Forwarded-For", client),
                     Duration.ofSeconds(120),
                     Integer.MAX_VALUE);
@@ -155,6 +148,19 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
         } finally {
             stopAllSessions();
         }
+    }
+
+    /** The full build URL the launch page of {@code spec} gives {@code client}, seen through the trusted proxy. */
+    private String forwardedPageBuildUrl(String spec, String client) throws Exception {
+        String page = http.send(
+                        HttpRequest.newBuilder(URI.create(base() + "/v2/" + spec))
+                                .header("X-Forwarded-For", client)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        Matcher m = Pattern.compile("data-build-url=\"([^\"]+)\"").matcher(page);
+        assertThat(m.find()).isTrue();
+        return base() + HtmlUtils.htmlUnescape(m.group(1));
     }
 
     /** The build URL of the launch page of {@code SPEC}, as the page gives it to the visitor at {@code from}. */
@@ -210,15 +216,7 @@ class RateLimitLaunchTest extends LocalPlatformTestSupport {
     @Test
     void aTokenStartsOneLaunchAndFollowingThatLaunchAgainNeedsNoNewOne() throws Exception {
         String client = "198.51.100.40"; // through the trusted proxy 127.0.0.1
-        String page = http.send(
-                        HttpRequest.newBuilder(URI.create(base() + "/v2/" + SPEC))
-                                .header("X-Forwarded-For", client)
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
-        Matcher m = Pattern.compile("data-build-url=\"([^\"]+)\"").matcher(page);
-        assertThat(m.find()).isTrue();
-        String buildUrl = base() + HtmlUtils.htmlUnescape(m.group(1));
+        String buildUrl = forwardedPageBuildUrl(SPEC, client);
         for (int i = 0; i < 3; i++) {
             build("/build/" + SPEC, client);
         }

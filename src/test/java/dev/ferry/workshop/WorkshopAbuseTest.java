@@ -49,21 +49,6 @@ class WorkshopAbuseTest extends WorkshopTestSupport {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private Workshop readyWorkshop(String name, int seats) throws Exception {
-        String repo = GIT.createRepo("workshop-" + name, files("README.md", "# " + name + "\n"));
-        Workshop w = workshops.create(new WorkshopService.CreateRequest(
-                name,
-                "git/" + encode(repo) + "/main",
-                Instant.now().plusSeconds(300),
-                Instant.now().plusSeconds(3600),
-                seats,
-                0,
-                base()));
-        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.state() == Workshop.State.READY);
-        workshops.tick(Instant.now()); // reserves its seats now rather than at the next upkeep
-        return w;
-    }
-
     /** Opens the workshop's page from {@code from}, as a browser does, and returns the attendee cookie it sets. */
     private String visitPage(Workshop w, String from) throws Exception {
         return attendeeCookie(w, RawHttp.getFrom(from, port, "/e/" + w.slug(), Map.of()));

@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,21 +53,6 @@ class WorkshopLaunchTest extends WorkshopTestSupport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private Workshop readyWorkshop(String name, int seats) throws Exception {
-        String repo = GIT.createRepo("workshop-" + name, files("README.md", "# " + name + "\n"));
-        Workshop w = workshops.create(new WorkshopService.CreateRequest(
-                name,
-                "git/" + encode(repo) + "/main",
-                Instant.now().plusSeconds(300),
-                Instant.now().plusSeconds(3600),
-                seats,
-                0,
-                base()));
-        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.state() == Workshop.State.READY);
-        workshops.tick(Instant.now()); // reserves its seats now rather than at the next upkeep
-        return w;
     }
 
     /** The attendee's stream of workshop {@code w}, read to its end or until {@code maxEvents} events. */

@@ -68,13 +68,7 @@ class WorkshopTest extends WorkshopTestSupport {
                 attendees,
                 "poolSize",
                 pool));
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create(base() + "/admin/api/workshops"))
-                        .header("Cookie", adminCookie())
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = postWorkshop(body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         return json.readValue(r.body(), new TypeReference<Map<String, Object>>() {});
     }
@@ -229,15 +223,20 @@ class WorkshopTest extends WorkshopTestSupport {
                 2,
                 "poolSize",
                 5));
-        HttpResponse<String> r = http.send(
+        HttpResponse<String> r = postWorkshop(body);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("warm pool must hold between 0 sessions and the expected attendees");
+        assertThat(join("no-such-workshop", attendee('f')).last()).containsEntry("status_code", 404);
+    }
+
+    /** Creates a workshop through the admin API, as the admin page's form does. */
+    private HttpResponse<String> postWorkshop(String body) throws Exception {
+        return http.send(
                 HttpRequest.newBuilder(URI.create(base() + "/admin/api/workshops"))
                         .header("Cookie", adminCookie())
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(r.body()).contains("warm pool must hold between 0 sessions and the expected attendees");
-        assertThat(join("no-such-workshop", attendee('f')).last()).containsEntry("status_code", 404);
     }
 }

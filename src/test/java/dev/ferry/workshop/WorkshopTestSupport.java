@@ -1,6 +1,7 @@
 package dev.ferry.workshop;
 
 import java.time.Duration;
+import java.time.Instant;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +14,22 @@ abstract class WorkshopTestSupport extends LocalPlatformTestSupport {
 
     @Autowired
     WorkshopService workshops;
+
+    /** A workshop of a one-file repo, built and with its seats reserved: ready for attendees. */
+    Workshop readyWorkshop(String name, int seats) throws Exception {
+        String repo = GIT.createRepo("workshop-" + name, files("README.md", "# " + name + "\n"));
+        Workshop w = workshops.create(new WorkshopService.CreateRequest(
+                name,
+                "git/" + encode(repo) + "/main",
+                Instant.now().plusSeconds(300),
+                Instant.now().plusSeconds(3600),
+                seats,
+                0,
+                base()));
+        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> w.state() == Workshop.State.READY);
+        workshops.tick(Instant.now()); // reserves its seats now rather than at the next upkeep
+        return w;
+    }
 
     @AfterEach
     void cleanUp() {

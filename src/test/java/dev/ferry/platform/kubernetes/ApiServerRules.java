@@ -505,27 +505,7 @@ final class ApiServerRules {
     }
 
     private static MockResponse status(int code, String reason, String message) {
-        String body = JsonMapper.builder()
-                .build()
-                .writeValueAsString(java.util.Map.of(
-                        "kind",
-                        "Status",
-                        "apiVersion",
-                        "v1",
-                        "metadata",
-                        java.util.Map.of(),
-                        "status",
-                        "Failure",
-                        "message",
-                        message,
-                        "reason",
-                        reason,
-                        "code",
-                        code));
-        return new MockResponse()
-                .setResponseCode(code)
-                .setHeader("Content-Type", "application/json")
-                .setBody(body);
+        return status(code, reason, message, Map.of());
     }
 
     private boolean allowed(Target t) {
@@ -554,15 +534,22 @@ final class ApiServerRules {
         return status(403, "Forbidden", message, t.name(), kind);
     }
 
-    /** A refusal as the API server answers it: a {@code Status} object with the code, reason and message. */
     private static MockResponse status(int code, String reason, String message, String name, String kind) {
-        String body = MAPPER.writeValueAsString(java.util.Map.of(
+        return status(code, reason, message, Map.of("details", Map.of("name", name == null ? "" : name, "kind", kind)));
+    }
+
+    /**
+     * A refusal as the API server answers it: a {@code Status} object with the code, reason and message, and
+     * {@code more} fields (its {@code details}) where the server names what it refused.
+     */
+    private static MockResponse status(int code, String reason, String message, Map<String, Object> more) {
+        Map<String, Object> status = new java.util.LinkedHashMap<>(Map.of(
                 "kind",
                 "Status",
                 "apiVersion",
                 "v1",
                 "metadata",
-                java.util.Map.of(),
+                Map.of(),
                 "status",
                 "Failure",
                 "message",
@@ -570,13 +557,12 @@ final class ApiServerRules {
                 "reason",
                 reason,
                 "code",
-                code,
-                "details",
-                java.util.Map.of("name", name == null ? "" : name, "kind", kind)));
+                code));
+        status.putAll(more);
         return new MockResponse()
                 .setResponseCode(code)
                 .setHeader("Content-Type", "application/json")
-                .setBody(body);
+                .setBody(MAPPER.writeValueAsString(status));
     }
 
     Set<String> used() {

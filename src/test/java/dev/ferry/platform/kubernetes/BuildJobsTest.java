@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1PodSpec;
 
-import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.repo.GitRepoProvider;
 import dev.ferry.repo.RepoProperties;
@@ -24,11 +24,17 @@ class BuildJobsTest {
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
     static RepoProperties repoProperties() {
+        return repoProperties(List.of("https"), false, org.springframework.util.unit.DataSize.ofMegabytes(5));
+    }
+
+    /** The test's repo settings with the schemes, private addresses and fetch size a test needs. */
+    static RepoProperties repoProperties(
+            List<String> schemes, boolean allowPrivateAddresses, org.springframework.util.unit.DataSize maxFetchSize) {
         return new RepoProperties(
-                List.of("https"),
-                false,
+                schemes,
+                allowPrivateAddresses,
                 Duration.ofSeconds(30),
-                org.springframework.util.unit.DataSize.ofMegabytes(5),
+                maxFetchSize,
                 Duration.ofMinutes(3),
                 5000,
                 "https://github.com",
@@ -47,6 +53,12 @@ class BuildJobsTest {
     }
 
     static KubernetesProperties.Build build(String pushSecret, List<String> pullSecrets) {
+        return build(pushSecret, pullSecrets, true, "");
+    }
+
+    /** The test's build settings with the cache export/import and the buildkitd.toml ConfigMap as given. */
+    static KubernetesProperties.Build build(
+            String pushSecret, List<String> pullSecrets, boolean cache, String buildkitdConfig) {
         return new KubernetesProperties.Build(
                 "ghcr.io/ferry-dev/ferry:1",
                 "moby/buildkit:rootless",
@@ -63,10 +75,18 @@ class BuildJobsTest {
                 Map.of("pool", "builds"),
                 List.of(new KubernetesProperties.Toleration("dedicated", "Equal", "builds", "NoSchedule", null)),
                 pullSecrets,
-                true,
-                "",
+                cache,
+                buildkitdConfig,
                 "2Gi",
                 "20Gi");
+    }
+
+    /** The Pod of the build Job the given jobs create for the repo. */
+    static V1PodSpec podSpec(BuildJobs jobs, ResolvedRepo repo) {
+        return jobs.job("ferry-build-x", repo, ImageKey.of(repo), 3600)
+                .getSpec()
+                .getTemplate()
+                .getSpec();
     }
 
     static ResolvedRepo repo(String url) {
@@ -108,28 +128,14 @@ class BuildJobsTest {
             dev.ferry.repo.RepoProviders providers = new dev.ferry.repo.RepoProviders(List.of(provider));
             ResolvedRepo repo = new dev.ferry.repo.RefResolver(null, fetcher, providers, Duration.ZERO)
                     .resolve(providers.parse("zenodo", "10.5281/zenodo.800"));
-            RepoProperties local = new RepoProperties(
-                    List.of("http"),
-                    true,
-                    Duration.ofSeconds(30),
-                    org.springframework.util.unit.DataSize.ofMegabytes(5),
-                    Duration.ofMinutes(3),
-                    5000,
-                    "https://github.com",
-                    "https://gitlab.com",
-                    "https://gist.github.com",
-                    List.of(),
-                    List.of(),
-                    List.of(),
-                    Duration.ofSeconds(60),
-                    org.springframework.util.unit.DataSize.ofMegabytes(300),
-                    2000);
-            V1Container prepare = new BuildJobs(
-                            build(""), new RegistryProperties("registry.example.org/ferry", "", false, "", ""), local)
-                    .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                    .getSpec()
-                    .getTemplate()
-                    .getSpec()
+            RepoProperties local =
+                    repoProperties(List.of("http"), true, org.springframework.util.unit.DataSize.ofMegabytes(5));
+            V1Container prepare = podSpec(
+                            new BuildJobs(
+                                    build(""),
+                                    new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+                                    local),
+                            repo)
                     .getInitContainers()
                     .get(0);
             assertThat(prepare.getArgs()).containsExactly("prepare", "--commit", repo.commit(), "--out", "/workspace");
@@ -165,12 +171,7 @@ class BuildJobsTest {
                 new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
                 repoProperties());
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
-        var prepare = jobs.job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getInitContainers()
-                .get(0);
+        var prepare = podSpec(jobs, repo).getInitContainers().get(0);
         var env = new java.util.HashMap<String, String>();
         prepare.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
         assertThat(env)
@@ -254,16 +255,14 @@ class BuildJobsTest {
                 null,
                 null,
                 "");
-        V1Container prepare = new BuildJobs(
-                        build(""),
-                        new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
-                        repoProperties(),
-                        "1.0",
-                        buildpack)
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
+        V1Container prepare = podSpec(
+                        new BuildJobs(
+                                build(""),
+                                new RegistryProperties("registry.example.org/ferry", "", false, "", ""),
+                                repoProperties(),
+                                "1.0",
+                                buildpack),
+                        repo)
                 .getInitContainers()
                 .get(0);
         Map<String, String> env = new java.util.HashMap<>();
@@ -285,27 +284,8 @@ class BuildJobsTest {
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
         ImageKey key = ImageKey.of(repo);
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry/", "", false, "", "");
-        SessionSpec spec = new SessionSpec(
-                "abcdefghijklmnopqrstuvwxyz234567",
-                "t".repeat(43),
-                repo,
-                new Environment(key, registry.image(key.slug(), key.commit())),
-                Map.of(),
-                List.of());
-        var pod = new SessionPods(new KubernetesProperties.Session(
-                        "IfNotPresent",
-                        1000,
-                        "100m",
-                        "1",
-                        "512Mi",
-                        "1Gi",
-                        Map.of(),
-                        List.of(),
-                        List.of(),
-                        java.time.Duration.ofMinutes(10),
-                        "1Gi",
-                        "10Gi"))
-                .pod(spec, java.time.Instant.now());
+        var pod = new SessionPods(SessionPodsTest.session(List.of()))
+                .pod(SessionPodsTest.spec(Map.of()), java.time.Instant.now());
         var job = new BuildJobs(build(""), registry, repoProperties()).job("ferry-build-x", repo, key, 3600);
         var json = new io.kubernetes.client.openapi.ApiClient().getJSON();
 
@@ -358,11 +338,7 @@ class BuildJobsTest {
                 "20Gi");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
 
-        var pod = new BuildJobs(unset, registry, repoProperties(), "1.4.2")
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec();
+        var pod = podSpec(new BuildJobs(unset, registry, repoProperties(), "1.4.2"), repo);
 
         assertThat(pod.getInitContainers().get(0).getImage()).isEqualTo("ghcr.io/ferry-dev/ferry:1.4.2");
         assertThat(pod.getInitContainers().get(0).getImagePullPolicy()).isEqualTo("IfNotPresent");
@@ -385,11 +361,7 @@ class BuildJobsTest {
                 "FERRY_BUILDPACK_PYTHON_VERSION", "3.12"));
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
-        V1Container prepare = new BuildJobs(build(""), registry, repoProperties(), "1", buildpack)
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
+        V1Container prepare = podSpec(new BuildJobs(build(""), registry, repoProperties(), "1", buildpack), repo)
                 .getInitContainers()
                 .get(0);
         Map<String, String> env = new java.util.HashMap<>();
@@ -433,11 +405,7 @@ class BuildJobsTest {
         ResolvedRepo other = repo("https://example.org/org/other.git");
         String ref = "registry.example.org/ferry/" + ImageKey.of(repo).slug() + ":buildcache";
 
-        List<String> args = new BuildJobs(build(""), registry, repoProperties())
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
+        List<String> args = podSpec(new BuildJobs(build(""), registry, repoProperties()), repo)
                 .getContainers()
                 .get(0)
                 .getArgs();
@@ -460,32 +428,8 @@ class BuildJobsTest {
                 .contains(ImageKey.of(other).slug() + ":buildcache");
         assertThat(ref).as("no commit's tag").doesNotMatch(".*:[0-9a-f]{40}$");
 
-        KubernetesProperties.Build b = build("");
-        KubernetesProperties.Build off = new KubernetesProperties.Build(
-                b.prepareImage(),
-                b.builderImage(),
-                b.imagePullPolicy(),
-                b.startGrace(),
-                b.builderCommand(),
-                b.builderArgs(),
-                b.pushSecret(),
-                b.cpuRequest(),
-                b.cpuLimit(),
-                b.memoryRequest(),
-                b.memoryLimit(),
-                b.ttlAfterFinished(),
-                b.nodeSelector(),
-                b.tolerations(),
-                b.imagePullSecrets(),
-                false,
-                "",
-                b.ephemeralStorageRequest(),
-                b.ephemeralStorageLimit());
-        assertThat(new BuildJobs(off, registry, repoProperties())
-                        .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                        .getSpec()
-                        .getTemplate()
-                        .getSpec()
+        KubernetesProperties.Build off = build("", List.of(), false, "");
+        assertThat(podSpec(new BuildJobs(off, registry, repoProperties()), repo)
                         .getContainers()
                         .get(0)
                         .getArgs())
@@ -500,37 +444,10 @@ class BuildJobsTest {
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
         KubernetesProperties.Build b = build("");
-        KubernetesProperties.Build mirrored = new KubernetesProperties.Build(
-                b.prepareImage(),
-                b.builderImage(),
-                b.imagePullPolicy(),
-                b.startGrace(),
-                b.builderCommand(),
-                b.builderArgs(),
-                b.pushSecret(),
-                b.cpuRequest(),
-                b.cpuLimit(),
-                b.memoryRequest(),
-                b.memoryLimit(),
-                b.ttlAfterFinished(),
-                b.nodeSelector(),
-                b.tolerations(),
-                b.imagePullSecrets(),
-                true,
-                "ferry-buildkitd",
-                b.ephemeralStorageRequest(),
-                b.ephemeralStorageLimit());
+        KubernetesProperties.Build mirrored = build("", List.of(), true, "ferry-buildkitd");
 
-        var pod = new BuildJobs(mirrored, registry, repoProperties())
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec();
-        var plain = new BuildJobs(b, registry, repoProperties())
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec();
+        var pod = podSpec(new BuildJobs(mirrored, registry, repoProperties()), repo);
+        var plain = podSpec(new BuildJobs(b, registry, repoProperties()), repo);
 
         var volume = pod.getVolumes().stream()
                 .filter(v -> v.getConfigMap() != null)
@@ -559,11 +476,7 @@ class BuildJobsTest {
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry", "", false, "", "");
         ResolvedRepo repo = repo("https://example.org/org/repo.git");
 
-        var pod = new BuildJobs(bound.build(), registry, repoProperties(), "1")
-                .job("ferry-build-x", repo, ImageKey.of(repo), 3600)
-                .getSpec()
-                .getTemplate()
-                .getSpec();
+        var pod = podSpec(new BuildJobs(bound.build(), registry, repoProperties(), "1"), repo);
         for (V1Container c :
                 List.of(pod.getInitContainers().get(0), pod.getContainers().get(0))) {
             assertThat(c.getResources().getRequests()).as(c.getName()).containsKey("ephemeral-storage");

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -165,21 +166,7 @@ final class FakeKubelet implements AutoCloseable {
             }
             String ip = "127.0.0." + (20 + (NEXT_ADDRESS.getAndIncrement() - 20) % 234);
             if (mode == Mode.NEVER_READY) { // the container runs, its server never answers the probe
-                status(
-                        name,
-                        b -> b.editOrNewStatus()
-                                .withPhase("Running")
-                                .withPodIP(ip)
-                                .withConditions(
-                                        new PodConditionBuilder()
-                                                .withType("PodScheduled")
-                                                .withStatus("True")
-                                                .build(),
-                                        new PodConditionBuilder()
-                                                .withType("Ready")
-                                                .withStatus("False")
-                                                .build())
-                                .endStatus());
+                running(name, ip, false);
                 return;
             }
             Path home = Files.createTempDirectory("ferry-fake-pod");
@@ -224,15 +211,7 @@ final class FakeKubelet implements AutoCloseable {
                     b -> b.editOrNewStatus()
                             .withPhase("Running")
                             .withPodIP(ip)
-                            .withConditions(
-                                    new PodConditionBuilder()
-                                            .withType("PodScheduled")
-                                            .withStatus("True")
-                                            .build(),
-                                    new PodConditionBuilder()
-                                            .withType("Ready")
-                                            .withStatus("False")
-                                            .build())
+                            .withConditions(scheduled(false))
                             .withContainerStatuses(new ContainerStatusBuilder()
                                     .withName("notebook")
                                     .withImage(image)
@@ -256,21 +235,7 @@ final class FakeKubelet implements AutoCloseable {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (process.isAlive() && System.nanoTime() < deadline) {
                 if (answers(probe)) {
-                    status(
-                            name,
-                            b -> b.editOrNewStatus()
-                                    .withPhase("Running")
-                                    .withPodIP(ip)
-                                    .withConditions(
-                                            new PodConditionBuilder()
-                                                    .withType("PodScheduled")
-                                                    .withStatus("True")
-                                                    .build(),
-                                            new PodConditionBuilder()
-                                                    .withType("Ready")
-                                                    .withStatus("True")
-                                                    .build())
-                                    .endStatus());
+                    running(name, ip, true);
                     break;
                 }
                 Thread.sleep(100);
@@ -339,16 +304,7 @@ final class FakeKubelet implements AutoCloseable {
         status(
                 podName,
                 b -> b.editOrNewStatus()
-                        .withConditions(
-                                new PodConditionBuilder()
-                                        .withType("PodScheduled")
-                                        .withStatus("True")
-                                        .build(),
-                                new PodConditionBuilder()
-                                        .withType("Ready")
-                                        .withStatus(ready ? "True" : "False")
-                                        .withLastTransitionTime(Instant.now().toString())
-                                        .build())
+                        .withConditions(scheduled(ready, Instant.now().toString()))
                         .endStatus());
     }
 
@@ -376,6 +332,36 @@ final class FakeKubelet implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** The Pod runs at {@code ip}, Ready as its readiness probe last answered. */
+    private void running(String name, String ip, boolean ready) {
+        status(
+                name,
+                b -> b.editOrNewStatus()
+                        .withPhase("Running")
+                        .withPodIP(ip)
+                        .withConditions(scheduled(ready))
+                        .endStatus());
+    }
+
+    /** A scheduled Pod's conditions, Ready as its readiness probe last answered. */
+    private static List<PodCondition> scheduled(boolean ready) {
+        return scheduled(ready, null);
+    }
+
+    /** A scheduled Pod's conditions, Ready as its readiness probe last answered, {@code since} then (or unsaid). */
+    private static List<PodCondition> scheduled(boolean ready, String since) {
+        return List.of(
+                new PodConditionBuilder()
+                        .withType("PodScheduled")
+                        .withStatus("True")
+                        .build(),
+                new PodConditionBuilder()
+                        .withType("Ready")
+                        .withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(since)
+                        .build());
     }
 
     private void status(String name, java.util.function.UnaryOperator<PodBuilder> change) {

@@ -30,7 +30,6 @@ import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
 
 import dev.ferry.FerryApplication;
-import dev.ferry.build.Environment;
 import dev.ferry.build.ImageKey;
 import dev.ferry.repo.ResolvedRepo;
 import dev.ferry.session.SessionSpec;
@@ -121,27 +120,8 @@ class K3sPlatformTest {
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/repo.git");
         ImageKey key = ImageKey.of(repo);
         RegistryProperties registry = new RegistryProperties("registry.example.org/ferry/", "", false, "", "");
-        SessionSpec spec = new SessionSpec(
-                "abcdefghijklmnopqrstuvwxyz234567",
-                "t".repeat(43),
-                repo,
-                new Environment(key, registry.image(key.slug(), key.commit())),
-                Map.of("BINDER_REQUEST", "v2/git/x"),
-                List.of());
-        var pod = new SessionPods(new KubernetesProperties.Session(
-                        "IfNotPresent",
-                        1000,
-                        "100m",
-                        "1",
-                        "512Mi",
-                        "1Gi",
-                        Map.of(),
-                        List.of(),
-                        List.of(),
-                        java.time.Duration.ofMinutes(10),
-                        "1Gi",
-                        "10Gi"))
-                .pod(spec, Instant.now());
+        SessionSpec spec = SessionPodsTest.spec(Map.of("BINDER_REQUEST", "v2/git/x"));
+        var pod = new SessionPods(SessionPodsTest.session(List.of())).pod(spec, Instant.now());
         var job = new BuildJobs(BuildJobsTest.build("push-creds"), registry, BuildJobsTest.repoProperties())
                 .job(Labels.jobName(key.id(), key.slug()), repo, key, 3600);
 

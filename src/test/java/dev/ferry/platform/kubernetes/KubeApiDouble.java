@@ -261,18 +261,23 @@ final class KubeApiDouble implements AutoCloseable {
         });
     }
 
+    /** A 200 answer with a JSON body, as the API server streams a watch. */
+    private static Response okJson(Request request, ResponseBody body) {
+        return new Response.Builder()
+                .request(request)
+                .protocol(Protocol.HTTP_1_1)
+                .code(200)
+                .message("OK")
+                .header("Content-Type", "application/json")
+                .body(body)
+                .build();
+    }
+
     private Response watchOverWebSocket(Request request) throws IOException {
         String asked = request.url().queryParameter("resourceVersion");
         long horizon = expiredBefore;
         if (asked != null && asked.matches("\\d{1,18}") && Long.parseLong(asked) < horizon) {
-            return new Response.Builder()
-                    .request(request)
-                    .protocol(Protocol.HTTP_1_1)
-                    .code(200)
-                    .message("OK")
-                    .header("Content-Type", "application/json")
-                    .body(ResponseBody.create(gone(asked, horizon) + "\n", MediaType.get("application/json")))
-                    .build();
+            return okJson(request, ResponseBody.create(gone(asked, horizon) + "\n", MediaType.get("application/json")));
         }
         Pipe pipe = new Pipe(4 << 20);
         BufferedSink sink = Okio.buffer(pipe.sink());
@@ -341,14 +346,7 @@ final class KubeApiDouble implements AutoCloseable {
                 super.close();
             }
         });
-        return new Response.Builder()
-                .request(request)
-                .protocol(Protocol.HTTP_1_1)
-                .code(200)
-                .message("OK")
-                .header("Content-Type", "application/json")
-                .body(ResponseBody.create(source, MediaType.get("application/json"), -1))
-                .build();
+        return okJson(request, ResponseBody.create(source, MediaType.get("application/json"), -1));
     }
 
     @Override

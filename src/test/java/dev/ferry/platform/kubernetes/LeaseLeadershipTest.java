@@ -106,14 +106,7 @@ class LeaseLeadershipTest {
         assertThat(leaving.isLeader()).isFalse();
         next.tryAcquireOrRenew();
         assertThat(next.isLeader()).as("no wait for a 30 s Lease to run out").isTrue();
-        assertThat(double_.fabric8()
-                        .leases()
-                        .inNamespace(KubeApiDouble.NAMESPACE)
-                        .withName(LEASE)
-                        .get()
-                        .getSpec()
-                        .getHolderIdentity())
-                .isEqualTo(next.identity());
+        assertThat(holder()).isEqualTo(next.identity());
     }
 
     @Test
@@ -151,14 +144,7 @@ class LeaseLeadershipTest {
             assertThat(leader.isLeader()).isTrue();
             Thread.sleep(leaseDuration.toMillis() / 4);
         }
-        assertThat(double_.fabric8()
-                        .leases()
-                        .inNamespace(KubeApiDouble.NAMESPACE)
-                        .withName(LEASE)
-                        .get()
-                        .getSpec()
-                        .getHolderIdentity())
-                .isEqualTo(leader.identity());
+        assertThat(holder()).isEqualTo(leader.identity());
     }
 
     /**
@@ -189,5 +175,16 @@ class LeaseLeadershipTest {
                 .as("only once the Lease had run out")
                 .isGreaterThanOrEqualTo(leaseDuration)
                 .isLessThan(leaseDuration.plusSeconds(2));
+    }
+
+    /** Who holds the Lease, as the API server has it. */
+    private String holder() {
+        return double_.fabric8()
+                .leases()
+                .inNamespace(KubeApiDouble.NAMESPACE)
+                .withName(LEASE)
+                .get()
+                .getSpec()
+                .getHolderIdentity();
     }
 }

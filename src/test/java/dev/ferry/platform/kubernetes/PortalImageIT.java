@@ -173,22 +173,8 @@ class PortalImageIT {
         String commit = git.commit("image-prepare", "main", Map.of("README.md", "# prepared\n"), "second");
         String spec = java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8) + "/main";
         ResolvedRepo repo = new ResolvedRepo(new GitRepoProvider().parse(spec), commit, spec, "refs/heads/main");
-        RepoProperties repoProperties = new RepoProperties(
-                List.of("http"),
-                true,
-                Duration.ofSeconds(30),
-                org.springframework.util.unit.DataSize.ofMegabytes(50),
-                Duration.ofMinutes(3),
-                5000,
-                "https://github.com",
-                "https://gitlab.com",
-                "https://gist.github.com",
-                List.of(),
-                List.of(),
-                List.of(),
-                Duration.ofSeconds(60),
-                org.springframework.util.unit.DataSize.ofMegabytes(300),
-                2000);
+        RepoProperties repoProperties = BuildJobsTest.repoProperties(
+                List.of("http"), true, org.springframework.util.unit.DataSize.ofMegabytes(50));
         BuildJobs jobs = new BuildJobs(
                 BuildJobsTest.build(""),
                 new RegistryProperties("registry.example.org/ferry", "", false, "", ""),

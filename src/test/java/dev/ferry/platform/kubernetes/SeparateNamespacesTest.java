@@ -17,6 +17,8 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 
@@ -85,17 +87,7 @@ class SeparateNamespacesTest {
                 .jobs()
                 .inNamespace(BUILDS)
                 .resource(new JobBuilder()
-                        .withNewMetadata()
-                        .withName("ferry-build-j1")
-                        .withNamespace(BUILDS)
-                        .withLabels(Map.of(
-                                Labels.MANAGED_BY,
-                                Labels.FERRY,
-                                Labels.COMPONENT,
-                                Labels.BUILD_COMPONENT,
-                                Labels.BUILD,
-                                "ferry-build-j1"))
-                        .endMetadata()
+                        .withMetadata(buildMetadata("ferry-build-j1", "ferry-build-j1"))
                         .withNewSpec()
                         .withNewTemplate()
                         .withNewSpec()
@@ -112,17 +104,7 @@ class SeparateNamespacesTest {
         fabric8.pods()
                 .inNamespace(BUILDS)
                 .resource(new PodBuilder()
-                        .withNewMetadata()
-                        .withName("ferry-build-j1-x")
-                        .withNamespace(BUILDS)
-                        .withLabels(Map.of(
-                                Labels.MANAGED_BY,
-                                Labels.FERRY,
-                                Labels.COMPONENT,
-                                Labels.BUILD_COMPONENT,
-                                Labels.BUILD,
-                                "ferry-build-j1"))
-                        .endMetadata()
+                        .withMetadata(buildMetadata("ferry-build-j1-x", "ferry-build-j1"))
                         .withNewSpec()
                         .addNewContainer()
                         .withName("build")
@@ -290,5 +272,15 @@ class SeparateNamespacesTest {
             }
             Thread.sleep(100);
         }
+    }
+
+    /** The metadata of a build Job or of its Pod in the builds namespace: labelled as Ferry's, of build {@code job}. */
+    private static ObjectMeta buildMetadata(String name, String job) {
+        return new ObjectMetaBuilder()
+                .withName(name)
+                .withNamespace(BUILDS)
+                .withLabels(Map.of(
+                        Labels.MANAGED_BY, Labels.FERRY, Labels.COMPONENT, Labels.BUILD_COMPONENT, Labels.BUILD, job))
+                .build();
     }
 }

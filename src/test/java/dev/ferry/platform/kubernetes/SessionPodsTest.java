@@ -36,6 +36,11 @@ class SessionPodsTest {
     }
 
     static SessionSpec spec() {
+        return spec(Map.of());
+    }
+
+    /** The session of the repo {@link BuildJobsTest#repo} names, with the given extra environment. */
+    static SessionSpec spec(Map<String, String> env) {
         ResolvedRepo repo = BuildJobsTest.repo("https://example.org/org/repo.git");
         ImageKey key = ImageKey.of(repo);
         return new SessionSpec(
@@ -43,7 +48,7 @@ class SessionPodsTest {
                 "t".repeat(43),
                 repo,
                 new Environment(key, "registry.example.org/ferry/" + key.slug() + ":" + key.commit()),
-                Map.of(),
+                env,
                 List.of());
     }
 

@@ -67,15 +67,7 @@ class LocalDiskFullTest {
 
     /** Ferry on the local platform, its work dir on the small disk, fetching from the test's git server. */
     private static ConfigurableApplicationContext startFerry(Path workDir, int port) {
-        return new SpringApplicationBuilder(FerryApplication.class)
-                .run(
-                        "--server.port=" + port,
-                        "--ferry.platform=local",
-                        "--ferry.local.work-dir=" + workDir,
-                        "--ferry.repo.allowed-schemes=http,https",
-                        "--ferry.repo.allow-private-addresses=true",
-                        "--spring.jmx.enabled=false",
-                        "--logging.level.root=WARN");
+        return new SpringApplicationBuilder(FerryApplication.class).run(FerryJvm.localSettings(workDir, port));
     }
 
     /** The launch of {@code repo} on the Ferry at {@code port}, asserted to fail as out of disk space (507). */

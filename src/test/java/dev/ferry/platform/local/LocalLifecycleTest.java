@@ -4,14 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -46,16 +41,7 @@ class LocalLifecycleTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {
-            "--server.port=" + port,
-            "--ferry.platform=local",
-            "--ferry.local.work-dir=" + workDir,
-            "--ferry.repo.allowed-schemes=http,https",
-            "--ferry.repo.allow-private-addresses=true",
-            "--spring.jmx.enabled=false",
-            "--logging.level.root=WARN",
-            "--ferry.local.sandbox=" + sandbox
-        };
+        return FerryJvm.localSettings(workDir, port, "--ferry.local.sandbox=" + sandbox);
     }
 
     private static ConfigurableApplicationContext startInThisJvm(Path workDir, int port, String sandbox) {
@@ -107,30 +93,14 @@ class LocalLifecycleTest {
         Path workDir = dev.ferry.testing.TempDirs.deleteOnExit(Files.createTempDirectory("ferry-lifecycle"));
         String repo = git.createRepo("lifecycle-crash", Map.of("README.md", "# crash\n"));
         int port = Ports.free();
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                FerryApplication.class.getName()));
-        command.addAll(List.of(settings(workDir, port, "none")));
+        List<String> command = FerryJvm.command(List.of(settings(workDir, port, "none")));
         Process crashing = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve("crashing-ferry.log").toFile())
                 .start();
         ProcessHandle orphan;
         try {
-            HttpClient http = HttpClient.newHttpClient();
-            Awaitility.await()
-                    .atMost(Duration.ofSeconds(60))
-                    .ignoreExceptions()
-                    .until(() -> http.send(
-                                            HttpRequest.newBuilder(
-                                                            URI.create("http://127.0.0.1:" + port + "/actuator/health"))
-                                                    .build(),
-                                            HttpResponse.BodyHandlers.discarding())
-                                    .statusCode()
-                            == 200);
+            FerryJvm.awaitHealthy(port, Duration.ofSeconds(60));
             orphan = server(workDir, launch(port, repo));
         } finally {
             crashing.destroyForcibly().waitFor();

@@ -2,26 +2,19 @@ package dev.ferry.platform.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.FerryApplication;
 import dev.ferry.testing.EventStream;
 import dev.ferry.testing.Parts;
 import dev.ferry.testing.Ports;
@@ -63,35 +56,14 @@ class LocalSandboxSecretsTest {
         String tokenSecret = "token-key-" + UUID.randomUUID();
         Path workDir = TempDirs.deleteOnExit(Files.createTempDirectory("ferry-secrets"));
         int port = Ports.free();
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                FerryApplication.class.getName(),
-                "--server.port=" + port,
-                "--ferry.platform=local",
-                "--ferry.local.work-dir=" + workDir.resolve("work"),
-                "--ferry.repo.allowed-schemes=http,https",
-                "--ferry.repo.allow-private-addresses=true",
-                "--spring.jmx.enabled=false",
-                "--logging.level.root=WARN",
-                "--ferry.rate-limit.token-secret=" + tokenSecret));
+        List<String> command = FerryJvm.command(List.of(FerryJvm.localSettings(
+                workDir.resolve("work"), port, "--ferry.rate-limit.token-secret=" + tokenSecret)));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve("ferry.log").toFile());
         builder.environment().put("FERRY_ADMIN_PASSWORD", adminPassword);
         ferry = builder.start();
-        HttpClient http = HttpClient.newHttpClient();
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(90))
-                .ignoreExceptions()
-                .until(() -> http.send(
-                                        HttpRequest.newBuilder(
-                                                        URI.create("http://127.0.0.1:" + port + "/actuator/health"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200);
+        FerryJvm.awaitHealthy(port, Duration.ofSeconds(90));
 
         String repo = git.createRepo(
                 "reads-proc",

@@ -126,30 +126,18 @@ class LocalShutdownTest {
     }
 
     private static String[] settings(Path workDir, int port, String sandbox) {
-        return new String[] {
-            "--server.port=" + port,
-            "--ferry.platform=local",
-            "--ferry.local.work-dir=" + workDir,
-            "--ferry.repo.allowed-schemes=http,https",
-            "--ferry.repo.allow-private-addresses=true",
-            "--ferry.quota.total=1",
-            "--ferry.quota.queue.leave-after=120s",
-            "--spring.jmx.enabled=false",
-            "--logging.level.root=WARN",
-            "--logging.level.dev.ferry=INFO",
-            "--ferry.local.sandbox=" + sandbox
-        };
+        return FerryJvm.localSettings(
+                workDir,
+                port,
+                "--ferry.quota.total=1",
+                "--ferry.quota.queue.leave-after=120s",
+                "--logging.level.dev.ferry=INFO",
+                "--ferry.local.sandbox=" + sandbox);
     }
 
     /** Ferry as a child JVM on the test classpath, as an operator runs it; returns once it answers. */
     private Process startFerry(Path workDir, int port, String sandbox) throws Exception {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classpath,
-                FerryApplication.class.getName()));
-        command.addAll(List.of(settings(workDir, port, sandbox)));
+        List<String> command = FerryJvm.command(List.of(settings(workDir, port, sandbox)));
         Path log = workDir.resolveSibling(workDir.getFileName() + "-ferry.log");
         temporary.add(log);
         Process ferry = new ProcessBuilder(command)
@@ -157,16 +145,7 @@ class LocalShutdownTest {
                 .redirectOutput(log.toFile())
                 .start();
         started.add(ferry);
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(90))
-                .ignoreExceptions()
-                .until(() -> HTTP.send(
-                                        HttpRequest.newBuilder(
-                                                        URI.create("http://127.0.0.1:" + port + "/actuator/health"))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200);
+        FerryJvm.awaitHealthy(port, Duration.ofSeconds(90));
         return ferry;
     }
 
