@@ -398,6 +398,31 @@ public final class FrontDoor implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a visitor's connection whose last answer has gone out without letting a reset destroy that answer: what the
+     * door sends ends (a FIN after the answer), and what the visitor still sends (the rest of a request answered before
+     * its body was read) is read and dropped (the connection's handler drops everything once it is closing) until the
+     * visitor closes, for {@link #LINGER} at most. As for refused connections, lingering ones are few
+     * ({@link #lingerMax}); beyond, and under TLS (whose end is its own close_notify), the connection closes at once.
+     */
+    void lingerThenClose(Channel channel) {
+        if (!channel.isActive()
+                || !(channel instanceof SocketChannel socket)
+                || channel.pipeline().get(SslHandler.class) != null) {
+            channel.close();
+            return;
+        }
+        if (lingeringConnections.incrementAndGet() > lingerMax()) {
+            lingeringConnections.decrementAndGet();
+            channel.close();
+            return;
+        }
+        channel.closeFuture().addListener(closed -> lingeringConnections.decrementAndGet());
+        socket.shutdownOutput();
+        channel.config().setAutoRead(true);
+        channel.eventLoop().schedule(() -> channel.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Refused connections that may linger at once: an eighth of the global cap, at least 64. */
     private int lingerMax() {
         return Math.max(64, limits.max() / 8);

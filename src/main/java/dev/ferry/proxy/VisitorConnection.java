@@ -39,6 +39,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 
 import dev.ferry.Durations;
 
@@ -210,10 +211,10 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
      * closed, as browsers expect of unused connections); a response under way for an earlier request ends first.
      */
     private void headTimedOut(ChannelHandlerContext ctx, boolean partial) {
-        door.metrics().headTimedOut();
         if (state == State.CLOSING) {
-            return;
+            return; // (a connection lingering after its last answer)
         }
+        door.metrics().headTimedOut();
         if (exchange != null) {
             releaseAfterCurrentBody();
             exchange.closeAfter = true;
@@ -242,6 +243,20 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         return exchange == null
                 && queue.isEmpty()
                 && state != State.TUNNEL; // (an exchange is under way while connecting)
+    }
+
+    /**
+     * Ends the connection once its last answer went out (or failed to): the server's connection at once, the visitor's
+     * after a linger, so that what the visitor is still sending (the body of a request answered early) does not turn
+     * the close into a reset that destroys the answer before the visitor reads it.
+     */
+    private void closeAfterAnswer(Future<? super Void> written) {
+        dropUpstream();
+        if (written.isSuccess()) {
+            door.lingerThenClose(visitor);
+        } else {
+            visitor.close();
+        }
     }
 
     /** From now on nothing more is read, sent or answered; a tunnel ends here. */
@@ -583,7 +598,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         closing();
         endExchange();
         releaseQueue();
-        visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        visitor.writeAndFlush(response).addListener(this::closeAfterAnswer);
     }
 
     private void relay(ByteBuf bytes, Channel to) {
@@ -659,7 +674,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
         closing();
         endExchange();
         releaseQueue();
-        visitor.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        visitor.writeAndFlush(response).addListener(this::closeAfterAnswer);
     }
 
     // ---------------------------------------------------------------------------------------------- server side
@@ -723,7 +738,7 @@ final class VisitorConnection extends ChannelInboundHandlerAdapter {
                 if (x.closeAfter) {
                     // a refused upgrade, a body that ends with the connection, a visitor that asked to close
                     closing();
-                    rawOut().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                    rawOut().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(VisitorConnection.this::closeAfterAnswer);
                 } else {
                     visitor.flush();
                 }

@@ -313,6 +313,47 @@ class FrontDoorTest extends ScriptedUpstreamBase {
         }
     }
 
+    /**
+     * A server that answers before it has read the request's body (a refusal of an upload), the visitor asking to
+     * close: the visitor gets the whole answer and a clean end, not a reset that destroys the answer because the door
+     * closed with the rest of the body unread.
+     */
+    @Test
+    void anAnswerGivenBeforeTheBodyWasReadReachesTheVisitorWhoseUploadGoesOn() throws Exception {
+        CompletableFuture<Void> server = upstream.serveOnce(s -> {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            ProxyStreamingTest.readHead(in);
+            s.getOutputStream()
+                    .write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+                                    + "too large")
+                            .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            in.transferTo(OutputStream.nullOutputStream()); // what the door still relays, until it ends
+        });
+        int size = 8 * 1024 * 1024;
+        try (Socket c = visitorFrom("127.0.0.1")) {
+            ProxyStreamingTest.send(
+                    c,
+                    "PUT /user/" + SESSION + "/api/contents/big.bin HTTP/1.1\r\nHost: ferry.test\r\n"
+                            + "Connection: close\r\nContent-Length: " + size + "\r\n\r\n");
+            CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = c.getOutputStream();
+                    byte[] chunk = new byte[64 * 1024];
+                    for (int sent = 0; sent < size; sent += chunk.length) {
+                        out.write(chunk);
+                    }
+                } catch (IOException e) {
+                    // the door may end the connection before all of it went: what is asserted is the answer
+                }
+            });
+            String answer = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 413").endsWith("too large");
+            upload.get(30, TimeUnit.SECONDS);
+        }
+        server.get(15, TimeUnit.SECONDS);
+    }
+
     @Test
     void aRequestTheServerTookAndDroppedOnAFreshConnectionIsNotSentAgain() throws Exception {
         serve(true); // the server reads the request, then closes: it may have acted on it
