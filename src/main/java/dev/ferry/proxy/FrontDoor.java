@@ -336,12 +336,11 @@ public final class FrontDoor implements AutoCloseable {
      * visitor reads it; so the answer is followed by the end of what the door sends, and the rest of the request is
      * read and dropped until the visitor closes, for {@link #LINGER} at most, up to 64 KiB. Lingering connections are
      * few ({@link #lingerMax}); beyond that they are closed at once, the answer best effort, so that a flood of
-     * connections cannot hold descriptors this way either.
+     * connections cannot hold descriptors this way either ({@link #lingerThenClose}, as for answered visitors).
      */
     private final class AtCapacity extends ChannelInboundHandlerAdapter {
 
         private final String message;
-        private boolean lingering;
         private long discarded;
 
         AtCapacity(String message) {
@@ -357,19 +356,11 @@ public final class FrontDoor implements AutoCloseable {
                             + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(head, body)).addListener(written -> {
-                if (!written.isSuccess() || !ctx.channel().isActive()) {
+                if (written.isSuccess()) {
+                    lingerThenClose(ctx.channel());
+                } else {
                     ctx.close();
-                    return;
                 }
-                if (lingeringConnections.incrementAndGet() > lingerMax()) {
-                    lingeringConnections.decrementAndGet();
-                    ctx.close();
-                    return;
-                }
-                lingering = true;
-                ((SocketChannel) ctx.channel()).shutdownOutput();
-                ctx.channel().config().setAutoRead(true);
-                ctx.executor().schedule(() -> ctx.close(), LINGER.toMillis(), TimeUnit.MILLISECONDS);
             });
         }
 
@@ -381,14 +372,6 @@ public final class FrontDoor implements AutoCloseable {
             ReferenceCountUtil.release(msg);
             if (discarded > 64 * 1024) {
                 ctx.close();
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (lingering) {
-                lingering = false;
-                lingeringConnections.decrementAndGet();
             }
         }
 
