@@ -67,4 +67,23 @@ class TlsCertificateReloadTest {
                 .pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> assertThat(certificateName()).isEqualTo("CN=second.ferry.test"));
     }
+
+    /** A renewal that cannot be read (a half-written or broken file) leaves the door serving the certificate it has. */
+    @Test
+    void aBrokenRenewalLeavesTheCurrentCertificateInPlace() throws Exception {
+        String current = certificateName();
+        Path broken = keystore.resolveSibling("broken.p12");
+        Files.writeString(broken, "not a key store");
+        byte[] good = Files.readAllBytes(keystore);
+        try {
+            Files.move(broken, keystore, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Awaitility.await()
+                    .during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> assertThat(certificateName()).isEqualTo(current));
+        } finally {
+            Files.write(keystore, good); // the other test renews from a readable file
+        }
+    }
 }
